@@ -1,0 +1,24 @@
+import { liveHub } from "@/lib/live/hub";
+import { sseResponse } from "@/lib/live/sse";
+import { database } from "@/lib/db";
+import { latestLiveEventId } from "@/lib/live/queries";
+import { getTaskDetail } from "@/lib/tasks/queries";
+import { userRouteWithId } from "@/lib/http/routes";
+import { problem } from "@/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+/** The task's live stream: its snapshot, then its new state after every change. */
+export const GET = userRouteWithId(async ({ rt, id, request }) => {
+  if (!(await getTaskDetail(rt.db, id))) return problem(404, `task ${id} not found`, "id");
+  const read = async () => {
+    const task = await getTaskDetail(rt.db, id);
+    return task ? [{ type: "task" as const, task }] : [];
+  };
+  return sseResponse(
+    liveHub(await database()),
+    { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id) },
+    request.signal,
+    rt.config.LIVE_KEEPALIVE_INTERVAL,
+  );
+});

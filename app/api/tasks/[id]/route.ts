@@ -1,0 +1,10 @@
+import { getTaskDetail } from "@/lib/tasks/queries";
+import { userRouteWithId } from "@/lib/http/routes";
+import { json, problem } from "@/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+export const GET = userRouteWithId(async ({ rt, id }) => {
+  const task = await getTaskDetail(rt.db, id);
+  return task ? json(task) : problem(404, `task ${id} not found`, "id");
+});

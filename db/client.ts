@@ -1,0 +1,104 @@
+/**
+ * Opens the database: embedded PGlite when no URL is configured, Neon's serverless driver for a
+ * postgres:// URL. Migrations run once per process before the first query. `listen` gives the
+ * live channel (Postgres LISTEN/NOTIFY) on either driver.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import * as schema from "./schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** Either the database or an open transaction: what queries take. */
+export type Executor = Db | Tx;
+
+/** Runs raw SQL on either driver and returns its rows (both drivers answer `{ rows }`). */
+export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]> {
+  const result = (await executor.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export type Database = {
+  db: Db;
+  /** Subscribes to a NOTIFY channel; resolves once the subscription is live. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+};
+
+export type DatabaseOptions = {
+  /** postgres:// URL; unset means embedded PGlite in `dataDir`. */
+  url?: string;
+  dataDir: string;
+  /** For a plain PostgreSQL behind a WebSocket relay (tests, self-hosting): host:port/path of the relay. */
+  wsProxy?: string;
+};
+
+const MIGRATIONS = path.join(process.cwd(), "db", "migrations");
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  const folder = path.resolve(dataDir, "pglite");
+  fs.mkdirSync(folder, { recursive: true });
+  const client = await PGlite.create(folder);
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  return {
+    db: db as unknown as Db, // PgliteDatabase is a PgDatabase; the cast drops the driver-specific brand.
+    listen: async (channel, onPayload) => {
+      const unlisten = await client.listen(channel, onPayload);
+      return unlisten;
+    },
+    close: () => client.close(),
+  };
+}
+
+async function openNeon(url: string, wsProxy: string | undefined): Promise<Database> {
+  const { Pool, Client, neonConfig } = await import("@neondatabase/serverless");
+  const { drizzle } = await import("drizzle-orm/neon-serverless");
+  const { migrate } = await import("drizzle-orm/neon-serverless/migrator");
+  const { WebSocket } = await import("ws");
+  neonConfig.webSocketConstructor = WebSocket;
+  if (wsProxy) {
+    // A plain PostgreSQL reached through a local relay speaks neither TLS nor Neon's pipelining.
+    neonConfig.wsProxy = (host, port) => `${wsProxy}?address=${host}:${port}`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.pipelineTLS = false;
+    neonConfig.pipelineConnect = false;
+  }
+  const pool = new Pool({ connectionString: url });
+  const db = drizzle(pool, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  const listeners: InstanceType<typeof Client>[] = [];
+  return {
+    db: db as unknown as Db, // NeonDatabase is a PgDatabase; see above.
+    listen: async (channel, onPayload) => {
+      // LISTEN needs one dedicated session (on Neon: a direct, non-pooled connection).
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      client.on("notification", (msg) => {
+        if (msg.channel === channel) onPayload(msg.payload ?? "");
+      });
+      await client.query(`LISTEN "${channel.replace(/"/g, "")}"`);
+      listeners.push(client);
+      return async () => {
+        await client.end();
+      };
+    },
+    close: async () => {
+      await Promise.allSettled(listeners.map((c) => c.end()));
+      await pool.end();
+    },
+  };
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    if (!/^postgres(ql)?:\/\//.test(options.url)) throw new Error("DATABASE_URL must be a postgres:// URL");
+    return openNeon(options.url, options.wsProxy);
+  }
+  return openPglite(options.dataDir);
+}

@@ -1,0 +1,201 @@
+/**
+ * The control plane's tables. The database is the source of truth for every status; Inngest runs
+ * and the live stream are derived from it.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const users = pgTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const tasks = pgTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    repository: text("repository").notNull(),
+    prompt: text("prompt").notNull(),
+    agent: text("agent").notNull(),
+    status: text("status").notNull(),
+    executionStep: text("execution_step"),
+    branch: text("branch").notNull(),
+    commitSha: text("commit_sha"),
+    pushed: boolean("pushed").notNull().default(false),
+    errorMessage: text("error_message"),
+    nodeId: text("node_id"),
+    workspaceId: text("workspace_id"),
+    /** Part of the run's idempotency key: bumped when a task is re-driven, so the new run is not swallowed. */
+    runGeneration: integer("run_generation").notNull().default(0),
+    startedAt: ts("started_at"),
+    completedAt: ts("completed_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("tasks_user_created_idx").on(t.userId, t.createdAt), index("tasks_status_idx").on(t.status)],
+);
+
+export const taskStatusEvents = pgTable(
+  "task_status_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    actor: text("actor").notNull(),
+    reason: text("reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("task_status_events_task_idx").on(t.taskId, t.id)],
+);
+
+/** One row per pipeline step a task entered: its timeline. */
+export const taskSteps = pgTable(
+  "task_steps",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    step: text("step").notNull(),
+    status: text("status").notNull(),
+    detail: text("detail"),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    endedAt: ts("ended_at"),
+  },
+  (t) => [uniqueIndex("task_steps_task_step_idx").on(t.taskId, t.step)],
+);
+
+export const nodes = pgTable(
+  "nodes",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    provider: text("provider").notNull(),
+    providerServerId: text("provider_server_id"),
+    status: text("status").notNull(),
+    health: text("health").notNull().default("unknown"),
+    endpoint: text("endpoint"),
+    autoProvisioned: boolean("auto_provisioned").notNull().default(true),
+    warmSince: ts("warm_since"),
+    lastHeartbeatAt: ts("last_heartbeat_at"),
+    cpuPercent: real("cpu_percent"),
+    memoryPercent: real("memory_percent"),
+    errorMessage: text("error_message"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("nodes_user_status_idx").on(t.userId, t.status)],
+);
+
+export const workspaces = pgTable(
+  "workspaces",
+  {
+    id: text("id").primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id),
+    status: text("status").notNull(),
+    branch: text("branch").notNull(),
+    baseCommit: text("base_commit"),
+    errorMessage: text("error_message"),
+    readyAt: ts("ready_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("workspaces_task_idx").on(t.taskId), index("workspaces_node_status_idx").on(t.nodeId, t.status)],
+);
+
+export const agentSessions = pgTable(
+  "agent_sessions",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id")
+      .notNull()
+      .references(() => workspaces.id),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    agent: text("agent").notNull(),
+    status: text("status").notNull(),
+    exitCode: integer("exit_code"),
+    commitSha: text("commit_sha"),
+    errorMessage: text("error_message"),
+    startedAt: ts("started_at"),
+    endedAt: ts("ended_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("agent_sessions_workspace_idx").on(t.workspaceId)],
+);
+
+/** Permanent failures, with what they touched, for operators and the UI. */
+export const errors = pgTable(
+  "errors",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id"),
+    nodeId: text("node_id"),
+    workspaceId: text("workspace_id"),
+    step: text("step"),
+    message: text("message").notNull(),
+    details: jsonb("details"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("errors_task_idx").on(t.taskId)],
+);
+
+/** Callback deliveries already applied, so a retried callback is a no-op. */
+export const callbackReceipts = pgTable("callback_receipts", {
+  messageId: text("message_id").primaryKey(),
+  kind: text("kind").notNull(),
+  receivedAt: createdAt(),
+});
+
+/** The live stream's log: each row is one visible change; its id is the SSE event id. */
+export const liveEvents = pgTable(
+  "live_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id").notNull(),
+    kind: text("kind").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("live_events_task_idx").on(t.taskId, t.id)],
+);
+
+/** The control plane's token signing keys (ES256 JWKs). The newest is used; older ones still verify. */
+export const signingKeys = pgTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  privateJwk: jsonb("private_jwk").notNull(),
+  publicJwk: jsonb("public_jwk").notNull(),
+  createdAt: createdAt(),
+});
+
+export const now = sql`now()`;

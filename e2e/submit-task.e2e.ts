@@ -1,0 +1,47 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+
+function makeRepo(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-repo-"));
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir });
+  git("init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
+  git("add", "-A");
+  git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+test("a task submitted in the browser runs to completed, live", async ({ page }) => {
+  const repo = makeRepo();
+  await page.goto("/");
+  await page.getByLabel("Repository").fill(repo);
+  await page.getByLabel("Task").fill("Add a contributing guide");
+  await page.getByRole("button", { name: "Start task" }).click();
+
+  await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+  // No reload from here on: every change must arrive through the live stream.
+  await expect(page.getByTestId("task-status")).toHaveText("completed", { timeout: 90_000 });
+  await expect(page.getByTestId("task-branch")).toContainText("agents/add-a-contributing-guide-");
+  const commit = (await page.getByTestId("task-commit").getAttribute("title")) ?? (await page.getByTestId("task-commit").textContent());
+  expect(commit).toMatch(/[0-9a-f]{40}/);
+  for (const step of ["node_selection", "workspace_ready", "running", "cleanup"]) {
+    await expect(page.getByTestId(`step-${step}`)).toHaveAttribute("data-status", "succeeded");
+  }
+  await page.screenshot({ path: "test-results/e2e/task-completed.png", fullPage: true });
+
+  await page.goto("/");
+  await expect(page.getByTestId("task-list")).toContainText("Add a contributing guide");
+  await page.screenshot({ path: "test-results/e2e/home.png", fullPage: true });
+});
+
+test("a bad submission shows the error beside the field", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Repository").fill("not/a/url");
+  await page.getByLabel("Task").fill("Anything");
+  await page.getByRole("button", { name: "Start task" }).click();
+  await expect(page.getByLabel("Repository")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByText(/absolute local path or a git URL/)).toBeVisible();
+});

@@ -1,0 +1,12 @@
+import type { Executor } from "@/db/client";
+import { callbackReceipts } from "@/db/schema";
+
+/** Records a callback delivery; false when this message id was applied before (a retry). */
+export async function firstDelivery(executor: Executor, messageId: string, kind: string): Promise<boolean> {
+  const inserted = await executor
+    .insert(callbackReceipts)
+    .values({ messageId, kind })
+    .onConflictDoNothing()
+    .returning({ messageId: callbackReceipts.messageId });
+  return inserted.length > 0;
+}

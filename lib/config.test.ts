@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "./config";
+import { parseDuration, toInngestDuration } from "./duration";
+
+describe("parseConfig", () => {
+  it("fills every default from ARCHITECTURE.md on an empty environment", () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      WORKSPACE_READY_TIMEOUT: 30 * 60_000,
+      NODE_AGENT_READY_TIMEOUT: 15 * 60_000,
+      NODE_PROVISIONING_TIMEOUT: 30 * 60_000,
+      SESSION_IDLE_TIMEOUT: 15 * 60_000,
+      NODE_WARM_TIMEOUT: 30 * 60_000,
+      MAX_AUTO_NODE_LIFETIME: 4 * 3_600_000,
+      MAX_WORKSPACES_PER_NODE: 3,
+      MAX_NODES_PER_USER: 10,
+      NODE_CPU_THRESHOLD: 80,
+      NODE_MEMORY_THRESHOLD: 85,
+      HEARTBEAT_STALE_AFTER: 180_000,
+      BRANCH_PREFIX: "agents/",
+      BRANCH_NAME_MAX: 60,
+      READY_RECHECK_INTERVAL: 30_000,
+      INNGEST_LEGACY_SERVER: true,
+      NODE_PROVIDER: "local",
+    });
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  it("reads durations, numbers and booleans from text", () => {
+    const c = parseConfig({ READY_RECHECK_INTERVAL: "1s", MAX_WORKSPACES_PER_NODE: "5", INNGEST_LEGACY_SERVER: "0", NODE_WARM_TIMEOUT: "0" });
+    expect(c.READY_RECHECK_INTERVAL).toBe(1000);
+    expect(c.MAX_WORKSPACES_PER_NODE).toBe(5);
+    expect(c.INNGEST_LEGACY_SERVER).toBe(false);
+    expect(c.NODE_WARM_TIMEOUT).toBe(0);
+  });
+
+  it("names every bad variable at once", () => {
+    try {
+      parseConfig({ WORKSPACE_READY_TIMEOUT: "soon", MAX_NODES_PER_USER: "0", APP_URL: "not a url", NODE_CPU_THRESHOLD: "120" });
+      expect.unreachable("parseConfig accepted a bad environment");
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      for (const name of ["WORKSPACE_READY_TIMEOUT", "MAX_NODES_PER_USER", "APP_URL", "NODE_CPU_THRESHOLD"]) expect(message).toContain(name);
+    }
+  });
+
+  it("refuses a branch prefix without a trailing slash", () => {
+    expect(() => parseConfig({ BRANCH_PREFIX: "agents" })).toThrow(/BRANCH_PREFIX/);
+  });
+});
+
+describe("durations", () => {
+  it.each([
+    ["250ms", 250],
+    ["30s", 30_000],
+    ["15m", 900_000],
+    ["4h", 14_400_000],
+    ["1d", 86_400_000],
+    ["1500", 1500],
+    ["1.5s", 1500],
+  ])("parses %s", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(["", "soon", "-1s", "5 minutes", "1w"])("refuses %j", (text) => expect(parseDuration(text)).toBeUndefined());
+
+  it("formats for Inngest in the largest whole unit, never below one second", () => {
+    expect(toInngestDuration(3_600_000)).toBe("1h");
+    expect(toInngestDuration(900_000)).toBe("15m");
+    expect(toInngestDuration(30_000)).toBe("30s");
+    expect(toInngestDuration(1_500)).toBe("2s");
+    expect(toInngestDuration(10)).toBe("1s");
+  });
+});

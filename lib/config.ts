@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { durationField } from "./duration";
+
+const bool = (defaultValue: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", ""])])
+    .default(defaultValue)
+    .transform((v) => (typeof v === "boolean" ? v : v === "" ? defaultValue : ["1", "true", "yes"].includes(v)));
+
+const int = (defaultValue: number, min = 0) => z.coerce.number().int().min(min).default(defaultValue);
+const percent = (defaultValue: number) => z.coerce.number().min(0).max(100).default(defaultValue);
+
+/**
+ * Every setting of the control plane, read once from the environment and validated.
+ * Defaults are the starting values carried over from the seeds' system (ARCHITECTURE.md, "Configuration").
+ */
+export const ConfigSchema = z.object({
+  /** Where the vm-agent reaches this app (callbacks) and where Inngest reaches `/api/inngest`. */
+  APP_URL: z.string().url().default("http://127.0.0.1:3000"),
+  /** Unset: embedded PGlite under DATA_DIR. A postgres:// URL: Neon's serverless driver. */
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().default(".data"),
+  /** Only for a plain PostgreSQL behind a WebSocket relay (tests, self-hosting without Neon). */
+  DATABASE_WS_PROXY: z.string().optional(),
+
+  /** The pinned v1.1.0 server does not know the SDK's `StepFailed` opcode (see inngest/legacy-server.ts). */
+  INNGEST_LEGACY_SERVER: bool(true),
+
+  NODE_PROVIDER: z.enum(["local"]).default("local"),
+  BRANCH_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._/-]*\/$/, "must end with / (e.g. agents/)").default("agents/"),
+  BRANCH_NAME_MAX: int(60, 20),
+
+  NODE_PROVISIONING_TIMEOUT: durationField("30m"),
+  NODE_AGENT_READY_TIMEOUT: durationField("15m"),
+  WORKSPACE_READY_TIMEOUT: durationField("30m"),
+  AGENT_MAX_EXECUTION: durationField("4h"),
+  SESSION_IDLE_TIMEOUT: durationField("15m"),
+  /** The race rule: waits on callbacks in slices of this length, re-checking the database between them. */
+  READY_RECHECK_INTERVAL: durationField("30s"),
+  NODE_WARM_TIMEOUT: durationField("30m"),
+  MAX_AUTO_NODE_LIFETIME: durationField("4h"),
+  HEARTBEAT_STALE_AFTER: durationField("180s"),
+  /** How long the control plane waits for one HTTP call to a vm-agent. */
+  VM_AGENT_REQUEST_TIMEOUT: durationField("15s"),
+
+  MAX_WORKSPACES_PER_NODE: int(3, 1),
+  MAX_NODES_PER_USER: int(10, 1),
+  NODE_CPU_THRESHOLD: percent(80),
+  NODE_MEMORY_THRESHOLD: percent(85),
+
+  /** How often an idle live stream sends a comment, so proxies keep it open. */
+  LIVE_KEEPALIVE_INTERVAL: durationField("15s"),
+
+  CALLBACK_TOKEN_TTL: durationField("24h"),
+  NODE_MANAGEMENT_TOKEN_TTL: durationField("5m"),
+
+  /** Retries Inngest gives each step before it fails for good. */
+  STEP_RETRIES: int(3, 0),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: z.core.$ZodIssue[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+}
+
+/** Validates an environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) throw new ConfigError(result.error.issues);
+  return result.data;
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, validated on first use. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

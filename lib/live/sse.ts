@@ -1,0 +1,82 @@
+/**
+ * Server-sent-event streams fed by the live hub. Each stream subscribes first, then sends its
+ * snapshot, then one message per change (coalesced while a send is in flight), each with the
+ * newest live event id so a reconnecting browser resumes with Last-Event-ID.
+ */
+import type { LiveMessage } from "../contracts/api";
+import type { LiveHub, LiveNotice } from "./hub";
+
+export type SseSource = {
+  /** The first message(s) of the stream. */
+  snapshot(): Promise<LiveMessage[]>;
+  /** Messages for a change, or none when the change is not this stream's. */
+  onChange(notice: LiveNotice): Promise<LiveMessage[]>;
+  /** Whether a notice concerns this stream at all (cheap filter before any read). */
+  wants(notice: LiveNotice): boolean;
+  /** The id the snapshot stands at. */
+  snapshotEventId(): Promise<number>;
+};
+
+const encoder = new TextEncoder();
+const frame = (id: number, message: LiveMessage) => encoder.encode(`id: ${id}\ndata: ${JSON.stringify(message)}\n\n`);
+
+export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal, keepAliveMs: number): Response {
+  let unsubscribe: (() => void) | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const close = () => {
+    unsubscribe?.();
+    if (keepAlive) clearInterval(keepAlive);
+  };
+
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let closed = false;
+      const write = (chunk: Uint8Array) => {
+        if (closed) return;
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          closed = true;
+          close();
+        }
+      };
+      // Changes are queued while the snapshot is read, then processed in order.
+      let chain: Promise<void> = Promise.resolve();
+      let snapshotAt = 0;
+      unsubscribe = await hub.subscribe((notice) => {
+        if (!source.wants(notice)) return;
+        chain = chain.then(async () => {
+          if (closed || notice.eventId <= snapshotAt) return;
+          for (const message of await source.onChange(notice)) write(frame(notice.eventId, message));
+        }).catch(() => undefined);
+      });
+      chain = chain.then(async () => {
+        snapshotAt = await source.snapshotEventId();
+        for (const message of await source.snapshot()) write(frame(snapshotAt, message));
+      });
+      await chain;
+      keepAlive = setInterval(() => write(encoder.encode(": keep-alive\n\n")), keepAliveMs);
+      signal.addEventListener("abort", () => {
+        closed = true;
+        close();
+        try {
+          controller.close();
+        } catch {
+          // Already closed.
+        }
+      });
+    },
+    cancel() {
+      close();
+    },
+  });
+
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    },
+  });
+}

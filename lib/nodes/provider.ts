@@ -1,0 +1,25 @@
+/** What a node provider does: create a machine that runs a vm-agent, and destroy it. */
+import type { JWK } from "jose";
+
+export type CreateNodeInput = {
+  nodeId: string;
+  /** Where the vm-agent posts its callbacks. */
+  controlPlaneUrl: string;
+  /** Token for the node's own callbacks (ready, heartbeat). */
+  nodeCallbackToken: string;
+  /** The control plane's public key, so the vm-agent can verify management calls. */
+  publicJwk: JWK;
+};
+
+export type CreatedNode = {
+  providerServerId: string;
+  /** Known at once for local nodes; cloud nodes report theirs in the ready callback. */
+  endpoint?: string;
+};
+
+export interface NodeProvider {
+  readonly name: string;
+  create(input: CreateNodeInput): Promise<CreatedNode>;
+  /** Idempotent: destroying a node that is already gone succeeds. */
+  destroy(node: { id: string; providerServerId: string | null }): Promise<void>;
+}

@@ -1,0 +1,98 @@
+/**
+ * The control plane's client for one vm-agent. Every call carries a short-lived node-management
+ * token. Answers are validated with the shared contract; failures say whether retrying can help.
+ */
+import type { z } from "zod";
+import {
+  AgentSessionAccepted,
+  VmAgentError,
+  WorkspaceAccepted,
+  vmAgentPaths,
+  type CreateWorkspaceRequest,
+  type StartAgentSessionRequest,
+} from "../contracts/vm-agent";
+import { signNodeManagementToken, type SigningKey } from "../auth/tokens";
+
+export class VmAgentRequestError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or undefined when the node could not be reached. */
+    readonly status: number | undefined,
+    /** True when the node refused the request itself: retrying the same request cannot succeed. */
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = "VmAgentRequestError";
+  }
+}
+
+export type VmAgentClientOptions = {
+  endpoint: string;
+  nodeId: string;
+  key: SigningKey;
+  tokenTtlMs: number;
+  timeoutMs: number;
+};
+
+export function vmAgentClient(options: VmAgentClientOptions) {
+  async function call<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    schema: z.ZodType<T> | undefined,
+    extra: { workspaceId?: string; idempotencyKey?: string } = {},
+  ): Promise<T | undefined> {
+    const token = await signNodeManagementToken(
+      options.key,
+      { nodeId: options.nodeId, workspaceId: extra.workspaceId },
+      options.tokenTtlMs,
+    );
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, options.endpoint), {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(extra.idempotencyKey ? { "idempotency-key": extra.idempotencyKey } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (error) {
+      throw new VmAgentRequestError(`node ${options.nodeId} unreachable: ${(error as Error).message}`, undefined, false);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      const parsed = VmAgentError.safeParse(safeJson(text));
+      const detail = parsed.success ? parsed.data.error : text.slice(0, 500) || response.statusText;
+      // 4xx means the node understood and refused; 408/429 and 5xx may pass on a retry.
+      const permanent = response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
+      throw new VmAgentRequestError(`node refused ${method} ${path}: ${detail}`, response.status, permanent);
+    }
+    if (!schema) return undefined;
+    const parsed = schema.safeParse(safeJson(text));
+    if (!parsed.success) throw new VmAgentRequestError(`node answered ${path} with an unexpected body`, response.status, false);
+    return parsed.data;
+  }
+
+  return {
+    createWorkspace: (request: CreateWorkspaceRequest) =>
+      call("POST", vmAgentPaths.workspaces(), request, WorkspaceAccepted, { workspaceId: request.workspaceId }),
+    startAgentSession: (workspaceId: string, sessionId: string, request: StartAgentSessionRequest) =>
+      call("POST", vmAgentPaths.startAgentSession(workspaceId, sessionId), request, AgentSessionAccepted, {
+        workspaceId,
+        idempotencyKey: sessionId,
+      }),
+    stopWorkspace: (workspaceId: string) =>
+      call("POST", vmAgentPaths.stopWorkspace(workspaceId), {}, undefined, { workspaceId }),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

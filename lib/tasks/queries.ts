@@ -1,0 +1,67 @@
+/** Reads of tasks as the API and the live stream show them. */
+import { asc, desc, eq } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { nodes, tasks, taskSteps, workspaces } from "@/db/schema";
+import { STEP_LABELS, type ExecutionStep, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
+import type { AgentKind } from "../contracts/vm-agent";
+
+type TaskRow = typeof tasks.$inferSelect;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function summary(row: TaskRow): TaskSummary {
+  return {
+    id: row.id,
+    repository: row.repository,
+    prompt: row.prompt,
+    agent: row.agent as AgentKind,
+    status: row.status as TaskStatus,
+    executionStep: row.executionStep as ExecutionStep | null,
+    branch: row.branch,
+    commit: row.commitSha,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export async function getTask(executor: Executor, taskId: string) {
+  const [row] = await executor.select().from(tasks).where(eq(tasks.id, taskId));
+  return row;
+}
+
+export async function getTaskDetail(executor: Executor, taskId: string): Promise<TaskDetail | undefined> {
+  const row = await getTask(executor, taskId);
+  if (!row) return undefined;
+  const [steps, [workspace], [node]] = await Promise.all([
+    executor.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id)),
+    row.workspaceId ? executor.select().from(workspaces).where(eq(workspaces.id, row.workspaceId)) : Promise.resolve([]),
+    row.nodeId ? executor.select().from(nodes).where(eq(nodes.id, row.nodeId)) : Promise.resolve([]),
+  ]);
+  return {
+    ...summary(row),
+    error: row.errorMessage,
+    pushed: row.pushed,
+    startedAt: iso(row.startedAt),
+    completedAt: iso(row.completedAt),
+    steps: steps.map(
+      (s): TaskStepView => ({
+        step: s.step as ExecutionStep,
+        label: STEP_LABELS[s.step as ExecutionStep] ?? s.step,
+        status: s.status as TaskStepView["status"],
+        startedAt: s.startedAt.toISOString(),
+        endedAt: iso(s.endedAt),
+        durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
+        detail: s.detail,
+      }),
+    ),
+    workspace: workspace
+      ? { id: workspace.id, status: workspace.status, nodeId: workspace.nodeId, error: workspace.errorMessage, readyAt: iso(workspace.readyAt) }
+      : null,
+    node: node ? { id: node.id, provider: node.provider, status: node.status, endpoint: node.endpoint } : null,
+  };
+}
+
+export async function listTasks(executor: Executor, userId: string, limit = 100): Promise<TaskSummary[]> {
+  const rows = await executor.select().from(tasks).where(eq(tasks.userId, userId)).orderBy(desc(tasks.createdAt)).limit(limit);
+  return rows.map(summary);
+}

@@ -1,0 +1,22 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "t@example.test", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "t@example.test" } }).trim();
+
+/** A git repository with one commit; `files` are written before it. */
+export function makeRepo(files: Record<string, string> = {}, options: { executable?: string[] } = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-repo-"));
+  git(dir, "init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(dir, "README.md"), "# test repository\n");
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  for (const name of options.executable ?? []) fs.chmodSync(path.join(dir, name), 0o755);
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "initial");
+  return dir;
+}

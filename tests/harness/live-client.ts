@@ -1,0 +1,77 @@
+/** Reads the app's live stream (SSE) the way a browser would, for tests and benchmarks. */
+import { LiveMessage, type TaskDetail } from "@/lib/contracts/api";
+
+export type TaskWatch = {
+  /** Resolves with the first state matching `predicate` (checked against every state seen so far). */
+  until(predicate: (task: TaskDetail) => boolean, timeoutMs?: number, what?: string): Promise<TaskDetail>;
+  /** Every distinct status seen, in order. */
+  statuses: string[];
+  /** Every state seen, with the time it arrived. */
+  history: { at: number; task: TaskDetail }[];
+  close(): void;
+};
+
+export async function watchTask(appUrl: string, taskId: string): Promise<TaskWatch> {
+  const controller = new AbortController();
+  const response = await fetch(`${appUrl}/api/tasks/${taskId}/events`, { signal: controller.signal });
+  if (!response.ok || !response.body) throw new Error(`live stream answered ${response.status}`);
+  const history: TaskWatch["history"] = [];
+  const statuses: string[] = [];
+  const waiters = new Set<{ predicate: (t: TaskDetail) => boolean; resolve: (t: TaskDetail) => void }>();
+  let ended: Error | undefined;
+
+  const accept = (task: TaskDetail) => {
+    history.push({ at: Date.now(), task });
+    if (statuses[statuses.length - 1] !== task.status) statuses.push(task.status);
+    for (const w of waiters) {
+      if (!w.predicate(task)) continue;
+      waiters.delete(w);
+      w.resolve(task);
+    }
+  };
+
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = frame
+            .split("\n")
+            .filter((l) => l.startsWith("data: "))
+            .map((l) => l.slice(6))
+            .join("\n");
+          if (!data) continue;
+          const message = LiveMessage.parse(JSON.parse(data));
+          if (message.type === "task") accept(message.task);
+        }
+      }
+      ended = new Error("live stream ended");
+    } catch (error) {
+      ended = error as Error;
+    }
+  })();
+
+  return {
+    statuses,
+    history,
+    until(predicate, timeoutMs = 60_000, what = "the expected state") {
+      const seen = history.find((h) => predicate(h.task));
+      if (seen) return Promise.resolve(seen.task);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          const last = history[history.length - 1]?.task;
+          reject(new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last ?? ended?.message)}`));
+        }, timeoutMs);
+        const waiter = { predicate, resolve: (t: TaskDetail) => (clearTimeout(timer), resolve(t)) };
+        waiters.add(waiter);
+      });
+    },
+    close: () => controller.abort(),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The whole system for one test file: its own database on the shared PostgreSQL, the app built
+ * once by the global setup, its own Inngest server and data folder. The test gets a database
+ * handle of its own (the same database the app uses) to look at state and mint tokens.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { inject } from "vitest";
+import { openDatabase, type Database } from "@/db/client";
+import { startSystem, type RunningSystem } from "@/scripts/system";
+import { TEST_DIST_DIR } from "./global-setup";
+
+export type TestSystem = RunningSystem & {
+  database: Database;
+  dataDir: string;
+  /** JSON request against the app. */
+  api(method: string, pathname: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
+  /** Every local node (vm-agent process) this system started. */
+  nodePids(): number[];
+};
+
+async function createDatabase(port: number): Promise<string> {
+  const name = `acp_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-qc", `create database ${name}`]);
+  return name;
+}
+
+export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+  const port = inject("postgresPort");
+  const url = `postgres://postgres@127.0.0.1:${port}/${await createDatabase(port)}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-system-"));
+  const system = await startSystem({
+    mode: "start",
+    distDir: TEST_DIST_DIR,
+    dataDir,
+    logDir: path.join(dataDir, "logs"),
+    log: () => undefined,
+    env: {
+      DATABASE_URL: url,
+      DATABASE_WS_PROXY: inject("wsProxy"),
+      // Nodes are destroyed as soon as their task is done, so no vm-agent outlives a test.
+      NODE_WARM_TIMEOUT: "0",
+      CALLBACK_BASE_DELAY: "200ms",
+      ...env,
+    },
+  });
+  const database = await openDatabase({ url, dataDir, wsProxy: inject("wsProxy") });
+  const nodePids = () => {
+    const nodesDir = path.join(dataDir, "nodes");
+    if (!fs.existsSync(nodesDir)) return [];
+    return fs
+      .readdirSync(nodesDir)
+      .map((n) => path.join(nodesDir, n, "vm-agent.pid"))
+      .filter((f) => fs.existsSync(f))
+      .map((f) => Number(fs.readFileSync(f, "utf8")));
+  };
+  return {
+    ...system,
+    database,
+    dataDir,
+    nodePids,
+    async api(method, pathname, body, headers = {}) {
+      const response = await fetch(`${system.appUrl}${pathname}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not JSON; the raw text is the body.
+      }
+      return { status: response.status, body: parsed as never };
+    },
+    async stop() {
+      await system.stop();
+      for (const pid of nodePids()) {
+        try {
+          process.kill(-pid, "SIGKILL");
+        } catch {
+          // Already stopped by its task's cleanup.
+        }
+      }
+      await database.close();
+      if (!process.env.KEEP_TEST_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

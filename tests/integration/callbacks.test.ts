@@ -1,0 +1,141 @@
+/**
+ * Callbacks and the race rule, against the real system. The agent here is a configured script
+ * command that holds until the test creates a release file, so the test controls when it ends.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { agentSessions, nodes } from "@/db/schema";
+import { signingKeyPair } from "@/lib/auth/keys";
+import { signNodeCallbackToken, signWorkspaceCallbackToken } from "@/lib/auth/tokens";
+import { recordAgentCompletion } from "@/lib/sessions/lifecycle";
+import type { TaskDetail } from "@/lib/contracts/api";
+import { makeRepo } from "../harness/git";
+import { watchTask, type TaskWatch } from "../harness/live-client";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+const HOLDING_AGENT = [
+  'case "$AGENT_PROMPT" in hold:*) f="${AGENT_PROMPT#hold:}"; while [ ! -e "$f" ]; do sleep 0.05; done;; esac',
+  'echo "$AGENT_PROMPT" > agent-output.txt',
+].join("\n");
+
+let system: TestSystem;
+const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-release-"));
+
+beforeAll(async () => {
+  system = await startTestSystem({ SCRIPT_AGENT_COMMAND: HOLDING_AGENT, READY_RECHECK_INTERVAL: "1s" });
+});
+afterAll(async () => {
+  for (const f of fs.readdirSync(releaseDir)) fs.rmSync(path.join(releaseDir, f), { force: true });
+  await system?.stop();
+});
+
+const terminal = (t: TaskDetail) => ["completed", "failed", "cancelled"].includes(t.status);
+
+/** Submits a task whose agent holds until `release()`; resolves once the agent is running. */
+async function holdingTask(name: string): Promise<{ taskId: string; watch: TaskWatch; running: TaskDetail; release(): void }> {
+  const releaseFile = path.join(releaseDir, name);
+  const { status, body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: `hold:${releaseFile}` });
+  expect(status).toBe(202);
+  const watch = await watchTask(system.appUrl, body.taskId);
+  const running = await watch.until((t) => t.status === "in_progress" || terminal(t), 60_000, "in_progress");
+  expect(running.status, running.error ?? "").toBe("in_progress");
+  return { taskId: body.taskId, watch, running, release: () => fs.writeFileSync(releaseFile, "go") };
+}
+
+async function workspaceToken(workspaceId: string) {
+  return signWorkspaceCallbackToken(await signingKeyPair(system.database.db), { workspaceId }, 60_000);
+}
+
+describe("the race rule", () => {
+  it("a completion whose event the run never sees still advances the task at the next database check", async () => {
+    const { taskId, watch, running, release } = await holdingTask("lost-event");
+    const [session] = await system.database.db.select().from(agentSessions).where(eq(agentSessions.taskId, taskId));
+    // Exactly what the completion route writes, without the event: as if the event had been sent
+    // before the run began to wait, where waitForEvent cannot see it.
+    const result = await recordAgentCompletion(system.database.db, session!.id, {
+      messageId: `lost-${taskId}`,
+      workspaceId: running.workspace!.id,
+      outcome: "succeeded",
+      exitCode: 0,
+      branch: running.branch,
+      commit: null,
+      pushed: false,
+    });
+    expect(result.outcome).toBe("applied");
+    const done = await watch.until(terminal, 30_000, "completion through the database check");
+    expect(done.status, done.error ?? "").toBe("completed");
+    release();
+    watch.close();
+  });
+});
+
+describe("callbacks", () => {
+  it("a duplicate /ready is a no-op and does not disturb the task", async () => {
+    const { taskId, watch, running, release } = await holdingTask("duplicate-ready");
+    const workspaceId = running.workspace!.id;
+    const token = await workspaceToken(workspaceId);
+    const body = { messageId: `dup-${taskId}`, branch: running.branch, baseCommit: "a".repeat(40), setupScript: "absent" };
+    const headers = { authorization: `Bearer ${token}` };
+
+    const first = await system.api("POST", `/api/workspaces/${workspaceId}/ready`, body, headers);
+    expect(first).toEqual({ status: 200, body: { outcome: "ignored" } });
+    const again = await system.api("POST", `/api/workspaces/${workspaceId}/ready`, body, headers);
+    expect(again).toEqual({ status: 200, body: { outcome: "duplicate" } });
+
+    release();
+    const done = await watch.until(terminal, 30_000, "completion");
+    watch.close();
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.steps.filter((s) => s.step === "workspace_ready")).toHaveLength(1);
+  });
+
+  it("refuses callbacks without a valid token for that resource", async () => {
+    const keys = await signingKeyPair(system.database.db);
+    const body = { messageId: "m1", branch: "agents/x-1", baseCommit: "b".repeat(40), setupScript: "absent" };
+    const missing = await system.api("POST", "/api/workspaces/w_abc/ready", body);
+    expect(missing.status).toBe(401);
+
+    const nodeToken = await signNodeCallbackToken(keys, { nodeId: "w_abc" }, 60_000);
+    const wrongAudience = await system.api("POST", "/api/workspaces/w_abc/ready", body, { authorization: `Bearer ${nodeToken}` });
+    expect(wrongAudience.status).toBe(401);
+
+    const otherWorkspace = await workspaceToken("w_other");
+    const forbidden = await system.api("POST", "/api/workspaces/w_abc/ready", body, { authorization: `Bearer ${otherWorkspace}` });
+    expect(forbidden.status).toBe(403);
+
+    const badBody = await system.api("POST", "/api/workspaces/w_abc/ready", { ...body, baseCommit: "nope" }, {
+      authorization: `Bearer ${await workspaceToken("w_abc")}`,
+    });
+    expect(badBody.status).toBe(422);
+    expect(badBody.body.field).toBe("baseCommit");
+
+    const forged = await system.api("POST", "/api/workspaces/w_abc/ready", body, { authorization: "Bearer eyJhbGciOiJub25lIn0.e30." });
+    expect(forged.status).toBe(401);
+  });
+});
+
+describe("cancel", () => {
+  it("stops the run, the agent and the node", async () => {
+    const { taskId, watch, running } = await holdingTask("cancelled");
+    const nodeId = running.node!.id;
+    const answer = await system.api("POST", `/api/tasks/${taskId}/cancel`);
+    expect(answer).toEqual({ status: 202, body: { taskId, status: "cancelled" } });
+
+    const stopped = await watch.until((t) => t.node?.status === "stopped", 30_000, "the node stopped");
+    watch.close();
+    expect(stopped.status).toBe("cancelled");
+    expect(stopped.workspace?.status).toBe("stopped");
+    expect(stopped.steps.filter((s) => s.status === "running")).toEqual([]);
+    const [node] = await system.database.db.select().from(nodes).where(eq(nodes.id, nodeId));
+    expect(node?.status).toBe("stopped");
+    // The node's vm-agent process (and with it the agent) is gone.
+    const pid = Number(/^pid:(\d+)$/.exec(node!.providerServerId ?? "")?.[1]);
+    expect(() => process.kill(pid, 0)).toThrow();
+
+    const again = await system.api("POST", `/api/tasks/${taskId}/cancel`);
+    expect(again.status).toBe(409);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The walking skeleton end to end: the real app, the real Inngest server, real PostgreSQL, a real
+ * vm-agent process on a local node, real git.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { errors, nodes, workspaces } from "@/db/schema";
+import { git, makeRepo } from "../harness/git";
+import { watchTask } from "../harness/live-client";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startTestSystem();
+});
+afterAll(async () => system?.stop());
+
+async function submit(repository: string, prompt: string) {
+  const { status, body } = await system.api("POST", "/api/tasks", { repository, prompt });
+  expect(status, JSON.stringify(body)).toBe(202);
+  return body as { taskId: string; branch: string; status: string };
+}
+
+describe("a submitted task", () => {
+  it("runs queued → delegated → in_progress → completed and pushes its branch", async () => {
+    const repo = makeRepo();
+    const { taskId, branch, status } = await submit(repo, "Add a greeting to the README");
+    expect(status).toBe("queued");
+    expect(branch).toMatch(/^agents\/add-a-greeting-to-the-readme-[0-9a-f]{8}$/);
+
+    const watch = await watchTask(system.appUrl, taskId);
+    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 90_000, "a terminal status");
+    watch.close();
+
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(watch.statuses.filter((s) => s !== "queued")).toEqual(["delegated", "in_progress", "completed"]);
+    expect(done.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(done.pushed).toBe(true);
+    // The branch landed in the origin repository with the agent's change on it.
+    expect(git(repo, "rev-parse", branch)).toBe(done.commit);
+    const files = git(repo, "ls-tree", "-r", "--name-only", branch);
+    expect(files).toMatch(/^\.agent\/tasks\/.+\.md$/m);
+
+    const steps = done.steps.map((s) => [s.step, s.status]);
+    expect(steps).toEqual([
+      ["node_selection", "succeeded"],
+      ["node_provisioning", "succeeded"],
+      ["node_agent_ready", "succeeded"],
+      ["workspace_creation", "succeeded"],
+      ["workspace_ready", "succeeded"],
+      ["agent_session", "succeeded"],
+      ["running", "succeeded"],
+      ["cleanup", "succeeded"],
+    ]);
+    for (const step of done.steps) expect(step.durationMs).toBeGreaterThanOrEqual(0);
+
+    // Cleanup stopped the workspace and, with the warm pool off, the node.
+    const [workspace] = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, taskId));
+    expect(workspace?.status).toBe("stopped");
+    const [node] = await system.database.db.select().from(nodes).where(eq(nodes.id, workspace!.nodeId));
+    expect(node?.status).toBe("stopped");
+  });
+
+  it("fails at once with the setup script's message when provisioning fails", async () => {
+    const repo = makeRepo({ ".agent/setup.sh": "echo 'installing deps'\necho 'npm ERR! missing lockfile' >&2\nexit 7\n" });
+    const { taskId } = await submit(repo, "Provisioning will fail");
+    const watch = await watchTask(system.appUrl, taskId);
+    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 60_000, "a terminal status");
+    watch.close();
+
+    expect(done.status).toBe("failed");
+    expect(done.error).toContain("workspace provisioning failed (setup)");
+    expect(done.error).toContain("npm ERR! missing lockfile");
+    expect(done.workspace?.status).toBe("error");
+    const recorded = await system.database.db.select().from(errors).where(eq(errors.taskId, taskId));
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ step: "workspace_ready", workspaceId: done.workspace!.id });
+  });
+
+  it("fails within seconds with the node's message when a step fails for good", async () => {
+    const missing = path.join(fs.mkdtempSync("/tmp/acp-missing-"), "no-such-repo");
+    const started = Date.now();
+    const { taskId } = await submit(missing, "The node refuses this workspace");
+    const watch = await watchTask(system.appUrl, taskId);
+    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 30_000, "a terminal status");
+    watch.close();
+
+    expect(done.status).toBe("failed");
+    expect(done.error).toContain("does not exist");
+    expect(done.steps.find((s) => s.step === "workspace_creation")?.status).toBe("failed");
+    // No retries for a refusal: the whole run takes seconds, not the retry schedule's minutes.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
+
+describe("the submit route", () => {
+  it.each([
+    [{ prompt: "x" }, "repository"],
+    [{ repository: "relative/path", prompt: "x" }, "repository"],
+    [{ repository: "/tmp/repo" }, "prompt"],
+    [{ repository: "/tmp/repo", prompt: "   " }, "prompt"],
+    [{ repository: "/tmp/repo", prompt: "x", agent: "gpt-7" }, "agent"],
+  ])("answers 422 naming the bad field for %j", async (body, field) => {
+    const { status, body: answer } = await system.api("POST", "/api/tasks", body);
+    expect(status).toBe(422);
+    expect(answer.field).toBe(field);
+  });
+
+  it("answers 400 for a body that is not JSON", async () => {
+    const { status, body } = await system.api("POST", "/api/tasks", "{not json");
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/not valid JSON/);
+  });
+
+  it("answers 404 for an unknown task and 400 for a malformed id", async () => {
+    expect((await system.api("GET", "/api/tasks/00000000-0000-0000-0000-000000000000")).status).toBe(404);
+    expect((await system.api("GET", "/api/tasks/..%2F..%2Fetc")).status).toBe(400);
+  });
+});

@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+import path from "node:path";
+
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["{lib,db,inngest,vm-agent}/**/*.test.ts"],
+          exclude: ["**/*.integration.test.ts", "node_modules/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          globalSetup: ["tests/harness/global-setup.ts"],
+          include: ["tests/integration/**/*.test.ts", "{lib,db,inngest,vm-agent}/**/*.integration.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          // Each file starts its own system; two cores run two at a time.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,47 @@
+/** The git operations a workspace needs, each one program call with an argument array. */
+import { run } from "./exec";
+
+/** Git must never stop to ask for credentials on a node nobody is watching. */
+const env = () => ({ ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" });
+const git = (cwd: string, args: string[], timeoutMs = 10 * 60_000) => run("git", args, { cwd, env: env(), timeoutMs });
+
+export async function clone(repository: string, dest: string, parentDir: string) {
+  await git(parentDir, ["clone", "--quiet", "--", repository, dest]);
+}
+
+export async function createBranch(dir: string, branch: string) {
+  await git(dir, ["checkout", "--quiet", "-b", branch]);
+}
+
+export async function setIdentity(dir: string, name: string, email: string) {
+  await git(dir, ["config", "user.name", name]);
+  await git(dir, ["config", "user.email", email]);
+}
+
+export async function headCommit(dir: string): Promise<string> {
+  return (await git(dir, ["rev-parse", "HEAD"])).stdout.trim();
+}
+
+/** Stages everything and commits it; false when there was nothing to commit. */
+export async function commitAll(dir: string, message: string): Promise<boolean> {
+  await git(dir, ["add", "--all"]);
+  const status = await git(dir, ["status", "--porcelain"]);
+  if (status.stdout.trim() === "") return false;
+  await git(dir, ["commit", "--quiet", "--no-verify", "-m", message]);
+  return true;
+}
+
+export async function hasRemote(dir: string, name: string): Promise<boolean> {
+  const result = await run("git", ["remote", "get-url", name], { cwd: dir, env: env(), check: false });
+  return result.code === 0;
+}
+
+export async function push(dir: string, branch: string) {
+  await git(dir, ["push", "--quiet", "origin", `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000);
+}
+
+/** True when `path` is a git repository (a work tree or a bare one). */
+export async function isRepository(path: string): Promise<boolean> {
+  const result = await run("git", ["-C", path, "rev-parse", "--git-dir"], { env: env(), check: false }).catch(() => undefined);
+  return result?.code === 0;
+}

@@ -1,0 +1,141 @@
+/**
+ * The vm-agent's HTTP API (node:http, no framework). Every route but /health needs a
+ * node-management token minted by the control plane for this node. Handlers validate and call
+ * the workspace manager; nothing else.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { z } from "zod";
+import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
+import { CONTRACT_VERSION, CreateWorkspaceRequest, Id, StartAgentSessionRequest, type HealthResponse } from "../lib/contracts/vm-agent";
+import type { CallbackClient } from "./callbacks";
+import type { VmAgentConfig } from "./config";
+import type { Log } from "./log";
+import { RequestError, WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
+
+export const VM_AGENT_VERSION = "0.1.0";
+
+export type VmAgentOptions = {
+  config: Pick<VmAgentConfig, "VM_AGENT_HOST" | "VM_AGENT_PORT" | "NODE_ID" | "CONTROL_PLANE_PUBLIC_JWK"> & WorkspaceManagerOptions["config"];
+  sendCallback: CallbackClient;
+  log: Log;
+};
+
+const MAX_BODY = 1024 * 1024;
+
+async function readJson(request: http.IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new RequestError(413, "request body too large");
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return text === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new RequestError(400, "the request body is not valid JSON");
+  }
+}
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.join(".") || undefined;
+    throw new RequestError(field ? 422 : 400, field ? `${field} ${issue.message}` : issue.message, field);
+  }
+  return result.data;
+}
+
+function pathId(value: string | undefined, field: string): string {
+  const id = decodeURIComponent(value ?? "");
+  if (!Id.safeParse(id).success) throw new RequestError(400, `${field} is malformed`, field);
+  return id;
+}
+
+export function createVmAgent(options: VmAgentOptions) {
+  const { config, log } = options;
+  const manager = new WorkspaceManager({ config, sendCallback: options.sendCallback, log });
+  let key: Promise<VerifyKey> | undefined;
+
+  async function authorize(request: http.IncomingMessage) {
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new RequestError(401, "missing bearer token");
+    key ??= importPublicJwk(config.CONTROL_PLANE_PUBLIC_JWK);
+    try {
+      await verifyNodeManagementToken(await key, token, config.NODE_ID);
+    } catch (error) {
+      if (error instanceof TokenError) throw new RequestError(401, error.message);
+      throw error;
+    }
+  }
+
+  async function route(request: http.IncomingMessage): Promise<[number, unknown]> {
+    const url = new URL(request.url ?? "/", "http://vm-agent");
+    const parts = url.pathname.split("/").filter(Boolean);
+    const method = request.method ?? "GET";
+    if (method === "GET" && url.pathname === "/health") {
+      const health: HealthResponse = {
+        status: "ok",
+        nodeId: config.NODE_ID,
+        version: VM_AGENT_VERSION,
+        contractVersion: CONTRACT_VERSION,
+        workspaces: manager.count,
+      };
+      return [200, health];
+    }
+    if (parts[0] !== "workspaces") throw new RequestError(404, "not found");
+    await authorize(request);
+
+    if (method === "POST" && parts.length === 1) {
+      const body = parse(CreateWorkspaceRequest, await readJson(request));
+      pathId(body.workspaceId, "workspaceId");
+      const { status } = await manager.create(body);
+      return [202, { workspaceId: body.workspaceId, status }];
+    }
+    const workspaceId = pathId(parts[1], "workspaceId");
+    if (method === "POST" && parts.length === 3 && parts[2] === "stop") {
+      await manager.stop(workspaceId);
+      return [200, { workspaceId, status: "stopped" }];
+    }
+    if (method === "DELETE" && parts.length === 2) {
+      await manager.delete(workspaceId);
+      return [200, { workspaceId, status: "deleted" }];
+    }
+    if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "start") {
+      const sessionId = pathId(parts[3], "sessionId");
+      const body = parse(StartAgentSessionRequest, await readJson(request));
+      const { status } = manager.startSession(workspaceId, sessionId, body);
+      return [202, { sessionId, status }];
+    }
+    throw new RequestError(404, "not found");
+  }
+
+  const server = http.createServer((request, response) => {
+    route(request)
+      .catch((error: unknown): [number, unknown] => {
+        if (error instanceof RequestError) return [error.status, { error: error.message, ...(error.field ? { field: error.field } : {}) }];
+        log("error", "request failed", { url: request.url, error: String((error as Error)?.stack ?? error) });
+        return [500, { error: "internal error" }];
+      })
+      .then(([status, body]) => {
+        response.writeHead(status, { "content-type": "application/json" });
+        response.end(JSON.stringify(body));
+      });
+  });
+
+  return {
+    manager,
+    listen: () =>
+      new Promise<{ port: number }>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve({ port: (server.address() as AddressInfo).port }));
+      }),
+    async close() {
+      await manager.stopAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
