@@ -18,12 +18,12 @@ test("a task submitted in the browser runs to completed, live", async ({ page })
   const repo = makeRepo();
   await page.goto("/");
   await page.getByLabel("Repository").fill(repo);
-  await page.getByLabel("Task").fill("Add a contributing guide");
+  await page.getByLabel("Task", { exact: true }).fill("Add a contributing guide");
   await page.getByRole("button", { name: "Start task" }).click();
 
   await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
   // No reload from here on: every change must arrive through the live stream.
-  await expect(page.getByTestId("task-status")).toHaveText("completed", { timeout: 90_000 });
+  await expect(page.getByTestId("task-status")).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
   await expect(page.getByTestId("task-branch")).toContainText("agents/add-a-contributing-guide-");
   const commit = (await page.getByTestId("task-commit").getAttribute("title")) ?? (await page.getByTestId("task-commit").textContent());
   expect(commit).toMatch(/[0-9a-f]{40}/);
@@ -40,7 +40,7 @@ test("a task submitted in the browser runs to completed, live", async ({ page })
 test("a bad submission shows the error beside the field", async ({ page }) => {
   await page.goto("/");
   await page.getByLabel("Repository").fill("not/a/url");
-  await page.getByLabel("Task").fill("Anything");
+  await page.getByLabel("Task", { exact: true }).fill("Anything");
   await page.getByRole("button", { name: "Start task" }).click();
   await expect(page.getByLabel("Repository")).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByText(/absolute local path or a git URL/)).toBeVisible();
