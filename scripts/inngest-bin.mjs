@@ -146,9 +146,14 @@ export async function ensureInngestBinary({ log = (line) => console.error(line) 
   return { path: target, legacy: true };
 }
 
-/** Arguments for the local mode: one app, no discovery or polling, a 20 ms tick, loopback only. */
-export function inngestDevArgs({ appUrl, port }) {
-  return ["dev", "-u", appUrl, "--no-discovery", "--no-poll", "--retry-interval", "1", "--tick", "20", "--port", String(port), "--host", "127.0.0.1"];
+/**
+ * Arguments for the local mode: no discovery or polling, a 20 ms tick, loopback only. The app
+ * registers itself (PUT /api/inngest) once it is up: v1.1.0 rewrites a `-u http://127.0.0.1:…`
+ * URL to `localhost`, which may resolve to ::1 where the app does not listen, and then lists a
+ * second, unreachable app in its dashboard.
+ */
+export function inngestDevArgs({ port }) {
+  return ["dev", "--no-discovery", "--no-poll", "--retry-interval", "1", "--tick", "20", "--port", String(port), "--host", "127.0.0.1"];
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {

@@ -112,7 +112,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     log(`Starting the app on ${appUrl} (next ${options.mode})…`);
     await waitForHttp(`${appUrl}/api/inngest`, next, 180_000, "the Next.js app");
 
-    const inngest = spawn(binary.path, inngestDevArgs({ appUrl: `${appUrl}/api/inngest`, port: inngestPort }), {
+    const inngest = spawn(binary.path, inngestDevArgs({ port: inngestPort }), {
       cwd: ROOT,
       env: env as NodeJS.ProcessEnv,
       detached: true,
