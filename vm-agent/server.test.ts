@@ -1,0 +1,210 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { backoffDelay, isPermanent } from "./callbacks";
+import { startReceiver, startTestAgent } from "./test-support";
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.test", ...args], { cwd, encoding: "utf8" }).trim();
+
+function makeRepo(files: Record<string, string> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-repo-"));
+  git(dir, "init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(dir, "README.md"), "hello\n");
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(overrides = {}, answer?: (path: string, attempt: number) => number) {
+  const receiver = await startReceiver(answer);
+  const agent = await startTestAgent(receiver.url, overrides);
+  cleanups.push(receiver.close, agent.close);
+  return { receiver, agent };
+}
+
+const workspace = (repository: string, id = "w_1", branch = "agents/test-1") => ({
+  workspaceId: id,
+  taskId: "t_1",
+  repository,
+  branch,
+  callbackToken: "callback-token-w1",
+});
+
+describe("authentication", () => {
+  it("answers /health without a token and everything else only with one for this node", async () => {
+    const { agent } = await setup();
+    expect((await agent.request("GET", "/health", undefined, "")).body).toMatchObject({ status: "ok", nodeId: "node-1", contractVersion: 1 });
+    expect((await agent.request("POST", "/workspaces", {}, "")).status).toBe(401);
+    expect((await agent.request("POST", "/workspaces", {}, "Bearer not-a-jwt")).status).toBe(401);
+    const otherNode = await agent.token("node-2");
+    const refused = await agent.request("POST", "/workspaces", workspace(makeRepo()), `Bearer ${otherNode}`);
+    expect(refused).toMatchObject({ status: 401, body: { error: expect.stringContaining("another node") } });
+  });
+});
+
+describe("workspaces", () => {
+  it("clones on the task's branch and reports ready with the base commit", async () => {
+    const { agent, receiver } = await setup();
+    const repo = makeRepo();
+    const accepted = await agent.request("POST", "/workspaces", workspace(repo));
+    expect(accepted).toEqual({ status: 202, body: { workspaceId: "w_1", status: "creating" } });
+    const ready = await receiver.next(/\/api\/workspaces\/w_1\/ready$/);
+    expect(ready.authorization).toBe("Bearer callback-token-w1");
+    expect(ready.body).toMatchObject({ branch: "agents/test-1", baseCommit: git(repo, "rev-parse", "HEAD"), setupScript: "absent" });
+    const worktree = path.join(agent.workDir, "workspaces", "w_1", "repo");
+    expect(git(worktree, "branch", "--show-current")).toBe("agents/test-1");
+
+    const repeat = await agent.request("POST", "/workspaces", workspace(repo));
+    expect(repeat).toEqual({ status: 202, body: { workspaceId: "w_1", status: "running" } });
+    expect(receiver.received.filter((r) => r.path.endsWith("/ready"))).toHaveLength(1);
+  });
+
+  it("refuses a local repository that does not exist, naming the field", async () => {
+    const { agent } = await setup();
+    const answer = await agent.request("POST", "/workspaces", workspace("/nonexistent/repo"));
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ field: "repository", error: expect.stringContaining("does not exist") });
+  });
+
+  it("runs the setup script, and reports its failure with the stage and stderr", async () => {
+    const { agent, receiver } = await setup();
+    await agent.request("POST", "/workspaces", workspace(makeRepo({ ".agent/setup.sh": "touch .setup-done\n" }), "w_ok"));
+    expect((await receiver.next(/w_ok\/ready$/)).body).toMatchObject({ setupScript: "ran" });
+    expect(fs.existsSync(path.join(agent.workDir, "workspaces", "w_ok", "repo", ".setup-done"))).toBe(true);
+
+    await agent.request("POST", "/workspaces", workspace(makeRepo({ ".agent/setup.sh": "echo 'pip: no such package' >&2\nexit 4\n" }), "w_bad"));
+    const failed = await receiver.next(/w_bad\/provisioning-failed$/);
+    expect(failed.body).toMatchObject({ stage: "setup" });
+    expect(failed.body.error).toContain("pip: no such package");
+    expect(failed.body.error).toContain("exit 4");
+  });
+
+  it.each([
+    ["../escape", 422],
+    ["w/../../x", 422],
+    ["", 422],
+  ])("refuses the workspace id %j", async (workspaceId, status) => {
+    const { agent } = await setup();
+    const answer = await agent.request("POST", "/workspaces", { ...workspace(makeRepo()), workspaceId });
+    expect(answer.status).toBe(status);
+    expect(answer.body.field).toBe("workspaceId");
+  });
+
+  it.each(["agents/x; rm -rf /", "agents/$(id)", "-delete", "agents/a..b", "agents/`id`"])("refuses the branch %j", async (branch) => {
+    const { agent } = await setup();
+    const answer = await agent.request("POST", "/workspaces", workspace(makeRepo(), "w_br", branch));
+    expect(answer).toMatchObject({ status: 422, body: { field: "branch" } });
+  });
+
+  it("refuses ids in paths that leave the work folder", async () => {
+    const { agent } = await setup();
+    expect((await agent.request("POST", "/workspaces/..%2F..%2Fetc/stop", {})).status).toBe(400);
+  });
+});
+
+describe("agent sessions", () => {
+  async function readyWorkspace(overrides = {}, repo = makeRepo()) {
+    const ctx = await setup(overrides);
+    await ctx.agent.request("POST", "/workspaces", workspace(repo));
+    await ctx.receiver.next(/w_1\/ready$/);
+    return { ...ctx, repo };
+  }
+
+  it("commits the built-in agent's change, pushes the branch to origin and reports it", async () => {
+    const { agent, receiver, repo } = await readyWorkspace();
+    const start = await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "Add docs", callbackToken: "cb" });
+    expect(start).toEqual({ status: 202, body: { sessionId: "s_1", status: "running" } });
+    const done = await receiver.next(/agent-sessions\/s_1\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true, branch: "agents/test-1", workspaceId: "w_1" });
+    expect(git(repo, "rev-parse", "agents/test-1")).toBe(done.body.commit);
+    expect(git(repo, "show", "--stat", "--format=%s", "agents/test-1")).toMatch(/Add docs[\s\S]*\.agent\/tasks\/add-docs\.md/);
+  });
+
+  it("passes a hostile prompt verbatim and never to a shell", async () => {
+    const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: 'printf "%s" "$AGENT_PROMPT" > prompt.txt' });
+    const prompt = `it's "quoted"\nsecond line $(touch /tmp/pwned-by-prompt) \`id\` ; rm -rf ~`;
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_h/start", { agent: "script", prompt, callbackToken: "cb" });
+    const done = await receiver.next(/s_h\/completed$/);
+    expect(done.body.outcome).toBe("succeeded");
+    expect(fs.readFileSync(path.join(agent.workDir, "workspaces", "w_1", "repo", "prompt.txt"), "utf8")).toBe(prompt);
+    expect(fs.existsSync("/tmp/pwned-by-prompt")).toBe(false);
+  });
+
+  it("reports a failing agent with its exit code and output", async () => {
+    const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: "echo 'model quota exceeded' >&2; exit 3" });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_f/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    const done = await receiver.next(/s_f\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "failed", exitCode: 3 });
+    expect(done.body.error).toContain("model quota exceeded");
+  });
+
+  it("keeps the agent's environment free of node secrets", async () => {
+    process.env.NODE_CALLBACK_TOKEN = "secret-node-token";
+    const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: "env > env.txt" });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_e/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    await receiver.next(/s_e\/completed$/);
+    const env = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_1", "repo", "env.txt"), "utf8");
+    delete process.env.NODE_CALLBACK_TOKEN;
+    expect(env).toContain("AGENT_PROMPT=x");
+    expect(env).not.toContain("secret-node-token");
+  });
+
+  it("refuses a session in an unknown workspace", async () => {
+    const { agent } = await setup();
+    expect((await agent.request("POST", "/workspaces/w_none/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" })).status).toBe(404);
+  });
+
+  it("stop kills a running agent and reports nothing for it", async () => {
+    const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: "echo $$ > agent.pid; exec sleep 600" });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_s/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    const pidFile = path.join(agent.workDir, "workspaces", "w_1", "repo", "agent.pid");
+    // The agent writes its pid as its first act; wait for that file rather than for time.
+    const written = () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim() !== "";
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (!written()) return;
+        watcher.close();
+        resolve();
+      };
+      const watcher = fs.watch(path.dirname(pidFile), check);
+      check();
+    });
+    const pid = Number(fs.readFileSync(pidFile, "utf8"));
+    expect((await agent.request("POST", "/workspaces/w_1/stop", {})).status).toBe(200);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(receiver.received.some((r) => r.path.includes("s_s"))).toBe(false);
+  });
+});
+
+describe("callback delivery", () => {
+  it("retries 503s and delivers once", async () => {
+    const { agent, receiver } = await setup({}, (p, attempt) => (p.endsWith("/ready") && attempt < 3 ? 503 : 200));
+    await agent.request("POST", "/workspaces", workspace(makeRepo()));
+    await receiver.next(/w_1\/ready$/);
+    expect(receiver.attempts.get("/api/workspaces/w_1/ready")).toBe(3);
+    expect(receiver.received.filter((r) => r.path.endsWith("/ready"))).toHaveLength(1);
+  });
+
+  it("treats 4xx other than 408 and 429 as permanent", () => {
+    expect([400, 401, 403, 404, 409, 422].every(isPermanent)).toBe(true);
+    expect([408, 429, 500, 502, 503].some(isPermanent)).toBe(false);
+  });
+
+  it("backs off exponentially up to the ceiling, with jitter below it", () => {
+    const policy = { maxAttempts: 5, maxElapsedMs: 120_000, baseDelayMs: 1_000, maxDelayMs: 30_000, requestTimeoutMs: 1_000 };
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, policy, () => 0.999))).toEqual([999, 1998, 3996, 7992, 15984, 29970]);
+    expect(backoffDelay(3, policy, () => 0)).toBe(0);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * For the vm-agent's tests: a loopback HTTP receiver standing in for the control plane's callback
+ * routes, and a daemon started in-process with a fresh key pair.
+ */
+import http from "node:http";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair } from "jose";
+import { signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
+import { callbackClient } from "./callbacks";
+import { silentLog } from "./log";
+import { createVmAgent } from "./server";
+import type { VmAgentConfig } from "./config";
+
+export type Received = { path: string; authorization: string | undefined; body: Record<string, unknown> };
+
+/** Records callbacks; `answer` decides each response status (default 200). */
+export async function startReceiver(answer: (path: string, attempt: number) => number = () => 200) {
+  const received: Received[] = [];
+  const attempts = new Map<string, number>();
+  const waiters: { predicate: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
+  const server = http.createServer(async (request, response) => {
+    let text = "";
+    for await (const chunk of request) text += chunk;
+    const url = request.url ?? "/";
+    const attempt = (attempts.get(url) ?? 0) + 1;
+    attempts.set(url, attempt);
+    const status = answer(url, attempt);
+    if (status < 300) {
+      const entry = { path: url, authorization: request.headers.authorization, body: JSON.parse(text) as Record<string, unknown> };
+      received.push(entry);
+      for (const w of [...waiters]) {
+        if (!w.predicate(entry)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(entry);
+      }
+    }
+    response.writeHead(status, { "content-type": "application/json" });
+    response.end(JSON.stringify(status < 300 ? { outcome: "applied" } : { error: "test says no" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    attempts,
+    /** Resolves with the first callback (already received or still to come) whose path matches. */
+    next(pathPattern: RegExp): Promise<Received> {
+      const predicate = (r: Received) => pathPattern.test(r.path);
+      const seen = received.find(predicate);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ predicate, resolve }));
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function startTestAgent(receiverUrl: string, overrides: Partial<VmAgentConfig> = {}) {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const key: SigningKey = { kid: "test", privateKey };
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-test-"));
+  const config = {
+    VM_AGENT_HOST: "127.0.0.1",
+    VM_AGENT_PORT: 0,
+    NODE_ID: "node-1",
+    CONTROL_PLANE_PUBLIC_JWK: (await exportJWK(publicKey)) as Record<string, unknown>,
+    VM_AGENT_WORK_DIR: workDir,
+    SCRIPT_AGENT_COMMAND: undefined,
+    SETUP_SCRIPT: ".agent/setup.sh",
+    SETUP_TIMEOUT: 60_000,
+    AGENT_TIMEOUT: 60_000,
+    GIT_PUSH: "auto" as const,
+    GIT_AUTHOR_NAME: "Coding Agent",
+    GIT_AUTHOR_EMAIL: "agent@localhost",
+    STOP_GRACE: 2_000,
+    ...overrides,
+  };
+  const sendCallback = callbackClient(receiverUrl, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 }, silentLog);
+  const agent = createVmAgent({ config, sendCallback, log: silentLog });
+  const { port } = await agent.listen();
+  const base = `http://127.0.0.1:${port}`;
+  const token = (nodeId = config.NODE_ID) => signNodeManagementToken(key, { nodeId }, 60_000);
+  return {
+    base,
+    workDir,
+    agent,
+    async request(method: string, pathname: string, body?: unknown, auth: string | null = null) {
+      const authorization = auth === null ? `Bearer ${await token()}` : auth;
+      const response = await fetch(base + pathname, {
+        method,
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    token,
+    async close() {
+      await agent.close();
+      fs.rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
