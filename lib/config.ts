@@ -55,7 +55,7 @@ export const ConfigSchema = z.object({
   NODE_MANAGEMENT_TOKEN_TTL: durationField("5m"),
 
   /** Retries Inngest gives each step before it fails for good. */
-  STEP_RETRIES: int(3, 0),
+  STEP_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -9,28 +9,13 @@ import { agentCompleted, agentFailed, nodeReady, taskCancelled, taskSubmitted, w
 import { permanentFailuresFail } from "../errors";
 import { config } from "@/lib/config";
 import { toInngestDuration } from "@/lib/duration";
+import { waitUntilReady, type WaitSteps } from "../wait-until-ready";
 import { runtime } from "@/lib/runtime";
 import * as stages from "@/lib/pipeline/stages";
 import { failTask } from "@/lib/tasks/fail-task";
 
-type Step = Parameters<Parameters<typeof inngest.createFunction>[1]>[0]["step"];
-type WaitableEvent = typeof nodeReady | typeof workspaceReady | typeof agentCompleted;
-
-async function waitUntilReady(
-  step: Step,
-  opts: { name: string; check: () => Promise<stages.Readiness>; event: WaitableEvent; ifExpr: string; totalMs: number },
-): Promise<stages.Readiness> {
-  const sliceMs = Math.min(config().READY_RECHECK_INTERVAL, opts.totalMs);
-  const slices = Math.max(1, Math.ceil(opts.totalMs / sliceMs));
-  for (let i = 0; i < slices; i++) {
-    const state = await step.run(`${opts.name}-check-${i}`, opts.check);
-    if (state !== "pending") return state;
-    await step.waitForEvent(`${opts.name}-wait-${i}`, { event: opts.event, timeout: toInngestDuration(sliceMs), if: opts.ifExpr });
-  }
-  return step.run(`${opts.name}-check-final`, opts.check);
-}
-
 const cfg = config();
+type Retries = NonNullable<Parameters<typeof inngest.createFunction>[0]["retries"]>;
 
 export const runTask = inngest.createFunction(
   {
@@ -45,7 +30,7 @@ export const runTask = inngest.createFunction(
       { event: agentFailed, match: "data.taskId" },
     ],
     concurrency: { key: "event.data.userId", limit: 20 },
-    retries: cfg.STEP_RETRIES as 3,
+    retries: cfg.STEP_RETRIES as Retries, // the config schema keeps it within Inngest's 0-20
     onFailure: async ({ event, error, step }) => {
       const taskId = event.data.event.data.taskId;
       await step.run("record-failure", async () => {
@@ -69,10 +54,16 @@ export const runTask = inngest.createFunction(
     }
     const node = nodeId;
 
-    const nodeState = await waitUntilReady(step, {
+    const waitSteps: WaitSteps = {
+      run: (id, fn) => step.run(id, fn),
+      waitForEvent: (id, opts) => step.waitForEvent(id, opts),
+    };
+    const sliceMs = rt.config.READY_RECHECK_INTERVAL;
+    const nodeState = await waitUntilReady(waitSteps, {
       name: "node_agent_ready",
       check: () => stages.nodeReadiness(rt, taskId, node),
-      event: nodeReady,
+      event: nodeReady.name,
+      sliceMs,
       ifExpr: `async.data.nodeId == "${node}"`,
       totalMs: rt.config.NODE_AGENT_READY_TIMEOUT,
     });
@@ -83,10 +74,11 @@ export const runTask = inngest.createFunction(
       permanentFailuresFail(() => stages.createWorkspaceStage(rt, taskId, node)),
     );
 
-    const workspaceState = await waitUntilReady(step, {
+    const workspaceState = await waitUntilReady(waitSteps, {
       name: "workspace_ready",
       check: () => stages.workspaceReadiness(rt, taskId, workspaceId),
-      event: workspaceReady,
+      event: workspaceReady.name,
+      sliceMs,
       ifExpr: `async.data.workspaceId == "${workspaceId}"`,
       totalMs: rt.config.WORKSPACE_READY_TIMEOUT,
     });
@@ -98,10 +90,11 @@ export const runTask = inngest.createFunction(
       permanentFailuresFail(() => stages.startAgentStage(rt, taskId, workspaceId)),
     );
 
-    const agentState = await waitUntilReady(step, {
+    const agentState = await waitUntilReady(waitSteps, {
       name: "running",
       check: () => stages.agentReadiness(rt, sessionId),
-      event: agentCompleted,
+      event: agentCompleted.name,
+      sliceMs,
       ifExpr: `async.data.sessionId == "${sessionId}"`,
       totalMs: rt.config.AGENT_MAX_EXECUTION,
     });

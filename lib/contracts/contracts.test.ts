@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { CreateTaskRequest, Repository } from "./api";
+import { AgentCompletedCallback, BranchName, Id, callbackPaths, vmAgentPaths } from "./vm-agent";
+
+describe("Repository", () => {
+  it.each(["/srv/repos/app", "https://github.com/org/repo.git", "ssh://git@host/org/repo", "git@github.com:org/repo.git", "file:///tmp/repo"])(
+    "accepts %s",
+    (value) => expect(Repository.safeParse(value).success).toBe(true),
+  );
+  it.each(["", "relative/path", "ftp://host/repo", "--upload-pack=evil", "https://host/has space"])("refuses %j", (value) =>
+    expect(Repository.safeParse(value).success).toBe(false),
+  );
+});
+
+describe("CreateTaskRequest", () => {
+  it("defaults the agent to script and trims the prompt", () => {
+    expect(CreateTaskRequest.parse({ repository: "/r", prompt: "  do it  " })).toEqual({ repository: "/r", prompt: "do it", agent: "script" });
+  });
+  it("names the field that is wrong", () => {
+    const result = CreateTaskRequest.safeParse({ repository: "/r", prompt: "x", agent: "gpt-7" });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(["agent"]);
+  });
+});
+
+describe("BranchName and Id", () => {
+  it.each(["agents/add-docs-1a2b3c4d", "feature/x.y", "main"])("accepts the branch %s", (b) => expect(BranchName.safeParse(b).success).toBe(true));
+  it.each(["-x", "a..b", "a b", "a;b", "$(id)", "a//b", "ends/", "ends.", "a`b`"])("refuses the branch %j", (b) =>
+    expect(BranchName.safeParse(b).success).toBe(false),
+  );
+  it.each(["w_3f9c2a7e-1b2c", "n_x", "abc"])("accepts the id %s", (id) => expect(Id.safeParse(id).success).toBe(true));
+  it.each(["", "../x", "a/b", "a.b", "x".repeat(65)])("refuses the id %j", (id) => expect(Id.safeParse(id).success).toBe(false));
+});
+
+describe("paths and callbacks", () => {
+  it("spells each path once for both sides", () => {
+    expect(callbackPaths.agentCompleted("s_1")).toBe("/api/agent-sessions/s_1/completed");
+    expect(vmAgentPaths.startAgentSession("w_1", "s_1")).toBe("/workspaces/w_1/agent-sessions/s_1/start");
+  });
+  it("requires a full commit sha or null in a completion", () => {
+    const base = { messageId: "m", workspaceId: "w_1", outcome: "succeeded", exitCode: 0, branch: "agents/a-1", pushed: false };
+    expect(AgentCompletedCallback.safeParse({ ...base, commit: null }).success).toBe(true);
+    expect(AgentCompletedCallback.safeParse({ ...base, commit: "abc123" }).success).toBe(false);
+  });
+});
