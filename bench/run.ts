@@ -4,33 +4,24 @@
  *   submit → completed:          POST /api/tasks until the task page shows `completed`
  *   /ready → agent started:      the node's /ready callback until the agent session was started on the node
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startSystem } from "../scripts/system";
+import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
 import { makeRepo } from "../tests/harness/git";
 import { watchTask } from "../tests/harness/live-client";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
-const DIST_DIR = ".next-test";
 
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)]!, worst: sorted[sorted.length - 1]!, runs: sorted.length };
 };
 
-const root = path.resolve(import.meta.dirname, "..");
-if (!process.env.SKIP_NEXT_BUILD) {
-  execFileSync(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "build"], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, NEXT_DIST_DIR: DIST_DIR, NEXT_TELEMETRY_DISABLED: "1" },
-  });
-}
+buildApp();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-bench-"));
 // A warm pool, as a user would run it: the first task pays for the node, the rest reuse it.
-const system = await startSystem({ mode: "start", distDir: DIST_DIR, dataDir, logDir: path.join(dataDir, "logs"), log: () => undefined });
+const system = await startSystem({ mode: "start", distDir: TEST_DIST_DIR, dataDir, logDir: path.join(dataDir, "logs"), log: () => undefined });
 const submitToCompleted: number[] = [];
 const readyToAgent: number[] = [];
 let coldStart = 0;

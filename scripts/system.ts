@@ -2,7 +2,7 @@
  * Starts the whole system on one machine: the Next.js app (which opens the embedded database and
  * migrates it) and the Inngest server pointed at it. Used by `npm run dev` and by the tests.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
@@ -31,6 +31,19 @@ export type RunningSystem = {
 };
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+
+/** Where the tests and benchmarks keep their production build, apart from `next dev`'s `.next`. */
+export const TEST_DIST_DIR = ".next-test";
+
+/** Builds the app for `next start` into `distDir`, unless SKIP_NEXT_BUILD says a build is already there. */
+export function buildApp(distDir = TEST_DIST_DIR) {
+  if (process.env.SKIP_NEXT_BUILD) return;
+  execFileSync(process.execPath, [path.join(ROOT, "node_modules/next/dist/bin/next"), "build"], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
+  });
+}
 
 
 /** Waits until `url` answers (any HTTP status counts), or the process exits, or the deadline passes. */

@@ -1,26 +1,9 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backoffDelay, isPermanent } from "./callbacks";
+import { git, makeRepo } from "../tests/harness/git";
 import { startReceiver, startTestAgent } from "./test-support";
-
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.test", ...args], { cwd, encoding: "utf8" }).trim();
-
-function makeRepo(files: Record<string, string> = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-repo-"));
-  git(dir, "init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(dir, "README.md"), "hello\n");
-  for (const [name, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), content);
-  }
-  git(dir, "add", "-A");
-  git(dir, "commit", "-q", "-m", "initial");
-  return dir;
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -2,14 +2,11 @@
  * Once per integration run: a real PostgreSQL server with a WebSocket relay in front (the app
  * reaches it through Neon's driver), a production build of the app, and the Inngest binary.
  */
-import { execFileSync } from "node:child_process";
-import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { ensureInngestBinary } from "@/scripts/inngest-bin.mjs";
+import { buildApp } from "@/scripts/system";
 import { startPostgres } from "./postgres";
 import { startWsRelay } from "./ws-relay";
-
-export const TEST_DIST_DIR = ".next-test";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,15 +16,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const root = path.resolve(import.meta.dirname, "../..");
   await ensureInngestBinary({ log: (line: string) => console.error(line) });
-  if (!process.env.SKIP_NEXT_BUILD) {
-    execFileSync(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "build"], {
-      cwd: root,
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, NEXT_DIST_DIR: TEST_DIST_DIR, NEXT_TELEMETRY_DISABLED: "1" },
-    });
-  }
+  buildApp();
   const postgres = await startPostgres();
   const relay = await startWsRelay();
   project.provide("postgresPort", postgres.port);

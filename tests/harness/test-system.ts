@@ -9,8 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
-import { startSystem, type RunningSystem } from "@/scripts/system";
-import { TEST_DIST_DIR } from "./global-setup";
+import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
 
 export type TestSystem = RunningSystem & {
   database: Database;
