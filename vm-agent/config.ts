@@ -34,7 +34,9 @@ export const VmAgentConfigSchema = z.object({
   CALLBACK_BASE_DELAY: durationField("1s"),
   CALLBACK_MAX_DELAY: durationField("30s"),
   CALLBACK_REQUEST_TIMEOUT: durationField("10s"),
-  /** How long a stopped agent gets after SIGTERM before SIGKILL. */
+  /** The vm-agent's own tmux socket (`tmux -L`); default `acp-<NODE_ID>`. */
+  TMUX_SOCKET: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  /** How long a stopped agent gets after its interrupt before it is killed. */
   STOP_GRACE: durationField("5s"),
 });
 

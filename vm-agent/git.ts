@@ -31,6 +31,16 @@ export async function commitAll(dir: string, message: string): Promise<boolean> 
   return true;
 }
 
+export async function status(dir: string): Promise<string> {
+  return (await git(dir, ["status", "--porcelain"])).stdout;
+}
+
+/** The commit a branch points at on origin, or undefined when origin has no such branch. */
+export async function remoteBranchCommit(dir: string, branch: string): Promise<string | undefined> {
+  const out = (await git(dir, ["ls-remote", "origin", `refs/heads/${branch}`], 60_000)).stdout.trim();
+  return out ? out.split(/\s+/)[0] : undefined;
+}
+
 export async function hasRemote(dir: string, name: string): Promise<boolean> {
   const result = await run("git", ["remote", "get-url", name], { cwd: dir, env: env(), check: false });
   return result.code === 0;

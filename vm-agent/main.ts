@@ -1,11 +1,14 @@
 /**
- * The vm-agent's entry point: read the configuration, serve the API, tell the control plane the
- * node is ready. SIGTERM / SIGINT stop every agent and exit.
+ * The vm-agent's entry point: read the configuration, adopt what a previous run left, serve the
+ * API, tell the control plane the node is ready. SIGTERM / SIGINT detach and exit; agents keep
+ * running in tmux for the next start to adopt.
  */
+import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { CONTRACT_VERSION, callbackPaths } from "../lib/contracts/vm-agent";
-import { callbackClient } from "./callbacks";
 import { parseVmAgentConfig } from "./config";
 import { jsonLog } from "./log";
+import { Outbox } from "./outbox";
 import { createVmAgent, VM_AGENT_VERSION } from "./server";
 
 let config;
@@ -16,7 +19,8 @@ try {
   process.exit(1);
 }
 
-const sendCallback = callbackClient(
+const outbox = new Outbox(
+  path.join(config.VM_AGENT_WORK_DIR, "outbox"),
   config.CONTROL_PLANE_URL,
   {
     maxAttempts: config.CALLBACK_MAX_ATTEMPTS,
@@ -27,7 +31,7 @@ const sendCallback = callbackClient(
   },
   jsonLog,
 );
-const agent = createVmAgent({ config, sendCallback, log: jsonLog });
+const agent = createVmAgent({ config, outbox, log: jsonLog });
 const { port } = await agent.listen();
 jsonLog("info", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port });
 
@@ -41,9 +45,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-const ready = await sendCallback(callbackPaths.nodeReady(config.NODE_ID), config.NODE_CALLBACK_TOKEN, {
+const messageId = randomUUID();
+outbox.enqueue(messageId, callbackPaths.nodeReady(config.NODE_ID), config.NODE_CALLBACK_TOKEN, {
   endpoint: `http://${config.VM_AGENT_HOST}:${port}`,
   version: VM_AGENT_VERSION,
   contractVersion: CONTRACT_VERSION,
 });
-if (!ready.delivered) jsonLog("error", "the control plane did not take the ready callback", { error: ready.error });

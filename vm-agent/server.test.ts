@@ -28,7 +28,7 @@ const workspace = (repository: string, id = "w_1", branch = "agents/test-1") => 
 describe("authentication", () => {
   it("answers /health without a token and everything else only with one for this node", async () => {
     const { agent } = await setup();
-    expect((await agent.request("GET", "/health", undefined, "")).body).toMatchObject({ status: "ok", nodeId: "node-1", contractVersion: 1 });
+    expect((await agent.request("GET", "/health", undefined, "")).body).toMatchObject({ status: "ok", nodeId: agent.config.NODE_ID, contractVersion: 1 });
     expect((await agent.request("POST", "/workspaces", {}, "")).status).toBe(401);
     expect((await agent.request("POST", "/workspaces", {}, "Bearer not-a-jwt")).status).toBe(401);
     const otherNode = await agent.token("node-2");

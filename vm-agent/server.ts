@@ -8,16 +8,18 @@ import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
 import { CONTRACT_VERSION, CreateWorkspaceRequest, Id, StartAgentSessionRequest, type HealthResponse } from "../lib/contracts/vm-agent";
-import type { CallbackClient } from "./callbacks";
 import type { VmAgentConfig } from "./config";
 import type { Log } from "./log";
+import type { Outbox } from "./outbox";
+import { Tmux } from "./runtime/tmux";
 import { RequestError, WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
 
 export const VM_AGENT_VERSION = "0.1.0";
 
 export type VmAgentOptions = {
-  config: Pick<VmAgentConfig, "VM_AGENT_HOST" | "VM_AGENT_PORT" | "NODE_ID" | "CONTROL_PLANE_PUBLIC_JWK"> & WorkspaceManagerOptions["config"];
-  sendCallback: CallbackClient;
+  config: Pick<VmAgentConfig, "VM_AGENT_HOST" | "VM_AGENT_PORT" | "NODE_ID" | "CONTROL_PLANE_PUBLIC_JWK" | "TMUX_SOCKET"> &
+    WorkspaceManagerOptions["config"];
+  outbox: Outbox;
   log: Log;
 };
 
@@ -57,7 +59,7 @@ function pathId(value: string | undefined, field: string): string {
 
 export function createVmAgent(options: VmAgentOptions) {
   const { config, log } = options;
-  const manager = new WorkspaceManager({ config, sendCallback: options.sendCallback, log });
+  const manager = new WorkspaceManager({ config, outbox: options.outbox, tmux: new Tmux(config.TMUX_SOCKET ?? `acp-${config.NODE_ID}`), log });
   let key: Promise<VerifyKey> | undefined;
 
   async function authorize(request: http.IncomingMessage) {
@@ -101,13 +103,13 @@ export function createVmAgent(options: VmAgentOptions) {
       return [200, { workspaceId, status: "stopped" }];
     }
     if (method === "DELETE" && parts.length === 2) {
-      await manager.delete(workspaceId);
+      await manager.delete(workspaceId, url.searchParams.get("force") === "true");
       return [200, { workspaceId, status: "deleted" }];
     }
     if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "start") {
       const sessionId = pathId(parts[3], "sessionId");
       const body = parse(StartAgentSessionRequest, await readJson(request));
-      const { status } = manager.startSession(workspaceId, sessionId, body);
+      const { status } = await manager.startSession(workspaceId, sessionId, body);
       return [202, { sessionId, status }];
     }
     throw new RequestError(404, "not found");
@@ -128,13 +130,20 @@ export function createVmAgent(options: VmAgentOptions) {
 
   return {
     manager,
-    listen: () =>
-      new Promise<{ port: number }>((resolve, reject) => {
+    /** Adopts what a previous run left (records, tmux sessions, outbox), then serves. */
+    async listen() {
+      await manager.startup();
+      options.outbox.start();
+      return new Promise<{ port: number }>((resolve, reject) => {
         server.once("error", reject);
         server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve({ port: (server.address() as AddressInfo).port }));
-      }),
+      });
+    },
+    /** Stops serving and detaches; agents keep running in tmux. It is not an exit of the agents. */
     async close() {
-      await manager.stopAll();
+      manager.shutdown();
+      options.outbox.close();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

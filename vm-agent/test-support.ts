@@ -9,8 +9,9 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
 import { signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
-import { callbackClient } from "./callbacks";
 import { silentLog } from "./log";
+import { Outbox } from "./outbox";
+import { Tmux } from "./runtime/tmux";
 import { createVmAgent } from "./server";
 import type { VmAgentConfig } from "./config";
 
@@ -55,15 +56,28 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
   };
 }
 
-export async function startTestAgent(receiverUrl: string, overrides: Partial<VmAgentConfig> = {}) {
+let counter = 0;
+
+export type TestAgentOptions = Partial<VmAgentConfig> & {
+  /** Reuse a work folder (a restarted vm-agent); a new one otherwise. */
+  workDir?: string;
+  key?: { key: SigningKey; publicJwk: Record<string, unknown> };
+};
+
+export async function testKey() {
   const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
-  const key: SigningKey = { kid: "test", privateKey };
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-test-"));
+  return { key: { kid: "test", privateKey } as SigningKey, publicJwk: (await exportJWK(publicKey)) as Record<string, unknown> };
+}
+
+export async function startTestAgent(receiverUrl: string, overrides: TestAgentOptions = {}) {
+  const { key, publicJwk } = overrides.key ?? (await testKey());
+  const workDir = overrides.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-test-"));
   const config = {
     VM_AGENT_HOST: "127.0.0.1",
     VM_AGENT_PORT: 0,
-    NODE_ID: "node-1",
-    CONTROL_PLANE_PUBLIC_JWK: (await exportJWK(publicKey)) as Record<string, unknown>,
+    NODE_ID: `node-${process.pid}-${++counter}`,
+    CONTROL_PLANE_PUBLIC_JWK: publicJwk,
+    TMUX_SOCKET: undefined,
     VM_AGENT_WORK_DIR: workDir,
     SCRIPT_AGENT_COMMAND: undefined,
     SETUP_SCRIPT: ".agent/setup.sh",
@@ -75,8 +89,9 @@ export async function startTestAgent(receiverUrl: string, overrides: Partial<VmA
     STOP_GRACE: 2_000,
     ...overrides,
   };
-  const sendCallback = callbackClient(receiverUrl, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 }, silentLog);
-  const agent = createVmAgent({ config, sendCallback, log: silentLog });
+  const outbox = new Outbox(path.join(workDir, "outbox"), receiverUrl, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 }, silentLog);
+  const agent = createVmAgent({ config, outbox, log: silentLog });
+  const tmux = new Tmux(`acp-${config.NODE_ID}`);
   const { port } = await agent.listen();
   const base = `http://127.0.0.1:${port}`;
   const token = (nodeId = config.NODE_ID) => signNodeManagementToken(key, { nodeId }, 60_000);
@@ -84,6 +99,9 @@ export async function startTestAgent(receiverUrl: string, overrides: Partial<VmA
     base,
     workDir,
     agent,
+    config,
+    outbox,
+    tmux,
     async request(method: string, pathname: string, body?: unknown, auth: string | null = null) {
       const authorization = auth === null ? `Bearer ${await token()}` : auth;
       const response = await fetch(base + pathname, {
@@ -94,8 +112,12 @@ export async function startTestAgent(receiverUrl: string, overrides: Partial<VmA
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
     token,
+    /** Stops serving without touching tmux (a vm-agent exit). */
+    detach: () => agent.close(),
+    /** Stops serving, ends this agent's tmux server and removes its folder. */
     async close() {
       await agent.close();
+      await tmux.killServer();
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };

@@ -1,23 +1,23 @@
 /**
- * Workspaces on this node: provisioning (clone, branch, identity, setup script), agent sessions,
- * stop and delete. HTTP handlers call this module and nothing else. (A later issue moves agent
- * processes into tmux under one lifecycle coordinator with durable ownership records.)
+ * Workspaces on this node: provisioning (clone, branch, identity, setup script), agent sessions
+ * through the runtime coordinator, completion (commit, push, callback through the outbox), stop
+ * and delete. Every state change is a durable record first, so a restarted vm-agent picks up
+ * where the last one stopped. HTTP handlers call this module and nothing else.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import {
-  callbackPaths,
-  type AgentCompletedCallback,
-  type CreateWorkspaceRequest,
-  type StartAgentSessionRequest,
-} from "../lib/contracts/vm-agent";
-import type { CallbackClient } from "./callbacks";
+import { z } from "zod";
+import { callbackPaths, type CreateWorkspaceRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import { ExecError, run } from "./exec";
 import * as git from "./git";
 import type { Log } from "./log";
-import { startAgent, type RunningAgent } from "./agents/start-agent";
+import type { Outbox } from "./outbox";
+import { agentCommand, agentEnvironment } from "./agents/commands";
+import { RuntimeCoordinator, RuntimeError, type RuntimeRecord } from "./runtime/coordinator";
+import type { Tmux } from "./runtime/tmux";
+import { RecordStore } from "./state/records";
 
 export class RequestError extends Error {
   constructor(
@@ -29,25 +29,41 @@ export class RequestError extends Error {
   }
 }
 
-type WorkspaceStatus = "creating" | "running" | "error" | "stopped";
-type Session = { id: string; status: "running" | "stopped" | "error"; agent?: RunningAgent; done: Promise<void> };
-type Workspace = {
-  id: string;
-  taskId: string;
-  status: WorkspaceStatus;
-  dir: string;
-  worktree: string;
-  branch: string;
-  sessions: Map<string, Session>;
-  provisioning?: Promise<void>;
-};
+const WorkspaceRecord = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  repository: z.string(),
+  branch: z.string(),
+  callbackToken: z.string(),
+  gitIdentity: z.object({ name: z.string(), email: z.string() }).optional(),
+  status: z.enum(["creating", "running", "error", "stopped", "deleting", "deletion_failed"]),
+  baseCommit: z.string().optional(),
+  error: z.string().optional(),
+});
+type WorkspaceRecord = z.infer<typeof WorkspaceRecord>;
+
+const SessionRecord = z.object({
+  sessionId: z.string(),
+  workspaceId: z.string(),
+  agent: z.string(),
+  callbackToken: z.string(),
+  status: z.enum(["running", "completing", "completed", "stopped"]),
+  promptFirstLine: z.string(),
+  exitCode: z.number().int().nullable().optional(),
+  commit: z.string().nullable().optional(),
+  pushed: z.boolean().optional(),
+  error: z.string().optional(),
+  generation: z.number().int().optional(),
+});
+type SessionRecord = z.infer<typeof SessionRecord>;
 
 export type WorkspaceManagerOptions = {
   config: Pick<
     VmAgentConfig,
-    "VM_AGENT_WORK_DIR" | "SCRIPT_AGENT_COMMAND" | "SETUP_SCRIPT" | "SETUP_TIMEOUT" | "AGENT_TIMEOUT" | "GIT_PUSH" | "GIT_AUTHOR_NAME" | "GIT_AUTHOR_EMAIL" | "STOP_GRACE"
+    "NODE_ID" | "VM_AGENT_WORK_DIR" | "SCRIPT_AGENT_COMMAND" | "SETUP_SCRIPT" | "SETUP_TIMEOUT" | "GIT_PUSH" | "GIT_AUTHOR_NAME" | "GIT_AUTHOR_EMAIL" | "STOP_GRACE"
   >;
-  sendCallback: CallbackClient;
+  outbox: Outbox;
+  tmux: Tmux;
   log: Log;
 };
 
@@ -55,27 +71,64 @@ export type WorkspaceManagerOptions = {
 const clip = (text: string, max = 8_000) => (text.length > max ? `…${text.slice(-max)}` : text);
 
 export class WorkspaceManager {
-  private readonly workspaces = new Map<string, Workspace>();
   private readonly root: string;
+  private readonly workspaces: RecordStore<typeof WorkspaceRecord>;
+  private readonly sessions: RecordStore<typeof SessionRecord>;
+  readonly runtime: RuntimeCoordinator;
+  private readonly provisioning = new Map<string, Promise<void>>();
+  private readonly completing = new Map<string, Promise<void>>();
 
   constructor(private readonly options: WorkspaceManagerOptions) {
-    this.root = path.resolve(options.config.VM_AGENT_WORK_DIR, "workspaces");
+    const workDir = path.resolve(options.config.VM_AGENT_WORK_DIR);
+    this.root = path.join(workDir, "workspaces");
     fs.mkdirSync(this.root, { recursive: true });
+    this.workspaces = new RecordStore(path.join(workDir, "state", "workspaces"), WorkspaceRecord);
+    this.sessions = new RecordStore(path.join(workDir, "state", "sessions"), SessionRecord);
+    this.runtime = new RuntimeCoordinator({
+      nodeId: options.config.NODE_ID,
+      tmux: options.tmux,
+      stateDir: path.join(workDir, "state"),
+      log: options.log,
+      stopGraceMs: options.config.STOP_GRACE,
+      onExit: (record) => void this.complete(record),
+    });
+  }
+
+  /** Picks up after a restart: interrupted deletes show as failed, provisioning restarts, agents are adopted. */
+  async startup() {
+    for (const { value } of this.workspaces.list()) {
+      if (value.status === "deleting") this.workspaces.put(value.id, { ...value, status: "deletion_failed", error: "the vm-agent restarted during delete" });
+      if (value.status === "creating") this.provisioning.set(value.id, this.provision(value));
+    }
+    for (const { value } of this.sessions.list()) if (value.status === "completing") void this.report(value);
+    return this.runtime.startup();
+  }
+
+  /** Detaches without stopping agents: they keep working in tmux for the next vm-agent. */
+  shutdown() {
+    this.runtime.shutdown();
   }
 
   get count() {
-    return [...this.workspaces.values()].filter((w) => w.status === "creating" || w.status === "running").length;
+    return this.workspaces.list().filter((w) => w.value.status === "creating" || w.value.status === "running").length;
   }
 
-  /** The folder of a workspace, refusing anything that would land outside the work folder. */
-  private folderFor(workspaceId: string) {
+  private dirOf(workspaceId: string) {
     const dir = path.resolve(this.root, workspaceId);
     if (path.dirname(dir) !== this.root) throw new RequestError(400, "workspace id leaves the work folder", "workspaceId");
     return dir;
   }
+  private worktreeOf = (workspaceId: string) => path.join(this.dirOf(workspaceId), "repo");
+
+  private known(workspaceId: string): WorkspaceRecord {
+    const workspace = this.workspaces.get(workspaceId);
+    if (!workspace) throw new RequestError(404, `workspace ${workspaceId} not found`);
+    return workspace;
+  }
 
   /** Accepts a workspace request (202) and provisions it in the background; a repeat is a no-op. */
   async create(request: CreateWorkspaceRequest): Promise<{ status: "creating" | "running" }> {
+    this.dirOf(request.workspaceId); // refuses ids that would leave the work folder
     const existing = this.workspaces.get(request.workspaceId);
     if (existing) {
       if (existing.status === "creating" || existing.status === "running") return { status: existing.status };
@@ -85,155 +138,228 @@ export class WorkspaceManager {
     if (path.isAbsolute(request.repository) && !(await git.isRepository(request.repository))) {
       throw new RequestError(422, `repository ${request.repository} does not exist on this node or is not a git repository`, "repository");
     }
-    const dir = this.folderFor(request.workspaceId);
-    const workspace: Workspace = {
+    const record: WorkspaceRecord = {
       id: request.workspaceId,
       taskId: request.taskId,
-      status: "creating",
-      dir,
-      worktree: path.join(dir, "repo"),
+      repository: request.repository,
       branch: request.branch,
-      sessions: new Map(),
+      callbackToken: request.callbackToken,
+      gitIdentity: request.gitIdentity,
+      status: "creating",
     };
-    this.workspaces.set(workspace.id, workspace);
-    workspace.provisioning = this.provision(workspace, request);
+    this.workspaces.put(record.id, record);
+    this.provisioning.set(record.id, this.provision(record));
     return { status: "creating" };
   }
 
-  private async provision(workspace: Workspace, request: CreateWorkspaceRequest) {
-    const { config, sendCallback, log } = this.options;
+  private update(workspaceId: string, change: Partial<WorkspaceRecord>): WorkspaceRecord | undefined {
+    const current = this.workspaces.get(workspaceId);
+    if (!current) return undefined;
+    const next = { ...current, ...change };
+    this.workspaces.put(workspaceId, next);
+    return next;
+  }
+
+  private async provision(workspace: WorkspaceRecord) {
+    const { config, outbox, log } = this.options;
+    const dir = this.dirOf(workspace.id);
+    const worktree = this.worktreeOf(workspace.id);
     let stage = "clone";
     try {
-      fs.rmSync(workspace.dir, { recursive: true, force: true });
-      fs.mkdirSync(workspace.dir, { recursive: true });
-      await git.clone(request.repository, workspace.worktree, workspace.dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      await git.clone(workspace.repository, worktree, dir);
       stage = "branch";
-      await git.createBranch(workspace.worktree, request.branch);
+      await git.createBranch(worktree, workspace.branch);
       stage = "git-identity";
-      const identity = request.gitIdentity ?? { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL };
-      await git.setIdentity(workspace.worktree, identity.name, identity.email);
+      const identity = workspace.gitIdentity ?? { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL };
+      await git.setIdentity(worktree, identity.name, identity.email);
       stage = "setup";
-      const setupScript = path.resolve(workspace.worktree, config.SETUP_SCRIPT);
-      const hasSetup = setupScript.startsWith(workspace.worktree + path.sep) && fs.existsSync(setupScript);
+      const setupScript = path.resolve(worktree, config.SETUP_SCRIPT);
+      const hasSetup = setupScript.startsWith(worktree + path.sep) && fs.existsSync(setupScript);
       if (hasSetup) {
-        await run("bash", [setupScript], { cwd: workspace.worktree, env: agentEnvironment({}), timeoutMs: config.SETUP_TIMEOUT });
+        await run("bash", [setupScript], { cwd: worktree, env: agentEnvironment({}), timeoutMs: config.SETUP_TIMEOUT });
       }
-      const baseCommit = await git.headCommit(workspace.worktree);
-      if (workspace.status !== "creating") return; // stopped or deleted meanwhile
-      workspace.status = "running";
-      log("info", "workspace ready", { workspaceId: workspace.id, branch: request.branch });
-      await sendCallback(callbackPaths.workspaceReady(workspace.id), request.callbackToken, {
-        messageId: randomUUID(),
-        branch: request.branch,
+      const baseCommit = await git.headCommit(worktree);
+      if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
+      this.update(workspace.id, { status: "running", baseCommit });
+      log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch });
+      const messageId = randomUUID();
+      outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, {
+        messageId,
+        branch: workspace.branch,
         baseCommit,
         setupScript: hasSetup ? "ran" : "absent",
       });
     } catch (error) {
-      if (workspace.status !== "creating") return;
-      workspace.status = "error";
+      if (this.workspaces.get(workspace.id)?.status !== "creating") return;
       const message = error instanceof ExecError ? error.message : (error as Error).message;
+      this.update(workspace.id, { status: "error", error: message });
       log("error", "workspace provisioning failed", { workspaceId: workspace.id, stage, error: message });
-      await sendCallback(callbackPaths.provisioningFailed(workspace.id), request.callbackToken, {
-        messageId: randomUUID(),
-        stage,
-        error: clip(message),
-      });
+      const messageId = randomUUID();
+      outbox.enqueue(messageId, callbackPaths.provisioningFailed(workspace.id), workspace.callbackToken, { messageId, stage, error: clip(message) });
+    } finally {
+      this.provisioning.delete(workspace.id);
     }
   }
 
   /** Starts an agent session in a ready workspace; a repeat for the same session is a no-op. */
-  startSession(workspaceId: string, sessionId: string, request: StartAgentSessionRequest): { status: "running" } {
-    const workspace = this.workspaces.get(workspaceId);
-    if (!workspace) throw new RequestError(404, `workspace ${workspaceId} not found`);
-    if (workspace.sessions.has(sessionId)) return { status: "running" };
+  async startSession(workspaceId: string, sessionId: string, request: StartAgentSessionRequest): Promise<{ status: "running" }> {
+    const workspace = this.known(workspaceId);
+    const existing = this.sessions.get(sessionId);
+    if (existing) {
+      if (existing.workspaceId !== workspaceId) throw new RequestError(409, `session ${sessionId} belongs to another workspace`);
+      return { status: "running" };
+    }
     if (workspace.status !== "running") throw new RequestError(409, `workspace ${workspaceId} is ${workspace.status}, not running`);
-    const session: Session = { id: sessionId, status: "running", done: Promise.resolve() };
-    workspace.sessions.set(sessionId, session);
-    session.done = this.runSession(workspace, session, request);
+    const session: SessionRecord = {
+      sessionId,
+      workspaceId,
+      agent: request.agent,
+      callbackToken: request.callbackToken,
+      status: "running",
+      promptFirstLine: request.prompt.split("\n")[0]!.trim().slice(0, 72) || "Agent changes",
+    };
+    this.sessions.put(sessionId, session);
+    const resolved = agentCommand(request.agent, this.options.config.SCRIPT_AGENT_COMMAND);
+    if ("unavailable" in resolved) {
+      const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
+      this.sessions.put(sessionId, failed);
+      void this.report(failed);
+      return { status: "running" };
+    }
+    try {
+      const record = await this.runtime.launch({
+        workspaceId,
+        sessionId,
+        cwd: this.worktreeOf(workspaceId),
+        command: resolved.command,
+        env: agentEnvironment({ AGENT_PROMPT: request.prompt, AGENT_SESSION_ID: sessionId }),
+        logFile: path.join(this.dirOf(workspaceId), `agent-${sessionId}.log`),
+      });
+      this.sessions.put(sessionId, { ...session, generation: record.generation });
+    } catch (error) {
+      this.sessions.delete(sessionId);
+      if (error instanceof RuntimeError) throw new RequestError(error.status, error.message);
+      throw error;
+    }
     return { status: "running" };
   }
 
-  private async runSession(workspace: Workspace, session: Session, request: StartAgentSessionRequest) {
-    const { config, sendCallback, log } = this.options;
-    let exitCode: number | null = null;
-    let error: string | undefined;
-    let commit: string | null = null;
-    let pushed = false;
-    try {
-      session.agent = startAgent(request.agent, {
-        cwd: workspace.worktree,
-        env: agentEnvironment({ AGENT_PROMPT: request.prompt, AGENT_SESSION_ID: session.id }),
-        scriptCommand: config.SCRIPT_AGENT_COMMAND,
-        timeoutMs: config.AGENT_TIMEOUT,
-        logFile: path.join(workspace.dir, `agent-${session.id}.log`),
-      });
-      const exit = await session.agent.exited;
-      exitCode = exit.code;
-      if (exit.code !== 0) error = exit.error ?? `agent exited with ${exit.signal ?? `code ${exit.code}`}${exit.tail ? `: ${exit.tail}` : ""}`;
-      if (session.status !== "running") return; // stopped: nothing to report or commit
-      const firstLine = request.prompt.split("\n")[0]!.trim().slice(0, 72) || "Agent changes";
-      await git.commitAll(workspace.worktree, `${firstLine}\n\nAgent-Session: ${session.id}`);
-      commit = await git.headCommit(workspace.worktree);
-      if (config.GIT_PUSH === "auto" && (await git.hasRemote(workspace.worktree, "origin"))) {
-        try {
-          await git.push(workspace.worktree, workspace.branch);
-          pushed = true;
-        } catch (pushError) {
-          error = [error, `push failed: ${(pushError as Error).message}`].filter(Boolean).join("; ");
+  /** An agent exited (or vanished): commit, push, and report once. Safe to call again after a crash. */
+  private complete(record: RuntimeRecord): Promise<void> {
+    const running = this.completing.get(record.sessionId);
+    if (running) return running;
+    const work = (async () => {
+      const session = this.sessions.get(record.sessionId);
+      if (!session || session.status === "stopped" || session.status === "completed") return this.runtime.forget(record);
+      if (session.status === "completing") return this.report(session).then(() => this.runtime.forget(record));
+      const worktree = this.worktreeOf(record.workspaceId);
+      const workspace = this.workspaces.get(record.workspaceId);
+      let error = record.state === "vanished" ? "the agent's tmux session vanished without an exit code" : undefined;
+      if (record.exitCode !== 0 && record.state === "exited") error = `agent exited with code ${record.exitCode}${this.logTail(record)}`;
+      let commit: string | null = null;
+      let pushed = false;
+      try {
+        await git.commitAll(worktree, `${session.promptFirstLine}\n\nAgent-Session: ${session.sessionId}`);
+        commit = await git.headCommit(worktree);
+        if (this.options.config.GIT_PUSH === "auto" && workspace && (await git.hasRemote(worktree, "origin"))) {
+          try {
+            await git.push(worktree, workspace.branch);
+            pushed = true;
+          } catch (pushError) {
+            error = [error, `push failed: ${(pushError as Error).message}`].filter(Boolean).join("; ");
+          }
         }
+      } catch (commitError) {
+        error = [error, `commit failed: ${(commitError as Error).message}`].filter(Boolean).join("; ");
       }
-    } catch (failure) {
-      error = (failure as Error).message;
-    }
-    if (session.status !== "running") return;
-    const outcome = exitCode === 0 && commit ? "succeeded" : "failed";
-    session.status = outcome === "succeeded" ? "stopped" : "error";
-    log("info", "agent session finished", { workspaceId: workspace.id, sessionId: session.id, outcome, exitCode, commit, pushed });
-    const body: AgentCompletedCallback = {
-      messageId: randomUUID(),
-      workspaceId: workspace.id,
-      outcome,
-      exitCode,
-      branch: workspace.branch,
-      commit,
-      pushed,
-      ...(error ? { error: clip(error) } : {}),
-    };
-    await sendCallback(callbackPaths.agentCompleted(session.id), request.callbackToken, body);
+      if (record.state === "vanished") this.update(record.workspaceId, { status: "error", error });
+      const completing: SessionRecord = { ...session, status: "completing", exitCode: record.exitCode ?? null, commit, pushed, error, generation: record.generation };
+      this.sessions.put(session.sessionId, completing);
+      await this.report(completing);
+      this.runtime.forget(record);
+    })().finally(() => this.completing.delete(record.sessionId));
+    this.completing.set(record.sessionId, work);
+    return work;
   }
 
-  /** Stops every agent in the workspace; the worktree stays. */
+  private logTail(record: RuntimeRecord) {
+    try {
+      const tail = fs.readFileSync(path.join(this.dirOf(record.workspaceId), `agent-${record.sessionId}.log`), "utf8").trim().split("\n").slice(-10).join("\n");
+      return tail ? `: ${tail}` : "";
+    } catch {
+      return "";
+    }
+  }
+
+  /** Enqueues the completion callback under a message id fixed per session generation, then marks it sent. */
+  private async report(session: SessionRecord) {
+    const workspace = this.workspaces.get(session.workspaceId);
+    const messageId = `${session.sessionId}-g${session.generation ?? 0}-completed`;
+    const succeeded = session.exitCode === 0 && !!session.commit && !session.error?.includes("vanished");
+    this.options.outbox.enqueue(messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, {
+      messageId,
+      workspaceId: session.workspaceId,
+      outcome: succeeded ? "succeeded" : "failed",
+      exitCode: session.exitCode ?? null,
+      branch: workspace?.branch ?? "unknown",
+      commit: session.commit ?? null,
+      pushed: session.pushed ?? false,
+      ...(session.error ? { error: clip(session.error) } : {}),
+    });
+    this.sessions.put(session.sessionId, { ...session, status: "completed" });
+    this.options.log("info", "agent session finished", { workspaceId: session.workspaceId, sessionId: session.sessionId, succeeded, commit: session.commit });
+  }
+
+  /** Stops every agent of the workspace; the worktree stays. 404 only when nothing is known of it. */
   async stop(workspaceId: string): Promise<void> {
     const workspace = this.workspaces.get(workspaceId);
-    if (!workspace) throw new RequestError(404, `workspace ${workspaceId} not found`);
-    workspace.status = workspace.status === "error" ? "error" : "stopped";
-    await Promise.all(
-      [...workspace.sessions.values()].map(async (session) => {
-        if (session.status !== "running") return;
-        session.status = "stopped";
-        await session.agent?.stop(this.options.config.STOP_GRACE);
-      }),
-    );
+    const runtimes = this.runtime.forWorkspace(workspaceId);
+    if (!workspace && runtimes.length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
+    await this.runtime.whileStopping(workspaceId, async () => {
+      for (const { value } of this.sessions.list()) {
+        if (value.workspaceId === workspaceId && value.status === "running") this.sessions.put(value.sessionId, { ...value, status: "stopped" });
+      }
+      await this.runtime.stop(workspaceId);
+    });
+    if (workspace && (workspace.status === "creating" || workspace.status === "running")) this.update(workspaceId, { status: "stopped" });
   }
 
-  /** Stops the workspace and removes its folder. */
-  async delete(workspaceId: string): Promise<void> {
-    await this.stop(workspaceId);
-    const workspace = this.workspaces.get(workspaceId)!;
-    await workspace.provisioning?.catch(() => undefined);
-    fs.rmSync(workspace.dir, { recursive: true, force: true });
-    this.workspaces.delete(workspaceId);
+  /** True when the branch has work that is not pushed; a check that fails counts as dirty. */
+  private async hasUnpushedWork(workspace: WorkspaceRecord): Promise<boolean> {
+    const worktree = this.worktreeOf(workspace.id);
+    if (!fs.existsSync(worktree)) return false;
+    try {
+      if ((await git.status(worktree)).trim() !== "") return true;
+      const head = await git.headCommit(worktree);
+      if (head === workspace.baseCommit) return false;
+      if (!(await git.hasRemote(worktree, "origin"))) return true;
+      return (await git.remoteBranchCommit(worktree, workspace.branch)) !== head;
+    } catch {
+      return true;
+    }
   }
 
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.workspaces.keys()].map((id) => this.stop(id)));
+  /**
+   * Deletes a workspace: the intent first (an interrupted delete shows as deletion_failed after a
+   * restart), the dirty check (409, nothing stopped), then stop everything, remove the worktree and
+   * its branch, and last the record.
+   */
+  async delete(workspaceId: string, force: boolean): Promise<void> {
+    const workspace = this.workspaces.get(workspaceId);
+    if (!workspace && this.runtime.forWorkspace(workspaceId).length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
+    await this.runtime.whileStopping(workspaceId, async () => {
+      if (workspace && !force && (await this.hasUnpushedWork(workspace))) {
+        throw new RequestError(409, `workspace ${workspaceId} has work that is not pushed; delete with force=true to discard it`);
+      }
+      if (workspace) this.update(workspaceId, { status: "deleting" });
+      for (const { value } of this.sessions.list()) if (value.workspaceId === workspaceId) this.sessions.put(value.sessionId, { ...value, status: "stopped" });
+      await this.runtime.stop(workspaceId);
+      await this.provisioning.get(workspaceId)?.catch(() => undefined);
+      fs.rmSync(this.dirOf(workspaceId), { recursive: true, force: true });
+      for (const { value } of this.sessions.list()) if (value.workspaceId === workspaceId) this.sessions.delete(value.sessionId);
+      this.workspaces.delete(workspaceId);
+    });
   }
-}
-
-/** What an agent or setup script may see: no control-plane tokens, no node secrets. */
-function agentEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const allowed = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TMPDIR", "USER", "SHELL"];
-  const env: Record<string, string> = {};
-  for (const key of allowed) if (process.env[key] !== undefined) env[key] = process.env[key]!;
-  return { ...env, ...extra } as NodeJS.ProcessEnv;
 }

@@ -1,29 +1,68 @@
 /** Typed calls to the control plane's API; every answer is checked against the shared contract. */
-import type { z } from "zod";
+import { z } from "zod";
 import { ApiError, CreateTaskResponse, TaskDetail, TaskList, type CreateTaskRequest } from "@/lib/contracts/api";
 
-export class RequestFailed extends Error {
+/** A failed call: the API's own `{error, field}` when it sent one, else a description of what went wrong. */
+export class ApiRequestError extends Error {
+  override readonly name = "ApiRequestError";
   constructor(
     message: string,
+    /** The HTTP status; 0 when the server could not be reached or answered something unreadable. */
     readonly status: number,
+    /** The request field the API blamed, dotted ("prompt", "agent"). */
     readonly field?: string,
   ) {
     super(message);
   }
 }
 
-async function call<S extends z.ZodType>(schema: S, input: string, init?: RequestInit): Promise<z.infer<S>> {
-  const response = await fetch(input, init);
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) {
-    const problem = ApiError.safeParse(body);
-    throw new RequestFailed(problem.success ? problem.data.error : `request failed (${response.status})`, response.status, problem.success ? problem.data.field : undefined);
+export const isNotFound = (error: unknown) => error instanceof ApiRequestError && error.status === 404;
+
+/** The cancel route's answer; the contract has no schema for it yet. */
+const CancelTaskResponse = z.object({ taskId: z.string(), status: z.literal("cancelled") });
+export type CancelTaskResponse = z.infer<typeof CancelTaskResponse>;
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  return schema.parse(body);
 }
 
-export const fetchTasks = () => call(TaskList, "/api/tasks");
-export const fetchTask = (id: string) => call(TaskDetail, `/api/tasks/${id}`);
-export const createTask = (input: CreateTaskRequest) =>
-  call(CreateTaskResponse, "/api/tasks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) });
-export const cancelTask = (id: string) => fetch(`/api/tasks/${id}/cancel`, { method: "POST" });
+async function request<S extends z.ZodType>(schema: S, path: string, init?: RequestInit): Promise<z.infer<S>> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers: { accept: "application/json", ...init?.headers } });
+  } catch {
+    throw new ApiRequestError("Could not reach the control plane.", 0);
+  }
+  const body = await readJson(response);
+  if (!response.ok) {
+    const problem = ApiError.safeParse(body);
+    if (problem.success) throw new ApiRequestError(problem.data.error, response.status, problem.data.field);
+    throw new ApiRequestError(`The request failed (HTTP ${response.status}).`, response.status);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ApiRequestError(`Unexpected answer from ${path}.`, 0);
+  return parsed.data;
+}
+
+const postJson = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+export const fetchTasks = () => request(TaskList, "/api/tasks");
+export const fetchTask = (id: string) => request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`);
+export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
+export const cancelTask = (id: string) =>
+  request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });
+
+export const liveUrls = {
+  tasks: () => "/api/events",
+  task: (id: string) => `/api/tasks/${encodeURIComponent(id)}/events`,
+} as const;

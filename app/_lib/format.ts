@@ -1,24 +1,41 @@
-/** Small formatting helpers for the pages. */
+/** Small, pure formatting helpers for the pages. */
+import type { TaskStatus } from "@/lib/contracts/api";
+
+const TERMINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
+export const isTerminal = (status: TaskStatus) => TERMINAL.has(status);
+
+/** "340 ms", "1.2 s", "3 m 4 s", "1 h 2 m". */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} m ${Math.floor(seconds % 60)} s`;
+  const safe = Math.max(0, ms);
+  if (safe < 1000) return `${Math.round(safe)} ms`;
+  if (safe < 60_000) return `${(Math.floor(safe / 100) / 10).toFixed(1)} s`;
+  const totalSeconds = Math.floor(safe / 1000);
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes} m ${totalSeconds % 60} s`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} m`;
 }
 
+/** "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago", then the date. */
 export function relativeTime(iso: string, now: number): string {
   const seconds = Math.round((now - Date.parse(iso)) / 1000);
+  if (Number.isNaN(seconds)) return "";
   if (seconds < 10) return "just now";
   if (seconds < 60) return `${seconds} s ago`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min ago`;
   const hours = Math.round(minutes / 60);
   if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days < 7) return `${days} d ago`;
   return new Date(iso).toLocaleDateString();
 }
 
-export const firstLine = (text: string) => text.split("\n")[0]!.trim();
-export const repositoryName = (repository: string) => repository.replace(/\.git$/, "").split(/[/:]/).filter(Boolean).pop() ?? repository;
-export const TERMINAL = ["completed", "failed", "cancelled"];
+export const absoluteTime = (iso: string) => new Date(iso).toLocaleString();
+
+export const firstLine = (text: string) => text.trim().split("\n")[0]?.trim() ?? "";
+
+/** "/srv/repos/app" → "app", "git@github.com:org/app.git" → "app". */
+export const repositoryName = (repository: string) =>
+  repository.replace(/\/+$/, "").replace(/\.git$/, "").split(/[/:]/).filter(Boolean).pop() ?? repository;
+
+export const shortSha = (sha: string) => sha.slice(0, 7);

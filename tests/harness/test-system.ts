@@ -3,7 +3,7 @@
  * once by the global setup, its own Inngest server and data folder. The test gets a database
  * handle of its own (the same database the app uses) to look at state and mint tokens.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -46,11 +46,10 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
     },
   });
   const database = await openDatabase({ url, dataDir, wsProxy: inject("wsProxy") });
+  const nodesDir = path.join(dataDir, "nodes");
+  const nodeIds = () => (fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []);
   const nodePids = () => {
-    const nodesDir = path.join(dataDir, "nodes");
-    if (!fs.existsSync(nodesDir)) return [];
-    return fs
-      .readdirSync(nodesDir)
+    return nodeIds()
       .map((n) => path.join(nodesDir, n, "vm-agent.pid"))
       .filter((f) => fs.existsSync(f))
       .map((f) => Number(fs.readFileSync(f, "utf8")));
@@ -84,6 +83,7 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
           // Already stopped by its task's cleanup.
         }
       }
+      for (const nodeId of nodeIds()) spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
       await database.close();
       if (!process.env.KEEP_TEST_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
     },

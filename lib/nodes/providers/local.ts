@@ -2,7 +2,7 @@
  * The `local` provider: a vm-agent process on this machine, on a free loopback port. It runs
  * detached in its own process group, so it outlives a web process restart like a real node would.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { freePort } from "../../net";
@@ -90,6 +90,8 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       return { providerServerId: `pid:${pid}`, endpoint: `http://127.0.0.1:${port}` };
     },
     async destroy(node) {
+      // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.
+      await new Promise<void>((resolve) => execFile("tmux", ["-L", `acp-${node.id}`, "kill-server"], () => resolve()));
       const pid = pidOf(node.providerServerId);
       if (pid === undefined || !alive(pid)) return;
       const signalGroup = (signal: NodeJS.Signals) => {

@@ -1,0 +1,137 @@
+/**
+ * Every callback to the control plane goes through this on-disk outbox: written before the first
+ * attempt, retried with exponential backoff and full jitter, resumed after a restart. An entry's
+ * key is its message id, so enqueueing the same message again (a crash between a step and its
+ * bookkeeping) replaces it rather than sending it twice; the control plane ignores repeats of a
+ * message id anyway. A 4xx other than 408/429 is permanent; spent entries move to `dead/`.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { backoffDelay, isPermanent, type RetryPolicy } from "./callbacks";
+import type { Log } from "./log";
+import { RecordStore } from "./state/records";
+
+const Entry = z.object({
+  messageId: z.string(),
+  path: z.string(),
+  token: z.string(),
+  body: z.record(z.string(), z.unknown()),
+  attempts: z.number().int(),
+  createdAt: z.number(),
+  nextAttemptAt: z.number(),
+  lastError: z.string().optional(),
+});
+type Entry = z.infer<typeof Entry>;
+
+export type OutboxResult = "delivered" | "refused" | "gave_up";
+
+export class Outbox {
+  private readonly pending: RecordStore<typeof Entry>;
+  private readonly dead: RecordStore<typeof Entry>;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly inFlight = new Set<string>();
+  private readonly listeners = new Map<string, ((result: OutboxResult) => void)[]>();
+  private closed = false;
+
+  constructor(
+    dir: string,
+    private readonly baseUrl: string,
+    private readonly policy: RetryPolicy,
+    private readonly log: Log,
+  ) {
+    this.pending = new RecordStore(dir, Entry);
+    this.dead = new RecordStore(path.join(dir, "dead"), Entry);
+  }
+
+  /** Resumes every entry a previous run left behind. */
+  start() {
+    for (const { value } of this.pending.list()) this.schedule(value.messageId, Math.max(0, value.nextAttemptAt - Date.now()));
+  }
+
+  /** Persists the message, then delivers it in the background. */
+  enqueue(messageId: string, callbackPath: string, token: string, body: Record<string, unknown>) {
+    const now = Date.now();
+    this.pending.put(messageId, { messageId, path: callbackPath, token, body, attempts: 0, createdAt: now, nextAttemptAt: now });
+    this.schedule(messageId, 0);
+  }
+
+  /** Resolves when the message is delivered, refused or given up (for tests and shutdown). */
+  settled(messageId: string): Promise<OutboxResult> {
+    if (!this.pending.get(messageId)) return Promise.resolve(this.dead.get(messageId) ? "gave_up" : "delivered");
+    return new Promise((resolve) => this.listeners.set(messageId, [...(this.listeners.get(messageId) ?? []), resolve]));
+  }
+
+  size() {
+    return this.pending.keys().length;
+  }
+
+  close() {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private schedule(messageId: string, delayMs: number) {
+    if (this.closed || this.timers.has(messageId) || this.inFlight.has(messageId)) return;
+    this.timers.set(
+      messageId,
+      setTimeout(() => {
+        this.timers.delete(messageId);
+        void this.attempt(messageId);
+      }, delayMs),
+    );
+  }
+
+  private settle(messageId: string, result: OutboxResult) {
+    for (const resolve of this.listeners.get(messageId) ?? []) resolve(result);
+    this.listeners.delete(messageId);
+  }
+
+  private async attempt(messageId: string) {
+    const entry = this.pending.get(messageId);
+    if (!entry || this.closed) return;
+    this.inFlight.add(messageId);
+    const attempt = entry.attempts + 1;
+    let status: number | undefined;
+    let error = "";
+    try {
+      const response = await fetch(new URL(entry.path, this.baseUrl), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${entry.token}` },
+        body: JSON.stringify(entry.body),
+        signal: AbortSignal.timeout(this.policy.requestTimeoutMs),
+      });
+      status = response.status;
+      if (!response.ok) error = `${response.status} ${(await response.text()).slice(0, 300)}`;
+    } catch (failure) {
+      error = (failure as Error).message;
+    } finally {
+      this.inFlight.delete(messageId);
+    }
+    if (status !== undefined && status < 300) {
+      this.pending.delete(messageId);
+      this.log("info", "callback delivered", { path: entry.path, messageId, attempt });
+      return this.settle(messageId, "delivered");
+    }
+    const permanent = status !== undefined && isPermanent(status);
+    const delay = backoffDelay(attempt, this.policy);
+    const spent = attempt >= this.policy.maxAttempts || Date.now() + delay - entry.createdAt > this.policy.maxElapsedMs;
+    if (permanent || spent) {
+      this.dead.put(messageId, { ...entry, attempts: attempt, lastError: error });
+      this.pending.delete(messageId);
+      this.log("error", permanent ? "callback refused" : "callback given up", { path: entry.path, messageId, attempt, error });
+      return this.settle(messageId, permanent ? "refused" : "gave_up");
+    }
+    this.pending.put(messageId, { ...entry, attempts: attempt, nextAttemptAt: Date.now() + delay, lastError: error });
+    this.log("warn", "callback failed, retrying", { path: entry.path, messageId, attempt, delayMs: delay, error });
+    this.schedule(messageId, delay);
+  }
+}
+
+/** The outbox's folder under the vm-agent's work folder. */
+export const outboxDir = (workDir: string) => {
+  const dir = path.join(workDir, "outbox");
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+};

@@ -1,0 +1,326 @@
+/**
+ * The one owner of agent runtimes on this node: launch, stop, reconcile and adoption after a
+ * restart (the design of seed 004). Agents run in tmux sessions on the vm-agent's own socket, so
+ * they outlive the vm-agent; which session belongs to which workspace is recorded durably. HTTP
+ * handlers and the workspace manager call this module and never touch tmux themselves.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import type { Log } from "../log";
+import { RecordStore } from "../state/records";
+import { GENERATION_OPTION, OWNER_OPTION, Tmux } from "./tmux";
+
+export const RuntimeRecord = z.object({
+  workspaceId: z.string(),
+  sessionId: z.string(),
+  tmuxName: z.string(),
+  generation: z.number().int(),
+  state: z.enum(["running", "exited", "vanished"]),
+  exitCode: z.number().int().nullable().optional(),
+  startedAt: z.number(),
+});
+export type RuntimeRecord = z.infer<typeof RuntimeRecord>;
+
+export type LaunchSpec = {
+  workspaceId: string;
+  sessionId: string;
+  cwd: string;
+  /** The agent's binary (resolved to an absolute path here) and its arguments. */
+  command: string[];
+  /** The agent's whole environment (an allow-list chosen by the caller). */
+  env: Record<string, string>;
+  logFile: string;
+};
+
+export class RuntimeError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type CoordinatorOptions = {
+  nodeId: string;
+  tmux: Tmux;
+  stateDir: string;
+  log: Log;
+  stopGraceMs: number;
+  /** Called once per launch generation when its agent has exited (also for exits seen after a restart). */
+  onExit: (record: RuntimeRecord) => void;
+};
+
+const recordKey = (workspaceId: string, sessionId: string) => `${workspaceId}.${sessionId}`;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export class RuntimeCoordinator {
+  private readonly records: RecordStore<typeof RuntimeRecord>;
+  private readonly exitDir: string;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly stopping = new Set<string>();
+  private readonly launches = new Map<string, Set<Promise<unknown>>>();
+  private watcher: fs.FSWatcher | undefined;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.records = new RecordStore(path.join(options.stateDir, "runtimes"), RuntimeRecord);
+    this.exitDir = path.join(options.stateDir, "exits");
+    fs.mkdirSync(this.exitDir, { recursive: true });
+  }
+
+  /** Serialises work on one key (a workspace's session), so two launches never race. */
+  private async locked<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.locks.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.locks.get(key) === next) this.locks.delete(key);
+    }
+  }
+
+  private exitFile(record: Pick<RuntimeRecord, "sessionId" | "generation">) {
+    return path.join(this.exitDir, `${record.sessionId}.${record.generation}`);
+  }
+
+  private readExit(record: RuntimeRecord): number | null | undefined {
+    try {
+      const text = fs.readFileSync(this.exitFile(record), "utf8").trim();
+      return text === "" ? null : Number(text);
+    } catch {
+      return undefined;
+    }
+  }
+
+  get(workspaceId: string, sessionId: string) {
+    return this.records.get(recordKey(workspaceId, sessionId));
+  }
+
+  forWorkspace(workspaceId: string) {
+    return this.records.list().filter((r) => r.value.workspaceId === workspaceId).map((r) => r.value);
+  }
+
+  /** Marks a workspace as stopping for the duration of `work`: no launch starts meanwhile. */
+  async whileStopping<T>(workspaceId: string, work: () => Promise<T>): Promise<T> {
+    this.stopping.add(workspaceId);
+    try {
+      // In-flight launches finish (and are then stopped by `work`) before anything is removed.
+      await Promise.allSettled([...(this.launches.get(workspaceId) ?? [])]);
+      return await work();
+    } finally {
+      this.stopping.delete(workspaceId);
+    }
+  }
+
+  /** Starts the session's agent in tmux, or returns the one already running. */
+  async launch(spec: LaunchSpec): Promise<RuntimeRecord> {
+    if (this.stopping.has(spec.workspaceId)) throw new RuntimeError(409, `workspace ${spec.workspaceId} is stopping`);
+    const pending = this.locked(recordKey(spec.workspaceId, spec.sessionId), () => this.launchLocked(spec));
+    const set = this.launches.get(spec.workspaceId) ?? new Set();
+    set.add(pending);
+    this.launches.set(spec.workspaceId, set);
+    try {
+      return await pending;
+    } finally {
+      set.delete(pending);
+    }
+  }
+
+  private async launchLocked(spec: LaunchSpec): Promise<RuntimeRecord> {
+    const { tmux, nodeId, log } = this.options;
+    const key = recordKey(spec.workspaceId, spec.sessionId);
+    const existing = this.records.get(key);
+    if (existing?.state === "running" && (await tmux.hasSession(existing.tmuxName))) return existing;
+    if (this.stopping.has(spec.workspaceId)) throw new RuntimeError(409, `workspace ${spec.workspaceId} is stopping`);
+
+    const binary = resolveBinary(spec.command[0]!, spec.env.PATH ?? process.env.PATH ?? "");
+    const record: RuntimeRecord = {
+      workspaceId: spec.workspaceId,
+      sessionId: spec.sessionId,
+      tmuxName: `acp-${spec.sessionId}`,
+      generation: (existing?.generation ?? 0) + 1,
+      state: "running",
+      startedAt: Date.now(),
+    };
+    const exitFile = this.exitFile(record);
+    fs.rmSync(exitFile, { force: true });
+    // A fixed script; the agent's binary and arguments arrive as positional parameters, so nothing
+    // from the task is ever parsed by a shell. The exit code lands atomically in the exit file.
+    const wrapper = [
+      "/bin/sh",
+      "-c",
+      '"$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && mv "$ACP_EXIT.tmp" "$ACP_EXIT"',
+      "acp-agent",
+      binary,
+      ...spec.command.slice(1),
+    ];
+    await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
+    await tmux.newSession({
+      name: record.tmuxName,
+      cwd: spec.cwd,
+      env: { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: exitFile },
+      command: wrapper,
+    });
+    try {
+      await tmux.setOption(record.tmuxName, OWNER_OPTION, nodeId);
+      await tmux.setOption(record.tmuxName, GENERATION_OPTION, String(record.generation));
+    } catch (error) {
+      // A session we cannot mark as ours would be reaped as foreign after a restart: do not keep it.
+      if (await tmux.hasSession(record.tmuxName)) {
+        await tmux.killSession(record.tmuxName);
+        throw new RuntimeError(500, `could not mark the agent's tmux session as ours: ${(error as Error).message}`);
+      }
+      // It already ran to completion; its exit file tells the rest.
+    }
+    try {
+      this.records.put(key, record);
+    } catch (error) {
+      await this.killTree(record);
+      throw new RuntimeError(500, `could not record the agent's session: ${(error as Error).message}`);
+    }
+    log("info", "agent launched", { workspaceId: spec.workspaceId, sessionId: spec.sessionId, tmux: record.tmuxName, generation: record.generation });
+    this.collectExit(record); // it may already have exited
+    return record;
+  }
+
+  /** Stops one session (or every session of the workspace): interrupt, kill the tmux session, kill the process group. */
+  async stop(workspaceId: string, sessionId?: string): Promise<number> {
+    const records = this.forWorkspace(workspaceId).filter((r) => !sessionId || r.sessionId === sessionId);
+    for (const record of records) {
+      await this.locked(recordKey(record.workspaceId, record.sessionId), () => this.stopLocked(record));
+    }
+    return records.length;
+  }
+
+  private async stopLocked(record: RuntimeRecord) {
+    const { tmux } = this.options;
+    const pid = await tmux.panePid(record.tmuxName);
+    if (pid !== undefined) {
+      await tmux.interrupt(record.tmuxName);
+      const deadline = Date.now() + Math.min(this.options.stopGraceMs, 2_000);
+      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+    await tmux.killSession(record.tmuxName);
+    if (pid !== undefined) killGroup(pid);
+    this.records.delete(recordKey(record.workspaceId, record.sessionId));
+    fs.rmSync(this.exitFile(record), { force: true });
+  }
+
+  private async killTree(record: RuntimeRecord) {
+    const pid = await this.options.tmux.panePid(record.tmuxName);
+    await this.options.tmux.killSession(record.tmuxName);
+    if (pid !== undefined) killGroup(pid);
+  }
+
+  /** Reports a generation's exit once, when its exit file is there. */
+  private collectExit(record: RuntimeRecord) {
+    const code = this.readExit(record);
+    if (code === undefined) return false;
+    const key = recordKey(record.workspaceId, record.sessionId);
+    const current = this.records.get(key);
+    // Only the generation that is still recorded as running may report; a relaunch's record stays.
+    if (!current || current.generation !== record.generation || current.state !== "running") return true;
+    const exited: RuntimeRecord = { ...current, state: "exited", exitCode: code };
+    this.records.put(key, exited);
+    this.options.onExit(exited);
+    return true;
+  }
+
+  /**
+   * Brings records and tmux into agreement: a running record whose session exited reports its exit;
+   * one whose session vanished without an exit code is marked vanished (and reported as such).
+   * A record is only changed when tmux confirms the session is absent and the generation matches.
+   */
+  async reconcile(): Promise<void> {
+    const sessions = await this.options.tmux.list();
+    for (const { value: record } of this.records.list()) {
+      if (record.state !== "running") continue;
+      if (this.collectExit(record)) continue;
+      const live = sessions.find((s) => s.name === record.tmuxName);
+      if (live && Number(live.generation) === record.generation) continue;
+      await this.locked(recordKey(record.workspaceId, record.sessionId), async () => {
+        const current = this.get(record.workspaceId, record.sessionId);
+        if (!current || current.generation !== record.generation || current.state !== "running") return;
+        if (await this.options.tmux.hasSession(record.tmuxName)) return;
+        if (this.collectExit(current)) return;
+        const vanished: RuntimeRecord = { ...current, state: "vanished", exitCode: null };
+        this.records.put(recordKey(current.workspaceId, current.sessionId), vanished);
+        this.options.log("warn", "agent session vanished", { workspaceId: current.workspaceId, sessionId: current.sessionId });
+        this.options.onExit(vanished);
+      });
+    }
+  }
+
+  /** At start-up: reap our sessions that have no record (never anyone else's), then reconcile and watch for exits. */
+  async startup(): Promise<{ adopted: number; reaped: number }> {
+    const { tmux, nodeId, log } = this.options;
+    const recorded = new Set(this.records.list().map((r) => r.value.tmuxName));
+    let reaped = 0;
+    for (const session of await tmux.list()) {
+      if (session.owner !== nodeId || recorded.has(session.name)) continue;
+      await tmux.killSession(session.name);
+      if (session.panePid > 0) killGroup(session.panePid);
+      reaped++;
+      log("warn", "reaped an unrecorded agent session", { tmux: session.name });
+    }
+    this.watcher = fs.watch(this.exitDir, () => void this.reconcile());
+    // Exits recorded before a crash whose outcome was not handled yet are handled again (idempotently).
+    for (const { value } of this.records.list()) if (value.state !== "running") this.options.onExit(value);
+    await this.reconcile();
+    const adopted = this.records.list().filter((r) => r.value.state === "running").length;
+    log("info", "runtime coordinator started", { adopted, reaped });
+    return { adopted, reaped };
+  }
+
+  /** Detaches: agents keep running in tmux for the next vm-agent to adopt. */
+  shutdown() {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** Forgets a finished record (after its outcome has been handled). */
+  forget(record: RuntimeRecord) {
+    const key = recordKey(record.workspaceId, record.sessionId);
+    const current = this.records.get(key);
+    if (current && current.generation === record.generation && current.state !== "running") {
+      this.records.delete(key);
+      fs.rmSync(this.exitFile(record), { force: true });
+    }
+  }
+}
+
+function killGroup(pid: number) {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** The agent binary as an absolute path, found before the untrusted worktree becomes the working directory. */
+export function resolveBinary(binary: string, searchPath: string): string {
+  if (path.isAbsolute(binary)) return binary;
+  if (binary.includes("/")) throw new RuntimeError(500, `agent binary must be a name or an absolute path: ${binary}`);
+  for (const dir of searchPath.split(":")) {
+    if (!path.isAbsolute(dir)) continue; // a relative PATH entry would resolve inside the worktree
+    const candidate = path.join(dir, binary);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here.
+    }
+  }
+  throw new RuntimeError(500, `agent binary ${binary} not found on PATH`);
+}

@@ -1,0 +1,77 @@
+/**
+ * tmux on the vm-agent's own socket. Every call gets a clean environment, so the tmux server (and
+ * every session it starts) never inherits the vm-agent's tokens. Commands after `--` are executed
+ * directly by tmux, never through a shell.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { run } from "../exec";
+
+export const OWNER_OPTION = "@acp-owner";
+export const GENERATION_OPTION = "@acp-generation";
+
+export type TmuxSession = { name: string; owner: string; generation: string; panePid: number };
+
+const CLEAN_ENV = (): Record<string, string> => ({
+  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+  HOME: process.env.HOME ?? "/tmp",
+  LANG: process.env.LANG ?? "C.UTF-8",
+  TERM: "xterm-256color",
+  ...(process.env.TMUX_TMPDIR ? { TMUX_TMPDIR: process.env.TMUX_TMPDIR } : {}),
+});
+
+export class Tmux {
+  constructor(readonly socket: string) {}
+
+  private tmux(args: string[], check = true) {
+    return run("tmux", ["-L", this.socket, ...args], { env: CLEAN_ENV(), check, timeoutMs: 10_000 });
+  }
+
+  async newSession(opts: { name: string; cwd: string; env: Record<string, string>; command: string[] }) {
+    const envArgs = Object.entries(opts.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    await this.tmux(["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...opts.command]);
+  }
+
+  async setOption(name: string, option: string, value: string) {
+    await this.tmux(["set-option", "-t", `=${name}:`, option, value]);
+  }
+
+  async hasSession(name: string): Promise<boolean> {
+    return (await this.tmux(["has-session", "-t", `=${name}`], false)).code === 0;
+  }
+
+  /** Every session on our socket; none when the server is not running. */
+  async list(): Promise<TmuxSession[]> {
+    const result = await this.tmux(["list-sessions", "-F", `#{session_name}\t#{${OWNER_OPTION}}\t#{${GENERATION_OPTION}}\t#{pane_pid}`], false);
+    if (result.code !== 0) return [];
+    return result.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [name = "", owner = "", generation = "", pid = "0"] = line.split("\t");
+        return { name, owner, generation, panePid: Number(pid) };
+      });
+  }
+
+  async panePid(name: string): Promise<number | undefined> {
+    const result = await this.tmux(["display-message", "-p", "-t", `=${name}:`, "#{pane_pid}"], false);
+    const pid = Number(result.stdout.trim());
+    return result.code === 0 && pid > 0 ? pid : undefined;
+  }
+
+  async interrupt(name: string) {
+    await this.tmux(["send-keys", "-t", `=${name}:`, "C-c"], false);
+  }
+
+  /** Ends the tmux server of this socket and every session on it (tests, node teardown). */
+  async killServer() {
+    await this.tmux(["kill-server"], false);
+    const dir = path.join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
+    fs.rmSync(path.join(dir, this.socket), { force: true });
+  }
+
+  /** Kills the session; a session that is already gone counts as killed. */
+  async killSession(name: string) {
+    await this.tmux(["kill-session", "-t", `=${name}`], false);
+  }
+}
