@@ -46,6 +46,14 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     attempts,
+    /** Resolves once `count` callbacks whose path matches have arrived; with the last of them. */
+    nth(pathPattern: RegExp, count: number): Promise<Received> {
+      const matches = () => received.filter((r) => pathPattern.test(r.path));
+      if (matches().length >= count) return Promise.resolve(matches()[count - 1]!);
+      return new Promise((resolve) =>
+        waiters.push({ predicate: (r) => pathPattern.test(r.path) && matches().length >= count, resolve }),
+      );
+    },
     /** Resolves with the first callback (already received or still to come) whose path matches. */
     next(pathPattern: RegExp): Promise<Received> {
       const predicate = (r: Received) => pathPattern.test(r.path);
