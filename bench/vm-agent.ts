@@ -18,20 +18,21 @@ const { key, publicJwk } = await testKey();
 const nodeId = `bench-${process.pid}`;
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-bench-"));
 const pidDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-bench-pids-"));
+const daemonEnv: Record<string, string | undefined> = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  VM_AGENT_PORT: "0",
+  NODE_ID: nodeId,
+  CONTROL_PLANE_URL: receiver.url,
+  NODE_CALLBACK_TOKEN: await signNodeCallbackToken(key, { nodeId }, 600_000),
+  CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(publicJwk),
+  VM_AGENT_WORK_DIR: workDir,
+  // The agent announces itself by writing its pid where the benchmark watches, then waits.
+  SCRIPT_AGENT_COMMAND: `echo $$ > "${pidDir}/$AGENT_SESSION_ID"; exec sleep 600`,
+};
 const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "../vm-agent/main.ts")], {
   stdio: "ignore",
-  env: {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    VM_AGENT_PORT: "0",
-    NODE_ID: nodeId,
-    CONTROL_PLANE_URL: receiver.url,
-    NODE_CALLBACK_TOKEN: await signNodeCallbackToken(key, { nodeId }, 600_000),
-    CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(publicJwk),
-    VM_AGENT_WORK_DIR: workDir,
-    // The agent announces itself by writing its pid where the benchmark watches, then waits.
-    SCRIPT_AGENT_COMMAND: `echo $$ > "${pidDir}/$AGENT_SESSION_ID"; exec sleep 600`,
-  },
+  env: daemonEnv as NodeJS.ProcessEnv, // the daemon's whole environment, NODE_ENV deliberately absent
 });
 const endpoint = String((await receiver.next(/\/api\/nodes\/.*\/ready$/)).body.endpoint);
 const call = async (method: string, pathname: string, body?: unknown) => {

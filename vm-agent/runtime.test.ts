@@ -101,7 +101,7 @@ describe("restart", () => {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-kill-"));
     const nodeId = `node-kill-${process.pid}`;
     cleanups.push(() => new Tmux(`acp-${nodeId}`).killServer(), () => fs.rmSync(workDir, { recursive: true, force: true }));
-    const env = {
+    const env: Record<string, string> = {
       PATH: process.env.PATH!,
       HOME: process.env.HOME ?? "/tmp",
       VM_AGENT_PORT: "0",
@@ -115,7 +115,8 @@ describe("restart", () => {
     };
     let starts = 0;
     const daemon = async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env, stdio: "ignore" });
+      // The daemon's whole environment; NODE_ENV is deliberately not part of it.
+      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore" });
       cleanups.push(() => child.kill("SIGKILL"));
       const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
       return { child, endpoint: String(ready.body.endpoint) };
