@@ -23,6 +23,12 @@ export const VmAgentConfigSchema = z.object({
   VM_AGENT_WORK_DIR: z.string().min(1),
   /** The `script` agent's command, run by /bin/sh in the worktree with the prompt in $AGENT_PROMPT. */
   SCRIPT_AGENT_COMMAND: z.string().optional(),
+  /** The Claude Code CLI; unset uses the native binary of the installed npm platform package. */
+  CLAUDE_CODE_BIN: z.string().optional(),
+  /** The model provider credentials the claude-code agent gets (and no other process). */
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  CLAUDE_ALLOWED_TOOLS: z.string().default("Bash,Edit,Write,Read,Glob,Grep,LS"),
   SETUP_SCRIPT: z.string().default(".agent/setup.sh"),
   SETUP_TIMEOUT: durationField("10m"),
   AGENT_TIMEOUT: durationField("4h"),

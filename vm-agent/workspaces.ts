@@ -14,7 +14,7 @@ import { ExecError, run } from "./exec";
 import * as git from "./git";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
-import { agentCommand, agentEnvironment } from "./agents/commands";
+import { agentEnvironment, agentLaunch, streamJsonError } from "./agents/commands";
 import { RuntimeCoordinator, RuntimeError, type RuntimeRecord } from "./runtime/coordinator";
 import type { Tmux } from "./runtime/tmux";
 import { RecordStore } from "./state/records";
@@ -60,7 +60,19 @@ type SessionRecord = z.infer<typeof SessionRecord>;
 export type WorkspaceManagerOptions = {
   config: Pick<
     VmAgentConfig,
-    "NODE_ID" | "VM_AGENT_WORK_DIR" | "SCRIPT_AGENT_COMMAND" | "SETUP_SCRIPT" | "SETUP_TIMEOUT" | "GIT_PUSH" | "GIT_AUTHOR_NAME" | "GIT_AUTHOR_EMAIL" | "STOP_GRACE"
+    | "NODE_ID"
+    | "VM_AGENT_WORK_DIR"
+    | "SCRIPT_AGENT_COMMAND"
+    | "CLAUDE_CODE_BIN"
+    | "ANTHROPIC_API_KEY"
+    | "ANTHROPIC_BASE_URL"
+    | "CLAUDE_ALLOWED_TOOLS"
+    | "SETUP_SCRIPT"
+    | "SETUP_TIMEOUT"
+    | "GIT_PUSH"
+    | "GIT_AUTHOR_NAME"
+    | "GIT_AUTHOR_EMAIL"
+    | "STOP_GRACE"
   >;
   outbox: Outbox;
   tmux: Tmux;
@@ -221,7 +233,12 @@ export class WorkspaceManager {
       promptFirstLine: request.prompt.split("\n")[0]!.trim().slice(0, 72) || "Agent changes",
     };
     this.sessions.put(sessionId, session);
-    const resolved = agentCommand(request.agent, this.options.config.SCRIPT_AGENT_COMMAND);
+    const resolved = agentLaunch(request.agent, {
+      prompt: request.prompt,
+      sessionId,
+      home: path.join(this.dirOf(workspaceId), "home"),
+      settings: this.options.config,
+    });
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);
@@ -234,7 +251,7 @@ export class WorkspaceManager {
         sessionId,
         cwd: this.worktreeOf(workspaceId),
         command: resolved.command,
-        env: agentEnvironment({ AGENT_PROMPT: request.prompt, AGENT_SESSION_ID: sessionId }),
+        env: resolved.env,
         logFile: path.join(this.dirOf(workspaceId), `agent-${sessionId}.log`),
       });
       this.sessions.put(sessionId, { ...session, generation: record.generation });
@@ -258,6 +275,9 @@ export class WorkspaceManager {
       const workspace = this.workspaces.get(record.workspaceId);
       let error = record.state === "vanished" ? "the agent's tmux session vanished without an exit code" : undefined;
       if (record.exitCode !== 0 && record.state === "exited") error = `agent exited with code ${record.exitCode}${this.logTail(record)}`;
+      // A CLI with an event stream says itself how its run ended; that beats guessing from output.
+      const reported = session.agent === "claude-code" ? streamJsonError(this.readLog(record)) : undefined;
+      if (reported) error = error ? `${error}; ${reported}` : reported;
       let commit: string | null = null;
       let pushed = false;
       try {
@@ -284,13 +304,17 @@ export class WorkspaceManager {
     return work;
   }
 
-  private logTail(record: RuntimeRecord) {
+  private readLog(record: RuntimeRecord) {
     try {
-      const tail = fs.readFileSync(path.join(this.dirOf(record.workspaceId), `agent-${record.sessionId}.log`), "utf8").trim().split("\n").slice(-10).join("\n");
-      return tail ? `: ${tail}` : "";
+      return fs.readFileSync(path.join(this.dirOf(record.workspaceId), `agent-${record.sessionId}.log`), "utf8");
     } catch {
       return "";
     }
+  }
+
+  private logTail(record: RuntimeRecord) {
+    const tail = this.readLog(record).trim().split("\n").slice(-10).join("\n");
+    return tail ? `: ${tail}` : "";
   }
 
   /** Enqueues the completion callback under a message id fixed per session generation, then marks it sent. */

@@ -1,20 +1,27 @@
 /**
- * The command line of each agent kind. `script` runs the operator's command (trusted
- * configuration, prompt only in $AGENT_PROMPT) or the built-in deterministic agent. The CLI
- * agents are not installed by this daemon yet: their sessions fail at once with a clear message.
+ * How each agent kind is launched: its command line and the environment it may see. `script`
+ * runs the operator's command (trusted configuration, prompt only in $AGENT_PROMPT) or the
+ * built-in deterministic agent. `claude-code` runs the real Claude Code CLI non-interactively with
+ * its stream-json event stream; the prompt is one argument, never parsed by a shell. Codex is not
+ * wired yet: its sessions fail at once with a clear message.
  */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { AgentKind } from "../../lib/contracts/vm-agent";
 
 const BUILT_IN_SCRIPT_AGENT = fileURLToPath(new URL("./script-agent.mjs", import.meta.url));
 
-export type AgentCommand = { command: string[] } | { unavailable: string };
+export type AgentSettings = {
+  SCRIPT_AGENT_COMMAND?: string;
+  CLAUDE_CODE_BIN?: string;
+  ANTHROPIC_API_KEY?: string;
+  ANTHROPIC_BASE_URL?: string;
+  CLAUDE_ALLOWED_TOOLS: string;
+};
 
-export function agentCommand(kind: AgentKind, scriptCommand: string | undefined): AgentCommand {
-  if (kind !== "script") return { unavailable: `agent ${kind} is not installed on this node yet` };
-  if (scriptCommand) return { command: ["/bin/sh", "-c", scriptCommand] };
-  return { command: [process.execPath, BUILT_IN_SCRIPT_AGENT] };
-}
+export type AgentLaunch = { command: string[]; env: Record<string, string> } | { unavailable: string };
 
 /** What an agent or setup script may see: no control-plane tokens, no node secrets. */
 export function agentEnvironment(extra: Record<string, string>): Record<string, string> {
@@ -22,4 +29,66 @@ export function agentEnvironment(extra: Record<string, string>): Record<string, 
   const env: Record<string, string> = {};
   for (const key of allowed) if (process.env[key] !== undefined) env[key] = process.env[key]!;
   return { ...env, ...extra };
+}
+
+/** The Claude Code CLI: the configured binary, else the native one in the npm platform package. */
+export function claudeCodeBinary(configured: string | undefined): string | undefined {
+  if (configured) return fs.existsSync(configured) ? configured : undefined;
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve(`@anthropic-ai/claude-code-${process.platform}-${process.arch}/package.json`);
+    const binary = path.join(path.dirname(pkg), "claude");
+    return fs.existsSync(binary) ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function agentLaunch(
+  kind: AgentKind,
+  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings },
+): AgentLaunch {
+  const { prompt, sessionId, home, settings } = context;
+  const base = { AGENT_SESSION_ID: sessionId };
+  if (kind === "script") {
+    const command = settings.SCRIPT_AGENT_COMMAND ? ["/bin/sh", "-c", settings.SCRIPT_AGENT_COMMAND] : [process.execPath, BUILT_IN_SCRIPT_AGENT];
+    return { command, env: agentEnvironment({ ...base, AGENT_PROMPT: prompt }) };
+  }
+  if (kind === "claude-code") {
+    const binary = claudeCodeBinary(settings.CLAUDE_CODE_BIN);
+    if (!binary) return { unavailable: "agent claude-code is not installed on this node: install @anthropic-ai/claude-code or set CLAUDE_CODE_BIN" };
+    if (!settings.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs ANTHROPIC_API_KEY in the node's configuration" };
+    fs.mkdirSync(home, { recursive: true });
+    return {
+      command: [binary, "-p", prompt, "--output-format", "stream-json", "--verbose", "--allowedTools", settings.CLAUDE_ALLOWED_TOOLS],
+      env: agentEnvironment({
+        ...base,
+        // The CLI keeps its conversations under ~/.claude: one stable home per workspace.
+        HOME: home,
+        ANTHROPIC_API_KEY: settings.ANTHROPIC_API_KEY,
+        ...(settings.ANTHROPIC_BASE_URL ? { ANTHROPIC_BASE_URL: settings.ANTHROPIC_BASE_URL } : {}),
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      }),
+    };
+  }
+  return { unavailable: `agent ${kind} is not installed on this node yet` };
+}
+
+/**
+ * The error a stream-json run ended with, from the CLI's own final `result` event (never from the
+ * model describing itself): undefined when the run reported success or left no result line.
+ */
+export function streamJsonError(log: string): string | undefined {
+  const lines = log.trim().split("\n").reverse();
+  for (const line of lines) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const event = JSON.parse(line) as { type?: string; subtype?: string; is_error?: boolean; result?: string };
+      if (event.type !== "result") continue;
+      return event.is_error || event.subtype !== "success" ? `${event.subtype ?? "error"}: ${event.result ?? "no message"}` : undefined;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }

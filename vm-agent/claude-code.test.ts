@@ -1,0 +1,78 @@
+/**
+ * The claude-code agent for real: the Claude Code CLI from the npm registry, started in the
+ * session's tmux window on a real workspace. Only the model is a double (tests/doubles), following
+ * Anthropic's published Messages API.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
+import { git, makeRepo } from "../tests/harness/git";
+import { streamJsonError } from "./agents/commands";
+import { startReceiver, startTestAgent } from "./test-support";
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function claudeWorkspace(script: ScriptedTurn[], overrides = {}) {
+  const model = await startAnthropicDouble(script);
+  const receiver = await startReceiver();
+  const agent = await startTestAgent(receiver.url, { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, ...overrides });
+  cleanups.push(model.close, receiver.close, agent.close);
+  const repo = makeRepo();
+  await agent.request("POST", "/workspaces", { workspaceId: "w_c", taskId: "t", repository: repo, branch: "agents/claude-1", callbackToken: "cb" });
+  await receiver.next(/w_c\/ready$/);
+  return { model, receiver, agent, repo };
+}
+
+const writeFile: ScriptedTurn = { kind: "tool_use", name: "Bash", input: { command: "printf 'limit: 10/min\\n' > RATE_LIMITS.md", description: "Write the notes" } };
+
+describe("claude-code agent", () => {
+  it("runs the real CLI in tmux: the model's tool use changes the worktree, and the work is committed and pushed", async () => {
+    const { model, receiver, agent, repo } = await claudeWorkspace([writeFile, { kind: "text", text: "Added RATE_LIMITS.md." }]);
+    const prompt = `Add rate limiting notes.\nUse "quotes" and $(no-expansion) as they are.`;
+    const start = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_c/start", { agent: "claude-code", prompt, callbackToken: "cb" });
+    expect(start.status).toBe(202);
+    expect((await agent.tmux.list()).map((s) => s.name)).toContain("acp-s_c");
+
+    const done = await receiver.next(/s_c\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true });
+    expect(git(repo, "show", `${done.body.commit}:RATE_LIMITS.md`)).toBe("limit: 10/min");
+
+    const main = model.mainRequests();
+    expect(main).toHaveLength(2);
+    expect(JSON.stringify(main[0]!.messages[0])).toContain(JSON.stringify(prompt).slice(1, -1));
+    expect(model.answersTool(main[1]!.messages)).toBe(true);
+    // Its event stream is the session's log: init, the tool round trip, and the final result.
+    const log = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_c", "agent-s_c.log"), "utf8");
+    const types = log.split("\n").filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types[0]).toBe("system");
+    expect(types[types.length - 1]).toBe("result");
+  }, 90_000);
+
+  it("rides out a 429 with the documented body and still finishes", async () => {
+    const { model, receiver, agent } = await claudeWorkspace([{ kind: "error", status: 429 }, writeFile, { kind: "text", text: "Done." }]);
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_r/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb" });
+    const done = await receiver.next(/s_r\/completed$/);
+    expect(done.body.outcome).toBe("succeeded");
+    expect(model.mainRequests().length).toBeGreaterThanOrEqual(3);
+  }, 90_000);
+
+  it("fails at once with a clear error when the node has no model key", async () => {
+    const { receiver, agent } = await claudeWorkspace([], { ANTHROPIC_API_KEY: undefined });
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_k/start", { agent: "claude-code", prompt: "x", callbackToken: "cb" });
+    const done = await receiver.next(/s_k\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "failed" });
+    expect(done.body.error).toContain("ANTHROPIC_API_KEY");
+  });
+});
+
+describe("streamJsonError", () => {
+  it("reads the CLI's own final result event", () => {
+    expect(streamJsonError('{"type":"system"}\n{"type":"result","subtype":"success","is_error":false,"result":"ok"}\n')).toBeUndefined();
+    expect(streamJsonError('{"type":"result","subtype":"error_max_turns","is_error":true,"result":"too many turns"}')).toBe("error_max_turns: too many turns");
+    expect(streamJsonError("not json\n")).toBeUndefined();
+  });
+});
