@@ -31,7 +31,11 @@ export function agentEnvironment(extra: Record<string, string>): Record<string, 
   return { ...env, ...extra };
 }
 
-/** The Claude Code CLI: the configured binary, else the native one in the npm platform package. */
+/**
+ * The Claude Code CLI: the configured binary, else the native one in its npm platform package
+ * (`@anthropic-ai/claude-code-<os>-<cpu>`, an optional dependency; the wrapper package itself asks
+ * for Node 22, so npm would skip it on Node 20, while the native binary needs no Node at all).
+ */
 export function claudeCodeBinary(configured: string | undefined): string | undefined {
   if (configured) return fs.existsSync(configured) ? configured : undefined;
   try {
@@ -56,7 +60,7 @@ export function agentLaunch(
   }
   if (kind === "claude-code") {
     const binary = claudeCodeBinary(settings.CLAUDE_CODE_BIN);
-    if (!binary) return { unavailable: "agent claude-code is not installed on this node: install @anthropic-ai/claude-code or set CLAUDE_CODE_BIN" };
+    if (!binary) return { unavailable: "agent claude-code is not installed on this node: install @anthropic-ai/claude-code-${process.platform}-${process.arch} or set CLAUDE_CODE_BIN" };
     if (!settings.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs ANTHROPIC_API_KEY in the node's configuration" };
     fs.mkdirSync(home, { recursive: true });
     return {
