@@ -1,0 +1,36 @@
+/**
+ * A task with the claude-code agent through the whole system: the real app, Inngest, PostgreSQL,
+ * a local node's vm-agent, tmux and the real Claude Code CLI. Only the model is a double.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startAnthropicDouble } from "../doubles/anthropic-api";
+import { git, makeRepo } from "../harness/git";
+import { watchTask } from "../harness/live-client";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+let system: TestSystem;
+let model: Awaited<ReturnType<typeof startAnthropicDouble>>;
+
+beforeAll(async () => {
+  model = await startAnthropicDouble([
+    { kind: "tool_use", name: "Bash", input: { command: "printf '# Contributing\\n' > CONTRIBUTING.md", description: "Write the guide" } },
+    { kind: "text", text: "Wrote CONTRIBUTING.md." },
+  ]);
+  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url });
+});
+afterAll(async () => {
+  await system?.stop();
+  await model?.close();
+});
+
+it("a claude-code task runs the real CLI on a node and completes with the model's change committed", async () => {
+  const repo = makeRepo();
+  const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a contributing guide", agent: "claude-code" });
+  expect(status).toBe(202);
+  const watch = await watchTask(system.appUrl, body.taskId);
+  const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 90_000, "a terminal status");
+  watch.close();
+  expect(done.status, done.error ?? "").toBe("completed");
+  expect(git(repo, "show", `${done.branch}:CONTRIBUTING.md`)).toBe("# Contributing");
+  expect(model.mainRequests()).toHaveLength(2);
+});
