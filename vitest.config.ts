@@ -9,6 +9,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
+          testTimeout: 30_000,
           include: ["{lib,db,inngest,vm-agent}/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
         },

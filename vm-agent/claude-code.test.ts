@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
 import { git, makeRepo } from "../tests/harness/git";
 import { streamJsonError } from "./agents/commands";
-import { startReceiver, startTestAgent } from "./test-support";
+import { daemonProcess, startReceiver, startTestAgent } from "./test-support";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -75,4 +75,33 @@ describe("streamJsonError", () => {
     expect(streamJsonError('{"type":"result","subtype":"error_max_turns","is_error":true,"result":"too many turns"}')).toBe("error_max_turns: too many turns");
     expect(streamJsonError("not json\n")).toBeUndefined();
   });
+});
+
+describe("claude-code through a vm-agent crash", () => {
+  it("keeps working in tmux through kill -9 of the vm-agent; the restarted one adopts it and reports once", async () => {
+    let answer!: () => void;
+    const model = await startAnthropicDouble([
+      { kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: writeFile },
+      { kind: "text", text: "Done." },
+    ]);
+    const receiver = await startReceiver();
+    const daemon = await daemonProcess(receiver, { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url });
+    cleanups.push(model.close, receiver.close, daemon.cleanup);
+
+    const first = await daemon.start();
+    const repo = makeRepo();
+    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_k", taskId: "t", repository: repo, branch: "agents/kill-1", callbackToken: "cb" });
+    await receiver.next(/w_k\/ready$/);
+    await daemon.call(first.endpoint, "POST", "/workspaces/w_k/agent-sessions/s_k/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb" });
+    await model.heldReached; // the CLI is mid-conversation, waiting on the model
+
+    await daemon.killHard(first.child);
+    await daemon.start();
+    answer();
+
+    const done = await receiver.next(/s_k\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true });
+    expect(git(repo, "show", `${done.body.commit}:RATE_LIMITS.md`)).toBe("limit: 10/min");
+    expect(receiver.received.filter((r) => r.path.endsWith("/s_k/completed"))).toHaveLength(1);
+  }, 90_000);
 });

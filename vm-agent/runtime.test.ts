@@ -2,15 +2,12 @@
  * The runtime rules of the node (issue 5): real tmux on a private socket per test, real
  * processes, real git. The agent here holds until the test creates its release file.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { signNodeCallbackToken } from "../lib/auth/tokens";
 import { git, makeRepo } from "../tests/harness/git";
-import { Tmux } from "./runtime/tmux";
-import { startReceiver, startTestAgent, testKey } from "./test-support";
+import { daemonProcess, startReceiver, startTestAgent, testKey } from "./test-support";
 
 const HOLD = 'f="${AGENT_PROMPT#hold:}"; echo "$$" > "$f.pid"; while [ ! -e "$f" ]; do sleep 0.05; done; echo done > held.txt';
 const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-release-"));
@@ -96,50 +93,21 @@ describe("launch", () => {
 describe("restart", () => {
   it("an agent keeps running through kill -9 of the vm-agent; the restarted one adopts it and reports once", async () => {
     const receiver = await startReceiver();
-    cleanups.push(receiver.close);
-    const key = await testKey();
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-kill-"));
-    const nodeId = `node-kill-${process.pid}`;
-    cleanups.push(() => new Tmux(`acp-${nodeId}`).killServer(), () => fs.rmSync(workDir, { recursive: true, force: true }));
-    const env: Record<string, string> = {
-      PATH: process.env.PATH!,
-      HOME: process.env.HOME ?? "/tmp",
-      VM_AGENT_PORT: "0",
-      NODE_ID: nodeId,
-      CONTROL_PLANE_URL: receiver.url,
-      NODE_CALLBACK_TOKEN: await signNodeCallbackToken(key.key, { nodeId }, 60_000),
-      CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(key.publicJwk),
-      VM_AGENT_WORK_DIR: workDir,
-      SCRIPT_AGENT_COMMAND: HOLD,
-      CALLBACK_BASE_DELAY: "50ms",
-    };
-    let starts = 0;
-    const daemon = async () => {
-      // The daemon's whole environment; NODE_ENV is deliberately not part of it.
-      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore" });
-      cleanups.push(() => child.kill("SIGKILL"));
-      const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
-      return { child, endpoint: String(ready.body.endpoint) };
-    };
-    const call = async (endpoint: string, method: string, pathname: string, body?: unknown) => {
-      const { signNodeManagementToken } = await import("../lib/auth/tokens");
-      const token = await signNodeManagementToken(key.key, { nodeId }, 60_000);
-      const response = await fetch(endpoint + pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-      return response.status;
-    };
+    const daemon = await daemonProcess(receiver, { SCRIPT_AGENT_COMMAND: HOLD });
+    cleanups.push(receiver.close, daemon.cleanup);
 
-    const first = await daemon();
-    expect(await call(first.endpoint, "POST", "/workspaces", workspace(makeRepo()))).toBe(202);
+    const first = await daemon.start();
+    expect(await daemon.call(first.endpoint, "POST", "/workspaces", workspace(makeRepo()))).toBe(202);
     await receiver.next(/w_1\/ready$/);
     const release = holdFile();
-    expect(await call(first.endpoint, "POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: `hold:${release}`, callbackToken: "cb" })).toBe(202);
+    expect(await daemon.call(first.endpoint, "POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: `hold:${release}`, callbackToken: "cb" })).toBe(202);
     await fileWritten(`${release}.pid`);
     const agentPid = Number(fs.readFileSync(`${release}.pid`, "utf8"));
 
-    await killHard(first.child);
+    await daemon.killHard(first.child);
     expect(alive(agentPid)).toBe(true); // the agent did not notice
 
-    await daemon();
+    await daemon.start();
     fs.writeFileSync(release, "go");
     const done = await receiver.next(/agent-sessions\/s_1\/completed$/);
     expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0 });
@@ -265,9 +233,3 @@ describe("stress", () => {
     expect(fs.readdirSync(path.join(agent.workDir, "workspaces"))).toEqual([]);
   }, 120_000);
 });
-
-async function killHard(child: ChildProcess) {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
-}

@@ -2,13 +2,14 @@
  * For the vm-agent's tests: a loopback HTTP receiver standing in for the control plane's callback
  * routes, and a daemon started in-process with a fresh key pair.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
-import { signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
+import { signNodeCallbackToken, signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
 import { silentLog } from "./log";
 import { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
@@ -130,6 +131,56 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     async close() {
       await agent.close();
       await tmux.killServer();
+      fs.rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The real daemon as its own process (for kill -9): `start()` launches one more `main.ts` on the
+ * same work folder and node id and resolves with its endpoint once its node-ready callback arrived.
+ */
+export async function daemonProcess(receiver: Awaited<ReturnType<typeof startReceiver>>, extraEnv: Record<string, string> = {}) {
+  const key = await testKey();
+  const nodeId = `node-proc-${process.pid}-${++counter}`;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-proc-"));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME ?? "/tmp",
+    VM_AGENT_PORT: "0",
+    NODE_ID: nodeId,
+    CONTROL_PLANE_URL: receiver.url,
+    NODE_CALLBACK_TOKEN: await signNodeCallbackToken(key.key, { nodeId }, 600_000),
+    CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(key.publicJwk),
+    VM_AGENT_WORK_DIR: workDir,
+    CALLBACK_BASE_DELAY: "50ms",
+    ...extraEnv,
+  };
+  const children: ChildProcess[] = [];
+  let starts = 0;
+  return {
+    nodeId,
+    workDir,
+    async start() {
+      // The daemon's whole environment; NODE_ENV is deliberately not part of it.
+      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore" });
+      children.push(child);
+      const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
+      return { child, endpoint: String(ready.body.endpoint) };
+    },
+    async call(endpoint: string, method: string, pathname: string, body?: unknown) {
+      const token = await signNodeManagementToken(key.key, { nodeId }, 60_000);
+      const response = await fetch(endpoint + pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      return response.status;
+    },
+    async killHard(child: ChildProcess) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async cleanup() {
+      for (const child of children) child.kill("SIGKILL");
+      await new Tmux(`acp-${nodeId}`).killServer();
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };

@@ -11,7 +11,9 @@ import type { AddressInfo } from "node:net";
 export type ScriptedTurn =
   | { kind: "tool_use"; name: string; input: Record<string, unknown> }
   | { kind: "text"; text: string }
-  | { kind: "error"; status: 429 | 529 };
+  | { kind: "error"; status: 429 | 529 }
+  /** Answers `then` only once `until` resolves: the model is "thinking" while a test acts. */
+  | { kind: "held"; until: Promise<void>; then: Exclude<ScriptedTurn, { kind: "held" }> };
 
 type MessageParam = { role: string; content: string | { type: string; text?: string; content?: unknown }[] };
 export type RecordedRequest = { model: string; stream: boolean; tools: string[]; messages: MessageParam[]; system?: unknown };
@@ -41,6 +43,9 @@ const answersTool = (messages: MessageParam[]) => {
 export async function startAnthropicDouble(script: ScriptedTurn[]) {
   const requests: RecordedRequest[] = [];
   const turns = [...script];
+  let heldRequests = 0;
+  let onHeld: (() => void) | undefined;
+  const heldReached = new Promise<void>((resolve) => (onHeld = resolve));
   const server = http.createServer(async (request, response) => {
     let text = "";
     for await (const chunk of request) text += chunk;
@@ -57,7 +62,13 @@ export async function startAnthropicDouble(script: ScriptedTurn[]) {
     const recorded: RecordedRequest = { model: body.model, stream: !!body.stream, tools: (body.tools ?? []).map((t) => t.name), messages: body.messages, system: body.system };
     requests.push(recorded);
     const main = recorded.tools.length > 0;
-    const turn: ScriptedTurn = main ? (turns.shift() ?? { kind: "text", text: "Nothing left to do." }) : { kind: "text", text: "Agent task" };
+    let turn: ScriptedTurn = main ? (turns.shift() ?? { kind: "text", text: "Nothing left to do." }) : { kind: "text", text: "Agent task" };
+    if (turn.kind === "held") {
+      heldRequests++;
+      onHeld?.();
+      await turn.until;
+      turn = turn.then;
+    }
 
     if (turn.kind === "error") {
       response.writeHead(turn.status, { "content-type": "application/json", ...(turn.status === 429 ? { "retry-after": "1" } : {}) });
@@ -105,6 +116,10 @@ export async function startAnthropicDouble(script: ScriptedTurn[]) {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    /** How many requests reached a held turn (the agent is waiting on the model). */
+    held: () => heldRequests,
+    /** Resolves when the first request reaches a held turn. */
+    heldReached,
     /** Requests of the agent's main conversation (those that offered tools). */
     mainRequests: () => requests.filter((r) => r.tools.length > 0),
     answersTool,
