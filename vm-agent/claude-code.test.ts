@@ -105,3 +105,35 @@ describe("claude-code through a vm-agent crash", () => {
     expect(receiver.received.filter((r) => r.path.endsWith("/s_k/completed"))).toHaveLength(1);
   }, 90_000);
 });
+
+describe("follow-up prompts", () => {
+  it("resume the same Claude Code conversation and report the new turn once", async () => {
+    const { model, receiver, agent } = await claudeWorkspace([
+      { kind: "text", text: "First answer: the plan." },
+      writeFile,
+      { kind: "text", text: "Second answer: done." },
+    ]);
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/start", { agent: "claude-code", prompt: "Make a plan", callbackToken: "cb" });
+    const first = await receiver.nth(/s_f\/completed$/, 1);
+    expect(first.body.outcome).toBe("succeeded");
+
+    const accepted = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/prompt", { prompt: "Now do it", callbackToken: "cb2" });
+    expect(accepted.status).toBe(202);
+    const again = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/prompt", { prompt: "And more", callbackToken: "cb2" });
+    expect(again.status).toBe(409); // still working on the follow-up
+
+    const second = await receiver.nth(/s_f\/completed$/, 2);
+    expect(second.body).toMatchObject({ outcome: "succeeded" });
+    expect(second.body.messageId).not.toBe(first.body.messageId);
+    // The follow-up's first request carries the whole conversation: the first prompt and answer included.
+    const followUp = model.mainRequests().find((r) => JSON.stringify(r.messages).includes("Now do it"))!;
+    const conversation = JSON.stringify(followUp.messages);
+    expect(conversation).toContain("Make a plan");
+    expect(conversation).toContain("First answer: the plan.");
+  }, 90_000);
+
+  it("are refused for an unknown session", async () => {
+    const { agent } = await claudeWorkspace([]);
+    expect((await agent.request("POST", "/workspaces/w_c/agent-sessions/s_none/prompt", { prompt: "x", callbackToken: "cb" })).status).toBe(404);
+  });
+});

@@ -7,7 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
-import { CONTRACT_VERSION, CreateWorkspaceRequest, Id, StartAgentSessionRequest, type HealthResponse } from "../lib/contracts/vm-agent";
+import { CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, StartAgentSessionRequest, type HealthResponse } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
@@ -110,6 +110,12 @@ export function createVmAgent(options: VmAgentOptions) {
       const sessionId = pathId(parts[3], "sessionId");
       const body = parse(StartAgentSessionRequest, await readJson(request));
       const { status } = await manager.startSession(workspaceId, sessionId, body);
+      return [202, { sessionId, status }];
+    }
+    if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "prompt") {
+      const sessionId = pathId(parts[3], "sessionId");
+      const body = parse(FollowUpPromptRequest, await readJson(request));
+      const { status } = await manager.prompt(workspaceId, sessionId, body);
       return [202, { sessionId, status }];
     }
     throw new RequestError(404, "not found");

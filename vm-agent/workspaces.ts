@@ -8,13 +8,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { callbackPaths, type CreateWorkspaceRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { AgentKind, callbackPaths, type CreateWorkspaceRequest, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import { ExecError, run } from "./exec";
 import * as git from "./git";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
-import { agentEnvironment, agentLaunch, streamJsonError } from "./agents/commands";
+import { agentEnvironment, agentLaunch, streamJsonConversation, streamJsonError } from "./agents/commands";
 import { RuntimeCoordinator, RuntimeError, type RuntimeRecord } from "./runtime/coordinator";
 import type { Tmux } from "./runtime/tmux";
 import { RecordStore } from "./state/records";
@@ -45,7 +45,7 @@ type WorkspaceRecord = z.infer<typeof WorkspaceRecord>;
 const SessionRecord = z.object({
   sessionId: z.string(),
   workspaceId: z.string(),
-  agent: z.string(),
+  agent: AgentKind,
   callbackToken: z.string(),
   status: z.enum(["running", "completing", "completed", "stopped"]),
   promptFirstLine: z.string(),
@@ -54,6 +54,10 @@ const SessionRecord = z.object({
   pushed: z.boolean().optional(),
   error: z.string().optional(),
   generation: z.number().int().optional(),
+  /** Each prompt (the first and every follow-up) is one turn; a turn reports once. */
+  turn: z.number().int().default(1),
+  /** The agent CLI's own conversation id, so a follow-up resumes the same conversation. */
+  conversationId: z.string().optional(),
 });
 type SessionRecord = z.infer<typeof SessionRecord>;
 
@@ -78,6 +82,8 @@ export type WorkspaceManagerOptions = {
   tmux: Tmux;
   log: Log;
 };
+
+const firstLine = (prompt: string) => prompt.split("\n")[0]!.trim().slice(0, 72) || "Agent changes";
 
 /** Keeps a message short enough for a callback body, keeping its end (where errors are). */
 const clip = (text: string, max = 8_000) => (text.length > max ? `…${text.slice(-max)}` : text);
@@ -230,14 +236,45 @@ export class WorkspaceManager {
       agent: request.agent,
       callbackToken: request.callbackToken,
       status: "running",
-      promptFirstLine: request.prompt.split("\n")[0]!.trim().slice(0, 72) || "Agent changes",
+      turn: 1,
+      promptFirstLine: firstLine(request.prompt),
     };
+    return this.launchTurn(session, request.prompt);
+  }
+
+  /**
+   * A follow-up message to an idle session: the agent runs again in the same worktree and, when
+   * its CLI keeps conversations, resumes the same one. 409 while the session is still working.
+   */
+  async prompt(workspaceId: string, sessionId: string, request: FollowUpPromptRequest): Promise<{ status: "running" }> {
+    const workspace = this.known(workspaceId);
+    const session = this.sessions.get(sessionId);
+    if (!session || session.workspaceId !== workspaceId) throw new RequestError(404, `session ${sessionId} not found`);
+    if (session.status === "running" || session.status === "completing") throw new RequestError(409, `session ${sessionId} is still working`);
+    if (session.status === "stopped" || workspace.status !== "running") throw new RequestError(409, `session ${sessionId} was stopped`);
+    const next: SessionRecord = {
+      ...session,
+      status: "running",
+      turn: session.turn + 1,
+      callbackToken: request.callbackToken,
+      promptFirstLine: firstLine(request.prompt),
+      exitCode: undefined,
+      commit: undefined,
+      pushed: undefined,
+      error: undefined,
+    };
+    return this.launchTurn(next, request.prompt);
+  }
+
+  private async launchTurn(session: SessionRecord, prompt: string): Promise<{ status: "running" }> {
+    const { workspaceId, sessionId } = session;
     this.sessions.put(sessionId, session);
-    const resolved = agentLaunch(request.agent, {
-      prompt: request.prompt,
+    const resolved = agentLaunch(session.agent, {
+      prompt,
       sessionId,
       home: path.join(this.dirOf(workspaceId), "home"),
       settings: this.options.config,
+      resume: session.conversationId,
     });
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
@@ -256,7 +293,8 @@ export class WorkspaceManager {
       });
       this.sessions.put(sessionId, { ...session, generation: record.generation });
     } catch (error) {
-      this.sessions.delete(sessionId);
+      if (session.turn === 1) this.sessions.delete(sessionId);
+      else this.sessions.put(sessionId, { ...session, status: "completed", error: (error as Error).message });
       if (error instanceof RuntimeError) throw new RequestError(error.status, error.message);
       throw error;
     }
@@ -295,7 +333,17 @@ export class WorkspaceManager {
         error = [error, `commit failed: ${(commitError as Error).message}`].filter(Boolean).join("; ");
       }
       if (record.state === "vanished") this.update(record.workspaceId, { status: "error", error });
-      const completing: SessionRecord = { ...session, status: "completing", exitCode: record.exitCode ?? null, commit, pushed, error, generation: record.generation };
+      const conversationId = session.agent === "claude-code" ? (streamJsonConversation(this.readLog(record)) ?? session.conversationId) : undefined;
+      const completing: SessionRecord = {
+        ...session,
+        status: "completing",
+        exitCode: record.exitCode ?? null,
+        commit,
+        pushed,
+        error,
+        generation: record.generation,
+        conversationId,
+      };
       this.sessions.put(session.sessionId, completing);
       await this.report(completing);
       this.runtime.forget(record);
@@ -320,7 +368,7 @@ export class WorkspaceManager {
   /** Enqueues the completion callback under a message id fixed per session generation, then marks it sent. */
   private async report(session: SessionRecord) {
     const workspace = this.workspaces.get(session.workspaceId);
-    const messageId = `${session.sessionId}-g${session.generation ?? 0}-completed`;
+    const messageId = `${session.sessionId}-t${session.turn}-completed`;
     const succeeded = session.exitCode === 0 && !!session.commit && !session.error?.includes("vanished");
     this.options.outbox.enqueue(messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, {
       messageId,

@@ -56,6 +56,13 @@ export const StartAgentSessionRequest = z.object({
 });
 export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;
 
+/** A follow-up message to an idle session: the agent continues the same conversation. */
+export const FollowUpPromptRequest = z.object({
+  prompt: z.string().min(1).max(100_000),
+  callbackToken: z.string().min(1),
+});
+export type FollowUpPromptRequest = z.infer<typeof FollowUpPromptRequest>;
+
 export const AgentSessionAccepted = z.object({
   sessionId: Id,
   status: z.enum(["running"]),
@@ -130,4 +137,6 @@ export const vmAgentPaths = {
   workspace: (workspaceId: string) => `/workspaces/${workspaceId}`,
   startAgentSession: (workspaceId: string, sessionId: string) =>
     `/workspaces/${workspaceId}/agent-sessions/${sessionId}/start`,
+  promptAgentSession: (workspaceId: string, sessionId: string) =>
+    `/workspaces/${workspaceId}/agent-sessions/${sessionId}/prompt`,
 } as const;

@@ -50,9 +50,9 @@ export function claudeCodeBinary(configured: string | undefined): string | undef
 
 export function agentLaunch(
   kind: AgentKind,
-  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings },
+  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; resume?: string },
 ): AgentLaunch {
-  const { prompt, sessionId, home, settings } = context;
+  const { prompt, sessionId, home, settings, resume } = context;
   const base = { AGENT_SESSION_ID: sessionId };
   if (kind === "script") {
     const command = settings.SCRIPT_AGENT_COMMAND ? ["/bin/sh", "-c", settings.SCRIPT_AGENT_COMMAND] : [process.execPath, BUILT_IN_SCRIPT_AGENT];
@@ -64,7 +64,17 @@ export function agentLaunch(
     if (!settings.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs ANTHROPIC_API_KEY in the node's configuration" };
     fs.mkdirSync(home, { recursive: true });
     return {
-      command: [binary, "-p", prompt, "--output-format", "stream-json", "--verbose", "--allowedTools", settings.CLAUDE_ALLOWED_TOOLS],
+      command: [
+        binary,
+        "-p",
+        prompt,
+        ...(resume ? ["--resume", resume] : []),
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--allowedTools",
+        settings.CLAUDE_ALLOWED_TOOLS,
+      ],
       env: agentEnvironment({
         ...base,
         // The CLI keeps its conversations under ~/.claude: one stable home per workspace.
@@ -90,6 +100,20 @@ export function streamJsonError(log: string): string | undefined {
       const event = JSON.parse(line) as { type?: string; subtype?: string; is_error?: boolean; result?: string };
       if (event.type !== "result") continue;
       return event.is_error || event.subtype !== "success" ? `${event.subtype ?? "error"}: ${event.result ?? "no message"}` : undefined;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/** The CLI's conversation id, from the newest `system` init event of its stream (for --resume). */
+export function streamJsonConversation(log: string): string | undefined {
+  for (const line of log.trim().split("\n").reverse()) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const event = JSON.parse(line) as { type?: string; subtype?: string; session_id?: string };
+      if (event.type === "system" && event.session_id) return event.session_id;
     } catch {
       continue;
     }
