@@ -4,6 +4,7 @@ import { TaskList } from "./_components/task-list";
 export default function HomePage() {
   return (
     <div className="home">
+      <h1 className="sr-only">Tasks</h1>
       <NewTaskForm />
       <TaskList />
     </div>

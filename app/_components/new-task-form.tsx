@@ -1,93 +1,165 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
+import { CreateTaskRequest } from "@/lib/contracts/api";
 import { AgentKind } from "@/lib/contracts/vm-agent";
-import { createTask, RequestFailed } from "../_lib/api";
+import { ApiRequestError } from "../_lib/api";
+import { useCreateTask } from "../_lib/queries";
+import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-type Field = "repository" | "prompt" | "agent";
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent" } as const;
+type Field = keyof typeof FIELDS;
+type FormError = { message: string; field?: Field };
+
+const isField = (name: string | undefined): name is Field => name !== undefined && name in FIELDS;
+const inputId = (field: Field) => `new-task-${field}`;
+const errorId = (field: Field) => `new-task-${field}-error`;
+
+/** "prompt is required" → "Task is required": the API names fields, the form names labels. */
+function toFormError(message: string, field: string | undefined): FormError {
+  if (!isField(field)) return { message };
+  const text = message.startsWith(`${field} `) ? `${FIELDS[field]} ${message.slice(field.length + 1)}` : message;
+  return { message: text, field };
+}
+
+/** Checks the input with the contract's own schema before it goes out; the API checks it again. */
+function validate(input: CreateTaskRequest): FormError | undefined {
+  const result = CreateTaskRequest.safeParse(input);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0];
+  if (!issue) return undefined;
+  const field = issue.path.map(String).join(".");
+  return toFormError(field ? `${field} ${issue.message}` : issue.message, field);
+}
+
+function FormField({ field, error, hint, children }: { field: Field; error?: FormError; hint?: string; children: ReactNode }) {
+  const message = error?.field === field ? error.message : undefined;
+  return (
+    <div className="field">
+      <label htmlFor={inputId(field)}>{FIELDS[field]}</label>
+      {children}
+      {message ? (
+        <p id={errorId(field)} className="field-error">
+          {message}
+        </p>
+      ) : (
+        hint && <p className="field-hint">{hint}</p>
+      )}
+    </div>
+  );
+}
 
 export function NewTaskForm() {
   const router = useRouter();
+  const form = useRef<HTMLFormElement>(null);
+  const create = useCreateTask();
   const [repository, setRepository] = useState("");
   const [prompt, setPrompt] = useState("");
   const [agent, setAgent] = useState<AgentKind>("script");
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<{ message: string; field?: Field }>();
+  const [error, setError] = useState<FormError>();
+  const busy = create.isPending || create.isSuccess;
 
   useEffect(() => {
     const saved = window.localStorage.getItem(LAST_REPOSITORY);
-    if (saved) setRepository(saved);
+    if (saved) setRepository((current) => current || saved);
   }, []);
 
-  async function onSubmit(event: FormEvent) {
+  useEffect(() => {
+    if (error?.field) document.getElementById(inputId(error.field))?.focus();
+  }, [error]);
+
+  const invalid = (field: Field) =>
+    error?.field === field ? { "aria-invalid": true, "aria-describedby": errorId(field) } : {};
+  const edited = (field: Field) => {
+    if (error?.field === field) setError(undefined);
+  };
+
+  function onSubmit(event: FormEvent) {
     event.preventDefault();
-    setSubmitting(true);
-    setError(undefined);
-    try {
-      const { taskId } = await createTask({ repository, prompt, agent });
-      window.localStorage.setItem(LAST_REPOSITORY, repository);
-      router.push(`/tasks/${taskId}`);
-    } catch (failure) {
-      const field = failure instanceof RequestFailed ? (failure.field as Field | undefined) : undefined;
-      setError({ message: (failure as Error).message, field });
-      setSubmitting(false);
+    if (busy) return;
+    const input = { repository, prompt, agent };
+    const problem = validate(input);
+    setError(problem);
+    if (problem) return;
+    create.mutate(input, {
+      onSuccess: ({ taskId }) => {
+        window.localStorage.setItem(LAST_REPOSITORY, repository.trim());
+        router.push(`/tasks/${taskId}`);
+      },
+      onError: (failure) =>
+        setError(
+          failure instanceof ApiRequestError
+            ? toFormError(failure.message, failure.field)
+            : { message: "Something went wrong." },
+        ),
+    });
+  }
+
+  function onPromptKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && (event.metaKey || event.ctrlKey)) {
+      event.preventDefault();
+      form.current?.requestSubmit();
     }
   }
 
-  const fieldError = (field: Field) => (error?.field === field ? error.message : undefined);
-  const describe = (field: Field) => (fieldError(field) ? { "aria-invalid": true, "aria-describedby": `${field}-error` } : {});
-
   return (
-    <form className="card form" onSubmit={onSubmit} noValidate>
-      <h2>New task</h2>
-      <div className="field">
-        <label htmlFor="repository">Repository</label>
+    <form ref={form} className="card form" onSubmit={onSubmit} noValidate aria-labelledby="new-task-heading">
+      <h2 id="new-task-heading">New task</h2>
+      <FormField field="repository" error={error}>
         <input
-          id="repository"
+          id={inputId("repository")}
           name="repository"
           value={repository}
-          onChange={(e) => setRepository(e.target.value)}
+          onChange={(e) => {
+            setRepository(e.target.value);
+            edited("repository");
+          }}
           placeholder="/path/to/repo or https://github.com/org/repo.git"
           autoComplete="off"
           spellCheck={false}
           required
-          {...describe("repository")}
+          {...invalid("repository")}
         />
-        {fieldError("repository") && <p id="repository-error" className="field-error">{fieldError("repository")}</p>}
-      </div>
-      <div className="field">
-        <label htmlFor="prompt">Task</label>
+      </FormField>
+      <FormField field="prompt" error={error} hint="Ctrl + Enter starts the task.">
         <textarea
-          id="prompt"
+          id={inputId("prompt")}
           name="prompt"
           value={prompt}
-          onChange={(e) => setPrompt(e.target.value)}
+          onChange={(e) => {
+            setPrompt(e.target.value);
+            edited("prompt");
+          }}
+          onKeyDown={onPromptKeyDown}
           placeholder="Add rate limiting to the login route"
           rows={5}
           required
-          {...describe("prompt")}
+          {...invalid("prompt")}
         />
-        {fieldError("prompt") && <p id="prompt-error" className="field-error">{fieldError("prompt")}</p>}
-      </div>
-      <div className="field">
-        <label htmlFor="agent">Agent</label>
-        <select id="agent" name="agent" value={agent} onChange={(e) => setAgent(AgentKind.parse(e.target.value))} {...describe("agent")}>
+      </FormField>
+      <FormField field="agent" error={error}>
+        <select
+          id={inputId("agent")}
+          name="agent"
+          value={agent}
+          onChange={(e) => {
+            const parsed = AgentKind.safeParse(e.target.value);
+            if (parsed.success) setAgent(parsed.data);
+            edited("agent");
+          }}
+          {...invalid("agent")}
+        >
           {AgentKind.options.map((kind) => (
             <option key={kind} value={kind}>
               {kind}
             </option>
           ))}
         </select>
-        {fieldError("agent") && <p id="agent-error" className="field-error">{fieldError("agent")}</p>}
-      </div>
-      {error && !error.field && (
-        <p className="banner banner-error" role="alert">
-          {error.message}
-        </p>
-      )}
-      <button type="submit" className="button primary" disabled={submitting}>
-        {submitting ? "Starting…" : "Start task"}
+      </FormField>
+      {error && !error.field && <ErrorBanner title="The task was not started.">{error.message}</ErrorBanner>}
+      <button type="submit" className="button primary" disabled={busy} aria-busy={busy}>
+        {busy ? "Starting…" : "Start task"}
       </button>
     </form>
   );

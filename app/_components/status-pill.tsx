@@ -1,6 +1,6 @@
 import type { TaskStatus } from "@/lib/contracts/api";
 
-const LABELS: Record<TaskStatus, string> = {
+export const STATUS_LABELS: Record<TaskStatus, string> = {
   draft: "Draft",
   ready: "Ready",
   queued: "Queued",
@@ -11,14 +11,13 @@ const LABELS: Record<TaskStatus, string> = {
   cancelled: "Cancelled",
 };
 
-export function StatusPill({ status, testId }: { status: TaskStatus; testId?: string }) {
+/** A coloured status pill; the label is human, `data-status` carries the raw value. */
+export function StatusPill({ status }: { status: TaskStatus }) {
   return (
-    <span className={`pill pill-${status}`}>
+    <span className={`pill pill-${status}`} data-status={status}>
       <span className="pill-dot" aria-hidden="true" />
       <span className="sr-only">Status: </span>
-      <span data-testid={testId} data-status={status}>
-        {LABELS[status]}
-      </span>
+      {STATUS_LABELS[status]}
     </span>
   );
 }

@@ -1,41 +1,70 @@
-"use client";
-import { useEffect, useState } from "react";
 import type { TaskStepView } from "@/lib/contracts/api";
 import { formatDuration } from "../_lib/format";
+import { LiveDuration } from "./live-duration";
 
-const ICONS: Record<TaskStepView["status"], string> = { running: "", succeeded: "✓", failed: "✕", skipped: "–" };
+type StepStatus = TaskStepView["status"];
 
-/** One row per step the run entered, with a ticking duration for the step in progress. */
-export function StepTimeline({ steps }: { steps: TaskStepView[] }) {
-  const running = steps.some((s) => s.status === "running");
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => setNow(Date.now()), 100);
-    return () => clearInterval(timer);
-  }, [running]);
+const STATUS_TEXT: Record<StepStatus, string> = {
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  skipped: "skipped",
+};
 
-  if (steps.length === 0) return <p className="muted">Waiting for the pipeline to start…</p>;
+function StepIcon({ status }: { status: StepStatus }) {
+  const path: Record<StepStatus, string | null> = {
+    running: null,
+    succeeded: "M3.5 8.5l3 3 6-7",
+    failed: "M4.5 4.5l7 7M11.5 4.5l-7 7",
+    skipped: "M4.5 8h7",
+  };
+  const d = path[status];
+  return (
+    <span className="step-icon" aria-hidden="true">
+      {d && (
+        <svg viewBox="0 0 16 16" width="12" height="12" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d={d} />
+        </svg>
+      )}
+    </span>
+  );
+}
+
+function StepDuration({ step }: { step: TaskStepView }) {
+  if (step.status === "skipped") return null;
+  if (step.status === "running" && step.endedAt === null) return <LiveDuration startedAt={step.startedAt} />;
+  const ms = step.durationMs ?? (step.endedAt ? Date.parse(step.endedAt) - Date.parse(step.startedAt) : null);
+  return ms === null ? null : <>{formatDuration(ms)}</>;
+}
+
+function StepRow({ step }: { step: TaskStepView }) {
+  return (
+    <li className={`step step-${step.status}`} data-testid={`step-${step.step}`} data-status={step.status}>
+      <StepIcon status={step.status} />
+      <div className="step-body">
+        <span className="step-label">
+          {step.label}
+          <span className="sr-only">, {STATUS_TEXT[step.status]}</span>
+        </span>
+        {step.detail && <span className="step-detail">{step.detail}</span>}
+      </div>
+      <span className="step-duration">
+        <StepDuration step={step} />
+      </span>
+    </li>
+  );
+}
+
+/** One row per pipeline step the task entered, in order. */
+export function StepTimeline({ steps, waiting }: { steps: TaskStepView[]; waiting: boolean }) {
+  if (steps.length === 0) {
+    return <p className="muted placeholder">{waiting ? "Waiting for the pipeline to start…" : "No steps ran."}</p>;
+  }
   return (
     <ol className="timeline">
-      {steps.map((step) => {
-        const duration = step.durationMs ?? (step.status === "running" ? Math.max(0, now - Date.parse(step.startedAt)) : null);
-        return (
-          <li key={step.step} className={`step step-${step.status}`} data-testid={`step-${step.step}`} data-status={step.status}>
-            <span className="step-icon" aria-hidden="true">
-              {ICONS[step.status]}
-            </span>
-            <span className="step-body">
-              <span className="step-label">{step.label}</span>
-              {step.detail && <span className="step-detail">{step.detail}</span>}
-            </span>
-            <span className="step-duration">
-              <span className="sr-only">{step.status}, </span>
-              {step.status === "skipped" ? "skipped" : duration === null ? "" : formatDuration(duration)}
-            </span>
-          </li>
-        );
-      })}
+      {steps.map((step) => (
+        <StepRow key={step.step} step={step} />
+      ))}
     </ol>
   );
 }

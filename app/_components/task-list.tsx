@@ -1,49 +1,37 @@
 "use client";
-import Link from "next/link";
-import { useEffect, useState } from "react";
-import { firstLine, relativeTime, repositoryName } from "../_lib/format";
 import { useLiveTasks } from "../_lib/live";
-import { ConnectionBadge } from "./connection-badge";
-import { StatusPill } from "./status-pill";
+import { useTasks } from "../_lib/queries";
+import { useNow } from "../_lib/use-now";
+import { ErrorBanner } from "./error-banner";
+import { LiveIndicator } from "./live-indicator";
+import { TaskRow } from "./task-row";
 
+/** Every task, newest first, kept current by the live stream. */
 export function TaskList() {
-  const { data, error, isPending, connection } = useLiveTasks();
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 30_000);
-    return () => clearInterval(timer);
-  }, []);
+  const { data, error, isPending } = useTasks();
+  const connection = useLiveTasks();
+  const now = useNow(30_000);
+  const tasks = data?.tasks ?? [];
 
   return (
-    <section className="card list" aria-labelledby="tasks-heading">
+    <section className="card list" aria-labelledby="tasks-heading" aria-busy={isPending}>
       <div className="list-head">
-        <h2 id="tasks-heading">Tasks</h2>
-        <ConnectionBadge connection={connection} />
+        <h2 id="tasks-heading">
+          Tasks {data && <span className="count">{tasks.length}</span>}
+        </h2>
+        <LiveIndicator connection={connection} />
       </div>
-      {error && (
-        <p className="banner banner-error" role="alert">
-          Could not load tasks: {error.message}
-        </p>
+      {error && !data && <ErrorBanner title="Could not load tasks.">{error.message}</ErrorBanner>}
+      {isPending && !error && <p className="muted placeholder">Loading tasks…</p>}
+      {data && tasks.length === 0 && (
+        <div className="empty">
+          <p className="empty-title">No tasks yet</p>
+          <p>Start one with the form; it appears here and updates live.</p>
+        </div>
       )}
-      {isPending && !error && <p className="muted">Loading…</p>}
-      {data && data.tasks.length === 0 && <p className="empty">No tasks yet. Start one to see it here, live.</p>}
       <ul className="rows" data-testid="task-list">
-        {data?.tasks.map((task) => (
-          <li key={task.id} data-testid={`task-row-${task.id}`}>
-            <Link href={`/tasks/${task.id}`} className="row">
-              <StatusPill status={task.status} />
-              <span className="row-main">
-                <span className="row-title">{firstLine(task.prompt)}</span>
-                <span className="row-meta">
-                  <span>{repositoryName(task.repository)}</span>
-                  <code>{task.branch}</code>
-                </span>
-              </span>
-              <time className="row-time" dateTime={task.createdAt}>
-                {relativeTime(task.createdAt, now)}
-              </time>
-            </Link>
-          </li>
+        {tasks.map((task) => (
+          <TaskRow key={task.id} task={task} now={now} />
         ))}
       </ul>
     </section>

@@ -1,92 +1,81 @@
 "use client";
-import { useState } from "react";
-import { useQueryClient } from "@tanstack/react-query";
-import { cancelTask } from "../_lib/api";
-import { firstLine, TERMINAL } from "../_lib/format";
-import { useLiveTask } from "../_lib/live";
-import { ConnectionBadge } from "./connection-badge";
+import Link from "next/link";
+import type { TaskDetail } from "@/lib/contracts/api";
+import { isNotFound } from "../_lib/api";
+import { firstLine, isTerminal } from "../_lib/format";
+import { useLiveTask, type LiveConnection } from "../_lib/live";
+import { useTask } from "../_lib/queries";
+import { CancelButton } from "./cancel-button";
+import { ErrorBanner } from "./error-banner";
+import { LiveIndicator } from "./live-indicator";
 import { StatusPill } from "./status-pill";
 import { StepTimeline } from "./step-timeline";
+import { TaskMeta } from "./task-meta";
 
-export function TaskView({ id }: { id: string }) {
-  const { data: task, error, connection } = useLiveTask(id);
-  const client = useQueryClient();
-  const [cancelling, setCancelling] = useState(false);
+function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
+  return (
+    <header className="task-head">
+      <div className="task-head-main">
+        <h1>{firstLine(task.prompt) || "Task"}</h1>
+        <div className="task-head-meta">
+          <StatusPill status={task.status} />
+          <LiveIndicator connection={connection} />
+        </div>
+      </div>
+      {!isTerminal(task.status) && <CancelButton taskId={task.id} />}
+    </header>
+  );
+}
 
-  if (error) {
-    return (
-      <p className="banner banner-error" role="alert">
-        {error.message}
-      </p>
-    );
-  }
-  if (!task) return <p className="muted">Loading…</p>;
-
-  async function onCancel() {
-    setCancelling(true);
-    await cancelTask(id);
-    await client.invalidateQueries({ queryKey: ["task", id] });
-    setCancelling(false);
-  }
-
-  const active = !TERMINAL.includes(task.status);
+function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
   return (
     <article className="task">
-      <header className="task-head">
-        <div>
-          <h1>{firstLine(task.prompt)}</h1>
-          <div className="task-head-meta">
-            <StatusPill status={task.status} testId="task-status" />
-            <ConnectionBadge connection={connection} />
-          </div>
-        </div>
-        {active && (
-          <button type="button" className="button danger" onClick={onCancel} disabled={cancelling}>
-            {cancelling ? "Cancelling…" : "Cancel"}
-          </button>
-        )}
-      </header>
-
+      <TaskHeader task={task} connection={connection} />
       {task.error && (
-        <div className="banner banner-error" role="alert" data-testid="task-error">
-          <strong>Failed: </strong>
+        <ErrorBanner title={task.status === "cancelled" ? "Cancelled" : "The task failed"} testId="task-error">
           {task.error}
-        </div>
+        </ErrorBanner>
       )}
-
       <div className="task-grid">
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Pipeline</h2>
-          <StepTimeline steps={task.steps} />
+          <StepTimeline steps={task.steps} waiting={!isTerminal(task.status)} />
         </section>
         <section className="card" aria-labelledby="details-heading">
           <h2 id="details-heading">Details</h2>
-          <dl className="meta">
-            <dt>Repository</dt>
-            <dd className="mono break">{task.repository}</dd>
-            <dt>Agent</dt>
-            <dd>{task.agent}</dd>
-            <dt>Branch</dt>
-            <dd className="mono break" data-testid="task-branch">
-              {task.branch}
-            </dd>
-            <dt>Commit</dt>
-            <dd className="mono" data-testid="task-commit" title={task.commit ?? undefined}>
-              {task.commit ? task.commit.slice(0, 12) : "—"}
-            </dd>
-            <dt>Pushed</dt>
-            <dd>{task.commit ? (task.pushed ? "yes" : "no") : "—"}</dd>
-            <dt>Node</dt>
-            <dd className="mono">{task.node ? `${task.node.id.slice(0, 14)}… (${task.node.provider}, ${task.node.status})` : "—"}</dd>
-            <dt>Workspace</dt>
-            <dd className="mono">{task.workspace ? `${task.workspace.id.slice(0, 14)}… (${task.workspace.status})` : "—"}</dd>
-          </dl>
+          <TaskMeta task={task} />
           <details className="prompt">
-            <summary>Full prompt</summary>
+            <summary>Full task</summary>
             <pre>{task.prompt}</pre>
           </details>
         </section>
       </div>
     </article>
+  );
+}
+
+/** The task page's content: the task, live. */
+export function TaskView({ id }: { id: string }) {
+  const { data: task, error, isPending } = useTask(id);
+  const missing = isNotFound(error);
+  const connection = useLiveTask(id, { enabled: !missing });
+
+  if (task) return <TaskBody task={task} connection={connection} />;
+  if (missing) {
+    return (
+      <div className="card notice">
+        <h1>Task not found</h1>
+        <p className="muted">There is no task with the id <code>{id}</code>.</p>
+        <Link href="/" className="button">
+          Back to all tasks
+        </Link>
+      </div>
+    );
+  }
+  if (error) return <ErrorBanner title="Could not load the task.">{error.message}</ErrorBanner>;
+  return (
+    <p className="muted placeholder" aria-busy={isPending}>
+      Loading task…
+    </p>
   );
 }

@@ -1,6 +1,6 @@
 /** Typed calls to the control plane's API; every answer is checked against the shared contract. */
 import { z } from "zod";
-import { ApiError, CreateTaskResponse, TaskDetail, TaskList, type CreateTaskRequest } from "@/lib/contracts/api";
+import { ApiError, CancelTaskResponse, CreateTaskResponse, TaskDetail, TaskList, type CreateTaskRequest } from "@/lib/contracts/api";
 
 /** A failed call: the API's own `{error, field}` when it sent one, else a description of what went wrong. */
 export class ApiRequestError extends Error {
@@ -17,10 +17,11 @@ export class ApiRequestError extends Error {
 }
 
 export const isNotFound = (error: unknown) => error instanceof ApiRequestError && error.status === 404;
+/** A 4xx answer: asking again will not change it. */
+export const isClientError = (error: unknown) =>
+  error instanceof ApiRequestError && error.status >= 400 && error.status < 500;
 
 /** The cancel route's answer; the contract has no schema for it yet. */
-const CancelTaskResponse = z.object({ taskId: z.string(), status: z.literal("cancelled") });
-export type CancelTaskResponse = z.infer<typeof CancelTaskResponse>;
 
 async function readJson(response: Response): Promise<unknown> {
   const text = await response.text();
@@ -36,7 +37,8 @@ async function request<S extends z.ZodType>(schema: S, path: string, init?: Requ
   let response: Response;
   try {
     response = await fetch(path, { ...init, headers: { accept: "application/json", ...init?.headers } });
-  } catch {
+  } catch (error) {
+    if (init?.signal?.aborted) throw error;
     throw new ApiRequestError("Could not reach the control plane.", 0);
   }
   const body = await readJson(response);
@@ -56,8 +58,9 @@ const postJson = (body: unknown): RequestInit => ({
   body: JSON.stringify(body),
 });
 
-export const fetchTasks = () => request(TaskList, "/api/tasks");
-export const fetchTask = (id: string) => request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`);
+export const fetchTasks = (signal?: AbortSignal) => request(TaskList, "/api/tasks", { signal });
+export const fetchTask = (id: string, signal?: AbortSignal) =>
+  request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`, { signal });
 export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });

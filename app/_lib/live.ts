@@ -1,66 +1,87 @@
-"use client";
 /**
- * Live updates: one EventSource per view keeps the React Query caches fresh from the server's
- * stream. No polling; EventSource reconnects by itself and resumes with Last-Event-ID.
+ * Live updates over server-sent events. Each hook opens one EventSource, writes every message into
+ * the React Query cache and closes it on unmount. The browser reconnects on its own (resuming with
+ * Last-Event-ID); when it gives up (an error answer), the hook opens a new stream with backoff.
  */
-import { useEffect, useState } from "react";
-import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { LiveMessage, type TaskDetail, type TaskList, type TaskSummary } from "@/lib/contracts/api";
-import { fetchTask, fetchTasks } from "./api";
+import { useEffect, useEffectEvent, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { LiveMessage } from "@/lib/contracts/api";
+import { liveUrls } from "./api";
+import { applyLiveMessage } from "./cache";
 
-export type Connection = "connecting" | "live" | "reconnecting";
+/** `offline`: no stream is wanted (e.g. the task does not exist). */
+export type LiveConnection = "connecting" | "live" | "reconnecting" | "offline";
 
-const summaryOf = ({ id, repository, prompt, agent, status, executionStep, branch, commit, createdAt, updatedAt }: TaskSummary): TaskSummary => ({
-  id,
-  repository,
-  prompt,
-  agent,
-  status,
-  executionStep,
-  branch,
-  commit,
-  createdAt,
-  updatedAt,
-});
+const MAX_BACKOFF_MS = 30_000;
 
-function apply(client: QueryClient, message: LiveMessage) {
-  if (message.type === "tasks") {
-    client.setQueryData<TaskList>(["tasks"], { tasks: message.tasks });
-    return;
+function parseMessage(data: unknown): LiveMessage | undefined {
+  if (typeof data !== "string") return undefined;
+  try {
+    const parsed = LiveMessage.safeParse(JSON.parse(data));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // Not JSON; reported below.
   }
-  const task = message.task;
-  client.setQueryData<TaskDetail>(["task", task.id], task);
-  client.setQueryData<TaskList>(["tasks"], (list) => {
-    const others = (list?.tasks ?? []).filter((t) => t.id !== task.id);
-    return { tasks: [summaryOf(task), ...others].sort((a, b) => b.createdAt.localeCompare(a.createdAt)) };
+  console.warn("live: ignored a message that does not match the contract");
+  return undefined;
+}
+
+/** Opens `url` as an EventSource while it is not null; returns the connection state. */
+export function useEventSource(url: string | null, onMessage: (message: LiveMessage) => void): LiveConnection {
+  const [connection, setConnection] = useState<LiveConnection>("connecting");
+  const deliver = useEffectEvent((data: unknown) => {
+    const message = parseMessage(data);
+    if (message) onMessage(message);
   });
-}
 
-function useLiveStream(url: string | undefined): Connection {
-  const client = useQueryClient();
-  const [connection, setConnection] = useState<Connection>("connecting");
   useEffect(() => {
-    if (!url) return;
-    const source = new EventSource(url);
-    source.onopen = () => setConnection("live");
-    source.onerror = () => setConnection("reconnecting");
-    source.onmessage = (event: MessageEvent<string>) => {
-      const parsed = LiveMessage.safeParse(JSON.parse(event.data));
-      if (parsed.success) apply(client, parsed.data);
+    if (url === null) return;
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0;
+    let disposed = false;
+
+    const connect = () => {
+      source = new EventSource(url);
+      source.onopen = () => {
+        attempt = 0;
+        setConnection("live");
+      };
+      source.onmessage = (event: MessageEvent) => deliver(event.data);
+      source.onerror = () => {
+        if (disposed) return;
+        setConnection("reconnecting");
+        // CONNECTING: the browser retries by itself. CLOSED: it gave up, so start a new stream later.
+        if (source?.readyState === EventSource.CLOSED) {
+          source.close();
+          retry = setTimeout(connect, Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt++));
+        }
+      };
     };
-    return () => source.close();
-  }, [url, client]);
-  return connection;
+
+    setConnection("connecting");
+    connect();
+    return () => {
+      disposed = true;
+      clearTimeout(retry);
+      source?.close();
+    };
+  }, [url]);
+
+  return url === null ? "offline" : connection;
 }
 
-export function useLiveTasks() {
-  const query = useQuery({ queryKey: ["tasks"], queryFn: fetchTasks });
-  const connection = useLiveStream("/api/events");
-  return { ...query, connection };
+/** Streams every task change (`GET /api/events`) into `["tasks"]` and `["task", id]`. */
+export function useLiveTasks(): LiveConnection {
+  const client = useQueryClient();
+  return useEventSource(liveUrls.tasks(), (message) => applyLiveMessage(client, message));
 }
 
-export function useLiveTask(id: string) {
-  const query = useQuery({ queryKey: ["task", id], queryFn: () => fetchTask(id) });
-  const connection = useLiveStream(`/api/tasks/${id}/events`);
-  return { ...query, connection };
+/** Streams one task (`GET /api/tasks/{id}/events`) into `["task", id]` while `enabled`. */
+export function useLiveTask(id: string, { enabled = true }: { enabled?: boolean } = {}): LiveConnection {
+  const client = useQueryClient();
+  return useEventSource(enabled ? liveUrls.task(id) : null, (message) => {
+    if (message.type === "task" && message.task.id !== id) return;
+    applyLiveMessage(client, message);
+  });
 }

@@ -60,6 +60,9 @@ export const CreateTaskResponse = z.object({
 });
 export type CreateTaskResponse = z.infer<typeof CreateTaskResponse>;
 
+export const CancelTaskResponse = z.object({ taskId: z.string(), status: z.literal("cancelled") });
+export type CancelTaskResponse = z.infer<typeof CancelTaskResponse>;
+
 export const TaskStepView = z.object({
   step: ExecutionStep,
   label: z.string(),

@@ -1,0 +1,72 @@
+import type { ReactNode } from "react";
+import { STEP_LABELS, type TaskDetail } from "@/lib/contracts/api";
+import { absoluteTime, isTerminal } from "../_lib/format";
+
+const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 12)}…` : id);
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+/** Where and how the task runs: repository, agent, branch, commit, node, workspace. */
+export function TaskMeta({ task }: { task: TaskDetail }) {
+  return (
+    <dl className="meta">
+      <Row term="Status">
+        <code data-testid="task-status" data-status={task.status}>
+          {task.status}
+        </code>
+        {task.executionStep && !isTerminal(task.status) && (
+          <span className="muted"> · {STEP_LABELS[task.executionStep]}</span>
+        )}
+      </Row>
+      <Row term="Repository">
+        <span className="mono break">{task.repository}</span>
+      </Row>
+      <Row term="Agent">{task.agent}</Row>
+      <Row term="Branch">
+        <code className="break" data-testid="task-branch">
+          {task.branch}
+        </code>
+      </Row>
+      <Row term="Commit">
+        {/* The text is the full sha (copyable, testable); CSS shows its first 7 characters. */}
+        <code className="sha" data-testid="task-commit" title={task.commit ?? undefined}>
+          {task.commit ?? ""}
+        </code>
+      </Row>
+      <Row term="Pushed">{task.pushed ? "yes" : "no"}</Row>
+      <Row term="Node">
+        {task.node ? (
+          <>
+            <code title={task.node.id}>{shortId(task.node.id)}</code>{" "}
+            <span className="muted">
+              {task.node.provider} · {task.node.status}
+            </span>
+          </>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </Row>
+      <Row term="Workspace">
+        {task.workspace ? (
+          <>
+            <code title={task.workspace.id}>{shortId(task.workspace.id)}</code>{" "}
+            <span className="muted">{task.workspace.status}</span>
+            {task.workspace.error && <span className="meta-error">{task.workspace.error}</span>}
+          </>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </Row>
+      <Row term="Created">
+        <time dateTime={task.createdAt}>{absoluteTime(task.createdAt)}</time>
+      </Row>
+    </dl>
+  );
+}

@@ -1,0 +1,29 @@
+import Link from "next/link";
+import type { TaskSummary } from "@/lib/contracts/api";
+import { absoluteTime, firstLine, relativeTime, repositoryName } from "../_lib/format";
+import { StatusPill } from "./status-pill";
+
+/** One task in the list: a link to its page. */
+export function TaskRow({ task, now }: { task: TaskSummary; now: number }) {
+  return (
+    <li data-testid={`task-row-${task.id}`} data-status={task.status}>
+      <Link href={`/tasks/${task.id}`} className="row">
+        <StatusPill status={task.status} />
+        <span className="row-main">
+          <span className="row-title">{firstLine(task.prompt) || "(no description)"}</span>
+          <span className="row-meta">
+            <span className="row-repo" title={task.repository}>
+              {repositoryName(task.repository)}
+            </span>
+            <code className="row-branch" title={task.branch}>
+              {task.branch}
+            </code>
+          </span>
+        </span>
+        <time className="row-time" dateTime={task.createdAt} title={absoluteTime(task.createdAt)}>
+          {relativeTime(task.createdAt, now)}
+        </time>
+      </Link>
+    </li>
+  );
+}

@@ -1,0 +1,80 @@
+/**
+ * The React Query cache as the live streams fill it. Keys: `["tasks"]` holds the `TaskList`,
+ * `["task", id]` holds one `TaskDetail`.
+ */
+import { hashKey, queryOptions, type QueryClient, type QueryKey } from "@tanstack/react-query";
+import { TaskSummary, type LiveMessage, type TaskDetail, type TaskList } from "@/lib/contracts/api";
+import { fetchTask, fetchTasks } from "./api";
+
+export const taskKeys = {
+  list: () => ["tasks"] as const,
+  detail: (id: string) => ["task", id] as const,
+};
+
+// How many live writes each key has had, per client: a fetch that started before a live write
+// returns older data than the cache holds, so the cache wins.
+const liveWrites = new WeakMap<QueryClient, Map<string, number>>();
+
+function writesOf(client: QueryClient): Map<string, number> {
+  let writes = liveWrites.get(client);
+  if (!writes) liveWrites.set(client, (writes = new Map()));
+  return writes;
+}
+
+function writeLive<T>(client: QueryClient, key: QueryKey, data: T) {
+  client.setQueryData(key, data);
+  const writes = writesOf(client);
+  const hash = hashKey(key);
+  writes.set(hash, (writes.get(hash) ?? 0) + 1);
+}
+
+/** Fetches for `key`, unless a live message filled it while the request was out: then the cache is newer. */
+async function fetchUnlessLive<T>(client: QueryClient, key: QueryKey, fetcher: () => Promise<T>): Promise<T> {
+  const hash = hashKey(key);
+  const before = writesOf(client).get(hash) ?? 0;
+  const liveSince = () => (writesOf(client).get(hash) ?? 0) !== before;
+  try {
+    const fresh = await fetcher();
+    const cached = client.getQueryData<T>(key);
+    return liveSince() && cached !== undefined ? cached : fresh;
+  } catch (error) {
+    const cached = client.getQueryData<T>(key);
+    if (liveSince() && cached !== undefined) return cached;
+    throw error;
+  }
+}
+
+export const tasksQuery = () =>
+  queryOptions({
+    queryKey: taskKeys.list(),
+    queryFn: ({ client, signal }): Promise<TaskList> => fetchUnlessLive(client, taskKeys.list(), () => fetchTasks(signal)),
+  });
+
+export const taskQuery = (id: string) =>
+  queryOptions({
+    queryKey: taskKeys.detail(id),
+    queryFn: ({ client, signal }): Promise<TaskDetail> =>
+      fetchUnlessLive(client, taskKeys.detail(id), () => fetchTask(id, signal)),
+  });
+
+/** New tasks go on top; a known task is replaced where it is (the list is ordered by creation). */
+export function upsertSummary(list: TaskList, summary: TaskSummary): TaskList {
+  const index = list.tasks.findIndex((task) => task.id === summary.id);
+  if (index === -1) return { tasks: [summary, ...list.tasks] };
+  const tasks = list.tasks.slice();
+  tasks[index] = summary;
+  return { tasks };
+}
+
+/** Writes one live message into the cache. */
+export function applyLiveMessage(client: QueryClient, message: LiveMessage) {
+  if (message.type === "tasks") {
+    writeLive<TaskList>(client, taskKeys.list(), { tasks: message.tasks });
+    return;
+  }
+  const { task } = message;
+  writeLive<TaskDetail>(client, taskKeys.detail(task.id), task);
+  // Only a list that was loaded is updated: a one-row list must not pass for the whole list.
+  const list = client.getQueryData<TaskList>(taskKeys.list());
+  if (list) writeLive<TaskList>(client, taskKeys.list(), upsertSummary(list, TaskSummary.parse(task)));
+}
