@@ -11,7 +11,7 @@ export default defineConfig({
           name: "unit",
           // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
           testTimeout: 30_000,
-          include: ["{lib,db,inngest,vm-agent}/**/*.test.ts"],
+          include: ["{lib,db,inngest,vm-agent,app}/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
         },
       },

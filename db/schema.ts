@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -153,6 +154,21 @@ export const agentSessions = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("agent_sessions_workspace_idx").on(t.workspaceId)],
+);
+
+/** Agent output as the node shipped it: one row per batch of log lines, ordered by byte offset. */
+export const agentOutput = pgTable(
+  "agent_output",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    sessionId: text("session_id").notNull(),
+    taskId: text("task_id").notNull(),
+    turn: integer("turn").notNull(),
+    offset: bigint("offset", { mode: "number" }).notNull(),
+    lines: jsonb("lines").$type<string[]>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("agent_output_session_offset_idx").on(t.sessionId, t.offset), index("agent_output_task_idx").on(t.taskId, t.id)],
 );
 
 /** Permanent failures, with what they touched, for operators and the UI. */

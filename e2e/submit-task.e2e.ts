@@ -30,6 +30,7 @@ test("a task submitted in the browser runs to completed, live", async ({ page })
   for (const step of ["node_selection", "workspace_ready", "running", "cleanup"]) {
     await expect(page.getByTestId(`step-${step}`)).toHaveAttribute("data-status", "succeeded");
   }
+  await expect(page.getByTestId("agent-output")).toContainText("script agent: wrote .agent/tasks/add-a-contributing-guide.md");
   await page.screenshot({ path: "test-results/e2e/task-completed.png", fullPage: true });
 
   await page.goto("/");

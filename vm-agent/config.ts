@@ -42,6 +42,8 @@ export const VmAgentConfigSchema = z.object({
   CALLBACK_REQUEST_TIMEOUT: durationField("10s"),
   /** The vm-agent's own tmux socket (`tmux -L`); default `acp-<NODE_ID>`. */
   TMUX_SOCKET: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  /** How often an agent's new output is sent to the control plane, as one batch. */
+  OUTPUT_FLUSH_INTERVAL: durationField("500ms"),
   /** How long a stopped agent gets after its interrupt before it is killed. */
   STOP_GRACE: durationField("5s"),
 });

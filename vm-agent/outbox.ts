@@ -78,7 +78,9 @@ export class Outbox {
       messageId,
       setTimeout(() => {
         this.timers.delete(messageId);
-        void this.attempt(messageId);
+        this.attempt(messageId).catch((error: unknown) => {
+          if (!this.closed) this.log("error", "callback attempt failed", { messageId, error: String(error) });
+        });
       }, delayMs),
     );
   }
@@ -114,6 +116,7 @@ export class Outbox {
       this.log("info", "callback delivered", { path: entry.path, messageId, attempt });
       return this.settle(messageId, "delivered");
     }
+    if (this.closed) return; // the next start resumes this entry from disk
     const permanent = status !== undefined && isPermanent(status);
     const delay = backoffDelay(attempt, this.policy);
     const spent = attempt >= this.policy.maxAttempts || Date.now() + delay - entry.createdAt > this.policy.maxElapsedMs;

@@ -191,3 +191,17 @@ describe("callback delivery", () => {
     expect(backoffDelay(3, policy, () => 0)).toBe(0);
   });
 });
+
+describe("agent output", () => {
+  it("reaches the control plane in order while the agent works, before or beside its completion", async () => {
+    const { agent, receiver } = await setup({ SCRIPT_AGENT_COMMAND: 'for i in 1 2 3; do echo "line $i"; done; printf "no newline at the end"' });
+    await agent.request("POST", "/workspaces", workspace(makeRepo()));
+    await receiver.next(/w_1\/ready$/);
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_o/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    await receiver.next(/s_o\/completed$/);
+    const batches = receiver.received.filter((r) => r.path.endsWith("/s_o/output")).sort((a, b) => Number(a.body.offset) - Number(b.body.offset));
+    expect(batches.flatMap((b) => b.body.lines as string[])).toEqual(["line 1", "line 2", "line 3", "no newline at the end"]);
+    expect(batches[0]!.authorization).toBe("Bearer cb");
+    expect(batches[0]!.body).toMatchObject({ workspaceId: "w_1", turn: 1, offset: 0 });
+  });
+});

@@ -100,6 +100,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     GIT_AUTHOR_NAME: "Coding Agent",
     GIT_AUTHOR_EMAIL: "agent@localhost",
     STOP_GRACE: 2_000,
+    OUTPUT_FLUSH_INTERVAL: 100,
     ...overrides,
   };
   const outbox = new Outbox(path.join(workDir, "outbox"), receiverUrl, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 }, silentLog);

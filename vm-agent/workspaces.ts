@@ -18,6 +18,7 @@ import { agentEnvironment, agentLaunch, streamJsonConversation, streamJsonError 
 import { RuntimeCoordinator, RuntimeError, type RuntimeRecord } from "./runtime/coordinator";
 import type { Tmux } from "./runtime/tmux";
 import { RecordStore } from "./state/records";
+import { OutputShipper } from "./output";
 
 export class RequestError extends Error {
   constructor(
@@ -58,6 +59,8 @@ const SessionRecord = z.object({
   turn: z.number().int().default(1),
   /** The agent CLI's own conversation id, so a follow-up resumes the same conversation. */
   conversationId: z.string().optional(),
+  /** How much of the session's log has been handed to the outbox as output. */
+  outputOffset: z.number().int().default(0),
 });
 type SessionRecord = z.infer<typeof SessionRecord>;
 
@@ -77,6 +80,7 @@ export type WorkspaceManagerOptions = {
     | "GIT_AUTHOR_NAME"
     | "GIT_AUTHOR_EMAIL"
     | "STOP_GRACE"
+    | "OUTPUT_FLUSH_INTERVAL"
   >;
   outbox: Outbox;
   tmux: Tmux;
@@ -95,6 +99,8 @@ export class WorkspaceManager {
   readonly runtime: RuntimeCoordinator;
   private readonly provisioning = new Map<string, Promise<void>>();
   private readonly completing = new Map<string, Promise<void>>();
+  private readonly shippers = new Map<string, OutputShipper>();
+  private closed = false;
 
   constructor(private readonly options: WorkspaceManagerOptions) {
     const workDir = path.resolve(options.config.VM_AGENT_WORK_DIR);
@@ -108,7 +114,7 @@ export class WorkspaceManager {
       stateDir: path.join(workDir, "state"),
       log: options.log,
       stopGraceMs: options.config.STOP_GRACE,
-      onExit: (record) => void this.complete(record),
+      onExit: (record) => this.inBackground("completing a session", this.complete(record)),
     });
   }
 
@@ -118,13 +124,55 @@ export class WorkspaceManager {
       if (value.status === "deleting") this.workspaces.put(value.id, { ...value, status: "deletion_failed", error: "the vm-agent restarted during delete" });
       if (value.status === "creating") this.provisioning.set(value.id, this.provision(value));
     }
-    for (const { value } of this.sessions.list()) if (value.status === "completing") void this.report(value);
+    for (const { value } of this.sessions.list()) {
+      if (value.status === "completing") this.inBackground("reporting a session", this.report(value));
+      if (value.status === "running") this.shipOutput(value);
+    }
     return this.runtime.startup();
+  }
+
+  /** Work nobody awaits: a failure is logged (unless the daemon is shutting down), never unhandled. */
+  private inBackground(what: string, work: Promise<unknown>) {
+    work.catch((error: unknown) => {
+      if (!this.closed) this.options.log("error", `${what} failed`, { error: String(error) });
+    });
   }
 
   /** Detaches without stopping agents: they keep working in tmux for the next vm-agent. */
   shutdown() {
+    this.closed = true;
+    for (const shipper of this.shippers.values()) shipper.stop(false);
+    this.shippers.clear();
     this.runtime.shutdown();
+  }
+
+  private logFileOf(workspaceId: string, sessionId: string) {
+    return path.join(this.dirOf(workspaceId), `agent-${sessionId}.log`);
+  }
+
+  /** Starts shipping the session's output from where the last shipment ended. */
+  private shipOutput(session: SessionRecord) {
+    this.shippers.get(session.sessionId)?.stop(false);
+    const shipper = new OutputShipper(
+      { workspaceId: session.workspaceId, sessionId: session.sessionId, turn: session.turn, callbackToken: session.callbackToken, logFile: this.logFileOf(session.workspaceId, session.sessionId) },
+      this.options.outbox,
+      this.options.config.OUTPUT_FLUSH_INTERVAL,
+      session.outputOffset,
+      (offset) => {
+        const current = this.sessions.get(session.sessionId);
+        if (current) this.sessions.put(session.sessionId, { ...current, outputOffset: offset });
+      },
+    );
+    this.shippers.set(session.sessionId, shipper);
+    shipper.start();
+  }
+
+  /** Stops shipping; returns the last batch's message id, so a completion can follow its output. */
+  private stopShipping(sessionId: string, final: boolean): string | undefined {
+    const shipper = this.shippers.get(sessionId);
+    shipper?.stop(final);
+    this.shippers.delete(sessionId);
+    return shipper?.lastMessageId;
   }
 
   get count() {
@@ -238,6 +286,7 @@ export class WorkspaceManager {
       status: "running",
       turn: 1,
       promptFirstLine: firstLine(request.prompt),
+      outputOffset: 0,
     };
     return this.launchTurn(session, request.prompt);
   }
@@ -266,8 +315,11 @@ export class WorkspaceManager {
     return this.launchTurn(next, request.prompt);
   }
 
-  private async launchTurn(session: SessionRecord, prompt: string): Promise<{ status: "running" }> {
-    const { workspaceId, sessionId } = session;
+  private async launchTurn(turn: SessionRecord, prompt: string): Promise<{ status: "running" }> {
+    const { workspaceId, sessionId } = turn;
+    const logFile = this.logFileOf(workspaceId, sessionId);
+    // A new turn's output starts where the log ends now.
+    const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0 };
     this.sessions.put(sessionId, session);
     const resolved = agentLaunch(session.agent, {
       prompt,
@@ -279,9 +331,11 @@ export class WorkspaceManager {
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);
-      void this.report(failed);
+      this.inBackground("reporting a session", this.report(failed));
       return { status: "running" };
     }
+    // Shipping starts before the launch: a quick agent may exit (and complete) before launch returns.
+    this.shipOutput(session);
     try {
       const record = await this.runtime.launch({
         workspaceId,
@@ -289,10 +343,12 @@ export class WorkspaceManager {
         cwd: this.worktreeOf(workspaceId),
         command: resolved.command,
         env: resolved.env,
-        logFile: path.join(this.dirOf(workspaceId), `agent-${sessionId}.log`),
+        logFile,
       });
-      this.sessions.put(sessionId, { ...session, generation: record.generation });
+      const current = this.sessions.get(sessionId);
+      if (current?.status === "running") this.sessions.put(sessionId, { ...current, generation: record.generation });
     } catch (error) {
+      this.stopShipping(sessionId, false);
       if (session.turn === 1) this.sessions.delete(sessionId);
       else this.sessions.put(sessionId, { ...session, status: "completed", error: (error as Error).message });
       if (error instanceof RuntimeError) throw new RequestError(error.status, error.message);
@@ -309,6 +365,7 @@ export class WorkspaceManager {
       const session = this.sessions.get(record.sessionId);
       if (!session || session.status === "stopped" || session.status === "completed") return this.runtime.forget(record);
       if (session.status === "completing") return this.report(session).then(() => this.runtime.forget(record));
+      const lastOutput = this.stopShipping(session.sessionId, true);
       const worktree = this.worktreeOf(record.workspaceId);
       const workspace = this.workspaces.get(record.workspaceId);
       let error = record.state === "vanished" ? "the agent's tmux session vanished without an exit code" : undefined;
@@ -335,7 +392,7 @@ export class WorkspaceManager {
       if (record.state === "vanished") this.update(record.workspaceId, { status: "error", error });
       const conversationId = session.agent === "claude-code" ? (streamJsonConversation(this.readLog(record)) ?? session.conversationId) : undefined;
       const completing: SessionRecord = {
-        ...session,
+        ...(this.sessions.get(session.sessionId) ?? session),
         status: "completing",
         exitCode: record.exitCode ?? null,
         commit,
@@ -345,6 +402,8 @@ export class WorkspaceManager {
         conversationId,
       };
       this.sessions.put(session.sessionId, completing);
+      // The output's last batch lands before the completion (unless it is refused or given up).
+      if (lastOutput) await this.options.outbox.settled(lastOutput);
       await this.report(completing);
       this.runtime.forget(record);
     })().finally(() => this.completing.delete(record.sessionId));
@@ -354,7 +413,7 @@ export class WorkspaceManager {
 
   private readLog(record: RuntimeRecord) {
     try {
-      return fs.readFileSync(path.join(this.dirOf(record.workspaceId), `agent-${record.sessionId}.log`), "utf8");
+      return fs.readFileSync(this.logFileOf(record.workspaceId, record.sessionId), "utf8");
     } catch {
       return "";
     }
@@ -391,7 +450,9 @@ export class WorkspaceManager {
     if (!workspace && runtimes.length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
     await this.runtime.whileStopping(workspaceId, async () => {
       for (const { value } of this.sessions.list()) {
-        if (value.workspaceId === workspaceId && value.status === "running") this.sessions.put(value.sessionId, { ...value, status: "stopped" });
+        if (value.workspaceId !== workspaceId || value.status !== "running") continue;
+        this.stopShipping(value.sessionId, true);
+        this.sessions.put(value.sessionId, { ...value, status: "stopped" });
       }
       await this.runtime.stop(workspaceId);
     });
@@ -426,7 +487,11 @@ export class WorkspaceManager {
         throw new RequestError(409, `workspace ${workspaceId} has work that is not pushed; delete with force=true to discard it`);
       }
       if (workspace) this.update(workspaceId, { status: "deleting" });
-      for (const { value } of this.sessions.list()) if (value.workspaceId === workspaceId) this.sessions.put(value.sessionId, { ...value, status: "stopped" });
+      for (const { value } of this.sessions.list()) {
+        if (value.workspaceId !== workspaceId) continue;
+        this.stopShipping(value.sessionId, false);
+        this.sessions.put(value.sessionId, { ...value, status: "stopped" });
+      }
       await this.runtime.stop(workspaceId);
       await this.provisioning.get(workspaceId)?.catch(() => undefined);
       fs.rmSync(this.dirOf(workspaceId), { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { CancelButton } from "./cancel-button";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
 import { StatusPill } from "./status-pill";
+import { AgentOutput } from "./agent-output";
 import { StepTimeline } from "./step-timeline";
 import { TaskMeta } from "./task-meta";
 
@@ -50,6 +51,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
           </details>
         </section>
       </div>
+      <AgentOutput output={task.output} />
     </article>
   );
 }

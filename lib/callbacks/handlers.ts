@@ -4,10 +4,11 @@
  */
 import { inngest } from "@/inngest/client";
 import { agentCompleted, agentFailed, nodeReady, workspaceProvisioningFailed, workspaceReady } from "@/inngest/events";
-import type { AgentCompletedCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
+import type { AgentCompletedCallback, AgentOutputCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
 import type { Runtime } from "../runtime";
 import { markNodeReady } from "../nodes/lifecycle";
 import { getSession, recordAgentCompletion } from "../sessions/lifecycle";
+import { recordAgentOutput } from "../sessions/output";
 import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecycle";
 import { HttpError } from "../http/respond";
 
@@ -32,12 +33,23 @@ export async function provisioningFailedCallback(rt: Runtime, workspaceId: strin
   return { outcome: result.outcome };
 }
 
-export async function agentCompletedCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentCompletedCallback) {
+/** The session, when both the token and the body speak for the workspace it belongs to. */
+async function sessionOfWorkspace(rt: Runtime, sessionId: string, tokenWorkspaceId: string, bodyWorkspaceId: string) {
   const session = await getSession(rt.db, sessionId);
   if (!session) throw new HttpError(404, `agent session ${sessionId} not found`);
-  if (session.workspaceId !== tokenWorkspaceId || body.workspaceId !== tokenWorkspaceId) {
+  if (session.workspaceId !== tokenWorkspaceId || bodyWorkspaceId !== tokenWorkspaceId) {
     throw new HttpError(403, "the token is for another workspace");
   }
+  return session;
+}
+
+export async function agentOutputCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentOutputCallback) {
+  await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
+  return recordAgentOutput(rt.db, sessionId, body);
+}
+
+export async function agentCompletedCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentCompletedCallback) {
+  await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
   const result = await recordAgentCompletion(rt.db, sessionId, body);
   if (result.outcome === "applied") {
     const base = { sessionId, workspaceId: body.workspaceId, taskId: result.taskId! };

@@ -105,6 +105,8 @@ export const TaskDetail = TaskSummary.extend({
     })
     .nullable(),
   node: z.object({ id: z.string(), provider: z.string(), status: z.string(), endpoint: z.string().nullable() }).nullable(),
+  /** The newest lines of the agent's output (for CLI agents, their JSON event stream). */
+  output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
 });
 export type TaskDetail = z.infer<typeof TaskDetail>;
 

@@ -121,12 +121,24 @@ export const AgentCompletedCallback = z.object({
 });
 export type AgentCompletedCallback = z.infer<typeof AgentCompletedCallback>;
 
+/** A batch of an agent's output: lines of its log (for CLI agents, their JSON event stream). */
+export const AgentOutputCallback = z.object({
+  messageId: z.string().min(1).max(128),
+  workspaceId: Id,
+  turn: z.number().int().min(1),
+  /** Byte offset of the first line in the session's log; batches are ordered by it. */
+  offset: z.number().int().nonnegative(),
+  lines: z.array(z.string().max(100_000)).max(5_000),
+});
+export type AgentOutputCallback = z.infer<typeof AgentOutputCallback>;
+
 /** Callback paths on the control plane, so neither side spells them twice. */
 export const callbackPaths = {
   nodeReady: (nodeId: string) => `/api/nodes/${nodeId}/ready`,
   workspaceReady: (workspaceId: string) => `/api/workspaces/${workspaceId}/ready`,
   provisioningFailed: (workspaceId: string) => `/api/workspaces/${workspaceId}/provisioning-failed`,
   agentCompleted: (sessionId: string) => `/api/agent-sessions/${sessionId}/completed`,
+  agentOutput: (sessionId: string) => `/api/agent-sessions/${sessionId}/output`,
 } as const;
 
 /** vm-agent paths, likewise. */

@@ -9,7 +9,7 @@ import { liveEvents } from "@/db/schema";
 
 export const LIVE_CHANNEL = "live";
 
-export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result";
+export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output";
 
 export async function publishTaskChange(executor: Executor, taskId: string, kind: LiveKind): Promise<void> {
   const [row] = await executor.insert(liveEvents).values({ taskId, kind }).returning({ id: liveEvents.id });

@@ -4,8 +4,12 @@ import type { Executor } from "@/db/client";
 import { nodes, tasks, taskSteps, workspaces } from "@/db/schema";
 import { STEP_LABELS, type ExecutionStep, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
+import { taskOutput } from "../sessions/output";
 
 type TaskRow = typeof tasks.$inferSelect;
+
+/** How many of the newest output lines a task view carries. */
+const OUTPUT_LINES = 300;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -32,10 +36,11 @@ export async function getTask(executor: Executor, taskId: string) {
 export async function getTaskDetail(executor: Executor, taskId: string): Promise<TaskDetail | undefined> {
   const row = await getTask(executor, taskId);
   if (!row) return undefined;
-  const [steps, [workspace], [node]] = await Promise.all([
+  const [steps, [workspace], [node], output] = await Promise.all([
     executor.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id)),
     row.workspaceId ? executor.select().from(workspaces).where(eq(workspaces.id, row.workspaceId)) : Promise.resolve([]),
     row.nodeId ? executor.select().from(nodes).where(eq(nodes.id, row.nodeId)) : Promise.resolve([]),
+    taskOutput(executor, taskId, OUTPUT_LINES),
   ]);
   return {
     ...summary(row),
@@ -58,6 +63,7 @@ export async function getTaskDetail(executor: Executor, taskId: string): Promise
       ? { id: workspace.id, status: workspace.status, nodeId: workspace.nodeId, error: workspace.errorMessage, readyAt: iso(workspace.readyAt) }
       : null,
     node: node ? { id: node.id, provider: node.provider, status: node.status, endpoint: node.endpoint } : null,
+    output,
   };
 }
 

@@ -33,4 +33,9 @@ it("a claude-code task runs the real CLI on a node and completes with the model'
   expect(done.status, done.error ?? "").toBe("completed");
   expect(git(repo, "show", `${done.branch}:CONTRIBUTING.md`)).toBe("# Contributing");
   expect(model.mainRequests()).toHaveLength(2);
+  // The CLI's event stream is the task's agent output: its init, the tool call and its result.
+  const events = done.output.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
+  expect(events[0]).toBe("system");
+  expect(events).toContain("assistant");
+  expect(events[events.length - 1]).toBe("result");
 });

@@ -56,6 +56,8 @@ describe("a submitted task", () => {
       ["cleanup", "succeeded"],
     ]);
     for (const step of done.steps) expect(step.durationMs).toBeGreaterThanOrEqual(0);
+    // The agent's own output travelled from the node to the task.
+    expect(done.output.lines.join("\n")).toMatch(/script agent: wrote \.agent\/tasks\/add-a-greeting-to-the-readme\.md/);
 
     // Cleanup stopped the workspace and, with the warm pool off, the node.
     const [workspace] = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, taskId));

@@ -69,6 +69,7 @@ export class RuntimeCoordinator {
   private readonly stopping = new Set<string>();
   private readonly launches = new Map<string, Set<Promise<unknown>>>();
   private watcher: fs.FSWatcher | undefined;
+  private closed = false;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.records = new RecordStore(path.join(options.stateDir, "runtimes"), RuntimeRecord);
@@ -241,7 +242,9 @@ export class RuntimeCoordinator {
    * A record is only changed when tmux confirms the session is absent and the generation matches.
    */
   async reconcile(): Promise<void> {
+    if (this.closed) return;
     const sessions = await this.options.tmux.list();
+    if (this.closed) return;
     for (const { value: record } of this.records.list()) {
       if (record.state !== "running") continue;
       if (this.collectExit(record)) continue;
@@ -272,7 +275,7 @@ export class RuntimeCoordinator {
       reaped++;
       log("warn", "reaped an unrecorded agent session", { tmux: session.name });
     }
-    this.watcher = fs.watch(this.exitDir, () => void this.reconcile());
+    this.watcher = fs.watch(this.exitDir, () => this.reconcileInBackground());
     // Exits recorded before a crash whose outcome was not handled yet are handled again (idempotently).
     for (const { value } of this.records.list()) if (value.state !== "running") this.options.onExit(value);
     await this.reconcile();
@@ -281,8 +284,16 @@ export class RuntimeCoordinator {
     return { adopted, reaped };
   }
 
+  /** A reconcile nobody awaits (an exit file appeared): its failure is logged, never unhandled. */
+  private reconcileInBackground() {
+    this.reconcile().catch((error: unknown) => {
+      if (!this.closed) this.options.log("error", "reconcile failed", { error: String(error) });
+    });
+  }
+
   /** Detaches: agents keep running in tmux for the next vm-agent to adopt. */
   shutdown() {
+    this.closed = true;
     this.watcher?.close();
     this.watcher = undefined;
   }

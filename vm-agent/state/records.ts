@@ -63,6 +63,7 @@ export class RecordStore<S extends z.ZodType> {
   }
 
   keys(): string[] {
+    if (!fs.existsSync(this.dir)) return [];
     return fs
       .readdirSync(this.dir)
       .filter((n) => n.endsWith(".json") && !n.startsWith("."))

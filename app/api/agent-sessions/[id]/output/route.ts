@@ -1,0 +1,10 @@
+import { AgentOutputCallback } from "@/lib/contracts/vm-agent";
+import { agentOutputCallback } from "@/lib/callbacks/handlers";
+import { callbackRoute } from "@/lib/http/routes";
+import { json } from "@/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+export const POST = callbackRoute("workspace", AgentOutputCallback, async ({ rt, id, body, claim }) =>
+  json(await agentOutputCallback(rt, id, claim, body)),
+);
