@@ -1,25 +1,36 @@
 /** The vm-agent's settings, read once from its environment and validated. */
 import { z } from "zod";
+import { Id } from "../lib/contracts/vm-agent";
 import { durationField } from "../lib/duration";
 
-const int = (d: number, min = 0) => z.coerce.number().int().min(min).default(d);
+/** An integer given as text (env) or a number; "" and "1.5" are refused rather than coerced. */
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: "must be a whole number" }).int("must be a whole number").min(min).max(max),
+  );
+const int = (d: number, min = 0) => integer(min).default(d);
 
 export const VmAgentConfigSchema = z.object({
   VM_AGENT_HOST: z.string().default("127.0.0.1"),
-  VM_AGENT_PORT: z.coerce.number().int().min(0).max(65535),
-  NODE_ID: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+  /** 0 picks a free port (the local provider and tests). */
+  VM_AGENT_PORT: integer(0, 65535),
+  NODE_ID: Id,
   CONTROL_PLANE_URL: z.string().url(),
   /** Token for the node's own callbacks (audience node-callback). */
   NODE_CALLBACK_TOKEN: z.string().min(1),
   /** The control plane's public key (a JWK as JSON): management calls are verified with it. */
   CONTROL_PLANE_PUBLIC_JWK: z.string().transform((text, ctx) => {
     try {
-      return JSON.parse(text) as Record<string, unknown>;
+      const jwk: unknown = JSON.parse(text);
+      if (typeof jwk === "object" && jwk !== null && !Array.isArray(jwk) && "kty" in jwk && !("d" in jwk)) return jwk as Record<string, unknown>;
+      ctx.addIssue({ code: "custom", message: "must be a public JWK object (with kty, without the private d)" });
     } catch {
       ctx.addIssue({ code: "custom", message: "is not JSON" });
-      return z.NEVER;
     }
+    return z.NEVER;
   }),
+  /** Everything the daemon keeps: `workspaces/<id>/repo`, `state/`, `outbox/`. */
   VM_AGENT_WORK_DIR: z.string().min(1),
   /** The `script` agent's command, run by /bin/sh in the worktree with the prompt in $AGENT_PROMPT. */
   SCRIPT_AGENT_COMMAND: z.string().optional(),
@@ -29,12 +40,13 @@ export const VmAgentConfigSchema = z.object({
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   CLAUDE_ALLOWED_TOOLS: z.string().default("Bash,Edit,Write,Read,Glob,Grep,LS"),
-  SETUP_SCRIPT: z.string().default(".agent/setup.sh"),
+  /** Relative to the worktree; a path that leaves it is never run. */
+  SETUP_SCRIPT: z.string().min(1).default(".agent/setup.sh"),
   SETUP_TIMEOUT: durationField("10m"),
   AGENT_TIMEOUT: durationField("4h"),
   GIT_PUSH: z.enum(["auto", "never"]).default("auto"),
-  GIT_AUTHOR_NAME: z.string().default("Coding Agent"),
-  GIT_AUTHOR_EMAIL: z.string().default("agent@localhost"),
+  GIT_AUTHOR_NAME: z.string().min(1).default("Coding Agent"),
+  GIT_AUTHOR_EMAIL: z.string().min(1).default("agent@localhost"),
   CALLBACK_MAX_ATTEMPTS: int(5, 1),
   CALLBACK_MAX_ELAPSED: durationField("2m"),
   CALLBACK_BASE_DELAY: durationField("1s"),
@@ -51,9 +63,15 @@ export const VmAgentConfigSchema = z.object({
 export type VmAgentConfig = z.infer<typeof VmAgentConfigSchema>;
 
 export function parseVmAgentConfig(env: Record<string, string | undefined>): VmAgentConfig {
-  const result = VmAgentConfigSchema.safeParse(env);
+  // An empty variable counts as unset, so its default applies (or it is reported missing).
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = VmAgentConfigSchema.safeParse(given);
   if (!result.success) {
-    throw new Error(`invalid vm-agent configuration: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "");
+      return `${name}: ${given[name] === undefined ? "is required" : issue.message}`;
+    });
+    throw new Error(`invalid vm-agent configuration: ${problems.join("; ")}`);
   }
   return result.data;
 }

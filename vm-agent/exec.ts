@@ -1,41 +1,65 @@
 /** Runs programs with an argument array (never a shell string), capturing output. */
 import { spawn } from "node:child_process";
 
-export type ExecResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+/** "500ms", "10s", "4h": how long a timeout was, for messages. */
+export const formatMs = (ms: number) => (ms < 1000 ? `${ms}ms` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
+
+export type ExecResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut?: boolean };
 
 export class ExecError extends Error {
   constructor(
     readonly command: string,
     readonly result: ExecResult,
+    timeoutMs?: number,
   ) {
     const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-15).join("\n");
-    super(`${command} failed (${result.signal ?? `exit ${result.code}`})${tail ? `: ${tail}` : ""}`);
+    const how = result.timedOut ? `timed out after ${formatMs(timeoutMs ?? 0)}` : `failed (${result.signal ?? `exit ${result.code}`})`;
+    super(`${command} ${how}${tail ? `: ${tail}` : ""}`);
   }
 }
 
 const MAX_OUTPUT = 256 * 1024;
 
-export function run(
-  file: string,
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number; check?: boolean } = {},
-): Promise<ExecResult> {
+export type RunOptions = {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+  /** false: a non-zero exit resolves instead of rejecting. */
+  check?: boolean;
+  /** How the command is named in errors; default the program and its first two arguments. */
+  label?: string;
+  /** Run as its own process group and kill the whole group on timeout (scripts that start children). */
+  group?: boolean;
+};
+
+export function run(file: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     // An explicit environment is the whole environment (NODE_ENV included only if the caller passes it).
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv | undefined, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv | undefined, stdio: ["ignore", "pipe", "pipe"], detached: options.group === true });
     let stdout = "";
     let stderr = "";
+    let timedOut = false;
     child.stdout.on("data", (d: Buffer) => (stdout = (stdout + d.toString()).slice(-MAX_OUTPUT)));
     child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-MAX_OUTPUT)));
-    const timer = options.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs) : undefined;
+    const kill = () => {
+      timedOut = true;
+      try {
+        if (options.group && child.pid) process.kill(-child.pid, "SIGKILL");
+        else child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
     child.on("error", (error) => {
       if (timer) clearTimeout(timer);
       reject(error);
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      const result = { code, signal, stdout, stderr };
-      if (options.check !== false && code !== 0) reject(new ExecError([file, ...args.slice(0, 2)].join(" "), result));
+      const result: ExecResult = { code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) };
+      const label = options.label ?? [file, ...args.slice(0, 2)].join(" ");
+      if (options.check !== false && code !== 0) reject(new ExecError(label, result, options.timeoutMs));
       else resolve(result);
     });
   });

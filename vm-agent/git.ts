@@ -1,16 +1,30 @@
 /** The git operations a workspace needs, each one program call with an argument array. */
 import { run } from "./exec";
 
+/** What git may see of the daemon's environment: no tokens or keys, as a planted hook could read them. */
+const PASS_THROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
+
 /** Git must never stop to ask for credentials on a node nobody is watching. */
-const env = () => ({ ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" });
-const git = (cwd: string, args: string[], timeoutMs = 10 * 60_000) => run("git", args, { cwd, env: env(), timeoutMs });
+const env = () => {
+  const allowed: Record<string, string> = {};
+  for (const key of PASS_THROUGH) if (process.env[key] !== undefined) allowed[key] = process.env[key]!;
+  return { ...allowed, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" };
+};
+/**
+ * The agent can write the worktree's `.git/config` and hooks: the daemon's own git calls ignore
+ * hooks and the fsmonitor, the two ways such a file would make git run a program.
+ */
+const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
+const git = (cwd: string, args: string[], timeoutMs = 10 * 60_000) =>
+  run("git", [...HARDENED, ...args], { cwd, env: env(), timeoutMs, label: `git ${args[0]}` });
 
 export async function clone(repository: string, dest: string, parentDir: string) {
   await git(parentDir, ["clone", "--quiet", "--", repository, dest]);
 }
 
 export async function createBranch(dir: string, branch: string) {
-  await git(dir, ["checkout", "--quiet", "-b", branch]);
+  // From the clone's default HEAD; `--` ends the revisions, so nothing after it is read as one.
+  await git(dir, ["checkout", "--quiet", "-b", branch, "HEAD", "--"]);
 }
 
 export async function setIdentity(dir: string, name: string, email: string) {
@@ -42,7 +56,7 @@ export async function remoteBranchCommit(dir: string, branch: string): Promise<s
 }
 
 export async function hasRemote(dir: string, name: string): Promise<boolean> {
-  const result = await run("git", ["remote", "get-url", name], { cwd: dir, env: env(), check: false });
+  const result = await run("git", [...HARDENED, "remote", "get-url", name], { cwd: dir, env: env(), check: false });
   return result.code === 0;
 }
 
@@ -52,6 +66,19 @@ export async function push(dir: string, branch: string) {
 
 /** True when `path` is a git repository (a work tree or a bare one). */
 export async function isRepository(path: string): Promise<boolean> {
-  const result = await run("git", ["-C", path, "rev-parse", "--git-dir"], { env: env(), check: false }).catch(() => undefined);
+  const result = await run("git", [...HARDENED, "-C", path, "rev-parse", "--git-dir"], { env: env(), check: false }).catch(() => undefined);
   return result?.code === 0;
+}
+
+/** True when the branch has work that is not pushed; a check that fails counts as dirty. */
+export async function hasUnpushedWork(worktree: string, baseCommit: string | undefined, branch: string): Promise<boolean> {
+  try {
+    if ((await status(worktree)).trim() !== "") return true;
+    const head = await headCommit(worktree);
+    if (head === baseCommit) return false;
+    if (!(await hasRemote(worktree, "origin"))) return true;
+    return (await remoteBranchCommit(worktree, branch)) !== head;
+  } catch {
+    return true;
+  }
 }

@@ -32,7 +32,13 @@ const outbox = new Outbox(
   jsonLog,
 );
 const agent = createVmAgent({ config, outbox, log: jsonLog });
-const { port } = await agent.listen();
+let port: number;
+try {
+  ({ port } = await agent.listen());
+} catch (error) {
+  jsonLog("error", `vm-agent could not start: ${(error as Error).message}`);
+  process.exit(1);
+}
 jsonLog("info", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port });
 
 let stopping = false;

@@ -21,6 +21,8 @@ const Entry = z.object({
   createdAt: z.number(),
   nextAttemptAt: z.number(),
   lastError: z.string().optional(),
+  /** Set on spent entries: why delivery ended. */
+  outcome: z.enum(["refused", "gave_up"]).optional(),
 });
 type Entry = z.infer<typeof Entry>;
 
@@ -58,7 +60,10 @@ export class Outbox {
 
   /** Resolves when the message is delivered, refused or given up (for tests and shutdown). */
   settled(messageId: string): Promise<OutboxResult> {
-    if (!this.pending.get(messageId)) return Promise.resolve(this.dead.get(messageId) ? "gave_up" : "delivered");
+    if (!this.pending.get(messageId)) {
+      const dead = this.dead.get(messageId);
+      return Promise.resolve(dead ? (dead.outcome ?? "gave_up") : "delivered");
+    }
     return new Promise((resolve) => this.listeners.set(messageId, [...(this.listeners.get(messageId) ?? []), resolve]));
   }
 
@@ -121,7 +126,7 @@ export class Outbox {
     const delay = backoffDelay(attempt, this.policy);
     const spent = attempt >= this.policy.maxAttempts || Date.now() + delay - entry.createdAt > this.policy.maxElapsedMs;
     if (permanent || spent) {
-      this.dead.put(messageId, { ...entry, attempts: attempt, lastError: error });
+      this.dead.put(messageId, { ...entry, attempts: attempt, lastError: error, outcome: permanent ? "refused" : "gave_up" });
       this.pending.delete(messageId);
       this.log("error", permanent ? "callback refused" : "callback given up", { path: entry.path, messageId, attempt, error });
       return this.settle(messageId, permanent ? "refused" : "gave_up");

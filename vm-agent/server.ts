@@ -12,7 +12,8 @@ import type { VmAgentConfig } from "./config";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
-import { RequestError, WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
+import { RequestError } from "./errors";
+import { WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
 
 export const VM_AGENT_VERSION = "0.1.0";
 
@@ -52,22 +53,35 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 }
 
 function pathId(value: string | undefined, field: string): string {
-  const id = decodeURIComponent(value ?? "");
+  let id: string;
+  try {
+    id = decodeURIComponent(value ?? "");
+  } catch {
+    throw new RequestError(400, `${field} is malformed`, field);
+  }
   if (!Id.safeParse(id).success) throw new RequestError(400, `${field} is malformed`, field);
   return id;
+}
+
+/** The optional `Idempotency-Key` header: printable ASCII without spaces, at most 255 characters. */
+function idempotencyKey(request: http.IncomingMessage): string | undefined {
+  const value = request.headers["idempotency-key"];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^[\x21-\x7E]{1,255}$/.test(value)) throw new RequestError(400, "Idempotency-Key is malformed", "Idempotency-Key");
+  return value;
 }
 
 export function createVmAgent(options: VmAgentOptions) {
   const { config, log } = options;
   const manager = new WorkspaceManager({ config, outbox: options.outbox, tmux: new Tmux(config.TMUX_SOCKET ?? `acp-${config.NODE_ID}`), log });
-  let key: Promise<VerifyKey> | undefined;
+  let key: VerifyKey | undefined;
 
   async function authorize(request: http.IncomingMessage) {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new RequestError(401, "missing bearer token");
-    key ??= importPublicJwk(config.CONTROL_PLANE_PUBLIC_JWK);
     try {
-      await verifyNodeManagementToken(await key, token, config.NODE_ID);
+      if (!key) throw new RequestError(503, "the vm-agent is starting");
+      await verifyNodeManagementToken(key, token, config.NODE_ID);
     } catch (error) {
       if (error instanceof TokenError) throw new RequestError(401, error.message);
       throw error;
@@ -108,8 +122,9 @@ export function createVmAgent(options: VmAgentOptions) {
     }
     if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "start") {
       const sessionId = pathId(parts[3], "sessionId");
+      const replayKey = idempotencyKey(request);
       const body = parse(StartAgentSessionRequest, await readJson(request));
-      const { status } = await manager.startSession(workspaceId, sessionId, body);
+      const { status } = await manager.startSession(workspaceId, sessionId, body, replayKey);
       return [202, { sessionId, status }];
     }
     if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "prompt") {
@@ -138,6 +153,10 @@ export function createVmAgent(options: VmAgentOptions) {
     manager,
     /** Adopts what a previous run left (records, tmux sessions, outbox), then serves. */
     async listen() {
+      // A bad key is a configuration error: it fails the start, not every request.
+      key = await importPublicJwk(config.CONTROL_PLANE_PUBLIC_JWK).catch((error: unknown) => {
+        throw new Error(`CONTROL_PLANE_PUBLIC_JWK is not a usable ES256 public key: ${(error as Error).message}`);
+      });
       await manager.startup();
       options.outbox.start();
       return new Promise<{ port: number }>((resolve, reject) => {

@@ -17,12 +17,15 @@ import { createVmAgent } from "./server";
 import type { VmAgentConfig } from "./config";
 
 export type Received = { path: string; authorization: string | undefined; body: Record<string, unknown> };
+export type Attempt = Received & { status: number };
 
 /** Records callbacks; `answer` decides each response status (default 200). */
 export async function startReceiver(answer: (path: string, attempt: number) => number = () => 200) {
   const received: Received[] = [];
   const attempts = new Map<string, number>();
   const waiters: { predicate: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
+  const attemptLog: Attempt[] = [];
+  const attemptWaiters: { pattern: RegExp; resolve: (a: Attempt) => void }[] = [];
   const server = http.createServer(async (request, response) => {
     let text = "";
     for await (const chunk of request) text += chunk;
@@ -30,6 +33,12 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
     const attempt = (attempts.get(url) ?? 0) + 1;
     attempts.set(url, attempt);
     const status = answer(url, attempt);
+    const logged: Attempt = { path: url, authorization: request.headers.authorization, body: JSON.parse(text) as Record<string, unknown>, status };
+    attemptLog.push(logged);
+    for (const w of attemptWaiters.filter((w) => w.pattern.test(url))) {
+      attemptWaiters.splice(attemptWaiters.indexOf(w), 1);
+      w.resolve(logged);
+    }
     if (status < 300) {
       const entry = { path: url, authorization: request.headers.authorization, body: JSON.parse(text) as Record<string, unknown> };
       received.push(entry);
@@ -54,6 +63,13 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
       return new Promise((resolve) =>
         waiters.push({ predicate: (r) => pathPattern.test(r.path) && matches().length >= count, resolve }),
       );
+    },
+    /** Every attempt, whatever it was answered (received holds the accepted ones only). */
+    attemptLog,
+    /** Resolves with the first attempt (already made or still to come) whose path matches, whatever its answer. */
+    attempt(pathPattern: RegExp): Promise<Attempt> {
+      const seen = attemptLog.find((a) => pathPattern.test(a.path));
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => attemptWaiters.push({ pattern: pathPattern, resolve }));
     },
     /** Resolves with the first callback (already received or still to come) whose path matches. */
     next(pathPattern: RegExp): Promise<Received> {
@@ -185,4 +201,28 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once `file` exists (watching its folder; no fixed sleeps). */
+export function waitForFile(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!fs.existsSync(file)) return;
+      watcher.close();
+      resolve();
+    };
+    const watcher = fs.watch(path.dirname(file), check);
+    check();
+  });
+}
+
+/** True once the process is gone (or a zombie nobody has reaped yet). */
+export function gone(pid: number) {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
 }

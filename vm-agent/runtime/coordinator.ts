@@ -1,5 +1,5 @@
 /**
- * The one owner of agent runtimes on this node: launch, stop, reconcile and adoption after a
+ * The one owner of agent runtimes on this node: launch, stop, timeout, reconcile and adoption after a
  * restart (the design of seed 004). Agents run in tmux sessions on the vm-agent's own socket, so
  * they outlive the vm-agent; which session belongs to which workspace is recorded durably. HTTP
  * handlers and the workspace manager call this module and never touch tmux themselves.
@@ -9,6 +9,10 @@ import path from "node:path";
 import { z } from "zod";
 import type { Log } from "../log";
 import { RecordStore } from "../state/records";
+import { Deadlines } from "./deadlines";
+import { ExitFiles } from "./exit-files";
+import { KeyedLock } from "./keyed-lock";
+import { alive, killGroup, resolveBinary, RuntimeError } from "./processes";
 import { GENERATION_OPTION, OWNER_OPTION, Tmux } from "./tmux";
 
 export const RuntimeRecord = z.object({
@@ -19,6 +23,8 @@ export const RuntimeRecord = z.object({
   state: z.enum(["running", "exited", "vanished"]),
   exitCode: z.number().int().nullable().optional(),
   startedAt: z.number(),
+  /** Killed because it ran past the agent timeout. */
+  timedOut: z.boolean().optional(),
 });
 export type RuntimeRecord = z.infer<typeof RuntimeRecord>;
 
@@ -33,39 +39,26 @@ export type LaunchSpec = {
   logFile: string;
 };
 
-export class RuntimeError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export type CoordinatorOptions = {
   nodeId: string;
   tmux: Tmux;
   stateDir: string;
   log: Log;
   stopGraceMs: number;
+  /** How long one launch may run before it is killed and reported as timed out; 0 means no limit. */
+  agentTimeoutMs: number;
   /** Called once per launch generation when its agent has exited (also for exits seen after a restart). */
   onExit: (record: RuntimeRecord) => void;
 };
 
 const recordKey = (workspaceId: string, sessionId: string) => `${workspaceId}.${sessionId}`;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 export class RuntimeCoordinator {
   private readonly records: RecordStore<typeof RuntimeRecord>;
-  private readonly exitDir: string;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly exits: ExitFiles;
+  /** Serialises work on one session's runtime, so a launch, a stop and a timeout never race. */
+  private readonly lock = new KeyedLock();
+  private readonly deadlines = new Deadlines();
   private readonly stopping = new Set<string>();
   private readonly launches = new Map<string, Set<Promise<unknown>>>();
   private watcher: fs.FSWatcher | undefined;
@@ -73,33 +66,7 @@ export class RuntimeCoordinator {
 
   constructor(private readonly options: CoordinatorOptions) {
     this.records = new RecordStore(path.join(options.stateDir, "runtimes"), RuntimeRecord);
-    this.exitDir = path.join(options.stateDir, "exits");
-    fs.mkdirSync(this.exitDir, { recursive: true });
-  }
-
-  /** Serialises work on one key (a workspace's session), so two launches never race. */
-  private async locked<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.locks.set(key, next);
-    try {
-      return await next;
-    } finally {
-      if (this.locks.get(key) === next) this.locks.delete(key);
-    }
-  }
-
-  private exitFile(record: Pick<RuntimeRecord, "sessionId" | "generation">) {
-    return path.join(this.exitDir, `${record.sessionId}.${record.generation}`);
-  }
-
-  private readExit(record: RuntimeRecord): number | null | undefined {
-    try {
-      const text = fs.readFileSync(this.exitFile(record), "utf8").trim();
-      return text === "" ? null : Number(text);
-    } catch {
-      return undefined;
-    }
+    this.exits = new ExitFiles(path.join(options.stateDir, "exits"));
   }
 
   get(workspaceId: string, sessionId: string) {
@@ -125,7 +92,7 @@ export class RuntimeCoordinator {
   /** Starts the session's agent in tmux, or returns the one already running. */
   async launch(spec: LaunchSpec): Promise<RuntimeRecord> {
     if (this.stopping.has(spec.workspaceId)) throw new RuntimeError(409, `workspace ${spec.workspaceId} is stopping`);
-    const pending = this.locked(recordKey(spec.workspaceId, spec.sessionId), () => this.launchLocked(spec));
+    const pending = this.lock.run(recordKey(spec.workspaceId, spec.sessionId), () => this.launchLocked(spec));
     const set = this.launches.get(spec.workspaceId) ?? new Set();
     set.add(pending);
     this.launches.set(spec.workspaceId, set);
@@ -152,24 +119,13 @@ export class RuntimeCoordinator {
       state: "running",
       startedAt: Date.now(),
     };
-    const exitFile = this.exitFile(record);
-    fs.rmSync(exitFile, { force: true });
-    // A fixed script; the agent's binary and arguments arrive as positional parameters, so nothing
-    // from the task is ever parsed by a shell. The exit code lands atomically in the exit file.
-    const wrapper = [
-      "/bin/sh",
-      "-c",
-      '"$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && mv "$ACP_EXIT.tmp" "$ACP_EXIT"',
-      "acp-agent",
-      binary,
-      ...spec.command.slice(1),
-    ];
+    this.exits.remove(record);
     await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
     await tmux.newSession({
       name: record.tmuxName,
       cwd: spec.cwd,
-      env: { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: exitFile },
-      command: wrapper,
+      env: { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) },
+      command: ExitFiles.wrap(binary, spec.command.slice(1)),
     });
     try {
       await tmux.setOption(record.tmuxName, OWNER_OPTION, nodeId);
@@ -189,6 +145,7 @@ export class RuntimeCoordinator {
       throw new RuntimeError(500, `could not record the agent's session: ${(error as Error).message}`);
     }
     log("info", "agent launched", { workspaceId: spec.workspaceId, sessionId: spec.sessionId, tmux: record.tmuxName, generation: record.generation });
+    this.armDeadline(record);
     this.collectExit(record); // it may already have exited
     return record;
   }
@@ -197,7 +154,7 @@ export class RuntimeCoordinator {
   async stop(workspaceId: string, sessionId?: string): Promise<number> {
     const records = this.forWorkspace(workspaceId).filter((r) => !sessionId || r.sessionId === sessionId);
     for (const record of records) {
-      await this.locked(recordKey(record.workspaceId, record.sessionId), () => this.stopLocked(record));
+      await this.lock.run(recordKey(record.workspaceId, record.sessionId), () => this.stopLocked(record));
     }
     return records.length;
   }
@@ -212,8 +169,9 @@ export class RuntimeCoordinator {
     }
     await tmux.killSession(record.tmuxName);
     if (pid !== undefined) killGroup(pid);
+    this.deadlines.clear(recordKey(record.workspaceId, record.sessionId));
     this.records.delete(recordKey(record.workspaceId, record.sessionId));
-    fs.rmSync(this.exitFile(record), { force: true });
+    this.exits.remove(record);
   }
 
   private async killTree(record: RuntimeRecord) {
@@ -222,15 +180,42 @@ export class RuntimeCoordinator {
     if (pid !== undefined) killGroup(pid);
   }
 
+  /** Arms the agent timeout of a running launch (counted from its start, so an adopted one keeps its deadline). */
+  private armDeadline(record: RuntimeRecord) {
+    const { agentTimeoutMs, log } = this.options;
+    if (agentTimeoutMs <= 0) return;
+    this.deadlines.arm(recordKey(record.workspaceId, record.sessionId), record.startedAt + agentTimeoutMs, () => {
+      this.expire(record).catch((error: unknown) => {
+        if (!this.closed) log("error", "agent timeout failed", { sessionId: record.sessionId, error: String(error) });
+      });
+    });
+  }
+
+  /** The launch ran past the agent timeout: kill it and report it as exited without a code, timed out. */
+  private expire(record: RuntimeRecord) {
+    const key = recordKey(record.workspaceId, record.sessionId);
+    return this.lock.run(key, async () => {
+      const current = this.records.get(key);
+      if (this.closed || !current || current.generation !== record.generation || current.state !== "running") return;
+      if (this.collectExit(current)) return; // it exited just in time
+      await this.killTree(current);
+      const timedOut: RuntimeRecord = { ...current, state: "exited", exitCode: null, timedOut: true };
+      this.records.put(key, timedOut);
+      this.options.log("warn", "agent timed out", { workspaceId: current.workspaceId, sessionId: current.sessionId, timeoutMs: this.options.agentTimeoutMs });
+      this.options.onExit(timedOut);
+    });
+  }
+
   /** Reports a generation's exit once, when its exit file is there. */
   private collectExit(record: RuntimeRecord) {
-    const code = this.readExit(record);
+    const code = this.exits.read(record);
     if (code === undefined) return false;
     const key = recordKey(record.workspaceId, record.sessionId);
     const current = this.records.get(key);
     // Only the generation that is still recorded as running may report; a relaunch's record stays.
     if (!current || current.generation !== record.generation || current.state !== "running") return true;
     const exited: RuntimeRecord = { ...current, state: "exited", exitCode: code };
+    this.deadlines.clear(key);
     this.records.put(key, exited);
     this.options.onExit(exited);
     return true;
@@ -250,12 +235,13 @@ export class RuntimeCoordinator {
       if (this.collectExit(record)) continue;
       const live = sessions.find((s) => s.name === record.tmuxName);
       if (live && Number(live.generation) === record.generation) continue;
-      await this.locked(recordKey(record.workspaceId, record.sessionId), async () => {
+      await this.lock.run(recordKey(record.workspaceId, record.sessionId), async () => {
         const current = this.get(record.workspaceId, record.sessionId);
         if (!current || current.generation !== record.generation || current.state !== "running") return;
         if (await this.options.tmux.hasSession(record.tmuxName)) return;
         if (this.collectExit(current)) return;
         const vanished: RuntimeRecord = { ...current, state: "vanished", exitCode: null };
+        this.deadlines.clear(recordKey(current.workspaceId, current.sessionId));
         this.records.put(recordKey(current.workspaceId, current.sessionId), vanished);
         this.options.log("warn", "agent session vanished", { workspaceId: current.workspaceId, sessionId: current.sessionId });
         this.options.onExit(vanished);
@@ -275,11 +261,13 @@ export class RuntimeCoordinator {
       reaped++;
       log("warn", "reaped an unrecorded agent session", { tmux: session.name });
     }
-    this.watcher = fs.watch(this.exitDir, () => this.reconcileInBackground());
+    this.watcher = fs.watch(this.exits.dir, () => this.reconcileInBackground());
     // Exits recorded before a crash whose outcome was not handled yet are handled again (idempotently).
     for (const { value } of this.records.list()) if (value.state !== "running") this.options.onExit(value);
     await this.reconcile();
-    const adopted = this.records.list().filter((r) => r.value.state === "running").length;
+    const running = this.records.list().filter((r) => r.value.state === "running");
+    for (const { value } of running) this.armDeadline(value);
+    const adopted = running.length;
     log("info", "runtime coordinator started", { adopted, reaped });
     return { adopted, reaped };
   }
@@ -294,6 +282,7 @@ export class RuntimeCoordinator {
   /** Detaches: agents keep running in tmux for the next vm-agent to adopt. */
   shutdown() {
     this.closed = true;
+    this.deadlines.clearAll();
     this.watcher?.close();
     this.watcher = undefined;
   }
@@ -304,34 +293,7 @@ export class RuntimeCoordinator {
     const current = this.records.get(key);
     if (current && current.generation === record.generation && current.state !== "running") {
       this.records.delete(key);
-      fs.rmSync(this.exitFile(record), { force: true });
+      this.exits.remove(record);
     }
   }
-}
-
-function killGroup(pid: number) {
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-/** The agent binary as an absolute path, found before the untrusted worktree becomes the working directory. */
-export function resolveBinary(binary: string, searchPath: string): string {
-  if (path.isAbsolute(binary)) return binary;
-  if (binary.includes("/")) throw new RuntimeError(500, `agent binary must be a name or an absolute path: ${binary}`);
-  for (const dir of searchPath.split(":")) {
-    if (!path.isAbsolute(dir)) continue; // a relative PATH entry would resolve inside the worktree
-    const candidate = path.join(dir, binary);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here.
-    }
-  }
-  throw new RuntimeError(500, `agent binary ${binary} not found on PATH`);
 }

@@ -1,0 +1,61 @@
+/**
+ * What happens to an agent's work when it exits: everything is committed on the branch (with an
+ * `Agent-Session` trailer), pushed when the clone has an `origin` and pushing is on, and reported in
+ * one completion callback. A failed push does not fail the session; its message goes in `error`.
+ */
+import type { AgentCompletedCallback } from "../lib/contracts/vm-agent";
+import { formatMs } from "./exec";
+import * as git from "./git";
+import type { SessionRecord } from "./state/schemas";
+
+/** A commit subject from the prompt: its first line, at most 72 characters. */
+export const firstLine = (prompt: string) => prompt.split("\n")[0]!.trim().slice(0, 72) || "Agent changes";
+
+/** Keeps a message short enough for a callback body, keeping its end (where errors are). */
+export const clip = (text: string, max = 8_000) => (text.length > max ? `…${text.slice(-max)}` : text);
+
+/** Several problems as one message; undefined when there are none. */
+export const joinErrors = (...parts: (string | undefined)[]) => parts.filter(Boolean).join("; ") || undefined;
+
+export type Committed = { commit: string | null; pushed: boolean; error?: string };
+
+/** Commits the worktree's changes (if any) and pushes the branch; `error` carries what went wrong. */
+export async function commitAndPush(worktree: string, options: { subject: string; sessionId: string; branch?: string; push: boolean }): Promise<Committed> {
+  let commit: string | null = null;
+  try {
+    await git.commitAll(worktree, `${options.subject}\n\nAgent-Session: ${options.sessionId}`);
+    commit = await git.headCommit(worktree);
+  } catch (error) {
+    return { commit, pushed: false, error: `commit failed: ${(error as Error).message}` };
+  }
+  if (!options.push || !options.branch || !(await git.hasRemote(worktree, "origin"))) return { commit, pushed: false };
+  try {
+    await git.push(worktree, options.branch);
+    return { commit, pushed: true };
+  } catch (error) {
+    return { commit, pushed: false, error: `push failed: ${(error as Error).message}` };
+  }
+}
+
+/** Why the agent's run ended badly, from how its runtime ended (undefined for a clean exit 0). */
+export function runError(run: { state: string; exitCode?: number | null; timedOut?: boolean }, timeoutMs: number, logTail: string): string | undefined {
+  if (run.timedOut) return `agent timed out after ${formatMs(timeoutMs)} and was killed${logTail}`;
+  if (run.state === "vanished") return "the agent's tmux session vanished without an exit code";
+  if (run.exitCode !== 0) return `agent exited with code ${run.exitCode}${logTail}`;
+  return undefined;
+}
+
+/** The completion callback's body; it succeeded iff the agent exited 0 and its work was committed. */
+export function completionBody(session: SessionRecord, branch: string, messageId: string): AgentCompletedCallback {
+  const succeeded = session.exitCode === 0 && !!session.commit && !session.error?.includes("vanished");
+  return {
+    messageId,
+    workspaceId: session.workspaceId,
+    outcome: succeeded ? "succeeded" : "failed",
+    exitCode: session.exitCode ?? null,
+    branch,
+    commit: session.commit ?? null,
+    pushed: session.pushed ?? false,
+    ...(session.error ? { error: clip(session.error) } : {}),
+  };
+}

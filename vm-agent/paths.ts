@@ -1,0 +1,23 @@
+/** Where a workspace's files live: `<work dir>/workspaces/<id>/`, never outside it. */
+import path from "node:path";
+import { RequestError } from "./errors";
+
+export class WorkspacePaths {
+  readonly root: string;
+
+  constructor(workDir: string) {
+    this.root = path.join(path.resolve(workDir), "workspaces");
+  }
+
+  /** The workspace's folder; an id that would leave the work folder is refused (400). */
+  dir(workspaceId: string) {
+    const dir = path.resolve(this.root, workspaceId);
+    if (path.dirname(dir) !== this.root) throw new RequestError(400, "workspace id leaves the work folder", "workspaceId");
+    return dir;
+  }
+
+  worktree = (workspaceId: string) => path.join(this.dir(workspaceId), "repo");
+  logFile = (workspaceId: string, sessionId: string) => path.join(this.dir(workspaceId), `agent-${sessionId}.log`);
+  /** The agent's HOME (a CLI keeps its conversations there). */
+  home = (workspaceId: string) => path.join(this.dir(workspaceId), "home");
+}

@@ -1,0 +1,123 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { git, makeRepo } from "../tests/harness/git";
+import { silentLog } from "./log";
+import { Outbox } from "./outbox";
+import { gone, startReceiver, startTestAgent, type TestAgentOptions } from "./test-support";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const workspace = (repository: string, extra: Record<string, unknown> = {}) => ({
+  workspaceId: "w_1",
+  taskId: "t_1",
+  repository,
+  branch: "agents/test-1",
+  callbackToken: "callback-token-w1",
+  ...extra,
+});
+
+async function setup(overrides: TestAgentOptions = {}, answer?: (path: string, attempt: number) => number) {
+  const receiver = await startReceiver(answer);
+  const agent = await startTestAgent(receiver.url, overrides);
+  cleanups.push(receiver.close, agent.close);
+  return { receiver, agent };
+}
+
+describe("provisioning", () => {
+  it("clones once for two concurrent requests of the same workspace", async () => {
+    const { agent, receiver } = await setup();
+    const repo = makeRepo();
+    const answers = await Promise.all([agent.request("POST", "/workspaces", workspace(repo)), agent.request("POST", "/workspaces", workspace(repo))]);
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    await receiver.next(/w_1\/ready$/);
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    expect((await receiver.next(/s_1\/completed$/)).body.outcome).toBe("succeeded");
+    expect(receiver.attemptLog.filter((a) => a.path.startsWith("/api/workspaces/w_1/"))).toHaveLength(1);
+  });
+
+  it("reports a setup script that runs too long as failed at stage setup, and kills what it started", async () => {
+    const { agent, receiver } = await setup({ SETUP_TIMEOUT: 500 });
+    const script = 'sleep 600 &\necho $! > .setup-child.pid\necho "installing dependencies" >&2\nwait\n';
+    await agent.request("POST", "/workspaces", workspace(makeRepo({ ".agent/setup.sh": script })));
+    const failed = await receiver.next(/w_1\/provisioning-failed$/);
+    expect(failed.body).toMatchObject({ stage: "setup", error: expect.stringContaining("timed out after 500ms") });
+    expect(failed.body.error).toContain("installing dependencies");
+    const child = Number(fs.readFileSync(path.join(agent.workDir, "workspaces", "w_1", "repo", ".setup-child.pid"), "utf8"));
+    expect(gone(child)).toBe(true);
+    // A failed workspace takes no session.
+    expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" })).status).toBe(409);
+  });
+
+  it("reports a repository that cannot be cloned at stage clone", async () => {
+    const { agent, receiver } = await setup();
+    await agent.request("POST", "/workspaces", workspace("file:///nonexistent/repo.git"));
+    const failed = await receiver.next(/w_1\/provisioning-failed$/);
+    expect(failed.body).toMatchObject({ stage: "clone", error: expect.stringContaining("git clone failed") });
+  });
+
+  it("refuses a local path that is not a git repository with 422 on repository", async () => {
+    const { agent } = await setup();
+    const plain = fs.mkdtempSync(path.join(agent.workDir, "plain-"));
+    const answer = await agent.request("POST", "/workspaces", workspace(plain));
+    expect(answer).toMatchObject({ status: 422, body: { field: "repository", error: expect.stringContaining("does not exist") } });
+  });
+
+  it("answers bad input with 400 or 422, never 500", async () => {
+    const { agent } = await setup();
+    const bad = [
+      await agent.request("POST", "/workspaces/%E0%A4%A/stop", {}),
+      await agent.request("POST", "/workspaces/..%2Fx/agent-sessions/s_1/start", {}),
+      await agent.request("POST", "/workspaces/w_1/agent-sessions/..%2Fs/start", {}),
+      await agent.request("POST", "/workspaces", { ...workspace(makeRepo()), gitIdentity: { name: "x", email: "not-an-email" } }),
+      await agent.request("POST", "/workspaces", ["not", "an", "object"]),
+    ];
+    expect(bad.map((b) => b.status)).toEqual([400, 400, 400, 422, 400]);
+    expect(bad.map((b) => b.body.field)).toEqual(["workspaceId", "workspaceId", "sessionId", "gitIdentity.email", undefined]);
+    const raw = await fetch(`${agent.base}/workspaces`, { method: "POST", headers: { authorization: `Bearer ${await agent.token()}` }, body: "{not json" });
+    expect(raw.status).toBe(400);
+  });
+});
+
+describe("callback delivery", () => {
+  it("does not retry a callback the control plane refuses with 400", async () => {
+    const { agent, receiver } = await setup({}, (p) => (p.endsWith("/ready") ? 400 : 200));
+    const repo = makeRepo();
+    await agent.request("POST", "/workspaces", workspace(repo));
+    const refused = await receiver.attempt(/w_1\/ready$/);
+    expect(refused.status).toBe(400);
+    expect(await agent.outbox.settled(String(refused.body.messageId))).toBe("refused");
+    expect(receiver.attempts.get("/api/workspaces/w_1/ready")).toBe(1);
+    expect(refused.body).toMatchObject({ branch: "agents/test-1", baseCommit: git(repo, "rev-parse", "HEAD") });
+  });
+
+  it.each([408, 429, 503])("retries %i with backoff until it is delivered", async (status) => {
+    const receiver = await startReceiver((_, attempt) => (attempt < 3 ? status : 200));
+    cleanups.push(receiver.close);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    cleanups.push(async () => outbox.close());
+    outbox.enqueue("m_1", "/api/x", "token", { messageId: "m_1" });
+    expect(await outbox.settled("m_1")).toBe("delivered");
+    expect(receiver.attempts.get("/api/x")).toBe(3);
+    expect(receiver.received[0]!.authorization).toBe("Bearer token");
+  });
+
+  it("gives up after the configured number of attempts", async () => {
+    const receiver = await startReceiver(() => 503);
+    cleanups.push(receiver.close);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 3, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    cleanups.push(async () => outbox.close());
+    outbox.enqueue("m_1", "/api/x", "token", { messageId: "m_1" });
+    expect(await outbox.settled("m_1")).toBe("gave_up");
+    expect(receiver.attempts.get("/api/x")).toBe(3);
+    expect(fs.existsSync(path.join(dir, "dead", "m_1.json"))).toBe(true);
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * Agent sessions in ready workspaces: start (idempotent per session id and per Idempotency-Key),
+ * follow-up prompts, output shipping, and completion when the runtime coordinator reports an exit
+ * (commit, push, one callback per turn). Every state change is a durable record first, so a
+ * restarted vm-agent reports what the last one could not.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { callbackPaths, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { agentLaunch, streamJsonConversation, streamJsonError } from "./agents/commands";
+import { commitAndPush, completionBody, firstLine, joinErrors, runError } from "./completion";
+import type { VmAgentConfig } from "./config";
+import { RequestError } from "./errors";
+import type { Log } from "./log";
+import type { Outbox } from "./outbox";
+import { OutputShipper } from "./output";
+import type { WorkspacePaths } from "./paths";
+import type { RuntimeCoordinator, RuntimeRecord } from "./runtime/coordinator";
+import { RuntimeError } from "./runtime/processes";
+import { RecordStore } from "./state/records";
+import { SessionRecord, type WorkspaceRecord } from "./state/schemas";
+
+export type SessionConfig = Pick<
+  VmAgentConfig,
+  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT"
+>;
+
+export type SessionManagerOptions = {
+  config: SessionConfig;
+  stateDir: string;
+  paths: WorkspacePaths;
+  workspaces: RecordStore<typeof WorkspaceRecord>;
+  runtime: RuntimeCoordinator;
+  outbox: Outbox;
+  log: Log;
+};
+
+export class SessionManager {
+  private readonly sessions: RecordStore<typeof SessionRecord>;
+  private readonly completing = new Map<string, Promise<void>>();
+  private readonly shippers = new Map<string, OutputShipper>();
+  private closed = false;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.sessions = new RecordStore(path.join(options.stateDir, "sessions"), SessionRecord);
+  }
+
+  /** After a restart: interrupted reports go out again, running sessions ship their output again. */
+  startup() {
+    for (const { value } of this.sessions.list()) {
+      if (value.status === "completing") this.inBackground("reporting a session", this.report(value));
+      if (value.status === "running") this.shipOutput(value);
+    }
+  }
+
+  shutdown() {
+    this.closed = true;
+    for (const shipper of this.shippers.values()) shipper.stop(false);
+    this.shippers.clear();
+  }
+
+  /** Work nobody awaits: a failure is logged (unless the daemon is shutting down), never unhandled. */
+  private inBackground(what: string, work: Promise<unknown>) {
+    work.catch((error: unknown) => {
+      if (!this.closed) this.options.log("error", `${what} failed`, { error: String(error) });
+    });
+  }
+
+  /** The runtime saw an agent exit (or vanish, or time out): complete its turn in the background. */
+  onExit(record: RuntimeRecord) {
+    this.inBackground("completing a session", this.complete(record));
+  }
+
+  /** Starts a session in a ready workspace; a repeat (same session id, or same Idempotency-Key) starts nothing. */
+  async start(workspace: WorkspaceRecord, sessionId: string, request: StartAgentSessionRequest, idempotencyKey?: string): Promise<{ status: "running" }> {
+    if (idempotencyKey) {
+      const prior = this.sessions.list().find((s) => s.value.idempotencyKey === idempotencyKey)?.value;
+      if (prior && (prior.sessionId !== sessionId || prior.workspaceId !== workspace.id)) {
+        throw new RequestError(422, `Idempotency-Key was already used to start session ${prior.sessionId}`, "Idempotency-Key");
+      }
+    }
+    const existing = this.sessions.get(sessionId);
+    if (existing) {
+      if (existing.workspaceId !== workspace.id) throw new RequestError(409, `session ${sessionId} belongs to another workspace`);
+      return { status: "running" };
+    }
+    if (workspace.status !== "running") throw new RequestError(409, `workspace ${workspace.id} is ${workspace.status}, not running`);
+    const session: SessionRecord = {
+      sessionId,
+      workspaceId: workspace.id,
+      agent: request.agent,
+      callbackToken: request.callbackToken,
+      status: "running",
+      turn: 1,
+      promptFirstLine: firstLine(request.prompt),
+      outputOffset: 0,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+    return this.launchTurn(session, request.prompt);
+  }
+
+  /**
+   * A follow-up message to an idle session: the agent runs again in the same worktree and, when
+   * its CLI keeps conversations, resumes the same one. 409 while the session is still working.
+   */
+  async prompt(workspace: WorkspaceRecord, sessionId: string, request: FollowUpPromptRequest): Promise<{ status: "running" }> {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.workspaceId !== workspace.id) throw new RequestError(404, `session ${sessionId} not found`);
+    if (session.status === "running" || session.status === "completing") throw new RequestError(409, `session ${sessionId} is still working`);
+    if (session.status === "stopped" || workspace.status !== "running") throw new RequestError(409, `session ${sessionId} was stopped`);
+    const next: SessionRecord = {
+      ...session,
+      status: "running",
+      turn: session.turn + 1,
+      callbackToken: request.callbackToken,
+      promptFirstLine: firstLine(request.prompt),
+      exitCode: undefined,
+      commit: undefined,
+      pushed: undefined,
+      error: undefined,
+    };
+    return this.launchTurn(next, request.prompt);
+  }
+
+  /** Marks the workspace's sessions stopped (with `discard`, all of them and their pending output) and stops shipping. */
+  markStopped(workspaceId: string, discard: boolean) {
+    for (const { value } of this.sessions.list()) {
+      if (value.workspaceId !== workspaceId || (!discard && value.status !== "running")) continue;
+      this.stopShipping(value.sessionId, !discard);
+      this.sessions.put(value.sessionId, { ...value, status: "stopped" });
+    }
+  }
+
+  forgetWorkspace(workspaceId: string) {
+    for (const { value } of this.sessions.list()) if (value.workspaceId === workspaceId) this.sessions.delete(value.sessionId);
+  }
+
+  private async launchTurn(turn: SessionRecord, prompt: string): Promise<{ status: "running" }> {
+    const { paths, config, runtime } = this.options;
+    const { workspaceId, sessionId } = turn;
+    const logFile = paths.logFile(workspaceId, sessionId);
+    // A new turn's output starts where the log ends now.
+    const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0 };
+    this.sessions.put(sessionId, session);
+    const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, resume: session.conversationId });
+    if ("unavailable" in resolved) {
+      const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
+      this.sessions.put(sessionId, failed);
+      this.inBackground("reporting a session", this.report(failed));
+      return { status: "running" };
+    }
+    // Shipping starts before the launch: a quick agent may exit (and complete) before launch returns.
+    this.shipOutput(session);
+    try {
+      const record = await runtime.launch({ workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env: resolved.env, logFile });
+      const current = this.sessions.get(sessionId);
+      if (current?.status === "running") this.sessions.put(sessionId, { ...current, generation: record.generation });
+    } catch (error) {
+      this.stopShipping(sessionId, false);
+      if (session.turn === 1) this.sessions.delete(sessionId);
+      else this.sessions.put(sessionId, { ...session, status: "completed", error: (error as Error).message });
+      if (error instanceof RuntimeError) throw new RequestError(error.status, error.message);
+      throw error;
+    }
+    return { status: "running" };
+  }
+
+  /** Starts shipping the session's output from where the last shipment ended. */
+  private shipOutput(session: SessionRecord) {
+    this.shippers.get(session.sessionId)?.stop(false);
+    const target = { ...session, logFile: this.options.paths.logFile(session.workspaceId, session.sessionId) };
+    const shipper = new OutputShipper(target, this.options.outbox, this.options.config.OUTPUT_FLUSH_INTERVAL, session.outputOffset, (offset) => {
+      const current = this.sessions.get(session.sessionId);
+      if (current) this.sessions.put(session.sessionId, { ...current, outputOffset: offset });
+    });
+    this.shippers.set(session.sessionId, shipper);
+    shipper.start();
+  }
+
+  /** Stops shipping; returns the last batch's message id, so a completion can follow its output. */
+  private stopShipping(sessionId: string, final: boolean): string | undefined {
+    const shipper = this.shippers.get(sessionId);
+    shipper?.stop(final);
+    this.shippers.delete(sessionId);
+    return shipper?.lastMessageId;
+  }
+
+  private readLog(record: RuntimeRecord) {
+    try {
+      return fs.readFileSync(this.options.paths.logFile(record.workspaceId, record.sessionId), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  /** An agent exited (or vanished, or timed out): commit, push, and report once. Safe to call again after a crash. */
+  private complete(record: RuntimeRecord): Promise<void> {
+    const running = this.completing.get(record.sessionId);
+    if (running) return running;
+    const work = (async () => {
+      const { runtime, workspaces, config, paths } = this.options;
+      const session = this.sessions.get(record.sessionId);
+      if (!session || session.status === "stopped" || session.status === "completed") return runtime.forget(record);
+      if (session.status === "completing") return this.report(session).then(() => runtime.forget(record));
+      const lastOutput = this.stopShipping(session.sessionId, true);
+      const workspace = workspaces.get(record.workspaceId);
+      const log = this.readLog(record);
+      const tail = log.trim().split("\n").slice(-10).join("\n");
+      // A CLI with an event stream says itself how its run ended; that beats guessing from output.
+      const reported = session.agent === "claude-code" ? streamJsonError(log) : undefined;
+      const committed = await commitAndPush(paths.worktree(record.workspaceId), {
+        subject: session.promptFirstLine,
+        sessionId: session.sessionId,
+        branch: workspace?.branch,
+        push: config.GIT_PUSH === "auto",
+      });
+      const error = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
+      const current = workspaces.get(record.workspaceId);
+      if (record.state === "vanished" && current) workspaces.put(current.id, { ...current, status: "error", error });
+      const completing: SessionRecord = {
+        ...(this.sessions.get(session.sessionId) ?? session),
+        status: "completing",
+        exitCode: record.exitCode ?? null,
+        commit: committed.commit,
+        pushed: committed.pushed,
+        error,
+        generation: record.generation,
+        conversationId: session.agent === "claude-code" ? (streamJsonConversation(log) ?? session.conversationId) : undefined,
+      };
+      this.sessions.put(session.sessionId, completing);
+      // The output's last batch lands before the completion (unless it is refused or given up).
+      if (lastOutput) await this.options.outbox.settled(lastOutput);
+      await this.report(completing);
+      runtime.forget(record);
+    })().finally(() => this.completing.delete(record.sessionId));
+    this.completing.set(record.sessionId, work);
+    return work;
+  }
+
+  /** Enqueues the completion callback under a message id fixed per session turn, then marks it sent. */
+  private async report(session: SessionRecord) {
+    const workspace = this.options.workspaces.get(session.workspaceId);
+    const messageId = `${session.sessionId}-t${session.turn}-completed`;
+    const body = completionBody(session, workspace?.branch ?? "unknown", messageId);
+    this.options.outbox.enqueue(messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, body);
+    this.sessions.put(session.sessionId, { ...session, status: "completed" });
+    this.options.log("info", "agent session finished", { workspaceId: session.workspaceId, sessionId: session.sessionId, outcome: body.outcome, commit: session.commit });
+  }
+}

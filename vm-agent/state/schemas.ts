@@ -1,0 +1,39 @@
+/** The durable records of workspaces and agent sessions (one JSON file each, see records.ts). */
+import { z } from "zod";
+import { AgentKind } from "../../lib/contracts/vm-agent";
+
+export const WorkspaceRecord = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  repository: z.string(),
+  branch: z.string(),
+  callbackToken: z.string(),
+  gitIdentity: z.object({ name: z.string(), email: z.string() }).optional(),
+  status: z.enum(["creating", "running", "error", "stopped", "deleting", "deletion_failed"]),
+  baseCommit: z.string().optional(),
+  error: z.string().optional(),
+});
+export type WorkspaceRecord = z.infer<typeof WorkspaceRecord>;
+
+export const SessionRecord = z.object({
+  sessionId: z.string(),
+  workspaceId: z.string(),
+  agent: AgentKind,
+  callbackToken: z.string(),
+  status: z.enum(["running", "completing", "completed", "stopped"]),
+  promptFirstLine: z.string(),
+  exitCode: z.number().int().nullable().optional(),
+  commit: z.string().nullable().optional(),
+  pushed: z.boolean().optional(),
+  error: z.string().optional(),
+  generation: z.number().int().optional(),
+  /** Each prompt (the first and every follow-up) is one turn; a turn reports once. */
+  turn: z.number().int().default(1),
+  /** The agent CLI's own conversation id, so a follow-up resumes the same conversation. */
+  conversationId: z.string().optional(),
+  /** How much of the session's log has been handed to the outbox as output. */
+  outputOffset: z.number().int().default(0),
+  /** The `Idempotency-Key` of the start request, so a repeat of it starts nothing new. */
+  idempotencyKey: z.string().optional(),
+});
+export type SessionRecord = z.infer<typeof SessionRecord>;
