@@ -39,6 +39,11 @@ export const VmAgentConfigSchema = z.object({
   /** The model provider credentials the claude-code agent gets (and no other process). */
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
+  /** The Codex CLI; unset uses the native binary of the installed npm platform package. */
+  CODEX_BIN: z.string().optional(),
+  /** The credentials (and optional Responses API base URL) only the codex agent gets. */
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
   CLAUDE_ALLOWED_TOOLS: z.string().default("Bash,Edit,Write,Read,Glob,Grep,LS"),
   /** Relative to the worktree; a path that leaves it is never run. */
   SETUP_SCRIPT: z.string().min(1).default(".agent/setup.sh"),

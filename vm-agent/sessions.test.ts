@@ -82,7 +82,7 @@ describe("starting a session", () => {
   });
 
   it.each(["codex", "claude-code"])("completes a %s session at once as failed when the agent is not on the node", async (kind) => {
-    const { agent, receiver } = await readyWorkspace({ CLAUDE_CODE_BIN: "/nonexistent/claude" });
+    const { agent, receiver } = await readyWorkspace({ CLAUDE_CODE_BIN: "/nonexistent/claude", CODEX_BIN: "/nonexistent/codex" });
     expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_x/start", start("x", kind))).status).toBe(202);
     const done = await receiver.next(/s_x\/completed$/);
     expect(done.body).toMatchObject({ outcome: "failed", exitCode: null, commit: null, pushed: false, error: expect.stringContaining(`agent ${kind} is not installed on this node`) });

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { callbackPaths, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
-import { agentLaunch, streamJsonConversation, streamJsonError } from "./agents/commands";
+import { agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
 import { commitAndPush, completionBody, firstLine, joinErrors, runError } from "./completion";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
@@ -22,7 +22,7 @@ import { SessionRecord, type WorkspaceRecord } from "./state/schemas";
 
 export type SessionConfig = Pick<
   VmAgentConfig,
-  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT"
+  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_API_KEY" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT"
 >;
 
 export type SessionManagerOptions = {
@@ -207,7 +207,7 @@ export class SessionManager {
       const log = this.readLog(record);
       const tail = log.trim().split("\n").slice(-10).join("\n");
       // A CLI with an event stream says itself how its run ended; that beats guessing from output.
-      const reported = session.agent === "claude-code" ? streamJsonError(log) : undefined;
+      const reported = agentReportedError(session.agent, log);
       const committed = await commitAndPush(paths.worktree(record.workspaceId), {
         subject: session.promptFirstLine,
         sessionId: session.sessionId,
@@ -225,7 +225,7 @@ export class SessionManager {
         pushed: committed.pushed,
         error,
         generation: record.generation,
-        conversationId: session.agent === "claude-code" ? (streamJsonConversation(log) ?? session.conversationId) : undefined,
+        conversationId: agentConversation(session.agent, log) ?? session.conversationId,
       };
       this.sessions.put(session.sessionId, completing);
       // The output's last batch lands before the completion (unless it is refused or given up).

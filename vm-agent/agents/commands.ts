@@ -19,6 +19,9 @@ export type AgentSettings = {
   ANTHROPIC_API_KEY?: string;
   ANTHROPIC_BASE_URL?: string;
   CLAUDE_ALLOWED_TOOLS: string;
+  CODEX_BIN?: string;
+  OPENAI_API_KEY?: string;
+  OPENAI_BASE_URL?: string;
 };
 
 export type AgentLaunch = { command: string[]; env: Record<string, string> } | { unavailable: string };
@@ -85,7 +88,87 @@ export function agentLaunch(
       }),
     };
   }
+  if (kind === "codex") return codexLaunch({ prompt, home, settings, resume, base });
   return { unavailable: `agent ${kind} is not installed on this node yet` };
+}
+
+const CODEX_TRIPLES: Record<string, string> = { x64: "x86_64-unknown-linux-musl", arm64: "aarch64-unknown-linux-musl" };
+
+/** The Codex CLI: the configured binary, else the native one in its npm platform package. */
+export function codexBinary(configured: string | undefined): string | undefined {
+  if (configured) return fs.existsSync(configured) ? configured : undefined;
+  const triple = CODEX_TRIPLES[process.arch];
+  if (process.platform !== "linux" || !triple) return undefined;
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve(`@openai/codex-linux-${process.arch}/package.json`);
+    const binary = path.join(path.dirname(pkg), "vendor", triple, "bin", "codex");
+    return fs.existsSync(binary) ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function codexLaunch(context: { prompt: string; home: string; settings: AgentSettings; resume?: string; base: Record<string, string> }): AgentLaunch {
+  const { prompt, home, settings, resume, base } = context;
+  const binary = codexBinary(settings.CODEX_BIN);
+  if (!binary) return { unavailable: `agent codex is not installed on this node: install @openai/codex-linux-${process.arch} or set CODEX_BIN` };
+  if (!settings.OPENAI_API_KEY) return { unavailable: "agent codex needs OPENAI_API_KEY in the node's configuration" };
+  const codexHome = path.join(home, ".codex");
+  fs.mkdirSync(codexHome, { recursive: true });
+  // A custom base URL becomes a model provider speaking the Responses API. It is operator
+  // configuration, validated as a URL; a quote would break out of the TOML string, so it is refused.
+  const provider =
+    settings.OPENAI_BASE_URL && !settings.OPENAI_BASE_URL.includes('"')
+      ? ["-c", "model_provider=acp", "-c", `model_providers.acp={name="acp",base_url="${settings.OPENAI_BASE_URL}",env_key="OPENAI_API_KEY",wire_api="responses"}`]
+      : [];
+  // The node is the isolation boundary (a machine per workspace owner), so Codex's own sandbox,
+  // which needs user namespaces that many VMs lack, is bypassed rather than left to fail.
+  const flags = ["--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", ...provider];
+  const command = resume ? [binary, "exec", "resume", ...flags, "--", resume, prompt] : [binary, "exec", ...flags, "--", prompt];
+  return {
+    command,
+    env: agentEnvironment({ ...base, HOME: home, CODEX_HOME: codexHome, OPENAI_API_KEY: settings.OPENAI_API_KEY }),
+  };
+}
+
+/** How the agent's own event stream says its run ended: an error message, or undefined. */
+export function agentReportedError(kind: AgentKind, log: string): string | undefined {
+  if (kind === "claude-code") return streamJsonError(log);
+  if (kind === "codex") return codexJsonError(log);
+  return undefined;
+}
+
+/** The agent CLI's conversation id from its event stream, for resuming on a follow-up. */
+export function agentConversation(kind: AgentKind, log: string): string | undefined {
+  if (kind === "claude-code") return streamJsonConversation(log);
+  if (kind === "codex") return newestEvent(log, (e) => (e.type === "thread.started" && typeof e.thread_id === "string" ? e.thread_id : undefined));
+  return undefined;
+}
+
+type CliEvent = Record<string, unknown> & { type?: string };
+
+function newestEvent<T>(log: string, pick: (event: CliEvent) => T | undefined): T | undefined {
+  for (const line of log.trim().split("\n").reverse()) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const found = pick(JSON.parse(line) as CliEvent);
+      if (found !== undefined) return found;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+/** Codex's --json stream ends a failed run with `turn.failed` (or a bare `error` event). */
+export function codexJsonError(log: string): string | undefined {
+  return newestEvent(log, (e) => {
+    if (e.type === "turn.completed") return null;
+    if (e.type === "turn.failed") return String((e.error as { message?: string } | undefined)?.message ?? "turn failed");
+    if (e.type === "error") return String(e.message ?? "error");
+    return undefined;
+  }) ?? undefined;
 }
 
 /**

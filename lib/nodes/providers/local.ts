@@ -25,11 +25,14 @@ const PASSED_THROUGH = [
   "CALLBACK_MAX_ELAPSED",
   "CALLBACK_BASE_DELAY",
   "CALLBACK_MAX_DELAY",
-  // The claude-code agent's CLI and model credentials (they reach only that agent's process).
+  // The CLI agents' binaries and model credentials (each reaches only its own agent's process).
   "CLAUDE_CODE_BIN",
   "CLAUDE_ALLOWED_TOOLS",
   "ANTHROPIC_API_KEY",
   "ANTHROPIC_BASE_URL",
+  "CODEX_BIN",
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
 ];
 
 

@@ -1,26 +1,33 @@
 /**
- * A task with the claude-code agent through the whole system: the real app, Inngest, PostgreSQL,
- * a local node's vm-agent, tmux and the real Claude Code CLI. Only the model is a double.
+ * Tasks with the CLI agents through the whole system: the real app, Inngest, PostgreSQL, a local
+ * node's vm-agent, tmux and the real Claude Code and Codex CLIs. Only the models are doubles.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startAnthropicDouble } from "../doubles/anthropic-api";
+import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
 import { watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
 let model: Awaited<ReturnType<typeof startAnthropicDouble>>;
+let openai: Awaited<ReturnType<typeof startResponsesDouble>>;
 
 beforeAll(async () => {
   model = await startAnthropicDouble([
     { kind: "tool_use", name: "Bash", input: { command: "printf '# Contributing\\n' > CONTRIBUTING.md", description: "Write the guide" } },
     { kind: "text", text: "Wrote CONTRIBUTING.md." },
   ]);
-  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url });
+  openai = await startResponsesDouble([
+    { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'MIT\\n' > LICENSE" } },
+    { kind: "text", text: "Added LICENSE." },
+  ]);
+  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url });
 });
 afterAll(async () => {
   await system?.stop();
   await model?.close();
+  await openai?.close();
 });
 
 it("a claude-code task runs the real CLI on a node and completes with the model's change committed", async () => {
@@ -38,4 +45,19 @@ it("a claude-code task runs the real CLI on a node and completes with the model'
   expect(events[0]).toBe("system");
   expect(events).toContain("assistant");
   expect(events[events.length - 1]).toBe("result");
+});
+
+it("a codex task runs the real Codex CLI on a node and completes with the model's change committed", async () => {
+  const repo = makeRepo();
+  const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a license", agent: "codex" });
+  expect(status).toBe(202);
+  const watch = await watchTask(system.appUrl, body.taskId);
+  const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 90_000, "a terminal status");
+  watch.close();
+  expect(done.status, done.error ?? "").toBe("completed");
+  expect(git(repo, "show", `${done.branch}:LICENSE`)).toBe("MIT");
+  // Codex's --json event stream is the task's agent output.
+  const events = done.output.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
+  expect(events).toContain("thread.started");
+  expect(events[events.length - 1]).toBe("turn.completed");
 });

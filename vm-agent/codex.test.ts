@@ -1,0 +1,59 @@
+/**
+ * The codex agent for real: the Codex CLI from the npm registry in a tmux session on a real
+ * workspace, against a double of OpenAI's published Responses API (tests/doubles).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startResponsesDouble, type ResponsesTurn } from "../tests/doubles/openai-responses";
+import { git, makeRepo } from "../tests/harness/git";
+import { codexJsonError } from "./agents/commands";
+import { startReceiver, startTestAgent } from "./test-support";
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function codexWorkspace(script: ResponsesTurn[], overrides = {}) {
+  const model = await startResponsesDouble(script);
+  const receiver = await startReceiver();
+  const agent = await startTestAgent(receiver.url, { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, ...overrides });
+  cleanups.push(model.close, receiver.close, agent.close);
+  const repo = makeRepo();
+  await agent.request("POST", "/workspaces", { workspaceId: "w_x", taskId: "t", repository: repo, branch: "agents/codex-1", callbackToken: "cb" });
+  await receiver.next(/w_x\/ready$/);
+  return { model, receiver, agent, repo };
+}
+
+describe("codex agent", () => {
+  it("runs the real CLI in tmux: the model's exec_command changes the worktree, and the work is committed and pushed", async () => {
+    const { model, receiver, agent, repo } = await codexWorkspace([
+      { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'codex was here\\n' > CODEX.md" } },
+      { kind: "text", text: "Wrote CODEX.md." },
+    ]);
+    const prompt = `--help is not a flag here; "quotes" and $(no-expansion) stay as they are`;
+    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_x/start", { agent: "codex", prompt, callbackToken: "cb" });
+    const done = await receiver.next(/s_x\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true });
+    expect(git(repo, "show", `${done.body.commit}:CODEX.md`)).toBe("codex was here");
+    expect(model.requests).toHaveLength(2);
+    expect(JSON.stringify(model.requests[0]!.input)).toContain(JSON.stringify(prompt).slice(1, -1));
+    // The second request carries the command's result back to the model.
+    expect(model.requests[1]!.input.some((i) => i.type === "function_call_output")).toBe(true);
+  }, 90_000);
+
+  it("fails at once with a clear error when the node has no OpenAI key", async () => {
+    const { receiver, agent } = await codexWorkspace([], { OPENAI_API_KEY: undefined });
+    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_n/start", { agent: "codex", prompt: "x", callbackToken: "cb" });
+    const done = await receiver.next(/s_n\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "failed" });
+    expect(done.body.error).toContain("OPENAI_API_KEY");
+  });
+});
+
+describe("codexJsonError", () => {
+  it("reads the CLI's own turn events", () => {
+    expect(codexJsonError('{"type":"turn.started"}\n{"type":"turn.completed","usage":{}}')).toBeUndefined();
+    expect(codexJsonError('{"type":"turn.failed","error":{"message":"quota exceeded"}}')).toBe("quota exceeded");
+    expect(codexJsonError('{"type":"error","message":"stream disconnected"}')).toBe("stream disconnected");
+  });
+});
