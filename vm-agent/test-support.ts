@@ -10,6 +10,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
 import { signNodeCallbackToken, signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
+import type { RetryPolicy } from "./callbacks";
 import { silentLog } from "./log";
 import { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
@@ -52,8 +53,9 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
     response.end(JSON.stringify(status < 300 ? { outcome: "applied" } : { error: "test says no" }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     received,
     attempts,
     /** Resolves once `count` callbacks whose path matches have arrived; with the last of them. */
@@ -77,7 +79,20 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
       const seen = received.find(predicate);
       return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ predicate, resolve }));
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    /** The control plane becomes unreachable: nothing listens on its port (connections are refused). */
+    goDown: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    /** It comes back on the same port. */
+    comeBack: () => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -87,6 +102,8 @@ export type TestAgentOptions = Partial<VmAgentConfig> & {
   /** Reuse a work folder (a restarted vm-agent); a new one otherwise. */
   workDir?: string;
   key?: { key: SigningKey; publicJwk: Record<string, unknown> };
+  /** The outbox's retry policy; fast retries unless a test needs another. */
+  retryPolicy?: RetryPolicy;
 };
 
 export async function testKey() {
@@ -119,7 +136,12 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     OUTPUT_FLUSH_INTERVAL: 100,
     ...overrides,
   };
-  const outbox = new Outbox(path.join(workDir, "outbox"), receiverUrl, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 }, silentLog);
+  const outbox = new Outbox(
+    path.join(workDir, "outbox"),
+    receiverUrl,
+    overrides.retryPolicy ?? { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 },
+    silentLog,
+  );
   const agent = createVmAgent({ config, outbox, log: silentLog });
   const tmux = new Tmux(`acp-${config.NODE_ID}`);
   const { port } = await agent.listen();
