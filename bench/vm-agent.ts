@@ -10,7 +10,7 @@ import path from "node:path";
 import { signNodeCallbackToken, signNodeManagementToken } from "../lib/auth/tokens";
 import { makeRepo } from "../tests/harness/git";
 import { Tmux } from "../vm-agent/runtime/tmux";
-import { startReceiver, testKey } from "../vm-agent/test-support";
+import { startReceiver, testKey, waitForFile } from "../vm-agent/test-support";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const receiver = await startReceiver();
@@ -41,17 +41,6 @@ const call = async (method: string, pathname: string, body?: unknown) => {
   if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${await response.text()}`);
 };
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
-const appeared = (file: string) =>
-  new Promise<void>((resolve) => {
-    const check = () => {
-      if (!fs.existsSync(file)) return;
-      watcher.close();
-      resolve();
-    };
-    const watcher = fs.watch(path.dirname(file), check);
-    check();
-  });
-
 try {
   const repo = makeRepo();
   await call("POST", "/workspaces", { workspaceId: "w_bench", taskId: "t", repository: repo, branch: "agents/bench-1", callbackToken: "cb" });
@@ -63,7 +52,7 @@ try {
     const sid = `s_${i}`;
     const started = performance.now();
     await call("POST", `/workspaces/w_bench/agent-sessions/${sid}/start`, { agent: "script", prompt: "bench", callbackToken: "cb" });
-    await appeared(path.join(pidDir, sid));
+    await waitForFile(path.join(pidDir, sid));
     timings.push(performance.now() - started);
     if (i === 2) withThree = rssKb();
   }

@@ -5,21 +5,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
 import { silentLog } from "./log";
 import { Outbox } from "./outbox";
-import { gone, startReceiver, startTestAgent, type TestAgentOptions } from "./test-support";
+import { gone, startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const workspace = (repository: string, extra: Record<string, unknown> = {}) => ({
-  workspaceId: "w_1",
-  taskId: "t_1",
-  repository,
-  branch: "agents/test-1",
-  callbackToken: "callback-token-w1",
-  ...extra,
-});
+const workspace = workspaceRequest;
 
 async function setup(overrides: TestAgentOptions = {}, answer?: (path: string, attempt: number) => number) {
   const receiver = await startReceiver(answer);

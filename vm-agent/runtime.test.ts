@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
-import { daemonProcess, startReceiver, startTestAgent, testKey } from "./test-support";
+import { daemonProcess, startReceiver, startTestAgent, testKey, waitForFile } from "./test-support";
 
 const HOLD = 'f="${AGENT_PROMPT#hold:}"; echo "$$" > "$f.pid"; while [ ! -e "$f" ]; do sleep 0.05; done; echo done > held.txt';
 const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-release-"));
@@ -19,20 +19,6 @@ afterEach(async () => {
 });
 
 const workspace = (repository: string, id = "w_1") => ({ workspaceId: id, taskId: "t_1", repository, branch: "agents/rt-1", callbackToken: "cb-token" });
-
-/** Resolves once `file` exists and is not empty, watching its folder (no sleeps). */
-function fileWritten(file: string): Promise<void> {
-  const written = () => fs.existsSync(file) && fs.readFileSync(file, "utf8").trim() !== "";
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!written()) return;
-      watcher.close();
-      resolve();
-    };
-    const watcher = fs.watch(path.dirname(file), check);
-    check();
-  });
-}
 
 function holdFile() {
   return path.join(releaseDir, `hold-${++seq}`);
@@ -62,7 +48,7 @@ async function heldSession(agent: Awaited<ReturnType<typeof startTestAgent>>, se
   const release = holdFile();
   const answer = await agent.request("POST", `/workspaces/w_1/agent-sessions/${sessionId}/start`, { agent: "script", prompt: `hold:${release}`, callbackToken: "cb" });
   expect(answer.status).toBe(202);
-  await fileWritten(`${release}.pid`);
+  await waitForFile(`${release}.pid`);
   return { release: () => fs.writeFileSync(release, "go"), pid: Number(fs.readFileSync(`${release}.pid`, "utf8")) };
 }
 
@@ -101,7 +87,7 @@ describe("restart", () => {
     await receiver.next(/w_1\/ready$/);
     const release = holdFile();
     expect(await daemon.call(first.endpoint, "POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: `hold:${release}`, callbackToken: "cb" })).toBe(202);
-    await fileWritten(`${release}.pid`);
+    await waitForFile(`${release}.pid`);
     const agentPid = Number(fs.readFileSync(`${release}.pid`, "utf8"));
 
     await daemon.killHard(first.child);
@@ -218,9 +204,10 @@ describe("stress", () => {
           const sid = `s_${lane}_${round}`;
           await agent.request("POST", "/workspaces", workspace(repo, id));
           await receiver.next(new RegExp(`${id}/ready$`));
-          expect((await agent.request("POST", `/workspaces/${id}/agent-sessions/${sid}/start`, { agent: "script", prompt: "x", callbackToken: "cb" })).status).toBe(202);
+          const started = await agent.request("POST", `/workspaces/${id}/agent-sessions/${sid}/start`, { agent: "script", prompt: "x", callbackToken: "cb" });
+          expect(started.status, JSON.stringify(started.body)).toBe(202);
           const pidFile = path.join(agent.workDir, "workspaces", id, "repo", "agent.pid");
-          await fileWritten(pidFile);
+          await waitForFile(pidFile);
           pids.push(Number(fs.readFileSync(pidFile, "utf8")));
           // Alternate the two ways out: stop then delete, or a forced delete of a running agent.
           if (round % 2 === 0) expect((await agent.request("POST", `/workspaces/${id}/stop`, {})).status).toBe(200);

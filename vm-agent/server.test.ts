@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backoffDelay, isPermanent } from "./callbacks";
 import { git, makeRepo } from "../tests/harness/git";
-import { startReceiver, startTestAgent } from "./test-support";
+import { startReceiver, startTestAgent, waitForFile } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -154,16 +154,7 @@ describe("agent sessions", () => {
     await agent.request("POST", "/workspaces/w_1/agent-sessions/s_s/start", { agent: "script", prompt: "x", callbackToken: "cb" });
     const pidFile = path.join(agent.workDir, "workspaces", "w_1", "repo", "agent.pid");
     // The agent writes its pid as its first act; wait for that file rather than for time.
-    const written = () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim() !== "";
-    await new Promise<void>((resolve) => {
-      const check = () => {
-        if (!written()) return;
-        watcher.close();
-        resolve();
-      };
-      const watcher = fs.watch(path.dirname(pidFile), check);
-      check();
-    });
+    await waitForFile(pidFile);
     const pid = Number(fs.readFileSync(pidFile, "utf8"));
     expect((await agent.request("POST", "/workspaces/w_1/stop", {})).status).toBe(200);
     expect(() => process.kill(pid, 0)).toThrow();

@@ -3,21 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
-import { gone, startReceiver, startTestAgent, waitForFile, type TestAgentOptions } from "./test-support";
+import { gone, startReceiver, startTestAgent, waitForFile, type TestAgentOptions, workspaceRequest } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const workspace = (repository: string, extra: Record<string, unknown> = {}) => ({
-  workspaceId: "w_1",
-  taskId: "t_1",
-  repository,
-  branch: "agents/test-1",
-  callbackToken: "callback-token-w1",
-  ...extra,
-});
+const workspace = workspaceRequest;
 const start = (prompt = "Add docs", agent = "script") => ({ agent, prompt, callbackToken: "cb" });
 
 async function readyWorkspace(overrides: TestAgentOptions = {}, extra: Record<string, unknown> = {}) {
@@ -39,7 +32,7 @@ describe("starting a session", () => {
     const gate = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-gate-"));
     cleanups.push(async () => fs.rmSync(gate, { recursive: true, force: true }));
     // The setup script holds provisioning until the test opens the gate (it signals that it started).
-    const setup = `touch "${gate}/started"\nwhile [ ! -e "${gate}/open" ]; do sleep 0.05; done\n`;
+    const setup = `echo up > "${gate}/started"\nwhile [ ! -e "${gate}/open" ]; do sleep 0.05; done\n`;
     await agent.request("POST", "/workspaces", workspace(makeRepo({ ".agent/setup.sh": setup })));
     await waitForFile(path.join(gate, "started"));
     const early = await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start());

@@ -225,11 +225,12 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
   };
 }
 
-/** Resolves once `file` exists (watching its folder; no fixed sleeps). */
+/** Resolves once `file` exists and is not empty (watching its folder; no fixed sleeps). */
 export function waitForFile(file: string): Promise<void> {
+  const written = () => fs.existsSync(file) && fs.statSync(file).size > 0;
   return new Promise((resolve) => {
     const check = () => {
-      if (!fs.existsSync(file)) return;
+      if (!written()) return;
       watcher.close();
       resolve();
     };
@@ -248,3 +249,13 @@ export function gone(pid: number) {
   const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
   return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
 }
+
+/** A workspace request as the control plane sends it, for the tests. */
+export const workspaceRequest = (repository: string, extra: Record<string, unknown> = {}) => ({
+  workspaceId: "w_1",
+  taskId: "t_1",
+  repository,
+  branch: "agents/test-1",
+  callbackToken: "callback-token-w1",
+  ...extra,
+});
