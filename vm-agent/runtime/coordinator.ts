@@ -121,12 +121,16 @@ export class RuntimeCoordinator {
     };
     this.exits.remove(record);
     await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
-    await tmux.newSession({
-      name: record.tmuxName,
-      cwd: spec.cwd,
-      env: { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) },
-      command: ExitFiles.wrap(binary, spec.command.slice(1)),
-    });
+    try {
+      await tmux.newSession({
+        name: record.tmuxName,
+        cwd: spec.cwd,
+        env: { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) },
+        command: ExitFiles.wrap(binary, spec.command.slice(1)),
+      });
+    } catch (error) {
+      throw new RuntimeError(500, `could not start the agent's tmux session: ${(error as Error).message}`);
+    }
     try {
       await tmux.setOption(record.tmuxName, OWNER_OPTION, nodeId);
       await tmux.setOption(record.tmuxName, GENERATION_OPTION, String(record.generation));

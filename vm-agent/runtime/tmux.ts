@@ -27,9 +27,19 @@ export class Tmux {
     return run("tmux", ["-L", this.socket, ...args], { env: CLEAN_ENV(), check, timeoutMs: 10_000 });
   }
 
+  /**
+   * Session creation is serialised per socket: when no server runs yet, concurrent `new-session`
+   * calls each try to start one and some fail ("server exited unexpectedly"). It takes milliseconds.
+   */
+  private creating: Promise<unknown> = Promise.resolve();
+
   async newSession(opts: { name: string; cwd: string; env: Record<string, string>; command: string[] }) {
     const envArgs = Object.entries(opts.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    await this.tmux(["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...opts.command]);
+    const create = this.creating.catch(() => undefined).then(() =>
+      this.tmux(["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...opts.command]),
+    );
+    this.creating = create;
+    await create;
   }
 
   async setOption(name: string, option: string, value: string) {
