@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
+import { alive } from "./runtime/processes";
 import { daemonProcess, startReceiver, startTestAgent, testKey, waitForFile } from "./test-support";
 
 const HOLD = 'f="${AGENT_PROMPT#hold:}"; echo "$$" > "$f.pid"; while [ ! -e "$f" ]; do sleep 0.05; done; echo done > held.txt';
@@ -24,14 +25,6 @@ function holdFile() {
   return path.join(releaseDir, `hold-${++seq}`);
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function readyAgent(overrides = {}) {
   const receiver = await startReceiver();

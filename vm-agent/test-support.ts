@@ -12,6 +12,7 @@ import { exportJWK, generateKeyPair } from "jose";
 import { signNodeCallbackToken, signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
 import type { RetryPolicy } from "./callbacks";
 import { silentLog } from "./log";
+import { alive } from "./runtime/processes";
 import { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
 import { createVmAgent } from "./server";
@@ -241,11 +242,7 @@ export function waitForFile(file: string): Promise<void> {
 
 /** True once the process is gone (or a zombie nobody has reaped yet). */
 export function gone(pid: number) {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
+  if (!alive(pid)) return true;
   const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
   return stat === "" || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
 }

@@ -11,14 +11,7 @@ export class RuntimeError extends Error {
   }
 }
 
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+export { isAlive as alive } from "../../lib/process";
 
 /** SIGKILL to the process group led by `pid`, then to `pid` itself. */
 export function killGroup(pid: number) {

@@ -6,6 +6,7 @@ import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { freePort } from "../../net";
+import { isAlive } from "../../process";
 import type { CreateNodeInput, CreatedNode, NodeProvider } from "../provider";
 
 /** Operator settings of the control plane that also configure its local nodes. */
@@ -41,14 +42,6 @@ const pidOf = (providerServerId: string | null) => {
   return match ? Number(match[1]) : undefined;
 };
 
-function alive(pid: number) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export type LocalProviderOptions = {
   /** Where each node keeps its work folder and log: `<dataDir>/nodes/<nodeId>`. */
@@ -101,7 +94,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.
       await new Promise<void>((resolve) => execFile("tmux", ["-L", `acp-${node.id}`, "kill-server"], () => resolve()));
       const pid = pidOf(node.providerServerId);
-      if (pid === undefined || !alive(pid)) return;
+      if (pid === undefined || !isAlive(pid)) return;
       const signalGroup = (signal: NodeJS.Signals) => {
         try {
           process.kill(-pid, signal);
@@ -111,8 +104,8 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       };
       signalGroup("SIGTERM");
       const deadline = Date.now() + (options.stopGraceMs ?? 5_000);
-      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (alive(pid)) signalGroup("SIGKILL");
+      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (isAlive(pid)) signalGroup("SIGKILL");
     },
   };
 }
