@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
 import { makeRepo } from "../tests/harness/git";
-import { watchTask } from "../tests/harness/live-client";
+import { untilFinished } from "../tests/harness/live-client";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -34,9 +34,7 @@ try {
       body: JSON.stringify({ repository: makeRepo(), prompt: `Benchmark change ${i}` }),
     });
     const { taskId } = (await response.json()) as { taskId: string };
-    const watch = await watchTask(system.appUrl, taskId);
-    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 120_000);
-    watch.close();
+    const { done } = await untilFinished(system.appUrl, taskId, 120_000);
     if (done.status !== "completed") throw new Error(`task ${taskId} ended ${done.status}: ${done.error}`);
     const elapsed = Date.now() - started;
     const ready = done.workspace?.readyAt;

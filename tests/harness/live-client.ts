@@ -1,5 +1,6 @@
 /** Reads the app's live stream (SSE) the way a browser would, for tests and benchmarks. */
 import { LiveMessage, type TaskDetail } from "@/lib/contracts/api";
+import { isTerminal } from "@/lib/tasks/state-machine";
 
 export type TaskWatch = {
   /** Resolves with the first state matching `predicate` (checked against every state seen so far). */
@@ -74,4 +75,15 @@ export async function watchTask(appUrl: string, taskId: string): Promise<TaskWat
     },
     close: () => controller.abort(),
   };
+}
+
+/** Watches a task's live stream until it ends (completed, failed or cancelled). */
+export async function untilFinished(appUrl: string, taskId: string, timeoutMs: number): Promise<{ done: TaskDetail; statuses: string[] }> {
+  const watch = await watchTask(appUrl, taskId);
+  try {
+    const done = await watch.until((t) => isTerminal(t.status), timeoutMs, "a terminal status");
+    return { done, statuses: watch.statuses };
+  } finally {
+    watch.close();
+  }
 }

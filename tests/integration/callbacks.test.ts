@@ -11,6 +11,7 @@ import { agentSessions, nodes } from "@/db/schema";
 import { signingKeyPair } from "@/lib/auth/keys";
 import { signNodeCallbackToken, signWorkspaceCallbackToken } from "@/lib/auth/tokens";
 import { recordAgentCompletion } from "@/lib/sessions/lifecycle";
+import { isTerminal } from "@/lib/tasks/state-machine";
 import type { TaskDetail } from "@/lib/contracts/api";
 import { makeRepo } from "../harness/git";
 import { watchTask, type TaskWatch } from "../harness/live-client";
@@ -32,7 +33,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const terminal = (t: TaskDetail) => ["completed", "failed", "cancelled"].includes(t.status);
+const terminal = (t: TaskDetail) => isTerminal(t.status);
 
 /** Submits a task whose agent holds until `release()`; resolves once the agent is running. */
 async function holdingTask(name: string): Promise<{ taskId: string; watch: TaskWatch; running: TaskDetail; release(): void }> {

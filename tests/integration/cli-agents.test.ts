@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startAnthropicDouble } from "../doubles/anthropic-api";
 import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
-import { watchTask } from "../harness/live-client";
+import { untilFinished } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -34,9 +34,7 @@ it("a claude-code task runs the real CLI on a node and completes with the model'
   const repo = makeRepo();
   const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a contributing guide", agent: "claude-code" });
   expect(status).toBe(202);
-  const watch = await watchTask(system.appUrl, body.taskId);
-  const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 90_000, "a terminal status");
-  watch.close();
+  const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   expect(git(repo, "show", `${done.branch}:CONTRIBUTING.md`)).toBe("# Contributing");
   expect(model.mainRequests()).toHaveLength(2);
@@ -51,9 +49,7 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
   const repo = makeRepo();
   const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a license", agent: "codex" });
   expect(status).toBe(202);
-  const watch = await watchTask(system.appUrl, body.taskId);
-  const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 90_000, "a terminal status");
-  watch.close();
+  const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   expect(git(repo, "show", `${done.branch}:LICENSE`)).toBe("MIT");
   // Codex's --json event stream is the task's agent output.

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { errors, nodes, workspaces } from "@/db/schema";
 import { git, makeRepo } from "../harness/git";
-import { watchTask } from "../harness/live-client";
+import { untilFinished } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -31,12 +31,10 @@ describe("a submitted task", () => {
     expect(status).toBe("queued");
     expect(branch).toMatch(/^agents\/add-a-greeting-to-the-readme-[0-9a-f]{8}$/);
 
-    const watch = await watchTask(system.appUrl, taskId);
-    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 90_000, "a terminal status");
-    watch.close();
+    const { done, statuses } = await untilFinished(system.appUrl, taskId, 90_000);
 
     expect(done.status, done.error ?? "").toBe("completed");
-    expect(watch.statuses.filter((s) => s !== "queued")).toEqual(["delegated", "in_progress", "completed"]);
+    expect(statuses.filter((s) => s !== "queued")).toEqual(["delegated", "in_progress", "completed"]);
     expect(done.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(done.pushed).toBe(true);
     // The branch landed in the origin repository with the agent's change on it.
@@ -69,9 +67,7 @@ describe("a submitted task", () => {
   it("fails at once with the setup script's message when provisioning fails", async () => {
     const repo = makeRepo({ ".agent/setup.sh": "echo 'installing deps'\necho 'npm ERR! missing lockfile' >&2\nexit 7\n" });
     const { taskId } = await submit(repo, "Provisioning will fail");
-    const watch = await watchTask(system.appUrl, taskId);
-    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 60_000, "a terminal status");
-    watch.close();
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
 
     expect(done.status).toBe("failed");
     expect(done.error).toContain("workspace provisioning failed (setup)");
@@ -86,9 +82,7 @@ describe("a submitted task", () => {
     const missing = path.join(fs.mkdtempSync("/tmp/acp-missing-"), "no-such-repo");
     const started = Date.now();
     const { taskId } = await submit(missing, "The node refuses this workspace");
-    const watch = await watchTask(system.appUrl, taskId);
-    const done = await watch.until((t) => ["completed", "failed", "cancelled"].includes(t.status), 30_000, "a terminal status");
-    watch.close();
+    const { done } = await untilFinished(system.appUrl, taskId, 30_000);
 
     expect(done.status).toBe("failed");
     expect(done.error).toContain("does not exist");
