@@ -48,12 +48,28 @@ export const tasks = pgTable(
     workspaceId: text("workspace_id"),
     /** Part of the run's idempotency key: bumped when a task is re-driven, so the new run is not swallowed. */
     runGeneration: integer("run_generation").notNull().default(0),
+    /** The engine's id of the current generation's run, recorded by the run's first step. */
+    runId: text("run_id"),
+    /** The engine's id of the current generation's trigger event, once it accepted it. */
+    runEventId: text("run_event_id"),
+    /** When the current generation's trigger event was committed to be sent. */
+    runDispatchedAt: ts("run_dispatched_at"),
+    /** How many times the reconciler or the stuck-task net started a new run for this task. */
+    redriveCount: integer("redrive_count").notNull().default(0),
+    /** Cleanup of the task's workspace and node slot: set when done, so the safety net retries the rest. */
+    cleanedUpAt: ts("cleaned_up_at"),
+    /** A lease, so one task's cleanup never runs twice at once. */
+    cleanupLeaseUntil: ts("cleanup_lease_until"),
     startedAt: ts("started_at"),
     completedAt: ts("completed_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index("tasks_user_created_idx").on(t.userId, t.createdAt), index("tasks_status_idx").on(t.status)],
+  (t) => [
+    index("tasks_user_created_idx").on(t.userId, t.createdAt),
+    index("tasks_status_idx").on(t.status),
+    index("tasks_node_idx").on(t.nodeId),
+  ],
 );
 
 export const taskStatusEvents = pgTable(
@@ -106,6 +122,14 @@ export const nodes = pgTable(
     lastHeartbeatAt: ts("last_heartbeat_at"),
     cpuPercent: real("cpu_percent"),
     memoryPercent: real("memory_percent"),
+    diskPercent: real("disk_percent"),
+    /** When the control plane last probed the node (GET /health) or saw its process. */
+    healthCheckedAt: ts("health_checked_at"),
+    /** Times the provider restarted the node's daemon (a local node's vm-agent), and when last. */
+    /** Whoever calls the provider to create the machine holds this, so two tasks never create it twice. */
+    provisionLeaseUntil: ts("provision_lease_until"),
+    restartCount: integer("restart_count").notNull().default(0),
+    lastRestartAt: ts("last_restart_at"),
     errorMessage: text("error_message"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -131,7 +155,7 @@ export const workspaces = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("workspaces_task_idx").on(t.taskId), index("workspaces_node_status_idx").on(t.nodeId, t.status)],
+  (t) => [index("workspaces_task_idx").on(t.taskId), index("workspaces_node_status_idx").on(t.nodeId, t.status)],
 );
 
 export const agentSessions = pgTable(
@@ -176,6 +200,8 @@ export const errors = pgTable(
   "errors",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** failure (permanent), recovery (a run re-driven), stuck, orphan, cleanup (a cleanup that failed and is retried). */
+    kind: text("kind").notNull().default("failure"),
     taskId: text("task_id"),
     nodeId: text("node_id"),
     workspaceId: text("workspace_id"),
@@ -184,7 +210,7 @@ export const errors = pgTable(
     details: jsonb("details"),
     createdAt: createdAt(),
   },
-  (t) => [index("errors_task_idx").on(t.taskId)],
+  (t) => [index("errors_task_idx").on(t.taskId), index("errors_created_idx").on(t.createdAt)],
 );
 
 /** Callback deliveries already applied, so a retried callback is a no-op. */

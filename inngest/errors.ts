@@ -1,5 +1,4 @@
 import { NonRetriableError } from "inngest";
-import { NodeQuotaError } from "@/lib/nodes/lifecycle";
 import { VmAgentRequestError } from "@/lib/nodes/vm-agent-client";
 
 /** Runs a stage; failures that a retry cannot fix become NonRetriableError so the run fails at once. */
@@ -7,9 +6,7 @@ export async function permanentFailuresFail<T>(work: () => Promise<T>): Promise<
   try {
     return await work();
   } catch (error) {
-    if ((error instanceof VmAgentRequestError && error.permanent) || error instanceof NodeQuotaError) {
-      throw new NonRetriableError(error.message, { cause: error });
-    }
+    if (error instanceof VmAgentRequestError && error.permanent) throw new NonRetriableError(error.message, { cause: error });
     throw error;
   }
 }

@@ -25,6 +25,37 @@ export const ConfigSchema = z.object({
 
   /** The pinned v1.1.0 server does not know the SDK's `StepFailed` opcode (see inngest/legacy-server.ts). */
   INNGEST_LEGACY_SERVER: bool(true),
+  /** The engine's URL, as the SDK reads it; unset follows INNGEST_DEV (a URL, or :8288) or Inngest Cloud. */
+  INNGEST_BASE_URL: z.string().url().optional(),
+  INNGEST_DEV: z.string().optional(),
+  /** Self-hosted or cloud engines authenticate API calls with it. */
+  INNGEST_SIGNING_KEY: z.string().optional(),
+  /** How long one call to the engine's API may take. */
+  ENGINE_REQUEST_TIMEOUT: durationField("5s"),
+
+  /** The reconciler's pass: tasks whose run the engine lost are re-driven. */
+  RECONCILE_INTERVAL: durationField("30s"),
+  /** A run that cannot be confirmed alive counts as lost this long after it was dispatched. */
+  RECONCILE_GRACE: durationField("30s"),
+  /** A task re-driven this many times without ending is failed with the reason. */
+  MAX_REDRIVES: int(5, 1),
+  /** How often the node monitor looks at nodes (local processes, heartbeat ages, probes). */
+  NODE_MONITOR_INTERVAL: durationField("2s"),
+  /** How long a health probe (GET /health) may take before the node counts as not answering. */
+  NODE_HEALTH_PROBE_TIMEOUT: durationField("2s"),
+  /** A node that has not answered for this long is lost: its tasks go on elsewhere or fail. */
+  NODE_LOST_AFTER: durationField("60s"),
+  /** A local node's daemon is restarted at most this many times per NODE_RESTART_WINDOW. */
+  NODE_RESTART_LIMIT: int(3, 0),
+  NODE_RESTART_WINDOW: durationField("10m"),
+  /** How many nodes one task may try before it fails (a node lost before its agent started costs a try). */
+  MAX_PLACEMENT_ATTEMPTS: int(3, 1),
+  /** How long a task may wait in the queue for a free slot when every node is full and the quota is reached. */
+  TASK_QUEUE_TIMEOUT: durationField("24h"),
+  /** A task whose step runs this much longer than the step's own limit counts as stuck. */
+  STUCK_MARGIN: durationField("5m"),
+  /** A cleanup that started this long ago and did not finish may be taken over. */
+  CLEANUP_LEASE: durationField("2m"),
 
   NODE_PROVIDER: z.enum(["local"]).default("local"),
   BRANCH_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._/-]*\/$/, "must end with / (e.g. agents/)").default("agents/"),
@@ -35,8 +66,13 @@ export const ConfigSchema = z.object({
   WORKSPACE_READY_TIMEOUT: durationField("30m"),
   AGENT_MAX_EXECUTION: durationField("4h"),
   SESSION_IDLE_TIMEOUT: durationField("15m"),
-  /** The race rule: waits on callbacks in slices of this length, re-checking the database between them. */
+  /**
+   * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL
+   * and double up to READY_RECHECK_MAX (or a hundredth of the whole wait, if longer), so a 4 h
+   * wait takes about 100 steps. A slice only matters when a wake event was lost.
+   */
   READY_RECHECK_INTERVAL: durationField("30s"),
+  READY_RECHECK_MAX: durationField("5m"),
   NODE_WARM_TIMEOUT: durationField("30m"),
   MAX_AUTO_NODE_LIFETIME: durationField("4h"),
   HEARTBEAT_STALE_AFTER: durationField("180s"),

@@ -1,12 +1,15 @@
 /**
- * Wires the control plane's dependencies once per process: configuration, database, node provider
- * and signing key. Domain modules take the pieces they need as arguments; only entry points
- * (route handlers, Inngest functions) call this.
+ * Wires the control plane's dependencies once per process: configuration, database, node provider,
+ * signing key, the engine's API and the `send` the entry point hands in (lib never imports the
+ * Inngest client). Domain modules take the pieces they need as arguments; only entry points
+ * (route handlers, Inngest functions, the supervisor) build this.
  */
 import { config, type Config } from "./config";
 import { database } from "./db";
-import type { Db } from "@/db/client";
+import type { Database, Db } from "@/db/client";
 import { signingKeyPair, type KeyPair } from "./auth/keys";
+import type { SendEvents } from "./contracts/events";
+import { engineApi, type EngineApi } from "./engine/api";
 import type { NodeProvider } from "./nodes/provider";
 import { localProvider } from "./nodes/providers/local";
 import { ensureLocalUser } from "./users";
@@ -14,23 +17,36 @@ import { ensureLocalUser } from "./users";
 export type Runtime = {
   config: Config;
   db: Db;
+  database: Database;
   provider: NodeProvider;
   keys: KeyPair;
   userId: string;
+  send: SendEvents;
+  engine: EngineApi;
 };
 
 const globalForRuntime = globalThis as typeof globalThis & { __runtime?: Promise<Runtime> };
 
-async function build(): Promise<Runtime> {
+async function build(send: SendEvents): Promise<Runtime> {
   const c = config();
-  const { db } = await database();
-  const [keys, userId] = await Promise.all([signingKeyPair(db), ensureLocalUser(db)]);
-  return { config: c, db, provider: localProvider({ dataDir: c.DATA_DIR }), keys, userId };
+  const opened = await database();
+  const [keys, userId] = await Promise.all([signingKeyPair(opened.db), ensureLocalUser(opened.db)]);
+  return {
+    config: c,
+    db: opened.db,
+    database: opened,
+    provider: localProvider({ dataDir: c.DATA_DIR }),
+    keys,
+    userId,
+    send,
+    engine: engineApi(c),
+  };
 }
 
-export function runtime(): Promise<Runtime> {
+/** The process's runtime; the first caller's `send` is kept (every entry point hands the same client's). */
+export function createRuntime(send: SendEvents): Promise<Runtime> {
   if (!globalForRuntime.__runtime) {
-    globalForRuntime.__runtime = build();
+    globalForRuntime.__runtime = build(send);
     globalForRuntime.__runtime.catch(() => {
       globalForRuntime.__runtime = undefined;
     });

@@ -1,17 +1,22 @@
 /**
- * One run per task: select or provision a node, wait for its agent, create the workspace, wait
- * for it, start the agent, wait for it to finish, clean up. Every wait follows the race rule:
- * check the database in a step, then wait for the event in slices, re-checking between slices.
+ * One run per task generation: place the task on a node (reserving its slot; queued while every
+ * node is full), create the node when needed, wait for its daemon, create the workspace, wait for
+ * it, start the agent, wait for it, then record the outcome and clean up, all inside the run.
+ * A node lost before the agent starts sends the task to another node; every wait follows the race
+ * rule (wait-for.ts); every step first checks that this run is still the task's current one.
  */
 import { NonRetriableError } from "inngest";
 import { inngest } from "../client";
-import { agentCompleted, agentFailed, nodeReady, taskCancelled, taskSubmitted, workspaceProvisioningFailed, workspaceReady } from "../events";
-import { permanentFailuresFail } from "../errors";
-import { config } from "@/lib/config";
+import { taskSubmitted } from "@/lib/contracts/events";
 import { toInngestDuration } from "@/lib/duration";
-import { waitUntilReady, type WaitSteps } from "../wait-until-ready";
-import { runtime } from "@/lib/runtime";
-import * as stages from "@/lib/pipeline/stages";
+import { runtime } from "../runtime";
+import { waitFor, type WaitTools } from "../wait-for";
+import { permanentFailuresFail } from "../errors";
+import { assertCurrentRun, claimRun, isCurrentRun, SupersededRunError } from "@/lib/pipeline/run";
+import { ENDED, LOST, leaveLostNode, nodeReadiness, provisionNodeStage, selectNodeStage } from "@/lib/pipeline/placement";
+import { agentReadiness, createWorkspaceStage, startAgentStage, workspaceReadiness } from "@/lib/pipeline/work";
+import { cleanupTask, completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeline/finish";
+import { config } from "@/lib/config";
 import { failTask } from "@/lib/tasks/fail-task";
 
 const cfg = config();
@@ -22,86 +27,124 @@ export const runTask = inngest.createFunction(
     id: "run-task",
     triggers: [taskSubmitted],
     idempotency: "event.data.runKey",
-    // A cancelled task, a failed provisioning and a failed agent all end the run at once; their
-    // callback routes already wrote the outcome, and finish-stopped-task cleans up.
-    cancelOn: [
-      { event: taskCancelled, match: "data.taskId" },
-      { event: workspaceProvisioningFailed, match: "data.taskId" },
-      { event: agentFailed, match: "data.taskId" },
-    ],
-    concurrency: { key: "event.data.userId", limit: 20 },
+    concurrency: { key: "event.data.userId", limit: 50 },
     retries: cfg.STEP_RETRIES as Retries, // the config schema keeps it within Inngest's 0-20
     onFailure: async ({ event, error, step }) => {
-      const taskId = event.data.event.data.taskId;
+      const { taskId, generation } = event.data.event.data;
       await step.run("record-failure", async () => {
         const rt = await runtime();
+        // A superseded run's failure is not the task's: the current run owns it.
+        if (error.name === "SupersededRunError" || !(await isCurrentRun(rt.db, taskId, generation))) return { skipped: "superseded" };
         await failTask(rt.db, taskId, error.message);
-        return stages.cleanupTask(rt, taskId);
+        return cleanupTask(rt, taskId);
       });
     },
   },
-  async ({ event, step }) => {
-    const { taskId } = event.data;
+  async ({ event, step, group, runId }) => {
+    const { taskId, generation } = event.data;
     const rt = await runtime();
-    const timeoutError = (what: string, ms: number) => new NonRetriableError(`${what} did not happen within ${toInngestDuration(ms)}`);
-
-    const stillWanted = await step.run("check-task", async () => Boolean(await stages.activeTask(rt, taskId)));
-    if (!stillWanted) return { skipped: "task is no longer active" };
-
-    let { nodeId } = await step.run("node_selection", () => stages.selectNodeStage(rt, taskId));
-    if (!nodeId) {
-      ({ nodeId } = await step.run("node_provisioning", () => permanentFailuresFail(() => stages.provisionNodeStage(rt, taskId))));
-    }
-    const node = nodeId;
-
-    const waitSteps: WaitSteps = {
-      run: (id, fn) => step.run(id, fn),
+    /** A step that first checks this run is still the task's current generation. */
+    const guarded = <T>(id: string, work: () => Promise<T>) =>
+      step.run(id, async () => {
+        try {
+          await assertCurrentRun(rt.db, taskId, generation);
+        } catch (error) {
+          if (error instanceof SupersededRunError) throw new NonRetriableError(error.message, { cause: error });
+          throw error;
+        }
+        return work();
+      }) as Promise<T>;
+    const tools: WaitTools = {
+      run: guarded,
       waitForEvent: (id, opts) => step.waitForEvent(id, opts),
+      race: (fn) => group.parallel({ mode: "race" }, fn),
     };
-    const sliceMs = rt.config.READY_RECHECK_INTERVAL;
-    const nodeState = await waitUntilReady(waitSteps, {
-      name: "node_agent_ready",
-      check: () => stages.nodeReadiness(rt, taskId, node),
-      event: nodeReady.name,
-      sliceMs,
-      ifExpr: `async.data.nodeId == "${node}"`,
-      totalMs: rt.config.NODE_AGENT_READY_TIMEOUT,
-    });
-    if (nodeState === "failed") throw new NonRetriableError(`node ${node} stopped before its agent was ready`);
-    if (nodeState === "pending") throw timeoutError(`node ${node} reporting ready`, rt.config.NODE_AGENT_READY_TIMEOUT);
+    const slices = { firstSliceMs: rt.config.READY_RECHECK_INTERVAL, maxSliceMs: rt.config.READY_RECHECK_MAX };
+    const fail = (message: string, at: string) => guarded(`fail-${at}`, () => failTaskStage(rt, taskId, message, at));
+    const finish = async (outcome: string) => {
+      const cleanup = await guarded("cleanup", () => cleanupTask(rt, taskId));
+      return { outcome, cleanup };
+    };
 
-    const { workspaceId } = await step.run("workspace_creation", () =>
-      permanentFailuresFail(() => stages.createWorkspaceStage(rt, taskId, node)),
-    );
+    if (!(await step.run("claim-run", () => claimRun(rt.db, taskId, generation, runId)))) return { skipped: "the task no longer wants this run" };
 
-    const workspaceState = await waitUntilReady(waitSteps, {
-      name: "workspace_ready",
-      check: () => stages.workspaceReadiness(rt, taskId, workspaceId),
-      event: workspaceReady.name,
-      sliceMs,
-      ifExpr: `async.data.workspaceId == "${workspaceId}"`,
-      totalMs: rt.config.WORKSPACE_READY_TIMEOUT,
-    });
-    // A failed workspace already failed the task in its callback; nothing is left to do here.
-    if (workspaceState === "failed") return { outcome: "failed", at: "workspace_ready" };
-    if (workspaceState === "pending") throw timeoutError(`workspace ${workspaceId} reporting ready`, rt.config.WORKSPACE_READY_TIMEOUT);
+    let sessionId: string | undefined;
+    for (let attempt = 0; !sessionId; attempt++) {
+      if (attempt >= rt.config.MAX_PLACEMENT_ATTEMPTS) {
+        await fail(`no node could take the task: ${attempt} nodes were lost before its agent started (MAX_PLACEMENT_ATTEMPTS)`, "node_selection");
+        return finish("failed");
+      }
+      const n = attempt ? `-${attempt}` : "";
+      let selected = await guarded(`node_selection${n}`, () => selectNodeStage(rt, taskId, attempt));
+      if (typeof selected === "object" && "queued" in selected) {
+        const placed = await waitFor(tools, {
+          name: `node_selection${n}-queue`,
+          taskId,
+          check: async () => {
+            const again = await selectNodeStage(rt, taskId, attempt);
+            return typeof again === "object" && "queued" in again ? ("pending" as const) : again;
+          },
+          totalMs: rt.config.TASK_QUEUE_TIMEOUT,
+          ...slices,
+        });
+        if (placed === "timeout") {
+          await fail(`no node had a free slot within TASK_QUEUE_TIMEOUT (${toInngestDuration(rt.config.TASK_QUEUE_TIMEOUT)}): ${selected.queued}`, "node_selection");
+          return finish("failed");
+        }
+        selected = placed;
+      }
+      if (selected === ENDED) return finish("ended");
+      const { nodeId, provision } = selected;
+      if (provision) await guarded(`node_provisioning${n}`, () => permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt)));
 
-    const { sessionId } = await step.run("agent_session", () =>
-      permanentFailuresFail(() => stages.startAgentStage(rt, taskId, workspaceId)),
-    );
+      const nodeState = await waitFor(tools, { name: `node_agent_ready${n}`, taskId, check: () => nodeReadiness(rt, taskId, nodeId, attempt), totalMs: rt.config.NODE_AGENT_READY_TIMEOUT, ...slices });
+      if (nodeState === ENDED) return finish("ended");
+      if (nodeState === LOST || nodeState === "timeout") {
+        const why = nodeState === LOST ? `node ${nodeId} was lost before the agent started` : `node ${nodeId} did not report ready within ${toInngestDuration(rt.config.NODE_AGENT_READY_TIMEOUT)}`;
+        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, why));
+        continue;
+      }
 
-    const agentState = await waitUntilReady(waitSteps, {
-      name: "running",
-      check: () => stages.agentReadiness(rt, sessionId),
-      event: agentCompleted.name,
-      sliceMs,
-      ifExpr: `async.data.sessionId == "${sessionId}"`,
-      totalMs: rt.config.AGENT_MAX_EXECUTION,
-    });
-    if (agentState === "failed") return { outcome: "failed", at: "running" };
-    if (agentState === "pending") throw timeoutError(`agent session ${sessionId} finishing`, rt.config.AGENT_MAX_EXECUTION);
+      const created = await guarded(`workspace_creation${n}`, () => permanentFailuresFail(() => createWorkspaceStage(rt, taskId, nodeId, attempt)));
+      if (created === ENDED) return finish("ended");
+      if (created === LOST) {
+        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost while the workspace was being created`));
+        continue;
+      }
+      const { workspaceId } = created;
+      const workspaceState = await waitFor(tools, { name: `workspace_ready${n}`, taskId, check: () => workspaceReadiness(rt, taskId, workspaceId, attempt), totalMs: rt.config.WORKSPACE_READY_TIMEOUT, ...slices });
+      if (workspaceState === ENDED) return finish("ended");
+      if (workspaceState === "timeout") {
+        await fail(`workspace ${workspaceId} did not report ready within ${toInngestDuration(rt.config.WORKSPACE_READY_TIMEOUT)}`, "workspace_ready");
+        return finish("failed");
+      }
+      if (typeof workspaceState === "object") {
+        await fail(workspaceState.failed, "workspace_ready");
+        return finish("failed");
+      }
+      if (workspaceState === LOST) {
+        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost while the workspace was being prepared`));
+        continue;
+      }
 
-    await step.run("cleanup", () => stages.completeTaskStage(rt, taskId));
-    return { outcome: "completed", workspaceId, sessionId };
+      const started = await guarded(`agent_session${n}`, () => permanentFailuresFail(() => startAgentStage(rt, taskId, workspaceId, attempt)));
+      if (started === ENDED) return finish("ended");
+      if (started === LOST) {
+        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost before the agent started`));
+        continue;
+      }
+      sessionId = started.sessionId;
+    }
+
+    const agentSession = sessionId;
+    const agentState = await waitFor(tools, { name: "running", taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    if (agentState === "completed") {
+      await guarded("finish", () => completeTaskStage(rt, taskId));
+      return finish("completed");
+    }
+    if (agentState === LOST) await fail(await step.run("describe-loss", () => lostWhileWorking(rt, taskId)), "running");
+    else if (agentState === "timeout") await fail(`agent session ${agentSession} did not finish within ${toInngestDuration(rt.config.AGENT_MAX_EXECUTION)}`, "running");
+    else if (agentState === "failed") await fail(`agent session ${agentSession} failed`, "running");
+    return finish(agentState === ENDED ? "ended" : "failed");
   },
 );

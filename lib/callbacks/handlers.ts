@@ -1,35 +1,51 @@
 /**
- * What each vm-agent callback does: write the database first, then emit the event that wakes the
- * task's run. If the event is lost, the run still sees the change at its next database check.
+ * What each vm-agent callback does: write the database first, then wake the task's run. A repeat
+ * (the vm-agent retries until it gets a 2xx) wakes the run again: if the app died between its
+ * commit and its wake, the retry is what delivers the wake. Wakes are cheap and idempotent: the
+ * run reads the database to see what changed.
  */
-import { inngest } from "@/inngest/client";
-import { agentCompleted, agentFailed, nodeReady, workspaceProvisioningFailed, workspaceReady } from "@/inngest/events";
-import type { AgentCompletedCallback, AgentOutputCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
+import type { AgentCompletedCallback, AgentOutputCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
+import { taskWake, type WakeReason } from "../contracts/events";
 import type { Runtime } from "../runtime";
-import { markNodeReady } from "../nodes/lifecycle";
+import { markNodeReady, wakeTasks } from "../nodes/lifecycle";
+import { recordHeartbeat } from "../nodes/health";
 import { getSession, recordAgentCompletion } from "../sessions/lifecycle";
 import { recordAgentOutput } from "../sessions/output";
+import { failTask } from "../tasks/fail-task";
 import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecycle";
 import { HttpError } from "../http/respond";
 
+async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason) {
+  if (taskId) await rt.send(taskWake.create({ taskId, reason }));
+}
+
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
-  const applied = await markNodeReady(rt.db, nodeId, body);
-  if (!applied) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
-  await inngest.send(nodeReady.create({ nodeId }));
+  const taskIds = await markNodeReady(rt.db, nodeId, body);
+  if (!taskIds) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  await wakeTasks(rt.send, taskIds, "node-ready");
+  return { outcome: "applied" as const };
+}
+
+export async function nodeHeartbeatCallback(rt: Runtime, nodeId: string, body: NodeHeartbeatCallback) {
+  if (!(await recordHeartbeat(rt.db, nodeId, body))) throw new HttpError(404, `node ${nodeId} is not running`);
   return { outcome: "applied" as const };
 }
 
 export async function workspaceReadyCallback(rt: Runtime, workspaceId: string, body: WorkspaceReadyCallback) {
   const result = await markWorkspaceReady(rt.db, workspaceId, body);
-  if (result.outcome === "applied") await inngest.send(workspaceReady.create({ workspaceId, taskId: result.taskId! }));
+  if (result.outcome !== "ignored") await wake(rt, result.taskId, "workspace-ready");
   return { outcome: result.outcome };
 }
 
 export async function provisioningFailedCallback(rt: Runtime, workspaceId: string, body: ProvisioningFailedCallback) {
-  const result = await markProvisioningFailed(rt.db, workspaceId, body);
-  if (result.outcome === "applied") {
-    await inngest.send(workspaceProvisioningFailed.create({ workspaceId, taskId: result.taskId!, error: result.message! }));
-  }
+  const result = await rt.db.transaction(async (tx) => {
+    const marked = await markProvisioningFailed(tx, workspaceId, body);
+    if (marked.outcome === "applied") {
+      await failTask(tx, marked.taskId!, marked.message, "workspace_callback", { step: "workspace_ready", workspaceId, nodeId: marked.nodeId });
+    }
+    return marked;
+  });
+  if (result.outcome !== "ignored") await wake(rt, result.taskId, "workspace-failed");
   return { outcome: result.outcome };
 }
 
@@ -48,16 +64,20 @@ export async function agentOutputCallback(rt: Runtime, sessionId: string, tokenW
   return recordAgentOutput(rt.db, sessionId, body);
 }
 
+/** Records a turn's completion (from the callback, or read back from the node) and fails the task when the agent failed. */
+export async function applyAgentCompletion(rt: Runtime, sessionId: string, body: AgentCompletedCallback) {
+  const result = await rt.db.transaction(async (tx) => {
+    const recorded = await recordAgentCompletion(tx, sessionId, body);
+    if (recorded.outcome === "applied" && recorded.message) {
+      await failTask(tx, recorded.taskId!, recorded.message, "workspace_callback", { step: "running", workspaceId: body.workspaceId });
+    }
+    return recorded;
+  });
+  if (result.outcome !== "ignored") await wake(rt, result.taskId, result.message ? "agent-failed" : "agent-completed");
+  return result;
+}
+
 export async function agentCompletedCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentCompletedCallback) {
   await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
-  const result = await recordAgentCompletion(rt.db, sessionId, body);
-  if (result.outcome === "applied") {
-    const base = { sessionId, workspaceId: body.workspaceId, taskId: result.taskId! };
-    await inngest.send(
-      result.message
-        ? agentFailed.create({ ...base, error: result.message })
-        : agentCompleted.create({ ...base, branch: body.branch, commit: body.commit, pushed: body.pushed }),
-    );
-  }
-  return { outcome: result.outcome };
+  return { outcome: (await applyAgentCompletion(rt, sessionId, body)).outcome };
 }

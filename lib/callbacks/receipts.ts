@@ -1,6 +1,9 @@
 import type { Executor } from "@/db/client";
 import { callbackReceipts } from "@/db/schema";
 
+/** What a callback did: applied; a repeat of one already applied; or nothing, since its subject moved on. */
+export type CallbackOutcome = "applied" | "duplicate" | "ignored";
+
 /** Records a callback delivery; false when this message id was applied before (a retry). */
 export async function firstDelivery(executor: Executor, messageId: string, kind: string): Promise<boolean> {
   const inserted = await executor

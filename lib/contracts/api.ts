@@ -93,6 +93,8 @@ export const TaskDetail = TaskSummary.extend({
   pushed: z.boolean(),
   startedAt: z.string().nullable(),
   completedAt: z.string().nullable(),
+  /** When its workspace was cleaned up and its node slot freed (after the task ended). */
+  cleanedUpAt: z.string().nullable(),
   steps: z.array(TaskStepView),
   workspace: z
     .object({

@@ -69,6 +69,22 @@ export const AgentSessionAccepted = z.object({
 });
 export type AgentSessionAccepted = z.infer<typeof AgentSessionAccepted>;
 
+/**
+ * `GET /workspaces/{id}/agent-sessions/{sid}`: what the node knows of a session. The control plane
+ * asks when it re-drives a run, so an agent that was started is never started again, and a turn
+ * that finished while nobody was waiting is applied from `completion` (the body its completion
+ * callback carries).
+ */
+export const AgentSessionState = z.object({
+  sessionId: Id,
+  workspaceId: Id,
+  status: z.enum(["running", "completing", "completed", "stopped"]),
+  turn: z.number().int().min(1),
+  /** Present once the turn is completed: exactly what the completion callback sends. */
+  completion: z.lazy(() => AgentCompletedCallback).optional(),
+});
+export type AgentSessionState = z.infer<typeof AgentSessionState>;
+
 /** Every non-2xx answer from the vm-agent has this body. */
 export const VmAgentError = z.object({
   error: z.string(),
@@ -85,6 +101,24 @@ export const NodeReadyCallback = z.object({
   contractVersion: z.number().int(),
 });
 export type NodeReadyCallback = z.infer<typeof NodeReadyCallback>;
+
+/**
+ * `/api/nodes/{id}/heartbeat`, every HEARTBEAT_INTERVAL (node callback token). Percentages are of
+ * the whole machine, 0-100; sessions are the node's agent sessions that are not finished.
+ */
+export const NodeHeartbeatCallback = z.object({
+  cpuPercent: z.number().min(0).max(100),
+  memoryPercent: z.number().min(0).max(100),
+  diskPercent: z.number().min(0).max(100),
+  /** Workspaces the node holds that are creating or running. */
+  workspaces: z.number().int().nonnegative(),
+  sessions: z
+    .array(z.object({ sessionId: Id, workspaceId: Id, status: z.enum(["running", "completing"]) }))
+    .max(1_000),
+  version: z.string(),
+  contractVersion: z.number().int(),
+});
+export type NodeHeartbeatCallback = z.infer<typeof NodeHeartbeatCallback>;
 
 export const WorkspaceReadyCallback = z.object({
   /** Unique per delivery attempt series; the control plane ignores repeats. */
@@ -135,6 +169,7 @@ export type AgentOutputCallback = z.infer<typeof AgentOutputCallback>;
 /** Callback paths on the control plane, so neither side spells them twice. */
 export const callbackPaths = {
   nodeReady: (nodeId: string) => `/api/nodes/${nodeId}/ready`,
+  nodeHeartbeat: (nodeId: string) => `/api/nodes/${nodeId}/heartbeat`,
   workspaceReady: (workspaceId: string) => `/api/workspaces/${workspaceId}/ready`,
   provisioningFailed: (workspaceId: string) => `/api/workspaces/${workspaceId}/provisioning-failed`,
   agentCompleted: (sessionId: string) => `/api/agent-sessions/${sessionId}/completed`,
@@ -149,6 +184,7 @@ export const vmAgentPaths = {
   workspace: (workspaceId: string) => `/workspaces/${workspaceId}`,
   startAgentSession: (workspaceId: string, sessionId: string) =>
     `/workspaces/${workspaceId}/agent-sessions/${sessionId}/start`,
+  agentSession: (workspaceId: string, sessionId: string) => `/workspaces/${workspaceId}/agent-sessions/${sessionId}`,
   promptAgentSession: (workspaceId: string, sessionId: string) =>
     `/workspaces/${workspaceId}/agent-sessions/${sessionId}/prompt`,
 } as const;

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { bearerToken, TokenError, verifyNodeCallbackToken, verifyWorkspaceCallbackToken } from "../auth/tokens";
 import { Id } from "../contracts/vm-agent";
-import { runtime, type Runtime } from "../runtime";
+import type { Runtime } from "../runtime";
 import { errorResponse, HttpError, parseBody } from "./respond";
 
 type Params = { params: Promise<{ id: string }> };
@@ -16,8 +16,13 @@ async function pathId(context: Params): Promise<string> {
   return id;
 }
 
+/**
+ * The wrappers, bound to the runtime the app builds (lib does not know the engine client).
+ * `app/_server/routes.ts` makes the one set the route handlers use.
+ */
+export function routeKit(runtime: () => Promise<Runtime>) {
 /** Routes the person using the app calls. (Accounts come later: everything is the local user's.) */
-export function userRoute(handler: (ctx: { rt: Runtime; request: Request }) => Promise<Response>) {
+function userRoute(handler: (ctx: { rt: Runtime; request: Request }) => Promise<Response>) {
   return async (request: Request) => {
     try {
       return await handler({ rt: await runtime(), request });
@@ -27,7 +32,7 @@ export function userRoute(handler: (ctx: { rt: Runtime; request: Request }) => P
   };
 }
 
-export function userRouteWithId(handler: (ctx: { rt: Runtime; request: Request; id: string }) => Promise<Response>) {
+function userRouteWithId(handler: (ctx: { rt: Runtime; request: Request; id: string }) => Promise<Response>) {
   return async (request: Request, context: Params) => {
     try {
       return await handler({ rt: await runtime(), request, id: await pathId(context) });
@@ -43,7 +48,7 @@ type CallbackKind = "workspace" | "node";
  * Callbacks from vm-agents. The bearer token must be signed by us, for this audience, and name the
  * resource it acts on: a workspace token only for its workspace, a node token only for its node.
  */
-export function callbackRoute<S extends z.ZodType>(
+function callbackRoute<S extends z.ZodType>(
   kind: CallbackKind,
   schema: S,
   handler: (ctx: { rt: Runtime; id: string; body: z.infer<S>; claim: string }) => Promise<Response>,
@@ -70,4 +75,7 @@ export function callbackRoute<S extends z.ZodType>(
       return errorResponse(error);
     }
   };
+}
+
+return { userRoute, userRouteWithId, callbackRoute };
 }

@@ -22,4 +22,10 @@ export interface NodeProvider {
   create(input: CreateNodeInput): Promise<CreatedNode>;
   /** Idempotent: destroying a node that is already gone succeeds. */
   destroy(node: { id: string; providerServerId: string | null }): Promise<void>;
+  /**
+   * Whether the node's daemon process is there, when the provider can tell at once and cheaply
+   * (the local provider: its pid); undefined when it cannot (cloud nodes are judged by heartbeats
+   * and health probes instead).
+   */
+  isRunning?(node: { id: string; providerServerId: string | null }): boolean | undefined;
 }

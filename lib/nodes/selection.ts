@@ -1,47 +1,98 @@
 /**
- * Node selection: the one owner of "which node runs this task". A warm node is claimed atomically
- * (one task wins a race for it); otherwise the least-loaded running node with room is chosen.
+ * Node selection: the one owner of "which node runs this task". Placement reserves the task's
+ * slot in the same transaction that picks the node, under a per-user lock, so a burst of tasks
+ * never puts more than MAX_WORKSPACES_PER_NODE on a node, the node quota check is atomic, and a
+ * repeated selection (a retried step, a re-driven run) finds the slot it already holds.
+ *
+ * Order: an idle running node (the warm pool), the least-loaded running node with room, a free
+ * slot on a node that is still being created, a new node while the quota allows; else the task
+ * waits in the queue until a slot frees.
  */
-import { sql } from "drizzle-orm";
+import { randomBytes } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
+import { nodes, tasks } from "@/db/schema";
+import { inList, LIVE_NODE_STATUSES, occupancySql, PLACEABLE_NODE_STATUSES } from "./statuses";
 
 export type SelectionLimits = {
   maxWorkspacesPerNode: number;
   cpuThreshold: number;
   memoryThreshold: number;
+  maxNodesPerUser: number;
 };
 
-/** Workspace statuses that occupy a slot on their node. */
-export const ACTIVE_WORKSPACE_STATUSES = ["pending", "creating", "running", "recovery"] as const;
-const active = sql.raw(ACTIVE_WORKSPACE_STATUSES.map((s) => `'${s}'`).join(","));
+export type Placement =
+  | { kind: "assigned"; nodeId: string; status: string; created: boolean; wasIdle: boolean }
+  | { kind: "queued"; reason: string };
 
-export async function claimWarmNode(executor: Executor, userId: string): Promise<string | undefined> {
-  const rows = await queryRows<{ id: string }>(executor, sql`
-    update nodes set warm_since = null, updated_at = now()
-    where id = (
-      select id from nodes
-      where user_id = ${userId} and status = 'running' and warm_since is not null and health <> 'unhealthy'
-      order by warm_since
-      limit 1
-      for update skip locked
-    )
-    returning id`);
-  return rows[0]?.id;
+/** Serialises one user's placements and reaps (a transaction-scoped advisory lock). */
+export async function lockUserPool(executor: Executor, userId: string) {
+  await executor.execute(sql`select pg_advisory_xact_lock(hashtext(${`node-pool:${userId}`}))`);
 }
 
-export async function leastLoadedNode(executor: Executor, userId: string, limits: SelectionLimits) {
-  const rows = await queryRows<{ id: string }>(executor, sql`
-    select n.id from nodes n
-    where n.user_id = ${userId} and n.status = 'running' and n.health <> 'unhealthy'
-      and coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
-      and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}
-      and (select count(*) from workspaces w where w.node_id = n.id and w.status in (${active})) < ${limits.maxWorkspacesPerNode}
-    order by 0.4 * coalesce(n.cpu_percent, 0) + 0.6 * coalesce(n.memory_percent, 0), n.created_at
+const newNodeId = () => `n_${randomBytes(6).toString("hex")}`;
+
+type Candidate = { id: string; status: string; occupancy: number };
+
+async function candidates(executor: Executor, userId: string, limits: SelectionLimits, exclude: readonly string[]) {
+  const excluded = exclude.length ? sql`and n.id not in (${inList(exclude)})` : sql``;
+  return queryRows<Candidate>(executor, sql`
+    select n.id, n.status, ${occupancySql(sql.raw("n.id"))} as occupancy from nodes n
+    where n.user_id = ${userId} and n.status in (${inList(PLACEABLE_NODE_STATUSES)})
+      and n.health in ('unknown', 'healthy') ${excluded}
+      and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
+      and (n.status <> 'running' or (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
+                                     and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))
+    order by
+      case when n.status = 'running' and ${occupancySql(sql.raw("n.id"))} = 0 then 0
+           when n.status = 'running' then 1 else 2 end,
+      0.4 * coalesce(n.cpu_percent, 0) + 0.6 * coalesce(n.memory_percent, 0),
+      n.created_at
     limit 1`);
-  return rows[0]?.id;
 }
 
-/** Returns the chosen node's id, or undefined when a new node must be provisioned. */
-export async function selectNode(executor: Executor, userId: string, limits: SelectionLimits) {
-  return (await claimWarmNode(executor, userId)) ?? (await leastLoadedNode(executor, userId, limits));
+/**
+ * Places the task: returns the node it holds a slot on (creating the node row when a new node is
+ * needed and allowed), or why it must wait. `exclude` skips nodes that just failed a probe.
+ */
+export async function placeTask(
+  executor: Executor,
+  input: { taskId: string; userId: string; provider: string; limits: SelectionLimits; exclude?: readonly string[] },
+): Promise<Placement> {
+  return executor.transaction(async (tx) => {
+    await lockUserPool(tx, input.userId);
+    const [task] = await tx.select({ nodeId: tasks.nodeId }).from(tasks).where(eq(tasks.id, input.taskId)).for("update");
+    if (!task) return { kind: "queued", reason: "the task no longer exists" };
+    if (task.nodeId && !input.exclude?.includes(task.nodeId)) {
+      const [held] = await tx.select({ id: nodes.id, status: nodes.status, health: nodes.health }).from(nodes).where(eq(nodes.id, task.nodeId));
+      if (held && PLACEABLE_NODE_STATUSES.includes(held.status as never) && held.health !== "unhealthy") {
+        return { kind: "assigned", nodeId: held.id, status: held.status, created: false, wasIdle: false };
+      }
+    }
+    const [pick] = await candidates(tx, input.userId, input.limits, input.exclude ?? []);
+    if (pick) {
+      await tx.update(tasks).set({ nodeId: pick.id, updatedAt: sql`now()` }).where(eq(tasks.id, input.taskId));
+      await tx.update(nodes).set({ warmSince: null, updatedAt: sql`now()` }).where(eq(nodes.id, pick.id));
+      return { kind: "assigned", nodeId: pick.id, status: pick.status, created: false, wasIdle: pick.status === "running" && pick.occupancy === 0 };
+    }
+    const [{ live } = { live: 0 }] = await queryRows<{ live: number }>(
+      tx,
+      sql`select count(*)::int as live from nodes where user_id = ${input.userId} and status in (${inList(LIVE_NODE_STATUSES)})`,
+    );
+    if (live >= input.limits.maxNodesPerUser) {
+      return {
+        kind: "queued",
+        reason: `every node is busy (${live} of MAX_NODES_PER_USER=${input.limits.maxNodesPerUser}, ${input.limits.maxWorkspacesPerNode} tasks each); waiting for a free slot`,
+      };
+    }
+    const nodeId = newNodeId();
+    await tx.insert(nodes).values({ id: nodeId, userId: input.userId, provider: input.provider, status: "creating" });
+    await tx.update(tasks).set({ nodeId, updatedAt: sql`now()` }).where(eq(tasks.id, input.taskId));
+    return { kind: "assigned", nodeId, status: "creating", created: true, wasIdle: false };
+  });
+}
+
+/** Gives up the task's slot on `nodeId` (a probe failed, or the node was lost before the agent started). */
+export async function leaveNode(executor: Executor, taskId: string, nodeId: string) {
+  await executor.execute(sql`update tasks set node_id = null, updated_at = now() where id = ${taskId} and node_id = ${nodeId}`);
 }

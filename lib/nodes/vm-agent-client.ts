@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import {
   AgentSessionAccepted,
+  AgentSessionState,
   VmAgentError,
   WorkspaceAccepted,
   vmAgentPaths,
@@ -86,7 +87,26 @@ export function vmAgentClient(options: VmAgentClientOptions) {
       }),
     stopWorkspace: (workspaceId: string) =>
       call("POST", vmAgentPaths.stopWorkspace(workspaceId), {}, undefined, { workspaceId }),
+    sessionState: (workspaceId: string, sessionId: string) =>
+      call("GET", vmAgentPaths.agentSession(workspaceId, sessionId), undefined, AgentSessionState, { workspaceId }),
   };
+}
+
+export type VmAgentClient = ReturnType<typeof vmAgentClient>;
+
+/** A client for the node as the database records it; a node without an endpoint cannot be called yet. */
+export function clientForNode(
+  deps: { keys: SigningKey; config: { NODE_MANAGEMENT_TOKEN_TTL: number; VM_AGENT_REQUEST_TIMEOUT: number } },
+  node: { id: string; endpoint: string | null },
+): VmAgentClient {
+  if (!node.endpoint) throw new VmAgentRequestError(`node ${node.id} has no endpoint yet`, undefined, false);
+  return vmAgentClient({
+    endpoint: node.endpoint,
+    nodeId: node.id,
+    key: deps.keys,
+    tokenTtlMs: deps.config.NODE_MANAGEMENT_TOKEN_TTL,
+    timeoutMs: deps.config.VM_AGENT_REQUEST_TIMEOUT,
+  });
 }
 
 function safeJson(text: string): unknown {

@@ -1,8 +1,7 @@
-/** Cancelling a task: the status first, then `task/cancelled` stops its run and cleans up. */
-import { inngest } from "@/inngest/client";
-import { taskCancelled } from "@/inngest/events";
+/** Cancelling a task: the status first, then a wake; its run sees the cancel and cleans up. */
 import type { Db } from "@/db/client";
 import { TaskStatus } from "../contracts/api";
+import { taskWake, type SendEvents } from "../contracts/events";
 import { TERMINAL_STATUSES, transitionTask } from "./state-machine";
 import { failRunningSteps } from "./timeline";
 
@@ -10,14 +9,19 @@ const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_STATUSES.incl
 
 export type CancelResult = { outcome: "cancelled" } | { outcome: "not_found" } | { outcome: "terminal"; status: TaskStatus };
 
-export async function cancelTask(db: Db, taskId: string, reason = "cancelled by the user"): Promise<CancelResult> {
-  const result = await db.transaction(async (tx) => {
+export async function cancelTask(deps: { db: Db; send: SendEvents }, taskId: string, reason = "cancelled by the user"): Promise<CancelResult> {
+  const result = await deps.db.transaction(async (tx) => {
     const moved = await transitionTask(tx, { taskId, to: "cancelled", actor: "user", reason, from: ACTIVE_STATUSES });
     if (moved.outcome === "moved") await failRunningSteps(tx, taskId, "skipped", "cancelled");
     return moved;
   });
   if (result.outcome === "not_found") return result;
   if (result.outcome !== "moved") return { outcome: "terminal", status: result.status };
-  await inngest.send(taskCancelled.create({ taskId, reason }));
+  try {
+    await deps.send(taskWake.create({ taskId, reason: "cancelled" }));
+  } catch (error) {
+    // The run sees the cancel at its next check; if it is gone, the safety net cleans up.
+    console.error(JSON.stringify({ level: "warn", msg: "cancel recorded; the wake could not be sent", taskId, error: String(error) }));
+  }
   return { outcome: "cancelled" };
 }

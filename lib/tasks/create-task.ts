@@ -1,34 +1,34 @@
-/** Submitting a task: the row is committed first, then the pipeline is started with an event. */
-import { inngest } from "@/inngest/client";
-import { taskSubmitted } from "@/inngest/events";
+/**
+ * Submitting a task: the row is committed first, then the pipeline is started with an event. If
+ * that send fails (the engine is down, or this process dies right after the commit), the task is
+ * still accepted: the reconciler starts its run once the engine answers.
+ */
 import { tasks, taskStatusEvents } from "@/db/schema";
 import type { Db } from "@/db/client";
 import type { Config } from "../config";
 import type { CreateTaskResponse } from "../contracts/api";
+import { runKey, taskSubmitted, type SendEvents } from "../contracts/events";
 import type { AgentKind } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
+import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
-import { failTask } from "./fail-task";
-
-export class EngineUnavailableError extends Error {}
 
 export async function createTask(
-  deps: { db: Db; config: Config; userId: string },
+  deps: { db: Db; config: Config; userId: string; send: SendEvents },
   input: { repository: string; prompt: string; agent: AgentKind },
 ): Promise<CreateTaskResponse> {
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {
-    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, status: "queued", branch });
+    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, status: "queued", branch, runDispatchedAt: new Date() });
     await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });
     await publishTaskChange(tx, taskId, "created");
   });
   try {
-    await inngest.send(taskSubmitted.create({ taskId, userId: deps.userId, runKey: `${taskId}:0` }));
+    const { ids } = await deps.send(taskSubmitted.create({ taskId, userId: deps.userId, generation: 0, runKey: runKey(taskId, 0) }));
+    await recordRunEvent(deps.db, taskId, 0, ids[0]);
   } catch (error) {
-    const message = `could not start the pipeline: ${(error as Error).message}`;
-    await failTask(deps.db, taskId, message);
-    throw new EngineUnavailableError(message);
+    console.error(JSON.stringify({ level: "warn", msg: "task accepted; its run starts when the engine answers", taskId, error: String(error) }));
   }
   return { taskId, branch, status: "queued" };
 }

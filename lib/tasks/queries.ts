@@ -48,6 +48,7 @@ export async function getTaskDetail(executor: Executor, taskId: string): Promise
     pushed: row.pushed,
     startedAt: iso(row.startedAt),
     completedAt: iso(row.completedAt),
+    cleanedUpAt: iso(row.cleanedUpAt),
     steps: steps.map(
       (s): TaskStepView => ({
         step: s.step as ExecutionStep,

@@ -13,19 +13,34 @@ export type StepOutcome = "succeeded" | "failed" | "skipped";
 
 const earlierSteps = (step: ExecutionStep) => EXECUTION_STEPS.slice(0, EXECUTION_STEPS.indexOf(step));
 
+export type StartStepOptions = {
+  detail?: string;
+  /** Run the step again when it already ended (the task moved to another node and starts over there). */
+  restart?: boolean;
+  /** Start it even though the task already ended (cleanup runs after the end). */
+  afterEnd?: boolean;
+};
+
 /**
  * Marks `step` as started (if it is not already) and moves executionStep forward to it. A task that
- * already ended (cancelled while a stage was still running) starts no new step.
+ * already ended (cancelled while a stage was still running) starts no new step, but cleanup.
  */
-export async function startStep(executor: Executor, taskId: string, step: ExecutionStep, detail?: string) {
+export async function startStep(executor: Executor, taskId: string, step: ExecutionStep, options: StartStepOptions = {}) {
   await executor.transaction(async (tx) => {
     const [task] = await tx.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, taskId)).for("update");
-    if (!task || isTerminal(task.status as TaskStatus)) return;
+    if (!task || (isTerminal(task.status as TaskStatus) && !options.afterEnd)) return;
     const inserted = await tx
       .insert(taskSteps)
-      .values({ taskId, step, status: "running", detail: detail ?? null })
+      .values({ taskId, step, status: "running", detail: options.detail ?? null })
       .onConflictDoNothing()
       .returning({ id: taskSteps.id });
+    const restarted = options.restart && !inserted.length
+      ? await tx
+          .update(taskSteps)
+          .set({ status: "running", startedAt: sql`now()`, endedAt: null, detail: options.detail ?? null })
+          .where(and(eq(taskSteps.taskId, taskId), eq(taskSteps.step, step), sql`${taskSteps.status} <> 'running'`))
+          .returning({ id: taskSteps.id })
+      : [];
     const before = earlierSteps(step);
     const advanced = await tx
       .update(tasks)
@@ -37,7 +52,7 @@ export async function startStep(executor: Executor, taskId: string, step: Execut
         ),
       )
       .returning({ id: tasks.id });
-    if (inserted.length || advanced.length) await publishTaskChange(tx, taskId, "step");
+    if (inserted.length || restarted.length || advanced.length) await publishTaskChange(tx, taskId, "step");
   });
 }
 
@@ -80,5 +95,17 @@ export async function failRunningSteps(executor: Executor, taskId: string, outco
       .where(and(eq(taskSteps.taskId, taskId), eq(taskSteps.status, "running")))
       .returning({ id: taskSteps.id });
     if (ended.length) await publishTaskChange(tx, taskId, "step");
+  });
+}
+
+/** Says what a running step is doing (a queued task: why it waits). */
+export async function setStepDetail(executor: Executor, taskId: string, step: ExecutionStep, detail: string) {
+  await executor.transaction(async (tx) => {
+    const changed = await tx
+      .update(taskSteps)
+      .set({ detail })
+      .where(and(eq(taskSteps.taskId, taskId), eq(taskSteps.step, step), eq(taskSteps.status, "running"), sql`${taskSteps.detail} is distinct from ${detail}`))
+      .returning({ id: taskSteps.id });
+    if (changed.length) await publishTaskChange(tx, taskId, "step");
   });
 }

@@ -77,12 +77,20 @@ export async function watchTask(appUrl: string, taskId: string): Promise<TaskWat
   };
 }
 
-/** Watches a task's live stream until it ends (completed, failed or cancelled). */
-export async function untilFinished(appUrl: string, taskId: string, timeoutMs: number): Promise<{ done: TaskDetail; statuses: string[] }> {
+/** A task that ended and whose cleanup finished (or failed and was recorded for the safety net). */
+export const isSettled = (t: TaskDetail) =>
+  isTerminal(t.status) && (t.cleanedUpAt !== null || t.steps.some((s) => s.step === "cleanup" && s.status === "failed"));
+
+/**
+ * Watches a task's live stream until it ended (completed, failed or cancelled) and was cleaned up.
+ * `endedAt` is when the terminal status arrived, which may be before cleanup finished.
+ */
+export async function untilFinished(appUrl: string, taskId: string, timeoutMs: number): Promise<{ done: TaskDetail; statuses: string[]; endedAt: number }> {
   const watch = await watchTask(appUrl, taskId);
   try {
-    const done = await watch.until((t) => isTerminal(t.status), timeoutMs, "a terminal status");
-    return { done, statuses: watch.statuses };
+    const done = await watch.until(isSettled, timeoutMs, "a terminal status and its cleanup");
+    const endedAt = watch.history.find((h) => isTerminal(h.task.status))!.at;
+    return { done, statuses: watch.statuses, endedAt };
   } finally {
     watch.close();
   }

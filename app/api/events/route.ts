@@ -3,7 +3,7 @@ import { sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { getTaskDetail, listTasks } from "@/lib/tasks/queries";
-import { userRoute } from "@/lib/http/routes";
+import { userRoute } from "@/app/_server/routes";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
 import { getTaskDetail } from "@/lib/tasks/queries";
-import { userRouteWithId } from "@/lib/http/routes";
+import { userRouteWithId } from "@/app/_server/routes";
 import { json, problem } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";

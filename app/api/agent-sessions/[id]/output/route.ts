@@ -1,6 +1,6 @@
 import { AgentOutputCallback } from "@/lib/contracts/vm-agent";
 import { agentOutputCallback } from "@/lib/callbacks/handlers";
-import { callbackRoute } from "@/lib/http/routes";
+import { callbackRoute } from "@/app/_server/routes";
 import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";

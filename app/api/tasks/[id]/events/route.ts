@@ -3,7 +3,7 @@ import { sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { getTaskDetail } from "@/lib/tasks/queries";
-import { userRouteWithId } from "@/lib/http/routes";
+import { userRouteWithId } from "@/app/_server/routes";
 import { problem } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";

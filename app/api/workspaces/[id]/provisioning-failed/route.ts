@@ -1,6 +1,6 @@
 import { ProvisioningFailedCallback } from "@/lib/contracts/vm-agent";
 import { provisioningFailedCallback } from "@/lib/callbacks/handlers";
-import { callbackRoute } from "@/lib/http/routes";
+import { callbackRoute } from "@/app/_server/routes";
 import { HttpError, json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
 import { WorkspaceReadyCallback } from "@/lib/contracts/vm-agent";
 import { workspaceReadyCallback } from "@/lib/callbacks/handlers";
-import { callbackRoute } from "@/lib/http/routes";
+import { callbackRoute } from "@/app/_server/routes";
 import { HttpError, json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";

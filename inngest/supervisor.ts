@@ -1,0 +1,23 @@
+/** Starts the app's supervisor (node monitor, reconciler) with this app's runtime; once per process. */
+import { startSupervisor, type Supervisor } from "@/lib/supervisor/supervisor";
+import { runtime } from "./runtime";
+
+const globalForSupervisor = globalThis as typeof globalThis & { __supervisor?: Supervisor };
+
+const log = (level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}) =>
+  console.error(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+
+export function ensureSupervisor(): Supervisor {
+  globalForSupervisor.__supervisor ??= startSupervisor({
+    runtime,
+    log,
+    register: async () => {
+      const rt = await runtime();
+      // A dev server restarted without -u has forgotten this app; the same PUT the runner sends.
+      if (!rt.config.INNGEST_DEV) return;
+      const response = await fetch(new URL("/api/inngest", rt.config.APP_URL), { method: "PUT", signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new Error(`PUT /api/inngest answered ${response.status}`);
+    },
+  });
+  return globalForSupervisor.__supervisor;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { PENDING, sliceSchedule, waitFor, type WaitTools } from "./wait-for";
+
+/**
+ * Plays the engine's part for one wait: the database's answers and the wake events are scripted;
+ * a check in a race runs only after its wait was registered (as the engine orders them).
+ */
+function engine(checks: string[], wakes: boolean[] = []) {
+  const log: string[] = [];
+  const tools: WaitTools = {
+    run: async <T>(id: string, fn: () => Promise<T>) => {
+      log.push(id);
+      return fn();
+    },
+    waitForEvent: async (id, opts) => {
+      log.push(`${id} (${opts.timeout})`);
+      const woken = wakes.shift();
+      // A wait ends later than the check beside it (a wake or the slice's end is never instant).
+      await new Promise((resolve) => setImmediate(resolve));
+      return woken ? { name: opts.event } : null;
+    },
+    race: (fn) => fn(),
+  };
+  const check = async () => (checks.shift() ?? PENDING) as string;
+  return { log, tools, check };
+}
+
+const base = { name: "workspace_ready", taskId: "t1", totalMs: 90_000, firstSliceMs: 30_000, maxSliceMs: 300_000 };
+
+describe("waitFor", () => {
+  it("registers the wait and checks beside it: a callback that landed before the wait is seen by that check", async () => {
+    const { log, tools, check } = engine(["ready"]);
+    expect(await waitFor(tools, { ...base, check })).toBe("ready");
+    expect(log).toEqual(["workspace_ready-wait-0 (30s)", "workspace_ready-check-0"]);
+  });
+
+  it("looks at once when woken, without waiting for the next slice", async () => {
+    const { log, tools, check } = engine([PENDING, "ready"], [true]);
+    expect(await waitFor(tools, { ...base, check })).toBe("ready");
+    expect(log).toEqual(["workspace_ready-wait-0 (30s)", "workspace_ready-check-0", "workspace_ready-woken-0"]);
+  });
+
+  it("finds a change whose wake was lost at the next slice's check", async () => {
+    const { log, tools, check } = engine([PENDING, "ready"], [false]);
+    expect(await waitFor(tools, { ...base, check })).toBe("ready");
+    expect(log.filter((l) => l.includes("-wait-"))).toHaveLength(2);
+  });
+
+  it("answers timeout after the overall time, with a final check", async () => {
+    const { log, tools, check } = engine([]);
+    expect(await waitFor(tools, { ...base, check })).toBe("timeout");
+    expect(log.filter((l) => l.includes("-wait-"))).toEqual(["workspace_ready-wait-0 (30s)", "workspace_ready-wait-1 (1m)"]);
+    expect(log[log.length - 1]).toBe("workspace_ready-check-final");
+  });
+
+  it("waits only for its own task's wakes", async () => {
+    const seen: string[] = [];
+    const tools: WaitTools = { run: async (_id, fn) => fn(), waitForEvent: async (_id, opts) => (seen.push(`${opts.event} ${opts.if}`), null), race: (fn) => fn() };
+    await waitFor(tools, { ...base, totalMs: 1_000, check: async () => PENDING });
+    expect(seen).toEqual(['task/wake async.data.taskId == "t1"']);
+  });
+});
+
+describe("sliceSchedule", () => {
+  it("doubles from the first slice up to the cap and sums to the whole wait", () => {
+    expect(sliceSchedule(90_000, 30_000, 300_000)).toEqual([30_000, 60_000]);
+    expect(sliceSchedule(1_000_000, 30_000, 300_000)).toEqual([30_000, 60_000, 120_000, 240_000, 300_000, 250_000]);
+  });
+
+  it("keeps a 4 h agent wait far below 1,000 steps per run", () => {
+    const slices = sliceSchedule(4 * 3_600_000, 30_000, 300_000);
+    expect(slices.reduce((a, b) => a + b, 0)).toBe(4 * 3_600_000);
+    // Each slice costs a wait and a check, and a wake one more check: under 200 steps in all.
+    expect(slices.length * 3).toBeLessThan(200);
+  });
+
+  it("grows the cap for very long waits so any wait stays near a hundred slices", () => {
+    expect(sliceSchedule(7 * 24 * 3_600_000, 30_000, 300_000).length).toBeLessThanOrEqual(110);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * The durable-execution engine's REST API, as far as recovery needs it: is the engine there, and
+ * is a run still alive. A plain client over fetch (Inngest's `/v1` API), so the domain can ask
+ * without importing the SDK client. The dev server caches run look-ups, hence the cache-busting query.
+ */
+import type { Config } from "../config";
+
+/** Alive: the engine is working on it. Ended: it finished one way or another. Unknown: the engine has no such run. */
+export type RunState = "alive" | "ended" | "unknown";
+
+export class EngineUnreachableError extends Error {}
+
+export type EngineApi = {
+  readonly url: string;
+  /** True when the engine answers its health check. */
+  reachable(): Promise<boolean>;
+  /** Throws EngineUnreachableError when the engine cannot be asked. */
+  runState(runId: string): Promise<RunState>;
+  /** Whether the engine has this event (a restarted dev server has forgotten every event). */
+  eventKnown(eventId: string): Promise<boolean>;
+};
+
+const ALIVE = new Set(["Running", "Scheduled"]);
+
+export function engineUrl(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV">): string {
+  if (config.INNGEST_BASE_URL) return config.INNGEST_BASE_URL.replace(/\/$/, "");
+  if (config.INNGEST_DEV && /^https?:\/\//.test(config.INNGEST_DEV)) return config.INNGEST_DEV.replace(/\/$/, "");
+  return config.INNGEST_DEV ? "http://127.0.0.1:8288" : "https://api.inngest.com";
+}
+
+export function engineApi(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV" | "INNGEST_SIGNING_KEY" | "ENGINE_REQUEST_TIMEOUT">): EngineApi {
+  const url = engineUrl(config);
+  const headers: Record<string, string> = config.INNGEST_SIGNING_KEY ? { authorization: `Bearer ${config.INNGEST_SIGNING_KEY}` } : {};
+  const get = async (path: string) => {
+    try {
+      return await fetch(`${url}${path}`, { headers, signal: AbortSignal.timeout(config.ENGINE_REQUEST_TIMEOUT) });
+    } catch (error) {
+      throw new EngineUnreachableError(`the engine at ${url} is unreachable: ${(error as Error).message}`);
+    }
+  };
+  return {
+    url,
+    async reachable() {
+      try {
+        return (await get("/health")).ok;
+      } catch {
+        return false;
+      }
+    },
+    async eventKnown(eventId) {
+      const response = await get(`/v1/events/${encodeURIComponent(eventId)}?fresh=${Date.now()}`);
+      if (response.ok) return true;
+      const body = await response.text();
+      if (response.status === 404 || /not found/i.test(body)) return false;
+      throw new EngineUnreachableError(`the engine answered ${response.status} for event ${eventId}: ${body.slice(0, 200)}`);
+    },
+    async runState(runId) {
+      const response = await get(`/v1/runs/${encodeURIComponent(runId)}?fresh=${Date.now()}`);
+      if (response.status >= 500 || response.status === 404) {
+        // v1.1.0 answers 500 "Unable to load function run" for a run it does not have (a restart lost it);
+        // a server in trouble answers health checks badly too, so tell the two apart.
+        const body = await response.text();
+        if (/unable to load function run|not found/i.test(body)) return "unknown";
+        throw new EngineUnreachableError(`the engine answered ${response.status} for run ${runId}: ${body.slice(0, 200)}`);
+      }
+      if (!response.ok) throw new EngineUnreachableError(`the engine answered ${response.status} for run ${runId}`);
+      const parsed = (await response.json()) as { data?: { status?: string } };
+      const status = parsed.data?.status;
+      if (!status) return "unknown";
+      return ALIVE.has(status) ? "alive" : "ended";
+    },
+  };
+}

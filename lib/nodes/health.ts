@@ -1,0 +1,86 @@
+/**
+ * Node health on the control plane side: heartbeats, probes and the verdict that a node is lost.
+ * healthy → stale (no heartbeat for HEARTBEAT_STALE_AFTER) → unhealthy (a probe got no answer) →
+ * lost (status `error`, after NODE_LOST_AFTER more): its tasks go on elsewhere or fail, and its
+ * machine is destroyed. A local node's process that is gone is known at once (the provider).
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { nodes } from "@/db/schema";
+import { HealthResponse, vmAgentPaths, type NodeHeartbeatCallback } from "../contracts/vm-agent";
+import type { SendEvents } from "../contracts/events";
+import { recordError } from "../errors";
+import { destroyNode, publishForNode, wakeTasks } from "./lifecycle";
+import type { NodeProvider } from "./provider";
+
+/** A heartbeat: metrics and last contact; a node that was stale or unhealthy is healthy again. */
+export async function recordHeartbeat(db: Executor, nodeId: string, body: NodeHeartbeatCallback) {
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select({ health: nodes.health }).from(nodes).where(eq(nodes.id, nodeId));
+    const updated = await tx
+      .update(nodes)
+      .set({
+        cpuPercent: body.cpuPercent,
+        memoryPercent: body.memoryPercent,
+        diskPercent: body.diskPercent,
+        lastHeartbeatAt: sql`now()`,
+        healthCheckedAt: sql`now()`,
+        health: "healthy",
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(nodes.id, nodeId), eq(nodes.status, "running")))
+      .returning({ id: nodes.id });
+    if (!updated.length) return false;
+    if (before?.health !== "healthy") await publishForNode(tx, nodeId);
+    return true;
+  });
+}
+
+/** GET /health with a short timeout: true when the node answers as itself. */
+export async function probeNode(node: { id: string; endpoint: string | null }, timeoutMs: number): Promise<boolean> {
+  if (!node.endpoint) return false;
+  try {
+    const response = await fetch(new URL(vmAgentPaths.health(), node.endpoint), { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) return false;
+    const health = HealthResponse.safeParse(await response.json());
+    return health.success && health.data.nodeId === node.id;
+  } catch {
+    return false;
+  }
+}
+
+/** Records a probe's answer: contact on success; unhealthy on failure. */
+export async function recordProbe(db: Executor, nodeId: string, answered: boolean) {
+  await db
+    .update(nodes)
+    .set(
+      answered
+        ? { health: "healthy", lastHeartbeatAt: sql`now()`, healthCheckedAt: sql`now()`, updatedAt: sql`now()` }
+        : { health: "unhealthy", healthCheckedAt: sql`now()`, updatedAt: sql`now()` },
+    )
+    .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["creating", "running"])));
+}
+
+export type LostNodeDeps = { db: Executor; provider: NodeProvider; send: SendEvents };
+
+/**
+ * The node is gone: it is marked `error` with why, its tasks' runs are woken (each decides: go on
+ * on another node, or fail naming the node and the work lost), and its machine is destroyed.
+ */
+export async function markNodeLost(deps: LostNodeDeps, nodeId: string, why: string) {
+  const message = `node ${nodeId} lost: ${why}`;
+  const taskIds = await deps.db.transaction(async (tx) => {
+    const lost = await tx
+      .update(nodes)
+      .set({ status: "error", health: "unhealthy", warmSince: null, errorMessage: message, updatedAt: sql`now()` })
+      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["pending", "creating", "running"])))
+      .returning({ id: nodes.id });
+    if (!lost.length) return undefined;
+    await recordError(tx, { nodeId, message, step: "node_health" });
+    return publishForNode(tx, nodeId);
+  });
+  if (!taskIds) return false;
+  await wakeTasks(deps.send, taskIds, "node-lost");
+  await destroyNode(deps, nodeId, message);
+  return true;
+}

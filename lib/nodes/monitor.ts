@@ -1,0 +1,104 @@
+/**
+ * One pass of the node monitor (the supervisor runs it every NODE_MONITOR_INTERVAL): it notices a
+ * local daemon whose process is gone at once (and restarts it, as systemd would a node's service,
+ * when the node holds work), a node stuck `creating` past NODE_PROVISIONING_TIMEOUT, and nodes
+ * whose heartbeats stopped (stale → probed → unhealthy → lost).
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { nodes } from "@/db/schema";
+import type { Config } from "../config";
+import type { KeyPair } from "../auth/keys";
+import type { SendEvents } from "../contracts/events";
+import { recordError } from "../errors";
+import { probeNode, recordProbe, markNodeLost } from "./health";
+import { publishForNode, startNodeDaemon } from "./lifecycle";
+import { nodeOccupancy, reapIfIdle } from "./pool";
+import type { NodeProvider } from "./provider";
+
+export type MonitorDeps = {
+  db: Executor;
+  provider: NodeProvider;
+  send: SendEvents;
+  keys: KeyPair;
+  config: Pick<
+    Config,
+    | "APP_URL"
+    | "CALLBACK_TOKEN_TTL"
+    | "HEARTBEAT_STALE_AFTER"
+    | "NODE_LOST_AFTER"
+    | "NODE_HEALTH_PROBE_TIMEOUT"
+    | "NODE_PROVISIONING_TIMEOUT"
+    | "NODE_RESTART_LIMIT"
+    | "NODE_RESTART_WINDOW"
+  >;
+};
+
+type NodeRow = typeof nodes.$inferSelect;
+
+/** A local daemon whose process is gone: restart it when the node holds work and the budget allows; else the node is lost. */
+async function daemonGone(deps: MonitorDeps, node: NodeRow) {
+  const busy = (await nodeOccupancy(deps.db, node.id)) > 0;
+  const windowStart = Date.now() - deps.config.NODE_RESTART_WINDOW;
+  const recent = node.lastRestartAt && node.lastRestartAt.getTime() > windowStart ? node.restartCount : 0;
+  if (!busy) {
+    // Nothing to save: an idle node whose daemon died (a reboot) is destroyed rather than revived.
+    if (node.status === "running" && (await reapIfIdle(deps, node.id, 0))) return;
+    await markNodeLost(deps, node.id, "its vm-agent process exited while the node was idle");
+    return;
+  }
+  if (recent >= deps.config.NODE_RESTART_LIMIT) {
+    await markNodeLost(deps, node.id, `its vm-agent process exited ${recent + 1} times within ${Math.round(deps.config.NODE_RESTART_WINDOW / 60_000)} min`);
+    return;
+  }
+  // Claim the restart first, so two monitors (two app instances) never start two daemons.
+  const claimed = await deps.db
+    .update(nodes)
+    .set({ health: "restarting", restartCount: recent + 1, lastRestartAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(nodes.id, node.id),
+        eq(nodes.providerServerId, node.providerServerId ?? ""),
+        inArray(nodes.status, ["creating", "running"]),
+        sql`(${nodes.health} <> 'restarting' or ${nodes.lastRestartAt} < now() - interval '30 seconds')`,
+      ),
+    )
+    .returning({ id: nodes.id });
+  if (!claimed.length) return;
+  await recordError(deps.db, { nodeId: node.id, message: `node ${node.id}: its vm-agent process exited; restarting it (restart ${recent + 1})`, step: "node_health", kind: "recovery" });
+  try {
+    const created = await startNodeDaemon({ ...deps, controlPlaneUrl: deps.config.APP_URL, callbackTtlMs: deps.config.CALLBACK_TOKEN_TTL }, node.id);
+    await deps.db
+      .update(nodes)
+      .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? node.endpoint, updatedAt: sql`now()` })
+      .where(eq(nodes.id, node.id));
+    await deps.db.transaction((tx) => publishForNode(tx, node.id));
+  } catch (error) {
+    await markNodeLost(deps, node.id, `its vm-agent process exited and could not be restarted: ${(error as Error).message}`);
+  }
+}
+
+export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
+  const watched = await deps.db.select().from(nodes).where(inArray(nodes.status, ["creating", "running"]));
+  await Promise.all(
+    watched.map(async (node) => {
+      if (node.providerServerId && deps.provider.isRunning?.(node) === false) return daemonGone(deps, node);
+      if (node.status === "creating") {
+        if (now - node.createdAt.getTime() > deps.config.NODE_PROVISIONING_TIMEOUT) {
+          await markNodeLost(deps, node.id, `it did not report ready within NODE_PROVISIONING_TIMEOUT (${Math.round(deps.config.NODE_PROVISIONING_TIMEOUT / 1000)} s)`);
+        }
+        return;
+      }
+      const lastContact = (node.lastHeartbeatAt ?? node.updatedAt).getTime();
+      if (now - lastContact <= deps.config.HEARTBEAT_STALE_AFTER) return;
+      if (node.health === "healthy" || node.health === "unknown") {
+        await deps.db.update(nodes).set({ health: "stale", updatedAt: sql`now()` }).where(and(eq(nodes.id, node.id), eq(nodes.health, node.health)));
+      }
+      const answered = await probeNode(node, deps.config.NODE_HEALTH_PROBE_TIMEOUT);
+      await recordProbe(deps.db, node.id, answered);
+      if (!answered && now - lastContact > deps.config.HEARTBEAT_STALE_AFTER + deps.config.NODE_LOST_AFTER) {
+        await markNodeLost(deps, node.id, `no heartbeat for ${Math.round((now - lastContact) / 1000)} s and it does not answer`);
+      }
+    }),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * The placement stages of a run: select a node (reserving its slot), create it when selection
+ * inserted a new one, and wait for its daemon. A node that is lost before the agent starts costs
+ * the task nothing: the task leaves it and is placed again (the run counts the attempts).
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { tasks, workspaces } from "@/db/schema";
+import type { Runtime } from "../runtime";
+import { recordError } from "../errors";
+import { publishTaskChange } from "../live/publish";
+import { probeNode, recordProbe } from "../nodes/health";
+import { getNode, provisionNode } from "../nodes/lifecycle";
+import { leaveNode, placeTask } from "../nodes/selection";
+import { GONE_NODE_STATUSES } from "../nodes/statuses";
+import { isTerminal } from "../tasks/state-machine";
+import { finishStep, setStepDetail, skipStep, startStep } from "../tasks/timeline";
+import { getTask } from "../tasks/queries";
+import type { TaskStatus } from "../contracts/api";
+
+export const PENDING = "pending" as const;
+/** The task ended (cancelled, or failed by a callback): the run only cleans up. */
+export const ENDED = "ended" as const;
+/** The task's node is gone. */
+export const LOST = "lost" as const;
+
+export type Selection = { nodeId: string; provision: boolean } | { queued: string } | typeof ENDED;
+
+/** The selection step: a slot on a node (probing an idle node before using it), or why the task waits. */
+export async function selectNodeStage(rt: Runtime, taskId: string, attempt: number): Promise<Selection> {
+  const task = await getTask(rt.db, taskId);
+  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  await startStep(rt.db, taskId, "node_selection", { restart: attempt > 0 });
+  const exclude: string[] = [];
+  for (let probe = 0; probe < 5; probe++) {
+    const placed = await placeTask(rt.db, {
+      taskId,
+      userId: task.userId,
+      provider: rt.provider.name,
+      exclude,
+      limits: {
+        maxWorkspacesPerNode: rt.config.MAX_WORKSPACES_PER_NODE,
+        maxNodesPerUser: rt.config.MAX_NODES_PER_USER,
+        cpuThreshold: rt.config.NODE_CPU_THRESHOLD,
+        memoryThreshold: rt.config.NODE_MEMORY_THRESHOLD,
+      },
+    });
+    if (placed.kind === "queued") {
+      await setStepDetail(rt.db, taskId, "node_selection", placed.reason);
+      return { queued: placed.reason };
+    }
+    // A warm node may have died while nobody used it: it must answer before it gets the task.
+    if (placed.wasIdle) {
+      const node = await getNode(rt.db, placed.nodeId);
+      const answered = !!node && (rt.provider.isRunning?.(node) ?? true) && (await probeNode(node, rt.config.NODE_HEALTH_PROBE_TIMEOUT));
+      if (!answered) {
+        await recordProbe(rt.db, placed.nodeId, false);
+        await leaveNode(rt.db, taskId, placed.nodeId);
+        exclude.push(placed.nodeId);
+        continue;
+      }
+    }
+    const how = placed.created ? `a new node ${placed.nodeId}` : `node ${placed.nodeId}${placed.status === "creating" ? " (still being created)" : ""}`;
+    await finishStep(rt.db, taskId, "node_selection", "succeeded", exclude.length ? `${how}; skipped ${exclude.join(", ")}: no answer` : how);
+    if (!placed.created && placed.status === "running") await skipStep(rt.db, taskId, "node_provisioning", "an existing node had room");
+    return { nodeId: placed.nodeId, provision: placed.status !== "running" };
+  }
+  throw new Error(`no node of task ${taskId} answered its probe in 5 tries`);
+}
+
+/** Creates the node's machine when nobody has yet (selection inserted the row). */
+export async function provisionNodeStage(rt: Runtime, taskId: string, nodeId: string, attempt: number) {
+  await startStep(rt.db, taskId, "node_provisioning", { restart: attempt > 0 });
+  const started = await provisionNode(
+    {
+      db: rt.db,
+      provider: rt.provider,
+      keys: rt.keys,
+      controlPlaneUrl: rt.config.APP_URL,
+      callbackTtlMs: rt.config.CALLBACK_TOKEN_TTL,
+      leaseMs: rt.config.NODE_PROVISIONING_TIMEOUT,
+    },
+    nodeId,
+  );
+  await finishStep(rt.db, taskId, "node_provisioning", "succeeded", started ? `${rt.provider.name} node ${nodeId}` : `${rt.provider.name} node ${nodeId}, created for another task`);
+  return { started };
+}
+
+export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string, attempt: number): Promise<"ready" | typeof PENDING | typeof ENDED | typeof LOST> {
+  const task = await getTask(rt.db, taskId);
+  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  await startStep(rt.db, taskId, "node_agent_ready", { restart: attempt > 0 });
+  const node = await getNode(rt.db, nodeId);
+  if (!node || GONE_NODE_STATUSES.includes(node.status as never) || task.nodeId !== nodeId) return LOST;
+  if (node.status !== "running" || node.health === "restarting") return PENDING;
+  await finishStep(rt.db, taskId, "node_agent_ready", "succeeded", node.endpoint ?? undefined);
+  return "ready";
+}
+
+/**
+ * The task's node was lost (or never came up) before its agent started: the task gives up its slot
+ * and its workspace there, and the run places it again.
+ */
+export async function leaveLostNode(rt: Runtime, taskId: string, nodeId: string, why: string) {
+  await rt.db.transaction(async (tx) => {
+    await tx
+      .update(workspaces)
+      .set({ status: "error", errorMessage: why, updatedAt: sql`now()` })
+      .where(and(eq(workspaces.taskId, taskId), eq(workspaces.nodeId, nodeId), sql`${workspaces.status} not in ('stopped', 'error')`));
+    await tx.update(tasks).set({ workspaceId: null, updatedAt: sql`now()` }).where(and(eq(tasks.id, taskId), eq(tasks.nodeId, nodeId)));
+    await leaveNode(tx, taskId, nodeId);
+    await recordError(tx, { taskId, nodeId, kind: "recovery", step: "node_selection", message: `${why}; placing the task on another node` });
+    await publishTaskChange(tx, taskId, "node");
+  });
+}

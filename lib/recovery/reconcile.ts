@@ -1,0 +1,51 @@
+/**
+ * The reconciler: finds tasks that want work but whose run the engine no longer has (it was
+ * restarted, it lost the event, the submit route died between its commit and its send) and
+ * re-drives them. A run counts as lost when the engine does not know its id or says it ended; a
+ * run that has not started yet, when the engine does not know its trigger event, or the event
+ * never reached it, or it has not started within RECONCILE_GRACE.
+ */
+import { inArray } from "drizzle-orm";
+import { tasks } from "@/db/schema";
+import type { Runtime } from "../runtime";
+import { EngineUnreachableError } from "../engine/api";
+import { redriveTask, type Redriven } from "./redrive";
+
+/** Statuses a run works on. */
+const RUN_STATUSES = ["queued", "delegated", "in_progress"];
+
+/** How long a submit may take between its commit and recording the engine's event id. */
+const SEND_WINDOW_MS = 10_000;
+
+export type ReconcileReport = { engine: "down" | "up"; checked: number; redriven: Redriven[] };
+
+export async function reconcile(rt: Runtime, options: { now?: number } = {}): Promise<ReconcileReport> {
+  const now = options.now ?? Date.now();
+  if (!(await rt.engine.reachable())) return { engine: "down", checked: 0, redriven: [] };
+  const wanting = await rt.db.select().from(tasks).where(inArray(tasks.status, RUN_STATUSES));
+  const redriven: Redriven[] = [];
+  for (const task of wanting) {
+    let reason: string | undefined;
+    if (task.runId) {
+      try {
+        const state = await rt.engine.runState(task.runId);
+        if (state !== "alive") reason = state === "unknown" ? `the engine no longer has run ${task.runId}` : `run ${task.runId} ended without finishing the task`;
+      } catch (error) {
+        if (error instanceof EngineUnreachableError) return { engine: "down", checked: redriven.length, redriven };
+        throw error;
+      }
+    } else {
+      const age = now - (task.runDispatchedAt ?? task.createdAt).getTime();
+      try {
+        if (task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) reason = `the engine no longer has its trigger event ${task.runEventId}`;
+        else if (!task.runEventId && age > SEND_WINDOW_MS) reason = "its trigger event never reached the engine";
+        else if (age > rt.config.RECONCILE_GRACE) reason = `its run did not start within ${Math.round(rt.config.RECONCILE_GRACE / 1000)} s`;
+      } catch (error) {
+        if (error instanceof EngineUnreachableError) return { engine: "down", checked: redriven.length, redriven };
+        throw error;
+      }
+    }
+    if (reason) redriven.push(await redriveTask(rt, task, reason));
+  }
+  return { engine: "up", checked: wanting.length, redriven };
+}

@@ -1,0 +1,94 @@
+/**
+ * The app's own supervisor, started once per app process: the node monitor every
+ * NODE_MONITOR_INTERVAL, the reconciler every RECONCILE_INTERVAL, and at once when the engine
+ * comes back after being unreachable (it may have lost every run). Several app instances may each
+ * run one: every action it takes is a conditional update, so they never double up.
+ */
+import type { Runtime } from "../runtime";
+import { monitorNodes } from "../nodes/monitor";
+import { reconcile, type ReconcileReport } from "../recovery/reconcile";
+
+export type SupervisorLog = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+
+export type Supervisor = { stop(): void; reconcileNow(): Promise<ReconcileReport | undefined> };
+
+export function startSupervisor(options: {
+  runtime: () => Promise<Runtime>;
+  log: SupervisorLog;
+  /** Re-registers the app with an engine that came back (a restarted dev server has forgotten it). */
+  register?: () => Promise<void>;
+}): Supervisor {
+  let stopped = false;
+  let engineUp = false;
+  let lastReconcile = 0;
+  let reconciling: Promise<ReconcileReport | undefined> | undefined;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+
+  const runReconcile = () => {
+    reconciling ??= (async () => {
+      try {
+        const rt = await options.runtime();
+        const report = await reconcile(rt);
+        lastReconcile = Date.now();
+        for (const r of report.redriven) options.log(r.outcome === "failed" ? "error" : "info", `reconciler: task ${r.taskId} ${r.outcome}`, { ...r });
+        return report;
+      } catch (error) {
+        options.log("error", "reconciler pass failed", { error: String((error as Error)?.stack ?? error) });
+        return undefined;
+      } finally {
+        reconciling = undefined;
+      }
+    })();
+    return reconciling;
+  };
+
+  const tick = async () => {
+    const rt = await options.runtime();
+    try {
+      await monitorNodes(rt);
+    } catch (error) {
+      options.log("error", "node monitor pass failed", { error: String((error as Error)?.stack ?? error) });
+    }
+    const reachable = await rt.engine.reachable();
+    if (reachable && !engineUp) {
+      options.log("info", "the engine answers; reconciling the runs it may have lost");
+      try {
+        await options.register?.();
+      } catch (error) {
+        options.log("warn", "registering the app with the engine failed", { error: String(error) });
+      }
+      await runReconcile();
+    } else if (reachable && Date.now() - lastReconcile >= rt.config.RECONCILE_INTERVAL) {
+      await runReconcile();
+    }
+    if (!reachable && engineUp) options.log("warn", "the engine does not answer", { url: rt.engine.url });
+    engineUp = reachable;
+    return rt.config.NODE_MONITOR_INTERVAL;
+  };
+
+  const loop = async () => {
+    if (stopped) return;
+    let delay = 2_000;
+    try {
+      delay = await tick();
+    } catch (error) {
+      options.log("error", "supervisor pass failed", { error: String((error as Error)?.stack ?? error) });
+    }
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void loop();
+    }, delay);
+    timer.unref?.();
+    timers.add(timer);
+  };
+  void loop();
+
+  return {
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+    },
+    reconcileNow: () => runReconcile(),
+  };
+}
