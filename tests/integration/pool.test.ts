@@ -1,0 +1,102 @@
+/**
+ * The node pool under concurrency, against a real PostgreSQL through Neon's driver (concurrent
+ * transactions on separate connections): placements racing for slots, the quota and warm nodes.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { nodes, tasks, users } from "@/db/schema";
+import { queryRows, type Database } from "@/db/client";
+import { placeTask, type SelectionLimits } from "@/lib/nodes/selection";
+import { reapIfIdle, settleNode } from "@/lib/nodes/pool";
+import type { NodeProvider } from "@/lib/nodes/provider";
+import { openPostgresDatabase } from "../harness/postgres-database";
+
+let database: Database;
+let user = 0;
+let userId: string;
+const limits: SelectionLimits = { maxWorkspacesPerNode: 3, maxNodesPerUser: 10, cpuThreshold: 80, memoryThreshold: 85 };
+
+beforeAll(async () => {
+  database = await openPostgresDatabase();
+});
+afterAll(async () => database?.close());
+beforeEach(async () => {
+  userId = `pool-user-${++user}`;
+  await database.db.insert(users).values({ id: userId, email: `${userId}@example.test`, name: userId });
+});
+
+async function newTasks(count: number) {
+  const ids = Array.from({ length: count }, (_, i) => `${userId}-task-${i}`);
+  await database.db.insert(tasks).values(ids.map((id) => ({ id, userId, repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: `agents/${id}` })));
+  return ids;
+}
+
+const place = (taskId: string, extra: Partial<SelectionLimits> = {}) =>
+  placeTask(database.db, { taskId, userId, provider: "local", limits: { ...limits, ...extra } });
+
+async function occupancyByNode() {
+  return queryRows<{ node_id: string; n: number }>(
+    database.db,
+    sql`select node_id, count(*)::int as n from tasks where user_id = ${userId} and node_id is not null and cleaned_up_at is null group by node_id`,
+  );
+}
+
+describe("placement", () => {
+  it("30 tasks at once never put more than MAX_WORKSPACES_PER_NODE on a node and create only the nodes they need", async () => {
+    const ids = await newTasks(30);
+    const placements = await Promise.all(ids.map((id) => place(id)));
+    const assigned = placements.filter((p) => p.kind === "assigned");
+    const created = assigned.filter((p) => p.kind === "assigned" && p.created);
+    // 10 nodes of 3 slots hold exactly 30 tasks: every task is placed, on exactly 10 new nodes.
+    expect(assigned).toHaveLength(30);
+    expect(created).toHaveLength(10);
+    const occupancy = await occupancyByNode();
+    expect(occupancy).toHaveLength(10);
+    for (const row of occupancy) expect(row.n).toBeLessThanOrEqual(3);
+  });
+
+  it("a burst takes free slots on nodes still being created, and waits in the queue when the quota is reached", async () => {
+    const ids = await newTasks(12);
+    const placements = await Promise.all(ids.map((id) => place(id, { maxNodesPerUser: 2 })));
+    expect(placements.filter((p) => p.kind === "assigned" && p.created)).toHaveLength(2);
+    expect(placements.filter((p) => p.kind === "assigned")).toHaveLength(6);
+    const queued = placements.filter((p) => p.kind === "queued");
+    expect(queued).toHaveLength(6);
+    expect(queued[0]).toMatchObject({ reason: expect.stringContaining("MAX_NODES_PER_USER=2") });
+    const [{ live }] = await queryRows<{ live: number }>(database.db, sql`select count(*)::int as live from nodes where user_id = ${userId}`);
+    expect(live).toBe(2);
+  });
+
+  it("a repeated selection finds the slot the task already holds instead of claiming a second node", async () => {
+    const [taskId] = await newTasks(1);
+    const first = await place(taskId!);
+    const again = await Promise.all([place(taskId!), place(taskId!), place(taskId!)]);
+    for (const p of again) expect(p).toMatchObject({ kind: "assigned", nodeId: first.kind === "assigned" ? first.nodeId : "?" });
+    const [{ count }] = await queryRows<{ count: number }>(database.db, sql`select count(*)::int as count from nodes where user_id = ${userId}`);
+    expect(count).toBe(1);
+  });
+
+  it("prefers a warm node, and the reaper never destroys a node a task just claimed", async () => {
+    const [first, second] = await newTasks(2);
+    const placed = await place(first!);
+    if (placed.kind !== "assigned") throw new Error("not placed");
+    await database.db.update(nodes).set({ status: "running", health: "healthy" }).where(eq(nodes.id, placed.nodeId));
+    await database.db.update(tasks).set({ status: "completed", cleanedUpAt: new Date() }).where(eq(tasks.id, first!));
+    const destroyed: string[] = [];
+    const provider: NodeProvider = { name: "local", create: async () => ({ providerServerId: "x" }), destroy: async (n) => void destroyed.push(n.id) };
+    const send = async () => ({ ids: [] });
+    expect(await settleNode({ db: database.db, provider, send }, placed.nodeId, 60_000)).toBe("warm");
+    // The reaper and a new task race for the warm node: whichever goes first, the node is never
+    // destroyed with a task on it.
+    const [reaped, claimed] = await Promise.all([reapIfIdle({ db: database.db, provider, send }, placed.nodeId, 0), place(second!)]);
+    expect(claimed.kind).toBe("assigned");
+    if (claimed.kind !== "assigned") return;
+    if (reaped) {
+      expect(claimed.nodeId).not.toBe(placed.nodeId);
+      expect(destroyed).toEqual([placed.nodeId]);
+    } else {
+      expect(claimed).toMatchObject({ nodeId: placed.nodeId, wasIdle: true });
+      expect(destroyed).toEqual([]);
+    }
+  });
+});
