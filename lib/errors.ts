@@ -1,5 +1,6 @@
 import type { Executor } from "@/db/client";
 import { errors } from "@/db/schema";
+import { publishErrorRecorded } from "./live/publish";
 
 /** failure: permanent; recovery: something was re-driven or restarted; stuck, orphan; cleanup: a cleanup failed and is retried. */
 export type ErrorKind = "failure" | "recovery" | "stuck" | "orphan" | "cleanup";
@@ -18,4 +19,5 @@ export async function recordError(
     message: entry.message,
     details: entry.details ?? null,
   });
+  await publishErrorRecorded(executor);
 }

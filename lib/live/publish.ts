@@ -9,11 +9,29 @@ import { liveEvents } from "@/db/schema";
 
 export const LIVE_CHANNEL = "live";
 
-export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output";
+export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output" | "error";
+
+/** Live keys that are not tasks: the nodes page and the errors page each have one stream. */
+export const NODES_STREAM = "nodes";
+export const ERRORS_STREAM = "errors";
+
+async function publish(executor: Executor, key: string, kind: LiveKind) {
+  const [row] = await executor.insert(liveEvents).values({ taskId: key, kind }).returning({ id: liveEvents.id });
+  await executor.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${`${key}:${row?.id ?? 0}`})`);
+}
 
 export async function publishTaskChange(executor: Executor, taskId: string, kind: LiveKind): Promise<void> {
-  const [row] = await executor.insert(liveEvents).values({ taskId, kind }).returning({ id: liveEvents.id });
-  await executor.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${`${taskId}:${row?.id ?? 0}`})`);
+  await publish(executor, taskId, kind);
+}
+
+/** A node's status, health or load changed (the nodes page). */
+export async function publishNodeChange(executor: Executor): Promise<void> {
+  await publish(executor, NODES_STREAM, "node");
+}
+
+/** An error, recovery, stuck task or orphan was recorded (the errors page). */
+export async function publishErrorRecorded(executor: Executor): Promise<void> {
+  await publish(executor, ERRORS_STREAM, "error");
 }
 
 /** Parses a NOTIFY payload written by publishTaskChange. */

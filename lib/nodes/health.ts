@@ -10,6 +10,7 @@ import { nodes } from "@/db/schema";
 import { HealthResponse, vmAgentPaths, type NodeHeartbeatCallback } from "../contracts/vm-agent";
 import type { SendEvents } from "../contracts/events";
 import { recordError } from "../errors";
+import { publishNodeChange } from "../live/publish";
 import { destroyNode, publishForNode, wakeTasks } from "./lifecycle";
 import type { NodeProvider } from "./provider";
 
@@ -32,6 +33,7 @@ export async function recordHeartbeat(db: Executor, nodeId: string, body: NodeHe
       .returning({ id: nodes.id });
     if (!updated.length) return false;
     if (before?.health !== "healthy") await publishForNode(tx, nodeId);
+    await publishNodeChange(tx);
     return true;
   });
 }
@@ -59,6 +61,7 @@ export async function recordProbe(db: Executor, nodeId: string, answered: boolea
         : { health: "unhealthy", healthCheckedAt: sql`now()`, updatedAt: sql`now()` },
     )
     .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["creating", "running"])));
+  await publishNodeChange(db);
 }
 
 export type LostNodeDeps = { db: Executor; provider: NodeProvider; send: SendEvents };
@@ -77,6 +80,7 @@ export async function markNodeLost(deps: LostNodeDeps, nodeId: string, why: stri
       .returning({ id: nodes.id });
     if (!lost.length) return undefined;
     await recordError(tx, { nodeId, message, step: "node_health" });
+    await publishNodeChange(tx);
     return publishForNode(tx, nodeId);
   });
   if (!taskIds) return false;

@@ -9,7 +9,7 @@ import { signNodeCallbackToken } from "../auth/tokens";
 import type { KeyPair } from "../auth/keys";
 import type { NodeReadyCallback } from "../contracts/vm-agent";
 import { taskWake, type SendEvents, type WakeReason } from "../contracts/events";
-import { publishTaskChange } from "../live/publish";
+import { publishNodeChange, publishTaskChange } from "../live/publish";
 import type { NodeProvider } from "./provider";
 
 export type ProvisionDeps = { db: Executor; provider: NodeProvider; keys: KeyPair; controlPlaneUrl: string; callbackTtlMs: number; leaseMs: number };
@@ -49,6 +49,7 @@ export async function provisionNode(deps: ProvisionDeps, nodeId: string): Promis
     .update(nodes)
     .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? null, provisionLeaseUntil: null, updatedAt: sql`now()` })
     .where(eq(nodes.id, nodeId));
+  await publishNodeChange(deps.db);
   return true;
 }
 
@@ -89,6 +90,7 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
       .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["pending", "creating", "running"])))
       .returning({ id: nodes.id });
     if (!updated.length) return undefined;
+    await publishNodeChange(tx);
     return publishForNode(tx, nodeId);
   });
 }
@@ -104,4 +106,5 @@ export async function destroyNode(deps: { db: Executor; provider: NodeProvider }
     .update(nodes)
     .set({ status: "stopped", warmSince: null, health: "unknown", ...(reason && !node.errorMessage ? { errorMessage: reason } : {}), updatedAt: sql`now()` })
     .where(eq(nodes.id, nodeId));
+  await publishNodeChange(deps.db);
 }

@@ -11,6 +11,7 @@ import type { Config } from "../config";
 import type { KeyPair } from "../auth/keys";
 import type { SendEvents } from "../contracts/events";
 import { recordError } from "../errors";
+import { publishNodeChange } from "../live/publish";
 import { probeNode, recordProbe, markNodeLost } from "./health";
 import { publishForNode, startNodeDaemon } from "./lifecycle";
 import { nodeOccupancy, reapIfIdle } from "./pool";
@@ -73,6 +74,7 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
       .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? node.endpoint, updatedAt: sql`now()` })
       .where(eq(nodes.id, node.id));
     await deps.db.transaction((tx) => publishForNode(tx, node.id));
+    await publishNodeChange(deps.db);
   } catch (error) {
     await markNodeLost(deps, node.id, `its vm-agent process exited and could not be restarted: ${(error as Error).message}`);
   }
@@ -93,6 +95,7 @@ export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
       if (now - lastContact <= deps.config.HEARTBEAT_STALE_AFTER) return;
       if (node.health === "healthy" || node.health === "unknown") {
         await deps.db.update(nodes).set({ health: "stale", updatedAt: sql`now()` }).where(and(eq(nodes.id, node.id), eq(nodes.health, node.health)));
+        await publishNodeChange(deps.db);
       }
       const answered = await probeNode(node, deps.config.NODE_HEALTH_PROBE_TIMEOUT);
       await recordProbe(deps.db, node.id, answered);

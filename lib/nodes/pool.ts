@@ -8,6 +8,7 @@ import { and, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
 import { taskWake, type SendEvents } from "../contracts/events";
+import { publishNodeChange } from "../live/publish";
 import { destroyNode, getNode } from "./lifecycle";
 import type { NodeProvider } from "./provider";
 import { lockUserPool } from "./selection";
@@ -49,6 +50,7 @@ export async function settleNode(deps: PoolDeps, nodeId: string, warmTimeoutMs: 
       .update(nodes)
       .set({ warmSince: sql`coalesce(${nodes.warmSince}, now())`, updatedAt: sql`now()` })
       .where(and(eq(nodes.id, nodeId), eq(nodes.status, "running")));
+    await publishNodeChange(deps.db);
     return "warm";
   }
   return (await reapIfIdle(deps, nodeId, 0)) ? "destroyed" : "in_use";

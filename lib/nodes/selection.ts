@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
+import { publishNodeChange } from "../live/publish";
 import { inList, LIVE_NODE_STATUSES, occupancySql, PLACEABLE_NODE_STATUSES } from "./statuses";
 
 export type SelectionLimits = {
@@ -73,6 +74,7 @@ export async function placeTask(
     if (pick) {
       await tx.update(tasks).set({ nodeId: pick.id, updatedAt: sql`now()` }).where(eq(tasks.id, input.taskId));
       await tx.update(nodes).set({ warmSince: null, updatedAt: sql`now()` }).where(eq(nodes.id, pick.id));
+      await publishNodeChange(tx);
       return { kind: "assigned", nodeId: pick.id, status: pick.status, created: false, wasIdle: pick.status === "running" && pick.occupancy === 0 };
     }
     const [{ live } = { live: 0 }] = await queryRows<{ live: number }>(
@@ -88,6 +90,7 @@ export async function placeTask(
     const nodeId = newNodeId();
     await tx.insert(nodes).values({ id: nodeId, userId: input.userId, provider: input.provider, status: "creating" });
     await tx.update(tasks).set({ nodeId, updatedAt: sql`now()` }).where(eq(tasks.id, input.taskId));
+    await publishNodeChange(tx);
     return { kind: "assigned", nodeId, status: "creating", created: true, wasIdle: false };
   });
 }

@@ -63,8 +63,8 @@ describe("placement", () => {
     const queued = placements.filter((p) => p.kind === "queued");
     expect(queued).toHaveLength(6);
     expect(queued[0]).toMatchObject({ reason: expect.stringContaining("MAX_NODES_PER_USER=2") });
-    const [{ live }] = await queryRows<{ live: number }>(database.db, sql`select count(*)::int as live from nodes where user_id = ${userId}`);
-    expect(live).toBe(2);
+    const [row] = await queryRows<{ live: number }>(database.db, sql`select count(*)::int as live from nodes where user_id = ${userId}`);
+    expect(row?.live).toBe(2);
   });
 
   it("a repeated selection finds the slot the task already holds instead of claiming a second node", async () => {
@@ -72,8 +72,8 @@ describe("placement", () => {
     const first = await place(taskId!);
     const again = await Promise.all([place(taskId!), place(taskId!), place(taskId!)]);
     for (const p of again) expect(p).toMatchObject({ kind: "assigned", nodeId: first.kind === "assigned" ? first.nodeId : "?" });
-    const [{ count }] = await queryRows<{ count: number }>(database.db, sql`select count(*)::int as count from nodes where user_id = ${userId}`);
-    expect(count).toBe(1);
+    const [row] = await queryRows<{ count: number }>(database.db, sql`select count(*)::int as count from nodes where user_id = ${userId}`);
+    expect(row?.count).toBe(1);
   });
 
   it("prefers a warm node, and the reaper never destroys a node a task just claimed", async () => {

@@ -1,7 +1,14 @@
 /**
  * The `local` provider: a vm-agent process on this machine, on a free loopback port. It runs
  * detached in its own process group, so it outlives a web process restart like a real node would.
+ *
+ * Each node keeps its folder at `<dataDir>/nodes/<nodeId>/`: `node.json` ({pid, port, endpoint,
+ * startedAt}, written atomically) says which process serves it and where, `vm-agent.pid` the
+ * pid alone, `vm-agent.log` its output, `work/` its state. Creating a node whose vm-agent still
+ * runs returns that one; creating it again after its vm-agent died starts a new one on the same
+ * work folder, which adopts what the old one left.
  */
+import { createHash } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -36,12 +43,82 @@ const PASSED_THROUGH = [
   "OPENAI_BASE_URL",
 ];
 
+/** What the command line of a local node's daemon contains. */
+const VM_AGENT_ENTRY = path.join("vm-agent", "main.ts");
 
 const pidOf = (providerServerId: string | null) => {
   const match = /^pid:(\d+)$/.exec(providerServerId ?? "");
   return match ? Number(match[1]) : undefined;
 };
 
+/** `<nodeDir>/node.json`. */
+export type LocalNodeRecord = {
+  pid: number;
+  port: number;
+  endpoint: string;
+  startedAt: string;
+  /** Where it sends its callbacks and which key it trusts; a node asked for with others is restarted. */
+  controlPlaneUrl?: string;
+  keyFingerprint?: string;
+};
+
+export const localNodeDir = (dataDir: string, nodeId: string) => path.resolve(dataDir, "nodes", nodeId);
+
+export function readLocalNodeRecord(nodeDir: string): LocalNodeRecord | undefined {
+  try {
+    const record = JSON.parse(fs.readFileSync(path.join(nodeDir, "node.json"), "utf8")) as LocalNodeRecord;
+    return Number.isInteger(record.pid) && typeof record.endpoint === "string" ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeLocalNodeRecord(nodeDir: string, record: LocalNodeRecord) {
+  const file = path.join(nodeDir, "node.json");
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
+  fs.renameSync(temporary, file);
+}
+
+const HAS_PROC = fs.existsSync("/proc/self/cmdline");
+
+/**
+ * True while `pid` runs a vm-agent (its command line names vm-agent/main.ts), so a pid the system
+ * gave to another process since does not count; with `nodeId`, also that it serves this node.
+ * Without /proc (macOS) only whether the pid is alive can be told.
+ */
+export function isVmAgentProcess(pid: number, nodeId?: string): boolean {
+  if (!isAlive(pid)) return false;
+  if (!HAS_PROC) return true;
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    if (!args.some((a) => a.endsWith(VM_AGENT_ENTRY))) return false;
+  } catch {
+    return false; // Gone meanwhile.
+  }
+  if (nodeId === undefined) return true;
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`NODE_ID=${nodeId}`);
+  } catch {
+    return true; // Not ours to read: the command line is all there is to go by.
+  }
+}
+
+const fingerprint = (jwk: unknown) => createHash("sha256").update(JSON.stringify(jwk)).digest("hex").slice(0, 16);
+
+async function stopGroup(pid: number, graceMs: number) {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup("SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) signalGroup("SIGKILL");
+}
 
 export type LocalProviderOptions = {
   /** Where each node keeps its work folder and log: `<dataDir>/nodes/<nodeId>`. */
@@ -56,56 +133,85 @@ export type LocalProviderOptions = {
 export function localProvider(options: LocalProviderOptions): NodeProvider {
   const rootDir = options.rootDir ?? process.cwd();
   const env = options.env ?? process.env;
+  const graceMs = options.stopGraceMs ?? 5_000;
+  // One create at a time per node, so two concurrent calls never start two daemons.
+  const creating = new Map<string, Promise<CreatedNode>>();
+
+  async function start(input: CreateNodeInput): Promise<CreatedNode> {
+    const nodeDir = localNodeDir(options.dataDir, input.nodeId);
+    fs.mkdirSync(nodeDir, { recursive: true });
+    const keyFingerprint = fingerprint(input.publicJwk);
+    const existing = readLocalNodeRecord(nodeDir);
+    if (existing && isVmAgentProcess(existing.pid, input.nodeId)) {
+      const same =
+        (existing.controlPlaneUrl ?? input.controlPlaneUrl) === input.controlPlaneUrl &&
+        (existing.keyFingerprint ?? keyFingerprint) === keyFingerprint;
+      if (same) return { providerServerId: `pid:${existing.pid}`, endpoint: existing.endpoint };
+      // It would call back to another address or trust another key: replace it (its agents run on in tmux and are adopted).
+      await stopGroup(existing.pid, graceMs);
+    }
+    const port = await freePort();
+    const logFile = path.join(nodeDir, "vm-agent.log");
+    const log = fs.openSync(logFile, "a");
+    const childEnv: Record<string, string | undefined> = {};
+    for (const key of PASSED_THROUGH) if (env[key] !== undefined) childEnv[key] = env[key];
+    Object.assign(childEnv, {
+      VM_AGENT_HOST: "127.0.0.1",
+      VM_AGENT_PORT: String(port),
+      NODE_ID: input.nodeId,
+      CONTROL_PLANE_URL: input.controlPlaneUrl,
+      NODE_CALLBACK_TOKEN: input.nodeCallbackToken,
+      CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(input.publicJwk),
+      VM_AGENT_WORK_DIR: path.join(nodeDir, "work"),
+      // The vm-agent rotates this file itself when it knows it; stdout and stderr still go there.
+      VM_AGENT_LOG_FILE: logFile,
+    });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(rootDir, VM_AGENT_ENTRY)], {
+      cwd: rootDir,
+      env: childEnv as NodeJS.ProcessEnv, // an allow-list; NODE_ENV is deliberately not passed
+      detached: true,
+      stdio: ["ignore", log, log],
+    });
+    fs.closeSync(log);
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once("spawn", () => resolve(child.pid!));
+      child.once("error", reject);
+    });
+    child.unref();
+    const endpoint = `http://127.0.0.1:${port}`;
+    // Lets an operator, the runner (stopping idle nodes on Ctrl+C) or a test's teardown find every local node of a data folder.
+    fs.writeFileSync(path.join(nodeDir, "vm-agent.pid"), String(pid));
+    writeLocalNodeRecord(nodeDir, {
+      pid,
+      port,
+      endpoint,
+      startedAt: new Date().toISOString(),
+      controlPlaneUrl: input.controlPlaneUrl,
+      keyFingerprint,
+    });
+    return { providerServerId: `pid:${pid}`, endpoint };
+  }
+
   return {
     name: "local",
-    async create(input: CreateNodeInput): Promise<CreatedNode> {
-      const nodeDir = path.resolve(options.dataDir, "nodes", input.nodeId);
-      fs.mkdirSync(nodeDir, { recursive: true });
-      const port = await freePort();
-      const log = fs.openSync(path.join(nodeDir, "vm-agent.log"), "a");
-      const childEnv: Record<string, string | undefined> = {};
-      for (const key of PASSED_THROUGH) if (env[key] !== undefined) childEnv[key] = env[key];
-      Object.assign(childEnv, {
-        VM_AGENT_HOST: "127.0.0.1",
-        VM_AGENT_PORT: String(port),
-        NODE_ID: input.nodeId,
-        CONTROL_PLANE_URL: input.controlPlaneUrl,
-        NODE_CALLBACK_TOKEN: input.nodeCallbackToken,
-        CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(input.publicJwk),
-        VM_AGENT_WORK_DIR: path.join(nodeDir, "work"),
-      });
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(rootDir, "vm-agent", "main.ts")], {
-        cwd: rootDir,
-        env: childEnv as NodeJS.ProcessEnv, // an allow-list; NODE_ENV is deliberately not passed
-        detached: true,
-        stdio: ["ignore", log, log],
-      });
-      fs.closeSync(log);
-      const pid = await new Promise<number>((resolve, reject) => {
-        child.once("spawn", () => resolve(child.pid!));
-        child.once("error", reject);
-      });
-      child.unref();
-      // Lets an operator (or a test's teardown) find every local node of a data folder.
-      fs.writeFileSync(path.join(nodeDir, "vm-agent.pid"), String(pid));
-      return { providerServerId: `pid:${pid}`, endpoint: `http://127.0.0.1:${port}` };
+    create(input: CreateNodeInput): Promise<CreatedNode> {
+      const pending = creating.get(input.nodeId);
+      if (pending) return pending;
+      const created = start(input).finally(() => creating.delete(input.nodeId));
+      creating.set(input.nodeId, created);
+      return created;
+    },
+    isRunning(node) {
+      const pid = pidOf(node.providerServerId);
+      return pid !== undefined && isVmAgentProcess(pid, node.id);
     },
     async destroy(node) {
       // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.
       await new Promise<void>((resolve) => execFile("tmux", ["-L", `acp-${node.id}`, "kill-server"], () => resolve()));
       const pid = pidOf(node.providerServerId);
-      if (pid === undefined || !isAlive(pid)) return;
-      const signalGroup = (signal: NodeJS.Signals) => {
-        try {
-          process.kill(-pid, signal);
-        } catch {
-          // Already gone.
-        }
-      };
-      signalGroup("SIGTERM");
-      const deadline = Date.now() + (options.stopGraceMs ?? 5_000);
-      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (isAlive(pid)) signalGroup("SIGKILL");
+      // A pid the system has given to another process since is not ours to signal.
+      if (pid === undefined || !isVmAgentProcess(pid, node.id)) return;
+      await stopGroup(pid, graceMs);
     },
   };
 }
