@@ -45,6 +45,9 @@ export function runError(run: { state: string; exitCode?: number | null; timedOu
   return undefined;
 }
 
+/** The completion callback's message id: one per session turn, so a turn is reported once. */
+export const completionMessageId = (session: Pick<SessionRecord, "sessionId" | "turn">) => `${session.sessionId}-t${session.turn}-completed`;
+
 /** The completion callback's body; it succeeded iff the agent exited 0 and its work was committed. */
 export function completionBody(session: SessionRecord, branch: string, messageId: string): AgentCompletedCallback {
   const succeeded = session.exitCode === 0 && !!session.commit && !session.error?.includes("vanished");

@@ -33,8 +33,12 @@ describe("configuration", () => {
       CALLBACK_MAX_DELAY: 30_000,
       GIT_AUTHOR_NAME: "Coding Agent",
       GIT_AUTHOR_EMAIL: "agent@localhost",
+      HEARTBEAT_INTERVAL: 15_000,
+      VM_AGENT_LOG_MAX_BYTES: 10 * 1024 * 1024,
+      VM_AGENT_LOG_KEEP: 3,
     });
     expect(config.SCRIPT_AGENT_COMMAND).toBeUndefined();
+    expect(config.VM_AGENT_LOG_FILE).toBeUndefined();
     expect(config.CONTROL_PLANE_PUBLIC_JWK).toMatchObject({ kty: "EC", crv: "P-256" });
   });
 
@@ -42,6 +46,12 @@ describe("configuration", () => {
     const config = parseVmAgentConfig({ ...(await baseEnv()), AGENT_TIMEOUT: "90s", CALLBACK_BASE_DELAY: "250ms", SCRIPT_AGENT_COMMAND: "", GIT_PUSH: "never" });
     expect(config).toMatchObject({ AGENT_TIMEOUT: 90_000, CALLBACK_BASE_DELAY: 250, GIT_PUSH: "never" });
     expect(config.SCRIPT_AGENT_COMMAND).toBeUndefined();
+  });
+
+  it("reads the heartbeat interval (0 turns heartbeats off) and the log file's bounds", async () => {
+    const env = { ...(await baseEnv()), HEARTBEAT_INTERVAL: "0", VM_AGENT_LOG_FILE: "/var/log/vm-agent.log", VM_AGENT_LOG_MAX_BYTES: "1048576", VM_AGENT_LOG_KEEP: "0" };
+    expect(parseVmAgentConfig(env)).toMatchObject({ HEARTBEAT_INTERVAL: 0, VM_AGENT_LOG_FILE: "/var/log/vm-agent.log", VM_AGENT_LOG_MAX_BYTES: 1_048_576, VM_AGENT_LOG_KEEP: 0 });
+    expect(parseVmAgentConfig({ ...env, HEARTBEAT_INTERVAL: "30s" }).HEARTBEAT_INTERVAL).toBe(30_000);
   });
 
   it.each([
@@ -55,6 +65,9 @@ describe("configuration", () => {
     [{ GIT_PUSH: "always" }, /GIT_PUSH/],
     [{ SETUP_TIMEOUT: "soon" }, /SETUP_TIMEOUT: not a duration/],
     [{ CALLBACK_MAX_ATTEMPTS: "0" }, /CALLBACK_MAX_ATTEMPTS/],
+    [{ HEARTBEAT_INTERVAL: "often" }, /HEARTBEAT_INTERVAL: not a duration/],
+    [{ VM_AGENT_LOG_MAX_BYTES: "0" }, /VM_AGENT_LOG_MAX_BYTES/],
+    [{ VM_AGENT_LOG_KEEP: "-1" }, /VM_AGENT_LOG_KEEP/],
   ])("refuses %j, naming the variable", async (change, message) => {
     const env = { ...(await baseEnv()), ...change };
     expect(() => parseVmAgentConfig(env)).toThrow(message);

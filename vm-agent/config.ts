@@ -63,6 +63,14 @@ export const VmAgentConfigSchema = z.object({
   OUTPUT_FLUSH_INTERVAL: durationField("500ms"),
   /** How long a stopped agent gets after its interrupt before it is killed. */
   STOP_GRACE: durationField("5s"),
+  /** How often the node's health goes to the control plane (`0` sends none). */
+  HEARTBEAT_INTERVAL: durationField("15s"),
+  /** The daemon's own log; unset writes it to stdout. Rotated to `<file>.1` … `<file>.<KEEP>`. */
+  VM_AGENT_LOG_FILE: z.string().min(1).optional(),
+  /** The size at which the log file is rotated. */
+  VM_AGENT_LOG_MAX_BYTES: int(10 * 1024 * 1024, 1),
+  /** How many rotated log files are kept (0: the current file only). */
+  VM_AGENT_LOG_KEEP: int(3, 0),
 });
 
 export type VmAgentConfig = z.infer<typeof VmAgentConfigSchema>;

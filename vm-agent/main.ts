@@ -1,13 +1,13 @@
 /**
  * The vm-agent's entry point: read the configuration, adopt what a previous run left, serve the
- * API, tell the control plane the node is ready. SIGTERM / SIGINT detach and exit; agents keep
+ * API, tell the control plane the node is ready, then send heartbeats. SIGTERM / SIGINT detach and exit; agents keep
  * running in tmux for the next start to adopt.
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { CONTRACT_VERSION, callbackPaths } from "../lib/contracts/vm-agent";
 import { parseVmAgentConfig } from "./config";
-import { jsonLog } from "./log";
+import { fileLog, jsonLog, RotatingFile, type Log } from "./log";
 import { Outbox } from "./outbox";
 import { createVmAgent, VM_AGENT_VERSION } from "./server";
 
@@ -19,6 +19,11 @@ try {
   process.exit(1);
 }
 
+// Configuration errors went to stdout above; from here on the log goes where it is configured.
+const log: Log = config.VM_AGENT_LOG_FILE
+  ? fileLog(new RotatingFile(config.VM_AGENT_LOG_FILE, config.VM_AGENT_LOG_MAX_BYTES, config.VM_AGENT_LOG_KEEP))
+  : jsonLog;
+
 const outbox = new Outbox(
   path.join(config.VM_AGENT_WORK_DIR, "outbox"),
   config.CONTROL_PLANE_URL,
@@ -29,24 +34,24 @@ const outbox = new Outbox(
     maxDelayMs: config.CALLBACK_MAX_DELAY,
     requestTimeoutMs: config.CALLBACK_REQUEST_TIMEOUT,
   },
-  jsonLog,
+  log,
 );
-const agent = createVmAgent({ config, outbox, log: jsonLog });
+const agent = createVmAgent({ config, outbox, log });
 let port: number;
 try {
   ({ port } = await agent.listen());
 } catch (error) {
-  jsonLog("error", `vm-agent could not start: ${(error as Error).message}`);
+  log("error", `vm-agent could not start: ${(error as Error).message}`);
   process.exit(1);
 }
-jsonLog("info", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port });
+log("info", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port });
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    jsonLog("info", "vm-agent stopping", { signal });
+    log("info", "vm-agent stopping", { signal });
     void agent.close().then(() => process.exit(0));
   });
 }
@@ -57,3 +62,5 @@ outbox.enqueue(messageId, callbackPaths.nodeReady(config.NODE_ID), config.NODE_C
   version: VM_AGENT_VERSION,
   contractVersion: CONTRACT_VERSION,
 });
+// The first heartbeat follows the ready callback: the control plane learns the endpoint, then the load.
+agent.startHeartbeats();

@@ -7,8 +7,19 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
-import { CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, StartAgentSessionRequest, type HealthResponse } from "../lib/contracts/vm-agent";
+import {
+  callbackPaths,
+  CONTRACT_VERSION,
+  CreateWorkspaceRequest,
+  FollowUpPromptRequest,
+  Id,
+  StartAgentSessionRequest,
+  type HealthResponse,
+  type NodeHeartbeatCallback,
+} from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
+import { HealthSampler } from "./health";
+import { Heartbeat } from "./heartbeat";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
@@ -18,7 +29,18 @@ import { WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
 export const VM_AGENT_VERSION = "0.1.0";
 
 export type VmAgentOptions = {
-  config: Pick<VmAgentConfig, "VM_AGENT_HOST" | "VM_AGENT_PORT" | "NODE_ID" | "CONTROL_PLANE_PUBLIC_JWK" | "TMUX_SOCKET"> &
+  config: Pick<
+    VmAgentConfig,
+    | "VM_AGENT_HOST"
+    | "VM_AGENT_PORT"
+    | "NODE_ID"
+    | "CONTROL_PLANE_PUBLIC_JWK"
+    | "TMUX_SOCKET"
+    | "CONTROL_PLANE_URL"
+    | "NODE_CALLBACK_TOKEN"
+    | "HEARTBEAT_INTERVAL"
+    | "CALLBACK_REQUEST_TIMEOUT"
+  > &
     WorkspaceManagerOptions["config"];
   outbox: Outbox;
   log: Log;
@@ -75,6 +97,22 @@ export function createVmAgent(options: VmAgentOptions) {
   const { config, log } = options;
   const manager = new WorkspaceManager({ config, outbox: options.outbox, tmux: new Tmux(config.TMUX_SOCKET ?? `acp-${config.NODE_ID}`), log });
   let key: VerifyKey | undefined;
+  const sampler = new HealthSampler(config.VM_AGENT_WORK_DIR);
+  const heartbeat = new Heartbeat({
+    url: new URL(callbackPaths.nodeHeartbeat(config.NODE_ID), config.CONTROL_PLANE_URL),
+    token: config.NODE_CALLBACK_TOKEN,
+    intervalMs: config.HEARTBEAT_INTERVAL,
+    requestTimeoutMs: config.CALLBACK_REQUEST_TIMEOUT,
+    log,
+    body: async (): Promise<NodeHeartbeatCallback> => ({
+      ...(await sampler.sample()),
+      workspaces: manager.count,
+      // The contract's bound; a node never holds that many, but a heartbeat must stay valid.
+      sessions: manager.sessions.active().slice(0, 1_000),
+      version: VM_AGENT_VERSION,
+      contractVersion: CONTRACT_VERSION,
+    }),
+  });
 
   async function authorize(request: http.IncomingMessage) {
     const token = bearerToken(request.headers.authorization);
@@ -127,6 +165,9 @@ export function createVmAgent(options: VmAgentOptions) {
       const { status } = await manager.startSession(workspaceId, sessionId, body, replayKey);
       return [202, { sessionId, status }];
     }
+    if (method === "GET" && parts.length === 4 && parts[2] === "agent-sessions") {
+      return [200, manager.sessionState(workspaceId, pathId(parts[3], "sessionId"))];
+    }
     if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "prompt") {
       const sessionId = pathId(parts[3], "sessionId");
       const body = parse(FollowUpPromptRequest, await readJson(request));
@@ -164,8 +205,13 @@ export function createVmAgent(options: VmAgentOptions) {
         server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve({ port: (server.address() as AddressInfo).port }));
       });
     },
+    /** Starts the heartbeats (the first one now): main.ts calls it once the node-ready callback is enqueued. */
+    startHeartbeats() {
+      heartbeat.start();
+    },
     /** Stops serving and detaches; agents keep running in tmux. It is not an exit of the agents. */
     async close() {
+      await heartbeat.stop();
       manager.shutdown();
       options.outbox.close();
       server.closeAllConnections();

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
+import { AgentSessionState } from "../lib/contracts/vm-agent";
 import { gone, startReceiver, startTestAgent, waitForFile, type TestAgentOptions, workspaceRequest } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -139,5 +140,47 @@ describe("the agent timeout", () => {
     expect(done.body.commit).toBe(git(worktree, "rev-parse", "HEAD"));
     expect(await agent.request("POST", "/workspaces/w_1/agent-sessions/s_next/start", start("quick"))).toMatchObject({ status: 202 });
     expect((await receiver.next(/s_next\/completed$/)).body).toMatchObject({ outcome: "succeeded", exitCode: 0 });
+  });
+});
+
+describe("reading a session's state", () => {
+  it("says running while the agent works, and once completed carries exactly the completion callback's body", async () => {
+    const gate = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-gate-"));
+    cleanups.push(async () => fs.rmSync(gate, { recursive: true, force: true }));
+    const command = `echo up > "${gate}/started"; while [ ! -e "${gate}/open" ]; do sleep 0.05; done; echo work > work.txt`;
+    const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: command });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start());
+    await waitForFile(path.join(gate, "started"));
+    expect(await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).toEqual({
+      status: 200,
+      body: { sessionId: "s_1", workspaceId: "w_1", status: "running", turn: 1 },
+    });
+    fs.writeFileSync(path.join(gate, "open"), "");
+    const done = await receiver.next(/s_1\/completed$/);
+    const state = await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1");
+    expect(AgentSessionState.parse(state.body)).toEqual({ sessionId: "s_1", workspaceId: "w_1", status: "completed", turn: 1, completion: done.body });
+    expect(done.body).toMatchObject({ messageId: "s_1-t1-completed", outcome: "succeeded" });
+  });
+
+  it("carries the failed turn's completion, and the next turn's once a follow-up completes", async () => {
+    const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: 'echo "$AGENT_PROMPT" >> turns.txt; [ "$AGENT_PROMPT" != fail ] || exit 7' });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start("fail"));
+    const first = await receiver.next(/s_1\/completed$/);
+    expect(first.body).toMatchObject({ outcome: "failed", exitCode: 7 });
+    expect((await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).body.completion).toEqual(first.body);
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/prompt", { prompt: "again", callbackToken: "cb2" });
+    const second = await receiver.nth(/s_1\/completed$/, 2);
+    expect(await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).toEqual({
+      status: 200,
+      body: { sessionId: "s_1", workspaceId: "w_1", status: "completed", turn: 2, completion: second.body },
+    });
+    expect(second.body).toMatchObject({ messageId: "s_1-t2-completed", outcome: "succeeded" });
+  });
+
+  it("answers 404 for an unknown workspace or session, 401 without a token", async () => {
+    const { agent } = await readyWorkspace();
+    expect(await agent.request("GET", "/workspaces/w_none/agent-sessions/s_1")).toMatchObject({ status: 404, body: { error: expect.stringContaining("w_none") } });
+    expect(await agent.request("GET", "/workspaces/w_1/agent-sessions/s_none")).toMatchObject({ status: 404, body: { error: expect.stringContaining("s_none") } });
+    expect((await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1", undefined, "")).status).toBe(401);
   });
 });

@@ -6,9 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { callbackPaths, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
-import { commitAndPush, completionBody, firstLine, joinErrors, runError } from "./completion";
+import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
 import type { Log } from "./log";
@@ -131,6 +131,21 @@ export class SessionManager {
     }
   }
 
+  /** The sessions still at work (running, or completing their turn), as the heartbeat lists them. */
+  active(): NodeHeartbeatCallback["sessions"] {
+    return this.sessions.list().flatMap(({ value: { sessionId, workspaceId, status } }) =>
+      status === "running" || status === "completing" ? [{ sessionId, workspaceId, status }] : [],
+    );
+  }
+
+  /** What the node knows of a session (404 when it is not the workspace's); a completed turn carries its completion callback's body. */
+  state(workspace: WorkspaceRecord, sessionId: string): AgentSessionState {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.workspaceId !== workspace.id) throw new RequestError(404, `session ${sessionId} not found`);
+    const { workspaceId, status, turn } = session;
+    return { sessionId, workspaceId, status, turn, ...(status === "completed" ? { completion: this.completion(session) } : {}) };
+  }
+
   forgetWorkspace(workspaceId: string) {
     for (const { value } of this.sessions.list()) if (value.workspaceId === workspaceId) this.sessions.delete(value.sessionId);
   }
@@ -140,7 +155,7 @@ export class SessionManager {
     const { workspaceId, sessionId } = turn;
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
-    const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0 };
+    const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0, lastOutputOffset: undefined };
     this.sessions.put(sessionId, session);
     const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, resume: session.conversationId });
     if ("unavailable" in resolved) {
@@ -169,9 +184,17 @@ export class SessionManager {
   private shipOutput(session: SessionRecord) {
     this.shippers.get(session.sessionId)?.stop(false);
     const target = { ...session, logFile: this.options.paths.logFile(session.workspaceId, session.sessionId) };
-    const shipper = new OutputShipper(target, this.options.outbox, this.options.config.OUTPUT_FLUSH_INTERVAL, session.outputOffset, (offset) => {
-      const current = this.sessions.get(session.sessionId);
-      if (current) this.sessions.put(session.sessionId, { ...current, outputOffset: offset });
+    const shipper = new OutputShipper({
+      target,
+      outbox: this.options.outbox,
+      flushIntervalMs: this.options.config.OUTPUT_FLUSH_INTERVAL,
+      offset: session.outputOffset,
+      resendFrom: session.lastOutputOffset,
+      onShipped: (start, end) => {
+        const current = this.sessions.get(session.sessionId);
+        if (current) this.sessions.put(session.sessionId, { ...current, outputOffset: end, lastOutputOffset: start });
+      },
+      log: this.options.log,
     });
     this.shippers.set(session.sessionId, shipper);
     shipper.start();
@@ -237,12 +260,16 @@ export class SessionManager {
     return work;
   }
 
+  /** The completion callback's body for the session's turn: what report() sends and state() shows. */
+  private completion(session: SessionRecord) {
+    const workspace = this.options.workspaces.get(session.workspaceId);
+    return completionBody(session, workspace?.branch ?? "unknown", completionMessageId(session));
+  }
+
   /** Enqueues the completion callback under a message id fixed per session turn, then marks it sent. */
   private async report(session: SessionRecord) {
-    const workspace = this.options.workspaces.get(session.workspaceId);
-    const messageId = `${session.sessionId}-t${session.turn}-completed`;
-    const body = completionBody(session, workspace?.branch ?? "unknown", messageId);
-    this.options.outbox.enqueue(messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, body);
+    const body = this.completion(session);
+    this.options.outbox.enqueue(body.messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, body);
     this.sessions.put(session.sessionId, { ...session, status: "completed" });
     this.options.log("info", "agent session finished", { workspaceId: session.workspaceId, sessionId: session.sessionId, outcome: body.outcome, commit: session.commit });
   }

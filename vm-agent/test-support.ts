@@ -21,8 +21,8 @@ import type { VmAgentConfig } from "./config";
 export type Received = { path: string; authorization: string | undefined; body: Record<string, unknown> };
 export type Attempt = Received & { status: number };
 
-/** Records callbacks; `answer` decides each response status (default 200). */
-export async function startReceiver(answer: (path: string, attempt: number) => number = () => 200) {
+/** Records callbacks; `answer` decides each response status (default 200), from the path, the attempt and the body. */
+export async function startReceiver(answer: (path: string, attempt: number, body: Record<string, unknown>) => number = () => 200) {
   const received: Received[] = [];
   const attempts = new Map<string, number>();
   const waiters: { predicate: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
@@ -34,8 +34,9 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
     const url = request.url ?? "/";
     const attempt = (attempts.get(url) ?? 0) + 1;
     attempts.set(url, attempt);
-    const status = answer(url, attempt);
-    const logged: Attempt = { path: url, authorization: request.headers.authorization, body: JSON.parse(text) as Record<string, unknown>, status };
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const status = answer(url, attempt, body);
+    const logged: Attempt = { path: url, authorization: request.headers.authorization, body, status };
     attemptLog.push(logged);
     for (const w of attemptWaiters.filter((w) => w.pattern.test(url))) {
       attemptWaiters.splice(attemptWaiters.indexOf(w), 1);
@@ -73,6 +74,11 @@ export async function startReceiver(answer: (path: string, attempt: number) => n
     attempt(pathPattern: RegExp): Promise<Attempt> {
       const seen = attemptLog.find((a) => pathPattern.test(a.path));
       return seen ? Promise.resolve(seen) : new Promise((resolve) => attemptWaiters.push({ pattern: pathPattern, resolve }));
+    },
+    /** Resolves with the first callback (already received or still to come) that satisfies `predicate`. */
+    until(predicate: (r: Received) => boolean): Promise<Received> {
+      const seen = received.find(predicate);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ predicate, resolve }));
     },
     /** Resolves with the first callback (already received or still to come) whose path matches. */
     next(pathPattern: RegExp): Promise<Received> {
@@ -119,6 +125,11 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     VM_AGENT_HOST: "127.0.0.1",
     VM_AGENT_PORT: 0,
     NODE_ID: `node-${process.pid}-${++counter}`,
+    CONTROL_PLANE_URL: receiverUrl,
+    NODE_CALLBACK_TOKEN: "node-callback-token",
+    // Off unless a test asks for heartbeats: the others' receivers stay quiet.
+    HEARTBEAT_INTERVAL: 0,
+    CALLBACK_REQUEST_TIMEOUT: 5_000,
     CONTROL_PLANE_PUBLIC_JWK: publicJwk,
     TMUX_SOCKET: undefined,
     VM_AGENT_WORK_DIR: workDir,
@@ -146,6 +157,8 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
   const agent = createVmAgent({ config, outbox, log: silentLog });
   const tmux = new Tmux(`acp-${config.NODE_ID}`);
   const { port } = await agent.listen();
+  // As main.ts does once the node-ready callback is enqueued (this in-process daemon sends none).
+  agent.startHeartbeats();
   const base = `http://127.0.0.1:${port}`;
   const token = (nodeId = config.NODE_ID) => signNodeManagementToken(key, { nodeId }, 60_000);
   return {

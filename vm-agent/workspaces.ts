@@ -114,6 +114,8 @@ export class WorkspaceManager {
     const raced = this.workspaces.get(record.id);
     if (raced) return { status: raced.status === "running" ? "running" : "creating" };
     this.workspaces.put(record.id, record);
+    // One line per workspace this node created: what the chaos suite counts as the side effect.
+    this.options.log("info", "workspace accepted", { workspaceId: record.id, taskId: record.taskId });
     this.startProvisioning(record);
     return { status: "creating" };
   }
@@ -149,6 +151,11 @@ export class WorkspaceManager {
   /** Starts an agent session in a ready workspace (404 unknown workspace, 409 not ready); repeats start nothing. */
   startSession(workspaceId: string, sessionId: string, request: StartAgentSessionRequest, idempotencyKey?: string) {
     return this.sessions.start(this.known(workspaceId), sessionId, request, idempotencyKey);
+  }
+
+  /** What the node knows of one of the workspace's sessions (404 for an unknown workspace or session). */
+  sessionState(workspaceId: string, sessionId: string) {
+    return this.sessions.state(this.known(workspaceId), sessionId);
   }
 
   /** A follow-up prompt to an idle session of the workspace. */

@@ -6,6 +6,16 @@ import type { AgentOutputCallback } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
 import { getSession } from "./lifecycle";
 
+/** A lone surrogate: half a UTF-16 pair, valid in a JS string and in JSON text, refused by jsonb. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A line as jsonb can store it: U+0000 becomes "␀" (U+2400, the vm-agent does the same) and a lone
+ * surrogate becomes U+FFFD, since either would fail the insert and the batch would be retried in
+ * vain. Defence in depth: the contract lets both through, and a vm-agent of another version might.
+ */
+const storable = (line: string) => line.replaceAll("\u0000", "\u2400").replace(LONE_SURROGATE, "\ufffd");
+
 /** Stores one batch; a batch already stored (same session and offset) is a no-op. */
 export async function recordAgentOutput(db: Executor, sessionId: string, body: AgentOutputCallback) {
   return db.transaction(async (tx) => {
@@ -13,7 +23,7 @@ export async function recordAgentOutput(db: Executor, sessionId: string, body: A
     if (!session) return { outcome: "ignored" as const };
     const inserted = await tx
       .insert(agentOutput)
-      .values({ sessionId, taskId: session.taskId, turn: body.turn, offset: body.offset, lines: body.lines })
+      .values({ sessionId, taskId: session.taskId, turn: body.turn, offset: body.offset, lines: body.lines.map(storable) })
       .onConflictDoNothing()
       .returning({ id: agentOutput.id });
     if (!inserted.length) return { outcome: "duplicate" as const };

@@ -33,6 +33,8 @@ export const SessionRecord = z.object({
   conversationId: z.string().optional(),
   /** How much of the session's log has been handed to the outbox as output. */
   outputOffset: z.number().int().default(0),
+  /** Where the newest of those batches starts: a restart sends that batch again, byte for byte. */
+  lastOutputOffset: z.number().int().optional(),
   /** The `Idempotency-Key` of the start request, so a repeat of it starts nothing new. */
   idempotencyKey: z.string().optional(),
 });
