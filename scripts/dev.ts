@@ -1,29 +1,88 @@
 /**
  * `npm run dev`: the whole system on the embedded defaults — PGlite under .data/, the Inngest
  * server on :8288 (its dashboard there too) and the app on :3000.
+ *
+ * NEXT_MODE=start serves a production build (`npm run build`) instead of `next dev`, with the
+ * same supervision.
+ *
+ * Ctrl+C (SIGINT, SIGTERM, SIGHUP) first stops the local nodes that have no work, then the app
+ * and the Inngest server; nodes with work keep running and the next start adopts them. A second
+ * Ctrl+C while stopping kills what is left at once.
  */
-import { startSystem } from "./system";
+import path from "node:path";
+import { stopIdleLocalNodes } from "./local-nodes";
+import { stopProcessGroup } from "./procfs";
+import { readRunState, releaseDataDir } from "./run-state";
+import { startSystem, type RunningSystem } from "./system";
 
-const system = await startSystem({
-  mode: "dev",
-  appPort: Number(process.env.PORT ?? 3000),
-  inngestPort: Number(process.env.INNGEST_PORT ?? 8288),
-  dataDir: process.env.DATA_DIR ?? ".data",
-});
+const dataDir = path.resolve(process.env.DATA_DIR ?? ".data");
+// `next dev` by default; NEXT_MODE=start serves the production build that `npm run build` left in NEXT_DIST_DIR (.next).
+const mode = process.env.NEXT_MODE ?? "dev";
+if (mode !== "dev" && mode !== "start") {
+  console.error(`NEXT_MODE must be "dev" or "start", not "${mode}".`);
+  process.exit(1);
+}
+const log = (line: string) => console.error(line);
+
+let system: RunningSystem | undefined;
+
+/** Ctrl+C while starting: stop what has started so far (system.json lists it as it starts). */
+async function abandonStart() {
+  const state = readRunState(dataDir);
+  if (!state || state.runner.pid !== process.pid) return;
+  await Promise.all(state.children.map((child) => stopProcessGroup(child.pid)));
+  releaseDataDir(dataDir);
+}
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      // Asked twice: no more waiting on graceful exits.
+      const pids = system ? Object.values(system.pids()) : (readRunState(dataDir)?.children.map((c) => c.pid) ?? []);
+      for (const pid of pids) {
+        try {
+          if (pid !== undefined) process.kill(-pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+      process.exit(130);
+    }
+    stopping = true;
+    log("Stopping…");
+    void (async () => {
+      try {
+        await stopIdleLocalNodes({ dataDir, log });
+      } catch (error) {
+        log(`Could not stop idle local nodes: ${(error as Error).message}`);
+      }
+      if (system) await system.stop();
+      else await abandonStart();
+      process.exit(system ? 0 : 130);
+    })();
+  });
+}
+
+try {
+  system = await startSystem({
+    mode,
+    appPort: Number(process.env.PORT ?? 3000),
+    inngestPort: Number(process.env.INNGEST_PORT ?? 8288),
+    dataDir,
+    // The runner restarts the app too if it dies; the tests that call startSystem themselves decide.
+    superviseApp: true,
+    log,
+  });
+} catch (error) {
+  log(`\n  Could not start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
 
 console.error(`
   App:               ${system.appUrl}
   Inngest dashboard: ${system.inngestUrl}
-  Database:          ${process.env.DATABASE_URL ? "DATABASE_URL" : "embedded PGlite in .data/pglite"}
+  Database:          ${process.env.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}
 
   Press Ctrl+C to stop.
 `);
-
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void system.stop().then(() => process.exit(0));
-  });
-}

@@ -1,12 +1,20 @@
 /**
  * Starts the whole system on one machine: the Next.js app (which opens the embedded database and
  * migrates it) and the Inngest server pointed at it. Used by `npm run dev` and by the tests.
+ *
+ * The runner supervises what it started: an Inngest server that exits unexpectedly is started
+ * again on the same port and the app registered with it again (so is the app in `dev` mode).
+ * `<dataDir>/run/system.json` records the runner and its children, so a start after the runner
+ * was killed (`kill -9`) stops what it left, and a second runner on a live folder refuses.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
+import { describePortHolder, portIsFree } from "./procfs";
+import { claimDataDir, readRunState, recordProcess, releaseDataDir, writeRunState } from "./run-state";
+import { Supervisor, type Restart } from "./supervisor";
 
 export { freePort };
 
@@ -21,12 +29,23 @@ export type SystemOptions = {
   /** Where each process's output goes; defaults to inherit (the terminal). */
   logDir?: string;
   log?: (line: string) => void;
+  /**
+   * Restart the app when it exits unexpectedly; default: in `dev` mode only (tests that serve a
+   * build may stop the app on purpose). The Inngest server is always restarted.
+   */
+  superviseApp?: boolean;
 };
+
+export type SystemProcess = "engine" | "app";
 
 export type RunningSystem = {
   appUrl: string;
   inngestUrl: string;
   env: Record<string, string>;
+  /** The pids of the processes serving now (each leads its own process group). */
+  pids(): { app: number | undefined; engine: number | undefined };
+  /** Resolves after the next restart of that process has completed (the engine: and the app is registered again). */
+  restarted(which: SystemProcess): Promise<Restart>;
   stop(): Promise<void>;
 };
 
@@ -45,11 +64,10 @@ export function buildApp(distDir = TEST_DIST_DIR) {
   });
 }
 
-
 /** Waits until `url` answers (any HTTP status counts), or the process exits, or the deadline passes. */
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number, name: string) {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
+  let exited = child.exitCode !== null || child.signalCode !== null;
   child.once("exit", () => (exited = true));
   while (Date.now() < deadline) {
     if (exited) throw new Error(`${name} exited before it answered at ${url}`);
@@ -69,23 +87,36 @@ function output(options: SystemOptions, name: string): "inherit" | number {
   return fs.openSync(path.join(options.logDir, `${name}.log`), "a");
 }
 
-async function stopProcess(child: ChildProcess, graceMs = 5_000) {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
+/** Fails at once, naming what holds a port the system needs and how to pick another. */
+async function checkPorts(ports: { port: number; what: string; variable: string }[]) {
+  for (const { port, what, variable } of ports) {
+    if (await portIsFree(port)) continue;
+    throw new Error(
+      `Port ${port} (${what}) is in use by ${describePortHolder(port)}. ` +
+        `Stop that process, or choose another port for ${what} with ${variable}=<port> (for example ${variable}=${port + 1}).`,
+    );
   }
-  const timer = setTimeout(() => {
+}
+
+/** Registers the app's functions with the Inngest server (the app answers PUT /api/inngest by syncing). */
+async function register(appUrl: string, signal?: AbortSignal) {
+  const timeout = AbortSignal.timeout(30_000);
+  const sync = await fetch(`${appUrl}/api/inngest`, { method: "PUT", signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  if (!sync.ok) throw new Error(`registering the app with Inngest failed: ${sync.status} ${await sync.text()}`);
+}
+
+/** After a restart: register again, retrying while the other process may be coming back too. */
+async function registerAgain(appUrl: string, signal: AbortSignal, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
     try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // Gone.
+      return await register(appUrl, signal);
+    } catch (error) {
+      if (signal.aborted) throw new Error("the system is stopping");
+      if (Date.now() >= deadline) throw new Error(`the app could not be registered again: ${(error as Error).message}`);
+      await new Promise((r) => setTimeout(r, 500));
     }
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
+  }
 }
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
@@ -94,54 +125,106 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const inngestPort = options.inngestPort ?? (await freePort());
   const appUrl = `http://127.0.0.1:${appPort}`;
   const inngestUrl = `http://127.0.0.1:${inngestPort}`;
-  const binary = await ensureInngestBinary({ log });
+  const dataDir = path.resolve(options.dataDir);
 
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    NEXT_TELEMETRY_DISABLED: "1",
-    APP_URL: appUrl,
-    DATA_DIR: path.resolve(options.dataDir),
-    INNGEST_DEV: inngestUrl,
-    INNGEST_BASE_URL: inngestUrl,
-    INNGEST_LEGACY_SERVER: binary.legacy ? "1" : "0",
-    ...(options.distDir ? { NEXT_DIST_DIR: options.distDir } : {}),
-    ...options.env,
+  // Refuse a live runner's folder; stop what a killed one left (it holds the ports and the database).
+  await claimDataDir(dataDir, { appUrl, inngestUrl }, log);
+  const supervisors: { name: SystemProcess; supervisor: Supervisor; command: string }[] = [];
+  const recordChildren = () => {
+    const state = readRunState(dataDir);
+    if (!state || state.runner.pid !== process.pid) return;
+    const children = supervisors.flatMap(({ name, supervisor, command }) => {
+      const pid = supervisor.pid;
+      if (pid === undefined) return [];
+      const earlier = state.children.find((c) => c.name === name);
+      return [{ name, ...recordProcess(pid, earlier, command) }];
+    });
+    writeRunState(dataDir, { ...state, children });
   };
-  const children: ChildProcess[] = [];
-  const stop = async () => {
-    await Promise.all(children.reverse().map((c) => stopProcess(c)));
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.all(supervisors.map(({ supervisor }) => supervisor.stop()));
+      releaseDataDir(dataDir);
+    })());
 
   try {
-    const nextBin = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
-    const nextArgs = [nextBin, options.mode, "-p", String(appPort), "-H", "127.0.0.1"];
-    const next = spawn(process.execPath, nextArgs, {
-      cwd: ROOT,
-      env: env as NodeJS.ProcessEnv,
-      detached: true,
-      stdio: ["ignore", output(options, "next"), output(options, "next")],
-    });
-    children.push(next);
-    log(`Starting the app on ${appUrl} (next ${options.mode})…`);
-    await waitForHttp(`${appUrl}/api/inngest`, next, 180_000, "the Next.js app");
+    await checkPorts([
+      { port: appPort, what: "the app", variable: "PORT" },
+      { port: inngestPort, what: "the Inngest server", variable: "INNGEST_PORT" },
+    ]);
+    const binary = await ensureInngestBinary({ log });
 
-    const inngest = spawn(binary.path, inngestDevArgs({ port: inngestPort }), {
-      cwd: ROOT,
-      env: env as NodeJS.ProcessEnv,
-      detached: true,
-      stdio: ["ignore", output(options, "inngest"), output(options, "inngest")],
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      NEXT_TELEMETRY_DISABLED: "1",
+      APP_URL: appUrl,
+      DATA_DIR: dataDir,
+      INNGEST_DEV: inngestUrl,
+      INNGEST_BASE_URL: inngestUrl,
+      INNGEST_LEGACY_SERVER: binary.legacy ? "1" : "0",
+      ...(options.distDir ? { NEXT_DIST_DIR: options.distDir } : {}),
+      ...options.env,
+    };
+    const launch = (name: string, command: string, args: string[]) => () => {
+      const out = output(options, name);
+      const child = spawn(command, args, {
+        cwd: ROOT,
+        env: env as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: ["ignore", out, out],
+      });
+      if (typeof out === "number") fs.closeSync(out);
+      // A failed spawn shows as an exit (code null) to the supervisor; keep it from being thrown.
+      child.on("error", (error) => log(`could not start ${name}: ${error.message}`));
+      return child;
+    };
+
+    const nextArgs = [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), options.mode, "-p", String(appPort), "-H", "127.0.0.1"];
+    const app = new Supervisor({
+      label: "The app",
+      spawn: launch("next", process.execPath, nextArgs),
+      ready: (child) => waitForHttp(`${appUrl}/api/inngest`, child, 180_000, "the Next.js app"),
+      afterRestart: (signal) => registerAgain(appUrl, signal),
+      restartedWhat: "restarted and registered with the Inngest server again",
+      supervise: options.superviseApp ?? options.mode === "dev",
+      log,
+      onChange: recordChildren,
     });
-    children.push(inngest);
+    supervisors.push({ name: "app", supervisor: app, command: [process.execPath, ...nextArgs].join(" ") });
+    log(`Starting the app on ${appUrl} (next ${options.mode})…`);
+    await app.start();
+
+    const inngestArgs = inngestDevArgs({ port: inngestPort });
+    const engine = new Supervisor({
+      label: "Inngest server",
+      spawn: launch("inngest", binary.path, inngestArgs),
+      ready: (child) => waitForHttp(`${inngestUrl}/health`, child, 60_000, "the Inngest server"),
+      // Exactly what the first start does: the server knows no app until the app registers.
+      afterRestart: (signal) => registerAgain(appUrl, signal),
+      restartedWhat: "restarted and the app re-registered",
+      log,
+      onChange: recordChildren,
+    });
+    supervisors.push({ name: "engine", supervisor: engine, command: [binary.path, ...inngestArgs].join(" ") });
     log(`Starting the Inngest server on ${inngestUrl}…`);
-    await waitForHttp(`${inngestUrl}/health`, inngest, 60_000, "the Inngest server");
+    await engine.start();
 
     // Register the app's functions with the server now rather than on its first poll.
-    const sync = await fetch(`${appUrl}/api/inngest`, { method: "PUT" });
-    if (!sync.ok) throw new Error(`registering the app with Inngest failed: ${sync.status} ${await sync.text()}`);
+    await register(appUrl);
     // Opening the database runs the migrations; do it before the first user waits on it.
     const warm = await fetch(`${appUrl}/api/tasks`);
     if (!warm.ok) throw new Error(`the app did not start: GET /api/tasks answered ${warm.status} ${await warm.text()}`);
-    return { appUrl, inngestUrl, env, stop };
+    // Both serve: record their command lines as they read now (Next.js renames its process once it runs).
+    recordChildren();
+    return {
+      appUrl,
+      inngestUrl,
+      env,
+      pids: () => ({ app: app.pid, engine: engine.pid }),
+      restarted: (which) => (which === "engine" ? engine : app).restarted(),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
