@@ -38,6 +38,17 @@ export function engineApi(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV
       throw new EngineUnreachableError(`the engine at ${url} is unreachable: ${(error as Error).message}`);
     }
   };
+  /** The /v1 API answers `{ data, error, status }`, with its own status in the body (v1.1.0 sends HTTP 200 for a missing event). */
+  const getJson = async (path: string): Promise<{ data: unknown; error?: string; status: number }> => {
+    const response = await get(path);
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text) as { data?: unknown; error?: string; status?: number };
+      return { data: body.data ?? null, error: body.error, status: body.status ?? response.status };
+    } catch {
+      return { data: null, error: text.slice(0, 200), status: response.status };
+    }
+  };
   return {
     url,
     async reachable() {
@@ -48,26 +59,18 @@ export function engineApi(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV
       }
     },
     async eventKnown(eventId) {
-      const response = await get(`/v1/events/${encodeURIComponent(eventId)}?fresh=${Date.now()}`);
-      if (response.ok) return true;
-      const body = await response.text();
-      if (response.status === 404 || /not found/i.test(body)) return false;
-      throw new EngineUnreachableError(`the engine answered ${response.status} for event ${eventId}: ${body.slice(0, 200)}`);
+      const answer = await getJson(`/v1/events/${encodeURIComponent(eventId)}?fresh=${Date.now()}`);
+      if (answer.data) return true;
+      if (answer.status === 404 || /not found/i.test(answer.error ?? "")) return false;
+      throw new EngineUnreachableError(`the engine answered ${answer.status} for event ${eventId}: ${answer.error ?? ""}`);
     },
     async runState(runId) {
-      const response = await get(`/v1/runs/${encodeURIComponent(runId)}?fresh=${Date.now()}`);
-      if (response.status >= 500 || response.status === 404) {
-        // v1.1.0 answers 500 "Unable to load function run" for a run it does not have (a restart lost it);
-        // a server in trouble answers health checks badly too, so tell the two apart.
-        const body = await response.text();
-        if (/unable to load function run|not found/i.test(body)) return "unknown";
-        throw new EngineUnreachableError(`the engine answered ${response.status} for run ${runId}: ${body.slice(0, 200)}`);
-      }
-      if (!response.ok) throw new EngineUnreachableError(`the engine answered ${response.status} for run ${runId}`);
-      const parsed = (await response.json()) as { data?: { status?: string } };
-      const status = parsed.data?.status;
-      if (!status) return "unknown";
-      return ALIVE.has(status) ? "alive" : "ended";
+      const answer = await getJson(`/v1/runs/${encodeURIComponent(runId)}?fresh=${Date.now()}`);
+      const status = (answer.data as { status?: string } | null)?.status;
+      if (status) return ALIVE.has(status) ? "alive" : "ended";
+      // v1.1.0 answers "Unable to load function run" for a run it does not have (a restart lost it).
+      if (answer.status === 404 || /unable to load function run|not found/i.test(answer.error ?? "")) return "unknown";
+      throw new EngineUnreachableError(`the engine answered ${answer.status} for run ${runId}: ${answer.error ?? ""}`);
     },
   };
 }

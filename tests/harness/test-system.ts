@@ -11,7 +11,20 @@ import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
 
+/** What the nodes' vm-agents did, read from their logs: each count should be one per task. */
+export type SideEffects = {
+  /** Workspaces each node created, by workspace id. */
+  workspaces: Map<string, number>;
+  /** Agent launches (first turns and follow-ups), by session id. */
+  launches: Map<string, number>;
+  /** vm-agent daemons started, by node id (a restart of a dead daemon counts). */
+  daemons: Map<string, number>;
+};
+
 export type TestSystem = RunningSystem & {
+  /** Stops the app and the engine and starts them again on the same ports, database and data folder; nodes keep running. */
+  restart(): Promise<void>;
+  sideEffects(): SideEffects;
   database: Database;
   dataDir: string;
   /** JSON request against the app. */
@@ -30,7 +43,7 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
   const port = inject("postgresPort");
   const url = `postgres://postgres@127.0.0.1:${port}/${await createDatabase(port)}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-system-"));
-  const system = await startSystem({
+  const options: Parameters<typeof startSystem>[0] = {
     mode: "start",
     distDir: TEST_DIST_DIR,
     dataDir,
@@ -44,7 +57,8 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
       CALLBACK_BASE_DELAY: "200ms",
       ...env,
     },
-  });
+  };
+  let system = await startSystem(options);
   const database = await openDatabase({ url, dataDir, wsProxy: inject("wsProxy") });
   const nodesDir = path.join(dataDir, "nodes");
   const nodeIds = () => (fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []);
@@ -54,11 +68,39 @@ export async function startTestSystem(env: Record<string, string> = {}): Promise
       .filter((f) => fs.existsSync(f))
       .map((f) => Number(fs.readFileSync(f, "utf8")));
   };
+  const ports = { appPort: Number(new URL(system.appUrl).port), inngestPort: Number(new URL(system.inngestUrl).port) };
   return {
     ...system,
+    pids: () => system.pids(),
+    restarted: (which) => system.restarted(which),
     database,
     dataDir,
     nodePids,
+    async restart() {
+      await system.stop();
+      system = await startSystem({ ...options, ...ports });
+    },
+    sideEffects() {
+      const effects: SideEffects = { workspaces: new Map(), launches: new Map(), daemons: new Map() };
+      const bump = (map: Map<string, number>, key: unknown) => typeof key === "string" && map.set(key, (map.get(key) ?? 0) + 1);
+      for (const nodeId of nodeIds()) {
+        const dir = path.join(nodesDir, nodeId);
+        for (const file of fs.readdirSync(dir).filter((f) => f.startsWith("vm-agent.log"))) {
+          for (const line of fs.readFileSync(path.join(dir, file), "utf8").split("\n")) {
+            let entry: { msg?: string; workspaceId?: unknown; sessionId?: unknown };
+            try {
+              entry = JSON.parse(line);
+            } catch {
+              continue;
+            }
+            if (entry.msg === "workspace accepted") bump(effects.workspaces, entry.workspaceId);
+            if (entry.msg === "agent launched") bump(effects.launches, entry.sessionId);
+            if (entry.msg === "vm-agent listening") bump(effects.daemons, nodeId);
+          }
+        }
+      }
+      return effects;
+    },
     async api(method, pathname, body, headers = {}) {
       const response = await fetch(`${system.appUrl}${pathname}`, {
         method,

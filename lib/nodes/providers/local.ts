@@ -33,6 +33,8 @@ const PASSED_THROUGH = [
   "CALLBACK_MAX_ELAPSED",
   "CALLBACK_BASE_DELAY",
   "CALLBACK_MAX_DELAY",
+  "HEARTBEAT_INTERVAL",
+  "OUTPUT_FLUSH_INTERVAL",
   // The CLI agents' binaries and model credentials (each reaches only its own agent's process).
   "CLAUDE_CODE_BIN",
   "CLAUDE_ALLOWED_TOOLS",

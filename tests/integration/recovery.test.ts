@@ -1,0 +1,104 @@
+/**
+ * Durability against the engine and the app: runs the engine lost are re-driven from the database
+ * and finish with every side effect done once; a completion never waits for a re-check slice.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { errors } from "@/db/schema";
+import { makeRepo } from "../harness/git";
+import { GATED_AGENT_COMMAND, newGate } from "../harness/gated-agent";
+import { untilFinished, watchTask } from "../harness/live-client";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startTestSystem({
+    SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND,
+    // A lost completion would show as a 10-minute stall: nothing here may wait for a slice.
+    READY_RECHECK_INTERVAL: "10m",
+    RECONCILE_INTERVAL: "3s",
+  });
+});
+afterAll(async () => system?.stop());
+
+async function submit(prompt: string) {
+  const { status, body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt });
+  expect(status, JSON.stringify(body)).toBe(202);
+  return body.taskId as string;
+}
+
+/** Waits until the task's agent is working on its node. */
+async function untilAgentWorks(taskId: string) {
+  const watch = await watchTask(system.appUrl, taskId);
+  try {
+    return await watch.until((t) => t.status === "in_progress" && t.output.lines.some((l) => l.includes("agent waiting")), 60_000, "the agent working");
+  } finally {
+    watch.close();
+  }
+}
+
+function expectOnce(taskId: string, workspaceId: string | undefined) {
+  const effects = system.sideEffects();
+  expect(workspaceId).toBeDefined();
+  expect(effects.workspaces.get(workspaceId!), `workspace ${workspaceId} created`).toBe(1);
+  const sessionId = `s_${workspaceId!.replace(/^w_/, "")}`;
+  expect(effects.launches.get(sessionId), `agent ${sessionId} started`).toBe(1);
+}
+
+async function recoveries(taskId: string) {
+  return (await system.database.db.select().from(errors).where(eq(errors.taskId, taskId))).filter((e) => e.kind === "recovery");
+}
+
+describe("a run the engine lost", () => {
+  it("is re-driven when the engine is killed while the agent works, and the task completes with one workspace and one agent start", async () => {
+    const gate = newGate("Engine dies mid-run");
+    const taskId = await submit(gate.prompt);
+    await untilAgentWorks(taskId);
+    const restarted = system.restarted("engine");
+    process.kill(system.pids().engine!, "SIGKILL");
+    await restarted;
+    gate.open();
+    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.pushed).toBe(true);
+    expectOnce(taskId, done.workspace?.id);
+    expect((await recoveries(taskId)).map((e) => e.message).join("\n")).toMatch(/re-driven as run generation 1/);
+  });
+
+  it("starts a task submitted right before the engine died", async () => {
+    const gate = newGate("Submitted before the engine died", true);
+    const taskId = await submit(gate.prompt);
+    const restarted = system.restarted("engine");
+    process.kill(system.pids().engine!, "SIGKILL");
+    await restarted;
+    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expectOnce(taskId, done.workspace?.id);
+    // Known lost at once (the new engine does not have its event or run), not after the grace period.
+    expect((await recoveries(taskId)).map((e) => e.message).join("\n")).toMatch(/engine no longer has its (trigger event|run)/);
+  });
+
+  it("finishes a task whose whole system (app and engine) was stopped and started again mid-run", async () => {
+    const gate = newGate("The whole system restarts");
+    const taskId = await submit(gate.prompt);
+    await untilAgentWorks(taskId);
+    await system.restart();
+    gate.open();
+    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expectOnce(taskId, done.workspace?.id);
+  });
+});
+
+describe("waits", () => {
+  it("see a completion that lands at once without waiting for a re-check slice (10 minutes here)", async () => {
+    const gate = newGate("Finishes at once", true);
+    const taskId = await submit(gate.prompt);
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    const running = done.steps.find((s) => s.step === "running");
+    // The slice is 10 minutes: any wait on one would show here as minutes, not seconds.
+    expect(running?.durationMs).toBeLessThan(30_000);
+  });
+});
