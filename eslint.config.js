@@ -2,6 +2,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import nextPlugin from "@next/eslint-plugin-next";
 import reactHooks from "eslint-plugin-react-hooks";
+import importX from "eslint-plugin-import-x";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 
 export default tseslint.config(
   { ignores: ["node_modules/", ".next*/", ".data/", "test-results/", "db/migrations/", "next-env.d.ts"] },
@@ -21,6 +23,43 @@ export default tseslint.config(
         { patterns: [{ group: ["@/app/*", "**/app/*"], message: "Nothing outside app/ imports from app/." }] },
       ],
     },
+  },
+  {
+    // The layers import one way: app/ → inngest/ → lib/ → db/. The domain is handed the engine's
+    // `send`; it never imports the Inngest client or its functions.
+    files: ["lib/**/*.ts", "db/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@/app/*", "**/app/*"], message: "Nothing outside app/ imports from app/." },
+            { group: ["@/inngest/*", "**/inngest/*", "!inngest"], message: "lib/ and db/ never import inngest/: take a `send` (lib/contracts/events.ts)." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["db/**/*.ts"],
+    ignores: ["db/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@/lib/*", "**/lib/*", "@/inngest/*", "**/inngest/*", "@/app/*", "**/app/*"], message: "db/ is the bottom layer." }] },
+      ],
+    },
+  },
+  {
+    // No import cycles in the domain, the engine glue or the daemon.
+    files: ["lib/**/*.ts", "db/**/*.ts", "inngest/**/*.ts", "vm-agent/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json" })],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".tsx"] },
+      "import-x/extensions": [".ts", ".tsx", ".js", ".mjs"],
+    },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
   {
     files: ["**/*.{js,mjs}"],
