@@ -130,6 +130,8 @@ export const nodes = pgTable(
     provisionLeaseUntil: ts("provision_lease_until"),
     restartCount: integer("restart_count").notNull().default(0),
     lastRestartAt: ts("last_restart_at"),
+    /** When a stopped node's folder (a local node's work tree and logs) was removed. */
+    purgedAt: ts("purged_at"),
     errorMessage: text("error_message"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -152,6 +154,8 @@ export const workspaces = pgTable(
     baseCommit: text("base_commit"),
     errorMessage: text("error_message"),
     readyAt: ts("ready_at"),
+    /** When its worktree was deleted from the node (at once for pushed work, else after WORKSPACE_RETENTION). */
+    purgedAt: ts("purged_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -54,6 +54,12 @@ export const ConfigSchema = z.object({
   TASK_QUEUE_TIMEOUT: durationField("24h"),
   /** A task whose step runs this much longer than the step's own limit counts as stuck. */
   STUCK_MARGIN: durationField("5m"),
+  /** Worktrees of failed and cancelled tasks (and stopped nodes' folders) are kept this long for inspection. */
+  WORKSPACE_RETENTION: durationField("24h"),
+  /** Live events, callback receipts and agent output older than this are pruned. */
+  EVENT_RETENTION: durationField("7d"),
+  /** How often the supervisor removes what is past its retention. */
+  RETENTION_SWEEP_INTERVAL: durationField("10m"),
   /** A cleanup that started this long ago and did not finish may be taken over. */
   CLEANUP_LEASE: durationField("2m"),
 

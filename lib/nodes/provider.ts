@@ -28,4 +28,6 @@ export interface NodeProvider {
    * and health probes instead).
    */
   isRunning?(node: { id: string; providerServerId: string | null }): boolean | undefined;
+  /** Removes what a destroyed node left on the control plane's machine (a local node's folder). */
+  purge?(node: { id: string }): Promise<void>;
 }

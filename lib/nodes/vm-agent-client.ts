@@ -87,6 +87,9 @@ export function vmAgentClient(options: VmAgentClientOptions) {
       }),
     stopWorkspace: (workspaceId: string) =>
       call("POST", vmAgentPaths.stopWorkspace(workspaceId), {}, undefined, { workspaceId }),
+    /** Removes the worktree; without `force` the node refuses (409) while it holds work that is not pushed. */
+    deleteWorkspace: (workspaceId: string, force: boolean) =>
+      call("DELETE", `${vmAgentPaths.workspace(workspaceId)}${force ? "?force=true" : ""}`, undefined, undefined, { workspaceId }),
     sessionState: (workspaceId: string, sessionId: string) =>
       call("GET", vmAgentPaths.agentSession(workspaceId, sessionId), undefined, AgentSessionState, { workspaceId }),
   };

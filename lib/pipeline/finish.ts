@@ -18,6 +18,7 @@ import { transitionTask } from "../tasks/state-machine";
 import { finishStep, startStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
 import { markWorkspaceStopped } from "../workspaces/lifecycle";
+import { purgeWorkspace } from "../retention/sweep";
 
 /** The agent finished well: the task is completed. */
 export async function completeTaskStage(rt: Runtime, taskId: string) {
@@ -73,6 +74,10 @@ async function stopWorkspaces(rt: Runtime, taskId: string) {
     }
     await markWorkspaceStopped(rt.db, workspace.id);
   }
+  // Pushed work needs no inspection copy: its worktree goes now (the node refuses if anything is not pushed).
+  const [task] = await rt.db.select({ status: tasks.status, pushed: tasks.pushed, workspaceId: tasks.workspaceId }).from(tasks).where(eq(tasks.id, taskId));
+  const current = held.find((w) => w.id === task?.workspaceId);
+  if (task?.status === "completed" && task.pushed && current) await purgeWorkspace(rt, current, false);
   return held.length;
 }
 

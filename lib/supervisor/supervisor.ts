@@ -7,6 +7,7 @@
 import type { Runtime } from "../runtime";
 import { monitorNodes } from "../nodes/monitor";
 import { reconcile, type ReconcileReport } from "../recovery/reconcile";
+import { sweepRetention } from "../retention/sweep";
 
 export type SupervisorLog = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -21,6 +22,7 @@ export function startSupervisor(options: {
   let stopped = false;
   let engineUp = false;
   let lastReconcile = 0;
+  let lastSweep = 0;
   let reconciling: Promise<ReconcileReport | undefined> | undefined;
   const timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -60,6 +62,15 @@ export function startSupervisor(options: {
       await runReconcile();
     } else if (reachable && Date.now() - lastReconcile >= rt.config.RECONCILE_INTERVAL) {
       await runReconcile();
+    }
+    if (Date.now() - lastSweep >= rt.config.RETENTION_SWEEP_INTERVAL) {
+      lastSweep = Date.now();
+      try {
+        const swept = await sweepRetention(rt);
+        if (Object.values(swept).some((n) => n > 0)) options.log("info", "retention sweep", swept);
+      } catch (error) {
+        options.log("error", "retention sweep failed", { error: String((error as Error)?.stack ?? error) });
+      }
     }
     if (!reachable && engineUp) options.log("warn", "the engine does not answer", { url: rt.engine.url });
     engineUp = reachable;

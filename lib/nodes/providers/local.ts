@@ -215,5 +215,8 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       if (pid === undefined || !isVmAgentProcess(pid, node.id)) return;
       await stopGroup(pid, graceMs);
     },
+    async purge(node) {
+      fs.rmSync(path.resolve(options.dataDir, "nodes", node.id), { recursive: true, force: true });
+    },
   };
 }

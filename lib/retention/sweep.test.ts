@@ -1,0 +1,79 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq, sql } from "drizzle-orm";
+import { agentOutput, callbackReceipts, liveEvents, nodes, tasks, users, workspaces } from "@/db/schema";
+import { queryRows } from "@/db/client";
+import { openTestDatabase } from "@/tests/harness/test-database";
+import { signingKeyPair } from "../auth/keys";
+import { parseConfig } from "../config";
+import { engineApi } from "../engine/api";
+import { localProvider } from "../nodes/providers/local";
+import type { Runtime } from "../runtime";
+import { sweepRetention } from "./sweep";
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+let rt: Runtime;
+const DAY = 86_400_000;
+const ago = (ms: number) => new Date(Date.now() - ms);
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  const config = parseConfig({ DATA_DIR: database.dir, WORKSPACE_RETENTION: "1d", EVENT_RETENTION: "7d" });
+  rt = {
+    config,
+    db: database.db,
+    database,
+    provider: localProvider({ dataDir: database.dir }),
+    keys: await signingKeyPair(database.db),
+    userId: "u1",
+    send: async () => ({ ids: [] }),
+    engine: engineApi(config),
+  };
+  await database.db.insert(users).values({ id: "u1", email: "u1@example.test", name: "U" });
+}, 60_000);
+afterAll(async () => database?.close());
+
+async function endedTask(id: string, status: string, endedAgo: number, nodeId: string) {
+  await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}`, completedAt: ago(endedAgo), cleanedUpAt: ago(endedAgo), nodeId });
+  await database.db.insert(workspaces).values({ id: `w_${id}`, taskId: id, nodeId, branch: `agents/${id}`, status: "stopped" });
+}
+
+describe("the retention sweep", () => {
+  it("removes what is past its retention and keeps the rest", async () => {
+    await database.db.insert(nodes).values([
+      { id: "n_old", userId: "u1", provider: "local", status: "stopped", updatedAt: ago(2 * DAY) },
+      { id: "n_new", userId: "u1", provider: "local", status: "stopped", updatedAt: ago(60_000) },
+    ]);
+    for (const node of ["n_old", "n_new"]) fs.mkdirSync(path.join(database.dir, "nodes", node, "work"), { recursive: true });
+    await endedTask("failed-long-ago", "failed", 2 * DAY, "n_old");
+    await endedTask("cancelled-just-now", "cancelled", 60_000, "n_new");
+    await database.db.insert(liveEvents).values([
+      { taskId: "failed-long-ago", kind: "status", createdAt: ago(8 * DAY) },
+      { taskId: "failed-long-ago", kind: "status", createdAt: ago(DAY) },
+    ]);
+    await database.db.insert(callbackReceipts).values([
+      { messageId: "old", kind: "workspace-ready", receivedAt: ago(8 * DAY) },
+      { messageId: "new", kind: "workspace-ready", receivedAt: ago(60_000) },
+    ]);
+    await database.db.insert(agentOutput).values([
+      { sessionId: "s1", taskId: "failed-long-ago", turn: 1, offset: 0, lines: ["old"], createdAt: ago(8 * DAY) },
+      { sessionId: "s1", taskId: "failed-long-ago", turn: 1, offset: 4, lines: ["new"], createdAt: ago(DAY) },
+    ]);
+
+    const report = await sweepRetention(rt);
+
+    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 1 });
+    const purged = await database.db.select({ id: workspaces.id, purgedAt: workspaces.purgedAt }).from(workspaces);
+    expect(purged.find((w) => w.id === "w_failed-long-ago")?.purgedAt).not.toBeNull();
+    expect(purged.find((w) => w.id === "w_cancelled-just-now")?.purgedAt).toBeNull();
+    expect(fs.existsSync(path.join(database.dir, "nodes", "n_old"))).toBe(false);
+    expect(fs.existsSync(path.join(database.dir, "nodes", "n_new"))).toBe(true);
+    const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from live_events`);
+    expect(row?.n).toBe(1);
+
+    // A second sweep finds nothing more to do.
+    expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0 });
+    expect((await database.db.select().from(nodes).where(eq(nodes.id, "n_old")))[0]?.purgedAt).not.toBeNull();
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Nothing grows without bound. A completed task whose work is pushed has its worktree deleted at
+ * cleanup; failed and cancelled tasks keep theirs for inspection for WORKSPACE_RETENTION, then it
+ * is deleted (forced: what was not pushed is the inspection copy). Stopped nodes' folders go after
+ * the same retention. Live events, callback receipts and agent output go after EVENT_RETENTION.
+ */
+import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { agentOutput, callbackReceipts, liveEvents, nodes, tasks, workspaces } from "@/db/schema";
+import type { Executor } from "@/db/client";
+import type { Runtime } from "../runtime";
+import { getNode } from "../nodes/lifecycle";
+import { clientForNode, VmAgentRequestError } from "../nodes/vm-agent-client";
+
+/** Deletes a stopped workspace's worktree on its node; a node that is gone has nothing left to delete. */
+export async function purgeWorkspace(rt: Runtime, workspace: { id: string; nodeId: string }, force: boolean): Promise<"purged" | "kept"> {
+  const node = await getNode(rt.db, workspace.nodeId);
+  if (node?.status === "running" && node.endpoint) {
+    try {
+      await clientForNode(rt, node).deleteWorkspace(workspace.id, force);
+    } catch (error) {
+      if (!(error instanceof VmAgentRequestError)) throw error;
+      if (error.status === 409) return "kept"; // work that is not pushed: kept until the retention ends
+      if (error.status !== 404) throw error;
+    }
+  }
+  await rt.db.update(workspaces).set({ purgedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(workspaces.id, workspace.id));
+  return "purged";
+}
+
+async function expiredWorkspaces(db: Executor, before: Date) {
+  return db
+    .select({ id: workspaces.id, nodeId: workspaces.nodeId })
+    .from(workspaces)
+    .innerJoin(tasks, eq(tasks.id, workspaces.taskId))
+    .where(and(isNull(workspaces.purgedAt), inArray(workspaces.status, ["stopped", "error"]), lt(tasks.completedAt, before)))
+    .limit(200);
+}
+
+export type SweepReport = { workspaces: number; nodeFolders: number; liveEvents: number; receipts: number; outputBatches: number };
+
+export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<SweepReport> {
+  const report: SweepReport = { workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0 };
+  for (const workspace of await expiredWorkspaces(rt.db, new Date(now - rt.config.WORKSPACE_RETENTION))) {
+    if ((await purgeWorkspace(rt, workspace, true)) === "purged") report.workspaces++;
+  }
+  if (rt.provider.purge) {
+    const stale = await rt.db
+      .select({ id: nodes.id })
+      .from(nodes)
+      .where(and(eq(nodes.status, "stopped"), isNull(nodes.purgedAt), lt(nodes.updatedAt, new Date(now - rt.config.WORKSPACE_RETENTION))))
+      .limit(200);
+    for (const node of stale) {
+      await rt.provider.purge(node);
+      await rt.db.update(nodes).set({ purgedAt: sql`now()` }).where(eq(nodes.id, node.id));
+      report.nodeFolders++;
+    }
+  }
+  const cutoff = new Date(now - rt.config.EVENT_RETENTION);
+  report.liveEvents = (await rt.db.delete(liveEvents).where(lt(liveEvents.createdAt, cutoff)).returning({ id: liveEvents.id })).length;
+  report.receipts = (await rt.db.delete(callbackReceipts).where(lt(callbackReceipts.receivedAt, cutoff)).returning({ id: callbackReceipts.messageId })).length;
+  report.outputBatches = (await rt.db.delete(agentOutput).where(lt(agentOutput.createdAt, cutoff)).returning({ id: agentOutput.id })).length;
+  return report;
+}
