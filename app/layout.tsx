@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { Nav } from "./_components/nav";
 import { Providers } from "./providers";
 import "./globals.css";
 
@@ -36,6 +37,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <span className="brand-mark" aria-hidden="true" />
             Agent Control Plane
           </Link>
+          <Nav />
         </header>
         <Providers>
           <main id="main" className="container">

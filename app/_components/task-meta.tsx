@@ -1,8 +1,7 @@
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { STEP_LABELS, type TaskDetail } from "@/lib/contracts/api";
-import { absoluteTime, isTerminal } from "../_lib/format";
-
-const shortId = (id: string) => (id.length > 13 ? `${id.slice(0, 12)}…` : id);
+import { absoluteTime, isTerminal, shortId } from "../_lib/format";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -44,7 +43,9 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
       <Row term="Node">
         {task.node ? (
           <>
-            <code title={task.node.id}>{shortId(task.node.id)}</code>{" "}
+            <Link href={`/nodes#node-${task.node.id}`} className="link" title={`${task.node.id} on the nodes page`}>
+              <code>{shortId(task.node.id)}</code>
+            </Link>{" "}
             <span className="muted">
               {task.node.provider} · {task.node.status}
             </span>

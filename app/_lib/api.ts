@@ -1,6 +1,17 @@
 /** Typed calls to the control plane's API; every answer is checked against the shared contract. */
 import { z } from "zod";
-import { ApiError, CancelTaskResponse, CreateTaskResponse, TaskDetail, TaskList, type CreateTaskRequest } from "@/lib/contracts/api";
+import {
+  ApiError,
+  CancelTaskResponse,
+  CreateTaskResponse,
+  DestroyNodeResponse,
+  ErrorList,
+  NodeList,
+  TaskDetail,
+  TaskList,
+  type CreateTaskRequest,
+  type ErrorKind,
+} from "@/lib/contracts/api";
 
 /** A failed call: the API's own `{error, field}` when it sent one, else a description of what went wrong. */
 export class ApiRequestError extends Error {
@@ -20,8 +31,6 @@ export const isNotFound = (error: unknown) => error instanceof ApiRequestError &
 /** A 4xx answer: asking again will not change it. */
 export const isClientError = (error: unknown) =>
   error instanceof ApiRequestError && error.status >= 400 && error.status < 500;
-
-/** The cancel route's answer; the contract has no schema for it yet. */
 
 async function readJson(response: Response): Promise<unknown> {
   const text = await response.text();
@@ -65,7 +74,20 @@ export const createTask = (input: CreateTaskRequest) => request(CreateTaskRespon
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });
 
+/** `?kind=` for one kind of error, nothing for all. */
+const kindQuery = (kind: ErrorKind | null) => (kind ? `?kind=${encodeURIComponent(kind)}` : "");
+
+/** `?all=1` also lists nodes that stopped more than a day ago. */
+const allQuery = (all: boolean) => (all ? "?all=1" : "");
+
+export const fetchNodes = (all: boolean, signal?: AbortSignal) => request(NodeList, `/api/nodes${allQuery(all)}`, { signal });
+export const destroyNode = (id: string, force: boolean) =>
+  request(DestroyNodeResponse, `/api/nodes/${encodeURIComponent(id)}/destroy`, postJson({ force }));
+export const fetchErrors = (kind: ErrorKind | null, signal?: AbortSignal) => request(ErrorList, `/api/errors${kindQuery(kind)}`, { signal });
+
 export const liveUrls = {
   tasks: () => "/api/events",
   task: (id: string) => `/api/tasks/${encodeURIComponent(id)}/events`,
+  nodes: (all: boolean) => `/api/nodes/events${allQuery(all)}`,
+  errors: (kind: ErrorKind | null) => `/api/errors/events${kindQuery(kind)}`,
 } as const;

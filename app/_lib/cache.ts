@@ -1,14 +1,24 @@
 /**
  * The React Query cache as the live streams fill it. Keys: `["tasks"]` holds the `TaskList`,
- * `["task", id]` holds one `TaskDetail`.
+ * `["task", id]` holds one `TaskDetail`, `["nodes", {all}]` a `NodeList` and
+ * `["errors", {kind}]` an `ErrorList`.
  */
 import { hashKey, queryOptions, type QueryClient, type QueryKey } from "@tanstack/react-query";
-import { TaskSummary, type LiveMessage, type TaskDetail, type TaskList } from "@/lib/contracts/api";
-import { fetchTask, fetchTasks } from "./api";
+import { TaskSummary, type ErrorKind, type ErrorList, type LiveMessage, type NodeList, type NodeView, type TaskDetail, type TaskList } from "@/lib/contracts/api";
+import { fetchErrors, fetchNodes, fetchTask, fetchTasks } from "./api";
 
 export const taskKeys = {
   list: () => ["tasks"] as const,
   detail: (id: string) => ["task", id] as const,
+};
+
+export const nodeKeys = {
+  all: () => ["nodes"] as const,
+  list: (all: boolean) => ["nodes", { all }] as const,
+};
+
+export const errorKeys = {
+  list: (kind: ErrorKind | null) => ["errors", { kind }] as const,
 };
 
 // How many live writes each key has had, per client: a fetch that started before a live write
@@ -57,6 +67,26 @@ export const taskQuery = (id: string) =>
       fetchUnlessLive(client, taskKeys.detail(id), () => fetchTask(id, signal)),
   });
 
+export const nodesQuery = (all: boolean) =>
+  queryOptions({
+    queryKey: nodeKeys.list(all),
+    queryFn: ({ client, signal }): Promise<NodeList> => fetchUnlessLive(client, nodeKeys.list(all), () => fetchNodes(all, signal)),
+  });
+
+export const errorsQuery = (kind: ErrorKind | null) =>
+  queryOptions({
+    queryKey: errorKeys.list(kind),
+    queryFn: ({ client, signal }): Promise<ErrorList> => fetchUnlessLive(client, errorKeys.list(kind), () => fetchErrors(kind, signal)),
+  });
+
+/** A nodes stream's list: it is always the whole list (of that stream's `all`). */
+export const writeLiveNodes = (client: QueryClient, all: boolean, nodes: NodeView[]) =>
+  writeLive<NodeList>(client, nodeKeys.list(all), { nodes });
+
+/** An errors stream's list: the newest errors of that stream's kind, and the counts. */
+export const writeLiveErrors = (client: QueryClient, kind: ErrorKind | null, list: ErrorList) =>
+  writeLive<ErrorList>(client, errorKeys.list(kind), list);
+
 /** New tasks go on top; a known task is replaced where it is (the list is ordered by creation). */
 export function upsertSummary(list: TaskList, summary: TaskSummary): TaskList {
   const index = list.tasks.findIndex((task) => task.id === summary.id);
@@ -66,12 +96,13 @@ export function upsertSummary(list: TaskList, summary: TaskSummary): TaskList {
   return { tasks };
 }
 
-/** Writes one live message into the cache. */
+/** Writes one task stream's message into the cache (the nodes and errors streams have their own writers). */
 export function applyLiveMessage(client: QueryClient, message: LiveMessage) {
   if (message.type === "tasks") {
     writeLive<TaskList>(client, taskKeys.list(), { tasks: message.tasks });
     return;
   }
+  if (message.type !== "task") return;
   const { task } = message;
   writeLive<TaskDetail>(client, taskKeys.detail(task.id), task);
   // Only a list that was loaded is updated: a one-row list must not pass for the whole list.

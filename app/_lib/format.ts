@@ -39,3 +39,23 @@ export const repositoryName = (repository: string) =>
   repository.replace(/\/+$/, "").replace(/\.git$/, "").split(/[/:]/).filter(Boolean).pop() ?? repository;
 
 export const shortSha = (sha: string) => sha.slice(0, 7);
+
+/** "4 s ago" to the second for the first minute (a heartbeat's age ticks), then as relativeTime. */
+export function secondsAgo(iso: string, now: number): string {
+  const seconds = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  if (Number.isNaN(seconds)) return "";
+  return seconds < 60 ? `${seconds} s ago` : relativeTime(iso, now);
+}
+
+/**
+ * Long ids shortened for display (the full id goes in a title): a node id ("n_3f2a9c1b04de") is
+ * short enough as it is; a uuid keeps its first group ("w_40371d71-…" → "w_40371d71…").
+ */
+export function shortId(id: string): string {
+  if (id.length <= 16) return id;
+  const dash = id.indexOf("-", 8);
+  return `${id.slice(0, dash > 0 && dash <= 12 ? dash : 12)}…`;
+}
+
+/** 0–100, or null when unknown, as "34 %". */
+export const percent = (value: number | null) => (value === null ? "—" : `${Math.round(value)} %`);

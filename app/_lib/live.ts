@@ -5,9 +5,9 @@
  */
 import { useEffect, useEffectEvent, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { LiveMessage } from "@/lib/contracts/api";
+import { LiveMessage, type ErrorKind } from "@/lib/contracts/api";
 import { liveUrls } from "./api";
-import { applyLiveMessage } from "./cache";
+import { applyLiveMessage, writeLiveErrors, writeLiveNodes } from "./cache";
 
 /** `offline`: no stream is wanted (e.g. the task does not exist). */
 export type LiveConnection = "connecting" | "live" | "reconnecting" | "offline";
@@ -83,5 +83,21 @@ export function useLiveTask(id: string, { enabled = true }: { enabled?: boolean 
   return useEventSource(enabled ? liveUrls.task(id) : null, (message) => {
     if (message.type === "task" && message.task.id !== id) return;
     applyLiveMessage(client, message);
+  });
+}
+
+/** Streams the node list (`GET /api/nodes/events`) into `["nodes", {all}]`. */
+export function useLiveNodes(all: boolean): LiveConnection {
+  const client = useQueryClient();
+  return useEventSource(liveUrls.nodes(all), (message) => {
+    if (message.type === "nodes") writeLiveNodes(client, all, message.nodes);
+  });
+}
+
+/** Streams the newest errors of `kind` (`GET /api/errors/events`) into `["errors", {kind}]`. */
+export function useLiveErrors(kind: ErrorKind | null): LiveConnection {
+  const client = useQueryClient();
+  return useEventSource(liveUrls.errors(kind), (message) => {
+    if (message.type === "errors") writeLiveErrors(client, kind, { errors: message.errors, counts: message.counts });
   });
 }

@@ -1,7 +1,8 @@
-/** React Query hooks for reads and the two writes. Live streams (./live) keep the reads fresh. */
+/** React Query hooks for reads and writes. Live streams (./live) keep the reads fresh. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { cancelTask, createTask, isNotFound } from "./api";
-import { taskKeys, taskQuery, tasksQuery } from "./cache";
+import type { ErrorKind } from "@/lib/contracts/api";
+import { cancelTask, createTask, destroyNode, isNotFound } from "./api";
+import { errorsQuery, nodeKeys, nodesQuery, taskKeys, taskQuery, tasksQuery } from "./cache";
 
 /** The task list (`GET /api/tasks`), fetched once; `useLiveTasks` keeps it current. */
 export const useTasks = () => useQuery(tasksQuery());
@@ -18,5 +19,20 @@ export function useCancelTask(id: string) {
     mutationFn: () => cancelTask(id),
     // The live stream brings the new state; one read covers a stream that is down.
     onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
+  });
+}
+
+/** The nodes (`GET /api/nodes`), fetched once; `useLiveNodes` keeps them current. */
+export const useNodes = (all: boolean) => useQuery(nodesQuery(all));
+
+/** The newest errors of `kind` (`GET /api/errors`), fetched once; `useLiveErrors` keeps them current. */
+export const useErrors = (kind: ErrorKind | null) => useQuery(errorsQuery(kind));
+
+export function useDestroyNode(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (force: boolean) => destroyNode(id, force),
+    // The live stream brings the node's new state; one read covers a stream that is down.
+    onSuccess: () => client.invalidateQueries({ queryKey: nodeKeys.all() }),
   });
 }

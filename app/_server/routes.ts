@@ -1,5 +1,20 @@
-/** The route wrappers every handler uses, bound to the app's runtime. */
+/** The route wrappers every handler uses, bound to the app's runtime; domain errors map through one table. */
 import { routeKit } from "@/lib/http/routes";
 import { runtime } from "@/inngest/runtime";
+import { toHttpError } from "./domain-errors";
 
-export const { userRoute, userRouteWithId, callbackRoute } = routeKit(runtime);
+const kit = routeKit(runtime);
+
+function mapDomainErrors<A extends unknown[]>(handler: (...args: A) => Promise<Response>) {
+  return async (...args: A) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      throw toHttpError(error);
+    }
+  };
+}
+
+export const userRoute: typeof kit.userRoute = (handler) => kit.userRoute(mapDomainErrors(handler));
+export const userRouteWithId: typeof kit.userRouteWithId = (handler) => kit.userRouteWithId(mapDomainErrors(handler));
+export const { callbackRoute } = kit;

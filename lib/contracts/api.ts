@@ -107,6 +107,8 @@ export const TaskDetail = TaskSummary.extend({
     })
     .nullable(),
   node: z.object({ id: z.string(), provider: z.string(), status: z.string(), endpoint: z.string().nullable() }).nullable(),
+  /** The agent session of the current workspace: `endedAt` is when its completion reached the control plane. */
+  session: z.object({ id: z.string(), status: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable() }).nullable(),
   /** The newest lines of the agent's output (for CLI agents, their JSON event stream). */
   output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
 });
@@ -115,14 +117,105 @@ export type TaskDetail = z.infer<typeof TaskDetail>;
 export const TaskList = z.object({ tasks: z.array(TaskSummary) });
 export type TaskList = z.infer<typeof TaskList>;
 
+/** Node statuses and health as the API shows them (the same sets as lib/nodes/statuses.ts). */
+export const NodeStatus = z.enum(["pending", "creating", "running", "stopping", "stopped", "error"]);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+export const NodeHealth = z.enum(["unknown", "healthy", "stale", "unhealthy", "restarting"]);
+export type NodeHealth = z.infer<typeof NodeHealth>;
+
+/** A task holding a slot on a node (placed on it, its cleanup not done). */
+export const NodeSlotTask = z.object({
+  id: z.string(),
+  /** The first line of its prompt, shortened. */
+  title: z.string(),
+  status: TaskStatus,
+});
+export type NodeSlotTask = z.infer<typeof NodeSlotTask>;
+
+/** One node as the nodes page shows it. Times are ISO strings; percentages 0–100. */
+export const NodeView = z.object({
+  id: z.string(),
+  provider: z.string(),
+  status: NodeStatus,
+  health: NodeHealth,
+  endpoint: z.string().nullable(),
+  cpuPercent: z.number().nullable(),
+  memoryPercent: z.number().nullable(),
+  diskPercent: z.number().nullable(),
+  lastHeartbeatAt: z.string().nullable(),
+  /** Since when the node has been idle in the warm pool; null while it works or once it is gone. */
+  warmSince: z.string().nullable(),
+  createdAt: z.string(),
+  /** When its status, health or load last changed. */
+  updatedAt: z.string(),
+  /** Why the node was lost or destroyed, when it was. */
+  errorMessage: z.string().nullable(),
+  /** Its slots: how many tasks hold one, out of how many, and which. */
+  workspaces: z.object({ count: z.number().int(), capacity: z.number().int(), tasks: z.array(NodeSlotTask) }),
+  /** Created by the control plane for a task (and destroyed by it when unused). */
+  autoProvisioned: z.boolean(),
+});
+export type NodeView = z.infer<typeof NodeView>;
+
+export const NodeList = z.object({ nodes: z.array(NodeView) });
+export type NodeList = z.infer<typeof NodeList>;
+
+/** `GET /api/nodes` and its live stream: `?all=1` includes nodes that stopped more than a day ago. */
+export const NodeListQuery = z.object({ all: z.enum(["0", "1"]).optional().transform((v) => v === "1") });
+
+/** `POST /api/nodes/{id}/destroy`. Without `force`, a node that holds tasks is refused (409). */
+export const DestroyNodeRequest = z.object({ force: z.boolean().default(false) });
+export type DestroyNodeRequest = z.input<typeof DestroyNodeRequest>;
+
+export const DestroyNodeResponse = z.object({
+  nodeId: z.string(),
+  status: NodeStatus,
+  /** The tasks that held a slot and were woken to move to another node or fail (only with `force`). */
+  tasks: z.array(z.string()),
+});
+export type DestroyNodeResponse = z.infer<typeof DestroyNodeResponse>;
+
+/** failure: permanent; recovery: re-driven or restarted; stuck; orphan; cleanup: a cleanup that failed and is retried. */
+export const ErrorKind = z.enum(["failure", "recovery", "stuck", "orphan", "cleanup"]);
+export type ErrorKind = z.infer<typeof ErrorKind>;
+
+/** One recorded error, with what it touched. */
+export const ErrorView = z.object({
+  id: z.number().int(),
+  kind: ErrorKind,
+  taskId: z.string().nullable(),
+  nodeId: z.string().nullable(),
+  workspaceId: z.string().nullable(),
+  step: z.string().nullable(),
+  message: z.string(),
+  createdAt: z.string(),
+  /** The first line of the task's prompt, when there is a task. */
+  taskTitle: z.string().nullable(),
+});
+export type ErrorView = z.infer<typeof ErrorView>;
+
+/** The newest errors (at most 200), of one kind when filtered, and how many there are of each kind. */
+export const ErrorList = z.object({
+  errors: z.array(ErrorView),
+  counts: z.record(ErrorKind, z.number().int()),
+});
+export type ErrorList = z.infer<typeof ErrorList>;
+
+/** `GET /api/errors` and its live stream: `?kind=` keeps one kind. */
+export const ErrorListQuery = z.object({ kind: ErrorKind.optional() });
+
 /**
  * What the live streams send. `GET /api/tasks/{id}/events` sends `task` messages (the first is the
  * snapshot); `GET /api/events` first sends `tasks` (the list), then a `task` message per change.
+ * `GET /api/nodes/events` sends `nodes` (the whole list, again after every change), and
+ * `GET /api/errors/events` sends `errors` the same way.
  * Every message carries an SSE `id`, so a reconnecting browser resumes with Last-Event-ID.
  */
 export const LiveMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("task"), task: TaskDetail }),
   z.object({ type: z.literal("tasks"), tasks: z.array(TaskSummary) }),
+  z.object({ type: z.literal("nodes"), nodes: z.array(NodeView) }),
+  z.object({ type: z.literal("errors"), errors: z.array(ErrorView), counts: ErrorList.shape.counts }),
 ]);
 export type LiveMessage = z.infer<typeof LiveMessage>;
 

@@ -1,7 +1,7 @@
 /** Reads of tasks as the API and the live stream show them. */
 import { asc, desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { nodes, tasks, taskSteps, workspaces } from "@/db/schema";
+import { agentSessions, nodes, tasks, taskSteps, workspaces } from "@/db/schema";
 import { STEP_LABELS, type ExecutionStep, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
@@ -36,11 +36,12 @@ export async function getTask(executor: Executor, taskId: string) {
 export async function getTaskDetail(executor: Executor, taskId: string): Promise<TaskDetail | undefined> {
   const row = await getTask(executor, taskId);
   if (!row) return undefined;
-  const [steps, [workspace], [node], output] = await Promise.all([
+  const [steps, [workspace], [node], output, [session]] = await Promise.all([
     executor.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id)),
     row.workspaceId ? executor.select().from(workspaces).where(eq(workspaces.id, row.workspaceId)) : Promise.resolve([]),
     row.nodeId ? executor.select().from(nodes).where(eq(nodes.id, row.nodeId)) : Promise.resolve([]),
     taskOutput(executor, taskId, OUTPUT_LINES),
+    row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
   ]);
   return {
     ...summary(row),
@@ -64,6 +65,7 @@ export async function getTaskDetail(executor: Executor, taskId: string): Promise
       ? { id: workspace.id, status: workspace.status, nodeId: workspace.nodeId, error: workspace.errorMessage, readyAt: iso(workspace.readyAt) }
       : null,
     node: node ? { id: node.id, provider: node.provider, status: node.status, endpoint: node.endpoint } : null,
+    session: session ? { id: session.id, status: session.status, startedAt: iso(session.startedAt), endedAt: iso(session.endedAt) } : null,
     output,
   };
 }

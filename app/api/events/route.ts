@@ -2,6 +2,7 @@ import { liveHub } from "@/lib/live/hub";
 import { sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
+import { ERRORS_STREAM, NODES_STREAM } from "@/lib/live/publish";
 import { getTaskDetail, listTasks } from "@/lib/tasks/queries";
 import { userRoute } from "@/app/_server/routes";
 
@@ -12,7 +13,8 @@ export const GET = userRoute(async ({ rt, request }) =>
   sseResponse(
     liveHub(await database()),
     {
-      wants: () => true,
+      // Every task; the nodes and errors pages' keys are not tasks.
+      wants: ({ taskId }) => taskId !== NODES_STREAM && taskId !== ERRORS_STREAM,
       snapshot: async () => [{ type: "tasks", tasks: await listTasks(rt.db, rt.userId) }],
       onChange: async ({ taskId }) => {
         const task = await getTaskDetail(rt.db, taskId);

@@ -1,0 +1,105 @@
+"use client";
+import Link from "next/link";
+import { useEffect, useRef, useState } from "react";
+import type { NodeView } from "@/lib/contracts/api";
+import { ApiRequestError } from "../_lib/api";
+import { shortId } from "../_lib/format";
+import { useDestroyNode } from "../_lib/queries";
+
+const isConflict = (error: unknown) => error instanceof ApiRequestError && error.status === 409;
+
+function HeldTasks({ tasks }: { tasks: NodeView["workspaces"]["tasks"] }) {
+  return (
+    <ul className="confirm-tasks">
+      {tasks.map((task) => (
+        <li key={task.id}>
+          <Link href={`/tasks/${task.id}`}>{task.title || shortId(task.id)}</Link>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * Destroy, with a confirm step. A node holding work says so and asks for "destroy anyway" (its
+ * tasks are woken to move to another node or fail); a refusal from the server (a task landed on it
+ * meanwhile) offers the same. Stays busy until the live stream shows the node stopped.
+ */
+export function DestroyNodeButton({ node }: { node: NodeView }) {
+  const destroy = useDestroyNode(node.id);
+  const [confirming, setConfirming] = useState(false);
+  const keep = useRef<HTMLButtonElement>(null);
+  const busy = destroy.isPending || destroy.isSuccess;
+  const holdsWork = node.workspaces.count > 0 || isConflict(destroy.error);
+
+  useEffect(() => {
+    if (confirming) keep.current?.focus();
+  }, [confirming]);
+
+  if (!confirming) {
+    return (
+      <button type="button" className="button danger small" onClick={() => setConfirming(true)} data-testid="node-destroy">
+        Destroy
+      </button>
+    );
+  }
+
+  const cancel = () => {
+    setConfirming(false);
+    destroy.reset();
+  };
+  return (
+    <div
+      className="confirm"
+      role="alertdialog"
+      aria-labelledby={`confirm-${node.id}`}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !busy) cancel();
+      }}
+      data-testid="node-destroy-confirm"
+    >
+      <p id={`confirm-${node.id}`} className="confirm-text">
+        {holdsWork ? (
+          <>
+            <strong>This node holds work.</strong>{" "}
+            {node.workspaces.count > 0
+              ? `${node.workspaces.count === 1 ? "One task holds" : `${node.workspaces.count} tasks hold`} a slot on it:`
+              : "A task took a slot on it meanwhile."}
+          </>
+        ) : (
+          <>
+            <strong>Destroy this node?</strong> Its machine is removed; the next task gets a new one.
+          </>
+        )}
+      </p>
+      {holdsWork && node.workspaces.count > 0 && <HeldTasks tasks={node.workspaces.tasks} />}
+      {holdsWork && (
+        <p className="confirm-note">
+          {node.workspaces.count === 1
+            ? "Destroying it anyway wakes that task: it moves to another node, or fails with “destroyed by the operator”."
+            : "Destroying it anyway wakes those tasks: each moves to another node, or fails with “destroyed by the operator”."}
+        </p>
+      )}
+      {destroy.error && !isConflict(destroy.error) && (
+        <p className="field-error" role="alert">
+          {destroy.error.message}
+        </p>
+      )}
+      <div className="confirm-actions">
+        <button type="button" ref={keep} className="button small" onClick={cancel} disabled={busy}>
+          Keep it
+        </button>
+        <button
+          type="button"
+          className="button danger-solid small"
+          onClick={() => destroy.mutate(holdsWork)}
+          disabled={busy}
+          aria-busy={busy}
+          data-testid="node-destroy-confirm-button"
+        >
+          {busy ? "Destroying…" : holdsWork ? "Destroy anyway (its tasks move or fail)" : "Destroy node"}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,26 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+
+const LINKS = [
+  { href: "/", label: "Tasks", matches: (path: string) => path === "/" || path.startsWith("/tasks") },
+  { href: "/nodes", label: "Nodes", matches: (path: string) => path.startsWith("/nodes") },
+  { href: "/errors", label: "Errors", matches: (path: string) => path.startsWith("/errors") },
+] as const;
+
+/** The top bar's sections; the current one is marked. */
+export function Nav() {
+  const pathname = usePathname() ?? "/";
+  return (
+    <nav className="nav" aria-label="Sections">
+      {LINKS.map(({ href, label, matches }) => {
+        const current = matches(pathname);
+        return (
+          <Link key={href} href={href} className="nav-link" aria-current={current ? "page" : undefined}>
+            {label}
+          </Link>
+        );
+      })}
+    </nav>
+  );
+}

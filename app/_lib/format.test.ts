@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { percent, secondsAgo, shortId } from "./format";
+
+describe("secondsAgo", () => {
+  const now = Date.parse("2026-11-23T12:00:00Z");
+  it("counts seconds for the first minute, then reads like relativeTime", () => {
+    expect(secondsAgo("2026-11-23T12:00:00Z", now)).toBe("0 s ago");
+    expect(secondsAgo("2026-11-23T11:59:48Z", now)).toBe("12 s ago");
+    expect(secondsAgo("2026-11-23T11:57:00Z", now)).toBe("3 min ago");
+    expect(secondsAgo("not a date", now)).toBe("");
+  });
+});
+
+describe("shortId", () => {
+  it("keeps node ids whole and cuts uuids after their first group", () => {
+    expect(shortId("n_71030b3c8d37")).toBe("n_71030b3c8d37");
+    expect(shortId("w_40371d71-43b8-4ef7-ab42-e162758a394c")).toBe("w_40371d71…");
+    expect(shortId("40371d71-43b8-4ef7-ab42-e162758a394c")).toBe("40371d71…");
+    expect(shortId("a".repeat(30))).toBe(`${"a".repeat(12)}…`);
+  });
+});
+
+describe("percent", () => {
+  it("rounds, and shows a dash when unknown", () => {
+    expect(percent(33.6)).toBe("34 %");
+    expect(percent(null)).toBe("—");
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { errorResponse, HttpError } from "@/lib/http/respond";
+import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
+import { toHttpError } from "./domain-errors";
+
+describe("toHttpError", () => {
+  it("maps the destroy button's refusals to 404 and 409 with their messages", async () => {
+    const cases: [Error, number, unknown][] = [
+      [new NodeNotFoundError("n_1"), 404, { error: "node n_1 not found", field: "id" }],
+      [new NodeAlreadyStoppedError("n_1", "stopped"), 409, { error: "node n_1 is already stopped" }],
+      [new NodeInUseError("n_1", ["t1", "t2"]), 409, { error: expect.stringContaining("holds 2 tasks t1, t2") }],
+    ];
+    for (const [error, status, body] of cases) {
+      const response = errorResponse(toHttpError(error));
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual(body);
+    }
+  });
+
+  it("leaves anything else as it is", () => {
+    const other = new Error("boom");
+    expect(toHttpError(other)).toBe(other);
+    expect(toHttpError(new HttpError(400, "bad"))).toBeInstanceOf(HttpError);
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * One table from the domain's named errors to HTTP answers: domain code throws them and never
+ * knows a status code; the route wrappers (./routes) turn them into responses.
+ */
+import { HttpError } from "@/lib/http/respond";
+import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
+  [NodeNotFoundError, 404, "id"],
+  [NodeInUseError, 409],
+  [NodeAlreadyStoppedError, 409],
+];
+
+/** The HttpError a domain error stands for; anything else is returned as it is. */
+export function toHttpError(error: unknown): unknown {
+  for (const [type, status, field] of STATUSES) {
+    if (error instanceof type) return new HttpError(status, error.message, field);
+  }
+  return error;
+}

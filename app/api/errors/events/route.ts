@@ -1,0 +1,23 @@
+import { ErrorListQuery } from "@/lib/contracts/api";
+import { liveHub } from "@/lib/live/hub";
+import { ERRORS_STREAM } from "@/lib/live/publish";
+import { latestLiveEventId } from "@/lib/live/queries";
+import { sseResponse } from "@/lib/live/sse";
+import { database } from "@/lib/db";
+import { errorList } from "@/lib/operations/errors-view";
+import { userRoute } from "@/app/_server/routes";
+import { parseQuery } from "@/app/_server/query";
+
+export const dynamic = "force-dynamic";
+
+/** The errors page's live stream: the newest errors (of `?kind=`), again after every one recorded. */
+export const GET = userRoute(async ({ rt, request }) => {
+  const { kind } = parseQuery(request, ErrorListQuery);
+  const read = async () => [{ type: "errors" as const, ...(await errorList(rt.db, rt.userId, kind)) }];
+  return sseResponse(
+    liveHub(await database()),
+    { wants: (n) => n.taskId === ERRORS_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, ERRORS_STREAM) },
+    request.signal,
+    rt.config.LIVE_KEEPALIVE_INTERVAL,
+  );
+});

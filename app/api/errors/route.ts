@@ -1,0 +1,12 @@
+import { ErrorListQuery } from "@/lib/contracts/api";
+import { errorList } from "@/lib/operations/errors-view";
+import { userRoute } from "@/app/_server/routes";
+import { parseQuery } from "@/app/_server/query";
+import { json } from "@/lib/http/respond";
+
+export const dynamic = "force-dynamic";
+
+export const GET = userRoute(async ({ rt, request }) => {
+  const { kind } = parseQuery(request, ErrorListQuery);
+  return json(await errorList(rt.db, rt.userId, kind));
+});
