@@ -22,8 +22,12 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
 
 export type Database = {
   db: Db;
-  /** Subscribes to a NOTIFY channel; resolves once the subscription is live. */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a NOTIFY channel; resolves once the subscription is live. If the connection
+   * drops (the server restarted), it reconnects and subscribes again, then calls `onResubscribed`:
+   * notifications sent meanwhile were missed, so the listener should re-read what it shows.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onResubscribed?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
 
@@ -70,26 +74,53 @@ async function openNeon(url: string, wsProxy: string | undefined): Promise<Datab
     neonConfig.pipelineConnect = false;
   }
   const pool = new Pool({ connectionString: url });
+  // An idle connection the server dropped (a restart) errors here; the pool replaces it. Unheard, it would end the process.
+  pool.on("error", (error: Error) => console.error(JSON.stringify({ level: "warn", msg: "database connection dropped", error: error.message })));
   const db = drizzle(pool, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
-  const listeners: InstanceType<typeof Client>[] = [];
+  const listeners = new Set<() => Promise<void>>();
   return {
     db: db as unknown as Db, // NeonDatabase is a PgDatabase; see above.
-    listen: async (channel, onPayload) => {
+    listen: async (channel, onPayload, onResubscribed) => {
       // LISTEN needs one dedicated session (on Neon: a direct, non-pooled connection).
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      client.on("notification", (msg) => {
-        if (msg.channel === channel) onPayload(msg.payload ?? "");
-      });
-      await client.query(`LISTEN "${channel.replace(/"/g, "")}"`);
-      listeners.push(client);
-      return async () => {
-        await client.end();
+      let client: InstanceType<typeof Client> | undefined;
+      let closed = false;
+      let retryMs = 100;
+      const subscribe = async () => {
+        const next = new Client({ connectionString: url });
+        next.on("error", () => undefined); // followed by "end", which reconnects
+        next.on("notification", (msg) => {
+          if (msg.channel === channel) onPayload(msg.payload ?? "");
+        });
+        next.on("end", () => {
+          if (!closed) setTimeout(resubscribe, retryMs).unref();
+        });
+        await next.connect();
+        await next.query(`LISTEN "${channel.replace(/"/g, "")}"`);
+        client = next;
       };
+      const resubscribe = async () => {
+        if (closed) return;
+        try {
+          await subscribe();
+          retryMs = 100;
+          onResubscribed?.();
+        } catch {
+          retryMs = Math.min(retryMs * 2, 5_000);
+          if (!closed) setTimeout(resubscribe, retryMs).unref();
+        }
+      };
+      await subscribe();
+      const unlisten = async () => {
+        closed = true;
+        listeners.delete(unlisten);
+        await client?.end().catch(() => undefined);
+      };
+      listeners.add(unlisten);
+      return unlisten;
     },
     close: async () => {
-      await Promise.allSettled(listeners.map((c) => c.end()));
+      await Promise.allSettled([...listeners].map((unlisten) => unlisten()));
       await pool.end();
     },
   };

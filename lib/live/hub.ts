@@ -6,7 +6,8 @@
 import type { Database } from "@/db/client";
 import { LIVE_CHANNEL, parseLivePayload } from "./publish";
 
-export type LiveNotice = { taskId: string; eventId: number };
+/** `resync`: the channel was down for a while; every stream re-reads what it shows. */
+export type LiveNotice = { taskId: string; eventId: number; resync?: boolean };
 type Listener = (notice: LiveNotice) => void;
 
 export class LiveHub {
@@ -18,10 +19,16 @@ export class LiveHub {
   /** Resolves once LISTEN is active, so nothing published after this call is missed. */
   async subscribe(listener: Listener): Promise<() => void> {
     this.started ??= this.database
-      .listen(LIVE_CHANNEL, (payload) => {
-        const notice = parseLivePayload(payload);
-        if (notice) for (const l of this.listeners) l(notice);
-      })
+      .listen(
+        LIVE_CHANNEL,
+        (payload) => {
+          const notice = parseLivePayload(payload);
+          if (notice) for (const l of this.listeners) l(notice);
+        },
+        () => {
+          for (const l of this.listeners) l({ taskId: "*", eventId: 0, resync: true });
+        },
+      )
       .then(() => undefined);
     this.listeners.add(listener);
     try {

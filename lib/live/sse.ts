@@ -43,17 +43,22 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
       // Changes are queued while the snapshot is read, then processed in order.
       let chain: Promise<void> = Promise.resolve();
       let snapshotAt = 0;
+      const resend = async () => {
+        snapshotAt = await source.snapshotEventId();
+        for (const message of await source.snapshot()) write(frame(snapshotAt, message));
+      };
       unsubscribe = await hub.subscribe((notice) => {
+        if (notice.resync) {
+          chain = chain.then(resend).catch(() => undefined);
+          return;
+        }
         if (!source.wants(notice)) return;
         chain = chain.then(async () => {
           if (closed || notice.eventId <= snapshotAt) return;
           for (const message of await source.onChange(notice)) write(frame(notice.eventId, message));
         }).catch(() => undefined);
       });
-      chain = chain.then(async () => {
-        snapshotAt = await source.snapshotEventId();
-        for (const message of await source.snapshot()) write(frame(snapshotAt, message));
-      });
+      chain = chain.then(resend);
       await chain;
       keepAlive = setInterval(() => write(encoder.encode(": keep-alive\n\n")), keepAliveMs);
       signal.addEventListener("abort", () => {

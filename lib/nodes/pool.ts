@@ -44,7 +44,10 @@ export async function wakeQueued(deps: { db: Executor; send: SendEvents }, userI
 export async function settleNode(deps: PoolDeps, nodeId: string, warmTimeoutMs: number): Promise<"in_use" | "warm" | "destroyed" | "gone"> {
   const node = await getNode(deps.db, nodeId);
   if (!node || node.status !== "running") return "gone";
-  if ((await nodeOccupancy(deps.db, nodeId)) > 0) return "in_use";
+  if ((await nodeOccupancy(deps.db, nodeId)) > 0) {
+    await publishNodeChange(deps.db); // a slot freed: the nodes page shows "1 of 3" now
+    return "in_use";
+  }
   if (warmTimeoutMs > 0) {
     await deps.db
       .update(nodes)
