@@ -18,6 +18,10 @@ import { agentReadiness, createWorkspaceStage, startAgentStage, workspaceReadine
 import { cleanupTask, completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeline/finish";
 import { config } from "@/lib/config";
 import { failTask } from "@/lib/tasks/fail-task";
+import { getTask } from "@/lib/tasks/queries";
+import { isTerminal } from "@/lib/tasks/state-machine";
+import { redriveTask } from "@/lib/recovery/redrive";
+import type { TaskStatus } from "@/lib/contracts/api";
 
 const cfg = config();
 type Retries = NonNullable<Parameters<typeof inngest.createFunction>[0]["retries"]>;
@@ -34,7 +38,14 @@ export const runTask = inngest.createFunction(
       await step.run("record-failure", async () => {
         const rt = await runtime();
         // A superseded run's failure is not the task's: the current run owns it.
-        if (error.name === "SupersededRunError" || !(await isCurrentRun(rt.db, taskId, generation))) return { skipped: "superseded" };
+        if (!(await isCurrentRun(rt.db, taskId, generation))) return { skipped: "superseded" };
+        // Only our own permanent failures fail the task. Anything else ran out of retries (the app
+        // was unreachable while it restarted, a node kept answering 5xx): a new run goes on from the
+        // database, up to MAX_REDRIVES times.
+        if (error.name !== "NonRetriableError") {
+          const task = await getTask(rt.db, taskId);
+          if (task && !isTerminal(task.status as TaskStatus)) return redriveTask(rt, task, `run generation ${generation} failed: ${error.message}`);
+        }
         await failTask(rt.db, taskId, error.message);
         return cleanupTask(rt, taskId);
       });
