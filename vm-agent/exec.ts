@@ -30,6 +30,8 @@ export type RunOptions = {
   label?: string;
   /** Run as its own process group and kill the whole group on timeout (scripts that start children). */
   group?: boolean;
+  /** Aborting kills the program (its whole group with `group`); the call then rejects. */
+  signal?: AbortSignal;
 };
 
 export function run(file: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
@@ -51,12 +53,21 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
       }
     };
     const timer = options.timeoutMs ? setTimeout(kill, options.timeoutMs) : undefined;
+    let aborted = false;
+    const abort = () => {
+      aborted = true;
+      kill();
+    };
+    if (options.signal?.aborted) abort();
+    else options.signal?.addEventListener("abort", abort, { once: true });
     child.on("error", (error) => {
       if (timer) clearTimeout(timer);
       reject(error);
     });
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", abort);
+      if (aborted) return reject(new Error(`${options.label ?? file} was stopped`));
       const result: ExecResult = { code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) };
       const label = options.label ?? [file, ...args.slice(0, 2)].join(" ");
       if (options.check !== false && code !== 0) reject(new ExecError(label, result, options.timeoutMs));

@@ -38,6 +38,7 @@ export async function provisionWorktree(
   dir: string,
   workspace: { repository: string; branch: string; gitIdentity?: { name: string; email: string } },
   config: ProvisionConfig,
+  control: { signal?: AbortSignal } = {},
 ): Promise<Provisioned> {
   const worktree = path.join(dir, "repo");
   await stage("clone", async () => {
@@ -51,7 +52,14 @@ export async function provisionWorktree(
   // The script must be inside the worktree (SETUP_SCRIPT is relative to it); it runs with the agents' allow-listed env.
   const script = path.resolve(worktree, config.SETUP_SCRIPT);
   const hasSetup = script.startsWith(worktree + path.sep) && fs.existsSync(script);
-  if (hasSetup) await stage("setup", () => run("bash", [script], { cwd: worktree, env: agentEnvironment({}), timeoutMs: config.SETUP_TIMEOUT, group: true, label: `setup script ${config.SETUP_SCRIPT}` }));
+  if (hasSetup) await stage("setup", () => run("bash", [script], {
+        cwd: worktree,
+        env: agentEnvironment({}),
+        timeoutMs: config.SETUP_TIMEOUT,
+        group: true,
+        label: `setup script ${config.SETUP_SCRIPT}`,
+        signal: control.signal,
+      }));
   const baseCommit = await stage("setup", () => git.headCommit(worktree));
   return { baseCommit, setupScript: hasSetup ? "ran" : "absent" };
 }

@@ -17,12 +17,14 @@ import type { Outbox } from "./outbox";
 import { WorkspacePaths } from "./paths";
 import { provisionWorktree, StageError, type ProvisionConfig } from "./provision";
 import { RuntimeCoordinator } from "./runtime/coordinator";
+import { killProcessesIn } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
 import { SessionManager, type SessionConfig } from "./sessions";
 import { RecordStore } from "./state/records";
 import { WorkspaceRecord } from "./state/schemas";
 
 export { RequestError };
+
 
 export type WorkspaceManagerOptions = {
   config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE"> & ProvisionConfig & SessionConfig;
@@ -37,6 +39,7 @@ export class WorkspaceManager {
   readonly runtime: RuntimeCoordinator;
   readonly sessions: SessionManager;
   private readonly provisioning = new Map<string, Promise<void>>();
+  private readonly provisioningAborts = new Map<string, AbortController>();
   private closed = false;
 
   constructor(private readonly options: WorkspaceManagerOptions) {
@@ -61,7 +64,12 @@ export class WorkspaceManager {
   async startup() {
     for (const { value } of this.workspaces.list()) {
       if (value.status === "deleting") this.workspaces.put(value.id, { ...value, status: "deletion_failed", error: "the vm-agent restarted during delete" });
-      if (value.status === "creating") this.startProvisioning(value);
+      if (value.status === "creating") {
+        // The setup script a killed daemon left runs on in its own group: stop it before provisioning again.
+        const orphans = killProcessesIn(this.paths.dir(value.id));
+        if (orphans.length) this.options.log("warn", "stopped what an earlier run left provisioning", { workspaceId: value.id, pids: orphans });
+        this.startProvisioning(value);
+      }
     }
     this.sessions.startup();
     return this.runtime.startup();
@@ -121,19 +129,26 @@ export class WorkspaceManager {
   }
 
   private startProvisioning(workspace: WorkspaceRecord) {
-    const work = this.provision(workspace)
+    const abort = new AbortController();
+    this.provisioningAborts.set(workspace.id, abort);
+    const work = this.provision(workspace, abort.signal)
       .catch((error: unknown) => {
         if (!this.closed) this.options.log("error", "provisioning failed unexpectedly", { workspaceId: workspace.id, error: String(error) });
       })
-      .finally(() => this.provisioning.delete(workspace.id));
+      .finally(() => {
+        this.provisioning.delete(workspace.id);
+        this.provisioningAborts.delete(workspace.id);
+      });
     this.provisioning.set(workspace.id, work);
   }
 
-  private async provision(workspace: WorkspaceRecord) {
+  private async provision(workspace: WorkspaceRecord, signal: AbortSignal) {
     const { config, outbox, log } = this.options;
     const messageId = randomUUID();
     try {
-      const { baseCommit, setupScript } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config);
+      const { baseCommit, setupScript } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, {
+        signal,
+      });
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit });
       log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
@@ -167,11 +182,18 @@ export class WorkspaceManager {
   async stop(workspaceId: string): Promise<void> {
     const workspace = this.workspaces.get(workspaceId);
     if (!workspace && this.runtime.forWorkspace(workspaceId).length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
+    if (workspace && (workspace.status === "creating" || workspace.status === "running")) this.update(workspaceId, { status: "stopped" });
     await this.runtime.whileStopping(workspaceId, async () => {
       this.sessions.markStopped(workspaceId, false);
+      await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
     });
-    if (workspace && (workspace.status === "creating" || workspace.status === "running")) this.update(workspaceId, { status: "stopped" });
+  }
+
+  /** A stop or delete during provisioning ends it: its setup script is killed, and it reports nothing. */
+  private async stopProvisioning(workspaceId: string) {
+    this.provisioningAborts.get(workspaceId)?.abort();
+    await this.provisioning.get(workspaceId);
   }
 
   /**
@@ -189,8 +211,8 @@ export class WorkspaceManager {
       }
       if (workspace) this.update(workspaceId, { status: "deleting" });
       this.sessions.markStopped(workspaceId, true);
+      await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
-      await this.provisioning.get(workspaceId);
       fs.rmSync(this.paths.dir(workspaceId), { recursive: true, force: true });
       this.sessions.forgetWorkspace(workspaceId);
       this.workspaces.delete(workspaceId);

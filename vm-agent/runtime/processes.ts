@@ -24,6 +24,29 @@ export function killGroup(pid: number) {
   }
 }
 
+/**
+ * Kills every process working inside `dir` (its cwd is there) with its process group: what a
+ * daemon killed during provisioning left running. Returns the pids it found.
+ */
+export function killProcessesIn(dir: string): number[] {
+  const root = path.resolve(dir) + path.sep;
+  const found: number[] = [];
+  for (const entry of fs.existsSync("/proc") ? fs.readdirSync("/proc") : []) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!(fs.readlinkSync(`/proc/${entry}/cwd`) + path.sep).startsWith(root)) continue;
+      // Field 5 of stat is the process group; the command name (field 2) may hold spaces, so read after ")".
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const pgid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      found.push(Number(entry));
+      killGroup(pgid > 1 ? pgid : Number(entry));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
 /** The agent binary as an absolute path, found before the untrusted worktree becomes the working directory. */
 export function resolveBinary(binary: string, searchPath: string): string {
   if (path.isAbsolute(binary)) return binary;
