@@ -27,6 +27,18 @@ export default defineConfig({
           maxWorkers: 2,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: "chaos",
+          globalSetup: ["tests/harness/global-setup.ts"],
+          include: ["tests/chaos/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          // It restarts the shared PostgreSQL server: nothing else may run beside it.
+          maxWorkers: 1,
+        },
+      },
     ],
   },
 });

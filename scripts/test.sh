@@ -30,5 +30,7 @@ NEXT_DIST_DIR=.next-test npx next build >/dev/null
 export SKIP_NEXT_BUILD=1
 echo "== integration tests" >&2
 npx vitest run --project integration
+echo "== chaos suite, fast part (npm run chaos runs each scenario 5 times)" >&2
+npx vitest run --project chaos
 echo "== browser tests" >&2
 npx playwright test -c e2e/playwright.config.ts

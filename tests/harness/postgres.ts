@@ -24,7 +24,15 @@ function run(args: string[]) {
   execFileSync(cmd!, rest, { stdio: "pipe" });
 }
 
-export type PostgresServer = { port: number; url(database: string): string; createDatabase(): Promise<string>; stop(): Promise<void> };
+export type PostgresServer = { port: number; dataDir: string; url(database: string): string; createDatabase(): Promise<string>; stop(): Promise<void> };
+
+/**
+ * Restarts the server in `dataDir` (chaos tests: every connection drops, the data stays). Its
+ * output goes to the cluster's log file: a server holding our pipe open would never let this return.
+ */
+export function restartPostgres(dataDir: string) {
+  run([pgBin("pg_ctl"), "-D", dataDir, "-w", "-t", "60", "-l", path.join(path.dirname(dataDir), "postgres.log"), "-m", "immediate", "restart"]);
+}
 
 export async function startPostgres(): Promise<PostgresServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-pg-"));
@@ -47,6 +55,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   let counter = 0;
   return {
     port,
+    dataDir: data,
     url: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
     async createDatabase() {
       const name = `acp_${process.pid}_${++counter}_${Date.now()}`;

@@ -39,12 +39,13 @@ async function createDatabase(port: number): Promise<string> {
   return name;
 }
 
-export async function startTestSystem(env: Record<string, string> = {}): Promise<TestSystem> {
+export async function startTestSystem(env: Record<string, string> = {}, options_: { superviseApp?: boolean } = {}): Promise<TestSystem> {
   const port = inject("postgresPort");
   const url = `postgres://postgres@127.0.0.1:${port}/${await createDatabase(port)}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-system-"));
   const options: Parameters<typeof startSystem>[0] = {
     mode: "start",
+    superviseApp: options_.superviseApp,
     distDir: TEST_DIST_DIR,
     dataDir,
     logDir: path.join(dataDir, "logs"),

@@ -1,0 +1,203 @@
+/**
+ * The chaos suite: real processes killed with SIGKILL (the app, the engine, a vm-agent, a whole
+ * node, PostgreSQL) at each waiting stage of a task, then restarted as the product does; each
+ * scenario CHAOS_RUNS times (1 in `npm test`, more in `npm run chaos`). Every run must end with its
+ * tasks completed, each side effect done once, nothing left running and no node over capacity.
+ * The table at the end: scenario, runs, completed, duplicated side effects, time to recover.
+ */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { gte } from "drizzle-orm";
+import { nodes } from "@/db/schema";
+import type { TaskDetail } from "@/lib/contracts/api";
+import { readLocalNodeRecord } from "@/lib/nodes/providers/local";
+import { makeRepo } from "../harness/git";
+import { GATED_AGENT_COMMAND, newGate } from "../harness/gated-agent";
+import { untilFinished, watchTask } from "../harness/live-client";
+import { restartPostgres } from "../harness/postgres";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+import { printTable, record } from "./report";
+import { verifyRun } from "./verify";
+
+const RUNS = Number(process.env.CHAOS_RUNS ?? 1);
+const BURST = Number(process.env.CHAOS_BURST ?? 12);
+const MAX_PER_NODE = 3;
+
+const ENV = {
+  SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND,
+  RECONCILE_INTERVAL: "2s",
+  HEARTBEAT_INTERVAL: "1s",
+  HEARTBEAT_STALE_AFTER: "3s",
+  NODE_LOST_AFTER: "3s",
+  NODE_MONITOR_INTERVAL: "500ms",
+  MAX_WORKSPACES_PER_NODE: String(MAX_PER_NODE),
+};
+
+afterAll(() => printTable());
+
+type Stage = "node_agent_ready" | "workspace_ready" | "running" | "agent_session";
+
+/** A task whose setup (workspace_ready) or agent (running) waits for a gate the scenario opens. */
+function gatedTask(system: TestSystem, hold: "setup" | "agent" | "none") {
+  const setup = newGate("setup", hold !== "setup");
+  const agent = newGate("Chaos task", hold !== "agent");
+  const setupFile = setup.prompt.split(" ")[0]!;
+  const repo = makeRepo({ ".agent/setup.sh": `while [ ! -e '${setupFile}' ]; do sleep 0.05; done\n` });
+  return {
+    async submit() {
+      const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: agent.prompt });
+      expect(status, JSON.stringify(body)).toBe(202);
+      return body.taskId as string;
+    },
+    open() {
+      setup.open();
+      agent.open();
+    },
+  };
+}
+
+async function untilStage(system: TestSystem, taskId: string, stage: Stage): Promise<TaskDetail> {
+  const watch = await watchTask(system.appUrl, taskId);
+  try {
+    return await watch.until(
+      (t) => t.executionStep === stage && (stage !== "running" || t.output.lines.some((l) => l.includes("agent waiting"))),
+      90_000,
+      `step ${stage}`,
+    );
+  } finally {
+    watch.close();
+  }
+}
+
+/** Kills `victim` at `stage`, lets the product recover, and checks the run. */
+async function chaosRun(
+  system: TestSystem,
+  scenario: string,
+  options: { stage: Stage; hold: "setup" | "agent" | "none"; kill: (task: TaskDetail) => Promise<void> },
+) {
+  const task = gatedTask(system, options.hold);
+  const taskId = await task.submit();
+  const at = await untilStage(system, taskId, options.stage);
+  const killedAt = Date.now();
+  await options.kill(at);
+  task.open();
+  const { endedAt } = await untilFinished(system.appUrl, taskId, 120_000);
+  const result = await verifyRun(system, [taskId], { maxPerNode: MAX_PER_NODE });
+  record(scenario, { ...result, recoverMs: endedAt - killedAt });
+  expect(result.problems).toEqual([]);
+}
+
+const daemonOf = (system: TestSystem, nodeId: string) => readLocalNodeRecord(path.join(system.dataDir, "nodes", nodeId))!;
+
+async function killApp(system: TestSystem) {
+  const restarted = system.restarted("app");
+  process.kill(-system.pids().app!, "SIGKILL");
+  await restarted;
+}
+
+async function killEngine(system: TestSystem) {
+  const restarted = system.restarted("engine");
+  process.kill(system.pids().engine!, "SIGKILL");
+  await restarted;
+}
+
+function scenarios(label: string, env: Record<string, string>, define: (system: () => TestSystem) => void) {
+  describe(label, () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startTestSystem({ ...ENV, ...env }, { superviseApp: true });
+    });
+    afterAll(async () => system?.stop());
+    define(() => system);
+  });
+}
+
+const each = (name: string, body: () => Promise<void>) =>
+  it(name, async () => {
+    for (let run = 0; run < RUNS; run++) await body();
+  }, RUNS * 180_000);
+
+scenarios("with the warm pool", { NODE_WARM_TIMEOUT: "10m" }, (system) => {
+  each("the app killed while the workspace is set up", () =>
+    chaosRun(system(), "app killed at workspace_ready", { stage: "workspace_ready", hold: "setup", kill: () => killApp(system()) }),
+  );
+  each("the app killed while the agent works", () =>
+    chaosRun(system(), "app killed at running", { stage: "running", hold: "agent", kill: () => killApp(system()) }),
+  );
+  each("the app killed in the middle of a step", () =>
+    chaosRun(system(), "app killed mid-step (agent_session)", { stage: "agent_session", hold: "agent", kill: () => killApp(system()) }),
+  );
+  each("the engine killed while the workspace is set up", () =>
+    chaosRun(system(), "engine killed at workspace_ready", { stage: "workspace_ready", hold: "setup", kill: () => killEngine(system()) }),
+  );
+  each("the engine killed while the agent works", () =>
+    chaosRun(system(), "engine killed at running", { stage: "running", hold: "agent", kill: () => killEngine(system()) }),
+  );
+  each("the whole system stopped and started again mid-run", () =>
+    chaosRun(system(), "app and engine restarted at running", { stage: "running", hold: "agent", kill: () => system().restart() }),
+  );
+  each("the vm-agent killed mid-provisioning", () =>
+    chaosRun(system(), "vm-agent killed at workspace_ready", {
+      stage: "workspace_ready",
+      hold: "setup",
+      kill: async (t) => void process.kill(daemonOf(system(), t.node!.id).pid, "SIGKILL"),
+    }),
+  );
+  each("the vm-agent killed mid-run", () =>
+    chaosRun(system(), "vm-agent killed at running", {
+      stage: "running",
+      hold: "agent",
+      kill: async (t) => void process.kill(daemonOf(system(), t.node!.id).pid, "SIGKILL"),
+    }),
+  );
+  each("a warm node's daemon dead before selection (a reboot)", async () => {
+    const first = gatedTask(system(), "none");
+    const firstId = await first.submit();
+    const { done } = await untilFinished(system().appUrl, firstId, 90_000);
+    const killedAt = Date.now();
+    process.kill(-daemonOf(system(), done.node!.id).pid, "SIGKILL");
+    spawnSync("tmux", ["-L", `acp-${done.node!.id}`, "kill-server"]);
+    const next = gatedTask(system(), "none");
+    const nextId = await next.submit();
+    const { endedAt, done: after } = await untilFinished(system().appUrl, nextId, 90_000);
+    expect(after.node?.id).not.toBe(done.node!.id);
+    const result = await verifyRun(system(), [firstId, nextId], { maxPerNode: MAX_PER_NODE });
+    record("warm node dead before selection", { ...result, recoverMs: endedAt - killedAt });
+    expect(result.problems).toEqual([]);
+  });
+});
+
+scenarios("without the warm pool (every task boots a node)", { NODE_WARM_TIMEOUT: "0" }, (system) => {
+  each("the app killed while the node boots", () =>
+    chaosRun(system(), "app killed at node_agent_ready", { stage: "node_agent_ready", hold: "setup", kill: () => killApp(system()) }),
+  );
+  each("the engine killed while the node boots", () =>
+    chaosRun(system(), "engine killed at node_agent_ready", { stage: "node_agent_ready", hold: "setup", kill: () => killEngine(system()) }),
+  );
+  each("PostgreSQL restarted while the agent works", () =>
+    chaosRun(system(), "PostgreSQL restarted at running", {
+      stage: "running",
+      hold: "agent",
+      kill: async () => restartPostgres(inject("postgresDataDir")),
+    }),
+  );
+});
+
+// Under a burst on two cores a heartbeat may be late by seconds: the short staleness above is for
+// the kill scenarios only (a stale node is never given a task, so it would force new nodes).
+scenarios("bursts", { NODE_WARM_TIMEOUT: "10m", MAX_NODES_PER_USER: "10", HEARTBEAT_STALE_AFTER: "60s", NODE_LOST_AFTER: "60s" }, (system) => {
+  each(`${BURST} tasks at once on an empty pool, then ${BURST} more on the warm pool`, async () => {
+    for (const [label, expectedNew] of [["empty", Math.ceil(BURST / MAX_PER_NODE)], ["warm", 0]] as const) {
+      const started = Date.now();
+      const tasks = Array.from({ length: BURST }, () => gatedTask(system(), "none"));
+      const ids = await Promise.all(tasks.map((t) => t.submit()));
+      const finished = await Promise.all(ids.map((id) => untilFinished(system().appUrl, id, 300_000)));
+      const result = await verifyRun(system(), ids, { maxPerNode: MAX_PER_NODE });
+      const created = (await system().database.db.select({ id: nodes.id }).from(nodes).where(gte(nodes.createdAt, new Date(started)))).length;
+      if (label === "empty" ? created > expectedNew : created !== 0) result.problems.push(`${created} nodes were created for ${BURST} tasks on the ${label} pool (the fewest needed: ${expectedNew})`);
+      record(`${BURST} tasks at once, ${label} pool`, { ...result, recoverMs: Math.max(...finished.map((f) => f.endedAt)) - started });
+      expect(result.problems).toEqual([]);
+    }
+  });
+});
