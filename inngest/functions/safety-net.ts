@@ -1,12 +1,13 @@
-/** Safety nets, every minute: failed cleanups retried, stuck tasks re-driven once then failed, old nodes retired. */
+/** Safety nets, every minute: failed cleanups retried, stuck tasks re-driven once then failed, old nodes retired, orphans reported. */
 import { cron } from "inngest";
 import { inngest } from "../client";
 import { runtime } from "../runtime";
-import { rescueStuckTasks, retireOldNodes, retryCleanups } from "@/lib/recovery/safety-nets";
+import { reportOrphans, rescueStuckTasks, retireOldNodes, retryCleanups } from "@/lib/recovery/safety-nets";
 
 export const safetyNet = inngest.createFunction({ id: "safety-net", triggers: [cron("* * * * *")] }, async ({ step }) => {
   const cleanups = await step.run("retry-cleanups", async () => retryCleanups(await runtime()));
   const stuck = await step.run("rescue-stuck-tasks", async () => rescueStuckTasks(await runtime()));
   const retired = await step.run("retire-old-nodes", async () => retireOldNodes(await runtime()));
-  return { cleanups: cleanups.length, stuck: stuck.length, retired: retired.length };
+  const orphans = await step.run("report-orphans", async () => reportOrphans(await runtime()));
+  return { cleanups: cleanups.length, stuck: stuck.length, retired: retired.length, orphans: orphans.length };
 });

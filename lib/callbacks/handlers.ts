@@ -9,11 +9,13 @@ import { taskWake, type WakeReason } from "../contracts/events";
 import type { Runtime } from "../runtime";
 import { markNodeReady, wakeTasks } from "../nodes/lifecycle";
 import { recordHeartbeat } from "../nodes/health";
-import { getSession, recordAgentCompletion } from "../sessions/lifecycle";
+import { getSession } from "../sessions/lifecycle";
 import { recordAgentOutput } from "../sessions/output";
 import { failTask } from "../tasks/fail-task";
 import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecycle";
 import { HttpError } from "../http/respond";
+import { applyAgentCompletion } from "./completion";
+import { auditHeartbeatSessions } from "./heartbeat-audit";
 
 async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason) {
   if (taskId) await rt.send(taskWake.create({ taskId, reason }));
@@ -28,6 +30,7 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
 
 export async function nodeHeartbeatCallback(rt: Runtime, nodeId: string, body: NodeHeartbeatCallback) {
   if (!(await recordHeartbeat(rt.db, nodeId, body))) throw new HttpError(404, `node ${nodeId} is not running`);
+  await auditHeartbeatSessions(rt, nodeId, body);
   return { outcome: "applied" as const };
 }
 
@@ -62,19 +65,6 @@ async function sessionOfWorkspace(rt: Runtime, sessionId: string, tokenWorkspace
 export async function agentOutputCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentOutputCallback) {
   await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
   return recordAgentOutput(rt.db, sessionId, body);
-}
-
-/** Records a turn's completion (from the callback, or read back from the node) and fails the task when the agent failed. */
-export async function applyAgentCompletion(rt: Runtime, sessionId: string, body: AgentCompletedCallback) {
-  const result = await rt.db.transaction(async (tx) => {
-    const recorded = await recordAgentCompletion(tx, sessionId, body);
-    if (recorded.outcome === "applied" && recorded.message) {
-      await failTask(tx, recorded.taskId!, recorded.message, "workspace_callback", { step: "running", workspaceId: body.workspaceId });
-    }
-    return recorded;
-  });
-  if (result.outcome !== "ignored") await wake(rt, result.taskId, result.message ? "agent-failed" : "agent-completed");
-  return result;
 }
 
 export async function agentCompletedCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentCompletedCallback) {

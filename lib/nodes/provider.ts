@@ -28,6 +28,8 @@ export interface NodeProvider {
    * and health probes instead).
    */
   isRunning?(node: { id: string; providerServerId: string | null }): boolean | undefined;
+  /** The nodes whose daemon runs now, as the provider sees them (for the orphan report); undefined when it cannot list them. */
+  listRunning?(): { id: string; providerServerId: string }[];
   /** Removes what a destroyed node left on the control plane's machine (a local node's folder). */
   purge?(node: { id: string }): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * creates a second workspace or starts a second agent.
  */
 import { signWorkspaceCallbackToken } from "../auth/tokens";
-import { applyAgentCompletion } from "../callbacks/handlers";
+import { applyAgentCompletion } from "../callbacks/completion";
 import type { AgentKind } from "../contracts/vm-agent";
 import type { TaskStatus } from "../contracts/api";
 import type { Runtime } from "../runtime";

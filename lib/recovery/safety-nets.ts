@@ -12,6 +12,7 @@ import { recordError } from "../errors";
 import { cleanupTask } from "../pipeline/finish";
 import { reapIfIdle } from "../nodes/pool";
 import { failTask } from "../tasks/fail-task";
+import { taskWake } from "../contracts/events";
 import { redriveTask } from "./redrive";
 
 /** Ended tasks whose cleanup did not finish (it failed, or its run was lost): clean up again. */
@@ -78,4 +79,39 @@ export async function retireOldNodes(rt: Runtime, now = Date.now()) {
   const retired = [];
   for (const node of old) if (await reapIfIdle(rt, node.id, 0)) retired.push(node.id);
   return retired;
+}
+
+/** Records an orphan once (the same message is not recorded again while the first stands). */
+async function reportOrphan(rt: Runtime, entry: { message: string; nodeId?: string | null; taskId?: string | null; workspaceId?: string | null }) {
+  const [seen] = await rt.db.select({ id: errors.id }).from(errors).where(and(eq(errors.kind, "orphan"), eq(errors.message, entry.message))).limit(1);
+  if (seen) return false;
+  await recordError(rt.db, { ...entry, kind: "orphan", step: "safety_net" });
+  return true;
+}
+
+/**
+ * Orphans, reported with what was done about them: node daemons running without a live node row
+ * (stopped, since they are ours and hold nothing), and unfinished tasks still pointing at a node
+ * that is gone (their run is woken, or re-driven by the reconciler if it is lost).
+ */
+export async function reportOrphans(rt: Runtime, now = Date.now()) {
+  const reported: string[] = [];
+  for (const running of rt.provider.listRunning?.() ?? []) {
+    const [row] = await rt.db.select({ status: nodes.status }).from(nodes).where(eq(nodes.id, running.id));
+    if (row && ["pending", "creating", "running"].includes(row.status)) continue;
+    await rt.provider.destroy(running);
+    const message = `node ${running.id}'s daemon was running without a live node (${row ? `its row says ${row.status}` : "no row"}); stopped`;
+    if (await reportOrphan(rt, { nodeId: running.id, message })) reported.push(message);
+  }
+  const stranded = await rt.db
+    .select({ taskId: tasks.id, nodeId: tasks.nodeId, workspaceId: tasks.workspaceId, nodeStatus: nodes.status })
+    .from(tasks)
+    .innerJoin(nodes, eq(nodes.id, tasks.nodeId))
+    .where(and(inArray(tasks.status, ["queued", "delegated", "in_progress"]), inArray(nodes.status, ["stopped", "error"]), lt(nodes.updatedAt, new Date(now - 60_000))));
+  for (const t of stranded) {
+    await rt.send(taskWake.create({ taskId: t.taskId, reason: "node-lost" }));
+    const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;
+    if (await reportOrphan(rt, { taskId: t.taskId, nodeId: t.nodeId, workspaceId: t.workspaceId, message })) reported.push(message);
+  }
+  return reported;
 }

@@ -207,6 +207,14 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       const pid = pidOf(node.providerServerId);
       return pid !== undefined && isVmAgentProcess(pid, node.id);
     },
+    listRunning() {
+      const dir = path.resolve(options.dataDir, "nodes");
+      const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+      return ids.flatMap((id) => {
+        const record = readLocalNodeRecord(path.join(dir, id));
+        return record && isVmAgentProcess(record.pid, id) ? [{ id, providerServerId: `pid:${record.pid}` }] : [];
+      });
+    },
     async destroy(node) {
       // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.
       await new Promise<void>((resolve) => execFile("tmux", ["-L", `acp-${node.id}`, "kill-server"], () => resolve()));

@@ -1,0 +1,20 @@
+/** Applying an agent turn's completion: from its callback, or read back from the node when the callback was lost. */
+import type { AgentCompletedCallback } from "../contracts/vm-agent";
+import { taskWake } from "../contracts/events";
+import type { Runtime } from "../runtime";
+import { recordAgentCompletion } from "../sessions/lifecycle";
+import { failTask } from "../tasks/fail-task";
+
+/** Records a turn's completion (from the callback, or read back from the node) and fails the task when the agent failed. */
+export async function applyAgentCompletion(rt: Runtime, sessionId: string, body: AgentCompletedCallback) {
+  const result = await rt.db.transaction(async (tx) => {
+    const recorded = await recordAgentCompletion(tx, sessionId, body);
+    if (recorded.outcome === "applied" && recorded.message) {
+      await failTask(tx, recorded.taskId!, recorded.message, "workspace_callback", { step: "running", workspaceId: body.workspaceId });
+    }
+    return recorded;
+  });
+  if (result.outcome !== "ignored" && result.taskId) await rt.send(taskWake.create({ taskId: result.taskId, reason: result.message ? "agent-failed" : "agent-completed" }));
+  return result;
+}
+
