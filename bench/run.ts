@@ -15,8 +15,8 @@ import path from "node:path";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
 import type { TaskDetail } from "../lib/contracts/api";
 import { makeRepo } from "../tests/harness/git";
-import { GATED_AGENT_COMMAND, newGate } from "../tests/harness/gated-agent";
-import { untilFinished, watchTask } from "../tests/harness/live-client";
+import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../tests/harness/gated-agent";
+import { untilFinished } from "../tests/harness/live-client";
 import { measureEngineFloor } from "./engine-floor";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
@@ -78,9 +78,7 @@ try {
   for (let i = 0; i < REDRIVES; i++) {
     const gate = newGate(`Re-driven ${i}`);
     const taskId = await submit(gate.prompt);
-    const watch = await watchTask(system.appUrl, taskId);
-    await watch.until((t) => t.status === "in_progress" && t.output.lines.some((l) => l.includes("agent waiting")), 60_000, "the agent working");
-    watch.close();
+    await untilAgentWaits(system.appUrl, taskId);
     const restarted = system.restarted("engine");
     process.kill(system.pids().engine!, "SIGKILL");
     await restarted;

@@ -10,8 +10,8 @@ import { eq } from "drizzle-orm";
 import { nodes } from "@/db/schema";
 import { readLocalNodeRecord } from "@/lib/nodes/providers/local";
 import { makeRepo } from "../harness/git";
-import { GATED_AGENT_COMMAND, newGate } from "../harness/gated-agent";
-import { untilFinished, watchTask } from "../harness/live-client";
+import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
+import { untilFinished } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -64,14 +64,6 @@ async function completedTask(what: string) {
   return done;
 }
 
-async function untilAgentWorks(taskId: string) {
-  const watch = await watchTask(system.appUrl, taskId);
-  try {
-    return await watch.until((t) => t.status === "in_progress" && t.output.lines.some((l) => l.includes("agent waiting")), 60_000, "the agent working");
-  } finally {
-    watch.close();
-  }
-}
 
 describe("a warm node", () => {
   it("whose daemon died (a reboot) is never selected: the next task runs on a new node and the dead one is destroyed", async () => {
@@ -102,7 +94,7 @@ describe("a node under a working agent", () => {
   it("whose vm-agent is killed gets it restarted; the agent keeps working and the task completes, started once", async () => {
     const gate = newGate("The daemon dies mid-run");
     const taskId = await run(gate.prompt);
-    const working = await untilAgentWorks(taskId);
+    const working = await untilAgentWaits(system.appUrl, taskId);
     const nodeId = working.node!.id;
     process.kill(daemon(nodeId).pid, "SIGKILL");
     await untilNode(nodeId, (n) => n.restartCount === 1 && n.health === "healthy", "restarted");
@@ -118,7 +110,7 @@ describe("a node under a working agent", () => {
   it("that is lost fails its task at once, naming the node and what was lost", async () => {
     const gate = newGate("The node is lost mid-run");
     const taskId = await run(gate.prompt);
-    const working = await untilAgentWorks(taskId);
+    const working = await untilAgentWaits(system.appUrl, taskId);
     const nodeId = working.node!.id;
     const { pid } = daemon(nodeId);
     process.kill(-pid, "SIGSTOP");

@@ -2,11 +2,13 @@
  * Durability against the engine and the app: runs the engine lost are re-driven from the database
  * and finish with every side effect done once; a completion never waits for a re-check slice.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { errors } from "@/db/schema";
+import { agentOutput, errors, workspaces } from "@/db/schema";
 import { makeRepo } from "../harness/git";
-import { GATED_AGENT_COMMAND, newGate } from "../harness/gated-agent";
+import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
@@ -28,15 +30,6 @@ async function submit(prompt: string) {
   return body.taskId as string;
 }
 
-/** Waits until the task's agent is working on its node. */
-async function untilAgentWorks(taskId: string) {
-  const watch = await watchTask(system.appUrl, taskId);
-  try {
-    return await watch.until((t) => t.status === "in_progress" && t.output.lines.some((l) => l.includes("agent waiting")), 60_000, "the agent working");
-  } finally {
-    watch.close();
-  }
-}
 
 function expectOnce(taskId: string, workspaceId: string | undefined) {
   const effects = system.sideEffects();
@@ -54,7 +47,7 @@ describe("a run the engine lost", () => {
   it("is re-driven when the engine is killed while the agent works, and the task completes with one workspace and one agent start", async () => {
     const gate = newGate("Engine dies mid-run");
     const taskId = await submit(gate.prompt);
-    await untilAgentWorks(taskId);
+    await untilAgentWaits(system.appUrl, taskId);
     const restarted = system.restarted("engine");
     process.kill(system.pids().engine!, "SIGKILL");
     await restarted;
@@ -76,13 +69,13 @@ describe("a run the engine lost", () => {
     expect(done.status, done.error ?? "").toBe("completed");
     expectOnce(taskId, done.workspace?.id);
     // Known lost at once (the new engine does not have its event or run), not after the grace period.
-    expect((await recoveries(taskId)).map((e) => e.message).join("\n")).toMatch(/engine no longer has its (trigger event|run)/);
+    expect((await recoveries(taskId)).map((e) => e.message).join("\n")).toMatch(/engine no longer has (its trigger event|run)/);
   });
 
   it("finishes a task whose whole system (app and engine) was stopped and started again mid-run", async () => {
     const gate = newGate("The whole system restarts");
     const taskId = await submit(gate.prompt);
-    await untilAgentWorks(taskId);
+    await untilAgentWaits(system.appUrl, taskId);
     await system.restart();
     gate.open();
     const { done } = await untilFinished(system.appUrl, taskId, 90_000);
@@ -100,5 +93,52 @@ describe("waits", () => {
     const running = done.steps.find((s) => s.step === "running");
     // The slice is 10 minutes: any wait on one would show here as minutes, not seconds.
     expect(running?.durationMs).toBeLessThan(30_000);
+  });
+});
+
+describe("agent output", () => {
+  it("never breaks the pipeline: a 1 MiB line, NUL bytes, invalid UTF-8 and 20,000 lines are stored and the task completes", async () => {
+    const taskId = await submit(newGate("NOISY output", true).prompt);
+    const { done } = await untilFinished(system.appUrl, taskId, 120_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    const rows = await system.database.db.select().from(agentOutput).where(eq(agentOutput.taskId, taskId));
+    const lines = rows.sort((a, b) => a.offset - b.offset).flatMap((r) => r.lines);
+    expect(lines.find((l) => l.startsWith("xxxx"))).toMatch(/… \[line cut: 1048576 bytes\]$/);
+    expect(lines).toContain("a␀nul");
+    expect(lines.some((l) => l.includes("\uFFFD") && l.includes("bad utf-8"))).toBe(true);
+    expect(lines.filter((l) => /^\d+$/.test(l))).toHaveLength(20_000);
+    expect(lines[lines.length - 1]).toBe("agent done");
+  });
+});
+
+/** Processes working inside `dir` (their cwd is there). */
+function processesIn(dir: string): number[] {
+  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return fs.readlinkSync(`/proc/${p}/cwd`).startsWith(dir);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+describe("a cancel", () => {
+  it.each(["workspace_creation", "workspace_ready"] as const)("that races %s leaves nothing running and cleans up", async (stage) => {
+    const gate = newGate("Cancelled while the workspace is made");
+    const repo = makeRepo({ ".agent/setup.sh": `while [ ! -e '${gate.prompt.split(" ")[0]}' ]; do sleep 0.05; done\n` });
+    const { body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: gate.prompt });
+    const watch = await watchTask(system.appUrl, body.taskId);
+    await watch.until((t) => t.executionStep === stage, 60_000, stage);
+    watch.close();
+    expect((await system.api("POST", `/api/tasks/${body.taskId}/cancel`)).status).toBe(202);
+    const { done } = await untilFinished(system.appUrl, body.taskId, 60_000);
+    expect(done.status).toBe("cancelled");
+    expect(done.cleanedUpAt).not.toBeNull();
+    const held = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, body.taskId));
+    for (const w of held) {
+      expect(w.status).toBe("stopped");
+      expect(processesIn(path.join(system.dataDir, "nodes", w.nodeId, "work", "workspaces", w.id))).toEqual([]);
+    }
+    gate.open();
   });
 });
