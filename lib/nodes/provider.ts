@@ -19,6 +19,11 @@ export type CreatedNode = {
 
 export interface NodeProvider {
   readonly name: string;
+  /**
+   * True when every node of this provider runs on one machine (the local provider): their CPU and
+   * memory are that machine's, so another node adds no room and load does not steer placement.
+   */
+  readonly sharedHost?: boolean;
   create(input: CreateNodeInput): Promise<CreatedNode>;
   /** Idempotent: destroying a node that is already gone succeeds. */
   destroy(node: { id: string; providerServerId: string | null }): Promise<void>;

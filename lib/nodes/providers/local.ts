@@ -196,6 +196,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
 
   return {
     name: "local",
+    sharedHost: true,
     create(input: CreateNodeInput): Promise<CreatedNode> {
       const pending = creating.get(input.nodeId);
       if (pending) return pending;
