@@ -8,6 +8,7 @@ import type { Runtime } from "../runtime";
 import { monitorNodes } from "../nodes/monitor";
 import { reconcile, type ReconcileReport } from "../recovery/reconcile";
 import { sweepRetention } from "../retention/sweep";
+import { rewakeFinishedAgents } from "../recovery/rewake";
 
 export type SupervisorLog = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -52,6 +53,14 @@ export function startSupervisor(options: {
       options.log("error", "node monitor pass failed", { error: String((error as Error)?.stack ?? error) });
     }
     const reachable = await rt.engine.reachable();
+    if (reachable) {
+      try {
+        const woken = await rewakeFinishedAgents(rt);
+        if (woken.length) options.log("warn", "woke runs that missed their agent's completion", { tasks: woken });
+      } catch (error) {
+        options.log("error", "re-waking finished agents failed", { error: String(error) });
+      }
+    }
     if (reachable && !engineUp) {
       options.log("info", "the engine answers; reconciling the runs it may have lost");
       try {

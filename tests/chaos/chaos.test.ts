@@ -33,6 +33,8 @@ const ENV = {
   NODE_LOST_AFTER: "3s",
   NODE_MONITOR_INTERVAL: "500ms",
   MAX_WORKSPACES_PER_NODE: String(MAX_PER_NODE),
+  // Runs reuse warm nodes and kill their daemons again and again: the restart budget is for real crash loops.
+  NODE_RESTART_LIMIT: "100",
 };
 
 afterAll(() => printTable());
