@@ -1,3 +1,4 @@
+import { and, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { errors } from "@/db/schema";
 import { publishErrorRecorded } from "./live/publish";
@@ -20,4 +21,12 @@ export async function recordError(
     details: entry.details ?? null,
   });
   await publishErrorRecorded(executor);
+}
+
+/** Records an entry unless one of the same kind and message stands already (an orphan seen at every pass is reported once). */
+export async function recordErrorOnce(executor: Executor, entry: Parameters<typeof recordError>[1] & { kind: ErrorKind }): Promise<boolean> {
+  const [seen] = await executor.select({ id: errors.id }).from(errors).where(and(eq(errors.kind, entry.kind), eq(errors.message, entry.message))).limit(1);
+  if (seen) return false;
+  await recordError(executor, entry);
+  return true;
 }

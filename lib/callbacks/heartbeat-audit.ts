@@ -5,10 +5,10 @@
  * node runs that the database does not know is reported as an orphan.
  */
 import { and, eq, inArray, lt } from "drizzle-orm";
-import { agentSessions, errors, workspaces } from "@/db/schema";
+import { agentSessions, workspaces } from "@/db/schema";
 import type { NodeHeartbeatCallback } from "../contracts/vm-agent";
 import type { Runtime } from "../runtime";
-import { recordError } from "../errors";
+import { recordErrorOnce } from "../errors";
 import { getNode } from "../nodes/lifecycle";
 import { clientForNode } from "../nodes/vm-agent-client";
 import { applyAgentCompletion } from "./completion";
@@ -34,7 +34,6 @@ export async function auditHeartbeatSessions(rt: Runtime, nodeId: string, body: 
     : [];
   for (const session of body.sessions.filter((s) => !known.some((k) => k.id === s.sessionId))) {
     const message = `node ${nodeId} runs agent session ${session.sessionId}, which no task is waiting for`;
-    const [seen] = await rt.db.select({ id: errors.id }).from(errors).where(and(eq(errors.kind, "orphan"), eq(errors.message, message))).limit(1);
-    if (!seen) await recordError(rt.db, { nodeId, workspaceId: session.workspaceId, kind: "orphan", step: "heartbeat", message });
+    await recordErrorOnce(rt.db, { nodeId, workspaceId: session.workspaceId, kind: "orphan", step: "heartbeat", message });
   }
 }

@@ -8,7 +8,7 @@ import { errors, nodes, tasks, taskSteps } from "@/db/schema";
 import type { ExecutionStep } from "../contracts/api";
 import type { Config } from "../config";
 import type { Runtime } from "../runtime";
-import { recordError } from "../errors";
+import { recordError, recordErrorOnce } from "../errors";
 import { cleanupTask } from "../pipeline/finish";
 import { reapIfIdle } from "../nodes/pool";
 import { failTask } from "../tasks/fail-task";
@@ -81,13 +81,8 @@ export async function retireOldNodes(rt: Runtime, now = Date.now()) {
   return retired;
 }
 
-/** Records an orphan once (the same message is not recorded again while the first stands). */
-async function reportOrphan(rt: Runtime, entry: { message: string; nodeId?: string | null; taskId?: string | null; workspaceId?: string | null }) {
-  const [seen] = await rt.db.select({ id: errors.id }).from(errors).where(and(eq(errors.kind, "orphan"), eq(errors.message, entry.message))).limit(1);
-  if (seen) return false;
-  await recordError(rt.db, { ...entry, kind: "orphan", step: "safety_net" });
-  return true;
-}
+const reportOrphan = (rt: Runtime, entry: { message: string; nodeId?: string | null; taskId?: string | null; workspaceId?: string | null }) =>
+  recordErrorOnce(rt.db, { ...entry, kind: "orphan", step: "safety_net" });
 
 /**
  * Orphans, reported with what was done about them: node daemons running without a live node row
