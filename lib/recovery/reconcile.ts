@@ -5,7 +5,7 @@
  * run that has not started yet, when the engine does not know its trigger event, or the event
  * never reached it, or it has not started within RECONCILE_GRACE.
  */
-import { inArray } from "drizzle-orm";
+import { desc, inArray } from "drizzle-orm";
 import { tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { EngineUnreachableError } from "../engine/api";
@@ -48,4 +48,27 @@ export async function reconcile(rt: Runtime, options: { now?: number } = {}): Pr
     if (reason) redriven.push(await redriveTask(rt, task, reason));
   }
   return { engine: "up", checked: wanting.length, redriven };
+}
+
+/**
+ * Whether the engine has lost runs without ever looking unreachable (it was restarted between two
+ * supervisor passes): asks about the newest run or trigger event of a task that wants work. A
+ * restart loses every run at once, so one that the engine no longer knows stands for all of them.
+ * Cheap enough for every supervisor pass: one query and at most one engine request.
+ */
+export async function engineLostRuns(rt: Runtime): Promise<string | undefined> {
+  const [task] = await rt.db
+    .select({ id: tasks.id, runId: tasks.runId, runEventId: tasks.runEventId })
+    .from(tasks)
+    .where(inArray(tasks.status, RUN_STATUSES))
+    .orderBy(desc(tasks.updatedAt))
+    .limit(1);
+  try {
+    if (task?.runId && (await rt.engine.runState(task.runId)) === "unknown") return `the engine no longer has run ${task.runId} of task ${task.id}`;
+    if (task && !task.runId && task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has the trigger event of task ${task.id}`;
+  } catch (error) {
+    if (error instanceof EngineUnreachableError) return undefined;
+    throw error;
+  }
+  return undefined;
 }

@@ -1,12 +1,12 @@
 /**
  * The app's own supervisor, started once per app process: the node monitor every
  * NODE_MONITOR_INTERVAL, the reconciler every RECONCILE_INTERVAL, and at once when the engine
- * comes back after being unreachable (it may have lost every run). Several app instances may each
+ * comes back after being unreachable or is found to have lost runs (it was restarted). Several app instances may each
  * run one: every action it takes is a conditional update, so they never double up.
  */
 import type { Runtime } from "../runtime";
 import { monitorNodes } from "../nodes/monitor";
-import { reconcile, type ReconcileReport } from "../recovery/reconcile";
+import { engineLostRuns, reconcile, type ReconcileReport } from "../recovery/reconcile";
 import { sweepRetention } from "../retention/sweep";
 import { rewakeFinishedAgents } from "../recovery/rewake";
 
@@ -61,8 +61,11 @@ export function startSupervisor(options: {
         options.log("error", "re-waking finished agents failed", { error: String(error) });
       }
     }
-    if (reachable && !engineUp) {
-      options.log("info", "the engine answers; reconciling the runs it may have lost");
+    // A restart faster than one pass never looks unreachable: the runs it lost give it away.
+    const lost = reachable && engineUp ? await engineLostRuns(rt).catch(() => undefined) : undefined;
+    if (lost) options.log("warn", `${lost}: it was restarted; reconciling`);
+    if (reachable && (!engineUp || lost)) {
+      if (!lost) options.log("info", "the engine answers; reconciling the runs it may have lost");
       try {
         await options.register?.();
       } catch (error) {

@@ -19,7 +19,9 @@ beforeAll(async () => {
     SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND,
     // A lost completion would show as a 10-minute stall: nothing here may wait for a slice.
     READY_RECHECK_INTERVAL: "10m",
-    RECONCILE_INTERVAL: "3s",
+    // Lost runs are found at once, not by the periodic pass: an engine restart here takes about a second.
+    RECONCILE_INTERVAL: "10m",
+    NODE_MONITOR_INTERVAL: "3s",
   });
 });
 afterAll(async () => system?.stop());
