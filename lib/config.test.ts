@@ -50,6 +50,22 @@ describe("parseConfig", () => {
   });
 });
 
+describe("the mode", () => {
+  it("is local by default, bound to loopback", () => {
+    expect(parseConfig({})).toMatchObject({ AUTH_MODE: "local", HOST: "127.0.0.1" });
+    expect(parseConfig({ HOST: "::1" }).HOST).toBe("::1");
+  });
+
+  it("refuses a network address in local mode, saying how to turn sign-in on", () => {
+    expect(() => parseConfig({ HOST: "0.0.0.0" })).toThrow(/HOST: local mode has no sign-in.*AUTH_MODE=team/);
+    expect(() => parseConfig({ HOST: "192.168.1.20" })).toThrow(ConfigError);
+  });
+
+  it("refuses team mode while this build has no sign-in", () => {
+    expect(() => parseConfig({ AUTH_MODE: "team" })).toThrow(/AUTH_MODE: team mode .* not available/);
+  });
+});
+
 describe("durations", () => {
   it.each([
     ["250ms", 250],

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationField } from "./duration";
+import { isLoopbackAddress } from "./http/request-guard";
 
 const bool = (defaultValue: boolean) =>
   z
@@ -15,6 +16,13 @@ const percent = (defaultValue: number) => z.coerce.number().min(0).max(100).defa
  * Defaults are the starting values carried over from the seeds' system (ARCHITECTURE.md, "Configuration").
  */
 export const ConfigSchema = z.object({
+  /**
+   * `local`: one user, no sign-in; the loopback address is the boundary (the app binds only to it
+   * and answers only to localhost). `team`: accounts and sign-in, for a control plane on a network.
+   */
+  AUTH_MODE: z.enum(["local", "team"]).default("local"),
+  /** The address the app listens on. Local mode allows only a loopback address. */
+  HOST: z.string().min(1).default("127.0.0.1"),
   /** Where the vm-agent reaches this app (callbacks) and where Inngest reaches `/api/inngest`. */
   APP_URL: z.string().url().default("http://127.0.0.1:3000"),
   /** Unset: embedded PGlite under DATA_DIR. A postgres:// URL: Neon's serverless driver. */
@@ -90,6 +98,11 @@ export const ConfigSchema = z.object({
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
 
+  /** The largest request body a person's request may have (bytes); larger ones are refused (413) unread. */
+  MAX_REQUEST_BODY_BYTES: int(1024 * 1024, 1024),
+  /** The same for a vm-agent's callbacks, whose output batches are larger. */
+  MAX_CALLBACK_BODY_BYTES: int(4 * 1024 * 1024, 1024),
+
   /** How often an idle live stream sends a comment, so proxies keep it open. */
   LIVE_KEEPALIVE_INTERVAL: durationField("15s"),
 
@@ -102,6 +115,24 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Settings that are wrong only together. */
+function checkCombinations(config: Config): z.core.$ZodIssue[] {
+  const issues: z.core.$ZodIssue[] = [];
+  if (config.AUTH_MODE === "local" && !isLoopbackAddress(config.HOST)) {
+    issues.push({
+      code: "custom",
+      path: ["HOST"],
+      message: `local mode has no sign-in, so it listens only on a loopback address, not ${config.HOST}; to serve a network, set AUTH_MODE=team (sign-in with GitHub, see the README)`,
+      input: config.HOST,
+    });
+  }
+  if (config.AUTH_MODE === "team") {
+    // Until sign-in lands, a team mode would be an open door: refuse it rather than serve without accounts.
+    issues.push({ code: "custom", path: ["AUTH_MODE"], message: "team mode (sign-in with GitHub) is not available in this build yet; use local mode", input: config.AUTH_MODE });
+  }
+  return issues;
+}
+
 export class ConfigError extends Error {
   constructor(readonly issues: z.core.$ZodIssue[]) {
     super(`invalid configuration: ${issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
@@ -112,6 +143,8 @@ export class ConfigError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);
   if (!result.success) throw new ConfigError(result.error.issues);
+  const combined = checkCombinations(result.data);
+  if (combined.length) throw new ConfigError(combined);
   return result.data;
 }
 

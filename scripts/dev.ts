@@ -79,7 +79,9 @@ try {
   process.exit(1);
 }
 
+const authMode = process.env.AUTH_MODE === "team" ? "team (sign-in required)" : "local (one user, no sign-in; answers only on this machine)";
 console.error(`
+  Mode:              ${authMode}
   App:               ${system.appUrl}
   Inngest dashboard: ${system.inngestUrl}
   Database:          ${process.env.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}

@@ -12,6 +12,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
+import { parseConfig } from "../lib/config";
+import { isLoopbackAddress } from "../lib/http/request-guard";
 import { describePortHolder, portIsFree } from "./procfs";
 import { claimDataDir, readRunState, recordProcess, releaseDataDir, writeRunState } from "./run-state";
 import { Supervisor, type Restart } from "./supervisor";
@@ -121,9 +123,13 @@ async function registerAgain(appUrl: string, signal: AbortSignal, timeoutMs = 60
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const log = options.log ?? ((line: string) => console.error(line));
+  // Bad settings stop the start here, each named, before anything runs.
+  const settings = parseConfig({ ...process.env, ...options.env });
   const appPort = options.appPort ?? (await freePort());
   const inngestPort = options.inngestPort ?? (await freePort());
-  const appUrl = `http://127.0.0.1:${appPort}`;
+  // The runner and the engine reach the app on this machine: through loopback unless it listens on one address only.
+  const appHost = ["0.0.0.0", "::"].includes(settings.HOST) || isLoopbackAddress(settings.HOST) ? "127.0.0.1" : settings.HOST;
+  const appUrl = `http://${appHost.includes(":") ? `[${appHost}]` : appHost}:${appPort}`;
   const inngestUrl = `http://127.0.0.1:${inngestPort}`;
   const dataDir = path.resolve(options.dataDir);
 
@@ -180,7 +186,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return child;
     };
 
-    const nextArgs = [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), options.mode, "-p", String(appPort), "-H", "127.0.0.1"];
+    const nextArgs = [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), options.mode, "-p", String(appPort), "-H", settings.HOST];
     const app = new Supervisor({
       label: "The app",
       spawn: launch("next", process.execPath, nextArgs),

@@ -242,6 +242,8 @@ describe("the runner (scripts/dev.ts)", () => {
     const env = await runnerEnv();
     const first = startRunner(env);
     await serving(first);
+    // It says which mode it runs in, and what that means.
+    expect(first.output).toMatch(/Mode: +local \(one user, no sign-in; answers only on this machine\)/);
     const left = readRunState(env.DATA_DIR)!;
     expect(left.runner.pid).toBe(first.pid);
     const leftPids = left.children.map((c) => c.pid);
@@ -321,6 +323,14 @@ describe("the runner (scripts/dev.ts)", () => {
     expect(runner.output).toContain(`Port ${port} (the app) is in use by pid ${holder.pid}`);
     expect(runner.output).toContain(`PORT=${port + 1}`);
     holder.kill("SIGKILL");
+  });
+
+  it("refuses to serve a network address in local mode, saying how to turn sign-in on", async () => {
+    const env = { ...(await runnerEnv()), HOST: "0.0.0.0" };
+    const runner = startRunner(env);
+    expect((await exitOf(runner)).code).toBe(1);
+    expect(runner.output).toMatch(/Could not start: invalid configuration: HOST: local mode has no sign-in, so it listens only on a loopback address, not 0\.0\.0\.0; to serve a network, set AUTH_MODE=team/);
+    expect(fs.existsSync(runStateFile(env.DATA_DIR))).toBe(false);
   });
 });
 

@@ -1,0 +1,87 @@
+/**
+ * What every request must look like before any route sees it (`proxy.ts` applies it).
+ *
+ * Local mode has no sign-in, so the loopback address is the boundary and the browser must not be
+ * turned against it: a page on another site can send "simple" cross-site requests to 127.0.0.1
+ * (CSRF), and a name it controls can be re-pointed at 127.0.0.1 so its scripts read our answers
+ * (DNS rebinding). Hence: only loopback `Host` names; a state change only as JSON (a browser sends
+ * JSON cross-site only after a CORS preflight, which we never grant) and never from a foreign
+ * `Origin` or a cross-site fetch. Scripts that send neither `Origin` nor `Sec-Fetch-Site` keep
+ * working. Bearer-authenticated calls (vm-agent callbacks) carry no ambient credential, so a page
+ * cannot forge them; they are held to the `Host` rule only.
+ */
+
+export type GuardedRequest = {
+  method: string;
+  /** The `Host` header (host[:port]). */
+  host: string | null;
+  origin: string | null;
+  contentType: string | null;
+  /** `Sec-Fetch-Site`: browsers say where a request comes from. */
+  fetchSite: string | null;
+  /** Whether the request has a body (a content length above zero, or a chunked body). */
+  hasBody: boolean;
+  hasBearerToken: boolean;
+};
+
+export type GuardRefusal = { status: 403 | 415; error: string; field: "host" | "origin" | "sec-fetch-site" | "content-type" };
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  const lower = name.toLowerCase();
+  return lower === "localhost" || lower === "[::1]" || /^127(\.\d{1,3}){3}$/.test(lower);
+}
+
+/** Whether an address to bind to keeps the app on this machine. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || isLoopbackHost(address);
+}
+
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
+const isJson = (contentType: string | null) => !!contentType && /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim());
+
+/** Undefined when the request may go on; otherwise why not, naming the header at fault. */
+export function checkLocalRequest(request: GuardedRequest): GuardRefusal | undefined {
+  if (!request.host || !isLoopbackHost(request.host)) {
+    return {
+      status: 403,
+      field: "host",
+      error: `this control plane runs in local mode and answers only to localhost, not to Host ${JSON.stringify(request.host ?? "")}; start it with AUTH_MODE=team to serve it under another name`,
+    };
+  }
+  if (SAFE_METHODS.has(request.method.toUpperCase()) || request.hasBearerToken) return undefined;
+  if (request.origin !== null && (request.origin === "null" || originHost(request.origin) !== request.host.toLowerCase())) {
+    return { status: 403, field: "origin", error: `a request from ${request.origin} may not change anything here: only this app's own pages and scripts may` };
+  }
+  if (request.fetchSite !== null && !["same-origin", "none"].includes(request.fetchSite)) {
+    return { status: 403, field: "sec-fetch-site", error: `a ${request.fetchSite} request may not change anything here: only this app's own pages and scripts may` };
+  }
+  if (request.hasBody && !isJson(request.contentType)) {
+    return { status: 415, field: "content-type", error: `send the request body as JSON (content-type: application/json), not ${request.contentType ?? "without a content type"}` };
+  }
+  return undefined;
+}
+
+/** The guard's view of a Fetch API request. */
+export function guardedRequest(request: Request): GuardedRequest {
+  const length = request.headers.get("content-length");
+  return {
+    method: request.method,
+    host: request.headers.get("host"),
+    origin: request.headers.get("origin"),
+    contentType: request.headers.get("content-type"),
+    fetchSite: request.headers.get("sec-fetch-site"),
+    hasBody: length !== null ? Number(length) > 0 : request.headers.has("transfer-encoding") || request.body !== null,
+    hasBearerToken: /^bearer\s+\S/i.test(request.headers.get("authorization") ?? ""),
+  };
+}
