@@ -4,6 +4,7 @@
  */
 import { HttpError } from "@/lib/http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
+import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -11,6 +12,7 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [NodeNotFoundError, 404, "id"],
   [NodeInUseError, 409],
   [NodeAlreadyStoppedError, 409],
+  [RepositoryRefusedError, 422, "repository"],
 ];
 
 /** The HttpError a domain error stands for; anything else is returned as it is. */

@@ -1,5 +1,6 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
+import { userText } from "./text";
 import { AgentKind } from "./vm-agent";
 
 export const TaskStatus = z.enum(["draft", "ready", "queued", "delegated", "in_progress", "completed", "failed", "cancelled"]);
@@ -33,8 +34,7 @@ export const STEP_LABELS: Record<ExecutionStep, string> = {
 };
 
 /** A repository: an absolute local path on the node, or a git URL (https, ssh, git, file). */
-export const Repository = z
-  .string()
+export const Repository = userText()
   .trim()
   .min(1, "is required")
   .max(2048)
@@ -48,7 +48,7 @@ export const Repository = z
 
 export const CreateTaskRequest = z.object({
   repository: Repository,
-  prompt: z.string().trim().min(1, "is required").max(20_000),
+  prompt: userText().trim().min(1, "is required").max(20_000),
   agent: AgentKind.default("script"),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;

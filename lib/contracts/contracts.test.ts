@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CreateTaskRequest, Repository } from "./api";
-import { AgentCompletedCallback, BranchName, Id, callbackPaths, vmAgentPaths } from "./vm-agent";
+import { AgentCompletedCallback, AgentOutputCallback, BranchName, Id, ProvisioningFailedCallback, callbackPaths, vmAgentPaths } from "./vm-agent";
 
 describe("Repository", () => {
   it.each(["/srv/repos/app", "https://github.com/org/repo.git", "ssh://git@host/org/repo", "git@github.com:org/repo.git", "file:///tmp/repo"])(
@@ -41,5 +41,22 @@ describe("paths and callbacks", () => {
     const base = { messageId: "m", workspaceId: "w_1", outcome: "succeeded", exitCode: 0, branch: "agents/a-1", pushed: false };
     expect(AgentCompletedCallback.safeParse({ ...base, commit: null }).success).toBe(true);
     expect(AgentCompletedCallback.safeParse({ ...base, commit: "abc123" }).success).toBe(false);
+  });
+});
+
+describe("text Postgres cannot store", () => {
+  it("is refused in what a person sends, naming the field", () => {
+    const result = CreateTaskRequest.safeParse({ repository: "/tmp/r", prompt: "a\u0000b" });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ["prompt"], message: "must not contain NUL bytes" });
+    expect(Repository.safeParse("/tmp/\u0000").success).toBe(false);
+  });
+
+  it("is kept visibly in what a node reports", () => {
+    const failed = ProvisioningFailedCallback.parse({ messageId: "m-1", stage: "clone", error: "fatal:\u0000 bad" });
+    expect(failed.error).toBe("fatal:\u2400 bad");
+    const output = AgentOutputCallback.parse({ messageId: "s_1-out-0", workspaceId: "w_1", turn: 1, offset: 0, lines: ["a\u0000b"] });
+    expect(output.lines).toEqual(["a\u2400b"]);
+    expect(ProvisioningFailedCallback.safeParse({ messageId: "m\u00001", stage: "clone", error: "x" }).success).toBe(false);
   });
 });

@@ -3,6 +3,10 @@
  * The control plane validates callbacks with these schemas; the vm-agent validates requests with them.
  */
 import { z } from "zod";
+import { reportedText } from "./text";
+
+/** Unique per delivery attempt series of a callback; the control plane ignores repeats. */
+const MessageId = z.string().regex(/^[\w.:-]{1,128}$/, "must be 1-128 letters, digits, _ . : or -");
 
 /** Bumped when a change is not backwards compatible; the vm-agent reports it in /health. */
 export const CONTRACT_VERSION = 1;
@@ -122,7 +126,7 @@ export type NodeHeartbeatCallback = z.infer<typeof NodeHeartbeatCallback>;
 
 export const WorkspaceReadyCallback = z.object({
   /** Unique per delivery attempt series; the control plane ignores repeats. */
-  messageId: z.string().min(1).max(128),
+  messageId: MessageId,
   branch: BranchName,
   /** The commit the branch started from. */
   baseCommit: z.string().regex(/^[0-9a-f]{40}$/),
@@ -131,15 +135,15 @@ export const WorkspaceReadyCallback = z.object({
 export type WorkspaceReadyCallback = z.infer<typeof WorkspaceReadyCallback>;
 
 export const ProvisioningFailedCallback = z.object({
-  messageId: z.string().min(1).max(128),
+  messageId: MessageId,
   /** Which provisioning stage failed: clone, branch, git-identity, setup. */
-  stage: z.string().min(1).max(64),
-  error: z.string().min(1).max(10_000),
+  stage: z.string().regex(/^[a-z-]{1,64}$/, "must be a stage name"),
+  error: reportedText(10_000).pipe(z.string().min(1)),
 });
 export type ProvisioningFailedCallback = z.infer<typeof ProvisioningFailedCallback>;
 
 export const AgentCompletedCallback = z.object({
-  messageId: z.string().min(1).max(128),
+  messageId: MessageId,
   workspaceId: Id,
   outcome: z.enum(["succeeded", "failed"]),
   exitCode: z.number().int().nullable(),
@@ -151,18 +155,18 @@ export const AgentCompletedCallback = z.object({
     .nullable(),
   /** Whether the branch was pushed to the repository's remote. */
   pushed: z.boolean(),
-  error: z.string().max(10_000).optional(),
+  error: reportedText(10_000).optional(),
 });
 export type AgentCompletedCallback = z.infer<typeof AgentCompletedCallback>;
 
 /** A batch of an agent's output: lines of its log (for CLI agents, their JSON event stream). */
 export const AgentOutputCallback = z.object({
-  messageId: z.string().min(1).max(128),
+  messageId: MessageId,
   workspaceId: Id,
   turn: z.number().int().min(1),
   /** Byte offset of the first line in the session's log; batches are ordered by it. */
   offset: z.number().int().nonnegative(),
-  lines: z.array(z.string().max(100_000)).max(5_000),
+  lines: z.array(reportedText(100_000)).max(5_000),
 });
 export type AgentOutputCallback = z.infer<typeof AgentOutputCallback>;
 

@@ -69,7 +69,7 @@ function callbackRoute<S extends z.ZodType>(
         throw error;
       }
       const id = await pathId(context);
-      const body = await parseBody(request, schema);
+      const body = await parseBody(request, schema, rt.config.MAX_CALLBACK_BODY_BYTES);
       return await handler({ rt, id, body, claim });
     } catch (error) {
       return errorResponse(error);

@@ -12,11 +12,13 @@ import type { AgentKind } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
 import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
+import { checkRepository } from "./repository-policy";
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; send: SendEvents },
   input: { repository: string; prompt: string; agent: AgentKind },
 ): Promise<CreateTaskResponse> {
+  checkRepository(deps.config, input.repository);
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {

@@ -1,0 +1,165 @@
+/**
+ * The boundary of a control plane without sign-in (local mode): other sites cannot drive it
+ * through the operator's browser (CSRF), and other host names cannot read it (DNS rebinding).
+ * Requests are sent raw, with the headers a browser would send.
+ */
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tasks } from "@/db/schema";
+import { makeRepo } from "../harness/git";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startTestSystem();
+});
+afterAll(async () => system?.stop());
+
+/** A request with exactly these headers (fetch would not let a test set Host). `statusOnly` leaves a stream unread. */
+function raw(method: string, pathname: string, headers: Record<string, string>, body?: string, statusOnly = false) {
+  const url = new URL(pathname, system.appUrl);
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const request = http.request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { "content-length": String(Buffer.byteLength(body)) }) } }, (response) => {
+      if (statusOnly) {
+        resolve({ status: response.statusCode!, body: "" });
+        return void request.destroy();
+      }
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode!, body: text }));
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+const taskCount = async () => (await system.database.db.select({ id: tasks.id }).from(tasks)).length;
+
+describe("local mode", () => {
+  it("refuses a cross-site simple request that would start a task, and starts nothing", async () => {
+    const before = await taskCount();
+    const body = JSON.stringify({ repository: makeRepo(), prompt: "Sent by another site" });
+    const host = new URL(system.appUrl).host;
+    const forged = await raw("POST", "/api/tasks", { host, "content-type": "text/plain", origin: "http://evil.example", "sec-fetch-site": "cross-site" }, body);
+    expect(forged.status).toBe(403);
+    expect(JSON.parse(forged.body)).toMatchObject({ field: "origin" });
+
+    // Without the Origin (an old browser, a form): still not JSON, still refused.
+    const asText = await raw("POST", "/api/tasks", { host, "content-type": "text/plain" }, body);
+    expect(asText.status).toBe(415);
+    expect(JSON.parse(asText.body)).toMatchObject({ field: "content-type" });
+    expect(await taskCount()).toBe(before);
+
+    // A script's JSON request, with no Origin, goes through; so does the app's own page's.
+    expect((await raw("POST", "/api/tasks", { host, "content-type": "application/json" }, body)).status).toBe(202);
+    const own = await raw("POST", "/api/tasks", { host, "content-type": "application/json", origin: system.appUrl, "sec-fetch-site": "same-origin" }, body);
+    expect(own.status).toBe(202);
+    expect(await taskCount()).toBe(before + 2);
+  });
+
+  it("refuses a task on the control plane's own checkout or its data directory, naming the field", async () => {
+    const before = await taskCount();
+    for (const repository of [process.cwd(), `file://${process.cwd()}`, `${system.dataDir}/nodes`]) {
+      const { status, body } = await system.api("POST", "/api/tasks", { repository, prompt: "Push into the control plane" });
+      expect(status, repository).toBe(422);
+      expect(body, repository).toMatchObject({ field: "repository", error: expect.stringMatching(/^repository may not be inside the control plane's/) });
+    }
+    expect(await taskCount()).toBe(before);
+  });
+
+  it("answers only to localhost names, on pages, the API and live streams (DNS rebinding)", async () => {
+    const port = new URL(system.appUrl).port;
+    for (const pathname of ["/", "/api/tasks", "/api/events", "/nodes"]) {
+      const rebound = await raw("GET", pathname, { host: `evil.example:${port}` });
+      expect(rebound.status, pathname).toBe(403);
+      expect(JSON.parse(rebound.body), pathname).toMatchObject({ field: "host" });
+      expect((await raw("GET", pathname, { host: `localhost:${port}` }, undefined, true)).status, pathname).toBe(200);
+    }
+  });
+
+  it("still takes the vm-agents' bearer-authenticated callbacks and the engine's calls", async () => {
+    const host = new URL(system.appUrl).host;
+    // A callback with a bad token is refused by its own check (401), not by the guard.
+    const callback = await raw("POST", "/api/workspaces/w_x/ready", { host, authorization: "Bearer not-a-token", "content-type": "text/plain" }, "{}");
+    expect(callback.status).toBe(401);
+    // The engine's registration call has no body and no Origin.
+    expect((await raw("PUT", "/api/inngest", { host })).status).toBe(200);
+  });
+});
+
+describe("bad input", () => {
+  const host = () => new URL(system.appUrl).host;
+  const json = { "content-type": "application/json" };
+  const post = (pathname: string, body: string, headers: Record<string, string> = json) => raw("POST", pathname, { host: host(), ...headers }, body);
+  const problem = (answer: { body: string }) => JSON.parse(answer.body) as { error: string; field?: string };
+
+  it("answers 4xx naming the field to malformed, oversized and hostile task submissions, and stores nothing", async () => {
+    const before = await taskCount();
+    const repository = makeRepo();
+    const cases: [string, string, number, string | undefined][] = [
+      ["not JSON", "{", 400, "body"],
+      ["an array", "[]", 422, undefined],
+      ["a prompt that is a number", JSON.stringify({ repository, prompt: 7 }), 422, "prompt"],
+      ["a NUL in the prompt", JSON.stringify({ repository, prompt: "fix\u0000this" }), 422, "prompt"],
+      ["a NUL in the repository", JSON.stringify({ repository: `${repository}\u0000x`, prompt: "p" }), 422, "repository"],
+      ["an unknown agent", JSON.stringify({ repository, prompt: "p", agent: "rm -rf" }), 422, "agent"],
+      ["a 2 MiB prompt", JSON.stringify({ repository, prompt: "x".repeat(2 * 1024 * 1024) }), 413, "body"],
+      ["200,000 nested arrays", "[".repeat(200_000) + "]".repeat(200_000), 422, undefined],
+      ["lone surrogates", `{"repository":${JSON.stringify(repository)},"prompt":"\\ud800\\udfff\\udc00"}`, 202, undefined],
+    ];
+    for (const [what, body, status, field] of cases) {
+      const answer = await post("/api/tasks", body);
+      expect(answer.status, `${what}: ${answer.body.slice(0, 200)}`).toBe(status);
+      if (status >= 400) expect(problem(answer).field, what).toBe(field);
+    }
+    // Only the lone surrogates (stored as replacement characters) made a task.
+    expect(await taskCount()).toBe(before + 1);
+  });
+
+  it("refuses an oversized body sent without a Content-Length before reading it all", async () => {
+    const url = new URL("/api/tasks", system.appUrl);
+    const answer = await new Promise<number>((resolve, reject) => {
+      const request = http.request(url, { method: "POST", headers: { ...json, "transfer-encoding": "chunked" } }, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      });
+      request.on("error", reject);
+      const chunk = Buffer.alloc(64 * 1024, "x");
+      let sent = 0;
+      const pump = () => {
+        while (sent < 4 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!request.write(chunk)) return void request.once("drain", pump);
+        }
+        request.end();
+      };
+      pump();
+    });
+    expect(answer).toBe(413);
+  });
+
+  it("answers every user route's malformed ids and queries with 4xx, never 5xx", async () => {
+    const requests: [string, string, string?][] = [
+      ["GET", "/api/tasks/not-an-id"],
+      ["GET", "/api/tasks/%00"],
+      ["GET", `/api/tasks/${"a".repeat(5000)}`],
+      ["GET", "/api/tasks/00000000-0000-0000-0000-000000000000"],
+      ["GET", "/api/tasks/00000000-0000-0000-0000-000000000000/events"],
+      ["POST", "/api/tasks/not-an-id/cancel"],
+      ["POST", "/api/tasks/00000000-0000-0000-0000-000000000000/cancel"],
+      ["POST", "/api/nodes/n_nope/destroy", JSON.stringify({ force: "yes" })],
+      ["POST", "/api/nodes/n_nope/destroy", JSON.stringify({ force: true })],
+      ["POST", "/api/nodes/..%2f..%2fetc/destroy", "{}"],
+      ["GET", "/api/errors?kind=bogus"],
+      ["GET", "/api/errors?kind=%00"],
+      ["POST", "/api/workspaces/w_x/ready", "{}"],
+      ["POST", "/api/agent-sessions/s_x/output", "{"],
+    ];
+    for (const [method, pathname, body] of requests) {
+      const answer = await raw(method, pathname, { host: host(), ...(body === undefined ? {} : json) }, body);
+      expect(answer.status, `${method} ${pathname}: ${answer.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+      expect(answer.status, `${method} ${pathname}: ${answer.body.slice(0, 200)}`).toBeLessThan(500);
+    }
+  });
+});
