@@ -61,8 +61,19 @@ describe("the mode", () => {
     expect(() => parseConfig({ HOST: "192.168.1.20" })).toThrow(ConfigError);
   });
 
-  it("refuses team mode while this build has no sign-in", () => {
-    expect(() => parseConfig({ AUTH_MODE: "team" })).toThrow(/AUTH_MODE: team mode .* not available/);
+  const team = { AUTH_MODE: "team", AUTH_SECRET: "s".repeat(32), GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "secret" };
+
+  it("needs sign-in's settings in team mode, naming each missing one", () => {
+    expect(() => parseConfig({ AUTH_MODE: "team" })).toThrow(/AUTH_SECRET: is required in team mode.*GITHUB_CLIENT_ID: is required.*GITHUB_CLIENT_SECRET: is required/);
+    expect(() => parseConfig({ ...team, AUTH_SECRET: "short" })).toThrow(/AUTH_SECRET: must be at least 32 characters/);
+    expect(parseConfig(team)).toMatchObject({ AUTH_MODE: "team", GITHUB_URL: "https://github.com", GITHUB_API_URL: "https://api.github.com" });
+  });
+
+  it("lets team mode serve a network only with an engine that signs its calls", () => {
+    expect(parseConfig({ ...team, HOST: "0.0.0.0", INNGEST_SIGNING_KEY: "signkey-prod-00" }).HOST).toBe("0.0.0.0");
+    expect(() => parseConfig({ ...team, HOST: "0.0.0.0", INNGEST_DEV: "1" })).toThrow(/INNGEST_DEV: team mode on a network needs an engine that signs its calls/);
+    // Behind a reverse proxy on this machine, a dev engine is allowed (the guard keeps /api/inngest to loopback names).
+    expect(parseConfig({ ...team, INNGEST_DEV: "1" }).AUTH_MODE).toBe("team");
   });
 });
 

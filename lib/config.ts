@@ -21,6 +21,16 @@ export const ConfigSchema = z.object({
    * and answers only to localhost). `team`: accounts and sign-in, for a control plane on a network.
    */
   AUTH_MODE: z.enum(["local", "team"]).default("local"),
+  /** Team mode: signs sessions and encrypts stored OAuth tokens (at least 32 characters; keep it secret and stable). */
+  AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Team mode: the GitHub OAuth app people sign in with (its callback URL is APP_URL/api/auth/oauth2/callback/github). */
+  GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
+  GITHUB_URL: z.string().url().default("https://github.com"),
+  GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  /** How long a browser stays signed in without coming back. */
+  SESSION_TTL: durationField("7d"),
   /** The address the app listens on. Local mode allows only a loopback address. */
   HOST: z.string().min(1).default("127.0.0.1"),
   /** Where the vm-agent reaches this app (callbacks) and where Inngest reaches `/api/inngest`. */
@@ -95,6 +105,10 @@ export const ConfigSchema = z.object({
 
   MAX_WORKSPACES_PER_NODE: int(3, 1),
   MAX_NODES_PER_USER: int(10, 1),
+  /** Team mode: unfinished tasks one person may have at once; more are refused (429) at submit. */
+  MAX_ACTIVE_TASKS_PER_USER: int(50, 1),
+  /** Team mode: tasks one person may submit per minute; more are refused (429 with Retry-After). */
+  MAX_TASK_SUBMISSIONS_PER_MINUTE: int(60, 1),
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
 
@@ -127,8 +141,18 @@ function checkCombinations(config: Config): z.core.$ZodIssue[] {
     });
   }
   if (config.AUTH_MODE === "team") {
-    // Until sign-in lands, a team mode would be an open door: refuse it rather than serve without accounts.
-    issues.push({ code: "custom", path: ["AUTH_MODE"], message: "team mode (sign-in with GitHub) is not available in this build yet; use local mode", input: config.AUTH_MODE });
+    for (const name of ["AUTH_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"] as const) {
+      if (!config[name]) issues.push({ code: "custom", path: [name], message: "is required in team mode (sign-in with GitHub; see the README)", input: undefined });
+    }
+  }
+  if (config.AUTH_MODE === "team" && config.INNGEST_DEV && !isLoopbackAddress(config.HOST)) {
+    // A dev engine does not sign its calls, so /api/inngest would run steps for anyone on the network.
+    issues.push({
+      code: "custom",
+      path: ["INNGEST_DEV"],
+      message: "team mode on a network needs an engine that signs its calls (INNGEST_SIGNING_KEY with `inngest start`, INNGEST_DEV unset); a dev engine's calls are unsigned",
+      input: config.INNGEST_DEV,
+    });
   }
   return issues;
 }

@@ -20,7 +20,6 @@ export type Runtime = {
   database: Database;
   provider: NodeProvider;
   keys: KeyPair;
-  userId: string;
   send: SendEvents;
   engine: EngineApi;
 };
@@ -30,14 +29,14 @@ const globalForRuntime = globalThis as typeof globalThis & { __runtime?: Promise
 async function build(send: SendEvents): Promise<Runtime> {
   const c = config();
   const opened = await database();
-  const [keys, userId] = await Promise.all([signingKeyPair(opened.db), ensureLocalUser(opened.db)]);
+  // The local user exists in local mode only: in team mode nobody may act as it.
+  const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
   return {
     config: c,
     db: opened.db,
     database: opened,
     provider: localProvider({ dataDir: c.DATA_DIR }),
     keys,
-    userId,
     send,
     engine: engineApi(c),
   };

@@ -1,10 +1,45 @@
+/**
+ * People. Local mode has exactly one, `local`, who owns everything. In team mode people join by
+ * signing in (or by the headless `npm run admin -- create-user`); the first to join is the admin.
+ */
+import { randomBytes } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { users } from "@/db/schema";
 
-/** Until accounts exist, everything belongs to the one local user. */
 export const LOCAL_USER = { id: "local", email: "local@localhost", name: "Local user" } as const;
 
+export type Role = "admin" | "member";
+export type UserView = { id: string; email: string; name: string; role: Role };
+
 export async function ensureLocalUser(executor: Executor): Promise<string> {
-  await executor.insert(users).values(LOCAL_USER).onConflictDoNothing();
+  await executor.insert(users).values({ ...LOCAL_USER, role: "admin" }).onConflictDoNothing();
   return LOCAL_USER.id;
+}
+
+/**
+ * Makes the earliest person to join the admin, if there is none. Safe to run after every join and
+ * concurrently: every caller picks the same person.
+ */
+export async function promoteFirstAdmin(executor: Executor) {
+  await executor.execute(sql`
+    update users set role = 'admin', updated_at = now()
+    where id = (select id from users where id <> ${LOCAL_USER.id} order by created_at, id limit 1)
+      and not exists (select 1 from users where role = 'admin' and id <> ${LOCAL_USER.id})`);
+}
+
+/** Creates a person by email (or finds them), for the headless set-up path. */
+export async function findOrCreateUser(executor: Executor, input: { email: string; name: string }): Promise<UserView> {
+  const email = input.email.trim().toLowerCase();
+  await executor.insert(users).values({ id: `u_${randomBytes(9).toString("base64url")}`, email, name: input.name.trim() || email }).onConflictDoNothing();
+  await promoteFirstAdmin(executor);
+  return (await getUser(executor, { email }))!;
+}
+
+export async function getUser(executor: Executor, by: { id: string } | { email: string }): Promise<UserView | undefined> {
+  const [row] = await executor
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role })
+    .from(users)
+    .where("id" in by ? eq(users.id, by.id) : eq(users.email, by.email));
+  return row && { ...row, role: row.role === "admin" ? "admin" : "member" };
 }

@@ -219,8 +219,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     // Register the app's functions with the server now rather than on its first poll.
     await register(appUrl);
     // Opening the database runs the migrations; do it before the first user waits on it.
-    const warm = await fetch(`${appUrl}/api/tasks`);
-    if (!warm.ok) throw new Error(`the app did not start: GET /api/tasks answered ${warm.status} ${await warm.text()}`);
+    const warm = await fetch(`${appUrl}/api/health`);
+    if (!warm.ok) throw new Error(`the app did not start: GET /api/health answered ${warm.status} ${await warm.text()}`);
     // Both serve: record their command lines as they read now (Next.js renames its process once it runs).
     recordChildren();
     return {

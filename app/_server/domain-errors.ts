@@ -5,6 +5,8 @@
 import { HttpError } from "@/lib/http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
 import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
+import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
+import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -13,10 +15,12 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [NodeInUseError, 409],
   [NodeAlreadyStoppedError, 409],
   [RepositoryRefusedError, 422, "repository"],
+  [ApiTokenNotFoundError, 404, "id"],
 ];
 
 /** The HttpError a domain error stands for; anything else is returned as it is. */
 export function toHttpError(error: unknown): unknown {
+  if (error instanceof SubmissionLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });
   for (const [type, status, field] of STATUSES) {
     if (error instanceof type) return new HttpError(status, error.message, field);
   }

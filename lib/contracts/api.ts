@@ -220,6 +220,32 @@ export const LiveMessage = z.discriminatedUnion("type", [
 export type LiveMessage = z.infer<typeof LiveMessage>;
 
 /** Every 4xx/5xx body of the API. */
+/** Who is signed in, and how this control plane is run (the header shows it; pages adapt to it). */
+export const Me = z.object({
+  mode: z.enum(["local", "team"]),
+  user: z.object({ id: z.string(), name: z.string(), email: z.string(), role: z.enum(["admin", "member"]) }),
+  /** How this request was authenticated. */
+  via: z.enum(["local", "token", "session"]),
+});
+export type Me = z.infer<typeof Me>;
+
+/** Personal API tokens (team mode): the secret is in the answer to POST only. */
+export const CreateApiTokenRequest = z.object({ name: userText().trim().min(1, "is required").max(100) });
+export type CreateApiTokenRequest = z.input<typeof CreateApiTokenRequest>;
+
+export const ApiTokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** The token's first characters, to tell tokens apart. */
+  prefix: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type ApiTokenView = z.infer<typeof ApiTokenView>;
+export const ApiTokenList = z.object({ tokens: z.array(ApiTokenView) });
+export const CreatedApiToken = ApiTokenView.extend({ token: z.string() });
+
 export const ApiError = z.object({
   error: z.string(),
   /** The request field that is wrong, dotted ("prompt", "agent"). */

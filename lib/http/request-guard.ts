@@ -59,8 +59,22 @@ export function checkLocalRequest(request: GuardedRequest): GuardRefusal | undef
       error: `this control plane runs in local mode and answers only to localhost, not to Host ${JSON.stringify(request.host ?? "")}; start it with AUTH_MODE=team to serve it under another name`,
     };
   }
+  return checkStateChange(request, request.host.toLowerCase());
+}
+
+/**
+ * Team mode: people are signed in, so any name may reach the app (it sits behind a proxy), but a
+ * signed-in browser must still not be driven by another site: the same state-change rules, with
+ * the app's own address (APP_URL) as the only origin.
+ */
+export function checkTeamRequest(request: GuardedRequest, appUrl: string): GuardRefusal | undefined {
+  return checkStateChange(request, new URL(appUrl).host.toLowerCase());
+}
+
+/** A state change only from `ownHost`'s pages (or a script that names no origin), and only as JSON. */
+function checkStateChange(request: GuardedRequest, ownHost: string): GuardRefusal | undefined {
   if (SAFE_METHODS.has(request.method.toUpperCase()) || request.hasBearerToken) return undefined;
-  if (request.origin !== null && (request.origin === "null" || originHost(request.origin) !== request.host.toLowerCase())) {
+  if (request.origin !== null && (request.origin === "null" || originHost(request.origin) !== ownHost)) {
     return { status: 403, field: "origin", error: `a request from ${request.origin} may not change anything here: only this app's own pages and scripts may` };
   }
   if (request.fetchSite !== null && !["same-origin", "none"].includes(request.fetchSite)) {

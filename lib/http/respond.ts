@@ -5,14 +5,16 @@ import { config } from "../config";
 
 export const json = (body: unknown, status = 200) => Response.json(body, { status });
 
-export const problem = (status: number, error: string, field?: string) =>
-  json({ error, ...(field ? { field } : {}) } satisfies ApiError, status);
+export const problem = (status: number, error: string, field?: string, headers?: Record<string, string>) =>
+  Response.json({ error, ...(field ? { field } : {}) } satisfies ApiError, { status, headers });
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly field?: string,
+    /** Extra response headers (Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -60,7 +62,7 @@ export async function parseBody<S extends z.ZodType>(request: Request, schema: S
 
 /** Maps anything a handler throws to a response: HttpError as itself, the rest as a logged 500. */
 export function errorResponse(error: unknown): Response {
-  if (error instanceof HttpError) return problem(error.status, error.message, error.field);
+  if (error instanceof HttpError) return problem(error.status, error.message, error.field, error.headers);
   // A value the database refuses (Postgres class 22, data exception: text it cannot store, a number out of range) is the request's fault.
   if (isDataException(error)) return problem(422, "the request holds a value the database cannot store");
   console.error(JSON.stringify({ level: "error", msg: "request failed", error: String((error as Error)?.stack ?? error) }));

@@ -7,6 +7,7 @@ import { bearerToken, TokenError, verifyNodeCallbackToken, verifyWorkspaceCallba
 import { Id } from "../contracts/vm-agent";
 import type { Runtime } from "../runtime";
 import { errorResponse, HttpError, parseBody } from "./respond";
+import { callerStillValid, identifyCaller, type Caller } from "./caller";
 
 type Params = { params: Promise<{ id: string }> };
 
@@ -16,26 +17,44 @@ async function pathId(context: Params): Promise<string> {
   return id;
 }
 
+export type UserContext = {
+  rt: Runtime;
+  request: Request;
+  /** The person asking: every read and write is theirs only. */
+  userId: string;
+  caller: Caller;
+  /** Whether the caller's credential still holds (live streams ask while they run). */
+  stillValid: () => Promise<boolean>;
+};
+
+async function userContext(rt: Runtime, request: Request): Promise<UserContext> {
+  const caller = await identifyCaller(rt, request);
+  return { rt, request, userId: caller.userId, caller, stillValid: () => callerStillValid(rt, caller) };
+}
+
 /**
  * The wrappers, bound to the runtime the app builds (lib does not know the engine client).
  * `app/_server/routes.ts` makes the one set the route handlers use.
  */
 export function routeKit(runtime: () => Promise<Runtime>) {
-/** Routes the person using the app calls. (Accounts come later: everything is the local user's.) */
-function userRoute(handler: (ctx: { rt: Runtime; request: Request }) => Promise<Response>) {
+/** Routes a person calls: the caller is identified first (caller.ts); handlers act as `userId` only. */
+function userRoute(handler: (ctx: UserContext) => Promise<Response>) {
   return async (request: Request) => {
     try {
-      return await handler({ rt: await runtime(), request });
+      const rt = await runtime();
+      return await handler(await userContext(rt, request));
     } catch (error) {
       return errorResponse(error);
     }
   };
 }
 
-function userRouteWithId(handler: (ctx: { rt: Runtime; request: Request; id: string }) => Promise<Response>) {
+function userRouteWithId(handler: (ctx: UserContext & { id: string }) => Promise<Response>) {
   return async (request: Request, context: Params) => {
     try {
-      return await handler({ rt: await runtime(), request, id: await pathId(context) });
+      const rt = await runtime();
+      const ctx = await userContext(rt, request);
+      return await handler({ ...ctx, id: await pathId(context) });
     } catch (error) {
       return errorResponse(error);
     }

@@ -9,11 +9,13 @@ import { liveEvents } from "@/db/schema";
 
 export const LIVE_CHANNEL = "live";
 
-export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output" | "error";
+export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output" | "error" | "auth";
 
 /** Live keys that are not tasks: the nodes page and the errors page each have one stream. */
 export const NODES_STREAM = "nodes";
 export const ERRORS_STREAM = "errors";
+/** Not a page: a credential was revoked, so every live stream checks its caller again. */
+export const AUTH_STREAM = "auth";
 
 async function publish(executor: Executor, key: string, kind: LiveKind) {
   const [row] = await executor.insert(liveEvents).values({ taskId: key, kind }).returning({ id: liveEvents.id });
@@ -32,6 +34,11 @@ export async function publishNodeChange(executor: Executor): Promise<void> {
 /** An error, recovery, stuck task or orphan was recorded (the errors page). */
 export async function publishErrorRecorded(executor: Executor): Promise<void> {
   await publish(executor, ERRORS_STREAM, "error");
+}
+
+/** A token was revoked (or a session ended): open streams re-check their callers at once. */
+export async function publishCredentialsChanged(executor: Executor): Promise<void> {
+  await publish(executor, AUTH_STREAM, "auth");
 }
 
 /** Parses a NOTIFY payload written by publishTaskChange. */

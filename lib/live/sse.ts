@@ -5,6 +5,7 @@
  */
 import type { LiveMessage } from "../contracts/api";
 import type { LiveHub, LiveNotice } from "./hub";
+import { AUTH_STREAM } from "./publish";
 
 export type SseSource = {
   /** The first message(s) of the stream. */
@@ -15,6 +16,11 @@ export type SseSource = {
   wants(notice: LiveNotice): boolean;
   /** The id the snapshot stands at. */
   snapshotEventId(): Promise<number>;
+  /**
+   * Whether the caller may still read (a revoked token may not). Asked at every keep-alive and
+   * whenever credentials change (an AUTH_STREAM notice); a no ends the stream.
+   */
+  stillValid?(): Promise<boolean>;
 };
 
 const encoder = new TextEncoder();
@@ -47,7 +53,21 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
         snapshotAt = await source.snapshotEventId();
         for (const message of await source.snapshot()) write(frame(snapshotAt, message));
       };
+      const endIfRevoked = async () => {
+        if (closed || !source.stillValid || (await source.stillValid().catch(() => true))) return;
+        closed = true;
+        close();
+        try {
+          controller.close();
+        } catch {
+          // Already closed.
+        }
+      };
       unsubscribe = await hub.subscribe((notice) => {
+        if (notice.taskId === AUTH_STREAM) {
+          chain = chain.then(endIfRevoked).catch(() => undefined);
+          return;
+        }
         if (notice.resync) {
           chain = chain.then(resend).catch(() => undefined);
           return;
@@ -60,7 +80,10 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
       });
       chain = chain.then(resend);
       await chain;
-      keepAlive = setInterval(() => write(encoder.encode(": keep-alive\n\n")), keepAliveMs);
+      keepAlive = setInterval(() => {
+        write(encoder.encode(": keep-alive\n\n"));
+        chain = chain.then(endIfRevoked).catch(() => undefined);
+      }, keepAliveMs);
       signal.addEventListener("abort", () => {
         closed = true;
         close();

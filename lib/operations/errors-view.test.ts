@@ -7,6 +7,9 @@ import { recordError } from "../errors";
 import { ERRORS_STREAM } from "../live/publish";
 import { countErrors, errorList, listErrors } from "./errors-view";
 
+const U1 = { userId: "u1", seesSystem: true };
+const U2 = { userId: "u2", seesSystem: true };
+
 describe("the errors page's read against Postgres", () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -38,7 +41,7 @@ describe("the errors page's read against Postgres", () => {
   afterAll(async () => database?.close());
 
   it("lists the user's errors and the system's own, newest first, never another user's", async () => {
-    const list = await listErrors(database.db, "u1");
+    const list = await listErrors(database.db, U1);
     expect(list.map((e) => e.message)).toEqual([
       "the system's own: engine unreachable",
       "cleanup failed, will be retried",
@@ -50,29 +53,31 @@ describe("the errors page's read against Postgres", () => {
   });
 
   it("carries the task, node, workspace, step and the task's first line", async () => {
-    const [failure] = (await listErrors(database.db, "u1", { kind: "failure" })).filter((e) => e.taskId);
+    const [failure] = (await listErrors(database.db, U1, { kind: "failure" })).filter((e) => e.taskId);
     expect(failure).toMatchObject({ kind: "failure", taskId: "t1", nodeId: "n1", workspaceId: "w1", step: "workspace_ready", taskTitle: "Fix the login bug" });
-    const orphan = (await listErrors(database.db, "u1", { kind: "orphan" }))[0];
+    const orphan = (await listErrors(database.db, U1, { kind: "orphan" }))[0];
     expect(orphan).toMatchObject({ taskId: null, taskTitle: null, nodeId: "n1" });
-    const long = (await listErrors(database.db, "u1", { kind: "cleanup" }))[0];
+    const long = (await listErrors(database.db, U1, { kind: "cleanup" }))[0];
     expect(long?.taskTitle).toBeNull();
   });
 
   it("filters by kind and counts every kind", async () => {
-    expect((await listErrors(database.db, "u1", { kind: "recovery" })).map((e) => e.kind)).toEqual(["recovery"]);
-    expect(await listErrors(database.db, "u1", { kind: "stuck" })).toEqual([]);
-    expect(await countErrors(database.db, "u1")).toEqual({ failure: 2, recovery: 1, stuck: 0, orphan: 1, cleanup: 1 });
-    expect(await countErrors(database.db, "u2")).toEqual({ failure: 1, recovery: 0, stuck: 1, orphan: 1, cleanup: 0 });
+    expect((await listErrors(database.db, U1, { kind: "recovery" })).map((e) => e.kind)).toEqual(["recovery"]);
+    expect(await listErrors(database.db, U1, { kind: "stuck" })).toEqual([]);
+    expect(await countErrors(database.db, U1)).toEqual({ failure: 2, recovery: 1, stuck: 0, orphan: 1, cleanup: 1 });
+    expect(await countErrors(database.db, U2)).toEqual({ failure: 1, recovery: 0, stuck: 1, orphan: 1, cleanup: 0 });
+    // A member of a team sees only their own: the system's own failure is for admins.
+    expect(await countErrors(database.db, { userId: "u2", seesSystem: false })).toEqual({ failure: 0, recovery: 0, stuck: 1, orphan: 1, cleanup: 0 });
   });
 
   it("keeps to the limit, newest first", async () => {
-    const list = await listErrors(database.db, "u1", { limit: 2 });
+    const list = await listErrors(database.db, U1, { limit: 2 });
     expect(list.map((e) => e.kind)).toEqual(["failure", "cleanup"]);
   });
 
   it("answers the contract, and a newly recorded error shows at once and is published on the errors stream", async () => {
     await recordError(database.db, { taskId: "t3", kind: "stuck", step: "running", message: "no progress in step running for 70 min" });
-    const answer = ErrorList.parse(await errorList(database.db, "u1"));
+    const answer = ErrorList.parse(await errorList(database.db, U1));
     expect(answer.errors[0]).toMatchObject({ kind: "stuck", taskId: "t3", taskTitle: `${"x".repeat(119)}…` });
     expect(answer.counts.stuck).toBe(1);
     const published = await database.db.select().from(liveEvents).where(eq(liveEvents.taskId, ERRORS_STREAM));

@@ -1,8 +1,8 @@
 /**
  * The errors page's read: every recorded failure, recovery, stuck task, orphan and failed cleanup
  * of the user, newest first, with the task's title. An error belongs to whoever owns its task,
- * its node or its workspace's task; one that touched none of them (the system's own) is shown to
- * every user, as there are no accounts that could own it.
+ * its node or its workspace's task; one that touched none of them (the system's own: an orphan
+ * process, a failed pass) is shown to admins (in local mode, the one user is the admin).
  */
 import { and, count, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "@/db/client";
@@ -13,22 +13,24 @@ import { briefTitle } from "./titles";
 /** The most rows the page shows. */
 export const ERRORS_SHOWN = 200;
 
-/** The user's errors, and those of nobody (the system's own). */
-function mine(userId: string): SQL {
+/** Who reads: their own errors, and the system's too when they run the control plane. */
+export type Viewer = { userId: string; seesSystem: boolean };
+
+function mine({ userId, seesSystem }: Viewer): SQL {
   const owner = sql`coalesce(
     (select t.user_id from tasks t where t.id = ${errors.taskId}),
     (select n.user_id from nodes n where n.id = ${errors.nodeId}),
     (select t.user_id from workspaces w join tasks t on t.id = w.task_id where w.id = ${errors.workspaceId})
   )`;
-  return sql`(${owner} = ${userId} or ${owner} is null)`;
+  return seesSystem ? sql`(${owner} = ${userId} or ${owner} is null)` : sql`${owner} = ${userId}`;
 }
 
-export async function listErrors(executor: Executor, userId: string, options: { kind?: ErrorKind; limit?: number } = {}): Promise<ErrorView[]> {
+export async function listErrors(executor: Executor, viewer: Viewer, options: { kind?: ErrorKind; limit?: number } = {}): Promise<ErrorView[]> {
   const rows = await executor
     .select({ error: errors, prompt: tasks.prompt })
     .from(errors)
     .leftJoin(tasks, eq(tasks.id, errors.taskId))
-    .where(and(mine(userId), options.kind ? eq(errors.kind, options.kind) : undefined))
+    .where(and(mine(viewer), options.kind ? eq(errors.kind, options.kind) : undefined))
     .orderBy(desc(errors.createdAt), desc(errors.id))
     .limit(options.limit ?? ERRORS_SHOWN);
   return rows.map(({ error, prompt }) => ({
@@ -45,8 +47,8 @@ export async function listErrors(executor: Executor, userId: string, options: { 
 }
 
 /** How many errors of each kind the user has (every kind is present, 0 when none). */
-export async function countErrors(executor: Executor, userId: string): Promise<ErrorList["counts"]> {
-  const rows = await executor.select({ kind: errors.kind, n: count() }).from(errors).where(mine(userId)).groupBy(errors.kind);
+export async function countErrors(executor: Executor, viewer: Viewer): Promise<ErrorList["counts"]> {
+  const rows = await executor.select({ kind: errors.kind, n: count() }).from(errors).where(mine(viewer)).groupBy(errors.kind);
   const counts = Object.fromEntries(ErrorKind.options.map((k) => [k, 0])) as ErrorList["counts"];
   for (const row of rows) {
     const kind = ErrorKind.safeParse(row.kind);
@@ -56,7 +58,7 @@ export async function countErrors(executor: Executor, userId: string): Promise<E
 }
 
 /** The page's whole answer: the newest errors (of `kind` when given) and the counts per kind. */
-export async function errorList(executor: Executor, userId: string, kind?: ErrorKind): Promise<ErrorList> {
-  const [list, counts] = await Promise.all([listErrors(executor, userId, { kind }), countErrors(executor, userId)]);
+export async function errorList(executor: Executor, viewer: Viewer, kind?: ErrorKind): Promise<ErrorList> {
+  const [list, counts] = await Promise.all([listErrors(executor, viewer, { kind }), countErrors(executor, viewer)]);
   return { errors: list, counts };
 }

@@ -26,7 +26,6 @@ beforeAll(async () => {
     database,
     provider: localProvider({ dataDir: database.dir }),
     keys: await signingKeyPair(database.db),
-    userId: "u1",
     send: async () => ({ ids: [] }),
     engine: engineApi(config),
   };

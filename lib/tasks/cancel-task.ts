@@ -1,5 +1,7 @@
 /** Cancelling a task: the status first, then a wake; its run sees the cancel and cleans up. */
+import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { tasks } from "@/db/schema";
 import { TaskStatus } from "../contracts/api";
 import { taskWake, type SendEvents } from "../contracts/events";
 import { TERMINAL_STATUSES, transitionTask } from "./state-machine";
@@ -9,7 +11,10 @@ const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_STATUSES.incl
 
 export type CancelResult = { outcome: "cancelled" } | { outcome: "not_found" } | { outcome: "terminal"; status: TaskStatus };
 
-export async function cancelTask(deps: { db: Db; send: SendEvents }, taskId: string, reason = "cancelled by the user"): Promise<CancelResult> {
+/** Cancels `ownerId`'s task; another person's task is not found. */
+export async function cancelTask(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string, reason = "cancelled by the user"): Promise<CancelResult> {
+  const [owned] = await deps.db.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId)));
+  if (!owned) return { outcome: "not_found" };
   const result = await deps.db.transaction(async (tx) => {
     const moved = await transitionTask(tx, { taskId, to: "cancelled", actor: "user", reason, from: ACTIVE_STATUSES });
     if (moved.outcome === "moved") await failRunningSteps(tx, taskId, "skipped", "cancelled");

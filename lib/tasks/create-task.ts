@@ -13,12 +13,15 @@ import { publishTaskChange } from "../live/publish";
 import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
 import { checkRepository } from "./repository-policy";
+import { checkSubmissionLimits } from "./submission-limits";
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; send: SendEvents },
   input: { repository: string; prompt: string; agent: AgentKind },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
+  // Limits keep people of a team from crowding each other out; the one local user is the operator.
+  if (deps.config.AUTH_MODE === "team") await checkSubmissionLimits(deps.db, deps.config, deps.userId);
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {

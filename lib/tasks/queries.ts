@@ -33,9 +33,10 @@ export async function getTask(executor: Executor, taskId: string) {
   return row;
 }
 
-export async function getTaskDetail(executor: Executor, taskId: string): Promise<TaskDetail | undefined> {
+/** A task as its pages show it; with `ownerId`, only if it is that person's (another's is not found). */
+export async function getTaskDetail(executor: Executor, taskId: string, ownerId?: string): Promise<TaskDetail | undefined> {
   const row = await getTask(executor, taskId);
-  if (!row) return undefined;
+  if (!row || (ownerId !== undefined && row.userId !== ownerId)) return undefined;
   const [steps, [workspace], [node], output, [session]] = await Promise.all([
     executor.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id)),
     row.workspaceId ? executor.select().from(workspaces).where(eq(workspaces.id, row.workspaceId)) : Promise.resolve([]),

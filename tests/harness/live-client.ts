@@ -12,9 +12,9 @@ export type TaskWatch = {
   close(): void;
 };
 
-export async function watchTask(appUrl: string, taskId: string): Promise<TaskWatch> {
+export async function watchTask(appUrl: string, taskId: string, headers: Record<string, string> = {}): Promise<TaskWatch> {
   const controller = new AbortController();
-  const response = await fetch(`${appUrl}/api/tasks/${taskId}/events`, { signal: controller.signal });
+  const response = await fetch(`${appUrl}/api/tasks/${taskId}/events`, { signal: controller.signal, headers });
   if (!response.ok || !response.body) throw new Error(`live stream answered ${response.status}`);
   const history: TaskWatch["history"] = [];
   const statuses: string[] = [];

@@ -23,7 +23,6 @@ export async function testRuntime(database: Database & { dir: string }, env: Rec
     database,
     provider: localProvider({ dataDir: database.dir }),
     keys: keys ?? (await signingKeyPair(database.db)),
-    userId: "u1",
     send,
     engine: engineApi(config),
     sent,

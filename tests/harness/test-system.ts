@@ -27,6 +27,8 @@ export type TestSystem = RunningSystem & {
   sideEffects(): SideEffects;
   database: Database;
   dataDir: string;
+  /** The system's database (a real PostgreSQL server), for commands run beside it. */
+  databaseEnv: { DATABASE_URL: string; DATABASE_WS_PROXY: string };
   /** JSON request against the app. */
   api(method: string, pathname: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
   /** Every local node (vm-agent process) this system started. */
@@ -72,6 +74,7 @@ export async function startTestSystem(env: Record<string, string> = {}, options_
   const ports = { appPort: Number(new URL(system.appUrl).port), inngestPort: Number(new URL(system.inngestUrl).port) };
   return {
     ...system,
+    databaseEnv: { DATABASE_URL: url, DATABASE_WS_PROXY: inject("wsProxy") },
     pids: () => system.pids(),
     restarted: (which) => system.restarted(which),
     database,

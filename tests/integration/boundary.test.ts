@@ -68,6 +68,12 @@ describe("local mode", () => {
     expect(await taskCount()).toBe(before);
   });
 
+  it("has no API tokens: there is no sign-in for them to stand in for", async () => {
+    const { status, body } = await system.api("POST", "/api/tokens", { name: "ci" });
+    expect(status).toBe(409);
+    expect(body.error).toMatch(/local mode has no API tokens/);
+  });
+
   it("answers only to localhost names, on pages, the API and live streams (DNS rebinding)", async () => {
     const port = new URL(system.appUrl).port;
     for (const pathname of ["/", "/api/tasks", "/api/events", "/nodes"]) {

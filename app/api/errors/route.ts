@@ -6,7 +6,7 @@ import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const GET = userRoute(async ({ rt, request }) => {
+export const GET = userRoute(async ({ rt, request, caller, userId }) => {
   const { kind } = parseQuery(request, ErrorListQuery);
-  return json(await errorList(rt.db, rt.userId, kind));
+  return json(await errorList(rt.db, { userId, seesSystem: caller.role === "admin" }, kind));
 });

@@ -9,18 +9,20 @@ import { userRoute } from "@/app/_server/routes";
 export const dynamic = "force-dynamic";
 
 /** Every task's changes, for the task list: the list first, then each changed task. */
-export const GET = userRoute(async ({ rt, request }) =>
+export const GET = userRoute(async ({ rt, request, userId, stillValid }) =>
   sseResponse(
     liveHub(await database()),
     {
       // Every task; the nodes and errors pages' keys are not tasks.
       wants: ({ taskId }) => taskId !== NODES_STREAM && taskId !== ERRORS_STREAM,
-      snapshot: async () => [{ type: "tasks", tasks: await listTasks(rt.db, rt.userId) }],
+      snapshot: async () => [{ type: "tasks", tasks: await listTasks(rt.db, userId) }],
       onChange: async ({ taskId }) => {
-        const task = await getTaskDetail(rt.db, taskId);
+        // Every task's change is heard; only the caller's own tasks are sent.
+        const task = await getTaskDetail(rt.db, taskId, userId);
         return task ? [{ type: "task", task }] : [];
       },
       snapshotEventId: () => latestLiveEventId(rt.db),
+      stillValid,
     },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,

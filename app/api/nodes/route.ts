@@ -6,7 +6,7 @@ import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const GET = userRoute(async ({ rt, request }) => {
+export const GET = userRoute(async ({ rt, request, userId }) => {
   const { all } = parseQuery(request, NodeListQuery);
-  return json({ nodes: await listNodes(rt.db, rt.userId, { capacity: rt.config.MAX_WORKSPACES_PER_NODE, includeOldStopped: all }) });
+  return json({ nodes: await listNodes(rt.db, userId, { capacity: rt.config.MAX_WORKSPACES_PER_NODE, includeOldStopped: all }) });
 });

@@ -6,6 +6,6 @@ import { json, parseBody } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const POST = userRoute(async ({ rt, request }) => json(await createTask(rt, await parseBody(request, CreateTaskRequest)), 202));
+export const POST = userRoute(async ({ rt, request, userId }) => json(await createTask({ ...rt, userId }, await parseBody(request, CreateTaskRequest)), 202));
 
-export const GET = userRoute(async ({ rt }) => json({ tasks: await listTasks(rt.db, rt.userId) }));
+export const GET = userRoute(async ({ rt, userId }) => json({ tasks: await listTasks(rt.db, userId) }));

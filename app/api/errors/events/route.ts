@@ -11,12 +11,12 @@ import { parseQuery } from "@/app/_server/query";
 export const dynamic = "force-dynamic";
 
 /** The errors page's live stream: the newest errors (of `?kind=`), again after every one recorded. */
-export const GET = userRoute(async ({ rt, request }) => {
+export const GET = userRoute(async ({ rt, request, caller, userId, stillValid }) => {
   const { kind } = parseQuery(request, ErrorListQuery);
-  const read = async () => [{ type: "errors" as const, ...(await errorList(rt.db, rt.userId, kind)) }];
+  const read = async () => [{ type: "errors" as const, ...(await errorList(rt.db, { userId, seesSystem: caller.role === "admin" }, kind)) }];
   return sseResponse(
     liveHub(await database()),
-    { wants: (n) => n.taskId === ERRORS_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, ERRORS_STREAM) },
+    { wants: (n) => n.taskId === ERRORS_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, ERRORS_STREAM), stillValid },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
   );

@@ -11,14 +11,14 @@ import { parseQuery } from "@/app/_server/query";
 export const dynamic = "force-dynamic";
 
 /** The nodes page's live stream: the list, then the list again after every node change. */
-export const GET = userRoute(async ({ rt, request }) => {
+export const GET = userRoute(async ({ rt, request, userId, stillValid }) => {
   const { all } = parseQuery(request, NodeListQuery);
   const read = async () => [
-    { type: "nodes" as const, nodes: await listNodes(rt.db, rt.userId, { capacity: rt.config.MAX_WORKSPACES_PER_NODE, includeOldStopped: all }) },
+    { type: "nodes" as const, nodes: await listNodes(rt.db, userId, { capacity: rt.config.MAX_WORKSPACES_PER_NODE, includeOldStopped: all }) },
   ];
   return sseResponse(
     liveHub(await database()),
-    { wants: (n) => n.taskId === NODES_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, NODES_STREAM) },
+    { wants: (n) => n.taskId === NODES_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, NODES_STREAM), stillValid },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
   );

@@ -4,7 +4,7 @@ import { json, problem } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const GET = userRouteWithId(async ({ rt, id }) => {
-  const task = await getTaskDetail(rt.db, id);
+export const GET = userRouteWithId(async ({ rt, id, userId }) => {
+  const task = await getTaskDetail(rt.db, id, userId);
   return task ? json(task) : problem(404, `task ${id} not found`, "id");
 });

@@ -6,7 +6,7 @@ import { json, parseBody } from "@/lib/http/respond";
 export const dynamic = "force-dynamic";
 
 /** The destroy button: 404 unknown, 409 already stopped or holding tasks (unless `force`). */
-export const POST = userRouteWithId(async ({ rt, id, request }) => {
+export const POST = userRouteWithId(async ({ rt, id, request, userId }) => {
   const { force } = await parseBody(request, DestroyNodeRequest);
-  return json(await destroyNodeForOperator(rt, rt.userId, id, { force }));
+  return json(await destroyNodeForOperator(rt, userId, id, { force }));
 });

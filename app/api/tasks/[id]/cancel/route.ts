@@ -5,8 +5,8 @@ import { json, problem } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const POST = userRouteWithId(async ({ rt, id }) => {
-  const result = await cancelTask(rt, id);
+export const POST = userRouteWithId(async ({ rt, id, userId }) => {
+  const result = await cancelTask(rt, userId, id);
   if (result.outcome === "not_found") return problem(404, `task ${id} not found`, "id");
   if (result.outcome === "terminal") return problem(409, `task ${id} is already ${result.status}`);
   return json({ taskId: id, status: "cancelled" } satisfies CancelTaskResponse, 202);

@@ -9,15 +9,15 @@ import { problem } from "@/lib/http/respond";
 export const dynamic = "force-dynamic";
 
 /** The task's live stream: its snapshot, then its new state after every change. */
-export const GET = userRouteWithId(async ({ rt, id, request }) => {
-  if (!(await getTaskDetail(rt.db, id))) return problem(404, `task ${id} not found`, "id");
+export const GET = userRouteWithId(async ({ rt, id, request, userId, stillValid }) => {
+  if (!(await getTaskDetail(rt.db, id, userId))) return problem(404, `task ${id} not found`, "id");
   const read = async () => {
-    const task = await getTaskDetail(rt.db, id);
+    const task = await getTaskDetail(rt.db, id, userId);
     return task ? [{ type: "task" as const, task }] : [];
   };
   return sseResponse(
     liveHub(await database()),
-    { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id) },
+    { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id), stillValid },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
   );

@@ -1,0 +1,36 @@
+/**
+ * Who is asking. Local mode: always the one local user (the request guard has already kept other
+ * sites and host names out). Team mode: a personal API token (`Authorization: Bearer acp_…`), or
+ * else a signed-in browser's session cookie; anything else is 401. A live stream asks `stillValid` again while it runs, so a revoked token
+ * loses its streams too.
+ */
+import { apiTokenActive, authenticateApiToken } from "../auth/api-tokens";
+import { bearerToken } from "../auth/tokens";
+import { sessionActive, sessionUser } from "../auth/sign-in";
+import type { Runtime } from "../runtime";
+import { getUser, LOCAL_USER, type Role } from "../users";
+import { HttpError } from "./respond";
+
+export type Caller = { userId: string; role: Role } & ({ via: "local" } | { via: "token"; tokenId: string } | { via: "session"; sessionId: string });
+
+export async function identifyCaller(rt: Runtime, request: Request): Promise<Caller> {
+  if (rt.config.AUTH_MODE === "local") return { userId: LOCAL_USER.id, role: "admin", via: "local" };
+  const token = bearerToken(request.headers.get("authorization"));
+  if (token) {
+    const found = await authenticateApiToken(rt.db, token);
+    const user = found && (await getUser(rt.db, { id: found.userId }));
+    if (!found || !user) throw new HttpError(401, "this API token is not valid (unknown or revoked)", "authorization");
+    return { userId: user.id, role: user.role, via: "token", tokenId: found.tokenId };
+  }
+  const session = await sessionUser(rt.db, rt.config, request.headers);
+  const user = session && (await getUser(rt.db, { id: session.userId }));
+  if (session && user) return { userId: user.id, role: user.role, via: "session", sessionId: session.sessionId };
+  throw new HttpError(401, "sign in, or send a personal API token as Authorization: Bearer <token>", "authorization");
+}
+
+/** Whether the caller's credential still holds (a token not revoked since). */
+export async function callerStillValid(rt: Runtime, caller: Caller): Promise<boolean> {
+  if (caller.via === "token") return apiTokenActive(rt.db, caller.tokenId);
+  if (caller.via === "session") return sessionActive(rt.db, caller.sessionId);
+  return true;
+}

@@ -1,0 +1,185 @@
+/**
+ * Team mode: every request names its person (a personal API token here), and every resource is
+ * that person's only — another person's ids answer 404 on every route and stream. Tokens are
+ * made by the headless command, listed, revoked (live streams included), and per-person limits hold.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { apiTokens, users } from "@/db/schema";
+import { createApiToken } from "@/lib/auth/api-tokens";
+import { findOrCreateUser } from "@/lib/users";
+import { watchTask } from "../harness/live-client";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startTestSystem({
+    AUTH_MODE: "team",
+    // Sign-in is configured, but these tests come in with tokens (the browser flow is e2e/sign-in.e2e.ts).
+    AUTH_SECRET: "test-secret-".padEnd(40, "x"),
+    GITHUB_CLIENT_ID: "Iv1.test",
+    GITHUB_CLIENT_SECRET: "test",
+    MAX_TASK_SUBMISSIONS_PER_MINUTE: "4",
+  });
+});
+afterAll(async () => system?.stop());
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/**
+ * Team mode clones only over https, which this machine cannot reach: these tasks are placed on a
+ * node and then fail at the clone, which is all the ownership checks need (and gives an error).
+ */
+const repository = "https://git.invalid/acme/app.git";
+
+/** A person with a token, made the way a headless operator does it. */
+async function person(email: string) {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/admin.ts", "create-user", "--email", email, "--name", email.split("@")[0]!], {
+    env: { ...process.env, ...system.databaseEnv, DATA_DIR: system.dataDir },
+  });
+  const [row] = await system.database.db.select().from(users).where(eq(users.email, email));
+  return { id: row!.id, role: row!.role, token: stdout.trim(), said: stderr };
+}
+
+/** Opens a live stream; resolves with its status and a promise of its end. */
+async function openStream(pathname: string, token: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${system.appUrl}${pathname}`, { headers: bearer(token), signal: controller.signal });
+  const chunks: string[] = [];
+  const ended = (async () => {
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) chunks.push(decoder.decode(chunk));
+    } catch {
+      // Aborted by the test.
+    }
+  })();
+  return { status: response.status, chunks, ended, abort: () => controller.abort() };
+}
+
+describe("team mode", () => {
+  let alice: Awaited<ReturnType<typeof person>>;
+  let bob: Awaited<ReturnType<typeof person>>;
+  let aliceTask: string;
+
+  beforeAll(async () => {
+    alice = await person("alice@example.com");
+    bob = await person("bob@example.com");
+    const submitted = await system.api("POST", "/api/tasks", { repository, prompt: "Alice's work" }, bearer(alice.token));
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
+    aliceTask = submitted.body.taskId;
+    // Her task was placed on a node (the node routes have something to refuse) and failed at the clone.
+    const watch = await watchTask(system.appUrl, aliceTask, bearer(alice.token));
+    await watch.until((t) => t.status === "failed" && t.node !== null, 60_000, "Alice's task to fail at the clone");
+    watch.close();
+  });
+
+  it("makes the first person the admin and prints a token once, through the headless command", () => {
+    expect(alice.role).toBe("admin");
+    expect(bob.role).toBe("member");
+    expect(alice.token).toMatch(/^acp_[\w-]{40,}$/);
+    expect(alice.said).toMatch(/Admin alice <alice@example\.com>/);
+  });
+
+  it("answers 401 to a request without a valid token, on every user route and stream", async () => {
+    for (const pathname of ["/api/tasks", "/api/events", "/api/nodes", "/api/nodes/events", "/api/errors", "/api/errors/events", "/api/tokens", `/api/tasks/${aliceTask}`]) {
+      const none = await system.api("GET", pathname);
+      expect(none.status, pathname).toBe(401);
+      expect(none.body.field, pathname).toBe("authorization");
+      expect((await system.api("GET", pathname, undefined, bearer("acp_forged"))).status, pathname).toBe(401);
+    }
+    expect((await system.api("POST", "/api/tasks", { repository, prompt: "anonymous" })).status).toBe(401);
+  });
+
+  it("shows another person's ids as not found, on every route and stream", async () => {
+    const task = (await system.api("GET", `/api/tasks/${aliceTask}`, undefined, bearer(alice.token))).body;
+    const nodeId = task.node.id as string;
+    const [token] = await system.database.db.select().from(apiTokens).where(eq(apiTokens.userId, alice.id));
+
+    const asBob = (method: string, pathname: string, body?: unknown) => system.api(method, pathname, body, bearer(bob.token));
+    for (const [method, pathname, body] of [
+      ["GET", `/api/tasks/${aliceTask}`],
+      ["GET", `/api/tasks/${aliceTask}/events`],
+      ["POST", `/api/tasks/${aliceTask}/cancel`],
+      ["POST", `/api/nodes/${nodeId}/destroy`, { force: true }],
+      ["DELETE", `/api/tokens/${token!.id}`],
+    ] as const) {
+      expect((await asBob(method, pathname, body)).status, `${method} ${pathname}`).toBe(404);
+    }
+    expect((await asBob("GET", "/api/tasks")).body.tasks).toEqual([]);
+    expect((await asBob("GET", "/api/nodes?all=1")).body.nodes).toEqual([]);
+    expect((await asBob("GET", "/api/errors")).body.errors).toEqual([]);
+    expect((await asBob("GET", "/api/tokens")).body.tokens.map((t: { id: string }) => t.id)).not.toContain(token!.id);
+
+    // Alice sees all of it.
+    const asAlice = (pathname: string) => system.api("GET", pathname, undefined, bearer(alice.token));
+    expect((await asAlice("/api/tasks")).body.tasks.map((t: { id: string }) => t.id)).toContain(aliceTask);
+    expect((await asAlice("/api/nodes?all=1")).body.nodes.map((n: { id: string }) => n.id)).toContain(nodeId);
+    expect((await asAlice("/api/errors")).body.errors.map((e: { taskId: string }) => e.taskId)).toContain(aliceTask);
+  });
+
+  it("keeps another person's task changes out of the task-list stream", async () => {
+    const stream = await openStream("/api/events", bob.token);
+    expect(stream.status).toBe(200);
+    const again = await system.api("POST", "/api/tasks", { repository, prompt: "Alice again" }, bearer(alice.token));
+    const watched = await openStream(`/api/tasks/${again.body.taskId}/events`, alice.token);
+    await expect.poll(() => watched.chunks.join("").includes('"status":"failed"'), { timeout: 60_000 }).toBe(true);
+    watched.abort();
+    stream.abort();
+    await stream.ended;
+    expect(stream.chunks.join("")).not.toContain(again.body.taskId);
+  });
+
+  it("lists a person's tokens without their secrets, and a revoked token is refused at once, its live streams ended", async () => {
+    const made = await system.api("POST", "/api/tokens", { name: "ci" }, bearer(bob.token));
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ name: "ci", token: expect.stringMatching(/^acp_/), revokedAt: null });
+    const listed = (await system.api("GET", "/api/tokens", undefined, bearer(bob.token))).body.tokens;
+    expect(listed.find((t: { id: string }) => t.id === made.body.id)).toMatchObject({ name: "ci", prefix: made.body.token.slice(0, 10) });
+    expect(JSON.stringify(listed)).not.toContain(made.body.token);
+
+    const stream = await openStream("/api/events", made.body.token);
+    expect(stream.status).toBe(200);
+    await expect.poll(() => stream.chunks.length).toBeGreaterThan(0);
+    expect((await system.api("GET", "/api/tasks", undefined, bearer(made.body.token))).status).toBe(200);
+    await expect.poll(async () => (await system.database.db.select().from(apiTokens).where(eq(apiTokens.id, made.body.id)))[0]?.lastUsedAt).not.toBeNull();
+
+    const revoked = await system.api("DELETE", `/api/tokens/${made.body.id}`, undefined, bearer(bob.token));
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revokedAt).not.toBeNull();
+    expect((await system.api("GET", "/api/tasks", undefined, bearer(made.body.token))).status).toBe(401);
+    // The open stream ends by itself, well before a keep-alive interval (15 s).
+    const started = Date.now();
+    await stream.ended;
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("limits submissions per minute per person, with Retry-After, and not another person's", async () => {
+    const carol = await findOrCreateUser(system.database.db, { email: "carol@example.com", name: "Carol" });
+    const { token } = await createApiToken(system.database.db, carol.id, "limits");
+    const submit = () => system.api("POST", "/api/tasks", { repository, prompt: "Carol's" }, bearer(token));
+    for (let i = 0; i < 4; i++) expect((await submit()).status).toBe(202);
+    const limited = await fetch(`${system.appUrl}/api/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(token) },
+      body: JSON.stringify({ repository, prompt: "one too many" }),
+    });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    expect(((await limited.json()) as { error: string }).error).toMatch(/MAX_TASK_SUBMISSIONS_PER_MINUTE/);
+    // Bob is not held back by Carol.
+    expect((await system.api("POST", "/api/tasks", { repository, prompt: "Bob's" }, bearer(bob.token))).status).toBe(202);
+  });
+
+  it("refuses a local path or file:// repository, naming the field", async () => {
+    for (const local of ["/srv/repos/app", "file:///srv/repos/app", "git@github.com:acme/app.git"]) {
+      const { status, body } = await system.api("POST", "/api/tasks", { repository: local, prompt: "p" }, bearer(bob.token));
+      expect(status, local).toBe(422);
+      expect(body, local).toMatchObject({ field: "repository", error: expect.stringMatching(/https:\/\//) });
+    }
+  });
+});
