@@ -56,6 +56,26 @@ export const apiTokens = pgTable(
   (t) => [index("api_tokens_user_idx").on(t.userId)],
 );
 
+/**
+ * People's secrets (model keys, a GitHub token), envelope-encrypted (lib/secrets/envelope.ts): the
+ * value under its own data key, the data key wrapped by the configured key `key_id`.
+ */
+export const userSecrets = pgTable(
+  "user_secrets",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    keyId: text("key_id").notNull(),
+    wrappedKey: text("wrapped_key").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("user_secrets_user_name_idx").on(t.userId, t.name)],
+);
+
 /** better-auth's sessions (browser sign-in). */
 export const authSessions = pgTable(
   "auth_sessions",

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { durationField } from "./duration";
 import { isLoopbackAddress } from "./http/request-guard";
+import { parseKeyRing } from "./secrets/envelope";
 
 const bool = (defaultValue: boolean) =>
   z
@@ -29,6 +30,14 @@ export const ConfigSchema = z.object({
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
   GITHUB_URL: z.string().url().default("https://github.com"),
   GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  /**
+   * Keys that encrypt people's stored secrets: `id:base64(32 bytes)[,id:…]`, the first wraps new
+   * secrets. Required in team mode; unset in local mode, a key file is made in DATA_DIR.
+   */
+  SECRETS_KEYS: z.string().min(1).optional(),
+  /** Local mode: the one user's model keys when they have stored none (team mode: each person stores their own). */
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
   /** How long a browser stays signed in without coming back. */
   SESSION_TTL: durationField("7d"),
   /** The address the app listens on. Local mode allows only a loopback address. */
@@ -141,8 +150,15 @@ function checkCombinations(config: Config): z.core.$ZodIssue[] {
     });
   }
   if (config.AUTH_MODE === "team") {
-    for (const name of ["AUTH_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"] as const) {
+    for (const name of ["AUTH_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "SECRETS_KEYS"] as const) {
       if (!config[name]) issues.push({ code: "custom", path: [name], message: "is required in team mode (sign-in with GitHub; see the README)", input: undefined });
+    }
+  }
+  if (config.SECRETS_KEYS) {
+    try {
+      parseKeyRing(config.SECRETS_KEYS);
+    } catch (error) {
+      issues.push({ code: "custom", path: ["SECRETS_KEYS"], message: (error as Error).message, input: "(hidden)" });
     }
   }
   if (config.AUTH_MODE === "team" && config.INNGEST_DEV && !isLoopbackAddress(config.HOST)) {

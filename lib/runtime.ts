@@ -13,6 +13,8 @@ import { engineApi, type EngineApi } from "./engine/api";
 import type { NodeProvider } from "./nodes/provider";
 import { localProvider } from "./nodes/providers/local";
 import { ensureLocalUser } from "./users";
+import type { KeyRing } from "./secrets/envelope";
+import { loadKeyRing } from "./secrets/key-ring";
 
 export type Runtime = {
   config: Config;
@@ -20,6 +22,8 @@ export type Runtime = {
   database: Database;
   provider: NodeProvider;
   keys: KeyPair;
+  /** Encrypts and opens people's stored secrets. */
+  secrets: KeyRing;
   send: SendEvents;
   engine: EngineApi;
 };
@@ -37,6 +41,7 @@ async function build(send: SendEvents): Promise<Runtime> {
     database: opened,
     provider: localProvider({ dataDir: c.DATA_DIR }),
     keys,
+    secrets: loadKeyRing(c),
     send,
     engine: engineApi(c),
   };

@@ -1,7 +1,10 @@
 /**
- * `npm run admin -- create-user --email <email> --name <name> [--token-name <name>]`: the headless
- * way into a team control plane (no browser needed). Creates the person (the first one is the
- * admin) and prints a personal API token for them, once.
+ * Operator commands, run beside the system:
+ * - `npm run admin -- create-user --email <email> --name <name> [--token-name <name>]`: the
+ *   headless way into a team control plane (no browser needed). Creates the person (the first one
+ *   is the admin) and prints a personal API token for them, once.
+ * - `npm run admin -- rewrap-secrets`: after a new key was put in front of SECRETS_KEYS (the old
+ *   one kept behind it), re-wraps every stored secret with it; then the old key can go.
  *
  * With the embedded database (no DATABASE_URL) only one process may open it, so this refuses to
  * run while `npm run dev` holds the data directory.
@@ -12,16 +15,19 @@ import { config } from "../lib/config";
 import { database } from "../lib/db";
 import { createApiToken } from "../lib/auth/api-tokens";
 import { findOrCreateUser } from "../lib/users";
+import { loadKeyRing } from "../lib/secrets/key-ring";
+import { rewrapSecrets } from "../lib/secrets/store";
 import { readRunState, stillOurs } from "./run-state";
 
-const usage = "usage: npm run admin -- create-user --email <email> --name <name> [--token-name <name>]";
+const usage = "usage: npm run admin -- create-user --email <email> --name <name> [--token-name <name>] | rewrap-secrets";
 
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { email: { type: "string" }, name: { type: "string" }, "token-name": { type: "string" } },
   });
-  if (positionals[0] !== "create-user" || !values.email || !/^[^\s@]+@[^\s@]+$/.test(values.email)) throw new Error(usage);
+  const command = positionals[0];
+  if (command !== "rewrap-secrets" && (command !== "create-user" || !values.email || !/^[^\s@]+@[^\s@]+$/.test(values.email))) throw new Error(usage);
   const settings = config();
   const state = settings.DATABASE_URL ? undefined : readRunState(settings.DATA_DIR);
   if (state && stillOurs(state.runner)) {
@@ -29,7 +35,12 @@ async function main() {
   }
   const { db, close } = await database();
   try {
-    const user = await findOrCreateUser(db, { email: values.email, name: values.name ?? values.email });
+    if (command === "rewrap-secrets") {
+      const ring = loadKeyRing(settings);
+      console.log(`Re-wrapped ${await rewrapSecrets(db, ring)} secrets with key ${ring.currentId}.`);
+      return;
+    }
+    const user = await findOrCreateUser(db, { email: values.email!, name: values.name ?? values.email! });
     const token = await createApiToken(db, user.id, values["token-name"] ?? "created by npm run admin");
     console.error(`${user.role === "admin" ? "Admin" : "Member"} ${user.name} <${user.email}> (${user.id}). Their API token, shown only now:`);
     console.log(token.token);

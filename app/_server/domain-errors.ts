@@ -7,6 +7,8 @@ import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/li
 import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
 import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
 import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
+import { SecretNotFoundError } from "@/lib/secrets/store";
+import { MissingSecretError } from "@/lib/secrets/agent-keys";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -16,6 +18,8 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [NodeAlreadyStoppedError, 409],
   [RepositoryRefusedError, 422, "repository"],
   [ApiTokenNotFoundError, 404, "id"],
+  [SecretNotFoundError, 404, "name"],
+  [MissingSecretError, 422, "agent"],
 ];
 
 /** The HttpError a domain error stands for; anything else is returned as it is. */

@@ -220,6 +220,30 @@ export const LiveMessage = z.discriminatedUnion("type", [
 export type LiveMessage = z.infer<typeof LiveMessage>;
 
 /** Every 4xx/5xx body of the API. */
+/** The secrets a person can store; each reaches only their own agents. */
+export const SecretName = z.enum(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN"]);
+export type SecretName = z.infer<typeof SecretName>;
+
+export const SECRET_LABELS: Record<SecretName, string> = {
+  ANTHROPIC_API_KEY: "Anthropic API key (Claude Code)",
+  OPENAI_API_KEY: "OpenAI API key (Codex)",
+  GITHUB_TOKEN: "GitHub token (push, pull requests)",
+};
+
+/** The model key each agent needs. */
+export const AGENT_SECRETS: Record<AgentKind, readonly SecretName[]> = {
+  script: [],
+  "claude-code": ["ANTHROPIC_API_KEY"],
+  codex: ["OPENAI_API_KEY"],
+};
+
+/** A stored secret as the API shows it: never its value. */
+export const SecretView = z.object({ name: SecretName, label: z.string(), updatedAt: z.string() });
+export type SecretView = z.infer<typeof SecretView>;
+export const SecretList = z.object({ secrets: z.array(SecretView) });
+export const PutSecretRequest = z.object({ value: userText().trim().min(1, "is required").max(10_000) });
+export type PutSecretRequest = z.input<typeof PutSecretRequest>;
+
 /** Who is signed in, and how this control plane is run (the header shows it; pages adapt to it). */
 export const Me = z.object({
   mode: z.enum(["local", "team"]),

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
@@ -26,6 +27,7 @@ beforeAll(async () => {
     database,
     provider: localProvider({ dataDir: database.dir }),
     keys: await signingKeyPair(database.db),
+    secrets: parseKeyRing(newKeyRingEntry("test")),
     send: async () => ({ ids: [] }),
     engine: engineApi(config),
   };

@@ -14,6 +14,7 @@ import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
 import { checkRepository } from "./repository-policy";
 import { checkSubmissionLimits } from "./submission-limits";
+import { checkAgentSecrets } from "../secrets/agent-keys";
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; send: SendEvents },
@@ -22,6 +23,7 @@ export async function createTask(
   checkRepository(deps.config, input.repository);
   // Limits keep people of a team from crowding each other out; the one local user is the operator.
   if (deps.config.AUTH_MODE === "team") await checkSubmissionLimits(deps.db, deps.config, deps.userId);
+  await checkAgentSecrets(deps.db, deps.config, deps.userId, input.agent);
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {

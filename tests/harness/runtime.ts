@@ -1,5 +1,6 @@
 /** A control-plane Runtime over a test database, for domain tests that exercise real modules without the app. */
 import { signingKeyPair, type KeyPair } from "@/lib/auth/keys";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
 import { parseConfig } from "@/lib/config";
 import type { SendEvents } from "@/lib/contracts/events";
 import { engineApi } from "@/lib/engine/api";
@@ -23,6 +24,7 @@ export async function testRuntime(database: Database & { dir: string }, env: Rec
     database,
     provider: localProvider({ dataDir: database.dir }),
     keys: keys ?? (await signingKeyPair(database.db)),
+    secrets: parseKeyRing(newKeyRingEntry("test")),
     send,
     engine: engineApi(config),
     sent,

@@ -7,13 +7,16 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { apiTokens, users } from "@/db/schema";
+import { apiTokens, userSecrets, users } from "@/db/schema";
 import { createApiToken } from "@/lib/auth/api-tokens";
 import { findOrCreateUser } from "@/lib/users";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
+import { secretValues } from "@/lib/secrets/store";
 import { watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
+const firstKey = newKeyRingEntry("k1");
 
 beforeAll(async () => {
   system = await startTestSystem({
@@ -22,6 +25,7 @@ beforeAll(async () => {
     AUTH_SECRET: "test-secret-".padEnd(40, "x"),
     GITHUB_CLIENT_ID: "Iv1.test",
     GITHUB_CLIENT_SECRET: "test",
+    SECRETS_KEYS: firstKey,
     MAX_TASK_SUBMISSIONS_PER_MINUTE: "4",
   });
 });
@@ -173,6 +177,46 @@ describe("team mode", () => {
     expect(((await limited.json()) as { error: string }).error).toMatch(/MAX_TASK_SUBMISSIONS_PER_MINUTE/);
     // Bob is not held back by Carol.
     expect((await system.api("POST", "/api/tasks", { repository, prompt: "Bob's" }, bearer(bob.token))).status).toBe(202);
+  });
+
+  it("keeps each person's secrets encrypted and their own, never answering a value, and asks for a missing model key at submit", async () => {
+    const asAlice = (method: string, pathname: string, body?: unknown) => system.api(method, pathname, body, bearer(alice.token));
+    const missing = await asAlice("POST", "/api/tasks", { repository, prompt: "p", agent: "claude-code" });
+    expect(missing.status).toBe(422);
+    expect(missing.body).toMatchObject({ field: "agent", error: expect.stringMatching(/needs your ANTHROPIC_API_KEY: add it under Settings → Secrets/) });
+
+    const value = "sk-ant-api03-alice-very-secret";
+    const put = await asAlice("PUT", "/api/secrets/ANTHROPIC_API_KEY", { value });
+    expect(put.status).toBe(200);
+    expect(JSON.stringify(put.body)).not.toContain(value);
+    const listed = await asAlice("GET", "/api/secrets");
+    expect(listed.body.secrets).toEqual([expect.objectContaining({ name: "ANTHROPIC_API_KEY" })]);
+    expect(JSON.stringify(listed.body)).not.toContain(value);
+    const [row] = await system.database.db.select().from(userSecrets).where(eq(userSecrets.userId, alice.id));
+    expect(JSON.stringify(row)).not.toContain(value);
+    expect(row!.keyId).toBe("k1");
+
+    // Bob sees none of it and cannot delete it.
+    expect((await system.api("GET", "/api/secrets", undefined, bearer(bob.token))).body.secrets).toEqual([]);
+    expect((await system.api("DELETE", "/api/secrets/ANTHROPIC_API_KEY", undefined, bearer(bob.token))).status).toBe(404);
+    expect((await asAlice("PUT", "/api/secrets/AWS_SECRET", { value: "x" })).status).toBe(404);
+    expect((await asAlice("PUT", "/api/secrets/OPENAI_API_KEY", { value: "a\u0000b" })).body).toMatchObject({ field: "value" });
+
+    expect((await asAlice("POST", "/api/tasks", { repository, prompt: "now with a key", agent: "claude-code" })).status).toBe(202);
+
+    // Rotation: a new key in front, the old one behind; the command re-wraps without losing the value.
+    const rotated = `${newKeyRingEntry("k2")},${firstKey}`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/admin.ts", "rewrap-secrets"], {
+      env: { ...process.env, ...system.databaseEnv, DATA_DIR: system.dataDir, SECRETS_KEYS: rotated },
+    });
+    expect(stdout).toMatch(/Re-wrapped [1-9]\d* secrets with key k2/);
+    const [moved] = await system.database.db.select().from(userSecrets).where(eq(userSecrets.userId, alice.id));
+    expect(moved!.keyId).toBe("k2");
+    const newOnly = parseKeyRing(rotated.split(",")[0]!);
+    expect(await secretValues(system.database.db, newOnly, alice.id, ["ANTHROPIC_API_KEY"])).toEqual({ ANTHROPIC_API_KEY: value });
+
+    expect((await asAlice("DELETE", "/api/secrets/ANTHROPIC_API_KEY")).status).toBe(200);
+    expect((await asAlice("GET", "/api/secrets")).body.secrets).toEqual([]);
   });
 
   it("refuses a local path or file:// repository, naming the field", async () => {
