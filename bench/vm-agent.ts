@@ -10,7 +10,7 @@ import path from "node:path";
 import { signNodeCallbackToken, signNodeManagementToken } from "../lib/auth/tokens";
 import { makeRepo } from "../tests/harness/git";
 import { Tmux } from "../vm-agent/runtime/tmux";
-import { startReceiver, testKey, waitForFile } from "../vm-agent/test-support";
+import { addressedWorkspace, startReceiver, testKey, waitForFile } from "../vm-agent/test-support";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const receiver = await startReceiver();
@@ -36,7 +36,7 @@ const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.me
 });
 const endpoint = String((await receiver.next(/\/api\/nodes\/.*\/ready$/)).body.endpoint);
 const call = async (method: string, pathname: string, body?: unknown) => {
-  const token = await signNodeManagementToken(key, { nodeId }, 60_000);
+  const token = await signNodeManagementToken(key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
   const response = await fetch(endpoint + pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${await response.text()}`);
 };

@@ -2,14 +2,14 @@
  * On Ctrl+C the runner stops the local nodes that have no work, so a stopped system leaves no
  * idle vm-agents behind; a node that is creating or running a workspace keeps running (its agents
  * keep working in tmux) and the next start adopts it. Each local node says where it serves in
- * `<dataDir>/nodes/<nodeId>/node.json`; its own `GET /health` (no auth) says how many workspaces
- * it holds.
+ * `<dataDir>/nodes/<nodeId>/node.json`, and its records in its work folder say which workspaces it
+ * holds (its `GET /health` tells that only to a token of the control plane, which the runner has not).
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { HealthResponse } from "../lib/contracts/vm-agent";
-import { isVmAgentProcess, readLocalNodeRecord } from "../lib/nodes/providers/local";
+import { isVmAgentProcess, localNodeWorkDir, readLocalNodeRecord } from "../lib/nodes/providers/local";
+import { heldWorkspaces } from "../vm-agent/state/held";
 import { stopProcessGroup } from "./procfs";
 
 export type IdleStopResult = {
@@ -17,24 +17,20 @@ export type IdleStopResult = {
   stopped: string[];
   /** Node ids left running: they hold workspaces. */
   busy: string[];
-  /** Node ids left running: their vm-agent runs but did not answer in time (never stopped blind). */
-  unanswered: string[];
+  /** Node ids left running: their vm-agent runs but its records could not be read (never stopped blind). */
+  unreadable: string[];
 };
 
 export type IdleStopOptions = {
   dataDir: string;
-  /** How long each node gets to answer `/health`. */
-  healthTimeoutMs?: number;
   /** SIGTERM, then SIGKILL after this long. */
   graceMs?: number;
   log?: (line: string) => void;
 };
 
-async function workspacesOf(endpoint: string, timeoutMs: number): Promise<number | undefined> {
+function workspacesOf(nodeDir: string): number | undefined {
   try {
-    const response = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) return undefined;
-    return HealthResponse.parse(await response.json()).workspaces;
+    return heldWorkspaces(localNodeWorkDir(nodeDir));
   } catch {
     return undefined;
   }
@@ -46,12 +42,12 @@ const killTmuxServer = (nodeId: string) =>
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** The one line the runner prints; empty when there was no running local node. */
-export function describeIdleStop({ stopped, busy, unanswered }: IdleStopResult): string {
+export function describeIdleStop({ stopped, busy, unreadable }: IdleStopResult): string {
   const parts: string[] = [];
   if (stopped.length > 0) parts.push(`Stopped ${count(stopped.length, "idle local node", "idle local nodes")}`);
   if (busy.length > 0) parts.push(`${count(busy.length, "node with work keeps", "nodes with work keep")} running`);
-  if (unanswered.length > 0) {
-    parts.push(`${count(unanswered.length, "node that did not answer keeps", "nodes that did not answer keep")} running`);
+  if (unreadable.length > 0) {
+    parts.push(`${count(unreadable.length, "node whose state could not be read keeps", "nodes whose state could not be read keep")} running`);
   }
   if (parts.length === 0) return "";
   const line = parts.join("; ");
@@ -60,14 +56,14 @@ export function describeIdleStop({ stopped, busy, unanswered }: IdleStopResult):
 
 export async function stopIdleLocalNodes(options: IdleStopOptions): Promise<IdleStopResult> {
   const nodesDir = path.join(path.resolve(options.dataDir), "nodes");
-  const result: IdleStopResult = { stopped: [], busy: [], unanswered: [] };
+  const result: IdleStopResult = { stopped: [], busy: [], unreadable: [] };
   const nodeIds = fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : [];
   await Promise.all(
     nodeIds.map(async (nodeId) => {
       const record = readLocalNodeRecord(path.join(nodesDir, nodeId));
       if (!record || !isVmAgentProcess(record.pid, nodeId)) return;
-      const workspaces = await workspacesOf(record.endpoint, options.healthTimeoutMs ?? 2_000);
-      if (workspaces === undefined) return void result.unanswered.push(nodeId);
+      const workspaces = workspacesOf(path.join(nodesDir, nodeId));
+      if (workspaces === undefined) return void result.unreadable.push(nodeId);
       if (workspaces > 0) return void result.busy.push(nodeId);
       await stopProcessGroup(record.pid, options.graceMs ?? 5_000);
       await killTmuxServer(nodeId);

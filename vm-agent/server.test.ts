@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backoffDelay, isPermanent } from "./callbacks";
 import { git, makeRepo } from "../tests/harness/git";
+import { HealthResponse, PublicHealthResponse } from "../lib/contracts/vm-agent";
 import { startReceiver, startTestAgent, waitForFile } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -26,14 +27,73 @@ const workspace = (repository: string, id = "w_1", branch = "agents/test-1") => 
 });
 
 describe("authentication", () => {
-  it("answers /health without a token and everything else only with one for this node", async () => {
+  it("answers /health without a token with the status alone, and the details only to a token for this node", async () => {
     const { agent } = await setup();
-    expect((await agent.request("GET", "/health", undefined, "")).body).toMatchObject({ status: "ok", nodeId: agent.config.NODE_ID, contractVersion: 1 });
+    const open = await agent.request("GET", "/health", undefined, "");
+    expect(open).toEqual({ status: 200, body: { status: "ok" } });
+    expect(PublicHealthResponse.strict().safeParse(open.body).success).toBe(true);
+
+    const nodeWide = await agent.request("GET", "/health", undefined, `Bearer ${await agent.token()}`);
+    expect(nodeWide.status).toBe(200);
+    expect(HealthResponse.parse(nodeWide.body)).toEqual({ status: "ok", nodeId: agent.config.NODE_ID, version: expect.any(String), contractVersion: 1, workspaces: 0 });
+    const forWorkspace = await agent.request("GET", "/health", undefined, `Bearer ${await agent.token({ workspaceId: "w_1" })}`);
+    expect(forWorkspace.body).toMatchObject({ nodeId: agent.config.NODE_ID });
+
+    // A token that is sent must be good: the control plane learns its key or node is wrong.
+    const otherNode = await agent.request("GET", "/health", undefined, `Bearer ${await agent.token({ nodeId: "node-2" })}`);
+    expect(otherNode).toMatchObject({ status: 401, body: { error: expect.stringContaining("another node") } });
+    expect((await agent.request("GET", "/health", undefined, "Bearer not-a-jwt")).status).toBe(401);
+  });
+
+  it("answers everything else only with a token for this node", async () => {
+    const { agent } = await setup();
     expect((await agent.request("POST", "/workspaces", {}, "")).status).toBe(401);
     expect((await agent.request("POST", "/workspaces", {}, "Bearer not-a-jwt")).status).toBe(401);
-    const otherNode = await agent.token("node-2");
+    const otherNode = await agent.token({ nodeId: "node-2", workspaceId: "w_1" });
     const refused = await agent.request("POST", "/workspaces", workspace(makeRepo()), `Bearer ${otherNode}`);
     expect(refused).toMatchObject({ status: 401, body: { error: expect.stringContaining("another node") } });
+  });
+
+  it("creates a workspace only with a token for that workspace", async () => {
+    const { agent, receiver } = await setup();
+    const repo = makeRepo();
+    const nodeWide = await agent.request("POST", "/workspaces", workspace(repo), `Bearer ${await agent.token()}`);
+    expect(nodeWide).toEqual({ status: 403, body: { error: "the token names no workspace; workspace w_1 needs a token for it" } });
+    const otherWorkspace = await agent.request("POST", "/workspaces", workspace(repo), `Bearer ${await agent.token({ workspaceId: "w_2" })}`);
+    expect(otherWorkspace).toEqual({ status: 403, body: { error: "the token is for another workspace than w_1" } });
+    expect(fs.existsSync(path.join(agent.workDir, "workspaces", "w_1"))).toBe(false);
+
+    const own = await agent.request("POST", "/workspaces", workspace(repo), `Bearer ${await agent.token({ workspaceId: "w_1" })}`);
+    expect(own).toEqual({ status: 202, body: { workspaceId: "w_1", status: "creating" } });
+    await receiver.next(/w_1\/ready$/);
+  });
+
+  it("refuses every route of a workspace to a token for another workspace or for none", async () => {
+    const { agent, receiver } = await setup({ SCRIPT_AGENT_COMMAND: "echo $$ > agent.pid; exec sleep 600" });
+    await agent.request("POST", "/workspaces", workspace(makeRepo()));
+    await receiver.next(/w_1\/ready$/);
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    await waitForFile(path.join(agent.workDir, "workspaces", "w_1", "repo", "agent.pid"));
+
+    const calls: [string, string, unknown][] = [
+      ["POST", "/workspaces/w_1/agent-sessions/s_2/start", { agent: "script", prompt: "x", callbackToken: "cb" }],
+      ["GET", "/workspaces/w_1/agent-sessions/s_1", undefined],
+      ["POST", "/workspaces/w_1/agent-sessions/s_1/prompt", { prompt: "more", callbackToken: "cb" }],
+      ["POST", "/workspaces/w_1/stop", {}],
+      ["DELETE", "/workspaces/w_1?force=true", undefined],
+    ];
+    for (const claims of [{}, { workspaceId: "w_2" }]) {
+      const authorization = `Bearer ${await agent.token(claims)}`;
+      for (const [method, pathname, body] of calls) {
+        const answer = await agent.request(method, pathname, body, authorization);
+        expect(answer, `${method} ${pathname} with ${JSON.stringify(claims)}`).toMatchObject({ status: 403, body: { error: expect.stringMatching(/^the token (names no workspace|is for another workspace)/) } });
+      }
+    }
+    // Nothing of that reached the workspace: its session runs on, the second was never started.
+    expect(await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).toMatchObject({ status: 200, body: { status: "running", turn: 1 } });
+    expect((await agent.request("GET", "/workspaces/w_1/agent-sessions/s_2")).status).toBe(404);
+    expect(fs.existsSync(path.join(agent.workDir, "workspaces", "w_1", "repo"))).toBe(true);
+    expect((await agent.request("DELETE", "/workspaces/w_1?force=true")).status).toBe(200);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The vm-agent's HTTP API (node:http, no framework). Every route but /health needs a
- * node-management token minted by the control plane for this node. Handlers validate and call
- * the workspace manager; nothing else.
+ * The vm-agent's HTTP API (node:http, no framework). Every workspace route needs a node-management
+ * token minted by the control plane for this node and that workspace; `/health` answers anyone that
+ * the daemon is up, and only a token for this node who it is and what it holds. Handlers validate
+ * and call the workspace manager; nothing else.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +17,7 @@ import {
   StartAgentSessionRequest,
   type HealthResponse,
   type NodeHeartbeatCallback,
+  type PublicHealthResponse,
 } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import { HealthSampler } from "./health";
@@ -93,6 +95,17 @@ function idempotencyKey(request: http.IncomingMessage): string | undefined {
   return value;
 }
 
+type Caller = Awaited<ReturnType<typeof verifyNodeManagementToken>>;
+
+/**
+ * A workspace route acts for the workspace its token names: a token the control plane signed for
+ * one workspace (it hands them to whatever works on that workspace) must not reach another's.
+ */
+function authorizeWorkspace(caller: Caller, workspaceId: string) {
+  if (caller.workspaceId === undefined) throw new RequestError(403, `the token names no workspace; workspace ${workspaceId} needs a token for it`);
+  if (caller.workspaceId !== workspaceId) throw new RequestError(403, `the token is for another workspace than ${workspaceId}`);
+}
+
 export function createVmAgent(options: VmAgentOptions) {
   const { config, log } = options;
   const manager = new WorkspaceManager({ config, outbox: options.outbox, tmux: new Tmux(config.TMUX_SOCKET ?? `acp-${config.NODE_ID}`), log });
@@ -114,16 +127,21 @@ export function createVmAgent(options: VmAgentOptions) {
     }),
   });
 
-  async function authorize(request: http.IncomingMessage) {
+  /** The token's claims when it was minted for this node; 401 otherwise. */
+  async function authenticate(request: http.IncomingMessage): Promise<Caller> {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new RequestError(401, "missing bearer token");
     try {
       if (!key) throw new RequestError(503, "the vm-agent is starting");
-      await verifyNodeManagementToken(key, token, config.NODE_ID);
+      return await verifyNodeManagementToken(key, token, config.NODE_ID);
     } catch (error) {
       if (error instanceof TokenError) throw new RequestError(401, error.message);
       throw error;
     }
+  }
+
+  function health(): HealthResponse {
+    return { status: "ok", nodeId: config.NODE_ID, version: VM_AGENT_VERSION, contractVersion: CONTRACT_VERSION, workspaces: manager.count };
   }
 
   async function route(request: http.IncomingMessage): Promise<[number, unknown]> {
@@ -131,25 +149,23 @@ export function createVmAgent(options: VmAgentOptions) {
     const parts = url.pathname.split("/").filter(Boolean);
     const method = request.method ?? "GET";
     if (method === "GET" && url.pathname === "/health") {
-      const health: HealthResponse = {
-        status: "ok",
-        nodeId: config.NODE_ID,
-        version: VM_AGENT_VERSION,
-        contractVersion: CONTRACT_VERSION,
-        workspaces: manager.count,
-      };
-      return [200, health];
+      // Anyone may learn that the daemon is up (a load balancer, a reboot check); who it is and what
+      // it holds is the control plane's to know. A token that is sent must be valid.
+      if (request.headers.authorization === undefined) return [200, { status: "ok" } satisfies PublicHealthResponse];
+      await authenticate(request);
+      return [200, health()];
     }
     if (parts[0] !== "workspaces") throw new RequestError(404, "not found");
-    await authorize(request);
+    const caller = await authenticate(request);
+    // POST /workspaces names its workspace in the body, every other route in the path.
+    const creation = method === "POST" && parts.length === 1 ? parse(CreateWorkspaceRequest, await readJson(request)) : undefined;
+    const workspaceId = pathId(creation ? creation.workspaceId : parts[1], "workspaceId");
+    authorizeWorkspace(caller, workspaceId);
 
-    if (method === "POST" && parts.length === 1) {
-      const body = parse(CreateWorkspaceRequest, await readJson(request));
-      pathId(body.workspaceId, "workspaceId");
-      const { status } = await manager.create(body);
-      return [202, { workspaceId: body.workspaceId, status }];
+    if (creation) {
+      const { status } = await manager.create(creation);
+      return [202, { workspaceId, status }];
     }
-    const workspaceId = pathId(parts[1], "workspaceId");
     if (method === "POST" && parts.length === 3 && parts[2] === "stop") {
       await manager.stop(workspaceId);
       return [200, { workspaceId, status: "stopped" }];

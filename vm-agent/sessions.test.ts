@@ -62,7 +62,7 @@ describe("starting a session", () => {
     const call = async (sessionId: string, key: string) => {
       const response = await fetch(`${agent.base}/workspaces/w_1/agent-sessions/${sessionId}/start`, {
         method: "POST",
-        headers: { authorization: `Bearer ${await agent.token()}`, "content-type": "application/json", "idempotency-key": key },
+        headers: { authorization: `Bearer ${await agent.token({ workspaceId: "w_1" })}`, "content-type": "application/json", "idempotency-key": key },
         body: JSON.stringify(start()),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };

@@ -105,6 +105,24 @@ export async function startReceiver(answer: (path: string, attempt: number, body
 
 let counter = 0;
 
+/**
+ * The workspace a call addresses, for its token's claim as the control plane's client signs it:
+ * the body's for POST /workspaces, the path's for the rest.
+ */
+export function addressedWorkspace(pathname: string, body: unknown): string | undefined {
+  const [first, second] = new URL(pathname, "http://vm-agent").pathname.split("/").filter(Boolean);
+  if (first !== "workspaces") return undefined;
+  if (second !== undefined) {
+    try {
+      return decodeURIComponent(second);
+    } catch {
+      return second; // malformed: the daemon refuses the path before it looks at the claim
+    }
+  }
+  const claimed = (body as { workspaceId?: unknown } | undefined)?.workspaceId;
+  return typeof claimed === "string" ? claimed : undefined;
+}
+
 export type TestAgentOptions = Partial<VmAgentConfig> & {
   /** Reuse a work folder (a restarted vm-agent); a new one otherwise. */
   workDir?: string;
@@ -160,7 +178,8 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
   // As main.ts does once the node-ready callback is enqueued (this in-process daemon sends none).
   agent.startHeartbeats();
   const base = `http://127.0.0.1:${port}`;
-  const token = (nodeId = config.NODE_ID) => signNodeManagementToken(key, { nodeId }, 60_000);
+  const token = (claims: { nodeId?: string; workspaceId?: string } = {}) =>
+    signNodeManagementToken(key, { nodeId: claims.nodeId ?? config.NODE_ID, workspaceId: claims.workspaceId }, 60_000);
   return {
     base,
     workDir,
@@ -169,7 +188,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     outbox,
     tmux,
     async request(method: string, pathname: string, body?: unknown, auth: string | null = null) {
-      const authorization = auth === null ? `Bearer ${await token()}` : auth;
+      const authorization = auth === null ? `Bearer ${await token({ workspaceId: addressedWorkspace(pathname, body) })}` : auth;
       const response = await fetch(base + pathname, {
         method,
         headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
@@ -222,7 +241,7 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
       return { child, endpoint: String(ready.body.endpoint) };
     },
     async call(endpoint: string, method: string, pathname: string, body?: unknown) {
-      const token = await signNodeManagementToken(key.key, { nodeId }, 60_000);
+      const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
       const response = await fetch(endpoint + pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       return response.status;
     },

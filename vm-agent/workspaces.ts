@@ -20,6 +20,7 @@ import { RuntimeCoordinator } from "./runtime/coordinator";
 import { killProcessesIn } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
 import { SessionManager, type SessionConfig } from "./sessions";
+import { isHeld, workspaceRecordsDir } from "./state/held";
 import { RecordStore } from "./state/records";
 import { WorkspaceRecord } from "./state/schemas";
 
@@ -47,7 +48,7 @@ export class WorkspaceManager {
     const stateDir = path.join(path.resolve(config.VM_AGENT_WORK_DIR), "state");
     this.paths = new WorkspacePaths(config.VM_AGENT_WORK_DIR);
     fs.mkdirSync(this.paths.root, { recursive: true });
-    this.workspaces = new RecordStore(path.join(stateDir, "workspaces"), WorkspaceRecord);
+    this.workspaces = new RecordStore(workspaceRecordsDir(config.VM_AGENT_WORK_DIR), WorkspaceRecord);
     this.runtime = new RuntimeCoordinator({
       nodeId: config.NODE_ID,
       tmux: options.tmux,
@@ -83,7 +84,7 @@ export class WorkspaceManager {
   }
 
   get count() {
-    return this.workspaces.list().filter((w) => w.value.status === "creating" || w.value.status === "running").length;
+    return this.workspaces.list().filter((w) => isHeld(w.value)).length;
   }
 
   private known(workspaceId: string): WorkspaceRecord {

@@ -2,7 +2,7 @@
  * The control plane's ES256 signing key, created on first use and kept in the database so every
  * app instance signs and verifies with the same key.
  */
-import { desc } from "drizzle-orm";
+import { desc, sql } from "drizzle-orm";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Executor } from "@/db/client";
 import { signingKeys } from "@/db/schema";
@@ -27,8 +27,25 @@ async function create(executor: Executor): Promise<void> {
   const kid = crypto.randomUUID();
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALG };
-  // Two instances starting together may both create one; the newest wins for signing and both verify.
-  await executor.insert(signingKeys).values({ kid, privateJwk, publicJwk }).onConflictDoNothing();
+  await executor.insert(signingKeys).values({ kid, privateJwk, publicJwk });
+}
+
+/**
+ * Loads the key, or creates it when there is none, in one transaction under an advisory lock: two
+ * instances starting together on a fresh database would otherwise both find none and both create
+ * one, and nodes started by each would trust a different key. The second waits for the first's
+ * commit, then finds its key.
+ */
+async function loadOrCreate(executor: Executor): Promise<KeyPair> {
+  const existing = await load(executor);
+  if (existing) return existing;
+  return executor.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('signing-key'))`);
+    const madeMeanwhile = await load(tx);
+    if (madeMeanwhile) return madeMeanwhile;
+    await create(tx);
+    return (await load(tx))!;
+  });
 }
 
 const cache = new WeakMap<object, Promise<KeyPair>>();
@@ -37,7 +54,7 @@ const cache = new WeakMap<object, Promise<KeyPair>>();
 export function signingKeyPair(executor: Executor): Promise<KeyPair> {
   let pending = cache.get(executor);
   if (!pending) {
-    pending = (async () => (await load(executor)) ?? (await create(executor), (await load(executor))!))();
+    pending = loadOrCreate(executor);
     pending.catch(() => cache.delete(executor));
     cache.set(executor, pending);
   }

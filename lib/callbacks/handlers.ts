@@ -7,8 +7,10 @@
 import type { AgentCompletedCallback, AgentOutputCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
 import { taskWake, type WakeReason } from "../contracts/events";
 import type { Runtime } from "../runtime";
-import { markNodeReady, wakeTasks } from "../nodes/lifecycle";
+import { recordErrorOnce } from "../errors";
+import { getNode, markNodeReady, wakeTasks } from "../nodes/lifecycle";
 import { recordHeartbeat } from "../nodes/health";
+import { GONE_NODE_STATUSES, type NodeStatus } from "../nodes/statuses";
 import { getSession } from "../sessions/lifecycle";
 import { recordAgentOutput } from "../sessions/output";
 import { failTask } from "../tasks/fail-task";
@@ -21,7 +23,22 @@ async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason)
   if (taskId) await rt.send(taskWake.create({ taskId, reason }));
 }
 
+/**
+ * The node's boot callback. Its endpoint is where the control plane will send management tokens and
+ * the task's secrets, so it must be where the provider says the node's machine serves: a node token
+ * (leaked, or a compromised node) may not point those calls elsewhere. A refusal is recorded and
+ * leaves the node as it was.
+ */
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
+  const node = await getNode(rt.db, nodeId);
+  // A node that is gone or going is not asked about its endpoint: there is nothing to redirect.
+  if (!node || GONE_NODE_STATUSES.includes(node.status as NodeStatus)) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  const refused = await rt.provider.checkEndpoint(node, body.endpoint);
+  if (refused) {
+    const message = `node ${nodeId} reported an endpoint its provider does not know: ${refused}`;
+    await recordErrorOnce(rt.db, { kind: "failure", nodeId, step: "node_agent_ready", message });
+    throw new HttpError(422, `endpoint is not where node ${nodeId} serves: ${refused}`, "endpoint");
+  }
   const taskIds = await markNodeReady(rt.db, nodeId, body);
   if (!taskIds) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
   await wakeTasks(rt.send, taskIds, "node-ready");

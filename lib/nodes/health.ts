@@ -7,12 +7,15 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { nodes } from "@/db/schema";
-import { HealthResponse, vmAgentPaths, type NodeHeartbeatCallback } from "../contracts/vm-agent";
+import type { SigningKey } from "../auth/tokens";
+import type { Config } from "../config";
+import type { NodeHeartbeatCallback } from "../contracts/vm-agent";
 import type { SendEvents } from "../contracts/events";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
 import { destroyNode, publishForNode, wakeTasks } from "./lifecycle";
 import type { NodeProvider } from "./provider";
+import { vmAgentClient } from "./vm-agent-client";
 
 /** A heartbeat: metrics and last contact; a node that was stale or unhealthy is healthy again. */
 export async function recordHeartbeat(db: Executor, nodeId: string, body: NodeHeartbeatCallback) {
@@ -38,14 +41,24 @@ export async function recordHeartbeat(db: Executor, nodeId: string, body: NodeHe
   });
 }
 
-/** GET /health with a short timeout: true when the node answers as itself. */
-export async function probeNode(node: { id: string; endpoint: string | null }, timeoutMs: number): Promise<boolean> {
+export type ProbeDeps = { keys: SigningKey; config: Pick<Config, "NODE_HEALTH_PROBE_TIMEOUT" | "NODE_MANAGEMENT_TOKEN_TTL"> };
+
+/**
+ * GET /health with a short timeout and a token for the node: true when the node answers as itself.
+ * Without the token a vm-agent only says it is up; with it, a daemon serving another node at that
+ * address refuses (401) rather than passing for this one.
+ */
+export async function probeNode(deps: ProbeDeps, node: { id: string; endpoint: string | null }): Promise<boolean> {
   if (!node.endpoint) return false;
+  const client = vmAgentClient({
+    endpoint: node.endpoint,
+    nodeId: node.id,
+    key: deps.keys,
+    tokenTtlMs: deps.config.NODE_MANAGEMENT_TOKEN_TTL,
+    timeoutMs: deps.config.NODE_HEALTH_PROBE_TIMEOUT,
+  });
   try {
-    const response = await fetch(new URL(vmAgentPaths.health(), node.endpoint), { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) return false;
-    const health = HealthResponse.safeParse(await response.json());
-    return health.success && health.data.nodeId === node.id;
+    return (await client.health())?.nodeId === node.id;
   } catch {
     return false;
   }

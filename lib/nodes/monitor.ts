@@ -29,6 +29,7 @@ export type MonitorDeps = {
     | "HEARTBEAT_STALE_AFTER"
     | "NODE_LOST_AFTER"
     | "NODE_HEALTH_PROBE_TIMEOUT"
+    | "NODE_MANAGEMENT_TOKEN_TTL"
     | "NODE_PROVISIONING_TIMEOUT"
     | "NODE_RESTART_LIMIT"
     | "NODE_RESTART_WINDOW"
@@ -97,7 +98,7 @@ export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
         await deps.db.update(nodes).set({ health: "stale", updatedAt: sql`now()` }).where(and(eq(nodes.id, node.id), eq(nodes.health, node.health)));
         await publishNodeChange(deps.db);
       }
-      const answered = await probeNode(node, deps.config.NODE_HEALTH_PROBE_TIMEOUT);
+      const answered = await probeNode(deps, node);
       await recordProbe(deps.db, node.id, answered);
       if (!answered && now - lastContact > deps.config.HEARTBEAT_STALE_AFTER + deps.config.NODE_LOST_AFTER) {
         await markNodeLost(deps, node.id, `no heartbeat for ${Math.round((now - lastContact) / 1000)} s and it does not answer`);

@@ -25,6 +25,14 @@ export interface NodeProvider {
    */
   readonly sharedHost?: boolean;
   create(input: CreateNodeInput): Promise<CreatedNode>;
+  /**
+   * Why `endpoint`, which the node reported at /ready, is not where this provider's machine for the
+   * node serves; undefined when it is. A node token speaks for the node, not for the network: the
+   * control plane sends its management tokens and the task's secrets to that address, so it must be
+   * the one the provider knows (the local provider: the loopback port it chose; a cloud provider:
+   * the machine's address from its API).
+   */
+  checkEndpoint(node: { id: string; providerServerId: string | null }, endpoint: string): Promise<string | undefined>;
   /** Idempotent: destroying a node that is already gone succeeds. */
   destroy(node: { id: string; providerServerId: string | null }): Promise<void>;
   /**

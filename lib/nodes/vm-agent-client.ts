@@ -1,11 +1,14 @@
 /**
  * The control plane's client for one vm-agent. Every call carries a short-lived node-management
- * token. Answers are validated with the shared contract; failures say whether retrying can help.
+ * token, with the claim of the workspace it addresses (the vm-agent refuses a workspace call
+ * without it); only `health` goes out node-wide. Answers are validated with the shared contract;
+ * failures say whether retrying can help.
  */
 import type { z } from "zod";
 import {
   AgentSessionAccepted,
   AgentSessionState,
+  HealthResponse,
   VmAgentError,
   WorkspaceAccepted,
   vmAgentPaths,
@@ -78,6 +81,8 @@ export function vmAgentClient(options: VmAgentClientOptions) {
   }
 
   return {
+    /** Who the node is and what it holds (answered only to a token for this node). */
+    health: () => call("GET", vmAgentPaths.health(), undefined, HealthResponse),
     createWorkspace: (request: CreateWorkspaceRequest) =>
       call("POST", vmAgentPaths.workspaces(), request, WorkspaceAccepted, { workspaceId: request.workspaceId }),
     startAgentSession: (workspaceId: string, sessionId: string, request: StartAgentSessionRequest) =>

@@ -16,6 +16,7 @@ describe("destroyNodeForOperator against Postgres", () => {
     name: "fake",
     create: async () => ({ providerServerId: "fake" }),
     destroy: async (node) => void destroyed.push(node.id),
+    checkEndpoint: async () => undefined,
   };
   const send: SendEvents = async (events) => {
     sent.push(...(Array.isArray(events) ? events : [events]));

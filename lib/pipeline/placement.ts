@@ -52,7 +52,7 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
     // A warm node may have died while nobody used it: it must answer before it gets the task.
     if (placed.wasIdle) {
       const node = await getNode(rt.db, placed.nodeId);
-      const answered = !!node && (rt.provider.isRunning?.(node) ?? true) && (await probeNode(node, rt.config.NODE_HEALTH_PROBE_TIMEOUT));
+      const answered = !!node && (rt.provider.isRunning?.(node) ?? true) && (await probeNode(rt, node));
       if (!answered) {
         await recordProbe(rt.db, placed.nodeId, false);
         await leaveNode(rt.db, taskId, placed.nodeId);

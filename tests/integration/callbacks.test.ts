@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { agentSessions, nodes } from "@/db/schema";
+import { agentSessions, errors, nodes } from "@/db/schema";
 import { signingKeyPair } from "@/lib/auth/keys";
 import { signNodeCallbackToken, signWorkspaceCallbackToken } from "@/lib/auth/tokens";
 import { recordAgentCompletion } from "@/lib/sessions/lifecycle";
@@ -115,6 +115,30 @@ describe("callbacks", () => {
 
     const forged = await system.api("POST", "/api/workspaces/w_abc/ready", body, { authorization: "Bearer eyJhbGciOiJub25lIn0.e30." });
     expect(forged.status).toBe(401);
+  });
+});
+
+describe("node ready", () => {
+  it("refuses an endpoint the node's provider did not give it, naming the field, and keeps the node's own", async () => {
+    const { taskId, watch, running, release } = await holdingTask("redirect");
+    const nodeId = running.node!.id;
+    const [before] = await system.database.db.select().from(nodes).where(eq(nodes.id, nodeId));
+    const token = await signNodeCallbackToken(await signingKeyPair(system.database.db), { nodeId }, 60_000);
+    const body = { endpoint: "http://127.0.0.1:1", version: "0.1.0", contractVersion: 1 };
+
+    const refused = await system.api("POST", `/api/nodes/${nodeId}/ready`, body, { authorization: `Bearer ${token}` });
+    expect(refused).toMatchObject({ status: 422, body: { field: "endpoint", error: expect.stringContaining(`endpoint is not where node ${nodeId} serves`) } });
+    const [after] = await system.database.db.select().from(nodes).where(eq(nodes.id, nodeId));
+    expect(after).toMatchObject({ endpoint: before!.endpoint, status: "running" });
+    const recorded = await system.database.db.select().from(errors).where(eq(errors.nodeId, nodeId));
+    expect(recorded.map((e) => e.message)).toContainEqual(expect.stringContaining(`was started on port ${new URL(before!.endpoint!).port}, not 1`));
+
+    // The task goes on, on the node's real endpoint.
+    release();
+    const done = await watch.until(terminal, 30_000, "completion");
+    watch.close();
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.id).toBe(taskId);
   });
 });
 

@@ -375,7 +375,7 @@ describe("Ctrl+C's stop of idle local nodes", () => {
       spawnSync("tmux", ["-L", `acp-${idle[0]}`, "new-session", "-d", "-s", "left", "sleep 600"]);
       expect(spawnSync("tmux", ["-L", `acp-${idle[0]}`, "has-session", "-t", "left"]).status).toBe(0);
 
-      // A node with work: answers /health with one workspace (its command line is a vm-agent's, as the check wants).
+      // A node with work: its records hold a running workspace (its command line is a vm-agent's, as the check wants).
       const busyId = `busy-${suffix}`;
       const fakeDir = tempDir("acp-fake-node-");
       fs.mkdirSync(path.join(fakeDir, "vm-agent"));
@@ -384,7 +384,7 @@ describe("Ctrl+C's stop of idle local nodes", () => {
         `const http = require("node:http");
 const server = http.createServer((_req, res) => {
   res.writeHead(200, { "content-type": "application/json" });
-  res.end(JSON.stringify({ status: "ok", nodeId: ${JSON.stringify(busyId)}, version: "fake", contractVersion: 1, workspaces: 1 }));
+  res.end(JSON.stringify({ status: "ok" }));
 });
 server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 `,
@@ -405,6 +405,11 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
         path.join(dataDir, "nodes", busyId, "node.json"),
         JSON.stringify({ pid: busy.pid, port: busyPort, endpoint: `http://127.0.0.1:${busyPort}`, startedAt: new Date().toISOString() }),
       );
+      fs.mkdirSync(path.join(dataDir, "nodes", busyId, "work", "state", "workspaces"), { recursive: true });
+      fs.writeFileSync(
+        path.join(dataDir, "nodes", busyId, "work", "state", "workspaces", "w_busy.json"),
+        JSON.stringify({ id: "w_busy", taskId: "t_busy", repository: "/tmp/busy", branch: "agents/busy-1", callbackToken: "cb", status: "running" }),
+      );
       // A record whose pid is alive but is not a vm-agent (a recycled pid): never touched.
       fs.mkdirSync(path.join(dataDir, "nodes", "stranger"), { recursive: true });
       fs.writeFileSync(
@@ -417,7 +422,7 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 
       expect(result.stopped.sort()).toEqual([...idle].sort());
       expect(result.busy).toEqual([busyId]);
-      expect(result.unanswered).toEqual([]);
+      expect(result.unreadable).toEqual([]);
       expect(lines).toEqual(["Stopped 2 idle local nodes; 1 node with work keeps running."]);
       for (const c of created) expect(groupMembers(Number(c.providerServerId.slice(4)))).toEqual([]);
       expect(provider.isRunning!(node)).toBe(false);

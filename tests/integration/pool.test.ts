@@ -83,7 +83,7 @@ describe("placement", () => {
     await database.db.update(nodes).set({ status: "running", health: "healthy" }).where(eq(nodes.id, placed.nodeId));
     await database.db.update(tasks).set({ status: "completed", cleanedUpAt: new Date() }).where(eq(tasks.id, first!));
     const destroyed: string[] = [];
-    const provider: NodeProvider = { name: "local", create: async () => ({ providerServerId: "x" }), destroy: async (n) => void destroyed.push(n.id) };
+    const provider: NodeProvider = { name: "local", create: async () => ({ providerServerId: "x" }), destroy: async (n) => void destroyed.push(n.id), checkEndpoint: async () => undefined };
     const send = async () => ({ ids: [] });
     expect(await settleNode({ db: database.db, provider, send }, placed.nodeId, 60_000)).toBe("warm");
     // The reaper and a new task race for the warm node: whichever goes first, the node is never

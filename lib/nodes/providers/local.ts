@@ -45,6 +45,12 @@ const PASSED_THROUGH = [
   "OPENAI_BASE_URL",
 ];
 
+/** Where every local node serves: this machine's loopback, plain http, the port the provider chose. */
+const LOCAL_HOST = "127.0.0.1";
+const localEndpoint = (port: number) => `http://${LOCAL_HOST}:${port}`;
+/** Exactly `http://127.0.0.1:<port>`: no name to resolve, no path, no credentials, no leading zero. */
+const LOCAL_ENDPOINT = new RegExp(`^http://${LOCAL_HOST.replaceAll(".", "\\.")}:([1-9][0-9]{0,4})$`);
+
 /** What the command line of a local node's daemon contains. */
 const VM_AGENT_ENTRY = path.join("vm-agent", "main.ts");
 
@@ -65,6 +71,8 @@ export type LocalNodeRecord = {
 };
 
 export const localNodeDir = (dataDir: string, nodeId: string) => path.resolve(dataDir, "nodes", nodeId);
+/** The node's VM_AGENT_WORK_DIR: its workspaces and its state. */
+export const localNodeWorkDir = (nodeDir: string) => path.join(nodeDir, "work");
 
 export function readLocalNodeRecord(nodeDir: string): LocalNodeRecord | undefined {
   try {
@@ -158,13 +166,13 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     const childEnv: Record<string, string | undefined> = {};
     for (const key of PASSED_THROUGH) if (env[key] !== undefined) childEnv[key] = env[key];
     Object.assign(childEnv, {
-      VM_AGENT_HOST: "127.0.0.1",
+      VM_AGENT_HOST: LOCAL_HOST,
       VM_AGENT_PORT: String(port),
       NODE_ID: input.nodeId,
       CONTROL_PLANE_URL: input.controlPlaneUrl,
       NODE_CALLBACK_TOKEN: input.nodeCallbackToken,
       CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(input.publicJwk),
-      VM_AGENT_WORK_DIR: path.join(nodeDir, "work"),
+      VM_AGENT_WORK_DIR: localNodeWorkDir(nodeDir),
       // The vm-agent rotates this file itself when it knows it; stdout and stderr still go there.
       VM_AGENT_LOG_FILE: logFile,
     });
@@ -180,7 +188,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       child.once("error", reject);
     });
     child.unref();
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = localEndpoint(port);
     // Lets an operator, the runner (stopping idle nodes on Ctrl+C) or a test's teardown find every local node of a data folder.
     fs.writeFileSync(path.join(nodeDir, "vm-agent.pid"), String(pid));
     writeLocalNodeRecord(nodeDir, {
@@ -215,6 +223,15 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
         const record = readLocalNodeRecord(path.join(dir, id));
         return record && isVmAgentProcess(record.pid, id) ? [{ id, providerServerId: `pid:${record.pid}` }] : [];
       });
+    },
+    async checkEndpoint(node, endpoint) {
+      const port = Number(LOCAL_ENDPOINT.exec(endpoint)?.[1]);
+      if (!(port <= 65_535)) return `a local node serves at http://${LOCAL_HOST}:<port>, not ${JSON.stringify(endpoint.slice(0, 200))}`;
+      // The record is written as the daemon is spawned, before it can listen, let alone call back.
+      const record = readLocalNodeRecord(localNodeDir(options.dataDir, node.id));
+      if (!record) return `node ${node.id} was not started by this local provider`;
+      if (record.port !== port) return `node ${node.id} was started on port ${record.port}, not ${port}`;
+      return undefined;
     },
     async destroy(node) {
       // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.

@@ -1,0 +1,93 @@
+/**
+ * The node-ready callback checks the endpoint a node reports against what its provider knows: a real
+ * local node (the local provider starts a real vm-agent) reports ready, and the same callback with
+ * another endpoint is refused, recorded, and changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { errors, nodes, users } from "@/db/schema";
+import { openTestDatabase } from "@/tests/harness/test-database";
+import { testRuntime } from "@/tests/harness/runtime";
+import { startReceiver } from "@/vm-agent/test-support";
+import type { NodeReadyCallback } from "../contracts/vm-agent";
+import { HttpError } from "../http/respond";
+import { getNode, provisionNode } from "../nodes/lifecycle";
+import type { Runtime } from "../runtime";
+import { nodeReadyCallback } from "./handlers";
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+let rt: Runtime;
+const closers: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await database.db.insert(users).values({ id: "u1", email: "u1@example.test", name: "U" });
+  rt = await testRuntime(database);
+}, 60_000);
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  await database?.close();
+});
+
+/** Starts a real local node whose callbacks go to a receiver; resolves with the ready callback it sent. */
+async function startedNode(nodeId: string) {
+  const receiver = await startReceiver();
+  closers.push(receiver.close);
+  await database.db.insert(nodes).values({ id: nodeId, userId: "u1", provider: "local", status: "creating" });
+  const deps = { ...rt, controlPlaneUrl: receiver.url, callbackTtlMs: 600_000, leaseMs: 60_000 };
+  expect(await provisionNode(deps, nodeId)).toBe(true);
+  closers.push(async () => rt.provider.destroy((await getNode(database.db, nodeId))!));
+  const ready = await receiver.next(new RegExp(`/api/nodes/${nodeId}/ready$`));
+  return { node: (await getNode(database.db, nodeId))!, ready: ready.body as NodeReadyCallback };
+}
+
+async function refusal(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HttpError);
+  return error as HttpError;
+}
+
+describe("the node-ready callback", () => {
+  it("refuses an endpoint the local provider did not give the node, records it, and leaves the node as it was", async () => {
+    const { node, ready } = await startedNode("n_redirect");
+    const port = Number(new URL(ready.endpoint).port);
+    expect(ready.endpoint).toBe(node.endpoint);
+    const elsewhere = [
+      `http://127.0.0.1:${port + 1}`,
+      `http://localhost:${port}`,
+      `http://10.0.0.7:${port}`,
+      `http://127x0x0x1:${port}`,
+      `https://127.0.0.1:${port}`,
+      `http://127.0.0.1:${port}/api`,
+      `http://127.0.0.1:${port}?x=1`,
+      `http://user@127.0.0.1:${port}`,
+      `http://127.0.0.1:0${port}`,
+      `http://127.0.0.1`,
+    ];
+    for (const endpoint of elsewhere) {
+      const error = await refusal(nodeReadyCallback(rt, node.id, { ...ready, endpoint }));
+      expect(error, endpoint).toMatchObject({ status: 422, field: "endpoint" });
+      expect(error.message).toContain(`endpoint is not where node ${node.id} serves`);
+    }
+    const after = (await getNode(database.db, node.id))!;
+    expect(after).toMatchObject({ status: "creating", endpoint: node.endpoint });
+    const recorded = await database.db.select().from(errors).where(eq(errors.nodeId, node.id));
+    expect(recorded).toHaveLength(elsewhere.length);
+    expect(recorded[0]).toMatchObject({ kind: "failure", step: "node_agent_ready", message: expect.stringContaining(`was started on port ${port}, not ${port + 1}`) });
+    expect(recorded.map((e) => e.message).join("\n")).toContain(`not "http://localhost:${port}"`);
+
+    // What the node really reported is taken.
+    expect(await nodeReadyCallback(rt, node.id, ready)).toEqual({ outcome: "applied" });
+    expect(await getNode(database.db, node.id)).toMatchObject({ status: "running", endpoint: ready.endpoint });
+  });
+
+  it("refuses a loopback endpoint for a node the local provider never started", async () => {
+    await database.db.insert(nodes).values({ id: "n_unknown", userId: "u1", provider: "local", status: "creating" });
+    const error = await refusal(nodeReadyCallback(rt, "n_unknown", { endpoint: "http://127.0.0.1:4000", version: "x", contractVersion: 1 }));
+    expect(error).toMatchObject({ status: 422, field: "endpoint", message: expect.stringContaining("was not started by this local provider") });
+    expect(await getNode(database.db, "n_unknown")).toMatchObject({ status: "creating", endpoint: null });
+  });
+});
