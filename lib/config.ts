@@ -95,6 +95,8 @@ export const ConfigSchema = z.object({
   BRANCH_NAME_MAX: int(60, 20),
 
   NODE_PROVISIONING_TIMEOUT: durationField("30m"),
+  /** A node still `creating` this long is probed; if it answers, it is ready even though its ready callback was lost. */
+  NODE_READY_PROBE_AFTER: durationField("10s"),
   NODE_AGENT_READY_TIMEOUT: durationField("15m"),
   WORKSPACE_READY_TIMEOUT: durationField("30m"),
   AGENT_MAX_EXECUTION: durationField("4h"),

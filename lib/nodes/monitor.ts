@@ -1,8 +1,9 @@
 /**
  * One pass of the node monitor (the supervisor runs it every NODE_MONITOR_INTERVAL): it notices a
  * local daemon whose process is gone at once (and restarts it, as systemd would a node's service,
- * when the node holds work), a node stuck `creating` past NODE_PROVISIONING_TIMEOUT, and nodes
- * whose heartbeats stopped (stale → probed → unhealthy → lost).
+ * when the node holds work), a `creating` node that answers though its ready callback never came
+ * (the app was down longer than the daemon retries it), a node stuck `creating` past
+ * NODE_PROVISIONING_TIMEOUT, and nodes whose heartbeats stopped (stale → probed → unhealthy → lost).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
@@ -13,7 +14,8 @@ import type { SendEvents } from "../contracts/events";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
 import { probeNode, recordProbe, markNodeLost } from "./health";
-import { publishForNode, startNodeDaemon } from "./lifecycle";
+import { markNodeReady, publishForNode, startNodeDaemon, wakeTasks } from "./lifecycle";
+import { CONTRACT_VERSION } from "../contracts/vm-agent";
 import { nodeOccupancy, reapIfIdle } from "./pool";
 import type { NodeProvider } from "./provider";
 
@@ -31,6 +33,7 @@ export type MonitorDeps = {
     | "NODE_HEALTH_PROBE_TIMEOUT"
     | "NODE_MANAGEMENT_TOKEN_TTL"
     | "NODE_PROVISIONING_TIMEOUT"
+    | "NODE_READY_PROBE_AFTER"
     | "NODE_RESTART_LIMIT"
     | "NODE_RESTART_WINDOW"
   >;
@@ -81,6 +84,24 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
   }
 }
 
+/**
+ * A `creating` node whose daemon answers for it is ready, whether or not its ready callback arrived
+ * (the callback is retried for a while only). Probed once per NODE_READY_PROBE_AFTER, at the
+ * endpoint its provider gave it when it was created.
+ */
+async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
+  const every = deps.config.NODE_READY_PROBE_AFTER;
+  if (!node.endpoint || now - node.createdAt.getTime() < every || now - (node.healthCheckedAt?.getTime() ?? 0) < every) return;
+  if (!(await probeNode(deps, node))) {
+    await deps.db.update(nodes).set({ healthCheckedAt: sql`now()` }).where(and(eq(nodes.id, node.id), eq(nodes.status, "creating")));
+    return;
+  }
+  const taskIds = await markNodeReady(deps.db, node.id, { endpoint: node.endpoint, version: "unknown (ready callback lost)", contractVersion: CONTRACT_VERSION });
+  if (!taskIds) return;
+  await recordError(deps.db, { nodeId: node.id, step: "node_agent_ready", kind: "recovery", message: `node ${node.id} answers but its ready callback never arrived; marked ready` });
+  await wakeTasks(deps.send, taskIds, "node-ready");
+}
+
 export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
   const watched = await deps.db.select().from(nodes).where(inArray(nodes.status, ["creating", "running"]));
   await Promise.all(
@@ -89,8 +110,9 @@ export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
       if (node.status === "creating") {
         if (now - node.createdAt.getTime() > deps.config.NODE_PROVISIONING_TIMEOUT) {
           await markNodeLost(deps, node.id, `it did not report ready within NODE_PROVISIONING_TIMEOUT (${Math.round(deps.config.NODE_PROVISIONING_TIMEOUT / 1000)} s)`);
+          return;
         }
-        return;
+        return adoptIfAnswering(deps, node, now);
       }
       const lastContact = (node.lastHeartbeatAt ?? node.updatedAt).getTime();
       if (now - lastContact <= deps.config.HEARTBEAT_STALE_AFTER) return;

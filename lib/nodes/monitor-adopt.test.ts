@@ -1,0 +1,51 @@
+/**
+ * A node whose ready callback was lost (the app was down longer than the daemon retries it) is not
+ * left `creating` until NODE_PROVISIONING_TIMEOUT: the monitor finds that it answers, marks it ready
+ * and wakes the task waiting on it. A real local node whose callbacks go nowhere stands for the loss.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { errors, nodes, tasks, users } from "@/db/schema";
+import { freePort } from "@/lib/net";
+import { openTestDatabase } from "@/tests/harness/test-database";
+import { testRuntime } from "@/tests/harness/runtime";
+import { getNode, provisionNode } from "./lifecycle";
+import { monitorNodes } from "./monitor";
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+let rt: Awaited<ReturnType<typeof testRuntime>>;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await database.db.insert(users).values({ id: "u1", email: "u1@example.test", name: "U" });
+  rt = await testRuntime(database, { NODE_READY_PROBE_AFTER: "1s" });
+}, 60_000);
+afterAll(async () => {
+  const node = await getNode(database.db, "n_lostready");
+  if (node) await rt.provider.destroy(node);
+  await database?.close();
+});
+
+describe("a node whose ready callback was lost", () => {
+  it("is marked ready once it answers, and the task waiting on it is woken", async () => {
+    await database.db.insert(nodes).values({ id: "n_lostready", userId: "u1", provider: "local", status: "creating" });
+    await database.db.insert(tasks).values({ id: "t1", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: "agents/t1", nodeId: "n_lostready" });
+    // Nothing listens where its callbacks go: the ready callback never arrives.
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    expect(await provisionNode({ ...rt, controlPlaneUrl: nowhere, callbackTtlMs: 600_000, leaseMs: 60_000 }, "n_lostready")).toBe(true);
+
+    // Before NODE_READY_PROBE_AFTER nothing is probed; after it, the node is adopted as soon as it answers.
+    await monitorNodes(rt);
+    expect((await getNode(database.db, "n_lostready"))!.status).toBe("creating");
+    await expect
+      .poll(async () => {
+        await monitorNodes(rt);
+        return (await getNode(database.db, "n_lostready"))!.status;
+      }, { timeout: 30_000, interval: 500 })
+      .toBe("running");
+    expect((await getNode(database.db, "n_lostready"))!.health).toBe("healthy");
+    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t1", reason: "node-ready" } });
+    const [recovery] = await database.db.select().from(errors).where(eq(errors.nodeId, "n_lostready"));
+    expect(recovery).toMatchObject({ kind: "recovery", message: expect.stringMatching(/ready callback never arrived; marked ready/) });
+  }, 60_000);
+});
