@@ -74,6 +74,19 @@ describe("the heartbeat loop", () => {
     expect(server.requests[0]).toMatchObject({ authorization: "Bearer node-token", body: await body() });
   });
 
+  it("tells when the control plane took one (so the outbox sends again what it gave up on), and not when it refused one", async () => {
+    const server = await heartbeatServer();
+    server.state.mode = 503;
+    let delivered = 0;
+    const heartbeat = new Heartbeat({ url: server.url, token: "t", intervalMs: 10, requestTimeoutMs: 5_000, body, log: recordingLog().log, onDelivered: () => delivered++ });
+    cleanups.push(() => heartbeat.stop());
+    heartbeat.start();
+    await server.arrived(2);
+    expect(delivered).toBe(0);
+    server.state.mode = 200;
+    await expect.poll(() => delivered).toBeGreaterThan(0);
+  });
+
   it("has one heartbeat in flight at most, gives up a hung one at the timeout, and warns at most once a minute", async () => {
     const server = await heartbeatServer();
     const { log, lines } = recordingLog();

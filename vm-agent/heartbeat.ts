@@ -20,6 +20,8 @@ export type HeartbeatOptions = {
   /** What to report, gathered afresh for each heartbeat. */
   body: () => Promise<NodeHeartbeatCallback>;
   log: Log;
+  /** Called after each heartbeat the control plane took: it is reachable again. */
+  onDelivered?: () => void;
   /** The clock of the warn rate limit (the tests move it); Date.now unless given. */
   now?: () => number;
 };
@@ -77,6 +79,7 @@ export class Heartbeat {
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`${response.status} ${text.slice(0, 300)}`);
+      this.options.onDelivered?.();
       if (this.failing) this.options.log("info", "heartbeat delivered again", { url: this.options.url.pathname });
       this.failing = false;
     } catch (error) {

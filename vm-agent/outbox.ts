@@ -71,6 +71,24 @@ export class Outbox {
     return this.pending.keys().length;
   }
 
+  /**
+   * Sends again what was given up because the control plane could not be reached (not what it
+   * refused): called when it answers again (a heartbeat got through), so a callback that outlived
+   * its retries while the control plane was down is not lost. It dedupes by message id.
+   */
+  retryGivenUp(): number {
+    if (this.closed) return 0;
+    const revived = this.dead.list().filter(({ value }) => (value.outcome ?? "gave_up") === "gave_up");
+    const now = Date.now();
+    for (const { value } of revived) {
+      this.pending.put(value.messageId, { ...value, outcome: undefined, attempts: 0, createdAt: now, nextAttemptAt: now });
+      this.dead.delete(value.messageId);
+      this.log("info", "callback sent again: the control plane answers", { path: value.path, messageId: value.messageId });
+      this.schedule(value.messageId, 0);
+    }
+    return revived.length;
+  }
+
   close() {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);

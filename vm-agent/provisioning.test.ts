@@ -113,4 +113,26 @@ describe("callback delivery", () => {
     expect(receiver.attempts.get("/api/x")).toBe(3);
     expect(fs.existsSync(path.join(dir, "dead", "m_1.json"))).toBe(true);
   });
+
+  it("sends what it gave up on again once the control plane answers, but not what it refused", async () => {
+    let down = true;
+    const receiver = await startReceiver((p) => (down ? 503 : p === "/api/refused" ? 409 : 200));
+    cleanups.push(receiver.close);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 2, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    cleanups.push(async () => outbox.close());
+    outbox.enqueue("m_ready", "/api/ready", "token", { messageId: "m_ready" });
+    expect(await outbox.settled("m_ready")).toBe("gave_up");
+    down = false;
+    outbox.enqueue("m_refused", "/api/refused", "token", { messageId: "m_refused" });
+    expect(await outbox.settled("m_refused")).toBe("refused");
+
+    expect(outbox.retryGivenUp()).toBe(1);
+    expect(await outbox.settled("m_ready")).toBe("delivered");
+    expect(receiver.received.filter((r) => r.path === "/api/ready").at(-1)!.body).toEqual({ messageId: "m_ready" });
+    expect(receiver.attempts.get("/api/refused")).toBe(1);
+    expect(fs.existsSync(path.join(dir, "dead", "m_ready.json"))).toBe(false);
+    expect(outbox.retryGivenUp()).toBe(0);
+  });
 });

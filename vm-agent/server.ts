@@ -115,6 +115,8 @@ export function createVmAgent(options: VmAgentOptions) {
     url: new URL(callbackPaths.nodeHeartbeat(config.NODE_ID), config.CONTROL_PLANE_URL),
     token: config.NODE_CALLBACK_TOKEN,
     intervalMs: config.HEARTBEAT_INTERVAL,
+    // The control plane answers again: what the outbox gave up on while it was away goes now.
+    onDelivered: () => options.outbox.retryGivenUp(),
     requestTimeoutMs: config.CALLBACK_REQUEST_TIMEOUT,
     log,
     body: async (): Promise<NodeHeartbeatCallback> => ({
