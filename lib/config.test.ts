@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "./config";
 import { parseDuration, toInngestDuration } from "./duration";
+import { newKeyRingEntry } from "./secrets/envelope";
 
 describe("parseConfig", () => {
   it("fills every default from ARCHITECTURE.md on an empty environment", () => {
@@ -61,10 +62,11 @@ describe("the mode", () => {
     expect(() => parseConfig({ HOST: "192.168.1.20" })).toThrow(ConfigError);
   });
 
-  const team = { AUTH_MODE: "team", AUTH_SECRET: "s".repeat(32), GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "secret" };
+  const team = { AUTH_MODE: "team", AUTH_SECRET: "s".repeat(32), GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "secret", SECRETS_KEYS: newKeyRingEntry("k1") };
 
   it("needs sign-in's settings in team mode, naming each missing one", () => {
-    expect(() => parseConfig({ AUTH_MODE: "team" })).toThrow(/AUTH_SECRET: is required in team mode.*GITHUB_CLIENT_ID: is required.*GITHUB_CLIENT_SECRET: is required/);
+    expect(() => parseConfig({ AUTH_MODE: "team" })).toThrow(/AUTH_SECRET: is required in team mode.*GITHUB_CLIENT_ID: is required.*GITHUB_CLIENT_SECRET: is required.*SECRETS_KEYS: is required/);
+    expect(() => parseConfig({ ...team, SECRETS_KEYS: "k1:c2hvcnQ=" })).toThrow(/SECRETS_KEYS: key k1 must be 32 bytes/);
     expect(() => parseConfig({ ...team, AUTH_SECRET: "short" })).toThrow(/AUTH_SECRET: must be at least 32 characters/);
     expect(parseConfig(team)).toMatchObject({ AUTH_MODE: "team", GITHUB_URL: "https://github.com", GITHUB_API_URL: "https://api.github.com" });
   });
