@@ -24,7 +24,7 @@ export const ConfigSchema = z.object({
   AUTH_MODE: z.enum(["local", "team"]).default("local"),
   /** Team mode: signs sessions and encrypts stored OAuth tokens (at least 32 characters; keep it secret and stable). */
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  /** Team mode: the GitHub OAuth app people sign in with (its callback URL is APP_URL/api/auth/oauth2/callback/github). */
+  /** Team mode: the GitHub OAuth app people sign in with (its callback URL is APP_URL/api/auth/callback/github). */
   GITHUB_CLIENT_ID: z.string().min(1).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */

@@ -66,6 +66,10 @@ describe("local mode requests", () => {
       headers: { origin: "http://evil.example", "content-type": "text/plain", authorization: "Bearer abc" },
       body: "{}",
     });
-    expect(guardedRequest(request)).toMatchObject({ method: "POST", origin: "http://evil.example", contentType: "text/plain", hasBody: true, hasBearerToken: true });
+    expect(guardedRequest(request)).toMatchObject({ method: "POST", origin: "http://evil.example", contentType: "text/plain", hasBearerToken: true });
+    // What a browser sends for a bodiless DELETE: no Content-Length, no content type; not a body.
+    const bodiless = new Request("http://127.0.0.1:3000/api/tokens/tok_1", { method: "DELETE", headers: { origin: "http://127.0.0.1:3000" } });
+    expect(guardedRequest(bodiless).hasBody).toBe(false);
+    expect(guardedRequest(new Request("http://x/", { method: "POST", headers: { "content-length": "2" }, body: "{}" })).hasBody).toBe(true);
   });
 });

@@ -95,7 +95,8 @@ export function guardedRequest(request: Request): GuardedRequest {
     origin: request.headers.get("origin"),
     contentType: request.headers.get("content-type"),
     fetchSite: request.headers.get("sec-fetch-site"),
-    hasBody: length !== null ? Number(length) > 0 : request.headers.has("transfer-encoding") || request.body !== null,
+    // Headers only: a bodiless DELETE from a browser has neither, while the proxy's Request still has a (empty) body stream.
+    hasBody: length !== null ? Number(length) > 0 : request.headers.has("transfer-encoding"),
     hasBearerToken: /^bearer\s+\S/i.test(request.headers.get("authorization") ?? ""),
   };
 }
