@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { AccountMenu } from "./_components/account-menu";
 import { Nav } from "./_components/nav";
 import { Providers } from "./providers";
 import "./globals.css";
@@ -32,14 +33,15 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <a className="skip-link" href="#main">
           Skip to content
         </a>
-        <header className="topbar">
-          <Link href="/" className="brand">
-            <span className="brand-mark" aria-hidden="true" />
-            Agent Control Plane
-          </Link>
-          <Nav />
-        </header>
         <Providers>
+          <header className="topbar">
+            <Link href="/" className="brand">
+              <span className="brand-mark" aria-hidden="true" />
+              Agent Control Plane
+            </Link>
+            <Nav />
+            <AccountMenu />
+          </header>
           <main id="main" className="container">
             {children}
           </main>

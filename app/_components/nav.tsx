@@ -8,9 +8,10 @@ const LINKS = [
   { href: "/errors", label: "Errors", matches: (path: string) => path.startsWith("/errors") },
 ] as const;
 
-/** The top bar's sections; the current one is marked. */
+/** The top bar's sections; the current one is marked. The sign-in page has none to offer. */
 export function Nav() {
   const pathname = usePathname() ?? "/";
+  if (pathname === "/sign-in") return null;
   return (
     <nav className="nav" aria-label="Sections">
       {LINKS.map(({ href, label, matches }) => {

@@ -2,13 +2,18 @@
 import { z } from "zod";
 import {
   ApiError,
+  ApiTokenList,
+  ApiTokenView,
   CancelTaskResponse,
+  CreatedApiToken,
   CreateTaskResponse,
   DestroyNodeResponse,
   ErrorList,
+  Me,
   NodeList,
   TaskDetail,
   TaskList,
+  type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
 } from "@/lib/contracts/api";
@@ -42,6 +47,9 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
+/** How better-auth (under /api/auth) describes a refusal; the rest of the API answers `ApiError`. */
+const AuthProblem = z.object({ message: z.string().min(1) });
+
 async function request<S extends z.ZodType>(schema: S, path: string, init?: RequestInit): Promise<z.infer<S>> {
   let response: Response;
   try {
@@ -54,6 +62,8 @@ async function request<S extends z.ZodType>(schema: S, path: string, init?: Requ
   if (!response.ok) {
     const problem = ApiError.safeParse(body);
     if (problem.success) throw new ApiRequestError(problem.data.error, response.status, problem.data.field);
+    const authProblem = AuthProblem.safeParse(body);
+    if (authProblem.success) throw new ApiRequestError(authProblem.data.message, response.status);
     throw new ApiRequestError(`The request failed (HTTP ${response.status}).`, response.status);
   }
   const parsed = schema.safeParse(body);
@@ -91,3 +101,33 @@ export const liveUrls = {
   nodes: (all: boolean) => `/api/nodes/events${allQuery(all)}`,
   errors: (kind: ErrorKind | null) => `/api/errors/events${kindQuery(kind)}`,
 } as const;
+
+/** Who is signed in and in which mode the control plane runs; 401 (team mode) when nobody is. */
+export const fetchMe = (signal?: AbortSignal) => request(Me, "/api/me", { signal });
+
+/** Personal API tokens (team mode; local mode answers 409). */
+export const fetchApiTokens = (signal?: AbortSignal) => request(ApiTokenList, "/api/tokens", { signal });
+export const createApiToken = (input: CreateApiTokenRequest) => request(CreatedApiToken, "/api/tokens", postJson(input));
+/**
+ * Says JSON though it sends no body: a browser's bodiless DELETE carries no Content-Length, and the
+ * request guard (team mode) then takes it for a body of no content type and refuses it (415).
+ */
+export const revokeApiToken = (id: string) =>
+  request(ApiTokenView, `/api/tokens/${encodeURIComponent(id)}`, {
+    method: "DELETE",
+    headers: { "content-type": "application/json" },
+  });
+
+/** better-auth's answer to starting an OAuth sign-in: where to send the browser. */
+const OAuthRedirect = z.object({ url: z.string().url(), redirect: z.boolean() });
+
+/**
+ * Starts sign-in with GitHub: the answer's `url` is GitHub's consent page, which comes back
+ * through /api/auth/callback/github to `callbackURL` (or to `errorCallbackURL` with `?error=`).
+ * better-auth 1.7 serves generic OAuth providers through its social sign-in endpoint.
+ */
+export const startGithubSignIn = (urls: { callbackURL: string; errorCallbackURL: string }) =>
+  request(OAuthRedirect, "/api/auth/sign-in/social", postJson({ provider: "github", ...urls }));
+
+/** Ends this browser's session (its cookie is cleared by the answer). */
+export const signOut = () => request(z.unknown(), "/api/auth/sign-out", postJson({}));

@@ -1,7 +1,18 @@
 /** React Query hooks for reads and writes. Live streams (./live) keep the reads fresh. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ErrorKind } from "@/lib/contracts/api";
-import { cancelTask, createTask, destroyNode, isNotFound } from "./api";
+import {
+  cancelTask,
+  createApiToken,
+  createTask,
+  destroyNode,
+  fetchApiTokens,
+  fetchMe,
+  isNotFound,
+  revokeApiToken,
+  signOut,
+  startGithubSignIn,
+} from "./api";
 import { errorsQuery, nodeKeys, nodesQuery, taskKeys, taskQuery, tasksQuery } from "./cache";
 
 /** The task list (`GET /api/tasks`), fetched once; `useLiveTasks` keeps it current. */
@@ -36,3 +47,45 @@ export function useDestroyNode(id: string) {
     onSuccess: () => client.invalidateQueries({ queryKey: nodeKeys.all() }),
   });
 }
+
+export const accountKeys = {
+  me: () => ["me"] as const,
+  tokens: () => ["api-tokens"] as const,
+};
+
+/** Who is signed in and the mode (`GET /api/me`); a 401 means nobody is (team mode). Sign-in and sign-out reload the page. */
+export const useMe = () => useQuery({ queryKey: accountKeys.me(), queryFn: ({ signal }) => fetchMe(signal) });
+
+/** The signed-in person's API tokens (`GET /api/tokens`), read again on each visit so "last used" is current. */
+export const useApiTokens = () =>
+  useQuery({ queryKey: accountKeys.tokens(), queryFn: ({ signal }) => fetchApiTokens(signal), staleTime: 0 });
+
+export function useCreateApiToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: createApiToken,
+    onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.tokens() }),
+  });
+}
+
+export function useRevokeApiToken() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: revokeApiToken,
+    onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.tokens() }),
+  });
+}
+
+/** Starts sign-in with GitHub and sends the browser to GitHub's consent page. */
+export const useGithubSignIn = () =>
+  useMutation({
+    mutationFn: startGithubSignIn,
+    onSuccess: ({ url }) => window.location.assign(url),
+  });
+
+/** Signs out, then loads the sign-in page afresh (so nothing of this person stays in the cache). */
+export const useSignOut = () =>
+  useMutation({
+    mutationFn: signOut,
+    onSuccess: () => window.location.assign("/sign-in"),
+  });

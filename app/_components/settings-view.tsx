@@ -1,0 +1,65 @@
+"use client";
+import type { Me } from "@/lib/contracts/api";
+import { useMe } from "../_lib/queries";
+import { ApiTokens } from "./api-tokens";
+import { ErrorBanner } from "./error-banner";
+
+function Account({ user }: { user: Me["user"] }) {
+  return (
+    <section className="card" aria-labelledby="account-heading">
+      <h2 id="account-heading">Account</h2>
+      <dl className="facts">
+        <dt>Name</dt>
+        <dd className="break">{user.name}</dd>
+        <dt>Email</dt>
+        <dd className="break">{user.email || <span className="muted">—</span>}</dd>
+        <dt>Role</dt>
+        <dd>
+          {user.role === "admin" ? (
+            <>
+              <span className="badge">admin</span> <span className="muted">the first person to sign in</span>
+            </>
+          ) : (
+            "member"
+          )}
+        </dd>
+      </dl>
+    </section>
+  );
+}
+
+function LocalModeTokens() {
+  return (
+    <section className="card" aria-labelledby="tokens-heading">
+      <h2 id="tokens-heading">Personal API tokens</h2>
+      <p className="section-lead">
+        API tokens are for team mode, where people sign in with GitHub. This control plane runs in local mode: there
+        is no sign-in, and scripts on this machine call the API as they are.
+      </p>
+      <p className="muted section-lead">
+        Start it with <code>AUTH_MODE=team</code> to give each person an account and their own tokens.
+      </p>
+    </section>
+  );
+}
+
+/** The settings page: the account and its personal API tokens (team mode). */
+export function SettingsView() {
+  const { data: me, error, isPending } = useMe();
+  return (
+    <div className="settings" aria-busy={isPending}>
+      <div className="page-head">
+        <h1>Settings</h1>
+      </div>
+      {error && !me && <ErrorBanner title="Could not load your account.">{error.message}</ErrorBanner>}
+      {isPending && <p className="muted placeholder">Loading…</p>}
+      {me?.mode === "local" && <LocalModeTokens />}
+      {me?.mode === "team" && (
+        <>
+          <ApiTokens />
+          <Account user={me.user} />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+"use client";
+import Link from "next/link";
+import { useMe, useGithubSignIn } from "../_lib/queries";
+import { ErrorBanner } from "./error-banner";
+
+/** What better-auth's `?error=` codes mean to the person; anything else reads as a plain failure. */
+const FAILURES: Record<string, string> = {
+  access_denied: "GitHub sign-in was cancelled.",
+  state_mismatch: "The sign-in expired or was started in another tab. Please try again.",
+  please_restart_the_process: "The sign-in expired or was started in another tab. Please try again.",
+  invalid_code: "GitHub did not confirm the sign-in. Please try again.",
+  unable_to_get_user_info: "GitHub did not share your profile. Please try again.",
+  email_not_found: "Your GitHub account has no verified email address to sign in with.",
+  email_not_verified: "Your GitHub email address is not verified.",
+};
+
+function GithubMark() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" fill="currentColor">
+      <path d="M8 0C3.58 0 0 3.58 0 8c0 3.54 2.29 6.53 5.47 7.59.4.07.55-.17.55-.38 0-.19-.01-.82-.01-1.49-2.01.37-2.53-.49-2.69-.94-.09-.23-.48-.94-.82-1.13-.28-.15-.68-.52-.01-.53.63-.01 1.08.58 1.23.82.72 1.21 1.87.87 2.33.66.07-.52.28-.87.51-1.07-1.78-.2-3.64-.89-3.64-3.95 0-.87.31-1.59.82-2.15-.08-.2-.36-1.02.08-2.12 0 0 .67-.21 2.2.82.64-.18 1.32-.27 2-.27.68 0 1.36.09 2 .27 1.53-1.04 2.2-.82 2.2-.82.44 1.1.16 1.92.08 2.12.51.56.82 1.27.82 2.15 0 3.07-1.87 3.75-3.65 3.95.29.25.54.73.54 1.48 0 1.07-.01 1.93-.01 2.2 0 .21.15.46.55.38A8.013 8.013 0 0 0 16 8c0-4.42-3.58-8-8-8Z" />
+    </svg>
+  );
+}
+
+function SignInButton({ next }: { next: string }) {
+  const signIn = useGithubSignIn();
+  // Stays busy while the browser leaves for GitHub.
+  const busy = signIn.isPending || signIn.isSuccess;
+  const start = () =>
+    signIn.mutate({ callbackURL: next, errorCallbackURL: `/sign-in?error=1&next=${encodeURIComponent(next)}` });
+  return (
+    <>
+      {signIn.error && <ErrorBanner title="Could not start the sign-in.">{signIn.error.message}</ErrorBanner>}
+      <button type="button" className="button primary sign-in-button" onClick={start} disabled={busy} aria-busy={busy}>
+        <GithubMark />
+        {busy ? "Going to GitHub…" : "Sign in with GitHub"}
+      </button>
+      <p className="sign-in-note">The first person to sign in becomes the admin.</p>
+    </>
+  );
+}
+
+/** The sign-in page's card. Local mode needs no sign-in; a signed-in person is offered the way on. */
+export function SignInCard({ next, failure }: { next: string; failure?: string }) {
+  const { data: me, isPending } = useMe();
+  return (
+    <section className="card sign-in" aria-labelledby="sign-in-heading">
+      <span className="sign-in-mark" aria-hidden="true" />
+      <h1 id="sign-in-heading">Agent Control Plane</h1>
+      <p className="muted sign-in-lead">Run AI coding agents on machines you manage.</p>
+      {isPending ? (
+        <p className="muted sign-in-wait" aria-busy="true">
+          One moment…
+        </p>
+      ) : me?.mode === "local" ? (
+        <>
+          <p className="sign-in-text">
+            Sign-in is not needed: this control plane runs in local mode, for the one person on this machine.
+          </p>
+          <Link href="/" className="button primary sign-in-button">
+            Go to the tasks
+          </Link>
+        </>
+      ) : me ? (
+        <>
+          <p className="sign-in-text">
+            You are signed in as <strong>{me.user.name}</strong>.
+          </p>
+          <Link href={next} className="button primary sign-in-button">
+            Continue
+          </Link>
+        </>
+      ) : (
+        <>
+          {failure !== undefined && (
+            <ErrorBanner title="Sign-in did not complete." testId="sign-in-error">
+              {FAILURES[failure] ?? "Please try again."}
+              {failure && !FAILURES[failure] && <span className="muted"> ({failure})</span>}
+            </ErrorBanner>
+          )}
+          <SignInButton next={next} />
+        </>
+      )}
+    </section>
+  );
+}

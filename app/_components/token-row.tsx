@@ -1,0 +1,107 @@
+"use client";
+import { useEffect, useRef, useState } from "react";
+import type { ApiTokenView } from "@/lib/contracts/api";
+import { absoluteTime, relativeTime } from "../_lib/format";
+import { useRevokeApiToken } from "../_lib/queries";
+
+function When({ label, iso, now }: { label: string; iso: string | null; now: number }) {
+  if (!iso) return <span>{label} never</span>;
+  return (
+    <span>
+      {label}{" "}
+      <time dateTime={iso} title={absoluteTime(iso)}>
+        {relativeTime(iso, now)}
+      </time>
+    </span>
+  );
+}
+
+/** Revoke, with a confirm step: scripts that use the token are refused from their next request. */
+function RevokeConfirm({ token, onClose }: { token: ApiTokenView; onClose: () => void }) {
+  const revoke = useRevokeApiToken();
+  const keep = useRef<HTMLButtonElement>(null);
+  const busy = revoke.isPending;
+
+  useEffect(() => keep.current?.focus(), []);
+
+  return (
+    <div
+      className="confirm token-confirm"
+      role="alertdialog"
+      aria-labelledby={`revoke-${token.id}`}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !busy) onClose();
+      }}
+      data-testid="token-revoke-confirm"
+    >
+      <p id={`revoke-${token.id}`}>
+        <strong>Revoke “{token.name}”?</strong> Anything using it is refused from its next request. This cannot be undone.
+      </p>
+      {revoke.error && (
+        <p className="field-error" role="alert">
+          {revoke.error.message}
+        </p>
+      )}
+      <div className="confirm-actions">
+        <button type="button" ref={keep} className="button small" onClick={onClose} disabled={busy}>
+          Keep it
+        </button>
+        <button
+          type="button"
+          className="button danger-solid small"
+          onClick={() => revoke.mutate(token.id, { onSuccess: onClose })}
+          disabled={busy}
+          aria-busy={busy}
+        >
+          {busy ? "Revoking…" : "Revoke token"}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** One token: name, prefix, when it was made and last used, and whether it still works. */
+export function TokenRow({ token, now }: { token: ApiTokenView; now: number }) {
+  const [confirming, setConfirming] = useState(false);
+  const revoked = token.revokedAt !== null;
+  return (
+    <li className={`token${revoked ? " token-revoked" : ""}`} data-testid={`token-${token.id}`} data-revoked={revoked}>
+      <div className="token-row">
+        <div className="token-main">
+          <span className="row-title">{token.name}</span>
+          <span className="token-meta">
+            <code title="The token's first characters">{token.prefix}…</code>
+            <When label="Created" iso={token.createdAt} now={now} />
+            <When label="Last used" iso={token.lastUsedAt} now={now} />
+            {revoked && <When label="Revoked" iso={token.revokedAt} now={now} />}
+          </span>
+        </div>
+        {revoked ? (
+          <span className="pill pill-hollow tone-slate" data-testid="token-state" title={`Revoked ${absoluteTime(token.revokedAt ?? "")}`}>
+            <span className="pill-dot" aria-hidden="true" />
+            Revoked
+          </span>
+        ) : (
+          <span className="pill tone-green" data-testid="token-state">
+            <span className="pill-dot" aria-hidden="true" />
+            Active
+          </span>
+        )}
+        <div className="token-action">
+          {!revoked && (
+            <button
+              type="button"
+              className="button danger small"
+              onClick={() => setConfirming(true)}
+              disabled={confirming}
+              aria-expanded={confirming}
+            >
+              Revoke
+            </button>
+          )}
+        </div>
+      </div>
+      {confirming && !revoked && <RevokeConfirm token={token} onClose={() => setConfirming(false)} />}
+    </li>
+  );
+}
