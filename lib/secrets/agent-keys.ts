@@ -12,7 +12,7 @@ import { listSecrets } from "./store";
 export class MissingSecretError extends Error {
   override readonly name = "MissingSecretError";
   constructor(agent: AgentKind, secret: SecretName) {
-    super(`a ${agent} task needs your ${secret}: add it under Settings → Secrets, then submit again`);
+    super(`a ${agent} task needs your ${secret}: store it with PUT /api/secrets/${secret}, then submit again`);
   }
 }
 
