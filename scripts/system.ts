@@ -14,7 +14,9 @@ import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
 import { isLoopbackAddress } from "../lib/http/request-guard";
-import { describePortHolder, portIsFree } from "./procfs";
+import { describePortHolder, portHolder, portIsFree } from "./procfs";
+
+const PORT_RELEASE_WAIT_MS = 5_000;
 import { claimDataDir, readRunState, recordProcess, releaseDataDir, writeRunState } from "./run-state";
 import { Supervisor, type Restart } from "./supervisor";
 
@@ -92,6 +94,11 @@ function output(options: SystemOptions, name: string): "inherit" | number {
 /** Fails at once, naming what holds a port the system needs and how to pick another. */
 async function checkPorts(ports: { port: number; what: string; variable: string }[]) {
   for (const { port, what, variable } of ports) {
+    if (await portIsFree(port)) continue;
+    // A socket no process holds belongs to one that just died (a killed runner's child being torn
+    // down): the kernel frees it in a moment. Only a port still held after that is refused.
+    const until = Date.now() + PORT_RELEASE_WAIT_MS;
+    while (portHolder(port).pid === undefined && Date.now() < until && !(await portIsFree(port))) await new Promise((r) => setTimeout(r, 100));
     if (await portIsFree(port)) continue;
     throw new Error(
       `Port ${port} (${what}) is in use by ${describePortHolder(port)}. ` +
