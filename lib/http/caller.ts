@@ -1,8 +1,8 @@
 /**
  * Who is asking. Local mode: always the one local user (the request guard has already kept other
  * sites and host names out). Team mode: a personal API token (`Authorization: Bearer acp_…`), or
- * else a signed-in browser's session cookie; anything else is 401. A live stream asks `stillValid` again while it runs, so a revoked token
- * loses its streams too.
+ * else a signed-in browser's session cookie; anything else is 401. A live stream asks
+ * `callerStillValid` again while it runs, so a revoked token or ended session loses its streams too.
  */
 import { apiTokenActive, authenticateApiToken } from "../auth/api-tokens";
 import { bearerToken } from "../auth/tokens";

@@ -53,8 +53,8 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
         snapshotAt = await source.snapshotEventId();
         for (const message of await source.snapshot()) write(frame(snapshotAt, message));
       };
-      const endIfRevoked = async () => {
-        if (closed || !source.stillValid || (await source.stillValid().catch(() => true))) return;
+      /** Ends the stream from our side (the client left, or may no longer read). */
+      const end = () => {
         closed = true;
         close();
         try {
@@ -62,6 +62,10 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
         } catch {
           // Already closed.
         }
+      };
+      const endIfRevoked = async () => {
+        if (closed || !source.stillValid || (await source.stillValid().catch(() => true))) return;
+        end();
       };
       unsubscribe = await hub.subscribe((notice) => {
         if (notice.taskId === AUTH_STREAM) {
@@ -84,15 +88,7 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
         write(encoder.encode(": keep-alive\n\n"));
         chain = chain.then(endIfRevoked).catch(() => undefined);
       }, keepAliveMs);
-      signal.addEventListener("abort", () => {
-        closed = true;
-        close();
-        try {
-          controller.close();
-        } catch {
-          // Already closed.
-        }
-      });
+      signal.addEventListener("abort", end);
     },
     cancel() {
       close();
