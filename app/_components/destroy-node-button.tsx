@@ -5,6 +5,7 @@ import type { NodeView } from "@/lib/contracts/api";
 import { ApiRequestError } from "../_lib/api";
 import { shortId } from "../_lib/format";
 import { useDestroyNode } from "../_lib/queries";
+import { ConfirmActions } from "./confirm-actions";
 
 const isConflict = (error: unknown) => error instanceof ApiRequestError && error.status === 409;
 
@@ -85,21 +86,15 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
           {destroy.error.message}
         </p>
       )}
-      <div className="confirm-actions">
-        <button type="button" ref={keep} className="button small" onClick={cancel} disabled={busy}>
-          Keep it
-        </button>
-        <button
-          type="button"
-          className="button danger-solid small"
-          onClick={() => destroy.mutate(holdsWork)}
-          disabled={busy}
-          aria-busy={busy}
-          data-testid="node-destroy-confirm-button"
-        >
-          {busy ? "Destroying…" : holdsWork ? "Destroy anyway (its tasks move or fail)" : "Destroy node"}
-        </button>
-      </div>
+      <ConfirmActions
+        keepRef={keep}
+        onKeep={cancel}
+        onConfirm={() => destroy.mutate(holdsWork)}
+        busy={busy}
+        label={holdsWork ? "Destroy anyway (its tasks move or fail)" : "Destroy node"}
+        busyLabel="Destroying…"
+        testId="node-destroy-confirm-button"
+      />
     </div>
   );
 }

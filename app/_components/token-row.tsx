@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import type { ApiTokenView } from "@/lib/contracts/api";
 import { absoluteTime, relativeTime } from "../_lib/format";
 import { useRevokeApiToken } from "../_lib/queries";
+import { ConfirmActions } from "./confirm-actions";
 
 function When({ label, iso, now }: { label: string; iso: string | null; now: number }) {
   if (!iso) return <span>{label} never</span>;
@@ -42,20 +43,7 @@ function RevokeConfirm({ token, onClose }: { token: ApiTokenView; onClose: () =>
           {revoke.error.message}
         </p>
       )}
-      <div className="confirm-actions">
-        <button type="button" ref={keep} className="button small" onClick={onClose} disabled={busy}>
-          Keep it
-        </button>
-        <button
-          type="button"
-          className="button danger-solid small"
-          onClick={() => revoke.mutate(token.id, { onSuccess: onClose })}
-          disabled={busy}
-          aria-busy={busy}
-        >
-          {busy ? "Revoking…" : "Revoke token"}
-        </button>
-      </div>
+      <ConfirmActions keepRef={keep} onKeep={onClose} onConfirm={() => revoke.mutate(token.id, { onSuccess: onClose })} busy={busy} label="Revoke token" busyLabel="Revoking…" />
     </div>
   );
 }
