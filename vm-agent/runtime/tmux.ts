@@ -5,10 +5,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { run } from "../exec";
+import { ExecError, run } from "../exec";
 
 export const OWNER_OPTION = "@acp-owner";
 export const GENERATION_OPTION = "@acp-generation";
+/** Tries of a `new-session` that met a server on its way out (see createOnLiveServer). */
+const SERVER_EXIT_RETRIES = 5;
 
 export type TmuxSession = { name: string; owner: string; generation: string; panePid: number };
 
@@ -35,11 +37,24 @@ export class Tmux {
 
   async newSession(opts: { name: string; cwd: string; env: Record<string, string>; command: string[] }) {
     const envArgs = Object.entries(opts.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const create = this.creating.catch(() => undefined).then(() =>
-      this.tmux(["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...opts.command]),
-    );
+    const args = ["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...opts.command];
+    const create = this.creating.catch(() => undefined).then(() => this.createOnLiveServer(args));
     this.creating = create;
     await create;
+  }
+
+  /**
+   * Killing the last session makes the server exit; a `new-session` that connects while it is
+   * exiting fails with "server exited unexpectedly" and created nothing. The next try starts a
+   * fresh server, so that one failure is retried (a few times); every other failure is thrown.
+   */
+  private async createOnLiveServer(args: string[]) {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.tmux(args, false);
+      if (result.code === 0) return;
+      const exiting = /server exited unexpectedly|lost server/.test(result.stderr);
+      if (!exiting || attempt >= SERVER_EXIT_RETRIES) throw new ExecError(`tmux -L ${this.socket} new-session`, result);
+    }
   }
 
   async setOption(name: string, option: string, value: string) {
