@@ -9,12 +9,14 @@ import type { Config } from "../config";
 export type RunState = "alive" | "ended" | "unknown";
 
 export class EngineUnreachableError extends Error {}
+/** The engine answered, but not in a way we can read: one run's answer, not the engine being down. */
+export class EngineAnswerError extends Error {}
 
 export type EngineApi = {
   readonly url: string;
   /** True when the engine answers its health check. */
   reachable(): Promise<boolean>;
-  /** Throws EngineUnreachableError when the engine cannot be asked. */
+  /** Throws EngineUnreachableError when the engine cannot be asked, EngineAnswerError when its answer cannot be read. */
   runState(runId: string): Promise<RunState>;
   /** Whether the engine has this event (a restarted dev server has forgotten every event). */
   eventKnown(eventId: string): Promise<boolean>;
@@ -28,6 +30,16 @@ export function engineUrl(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV
   return config.INNGEST_DEV ? "http://127.0.0.1:8288" : "https://api.inngest.com";
 }
 
+/** The /v1 API answers `{ data, error, status }`, with its own status in the body (v1.1.0 sends HTTP 200 for a missing event). */
+function parseAnswer(text: string, httpStatus: number): { data: unknown; error?: string; status: number } {
+  try {
+    const body = JSON.parse(text) as { data?: unknown; error?: string; status?: number };
+    return { data: body.data ?? null, error: body.error, status: body.status ?? httpStatus };
+  } catch {
+    return { data: null, error: text.slice(0, 200), status: httpStatus };
+  }
+}
+
 export function engineApi(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV" | "INNGEST_SIGNING_KEY" | "ENGINE_REQUEST_TIMEOUT">): EngineApi {
   const url = engineUrl(config);
   const headers: Record<string, string> = config.INNGEST_SIGNING_KEY ? { authorization: `Bearer ${config.INNGEST_SIGNING_KEY}` } : {};
@@ -38,16 +50,9 @@ export function engineApi(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV
       throw new EngineUnreachableError(`the engine at ${url} is unreachable: ${(error as Error).message}`);
     }
   };
-  /** The /v1 API answers `{ data, error, status }`, with its own status in the body (v1.1.0 sends HTTP 200 for a missing event). */
-  const getJson = async (path: string): Promise<{ data: unknown; error?: string; status: number }> => {
+  const getJson = async (path: string) => {
     const response = await get(path);
-    const text = await response.text();
-    try {
-      const body = JSON.parse(text) as { data?: unknown; error?: string; status?: number };
-      return { data: body.data ?? null, error: body.error, status: body.status ?? response.status };
-    } catch {
-      return { data: null, error: text.slice(0, 200), status: response.status };
-    }
+    return parseAnswer(await response.text(), response.status);
   };
   return {
     url,
@@ -62,15 +67,23 @@ export function engineApi(config: Pick<Config, "INNGEST_BASE_URL" | "INNGEST_DEV
       const answer = await getJson(`/v1/events/${encodeURIComponent(eventId)}?fresh=${Date.now()}`);
       if (answer.data) return true;
       if (answer.status === 404 || /not found/i.test(answer.error ?? "")) return false;
-      throw new EngineUnreachableError(`the engine answered ${answer.status} for event ${eventId}: ${answer.error ?? ""}`);
+      throw new EngineAnswerError(`the engine answered ${answer.status} for event ${eventId}: ${answer.error ?? ""}`);
     },
     async runState(runId) {
-      const answer = await getJson(`/v1/runs/${encodeURIComponent(runId)}?fresh=${Date.now()}`);
+      const path = `/v1/runs/${encodeURIComponent(runId)}?fresh=${Date.now()}`;
+      const response = await get(path);
+      const text = await response.text();
+      // v1.1.0 stores a failed run's output (its error text) unquoted, so encoding that run's record
+      // fails and it answers 200 with an empty body (pkg/cqrs/sqlitecqrs toCQRSRun: Output is
+      // json.RawMessage of the stored text). A run with no finish row always encodes, so an empty
+      // 200 is a run that ended.
+      if (response.ok && text.trim() === "") return "ended";
+      const answer = parseAnswer(text, response.status);
       const status = (answer.data as { status?: string } | null)?.status;
       if (status) return ALIVE.has(status) ? "alive" : "ended";
       // v1.1.0 answers "Unable to load function run" for a run it does not have (a restart lost it).
       if (answer.status === 404 || /unable to load function run|not found/i.test(answer.error ?? "")) return "unknown";
-      throw new EngineUnreachableError(`the engine answered ${answer.status} for run ${runId}: ${answer.error ?? ""}`);
+      throw new EngineAnswerError(`the engine answered ${answer.status} for run ${runId}: ${answer.error ?? ""}`);
     },
   };
 }

@@ -8,7 +8,7 @@
 import { desc, inArray } from "drizzle-orm";
 import { tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
-import { EngineUnreachableError } from "../engine/api";
+import { EngineAnswerError, EngineUnreachableError } from "../engine/api";
 import { redriveTask, type Redriven } from "./redrive";
 
 /** Statuses a run works on. */
@@ -17,37 +17,41 @@ const RUN_STATUSES = ["queued", "delegated", "in_progress"];
 /** How long a submit may take between its commit and recording the engine's event id. */
 const SEND_WINDOW_MS = 10_000;
 
-export type ReconcileReport = { engine: "down" | "up"; checked: number; redriven: Redriven[] };
+/** `unreadable`: tasks whose run the engine answered about in a way we could not read; the next pass asks again. */
+export type ReconcileReport = { engine: "down" | "up"; checked: number; redriven: Redriven[]; unreadable?: { taskId: string; error: string }[] };
 
 export async function reconcile(rt: Runtime, options: { now?: number } = {}): Promise<ReconcileReport> {
   const now = options.now ?? Date.now();
   if (!(await rt.engine.reachable())) return { engine: "down", checked: 0, redriven: [] };
   const wanting = await rt.db.select().from(tasks).where(inArray(tasks.status, RUN_STATUSES));
   const redriven: Redriven[] = [];
+  const unreadable: { taskId: string; error: string }[] = [];
   for (const task of wanting) {
     let reason: string | undefined;
-    if (task.runId) {
-      try {
-        const state = await rt.engine.runState(task.runId);
-        if (state !== "alive") reason = state === "unknown" ? `the engine no longer has run ${task.runId}` : `run ${task.runId} ended without finishing the task`;
-      } catch (error) {
-        if (error instanceof EngineUnreachableError) return { engine: "down", checked: redriven.length, redriven };
-        throw error;
-      }
-    } else {
-      const age = now - (task.runDispatchedAt ?? task.createdAt).getTime();
-      try {
-        if (task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) reason = `the engine no longer has its trigger event ${task.runEventId}`;
-        else if (!task.runEventId && age > SEND_WINDOW_MS) reason = "its trigger event never reached the engine";
-        else if (age > rt.config.RECONCILE_GRACE) reason = `its run did not start within ${Math.round(rt.config.RECONCILE_GRACE / 1000)} s`;
-      } catch (error) {
-        if (error instanceof EngineUnreachableError) return { engine: "down", checked: redriven.length, redriven };
-        throw error;
-      }
+    try {
+      reason = await whyLost(rt, task, now);
+    } catch (error) {
+      if (error instanceof EngineUnreachableError) return { engine: "down", checked: redriven.length, redriven, unreadable };
+      if (!(error instanceof EngineAnswerError)) throw error;
+      unreadable.push({ taskId: task.id, error: error.message });
     }
     if (reason) redriven.push(await redriveTask(rt, task, reason));
   }
-  return { engine: "up", checked: wanting.length, redriven };
+  return { engine: "up", checked: wanting.length, redriven, unreadable };
+}
+
+/** Why the task's run counts as lost, or undefined while it may still be alive. */
+async function whyLost(rt: Runtime, task: typeof tasks.$inferSelect, now: number): Promise<string | undefined> {
+  if (task.runId) {
+    const state = await rt.engine.runState(task.runId);
+    if (state === "alive") return undefined;
+    return state === "unknown" ? `the engine no longer has run ${task.runId}` : `run ${task.runId} ended without finishing the task`;
+  }
+  const age = now - (task.runDispatchedAt ?? task.createdAt).getTime();
+  if (task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has its trigger event ${task.runEventId}`;
+  if (!task.runEventId && age > SEND_WINDOW_MS) return "its trigger event never reached the engine";
+  if (age > rt.config.RECONCILE_GRACE) return `its run did not start within ${Math.round(rt.config.RECONCILE_GRACE / 1000)} s`;
+  return undefined;
 }
 
 /**
@@ -67,7 +71,7 @@ export async function engineLostRuns(rt: Runtime): Promise<string | undefined> {
     if (task?.runId && (await rt.engine.runState(task.runId)) === "unknown") return `the engine no longer has run ${task.runId} of task ${task.id}`;
     if (task && !task.runId && task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has the trigger event of task ${task.id}`;
   } catch (error) {
-    if (error instanceof EngineUnreachableError) return undefined;
+    if (error instanceof EngineUnreachableError || error instanceof EngineAnswerError) return undefined;
     throw error;
   }
   return undefined;

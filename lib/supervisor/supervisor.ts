@@ -34,6 +34,7 @@ export function startSupervisor(options: {
         const report = await reconcile(rt);
         lastReconcile = Date.now();
         for (const r of report.redriven) options.log(r.outcome === "failed" ? "error" : "info", `reconciler: task ${r.taskId} ${r.outcome}`, { ...r });
+        for (const u of report.unreadable ?? []) options.log("warn", `reconciler: could not read the engine's answer about task ${u.taskId}'s run`, { ...u });
         return report;
       } catch (error) {
         options.log("error", "reconciler pass failed", { error: String((error as Error)?.stack ?? error) });

@@ -7,10 +7,11 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { gte, sql } from "drizzle-orm";
-import { nodes } from "@/db/schema";
+import { eq, gte, sql } from "drizzle-orm";
+import { nodes, tasks } from "@/db/schema";
 import type { TaskDetail } from "@/lib/contracts/api";
 import { readLocalNodeRecord } from "@/lib/nodes/providers/local";
 import { makeRepo } from "../harness/git";
@@ -105,6 +106,42 @@ async function killEngine(system: TestSystem) {
   await restarted;
 }
 
+/**
+ * Keeps the app down for as long as `hold` runs: kills it and takes its port first, so every
+ * restart the runner tries fails to listen and backs off, and whatever reaches the port (the
+ * engine calling a step) has its connection reset. Then frees the port; the next try comes back.
+ */
+async function holdAppDown(system: TestSystem, hold: () => Promise<void>) {
+  const port = Number(new URL(system.appUrl).port);
+  const restarted = system.restarted("app");
+  process.kill(-system.pids().app!, "SIGKILL");
+  const blocker = net.createServer((socket) => socket.destroy());
+  // The killed app's socket is gone once the kernel has reaped it: moments after the signal.
+  for (let tries = 0; ; tries++) {
+    const listening = await new Promise<boolean>((resolve) => {
+      blocker.once("error", () => resolve(false));
+      blocker.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (listening) break;
+    if (tries > 200) throw new Error(`port ${port} stayed taken after the app was killed`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  try {
+    await hold();
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+  await restarted;
+}
+
+/** The engine's own record of a run, from its dashboard API (an oracle independent of our engine client). */
+async function engineRunStatus(system: TestSystem, runId: string): Promise<string | undefined> {
+  const query = `{ functionRun(query: { workspaceId: "local", functionRunId: "${runId}" }) { status } }`;
+  const response = await fetch(`${system.inngestUrl}/v0/gql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const body = (await response.json()) as { data?: { functionRun?: { status?: string } } };
+  return body.data?.functionRun?.status;
+}
+
 function scenarios(label: string, env: Record<string, string>, define: (system: () => TestSystem) => void) {
   describe(label, () => {
     let system: TestSystem;
@@ -131,6 +168,32 @@ scenarios("with the warm pool", { NODE_WARM_TIMEOUT: "10m" }, (system) => {
   each("the app killed in the middle of a step", () =>
     chaosRun(system(), "app killed mid-step (agent_session)", { stage: "agent_session", hold: "agent", kill: () => killApp(system()) }),
   );
+  each("the app down for longer than the engine retries a step", async () => {
+    // The run fails inside the engine (each retry of its step finds the app gone), and so does its
+    // failure handler: only the reconciler can notice, from the engine's record of the run.
+    const task = gatedTask(system(), "setup");
+    const taskId = await task.submit();
+    await untilStage(system(), taskId, "workspace_ready");
+    const [before] = await system().database.db.select().from(tasks).where(eq(tasks.id, taskId));
+    const killedAt = Date.now();
+    await holdAppDown(system(), async () => {
+      // As if a callback was recorded just before the app died: its wake makes the engine call a step.
+      const wake = await fetch(`${system().inngestUrl}/e/chaos`, { method: "POST", body: JSON.stringify({ name: "task/wake", data: { taskId, reason: "chaos" } }) });
+      expect(wake.ok).toBe(true);
+      const deadline = Date.now() + 60_000;
+      while ((await engineRunStatus(system(), before!.runId!)) !== "FAILED") {
+        if (Date.now() > deadline) throw new Error(`the engine never gave up on run ${before!.runId} while the app was down`);
+        await new Promise((r) => setTimeout(r, 200)); // polling the engine's record: nothing to await
+      }
+    });
+    task.open();
+    const { endedAt } = await untilFinished(system().appUrl, taskId, 120_000);
+    const [after] = await system().database.db.select().from(tasks).where(eq(tasks.id, taskId));
+    expect(after!.runGeneration).toBeGreaterThan(before!.runGeneration);
+    const result = await verifyRun(system(), [taskId], { maxPerNode: MAX_PER_NODE });
+    record("app down past the step retries", { ...result, recoverMs: endedAt - killedAt });
+    expect(result.problems).toEqual([]);
+  });
   each("the engine killed while the workspace is set up", () =>
     chaosRun(system(), "engine killed at workspace_ready", { stage: "workspace_ready", hold: "setup", kill: () => killEngine(system()) }),
   );
