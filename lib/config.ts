@@ -60,6 +60,12 @@ export const ConfigSchema = z.object({
   /** How long one call to the engine's API may take. */
   ENGINE_REQUEST_TIMEOUT: durationField("5s"),
 
+  /**
+   * The runner's crash-loop backoff for the app and the engine: the first restart is at once, each
+   * crash within RESTART_STABLE_AFTER of the last start doubles the wait from 1 s up to this.
+   */
+  RESTART_BACKOFF_MAX: durationField("30s"),
+  RESTART_STABLE_AFTER: durationField("60s"),
   /** The reconciler's pass: tasks whose run the engine lost are re-driven. */
   RECONCILE_INTERVAL: durationField("30s"),
   /** A run that cannot be confirmed alive counts as lost this long after it was dispatched. */

@@ -193,6 +193,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return child;
     };
 
+    const backoff = { baseMs: 1_000, maxMs: settings.RESTART_BACKOFF_MAX, stableAfterMs: settings.RESTART_STABLE_AFTER };
     const nextArgs = [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), options.mode, "-p", String(appPort), "-H", settings.HOST];
     const app = new Supervisor({
       label: "The app",
@@ -200,6 +201,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ready: (child) => waitForHttp(`${appUrl}/api/inngest`, child, 180_000, "the Next.js app"),
       afterRestart: (signal) => registerAgain(appUrl, signal),
       restartedWhat: "restarted and registered with the Inngest server again",
+      backoff,
       supervise: options.superviseApp ?? options.mode === "dev",
       log,
       onChange: recordChildren,
@@ -216,6 +218,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       // Exactly what the first start does: the server knows no app until the app registers.
       afterRestart: (signal) => registerAgain(appUrl, signal),
       restartedWhat: "restarted and the app re-registered",
+      backoff,
       log,
       onChange: recordChildren,
     });

@@ -65,14 +65,18 @@ export function startSupervisor(options: {
     // A restart faster than one pass never looks unreachable: the runs it lost give it away.
     const lost = reachable && engineUp ? await engineLostRuns(rt).catch(() => undefined) : undefined;
     if (lost) options.log("warn", `${lost}: it was restarted; reconciling`);
+    let registered = true;
     if (reachable && (!engineUp || lost)) {
       if (!lost) options.log("info", "the engine answers; reconciling the runs it may have lost");
       try {
         await options.register?.();
+        await runReconcile();
       } catch (error) {
-        options.log("warn", "registering the app with the engine failed", { error: String(error) });
+        // A re-driven run's event would reach an engine that does not know our functions yet and
+        // start nothing (until RECONCILE_GRACE): register and reconcile on the next pass instead.
+        registered = false;
+        options.log("warn", "registering the app with the engine failed; trying again on the next pass", { error: String(error) });
       }
-      await runReconcile();
     } else if (reachable && Date.now() - lastReconcile >= rt.config.RECONCILE_INTERVAL) {
       await runReconcile();
     }
@@ -86,7 +90,7 @@ export function startSupervisor(options: {
       }
     }
     if (!reachable && engineUp) options.log("warn", "the engine does not answer", { url: rt.engine.url });
-    engineUp = reachable;
+    engineUp = reachable && registered;
     return rt.config.NODE_MONITOR_INTERVAL;
   };
 

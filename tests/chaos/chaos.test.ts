@@ -36,6 +36,9 @@ const ENV = {
   MAX_WORKSPACES_PER_NODE: String(MAX_PER_NODE),
   // Runs reuse warm nodes and kill their daemons again and again: the restart budget is for real crash loops.
   NODE_RESTART_LIMIT: "100",
+  // Each scenario kills the app or the engine once, a few dozen seconds after the last: separate
+  // crashes, not the crash loop the runner's backoff is for (it would add up to 30 s to each).
+  RESTART_STABLE_AFTER: "5s",
 };
 
 afterAll(() => printTable());
