@@ -3,6 +3,7 @@
  * session's tmux window on a real workspace. Only the model is a double (tests/doubles), following
  * Anthropic's published Messages API.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -19,7 +20,7 @@ afterEach(async () => {
 async function claudeWorkspace(script: ScriptedTurn[], overrides = {}) {
   const model = await startAnthropicDouble(script);
   const receiver = await startReceiver();
-  const agent = await startTestAgent(receiver.url, { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, ...overrides });
+  const agent = await startTestAgent(receiver.url, { ANTHROPIC_BASE_URL: model.url, ...overrides });
   cleanups.push(model.close, receiver.close, agent.close);
   const repo = makeRepo();
   await agent.request("POST", "/workspaces", { workspaceId: "w_c", taskId: "t", repository: repo, branch: "agents/claude-1", callbackToken: "cb" });
@@ -27,13 +28,17 @@ async function claudeWorkspace(script: ScriptedTurn[], overrides = {}) {
   return { model, receiver, agent, repo };
 }
 
+/** The session's model key, as the control plane hands it over with the start request. */
+const KEY = "sk-ant-api03-session-key-of-the-owner";
+const REPLACED_KEY = "sk-ant-api03-replaced-before-turn-two";
+
 const writeFile: ScriptedTurn = { kind: "tool_use", name: "Bash", input: { command: "printf 'limit: 10/min\\n' > RATE_LIMITS.md", description: "Write the notes" } };
 
 describe("claude-code agent", () => {
   it("runs the real CLI in tmux: the model's tool use changes the worktree, and the work is committed and pushed", async () => {
     const { model, receiver, agent, repo } = await claudeWorkspace([writeFile, { kind: "text", text: "Added RATE_LIMITS.md." }]);
     const prompt = `Add rate limiting notes.\nUse "quotes" and $(no-expansion) as they are.`;
-    const start = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_c/start", { agent: "claude-code", prompt, callbackToken: "cb" });
+    const start = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_c/start", { agent: "claude-code", prompt, callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     expect(start.status).toBe(202);
     expect((await agent.tmux.list()).map((s) => s.name)).toContain("acp-s_c");
 
@@ -43,6 +48,7 @@ describe("claude-code agent", () => {
 
     const main = model.mainRequests();
     expect(main).toHaveLength(2);
+    expect(main.map((r) => r.apiKey)).toEqual([KEY, KEY]);
     expect(JSON.stringify(main[0]!.messages[0])).toContain(JSON.stringify(prompt).slice(1, -1));
     expect(model.answersTool(main[1]!.messages)).toBe(true);
     // Its event stream is the session's log: init, the tool round trip, and the final result.
@@ -54,19 +60,59 @@ describe("claude-code agent", () => {
 
   it("rides out a 429 with the documented body and still finishes", async () => {
     const { model, receiver, agent } = await claudeWorkspace([{ kind: "error", status: 429 }, writeFile, { kind: "text", text: "Done." }]);
-    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_r/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb" });
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_r/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     const done = await receiver.next(/s_r\/completed$/);
     expect(done.body.outcome).toBe("succeeded");
     expect(model.mainRequests().length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
-  it("fails at once with a clear error when the node has no model key", async () => {
-    const { receiver, agent } = await claudeWorkspace([], { ANTHROPIC_API_KEY: undefined });
+  it("fails at once with a clear error when its start request brings no model key", async () => {
+    const { receiver, agent } = await claudeWorkspace([]);
     await agent.request("POST", "/workspaces/w_c/agent-sessions/s_k/start", { agent: "claude-code", prompt: "x", callbackToken: "cb" });
     const done = await receiver.next(/s_k\/completed$/);
     expect(done.body).toMatchObject({ outcome: "failed" });
     expect(done.body.error).toContain("ANTHROPIC_API_KEY");
   });
+});
+
+describe("a session's model key", () => {
+  it("reaches only its agent: in no argument list, not in tmux's environment, in no file once the agent runs", async () => {
+    let answer!: () => void;
+    const { model, receiver, agent } = await claudeWorkspace([{ kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: { kind: "text", text: "Done." } }]);
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_h/start", { agent: "claude-code", prompt: "Hold on", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    await model.heldReached; // the CLI runs and has called the model with the key
+    expect(model.mainRequests()[0]?.apiKey).toBe(KEY);
+
+    const cmdlines = fs.readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).map((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      } catch {
+        return ""; // exited meanwhile
+      }
+    });
+    expect(cmdlines.filter((line) => line.includes(KEY))).toEqual([]);
+    const tmuxEnvironment = (...args: string[]) => spawnSync("tmux", ["-L", agent.tmux.socket, "show-environment", ...args], { encoding: "utf8" }).stdout;
+    expect(tmuxEnvironment("-g")).not.toContain(KEY);
+    expect(tmuxEnvironment("-t", "acp-s_h")).not.toContain(KEY);
+    const holding = spawnSync("grep", ["-rl", "--", KEY, agent.workDir], { encoding: "utf8" }).stdout.trim();
+    expect(holding).toBe("");
+
+    answer();
+    expect((await receiver.next(/s_h\/completed$/)).body.outcome).toBe("succeeded");
+  }, 90_000);
+
+  it("is redacted from the output and errors that leave the node when the agent prints it", async () => {
+    const { receiver, agent } = await claudeWorkspace([
+      { kind: "tool_use", name: "Bash", input: { command: 'echo "key=$ANTHROPIC_API_KEY"; echo "key=$ANTHROPIC_API_KEY" >&2; exit 3', description: "Print the key" } },
+      { kind: "text", text: "Printed it." },
+    ]);
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_p/start", { agent: "claude-code", prompt: "Print your key", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    const done = await receiver.next(/s_p\/completed$/);
+    const shipped = JSON.stringify(receiver.received.filter((r) => r.path.includes("s_p")).map((r) => r.body));
+    expect(shipped).not.toContain(KEY);
+    expect(shipped).toContain("key=[redacted]");
+    expect(JSON.stringify(done.body)).not.toContain(KEY);
+  }, 90_000);
 });
 
 describe("streamJsonError", () => {
@@ -85,14 +131,14 @@ describe("claude-code through a vm-agent crash", () => {
       { kind: "text", text: "Done." },
     ]);
     const receiver = await startReceiver();
-    const daemon = await daemonProcess(receiver, { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url });
+    const daemon = await daemonProcess(receiver, { ANTHROPIC_BASE_URL: model.url });
     cleanups.push(model.close, receiver.close, daemon.cleanup);
 
     const first = await daemon.start();
     const repo = makeRepo();
     await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_k", taskId: "t", repository: repo, branch: "agents/kill-1", callbackToken: "cb" });
     await receiver.next(/w_k\/ready$/);
-    await daemon.call(first.endpoint, "POST", "/workspaces/w_k/agent-sessions/s_k/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb" });
+    await daemon.call(first.endpoint, "POST", "/workspaces/w_k/agent-sessions/s_k/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     await model.heldReached; // the CLI is mid-conversation, waiting on the model
 
     await daemon.killHard(first.child);
@@ -113,11 +159,11 @@ describe("follow-up prompts", () => {
       writeFile,
       { kind: "text", text: "Second answer: done." },
     ]);
-    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/start", { agent: "claude-code", prompt: "Make a plan", callbackToken: "cb" });
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/start", { agent: "claude-code", prompt: "Make a plan", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     const first = await receiver.nth(/s_f\/completed$/, 1);
     expect(first.body.outcome).toBe("succeeded");
 
-    const accepted = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/prompt", { prompt: "Now do it", callbackToken: "cb2" });
+    const accepted = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/prompt", { prompt: "Now do it", callbackToken: "cb2", secrets: { ANTHROPIC_API_KEY: REPLACED_KEY } });
     expect(accepted.status).toBe(202);
     const again = await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/prompt", { prompt: "And more", callbackToken: "cb2" });
     expect(again.status).toBe(409); // still working on the follow-up
@@ -127,6 +173,8 @@ describe("follow-up prompts", () => {
     expect(second.body.messageId).not.toBe(first.body.messageId);
     // The follow-up's first request carries the whole conversation: the first prompt and answer included.
     const followUp = model.mainRequests().find((r) => JSON.stringify(r.messages).includes("Now do it"))!;
+    // Each turn's agent gets the key its own request brought (the owner may have replaced it).
+    expect(followUp.apiKey).toBe(REPLACED_KEY);
     const conversation = JSON.stringify(followUp.messages);
     expect(conversation).toContain("Make a plan");
     expect(conversation).toContain("First answer: the plan.");

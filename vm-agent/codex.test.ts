@@ -16,7 +16,7 @@ afterEach(async () => {
 async function codexWorkspace(script: ResponsesTurn[], overrides = {}) {
   const model = await startResponsesDouble(script);
   const receiver = await startReceiver();
-  const agent = await startTestAgent(receiver.url, { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, ...overrides });
+  const agent = await startTestAgent(receiver.url, { OPENAI_BASE_URL: model.url, ...overrides });
   cleanups.push(model.close, receiver.close, agent.close);
   const repo = makeRepo();
   await agent.request("POST", "/workspaces", { workspaceId: "w_x", taskId: "t", repository: repo, branch: "agents/codex-1", callbackToken: "cb" });
@@ -31,7 +31,7 @@ describe("codex agent", () => {
       { kind: "text", text: "Wrote CODEX.md." },
     ]);
     const prompt = `--help is not a flag here; "quotes" and $(no-expansion) stay as they are`;
-    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_x/start", { agent: "codex", prompt, callbackToken: "cb" });
+    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_x/start", { agent: "codex", prompt, callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" } });
     const done = await receiver.next(/s_x\/completed$/);
     expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true });
     expect(git(repo, "show", `${done.body.commit}:CODEX.md`)).toBe("codex was here");
@@ -41,8 +41,8 @@ describe("codex agent", () => {
     expect(model.requests[1]!.input.some((i) => i.type === "function_call_output")).toBe(true);
   }, 90_000);
 
-  it("fails at once with a clear error when the node has no OpenAI key", async () => {
-    const { receiver, agent } = await codexWorkspace([], { OPENAI_API_KEY: undefined });
+  it("fails at once with a clear error when its start request brings no OpenAI key", async () => {
+    const { receiver, agent } = await codexWorkspace([]);
     await agent.request("POST", "/workspaces/w_x/agent-sessions/s_n/start", { agent: "codex", prompt: "x", callbackToken: "cb" });
     const done = await receiver.next(/s_n\/completed$/);
     expect(done.body).toMatchObject({ outcome: "failed" });

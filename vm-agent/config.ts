@@ -36,13 +36,11 @@ export const VmAgentConfigSchema = z.object({
   SCRIPT_AGENT_COMMAND: z.string().optional(),
   /** The Claude Code CLI; unset uses the native binary of the installed npm platform package. */
   CLAUDE_CODE_BIN: z.string().optional(),
-  /** The model provider credentials the claude-code agent gets (and no other process). */
-  ANTHROPIC_API_KEY: z.string().optional(),
+  /** Where the claude-code agent reaches its model (its key comes with each session's start request). */
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   /** The Codex CLI; unset uses the native binary of the installed npm platform package. */
   CODEX_BIN: z.string().optional(),
-  /** The credentials (and optional Responses API base URL) only the codex agent gets. */
-  OPENAI_API_KEY: z.string().optional(),
+  /** An optional Responses API base URL for the codex agent (its key comes with each session's start request). */
   OPENAI_BASE_URL: z.string().url().optional(),
   CLAUDE_ALLOWED_TOOLS: z.string().default("Bash,Edit,Write,Read,Glob,Grep,LS"),
   /** Relative to the worktree; a path that leaves it is never run. */

@@ -28,6 +28,8 @@ export type OutputShipperOptions = {
   resendFrom?: number;
   /** Called with a batch's byte range before it is enqueued, so the range is on record first. */
   onShipped: (start: number, end: number) => void;
+  /** Applied to every line before it leaves the node (the session's secrets become [redacted]). */
+  redact?: (line: string) => string;
   log: Log;
 };
 
@@ -98,7 +100,9 @@ export class OutputShipper {
   private enqueue(offset: number, batch: Batch) {
     const { target, outbox } = this.options;
     const messageId = `${target.sessionId}-out-${offset}`;
-    const body: AgentOutputCallback = { messageId, workspaceId: target.workspaceId, turn: target.turn, offset, lines: batch.lines };
+    const redact = this.options.redact;
+    const lines = redact ? batch.lines.map(redact) : batch.lines;
+    const body: AgentOutputCallback = { messageId, workspaceId: target.workspaceId, turn: target.turn, offset, lines };
     outbox.enqueue(messageId, callbackPaths.agentOutput(target.sessionId), target.callbackToken, body);
     this.lastMessageId = messageId;
   }

@@ -101,9 +101,9 @@ describe("restart", () => {
     cleanups.push(first.close);
     const ours = "acp-orphan";
     const foreign = "someone-elses";
-    await first.tmux.newSession({ name: ours, cwd: os.tmpdir(), env: {}, command: ["sleep", "600"] });
+    await first.tmux.newSession({ name: ours, cwd: os.tmpdir(), command: ["sleep", "600"] });
     await first.tmux.setOption(ours, "@acp-owner", first.config.NODE_ID);
-    await first.tmux.newSession({ name: foreign, cwd: os.tmpdir(), env: {}, command: ["sleep", "600"] });
+    await first.tmux.newSession({ name: foreign, cwd: os.tmpdir(), command: ["sleep", "600"] });
     await first.detach();
 
     const second = await startTestAgent(receiver.url, { key, workDir: first.workDir, NODE_ID: first.config.NODE_ID });

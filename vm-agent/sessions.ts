@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { callbackPaths, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import type { VmAgentConfig } from "./config";
@@ -14,6 +14,7 @@ import { RequestError } from "./errors";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { OutputShipper } from "./output";
+import { redactor, type Redact } from "./redact";
 import type { WorkspacePaths } from "./paths";
 import type { RuntimeCoordinator, RuntimeRecord } from "./runtime/coordinator";
 import { RuntimeError } from "./runtime/processes";
@@ -22,7 +23,7 @@ import { SessionRecord, type WorkspaceRecord } from "./state/schemas";
 
 export type SessionConfig = Pick<
   VmAgentConfig,
-  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_API_KEY" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_API_KEY" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT"
+  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT"
 >;
 
 export type SessionManagerOptions = {
@@ -39,6 +40,11 @@ export class SessionManager {
   private readonly sessions: RecordStore<typeof SessionRecord>;
   private readonly completing = new Map<string, Promise<void>>();
   private readonly shippers = new Map<string, OutputShipper>();
+  /**
+   * Per session, what hides its turn's secrets in what leaves the node (output, error text). Held in
+   * memory only, like the secrets themselves: a restarted daemon ships the rest of a turn unredacted.
+   */
+  private readonly redactors = new Map<string, Redact>();
   private closed = false;
 
   constructor(private readonly options: SessionManagerOptions) {
@@ -96,7 +102,7 @@ export class SessionManager {
       outputOffset: 0,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
-    return this.launchTurn(session, request.prompt);
+    return this.launchTurn(session, request.prompt, request.secrets);
   }
 
   /**
@@ -119,7 +125,7 @@ export class SessionManager {
       pushed: undefined,
       error: undefined,
     };
-    return this.launchTurn(next, request.prompt);
+    return this.launchTurn(next, request.prompt, request.secrets);
   }
 
   /** Marks the workspace's sessions stopped (with `discard`, all of them and their pending output) and stops shipping. */
@@ -147,17 +153,27 @@ export class SessionManager {
   }
 
   forgetWorkspace(workspaceId: string) {
-    for (const { value } of this.sessions.list()) if (value.workspaceId === workspaceId) this.sessions.delete(value.sessionId);
+    for (const { value } of this.sessions.list()) {
+      if (value.workspaceId !== workspaceId) continue;
+      this.sessions.delete(value.sessionId);
+      this.redactors.delete(value.sessionId);
+    }
   }
 
-  private async launchTurn(turn: SessionRecord, prompt: string): Promise<{ status: "running" }> {
+  private redact(sessionId: string, text: string) {
+    const redact = this.redactors.get(sessionId);
+    return redact ? redact(text) : text;
+  }
+
+  private async launchTurn(turn: SessionRecord, prompt: string, secrets: SessionSecrets): Promise<{ status: "running" }> {
     const { paths, config, runtime } = this.options;
     const { workspaceId, sessionId } = turn;
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
     const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0, lastOutputOffset: undefined };
     this.sessions.put(sessionId, session);
-    const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, resume: session.conversationId });
+    this.redactors.set(sessionId, redactor(Object.values(secrets)));
+    const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, secrets, resume: session.conversationId });
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);
@@ -190,6 +206,7 @@ export class SessionManager {
       flushIntervalMs: this.options.config.OUTPUT_FLUSH_INTERVAL,
       offset: session.outputOffset,
       resendFrom: session.lastOutputOffset,
+      redact: (line) => this.redact(session.sessionId, line),
       onShipped: (start, end) => {
         const current = this.sessions.get(session.sessionId);
         if (current) this.sessions.put(session.sessionId, { ...current, outputOffset: end, lastOutputOffset: start });
@@ -237,7 +254,8 @@ export class SessionManager {
         branch: workspace?.branch,
         push: config.GIT_PUSH === "auto",
       });
-      const error = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
+      const found = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
+      const error = found && this.redact(session.sessionId, found);
       const current = workspaces.get(record.workspaceId);
       if (record.state === "vanished" && current) workspaces.put(current.id, { ...current, status: "error", error });
       const completing: SessionRecord = {

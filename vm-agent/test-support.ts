@@ -153,7 +153,6 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     VM_AGENT_WORK_DIR: workDir,
     SCRIPT_AGENT_COMMAND: undefined,
     CLAUDE_CODE_BIN: undefined,
-    ANTHROPIC_API_KEY: undefined,
     ANTHROPIC_BASE_URL: undefined,
     CLAUDE_ALLOWED_TOOLS: "Bash,Edit,Write,Read",
     SETUP_SCRIPT: ".agent/setup.sh",

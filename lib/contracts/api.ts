@@ -1,7 +1,7 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
 import { userText } from "./text";
-import { AgentKind } from "./vm-agent";
+import { AgentKind, SecretName } from "./vm-agent";
 
 export const TaskStatus = z.enum(["draft", "ready", "queued", "delegated", "in_progress", "completed", "failed", "cancelled"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -220,9 +220,7 @@ export const LiveMessage = z.discriminatedUnion("type", [
 export type LiveMessage = z.infer<typeof LiveMessage>;
 
 /** Every 4xx/5xx body of the API. */
-/** The secrets a person can store; each reaches only their own agents. */
-export const SecretName = z.enum(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN"]);
-export type SecretName = z.infer<typeof SecretName>;
+export { SecretName };
 
 export const SECRET_LABELS: Record<SecretName, string> = {
   ANTHROPIC_API_KEY: "Anthropic API key (Claude Code)",

@@ -24,6 +24,21 @@ export const BranchName = z
 export const AgentKind = z.enum(["script", "claude-code", "codex"]);
 export type AgentKind = z.infer<typeof AgentKind>;
 
+/** The secrets a person can store; each reaches only their own agents. */
+export const SecretName = z.enum(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN"]);
+export type SecretName = z.infer<typeof SecretName>;
+
+/**
+ * The owner's secrets for one workspace's agent, handed over with the request that needs them
+ * (over the authenticated management channel), never through the node's boot environment. The
+ * vm-agent keeps them for that workspace only: the agent's environment at launch, and a git
+ * credential helper it answers for that workspace.
+ */
+export const SessionSecrets = z
+  .object(Object.fromEntries(SecretName.options.map((name) => [name, z.string().min(1).max(16_384).regex(/^[^\0]*$/, "must not contain NUL").optional()])) as Record<SecretName, z.ZodOptional<z.ZodString>>)
+  .strict();
+export type SessionSecrets = z.infer<typeof SessionSecrets>;
+
 // ── control plane → vm-agent (Authorization: Bearer <node-management JWT>) ──
 // Every `/workspaces…` call needs a token whose workspace claim is the workspace it addresses
 // (for POST /workspaces: the body's workspaceId); a token without one is good for /health only.
@@ -53,6 +68,8 @@ export const CreateWorkspaceRequest = z.object({
   /** Token the vm-agent presents on this workspace's callbacks (audience workspace-callback). */
   callbackToken: z.string().min(1),
   gitIdentity: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
+  /** GITHUB_TOKEN, when the owner stored one: clones and pushes through the workspace's credential helper. */
+  secrets: SessionSecrets.default({}),
 });
 export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
 
@@ -66,6 +83,8 @@ export const StartAgentSessionRequest = z.object({
   agent: AgentKind,
   prompt: z.string().min(1).max(100_000),
   callbackToken: z.string().min(1),
+  /** The model key the agent needs (and GITHUB_TOKEN): in the agent's environment for this session only. */
+  secrets: SessionSecrets.default({}),
 });
 export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;
 
@@ -73,6 +92,8 @@ export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;
 export const FollowUpPromptRequest = z.object({
   prompt: z.string().min(1).max(100_000),
   callbackToken: z.string().min(1),
+  /** As for the start: the turn's agent process gets them afresh (the owner may have replaced a key). */
+  secrets: SessionSecrets.default({}),
 });
 export type FollowUpPromptRequest = z.infer<typeof FollowUpPromptRequest>;
 

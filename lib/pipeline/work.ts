@@ -16,7 +16,10 @@ import { isTerminal, transitionTask } from "../tasks/state-machine";
 import { finishStep, startStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
 import { ensureWorkspaceRow, getWorkspace } from "../workspaces/lifecycle";
+import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
 import { ENDED, LOST, PENDING } from "./placement";
+
+const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
 
 const gone = (node: { status: string } | undefined) => !node || GONE_NODE_STATUSES.includes(node.status as never);
 
@@ -42,8 +45,10 @@ export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: 
   const workspace = await ensureWorkspaceRow(rt.db, { taskId, nodeId, branch: task.branch });
   if (workspace.status === "creating") {
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId: workspace.id }, rt.config.CALLBACK_TOKEN_TTL);
+    // Read inside the step and sent, never returned: a step's result is stored by the engine.
+    const secrets = await workspaceSecrets(keySource(rt), task.userId);
     const sent = await onNode(rt, nodeId, () =>
-      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, callbackToken }),
+      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, callbackToken, secrets }),
     );
     if (sent === LOST) return LOST;
   }
@@ -82,7 +87,9 @@ export async function startAgentStage(rt: Runtime, taskId: string, workspaceId: 
   const client = clientForNode(rt, node);
   if (session.status === "starting") {
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId }, rt.config.CALLBACK_TOKEN_TTL);
-    const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent: task.agent as AgentKind, prompt: task.prompt, callbackToken }));
+    const agent = task.agent as AgentKind;
+    const secrets = await sessionSecrets(keySource(rt), task.userId, agent);
+    const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets }));
     if (started === LOST) return LOST;
     await markSessionStarted(rt.db, session.id);
   } else if (session.status === "running") {

@@ -1,18 +1,19 @@
 /**
- * Which of a person's secrets an agent needs, and whether they have them: checked at submit, so a
- * task never fails later for a key nobody set. In local mode the control plane's own environment
+ * Which of a person's secrets an agent needs, whether they have them (checked at submit, so a task
+ * never fails later for a key nobody set), and the values its session is handed. In local mode the control plane's own environment
  * (ANTHROPIC_API_KEY, OPENAI_API_KEY) stands in for keys the one user has not stored.
  */
 import type { Executor } from "@/db/client";
 import type { Config } from "../config";
 import { AGENT_SECRETS, type SecretName } from "../contracts/api";
-import type { AgentKind } from "../contracts/vm-agent";
-import { listSecrets } from "./store";
+import type { AgentKind, SessionSecrets } from "../contracts/vm-agent";
+import type { KeyRing } from "./envelope";
+import { listSecrets, secretValues } from "./store";
 
 export class MissingSecretError extends Error {
   override readonly name = "MissingSecretError";
   constructor(agent: AgentKind, secret: SecretName) {
-    super(`a ${agent} task needs your ${secret}: store it with PUT /api/secrets/${secret}, then submit again`);
+    super(`a ${agent} task needs your ${secret}: add it in Settings → Secrets (/settings#secrets) or with PUT /api/secrets/${secret}, then submit again`);
   }
 }
 
@@ -25,4 +26,24 @@ export async function checkAgentSecrets(executor: Executor, config: Pick<Config,
   const stored = new Set((await listSecrets(executor, userId)).map((s) => s.name));
   const missing = needed.find((name) => !stored.has(name) && !fromEnvironment(config, name));
   if (missing) throw new MissingSecretError(agent, missing);
+}
+
+type KeySource = { executor: Executor; ring: KeyRing; config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY"> };
+
+/** What one agent session of `userId` is handed: the model key its agent needs and the GitHub token, when set. */
+export async function sessionSecrets(source: KeySource, userId: string, agent: AgentKind): Promise<SessionSecrets> {
+  const names = [...AGENT_SECRETS[agent], "GITHUB_TOKEN"] as const satisfies readonly SecretName[];
+  const stored = await secretValues(source.executor, source.ring, userId, names);
+  const secrets: SessionSecrets = {};
+  for (const name of names) {
+    const value = stored[name] ?? fromEnvironment(source.config, name);
+    if (value) secrets[name] = value;
+  }
+  return secrets;
+}
+
+/** What a workspace is handed at creation: the GitHub token for cloning and pushing, when set. */
+export async function workspaceSecrets(source: KeySource, userId: string): Promise<SessionSecrets> {
+  const { GITHUB_TOKEN } = await secretValues(source.executor, source.ring, userId, ["GITHUB_TOKEN"]);
+  return GITHUB_TOKEN ? { GITHUB_TOKEN } : {};
 }

@@ -16,7 +16,15 @@ export type ScriptedTurn =
   | { kind: "held"; until: Promise<void>; then: Exclude<ScriptedTurn, { kind: "held" }> };
 
 type MessageParam = { role: string; content: string | { type: string; text?: string; content?: unknown }[] };
-export type RecordedRequest = { model: string; stream: boolean; tools: string[]; messages: MessageParam[]; system?: unknown };
+export type RecordedRequest = {
+  /** The `x-api-key` header the request carried (the API's authentication). */
+  apiKey: string | undefined;
+  model: string;
+  stream: boolean;
+  tools: string[];
+  messages: MessageParam[];
+  system?: unknown;
+};
 
 const ERROR_BODIES = {
   429: { type: "error", error: { type: "rate_limit_error", message: "Number of request tokens has exceeded your per-minute rate limit" } },
@@ -59,7 +67,8 @@ export async function startAnthropicDouble(script: ScriptedTurn[]) {
       return response.end(JSON.stringify({ type: "error", error: { type: "not_found_error", message: `no route ${url.pathname}` } }));
     }
     const body = JSON.parse(text) as { model: string; stream?: boolean; tools?: { name: string }[]; messages: MessageParam[]; system?: unknown };
-    const recorded: RecordedRequest = { model: body.model, stream: !!body.stream, tools: (body.tools ?? []).map((t) => t.name), messages: body.messages, system: body.system };
+    const apiKey = typeof request.headers["x-api-key"] === "string" ? request.headers["x-api-key"] : undefined;
+    const recorded: RecordedRequest = { apiKey, model: body.model, stream: !!body.stream, tools: (body.tools ?? []).map((t) => t.name), messages: body.messages, system: body.system };
     requests.push(recorded);
     const main = recorded.tools.length > 0;
     let turn: ScriptedTurn = main ? (turns.shift() ?? { kind: "text", text: "Nothing left to do." }) : { kind: "text", text: "Agent task" };

@@ -2,7 +2,10 @@
  * Tasks with the CLI agents through the whole system: the real app, Inngest, PostgreSQL, a local
  * node's vm-agent, tmux and the real Claude Code and Codex CLIs. Only the models are doubles.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { readLocalNodeRecord } from "@/lib/nodes/providers/local";
 import { startAnthropicDouble } from "../doubles/anthropic-api";
 import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
@@ -22,7 +25,8 @@ beforeAll(async () => {
     { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'MIT\\n' > LICENSE" } },
     { kind: "text", text: "Added LICENSE." },
   ]);
-  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url });
+  // The warm pool is on, as users run it: a key stored later must still reach agents on nodes booted before.
+  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m" });
 });
 afterAll(async () => {
   await system?.stop();
@@ -56,4 +60,30 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
   const events = done.output.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
   expect(events).toContain("thread.started");
   expect(events[events.length - 1]).toBe("turn.completed");
+});
+
+it("a key the person stores after their node booted reaches their next claude-code agent, and never the node's own environment", async () => {
+  const warm = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "Warm a node" });
+  const { done: first } = await untilFinished(system.appUrl, warm.body.taskId, 90_000);
+  expect(first.status).toBe("completed");
+  const stored = "sk-ant-stored-after-the-node-booted";
+  const storedAt = Date.now();
+  expect((await system.api("PUT", "/api/secrets/ANTHROPIC_API_KEY", { value: stored })).status).toBe(200);
+
+  const before = model.mainRequests().length;
+  const { body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "Say hello", agent: "claude-code" });
+  const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
+  expect(done.status, done.error ?? "").toBe("completed");
+  // It ran on a warm node that booted before the key existed.
+  const { body: listed } = await system.api("GET", "/api/nodes");
+  const node = (listed.nodes as { id: string; createdAt: string }[]).find((n) => n.id === done.node?.id)!;
+  expect(Date.parse(node.createdAt)).toBeLessThan(storedAt);
+  const calls = model.mainRequests().slice(before);
+  expect(calls.length).toBeGreaterThan(0);
+  expect(calls.every((r) => r.apiKey === stored)).toBe(true);
+  // Keys travel with each session's start request: the node's daemon was never given one.
+  const daemon = readLocalNodeRecord(path.join(system.dataDir, "nodes", node.id))!;
+  const environ = fs.readFileSync(`/proc/${daemon.pid}/environ`, "utf8").split("\0");
+  expect(environ.filter((entry) => /^(ANTHROPIC|OPENAI)_API_KEY=/.test(entry))).toEqual([]);
+  expect((await system.api("DELETE", "/api/secrets/ANTHROPIC_API_KEY")).status).toBe(200);
 });

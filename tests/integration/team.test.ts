@@ -183,7 +183,7 @@ describe("team mode", () => {
     const asAlice = (method: string, pathname: string, body?: unknown) => system.api(method, pathname, body, bearer(alice.token));
     const missing = await asAlice("POST", "/api/tasks", { repository, prompt: "p", agent: "claude-code" });
     expect(missing.status).toBe(422);
-    expect(missing.body).toMatchObject({ field: "agent", error: expect.stringMatching(/needs your ANTHROPIC_API_KEY: store it with PUT \/api\/secrets\/ANTHROPIC_API_KEY/) });
+    expect(missing.body).toMatchObject({ field: "agent", error: expect.stringMatching(/needs your ANTHROPIC_API_KEY: add it in Settings → Secrets \(\/settings#secrets\) or with PUT \/api\/secrets\/ANTHROPIC_API_KEY/) });
 
     const value = "sk-ant-api03-alice-very-secret";
     const put = await asAlice("PUT", "/api/secrets/ANTHROPIC_API_KEY", { value });

@@ -9,18 +9,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import type { AgentKind } from "../../lib/contracts/vm-agent";
+import type { AgentKind, SessionSecrets } from "../../lib/contracts/vm-agent";
 
 const BUILT_IN_SCRIPT_AGENT = fileURLToPath(new URL("./script-agent.mjs", import.meta.url));
 
 export type AgentSettings = {
   SCRIPT_AGENT_COMMAND?: string;
   CLAUDE_CODE_BIN?: string;
-  ANTHROPIC_API_KEY?: string;
   ANTHROPIC_BASE_URL?: string;
   CLAUDE_ALLOWED_TOOLS: string;
   CODEX_BIN?: string;
-  OPENAI_API_KEY?: string;
   OPENAI_BASE_URL?: string;
 };
 
@@ -53,9 +51,9 @@ export function claudeCodeBinary(configured: string | undefined): string | undef
 
 export function agentLaunch(
   kind: AgentKind,
-  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; resume?: string },
+  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; secrets: SessionSecrets; resume?: string },
 ): AgentLaunch {
-  const { prompt, sessionId, home, settings, resume } = context;
+  const { prompt, sessionId, home, settings, secrets, resume } = context;
   const base = { AGENT_SESSION_ID: sessionId };
   if (kind === "script") {
     const command = settings.SCRIPT_AGENT_COMMAND ? ["/bin/sh", "-c", settings.SCRIPT_AGENT_COMMAND] : [process.execPath, BUILT_IN_SCRIPT_AGENT];
@@ -64,7 +62,7 @@ export function agentLaunch(
   if (kind === "claude-code") {
     const binary = claudeCodeBinary(settings.CLAUDE_CODE_BIN);
     if (!binary) return { unavailable: "agent claude-code is not installed on this node: install @anthropic-ai/claude-code-${process.platform}-${process.arch} or set CLAUDE_CODE_BIN" };
-    if (!settings.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs ANTHROPIC_API_KEY in the node's configuration" };
+    if (!secrets.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs an ANTHROPIC_API_KEY, and the task's owner has none stored (Settings → Secrets)" };
     fs.mkdirSync(home, { recursive: true });
     return {
       command: [
@@ -82,13 +80,13 @@ export function agentLaunch(
         ...base,
         // The CLI keeps its conversations under ~/.claude: one stable home per workspace.
         HOME: home,
-        ANTHROPIC_API_KEY: settings.ANTHROPIC_API_KEY,
+        ANTHROPIC_API_KEY: secrets.ANTHROPIC_API_KEY,
         ...(settings.ANTHROPIC_BASE_URL ? { ANTHROPIC_BASE_URL: settings.ANTHROPIC_BASE_URL } : {}),
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       }),
     };
   }
-  if (kind === "codex") return codexLaunch({ prompt, home, settings, resume, base });
+  if (kind === "codex") return codexLaunch({ prompt, home, settings, apiKey: secrets.OPENAI_API_KEY, resume, base });
   return { unavailable: `agent ${kind} is not installed on this node yet` };
 }
 
@@ -109,11 +107,11 @@ export function codexBinary(configured: string | undefined): string | undefined 
   }
 }
 
-function codexLaunch(context: { prompt: string; home: string; settings: AgentSettings; resume?: string; base: Record<string, string> }): AgentLaunch {
-  const { prompt, home, settings, resume, base } = context;
+function codexLaunch(context: { prompt: string; home: string; settings: AgentSettings; apiKey: string | undefined; resume?: string; base: Record<string, string> }): AgentLaunch {
+  const { prompt, home, settings, apiKey, resume, base } = context;
   const binary = codexBinary(settings.CODEX_BIN);
   if (!binary) return { unavailable: `agent codex is not installed on this node: install @openai/codex-linux-${process.arch} or set CODEX_BIN` };
-  if (!settings.OPENAI_API_KEY) return { unavailable: "agent codex needs OPENAI_API_KEY in the node's configuration" };
+  if (!apiKey) return { unavailable: "agent codex needs an OPENAI_API_KEY, and the task's owner has none stored (Settings → Secrets)" };
   const codexHome = path.join(home, ".codex");
   fs.mkdirSync(codexHome, { recursive: true });
   // A custom base URL becomes a model provider speaking the Responses API. It is operator
@@ -128,7 +126,7 @@ function codexLaunch(context: { prompt: string; home: string; settings: AgentSet
   const command = resume ? [binary, "exec", "resume", ...flags, "--", resume, prompt] : [binary, "exec", ...flags, "--", prompt];
   return {
     command,
-    env: agentEnvironment({ ...base, HOME: home, CODEX_HOME: codexHome, OPENAI_API_KEY: settings.OPENAI_API_KEY }),
+    env: agentEnvironment({ ...base, HOME: home, CODEX_HOME: codexHome, OPENAI_API_KEY: apiKey }),
   };
 }
 

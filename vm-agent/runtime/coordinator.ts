@@ -122,13 +122,10 @@ export class RuntimeCoordinator {
     this.exits.remove(record);
     await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
     try {
-      await tmux.newSession({
-        name: record.tmuxName,
-        cwd: spec.cwd,
-        env: { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) },
-        command: ExitFiles.wrap(binary, spec.command.slice(1)),
-      });
+      const envFile = this.exits.writeEnv(record, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) });
+      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(envFile, binary, spec.command.slice(1)) });
     } catch (error) {
+      this.exits.remove(record);
       throw new RuntimeError(500, `could not start the agent's tmux session: ${(error as Error).message}`);
     }
     try {

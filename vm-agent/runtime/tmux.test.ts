@@ -10,8 +10,8 @@ describe("Tmux.newSession", () => {
     // A session whose command exits at once makes the server exit; the next new-session meets it
     // exiting some of the time ("server exited unexpectedly"). Many rounds make that race certain.
     for (let round = 0; round < 60; round++) {
-      await tmux.newSession({ name: `gone-${round}`, cwd: "/", env: {}, command: ["true"] });
-      await tmux.newSession({ name: `kept-${round}`, cwd: "/", env: {}, command: ["sleep", "30"] });
+      await tmux.newSession({ name: `gone-${round}`, cwd: "/", command: ["true"] });
+      await tmux.newSession({ name: `kept-${round}`, cwd: "/", command: ["sleep", "30"] });
       expect(await tmux.hasSession(`kept-${round}`)).toBe(true);
       await tmux.killSession(`kept-${round}`);
     }

@@ -35,9 +35,9 @@ export class Tmux {
    */
   private creating: Promise<unknown> = Promise.resolve();
 
-  async newSession(opts: { name: string; cwd: string; env: Record<string, string>; command: string[] }) {
-    const envArgs = Object.entries(opts.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-    const args = ["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", ...envArgs, "--", ...opts.command];
+  /** The command gets the server's clean environment; anything more is the command's own business (exit-files.ts). */
+  async newSession(opts: { name: string; cwd: string; command: string[] }) {
+    const args = ["new-session", "-d", "-s", opts.name, "-c", opts.cwd, "-x", "200", "-y", "50", "--", ...opts.command];
     const create = this.creating.catch(() => undefined).then(() => this.createOnLiveServer(args));
     this.creating = create;
     await create;

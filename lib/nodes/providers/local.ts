@@ -35,13 +35,12 @@ const PASSED_THROUGH = [
   "CALLBACK_MAX_DELAY",
   "HEARTBEAT_INTERVAL",
   "OUTPUT_FLUSH_INTERVAL",
-  // The CLI agents' binaries and model credentials (each reaches only its own agent's process).
+  // The CLI agents' binaries and model endpoints. Their keys are never a node's configuration:
+  // each session is handed its owner's with its start request (lib/secrets/agent-keys.ts).
   "CLAUDE_CODE_BIN",
   "CLAUDE_ALLOWED_TOOLS",
-  "ANTHROPIC_API_KEY",
   "ANTHROPIC_BASE_URL",
   "CODEX_BIN",
-  "OPENAI_API_KEY",
   "OPENAI_BASE_URL",
 ];
 
