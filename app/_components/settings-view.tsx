@@ -3,6 +3,7 @@ import type { Me } from "@/lib/contracts/api";
 import { useMe } from "../_lib/queries";
 import { ApiTokens } from "./api-tokens";
 import { ErrorBanner } from "./error-banner";
+import { Secrets } from "./secrets";
 
 function Account({ user }: { user: Me["user"] }) {
   return (
@@ -43,7 +44,7 @@ function LocalModeTokens() {
   );
 }
 
-/** The settings page: the account and its personal API tokens (team mode). */
+/** The settings page: the person's secrets, their account and personal API tokens (team mode). */
 export function SettingsView() {
   const { data: me, error, isPending } = useMe();
   return (
@@ -53,6 +54,7 @@ export function SettingsView() {
       </div>
       {error && !me && <ErrorBanner title="Could not load your account.">{error.message}</ErrorBanner>}
       {isPending && <p className="muted placeholder">Loading…</p>}
+      {me && <Secrets />}
       {me?.mode === "local" && <LocalModeTokens />}
       {me?.mode === "team" && (
         <>

@@ -11,11 +11,14 @@ import {
   ErrorList,
   Me,
   NodeList,
+  SecretList,
+  SecretView,
   TaskDetail,
   TaskList,
   type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
+  type SecretName,
 } from "@/lib/contracts/api";
 
 /** A failed call: the API's own `{error, field}` when it sent one, else a description of what went wrong. */
@@ -117,6 +120,13 @@ export const revokeApiToken = (id: string) =>
     method: "DELETE",
     headers: { "content-type": "application/json" },
   });
+
+export const fetchSecrets = (signal?: AbortSignal) => request(SecretList, "/api/secrets", { signal });
+export const putSecret = ({ name, value }: { name: SecretName; value: string }) =>
+  request(SecretView, `/api/secrets/${name}`, { ...postJson({ value }), method: "PUT" });
+/** JSON though bodiless, for the same reason as revokeApiToken. */
+export const deleteSecret = (name: SecretName) =>
+  request(z.object({ name: z.string(), deleted: z.literal(true) }), `/api/secrets/${name}`, { method: "DELETE", headers: { "content-type": "application/json" } });
 
 /** better-auth's answer to starting an OAuth sign-in: where to send the browser. */
 const OAuthRedirect = z.object({ url: z.string().url(), redirect: z.boolean() });

@@ -10,6 +10,9 @@ import {
   fetchMe,
   isNotFound,
   revokeApiToken,
+  deleteSecret,
+  fetchSecrets,
+  putSecret,
   signOut,
   startGithubSignIn,
 } from "./api";
@@ -51,7 +54,21 @@ export function useDestroyNode(id: string) {
 export const accountKeys = {
   me: () => ["me"] as const,
   tokens: () => ["api-tokens"] as const,
+  secrets: () => ["secrets"] as const,
 };
+
+/** The signed-in person's secrets (`GET /api/secrets`): names and times, never values. */
+export const useSecrets = () => useQuery({ queryKey: accountKeys.secrets(), queryFn: ({ signal }) => fetchSecrets(signal) });
+
+export function usePutSecret() {
+  const client = useQueryClient();
+  return useMutation({ mutationFn: putSecret, onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.secrets() }) });
+}
+
+export function useDeleteSecret() {
+  const client = useQueryClient();
+  return useMutation({ mutationFn: deleteSecret, onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.secrets() }) });
+}
 
 /** Who is signed in and the mode (`GET /api/me`); a 401 means nobody is (team mode). Sign-in and sign-out reload the page. */
 export const useMe = () => useQuery({ queryKey: accountKeys.me(), queryFn: ({ signal }) => fetchMe(signal) });
