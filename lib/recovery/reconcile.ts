@@ -16,6 +16,8 @@ const RUN_STATUSES = ["queued", "delegated", "in_progress"];
 
 /** How long a submit may take between its commit and recording the engine's event id. */
 const SEND_WINDOW_MS = 10_000;
+/** How long after it was sent an event may still be missing from the engine's API. */
+const EVENT_SETTLE_MS = 5_000;
 
 /** `unreadable`: tasks whose run the engine answered about in a way we could not read; the next pass asks again. */
 export type ReconcileReport = { engine: "down" | "up"; checked: number; redriven: Redriven[]; unreadable?: { taskId: string; error: string }[] };
@@ -48,7 +50,7 @@ async function whyLost(rt: Runtime, task: typeof tasks.$inferSelect, now: number
     return state === "unknown" ? `the engine no longer has run ${task.runId}` : `run ${task.runId} ended without finishing the task`;
   }
   const age = now - (task.runDispatchedAt ?? task.createdAt).getTime();
-  if (task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has its trigger event ${task.runEventId}`;
+  if (task.runEventId && age > EVENT_SETTLE_MS && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has its trigger event ${task.runEventId}`;
   if (!task.runEventId && age > SEND_WINDOW_MS) return "its trigger event never reached the engine";
   if (age > rt.config.RECONCILE_GRACE) return `its run did not start within ${Math.round(rt.config.RECONCILE_GRACE / 1000)} s`;
   return undefined;
@@ -60,16 +62,19 @@ async function whyLost(rt: Runtime, task: typeof tasks.$inferSelect, now: number
  * restart loses every run at once, so one that the engine no longer knows stands for all of them.
  * Cheap enough for every supervisor pass: one query and at most one engine request.
  */
-export async function engineLostRuns(rt: Runtime): Promise<string | undefined> {
+export async function engineLostRuns(rt: Runtime, now = Date.now()): Promise<string | undefined> {
   const [task] = await rt.db
-    .select({ id: tasks.id, runId: tasks.runId, runEventId: tasks.runEventId })
+    .select({ id: tasks.id, runId: tasks.runId, runEventId: tasks.runEventId, dispatchedAt: tasks.runDispatchedAt, createdAt: tasks.createdAt })
     .from(tasks)
     .where(inArray(tasks.status, RUN_STATUSES))
     .orderBy(desc(tasks.updatedAt))
     .limit(1);
+  // The dev engine answers "not found" for an event sent moments ago (it is not in its history
+  // yet): a trigger event is only evidence once it has had time to land.
+  const eventSettled = task && now - (task.dispatchedAt ?? task.createdAt).getTime() > EVENT_SETTLE_MS;
   try {
     if (task?.runId && (await rt.engine.runState(task.runId)) === "unknown") return `the engine no longer has run ${task.runId} of task ${task.id}`;
-    if (task && !task.runId && task.runEventId && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has the trigger event of task ${task.id}`;
+    if (task && !task.runId && task.runEventId && eventSettled && !(await rt.engine.eventKnown(task.runEventId))) return `the engine no longer has the trigger event of task ${task.id}`;
   } catch (error) {
     if (error instanceof EngineUnreachableError || error instanceof EngineAnswerError) return undefined;
     throw error;
