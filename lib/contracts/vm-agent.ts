@@ -31,8 +31,9 @@ export type SecretName = z.infer<typeof SecretName>;
 /**
  * The owner's secrets for one workspace's agent, handed over with the request that needs them
  * (over the authenticated management channel), never through the node's boot environment. The
- * vm-agent keeps them for that workspace only: the agent's environment at launch, and a git
- * credential helper it answers for that workspace.
+ * vm-agent puts the model keys in that session's agent environment only. GITHUB_TOKEN is sent for
+ * the git credential helper the daemon is to answer per workspace (issue 9 part 5, not built yet:
+ * the vm-agent does not use it so far).
  */
 export const SessionSecrets = z
   .object(Object.fromEntries(SecretName.options.map((name) => [name, z.string().min(1).max(16_384).regex(/^[^\0]*$/, "must not contain NUL").optional()])) as Record<SecretName, z.ZodOptional<z.ZodString>>)
@@ -68,7 +69,7 @@ export const CreateWorkspaceRequest = z.object({
   /** Token the vm-agent presents on this workspace's callbacks (audience workspace-callback). */
   callbackToken: z.string().min(1),
   gitIdentity: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
-  /** GITHUB_TOKEN, when the owner stored one: clones and pushes through the workspace's credential helper. */
+  /** GITHUB_TOKEN, when the owner stored one: for the workspace's credential helper (not used by the vm-agent yet). */
   secrets: SessionSecrets.default({}),
 });
 export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
