@@ -20,7 +20,7 @@ export const joinErrors = (...parts: (string | undefined)[]) => parts.filter(Boo
 export type Committed = { commit: string | null; pushed: boolean; error?: string };
 
 /** Commits the worktree's changes (if any) and pushes the branch; `error` carries what went wrong. */
-export async function commitAndPush(worktree: string, options: { subject: string; sessionId: string; branch?: string; push: boolean }): Promise<Committed> {
+export async function commitAndPush(worktree: string, options: { subject: string; sessionId: string; branch?: string; push: boolean; auth?: git.GitAuth }): Promise<Committed> {
   let commit: string | null = null;
   try {
     await git.commitAll(worktree, `${options.subject}\n\nAgent-Session: ${options.sessionId}`);
@@ -30,7 +30,7 @@ export async function commitAndPush(worktree: string, options: { subject: string
   }
   if (!options.push || !options.branch || !(await git.hasRemote(worktree, "origin"))) return { commit, pushed: false };
   try {
-    await git.push(worktree, options.branch);
+    await git.push(worktree, options.branch, options.auth);
     return { commit, pushed: true };
   } catch (error) {
     return { commit, pushed: false, error: `push failed: ${(error as Error).message}` };

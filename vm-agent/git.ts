@@ -12,14 +12,28 @@ const env = () => {
 };
 /**
  * The agent can write the worktree's `.git/config` and hooks: the daemon's own git calls ignore
- * hooks and the fsmonitor, the two ways such a file would make git run a program.
+ * hooks, the fsmonitor and every credential helper configured so far (an empty value clears the
+ * list), the ways such a file would make git run a program. Credentials come only from `auth`.
  */
-const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"];
-const git = (cwd: string, args: string[], timeoutMs = 10 * 60_000) =>
-  run("git", [...HARDENED, ...args], { cwd, env: env(), timeoutMs, label: `git ${args[0]}` });
+const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "credential.helper="];
 
-export async function clone(repository: string, dest: string, parentDir: string) {
-  await git(parentDir, ["clone", "--quiet", "--", repository, dest]);
+/** `-c` arguments naming the workspace's credential helper (git-credentials.ts); none: no credentials. */
+export type GitAuth = string[];
+
+const git = (cwd: string, args: string[], timeoutMs = 10 * 60_000, auth: GitAuth = []) =>
+  run("git", [...HARDENED, ...auth, ...args], { cwd, env: env(), timeoutMs, label: `git ${args[0]}` });
+
+export async function clone(repository: string, dest: string, parentDir: string, auth: GitAuth = []) {
+  await git(parentDir, ["clone", "--quiet", "--", repository, dest], undefined, auth);
+}
+
+/**
+ * The helper the agent's git uses in this worktree (the daemon's own calls clear it): first an empty
+ * value, so no helper of the node's global config answers in its place.
+ */
+export async function setCredentialHelper(dir: string, helper: string) {
+  await git(dir, ["config", "--replace-all", "credential.helper", ""]);
+  await git(dir, ["config", "--add", "credential.helper", helper]);
 }
 
 export async function createBranch(dir: string, branch: string) {
@@ -50,8 +64,8 @@ export async function status(dir: string): Promise<string> {
 }
 
 /** The commit a branch points at on origin, or undefined when origin has no such branch. */
-export async function remoteBranchCommit(dir: string, branch: string): Promise<string | undefined> {
-  const out = (await git(dir, ["ls-remote", "origin", `refs/heads/${branch}`], 60_000)).stdout.trim();
+export async function remoteBranchCommit(dir: string, branch: string, auth: GitAuth = []): Promise<string | undefined> {
+  const out = (await git(dir, ["ls-remote", "origin", `refs/heads/${branch}`], 60_000, auth)).stdout.trim();
   return out ? out.split(/\s+/)[0] : undefined;
 }
 
@@ -60,8 +74,8 @@ export async function hasRemote(dir: string, name: string): Promise<boolean> {
   return result.code === 0;
 }
 
-export async function push(dir: string, branch: string) {
-  await git(dir, ["push", "--quiet", "origin", `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000);
+export async function push(dir: string, branch: string, auth: GitAuth = []) {
+  await git(dir, ["push", "--quiet", "origin", `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000, auth);
 }
 
 /** True when `path` is a git repository (a work tree or a bare one). */
@@ -71,13 +85,13 @@ export async function isRepository(path: string): Promise<boolean> {
 }
 
 /** True when the branch has work that is not pushed; a check that fails counts as dirty. */
-export async function hasUnpushedWork(worktree: string, baseCommit: string | undefined, branch: string): Promise<boolean> {
+export async function hasUnpushedWork(worktree: string, baseCommit: string | undefined, branch: string, auth: GitAuth = []): Promise<boolean> {
   try {
     if ((await status(worktree)).trim() !== "") return true;
     const head = await headCommit(worktree);
     if (head === baseCommit) return false;
     if (!(await hasRemote(worktree, "origin"))) return true;
-    return (await remoteBranchCommit(worktree, branch)) !== head;
+    return (await remoteBranchCommit(worktree, branch, auth)) !== head;
   } catch {
     return true;
   }

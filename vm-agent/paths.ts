@@ -18,6 +18,8 @@ export class WorkspacePaths {
 
   worktree = (workspaceId: string) => path.join(this.dir(workspaceId), "repo");
   logFile = (workspaceId: string, sessionId: string) => path.join(this.dir(workspaceId), `agent-${sessionId}.log`);
+  /** The agent's environment until its launcher has read it (beside the worktree, never in it). */
+  envFile = (workspaceId: string, sessionId: string) => path.join(this.dir(workspaceId), `agent-${sessionId}.env`);
   /** The agent's HOME (a CLI keeps its conversations there). */
   home = (workspaceId: string) => path.join(this.dir(workspaceId), "home");
 }

@@ -20,6 +20,7 @@ import {
   type PublicHealthResponse,
 } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
+import { CredentialRequest } from "./git-credentials";
 import { HealthSampler } from "./health";
 import { Heartbeat } from "./heartbeat";
 import type { Log } from "./log";
@@ -158,6 +159,13 @@ export function createVmAgent(options: VmAgentOptions) {
       return [200, health()];
     }
     if (parts[0] !== "workspaces") throw new RequestError(404, "not found");
+    if (method === "POST" && parts.length === 3 && parts[2] === "git-credential") {
+      // The agent's credential helper: its workspace's ticket, not a management token, authenticates it.
+      const workspaceId = pathId(parts[1], "workspaceId");
+      const ticket = bearerToken(request.headers.authorization);
+      if (!ticket) throw new RequestError(401, "missing bearer ticket");
+      return [200, manager.gitCredential(workspaceId, ticket, parse(CredentialRequest, await readJson(request)))];
+    }
     const caller = await authenticate(request);
     // POST /workspaces names its workspace in the body, every other route in the path.
     const creation = method === "POST" && parts.length === 1 ? parse(CreateWorkspaceRequest, await readJson(request)) : undefined;
@@ -218,10 +226,13 @@ export function createVmAgent(options: VmAgentOptions) {
       });
       await manager.startup();
       options.outbox.start();
-      return new Promise<{ port: number }>((resolve, reject) => {
+      const { port } = await new Promise<{ port: number }>((resolve, reject) => {
         server.once("error", reject);
         server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve({ port: (server.address() as AddressInfo).port }));
       });
+      // Agents' credential helpers find the daemon here, also agents adopted from a run on another port.
+      manager.credentials.publishEndpoint(config.VM_AGENT_HOST, port);
+      return { port };
     },
     /** Starts the heartbeats (the first one now): main.ts calls it once the node-ready callback is enqueued. */
     startHeartbeats() {

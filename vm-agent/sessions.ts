@@ -11,6 +11,7 @@ import { agentConversation, agentLaunch, agentReportedError } from "./agents/com
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
+import { TICKET_VARIABLE, type GitCredentials } from "./git-credentials";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { OutputShipper } from "./output";
@@ -32,6 +33,7 @@ export type SessionManagerOptions = {
   paths: WorkspacePaths;
   workspaces: RecordStore<typeof WorkspaceRecord>;
   runtime: RuntimeCoordinator;
+  credentials: GitCredentials;
   outbox: Outbox;
   log: Log;
 };
@@ -41,8 +43,9 @@ export class SessionManager {
   private readonly completing = new Map<string, Promise<void>>();
   private readonly shippers = new Map<string, OutputShipper>();
   /**
-   * Per session, what hides its turn's secrets in what leaves the node (output, error text). Held in
-   * memory only, like the secrets themselves: a restarted daemon ships the rest of a turn unredacted.
+   * Per session, what hides its turn's secrets in what leaves the node (output, error text). The
+   * model keys are held in memory only: a restarted daemon hides the rest of a turn's GitHub token
+   * and ticket (kept on disk for the credential helper) but not its model key.
    */
   private readonly redactors = new Map<string, Redact>();
   private closed = false;
@@ -102,7 +105,7 @@ export class SessionManager {
       outputOffset: 0,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
-    return this.launchTurn(session, request.prompt, request.secrets);
+    return this.launchTurn(session, workspace, request.prompt, request.secrets);
   }
 
   /**
@@ -125,7 +128,7 @@ export class SessionManager {
       pushed: undefined,
       error: undefined,
     };
-    return this.launchTurn(next, request.prompt, request.secrets);
+    return this.launchTurn(next, workspace, request.prompt, request.secrets);
   }
 
   /** Marks the workspace's sessions stopped (with `discard`, all of them and their pending output) and stops shipping. */
@@ -160,19 +163,25 @@ export class SessionManager {
     }
   }
 
-  private redact(sessionId: string, text: string) {
-    const redact = this.redactors.get(sessionId);
-    return redact ? redact(text) : text;
+  private redact(session: Pick<SessionRecord, "sessionId" | "workspaceId">, text: string) {
+    let redact = this.redactors.get(session.sessionId);
+    if (!redact) {
+      redact = redactor(this.options.credentials.secrets(session.workspaceId));
+      this.redactors.set(session.sessionId, redact);
+    }
+    return redact(text);
   }
 
-  private async launchTurn(turn: SessionRecord, prompt: string, secrets: SessionSecrets): Promise<{ status: "running" }> {
-    const { paths, config, runtime } = this.options;
+  private async launchTurn(turn: SessionRecord, workspace: WorkspaceRecord, prompt: string, secrets: SessionSecrets): Promise<{ status: "running" }> {
+    const { paths, config, runtime, credentials } = this.options;
     const { workspaceId, sessionId } = turn;
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
     const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0, lastOutputOffset: undefined };
     this.sessions.put(sessionId, session);
-    this.redactors.set(sessionId, redactor(Object.values(secrets)));
+    // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
+    const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN);
+    this.redactors.set(sessionId, redactor([...Object.values(secrets), ...credentials.secrets(workspaceId)]));
     const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, secrets, resume: session.conversationId });
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
@@ -183,7 +192,10 @@ export class SessionManager {
     // Shipping starts before the launch: a quick agent may exit (and complete) before launch returns.
     this.shipOutput(session);
     try {
-      const record = await runtime.launch({ workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env: resolved.env, logFile });
+      // Git never prompts on the agent's terminal: without credentials it fails, as anywhere unattended.
+      const env = { ...resolved.env, [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
+      const envFile = paths.envFile(workspaceId, sessionId);
+      const record = await runtime.launch({ workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile });
       const current = this.sessions.get(sessionId);
       if (current?.status === "running") this.sessions.put(sessionId, { ...current, generation: record.generation });
     } catch (error) {
@@ -206,7 +218,7 @@ export class SessionManager {
       flushIntervalMs: this.options.config.OUTPUT_FLUSH_INTERVAL,
       offset: session.outputOffset,
       resendFrom: session.lastOutputOffset,
-      redact: (line) => this.redact(session.sessionId, line),
+      redact: (line) => this.redact(session, line),
       onShipped: (start, end) => {
         const current = this.sessions.get(session.sessionId);
         if (current) this.sessions.put(session.sessionId, { ...current, outputOffset: end, lastOutputOffset: start });
@@ -253,9 +265,10 @@ export class SessionManager {
         sessionId: session.sessionId,
         branch: workspace?.branch,
         push: config.GIT_PUSH === "auto",
+        auth: this.options.credentials.daemonGitArgs(record.workspaceId),
       });
       const found = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
-      const error = found && this.redact(session.sessionId, found);
+      const error = found && this.redact(session, found);
       const current = workspaces.get(record.workspaceId);
       if (record.state === "vanished" && current) workspaces.put(current.id, { ...current, status: "error", error });
       const completing: SessionRecord = {

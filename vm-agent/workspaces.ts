@@ -12,10 +12,12 @@ import { clip } from "./completion";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
 import * as git from "./git";
+import { GitCredentials, type CredentialRequest } from "./git-credentials";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { WorkspacePaths } from "./paths";
 import { provisionWorktree, StageError, type ProvisionConfig } from "./provision";
+import { redactor } from "./redact";
 import { RuntimeCoordinator } from "./runtime/coordinator";
 import { killProcessesIn } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
@@ -39,6 +41,7 @@ export class WorkspaceManager {
   private readonly workspaces: RecordStore<typeof WorkspaceRecord>;
   readonly runtime: RuntimeCoordinator;
   readonly sessions: SessionManager;
+  readonly credentials: GitCredentials;
   private readonly provisioning = new Map<string, Promise<void>>();
   private readonly provisioningAborts = new Map<string, AbortController>();
   private closed = false;
@@ -49,6 +52,7 @@ export class WorkspaceManager {
     this.paths = new WorkspacePaths(config.VM_AGENT_WORK_DIR);
     fs.mkdirSync(this.paths.root, { recursive: true });
     this.workspaces = new RecordStore(workspaceRecordsDir(config.VM_AGENT_WORK_DIR), WorkspaceRecord);
+    this.credentials = new GitCredentials(stateDir);
     this.runtime = new RuntimeCoordinator({
       nodeId: config.NODE_ID,
       tmux: options.tmux,
@@ -58,7 +62,7 @@ export class WorkspaceManager {
       agentTimeoutMs: config.AGENT_TIMEOUT,
       onExit: (record) => this.sessions.onExit(record),
     });
-    this.sessions = new SessionManager({ config, stateDir, paths: this.paths, workspaces: this.workspaces, runtime: this.runtime, outbox, log });
+    this.sessions = new SessionManager({ config, stateDir, paths: this.paths, workspaces: this.workspaces, runtime: this.runtime, credentials: this.credentials, outbox, log });
   }
 
   /** Picks up after a restart: interrupted deletes show as failed, provisioning restarts, agents are adopted. */
@@ -122,6 +126,8 @@ export class WorkspaceManager {
     // A concurrent twin of this request may have won while the repository was checked.
     const raced = this.workspaces.get(record.id);
     if (raced) return { status: raced.status === "running" ? "running" : "creating" };
+    // Before the record: a provisioning restarted after a crash finds its credentials.
+    this.credentials.create(record.id, record.repository, request.secrets.GITHUB_TOKEN);
     this.workspaces.put(record.id, record);
     // One line per workspace this node created: what the chaos suite counts as the side effect.
     this.options.log("info", "workspace accepted", { workspaceId: record.id, taskId: record.taskId });
@@ -147,9 +153,8 @@ export class WorkspaceManager {
     const { config, outbox, log } = this.options;
     const messageId = randomUUID();
     try {
-      const { baseCommit, setupScript } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, {
-        signal,
-      });
+      const credentials = { daemonGit: this.credentials.daemonGitArgs(workspace.id), agentHelper: this.credentials.agentHelper(workspace.id) };
+      const { baseCommit, setupScript } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, { signal });
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit });
       log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
@@ -157,7 +162,8 @@ export class WorkspaceManager {
     } catch (error) {
       if (this.workspaces.get(workspace.id)?.status !== "creating") return;
       const stage = error instanceof StageError ? error.stage : "clone";
-      const message = (error as Error).message;
+      // git's message never holds the token (it is in no URL or argument); this makes sure of it.
+      const message = redactor(this.credentials.secrets(workspace.id))((error as Error).message);
       this.update(workspace.id, { status: "error", error: message });
       log("error", "workspace provisioning failed", { workspaceId: workspace.id, stage, error: message });
       outbox.enqueue(messageId, callbackPaths.provisioningFailed(workspace.id), workspace.callbackToken, { messageId, stage, error: clip(message) });
@@ -177,6 +183,16 @@ export class WorkspaceManager {
   /** A follow-up prompt to an idle session of the workspace. */
   prompt(workspaceId: string, sessionId: string, request: FollowUpPromptRequest) {
     return this.sessions.prompt(this.known(workspaceId), sessionId, request);
+  }
+
+  /**
+   * The workspace's credential helper asks for the agent's git (authenticated by the ticket in the
+   * agent's environment, not a management token): 403 for a wrong ticket or an unknown workspace.
+   */
+  gitCredential(workspaceId: string, ticket: string, request: CredentialRequest) {
+    const answer = this.credentials.answer(workspaceId, ticket, request);
+    if (answer === "forbidden") throw new RequestError(403, "the ticket is not this workspace's");
+    return answer;
   }
 
   /** Stops every agent of the workspace; the worktree stays. 404 only when nothing is known of it. */
@@ -207,7 +223,8 @@ export class WorkspaceManager {
     if (!workspace && this.runtime.forWorkspace(workspaceId).length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
     await this.runtime.whileStopping(workspaceId, async () => {
       const worktree = this.paths.worktree(workspaceId);
-      if (workspace && !force && fs.existsSync(worktree) && (await git.hasUnpushedWork(worktree, workspace.baseCommit, workspace.branch))) {
+      const auth = this.credentials.daemonGitArgs(workspaceId);
+      if (workspace && !force && fs.existsSync(worktree) && (await git.hasUnpushedWork(worktree, workspace.baseCommit, workspace.branch, auth))) {
         throw new RequestError(409, `workspace ${workspaceId} has work that is not pushed; delete with force=true to discard it`);
       }
       if (workspace) this.update(workspaceId, { status: "deleting" });
@@ -215,6 +232,7 @@ export class WorkspaceManager {
       await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
       fs.rmSync(this.paths.dir(workspaceId), { recursive: true, force: true });
+      this.credentials.remove(workspaceId);
       this.sessions.forgetWorkspace(workspaceId);
       this.workspaces.delete(workspaceId);
     });

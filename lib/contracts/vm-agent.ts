@@ -31,9 +31,10 @@ export type SecretName = z.infer<typeof SecretName>;
 /**
  * The owner's secrets for one workspace's agent, handed over with the request that needs them
  * (over the authenticated management channel), never through the node's boot environment. The
- * vm-agent puts the model keys in that session's agent environment only. GITHUB_TOKEN is sent for
- * the git credential helper the daemon is to answer per workspace (issue 9 part 5, not built yet:
- * the vm-agent does not use it so far).
+ * vm-agent puts the model keys in that session's agent environment only. GITHUB_TOKEN becomes the
+ * workspace's (the latest request that brings one replaces it): the daemon's own clone and push and
+ * the agent's git get it from a credential helper, only for https to the repository's host; it is
+ * never in a URL, `.git/config` or any environment (vm-agent/git-credentials.ts).
  */
 export const SessionSecrets = z
   .object(Object.fromEntries(SecretName.options.map((name) => [name, z.string().min(1).max(16_384).regex(/^[^\0]*$/, "must not contain NUL").optional()])) as Record<SecretName, z.ZodOptional<z.ZodString>>)
@@ -69,7 +70,7 @@ export const CreateWorkspaceRequest = z.object({
   /** Token the vm-agent presents on this workspace's callbacks (audience workspace-callback). */
   callbackToken: z.string().min(1),
   gitIdentity: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
-  /** GITHUB_TOKEN, when the owner stored one: for the workspace's credential helper (not used by the vm-agent yet). */
+  /** GITHUB_TOKEN, when the owner stored one: for the clone and the workspace's credential helper. */
   secrets: SessionSecrets.default({}),
 });
 export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
@@ -84,7 +85,7 @@ export const StartAgentSessionRequest = z.object({
   agent: AgentKind,
   prompt: z.string().min(1).max(100_000),
   callbackToken: z.string().min(1),
-  /** The model key the agent needs (and GITHUB_TOKEN): in the agent's environment for this session only. */
+  /** The model key the agent needs (in its environment for this session only) and GITHUB_TOKEN (the workspace's from now on). */
   secrets: SessionSecrets.default({}),
 });
 export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;

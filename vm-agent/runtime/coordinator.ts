@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { Log } from "../log";
 import { RecordStore } from "../state/records";
 import { Deadlines } from "./deadlines";
+import { writeEnvFile } from "./env-file";
 import { ExitFiles } from "./exit-files";
 import { KeyedLock } from "./keyed-lock";
 import { alive, killGroup, resolveBinary, RuntimeError } from "./processes";
@@ -25,6 +26,8 @@ export const RuntimeRecord = z.object({
   startedAt: z.number(),
   /** Killed because it ran past the agent timeout. */
   timedOut: z.boolean().optional(),
+  /** The launch's environment file, removed on stop in case the launcher never got to read it. */
+  envFile: z.string().optional(),
 });
 export type RuntimeRecord = z.infer<typeof RuntimeRecord>;
 
@@ -34,8 +37,10 @@ export type LaunchSpec = {
   cwd: string;
   /** The agent's binary (resolved to an absolute path here) and its arguments. */
   command: string[];
-  /** The agent's whole environment (an allow-list chosen by the caller). */
+  /** The agent's whole environment (an allow-list chosen by the caller, secrets included). */
   env: Record<string, string>;
+  /** Where that environment waits for the launcher: owner-only, outside the worktree, deleted once loaded. */
+  envFile: string;
   logFile: string;
 };
 
@@ -118,13 +123,15 @@ export class RuntimeCoordinator {
       generation: (existing?.generation ?? 0) + 1,
       state: "running",
       startedAt: Date.now(),
+      envFile: spec.envFile,
     };
     this.exits.remove(record);
     await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
     try {
-      const envFile = this.exits.writeEnv(record, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) });
-      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(envFile, binary, spec.command.slice(1)) });
+      writeEnvFile(spec.envFile, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) });
+      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(spec.envFile, binary, spec.command.slice(1)) });
     } catch (error) {
+      fs.rmSync(spec.envFile, { force: true }); // no launcher will read it
       this.exits.remove(record);
       throw new RuntimeError(500, `could not start the agent's tmux session: ${(error as Error).message}`);
     }
@@ -173,6 +180,7 @@ export class RuntimeCoordinator {
     this.deadlines.clear(recordKey(record.workspaceId, record.sessionId));
     this.records.delete(recordKey(record.workspaceId, record.sessionId));
     this.exits.remove(record);
+    if (record.envFile) fs.rmSync(record.envFile, { force: true });
   }
 
   private async killTree(record: RuntimeRecord) {

@@ -1,9 +1,11 @@
 /**
  * How an agent is launched and how its exit code survives the vm-agent: a fixed shell wrapper
- * loads the agent's environment from a file only the daemon's user can read (and deletes it), runs
- * the agent, and writes its exit code atomically to `<dir>/<session>.<generation>`, which the
- * coordinator reads. The environment (model keys included) is thus in no argument list and not in
- * the tmux server's or session's environment.
+ * loads the agent's environment from a file only the daemon's user can read (env-file.ts; it
+ * deletes the file), runs the agent, and writes its exit code atomically to
+ * `<dir>/<session>.<generation>`, which the coordinator reads. The environment (model keys
+ * included) is thus in no argument list and not in the tmux server's or session's environment.
+ * The wrapper stays the pane's process (no `exec`) because it must outlive the agent to record the
+ * code; tmux makes it a process-group leader, so stopping kills the agent with it (killGroup).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -31,24 +33,6 @@ export class ExitFiles {
 
   remove(record: Generation) {
     fs.rmSync(this.file(record), { force: true });
-    fs.rmSync(this.envFile(record), { force: true });
-  }
-
-  /** Where the launch's environment waits for the wrapper (which deletes it once read). */
-  envFile(record: Generation) {
-    return `${this.file(record)}.env`;
-  }
-
-  /** Writes the environment file: owner-only, every value single-quoted for the wrapper's `.`. */
-  writeEnv(record: Generation, env: Record<string, string>) {
-    const lines = Object.entries(env).map(([name, value]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not an environment variable name: ${name}`);
-      return `${name}='${value.replaceAll("'", `'\\''`)}'`;
-    });
-    const file = this.envFile(record);
-    fs.rmSync(file, { force: true });
-    fs.writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600, flag: "wx" });
-    return file;
   }
 
   /**

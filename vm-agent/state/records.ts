@@ -8,11 +8,12 @@ import fs from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 
-export function writeFileAtomic(file: string, content: string) {
+/** `mode` is the new file's from its creation on (0o600 for a file holding secrets). */
+export function writeFileAtomic(file: string, content: string, mode = 0o666) {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, "w");
+  const fd = fs.openSync(tmp, "w", mode);
   try {
     fs.writeSync(fd, content);
     fs.fsyncSync(fd);
@@ -31,16 +32,20 @@ export function writeFileAtomic(file: string, content: string) {
 const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 export class RecordStore<S extends z.ZodType> {
+  /** With `ownerOnly`, the folder is 0700 and every record 0600 (records that hold secrets). */
   constructor(
     readonly dir: string,
     private readonly schema: S,
+    private readonly options: { ownerOnly?: boolean } = {},
   ) {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, ...(options.ownerOnly ? { mode: 0o700 } : {}) });
+    if (options.ownerOnly) fs.chmodSync(dir, 0o700);
     // Temp files of writes that a crash interrupted are garbage; the record they replaced stands.
     for (const name of fs.readdirSync(dir)) if (name.endsWith(".tmp")) fs.rmSync(path.join(dir, name), { force: true });
   }
 
-  private file(key: string) {
+  /** The record's file (a key that could leave the folder is refused). */
+  file(key: string) {
     if (!SAFE_KEY.test(key)) throw new Error(`unsafe record key: ${key}`);
     return path.join(this.dir, `${key}.json`);
   }
@@ -55,7 +60,7 @@ export class RecordStore<S extends z.ZodType> {
   }
 
   put(key: string, value: z.infer<S>) {
-    writeFileAtomic(this.file(key), JSON.stringify(this.schema.parse(value), null, 2));
+    writeFileAtomic(this.file(key), JSON.stringify(this.schema.parse(value), null, 2), this.options.ownerOnly ? 0o600 : 0o666);
   }
 
   delete(key: string) {

@@ -1,0 +1,49 @@
+// A workspace's git credential helper (git-credential(1): git runs it with `get`, `store` or
+// `erase` last and the request on stdin). It answers `get` only, and only for https to the host of
+// the workspace's repository: username=x-access-token, password=<the owner's GitHub token>.
+// Otherwise it prints nothing, and git goes on as it would without credentials.
+//   file <record>                        the daemon's own git: reads the workspace's owner-only record
+//   ask <endpoint file> <workspace id>   an agent's git: asks the daemon with the ticket in $ACP_GIT_TICKET
+// Plain JavaScript without dependencies: git starts it with node from inside the worktree.
+import fs from "node:fs";
+
+const args = process.argv.slice(2);
+if (args.at(-1) !== "get") process.exit(0);
+
+/** The request's `key=value` lines. */
+const request = {};
+for (const line of fs.readFileSync(0, "utf8").split("\n")) {
+  const at = line.indexOf("=");
+  if (at > 0) request[line.slice(0, at)] = line.slice(at + 1);
+}
+
+/** Writes the answer; a value that would break the line protocol is no answer. */
+function answer(credential) {
+  const { username, password } = credential ?? {};
+  if (typeof username !== "string" || typeof password !== "string" || !username || !password) return;
+  if (/[\n\0]/.test(username + password)) return;
+  process.stdout.write(`username=${username}\npassword=${password}\n`);
+}
+
+try {
+  if (args[0] === "file") {
+    const record = JSON.parse(fs.readFileSync(args[1], "utf8"));
+    // As the daemon compares (git-credentials.ts): lower case, https's default port dropped.
+    const host = (request.host ?? "").toLowerCase().replace(/:443$/, "");
+    const forRepository = typeof record.host === "string" && request.protocol === "https" && host === record.host;
+    if (forRepository && record.token) answer({ username: "x-access-token", password: record.token });
+  } else if (args[0] === "ask" && process.env.ACP_GIT_TICKET) {
+    const endpoint = fs.readFileSync(args[1], "utf8").trim();
+    const response = await fetch(`${endpoint}/workspaces/${encodeURIComponent(args[2] ?? "")}/git-credential`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json" },
+      body: JSON.stringify({ protocol: request.protocol ?? "", host: request.host ?? "" }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.ok) answer(await response.json());
+    else process.stderr.write(`git credential helper: the vm-agent answered ${response.status}\n`);
+  }
+} catch (error) {
+  // Only the kind of failure: a message could quote what it failed on.
+  process.stderr.write(`git credential helper: no credentials (${error?.code ?? error?.name ?? "error"})\n`);
+}

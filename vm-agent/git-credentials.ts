@@ -1,0 +1,110 @@
+/**
+ * Each workspace's GitHub token, kept by the daemon and handed to git only by a credential helper
+ * (agents/git-credential.mjs): never in a URL, an argument list, `.git/config` or a log. A
+ * workspace's record (`state/credentials/<id>.json`, owner-only) holds the token, the host of its
+ * https repository (the one host the token is given for) and the ticket its agents' helper presents
+ * to the daemon (`POST /workspaces/{id}/git-credential`); the ticket is only in the agent's
+ * environment file. The record outlives a daemon restart, so an adopted agent and the daemon's own
+ * push still get credentials; deleting the workspace removes it.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { shellQuote } from "./runtime/env-file";
+import { RecordStore, writeFileAtomic } from "./state/records";
+
+const HELPER = fileURLToPath(new URL("./agents/git-credential.mjs", import.meta.url));
+
+/** The user name GitHub takes with a token as the password. */
+export const GIT_USERNAME = "x-access-token";
+/** The agent's environment variable that carries its workspace's ticket. */
+export const TICKET_VARIABLE = "ACP_GIT_TICKET";
+
+const CredentialRecord = z.object({ ticket: z.string(), host: z.string().optional(), token: z.string().optional() });
+type CredentialRecord = z.infer<typeof CredentialRecord>;
+
+/** What git asks a helper about (the fields that decide the answer). */
+export const CredentialRequest = z.object({ protocol: z.string().max(64), host: z.string().max(512) });
+export type CredentialRequest = z.infer<typeof CredentialRequest>;
+export type CredentialAnswer = { username: string; password: string } | Record<string, never>;
+
+/** A host as git names it, comparable: lower case, https's default port dropped. */
+const normalHost = (host: string) => host.toLowerCase().replace(/:443$/, "");
+
+/** The host of an https repository URL; undefined for anything else (a local path, ssh, http). */
+export function httpsHost(repository: string): string | undefined {
+  try {
+    const url = new URL(repository);
+    return url.protocol === "https:" && url.host ? normalHost(url.host) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
+export class GitCredentials {
+  private readonly records: RecordStore<typeof CredentialRecord>;
+  /** Where the daemon's current address is written for the agents' helper (the port can change on restart). */
+  private readonly endpointFile: string;
+
+  constructor(stateDir: string) {
+    this.records = new RecordStore(path.join(stateDir, "credentials"), CredentialRecord, { ownerOnly: true });
+    this.endpointFile = path.join(stateDir, "daemon-endpoint");
+  }
+
+  /** Once the daemon listens: its address for the agents' helper (loopback when it listens on every address). */
+  publishEndpoint(host: string, port: number) {
+    const reachable = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
+    writeFileAtomic(this.endpointFile, `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}\n`);
+  }
+
+  /** A new workspace: the host of its repository, the token of its create request, a fresh ticket. */
+  create(workspaceId: string, repository: string, token: string | undefined) {
+    this.records.put(workspaceId, { ticket: randomBytes(32).toString("base64url"), host: httpsHost(repository), ...(token ? { token } : {}) });
+  }
+
+  /**
+   * Before an agent's turn: a token the start or follow-up request brings replaces the stored one
+   * (a request without one keeps it). Returns the ticket for the agent's environment.
+   */
+  forTurn(workspace: { id: string; repository: string }, token: string | undefined): string {
+    const current = this.records.get(workspace.id);
+    if (!current) this.create(workspace.id, workspace.repository, token); // a workspace older than its record
+    else if (token && token !== current.token) this.records.put(workspace.id, { ...current, token });
+    return this.records.get(workspace.id)!.ticket;
+  }
+
+  /** The helper's question: "forbidden" for a wrong ticket, nothing unless it is https to the repository's host. */
+  answer(workspaceId: string, ticket: string, request: CredentialRequest): CredentialAnswer | "forbidden" {
+    const record = this.records.get(workspaceId);
+    if (!record || !sameSecret(record.ticket, ticket)) return "forbidden";
+    return matches(record, request) ? { username: GIT_USERNAME, password: record.token! } : {};
+  }
+
+  /** `-c` arguments for the daemon's own git on the workspace: its helper reads the record itself. */
+  daemonGitArgs(workspaceId: string): string[] {
+    return ["-c", `credential.helper=!${shellQuote(process.execPath)} ${shellQuote(HELPER)} file ${shellQuote(this.records.file(workspaceId))}`];
+  }
+
+  /** The helper the worktree's git config names for the agent's git: it asks the daemon, and holds no secret. */
+  agentHelper(workspaceId: string): string {
+    return `!${shellQuote(process.execPath)} ${shellQuote(HELPER)} ask ${shellQuote(this.endpointFile)} ${shellQuote(workspaceId)}`;
+  }
+
+  /** The workspace's secret values, for redaction. */
+  secrets(workspaceId: string): string[] {
+    const record = this.records.get(workspaceId);
+    return record ? [record.ticket, ...(record.token ? [record.token] : [])] : [];
+  }
+
+  remove(workspaceId: string) {
+    this.records.delete(workspaceId);
+  }
+}
+
+function matches(record: CredentialRecord, request: CredentialRequest) {
+  return !!record.token && !!record.host && request.protocol === "https" && normalHost(request.host) === record.host;
+}
