@@ -46,7 +46,9 @@ async function openPglite(dataDir: string): Promise<Database> {
   const { drizzle } = await import("drizzle-orm/pglite");
   const { migrate } = await import("drizzle-orm/pglite/migrator");
   const folder = path.resolve(dataDir, "pglite");
-  fs.mkdirSync(folder, { recursive: true });
+  // Owner-only, also when an earlier version made it: agents on this machine (local nodes) must not read it.
+  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+  fs.chmodSync(folder, 0o700);
   const client = await PGlite.create(folder);
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });

@@ -231,6 +231,15 @@ export const nodes = pgTable(
     lastRestartAt: ts("last_restart_at"),
     /** When a stopped node's folder (a local node's work tree and logs) was removed. */
     purgedAt: ts("purged_at"),
+    /**
+     * How the node keeps workspaces apart, as its daemon said at ready: `users` (each workspace's
+     * setup and agent run as their own Unix user) or `none` (they share the daemon's user; an older
+     * daemon that does not say counts as `none`). Null until the daemon has said. Team mode places
+     * work only on `users` nodes (lib/nodes/isolation.ts).
+     */
+    isolation: text("isolation"),
+    /** Why a `none` node cannot (e.g. its daemon is not root), in its daemon's words. */
+    isolationReason: text("isolation_reason"),
     errorMessage: text("error_message"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
+import { removeOrphanUsers } from "../vm-agent/users";
 
 export default async function globalSetup() {
   buildApp();
@@ -19,5 +20,7 @@ export default async function globalSetup() {
   return async () => {
     await system.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+    // Workspace users whose node folder went with a test's data folder.
+    await removeOrphanUsers();
   };
 }

@@ -101,6 +101,8 @@ test("the nodes page follows a node live through a task, and its destroy button 
   await expect(card.getByTestId("node-slots")).toContainText("0 of 3");
   await expect(card.getByTestId("node-heartbeat")).toHaveText(/\d+ s ago|just now|min ago/);
   await expect(card.getByRole("meter", { name: "CPU" })).toBeVisible();
+  // How it keeps workspaces apart came with its ready report (own users where its daemon can create them).
+  await expect(card.getByTestId("node-isolation")).toHaveAttribute("data-isolation", /^(users|none)$/);
   await page.screenshot({ path: "test-results/e2e/nodes-warm.png", fullPage: true });
 
   // The task page names the node and links to it.

@@ -46,6 +46,7 @@ export const ConfigSchema = z.object({
   APP_URL: z.string().url().default("http://127.0.0.1:3000"),
   /** Unset: embedded PGlite under DATA_DIR. A postgres:// URL: Neon's serverless driver. */
   DATABASE_URL: z.string().optional(),
+  /** Made 0711 at start, everything in it owner-only but the local nodes' work folders (lib/data-dir.ts). */
   DATA_DIR: z.string().default(".data"),
   /** Only for a plain PostgreSQL behind a WebSocket relay (tests, self-hosting without Neon). */
   DATABASE_WS_PROXY: z.string().optional(),
@@ -78,6 +79,8 @@ export const ConfigSchema = z.object({
   NODE_HEALTH_PROBE_TIMEOUT: durationField("2s"),
   /** A node that has not answered for this long is lost: its tasks go on elsewhere or fail. */
   NODE_LOST_AFTER: durationField("60s"),
+  /** How long deleting the Unix users of a local node whose folder is removed may take (the purge is tried again later). */
+  NODE_USERS_PURGE_TIMEOUT: durationField("30s"),
   /** A local node's daemon is restarted at most this many times per NODE_RESTART_WINDOW. */
   NODE_RESTART_LIMIT: int(3, 0),
   NODE_RESTART_WINDOW: durationField("10m"),

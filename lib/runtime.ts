@@ -5,6 +5,7 @@
  * (route handlers, Inngest functions, the supervisor) build this.
  */
 import { config, type Config } from "./config";
+import { prepareDataDir } from "./data-dir";
 import { database } from "./db";
 import type { Database, Db } from "@/db/client";
 import { signingKeyPair, type KeyPair } from "./auth/keys";
@@ -32,6 +33,8 @@ const globalForRuntime = globalThis as typeof globalThis & { __runtime?: Promise
 
 async function build(send: SendEvents): Promise<Runtime> {
   const c = config();
+  // Local nodes' agents run on this machine: the data folder is made theirs to pass through, not to read.
+  prepareDataDir(c.DATA_DIR);
   const opened = await database();
   // The local user exists in local mode only: in team mode nobody may act as it.
   const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
@@ -39,7 +42,7 @@ async function build(send: SendEvents): Promise<Runtime> {
     config: c,
     db: opened.db,
     database: opened,
-    provider: localProvider({ dataDir: c.DATA_DIR }),
+    provider: localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
     keys,
     secrets: loadKeyRing(c),
     send,

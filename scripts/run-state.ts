@@ -7,6 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
 import { commandLine, running, startTime, stopProcessGroup } from "./procfs";
 
 export type RecordedProcess = {
@@ -29,9 +30,10 @@ export const runStateFile = (dataDir: string) => path.join(path.resolve(dataDir)
 
 /** Write to a temporary file and rename it over the old one, so a reader never sees half a file. */
 export function writeJsonAtomic(file: string, value: unknown) {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Owner-only: it is in the data folder, which agents on this machine may pass through (lib/data-dir.ts).
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
   const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  fs.writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
   fs.renameSync(temporary, file);
 }
 

@@ -13,6 +13,7 @@ import path from "node:path";
 import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
+import { ensureDir, prepareDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
 import { isLoopbackAddress } from "../lib/http/request-guard";
 import { describePortHolder, portHolder, portIsFree } from "./procfs";
 
@@ -87,8 +88,9 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number, 
 
 function output(options: SystemOptions, name: string): "inherit" | number {
   if (!options.logDir) return "inherit";
-  fs.mkdirSync(options.logDir, { recursive: true });
-  return fs.openSync(path.join(options.logDir, `${name}.log`), "a");
+  // Owner-only: the logs may sit in the data folder, which agents on this machine pass through.
+  ensureDir(options.logDir, PRIVATE_DIR_MODE);
+  return fs.openSync(path.join(options.logDir, `${name}.log`), "a", PRIVATE_FILE_MODE);
 }
 
 /** Fails at once, naming what holds a port the system needs and how to pick another. */
@@ -138,7 +140,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const appHost = ["0.0.0.0", "::"].includes(settings.HOST) || isLoopbackAddress(settings.HOST) ? "127.0.0.1" : settings.HOST;
   const appUrl = `http://${appHost.includes(":") ? `[${appHost}]` : appHost}:${appPort}`;
   const inngestUrl = `http://127.0.0.1:${inngestPort}`;
-  const dataDir = path.resolve(options.dataDir);
+  // Local nodes' agents run on this machine: the data folder is theirs to pass through, not to read.
+  const dataDir = prepareDataDir(options.dataDir);
 
   // Refuse a live runner's folder; stop what a killed one left (it holds the ports and the database).
   await claimDataDir(dataDir, { appUrl, inngestUrl }, log);

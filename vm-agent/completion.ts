@@ -20,17 +20,20 @@ export const joinErrors = (...parts: (string | undefined)[]) => parts.filter(Boo
 export type Committed = { commit: string | null; pushed: boolean; error?: string };
 
 /** Commits the worktree's changes (if any) and pushes the branch; `error` carries what went wrong. */
-export async function commitAndPush(worktree: string, options: { subject: string; sessionId: string; branch?: string; push: boolean; auth?: git.GitAuth }): Promise<Committed> {
+export async function commitAndPush(
+  worktree: string,
+  options: { subject: string; sessionId: string; branch?: string; push: boolean; as?: git.GitAs; remote?: git.PushSource },
+): Promise<Committed> {
   let commit: string | null = null;
   try {
-    await git.commitAll(worktree, `${options.subject}\n\nAgent-Session: ${options.sessionId}`);
-    commit = await git.headCommit(worktree);
+    await git.commitAll(worktree, `${options.subject}\n\nAgent-Session: ${options.sessionId}`, options.as);
+    commit = await git.headCommit(worktree, options.as);
   } catch (error) {
     return { commit, pushed: false, error: `commit failed: ${(error as Error).message}` };
   }
-  if (!options.push || !options.branch || !(await git.hasRemote(worktree, "origin"))) return { commit, pushed: false };
+  if (!options.push || !options.branch || !options.remote || !commit) return { commit, pushed: false };
   try {
-    await git.push(worktree, options.branch, options.auth);
+    await git.pushCommit(options.remote, options.branch, commit);
     return { commit, pushed: true };
   } catch (error) {
     return { commit, pushed: false, error: `push failed: ${(error as Error).message}` };

@@ -69,6 +69,11 @@ export const VmAgentConfigSchema = z.object({
   VM_AGENT_LOG_MAX_BYTES: int(10 * 1024 * 1024, 1),
   /** How many rotated log files are kept (0: the current file only). */
   VM_AGENT_LOG_KEEP: int(3, 0),
+  /**
+   * Each workspace's setup script and agent as its own Unix user (users.ts). `auto`: when the
+   * daemon can (it is root); `required`: refuse to start otherwise; `off`: never.
+   */
+  WORKSPACE_USERS: z.enum(["auto", "required", "off"]).default("auto"),
 });
 
 export type VmAgentConfig = z.infer<typeof VmAgentConfigSchema>;

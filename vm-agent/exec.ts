@@ -32,12 +32,14 @@ export type RunOptions = {
   group?: boolean;
   /** Aborting kills the program (its whole group with `group`); the call then rejects. */
   signal?: AbortSignal;
+  /** Run as this user and group (the workspace's own user); Node then drops supplementary groups. */
+  user?: { uid: number; gid: number };
 };
 
 export function run(file: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     // An explicit environment is the whole environment (NODE_ENV included only if the caller passes it).
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv | undefined, stdio: ["ignore", "pipe", "pipe"], detached: options.group === true });
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv | undefined, stdio: ["ignore", "pipe", "pipe"], detached: options.group === true, ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}) });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

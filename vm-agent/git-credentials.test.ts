@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 import { daemonProcess, startReceiver, waitForFile } from "./test-support";
 import { homeTrusting, startHttpsGitServer } from "./test-git-server";
 
@@ -21,7 +22,8 @@ async function gitNode(server: Awaited<ReturnType<typeof startHttpsGitServer>>) 
   const receiver = await startReceiver();
   const home = homeTrusting(server.caFile);
   const logFile = path.join(home, "vm-agent.log");
-  const daemon = await daemonProcess(receiver, { HOME: home, SCRIPT_AGENT_COMMAND: 'eval "$AGENT_PROMPT"', VM_AGENT_LOG_FILE: logFile });
+  // The CA reaches the daemon's git through HOME's config, its workspaces' (their own HOME) through GIT_SSL_CAINFO.
+  const daemon = await daemonProcess(receiver, { HOME: home, GIT_SSL_CAINFO: server.caFile, SCRIPT_AGENT_COMMAND: 'eval "$AGENT_PROMPT"', VM_AGENT_LOG_FILE: logFile });
   cleanups.push(() => fs.rmSync(home, { recursive: true, force: true }), receiver.close, daemon.cleanup);
   const first = await daemon.start();
   return { receiver, daemon, home, logFile, first };
@@ -33,10 +35,17 @@ const held = (release: string, before: string, after: string) =>
 
 const commitAndPush = (file: string, ref: string) => `echo '${file}' > ${file}\ngit add ${file}\ngit commit -qm '${file} by the agent'\ngit push -q origin HEAD:refs/heads/${ref}`;
 
-/** What `git credential fill` answers in `cwd` with `env`, for `protocol://host`. */
-function credentialFill(cwd: string, env: Record<string, string>, protocol: string, host: string) {
-  const result = spawnSync("git", ["credential", "fill"], { cwd, env: { ...env, GIT_TERMINAL_PROMPT: "0" } as Record<string, string> as NodeJS.ProcessEnv, input: `protocol=${protocol}\nhost=${host}\n\n`, encoding: "utf8" });
+/** What `git credential fill` answers in `cwd` as the agent (its user, its environment), for `protocol://host`. */
+function credentialFill(cwd: string, agent: { env: Record<string, string>; uid: number; gid: number }, protocol: string, host: string) {
+  const env = { ...agent.env, GIT_TERMINAL_PROMPT: "0" } as Record<string, string> as NodeJS.ProcessEnv;
+  const result = spawnSync("git", ["credential", "fill"], { cwd, env, uid: agent.uid, gid: agent.gid, input: `protocol=${protocol}\nhost=${host}\n\n`, encoding: "utf8" });
   return { status: result.status, out: result.stdout };
+}
+
+/** The real uid and gid of a process. */
+function idsOf(pid: number) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)![1]) };
 }
 
 function environOf(pid: number): Record<string, string> {
@@ -70,12 +79,12 @@ describe("a workspace's GitHub token", () => {
   it("clones and pushes an https repository through the daemon's helper, and reaches the agent's own git only by asking, across a kill -9", async () => {
     const setup = [
       'url=$(git remote get-url origin); host=${url#https://}; host=${host%%/*}',
-      "env > ../setup-env",
-      "printf 'protocol=https\\nhost=%s\\n\\n' \"$host\" | git credential fill > ../setup-fill 2>&1 || echo \"exit=$?\" >> ../setup-fill",
+      'env > "$HOME/setup-env"',
+      "printf 'protocol=https\\nhost=%s\\n\\n' \"$host\" | git credential fill > \"$HOME/setup-fill\" 2>&1 || echo \"exit=$?\" >> \"$HOME/setup-fill\"",
     ].join("\n");
     const server = await startHttpsGitServer({ token: TOKEN, files: { ".agent/setup.sh": `${setup}\n` } });
     cleanups.push(server.close);
-    const { receiver, daemon, home, logFile, first } = await gitNode(server);
+    const { receiver, daemon, logFile, first } = await gitNode(server);
     const workspaceDir = path.join(daemon.workDir, "workspaces", "w_g");
     const worktree = path.join(workspaceDir, "repo");
 
@@ -83,7 +92,7 @@ describe("a workspace's GitHub token", () => {
     await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_g", taskId: "t", repository: server.url, branch: "agents/g-1", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN } });
     const ready = await receiver.next(/w_g\/(ready|provisioning-failed)$/);
     expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
-    expect(spawnSync("git", ["remote", "get-url", "origin"], { cwd: worktree, encoding: "utf8" }).stdout.trim()).toBe(server.url);
+    expect(spawnSync("git", ["-c", "safe.directory=*", "remote", "get-url", "origin"], { cwd: worktree, encoding: "utf8" }).stdout.trim()).toBe(server.url);
     const gitConfig = fs.readFileSync(path.join(worktree, ".git", "config"), "utf8");
     expect(gitConfig).not.toContain(TOKEN);
     expect(gitConfig).toMatch(/helper = .*git-credential\.mjs' ask /);
@@ -92,15 +101,15 @@ describe("a workspace's GitHub token", () => {
     expect(fs.statSync(path.dirname(record)).mode & 0o777).toBe(0o700);
 
     // The setup script got no secret: no ticket in its environment, no answer from the helper.
-    const setupEnvironment = fs.readFileSync(path.join(workspaceDir, "setup-env"), "utf8");
+    const setupEnvironment = fs.readFileSync(path.join(workspaceDir, "home", "setup-env"), "utf8");
     expect(setupEnvironment).not.toContain(TOKEN);
     expect(setupEnvironment).not.toContain("ACP_GIT_TICKET");
-    const setupFill = fs.readFileSync(path.join(workspaceDir, "setup-fill"), "utf8");
+    const setupFill = fs.readFileSync(path.join(workspaceDir, "home", "setup-fill"), "utf8");
     expect(setupFill).not.toContain("password=");
     expect(setupFill).toMatch(/exit=[1-9]/);
 
     // The agent pushes a commit of its own, then holds.
-    const release = path.join(home, "release");
+    const release = path.join(sharedTempDir("acp-release-"), "release");
     const prompt = held(release, commitAndPush("AGENT.md", "agent-own"), commitAndPush("AGAIN.md", "agent-after-restart"));
     expect(await daemon.call(first.endpoint, "POST", "/workspaces/w_g/agent-sessions/s_g/start", { agent: "script", prompt, callbackToken: "cb" })).toBe(202);
     await waitForFile(`${release}.pid`);
@@ -108,7 +117,9 @@ describe("a workspace's GitHub token", () => {
     expect(server.requests.filter((r) => r.push && r.authorized).length).toBeGreaterThan(0);
 
     // Its environment has the ticket, never the token; no argument list, tmux or file has either.
-    const agentEnvironment = environOf(Number(fs.readFileSync(`${release}.pid`, "utf8")));
+    const agentPid = Number(fs.readFileSync(`${release}.pid`, "utf8"));
+    const agentEnvironment = environOf(agentPid);
+    const agent = { env: agentEnvironment, ...idsOf(agentPid) };
     const ticket = agentEnvironment.ACP_GIT_TICKET!;
     expect(ticket).toMatch(/^[\w-]{40,}$/);
     expect(JSON.stringify(agentEnvironment)).not.toContain(TOKEN);
@@ -123,9 +134,9 @@ describe("a workspace's GitHub token", () => {
     expect(spawnSync("grep", ["-rlF", "--", ticket, workspaceDir], { encoding: "utf8" }).stdout.trim()).toBe("");
 
     // The helper end to end, with the agent's environment: the token for the repository's host over https only.
-    expect(credentialFill(worktree, agentEnvironment, "https", server.host).out).toContain(`username=x-access-token\npassword=${TOKEN}\n`);
+    expect(credentialFill(worktree, agent, "https", server.host).out).toContain(`username=x-access-token\npassword=${TOKEN}\n`);
     for (const [protocol, host] of [["https", "github.com"], ["http", server.host], ["https", `${server.host}.evil.example`]] as const) {
-      const other = credentialFill(worktree, agentEnvironment, protocol, host);
+      const other = credentialFill(worktree, agent, protocol, host);
       expect(other.out, `${protocol}://${host}`).not.toContain("password=");
       expect(other.status).not.toBe(0);
     }
@@ -162,22 +173,22 @@ describe("a workspace's GitHub token", () => {
     await daemon.call(first.endpoint, "POST", "/workspaces", workspace("w_o", { GITHUB_TOKEN: TOKEN }));
     await receiver.next(/w_n\/ready$/);
     await receiver.next(/w_o\/ready$/);
-    const workspaceDir = path.join(daemon.workDir, "workspaces", "w_n");
+    const agentHome = path.join(daemon.workDir, "workspaces", "w_n", "home");
 
     // No token stored: the agent's push fails at once (no prompt on its terminal), and so does the daemon's.
     const tryPush = [
-      'printf %s "$ACP_GIT_TICKET" > ../ticket',
-      "if git push -q origin HEAD:refs/heads/agent-try 2> ../push-error; then echo pushed > ../push-result; else echo failed > ../push-result; fi",
+      'printf %s "$ACP_GIT_TICKET" > "$HOME/ticket"',
+      'if git push -q origin HEAD:refs/heads/agent-try 2> "$HOME/push-error"; then echo pushed > "$HOME/push-result"; else echo failed > "$HOME/push-result"; fi',
     ].join("\n");
     await daemon.call(first.endpoint, "POST", "/workspaces/w_n/agent-sessions/s_n/start", { agent: "script", prompt: tryPush, callbackToken: "cb" });
     const refused = await receiver.nth(/s_n\/completed$/, 1);
-    expect(fs.readFileSync(path.join(workspaceDir, "push-result"), "utf8").trim()).toBe("failed");
+    expect(fs.readFileSync(path.join(agentHome, "push-result"), "utf8").trim()).toBe("failed");
     expect(refused.body).toMatchObject({ pushed: false, error: expect.stringContaining("push failed") });
-    const ticket = fs.readFileSync(path.join(workspaceDir, "ticket"), "utf8");
+    const ticket = fs.readFileSync(path.join(agentHome, "ticket"), "utf8");
     expect(await askDaemon(first.endpoint, "w_n", ticket, { protocol: "https", host: server.host })).toEqual({ status: 200, body: {} });
 
     // The follow-up brings the owner's token: the agent's push and the daemon's now go through.
-    const follow = `${commitAndPush("FOLLOW.md", "agent-try")}\necho pushed > ../push-result`;
+    const follow = `${commitAndPush("FOLLOW.md", "agent-try")}\necho pushed > "$HOME/push-result"`;
     expect(await daemon.call(first.endpoint, "POST", "/workspaces/w_n/agent-sessions/s_n/prompt", { prompt: follow, callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN } })).toBe(202);
     const second = await receiver.nth(/s_n\/completed$/, 2);
     expect(second.body).toMatchObject({ outcome: "succeeded", pushed: true });

@@ -5,7 +5,9 @@
  * https repository (the one host the token is given for) and the ticket its agents' helper presents
  * to the daemon (`POST /workspaces/{id}/git-credential`); the ticket is only in the agent's
  * environment file. The record outlives a daemon restart, so an adopted agent and the daemon's own
- * push still get credentials; deleting the workspace removes it.
+ * push still get credentials; deleting the workspace removes it. The daemon's own git reads the
+ * record through the helper, and only in calls that read no config the agent can write
+ * (git.ts, PushSource).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import path from "node:path";
@@ -47,18 +49,21 @@ const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b
 
 export class GitCredentials {
   private readonly records: RecordStore<typeof CredentialRecord>;
-  /** Where the daemon's current address is written for the agents' helper (the port can change on restart). */
-  private readonly endpointFile: string;
-
-  constructor(stateDir: string) {
+  /**
+   * `endpointFile`: where the daemon's current address is written for the agents' helper (the port
+   * can change on restart); outside the daemon's state, since the agents' users must read it.
+   */
+  constructor(
+    stateDir: string,
+    private readonly endpointFile: string,
+  ) {
     this.records = new RecordStore(path.join(stateDir, "credentials"), CredentialRecord, { ownerOnly: true });
-    this.endpointFile = path.join(stateDir, "daemon-endpoint");
   }
 
   /** Once the daemon listens: its address for the agents' helper (loopback when it listens on every address). */
   publishEndpoint(host: string, port: number) {
     const reachable = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
-    writeFileAtomic(this.endpointFile, `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}\n`);
+    writeFileAtomic(this.endpointFile, `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}\n`, 0o644);
   }
 
   /** A new workspace: the host of its repository, the token of its create request, a fresh ticket. */
@@ -84,8 +89,8 @@ export class GitCredentials {
     return matches(record, request) ? { username: GIT_USERNAME, password: record.token! } : {};
   }
 
-  /** `-c` arguments for the daemon's own git on the workspace: its helper reads the record itself. */
-  daemonGitArgs(workspaceId: string): string[] {
+  /** `-c` arguments for the daemon's own git (clone, push, ls-remote; never in a worktree): its helper reads the record. */
+  daemonGit(workspaceId: string): string[] {
     return ["-c", `credential.helper=!${shellQuote(process.execPath)} ${shellQuote(HELPER)} file ${shellQuote(this.records.file(workspaceId))}`];
   }
 

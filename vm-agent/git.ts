@@ -1,30 +1,41 @@
 /** The git operations a workspace needs, each one program call with an argument array. */
+import fs from "node:fs";
+import path from "node:path";
 import { run } from "./exec";
 
 /** What git may see of the daemon's environment: no tokens or keys, as a planted hook could read them. */
-const PASS_THROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
+const PASS_THROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
+
+/**
+ * How the daemon's git runs. `auth`: `-c` arguments naming the credential helper
+ * (git-credentials.ts; none: no credentials), for the clone; `user`: the workspace's own user,
+ * with `home` as HOME, for every call in a worktree its agent can write (never with `auth`).
+ */
+export type GitAs = { auth?: string[]; user?: { uid: number; gid: number }; home?: string };
 
 /** Git must never stop to ask for credentials on a node nobody is watching. */
-const env = () => {
+const env = (as: GitAs) => {
   const allowed: Record<string, string> = {};
   for (const key of PASS_THROUGH) if (process.env[key] !== undefined) allowed[key] = process.env[key]!;
+  // As the workspace's user the daemon's HOME is out of reach (and its config is not the agent's to use).
+  if (as.home) allowed.HOME = as.home;
+  if (as.user) delete allowed.SSH_AUTH_SOCK;
   return { ...allowed, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" };
 };
 /**
  * The agent can write the worktree's `.git/config` and hooks: the daemon's own git calls ignore
  * hooks, the fsmonitor and every credential helper configured so far (an empty value clears the
- * list), the ways such a file would make git run a program. Credentials come only from `auth`.
+ * list), the ways such a file would make git run a program; what else it could make git run
+ * (a filter, a signing program) runs as the workspace's user, as every call in a worktree does.
  */
 const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "credential.helper="];
 
-/** `-c` arguments naming the workspace's credential helper (git-credentials.ts); none: no credentials. */
-export type GitAuth = string[];
+const git = (cwd: string, args: string[], as: GitAs = {}, timeoutMs = 10 * 60_000) =>
+  run("git", [...HARDENED, ...(as.auth ?? []), ...args], { cwd, env: env(as), timeoutMs, label: `git ${args[0]}`, user: as.user });
 
-const git = (cwd: string, args: string[], timeoutMs = 10 * 60_000, auth: GitAuth = []) =>
-  run("git", [...HARDENED, ...auth, ...args], { cwd, env: env(), timeoutMs, label: `git ${args[0]}` });
-
-export async function clone(repository: string, dest: string, parentDir: string, auth: GitAuth = []) {
-  await git(parentDir, ["clone", "--quiet", "--", repository, dest], undefined, auth);
+/** Clones as the daemon (the workspace's user may not reach a local source); the caller hands the clone over. */
+export async function clone(repository: string, dest: string, parentDir: string, as: GitAs = {}) {
+  await git(parentDir, ["clone", "--quiet", "--", repository, dest], as);
 }
 
 /**
@@ -46,52 +57,69 @@ export async function setIdentity(dir: string, name: string, email: string) {
   await git(dir, ["config", "user.email", email]);
 }
 
-export async function headCommit(dir: string): Promise<string> {
-  return (await git(dir, ["rev-parse", "HEAD"])).stdout.trim();
+export async function headCommit(dir: string, as: GitAs = {}): Promise<string> {
+  return (await git(dir, ["rev-parse", "HEAD"], as)).stdout.trim();
 }
 
 /** Stages everything and commits it; false when there was nothing to commit. */
-export async function commitAll(dir: string, message: string): Promise<boolean> {
-  await git(dir, ["add", "--all"]);
-  const status = await git(dir, ["status", "--porcelain"]);
+export async function commitAll(dir: string, message: string, as: GitAs = {}): Promise<boolean> {
+  await git(dir, ["add", "--all"], as);
+  const status = await git(dir, ["status", "--porcelain"], as);
   if (status.stdout.trim() === "") return false;
-  await git(dir, ["commit", "--quiet", "--no-verify", "-m", message]);
+  await git(dir, ["commit", "--quiet", "--no-verify", "-m", message], as);
   return true;
 }
 
-export async function status(dir: string): Promise<string> {
-  return (await git(dir, ["status", "--porcelain"])).stdout;
+export async function status(dir: string, as: GitAs = {}): Promise<string> {
+  return (await git(dir, ["status", "--porcelain"], as)).stdout;
 }
 
-/** The commit a branch points at on origin, or undefined when origin has no such branch. */
-export async function remoteBranchCommit(dir: string, branch: string, auth: GitAuth = []): Promise<string | undefined> {
-  const out = (await git(dir, ["ls-remote", "origin", `refs/heads/${branch}`], 60_000, auth)).stdout.trim();
+/**
+ * Where the daemon's pushes come from: its own bare repository beside the worktree, borrowing the
+ * worktree's objects (git alternates), pushing to the repository the workspace was created from.
+ * The worktree's config is the agent's to write (a remote URL, an insteadOf, a receive-pack
+ * program, an include of a file it cannot read itself), so no call that carries credentials or
+ * runs as the daemon reads it.
+ */
+export type PushSource = { shadow: string; objects: string; repository: string; auth?: string[] };
+
+const shadowGit = (source: PushSource, args: string[], timeoutMs: number) =>
+  run("git", [...HARDENED, ...(source.auth ?? []), `--git-dir=${source.shadow}`, ...args], { cwd: path.dirname(source.shadow), env: env({}), timeoutMs, label: `git ${args[0]}` });
+
+async function ensureShadow(source: PushSource) {
+  // Nested alternates would let the worktree's object store name any other on the node.
+  if (fs.existsSync(path.join(source.objects, "info", "alternates"))) throw new Error("the worktree's object store names other object stores (objects/info/alternates); not pushing from it");
+  if (!fs.existsSync(path.join(source.shadow, "HEAD"))) await run("git", ["init", "--bare", "--quiet", source.shadow], { env: env({}), label: "git init" });
+  fs.writeFileSync(path.join(source.shadow, "objects", "info", "alternates"), `${source.objects}\n`);
+}
+
+/** Pushes `commit` (made in the worktree) as the branch of the workspace's repository. */
+export async function pushCommit(source: PushSource, branch: string, commit: string) {
+  await ensureShadow(source);
+  await shadowGit(source, ["update-ref", `refs/heads/${branch}`, commit], 60_000);
+  await shadowGit(source, ["push", "--quiet", source.repository, `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000);
+}
+
+/** The commit a branch points at in the workspace's repository, or undefined when it has no such branch. */
+export async function remoteBranchCommit(source: PushSource, branch: string): Promise<string | undefined> {
+  await ensureShadow(source);
+  const out = (await shadowGit(source, ["ls-remote", source.repository, `refs/heads/${branch}`], 60_000)).stdout.trim();
   return out ? out.split(/\s+/)[0] : undefined;
-}
-
-export async function hasRemote(dir: string, name: string): Promise<boolean> {
-  const result = await run("git", [...HARDENED, "remote", "get-url", name], { cwd: dir, env: env(), check: false });
-  return result.code === 0;
-}
-
-export async function push(dir: string, branch: string, auth: GitAuth = []) {
-  await git(dir, ["push", "--quiet", "origin", `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000, auth);
 }
 
 /** True when `path` is a git repository (a work tree or a bare one). */
 export async function isRepository(path: string): Promise<boolean> {
-  const result = await run("git", [...HARDENED, "-C", path, "rev-parse", "--git-dir"], { env: env(), check: false }).catch(() => undefined);
+  const result = await run("git", [...HARDENED, "-C", path, "rev-parse", "--git-dir"], { env: env({}), check: false }).catch(() => undefined);
   return result?.code === 0;
 }
 
 /** True when the branch has work that is not pushed; a check that fails counts as dirty. */
-export async function hasUnpushedWork(worktree: string, baseCommit: string | undefined, branch: string, auth: GitAuth = []): Promise<boolean> {
+export async function hasUnpushedWork(worktree: string, baseCommit: string | undefined, branch: string, as: GitAs, remote: PushSource): Promise<boolean> {
   try {
-    if ((await status(worktree)).trim() !== "") return true;
-    const head = await headCommit(worktree);
+    if ((await status(worktree, as)).trim() !== "") return true;
+    const head = await headCommit(worktree, as);
     if (head === baseCommit) return false;
-    if (!(await hasRemote(worktree, "origin"))) return true;
-    return (await remoteBranchCommit(worktree, branch, auth)) !== head;
+    return (await remoteBranchCommit(remote, branch)) !== head;
   } catch {
     return true;
   }

@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { CONTRACT_VERSION, NodeHeartbeatCallback } from "../lib/contracts/vm-age
 import { Heartbeat } from "./heartbeat";
 import type { Log } from "./log";
 import { daemonProcess, startReceiver, startTestAgent, waitForFile, workspaceRequest } from "./test-support";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -151,7 +151,7 @@ describe("the heartbeat loop", () => {
 describe("heartbeats of a real vm-agent", () => {
   it("carry the node token, plausible figures and the session while its agent works", async () => {
     const receiver = await startReceiver();
-    const gate = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-gate-"));
+    const gate = sharedTempDir("vm-agent-gate-");
     const command = `echo up > "${gate}/started"; while [ ! -e "${gate}/open" ]; do sleep 0.05; done`;
     const agent = await startTestAgent(receiver.url, { HEARTBEAT_INTERVAL: 100, SCRIPT_AGENT_COMMAND: command });
     cleanups.push(receiver.close, agent.close, () => fs.rmSync(gate, { recursive: true, force: true }));

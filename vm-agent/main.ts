@@ -36,15 +36,17 @@ const outbox = new Outbox(
   },
   log,
 );
-const agent = createVmAgent({ config, outbox, log });
+let agent: ReturnType<typeof createVmAgent>;
 let port: number;
 try {
+  agent = createVmAgent({ config, outbox, log });
   ({ port } = await agent.listen());
 } catch (error) {
   log("error", `vm-agent could not start: ${(error as Error).message}`);
   process.exit(1);
 }
-log("info", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port });
+const isolation = agent.isolation();
+log(isolation.mode === "users" ? "info" : "warn", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port, workspaceUsers: isolation.mode, ...(isolation.reason ? { why: isolation.reason } : {}) });
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -61,6 +63,7 @@ outbox.enqueue(messageId, callbackPaths.nodeReady(config.NODE_ID), config.NODE_C
   endpoint: `http://${config.VM_AGENT_HOST}:${port}`,
   version: VM_AGENT_VERSION,
   contractVersion: CONTRACT_VERSION,
+  isolation,
 });
 // The first heartbeat follows the ready callback: the control plane learns the endpoint, then the load.
 agent.startHeartbeats();

@@ -42,8 +42,9 @@ export class Outbox {
     private readonly policy: RetryPolicy,
     private readonly log: Log,
   ) {
-    this.pending = new RecordStore(dir, Entry);
-    this.dead = new RecordStore(path.join(dir, "dead"), Entry);
+    // Entries carry callback tokens: the daemon's alone, not its workspaces' users'.
+    this.pending = new RecordStore(dir, Entry, { ownerOnly: true });
+    this.dead = new RecordStore(path.join(dir, "dead"), Entry, { ownerOnly: true });
   }
 
   /** Resumes every entry a previous run left behind. */

@@ -8,6 +8,7 @@ import { silentLog } from "./log";
 import { OutputShipper } from "./output";
 import { lineText, MAX_BATCH_BYTES, MAX_LINE_BYTES } from "./output-lines";
 import { startReceiver, startTestAgent, workspaceRequest } from "./test-support";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -233,7 +234,7 @@ describe("agent output through the real outbox", () => {
 describe("agent output across a vm-agent restart", () => {
   it("re-sends the last batch byte for byte, then goes on from where it stopped", async () => {
     const receiver = await startReceiver();
-    const gate = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-gate-"));
+    const gate = sharedTempDir("vm-agent-gate-");
     const command = `echo first; while [ ! -e "${gate}/open" ]; do sleep 0.05; done; echo second`;
     const first = await startTestAgent(receiver.url, { SCRIPT_AGENT_COMMAND: command });
     cleanups.push(receiver.close, first.close, () => fs.rmSync(gate, { recursive: true, force: true }));

@@ -9,8 +9,9 @@ import type { VmAgentConfig } from "./config";
 import { run } from "./exec";
 import * as git from "./git";
 import { agentEnvironment } from "./agents/commands";
+import { userEnvironment, type WorkspaceUser } from "./users";
 
-export type ProvisionStage = "clone" | "branch" | "git-identity" | "git-credentials" | "setup";
+export type ProvisionStage = "workspace-user" | "clone" | "branch" | "git-identity" | "git-credentials" | "setup";
 
 export class StageError extends Error {
   constructor(
@@ -37,26 +38,45 @@ async function stage<T>(name: ProvisionStage, work: () => Promise<T>): Promise<T
  * How the workspace's git gets credentials: `daemonGit` for the clone (the daemon's own call),
  * `agentHelper` written to the worktree's config for the agent's git. Neither holds a secret.
  */
-export type ProvisionCredentials = { daemonGit: git.GitAuth; agentHelper: string };
+export type ProvisionCredentials = { daemonGit: git.GitAs; agentHelper: string };
 
-/** Builds `<dir>/repo` from nothing (a leftover of an interrupted attempt is removed first). */
+/**
+ * Who the workspace runs as: `user()` gives (creating it) the workspace's own user, or undefined
+ * when the node cannot isolate workspaces and everything runs as the daemon.
+ */
+export type ProvisionUser = { user: () => Promise<WorkspaceUser | undefined>; home: string };
+
+/**
+ * Builds `<dir>/repo` and `<dir>/home` from nothing (a leftover of an interrupted attempt is
+ * removed first). With a workspace user, the folder is the daemon's and that user's group's only
+ * (0750): the worktree and home are the user's, the agent's logs and environment files the
+ * daemon's; the clone is made as the daemon, then handed over, and the setup script runs as the user.
+ */
 export async function provisionWorktree(
   dir: string,
   workspace: { repository: string; branch: string; gitIdentity?: { name: string; email: string } },
   config: ProvisionConfig,
   credentials: ProvisionCredentials,
+  runAs: ProvisionUser,
   control: { signal?: AbortSignal } = {},
-): Promise<Provisioned> {
+): Promise<Provisioned & { user?: WorkspaceUser }> {
   const worktree = path.join(dir, "repo");
+  const user = await stage("workspace-user", runAs.user);
   await stage("clone", async () => {
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
+    if (user) fs.chownSync(dir, 0, user.gid);
+    fs.chmodSync(dir, user ? 0o750 : 0o700);
     await git.clone(workspace.repository, worktree, dir, credentials.daemonGit);
   });
   await stage("branch", () => git.createBranch(worktree, workspace.branch));
   const identity = workspace.gitIdentity ?? { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL };
   await stage("git-identity", () => git.setIdentity(worktree, identity.name, identity.email));
   await stage("git-credentials", () => git.setCredentialHelper(worktree, credentials.agentHelper));
+  await stage("workspace-user", async () => {
+    fs.mkdirSync(path.join(runAs.home, "tmp"), { recursive: true, mode: 0o700 });
+    if (user) for (const owned of [worktree, runAs.home]) await run("chown", ["-R", "--no-dereference", `${user.uid}:${user.gid}`, "--", owned], { timeoutMs: 10 * 60_000 });
+  });
   // The script must be inside the worktree (SETUP_SCRIPT is relative to it). It runs with the
   // agents' allow-listed environment and no secret: no model key, and no ticket, so the worktree's
   // credential helper answers it nothing; git fails rather than waiting on a prompt.
@@ -64,12 +84,13 @@ export async function provisionWorktree(
   const hasSetup = script.startsWith(worktree + path.sep) && fs.existsSync(script);
   if (hasSetup) await stage("setup", () => run("bash", [script], {
         cwd: worktree,
-        env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0" }),
+        env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home) }),
+        user,
         timeoutMs: config.SETUP_TIMEOUT,
         group: true,
         label: `setup script ${config.SETUP_SCRIPT}`,
         signal: control.signal,
       }));
-  const baseCommit = await stage("setup", () => git.headCommit(worktree));
-  return { baseCommit, setupScript: hasSetup ? "ran" : "absent" };
+  const baseCommit = await stage("setup", () => git.headCommit(worktree, { user, home: runAs.home }));
+  return { baseCommit, setupScript: hasSetup ? "ran" : "absent", ...(user ? { user } : {}) };
 }

@@ -9,9 +9,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
 import { alive } from "./runtime/processes";
 import { daemonProcess, startReceiver, startTestAgent, testKey, waitForFile } from "./test-support";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 
 const HOLD = 'f="${AGENT_PROMPT#hold:}"; echo "$$" > "$f.pid"; while [ ! -e "$f" ]; do sleep 0.05; done; echo done > held.txt';
-const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-release-"));
+const releaseDir = sharedTempDir("vm-agent-release-");
 let seq = 0;
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -234,6 +234,8 @@ export function createVmAgent(options: VmAgentOptions) {
       manager.credentials.publishEndpoint(config.VM_AGENT_HOST, port);
       return { port };
     },
+    /** Whether each workspace runs as its own user (for the ready callback). */
+    isolation: () => manager.users.isolation(),
     /** Starts the heartbeats (the first one now): main.ts calls it once the node-ready callback is enqueued. */
     startHeartbeats() {
       heartbeat.start();

@@ -1,10 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
 import { AgentSessionState } from "../lib/contracts/vm-agent";
 import { gone, startReceiver, startTestAgent, waitForFile, type TestAgentOptions, workspaceRequest } from "./test-support";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -30,7 +30,7 @@ describe("starting a session", () => {
     const receiver = await startReceiver();
     const agent = await startTestAgent(receiver.url);
     cleanups.push(receiver.close, agent.close);
-    const gate = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-gate-"));
+    const gate = sharedTempDir("vm-agent-gate-");
     cleanups.push(async () => fs.rmSync(gate, { recursive: true, force: true }));
     // The setup script holds provisioning until the test opens the gate (it signals that it started).
     const setup = `echo up > "${gate}/started"\nwhile [ ! -e "${gate}/open" ]; do sleep 0.05; done\n`;
@@ -101,7 +101,7 @@ describe("the agent's work", () => {
   });
 
   it("cannot make the daemon's git run a program through a planted hook or fsmonitor", async () => {
-    const marks = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-marks-"));
+    const marks = sharedTempDir("vm-agent-marks-");
     cleanups.push(async () => fs.rmSync(marks, { recursive: true, force: true }));
     const command = [
       "mkdir -p .git/hooks",
@@ -145,7 +145,7 @@ describe("the agent timeout", () => {
 
 describe("reading a session's state", () => {
   it("says running while the agent works, and once completed carries exactly the completion callback's body", async () => {
-    const gate = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-gate-"));
+    const gate = sharedTempDir("vm-agent-gate-");
     cleanups.push(async () => fs.rmSync(gate, { recursive: true, force: true }));
     const command = `echo up > "${gate}/started"; while [ ! -e "${gate}/open" ]; do sleep 0.05; done; echo work > work.txt`;
     const { agent, receiver } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: command });

@@ -11,6 +11,7 @@ import { agentConversation, agentLaunch, agentReportedError } from "./agents/com
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
+import type { GitAs, PushSource } from "./git";
 import { TICKET_VARIABLE, type GitCredentials } from "./git-credentials";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
@@ -21,6 +22,7 @@ import type { RuntimeCoordinator, RuntimeRecord } from "./runtime/coordinator";
 import { RuntimeError } from "./runtime/processes";
 import { RecordStore } from "./state/records";
 import { SessionRecord, type WorkspaceRecord } from "./state/schemas";
+import { userEnvironment } from "./users";
 
 export type SessionConfig = Pick<
   VmAgentConfig,
@@ -34,6 +36,8 @@ export type SessionManagerOptions = {
   workspaces: RecordStore<typeof WorkspaceRecord>;
   runtime: RuntimeCoordinator;
   credentials: GitCredentials;
+  /** How the daemon's own git runs in a workspace's worktree (as its user) and pushes from it. */
+  gitAs: (workspace: WorkspaceRecord) => { as: GitAs; remote: PushSource };
   outbox: Outbox;
   log: Log;
 };
@@ -193,9 +197,10 @@ export class SessionManager {
     this.shipOutput(session);
     try {
       // Git never prompts on the agent's terminal: without credentials it fails, as anywhere unattended.
-      const env = { ...resolved.env, [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
+      const env = { ...resolved.env, ...userEnvironment(workspace.user, paths.home(workspaceId)), [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
       const envFile = paths.envFile(workspaceId, sessionId);
-      const record = await runtime.launch({ workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile });
+      const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile };
+      const record = await runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}) });
       const current = this.sessions.get(sessionId);
       if (current?.status === "running") this.sessions.put(sessionId, { ...current, generation: record.generation });
     } catch (error) {
@@ -265,7 +270,7 @@ export class SessionManager {
         sessionId: session.sessionId,
         branch: workspace?.branch,
         push: config.GIT_PUSH === "auto",
-        auth: this.options.credentials.daemonGitArgs(record.workspaceId),
+        ...(workspace ? this.options.gitAs(workspace) : {}),
       });
       const found = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
       const error = found && this.redact(session, found);

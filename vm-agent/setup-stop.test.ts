@@ -4,12 +4,12 @@
  * provisions again, so the script runs once at a time.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeRepo } from "../tests/harness/git";
 import { alive } from "./runtime/processes";
 import { daemonProcess, gone, startReceiver, startTestAgent, waitForFile, workspaceRequest } from "./test-support";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -18,7 +18,7 @@ afterEach(async () => {
 
 /** A setup script that records its pid (once per run, appended) and waits for a release file. */
 function holdingSetup() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "setup-hold-"));
+  const dir = sharedTempDir("setup-hold-");
   const pids = path.join(dir, "pids");
   const release = path.join(dir, "release");
   const script = `echo $$ >> '${pids}'\nwhile [ ! -e '${release}' ]; do sleep 0.05; done\n`;

@@ -16,9 +16,12 @@ export type GitRequest = { path: string; push: boolean; authorized: boolean; aut
 
 export async function startHttpsGitServer(options: { token: string; publicRead?: boolean; files?: Record<string, string> }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-https-git-"));
+  // The certificate is read by every workspace's user too (GIT_SSL_CAINFO); the key stays private.
+  fs.chmodSync(root, 0o755);
   const keyFile = path.join(root, "key.pem");
   const caFile = path.join(root, "cert.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", caFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  fs.chmodSync(caFile, 0o644);
   const projects = path.join(root, "repos");
   const bare = path.join(projects, "org", "repo.git");
   execFileSync("git", ["clone", "--quiet", "--bare", makeRepo(options.files ?? {}), bare]);

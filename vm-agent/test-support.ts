@@ -16,6 +16,7 @@ import { alive } from "./runtime/processes";
 import { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
 import { createVmAgent } from "./server";
+import { removeNodeUsers } from "./users";
 import type { VmAgentConfig } from "./config";
 
 export type Received = { path: string; authorization: string | undefined; body: Record<string, unknown> };
@@ -163,6 +164,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     GIT_AUTHOR_EMAIL: "agent@localhost",
     STOP_GRACE: 2_000,
     OUTPUT_FLUSH_INTERVAL: 100,
+    WORKSPACE_USERS: "auto" as const,
     ...overrides,
   };
   const outbox = new Outbox(
@@ -202,6 +204,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     async close() {
       await agent.close();
       await tmux.killServer();
+      await removeNodeUsers(config.NODE_ID);
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };
@@ -211,7 +214,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
  * The real daemon as its own process (for kill -9): `start()` launches one more `main.ts` on the
  * same work folder and node id and resolves with its endpoint once its node-ready callback arrived.
  */
-export async function daemonProcess(receiver: Awaited<ReturnType<typeof startReceiver>>, extraEnv: Record<string, string> = {}) {
+export async function daemonProcess(receiver: Awaited<ReturnType<typeof startReceiver>>, extraEnv: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}) {
   const key = await testKey();
   const nodeId = `node-proc-${process.pid}-${++counter}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-proc-"));
@@ -234,10 +237,19 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     workDir,
     async start() {
       // The daemon's whole environment; NODE_ENV is deliberately not part of it.
-      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore" });
+      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
       children.push(child);
       const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
       return { child, endpoint: String(ready.body.endpoint) };
+    },
+    /** Runs the daemon to its exit (one that refuses to start): its exit code and standard output. */
+    async run(): Promise<{ code: number | null; stdout: string }> {
+      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "inherit"], ...as });
+      children.push(child);
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      return { code, stdout };
     },
     async call(endpoint: string, method: string, pathname: string, body?: unknown) {
       const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
@@ -252,6 +264,7 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     async cleanup() {
       for (const child of children) child.kill("SIGKILL");
       await new Tmux(`acp-${nodeId}`).killServer();
+      await removeNodeUsers(nodeId);
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };

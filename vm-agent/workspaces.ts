@@ -13,6 +13,7 @@ import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
 import * as git from "./git";
 import { GitCredentials, type CredentialRequest } from "./git-credentials";
+import type { GitAs, PushSource } from "./git";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { WorkspacePaths } from "./paths";
@@ -21,6 +22,7 @@ import { redactor } from "./redact";
 import { RuntimeCoordinator } from "./runtime/coordinator";
 import { killProcessesIn } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
+import { WorkspaceUsers } from "./users";
 import { SessionManager, type SessionConfig } from "./sessions";
 import { isHeld, workspaceRecordsDir } from "./state/held";
 import { RecordStore } from "./state/records";
@@ -30,7 +32,7 @@ export { RequestError };
 
 
 export type WorkspaceManagerOptions = {
-  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE"> & ProvisionConfig & SessionConfig;
+  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS"> & ProvisionConfig & SessionConfig;
   outbox: Outbox;
   tmux: Tmux;
   log: Log;
@@ -42,17 +44,25 @@ export class WorkspaceManager {
   readonly runtime: RuntimeCoordinator;
   readonly sessions: SessionManager;
   readonly credentials: GitCredentials;
+  readonly users: WorkspaceUsers;
   private readonly provisioning = new Map<string, Promise<void>>();
   private readonly provisioningAborts = new Map<string, AbortController>();
   private closed = false;
 
   constructor(private readonly options: WorkspaceManagerOptions) {
     const { config, outbox, log } = options;
-    const stateDir = path.join(path.resolve(config.VM_AGENT_WORK_DIR), "state");
-    this.paths = new WorkspacePaths(config.VM_AGENT_WORK_DIR);
-    fs.mkdirSync(this.paths.root, { recursive: true });
-    this.workspaces = new RecordStore(workspaceRecordsDir(config.VM_AGENT_WORK_DIR), WorkspaceRecord);
-    this.credentials = new GitCredentials(stateDir);
+    const workDir = path.resolve(config.VM_AGENT_WORK_DIR);
+    const stateDir = path.join(workDir, "state");
+    this.paths = new WorkspacePaths(workDir);
+    // Workspace users pass through the work folder to their own (0750) folder, and see nothing else:
+    // the daemon's state and outbox are its own.
+    for (const [dir, mode] of [[workDir, 0o711], [this.paths.root, 0o711], [stateDir, 0o700]] as const) {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chmodSync(dir, mode);
+    }
+    this.workspaces = new RecordStore(workspaceRecordsDir(workDir), WorkspaceRecord);
+    this.credentials = new GitCredentials(stateDir, path.join(workDir, "daemon-endpoint"));
+    this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir);
     this.runtime = new RuntimeCoordinator({
       nodeId: config.NODE_ID,
       tmux: options.tmux,
@@ -62,7 +72,26 @@ export class WorkspaceManager {
       agentTimeoutMs: config.AGENT_TIMEOUT,
       onExit: (record) => this.sessions.onExit(record),
     });
-    this.sessions = new SessionManager({ config, stateDir, paths: this.paths, workspaces: this.workspaces, runtime: this.runtime, credentials: this.credentials, outbox, log });
+    this.sessions = new SessionManager({
+      config,
+      stateDir,
+      paths: this.paths,
+      workspaces: this.workspaces,
+      runtime: this.runtime,
+      credentials: this.credentials,
+      gitAs: (workspace) => this.gitAs(workspace),
+      outbox,
+      log,
+    });
+  }
+
+  /** How the daemon's own git runs in the workspace's worktree (as its user) and pushes from it (as the daemon). */
+  private gitAs(workspace: Pick<WorkspaceRecord, "id" | "user" | "repository">): { as: GitAs; remote: PushSource } {
+    const { id, user } = workspace;
+    return {
+      as: user ? { user, home: this.paths.home(id) } : {},
+      remote: { shadow: this.paths.pushRepo(id), objects: path.join(this.paths.worktree(id), ".git", "objects"), repository: workspace.repository, auth: this.credentials.daemonGit(id) },
+    };
   }
 
   /** Picks up after a restart: interrupted deletes show as failed, provisioning restarts, agents are adopted. */
@@ -76,6 +105,8 @@ export class WorkspaceManager {
         this.startProvisioning(value);
       }
     }
+    // Users of workspaces a crash left half-deleted (their records are gone).
+    await this.users.removeAllExcept((workspaceId) => this.workspaces.get(workspaceId) !== undefined);
     this.sessions.startup();
     return this.runtime.startup();
   }
@@ -153,10 +184,11 @@ export class WorkspaceManager {
     const { config, outbox, log } = this.options;
     const messageId = randomUUID();
     try {
-      const credentials = { daemonGit: this.credentials.daemonGitArgs(workspace.id), agentHelper: this.credentials.agentHelper(workspace.id) };
-      const { baseCommit, setupScript } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, { signal });
+      const credentials = { daemonGit: { auth: this.credentials.daemonGit(workspace.id) }, agentHelper: this.credentials.agentHelper(workspace.id) };
+      const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
+      const { baseCommit, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal });
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
-      this.update(workspace.id, { status: "running", baseCommit });
+      this.update(workspace.id, { status: "running", baseCommit, ...(user ? { user } : {}) });
       log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
       outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, { messageId, branch: workspace.branch, baseCommit, setupScript });
     } catch (error) {
@@ -223,8 +255,11 @@ export class WorkspaceManager {
     if (!workspace && this.runtime.forWorkspace(workspaceId).length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
     await this.runtime.whileStopping(workspaceId, async () => {
       const worktree = this.paths.worktree(workspaceId);
-      const auth = this.credentials.daemonGitArgs(workspaceId);
-      if (workspace && !force && fs.existsSync(worktree) && (await git.hasUnpushedWork(worktree, workspace.baseCommit, workspace.branch, auth))) {
+      const dirty = async (found: WorkspaceRecord) => {
+        const { as, remote } = this.gitAs(found);
+        return git.hasUnpushedWork(worktree, found.baseCommit, found.branch, as, remote);
+      };
+      if (workspace && !force && fs.existsSync(worktree) && (await dirty(workspace))) {
         throw new RequestError(409, `workspace ${workspaceId} has work that is not pushed; delete with force=true to discard it`);
       }
       if (workspace) this.update(workspaceId, { status: "deleting" });
@@ -232,6 +267,7 @@ export class WorkspaceManager {
       await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
       fs.rmSync(this.paths.dir(workspaceId), { recursive: true, force: true });
+      await this.users.remove(workspaceId);
       this.credentials.remove(workspaceId);
       this.sessions.forgetWorkspace(workspaceId);
       this.workspaces.delete(workspaceId);

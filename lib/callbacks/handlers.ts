@@ -8,7 +8,7 @@ import type { AgentCompletedCallback, AgentOutputCallback, NodeHeartbeatCallback
 import { taskWake, type WakeReason } from "../contracts/events";
 import type { Runtime } from "../runtime";
 import { recordErrorOnce } from "../errors";
-import { getNode, markNodeReady, wakeTasks } from "../nodes/lifecycle";
+import { destroyNode, getNode, markNodeReady, wakeTasks } from "../nodes/lifecycle";
 import { recordHeartbeat } from "../nodes/health";
 import { GONE_NODE_STATUSES, type NodeStatus } from "../nodes/statuses";
 import { getSession } from "../sessions/lifecycle";
@@ -27,7 +27,8 @@ async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason)
  * The node's boot callback. Its endpoint is where the control plane will send management tokens and
  * the task's secrets, so it must be where the provider says the node's machine serves: a node token
  * (leaked, or a compromised node) may not point those calls elsewhere. A refusal is recorded and
- * leaves the node as it was.
+ * leaves the node as it was. In team mode a node that cannot run each workspace as its own user is
+ * refused (lib/nodes/isolation.ts): its waiting tasks fail saying why, and it is destroyed.
  */
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
   const node = await getNode(rt.db, nodeId);
@@ -39,9 +40,14 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
     await recordErrorOnce(rt.db, { kind: "failure", nodeId, step: "node_agent_ready", message });
     throw new HttpError(422, `endpoint is not where node ${nodeId} serves: ${refused}`, "endpoint");
   }
-  const taskIds = await markNodeReady(rt.db, nodeId, body);
-  if (!taskIds) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
-  await wakeTasks(rt.send, taskIds, "node-ready");
+  const ready = await markNodeReady(rt.db, nodeId, body, { kind: "report", authMode: rt.config.AUTH_MODE });
+  if (!ready) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  await wakeTasks(rt.send, ready.taskIds, "node-ready");
+  if (ready.refused) {
+    // A 2xx all the same: the report was taken, and sending it again would change nothing.
+    await destroyNode(rt, nodeId, ready.refused);
+    return { outcome: "refused" as const, reason: ready.refused };
+  }
   return { outcome: "applied" as const };
 }
 

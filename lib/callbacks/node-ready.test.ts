@@ -1,11 +1,12 @@
 /**
  * The node-ready callback checks the endpoint a node reports against what its provider knows: a real
  * local node (the local provider starts a real vm-agent) reports ready, and the same callback with
- * another endpoint is refused, recorded, and changes nothing.
+ * another endpoint is refused, recorded, and changes nothing. It records how the node keeps
+ * workspaces apart; in team mode a node that cannot run each as its own user is refused and destroyed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { errors, nodes, users } from "@/db/schema";
+import { errors, nodes, tasks, users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { startReceiver } from "@/vm-agent/test-support";
@@ -13,16 +14,20 @@ import type { NodeReadyCallback } from "../contracts/vm-agent";
 import { HttpError } from "../http/respond";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import type { Runtime } from "../runtime";
+import { newKeyRingEntry } from "../secrets/envelope";
 import { nodeReadyCallback } from "./handlers";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let rt: Runtime;
+let team: Runtime & { sent: { name: string; data: unknown }[] };
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   database = await openTestDatabase();
   await database.db.insert(users).values({ id: "u1", email: "u1@example.test", name: "U" });
   rt = await testRuntime(database);
+  const teamEnv = { AUTH_MODE: "team", AUTH_SECRET: "s".repeat(32), GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "secret", SECRETS_KEYS: newKeyRingEntry("k1") };
+  team = await testRuntime(database, teamEnv, rt.keys);
 }, 60_000);
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
@@ -89,5 +94,28 @@ describe("the node-ready callback", () => {
     const error = await refusal(nodeReadyCallback(rt, "n_unknown", { endpoint: "http://127.0.0.1:4000", version: "x", contractVersion: 1 }));
     expect(error).toMatchObject({ status: 422, field: "endpoint", message: expect.stringContaining("was not started by this local provider") });
     expect(await getNode(database.db, "n_unknown")).toMatchObject({ status: "creating", endpoint: null });
+  });
+
+  it("records how the real node says it keeps workspaces apart (a daemon that does not say counts as none)", async () => {
+    const { node, ready } = await startedNode("n_isolation");
+    expect(await nodeReadyCallback(rt, node.id, ready)).toEqual({ outcome: "applied" });
+    expect(await getNode(database.db, node.id)).toMatchObject({ status: "running", isolation: ready.isolation?.mode ?? "none" });
+  });
+
+  it("team mode: a node that runs workspaces as its daemon's user is refused, its waiting task fails saying why, and it is destroyed", async () => {
+    const { node, ready } = await startedNode("n_shared");
+    await database.db.insert(tasks).values({ id: "t_shared", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "delegated", branch: "agents/t", nodeId: node.id });
+    const message = `node ${node.id} cannot run each workspace as its own user (the vm-agent runs as alice, not root); team mode places no work on it`;
+
+    const answer = await nodeReadyCallback(team, node.id, { ...ready, isolation: { mode: "none", reason: "the vm-agent runs as alice, not root" } });
+    expect(answer).toEqual({ outcome: "refused", reason: message });
+    const after = (await getNode(database.db, node.id))!;
+    expect(after).toMatchObject({ status: "stopped", isolation: "none", errorMessage: message });
+    expect(team.provider.isRunning!(after)).toBe(false);
+    const [task] = await database.db.select().from(tasks).where(eq(tasks.id, "t_shared"));
+    expect(task).toMatchObject({ status: "failed", errorMessage: message });
+    expect(team.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_shared", reason: "node-ready" } });
+    // Its report again is for a node that is gone.
+    expect(await refusal(nodeReadyCallback(team, node.id, ready))).toMatchObject({ status: 404 });
   });
 });

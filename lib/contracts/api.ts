@@ -154,6 +154,11 @@ export const NodeView = z.object({
   workspaces: z.object({ count: z.number().int(), capacity: z.number().int(), tasks: z.array(NodeSlotTask) }),
   /** Created by the control plane for a task (and destroyed by it when unused). */
   autoProvisioned: z.boolean(),
+  /**
+   * How the node keeps workspaces apart (lib/nodes/isolation.ts): `users`, each runs as its own
+   * Unix user; `none`, they share the daemon's user, `reason` saying why; null, not said yet.
+   */
+  isolation: z.object({ mode: z.enum(["users", "none"]).nullable(), reason: z.string().nullable() }),
 });
 export type NodeView = z.infer<typeof NodeView>;
 

@@ -130,11 +130,33 @@ export type VmAgentError = z.infer<typeof VmAgentError>;
 
 // ── vm-agent → control plane (Authorization: Bearer <callback JWT>) ──
 
+/**
+ * How the node keeps workspaces apart. `users`: each workspace's setup script and agent run as
+ * their own unprivileged Unix user, in a folder only they and the daemon reach. `none`: they run
+ * as the daemon's own user (it cannot create users, as when it is not root on a laptop); `reason`
+ * says why. Team mode places no work on a `none` node (lib/nodes/isolation.ts).
+ */
+export const WorkspaceIsolation = z.object({
+  mode: z.enum(["users", "none"]),
+  reason: z.string().max(500).optional(),
+});
+export type WorkspaceIsolation = z.infer<typeof WorkspaceIsolation>;
+
+/**
+ * The Linux capabilities a root vm-agent keeps (its launcher bounds it to these): make and delete
+ * workspace users and hand them their folders (chown, fowner, dac_override), start their
+ * processes as them (setuid, setgid), stop them (kill), and let useradd log (audit_write). Nothing
+ * else of root's: no ptrace, no mounts, no raw network, no module loading.
+ */
+export const VM_AGENT_CAPABILITIES = ["chown", "dac_override", "fowner", "setuid", "setgid", "kill", "audit_write"] as const;
+
 export const NodeReadyCallback = z.object({
   /** Base URL where the control plane reaches this vm-agent. */
   endpoint: z.string().url(),
   version: z.string(),
   contractVersion: z.number().int(),
+  /** Absent from a daemon older than this field: unknown, treated as `none`. */
+  isolation: WorkspaceIsolation.optional(),
 });
 export type NodeReadyCallback = z.infer<typeof NodeReadyCallback>;
 

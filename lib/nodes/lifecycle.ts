@@ -7,10 +7,15 @@ import type { Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
 import { signNodeCallbackToken } from "../auth/tokens";
 import type { KeyPair } from "../auth/keys";
+import type { Config } from "../config";
 import type { NodeReadyCallback } from "../contracts/vm-agent";
 import { taskWake, type SendEvents, type WakeReason } from "../contracts/events";
+import { recordError } from "../errors";
 import { publishNodeChange, publishTaskChange } from "../live/publish";
+import { failTask } from "../tasks/fail-task";
+import { isolationVerdict, reportedIsolation } from "./isolation";
 import type { NodeProvider } from "./provider";
+import type { NodeStatus } from "./statuses";
 
 export type ProvisionDeps = { db: Executor; provider: NodeProvider; keys: KeyPair; controlPlaneUrl: string; callbackTtlMs: number; leaseMs: number };
 
@@ -73,12 +78,46 @@ export async function wakeTasks(send: SendEvents, taskIds: readonly string[], re
   if (taskIds.length) await send(taskIds.map((taskId) => taskWake.create({ taskId, reason })));
 }
 
-/** The vm-agent's boot callback. Returns the tasks to wake, or undefined when the node is unknown or no longer wanted. */
-export async function markNodeReady(db: Executor, nodeId: string, body: NodeReadyCallback) {
+/**
+ * Where the readiness comes from. `report`: the daemon's ready callback, judged under `authMode`.
+ * `adopted`: the monitor marks ready a node that answers though its report never came; what the
+ * daemon did not say (its isolation) stays unrecorded until the report, which it sends again.
+ */
+export type ReadySource = { kind: "report"; authMode: Config["AUTH_MODE"] } | { kind: "adopted" };
+
+/** The tasks to wake; `refused`: the node may get no work (isolation.ts) and is to be destroyed. */
+export type ReadyOutcome = { taskIds: string[]; refused?: string };
+
+const READY_FROM: NodeStatus[] = ["pending", "creating", "running"];
+
+/**
+ * The vm-agent's boot callback: the node is running, with the isolation it reported. A node team
+ * mode refuses for its isolation is marked `error` with why instead, and the tasks waiting on it fail
+ * with that message (another node of the same provider would say the same); the caller wakes them
+ * and destroys the node. Undefined when the node is unknown or no longer wanted.
+ */
+export async function markNodeReady(db: Executor, nodeId: string, body: NodeReadyCallback, source: ReadySource): Promise<ReadyOutcome | undefined> {
   return db.transaction(async (tx) => {
+    const isolation = source.kind === "report" ? reportedIsolation(body.isolation) : undefined;
+    const verdict = source.kind === "report" && isolation ? isolationVerdict(source.authMode, { id: nodeId, ...isolation }) : undefined;
+    if (verdict?.kind === "refused") {
+      const refused = await tx
+        .update(nodes)
+        .set({ ...isolation, status: "error", health: "unhealthy", endpoint: body.endpoint, warmSince: null, errorMessage: verdict.message, updatedAt: sql`now()` })
+        .where(and(eq(nodes.id, nodeId), inArray(nodes.status, READY_FROM)))
+        .returning({ id: nodes.id });
+      if (!refused.length) return undefined;
+      await recordError(tx, { nodeId, step: "node_agent_ready", message: verdict.message });
+      // Failing a task publishes its change; its run, once woken, finds it ended and cleans up.
+      const waiting = await tasksOnNode(tx, nodeId);
+      for (const task of waiting) await failTask(tx, task.id, verdict.message, "system", { step: "node_agent_ready", nodeId });
+      await publishNodeChange(tx);
+      return { taskIds: waiting.map((t) => t.id), refused: verdict.message };
+    }
     const updated = await tx
       .update(nodes)
       .set({
+        ...isolation,
         status: "running",
         health: "healthy",
         endpoint: body.endpoint,
@@ -87,11 +126,11 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
         errorMessage: null,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["pending", "creating", "running"])))
+      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, READY_FROM)))
       .returning({ id: nodes.id });
     if (!updated.length) return undefined;
     await publishNodeChange(tx);
-    return publishForNode(tx, nodeId);
+    return { taskIds: await publishForNode(tx, nodeId) };
   });
 }
 

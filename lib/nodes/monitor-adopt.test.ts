@@ -44,6 +44,8 @@ describe("a node whose ready callback was lost", () => {
       }, { timeout: 30_000, interval: 500 })
       .toBe("running");
     expect((await getNode(database.db, "n_lostready"))!.health).toBe("healthy");
+    // What only its report says (how it keeps workspaces apart) stays unknown until the report comes.
+    expect((await getNode(database.db, "n_lostready"))!.isolation).toBeNull();
     expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t1", reason: "node-ready" } });
     const [recovery] = await database.db.select().from(errors).where(eq(errors.nodeId, "n_lostready"));
     expect(recovery).toMatchObject({ kind: "recovery", message: expect.stringMatching(/ready callback never arrived; marked ready/) });

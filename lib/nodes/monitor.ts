@@ -96,10 +96,15 @@ async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
     await deps.db.update(nodes).set({ healthCheckedAt: sql`now()` }).where(and(eq(nodes.id, node.id), eq(nodes.status, "creating")));
     return;
   }
-  const taskIds = await markNodeReady(deps.db, node.id, { endpoint: node.endpoint, version: "unknown (ready callback lost)", contractVersion: CONTRACT_VERSION });
-  if (!taskIds) return;
+  const ready = await markNodeReady(
+    deps.db,
+    node.id,
+    { endpoint: node.endpoint, version: "unknown (ready callback lost)", contractVersion: CONTRACT_VERSION },
+    { kind: "adopted" },
+  );
+  if (!ready) return;
   await recordError(deps.db, { nodeId: node.id, step: "node_agent_ready", kind: "recovery", message: `node ${node.id} answers but its ready callback never arrived; marked ready` });
-  await wakeTasks(deps.send, taskIds, "node-ready");
+  await wakeTasks(deps.send, ready.taskIds, "node-ready");
 }
 
 export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {

@@ -6,13 +6,16 @@
  *
  * Order: an idle running node (the warm pool), the least-loaded running node with room, a free
  * slot on a node that is still being created, a new node while the quota allows; else the task
- * waits in the queue until a slot frees.
+ * waits in the queue until a slot frees. In team mode only nodes that run each workspace as its own
+ * user count (isolation.ts).
  */
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
+import type { Config } from "../config";
 import { publishNodeChange } from "../live/publish";
+import { isolationVerdict, placeableIsolationSql } from "./isolation";
 import { inList, LIVE_NODE_STATUSES, occupancySql, PLACEABLE_NODE_STATUSES } from "./statuses";
 
 export type SelectionLimits = {
@@ -35,12 +38,13 @@ const newNodeId = () => `n_${randomBytes(6).toString("hex")}`;
 
 type Candidate = { id: string; status: string; occupancy: number };
 
-async function candidates(executor: Executor, userId: string, limits: SelectionLimits, exclude: readonly string[]) {
+async function candidates(executor: Executor, userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits, exclude: readonly string[]) {
   const excluded = exclude.length ? sql`and n.id not in (${inList(exclude)})` : sql``;
   return queryRows<Candidate>(executor, sql`
     select n.id, n.status, ${occupancySql(sql.raw("n.id"))} as occupancy from nodes n
     where n.user_id = ${userId} and n.status in (${inList(PLACEABLE_NODE_STATUSES)})
       and n.health in ('unknown', 'healthy') ${excluded}
+      and ${placeableIsolationSql(authMode, "n")}
       and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
       and (n.status <> 'running' or (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
                                      and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))
@@ -58,19 +62,25 @@ async function candidates(executor: Executor, userId: string, limits: SelectionL
  */
 export async function placeTask(
   executor: Executor,
-  input: { taskId: string; userId: string; provider: string; limits: SelectionLimits; exclude?: readonly string[] },
+  input: { taskId: string; userId: string; provider: string; authMode: Config["AUTH_MODE"]; limits: SelectionLimits; exclude?: readonly string[] },
 ): Promise<Placement> {
   return executor.transaction(async (tx) => {
     await lockUserPool(tx, input.userId);
     const [task] = await tx.select({ nodeId: tasks.nodeId }).from(tasks).where(eq(tasks.id, input.taskId)).for("update");
     if (!task) return { kind: "queued", reason: "the task no longer exists" };
     if (task.nodeId && !input.exclude?.includes(task.nodeId)) {
-      const [held] = await tx.select({ id: nodes.id, status: nodes.status, health: nodes.health }).from(nodes).where(eq(nodes.id, task.nodeId));
-      if (held && PLACEABLE_NODE_STATUSES.includes(held.status as never) && held.health !== "unhealthy") {
+      const [held] = await tx
+        .select({ id: nodes.id, status: nodes.status, health: nodes.health, isolation: nodes.isolation, isolationReason: nodes.isolationReason })
+        .from(nodes)
+        .where(eq(nodes.id, task.nodeId));
+      // A node refused for its isolation is not kept (one that has not said yet is: the wait for it decides).
+      const refused = held && isolationVerdict(input.authMode, held).kind === "refused";
+      if (held && !refused && PLACEABLE_NODE_STATUSES.includes(held.status as never) && held.health !== "unhealthy") {
         return { kind: "assigned", nodeId: held.id, status: held.status, created: false, wasIdle: false };
       }
+      if (held && refused) await leaveNode(tx, input.taskId, held.id);
     }
-    const [pick] = await candidates(tx, input.userId, input.limits, input.exclude ?? []);
+    const [pick] = await candidates(tx, input.userId, input.authMode, input.limits, input.exclude ?? []);
     if (pick) {
       await tx.update(tasks).set({ nodeId: pick.id, updatedAt: sql`now()` }).where(eq(tasks.id, input.taskId));
       await tx.update(nodes).set({ warmSince: null, updatedAt: sql`now()` }).where(eq(nodes.id, pick.id));

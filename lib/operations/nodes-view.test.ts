@@ -27,9 +27,9 @@ describe("listNodes against Postgres", () => {
       { id: "u2", email: "u2@example.test", name: "U2" },
     ]);
     await db.insert(nodes).values([
-      { id: "n_old", userId: "u1", provider: "local", status: "running", health: "healthy", createdAt: ago(5 * HOUR), warmSince: ago(HOUR), cpuPercent: 12.5, memoryPercent: 40, diskPercent: 70, lastHeartbeatAt: ago(5_000) },
+      { id: "n_old", userId: "u1", provider: "local", status: "running", health: "healthy", createdAt: ago(5 * HOUR), warmSince: ago(HOUR), cpuPercent: 12.5, memoryPercent: 40, diskPercent: 70, lastHeartbeatAt: ago(5_000), isolation: "users" },
       { id: "n_busy", userId: "u1", provider: "local", status: "running", health: "stale", createdAt: ago(2 * HOUR) },
-      { id: "n_lost", userId: "u1", provider: "hetzner", status: "error", health: "unhealthy", createdAt: ago(HOUR), errorMessage: "node n_lost lost: no heartbeat", autoProvisioned: false },
+      { id: "n_lost", userId: "u1", provider: "hetzner", status: "error", health: "unhealthy", createdAt: ago(HOUR), errorMessage: "node n_lost lost: no heartbeat", autoProvisioned: false, isolation: "none", isolationReason: "the vm-agent runs as alice, not root" },
       { id: "n_stopped_recent", userId: "u1", provider: "local", status: "stopped", createdAt: ago(30 * HOUR), updatedAt: ago(HOUR) },
       { id: "n_stopped_old", userId: "u1", provider: "local", status: "stopped", createdAt: ago(50 * HOUR), updatedAt: ago(STOPPED_NODE_SHOWN_FOR_MS + HOUR) },
       { id: "n_other", userId: "u2", provider: "local", status: "running", createdAt: ago(10 * 60_000) },
@@ -85,5 +85,13 @@ describe("listNodes against Postgres", () => {
     expect(Date.parse(warm.lastHeartbeatAt!)).toBeGreaterThan(Date.now() - 60_000);
     const lost = list.find((n) => n.id === "n_lost")!;
     expect(lost).toMatchObject({ status: "error", health: "unhealthy", provider: "hetzner", autoProvisioned: false, errorMessage: "node n_lost lost: no heartbeat", cpuPercent: null, lastHeartbeatAt: null, warmSince: null });
+  });
+
+  it("carries how each node keeps workspaces apart, through the contract's schema", async () => {
+    const list = await listNodes(database.db, "u1", { capacity: 3 });
+    const byId = new Map(NodeList.parse({ nodes: list }).nodes.map((n) => [n.id, n.isolation]));
+    expect(byId.get("n_old")).toEqual({ mode: "users", reason: null });
+    expect(byId.get("n_lost")).toEqual({ mode: "none", reason: "the vm-agent runs as alice, not root" });
+    expect(byId.get("n_busy")).toEqual({ mode: null, reason: null });
   });
 });

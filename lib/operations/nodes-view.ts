@@ -1,11 +1,12 @@
 /**
- * The nodes page's read: the user's nodes, newest first, each with its load, health and the tasks
- * holding its slots. Stopped nodes drop out a day after they stopped unless asked for.
+ * The nodes page's read: the user's nodes, newest first, each with its load, health, isolation and
+ * the tasks holding its slots. Stopped nodes drop out a day after they stopped unless asked for.
  */
 import { and, desc, eq, gt, inArray, isNull, ne, or } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
 import type { NodeHealth, NodeSlotTask, NodeStatus, NodeView, TaskStatus } from "../contracts/api";
+import type { IsolationMode } from "../nodes/isolation";
 import { briefTitle } from "./titles";
 
 /** How long a stopped node stays on the page. */
@@ -72,6 +73,7 @@ export async function listNodes(executor: Executor, userId: string, options: Lis
       errorMessage: node.errorMessage,
       workspaces: { count: held.length, capacity: options.capacity, tasks: held },
       autoProvisioned: node.autoProvisioned,
+      isolation: { mode: node.isolation as IsolationMode | null, reason: node.isolationReason },
     };
   });
 }

@@ -10,8 +10,10 @@ import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
 import { probeNode, recordProbe } from "../nodes/health";
 import { getNode, provisionNode } from "../nodes/lifecycle";
+import { isolationVerdict } from "../nodes/isolation";
 import { leaveNode, placeTask } from "../nodes/selection";
 import { GONE_NODE_STATUSES } from "../nodes/statuses";
+import { failTask } from "../tasks/fail-task";
 import { isTerminal } from "../tasks/state-machine";
 import { finishStep, setStepDetail, skipStep, startStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
@@ -36,6 +38,7 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
       taskId,
       userId: task.userId,
       provider: rt.provider.name,
+      authMode: rt.config.AUTH_MODE,
       exclude,
       limits: {
         maxWorkspacesPerNode: rt.config.MAX_WORKSPACES_PER_NODE,
@@ -93,6 +96,16 @@ export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string,
   const node = await getNode(rt.db, nodeId);
   if (!node || GONE_NODE_STATUSES.includes(node.status as never) || task.nodeId !== nodeId) return LOST;
   if (node.status !== "running" || node.health === "restarting") return PENDING;
+  // Ready is not enough in team mode: the node must run each workspace as its own user.
+  const verdict = isolationVerdict(rt.config.AUTH_MODE, node);
+  if (verdict.kind === "unreported") {
+    await setStepDetail(rt.db, taskId, "node_agent_ready", `node ${nodeId} answers but has not said yet whether it runs each workspace as its own user; waiting for its ready report`);
+    return PENDING;
+  }
+  if (verdict.kind === "refused") {
+    await failTask(rt.db, taskId, verdict.message, "system", { step: "node_agent_ready", nodeId });
+    return ENDED;
+  }
   await finishStep(rt.db, taskId, "node_agent_ready", "succeeded", node.endpoint ?? undefined);
   return "ready";
 }

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config";
+import { PASSABLE_DIR_MODE, PRIVATE_FILE_MODE } from "../data-dir";
 import { newKeyRingEntry, parseKeyRing, type KeyRing } from "./envelope";
 
 export function keyRingFile(dataDir: string) {
@@ -15,10 +16,10 @@ export function keyRingFile(dataDir: string) {
 export function loadKeyRing(config: Pick<Config, "SECRETS_KEYS" | "DATA_DIR">): KeyRing {
   if (config.SECRETS_KEYS) return parseKeyRing(config.SECRETS_KEYS);
   const file = keyRingFile(config.DATA_DIR);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: PASSABLE_DIR_MODE });
   try {
     // `wx`: two processes starting together never write two different keys.
-    fs.writeFileSync(file, `${newKeyRingEntry()}\n`, { flag: "wx", mode: 0o600 });
+    fs.writeFileSync(file, `${newKeyRingEntry()}\n`, { flag: "wx", mode: PRIVATE_FILE_MODE });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }

@@ -5,10 +5,10 @@
  * So a test can kill things while the agent is provably working, then let it finish.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { TaskDetail } from "@/lib/contracts/api";
 import { watchTask } from "./live-client";
+import { sharedTempDir } from "./shared-dir";
 
 export const GATED_AGENT_COMMAND = [
   `gate=$(printf '%s' "$AGENT_PROMPT" | head -n1 | cut -d' ' -f1)`,
@@ -25,7 +25,7 @@ export type Gate = { prompt: string; open(): void };
 
 /** A new gate; `open` lets the agent finish. `opened` creates it already open (an agent that finishes at once). */
 export function newGate(what: string, opened = false): Gate {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "acp-gate-")), "open");
+  const file = path.join(sharedTempDir("acp-gate-"), "open");
   if (opened) fs.writeFileSync(file, "");
   return { prompt: `${file} ${what}`, open: () => fs.writeFileSync(file, "") };
 }

@@ -3,8 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+/** The test's own git, as root, also in worktrees owned by a workspace's user (safe.directory). */
 export const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "t@example.test", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "t@example.test" } }).trim();
+  execFileSync("git", ["-c", "safe.directory=*", ...args], { cwd, encoding: "utf8", env: { ...process.env, GIT_AUTHOR_NAME: "Test", GIT_AUTHOR_EMAIL: "t@example.test", GIT_COMMITTER_NAME: "Test", GIT_COMMITTER_EMAIL: "t@example.test" } }).trim();
 
 /** A git repository with one commit; `files` are written before it. */
 export function makeRepo(files: Record<string, string> = {}, options: { executable?: string[] } = {}): string {

@@ -5,6 +5,7 @@
 import type { TestProject } from "vitest/node";
 import { ensureInngestBinary } from "@/scripts/inngest-bin.mjs";
 import { buildApp } from "@/scripts/system";
+import { removeOrphanUsers } from "@/vm-agent/users";
 import { startPostgres } from "./postgres";
 import { startWsRelay } from "./ws-relay";
 
@@ -27,5 +28,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await relay.close();
     await postgres.stop();
+    // Workspace users whose node folder went with a test's data folder.
+    await removeOrphanUsers();
   };
 }

@@ -10,6 +10,7 @@ import path from "node:path";
 import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
+import { removeNodeUsers } from "@/vm-agent/users";
 
 /** What the nodes' vm-agents did, read from their logs: each count should be one per task. */
 export type SideEffects = {
@@ -130,6 +131,8 @@ export async function startTestSystem(env: Record<string, string> = {}, options_
         }
       }
       for (const nodeId of nodeIds()) spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
+      // The workspaces' users of this system's nodes (a stopped node keeps them until it is purged).
+      for (const nodeId of nodeIds()) await removeNodeUsers(nodeId);
       await database.close();
       if (!process.env.KEEP_TEST_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,10 +3,14 @@
  * through the operator's browser (CSRF), and other host names cannot read it (DNS rebinding).
  * Requests are sent raw, with the headers a browser would send.
  */
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tasks } from "@/db/schema";
 import { makeRepo } from "../harness/git";
+import { untilFinished } from "../harness/live-client";
+import { sharedTempDir } from "../harness/shared-dir";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -92,6 +96,47 @@ describe("local mode", () => {
     // The engine's registration call has no body and no Origin.
     expect((await raw("PUT", "/api/inngest", { host })).status).toBe(200);
   });
+});
+
+describe.runIf(process.getuid?.() === 0)("a repository's setup script on a local node run as root", () => {
+  it("runs as its workspace's own user, who cannot read the control plane's data (the Tried line: it was uid=0(root))", async () => {
+    // A stored secret makes the key file the setup script will try to read.
+    expect((await system.api("PUT", "/api/secrets/ANTHROPIC_API_KEY", { value: "sk-ant-boundary" })).status).toBe(200);
+    const keyFile = path.join(system.dataDir, "secrets.keys");
+    expect(fs.existsSync(keyFile)).toBe(true);
+    const out = sharedTempDir("acp-setup-probes-");
+    const data = system.dataDir;
+    const probe = (name: string, command: string) => `if ${command} >/dev/null 2>&1; then echo ${name}:ok; else echo ${name}:denied; fi`;
+    const setup = [
+      "{",
+      "id",
+      probe("key-file", `cat '${keyFile}'`),
+      probe("data-folder", `ls '${data}'`),
+      probe("nodes-folder", `ls '${path.join(data, "nodes")}'`),
+      probe("node-records", `cat '${data}'/nodes/*/node.json`),
+      probe("node-logs", `cat '${data}'/nodes/*/vm-agent.log`),
+      probe("runner-logs", `ls '${path.join(data, "logs")}'`),
+      probe("own-worktree", "touch SETUP_WAS_HERE"),
+      `} > '${out}/probes'`,
+    ].join("\n");
+    const repo = makeRepo({ ".agent/setup.sh": `${setup}\n` });
+    const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Who am I?" });
+    expect(status, JSON.stringify(body)).toBe(202);
+    const { done } = await untilFinished(system.appUrl, (body as { taskId: string }).taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    const [id, ...probes] = fs.readFileSync(path.join(out, "probes"), "utf8").trim().split("\n");
+    expect(id).toMatch(/^uid=(\d+)\((acp[0-9a-f]{12})\) gid=\d+\(\2\) groups=\d+\(\2\)$/);
+    expect(id).not.toMatch(/^uid=0\(/);
+    expect(Object.fromEntries(probes.map((line) => line.split(":")))).toEqual({
+      "key-file": "denied",
+      "data-folder": "denied",
+      "nodes-folder": "denied",
+      "node-records": "denied",
+      "node-logs": "denied",
+      "runner-logs": "denied",
+      "own-worktree": "ok",
+    });
+  }, 120_000);
 });
 
 describe("bad input", () => {

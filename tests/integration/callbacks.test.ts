@@ -3,7 +3,6 @@
  * command that holds until the test creates a release file, so the test controls when it ends.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -16,6 +15,7 @@ import type { TaskDetail } from "@/lib/contracts/api";
 import { makeRepo } from "../harness/git";
 import { watchTask, type TaskWatch } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
+import { sharedTempDir } from "../harness/shared-dir";
 
 const HOLDING_AGENT = [
   'case "$AGENT_PROMPT" in hold:*) f="${AGENT_PROMPT#hold:}"; while [ ! -e "$f" ]; do sleep 0.05; done;; esac',
@@ -23,7 +23,7 @@ const HOLDING_AGENT = [
 ].join("\n");
 
 let system: TestSystem;
-const releaseDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-release-"));
+const releaseDir = sharedTempDir("acp-release-");
 
 beforeAll(async () => {
   system = await startTestSystem({ SCRIPT_AGENT_COMMAND: HOLDING_AGENT, READY_RECHECK_INTERVAL: "1s" });

@@ -32,7 +32,7 @@ async function newTasks(count: number) {
 }
 
 const place = (taskId: string, extra: Partial<SelectionLimits> = {}) =>
-  placeTask(database.db, { taskId, userId, provider: "local", limits: { ...limits, ...extra } });
+  placeTask(database.db, { taskId, userId, provider: "local", authMode: "local", limits: { ...limits, ...extra } });
 
 async function occupancyByNode() {
   return queryRows<{ node_id: string; n: number }>(

@@ -26,7 +26,7 @@ export type AgentLaunch = { command: string[]; env: Record<string, string> } | {
 
 /** What an agent or setup script may see: no control-plane tokens, no node secrets. */
 export function agentEnvironment(extra: Record<string, string>): Record<string, string> {
-  const allowed = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TMPDIR", "USER", "SHELL"];
+  const allowed = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TMPDIR", "USER", "SHELL", "GIT_SSL_CAINFO", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"];
   const env: Record<string, string> = {};
   for (const key of allowed) if (process.env[key] !== undefined) env[key] = process.env[key]!;
   return { ...env, ...extra };
@@ -49,6 +49,13 @@ export function claudeCodeBinary(configured: string | undefined): string | undef
   }
 }
 
+/** A folder in the agent's HOME, owned like the HOME (the workspace's user: the daemon makes it, the agent writes it). */
+function mkdirOwnedLikeHome(home: string, dir: string) {
+  fs.mkdirSync(dir, { recursive: true });
+  const owner = fs.statSync(home);
+  fs.chownSync(dir, owner.uid, owner.gid);
+}
+
 export function agentLaunch(
   kind: AgentKind,
   context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; secrets: SessionSecrets; resume?: string },
@@ -63,7 +70,7 @@ export function agentLaunch(
     const binary = claudeCodeBinary(settings.CLAUDE_CODE_BIN);
     if (!binary) return { unavailable: "agent claude-code is not installed on this node: install @anthropic-ai/claude-code-${process.platform}-${process.arch} or set CLAUDE_CODE_BIN" };
     if (!secrets.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs an ANTHROPIC_API_KEY, and the task's owner has none stored (Settings → Secrets)" };
-    fs.mkdirSync(home, { recursive: true });
+    mkdirOwnedLikeHome(home, home);
     return {
       command: [
         binary,
@@ -113,7 +120,7 @@ function codexLaunch(context: { prompt: string; home: string; settings: AgentSet
   if (!binary) return { unavailable: `agent codex is not installed on this node: install @openai/codex-linux-${process.arch} or set CODEX_BIN` };
   if (!apiKey) return { unavailable: "agent codex needs an OPENAI_API_KEY, and the task's owner has none stored (Settings → Secrets)" };
   const codexHome = path.join(home, ".codex");
-  fs.mkdirSync(codexHome, { recursive: true });
+  mkdirOwnedLikeHome(home, codexHome);
   // A custom base URL becomes a model provider speaking the Responses API. It is operator
   // configuration, validated as a URL; a quote would break out of the TOML string, so it is refused.
   const provider =

@@ -42,6 +42,8 @@ export type LaunchSpec = {
   /** Where that environment waits for the launcher: owner-only, outside the worktree, deleted once loaded. */
   envFile: string;
   logFile: string;
+  /** The workspace's own user: the launcher (the daemon's) drops to it for the agent. */
+  user?: { uid: number; gid: number };
 };
 
 export type CoordinatorOptions = {
@@ -129,7 +131,7 @@ export class RuntimeCoordinator {
     await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
     try {
       writeEnvFile(spec.envFile, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) });
-      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(spec.envFile, binary, spec.command.slice(1)) });
+      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(spec.envFile, binary, spec.command.slice(1), spec.user) });
     } catch (error) {
       fs.rmSync(spec.envFile, { force: true }); // no launcher will read it
       this.exits.remove(record);

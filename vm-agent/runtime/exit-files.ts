@@ -8,6 +8,7 @@
  * code; tmux makes it a process-group leader, so stopping kills the agent with it (killGroup).
  */
 import fs from "node:fs";
+import { SETPRIV } from "../users";
 import path from "node:path";
 
 type Generation = { sessionId: string; generation: number };
@@ -38,11 +39,14 @@ export class ExitFiles {
   /**
    * The command tmux runs: a fixed script; the environment file, the agent's binary and its
    * arguments arrive as positional parameters, so nothing from the task is ever parsed by a shell
-   * (the file's values are quoted). The file must set ACP_LOG and ACP_EXIT.
+   * (the file's values are quoted). The file must set ACP_LOG and ACP_EXIT. With a `user`, the
+   * launcher (the daemon's user: it reads the file, writes the log and the exit code) runs the
+   * agent through setpriv as that user, without other groups or any way to gain privileges.
    */
-  static wrap(envFile: string, binary: string, args: string[]): string[] {
+  static wrap(envFile: string, binary: string, args: string[], user?: { uid: number; gid: number }): string[] {
     const load = 'set -a; . "$1" || exit 127; set +a; rm -f -- "$1"; shift';
     const script = `${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
-    return ["/bin/sh", "-c", script, "acp-agent", envFile, binary, ...args];
+    const drop = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--no-new-privs", "--"] : [];
+    return ["/bin/sh", "-c", script, "acp-agent", envFile, ...drop, binary, ...args];
   }
 }

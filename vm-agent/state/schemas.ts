@@ -12,6 +12,8 @@ export const WorkspaceRecord = z.object({
   status: z.enum(["creating", "running", "error", "stopped", "deleting", "deletion_failed"]),
   baseCommit: z.string().optional(),
   error: z.string().optional(),
+  /** The workspace's own Unix user (users.ts), once provisioning made it; absent without isolation. */
+  user: z.object({ name: z.string(), uid: z.number().int(), gid: z.number().int() }).optional(),
 });
 export type WorkspaceRecord = z.infer<typeof WorkspaceRecord>;
 

@@ -7,11 +7,17 @@
  * pid alone, `vm-agent.log` its output, `work/` its state. Creating a node whose vm-agent still
  * runs returns that one; creating it again after its vm-agent died starts a new one on the same
  * work folder, which adopts what the old one left.
+ *
+ * Agents run on this machine, so the path to a node's work folder is passable but not listable and
+ * the rest of the node's folder (its record, pid file and log) is owner-only (lib/data-dir.ts). A
+ * node's folder goes with the Unix users its daemon made for its workspaces (`purge`).
  */
 import { createHash } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { ensureDir, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FILE_MODE } from "../../data-dir";
+import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
 import { isAlive } from "../../process";
 import type { CreateNodeInput, CreatedNode, NodeProvider } from "../provider";
@@ -52,6 +58,10 @@ const LOCAL_ENDPOINT = new RegExp(`^http://${LOCAL_HOST.replaceAll(".", "\\.")}:
 
 /** What the command line of a local node's daemon contains. */
 const VM_AGENT_ENTRY = path.join("vm-agent", "main.ts");
+/** The vm-agent's command that deletes the Unix users a node's daemon made (a no-op where it cannot). */
+const PURGE_USERS_ENTRY = path.join("vm-agent", "purge-node-users.ts");
+/** What the users purge gets of the environment: enough to run, nothing of the control plane's. */
+const PURGE_USERS_ENV = ["PATH", "HOME", "LANG", "TMPDIR"];
 
 const pidOf = (providerServerId: string | null) => {
   const match = /^pid:(\d+)$/.exec(providerServerId ?? "");
@@ -69,7 +79,7 @@ export type LocalNodeRecord = {
   keyFingerprint?: string;
 };
 
-export const localNodeDir = (dataDir: string, nodeId: string) => path.resolve(dataDir, "nodes", nodeId);
+export const localNodeDir = (dataDir: string, nodeId: string) => path.resolve(dataDir, NODES_FOLDER, nodeId);
 /** The node's VM_AGENT_WORK_DIR: its workspaces and its state. */
 export const localNodeWorkDir = (nodeDir: string) => path.join(nodeDir, "work");
 
@@ -85,7 +95,7 @@ export function readLocalNodeRecord(nodeDir: string): LocalNodeRecord | undefine
 function writeLocalNodeRecord(nodeDir: string, record: LocalNodeRecord) {
   const file = path.join(nodeDir, "node.json");
   const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
+  fs.writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
   fs.renameSync(temporary, file);
 }
 
@@ -137,18 +147,74 @@ export type LocalProviderOptions = {
   env?: Record<string, string | undefined>;
   /** How long a node gets to exit after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** How long deleting a purged node's Unix users may take (NODE_USERS_PURGE_TIMEOUT). */
+  purgeUsersTimeoutMs?: number;
+  log?: (level: "warn", msg: string, fields: Record<string, unknown>) => void;
 };
+
+const warnOnStderr: NonNullable<LocalProviderOptions["log"]> = (level, msg, fields) => console.error(JSON.stringify({ level, msg, ...fields }));
+
+/**
+ * Runs `node --import tsx <script> <args>` in `rootDir` (as the daemon is started) and waits at most
+ * `timeoutMs` for it: then its process group is killed and the wait fails.
+ */
+function runScript(rootDir: string, script: string, args: string[], env: Record<string, string | undefined>, timeoutMs: number) {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      cwd: rootDir,
+      env: env as NodeJS.ProcessEnv,
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+      reject(new Error(`${path.relative(rootDir, script)} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${path.relative(rootDir, script)} exited with ${code ?? signal}: ${stderr.trim() || "no output"}`));
+    });
+  });
+}
+
+const SETPRIV = "/usr/bin/setpriv";
+
+/**
+ * A root daemon drops what it does not need: setpriv (which execs, so the pid stays the daemon's)
+ * bounds it to VM_AGENT_CAPABILITIES. As another user there is nothing to drop.
+ */
+export function boundedToVmAgentCapabilities(command: string[]): string[] {
+  if (process.getuid?.() !== 0 || !fs.existsSync(SETPRIV)) return command;
+  const bounding = ["-all", ...VM_AGENT_CAPABILITIES.map((name) => `+${name}`)].join(",");
+  return [SETPRIV, `--bounding-set=${bounding}`, "--inh-caps=-all", "--", ...command];
+}
 
 export function localProvider(options: LocalProviderOptions): NodeProvider {
   const rootDir = options.rootDir ?? process.cwd();
   const env = options.env ?? process.env;
   const graceMs = options.stopGraceMs ?? 5_000;
+  const purgeUsersTimeoutMs = options.purgeUsersTimeoutMs ?? 30_000;
+  const log = options.log ?? warnOnStderr;
   // One create at a time per node, so two concurrent calls never start two daemons.
   const creating = new Map<string, Promise<CreatedNode>>();
 
   async function start(input: CreateNodeInput): Promise<CreatedNode> {
     const nodeDir = localNodeDir(options.dataDir, input.nodeId);
-    fs.mkdirSync(nodeDir, { recursive: true });
+    // The workspaces' users pass through these on the way to the node's work folder, and read nothing on it.
+    ensureDir(path.resolve(options.dataDir), PASSABLE_DIR_MODE);
+    ensureDir(path.dirname(nodeDir), PASSABLE_DIR_MODE);
+    prepareNodeDir(nodeDir);
     const keyFingerprint = fingerprint(input.publicJwk);
     const existing = readLocalNodeRecord(nodeDir);
     if (existing && isVmAgentProcess(existing.pid, input.nodeId)) {
@@ -161,7 +227,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     }
     const port = await freePort();
     const logFile = path.join(nodeDir, "vm-agent.log");
-    const log = fs.openSync(logFile, "a");
+    const logFd = fs.openSync(logFile, "a", PRIVATE_FILE_MODE);
     const childEnv: Record<string, string | undefined> = {};
     for (const key of PASSED_THROUGH) if (env[key] !== undefined) childEnv[key] = env[key];
     Object.assign(childEnv, {
@@ -175,13 +241,14 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       // The vm-agent rotates this file itself when it knows it; stdout and stderr still go there.
       VM_AGENT_LOG_FILE: logFile,
     });
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(rootDir, VM_AGENT_ENTRY)], {
+    const [file, ...args] = boundedToVmAgentCapabilities([process.execPath, "--import", "tsx", path.join(rootDir, VM_AGENT_ENTRY)]);
+    const child = spawn(file!, args, {
       cwd: rootDir,
       env: childEnv as NodeJS.ProcessEnv, // an allow-list; NODE_ENV is deliberately not passed
       detached: true,
-      stdio: ["ignore", log, log],
+      stdio: ["ignore", logFd, logFd],
     });
-    fs.closeSync(log);
+    fs.closeSync(logFd);
     const pid = await new Promise<number>((resolve, reject) => {
       child.once("spawn", () => resolve(child.pid!));
       child.once("error", reject);
@@ -189,7 +256,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     child.unref();
     const endpoint = localEndpoint(port);
     // Lets an operator, the runner (stopping idle nodes on Ctrl+C) or a test's teardown find every local node of a data folder.
-    fs.writeFileSync(path.join(nodeDir, "vm-agent.pid"), String(pid));
+    fs.writeFileSync(path.join(nodeDir, "vm-agent.pid"), String(pid), { mode: PRIVATE_FILE_MODE });
     writeLocalNodeRecord(nodeDir, {
       pid,
       port,
@@ -199,6 +266,26 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       keyFingerprint,
     });
     return { providerServerId: `pid:${pid}`, endpoint };
+  }
+
+  /**
+   * Deletes the Unix users the node's daemon made for its workspaces. A failure or a timeout fails
+   * the purge, which is tried again later: users are not left behind unnoticed.
+   */
+  async function purgeNodeUsers(nodeId: string) {
+    const script = path.join(rootDir, PURGE_USERS_ENTRY);
+    if (!fs.existsSync(script)) {
+      // A vm-agent from before workspace users made none.
+      log("warn", "the vm-agent has no purge-node-users command: the node's folder is removed, any Unix users its daemon made are left", { nodeId, script });
+      return;
+    }
+    const scriptEnv: Record<string, string | undefined> = {};
+    for (const key of PURGE_USERS_ENV) if (env[key] !== undefined) scriptEnv[key] = env[key];
+    try {
+      await runScript(rootDir, script, [nodeId], scriptEnv, purgeUsersTimeoutMs);
+    } catch (error) {
+      throw new Error(`could not delete the Unix users of node ${nodeId}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   return {
@@ -241,7 +328,9 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       await stopGroup(pid, graceMs);
     },
     async purge(node) {
-      fs.rmSync(path.resolve(options.dataDir, "nodes", node.id), { recursive: true, force: true });
+      // The users first: what they may still run goes with them, and nothing of theirs is left behind in the folder.
+      await purgeNodeUsers(node.id);
+      fs.rmSync(localNodeDir(options.dataDir, node.id), { recursive: true, force: true });
     },
   };
 }

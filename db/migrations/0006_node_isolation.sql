@@ -1,0 +1,2 @@
+ALTER TABLE "nodes" ADD COLUMN "isolation" text;--> statement-breakpoint
+ALTER TABLE "nodes" ADD COLUMN "isolation_reason" text;

@@ -1,0 +1,201 @@
+/**
+ * A Unix user per workspace: its setup script, its agent and the daemon's own git calls in its
+ * worktree run as that user, so an agent cannot read the daemon's state, another workspace or the
+ * control plane's files (with the local provider the node is the control plane's machine). Only
+ * a root daemon can create users; otherwise (a laptop in local mode, or WORKSPACE_USERS=off) the
+ * node runs them as its own user and says so (`isolation()`, in its ready callback).
+ *
+ * Each user is `acp<12 hex>` (a hash of node and workspace), in its own group, without a login
+ * shell or password, its comment `acp <node> <workspace>` so the node's users can be found again
+ * (a restart, a purge). Users live in /etc/passwd, shared by every daemon on the machine: useradd
+ * and userdel take its lock, and a call that finds it taken is retried.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { WorkspaceIsolation } from "../lib/contracts/vm-agent";
+import { run } from "./exec";
+
+export type WorkspaceUser = { name: string; uid: number; gid: number };
+export type WorkspaceUsersMode = "auto" | "off" | "required";
+
+export const SETPRIV = "/usr/bin/setpriv";
+const TOOLS = ["/usr/sbin/useradd", "/usr/sbin/userdel", SETPRIV];
+const PASSWD = "/etc/passwd";
+const LOCK_RETRIES = 20;
+/** useradd's exit code for a name that is taken. */
+const NAME_IN_USE = 9;
+
+export const userName = (nodeId: string, workspaceId: string) => `acp${createHash("sha256").update(`${nodeId}/${workspaceId}`).digest("hex").slice(0, 12)}`;
+const comment = (nodeId: string, workspaceId: string) => `acp ${nodeId} ${workspaceId}`;
+
+type PasswdEntry = WorkspaceUser & { comment: string; home: string };
+
+function passwd(): PasswdEntry[] {
+  return fs
+    .readFileSync(PASSWD, "utf8")
+    .split("\n")
+    .map((line) => line.split(":"))
+    .filter((fields) => fields.length >= 7)
+    .map(([name, , uid, gid, gecos, home]) => ({ name: name!, uid: Number(uid), gid: Number(gid), comment: gecos!, home: home! }));
+}
+
+/** The users a node created, by workspace id (every node's when `nodeId` is omitted). */
+export function nodeUsers(nodeId?: string): (PasswdEntry & { nodeId: string; workspaceId: string })[] {
+  return passwd().flatMap((entry) => {
+    const match = /^acp (\S+) (\S+)$/.exec(entry.comment);
+    if (!match || !entry.name.startsWith("acp") || (nodeId && match[1] !== nodeId)) return [];
+    return [{ ...entry, nodeId: match[1]!, workspaceId: match[2]! }];
+  });
+}
+
+/** Why this daemon cannot create users, or undefined when it can. */
+export function cannotCreateUsers(): string | undefined {
+  if (process.getuid?.() !== 0) return `the vm-agent runs as ${process.env.USER ?? `uid ${process.getuid?.()}`}, not root`;
+  const missing = TOOLS.filter((tool) => !fs.existsSync(tool));
+  return missing.length ? `missing ${missing.join(", ")}` : undefined;
+}
+
+/** The first folder on the way to `target` that other users cannot pass through, if any. */
+function closedOnTheWay(target: string): string | undefined {
+  let dir = path.dirname(path.resolve(target));
+  const closed: string[] = [];
+  for (;;) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) closed.push(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return closed.at(-1);
+}
+
+/**
+ * Why workspace users could not work here: they must reach the work folder and run Node and the
+ * vm-agent's own helpers (the credential helper, the agents' CLIs under its folder).
+ */
+function unreachableByUsers(workDir: string): string | undefined {
+  for (const [what, target] of [["its work folder", path.join(workDir, "x")], ["Node", process.execPath], ["the vm-agent", fileURLToPath(import.meta.url)]] as const) {
+    const closed = closedOnTheWay(target);
+    if (closed) return `${what} is behind ${closed}, which other users cannot enter (mode ${(fs.statSync(closed).mode & 0o777).toString(8)})`;
+  }
+  return undefined;
+}
+
+/** Kills every process of the user (what is left after its agents were stopped), until none is left. */
+function killUserProcesses(uid: number) {
+  for (let pass = 0; pass < 5; pass++) {
+    let found = 0;
+    for (const entry of fs.existsSync("/proc") ? fs.readdirSync("/proc") : []) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const real = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
+        if (Number(real) !== uid) continue;
+        found++;
+        process.kill(Number(entry), "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    if (found === 0) return;
+  }
+}
+
+/** useradd / userdel, retried while another daemon on the machine holds the password file's lock. */
+async function passwdTool(tool: string, args: string[]) {
+  for (let attempt = 1; ; attempt++) {
+    const result = await run(tool, args, { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, check: false, timeoutMs: 30_000 });
+    const locked = /lock/i.test(result.stderr);
+    if (result.code === 0 || !locked || attempt >= LOCK_RETRIES) return result;
+    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100 * attempt));
+  }
+}
+
+/**
+ * What a workspace's processes see of who they are; undefined `user` (no isolation) keeps the
+ * daemon's own HOME and USER, as before, with the workspace's own temporary folder.
+ */
+export function userEnvironment(user: WorkspaceUser | undefined, home: string): Record<string, string> {
+  const tmp = { TMPDIR: `${home}/tmp` };
+  return user ? { ...tmp, HOME: home, USER: user.name, LOGNAME: user.name } : tmp;
+}
+
+export class WorkspaceUsers {
+  private readonly unavailable: string | undefined;
+
+  constructor(
+    private readonly nodeId: string,
+    mode: WorkspaceUsersMode,
+    workDir: string,
+  ) {
+    this.unavailable = mode === "off" ? "WORKSPACE_USERS=off" : (cannotCreateUsers() ?? unreachableByUsers(workDir));
+    if (mode === "required" && this.unavailable) throw new Error(`WORKSPACE_USERS=required, but the vm-agent cannot create users: ${this.unavailable}`);
+  }
+
+  isolation(): WorkspaceIsolation {
+    return this.unavailable ? { mode: "none", reason: this.unavailable } : { mode: "users" };
+  }
+
+  get enabled() {
+    return !this.unavailable;
+  }
+
+  /** The workspace's user, created now or found from an earlier attempt; undefined without isolation. */
+  async ensure(workspaceId: string, home: string): Promise<WorkspaceUser | undefined> {
+    if (this.unavailable) return undefined;
+    const name = userName(this.nodeId, workspaceId);
+    const existing = () => nodeUsers(this.nodeId).find((user) => user.name === name && user.workspaceId === workspaceId);
+    let found = existing();
+    if (!found) {
+      const args = ["--user-group", "--no-create-home", "--no-log-init", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--comment", comment(this.nodeId, workspaceId), name];
+      const result = await passwdTool("/usr/sbin/useradd", args);
+      found = existing();
+      if (!found) {
+        const why = result.code === NAME_IN_USE ? `the name ${name} belongs to another user` : (result.stderr.trim() || `exit ${result.code}`);
+        throw new Error(`could not create the workspace's user: ${why}`);
+      }
+    }
+    return { name: found.name, uid: found.uid, gid: found.gid };
+  }
+
+  /** Kills what the user still runs and deletes it (nothing when it is already gone). */
+  async remove(workspaceId: string) {
+    if (this.unavailable) return;
+    const user = nodeUsers(this.nodeId).find((entry) => entry.workspaceId === workspaceId);
+    if (user) await removeUser(user);
+  }
+
+  /** Deletes this node's users whose workspace it no longer knows (a delete a crash interrupted). */
+  async removeAllExcept(known: (workspaceId: string) => boolean) {
+    if (this.unavailable) return;
+    for (const user of nodeUsers(this.nodeId)) if (!known(user.workspaceId)) await removeUser(user);
+  }
+}
+
+export async function removeUser(user: WorkspaceUser) {
+  killUserProcesses(user.uid);
+  const result = await passwdTool("/usr/sbin/userdel", [user.name]);
+  // 6: no such user (removed meanwhile). 8: still logged in: its processes were just killed, once more.
+  if (result.code === 8) {
+    killUserProcesses(user.uid);
+    await passwdTool("/usr/sbin/userdel", ["--force", user.name]);
+  } else if (result.code !== 0 && result.code !== 6) {
+    throw new Error(`could not delete the workspace's user ${user.name}: ${result.stderr.trim() || `exit ${result.code}`}`);
+  }
+}
+
+/** Deletes every user a node made (its processes killed first): the node is gone for good. */
+export async function removeNodeUsers(nodeId: string) {
+  if (cannotCreateUsers()) return;
+  for (const user of nodeUsers(nodeId)) await removeUser(user);
+}
+
+/**
+ * Deletes every node's users whose workspace folder is gone (their node's folder was removed
+ * without a purge). Only where no node is provisioning (a user is made before its folder): the
+ * test suites' teardown.
+ */
+export async function removeOrphanUsers() {
+  if (cannotCreateUsers()) return;
+  for (const user of nodeUsers()) if (!fs.existsSync(path.dirname(user.home))) await removeUser(user);
+}
