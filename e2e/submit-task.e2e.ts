@@ -11,6 +11,7 @@ function makeRepo(): string {
   fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
   git("add", "-A");
   git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
+  git("branch", "develop");
   return dir;
 }
 
@@ -19,12 +20,14 @@ test("a task submitted in the browser runs to completed, live", async ({ page })
   await page.goto("/");
   await page.getByLabel("Repository").fill(repo);
   await page.getByLabel("Task", { exact: true }).fill("Add a contributing guide");
+  await page.getByLabel("Base branch").fill("develop");
   await page.getByRole("button", { name: "Start task" }).click();
 
   await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
   // No reload from here on: every change must arrive through the live stream.
   await expect(page.getByTestId("task-status")).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
   await expect(page.getByTestId("task-branch")).toContainText("agents/add-a-contributing-guide-");
+  await expect(page.getByTestId("task-base-branch")).toHaveText("develop");
   const commit = (await page.getByTestId("task-commit").getAttribute("title")) ?? (await page.getByTestId("task-commit").textContent());
   expect(commit).toMatch(/[0-9a-f]{40}/);
   for (const step of ["node_selection", "workspace_ready", "running", "cleanup"]) {

@@ -24,7 +24,7 @@ export class StageError extends Error {
 
 export type ProvisionConfig = Pick<VmAgentConfig, "SETUP_SCRIPT" | "SETUP_TIMEOUT" | "GIT_AUTHOR_NAME" | "GIT_AUTHOR_EMAIL">;
 
-export type Provisioned = { baseCommit: string; setupScript: "ran" | "absent" };
+export type Provisioned = { baseCommit: string; baseBranch?: string; setupScript: "ran" | "absent" };
 
 async function stage<T>(name: ProvisionStage, work: () => Promise<T>): Promise<T> {
   try {
@@ -54,7 +54,7 @@ export type ProvisionUser = { user: () => Promise<WorkspaceUser | undefined>; ho
  */
 export async function provisionWorktree(
   dir: string,
-  workspace: { repository: string; branch: string; gitIdentity?: { name: string; email: string } },
+  workspace: { repository: string; branch: string; baseBranch?: string; gitIdentity?: { name: string; email: string } },
   config: ProvisionConfig,
   credentials: ProvisionCredentials,
   runAs: ProvisionUser,
@@ -69,7 +69,7 @@ export async function provisionWorktree(
     fs.chmodSync(dir, user ? 0o750 : 0o700);
     await git.clone(workspace.repository, worktree, dir, credentials.daemonGit);
   });
-  await stage("branch", () => git.createBranch(worktree, workspace.branch));
+  const baseBranch = await stage("branch", () => git.createBranch(worktree, workspace.branch, workspace.baseBranch));
   const identity = workspace.gitIdentity ?? { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL };
   await stage("git-identity", () => git.setIdentity(worktree, identity.name, identity.email));
   await stage("git-credentials", () => git.setCredentialHelper(worktree, credentials.agentHelper));
@@ -92,5 +92,5 @@ export async function provisionWorktree(
         signal: control.signal,
       }));
   const baseCommit = await stage("setup", () => git.headCommit(worktree, { user, home: runAs.home }));
-  return { baseCommit, setupScript: hasSetup ? "ran" : "absent", ...(user ? { user } : {}) };
+  return { baseCommit, setupScript: hasSetup ? "ran" : "absent", ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) };
 }

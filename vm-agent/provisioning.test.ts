@@ -46,6 +46,35 @@ describe("provisioning", () => {
     expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" })).status).toBe(409);
   });
 
+  it("starts the task's branch from the repository's branch it names, or its default branch, and reports which", async () => {
+    const { agent, receiver } = await setup();
+    const repo = makeRepo();
+    git(repo, "checkout", "-q", "-b", "release/1.x");
+    fs.writeFileSync(path.join(repo, "RELEASE.md"), "1.x\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "release");
+    const releaseHead = git(repo, "rev-parse", "HEAD");
+    git(repo, "checkout", "-q", "main");
+    await agent.request("POST", "/workspaces", workspace(repo, { baseBranch: "release/1.x" }));
+    const ready = await receiver.next(/w_1\/ready$/);
+    expect(ready.body).toMatchObject({ branch: "agents/test-1", baseBranch: "release/1.x", baseCommit: releaseHead });
+
+    await agent.request("POST", "/workspaces", workspace(repo, { workspaceId: "w_2", branch: "agents/test-2" }));
+    const byDefault = await receiver.next(/w_2\/ready$/);
+    expect(byDefault.body).toMatchObject({ baseBranch: "main", baseCommit: git(repo, "rev-parse", "main") });
+  });
+
+  it("fails at stage branch naming the repository's branches when the base branch is not one of them", async () => {
+    const { agent, receiver } = await setup();
+    const repo = makeRepo();
+    git(repo, "branch", "develop");
+    // A tag and a commit are not branches; neither is a branch of the node's own clone only.
+    git(repo, "tag", "v1");
+    await agent.request("POST", "/workspaces", workspace(repo, { baseBranch: "v1" }));
+    const failed = await receiver.next(/w_1\/provisioning-failed$/);
+    expect(failed.body).toMatchObject({ stage: "branch", error: "the repository has no branch v1; its branches: develop, main" });
+  });
+
   it("reports a repository that cannot be cloned at stage clone", async () => {
     const { agent, receiver } = await setup();
     await agent.request("POST", "/workspaces", workspace("file:///nonexistent/repo.git"));

@@ -150,6 +150,7 @@ export class WorkspaceManager {
       taskId: request.taskId,
       repository: request.repository,
       branch: request.branch,
+      ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}),
       callbackToken: request.callbackToken,
       gitIdentity: request.gitIdentity,
       status: "creating",
@@ -186,11 +187,11 @@ export class WorkspaceManager {
     try {
       const credentials = { daemonGit: { auth: this.credentials.daemonGit(workspace.id) }, agentHelper: this.credentials.agentHelper(workspace.id) };
       const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
-      const { baseCommit, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal });
+      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal });
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit, ...(user ? { user } : {}) });
       log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
-      outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, { messageId, branch: workspace.branch, baseCommit, setupScript });
+      outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, { messageId, branch: workspace.branch, ...(baseBranch ? { baseBranch } : {}), baseCommit, setupScript });
     } catch (error) {
       if (this.workspaces.get(workspace.id)?.status !== "creating") return;
       const stage = error instanceof StageError ? error.stage : "clone";

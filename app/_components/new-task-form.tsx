@@ -8,7 +8,7 @@ import { useCreateTask } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", baseBranch: "Base branch" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -57,6 +57,7 @@ export function NewTaskForm() {
   const [repository, setRepository] = useState("");
   const [prompt, setPrompt] = useState("");
   const [agent, setAgent] = useState<AgentKind>("script");
+  const [baseBranch, setBaseBranch] = useState("");
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
 
@@ -78,7 +79,7 @@ export function NewTaskForm() {
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    const input = { repository, prompt, agent };
+    const input = { repository, prompt, agent, baseBranch: baseBranch.trim() };
     const problem = validate(input);
     setError(problem);
     if (problem) return;
@@ -156,6 +157,21 @@ export function NewTaskForm() {
             </option>
           ))}
         </select>
+      </FormField>
+      <FormField field="baseBranch" error={error} hint="One of the repository's branches; empty: its default branch.">
+        <input
+          id={inputId("baseBranch")}
+          name="baseBranch"
+          value={baseBranch}
+          onChange={(e) => {
+            setBaseBranch(e.target.value);
+            edited("baseBranch");
+          }}
+          placeholder="main"
+          autoComplete="off"
+          spellCheck={false}
+          {...invalid("baseBranch")}
+        />
       </FormField>
       {error && !error.field && <ErrorBanner title="The task was not started.">{error.message}</ErrorBanner>}
       <button type="submit" className="button primary" disabled={busy} aria-busy={busy}>

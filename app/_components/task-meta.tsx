@@ -32,6 +32,12 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
         <code className="break" data-testid="task-branch">
           {task.branch}
         </code>
+        {task.baseBranch && (
+          <span className="muted">
+            {" "}
+            from <code data-testid="task-base-branch">{task.baseBranch}</code>
+          </span>
+        )}
       </Row>
       <Row term="Commit">
         {/* The text is the full sha (copyable, testable); CSS shows its first 7 characters. */}

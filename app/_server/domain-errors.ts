@@ -5,6 +5,7 @@
 import { HttpError } from "@/lib/http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
 import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
+import { BaseBranchRefusedError } from "@/lib/tasks/base-branch";
 import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
 import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
 import { SecretNotFoundError } from "@/lib/secrets/store";
@@ -17,6 +18,7 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [NodeInUseError, 409],
   [NodeAlreadyStoppedError, 409],
   [RepositoryRefusedError, 422, "repository"],
+  [BaseBranchRefusedError, 422, "baseBranch"],
   [ApiTokenNotFoundError, 404, "id"],
   [SecretNotFoundError, 404, "name"],
   [MissingSecretError, 422, "agent"],

@@ -67,6 +67,8 @@ export const CreateWorkspaceRequest = z.object({
   /** A local path on the node or a git URL. */
   repository: z.string().min(1).max(2048),
   branch: BranchName,
+  /** The remote branch the task's branch starts from (one of the repository's branches); unset: its default branch. */
+  baseBranch: BranchName.optional(),
   /** Token the vm-agent presents on this workspace's callbacks (audience workspace-callback). */
   callbackToken: z.string().min(1),
   gitIdentity: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
@@ -182,6 +184,8 @@ export const WorkspaceReadyCallback = z.object({
   /** Unique per delivery attempt series; the control plane ignores repeats. */
   messageId: MessageId,
   branch: BranchName,
+  /** The repository's branch it started from (the one asked for, or the default branch). */
+  baseBranch: BranchName.optional(),
   /** The commit the branch started from. */
   baseCommit: z.string().regex(/^[0-9a-f]{40}$/),
   setupScript: z.enum(["ran", "absent"]),

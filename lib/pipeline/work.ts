@@ -48,7 +48,7 @@ export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: 
     // Read inside the step and sent, never returned: a step's result is stored by the engine.
     const secrets = await workspaceSecrets(keySource(rt), task.userId);
     const sent = await onNode(rt, nodeId, () =>
-      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, callbackToken, secrets }),
+      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets }),
     );
     if (sent === LOST) return LOST;
   }

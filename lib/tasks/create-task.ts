@@ -12,15 +12,17 @@ import type { AgentKind } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
 import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
+import { checkBaseBranch } from "./base-branch";
 import { checkRepository } from "./repository-policy";
 import { checkSubmissionLimits } from "./submission-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; send: SendEvents },
-  input: { repository: string; prompt: string; agent: AgentKind },
+  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
+  await checkBaseBranch(input.repository, input.baseBranch);
   // Limits keep people of a team from crowding each other out; the one local user is the operator.
   if (deps.config.AUTH_MODE === "team") await checkSubmissionLimits(deps.db, deps.config, deps.userId);
   await checkAgentSecrets(deps.db, deps.config, deps.userId, input.agent);

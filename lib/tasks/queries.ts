@@ -22,6 +22,7 @@ function summary(row: TaskRow): TaskSummary {
     status: row.status as TaskStatus,
     executionStep: row.executionStep as ExecutionStep | null,
     branch: row.branch,
+    baseBranch: row.baseBranch,
     commit: row.commitSha,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

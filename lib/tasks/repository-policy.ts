@@ -15,7 +15,7 @@ export class RepositoryRefusedError extends Error {
 }
 
 /** The local path a repository names (an absolute path or a file:// URL), if it names one. */
-function localPath(repository: string): string | undefined {
+export function localPath(repository: string): string | undefined {
   if (repository.startsWith("/")) return repository;
   if (repository.startsWith("file://")) {
     try {

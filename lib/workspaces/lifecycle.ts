@@ -3,7 +3,7 @@
  * recovery, stopping, stopped, error. A task has one workspace per node it was placed on (a lost
  * node's workspace stays `error`); `tasks.workspace_id` names the current one.
  */
-import { and, count, eq, inArray, sql } from "drizzle-orm";
+import { and, count, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, workspaces } from "@/db/schema";
 import type { ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
@@ -47,6 +47,8 @@ export async function markWorkspaceReady(db: Executor, workspaceId: string, body
       : await tx.select({ taskId: workspaces.taskId }).from(workspaces).where(eq(workspaces.id, workspaceId));
     if (!first) return { outcome: "duplicate", taskId: row?.taskId };
     if (!row) return { outcome: "ignored" };
+    // A task that named no base branch learns the repository's default one here.
+    if (body.baseBranch) await tx.update(tasks).set({ baseBranch: body.baseBranch }).where(and(eq(tasks.id, row.taskId), isNull(tasks.baseBranch)));
     await publishTaskChange(tx, row.taskId, "workspace");
     return { outcome: "applied", taskId: row.taskId };
   });

@@ -18,8 +18,8 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-async function submit(repository: string, prompt: string) {
-  const { status, body } = await system.api("POST", "/api/tasks", { repository, prompt });
+async function submit(repository: string, prompt: string, extra: Record<string, unknown> = {}) {
+  const { status, body } = await system.api("POST", "/api/tasks", { repository, prompt, ...extra });
   expect(status, JSON.stringify(body)).toBe(202);
   return body as { taskId: string; branch: string; status: string };
 }
@@ -62,6 +62,32 @@ describe("a submitted task", () => {
     expect(workspace?.status).toBe("stopped");
     const [node] = await system.database.db.select().from(nodes).where(eq(nodes.id, workspace!.nodeId));
     expect(node?.status).toBe("stopped");
+  });
+
+  it("starts its branch from the repository's branch it names, and refuses one the repository does not have", async () => {
+    const repo = makeRepo();
+    git(repo, "checkout", "-q", "-b", "release/2.0");
+    fs.writeFileSync(path.join(repo, "RELEASE.md"), "2.0\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "release 2.0");
+    const releaseHead = git(repo, "rev-parse", "HEAD");
+    git(repo, "checkout", "-q", "main");
+
+    const missing = await system.api("POST", "/api/tasks", { repository: repo, prompt: "On a branch that is not there", baseBranch: "release/3.0" });
+    expect(missing).toMatchObject({ status: 422, body: { field: "baseBranch", error: "the repository has no branch release/3.0; its branches: main, release/2.0" } });
+    const malformed = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Hostile base", baseBranch: "main; rm -rf /" });
+    expect(malformed).toMatchObject({ status: 422, body: { field: "baseBranch" } });
+
+    const { taskId, branch } = await submit(repo, "Patch the release", { baseBranch: "release/2.0" });
+    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.baseBranch).toBe("release/2.0");
+    expect(git(repo, "rev-parse", `${branch}^`)).toBe(releaseHead);
+
+    const byDefault = await submit(repo, "Patch main");
+    const { done: fromMain } = await untilFinished(system.appUrl, byDefault.taskId, 90_000);
+    expect(fromMain.baseBranch).toBe("main");
+    expect(git(repo, "rev-parse", `${byDefault.branch}^`)).toBe(git(repo, "rev-parse", "main"));
   });
 
   it("fails at once with the setup script's message when provisioning fails", async () => {

@@ -7,6 +7,7 @@ export const WorkspaceRecord = z.object({
   taskId: z.string(),
   repository: z.string(),
   branch: z.string(),
+  baseBranch: z.string().optional(),
   callbackToken: z.string(),
   gitIdentity: z.object({ name: z.string(), email: z.string() }).optional(),
   status: z.enum(["creating", "running", "error", "stopped", "deleting", "deletion_failed"]),
