@@ -190,6 +190,32 @@ export const taskStatusEvents = pgTable(
 );
 
 /** One row per pipeline step a task entered: its timeline. */
+/**
+ * A task's earlier attempts, kept when it is retried: what each run ended as (its status, error,
+ * commit), its timeline and its agent session (whose output stays in agent_output).
+ */
+export const taskAttempts = pgTable(
+  "task_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    /** The run generation the attempt was (the next attempt runs a later one). */
+    generation: integer("generation").notNull(),
+    status: text("status").notNull(),
+    errorMessage: text("error_message"),
+    commitSha: text("commit_sha"),
+    pushed: boolean("pushed").notNull().default(false),
+    steps: jsonb("steps").$type<{ step: string; status: string; detail: string | null; startedAt: string; endedAt: string | null }[]>().notNull(),
+    sessionId: text("session_id"),
+    startedAt: ts("started_at"),
+    endedAt: ts("ended_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("task_attempts_task_idx").on(t.taskId, t.id)],
+);
+
 export const taskSteps = pgTable(
   "task_steps",
   {

@@ -49,21 +49,23 @@ export async function setCredentialHelper(dir: string, helper: string) {
 
 /**
  * Creates the task's branch from `base`, which must be one of the repository's branches (the
- * clone's remote-tracking ones), or from the clone's default branch. Returns the base's name
- * (undefined for a repository whose HEAD is detached).
+ * clone's remote-tracking ones), or from the clone's default branch; when the repository has the
+ * task's branch already (an earlier attempt pushed it), the work goes on from there. Returns the
+ * base's name (undefined for a repository whose HEAD is detached).
  */
 export async function createBranch(dir: string, branch: string, base?: string): Promise<string | undefined> {
+  const listed = (await git(dir, ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"])).stdout.split("\n");
+  const branches = listed.filter((name) => name && name !== "HEAD");
   if (base) {
-    const listed = (await git(dir, ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"])).stdout.split("\n");
-    const branches = listed.filter((name) => name && name !== "HEAD");
     if (!branches.includes(base)) {
       const shown = branches.slice(0, 20).join(", ") + (branches.length > 20 ? `, … (${branches.length} in all)` : "");
       throw new Error(`the repository has no branch ${base}; its branches: ${shown || "none"}`);
     }
   }
   const current = base ?? (await git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]).catch(() => undefined))?.stdout.trim();
+  const from = branches.includes(branch) ? `refs/remotes/origin/${branch}` : base ? `refs/remotes/origin/${base}` : "HEAD";
   // `--` ends the revisions, so nothing after it is read as one.
-  await git(dir, ["checkout", "--quiet", "-b", branch, base ? `refs/remotes/origin/${base}` : "HEAD", "--"]);
+  await git(dir, ["checkout", "--quiet", "-b", branch, from, "--"]);
   return current || undefined;
 }
 

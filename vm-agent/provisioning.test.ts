@@ -64,6 +64,20 @@ describe("provisioning", () => {
     expect(byDefault.body).toMatchObject({ baseBranch: "main", baseCommit: git(repo, "rev-parse", "main") });
   });
 
+  it("continues the task's branch where the repository has it already (an earlier attempt pushed it)", async () => {
+    const { agent, receiver } = await setup();
+    const repo = makeRepo();
+    git(repo, "checkout", "-q", "-b", "agents/test-1");
+    fs.writeFileSync(path.join(repo, "EARLIER.md"), "pushed by attempt 1\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "attempt 1");
+    const pushed = git(repo, "rev-parse", "HEAD");
+    git(repo, "checkout", "-q", "main");
+    await agent.request("POST", "/workspaces", workspace(repo));
+    const ready = await receiver.next(/w_1\/ready$/);
+    expect(ready.body).toMatchObject({ branch: "agents/test-1", baseBranch: "main", baseCommit: pushed });
+  });
+
   it("fails at stage branch naming the repository's branches when the base branch is not one of them", async () => {
     const { agent, receiver } = await setup();
     const repo = makeRepo();

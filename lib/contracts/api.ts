@@ -113,10 +113,29 @@ export const TaskDetail = TaskSummary.extend({
   node: z.object({ id: z.string(), provider: z.string(), status: z.string(), endpoint: z.string().nullable() }).nullable(),
   /** The agent session of the current workspace: `endedAt` is when its completion reached the control plane. */
   session: z.object({ id: z.string(), status: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable() }).nullable(),
-  /** The newest lines of the agent's output (for CLI agents, their JSON event stream). */
+  /** The newest lines of the current attempt's agent output (for CLI agents, their JSON event stream). */
   output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
+  /** Earlier attempts (the task was retried), oldest first, each as it ended. */
+  attempts: z.array(
+    z.object({
+      attempt: z.number().int(),
+      status: TaskStatus,
+      error: z.string().nullable(),
+      commit: z.string().nullable(),
+      pushed: z.boolean(),
+      startedAt: z.string().nullable(),
+      endedAt: z.string().nullable(),
+      steps: z.array(TaskStepView),
+      output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
+    }),
+  ),
 });
 export type TaskDetail = z.infer<typeof TaskDetail>;
+export type TaskAttemptView = TaskDetail["attempts"][number];
+
+/** `POST /api/tasks/{id}/retry`: a failed or cancelled task runs again, on the same branch. */
+export const RetryTaskResponse = z.object({ taskId: z.string(), status: z.literal("queued"), attempt: z.number().int() });
+export type RetryTaskResponse = z.infer<typeof RetryTaskResponse>;
 
 export const TaskList = z.object({ tasks: z.array(TaskSummary) });
 export type TaskList = z.infer<typeof TaskList>;

@@ -1,5 +1,5 @@
 /** Agent output on the control plane: stored per batch, published live, read back for the task page. */
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentOutput } from "@/db/schema";
 import type { AgentOutputCallback } from "../contracts/vm-agent";
@@ -33,11 +33,12 @@ export async function recordAgentOutput(db: Executor, sessionId: string, body: A
 }
 
 /** The newest `maxLines` lines of a task's agent output, oldest first. */
-export async function taskOutput(db: Executor, taskId: string, maxLines: number): Promise<{ lines: string[]; truncated: boolean }> {
+export async function taskOutput(db: Executor, taskId: string, maxLines: number, sessionId?: string): Promise<{ lines: string[]; truncated: boolean }> {
+  // One attempt's output: its session's (a retried task has one session per attempt).
   const rows = await db
     .select({ lines: agentOutput.lines })
     .from(agentOutput)
-    .where(eq(agentOutput.taskId, taskId))
+    .where(sessionId ? and(eq(agentOutput.taskId, taskId), eq(agentOutput.sessionId, sessionId)) : eq(agentOutput.taskId, taskId))
     .orderBy(desc(agentOutput.turn), desc(agentOutput.offset))
     .limit(maxLines);
   const newestFirst = rows.flatMap((row) => [...row.lines].reverse());

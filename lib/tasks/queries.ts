@@ -1,8 +1,8 @@
 /** Reads of tasks as the API and the live stream show them. */
 import { asc, desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { agentSessions, nodes, tasks, taskSteps, workspaces } from "@/db/schema";
-import { STEP_LABELS, type ExecutionStep, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
+import { agentSessions, nodes, taskAttempts, tasks, taskSteps, workspaces } from "@/db/schema";
+import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
 
@@ -10,6 +10,8 @@ type TaskRow = typeof tasks.$inferSelect;
 
 /** How many of the newest output lines a task view carries. */
 const OUTPUT_LINES = 300;
+/** And of each earlier attempt's. */
+const ATTEMPT_OUTPUT_LINES = 100;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -35,16 +37,43 @@ export async function getTask(executor: Executor, taskId: string) {
 }
 
 /** A task as its pages show it; with `ownerId`, only if it is that person's (another's is not found). */
+function stepView(s: { step: string; status: string; detail: string | null; startedAt: Date; endedAt: Date | null }): TaskStepView {
+  return {
+    step: s.step as ExecutionStep,
+    label: STEP_LABELS[s.step as ExecutionStep] ?? s.step,
+    status: s.status as TaskStepView["status"],
+    startedAt: s.startedAt.toISOString(),
+    endedAt: iso(s.endedAt),
+    durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
+    detail: s.detail,
+  };
+}
+
 export async function getTaskDetail(executor: Executor, taskId: string, ownerId?: string): Promise<TaskDetail | undefined> {
   const row = await getTask(executor, taskId);
   if (!row || (ownerId !== undefined && row.userId !== ownerId)) return undefined;
-  const [steps, [workspace], [node], output, [session]] = await Promise.all([
+  const [steps, [workspace], [node], [session], attempts] = await Promise.all([
     executor.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id)),
     row.workspaceId ? executor.select().from(workspaces).where(eq(workspaces.id, row.workspaceId)) : Promise.resolve([]),
     row.nodeId ? executor.select().from(nodes).where(eq(nodes.id, row.nodeId)) : Promise.resolve([]),
-    taskOutput(executor, taskId, OUTPUT_LINES),
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
+    executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
+  // A retried task's output is its current attempt's; before its agent starts there is none.
+  const output = attempts.length === 0 ? await taskOutput(executor, taskId, OUTPUT_LINES) : session ? await taskOutput(executor, taskId, OUTPUT_LINES, session.id) : { lines: [], truncated: false };
+  const attemptViews = await Promise.all(
+    attempts.map(async (a, index): Promise<TaskAttemptView> => ({
+      attempt: index + 1,
+      status: a.status as TaskStatus,
+      error: a.errorMessage,
+      commit: a.commitSha,
+      pushed: a.pushed,
+      startedAt: iso(a.startedAt),
+      endedAt: iso(a.endedAt),
+      steps: a.steps.map((s) => stepView({ ...s, startedAt: new Date(s.startedAt), endedAt: s.endedAt ? new Date(s.endedAt) : null })),
+      output: a.sessionId ? await taskOutput(executor, taskId, ATTEMPT_OUTPUT_LINES, a.sessionId) : { lines: [], truncated: false },
+    })),
+  );
   return {
     ...summary(row),
     error: row.errorMessage,
@@ -52,23 +81,14 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     startedAt: iso(row.startedAt),
     completedAt: iso(row.completedAt),
     cleanedUpAt: iso(row.cleanedUpAt),
-    steps: steps.map(
-      (s): TaskStepView => ({
-        step: s.step as ExecutionStep,
-        label: STEP_LABELS[s.step as ExecutionStep] ?? s.step,
-        status: s.status as TaskStepView["status"],
-        startedAt: s.startedAt.toISOString(),
-        endedAt: iso(s.endedAt),
-        durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
-        detail: s.detail,
-      }),
-    ),
+    steps: steps.map(stepView),
     workspace: workspace
       ? { id: workspace.id, status: workspace.status, nodeId: workspace.nodeId, error: workspace.errorMessage, readyAt: iso(workspace.readyAt) }
       : null,
     node: node ? { id: node.id, provider: node.provider, status: node.status, endpoint: node.endpoint } : null,
     session: session ? { id: session.id, status: session.status, startedAt: iso(session.startedAt), endedAt: iso(session.endedAt) } : null,
     output,
+    attempts: attemptViews,
   };
 }
 

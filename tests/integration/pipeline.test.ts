@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { errors, nodes, workspaces } from "@/db/schema";
 import { git, makeRepo } from "../harness/git";
 import { untilFinished } from "../harness/live-client";
+import { sharedTempDir } from "../harness/shared-dir";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -88,6 +89,38 @@ describe("a submitted task", () => {
     const { done: fromMain } = await untilFinished(system.appUrl, byDefault.taskId, 90_000);
     expect(fromMain.baseBranch).toBe("main");
     expect(git(repo, "rev-parse", `${byDefault.branch}^`)).toBe(git(repo, "rev-parse", "main"));
+  });
+
+  it("runs again on retry after a failure, on the same branch, keeping the failed attempt's steps, error and output", async () => {
+    const gate = sharedTempDir("acp-retry-");
+    const repo = makeRepo({ ".agent/setup.sh": `test -e '${gate}/go' || { echo "setup is not ready yet" >&2; exit 1; }\n` });
+    const { taskId, branch } = await submit(repo, "Try until setup is ready");
+    const { done: failed } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toContain("setup is not ready yet");
+
+    fs.writeFileSync(path.join(gate, "go"), "");
+    const retried = await system.api("POST", `/api/tasks/${taskId}/retry`);
+    expect(retried).toEqual({ status: 202, body: { taskId, status: "queued", attempt: 2 } });
+    // A second retry while it runs is refused: only a failed or cancelled task is retried.
+    expect((await system.api("POST", `/api/tasks/${taskId}/retry`)).status).toBe(409);
+
+    const { done, statuses } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(statuses).not.toContain("failed");
+    expect(done.branch).toBe(branch);
+    expect(git(repo, "rev-parse", branch)).toBe(done.commit);
+    expect(done.error).toBeNull();
+    expect(done.steps.map((s) => [s.step, s.status])).toContainEqual(["workspace_ready", "succeeded"]);
+    expect(done.attempts).toHaveLength(1);
+    const [first] = done.attempts;
+    expect(first).toMatchObject({ attempt: 1, status: "failed", error: expect.stringContaining("setup is not ready yet"), commit: null });
+    expect(first!.steps.map((s) => [s.step, s.status])).toContainEqual(["workspace_ready", "failed"]);
+    // The current attempt's output is its own.
+    expect(done.output.lines.join("\n")).toContain("script agent: wrote");
+
+    expect((await system.api("POST", `/api/tasks/${taskId}/retry`)).status).toBe(409);
+    expect((await system.api("POST", "/api/tasks/00000000-0000-4000-8000-000000000000/retry")).status).toBe(404);
   });
 
   it("fails at once with the setup script's message when provisioning fails", async () => {
