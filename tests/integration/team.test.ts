@@ -108,6 +108,7 @@ describe("team mode", () => {
       ["GET", `/api/tasks/${aliceTask}`],
       ["GET", `/api/tasks/${aliceTask}/events`],
       ["POST", `/api/tasks/${aliceTask}/cancel`],
+      ["POST", `/api/tasks/${aliceTask}/retry`],
       ["POST", `/api/nodes/${nodeId}/destroy`, { force: true }],
       ["DELETE", `/api/tokens/${token!.id}`],
     ] as const) {
