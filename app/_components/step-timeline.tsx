@@ -30,16 +30,16 @@ function StepIcon({ status }: { status: StepStatus }) {
   );
 }
 
-function StepDuration({ step }: { step: TaskStepView }) {
+function StepDuration({ step, live }: { step: TaskStepView; live: boolean }) {
   if (step.status === "skipped") return null;
-  if (step.status === "running" && step.endedAt === null) return <LiveDuration startedAt={step.startedAt} />;
+  if (step.status === "running" && step.endedAt === null) return live ? <LiveDuration startedAt={step.startedAt} /> : null;
   const ms = step.durationMs ?? (step.endedAt ? Date.parse(step.endedAt) - Date.parse(step.startedAt) : null);
   return ms === null ? null : <>{formatDuration(ms)}</>;
 }
 
-function StepRow({ step }: { step: TaskStepView }) {
+function StepRow({ step, live, testIdPrefix }: { step: TaskStepView; live: boolean; testIdPrefix: string }) {
   return (
-    <li className={`step step-${step.status}`} data-testid={`step-${step.step}`} data-status={step.status}>
+    <li className={`step step-${step.status}`} data-testid={`${testIdPrefix}${step.step}`} data-status={step.status}>
       <StepIcon status={step.status} />
       <div className="step-body">
         <span className="step-label">
@@ -49,21 +49,35 @@ function StepRow({ step }: { step: TaskStepView }) {
         {step.detail && <span className="step-detail">{step.detail}</span>}
       </div>
       <span className="step-duration">
-        <StepDuration step={step} />
+        <StepDuration step={step} live={live} />
       </span>
     </li>
   );
 }
 
-/** One row per pipeline step the task entered, in order. */
-export function StepTimeline({ steps, waiting }: { steps: TaskStepView[]; waiting: boolean }) {
+/**
+ * One row per pipeline step the task entered, in order. `live: false` for an attempt that has
+ * ended: a step it left running shows no ticking time. Rows are `step-<step>` for tests unless
+ * `testIdPrefix` says otherwise (an earlier attempt's rows must not pass for the current run's).
+ */
+export function StepTimeline({
+  steps,
+  waiting,
+  live = true,
+  testIdPrefix = "step-",
+}: {
+  steps: TaskStepView[];
+  waiting: boolean;
+  live?: boolean;
+  testIdPrefix?: string;
+}) {
   if (steps.length === 0) {
     return <p className="muted placeholder">{waiting ? "Waiting for the pipeline to start…" : "No steps ran."}</p>;
   }
   return (
     <ol className="timeline">
       {steps.map((step) => (
-        <StepRow key={step.step} step={step} />
+        <StepRow key={step.step} step={step} live={live} testIdPrefix={testIdPrefix} />
       ))}
     </ol>
   );

@@ -2,12 +2,14 @@
 import Link from "next/link";
 import type { TaskDetail } from "@/lib/contracts/api";
 import { isNotFound } from "../_lib/api";
-import { firstLine, isTerminal } from "../_lib/format";
+import { firstLine, isRetryable, isTerminal } from "../_lib/format";
 import { useLiveTask, type LiveConnection } from "../_lib/live";
 import { useTask } from "../_lib/queries";
 import { CancelButton } from "./cancel-button";
+import { EarlierAttempts } from "./earlier-attempts";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
+import { RetryButton } from "./retry-button";
 import { StatusPill } from "./status-pill";
 import { AgentOutput } from "./agent-output";
 import { StepTimeline } from "./step-timeline";
@@ -20,10 +22,17 @@ function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveCo
         <h1>{firstLine(task.prompt) || "Task"}</h1>
         <div className="task-head-meta">
           <StatusPill status={task.status} />
+          {task.attempts.length > 0 && (
+            <span className="attempt-tag" data-testid="task-attempt" title="This run; the earlier attempts are below">
+              Attempt {task.attempts.length + 1}
+            </span>
+          )}
           <LiveIndicator connection={connection} />
         </div>
       </div>
       {!isTerminal(task.status) && <CancelButton taskId={task.id} />}
+      {/* Keyed by attempt: once the retry shows, a task that fails again gets a fresh button. */}
+      {isRetryable(task.status) && <RetryButton key={task.attempts.length} taskId={task.id} />}
     </header>
   );
 }
@@ -52,6 +61,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
         </section>
       </div>
       <AgentOutput output={task.output} />
+      <EarlierAttempts attempts={task.attempts} />
     </article>
   );
 }

@@ -11,6 +11,7 @@ import {
   ErrorList,
   Me,
   NodeList,
+  RetryTaskResponse,
   SecretList,
   SecretView,
   TaskDetail,
@@ -86,6 +87,9 @@ export const fetchTask = (id: string, signal?: AbortSignal) =>
 export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });
+/** Runs a failed or cancelled task again, on its branch (409 for any other status). */
+export const retryTask = (id: string) =>
+  request(RetryTaskResponse, `/api/tasks/${encodeURIComponent(id)}/retry`, { method: "POST" });
 
 /** `?kind=` for one kind of error, nothing for all. */
 const kindQuery = (kind: ErrorKind | null) => (kind ? `?kind=${encodeURIComponent(kind)}` : "");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { percent, secondsAgo, shortId } from "./format";
+import { isRetryable, percent, secondsAgo, shortId } from "./format";
 
 describe("secondsAgo", () => {
   const now = Date.parse("2026-11-23T12:00:00Z");
@@ -24,5 +24,13 @@ describe("percent", () => {
   it("rounds, and shows a dash when unknown", () => {
     expect(percent(33.6)).toBe("34 %");
     expect(percent(null)).toBe("—");
+  });
+});
+
+describe("isRetryable", () => {
+  it("is true only for a failed or cancelled task", () => {
+    expect(isRetryable("failed")).toBe(true);
+    expect(isRetryable("cancelled")).toBe(true);
+    for (const status of ["draft", "ready", "queued", "delegated", "in_progress", "completed"] as const) expect(isRetryable(status)).toBe(false);
   });
 });

@@ -3,6 +3,8 @@ import type { TaskStatus } from "@/lib/contracts/api";
 
 const TERMINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 export const isTerminal = (status: TaskStatus) => TERMINAL.has(status);
+/** Only a failed or cancelled task can be run again. */
+export const isRetryable = (status: TaskStatus) => status === "failed" || status === "cancelled";
 
 /** "340 ms", "1.2 s", "3 m 4 s", "1 h 2 m". */
 export function formatDuration(ms: number): string {

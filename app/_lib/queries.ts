@@ -9,6 +9,7 @@ import {
   fetchApiTokens,
   fetchMe,
   isNotFound,
+  retryTask,
   revokeApiToken,
   deleteSecret,
   fetchSecrets,
@@ -32,6 +33,15 @@ export function useCancelTask(id: string) {
   return useMutation({
     mutationFn: () => cancelTask(id),
     // The live stream brings the new state; one read covers a stream that is down.
+    onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
+  });
+}
+
+export function useRetryTask(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => retryTask(id),
+    // The live stream brings the queued task and its new run; one read covers a stream that is down.
     onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
   });
 }

@@ -1,0 +1,61 @@
+import type { TaskAttemptView } from "@/lib/contracts/api";
+import { toEntries } from "../_lib/agent-events";
+import { absoluteTime, formatDuration } from "../_lib/format";
+import { OutputLines } from "./output-lines";
+import { StatusPill } from "./status-pill";
+import { StepTimeline } from "./step-timeline";
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function AttemptTime({ attempt }: { attempt: TaskAttemptView }) {
+  if (!attempt.endedAt) return null;
+  const ran = attempt.startedAt ? Date.parse(attempt.endedAt) - Date.parse(attempt.startedAt) : NaN;
+  return (
+    <span className="attempt-time">
+      ended <time dateTime={attempt.endedAt}>{absoluteTime(attempt.endedAt)}</time>
+      {Number.isFinite(ran) && <> · ran {formatDuration(ran)}</>}
+    </span>
+  );
+}
+
+/** One earlier attempt as it ended: status, error, commit, and (folded) its steps and output. */
+export function AttemptEntry({ attempt }: { attempt: TaskAttemptView }) {
+  const n = attempt.attempt;
+  const entries = toEntries(attempt.output.lines);
+  return (
+    <li className="attempt" data-testid={`attempt-${n}`} data-status={attempt.status} aria-labelledby={`attempt-${n}-heading`}>
+      <div className="attempt-head">
+        <h3 id={`attempt-${n}-heading`}>Attempt {n}</h3>
+        <StatusPill status={attempt.status} />
+        <AttemptTime attempt={attempt} />
+      </div>
+      {attempt.error && (
+        <p className="attempt-error" data-testid="attempt-error">
+          <strong>{attempt.status === "cancelled" ? "Cancelled: " : "Error: "}</strong>
+          {attempt.error}
+        </p>
+      )}
+      {attempt.commit && (
+        <p className="attempt-commit">
+          Commit{" "}
+          <code className="sha" title={attempt.commit} data-testid="attempt-commit">
+            {attempt.commit}
+          </code>{" "}
+          <span className="muted">· {attempt.pushed ? "pushed" : "not pushed"}</span>
+        </p>
+      )}
+      <details className="attempt-more" data-testid="attempt-steps">
+        <summary>Pipeline · {plural(attempt.steps.length, "step")}</summary>
+        <StepTimeline steps={attempt.steps} waiting={false} live={false} testIdPrefix={`attempt-${n}-step-`} />
+      </details>
+      {entries.length === 0 ? (
+        <p className="attempt-none">No agent output.</p>
+      ) : (
+        <details className="attempt-more">
+          <summary>Agent output · {plural(attempt.output.lines.length, "line")}</summary>
+          <OutputLines entries={entries} truncated={attempt.output.truncated} testId={`attempt-${n}-output`} />
+        </details>
+      )}
+    </li>
+  );
+}

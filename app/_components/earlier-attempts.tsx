@@ -1,0 +1,19 @@
+import type { TaskAttemptView } from "@/lib/contracts/api";
+import { AttemptEntry } from "./attempt-entry";
+
+/** The task's earlier attempts (it was retried), newest first; nothing when it has none. */
+export function EarlierAttempts({ attempts }: { attempts: TaskAttemptView[] }) {
+  if (attempts.length === 0) return null;
+  return (
+    <section className="card attempts-card" aria-labelledby="attempts-heading" data-testid="earlier-attempts">
+      <h2 id="attempts-heading">
+        Earlier attempts <span className="count">{attempts.length}</span>
+      </h2>
+      <ol className="attempts">
+        {[...attempts].reverse().map((attempt) => (
+          <AttemptEntry key={attempt.attempt} attempt={attempt} />
+        ))}
+      </ol>
+    </section>
+  );
+}
