@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { git, makeRepo } from "../tests/harness/git";
+import { commitOnBranch, git, makeRepo } from "../tests/harness/git";
 import { silentLog } from "./log";
 import { Outbox } from "./outbox";
 import { gone, startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
@@ -49,12 +49,7 @@ describe("provisioning", () => {
   it("starts the task's branch from the repository's branch it names, or its default branch, and reports which", async () => {
     const { agent, receiver } = await setup();
     const repo = makeRepo();
-    git(repo, "checkout", "-q", "-b", "release/1.x");
-    fs.writeFileSync(path.join(repo, "RELEASE.md"), "1.x\n");
-    git(repo, "add", "-A");
-    git(repo, "commit", "-q", "-m", "release");
-    const releaseHead = git(repo, "rev-parse", "HEAD");
-    git(repo, "checkout", "-q", "main");
+    const releaseHead = commitOnBranch(repo, "release/1.x", { "RELEASE.md": "1.x\n" });
     await agent.request("POST", "/workspaces", workspace(repo, { baseBranch: "release/1.x" }));
     const ready = await receiver.next(/w_1\/ready$/);
     expect(ready.body).toMatchObject({ branch: "agents/test-1", baseBranch: "release/1.x", baseCommit: releaseHead });
@@ -67,12 +62,7 @@ describe("provisioning", () => {
   it("continues the task's branch where the repository has it already (an earlier attempt pushed it)", async () => {
     const { agent, receiver } = await setup();
     const repo = makeRepo();
-    git(repo, "checkout", "-q", "-b", "agents/test-1");
-    fs.writeFileSync(path.join(repo, "EARLIER.md"), "pushed by attempt 1\n");
-    git(repo, "add", "-A");
-    git(repo, "commit", "-q", "-m", "attempt 1");
-    const pushed = git(repo, "rev-parse", "HEAD");
-    git(repo, "checkout", "-q", "main");
+    const pushed = commitOnBranch(repo, "agents/test-1", { "EARLIER.md": "pushed by attempt 1\n" });
     await agent.request("POST", "/workspaces", workspace(repo));
     const ready = await receiver.next(/w_1\/ready$/);
     expect(ready.body).toMatchObject({ branch: "agents/test-1", baseBranch: "main", baseCommit: pushed });

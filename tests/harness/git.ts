@@ -21,3 +21,14 @@ export function makeRepo(files: Record<string, string> = {}, options: { executab
   git(dir, "commit", "-q", "-m", "initial");
   return dir;
 }
+
+/** Commits `files` on a new branch of `repo` (from main), goes back to main, and returns the commit. */
+export function commitOnBranch(repo: string, branch: string, files: Record<string, string>): string {
+  git(repo, "checkout", "-q", "-b", branch, "main");
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(repo, name), content);
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", `on ${branch}`);
+  const commit = git(repo, "rev-parse", "HEAD");
+  git(repo, "checkout", "-q", "main");
+  return commit;
+}

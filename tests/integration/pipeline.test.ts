@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { errors, nodes, workspaces } from "@/db/schema";
-import { git, makeRepo } from "../harness/git";
+import { commitOnBranch, git, makeRepo } from "../harness/git";
 import { untilFinished } from "../harness/live-client";
 import { sharedTempDir } from "../harness/shared-dir";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
@@ -67,12 +67,7 @@ describe("a submitted task", () => {
 
   it("starts its branch from the repository's branch it names, and refuses one the repository does not have", async () => {
     const repo = makeRepo();
-    git(repo, "checkout", "-q", "-b", "release/2.0");
-    fs.writeFileSync(path.join(repo, "RELEASE.md"), "2.0\n");
-    git(repo, "add", "-A");
-    git(repo, "commit", "-q", "-m", "release 2.0");
-    const releaseHead = git(repo, "rev-parse", "HEAD");
-    git(repo, "checkout", "-q", "main");
+    const releaseHead = commitOnBranch(repo, "release/2.0", { "RELEASE.md": "2.0\n" });
 
     const missing = await system.api("POST", "/api/tasks", { repository: repo, prompt: "On a branch that is not there", baseBranch: "release/3.0" });
     expect(missing).toMatchObject({ status: 422, body: { field: "baseBranch", error: "the repository has no branch release/3.0; its branches: main, release/2.0" } });
