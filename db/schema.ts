@@ -216,6 +216,29 @@ export const taskAttempts = pgTable(
   (t) => [index("task_attempts_task_idx").on(t.taskId, t.id)],
 );
 
+/**
+ * What the person says to a task's agent after the first prompt, in order. `queued` until a turn
+ * delivers it (several queued ones go together as one follow-up prompt), then `delivered` with the
+ * turn. `clientId` makes a resend (a double click, a retried request) the same message.
+ */
+export const taskMessages = pgTable(
+  "task_messages",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    clientId: text("client_id").notNull(),
+    body: text("body").notNull(),
+    status: text("status").notNull().default("queued"),
+    /** The agent turn that received it (the first prompt is turn 1). */
+    turn: integer("turn"),
+    deliveredAt: ts("delivered_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("task_messages_client_idx").on(t.taskId, t.clientId), index("task_messages_task_idx").on(t.taskId, t.id)],
+);
+
 export const taskSteps = pgTable(
   "task_steps",
   {

@@ -92,6 +92,20 @@ export const TaskSummary = z.object({
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 
+/** A message the person sent the task's agent after its prompt (a follow-up). */
+export const TaskMessageView = z.object({
+  id: z.number().int(),
+  clientId: z.string(),
+  body: z.string(),
+  /** `queued` until an agent turn receives it. */
+  status: z.enum(["queued", "delivered"]),
+  /** The turn that received it (the prompt is turn 1). */
+  turn: z.number().int().nullable(),
+  createdAt: z.string(),
+  deliveredAt: z.string().nullable(),
+});
+export type TaskMessageView = z.infer<typeof TaskMessageView>;
+
 export const TaskDetail = TaskSummary.extend({
   error: z.string().nullable(),
   pushed: z.boolean(),
@@ -115,6 +129,8 @@ export const TaskDetail = TaskSummary.extend({
   session: z.object({ id: z.string(), status: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable() }).nullable(),
   /** The newest lines of the current attempt's agent output (for CLI agents, their JSON event stream). */
   output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
+  /** The person's follow-ups, in the order they were sent. */
+  messages: z.array(TaskMessageView),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({
@@ -132,6 +148,22 @@ export const TaskDetail = TaskSummary.extend({
 });
 export type TaskDetail = z.infer<typeof TaskDetail>;
 export type TaskAttemptView = TaskDetail["attempts"][number];
+
+
+/**
+ * `POST /api/tasks/{id}/messages`: a follow-up for the task's agent. `clientId` (chosen by the
+ * sender) makes a resend the same message; without one each request is a new message.
+ */
+export const SendMessageRequest = z.object({
+  body: userText().trim().min(1, "is required").max(20_000),
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, "must be 1-100 letters, digits, - or _")
+    .optional(),
+});
+export type SendMessageRequest = z.input<typeof SendMessageRequest>;
+export const SendMessageResponse = z.object({ message: TaskMessageView });
+export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
 
 /** `POST /api/tasks/{id}/retry`: a failed or cancelled task runs again, on the same branch. */
 export const RetryTaskResponse = z.object({ taskId: z.string(), status: z.literal("queued"), attempt: z.number().int() });

@@ -29,6 +29,8 @@ export const WakeReason = z.enum([
   "agent-failed",
   "cancelled",
   "capacity",
+  /** The person sent a follow-up (a `task_messages` row is queued). */
+  "followup",
 ]);
 export type WakeReason = z.infer<typeof WakeReason>;
 

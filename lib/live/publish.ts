@@ -9,7 +9,7 @@ import { liveEvents } from "@/db/schema";
 
 export const LIVE_CHANNEL = "live";
 
-export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output" | "error" | "auth";
+export type LiveKind = "created" | "status" | "step" | "workspace" | "node" | "result" | "output" | "error" | "auth" | "message";
 
 /** Live keys that are not tasks: the nodes page and the errors page each have one stream. */
 export const NODES_STREAM = "nodes";

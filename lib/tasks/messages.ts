@@ -1,0 +1,58 @@
+/**
+ * Follow-ups: what the person says to a task's agent after its prompt. A message is stored first
+ * (in order; a resend with the same client id is the same message), then the task's run is woken;
+ * the run delivers every queued message when the agent's turn has ended (lib/pipeline).
+ */
+import { randomUUID } from "node:crypto";
+import { and, asc, eq } from "drizzle-orm";
+import type { Db, Executor } from "@/db/client";
+import { taskMessages, tasks } from "@/db/schema";
+import type { TaskMessageView, TaskStatus } from "../contracts/api";
+import { taskWake, type SendEvents } from "../contracts/events";
+import { publishTaskChange } from "../live/publish";
+import { isTerminal } from "./state-machine";
+
+type MessageRow = typeof taskMessages.$inferSelect;
+
+export const messageView = (row: MessageRow): TaskMessageView => ({
+  id: row.id,
+  clientId: row.clientId,
+  body: row.body,
+  status: row.status as TaskMessageView["status"],
+  turn: row.turn,
+  createdAt: row.createdAt.toISOString(),
+  deliveredAt: row.deliveredAt?.toISOString() ?? null,
+});
+
+export type SendMessageResult = { outcome: "queued"; message: TaskMessageView } | { outcome: "not_found" } | { outcome: "ended"; status: TaskStatus };
+
+/** Stores `ownerId`'s follow-up for the task and wakes its run; another person's task is not found. */
+export async function sendMessage(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string, input: { body: string; clientId?: string }): Promise<SendMessageResult> {
+  const clientId = input.clientId ?? randomUUID();
+  const result = await deps.db.transaction(async (tx) => {
+    const [task] = await tx.select({ status: tasks.status }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
+    if (!task) return { outcome: "not_found" as const };
+    const [existing] = await tx.select().from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.clientId, clientId)));
+    if (existing) return { outcome: "queued" as const, message: messageView(existing), fresh: false };
+    if (isTerminal(task.status as TaskStatus)) return { outcome: "ended" as const, status: task.status as TaskStatus };
+    const [row] = await tx.insert(taskMessages).values({ taskId, clientId, body: input.body }).returning();
+    await publishTaskChange(tx, taskId, "message");
+    return { outcome: "queued" as const, message: messageView(row!), fresh: true };
+  });
+  if (result.outcome !== "queued") return result;
+  if (result.fresh) {
+    try {
+      await deps.send(taskWake.create({ taskId, reason: "followup" }));
+    } catch (error) {
+      // Stored: the run sees it at its next check of the database.
+      console.error(JSON.stringify({ level: "warn", msg: "follow-up stored; the wake could not be sent", taskId, error: String(error) }));
+    }
+  }
+  return { outcome: "queued", message: result.message };
+}
+
+/** The task's messages in the order they were sent. */
+export async function listMessages(executor: Executor, taskId: string): Promise<TaskMessageView[]> {
+  const rows = await executor.select().from(taskMessages).where(eq(taskMessages.taskId, taskId)).orderBy(asc(taskMessages.id));
+  return rows.map(messageView);
+}
