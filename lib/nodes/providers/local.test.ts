@@ -86,8 +86,12 @@ describe.runIf(process.getuid?.() === 0)("a local node's daemon started by root"
   it("keeps only the capabilities it needs (VM_AGENT_CAPABILITIES), under the same pid", async () => {
     const node = await createNode("n_caps");
     const pid = Number(/^pid:(\d+)$/.exec(node.providerServerId)![1]);
-    // setpriv bounds itself, then execs the daemon in place.
-    await vi.waitFor(() => expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(path.join(root, "vm-agent", "main.ts")));
+    // setpriv bounds itself, then execs the daemon in place (its own argument list names main.ts too).
+    await vi.waitFor(() => {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      expect(args[0]).toBe(process.execPath);
+      expect(args).toContain(path.join(root, "vm-agent", "main.ts"));
+    });
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const capabilities = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, "m").exec(status)![1]}`);
     // Bit numbers from linux/capability.h.
