@@ -37,7 +37,7 @@ const system = await startSystem({
   dataDir,
   logDir: path.join(dataDir, "logs"),
   log: () => undefined,
-  env: { SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND },
+  env: { SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND, SESSION_IDLE_TIMEOUT: "0" },
 });
 
 async function submit(prompt: string) {

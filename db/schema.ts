@@ -159,6 +159,10 @@ export const tasks = pgTable(
     redriveCount: integer("redrive_count").notNull().default(0),
     /** Cleanup of the task's workspace and node slot: set when done, so the safety net retries the rest. */
     cleanedUpAt: ts("cleaned_up_at"),
+    /** While the run waits for a follow-up: when it stops waiting and completes the task (SESSION_IDLE_TIMEOUT). */
+    idleUntil: ts("idle_until"),
+    /** The person asked to finish now instead of waiting for a follow-up. */
+    finishRequestedAt: ts("finish_requested_at"),
     /** A lease, so one task's cleanup never runs twice at once. */
     cleanupLeaseUntil: ts("cleanup_lease_until"),
     startedAt: ts("started_at"),
@@ -332,6 +336,8 @@ export const agentSessions = pgTable(
       .notNull()
       .references(() => tasks.id),
     agent: text("agent").notNull(),
+    /** The agent turn the session is on: the prompt is 1, each delivered follow-up the next. */
+    turn: integer("turn").notNull().default(1),
     status: text("status").notNull(),
     exitCode: integer("exit_code"),
     commitSha: text("commit_sha"),

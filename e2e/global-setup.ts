@@ -14,7 +14,8 @@ export default async function globalSetup() {
     dataDir,
     logDir: path.join(dataDir, "logs"),
     log: () => undefined,
-    env: { NODE_WARM_TIMEOUT: "0" },
+    // Tasks complete when the agent's turn ends; e2e/followup.e2e.ts sends its follow-up meanwhile.
+    env: { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" },
   });
   process.env.E2E_APP_URL = system.appUrl;
   return async () => {

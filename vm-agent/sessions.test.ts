@@ -177,6 +177,21 @@ describe("reading a session's state", () => {
     expect(second.body).toMatchObject({ messageId: "s_1-t2-completed", outcome: "succeeded" });
   });
 
+  it("starts a follow-up's turn once: a resent prompt for a turn that started is accepted and starts nothing", async () => {
+    const { agent, receiver, worktree } = await readyWorkspace({ SCRIPT_AGENT_COMMAND: 'echo "$AGENT_PROMPT" >> turns.txt' });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start("one"));
+    await receiver.next(/s_1\/completed$/);
+    const follow = { prompt: "two", callbackToken: "cb2", turn: 2 };
+    expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/prompt", follow)).status).toBe(202);
+    expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/prompt", follow)).status).toBe(202);
+    await receiver.nth(/s_1\/completed$/, 2);
+    expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/prompt", follow)).status).toBe(202);
+    // A turn that skips one is refused, naming the field.
+    expect(await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/prompt", { ...follow, turn: 4 })).toMatchObject({ status: 409, body: { field: "turn" } });
+    expect(fs.readFileSync(path.join(worktree, "turns.txt"), "utf8")).toBe("one\ntwo\n");
+    expect(receiver.received.filter((r) => r.path.endsWith("/s_1/completed"))).toHaveLength(2);
+  });
+
   it("answers 404 for an unknown workspace or session, 401 without a token", async () => {
     const { agent } = await readyWorkspace();
     expect(await agent.request("GET", "/workspaces/w_none/agent-sessions/s_1")).toMatchObject({ status: 404, body: { error: expect.stringContaining("w_none") } });

@@ -119,6 +119,9 @@ export class SessionManager {
   async prompt(workspace: WorkspaceRecord, sessionId: string, request: FollowUpPromptRequest): Promise<{ status: "running" }> {
     const session = this.sessions.get(sessionId);
     if (!session || session.workspaceId !== workspace.id) throw new RequestError(404, `session ${sessionId} not found`);
+    // A resend of a prompt whose turn has started (the control plane retried its call): nothing new.
+    if (request.turn !== undefined && session.turn >= request.turn) return { status: "running" };
+    if (request.turn !== undefined && request.turn !== session.turn + 1) throw new RequestError(409, `session ${sessionId} is at turn ${session.turn}, not ${request.turn - 1}`, "turn");
     if (session.status === "running" || session.status === "completing") throw new RequestError(409, `session ${sessionId} is still working`);
     if (session.status === "stopped" || workspace.status !== "running") throw new RequestError(409, `session ${sessionId} was stopped`);
     const next: SessionRecord = {

@@ -16,6 +16,7 @@ import { assertCurrentRun, claimRun, isCurrentRun, SupersededRunError } from "@/
 import { ENDED, LOST, leaveLostNode, nodeReadiness, provisionNodeStage, selectNodeStage } from "@/lib/pipeline/placement";
 import { agentReadiness, createWorkspaceStage, startAgentStage, workspaceReadiness } from "@/lib/pipeline/work";
 import { cleanupTask, completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeline/finish";
+import { awaitFollowupStage, deliverFollowupsStage, endFollowupsStage, followupReadiness } from "@/lib/pipeline/followup";
 import { config } from "@/lib/config";
 import { failTask } from "@/lib/tasks/fail-task";
 import { getTask } from "@/lib/tasks/queries";
@@ -148,7 +149,25 @@ export const runTask = inngest.createFunction(
     }
 
     const agentSession = sessionId;
-    const agentState = await waitFor(tools, { name: "running", taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    let agentState = await waitFor(tools, { name: "running", taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    // After each turn: wait for a follow-up (SESSION_IDLE_TIMEOUT; 0 waits for none), send it to the
+    // same session as the next turn and wait for that turn, until the idle deadline or "finish now".
+    for (let k = 1; agentState === "completed" && rt.config.SESSION_IDLE_TIMEOUT > 0; k++) {
+      await guarded(`awaiting_followup-${k}`, () => awaitFollowupStage(rt, taskId));
+      const next = await waitFor(tools, { name: `awaiting_followup-${k}-wait`, taskId, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
+      if (next === ENDED) return finish("ended");
+      if (next === "timeout" || next === "finish") {
+        await guarded(`awaiting_followup-${k}-end`, () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
+        break;
+      }
+      const delivered = await guarded(`followup-${k}`, () => permanentFailuresFail(() => deliverFollowupsStage(rt, taskId, agentSession)));
+      if (delivered === ENDED) return finish("ended");
+      if (delivered === LOST) {
+        agentState = LOST;
+        break;
+      }
+      agentState = await waitFor(tools, { name: `running-${k}`, taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    }
     if (agentState === "completed") {
       await guarded("finish", () => completeTaskStage(rt, taskId));
       return finish("completed");

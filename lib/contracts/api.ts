@@ -131,6 +131,10 @@ export const TaskDetail = TaskSummary.extend({
   output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
   /** The person's follow-ups, in the order they were sent. */
   messages: z.array(TaskMessageView),
+  /** While it waits for a follow-up: when it stops waiting and completes (null otherwise). */
+  idleUntil: z.string().nullable(),
+  /** The person asked to finish instead of waiting for a follow-up. */
+  finishRequested: z.boolean(),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({
@@ -164,6 +168,10 @@ export const SendMessageRequest = z.object({
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
 export const SendMessageResponse = z.object({ message: TaskMessageView });
 export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
+
+/** `POST /api/tasks/{id}/finish`: complete when the current turn ends, without waiting for a follow-up. */
+export const FinishTaskResponse = z.object({ taskId: z.string(), finishing: z.literal(true) });
+export type FinishTaskResponse = z.infer<typeof FinishTaskResponse>;
 
 /** `POST /api/tasks/{id}/retry`: a failed or cancelled task runs again, on the same branch. */
 export const RetryTaskResponse = z.object({ taskId: z.string(), status: z.literal("queued"), attempt: z.number().int() });

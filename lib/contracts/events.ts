@@ -31,6 +31,8 @@ export const WakeReason = z.enum([
   "capacity",
   /** The person sent a follow-up (a `task_messages` row is queued). */
   "followup",
+  /** The person asked to finish instead of waiting for a follow-up. */
+  "finish",
 ]);
 export type WakeReason = z.infer<typeof WakeReason>;
 

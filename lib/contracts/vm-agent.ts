@@ -98,6 +98,11 @@ export const FollowUpPromptRequest = z.object({
   callbackToken: z.string().min(1),
   /** As for the start: the turn's agent process gets them afresh (the owner may have replaced a key). */
   secrets: SessionSecrets.default({}),
+  /**
+   * The turn this prompt starts (the first prompt is turn 1). A repeat of a prompt whose turn has
+   * started already is accepted and starts nothing, so the control plane may resend it.
+   */
+  turn: z.number().int().min(2).optional(),
 });
 export type FollowUpPromptRequest = z.infer<typeof FollowUpPromptRequest>;
 

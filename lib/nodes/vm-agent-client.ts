@@ -13,6 +13,7 @@ import {
   WorkspaceAccepted,
   vmAgentPaths,
   type CreateWorkspaceRequest,
+  type FollowUpPromptRequest,
   type StartAgentSessionRequest,
 } from "../contracts/vm-agent";
 import { signNodeManagementToken, type SigningKey } from "../auth/tokens";
@@ -90,6 +91,9 @@ export function vmAgentClient(options: VmAgentClientOptions) {
         workspaceId,
         idempotencyKey: sessionId,
       }),
+    /** A follow-up turn; its `turn` makes a resend start nothing new. */
+    promptAgentSession: (workspaceId: string, sessionId: string, request: FollowUpPromptRequest) =>
+      call("POST", vmAgentPaths.promptAgentSession(workspaceId, sessionId), request, AgentSessionAccepted, { workspaceId }),
     stopWorkspace: (workspaceId: string) =>
       call("POST", vmAgentPaths.stopWorkspace(workspaceId), {}, undefined, { workspaceId }),
     /** Removes the worktree; without `force` the node refuses (409) while it holds work that is not pushed. */

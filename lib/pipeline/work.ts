@@ -24,7 +24,7 @@ const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config:
 const gone = (node: { status: string } | undefined) => !node || GONE_NODE_STATUSES.includes(node.status as never);
 
 /** Runs a call to the node; a node that cannot be reached and is gone (or going) means LOST, anything else throws for a retry. */
-async function onNode<T>(rt: Runtime, nodeId: string, call: () => Promise<T>): Promise<T | typeof LOST> {
+export async function onNode<T>(rt: Runtime, nodeId: string, call: () => Promise<T>): Promise<T | typeof LOST> {
   try {
     return await call();
   } catch (error) {

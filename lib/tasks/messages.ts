@@ -4,7 +4,7 @@
  * the run delivers every queued message when the agent's turn has ended (lib/pipeline).
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { taskMessages, tasks } from "@/db/schema";
 import type { TaskMessageView, TaskStatus } from "../contracts/api";
@@ -55,4 +55,29 @@ export async function sendMessage(deps: { db: Db; send: SendEvents }, ownerId: s
 export async function listMessages(executor: Executor, taskId: string): Promise<TaskMessageView[]> {
   const rows = await executor.select().from(taskMessages).where(eq(taskMessages.taskId, taskId)).orderBy(asc(taskMessages.id));
   return rows.map(messageView);
+}
+
+export type FinishResult = { outcome: "finishing" } | { outcome: "not_found" } | { outcome: "ended"; status: TaskStatus };
+
+/**
+ * "Finish now": the task completes when its agent's current turn has ended, instead of waiting
+ * for a follow-up until SESSION_IDLE_TIMEOUT. Queued messages are still delivered first.
+ */
+export async function finishTask(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string): Promise<FinishResult> {
+  const result = await deps.db.transaction(async (tx) => {
+    const [task] = await tx.select({ status: tasks.status }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
+    if (!task) return { outcome: "not_found" as const };
+    if (isTerminal(task.status as TaskStatus)) return { outcome: "ended" as const, status: task.status as TaskStatus };
+    await tx.update(tasks).set({ finishRequestedAt: sql`coalesce(${tasks.finishRequestedAt}, now())`, updatedAt: sql`now()` }).where(eq(tasks.id, taskId));
+    await publishTaskChange(tx, taskId, "status");
+    return { outcome: "finishing" as const };
+  });
+  if (result.outcome === "finishing") {
+    try {
+      await deps.send(taskWake.create({ taskId, reason: "finish" }));
+    } catch (error) {
+      console.error(JSON.stringify({ level: "warn", msg: "finish recorded; the wake could not be sent", taskId, error: String(error) }));
+    }
+  }
+  return result;
 }

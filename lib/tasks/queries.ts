@@ -91,6 +91,8 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     session: session ? { id: session.id, status: session.status, startedAt: iso(session.startedAt), endedAt: iso(session.endedAt) } : null,
     output,
     messages,
+    idleUntil: iso(row.idleUntil),
+    finishRequested: row.finishRequestedAt !== null,
     attempts: attemptViews,
   };
 }

@@ -43,7 +43,7 @@ export async function retryTask(deps: { db: Db; send: SendEvents }, ownerId: str
     const generation = task.runGeneration + 1;
     await tx
       .update(tasks)
-      .set({ runGeneration: generation, runId: null, runEventId: null, runDispatchedAt: sql`now()`, redriveCount: 0, cleanedUpAt: null, updatedAt: sql`now()` })
+      .set({ runGeneration: generation, runId: null, runEventId: null, runDispatchedAt: sql`now()`, redriveCount: 0, cleanedUpAt: null, idleUntil: null, finishRequestedAt: null, updatedAt: sql`now()` })
       .where(eq(tasks.id, taskId));
     const [{ attempts } = { attempts: 0 }] = await tx.select({ attempts: sql<number>`count(*)::int` }).from(taskAttempts).where(eq(taskAttempts.taskId, taskId));
     await publishTaskChange(tx, taskId, "status");

@@ -58,6 +58,8 @@ export async function startTestSystem(env: Record<string, string> = {}, options_
       DATABASE_WS_PROXY: inject("wsProxy"),
       // Nodes are destroyed as soon as their task is done, so no vm-agent outlives a test.
       NODE_WARM_TIMEOUT: "0",
+      // A task completes when its first turn ends; the follow-up tests turn the wait on.
+      SESSION_IDLE_TIMEOUT: "0",
       CALLBACK_BASE_DELAY: "200ms",
       ...env,
     },

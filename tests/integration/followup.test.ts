@@ -1,0 +1,98 @@
+/**
+ * A task as a conversation, end to end: after the agent's turn the run waits for a follow-up; a
+ * message sent while the agent works is queued and delivered when the turn ends, to the same
+ * session, as the next turn on the same branch; "finish now" and the idle timeout complete it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskDetail } from "@/lib/contracts/api";
+import { git, makeRepo } from "../harness/git";
+import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
+import { untilFinished, watchTask } from "../harness/live-client";
+import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+async function submit(system: TestSystem, repository: string, prompt: string) {
+  const { status, body } = await system.api("POST", "/api/tasks", { repository, prompt });
+  expect(status, JSON.stringify(body)).toBe(202);
+  return body as { taskId: string; branch: string };
+}
+
+async function until(system: TestSystem, taskId: string, predicate: (t: TaskDetail) => boolean, what: string) {
+  const watch = await watchTask(system.appUrl, taskId);
+  try {
+    return await watch.until(predicate, 60_000, what);
+  } finally {
+    watch.close();
+  }
+}
+
+const awaiting = (t: TaskDetail) => t.status === "in_progress" && t.executionStep === "awaiting_followup" && t.idleUntil !== null;
+
+describe("follow-ups", () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({ SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND, SESSION_IDLE_TIMEOUT: "10m" });
+  });
+  afterAll(async () => system?.stop());
+
+  it("queue while the agent works, reach the same session as its next turn on the same branch, and 'finish now' completes the task", async () => {
+    const repo = makeRepo();
+    const first = newGate("first turn");
+    const { taskId, branch } = await submit(system, repo, first.prompt);
+    await untilAgentWaits(system.appUrl, taskId);
+
+    // Sent while the first turn works: stored and queued; a resend with its client id is the same message.
+    const second = newGate("second turn");
+    const sent = await system.api("POST", `/api/tasks/${taskId}/messages`, { body: second.prompt, clientId: "m-1" });
+    expect(sent).toMatchObject({ status: 202, body: { message: { clientId: "m-1", body: second.prompt, status: "queued", turn: null } } });
+    const resent = await system.api("POST", `/api/tasks/${taskId}/messages`, { body: second.prompt, clientId: "m-1" });
+    expect(resent.body).toEqual(sent.body);
+    expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "   " })).status).toBe(422);
+
+    // The first turn ends: the message goes to the session as turn 2, without waiting for the idle timeout.
+    first.open();
+    const delivered = await until(system, taskId, (t) => t.messages[0]?.status === "delivered" && t.output.lines.some((l) => l.includes(`agent waiting for ${second.prompt.split(" ")[0]}`)), "the follow-up delivered");
+    expect(delivered.messages).toEqual([expect.objectContaining({ clientId: "m-1", status: "delivered", turn: 2 })]);
+    expect(delivered.executionStep).toBe("running");
+    const firstCommit = git(repo, "rev-parse", branch);
+    expect(git(repo, "show", `${branch}:agent-result.txt`)).toContain("first turn");
+
+    // The second turn ends: the run waits for a follow-up, the idle deadline set.
+    second.open();
+    const idle = await until(system, taskId, (t) => awaiting(t) && t.commit !== firstCommit, "waiting after turn 2");
+    expect(Date.parse(idle.idleUntil!)).toBeGreaterThan(Date.now() + 9 * 60_000);
+    expect(git(repo, "rev-parse", branch)).toBe(idle.commit);
+    expect(git(repo, "rev-parse", `${branch}^`)).toBe(firstCommit);
+    expect(git(repo, "show", `${branch}:agent-result.txt`)).toContain("second turn");
+    expect(idle.session?.id).toBe(delivered.session?.id);
+
+    expect(await system.api("POST", `/api/tasks/${taskId}/finish`)).toEqual({ status: 202, body: { taskId, finishing: true } });
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.finishRequested).toBe(true);
+    expect(done.steps.find((s) => s.step === "awaiting_followup")).toMatchObject({ status: "succeeded", detail: "finished by the person" });
+    expect(await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "too late" })).toMatchObject({ status: 409 });
+  });
+});
+
+describe("an idle task", () => {
+  let system: TestSystem;
+  beforeAll(async () => {
+    system = await startTestSystem({ SESSION_IDLE_TIMEOUT: "2s" });
+  });
+  afterAll(async () => system?.stop());
+
+  it("completes once SESSION_IDLE_TIMEOUT passes without a follow-up", async () => {
+    const repo = makeRepo();
+    const { taskId, branch } = await submit(system, repo, "Write the notes");
+    await until(system, taskId, awaiting, "waiting for a follow-up");
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.finishRequested).toBe(false);
+    expect(done.idleUntil).toBeNull();
+    expect(done.steps.find((s) => s.step === "awaiting_followup")).toMatchObject({ status: "succeeded", detail: "no follow-up within the idle timeout" });
+    expect(git(repo, "rev-parse", branch)).toBe(done.commit);
+    expect(fs.existsSync(path.join(repo, ".git"))).toBe(true);
+  });
+});
