@@ -42,6 +42,7 @@ export function stepLimit(step: ExecutionStep, config: Config): number {
     node_agent_ready: config.NODE_AGENT_READY_TIMEOUT,
     workspace_ready: config.WORKSPACE_READY_TIMEOUT,
     running: config.AGENT_MAX_EXECUTION,
+    awaiting_followup: config.SESSION_IDLE_TIMEOUT,
   };
   return (limits[step] ?? 0) + config.STUCK_MARGIN;
 }
