@@ -140,6 +140,8 @@ export const tasks = pgTable(
     status: text("status").notNull(),
     executionStep: text("execution_step"),
     branch: text("branch").notNull(),
+    /** The model its agent's CLI uses: as asked, else the agent's default from configuration; null: the CLI's own. */
+    model: text("model"),
     /** The repository's branch the task's branch starts from: as asked, else the default branch once the node said. */
     baseBranch: text("base_branch"),
     commitSha: text("commit_sha"),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { durationField } from "./duration";
 import { isLoopbackAddress } from "./http/request-guard";
 import { parseKeyRing } from "./secrets/envelope";
+import { ModelName } from "./contracts/vm-agent";
 
 const bool = (defaultValue: boolean) =>
   z
@@ -109,6 +110,10 @@ export const ConfigSchema = z.object({
   NODE_AGENT_READY_TIMEOUT: durationField("15m"),
   WORKSPACE_READY_TIMEOUT: durationField("30m"),
   AGENT_MAX_EXECUTION: durationField("4h"),
+  /** The model a claude-code task uses when its submission names none; unset: the CLI's default. */
+  CLAUDE_CODE_MODEL: ModelName.optional(),
+  /** The model a codex task uses when its submission names none; unset: the CLI's default. */
+  CODEX_MODEL: ModelName.optional(),
   SESSION_IDLE_TIMEOUT: durationField("15m"),
   /**
    * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL

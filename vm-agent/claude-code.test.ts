@@ -153,13 +153,14 @@ describe("claude-code through a vm-agent crash", () => {
 });
 
 describe("follow-up prompts", () => {
-  it("resume the same Claude Code conversation and report the new turn once", async () => {
+  it("resume the same Claude Code conversation with the session's model and report the new turn once", async () => {
     const { model, receiver, agent } = await claudeWorkspace([
       { kind: "text", text: "First answer: the plan." },
       writeFile,
       { kind: "text", text: "Second answer: done." },
     ]);
-    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/start", { agent: "claude-code", prompt: "Make a plan", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    const chosen = "claude-sonnet-4-5";
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_f/start", { agent: "claude-code", prompt: "Make a plan", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY }, model: chosen });
     const first = await receiver.nth(/s_f\/completed$/, 1);
     expect(first.body.outcome).toBe("succeeded");
 
@@ -178,6 +179,8 @@ describe("follow-up prompts", () => {
     const conversation = JSON.stringify(followUp.messages);
     expect(conversation).toContain("Make a plan");
     expect(conversation).toContain("First answer: the plan.");
+    // Both turns used the model the start asked for.
+    expect(new Set(model.mainRequests().map((r) => r.model))).toEqual(new Set([chosen]));
   }, 90_000);
 
   it("are refused for an unknown session", async () => {

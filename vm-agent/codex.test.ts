@@ -31,12 +31,13 @@ describe("codex agent", () => {
       { kind: "text", text: "Wrote CODEX.md." },
     ]);
     const prompt = `--help is not a flag here; "quotes" and $(no-expansion) stay as they are`;
-    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_x/start", { agent: "codex", prompt, callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" } });
+    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_x/start", { agent: "codex", prompt, callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" }, model: "gpt-5-codex" });
     const done = await receiver.next(/s_x\/completed$/);
     expect(done.body).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true });
     expect(git(repo, "show", `${done.body.commit}:CODEX.md`)).toBe("codex was here");
     expect(model.requests).toHaveLength(2);
     expect(JSON.stringify(model.requests[0]!.input)).toContain(JSON.stringify(prompt).slice(1, -1));
+    expect(model.requests.map((r) => r.model)).toEqual(["gpt-5-codex", "gpt-5-codex"]);
     // The second request carries the command's result back to the model.
     expect(model.requests[1]!.input.some((i) => i.type === "function_call_output")).toBe(true);
   }, 90_000);

@@ -102,6 +102,7 @@ export class SessionManager {
       sessionId,
       workspaceId: workspace.id,
       agent: request.agent,
+      ...(request.model ? { model: request.model } : {}),
       callbackToken: request.callbackToken,
       status: "running",
       turn: 1,
@@ -189,7 +190,7 @@ export class SessionManager {
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
     const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN);
     this.redactors.set(sessionId, redactor([...Object.values(secrets), ...credentials.secrets(workspaceId)]));
-    const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, secrets, resume: session.conversationId });
+    const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, secrets, resume: session.conversationId, model: session.model });
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);

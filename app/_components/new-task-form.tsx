@@ -8,7 +8,7 @@ import { useCreateTask } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", baseBranch: "Base branch" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -58,6 +58,7 @@ export function NewTaskForm() {
   const [prompt, setPrompt] = useState("");
   const [agent, setAgent] = useState<AgentKind>("script");
   const [baseBranch, setBaseBranch] = useState("");
+  const [model, setModel] = useState("");
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
 
@@ -79,7 +80,7 @@ export function NewTaskForm() {
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    const input = { repository, prompt, agent, baseBranch: baseBranch.trim() };
+    const input = { repository, prompt, agent, model: agent === "script" ? "" : model.trim(), baseBranch: baseBranch.trim() };
     const problem = validate(input);
     setError(problem);
     if (problem) return;
@@ -158,6 +159,23 @@ export function NewTaskForm() {
           ))}
         </select>
       </FormField>
+      {agent !== "script" && (
+        <FormField field="model" error={error} hint="Empty: the agent's default model.">
+          <input
+            id={inputId("model")}
+            name="model"
+            value={model}
+            onChange={(e) => {
+              setModel(e.target.value);
+              edited("model");
+            }}
+            placeholder={agent === "codex" ? "gpt-5-codex" : "claude-sonnet-4-5"}
+            autoComplete="off"
+            spellCheck={false}
+            {...invalid("model")}
+          />
+        </FormField>
+      )}
       <FormField field="baseBranch" error={error} hint="One of the repository's branches; empty: its default branch.">
         <input
           id={inputId("baseBranch")}

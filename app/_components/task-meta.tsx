@@ -27,7 +27,15 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
       <Row term="Repository">
         <span className="mono break">{task.repository}</span>
       </Row>
-      <Row term="Agent">{task.agent}</Row>
+      <Row term="Agent">
+        {task.agent}
+        {task.model && (
+          <span className="muted">
+            {" "}
+            · <code data-testid="task-model">{task.model}</code>
+          </span>
+        )}
+      </Row>
       <Row term="Branch">
         <code className="break" data-testid="task-branch">
           {task.branch}

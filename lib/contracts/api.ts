@@ -1,7 +1,7 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
 import { userText } from "./text";
-import { AgentKind, BranchName, SecretName } from "./vm-agent";
+import { AgentKind, BranchName, ModelName, SecretName } from "./vm-agent";
 
 export const TaskStatus = z.enum(["draft", "ready", "queued", "delegated", "in_progress", "completed", "failed", "cancelled"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -50,6 +50,8 @@ export const CreateTaskRequest = z.object({
   repository: Repository,
   prompt: userText().trim().min(1, "is required").max(20_000),
   agent: AgentKind.default("script"),
+  /** The model for the agent's CLI; unset or empty: the agent's default (CLAUDE_CODE_MODEL, CODEX_MODEL). */
+  model: z.preprocess((value) => (value === "" ? undefined : value), ModelName.optional()),
   /** One of the repository's branches; unset or empty: its default branch. */
   baseBranch: z.preprocess((value) => (value === "" ? undefined : value), BranchName.optional()),
 });
@@ -84,6 +86,8 @@ export const TaskSummary = z.object({
   status: TaskStatus,
   executionStep: ExecutionStep.nullable(),
   branch: z.string(),
+  /** The model its agent uses; null: the CLI's default. */
+  model: z.string().nullable(),
   /** The repository's branch it starts from; null until the node has said which is the default. */
   baseBranch: z.string().nullable(),
   commit: z.string().nullable(),

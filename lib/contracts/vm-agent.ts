@@ -22,6 +22,9 @@ export const BranchName = z
   .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+(?<![./])$/, "not a safe git branch name");
 
 export const AgentKind = z.enum(["script", "claude-code", "codex"]);
+
+/** A model name as the agents' CLIs take it (`--model`): no spaces or shell characters. */
+export const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, "must be a model name (letters, digits, . _ : / @ -)");
 export type AgentKind = z.infer<typeof AgentKind>;
 
 /** The secrets a person can store; each reaches only their own agents. */
@@ -89,6 +92,8 @@ export const StartAgentSessionRequest = z.object({
   callbackToken: z.string().min(1),
   /** The model key the agent needs (in its environment for this session only) and GITHUB_TOKEN (the workspace's from now on). */
   secrets: SessionSecrets.default({}),
+  /** The model the agent's CLI uses (`--model`) for this session's turns; unset: the CLI's default. */
+  model: ModelName.optional(),
 });
 export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;
 

@@ -89,7 +89,7 @@ export async function startAgentStage(rt: Runtime, taskId: string, workspaceId: 
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId }, rt.config.CALLBACK_TOKEN_TTL);
     const agent = task.agent as AgentKind;
     const secrets = await sessionSecrets(keySource(rt), task.userId, agent);
-    const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets }));
+    const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets, ...(task.model ? { model: task.model } : {}) }));
     if (started === LOST) return LOST;
     await markSessionStarted(rt.db, session.id);
   } else if (session.status === "running") {

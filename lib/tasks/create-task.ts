@@ -17,9 +17,16 @@ import { checkRepository } from "./repository-policy";
 import { checkSubmissionLimits } from "./submission-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
 
+/** The agent's model when the submission names none (configuration; the script agent has none). */
+function defaultModel(config: Config, agent: AgentKind): string | undefined {
+  if (agent === "claude-code") return config.CLAUDE_CODE_MODEL;
+  if (agent === "codex") return config.CODEX_MODEL;
+  return undefined;
+}
+
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; send: SendEvents },
-  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string },
+  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
   await checkBaseBranch(input.repository, input.baseBranch);
@@ -29,7 +36,8 @@ export async function createTask(
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {
-    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, status: "queued", branch, runDispatchedAt: new Date() });
+    const model = input.model ?? defaultModel(deps.config, input.agent) ?? null;
+    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, status: "queued", branch, runDispatchedAt: new Date() });
     await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });
     await publishTaskChange(tx, taskId, "created");
   });

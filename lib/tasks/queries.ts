@@ -25,6 +25,7 @@ function summary(row: TaskRow): TaskSummary {
     status: row.status as TaskStatus,
     executionStep: row.executionStep as ExecutionStep | null,
     branch: row.branch,
+    model: row.model,
     baseBranch: row.baseBranch,
     commit: row.commitSha,
     createdAt: row.createdAt.toISOString(),

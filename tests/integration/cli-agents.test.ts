@@ -26,7 +26,8 @@ beforeAll(async () => {
     { kind: "text", text: "Added LICENSE." },
   ]);
   // The warm pool is on, as users run it: a key stored later must still reach agents on nodes booted before.
-  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m" });
+  // Codex tasks default to CODEX_MODEL; a claude-code submission names its own model.
+  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m", CODEX_MODEL: "gpt-5-codex-default" });
 });
 afterAll(async () => {
   await system?.stop();
@@ -36,12 +37,14 @@ afterAll(async () => {
 
 it("a claude-code task runs the real CLI on a node and completes with the model's change committed", async () => {
   const repo = makeRepo();
-  const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a contributing guide", agent: "claude-code" });
+  const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a contributing guide", agent: "claude-code", model: "claude-sonnet-4-5" });
   expect(status).toBe(202);
   const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
+  expect(done.model).toBe("claude-sonnet-4-5");
   expect(git(repo, "show", `${done.branch}:CONTRIBUTING.md`)).toBe("# Contributing");
   expect(model.mainRequests()).toHaveLength(2);
+  expect(model.mainRequests().map((r) => r.model)).toEqual(["claude-sonnet-4-5", "claude-sonnet-4-5"]);
   // The CLI's event stream is the task's agent output: its init, the tool call and its result.
   const events = done.output.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
   expect(events[0]).toBe("system");
@@ -56,6 +59,8 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
   const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   expect(git(repo, "show", `${done.branch}:LICENSE`)).toBe("MIT");
+  expect(done.model).toBe("gpt-5-codex-default");
+  expect(openai.requests.map((r) => r.model)).toEqual(["gpt-5-codex-default", "gpt-5-codex-default"]);
   // Codex's --json event stream is the task's agent output.
   const events = done.output.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
   expect(events).toContain("thread.started");

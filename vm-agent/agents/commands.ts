@@ -58,10 +58,11 @@ function mkdirOwnedLikeHome(home: string, dir: string) {
 
 export function agentLaunch(
   kind: AgentKind,
-  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; secrets: SessionSecrets; resume?: string },
+  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; secrets: SessionSecrets; resume?: string; model?: string },
 ): AgentLaunch {
-  const { prompt, sessionId, home, settings, secrets, resume } = context;
-  const base = { AGENT_SESSION_ID: sessionId };
+  const { prompt, sessionId, home, settings, secrets, resume, model } = context;
+  const base = { AGENT_SESSION_ID: sessionId, ...(model ? { AGENT_MODEL: model } : {}) };
+  const modelFlag = model ? ["--model", model] : [];
   if (kind === "script") {
     const command = settings.SCRIPT_AGENT_COMMAND ? ["/bin/sh", "-c", settings.SCRIPT_AGENT_COMMAND] : [process.execPath, BUILT_IN_SCRIPT_AGENT];
     return { command, env: agentEnvironment({ ...base, AGENT_PROMPT: prompt }) };
@@ -77,6 +78,7 @@ export function agentLaunch(
         "-p",
         prompt,
         ...(resume ? ["--resume", resume] : []),
+        ...modelFlag,
         "--output-format",
         "stream-json",
         "--verbose",
@@ -93,7 +95,7 @@ export function agentLaunch(
       }),
     };
   }
-  if (kind === "codex") return codexLaunch({ prompt, home, settings, apiKey: secrets.OPENAI_API_KEY, resume, base });
+  if (kind === "codex") return codexLaunch({ prompt, home, settings, apiKey: secrets.OPENAI_API_KEY, resume, base, modelFlag });
   return { unavailable: `agent ${kind} is not installed on this node yet` };
 }
 
@@ -114,8 +116,8 @@ export function codexBinary(configured: string | undefined): string | undefined 
   }
 }
 
-function codexLaunch(context: { prompt: string; home: string; settings: AgentSettings; apiKey: string | undefined; resume?: string; base: Record<string, string> }): AgentLaunch {
-  const { prompt, home, settings, apiKey, resume, base } = context;
+function codexLaunch(context: { prompt: string; home: string; settings: AgentSettings; apiKey: string | undefined; resume?: string; base: Record<string, string>; modelFlag: string[] }): AgentLaunch {
+  const { prompt, home, settings, apiKey, resume, base, modelFlag } = context;
   const binary = codexBinary(settings.CODEX_BIN);
   if (!binary) return { unavailable: `agent codex is not installed on this node: install @openai/codex-linux-${process.arch} or set CODEX_BIN` };
   if (!apiKey) return { unavailable: "agent codex needs an OPENAI_API_KEY, and the task's owner has none stored (Settings → Secrets)" };
@@ -129,7 +131,7 @@ function codexLaunch(context: { prompt: string; home: string; settings: AgentSet
       : [];
   // The node is the isolation boundary (a machine per workspace owner), so Codex's own sandbox,
   // which needs user namespaces that many VMs lack, is bypassed rather than left to fail.
-  const flags = ["--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", ...provider];
+  const flags = ["--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", ...provider, ...modelFlag];
   const command = resume ? [binary, "exec", "resume", ...flags, "--", resume, prompt] : [binary, "exec", ...flags, "--", prompt];
   return {
     command,

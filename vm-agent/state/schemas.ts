@@ -22,6 +22,8 @@ export const SessionRecord = z.object({
   sessionId: z.string(),
   workspaceId: z.string(),
   agent: AgentKind,
+  /** The model the session's turns use (its follow-ups keep it). */
+  model: z.string().optional(),
   callbackToken: z.string(),
   status: z.enum(["running", "completing", "completed", "stopped"]),
   promptFirstLine: z.string(),
