@@ -6,6 +6,7 @@ import { firstLine, isRetryable, isTerminal } from "../_lib/format";
 import { useLiveTask, type LiveConnection } from "../_lib/live";
 import { useTask } from "../_lib/queries";
 import { CancelButton } from "./cancel-button";
+import { Conversation } from "./conversation";
 import { EarlierAttempts } from "./earlier-attempts";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
@@ -46,6 +47,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
           {task.error}
         </ErrorBanner>
       )}
+      <Conversation task={task} />
       <div className="task-grid">
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Pipeline</h2>

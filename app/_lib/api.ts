@@ -9,17 +9,20 @@ import {
   CreateTaskResponse,
   DestroyNodeResponse,
   ErrorList,
+  FinishTaskResponse,
   Me,
   NodeList,
   RetryTaskResponse,
   SecretList,
   SecretView,
+  SendMessageResponse,
   TaskDetail,
   TaskList,
   type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
   type SecretName,
+  type SendMessageRequest,
 } from "@/lib/contracts/api";
 
 /** A failed call: the API's own `{error, field}` when it sent one, else a description of what went wrong. */
@@ -90,6 +93,21 @@ export const cancelTask = (id: string) =>
 /** Runs a failed or cancelled task again, on its branch (409 for any other status). */
 export const retryTask = (id: string) =>
   request(RetryTaskResponse, `/api/tasks/${encodeURIComponent(id)}/retry`, { method: "POST" });
+/** A follow-up for the task's agent (queued while it works; 409 once the task has ended). */
+export const sendTaskMessage = (id: string, input: SendMessageRequest) =>
+  request(SendMessageResponse, `/api/tasks/${encodeURIComponent(id)}/messages`, postJson(input));
+/** "Finish now": the task completes when the agent's current turn ends instead of waiting for a follow-up. */
+export const finishTask = (id: string) =>
+  request(FinishTaskResponse, `/api/tasks/${encodeURIComponent(id)}/finish`, { method: "POST" });
+
+/**
+ * An id for one message, chosen here so a resend of it is the same message. `randomUUID` needs a
+ * secure context (a team-mode app behind plain http has none); random bytes do as well.
+ */
+export function newClientId(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
 
 /** `?kind=` for one kind of error, nothing for all. */
 const kindQuery = (kind: ErrorKind | null) => (kind ? `?kind=${encodeURIComponent(kind)}` : "");

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { isRetryable, percent, secondsAgo, shortId } from "./format";
+import { formatCountdown, isRetryable, percent, secondsAgo, shortId } from "./format";
+
+describe("formatCountdown", () => {
+  it("reads like a clock, rounding part of a second up and stopping at zero", () => {
+    expect(formatCountdown(15 * 60_000)).toBe("15:00");
+    expect(formatCountdown(14 * 60_000 + 31_200)).toBe("14:32");
+    expect(formatCountdown(5_000)).toBe("0:05");
+    expect(formatCountdown(400)).toBe("0:01");
+    expect(formatCountdown(0)).toBe("0:00");
+    expect(formatCountdown(-3_000)).toBe("0:00");
+    expect(formatCountdown(3_723_000)).toBe("1:02:03");
+  });
+});
 
 describe("secondsAgo", () => {
   const now = Date.parse("2026-11-23T12:00:00Z");

@@ -1,6 +1,6 @@
 /** React Query hooks for reads and writes. Live streams (./live) keep the reads fresh. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ErrorKind } from "@/lib/contracts/api";
+import type { ErrorKind, SendMessageRequest } from "@/lib/contracts/api";
 import {
   cancelTask,
   createApiToken,
@@ -8,9 +8,11 @@ import {
   destroyNode,
   fetchApiTokens,
   fetchMe,
+  finishTask,
   isNotFound,
   retryTask,
   revokeApiToken,
+  sendTaskMessage,
   deleteSecret,
   fetchSecrets,
   putSecret,
@@ -42,6 +44,24 @@ export function useRetryTask(id: string) {
   return useMutation({
     mutationFn: () => retryTask(id),
     // The live stream brings the queued task and its new run; one read covers a stream that is down.
+    onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
+  });
+}
+
+export function useSendMessage(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: SendMessageRequest) => sendTaskMessage(id, input),
+    // The live stream brings the message and its delivery; one read covers a stream that is down.
+    onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
+  });
+}
+
+export function useFinishTask(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => finishTask(id),
+    // The live stream brings finishRequested and the completed task; one read covers a stream that is down.
     onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
   });
 }

@@ -1,0 +1,204 @@
+/**
+ * A task as a conversation in the browser: after the agent's turn the page counts down the wait
+ * for a follow-up; a follow-up sent from the page runs as the agent's next turn (a new commit on
+ * the same branch), and "Finish now" completes the task. The shared system completes tasks when
+ * the turn ends (SESSION_IDLE_TIMEOUT 0), so this test starts a system of its own that waits.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+
+let system: RunningSystem;
+let dataDir: string;
+let repo: string;
+const url = (pathname: string) => `${system.appUrl}${pathname}`;
+
+function makeRepo(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-repo-"));
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir });
+  git("init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
+  git("add", "-A");
+  git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+/** Stops every local node this system started that is still up (a test that failed midway leaves its task open). */
+function stopLeftoverNodes() {
+  const nodesDir = path.join(dataDir, "nodes");
+  for (const nodeId of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []) {
+    const pidFile = path.join(nodesDir, nodeId, "vm-agent.pid");
+    if (fs.existsSync(pidFile)) {
+      try {
+        process.kill(-Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
+      } catch {
+        // Already stopped (destroyed with its task).
+      }
+    }
+    spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
+  }
+}
+
+/** Marks the page; a reload would lose the mark, so its presence later proves none happened. */
+async function markNoReload(page: Page) {
+  await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+}
+async function expectNoReload(page: Page) {
+  expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+}
+
+/** Full-page shots from the top (the sticky top bar where it belongs) at 1440 and 375 px wide. */
+async function screenshots(page: Page, name: string) {
+  for (const [width, height] of [
+    [1440, 900],
+    [375, 812],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `test-results/e2e/${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
+}
+
+/** "10:00" down to "9:00": a wait of SESSION_IDLE_TIMEOUT=10m that began a moment ago. */
+const FRESH_COUNTDOWN = /^(10:00|9:[0-5]\d)$/;
+
+test.beforeAll(async () => {
+  test.setTimeout(240_000);
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-followup-"));
+  system = await startSystem({
+    mode: "start",
+    distDir: TEST_DIST_DIR,
+    dataDir,
+    logDir: path.join(dataDir, "logs"),
+    log: () => undefined,
+    env: { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m" },
+  });
+});
+
+test.afterAll(async () => {
+  await system?.stop();
+  if (dataDir) {
+    stopLeftoverNodes();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (repo) fs.rmSync(repo, { recursive: true, force: true });
+});
+
+test("a follow-up sent from the task page runs as the agent's next turn, and Finish now completes the task", async ({ page }) => {
+  test.setTimeout(240_000);
+  repo = makeRepo();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(url("/"));
+  await page.getByLabel("Repository").fill(repo);
+  await page.getByLabel("Task", { exact: true }).fill("Write the release notes");
+  await page.getByRole("button", { name: "Start task" }).click();
+  await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+  const taskId = page.url().split("/").pop()!;
+  // No reload from here on: every change must arrive through the live stream.
+  await markNoReload(page);
+
+  const status = page.getByTestId("task-status");
+  const countdown = page.getByTestId("followup-countdown");
+  const commit = page.getByTestId("task-commit");
+  const prompt = page.getByTestId("conversation-prompt");
+  await expect(prompt).toContainText("Write the release notes");
+  await expect(prompt).toContainText("turn 1");
+
+  // The first turn ends: the run waits for a follow-up, counting down each second.
+  await expect(countdown).toHaveText(FRESH_COUNTDOWN, { timeout: 90_000 });
+  await expect(page.getByTestId("followup-wait")).toContainText("Waiting for your follow-up · completes in");
+  await expect(status).toHaveAttribute("data-status", "in_progress");
+  await expect(page.getByTestId("step-awaiting_followup")).toHaveAttribute("data-status", "running");
+  const shown = (await countdown.textContent()) ?? "";
+  await expect(countdown).not.toHaveText(shown, { timeout: 5_000 });
+  await expect(page.getByTestId("agent-output")).toContainText("script agent: wrote .agent/tasks/write-the-release-notes.md");
+  const firstCommit = (await commit.textContent()) ?? "";
+  expect(firstCommit).toMatch(/^[0-9a-f]{40}$/);
+  await expect(page.getByTestId("conversation-message")).toHaveCount(0);
+  await screenshots(page, "followup-waiting");
+
+  // An empty follow-up is refused beside the field.
+  const box = page.getByLabel("Follow-up");
+  const send = page.getByTestId("followup-send");
+  await box.fill("   ");
+  await send.click();
+  await expect(box).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByText("Follow-up is required")).toBeVisible();
+
+  // A refused send is said in a banner and keeps the text; sending again reuses its client id.
+  await box.fill("Also add a changelog entry");
+  await expect(box).not.toHaveAttribute("aria-invalid");
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const clientIds: string[] = [];
+  await page.route("**/api/tasks/*/messages", async (route) => {
+    clientIds.push((route.request().postDataJSON() as { clientId: string }).clientId);
+    await held;
+    await route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: "the control plane is restarting" }) });
+  });
+  await send.click();
+  await expect(send).toHaveText("Sending…");
+  await expect(send).toBeDisabled();
+  release();
+  await expect(page.getByTestId("followup-error")).toContainText("the control plane is restarting");
+  await expect(box).toHaveValue("Also add a changelog entry");
+  await expect(send).toBeEnabled();
+  await page.getByTestId("conversation").screenshot({ path: "test-results/e2e/followup-refused-1440.png" });
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.getByTestId("conversation").screenshot({ path: "test-results/e2e/followup-refused-375.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.unroute("**/api/tasks/*/messages");
+
+  // Ctrl+Enter sends: the box clears, and the message is delivered to the agent as turn 2.
+  const sent = page.waitForRequest((request) => request.url().endsWith(`/api/tasks/${taskId}/messages`) && request.method() === "POST");
+  await box.press("Control+Enter");
+  expect((await sent).postDataJSON()).toEqual({ body: "Also add a changelog entry", clientId: clientIds[0] });
+  await expect(box).toHaveValue("");
+  await expect(page.getByTestId("followup-error")).toHaveCount(0);
+  const message = page.getByTestId("conversation-message");
+  await expect(message).toHaveCount(1);
+  await expect(message).toContainText("Also add a changelog entry");
+  await expect(message).toHaveAttribute("data-status", "delivered", { timeout: 30_000 });
+  await expect(message).toHaveAttribute("data-turn", "2");
+  await expect(message).toContainText("delivered · turn 2");
+
+  // Turn 2 ends with a new commit on the same branch, and the wait starts again.
+  await expect(commit).not.toHaveText(firstCommit, { timeout: 60_000 });
+  await expect(commit).toHaveText(/^[0-9a-f]{40}$/);
+  await expect(page.getByTestId("agent-output")).toContainText("script agent: wrote .agent/tasks/also-add-a-changelog-entry.md");
+  await expect(countdown).toHaveText(FRESH_COUNTDOWN, { timeout: 30_000 });
+  await expect(page.getByTestId("step-awaiting_followup")).toHaveAttribute("data-status", "running");
+  await expect(status).toHaveAttribute("data-status", "in_progress");
+  await screenshots(page, "followup-delivered");
+
+  // Finish now: busy until the answer, then the task completes without waiting out the countdown.
+  let releaseFinish = () => {};
+  const finishHeld = new Promise<void>((resolve) => (releaseFinish = resolve));
+  await page.route("**/api/tasks/*/finish", async (route) => {
+    await finishHeld;
+    await route.continue();
+  });
+  await page.getByRole("button", { name: "Finish now" }).click();
+  const finish = page.getByTestId("task-finish");
+  await expect(finish).toHaveText("Finishing…");
+  await expect(finish).toBeDisabled();
+  releaseFinish();
+  await expect(status).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+  await page.unroute("**/api/tasks/*/finish");
+  await expect(page.getByTestId("task-finish")).toHaveCount(0);
+  await expect(page.getByTestId("followup-wait")).toHaveCount(0);
+  await expect(page.getByTestId("followup-form")).toHaveCount(0);
+  await expect(page.getByTestId("step-awaiting_followup")).toContainText("finished by the person");
+  await expect(message).toContainText("delivered · turn 2");
+  await expectNoReload(page);
+
+  const detail = (await (await page.request.get(url(`/api/tasks/${taskId}`))).json()) as { finishRequested: boolean; idleUntil: string | null; commit: string };
+  expect(detail).toMatchObject({ finishRequested: true, idleUntil: null });
+  expect(detail.commit).not.toBe(firstCommit);
+  expect(execFileSync("git", ["rev-parse", `${detail.commit}^`], { cwd: repo }).toString().trim()).toBe(firstCommit);
+  await screenshots(page, "followup-completed");
+});
