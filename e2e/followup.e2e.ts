@@ -4,51 +4,19 @@
  * the same branch), and "Finish now" completes the task. The shared system completes tasks when
  * the turn ends (SESSION_IDLE_TIMEOUT 0), so this test starts a system of its own that waits.
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+import { git, makeRepo } from "../tests/harness/git";
+import { expectNoReload, markNoReload, stopLeftoverNodes } from "./support";
 
 let system: RunningSystem;
 let dataDir: string;
 let repo: string;
 const url = (pathname: string) => `${system.appUrl}${pathname}`;
 
-function makeRepo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-repo-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
-  git("add", "-A");
-  git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
-  return dir;
-}
-
-/** Stops every local node this system started that is still up (a test that failed midway leaves its task open). */
-function stopLeftoverNodes() {
-  const nodesDir = path.join(dataDir, "nodes");
-  for (const nodeId of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []) {
-    const pidFile = path.join(nodesDir, nodeId, "vm-agent.pid");
-    if (fs.existsSync(pidFile)) {
-      try {
-        process.kill(-Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
-      } catch {
-        // Already stopped (destroyed with its task).
-      }
-    }
-    spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
-  }
-}
-
-/** Marks the page; a reload would lose the mark, so its presence later proves none happened. */
-async function markNoReload(page: Page) {
-  await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
-}
-async function expectNoReload(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
-}
 
 /** Full-page shots from the top (the sticky top bar where it belongs) at 1440 and 375 px wide. */
 async function screenshots(page: Page, name: string) {
@@ -82,7 +50,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await system?.stop();
   if (dataDir) {
-    stopLeftoverNodes();
+    stopLeftoverNodes(dataDir);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   if (repo) fs.rmSync(repo, { recursive: true, force: true });
@@ -199,6 +167,6 @@ test("a follow-up sent from the task page runs as the agent's next turn, and Fin
   const detail = (await (await page.request.get(url(`/api/tasks/${taskId}`))).json()) as { finishRequested: boolean; idleUntil: string | null; commit: string };
   expect(detail).toMatchObject({ finishRequested: true, idleUntil: null });
   expect(detail.commit).not.toBe(firstCommit);
-  expect(execFileSync("git", ["rev-parse", `${detail.commit}^`], { cwd: repo }).toString().trim()).toBe(firstCommit);
+  expect(git(repo, "rev-parse", `${detail.commit}^`)).toBe(firstCommit);
   await screenshots(page, "followup-completed");
 });

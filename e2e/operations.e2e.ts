@@ -3,50 +3,18 @@
  * the errors page shows a permanent failure linked to its task. These tests start a system of their
  * own with a warm pool (the shared one destroys nodes as soon as their task ends).
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+import { makeRepo } from "../tests/harness/git";
+import { expectNoReload, markNoReload, stopLeftoverNodes } from "./support";
 
 let system: RunningSystem;
 let dataDir: string;
 const url = (pathname: string) => `${system.appUrl}${pathname}`;
 
-function makeRepo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-repo-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
-  git("add", "-A");
-  git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
-  return dir;
-}
-
-/** Stops every local node this system started that is still up (a warm node outlives its task). */
-function stopLeftoverNodes() {
-  const nodesDir = path.join(dataDir, "nodes");
-  for (const nodeId of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []) {
-    const pidFile = path.join(nodesDir, nodeId, "vm-agent.pid");
-    if (fs.existsSync(pidFile)) {
-      try {
-        process.kill(-Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
-      } catch {
-        // Already stopped (destroyed by the test).
-      }
-    }
-    spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
-  }
-}
-
-/** Marks the page; a reload would lose the mark, so its presence later proves none happened. */
-async function markNoReload(page: Page) {
-  await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
-}
-async function expectNoReload(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
-}
 
 test.describe.configure({ mode: "serial" });
 
@@ -66,7 +34,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await system?.stop();
   if (dataDir) {
-    stopLeftoverNodes();
+    stopLeftoverNodes(dataDir);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -1,35 +1,17 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { makeRepo } from "../tests/harness/git";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 
-/** A folder every user may write to: the setup script runs as the workspace's own Unix user. */
-function sharedGate(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-gate-"));
-  fs.chmodSync(dir, 0o1777);
-  return dir;
-}
 
-/** A repository whose setup fails until `gate/go` exists. */
-function makeRepo(gate: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-repo-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
-  fs.mkdirSync(path.join(dir, ".agent"));
-  fs.writeFileSync(path.join(dir, ".agent/setup.sh"), `test -e '${gate}/go' || { echo "setup is not ready yet" >&2; exit 1; }\n`);
-  git("add", "-A");
-  git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
-  return dir;
-}
 
 test("a failed task is retried from its page, runs to completed on the same branch and keeps its first attempt", async ({ page }) => {
   test.setTimeout(240_000);
-  const gate = sharedGate();
+  const gate = sharedTempDir("acp-e2e-gate-"); // the setup script runs as the workspace's own user
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto("/");
-  await page.getByLabel("Repository").fill(makeRepo(gate));
+  await page.getByLabel("Repository").fill(makeRepo({ ".agent/setup.sh": `test -e '${gate}/go' || { echo "setup is not ready yet" >&2; exit 1; }\n` }));
   await page.getByLabel("Task", { exact: true }).fill("Write the setup notes");
   await page.getByRole("button", { name: "Start task" }).click();
   await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);

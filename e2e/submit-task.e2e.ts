@@ -1,22 +1,10 @@
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { expect, test } from "@playwright/test";
+import { git, makeRepo } from "../tests/harness/git";
 
-function makeRepo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-repo-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(dir, "README.md"), "# demo\n");
-  git("add", "-A");
-  git("-c", "user.name=Test", "-c", "user.email=t@example.test", "commit", "-q", "-m", "initial");
-  git("branch", "develop");
-  return dir;
-}
 
 test("a task submitted in the browser runs to completed, live", async ({ page }) => {
   const repo = makeRepo();
+  git(repo, "branch", "develop");
   await page.goto("/");
   await page.getByLabel("Repository").fill(repo);
   await page.getByLabel("Task", { exact: true }).fill("Add a contributing guide");

@@ -26,7 +26,8 @@ import { onNode } from "./work";
 
 /** The turn has ended: the task waits for a follow-up until its idle deadline. */
 export async function awaitFollowupStage(rt: Runtime, taskId: string) {
-  await finishStep(rt.db, taskId, "running", "succeeded");
+  const task = await getTask(rt.db, taskId);
+  await finishStep(rt.db, taskId, "running", "succeeded", task?.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
   await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: "waiting for a follow-up" });
   await rt.db.transaction(async (tx) => {
     await tx

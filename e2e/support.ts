@@ -1,0 +1,30 @@
+/** What the browser tests share: stopping a test system's leftover nodes, and proving no reload happened. */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { expect, type Page } from "@playwright/test";
+
+/** Stops every local node a test's own system started that is still up (a warm node, or a task a failed test left open). */
+export function stopLeftoverNodes(dataDir: string) {
+  const nodesDir = path.join(dataDir, "nodes");
+  for (const nodeId of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []) {
+    const pidFile = path.join(nodesDir, nodeId, "vm-agent.pid");
+    if (fs.existsSync(pidFile)) {
+      try {
+        process.kill(-Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
+      } catch {
+        // Already stopped (destroyed with its task).
+      }
+    }
+    spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
+  }
+}
+
+/** Marks the page; a reload would lose the mark, so its presence later proves none happened. */
+export async function markNoReload(page: Page) {
+  await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+}
+
+export async function expectNoReload(page: Page) {
+  expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+}
