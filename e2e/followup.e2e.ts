@@ -4,16 +4,12 @@
  * the same branch), and "Finish now" completes the task. The shared system completes tasks when
  * the turn ends (SESSION_IDLE_TIMEOUT 0), so this test starts a system of its own that waits.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+import type { RunningSystem } from "../scripts/system";
 import { git, makeRepo } from "../tests/harness/git";
-import { expectNoReload, markNoReload, stopLeftoverNodes } from "./support";
+import { expectNoReload, markNoReload, startOwnSystem, type OwnSystem } from "./support";
 
 let system: RunningSystem;
-let dataDir: string;
 let repo: string;
 const url = (pathname: string) => `${system.appUrl}${pathname}`;
 
@@ -34,27 +30,15 @@ async function screenshots(page: Page, name: string) {
 /** "10:00" down to "9:00": a wait of SESSION_IDLE_TIMEOUT=10m that began a moment ago. */
 const FRESH_COUNTDOWN = /^(10:00|9:[0-5]\d)$/;
 
+let own: OwnSystem | undefined;
+
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-followup-"));
-  system = await startSystem({
-    mode: "start",
-    distDir: TEST_DIST_DIR,
-    dataDir,
-    logDir: path.join(dataDir, "logs"),
-    log: () => undefined,
-    env: { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m" },
-  });
+  own = await startOwnSystem("acp-e2e-followup-", { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m" });
+  ({ system } = own);
 });
 
-test.afterAll(async () => {
-  await system?.stop();
-  if (dataDir) {
-    stopLeftoverNodes(dataDir);
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-  if (repo) fs.rmSync(repo, { recursive: true, force: true });
-});
+test.afterAll(async () => own?.stop());
 
 test("a follow-up sent from the task page runs as the agent's next turn, and Finish now completes the task", async ({ page }) => {
   test.setTimeout(240_000);

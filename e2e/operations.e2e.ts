@@ -3,41 +3,28 @@
  * the errors page shows a permanent failure linked to its task. These tests start a system of their
  * own with a warm pool (the shared one destroys nodes as soon as their task ends).
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+import type { RunningSystem } from "../scripts/system";
 import { makeRepo } from "../tests/harness/git";
-import { expectNoReload, markNoReload, stopLeftoverNodes } from "./support";
+import { expectNoReload, markNoReload, startOwnSystem, type OwnSystem } from "./support";
 
 let system: RunningSystem;
-let dataDir: string;
 const url = (pathname: string) => `${system.appUrl}${pathname}`;
 
 
 test.describe.configure({ mode: "serial" });
 
+let own: OwnSystem | undefined;
+
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-ops-"));
-  system = await startSystem({
-    mode: "start",
-    distDir: TEST_DIST_DIR,
-    dataDir,
-    logDir: path.join(dataDir, "logs"),
-    log: () => undefined,
-    env: { NODE_WARM_TIMEOUT: "10m" },
-  });
+  own = await startOwnSystem("acp-e2e-ops-", { NODE_WARM_TIMEOUT: "10m" });
+  ({ system } = own);
 });
 
-test.afterAll(async () => {
-  await system?.stop();
-  if (dataDir) {
-    stopLeftoverNodes(dataDir);
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+test.afterAll(async () => own?.stop());
 
 test("the nodes page follows a node live through a task, and its destroy button stops it", async ({ page, context }) => {
   await page.goto(url("/nodes"));

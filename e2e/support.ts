@@ -1,8 +1,27 @@
 /** What the browser tests share: stopping a test system's leftover nodes, and proving no reload happened. */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
+import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+
+export type OwnSystem = { system: RunningSystem; dataDir: string; stop(): Promise<void> };
+
+/** A system of the test's own (its own data folder and ports; `env` over the defaults), for settings the shared one lacks. */
+export async function startOwnSystem(prefix: string, env: Record<string, string>): Promise<OwnSystem> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const system = await startSystem({ mode: "start", distDir: TEST_DIST_DIR, dataDir, logDir: path.join(dataDir, "logs"), log: () => undefined, env });
+  return {
+    system,
+    dataDir,
+    async stop() {
+      await system.stop();
+      stopLeftoverNodes(dataDir);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Stops every local node a test's own system started that is still up (a warm node, or a task a failed test left open). */
 export function stopLeftoverNodes(dataDir: string) {
