@@ -53,7 +53,15 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
           {task.commit ?? ""}
         </code>
       </Row>
-      <Row term="Pushed">{task.pushed ? "yes" : "no"}</Row>
+      <Row term="Pushed">
+        {task.pushed ? "yes" : "no"}
+        {!task.pushed && task.session?.error && (
+          <span className="field-error" data-testid="task-push-error">
+            {" "}
+            {task.session.error}; the commit stays on the node until its retention ends
+          </span>
+        )}
+      </Row>
       <Row term="Node">
         {task.node ? (
           <>

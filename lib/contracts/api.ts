@@ -130,7 +130,16 @@ export const TaskDetail = TaskSummary.extend({
     .nullable(),
   node: z.object({ id: z.string(), provider: z.string(), status: z.string(), endpoint: z.string().nullable() }).nullable(),
   /** The agent session of the current workspace: `endedAt` is when its completion reached the control plane. */
-  session: z.object({ id: z.string(), status: z.string(), startedAt: z.string().nullable(), endedAt: z.string().nullable() }).nullable(),
+  session: z
+    .object({
+      id: z.string(),
+      status: z.string(),
+      startedAt: z.string().nullable(),
+      endedAt: z.string().nullable(),
+      /** What went wrong in its last turn, also when the agent succeeded (a push that failed: the work is committed on the node). */
+      error: z.string().nullable(),
+    })
+    .nullable(),
   /** The newest lines of the current attempt's agent output (for CLI agents, their JSON event stream). */
   output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
   /** The person's follow-ups, in the order they were sent. */

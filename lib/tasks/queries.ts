@@ -89,7 +89,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
       ? { id: workspace.id, status: workspace.status, nodeId: workspace.nodeId, error: workspace.errorMessage, readyAt: iso(workspace.readyAt) }
       : null,
     node: node ? { id: node.id, provider: node.provider, status: node.status, endpoint: node.endpoint } : null,
-    session: session ? { id: session.id, status: session.status, startedAt: iso(session.startedAt), endedAt: iso(session.endedAt) } : null,
+    session: session ? { id: session.id, status: session.status, startedAt: iso(session.startedAt), endedAt: iso(session.endedAt), error: session.errorMessage } : null,
     output,
     messages,
     idleUntil: iso(row.idleUntil),

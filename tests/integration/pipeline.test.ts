@@ -118,6 +118,21 @@ describe("a submitted task", () => {
     expect((await system.api("POST", "/api/tasks/00000000-0000-4000-8000-000000000000/retry")).status).toBe(404);
   });
 
+  it("says why when a turn's work could not be pushed, and keeps it committed on the node", async () => {
+    const repo = makeRepo();
+    fs.writeFileSync(path.join(repo, ".git", "hooks", "pre-receive"), "#!/bin/sh\necho 'pushes are frozen today' >&2\nexit 1\n", { mode: 0o755 });
+    const { taskId, branch } = await submit(repo, "Work that cannot land");
+    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.pushed).toBe(false);
+    expect(done.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(done.session?.error).toMatch(/^push failed: .*pushes are frozen today/s);
+    expect(() => git(repo, "rev-parse", "--verify", "--quiet", branch)).toThrow();
+    // Cleanup did not delete the unpushed work: the node refused, and the workspace waits for its retention.
+    const [workspace] = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, taskId));
+    expect(workspace?.purgedAt).toBeNull();
+  });
+
   it("fails at once with the setup script's message when provisioning fails", async () => {
     const repo = makeRepo({ ".agent/setup.sh": "echo 'installing deps'\necho 'npm ERR! missing lockfile' >&2\nexit 7\n" });
     const { taskId } = await submit(repo, "Provisioning will fail");
