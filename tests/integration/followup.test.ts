@@ -7,6 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskDetail } from "@/lib/contracts/api";
+import { startAnthropicDouble } from "../doubles/anthropic-api";
+import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
 import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { untilFinished, watchTask } from "../harness/live-client";
@@ -94,5 +96,86 @@ describe("an idle task", () => {
     expect(done.steps.find((s) => s.step === "awaiting_followup")).toMatchObject({ status: "succeeded", detail: "no follow-up within the idle timeout" });
     expect(git(repo, "rev-parse", branch)).toBe(done.commit);
     expect(fs.existsSync(path.join(repo, ".git"))).toBe(true);
+  });
+});
+
+describe("a follow-up to the real Claude Code CLI", () => {
+  let system: TestSystem;
+  let model: Awaited<ReturnType<typeof startAnthropicDouble>>;
+  beforeAll(async () => {
+    model = await startAnthropicDouble([
+      { kind: "tool_use", name: "Bash", input: { command: "printf 'first\\n' > PLAN.md", description: "Write the plan" } },
+      { kind: "text", text: "Wrote PLAN.md." },
+      { kind: "tool_use", name: "Bash", input: { command: "printf 'second\\n' > DONE.md", description: "Do it" } },
+      { kind: "text", text: "Wrote DONE.md." },
+    ]);
+    system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await model?.close();
+  });
+
+  it("resumes the same conversation as its second turn, on the same branch", async () => {
+    const repo = makeRepo();
+    const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Write the plan", agent: "claude-code" });
+    expect(status, JSON.stringify(body)).toBe(202);
+    const { taskId, branch } = body as { taskId: string; branch: string };
+    const first = await until(system, taskId, awaiting, "waiting after turn 1");
+    expect(git(repo, "show", `${branch}:PLAN.md`)).toBe("first");
+
+    expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
+    const second = await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
+    expect(git(repo, "show", `${branch}:DONE.md`)).toBe("second");
+    expect(git(repo, "rev-parse", `${branch}^`)).toBe(first.commit);
+    // The follow-up's request to the model carries the first turn: the CLI resumed its conversation.
+    const followUp = model.mainRequests().find((r) => JSON.stringify(r.messages).includes("Now do it"))!;
+    const conversation = JSON.stringify(followUp.messages);
+    expect(conversation).toContain("Write the plan");
+    expect(conversation).toContain("Wrote PLAN.md.");
+    expect(second.session?.id).toBe(first.session?.id);
+
+    expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+  });
+});
+
+describe("a follow-up to the real Codex CLI", () => {
+  let system: TestSystem;
+  let model: Awaited<ReturnType<typeof startResponsesDouble>>;
+  beforeAll(async () => {
+    model = await startResponsesDouble([
+      { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'first\\n' > PLAN.md" } },
+      { kind: "text", text: "Wrote PLAN.md." },
+      { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'second\\n' > DONE.md" } },
+      { kind: "text", text: "Wrote DONE.md." },
+    ]);
+    system = await startTestSystem({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" });
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await model?.close();
+  });
+
+  it("resumes the same thread as its second turn, on the same branch", async () => {
+    const repo = makeRepo();
+    const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Write the plan", agent: "codex" });
+    expect(status, JSON.stringify(body)).toBe(202);
+    const { taskId, branch } = body as { taskId: string; branch: string };
+    const first = await until(system, taskId, awaiting, "waiting after turn 1");
+    expect(git(repo, "show", `${branch}:PLAN.md`)).toBe("first");
+
+    expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
+    await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
+    expect(git(repo, "show", `${branch}:DONE.md`)).toBe("second");
+    expect(git(repo, "rev-parse", `${branch}^`)).toBe(first.commit);
+    // `codex exec resume` sends the earlier turn with the follow-up.
+    const followUp = model.requests.find((r) => JSON.stringify(r.input).includes("Now do it"))!;
+    expect(JSON.stringify(followUp.input)).toContain("Write the plan");
+
+    expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    expect(done.status, done.error ?? "").toBe("completed");
   });
 });
