@@ -30,41 +30,22 @@ export const useTask = (id: string) =>
 
 export const useCreateTask = () => useMutation({ mutationFn: createTask });
 
-export function useCancelTask(id: string) {
+/**
+ * A change to one task (cancel, retry, a follow-up, finish now). The live stream brings the task's
+ * new state; one read after success covers a stream that is down.
+ */
+function useTaskAction<I = void>(id: string, call: (input: I) => Promise<unknown>) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: () => cancelTask(id),
-    // The live stream brings the new state; one read covers a stream that is down.
+    mutationFn: call,
     onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
   });
 }
 
-export function useRetryTask(id: string) {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: () => retryTask(id),
-    // The live stream brings the queued task and its new run; one read covers a stream that is down.
-    onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
-  });
-}
-
-export function useSendMessage(id: string) {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (input: SendMessageRequest) => sendTaskMessage(id, input),
-    // The live stream brings the message and its delivery; one read covers a stream that is down.
-    onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
-  });
-}
-
-export function useFinishTask(id: string) {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: () => finishTask(id),
-    // The live stream brings finishRequested and the completed task; one read covers a stream that is down.
-    onSuccess: () => client.invalidateQueries({ queryKey: taskKeys.detail(id) }),
-  });
-}
+export const useCancelTask = (id: string) => useTaskAction(id, () => cancelTask(id));
+export const useRetryTask = (id: string) => useTaskAction(id, () => retryTask(id));
+export const useSendMessage = (id: string) => useTaskAction(id, (input: SendMessageRequest) => sendTaskMessage(id, input));
+export const useFinishTask = (id: string) => useTaskAction(id, () => finishTask(id));
 
 /** The nodes (`GET /api/nodes`), fetched once; `useLiveNodes` keeps them current. */
 export const useNodes = (all: boolean) => useQuery(nodesQuery(all));

@@ -3,9 +3,10 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { tasks } from "@/db/schema";
 import { TaskStatus } from "../contracts/api";
-import { taskWake, type SendEvents } from "../contracts/events";
+import type { SendEvents } from "../contracts/events";
 import { TERMINAL_STATUSES, transitionTask } from "./state-machine";
 import { failRunningSteps } from "./timeline";
+import { wakeRun } from "./wake-run";
 
 const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_STATUSES.includes(s));
 
@@ -22,11 +23,7 @@ export async function cancelTask(deps: { db: Db; send: SendEvents }, ownerId: st
   });
   if (result.outcome === "not_found") return result;
   if (result.outcome !== "moved") return { outcome: "terminal", status: result.status };
-  try {
-    await deps.send(taskWake.create({ taskId, reason: "cancelled" }));
-  } catch (error) {
-    // The run sees the cancel at its next check; if it is gone, the safety net cleans up.
-    console.error(JSON.stringify({ level: "warn", msg: "cancel recorded; the wake could not be sent", taskId, error: String(error) }));
-  }
+  // A run that is gone is cleaned up by the safety net.
+  await wakeRun(deps.send, taskId, "cancelled", "cancel recorded");
   return { outcome: "cancelled" };
 }

@@ -8,9 +8,10 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { taskMessages, tasks } from "@/db/schema";
 import type { TaskMessageView, TaskStatus } from "../contracts/api";
-import { taskWake, type SendEvents } from "../contracts/events";
+import type { SendEvents } from "../contracts/events";
 import { publishTaskChange } from "../live/publish";
 import { isTerminal } from "./state-machine";
+import { wakeRun } from "./wake-run";
 
 type MessageRow = typeof taskMessages.$inferSelect;
 
@@ -40,14 +41,7 @@ export async function sendMessage(deps: { db: Db; send: SendEvents }, ownerId: s
     return { outcome: "queued" as const, message: messageView(row!), fresh: true };
   });
   if (result.outcome !== "queued") return result;
-  if (result.fresh) {
-    try {
-      await deps.send(taskWake.create({ taskId, reason: "followup" }));
-    } catch (error) {
-      // Stored: the run sees it at its next check of the database.
-      console.error(JSON.stringify({ level: "warn", msg: "follow-up stored; the wake could not be sent", taskId, error: String(error) }));
-    }
-  }
+  if (result.fresh) await wakeRun(deps.send, taskId, "followup", "follow-up stored");
   return { outcome: "queued", message: result.message };
 }
 
@@ -72,12 +66,6 @@ export async function finishTask(deps: { db: Db; send: SendEvents }, ownerId: st
     await publishTaskChange(tx, taskId, "status");
     return { outcome: "finishing" as const };
   });
-  if (result.outcome === "finishing") {
-    try {
-      await deps.send(taskWake.create({ taskId, reason: "finish" }));
-    } catch (error) {
-      console.error(JSON.stringify({ level: "warn", msg: "finish recorded; the wake could not be sent", taskId, error: String(error) }));
-    }
-  }
+  if (result.outcome === "finishing") await wakeRun(deps.send, taskId, "finish", "finish recorded");
   return result;
 }
