@@ -3,7 +3,7 @@
  * `Agent-Session` trailer), pushed when the clone has an `origin` and pushing is on, and reported in
  * one completion callback. A failed push does not fail the session; its message goes in `error`.
  */
-import type { AgentCompletedCallback } from "../lib/contracts/vm-agent";
+import type { AgentCompletedCallback, Attribution } from "../lib/contracts/vm-agent";
 import { formatMs } from "./exec";
 import * as git from "./git";
 import type { SessionRecord } from "./state/schemas";
@@ -19,24 +19,51 @@ export const joinErrors = (...parts: (string | undefined)[]) => parts.filter(Boo
 
 export type Committed = { commit: string | null; pushed: boolean; error?: string };
 
-/** Commits the worktree's changes (if any) and pushes the branch; `error` carries what went wrong. */
+/** How many times a push that found the remote branch moved rebases and tries again (each time someone pushed in between). */
+const PUSH_ATTEMPTS = 3;
+
+/** The commit message: the subject, then git trailers (the session, the task's page, the person who asked as co-author). */
+export function commitMessage(subject: string, sessionId: string, attribution?: Attribution) {
+  const trailers = [`Agent-Session: ${sessionId}`];
+  if (attribution?.taskUrl) trailers.push(`Agent-Task: ${attribution.taskUrl}`);
+  if (attribution?.requestedBy) trailers.push(`Co-authored-by: ${attribution.requestedBy.name} <${attribution.requestedBy.email}>`);
+  return `${subject}\n\n${trailers.join("\n")}`;
+}
+
+/**
+ * Commits the worktree's changes (if any) and pushes the branch; `error` carries what went wrong.
+ * A push is never forced: when the remote branch moved, the agent's commits are rebased onto it and
+ * pushed again, or the conflict is reported (the commits stay on the node, unpushed).
+ */
 export async function commitAndPush(
   worktree: string,
-  options: { subject: string; sessionId: string; branch?: string; push: boolean; as?: git.GitAs; remote?: git.PushSource },
+  options: { subject: string; sessionId: string; attribution?: Attribution; branch?: string; push: boolean; as?: git.GitAs; remote?: git.PushSource },
 ): Promise<Committed> {
   let commit: string | null = null;
   try {
-    await git.commitAll(worktree, `${options.subject}\n\nAgent-Session: ${options.sessionId}`, options.as);
+    await git.commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as);
     commit = await git.headCommit(worktree, options.as);
   } catch (error) {
     return { commit, pushed: false, error: `commit failed: ${(error as Error).message}` };
   }
   if (!options.push || !options.branch || !options.remote || !commit) return { commit, pushed: false };
-  try {
-    await git.pushCommit(options.remote, options.branch, commit);
-    return { commit, pushed: true };
-  } catch (error) {
-    return { commit, pushed: false, error: `push failed: ${(error as Error).message}` };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git.pushCommit(options.remote, options.branch, commit);
+      return { commit, pushed: true };
+    } catch (error) {
+      if (!git.isBehindRemote(error) || attempt >= PUSH_ATTEMPTS) return { commit, pushed: false, error: `push failed: ${(error as Error).message}` };
+    }
+    try {
+      const rebased = await git.rebaseOntoRemote(worktree, options.remote, options.branch, options.as ?? {});
+      if ("conflict" in rebased) {
+        const files = rebased.conflict.slice(0, 10).join(", ") + (rebased.conflict.length > 10 ? `, … (${rebased.conflict.length} files)` : "");
+        return { commit, pushed: false, error: `push failed: the remote branch ${options.branch} moved (now ${rebased.onto.slice(0, 12)}) and the agent's commits conflict with it in ${files}; nothing was force-pushed, the commits are kept on the node` };
+      }
+      commit = rebased.head;
+    } catch (error) {
+      return { commit, pushed: false, error: `push failed: the remote branch ${options.branch} moved, and rebasing onto it failed: ${(error as Error).message}` };
+    }
   }
 }
 

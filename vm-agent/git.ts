@@ -117,6 +117,49 @@ export async function pushCommit(source: PushSource, branch: string, commit: str
   await shadowGit(source, ["push", "--quiet", source.repository, `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000);
 }
 
+/** True when a push was refused because the remote branch has commits the pushed one lacks. */
+export const isBehindRemote = (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  return /\[rejected\]/.test(message) && /fetch first|non-fast-forward/.test(message);
+};
+
+export type Rebased = { head: string; onto: string } | { conflict: string[]; onto: string };
+
+/**
+ * After a push was refused because the remote branch moved (someone else pushed to it), rebases the
+ * worktree's commits onto it, so the next push is a fast-forward; nothing is ever force-pushed. The
+ * daemon fetches the remote branch into its push repository (with the credentials), hands its new
+ * commits to the worktree as a bundle the workspace's user can read, and the rebase runs as that
+ * user in the worktree. A conflict aborts the rebase, leaves the worktree as it was and names the
+ * files.
+ */
+export async function rebaseOntoRemote(worktree: string, source: PushSource, branch: string, as: GitAs): Promise<Rebased> {
+  await ensureShadow(source);
+  await shadowGit(source, ["fetch", "--quiet", "--no-tags", source.repository, `+refs/heads/${branch}:refs/acp/remote`], 5 * 60_000);
+  const onto = (await shadowGit(source, ["rev-parse", "refs/acp/remote"], 60_000)).stdout.trim();
+  const local = await headCommit(worktree, as);
+  const behind = await shadowGit(source, ["merge-base", "--is-ancestor", onto, local], 60_000).then(() => false, () => true);
+  if (!behind) return { head: local, onto };
+  const bundle = path.join(path.dirname(source.shadow), "remote.bundle");
+  fs.rmSync(bundle, { force: true });
+  // The remote's commits the worktree lacks (its own history is the bundle's prerequisite).
+  await shadowGit(source, ["bundle", "create", "--quiet", bundle, "refs/acp/remote", `^${local}`], 5 * 60_000);
+  if (as.user) {
+    fs.chownSync(bundle, process.getuid?.() ?? 0, as.user.gid);
+    fs.chmodSync(bundle, 0o640);
+  }
+  try {
+    await git(worktree, ["fetch", "--quiet", "--no-tags", bundle, "refs/acp/remote"], as);
+  } finally {
+    fs.rmSync(bundle, { force: true });
+  }
+  const rebase = await run("git", [...HARDENED, "-c", "rebase.autoStash=false", "-c", "rebase.autoSquash=false", "rebase", "--quiet", onto], { cwd: worktree, env: env(as), timeoutMs: 5 * 60_000, check: false, label: "git rebase", user: as.user });
+  if (rebase.code === 0) return { head: await headCommit(worktree, as), onto };
+  const conflicted = (await git(worktree, ["diff", "--name-only", "--diff-filter=U"], as).catch(() => ({ stdout: "" }))).stdout.split("\n").filter(Boolean);
+  await git(worktree, ["rebase", "--abort"], as);
+  return { conflict: conflicted.length ? conflicted : ["(git named no file)"], onto };
+}
+
 /** The commit a branch points at in the workspace's repository, or undefined when it has no such branch. */
 export async function remoteBranchCommit(source: PushSource, branch: string): Promise<string | undefined> {
   await ensureShadow(source);

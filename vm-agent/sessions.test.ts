@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { git, makeRepo } from "../tests/harness/git";
+import { commitOnBranch, git, makeRepo } from "../tests/harness/git";
 import { AgentSessionState } from "../lib/contracts/vm-agent";
 import { gone, startReceiver, startTestAgent, waitForFile, type TestAgentOptions, workspaceRequest } from "./test-support";
 import { sharedTempDir } from "../tests/harness/shared-dir";
@@ -114,6 +114,48 @@ describe("the agent's work", () => {
     await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start());
     expect((await receiver.next(/s_1\/completed$/)).body).toMatchObject({ outcome: "succeeded", pushed: true });
     expect(fs.readdirSync(marks)).toEqual([]);
+  });
+
+  it("names the task's page and the person who asked in the commit's trailers", async () => {
+    const attribution = { taskUrl: "https://agents.example.test/tasks/t_1", requestedBy: { name: "Grace Hopper", email: "grace@example.test" } };
+    const { agent, receiver, worktree } = await readyWorkspace({}, { attribution });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start());
+    await receiver.next(/s_1\/completed$/);
+    expect(git(worktree, "log", "-1", "--format=%(trailers:key=Agent-Task,valueonly)")).toBe(attribution.taskUrl);
+    expect(git(worktree, "log", "-1", "--format=%(trailers:key=Co-authored-by,valueonly)")).toBe("Grace Hopper <grace@example.test>");
+    expect(git(worktree, "log", "-1", "--format=%(trailers:key=Agent-Session,valueonly)")).toBe("s_1");
+  });
+
+  it("rebases its commits onto a remote branch that moved under it and pushes without forcing", async () => {
+    const { agent, receiver, repo, worktree } = await readyWorkspace();
+    // Someone pushes to the task's branch after the clone: a change to another file.
+    const theirs = commitOnBranch(repo, "agents/test-1", { "NOTES.md": "their change\n" });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start());
+    const done = await receiver.next(/s_1\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "succeeded", pushed: true });
+    const tip = git(repo, "rev-parse", "agents/test-1");
+    expect(done.body.commit).toBe(tip);
+    expect(git(worktree, "rev-parse", "HEAD")).toBe(tip);
+    // Their commit is kept, under the agent's one.
+    expect(git(repo, "rev-parse", "agents/test-1~1")).toBe(theirs);
+    expect(git(repo, "show", "agents/test-1:NOTES.md")).toBe("their change");
+    expect(git(repo, "log", "-1", "--format=%(trailers:key=Agent-Session,valueonly)", "agents/test-1")).toBe("s_1");
+    expect(git(worktree, "status", "--porcelain")).toBe("");
+  });
+
+  it("reports a conflict with a remote branch that moved, keeps the commit and overwrites nothing", async () => {
+    const { agent, receiver, repo, worktree } = await readyWorkspace();
+    fs.mkdirSync(path.join(repo, ".agent"), { recursive: true });
+    // The script agent appends to .agent/log.md: their commit creates it with other content.
+    const theirs = commitOnBranch(repo, "agents/test-1", { ".agent/log.md": "- their line\n" });
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start());
+    const done = await receiver.next(/s_1\/completed$/);
+    expect(done.body).toMatchObject({ outcome: "succeeded", pushed: false, error: expect.stringMatching(/moved .* conflict .*\.agent\/log\.md.*nothing was force-pushed/) });
+    expect(git(repo, "rev-parse", "agents/test-1")).toBe(theirs);
+    // The rebase was undone: the worktree is on the agent's own commit, clean.
+    expect(git(worktree, "rev-parse", "HEAD")).toBe(done.body.commit);
+    expect(git(worktree, "status", "--porcelain")).toBe("");
+    expect(git(worktree, "log", "-1", "--format=%(trailers:key=Agent-Session,valueonly)")).toBe("s_1");
   });
 
   it("records a push that fails in error without failing the session", async () => {

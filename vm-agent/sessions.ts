@@ -272,6 +272,7 @@ export class SessionManager {
       const committed = await commitAndPush(paths.worktree(record.workspaceId), {
         subject: session.promptFirstLine,
         sessionId: session.sessionId,
+        attribution: workspace?.attribution,
         branch: workspace?.branch,
         push: config.GIT_PUSH === "auto",
         ...(workspace ? this.options.gitAs(workspace) : {}),

@@ -153,6 +153,7 @@ export class WorkspaceManager {
       ...(request.baseBranch ? { baseBranch: request.baseBranch } : {}),
       callbackToken: request.callbackToken,
       gitIdentity: request.gitIdentity,
+      ...(request.attribution ? { attribution: request.attribution } : {}),
       status: "creating",
     };
     // A concurrent twin of this request may have won while the repository was checked.

@@ -64,6 +64,19 @@ export const HealthResponse = PublicHealthResponse.extend({
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
+/** Who and what a workspace's commits name in their trailers: the task's page and the person who asked. */
+export const Attribution = z.object({
+  taskUrl: z.string().url().max(2048),
+  requestedBy: z
+    .object({
+      // A trailer is one line: no line breaks, no angle brackets in the name.
+      name: z.string().min(1).max(200).regex(/^[^\n\r<>]+$/, "must be one line without < or >"),
+      email: z.string().email().max(320),
+    })
+    .optional(),
+});
+export type Attribution = z.infer<typeof Attribution>;
+
 export const CreateWorkspaceRequest = z.object({
   workspaceId: Id,
   taskId: Id,
@@ -75,6 +88,8 @@ export const CreateWorkspaceRequest = z.object({
   /** Token the vm-agent presents on this workspace's callbacks (audience workspace-callback). */
   callbackToken: z.string().min(1),
   gitIdentity: z.object({ name: z.string().min(1), email: z.string().email() }).optional(),
+  /** Trailers for the workspace's commits (`Agent-Task`, `Co-authored-by`). */
+  attribution: Attribution.optional(),
   /** GITHUB_TOKEN, when the owner stored one: for the clone and the workspace's credential helper. */
   secrets: SessionSecrets.default({}),
 });

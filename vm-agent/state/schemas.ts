@@ -1,6 +1,6 @@
 /** The durable records of workspaces and agent sessions (one JSON file each, see records.ts). */
 import { z } from "zod";
-import { AgentKind } from "../../lib/contracts/vm-agent";
+import { AgentKind, Attribution } from "../../lib/contracts/vm-agent";
 
 export const WorkspaceRecord = z.object({
   id: z.string(),
@@ -10,6 +10,7 @@ export const WorkspaceRecord = z.object({
   baseBranch: z.string().optional(),
   callbackToken: z.string(),
   gitIdentity: z.object({ name: z.string(), email: z.string() }).optional(),
+  attribution: Attribution.optional(),
   status: z.enum(["creating", "running", "error", "stopped", "deleting", "deletion_failed"]),
   baseCommit: z.string().optional(),
   error: z.string().optional(),
