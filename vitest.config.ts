@@ -11,6 +11,8 @@ export default defineConfig({
           name: "unit",
           // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
           testTimeout: 30_000,
+          // Opening an embedded PGlite database (migrations included) takes seconds on a busy machine.
+          hookTimeout: 60_000,
           include: ["{lib,db,inngest,vm-agent,app}/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
         },

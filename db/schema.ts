@@ -245,6 +245,31 @@ export const taskMessages = pgTable(
   (t) => [uniqueIndex("task_messages_client_idx").on(t.taskId, t.clientId), index("task_messages_task_idx").on(t.taskId, t.id)],
 );
 
+/**
+ * A task's one pull request on its forge (GitHub), for its whole life: opened as a draft by the
+ * first turn that pushed, updated by later ones. `number` is null while none is open; `error` says
+ * why (no token, refused) and is cleared by the next success.
+ */
+export const pullRequests = pgTable("pull_requests", {
+  taskId: text("task_id")
+    .primaryKey()
+    .references(() => tasks.id),
+  forge: text("forge").notNull(),
+  /** `owner/name` on the forge. */
+  repository: text("repository").notNull(),
+  number: integer("number"),
+  url: text("url"),
+  /** draft, open, merged or closed: as the forge said last. */
+  state: text("state"),
+  /** The commit the pull request's branch was at when it was last synced. */
+  headCommit: text("head_commit"),
+  error: text("error"),
+  /** Failures in a row that are worth trying again (5xx, no answer, rate limit); reset by a success. */
+  retries: integer("retries").notNull().default(0),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
 export const taskSteps = pgTable(
   "task_steps",
   {

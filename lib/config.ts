@@ -31,6 +31,14 @@ export const ConfigSchema = z.object({
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
   GITHUB_URL: z.string().url().default("https://github.com"),
   GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  /** How long one call to the forge's API (GitHub's) may take. */
+  FORGE_REQUEST_TIMEOUT: durationField("20s"),
+  /** A pull-request call that failed for a while (5xx, no answer, rate limit) is tried this many times before the error is shown. */
+  FORGE_RETRIES: int(5, 0),
+  /** The first wait before such a retry; each next one doubles. */
+  FORGE_RETRY_BACKOFF: durationField("5s"),
+  /** A rate limit that resets later than this is shown as the error instead of waited out. */
+  FORGE_RATE_LIMIT_MAX_WAIT: durationField("30m"),
   /**
    * Keys that encrypt people's stored secrets: `id:base64(32 bytes)[,id:…]`, the first wraps new
    * secrets. Required in team mode; unset in local mode, a key file is made in DATA_DIR.

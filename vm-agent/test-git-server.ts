@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import type http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -14,7 +15,10 @@ import { makeRepo } from "../tests/harness/git";
 
 export type GitRequest = { path: string; push: boolean; authorized: boolean; authorization: string | undefined };
 
-export async function startHttpsGitServer(options: { token: string; publicRead?: boolean; files?: Record<string, string> }) {
+/** Other routes the same host serves (a forge's API beside its repositories); true when it answered. */
+export type ExtraRoutes = (request: http.IncomingMessage, response: http.ServerResponse, webUrl: string) => Promise<boolean>;
+
+export async function startHttpsGitServer(options: { token: string; publicRead?: boolean; files?: Record<string, string>; routes?: ExtraRoutes }) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-https-git-"));
   // The certificate is read by every workspace's user too (GIT_SSL_CAINFO); the key stays private.
   fs.chmodSync(root, 0o755);
@@ -28,7 +32,18 @@ export async function startHttpsGitServer(options: { token: string; publicRead?:
   execFileSync("git", ["-C", bare, "config", "http.receivepack", "true"]);
   const requests: GitRequest[] = [];
 
+  let webUrl = "";
   const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) }, (request, response) => {
+    if (!options.routes) return serveGit(request, response);
+    options.routes(request, response, webUrl).then(
+      (answered) => answered || serveGit(request, response),
+      (error: unknown) => {
+        response.writeHead(500, { "content-type": "text/plain" });
+        response.end(String(error));
+      },
+    );
+  });
+  const serveGit = (request: http.IncomingMessage, response: http.ServerResponse) => {
     const url = new URL(request.url ?? "/", "https://git.test");
     const push = url.searchParams.get("service") === "git-receive-pack" || url.pathname.endsWith("/git-receive-pack");
     const basic = /^Basic (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
@@ -71,9 +86,10 @@ export async function startHttpsGitServer(options: { token: string; publicRead?:
       response.writeHead(status, headers);
       response.end(whole.subarray(split + 4));
     });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.address() as AddressInfo).port;
+  webUrl = `https://127.0.0.1:${port}`;
   return {
     url: `https://127.0.0.1:${port}/org/repo.git`,
     host: `127.0.0.1:${port}`,

@@ -2,6 +2,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { STEP_LABELS, type TaskDetail } from "@/lib/contracts/api";
 import { absoluteTime, isTerminal, shortId } from "../_lib/format";
+import { PullRequestDetail } from "./pull-request-link";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -61,6 +62,9 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
             {task.session.error}; the commit stays on the node until its retention ends
           </span>
         )}
+      </Row>
+      <Row term="Pull request">
+        <PullRequestDetail pullRequest={task.pullRequest} pushed={task.pushed} />
       </Row>
       <Row term="Node">
         {task.node ? (

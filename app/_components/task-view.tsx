@@ -10,6 +10,7 @@ import { Conversation } from "./conversation";
 import { EarlierAttempts } from "./earlier-attempts";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
+import { PullRequestPill } from "./pull-request-link";
 import { RetryButton } from "./retry-button";
 import { StatusPill } from "./status-pill";
 import { AgentOutput } from "./agent-output";
@@ -28,6 +29,7 @@ function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveCo
               Attempt {task.attempts.length + 1}
             </span>
           )}
+          <PullRequestPill pullRequest={task.pullRequest} />
           <LiveIndicator connection={connection} />
         </div>
       </div>

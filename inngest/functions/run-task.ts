@@ -17,6 +17,7 @@ import { ENDED, LOST, leaveLostNode, nodeReadiness, provisionNodeStage, selectNo
 import { agentReadiness, createWorkspaceStage, startAgentStage, workspaceReadiness } from "@/lib/pipeline/work";
 import { cleanupTask, completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeline/finish";
 import { awaitFollowupStage, deliverFollowupsStage, endFollowupsStage, followupReadiness } from "@/lib/pipeline/followup";
+import { pullRequestStage } from "@/lib/pipeline/pull-request";
 import { config } from "@/lib/config";
 import { failTask } from "@/lib/tasks/fail-task";
 import { getTask } from "@/lib/tasks/queries";
@@ -148,11 +149,23 @@ export const runTask = inngest.createFunction(
       sessionId = started.sessionId;
     }
 
+    /** The turn's pull request: opened or updated; a forge that failed for a while is tried again after a sleep. */
+    const pullRequest = async (turn: number) => {
+      for (let i = 0; ; i++) {
+        const synced = await guarded(`pull_request-${turn}${i ? `-${i}` : ""}`, () => pullRequestStage(rt, taskId));
+        if (synced === ENDED || synced.outcome !== "retry") return;
+        await step.sleepUntil(`pull_request-${turn}-wait-${i}`, synced.retryAt);
+      }
+    };
+
     const agentSession = sessionId;
     let agentState = await waitFor(tools, { name: "running", taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
-    // After each turn: wait for a follow-up (SESSION_IDLE_TIMEOUT; 0 waits for none), send it to the
-    // same session as the next turn and wait for that turn, until the idle deadline or "finish now".
-    for (let k = 1; agentState === "completed" && rt.config.SESSION_IDLE_TIMEOUT > 0; k++) {
+    // After each turn: its pull request, then wait for a follow-up (SESSION_IDLE_TIMEOUT; 0 waits for
+    // none), send it to the same session as the next turn and wait for that turn, until the idle
+    // deadline or "finish now".
+    for (let k = 1; agentState === "completed"; k++) {
+      await pullRequest(k);
+      if (rt.config.SESSION_IDLE_TIMEOUT <= 0) break;
       await guarded(`awaiting_followup-${k}`, () => awaitFollowupStage(rt, taskId));
       const next = await waitFor(tools, { name: `awaiting_followup-${k}-wait`, taskId, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
       if (next === ENDED) return finish("ended");

@@ -110,6 +110,19 @@ export const TaskMessageView = z.object({
 });
 export type TaskMessageView = z.infer<typeof TaskMessageView>;
 
+/** A task's one pull request: its link and state as the forge said last, or why there is none (`error`). */
+export const PullRequestView = z.object({
+  forge: z.enum(["github"]),
+  /** `owner/name` on the forge. */
+  repository: z.string(),
+  number: z.number().int().nullable(),
+  url: z.string().nullable(),
+  state: z.enum(["draft", "open", "merged", "closed"]).nullable(),
+  error: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type PullRequestView = z.infer<typeof PullRequestView>;
+
 export const TaskDetail = TaskSummary.extend({
   error: z.string().nullable(),
   pushed: z.boolean(),
@@ -148,6 +161,8 @@ export const TaskDetail = TaskSummary.extend({
   idleUntil: z.string().nullable(),
   /** The person asked to finish instead of waiting for a follow-up. */
   finishRequested: z.boolean(),
+  /** Its pull request (GitHub repositories only), once a turn pushed. */
+  pullRequest: PullRequestView.nullable(),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({

@@ -14,6 +14,7 @@ import { clientForNode, VmAgentRequestError } from "../nodes/vm-agent-client";
 import { ensureSessionRow, getSession, markSessionStarted } from "../sessions/lifecycle";
 import { isTerminal, transitionTask } from "../tasks/state-machine";
 import { finishStep, startStep } from "../tasks/timeline";
+import { taskAttribution } from "../tasks/attribution";
 import { getTask } from "../tasks/queries";
 import { ensureWorkspaceRow, getWorkspace } from "../workspaces/lifecycle";
 import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
@@ -47,8 +48,9 @@ export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: 
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId: workspace.id }, rt.config.CALLBACK_TOKEN_TTL);
     // Read inside the step and sent, never returned: a step's result is stored by the engine.
     const secrets = await workspaceSecrets(keySource(rt), task.userId);
+    const attribution = await taskAttribution(rt.db, rt.config, task);
     const sent = await onNode(rt, nodeId, () =>
-      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets }),
+      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets, attribution }),
     );
     if (sent === LOST) return LOST;
   }

@@ -5,6 +5,7 @@ import { agentSessions, nodes, taskAttempts, tasks, taskSteps, workspaces } from
 import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
+import { pullRequestView } from "../forge/pull-requests";
 import { listMessages } from "./messages";
 
 type TaskRow = typeof tasks.$inferSelect;
@@ -61,7 +62,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const messages = await listMessages(executor, taskId);
+  const [messages, pullRequest] = await Promise.all([listMessages(executor, taskId), pullRequestView(executor, taskId)]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const output = attempts.length === 0 ? await taskOutput(executor, taskId, OUTPUT_LINES) : session ? await taskOutput(executor, taskId, OUTPUT_LINES, session.id) : { lines: [], truncated: false };
   const attemptViews = await Promise.all(
@@ -94,6 +95,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     messages,
     idleUntil: iso(row.idleUntil),
     finishRequested: row.finishRequestedAt !== null,
+    pullRequest,
     attempts: attemptViews,
   };
 }

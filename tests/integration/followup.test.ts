@@ -3,16 +3,22 @@
  * message sent while the agent works is queued and delivered when the turn ends, to the same
  * session, as the next turn on the same branch; "finish now" and the idle timeout complete it.
  */
+import { execFile } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskDetail } from "@/lib/contracts/api";
 import { startAnthropicDouble } from "../doubles/anthropic-api";
+import { startGithubWithRepository } from "../doubles/github-rest";
 import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
 import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+const execFileAsync = promisify(execFile);
 
 async function submit(system: TestSystem, repository: string, prompt: string) {
   const { status, body } = await system.api("POST", "/api/tasks", { repository, prompt });
@@ -75,6 +81,77 @@ describe("follow-ups", () => {
     expect(done.finishRequested).toBe(true);
     expect(done.steps.find((s) => s.step === "awaiting_followup")).toMatchObject({ status: "succeeded", detail: "finished by the person" });
     expect(await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "too late" })).toMatchObject({ status: 409 });
+  });
+});
+
+describe("a task on a GitHub repository", () => {
+  const TOKEN = "ghp_followup_pull_request";
+  let system: TestSystem;
+  let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
+  beforeAll(async () => {
+    github = await startGithubWithRepository({ token: TOKEN });
+    system = await startTestSystem({
+      SESSION_IDLE_TIMEOUT: "10m",
+      GITHUB_URL: github.webUrl,
+      GITHUB_API_URL: github.apiUrl,
+      // The double's certificate: the app's API calls and the node's git trust it, as with a private GitHub Enterprise CA.
+      NODE_EXTRA_CA_CERTS: github.caFile,
+      GIT_SSL_CAINFO: github.caFile,
+    });
+    expect((await system.api("PUT", "/api/secrets/GITHUB_TOKEN", { value: TOKEN })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await system?.stop();
+    await github?.close();
+  });
+
+  /** Someone else pushes to the task's branch while the agent works on it (async: the server lives in this process). */
+  async function pushForeignCommit(branch: string) {
+    const clone = fs.mkdtempSync(path.join(os.tmpdir(), "acp-foreign-"));
+    const trust = { env: { ...process.env, GIT_SSL_CAINFO: github.caFile } };
+    const auth = ["-c", `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString("base64")}`];
+    try {
+      await execFileAsync("git", [...auth, "clone", "-q", "--branch", branch, github.repository, clone], trust);
+      fs.writeFileSync(path.join(clone, "REVIEW.md"), "a reviewer's note\n");
+      git(clone, "add", "REVIEW.md");
+      git(clone, "-c", "user.name=Reviewer", "-c", "user.email=reviewer@example.test", "commit", "-q", "-m", "Reviewer's note");
+      await execFileAsync("git", ["-C", clone, ...auth, "push", "-q", "origin", branch], trust);
+      return git(clone, "rev-parse", "HEAD");
+    } finally {
+      fs.rmSync(clone, { recursive: true, force: true });
+    }
+  }
+
+  it("opens one draft pull request on the first turn, updates it on the next (rebased onto a moved branch), and links it", async () => {
+    const { taskId, branch } = await submit(system, github.repository, "Write the release notes");
+    const first = await until(system, taskId, (t) => awaiting(t) && t.pullRequest?.state === "draft", "turn 1 with its draft pull request");
+    expect(github.pulls).toHaveLength(1);
+    const pull = github.pulls[0]!;
+    expect(pull).toMatchObject({ owner: "org", repo: "repo", head: branch, base: "main", draft: true, title: "Write the release notes" });
+    expect(pull.body).toContain(`${system.appUrl}/tasks/${taskId}`);
+    expect(first.pullRequest).toMatchObject({ repository: "org/repo", number: pull.number, url: `${github.webUrl}/org/repo/pull/${pull.number}`, error: null });
+    expect(github.git.branch(branch)).toBe(first.commit);
+    expect(git(github.git.bare, "log", "-1", "--format=%(trailers:key=Agent-Task,valueonly)", branch)).toBe(`${system.appUrl}/tasks/${taskId}`);
+
+    // The branch moves under the agent; the follow-up's turn is rebased onto it, not forced over it.
+    const theirs = await pushForeignCommit(branch);
+    expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Also list the fixes" })).status).toBe(202);
+    const second = await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "turn 2 pushed");
+    expect(second.pushed).toBe(true);
+    expect(github.git.branch(branch)).toBe(second.commit);
+    expect(git(github.git.bare, "rev-parse", `${branch}~1`)).toBe(theirs);
+    expect(git(github.git.bare, "show", `${branch}:REVIEW.md`)).toBe("a reviewer's note");
+
+    // Still the one pull request, its body updated with the follow-up.
+    expect(github.pulls).toHaveLength(1);
+    expect(github.calls.filter((c) => c.method === "POST")).toHaveLength(1);
+    expect(pull.body).toContain("turn 2: Also list the fixes");
+    expect(second.pullRequest).toMatchObject({ number: pull.number, state: "draft" });
+
+    expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
+    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.pullRequest).toMatchObject({ number: pull.number, url: pull && `${github.webUrl}/org/repo/pull/${pull.number}` });
   });
 });
 

@@ -35,6 +35,8 @@ const PASSED_THROUGH = [
   "GIT_PUSH",
   "GIT_AUTHOR_NAME",
   "GIT_AUTHOR_EMAIL",
+  // A forge with a private certificate authority (GitHub Enterprise Server): git trusts this file.
+  "GIT_SSL_CAINFO",
   "CALLBACK_MAX_ATTEMPTS",
   "CALLBACK_MAX_ELAPSED",
   "CALLBACK_BASE_DELAY",

@@ -1,0 +1,40 @@
+/**
+ * What the control plane needs of a forge (GitHub first): one pull request per task branch, opened
+ * as a draft, found again by its branch, updated, read. Errors are classified once here, so the
+ * pull-request owner decides from a kind, never from one forge's status codes.
+ */
+export type PullRequestState = "draft" | "open" | "merged" | "closed";
+
+export type PullRequestView = { number: number; url: string; state: PullRequestState; headCommit: string };
+
+export type NewPullRequest = { head: string; base: string; title: string; body: string; draft: boolean };
+
+export interface Forge {
+  readonly name: "github";
+  open(input: NewPullRequest): Promise<PullRequestView>;
+  /** The newest pull request (of any state) whose head is `branch` in the same repository. */
+  findByBranch(branch: string): Promise<PullRequestView | undefined>;
+  update(number: number, change: { body: string }): Promise<PullRequestView>;
+}
+
+/**
+ * `exists`: a pull request for the branch is already open. `rate_limited` and `unavailable` (5xx,
+ * no answer) are worth trying again (`retryAt` when the forge said when); the rest are permanent.
+ */
+export type ForgeErrorKind = "unauthorized" | "forbidden" | "not_found" | "invalid" | "exists" | "rate_limited" | "unavailable";
+
+export class ForgeError extends Error {
+  override readonly name = "ForgeError";
+  constructor(
+    readonly kind: ForgeErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly retryAt?: Date,
+  ) {
+    super(message);
+  }
+
+  get transient() {
+    return this.kind === "rate_limited" || this.kind === "unavailable";
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * GitHub as a forge, over its REST API with Octokit (GITHUB_API_URL: GitHub Enterprise Server
+ * too). Errors follow GitHub's documented behaviour: 401 bad credentials; 403 or 429 with
+ * `x-ratelimit-remaining: 0` (primary limit, until `x-ratelimit-reset`) or `retry-after`
+ * (secondary limit) is a rate limit, any other 403 a refusal; 422 with "A pull request already
+ * exists" is `exists`; 5xx and no answer are `unavailable`.
+ */
+import { Octokit } from "@octokit/rest";
+import { RequestError } from "@octokit/request-error";
+import { ForgeError, type Forge, type NewPullRequest, type PullRequestState, type PullRequestView } from "./forge";
+import type { ForgeRepository } from "./target";
+
+type GithubPull = { number: number; html_url: string; state: string; draft?: boolean; merged_at: string | null; head: { sha: string } };
+
+const view = (pull: GithubPull): PullRequestView => {
+  const state: PullRequestState = pull.merged_at ? "merged" : pull.state === "closed" ? "closed" : pull.draft ? "draft" : "open";
+  return { number: pull.number, url: pull.html_url, state, headCommit: pull.head.sha };
+};
+
+type ErrorBody = { message?: string; errors?: ({ message?: string; code?: string; field?: string } | string)[] };
+
+/** GitHub's own words for a refusal: its message and each listed validation error. */
+function describe(body: ErrorBody | undefined, fallback: string) {
+  const details = (body?.errors ?? []).map((e) => (typeof e === "string" ? e : (e.message ?? [e.field, e.code].filter(Boolean).join(" ")))).filter(Boolean);
+  return [body?.message ?? fallback, ...details].join(": ");
+}
+
+export function classify(error: unknown, now = Date.now()): ForgeError {
+  if (error instanceof ForgeError) return error;
+  if (!(error instanceof RequestError)) return new ForgeError("unavailable", `GitHub did not answer: ${(error as Error)?.message ?? String(error)}`);
+  const status = error.status;
+  const headers = (error.response?.headers ?? {}) as Record<string, string | undefined>;
+  const body = (typeof error.response?.data === "object" ? error.response.data : undefined) as ErrorBody | undefined;
+  const said = describe(body, error.message);
+  if (status === 401) return new ForgeError("unauthorized", `GitHub refused the token (401 ${said}): store a valid GITHUB_TOKEN in Settings → Secrets`, status);
+  if (status === 403 || status === 429) {
+    const retryAfter = Number(headers["retry-after"]);
+    if (Number.isFinite(retryAfter) && headers["retry-after"] !== undefined) return new ForgeError("rate_limited", `GitHub's secondary rate limit (${status}): ${said}`, status, new Date(now + retryAfter * 1000));
+    if (headers["x-ratelimit-remaining"] === "0") {
+      const reset = Number(headers["x-ratelimit-reset"]);
+      return new ForgeError("rate_limited", `GitHub's rate limit is used up (${status}): ${said}`, status, Number.isFinite(reset) ? new Date(reset * 1000) : undefined);
+    }
+    if (status === 403) return new ForgeError("forbidden", `GitHub refused (403 ${said}): the token needs the pull requests and contents permissions on this repository`, status);
+  }
+  if (status === 404) return new ForgeError("not_found", `GitHub has no such repository or pull request, or the token cannot see it (404 ${said})`, status);
+  if (status === 422) {
+    if (/pull request already exists/i.test(said)) return new ForgeError("exists", said, status);
+    return new ForgeError("invalid", `GitHub refused the pull request (422 ${said})`, status);
+  }
+  // Octokit reports a request that got no answer (refused, reset, timed out) as status 500 without a response.
+  if (status >= 500 || !error.response) return new ForgeError("unavailable", `GitHub answered ${error.response ? status : "nothing"}: ${said}`, status);
+  return new ForgeError("invalid", `GitHub answered ${status}: ${said}`, status);
+}
+
+export function githubForge(options: { apiUrl: string; token: string; repository: ForgeRepository; timeoutMs: number }): Forge {
+  const octokit = new Octokit({
+    auth: options.token,
+    baseUrl: options.apiUrl.replace(/\/+$/, ""),
+    userAgent: "agent-control-plane",
+    // Errors are classified and reported by the caller; Octokit's own console warnings add nothing.
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
+  const repo = { owner: options.repository.owner, repo: options.repository.name };
+  const request = () => ({ signal: AbortSignal.timeout(options.timeoutMs) });
+  const call = async <T>(work: () => Promise<T>) => {
+    try {
+      return await work();
+    } catch (error) {
+      throw classify(error);
+    }
+  };
+
+  return {
+    name: "github",
+    async open(input: NewPullRequest) {
+      const create = (draft: boolean) => octokit.rest.pulls.create({ ...repo, head: input.head, base: input.base, title: input.title, body: input.body, draft, request: request() });
+      try {
+        return view((await create(input.draft)).data as GithubPull);
+      } catch (error) {
+        const failure = classify(error);
+        // Drafts need a plan that has them; such a repository gets a ready pull request instead.
+        if (input.draft && failure.kind === "invalid" && /draft pull requests are not supported/i.test(failure.message)) return call(async () => view((await create(false)).data as GithubPull));
+        throw failure;
+      }
+    },
+    findByBranch: (branch) =>
+      call(async () => {
+        const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${branch}`, state: "all", sort: "created", direction: "desc", per_page: 1, request: request() });
+        const [pull] = data as GithubPull[];
+        return pull ? view(pull) : undefined;
+      }),
+    update: (number, change) => call(async () => view((await octokit.rest.pulls.update({ ...repo, pull_number: number, body: change.body, request: request() })).data as GithubPull)),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * A task's one pull request, for its whole life. After each turn that pushed, `syncPullRequest`
+ * opens it as a draft (title from the task, body with the prompt, the turns and a link back) or
+ * updates the one it opened; a pull request GitHub already has for the branch ("A pull request
+ * already exists") is adopted, never duplicated. A local repository or another host has no forge:
+ * its branch is pushed and nothing more. A transient failure (5xx, no answer, rate limit) asks the
+ * run to try again later (`retryAt`) up to FORGE_RETRIES times; every other failure, or one that
+ * kept failing, is recorded on the task, whose work stays pushed either way.
+ */
+import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { pullRequests, taskMessages, tasks, users } from "@/db/schema";
+import type { Config } from "../config";
+import type { PullRequestView as PullRequestApiView } from "../contracts/api";
+import { publishTaskChange } from "../live/publish";
+import { briefTitle } from "../operations/titles";
+import type { KeyRing } from "../secrets/envelope";
+import { secretValues } from "../secrets/store";
+import { ForgeError, type Forge } from "./forge";
+import { githubForge } from "./github";
+import { forgeRepositoryOf, type ForgeRepository } from "./target";
+
+type TaskRow = typeof tasks.$inferSelect;
+type Source = { db: Executor; secrets: KeyRing; config: Config; now?: () => number };
+export type ForgeFactory = (repository: ForgeRepository, token: string) => Forge;
+
+export type SyncOutcome =
+  | { outcome: "no-forge" | "not-pushed" | "synced" | "failed"; state?: string }
+  /** Worth trying again at this time (ISO): the run sleeps until then. */
+  | { outcome: "retry"; retryAt: string };
+
+const defaultForge = (config: Config): ForgeFactory => (repository, token) => githubForge({ apiUrl: config.GITHUB_API_URL, token, repository, timeoutMs: config.FORGE_REQUEST_TIMEOUT });
+
+export const taskUrl = (config: Pick<Config, "APP_URL">, taskId: string) => `${config.APP_URL.replace(/\/+$/, "")}/tasks/${taskId}`;
+
+const quote = (text: string, max = 4_000) =>
+  (text.length > max ? `${text.slice(0, max)}…` : text)
+    .split("\n")
+    .map((line) => `> ${line}`)
+    .join("\n");
+
+/** The pull request's body: the task, each follow-up by turn, where the branch is, and the way back to the task. */
+async function pullRequestBody(db: Executor, config: Config, task: TaskRow) {
+  const [owner] = await db.select({ name: users.name }).from(users).where(eq(users.id, task.userId));
+  const followups = await db
+    .select({ body: taskMessages.body, turn: taskMessages.turn })
+    .from(taskMessages)
+    .where(and(eq(taskMessages.taskId, task.id), isNotNull(taskMessages.turn)))
+    .orderBy(asc(taskMessages.id));
+  const lines = [quote(task.prompt), ""];
+  if (followups.length) {
+    lines.push("**Follow-ups**", "");
+    for (const message of followups) lines.push(`- turn ${message.turn}: ${briefTitle(message.body, 200)}`);
+    lines.push("");
+  }
+  if (task.commitSha) lines.push(`Latest commit: ${task.commitSha}`, "");
+  lines.push(`---`, `Opened by the agent control plane for ${owner?.name ?? "its owner"} (${task.agent}). [Open the task](${taskUrl(config, task.id)}) to follow the agent, answer it or finish it. This pull request is updated after every turn.`);
+  return lines.join("\n");
+}
+
+async function record(db: Executor, taskId: string, repository: ForgeRepository, change: Partial<typeof pullRequests.$inferInsert>) {
+  await db
+    .insert(pullRequests)
+    .values({ taskId, forge: repository.forge, repository: `${repository.owner}/${repository.name}`, ...change })
+    .onConflictDoUpdate({ target: pullRequests.taskId, set: { ...change, updatedAt: sql`now()` } });
+  await publishTaskChange(db, taskId, "result");
+}
+
+export async function getPullRequest(db: Executor, taskId: string) {
+  const [row] = await db.select().from(pullRequests).where(eq(pullRequests.taskId, taskId));
+  return row;
+}
+
+/** What the task page shows: the link and state, or why there is none. */
+export async function pullRequestView(db: Executor, taskId: string): Promise<PullRequestApiView | null> {
+  const row = await getPullRequest(db, taskId);
+  if (!row) return null;
+  return { forge: row.forge as "github", repository: row.repository, number: row.number, url: row.url, state: row.state as PullRequestApiView["state"], error: row.error, updatedAt: row.updatedAt.toISOString() };
+}
+
+export async function syncPullRequest(source: Source, taskId: string, makeForge: ForgeFactory = defaultForge(source.config)): Promise<SyncOutcome> {
+  const { db, config } = source;
+  const [task] = await db.select().from(tasks).where(eq(tasks.id, taskId));
+  if (!task) return { outcome: "no-forge" };
+  const repository = forgeRepositoryOf(task.repository, config.GITHUB_URL);
+  if (!repository) return { outcome: "no-forge" };
+  if (!task.pushed || !task.commitSha) return { outcome: "not-pushed" };
+  const existing = await getPullRequest(db, taskId);
+  const { GITHUB_TOKEN: token } = await secretValues(db, source.secrets, task.userId, ["GITHUB_TOKEN"]);
+  if (!token) {
+    await record(db, taskId, repository, { error: "No pull request: the branch is pushed, but the task's owner has no GITHUB_TOKEN (Settings → Secrets) to open one with", retries: 0 });
+    return { outcome: "failed" };
+  }
+  const forge = makeForge(repository, token);
+  const body = await pullRequestBody(db, config, task);
+  try {
+    let pull = existing?.number ? await forge.update(existing.number, { body }) : undefined;
+    if (!pull) {
+      try {
+        pull = await forge.open({ head: task.branch, base: task.baseBranch ?? "main", title: briefTitle(task.prompt, 72) || "Agent changes", body, draft: true });
+      } catch (error) {
+        if (!(error instanceof ForgeError && error.kind === "exists")) throw error;
+        // Opened before (a retried step whose answer was lost, or by hand): that one is the task's.
+        const found = await forge.findByBranch(task.branch);
+        if (!found) throw error;
+        pull = await forge.update(found.number, { body });
+      }
+    }
+    await record(db, taskId, repository, { number: pull.number, url: pull.url, state: pull.state, headCommit: pull.headCommit, error: null, retries: 0 });
+    return { outcome: "synced", state: pull.state };
+  } catch (error) {
+    const failure = error instanceof ForgeError ? error : new ForgeError("unavailable", (error as Error).message);
+    const retries = (existing?.retries ?? 0) + 1;
+    const now = source.now?.() ?? Date.now();
+    if (failure.transient && retries <= config.FORGE_RETRIES) {
+      const backoff = config.FORGE_RETRY_BACKOFF * 2 ** (retries - 1);
+      const at = failure.retryAt ? Math.max(failure.retryAt.getTime(), now) : now + backoff;
+      if (at - now <= config.FORGE_RATE_LIMIT_MAX_WAIT) {
+        await record(db, taskId, repository, { error: `${failure.message} (trying again at ${new Date(at).toISOString()})`, retries });
+        return { outcome: "retry", retryAt: new Date(at).toISOString() };
+      }
+    }
+    const gaveUp = failure.transient ? ` (gave up after ${retries} tries)` : "";
+    await record(db, taskId, repository, { error: `${existing?.number ? "The pull request could not be updated" : "No pull request"}: ${failure.message}${gaveUp}`, retries: 0 });
+    return { outcome: "failed" };
+  }
+}

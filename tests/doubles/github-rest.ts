@@ -1,0 +1,215 @@
+/**
+ * A local stand-in for GitHub's REST API pull-request endpoints, following the published contract
+ * (docs.github.com "REST API endpoints for pull requests", "Rate limits for the REST API",
+ * "Troubleshooting the REST API"): POST/GET/PATCH /repos/{owner}/{repo}/pulls[/{number}] with
+ * `authorization: token|Bearer`; 201 on create; 422 "Validation Failed" with an errors list (a head
+ * branch that does not exist, "A pull request already exists for owner:branch."); 401 "Bad
+ * credentials"; 404 "Not Found" for an unknown repository; x-ratelimit-* headers on every answer.
+ * Failures can be queued (a 403 with x-ratelimit-remaining 0, a 429 with retry-after, a 502).
+ * Mounted under a path prefix (`/api/v3`, as GitHub Enterprise Server serves it) it shares a
+ * server with the git double, so one host serves the repository and its API. Test tree only.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { startHttpsGitServer } from "../../vm-agent/test-git-server";
+
+export type DoublePull = {
+  number: number;
+  owner: string;
+  repo: string;
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  draft: boolean;
+  state: "open" | "closed";
+  mergedAt: string | null;
+  createdAt: string;
+};
+
+export type QueuedFailure = { status: number; headers?: Record<string, string>; body?: unknown };
+export type ApiCall = { method: string; path: string; authorized: boolean; body?: Record<string, unknown> };
+
+export type GithubRestOptions = {
+  /** Tokens GitHub accepts. */
+  tokens: string[];
+  /** `owner/name` of the repositories that exist. */
+  repositories: string[];
+  /** Where the API is mounted ("" at the root, "/api/v3" as on GitHub Enterprise Server). */
+  prefix?: string;
+  /** The commit a branch points at, or undefined when the repository has no such branch. */
+  branchCommit?: (owner: string, repo: string, branch: string) => string | undefined;
+  /** Repositories whose plan has no draft pull requests. */
+  noDrafts?: string[];
+  /** The base of html_url (the web address); default the server's own. */
+  webUrl?: () => string;
+};
+
+const readJson = async (request: http.IncomingMessage) => {
+  let text = "";
+  for await (const chunk of request) text += chunk;
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+};
+
+export function githubRestApi(options: GithubRestOptions) {
+  const prefix = options.prefix ?? "";
+  const pulls: DoublePull[] = [];
+  const calls: ApiCall[] = [];
+  const failures: QueuedFailure[] = [];
+  let remaining = 5000;
+  const reset = () => Math.floor(Date.now() / 1000) + 3600;
+  const commitOf = (pull: DoublePull) => options.branchCommit?.(pull.owner, pull.repo, pull.head) ?? "0".repeat(40);
+
+  const json = (response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    response.writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(Math.max(remaining, 0)),
+      "x-ratelimit-reset": String(reset()),
+      "x-ratelimit-resource": "core",
+      "x-github-api-version-selected": "2022-11-28",
+      ...headers,
+    });
+    response.end(JSON.stringify(body));
+  };
+  const docs = "https://docs.github.com/rest";
+  const notFound = (response: http.ServerResponse) => json(response, 404, { message: "Not Found", documentation_url: docs, status: "404" });
+  const invalid = (response: http.ServerResponse, errors: unknown[]) => json(response, 422, { message: "Validation Failed", errors, documentation_url: docs, status: "422" });
+
+  const render = (pull: DoublePull, web: string) => ({
+    url: `${web}${prefix}/repos/${pull.owner}/${pull.repo}/pulls/${pull.number}`,
+    html_url: `${web}/${pull.owner}/${pull.repo}/pull/${pull.number}`,
+    number: pull.number,
+    state: pull.state,
+    draft: pull.draft,
+    title: pull.title,
+    body: pull.body,
+    merged_at: pull.mergedAt,
+    created_at: pull.createdAt,
+    head: { ref: pull.head, sha: commitOf(pull), label: `${pull.owner}:${pull.head}` },
+    base: { ref: pull.base, label: `${pull.owner}:${pull.base}` },
+  });
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse, web: string): Promise<boolean> {
+    const url = new URL(request.url ?? "/", "http://github.local");
+    if (!url.pathname.startsWith(`${prefix}/repos/`)) return false;
+    const method = request.method ?? "GET";
+    const body = method === "POST" || method === "PATCH" ? await readJson(request) : undefined;
+    const credential = /^(?:token|bearer) (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    const authorized = credential !== undefined && options.tokens.includes(credential);
+    calls.push({ method, path: `${url.pathname}${url.search}`, authorized, ...(body ? { body } : {}) });
+    const failure = failures.shift();
+    if (failure) {
+      json(response, failure.status, failure.body ?? { message: `status ${failure.status}`, documentation_url: docs }, failure.headers);
+      return true;
+    }
+    if (!authorized) {
+      json(response, 401, { message: "Bad credentials", documentation_url: docs, status: "401" });
+      return true;
+    }
+    remaining--;
+    route(request.method ?? "GET", url, body, response, web);
+    return true;
+  }
+
+  function route(method: string, url: URL, body: Record<string, unknown> | undefined, response: http.ServerResponse, web: string): void {
+    const match = /^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/.exec(url.pathname.slice(prefix.length));
+    if (!match || !options.repositories.includes(`${match[1]}/${match[2]}`)) return notFound(response);
+    const [, owner = "", repo = "", number] = match;
+    const mine = pulls.filter((p) => p.owner === owner && p.repo === repo);
+    if (number === undefined && method === "POST") {
+      const input = body as { title?: string; head?: string; base?: string; body?: string; draft?: boolean };
+      if (!input.title) return invalid(response, [{ resource: "PullRequest", field: "title", code: "missing_field" }]);
+      const head = (input.head ?? "").replace(new RegExp(`^${owner}:`), "");
+      if (!input.base || !options.branchCommit?.(owner, repo, input.base)) return invalid(response, [{ resource: "PullRequest", field: "base", code: "invalid" }]);
+      if (!head || !options.branchCommit?.(owner, repo, head)) return invalid(response, [{ resource: "PullRequest", field: "head", code: "invalid" }]);
+      if (mine.some((p) => p.head === head && p.base === input.base && p.state === "open")) {
+        return invalid(response, [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${owner}:${head}.` }]);
+      }
+      if (input.draft && options.noDrafts?.includes(`${owner}/${repo}`)) {
+        return invalid(response, [{ resource: "PullRequest", code: "custom", message: "Draft pull requests are not supported in this repository." }]);
+      }
+      const pull: DoublePull = { number: pulls.length + 1, owner, repo, title: input.title, body: input.body ?? "", head, base: input.base, draft: input.draft === true, state: "open", mergedAt: null, createdAt: new Date().toISOString() };
+      pulls.push(pull);
+      return json(response, 201, render(pull, web), { location: `${web}${prefix}/repos/${owner}/${repo}/pulls/${pull.number}` });
+    }
+    if (number === undefined && method === "GET") {
+      const state = url.searchParams.get("state") ?? "open";
+      const head = url.searchParams.get("head");
+      let found = mine.filter((p) => state === "all" || p.state === state).filter((p) => !head || `${p.owner}:${p.head}` === head);
+      if (url.searchParams.get("direction") === "desc") found = [...found].reverse();
+      const perPage = Number(url.searchParams.get("per_page") ?? 30);
+      return json(response, 200, found.slice(0, perPage).map((p) => render(p, web)));
+    }
+    const pull = mine.find((p) => p.number === Number(number));
+    if (!pull) return notFound(response);
+    if (method === "GET") return json(response, 200, render(pull, web));
+    if (method === "PATCH") {
+      const change = body as { title?: string; body?: string; state?: "open" | "closed" };
+      if (change.title !== undefined) pull.title = change.title;
+      if (change.body !== undefined) pull.body = change.body;
+      if (change.state) pull.state = change.state;
+      return json(response, 200, render(pull, web));
+    }
+    notFound(response);
+  }
+
+  return {
+    handle,
+    pulls,
+    calls,
+    /** The next API requests get these answers, in order, whatever they ask. */
+    failNext(...answers: QueuedFailure[]) {
+      failures.push(...answers);
+    },
+    /** What a person does on GitHub: merge or close a pull request. */
+    merge(number: number) {
+      const pull = pulls.find((p) => p.number === number)!;
+      pull.state = "closed";
+      pull.mergedAt = new Date().toISOString();
+    },
+    close(number: number) {
+      pulls.find((p) => p.number === number)!.state = "closed";
+    },
+  };
+}
+
+export type GithubRestApi = ReturnType<typeof githubRestApi>;
+
+/** The API alone on a loopback HTTP server (the forge client's tests). */
+export async function startGithubRestDouble(options: GithubRestOptions) {
+  let url = "";
+  const api = githubRestApi(options);
+  const server = http.createServer((request, response) => {
+    void api.handle(request, response, options.webUrl?.() ?? url).then((handled) => {
+      if (!handled) {
+        response.writeHead(404, { "content-type": "application/json" });
+        response.end(JSON.stringify({ message: "Not Found" }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ...api,
+    url,
+    apiUrl: `${url}${options.prefix ?? ""}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * GitHub as one HTTPS host, as GitHub Enterprise Server serves it: the repository `org/repo` over
+ * git's smart HTTP (a token as `x-access-token`) and the REST API under `/api/v3`. Clients trust
+ * its certificate through `caFile` (NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO).
+ */
+export async function startGithubWithRepository(options: { token: string; files?: Record<string, string> }) {
+  const served: { git?: Awaited<ReturnType<typeof startHttpsGitServer>> } = {};
+  const api = githubRestApi({ tokens: [options.token], repositories: ["org/repo"], prefix: "/api/v3", branchCommit: (_owner, _repo, branch) => served.git?.branch(branch) });
+  const git = await startHttpsGitServer({ token: options.token, files: options.files, routes: api.handle });
+  served.git = git;
+  return { ...api, git, repository: git.url, webUrl: `https://${git.host}`, apiUrl: `https://${git.host}/api/v3`, caFile: git.caFile, close: git.close };
+}
