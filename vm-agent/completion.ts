@@ -3,7 +3,7 @@
  * `Agent-Session` trailer), pushed when the clone has an `origin` and pushing is on, and reported in
  * one completion callback. A failed push does not fail the session; its message goes in `error`.
  */
-import type { AgentCompletedCallback, Attribution } from "../lib/contracts/vm-agent";
+import type { AgentCompletedCallback, Attribution, TurnDiff } from "../lib/contracts/vm-agent";
 import { formatMs } from "./exec";
 import * as git from "./git";
 import type { SessionRecord } from "./state/schemas";
@@ -79,7 +79,7 @@ export function runError(run: { state: string; exitCode?: number | null; timedOu
 export const completionMessageId = (session: Pick<SessionRecord, "sessionId" | "turn">) => `${session.sessionId}-t${session.turn}-completed`;
 
 /** The completion callback's body; it succeeded iff the agent exited 0 and its work was committed. */
-export function completionBody(session: SessionRecord, branch: string, messageId: string): AgentCompletedCallback {
+export function completionBody(session: SessionRecord, branch: string, messageId: string, diff?: TurnDiff): AgentCompletedCallback {
   const succeeded = session.exitCode === 0 && !!session.commit && !session.error?.includes("vanished");
   return {
     messageId,
@@ -90,5 +90,7 @@ export function completionBody(session: SessionRecord, branch: string, messageId
     commit: session.commit ?? null,
     pushed: session.pushed ?? false,
     ...(session.error ? { error: clip(session.error) } : {}),
+    turn: session.turn,
+    ...(diff ? { diff } : {}),
   };
 }

@@ -57,6 +57,8 @@ export const VmAgentConfigSchema = z.object({
   CALLBACK_REQUEST_TIMEOUT: durationField("10s"),
   /** The vm-agent's own tmux socket (`tmux -L`); default `acp-<NODE_ID>`. */
   TMUX_SOCKET: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
+  /** A turn's diff against the base branch is cut (at a file boundary) past this many bytes; every file's counts stay. */
+  DIFF_MAX_BYTES: z.coerce.number().int().min(1024).max(3_000_000).default(1024 * 1024),
   /** How often an agent's new output is sent to the control plane, as one batch. */
   OUTPUT_FLUSH_INTERVAL: durationField("500ms"),
   /** How long a stopped agent gets after its interrupt before it is killed. */

@@ -34,6 +34,8 @@ export type RunOptions = {
   signal?: AbortSignal;
   /** Run as this user and group (the workspace's own user); Node then drops supplementary groups. */
   user?: { uid: number; gid: number };
+  /** Keep the first `maxOutput` bytes of stdout (a diff is read from its start) instead of the last MAX_OUTPUT. */
+  stdoutHead?: number;
 };
 
 export function run(file: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
@@ -43,7 +45,15 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.on("data", (d: Buffer) => (stdout = (stdout + d.toString()).slice(-MAX_OUTPUT)));
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    child.stdout.on("data", (d: Buffer) => {
+      if (options.stdoutHead === undefined) stdout = (stdout + d.toString()).slice(-MAX_OUTPUT);
+      else if (headBytes < options.stdoutHead) {
+        head.push(d.subarray(0, options.stdoutHead - headBytes));
+        headBytes += Math.min(d.length, options.stdoutHead - headBytes);
+      }
+    });
     child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-MAX_OUTPUT)));
     const kill = () => {
       timedOut = true;
@@ -70,6 +80,7 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener("abort", abort);
       if (aborted) return reject(new Error(`${options.label ?? file} was stopped`));
+      if (options.stdoutHead !== undefined) stdout = Buffer.concat(head).toString("utf8");
       const result: ExecResult = { code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) };
       const label = options.label ?? [file, ...args.slice(0, 2)].join(" ");
       if (options.check !== false && code !== 0) reject(new ExecError(label, result, options.timeoutMs));

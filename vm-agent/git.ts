@@ -33,6 +33,10 @@ const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"
 const git = (cwd: string, args: string[], as: GitAs = {}, timeoutMs = 10 * 60_000) =>
   run("git", [...HARDENED, ...(as.auth ?? []), ...args], { cwd, env: env(as), timeoutMs, label: `git ${args[0]}`, user: as.user });
 
+/** A read-only git call in a worktree (as its user), keeping the first `stdoutHead` bytes of a long answer. */
+export const readGit = (dir: string, args: string[], as: GitAs, stdoutHead?: number) =>
+  run("git", [...HARDENED, ...args], { cwd: dir, env: env(as), timeoutMs: 5 * 60_000, label: `git ${args[0]}`, user: as.user, ...(stdoutHead ? { stdoutHead } : {}) });
+
 /** Clones as the daemon (the workspace's user may not reach a local source); the caller hands the clone over. */
 export async function clone(repository: string, dest: string, parentDir: string, as: GitAs = {}) {
   await git(parentDir, ["clone", "--quiet", "--", repository, dest], as);

@@ -20,6 +20,8 @@ export class WorkspacePaths {
   logFile = (workspaceId: string, sessionId: string) => path.join(this.dir(workspaceId), `agent-${sessionId}.log`);
   /** The agent's environment until its launcher has read it (beside the worktree, never in it). */
   envFile = (workspaceId: string, sessionId: string) => path.join(this.dir(workspaceId), `agent-${sessionId}.env`);
+  /** A turn's diff, read once after its commit and sent with its completion (and its re-reads). */
+  diffFile = (workspaceId: string, sessionId: string, turn: number) => path.join(this.dir(workspaceId), `diff-${sessionId}-t${turn}.json`);
   /** The daemon's own bare repository its pushes leave from (git.ts, PushSource). */
   pushRepo = (workspaceId: string) => path.join(this.dir(workspaceId), "push.git");
   /** The agent's HOME (a CLI keeps its conversations there). */

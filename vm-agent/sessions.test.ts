@@ -126,6 +126,16 @@ describe("the agent's work", () => {
     expect(git(worktree, "log", "-1", "--format=%(trailers:key=Agent-Session,valueonly)")).toBe("s_1");
   });
 
+  it("reports the branch's diff against its base branch with the turn's completion", async () => {
+    const { agent, receiver, repo } = await readyWorkspace();
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", start("Add docs"));
+    const done = await receiver.next(/s_1\/completed$/);
+    expect(done.body).toMatchObject({ turn: 1, diff: { base: git(repo, "rev-parse", "main"), head: done.body.commit, truncated: false } });
+    const diff = done.body.diff as { files: { path: string; added: number }[]; patch: string };
+    expect(diff.files).toEqual(expect.arrayContaining([{ path: ".agent/log.md", added: 1, removed: 0 }, expect.objectContaining({ path: expect.stringMatching(/^\.agent\/tasks\/add-docs\.md$/) })]));
+    expect(diff.patch).toContain("+# Task");
+  });
+
   it("rebases its commits onto a remote branch that moved under it and pushes without forcing", async () => {
     const { agent, receiver, repo, worktree } = await readyWorkspace();
     // Someone pushes to the task's branch after the clone: a change to another file.

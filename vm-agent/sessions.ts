@@ -6,9 +6,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { callbackPaths, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
+import { turnDiff } from "./diff";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
 import type { GitAs, PushSource } from "./git";
@@ -26,7 +27,7 @@ import { userEnvironment } from "./users";
 
 export type SessionConfig = Pick<
   VmAgentConfig,
-  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT"
+  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT" | "DIFF_MAX_BYTES"
 >;
 
 export type SessionManagerOptions = {
@@ -277,6 +278,7 @@ export class SessionManager {
         push: config.GIT_PUSH === "auto",
         ...(workspace ? this.options.gitAs(workspace) : {}),
       });
+      if (workspace && committed.commit) await this.saveDiff(workspace, session);
       const found = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
       const error = found && this.redact(session, found);
       const current = workspaces.get(record.workspaceId);
@@ -301,10 +303,29 @@ export class SessionManager {
     return work;
   }
 
+  /** Reads the branch's diff against its base and keeps it for the completion; a diff that cannot be read is logged, not fatal. */
+  private async saveDiff(workspace: WorkspaceRecord, session: SessionRecord) {
+    const { paths, config } = this.options;
+    try {
+      const diff = await turnDiff(paths.worktree(workspace.id), { baseBranch: workspace.baseBranch, baseCommit: workspace.baseCommit, as: this.options.gitAs(workspace).as, maxBytes: config.DIFF_MAX_BYTES });
+      fs.writeFileSync(paths.diffFile(workspace.id, session.sessionId, session.turn), JSON.stringify(diff), { mode: 0o600 });
+    } catch (error) {
+      this.options.log("warn", "could not read the turn's diff", { workspaceId: workspace.id, sessionId: session.sessionId, error: String(error) });
+    }
+  }
+
+  private readDiff(session: SessionRecord): TurnDiff | undefined {
+    try {
+      return TurnDiff.parse(JSON.parse(fs.readFileSync(this.options.paths.diffFile(session.workspaceId, session.sessionId, session.turn), "utf8")));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The completion callback's body for the session's turn: what report() sends and state() shows. */
   private completion(session: SessionRecord) {
     const workspace = this.options.workspaces.get(session.workspaceId);
-    return completionBody(session, workspace?.branch ?? "unknown", completionMessageId(session));
+    return completionBody(session, workspace?.branch ?? "unknown", completionMessageId(session), this.readDiff(session));
   }
 
   /** Enqueues the completion callback under a message id fixed per session turn, then marks it sent. */

@@ -164,6 +164,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     GIT_AUTHOR_EMAIL: "agent@localhost",
     STOP_GRACE: 2_000,
     OUTPUT_FLUSH_INTERVAL: 100,
+    DIFF_MAX_BYTES: 1024 * 1024,
     WORKSPACE_USERS: "auto" as const,
     ...overrides,
   };

@@ -190,7 +190,7 @@ export class WorkspaceManager {
       const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
       const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal });
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
-      this.update(workspace.id, { status: "running", baseCommit, ...(user ? { user } : {}) });
+      this.update(workspace.id, { status: "running", baseCommit, ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) });
       log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
       outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, { messageId, branch: workspace.branch, ...(baseBranch ? { baseBranch } : {}), baseCommit, setupScript });
     } catch (error) {

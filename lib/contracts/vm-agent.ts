@@ -225,6 +225,32 @@ export const ProvisioningFailedCallback = z.object({
 });
 export type ProvisioningFailedCallback = z.infer<typeof ProvisioningFailedCallback>;
 
+const Sha = z.string().regex(/^[0-9a-f]{40}$/, "must be a commit sha");
+
+/**
+ * What the agent's branch changes against its base branch after a turn (the merge base of the two):
+ * every file with its added and removed lines (null for a binary file), and the unified patch,
+ * cut at a file boundary when it is larger than the node's DIFF_MAX_BYTES (`truncated`).
+ */
+export const TurnDiff = z.object({
+  base: Sha,
+  head: Sha,
+  files: z
+    .array(
+      z.object({
+        path: z.string().min(1).max(4096),
+        /** The path it was renamed from. */
+        oldPath: z.string().min(1).max(4096).optional(),
+        added: z.number().int().nonnegative().nullable(),
+        removed: z.number().int().nonnegative().nullable(),
+      }),
+    )
+    .max(20_000),
+  patch: z.string().max(3_000_000),
+  truncated: z.boolean(),
+});
+export type TurnDiff = z.infer<typeof TurnDiff>;
+
 export const AgentCompletedCallback = z.object({
   messageId: MessageId,
   workspaceId: Id,
@@ -239,6 +265,10 @@ export const AgentCompletedCallback = z.object({
   /** Whether the branch was pushed to the repository's remote. */
   pushed: z.boolean(),
   error: reportedText(10_000).optional(),
+  /** The turn this completes (the first prompt is turn 1). */
+  turn: z.number().int().min(1).optional(),
+  /** The branch's changes against its base after this turn; absent when they could not be read. */
+  diff: TurnDiff.optional(),
 });
 export type AgentCompletedCallback = z.infer<typeof AgentCompletedCallback>;
 

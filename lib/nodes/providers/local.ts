@@ -43,6 +43,7 @@ const PASSED_THROUGH = [
   "CALLBACK_MAX_DELAY",
   "HEARTBEAT_INTERVAL",
   "OUTPUT_FLUSH_INTERVAL",
+  "DIFF_MAX_BYTES",
   // The CLI agents' binaries and model endpoints. Their keys are never a node's configuration:
   // each session is handed its owner's with its start request (lib/secrets/agent-keys.ts).
   "CLAUDE_CODE_BIN",
