@@ -246,6 +246,28 @@ export const taskMessages = pgTable(
 );
 
 /**
+ * Each agent turn as it ended: its commit, whether it was pushed, and the branch's diff against its
+ * base after it (the vm-agent's TurnDiff), kept after the workspace is gone so the review is never lost.
+ */
+export const taskTurns = pgTable(
+  "task_turns",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id),
+    sessionId: text("session_id").notNull(),
+    turn: integer("turn").notNull(),
+    commitSha: text("commit_sha"),
+    pushed: boolean("pushed").notNull().default(false),
+    error: text("error"),
+    diff: jsonb("diff"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("task_turns_session_turn_idx").on(t.sessionId, t.turn), index("task_turns_task_idx").on(t.taskId, t.id)],
+);
+
+/**
  * A task's one pull request on its forge (GitHub), for its whole life: opened as a draft by the
  * first turn that pushed, updated by later ones. `number` is null while none is open; `error` says
  * why (no token, refused) and is cleared by the next success.

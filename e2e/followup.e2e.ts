@@ -1,16 +1,20 @@
 /**
- * A task as a conversation in the browser: after the agent's turn the page counts down the wait
- * for a follow-up; a follow-up sent from the page runs as the agent's next turn (a new commit on
- * the same branch), and "Finish now" completes the task. The shared system completes tasks when
- * the turn ends (SESSION_IDLE_TIMEOUT 0), so this test starts a system of its own that waits.
+ * A task as a conversation in the browser, on a GitHub repository (the local double of GitHub's
+ * git and REST API): after the agent's turn the page shows the diff against the base branch and
+ * the draft pull request, and counts down the wait for a follow-up; a follow-up sent from the page
+ * runs as the agent's next turn (a new commit on the same branch, the same pull request, the diff
+ * grown), and "Finish now" completes the task. The shared system completes tasks when the turn
+ * ends (SESSION_IDLE_TIMEOUT 0), so this test starts a system of its own that waits.
  */
 import { expect, test, type Page } from "@playwright/test";
 import type { RunningSystem } from "../scripts/system";
-import { git, makeRepo } from "../tests/harness/git";
+import { startGithubWithRepository } from "../tests/doubles/github-rest";
+import { git } from "../tests/harness/git";
 import { expectNoReload, markNoReload, startOwnSystem, type OwnSystem } from "./support";
 
+const TOKEN = "ghp_e2e_followup";
 let system: RunningSystem;
-let repo: string;
+let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
 const url = (pathname: string) => `${system.appUrl}${pathname}`;
 
 
@@ -34,18 +38,30 @@ let own: OwnSystem | undefined;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  own = await startOwnSystem("acp-e2e-followup-", { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m" });
+  github = await startGithubWithRepository({ token: TOKEN });
+  own = await startOwnSystem("acp-e2e-followup-", {
+    NODE_WARM_TIMEOUT: "0",
+    SESSION_IDLE_TIMEOUT: "10m",
+    GITHUB_URL: github.webUrl,
+    GITHUB_API_URL: github.apiUrl,
+    NODE_EXTRA_CA_CERTS: github.caFile,
+    GIT_SSL_CAINFO: github.caFile,
+  });
   ({ system } = own);
+  const stored = await fetch(url("/api/secrets/GITHUB_TOKEN"), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: TOKEN }) });
+  expect(stored.status).toBe(200);
 });
 
-test.afterAll(async () => own?.stop());
+test.afterAll(async () => {
+  await own?.stop();
+  await github?.close();
+});
 
-test("a follow-up sent from the task page runs as the agent's next turn, and Finish now completes the task", async ({ page }) => {
+test("a follow-up sent from the task page runs as the agent's next turn, with the diff and the one pull request on the page, and Finish now completes the task", async ({ page }) => {
   test.setTimeout(240_000);
-  repo = makeRepo();
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto(url("/"));
-  await page.getByLabel("Repository").fill(repo);
+  await page.getByLabel("Repository").fill(github.repository);
   await page.getByLabel("Task", { exact: true }).fill("Write the release notes");
   await page.getByRole("button", { name: "Start task" }).click();
   await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
@@ -71,6 +87,17 @@ test("a follow-up sent from the task page runs as the agent's next turn, and Fin
   const firstCommit = (await commit.textContent()) ?? "";
   expect(firstCommit).toMatch(/^[0-9a-f]{40}$/);
   await expect(page.getByTestId("conversation-message")).toHaveCount(0);
+
+  // The turn's diff against main, and the draft pull request it opened, linked.
+  const pill = page.getByTestId("pull-request-pill");
+  await expect(pill).toHaveText(/Draft PR #1/);
+  await expect(pill).toHaveAttribute("href", `${github.webUrl}/org/repo/pull/1`);
+  await expect(page.getByTestId("pull-request-link")).toHaveText("org/repo#1");
+  const diffSummary = page.getByTestId("diff-summary");
+  await expect(diffSummary).toContainText("2 files changed");
+  await expect(diffSummary).toContainText("after turn 1");
+  const noteFile = page.locator('[data-testid="diff-file"][data-path=".agent/tasks/write-the-release-notes.md"]');
+  await expect(noteFile.locator(".diff-code-insert").first()).toHaveText("# Task");
   await screenshots(page, "followup-waiting");
 
   // An empty follow-up is refused beside the field.
@@ -125,6 +152,13 @@ test("a follow-up sent from the task page runs as the agent's next turn, and Fin
   await expect(countdown).toHaveText(FRESH_COUNTDOWN, { timeout: 30_000 });
   await expect(page.getByTestId("step-awaiting_followup")).toHaveAttribute("data-status", "running");
   await expect(status).toHaveAttribute("data-status", "in_progress");
+  // The diff grew by the second turn's file; still the one pull request.
+  await expect(diffSummary).toContainText("3 files changed");
+  await expect(diffSummary).toContainText("after turn 2");
+  await expect(page.locator('[data-testid="diff-file"][data-path=".agent/tasks/also-add-a-changelog-entry.md"]')).toBeVisible();
+  await expect(pill).toHaveText(/Draft PR #1/);
+  expect(github.pulls).toHaveLength(1);
+  expect(github.pulls[0]!.body).toContain("turn 2: Also add a changelog entry");
   await screenshots(page, "followup-delivered");
 
   // Finish now: busy until the answer, then the task completes without waiting out the countdown.
@@ -151,6 +185,7 @@ test("a follow-up sent from the task page runs as the agent's next turn, and Fin
   const detail = (await (await page.request.get(url(`/api/tasks/${taskId}`))).json()) as { finishRequested: boolean; idleUntil: string | null; commit: string };
   expect(detail).toMatchObject({ finishRequested: true, idleUntil: null });
   expect(detail.commit).not.toBe(firstCommit);
-  expect(git(repo, "rev-parse", `${detail.commit}^`)).toBe(firstCommit);
+  expect(git(github.git.bare, "rev-parse", `${detail.commit}^`)).toBe(firstCommit);
+  expect(github.git.branch((await (await page.request.get(url(`/api/tasks/${taskId}`))).json() as { branch: string }).branch)).toBe(detail.commit);
   await screenshots(page, "followup-completed");
 });

@@ -7,6 +7,7 @@ import { useLiveTask, type LiveConnection } from "../_lib/live";
 import { useTask } from "../_lib/queries";
 import { CancelButton } from "./cancel-button";
 import { Conversation } from "./conversation";
+import { DiffCard } from "./diff-card";
 import { EarlierAttempts } from "./earlier-attempts";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
@@ -50,6 +51,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
         </ErrorBanner>
       )}
       <Conversation task={task} />
+      <DiffCard task={task} />
       <div className="task-grid">
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Pipeline</h2>

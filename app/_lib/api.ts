@@ -10,6 +10,7 @@ import {
   DestroyNodeResponse,
   ErrorList,
   FinishTaskResponse,
+  TaskDiffView,
   Me,
   NodeList,
   RetryTaskResponse,
@@ -87,6 +88,8 @@ const postJson = (body: unknown): RequestInit => ({
 export const fetchTasks = (signal?: AbortSignal) => request(TaskList, "/api/tasks", { signal });
 export const fetchTask = (id: string, signal?: AbortSignal) =>
   request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`, { signal });
+/** The branch's diff as of the newest turn (with its patch). */
+export const fetchTaskDiff = (id: string, signal?: AbortSignal) => request(TaskDiffView, `/api/tasks/${encodeURIComponent(id)}/diff`, { signal });
 export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });

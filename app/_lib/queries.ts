@@ -8,6 +8,7 @@ import {
   destroyNode,
   fetchApiTokens,
   fetchMe,
+  fetchTaskDiff,
   finishTask,
   isNotFound,
   retryTask,
@@ -46,6 +47,10 @@ export const useCancelTask = (id: string) => useTaskAction(id, () => cancelTask(
 export const useRetryTask = (id: string) => useTaskAction(id, () => retryTask(id));
 export const useSendMessage = (id: string) => useTaskAction(id, (input: SendMessageRequest) => sendTaskMessage(id, input));
 export const useFinishTask = (id: string) => useTaskAction(id, () => finishTask(id));
+
+/** A task's diff with its patch, read once per head commit (a turn's diff never changes). */
+export const useTaskDiff = (id: string, head: string) =>
+  useQuery({ queryKey: [...taskKeys.detail(id), "diff", head], queryFn: ({ signal }) => fetchTaskDiff(id, signal), staleTime: Infinity });
 
 /** The nodes (`GET /api/nodes`), fetched once; `useLiveNodes` keeps them current. */
 export const useNodes = (all: boolean) => useQuery(nodesQuery(all));

@@ -110,6 +110,24 @@ export const TaskMessageView = z.object({
 });
 export type TaskMessageView = z.infer<typeof TaskMessageView>;
 
+/** The branch's changes against its base after the newest turn that reported them (counts: null for a binary file). */
+export const TaskDiffSummary = z.object({
+  turn: z.number().int(),
+  base: z.string(),
+  head: z.string(),
+  files: z.array(z.object({ path: z.string(), oldPath: z.string().optional(), added: z.number().int().nullable(), removed: z.number().int().nullable() })),
+  added: z.number().int(),
+  removed: z.number().int(),
+  /** The patch was cut at the node's DIFF_MAX_BYTES: the files past the cut have counts only. */
+  truncated: z.boolean(),
+  recordedAt: z.string(),
+});
+export type TaskDiffSummary = z.infer<typeof TaskDiffSummary>;
+
+/** `GET /api/tasks/{id}/diff`: the same with the unified patch. */
+export const TaskDiffView = TaskDiffSummary.extend({ patch: z.string() });
+export type TaskDiffView = z.infer<typeof TaskDiffView>;
+
 /** A task's one pull request: its link and state as the forge said last, or why there is none (`error`). */
 export const PullRequestView = z.object({
   forge: z.enum(["github"]),
@@ -161,6 +179,8 @@ export const TaskDetail = TaskSummary.extend({
   idleUntil: z.string().nullable(),
   /** The person asked to finish instead of waiting for a follow-up. */
   finishRequested: z.boolean(),
+  /** What the agent changed against the base branch, as of its newest turn (kept after cleanup). */
+  diff: TaskDiffSummary.nullable(),
   /** Its pull request (GitHub repositories only), once a turn pushed. */
   pullRequest: PullRequestView.nullable(),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */

@@ -8,6 +8,7 @@ import { agentSessions, tasks } from "@/db/schema";
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
 import { firstDelivery, type CallbackOutcome } from "../callbacks/receipts";
+import { recordTurn } from "./turns";
 
 export const sessionIdFor = (workspaceId: string) => `s_${workspaceId.replace(/^w_/, "")}`;
 
@@ -65,8 +66,9 @@ export async function recordAgentCompletion(tx: Executor, sessionId: string, bod
       endedAt: sql`now()`,
     })
     .where(and(eq(agentSessions.id, sessionId), inArray(agentSessions.status, [...LIVE_SESSION_STATUSES])))
-    .returning({ taskId: agentSessions.taskId });
+    .returning({ taskId: agentSessions.taskId, turn: agentSessions.turn });
   if (!row) return { outcome: "ignored" as CallbackOutcome, message };
+  await recordTurn(tx, { taskId: row.taskId, sessionId, turn: body.turn ?? row.turn, body });
   await tx.update(tasks).set({ commitSha: body.commit, pushed: body.pushed, updatedAt: sql`now()` }).where(eq(tasks.id, row.taskId));
   await publishTaskChange(tx, row.taskId, "result");
   return { outcome: "applied" as CallbackOutcome, taskId: row.taskId, message };

@@ -2,9 +2,10 @@
 import { asc, desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, nodes, taskAttempts, tasks, taskSteps, workspaces } from "@/db/schema";
-import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
+import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskDiffView, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
+import { taskDiff, taskDiffSummary } from "../sessions/turns";
 import { pullRequestView } from "../forge/pull-requests";
 import { listMessages } from "./messages";
 
@@ -62,7 +63,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest] = await Promise.all([listMessages(executor, taskId), pullRequestView(executor, taskId)]);
+  const [messages, pullRequest, diff] = await Promise.all([listMessages(executor, taskId), pullRequestView(executor, taskId), taskDiffSummary(executor, taskId)]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const output = attempts.length === 0 ? await taskOutput(executor, taskId, OUTPUT_LINES) : session ? await taskOutput(executor, taskId, OUTPUT_LINES, session.id) : { lines: [], truncated: false };
   const attemptViews = await Promise.all(
@@ -95,6 +96,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     messages,
     idleUntil: iso(row.idleUntil),
     finishRequested: row.finishRequestedAt !== null,
+    diff,
     pullRequest,
     attempts: attemptViews,
   };
@@ -103,4 +105,11 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
 export async function listTasks(executor: Executor, userId: string, limit = 100): Promise<TaskSummary[]> {
   const rows = await executor.select().from(tasks).where(eq(tasks.userId, userId)).orderBy(desc(tasks.createdAt)).limit(limit);
   return rows.map(summary);
+}
+
+/** The task's diff (patch included) for `ownerId`: undefined when the task is not theirs, null when no turn reported one yet. */
+export async function getTaskDiff(executor: Executor, taskId: string, ownerId: string): Promise<TaskDiffView | null | undefined> {
+  const row = await getTask(executor, taskId);
+  if (!row || row.userId !== ownerId) return undefined;
+  return taskDiff(executor, taskId);
 }

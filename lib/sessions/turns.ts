@@ -1,0 +1,53 @@
+/**
+ * Each agent turn as it ended, kept for the task's life: its commit, push and the branch's diff
+ * against its base (so the review outlives the workspace). The task page shows the newest turn's
+ * file list; the patch itself is read on its own (GET /api/tasks/{id}/diff), as it can be large.
+ */
+import { desc, eq } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { taskTurns } from "@/db/schema";
+import type { TaskDiffSummary, TaskDiffView } from "../contracts/api";
+import { TurnDiff, type AgentCompletedCallback } from "../contracts/vm-agent";
+
+/** Records the turn a completion ended (a repeat of the same session turn is a no-op). */
+export async function recordTurn(executor: Executor, input: { taskId: string; sessionId: string; turn: number; body: AgentCompletedCallback }) {
+  const { body } = input;
+  await executor
+    .insert(taskTurns)
+    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null })
+    .onConflictDoNothing();
+}
+
+async function latestWithDiff(executor: Executor, taskId: string) {
+  const rows = await executor.select().from(taskTurns).where(eq(taskTurns.taskId, taskId)).orderBy(desc(taskTurns.id)).limit(5);
+  for (const row of rows) {
+    const diff = TurnDiff.safeParse(row.diff);
+    if (diff.success) return { row, diff: diff.data };
+  }
+  return undefined;
+}
+
+/** The newest turn's changes without the patch: what the task page lists. */
+export async function taskDiffSummary(executor: Executor, taskId: string): Promise<TaskDiffSummary | null> {
+  const found = await latestWithDiff(executor, taskId);
+  if (!found) return null;
+  const { row, diff } = found;
+  return {
+    turn: row.turn,
+    base: diff.base,
+    head: diff.head,
+    files: diff.files,
+    added: diff.files.reduce((sum, f) => sum + (f.added ?? 0), 0),
+    removed: diff.files.reduce((sum, f) => sum + (f.removed ?? 0), 0),
+    truncated: diff.truncated,
+    recordedAt: row.createdAt.toISOString(),
+  };
+}
+
+/** The newest turn's whole diff, patch included. */
+export async function taskDiff(executor: Executor, taskId: string): Promise<TaskDiffView | null> {
+  const summary = await taskDiffSummary(executor, taskId);
+  if (!summary) return null;
+  const found = await latestWithDiff(executor, taskId);
+  return { ...summary, patch: found!.diff.patch };
+}
