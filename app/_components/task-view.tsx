@@ -12,7 +12,6 @@ import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
 import { RetryButton } from "./retry-button";
 import { StatusPill } from "./status-pill";
-import { AgentOutput } from "./agent-output";
 import { StepTimeline } from "./step-timeline";
 import { TaskMeta } from "./task-meta";
 
@@ -62,8 +61,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
           </details>
         </section>
       </div>
-      <AgentOutput output={task.output} />
-      <EarlierAttempts attempts={task.attempts} />
+      <EarlierAttempts taskId={task.id} attempts={task.attempts} />
     </article>
   );
 }

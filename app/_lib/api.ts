@@ -18,6 +18,7 @@ import {
   SendMessageResponse,
   TaskDetail,
   TaskList,
+  TaskOutputPage,
   type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
@@ -87,6 +88,12 @@ const postJson = (body: unknown): RequestInit => ({
 export const fetchTasks = (signal?: AbortSignal) => request(TaskList, "/api/tasks", { signal });
 export const fetchTask = (id: string, signal?: AbortSignal) =>
   request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`, { signal });
+/** A page of an attempt's whole agent output: the batches stored after `after`. */
+export const fetchTaskOutput = (id: string, { attempt, after }: { attempt: number; after: number }, signal?: AbortSignal) =>
+  request(TaskOutputPage, `/api/tasks/${encodeURIComponent(id)}/output?attempt=${attempt}&after=${after}`, { signal });
+/** Where the browser downloads an attempt's whole output, as the agent wrote it (`text`) or as NDJSON. */
+export const taskOutputDownloadUrl = (id: string, attempt: number, format: "text" | "ndjson") =>
+  `/api/tasks/${encodeURIComponent(id)}/output?attempt=${attempt}&format=${format}`;
 export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });
