@@ -120,6 +120,14 @@ test("a 10,000-line output is read whole, virtualised, scrolled without lag to i
   await page.getByTestId("jump-latest").click();
   await expect(pane.getByText(/^Finished in 93\.4 s$/)).toBeVisible();
 
+  await pane.screenshot({ path: "test-results/e2e/conversation-long-1440.png" });
+  // Narrower, rows wrap and grow: the pane still shows the bottom.
+  await page.setViewportSize({ width: 375, height: 812 });
+  await expect.poll(() => pane.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight)).toBeLessThanOrEqual(24);
+  await expect(page.getByTestId("jump-latest")).toHaveCount(0);
+  await pane.screenshot({ path: "test-results/e2e/conversation-long-375.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
+
   // The download is the whole output, every line as the agent wrote it.
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("output-download").click()]);
   expect(download.suggestedFilename()).toBe(`task-${taskId}-attempt-1-output.txt`);

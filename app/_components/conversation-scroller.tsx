@@ -1,4 +1,4 @@
-import { useCallback, useLayoutEffect, useRef, useState, type RefObject } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type RefObject } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ConversationRow } from "../_lib/conversation-rows";
 import { ConversationRowView } from "./conversation-row";
@@ -24,6 +24,16 @@ function useFollowBottom(ref: RefObject<HTMLDivElement | null>, contentHeight: n
     const element = ref.current;
     if (element && followingRef.current) element.scrollTop = element.scrollHeight;
   }, [ref, contentHeight]);
+  useEffect(() => {
+    // The pane itself can shrink (a smaller window): the bottom stays in view then too.
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => {
+      if (followingRef.current) element.scrollTop = element.scrollHeight;
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
   const jumpToLatest = useCallback(() => {
     followingRef.current = true;
     setFollowing(true);
@@ -51,6 +61,10 @@ export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
     paddingEnd: 6,
   });
   const { following, onScroll, jumpToLatest } = useFollowBottom(scrollRef, virtualizer.getTotalSize());
+  // While following, the bottom is kept in view (above); the virtualiser's own shift (which keeps
+  // rows above the view from moving what is read when they resize, as on a narrower window)
+  // would scroll away from the bottom and be taken for the reader scrolling up.
+  virtualizer.shouldAdjustScrollPositionOnItemSizeChange = following ? () => false : undefined;
   const toggle = (key: string) =>
     setExpanded((open) => {
       const next = new Set(open);
