@@ -1,7 +1,6 @@
 import type { TaskAttemptView } from "@/lib/contracts/api";
-import { toEntries } from "../_lib/agent-events";
 import { absoluteTime, formatDuration } from "../_lib/format";
-import { OutputLines } from "./output-lines";
+import { AttemptOutput } from "./attempt-output";
 import { StatusPill } from "./status-pill";
 import { StepTimeline } from "./step-timeline";
 
@@ -19,9 +18,8 @@ function AttemptTime({ attempt }: { attempt: TaskAttemptView }) {
 }
 
 /** One earlier attempt as it ended: status, error, commit, and (folded) its steps and output. */
-export function AttemptEntry({ attempt }: { attempt: TaskAttemptView }) {
+export function AttemptEntry({ taskId, attempt }: { taskId: string; attempt: TaskAttemptView }) {
   const n = attempt.attempt;
-  const entries = toEntries(attempt.output.lines);
   return (
     <li className="attempt" data-testid={`attempt-${n}`} data-status={attempt.status} aria-labelledby={`attempt-${n}-heading`}>
       <div className="attempt-head">
@@ -48,14 +46,7 @@ export function AttemptEntry({ attempt }: { attempt: TaskAttemptView }) {
         <summary>Pipeline · {plural(attempt.steps.length, "step")}</summary>
         <StepTimeline steps={attempt.steps} waiting={false} live={false} testIdPrefix={`attempt-${n}-step-`} />
       </details>
-      {entries.length === 0 ? (
-        <p className="attempt-none">No agent output.</p>
-      ) : (
-        <details className="attempt-more">
-          <summary>Agent output · {plural(attempt.output.lines.length, "line")}</summary>
-          <OutputLines entries={entries} truncated={attempt.output.truncated} testId={`attempt-${n}-output`} />
-        </details>
-      )}
+      <AttemptOutput taskId={taskId} attempt={attempt} />
     </li>
   );
 }

@@ -10,12 +10,12 @@ export function ConversationEntry(props: {
   data?: Record<`data-${string}`, string | number>;
 }) {
   return (
-    <li className={`turn${props.queued ? " turn-queued" : ""}`} data-testid={props.testId} {...props.data}>
+    <div className={`turn${props.queued ? " turn-queued" : ""}`} data-testid={props.testId} {...props.data}>
       <div className="turn-head">
         <span className="turn-who">{props.who}</span>
         <span className="turn-state">{props.state}</span>
       </div>
       <p className="turn-body">{props.body}</p>
-    </li>
+    </div>
   );
 }

@@ -1,21 +1,15 @@
-import type { TaskDetail, TaskMessageView } from "@/lib/contracts/api";
-import { absoluteTime, isTerminal } from "../_lib/format";
-import { ConversationEntry } from "./conversation-entry";
+import type { TaskDetail } from "@/lib/contracts/api";
+import { isTerminal } from "../_lib/format";
+import { ConversationLog } from "./conversation-log";
 import { FollowupWait } from "./followup-wait";
 import { MessageForm } from "./message-form";
-
-function messageState(message: TaskMessageView) {
-  if (message.status === "queued") return "queued — delivered when the agent's turn ends";
-  return (
-    <span title={message.deliveredAt ? `Delivered ${absoluteTime(message.deliveredAt)}` : undefined}>
-      delivered · turn {message.turn}
-    </span>
-  );
-}
+import { OutputDownload } from "./output-download";
+import "./conversation.css";
 
 /**
- * The task as a conversation: its prompt (turn 1), then each follow-up in order with where it
- * stands; while the task is open, the wait for a follow-up and the box to send one.
+ * The task as a conversation: its prompt (turn 1), each follow-up and each agent turn in order (the
+ * agent's whole output, read from its CLI's event stream); while the task is open, the wait for a
+ * follow-up and the box to send one.
  */
 export function Conversation({ task }: { task: TaskDetail }) {
   const open = !isTerminal(task.status);
@@ -26,21 +20,11 @@ export function Conversation({ task }: { task: TaskDetail }) {
       : "Ctrl + Enter sends.";
   return (
     <section className="card conversation-card" aria-labelledby="conversation-heading" data-testid="conversation">
-      <h2 id="conversation-heading">Conversation</h2>
-      <ol className="turns">
-        <ConversationEntry who="Task" state="turn 1" body={task.prompt} testId="conversation-prompt" />
-        {task.messages.map((message) => (
-          <ConversationEntry
-            key={message.id}
-            who="Follow-up"
-            state={messageState(message)}
-            body={message.body}
-            queued={message.status === "queued"}
-            testId="conversation-message"
-            data={{ "data-status": message.status, "data-turn": message.turn ?? "" }}
-          />
-        ))}
-      </ol>
+      <div className="conversation-head">
+        <h2 id="conversation-heading">Conversation</h2>
+        {task.output.batches > 0 && <OutputDownload taskId={task.id} attempt={task.attempts.length + 1} testId="output-download" />}
+      </div>
+      <ConversationLog task={task} />
       {waiting && task.idleUntil && <FollowupWait taskId={task.id} idleUntil={task.idleUntil} />}
       {open && task.finishRequested && (
         <p className="followup-note" data-testid="followup-finishing">

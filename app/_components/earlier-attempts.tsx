@@ -2,7 +2,7 @@ import type { TaskAttemptView } from "@/lib/contracts/api";
 import { AttemptEntry } from "./attempt-entry";
 
 /** The task's earlier attempts (it was retried), newest first; nothing when it has none. */
-export function EarlierAttempts({ attempts }: { attempts: TaskAttemptView[] }) {
+export function EarlierAttempts({ taskId, attempts }: { taskId: string; attempts: TaskAttemptView[] }) {
   if (attempts.length === 0) return null;
   return (
     <section className="card attempts-card" aria-labelledby="attempts-heading" data-testid="earlier-attempts">
@@ -11,7 +11,7 @@ export function EarlierAttempts({ attempts }: { attempts: TaskAttemptView[] }) {
       </h2>
       <ol className="attempts">
         {[...attempts].reverse().map((attempt) => (
-          <AttemptEntry key={attempt.attempt} attempt={attempt} />
+          <AttemptEntry key={attempt.attempt} taskId={taskId} attempt={attempt} />
         ))}
       </ol>
     </section>

@@ -14,7 +14,6 @@ import { LiveIndicator } from "./live-indicator";
 import { PullRequestPill } from "./pull-request-link";
 import { RetryButton } from "./retry-button";
 import { StatusPill } from "./status-pill";
-import { AgentOutput } from "./agent-output";
 import { StepTimeline } from "./step-timeline";
 import { TaskMeta } from "./task-meta";
 
@@ -66,8 +65,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
           </details>
         </section>
       </div>
-      <AgentOutput output={task.output} />
-      <EarlierAttempts attempts={task.attempts} />
+      <EarlierAttempts taskId={task.id} attempts={task.attempts} />
     </article>
   );
 }

@@ -19,6 +19,7 @@ import {
   SendMessageResponse,
   TaskDetail,
   TaskList,
+  TaskOutputPage,
   type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
@@ -90,6 +91,12 @@ export const fetchTask = (id: string, signal?: AbortSignal) =>
   request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`, { signal });
 /** The branch's diff as of the newest turn (with its patch). */
 export const fetchTaskDiff = (id: string, signal?: AbortSignal) => request(TaskDiffView, `/api/tasks/${encodeURIComponent(id)}/diff`, { signal });
+/** A page of an attempt's whole agent output: the batches stored after `after`. */
+export const fetchTaskOutput = (id: string, { attempt, after }: { attempt: number; after: number }, signal?: AbortSignal) =>
+  request(TaskOutputPage, `/api/tasks/${encodeURIComponent(id)}/output?attempt=${attempt}&after=${after}`, { signal });
+/** Where the browser downloads an attempt's whole output, as the agent wrote it (`text`) or as NDJSON. */
+export const taskOutputDownloadUrl = (id: string, attempt: number, format: "text" | "ndjson") =>
+  `/api/tasks/${encodeURIComponent(id)}/output?attempt=${attempt}&format=${format}`;
 export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });

@@ -171,8 +171,11 @@ export const TaskDetail = TaskSummary.extend({
       error: z.string().nullable(),
     })
     .nullable(),
-  /** The newest lines of the current attempt's agent output (for CLI agents, their JSON event stream). */
-  output: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
+  /**
+   * The newest lines of the current attempt's agent output (for CLI agents, their JSON event stream),
+   * and how many batches of it are stored: it grows as output arrives; `GET /api/tasks/{id}/output` has them all.
+   */
+  output: z.object({ lines: z.array(z.string()), truncated: z.boolean(), batches: z.number().int() }),
   /** The person's follow-ups, in the order they were sent. */
   messages: z.array(TaskMessageView),
   /** While it waits for a follow-up: when it stops waiting and completes (null otherwise). */
@@ -224,6 +227,49 @@ export type FinishTaskResponse = z.infer<typeof FinishTaskResponse>;
 /** `POST /api/tasks/{id}/retry`: a failed or cancelled task runs again, on the same branch. */
 export const RetryTaskResponse = z.object({ taskId: z.string(), status: z.literal("queued"), attempt: z.number().int() });
 export type RetryTaskResponse = z.infer<typeof RetryTaskResponse>;
+
+/** A whole number in a query string, from `min` to `max`. */
+const queryNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be from ${min} to ${max}`);
+
+/**
+ * `GET /api/tasks/{id}/output`: an attempt's whole agent output (the task detail carries only its
+ * newest lines). `json` answers a page of batches in the order they were stored, after `after`;
+ * `text` (the lines as the agent wrote them) and `ndjson` (`{"turn","line"}` a line) download it all.
+ */
+export const TaskOutputQuery = z.object({
+  /** 1 is the first run; unset: the current attempt. */
+  attempt: queryNumber(1, 1_000_000).optional(),
+  /** The `after` of the previous page; 0 for the first. */
+  after: queryNumber(0, Number.MAX_SAFE_INTEGER).default(0),
+  /** At most this many lines in a page (a page holds whole batches, at least one). */
+  limit: queryNumber(1, 10_000).default(5_000),
+  format: z.enum(["json", "text", "ndjson"]).default("json"),
+});
+export type TaskOutputQuery = z.infer<typeof TaskOutputQuery>;
+
+/** Lines the agent's node shipped together, in one turn; `offset` orders them within the turn. */
+export const OutputBatch = z.object({ id: z.number().int(), turn: z.number().int(), offset: z.number().int(), lines: z.array(z.string()) });
+export type OutputBatch = z.infer<typeof OutputBatch>;
+
+export const TaskOutputPage = z.object({
+  attempt: z.number().int(),
+  batches: z.array(OutputBatch),
+  /**
+   * How many batches the attempt had when this page was read. Batches can be stored out of order
+   * (a retried delivery), so a reader that holds fewer after its last page missed one: it reads again.
+   */
+  batchCount: z.number().int(),
+  /** The `after` for the next page, and after the last page for output stored later. */
+  after: z.number().int(),
+  /** More batches are stored than this page holds. */
+  more: z.boolean(),
+});
+export type TaskOutputPage = z.infer<typeof TaskOutputPage>;
 
 export const TaskList = z.object({ tasks: z.array(TaskSummary) });
 export type TaskList = z.infer<typeof TaskList>;

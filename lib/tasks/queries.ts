@@ -7,6 +7,7 @@ import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
 import { taskDiff, taskDiffSummary } from "../sessions/turns";
 import { pullRequestView } from "../forge/pull-requests";
+import { countOutputBatches, currentOutputScope } from "../sessions/output-reads";
 import { listMessages } from "./messages";
 
 type TaskRow = typeof tasks.$inferSelect;
@@ -65,7 +66,10 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
   ]);
   const [messages, pullRequest, diff] = await Promise.all([listMessages(executor, taskId), pullRequestView(executor, taskId), taskDiffSummary(executor, taskId)]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
-  const output = attempts.length === 0 ? await taskOutput(executor, taskId, OUTPUT_LINES) : session ? await taskOutput(executor, taskId, OUTPUT_LINES, session.id) : { lines: [], truncated: false };
+  const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
+  const output = scope
+    ? { ...(await taskOutput(executor, taskId, OUTPUT_LINES, scope.sessionId)), batches: await countOutputBatches(executor, scope) }
+    : { lines: [], truncated: false, batches: 0 };
   const attemptViews = await Promise.all(
     attempts.map(async (a, index): Promise<TaskAttemptView> => ({
       attempt: index + 1,

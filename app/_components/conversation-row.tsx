@@ -1,0 +1,43 @@
+import type { TaskMessageView } from "@/lib/contracts/api";
+import type { ConversationRow } from "../_lib/conversation-rows";
+import { absoluteTime } from "../_lib/format";
+import { AgentItemView } from "./agent-item";
+import { ConversationEntry } from "./conversation-entry";
+
+function messageState(message: TaskMessageView, earlier: boolean) {
+  if (message.status === "queued") return "queued — delivered when the agent's turn ends";
+  return (
+    <span title={message.deliveredAt ? `Delivered ${absoluteTime(message.deliveredAt)}` : undefined}>
+      delivered · turn {message.turn}
+      {earlier && " of an earlier attempt"}
+    </span>
+  );
+}
+
+/** One row of the conversation: a message of the person's, the start of an agent turn, or one of its entries. */
+export function ConversationRowView({ row, expanded, onToggle }: { row: ConversationRow; expanded: boolean; onToggle: () => void }) {
+  switch (row.kind) {
+    case "prompt":
+      return <ConversationEntry who="Task" state="turn 1" body={row.text} testId="conversation-prompt" />;
+    case "message":
+      return (
+        <ConversationEntry
+          who="Follow-up"
+          state={messageState(row.message, row.earlier)}
+          body={row.message.body}
+          queued={row.message.status === "queued"}
+          testId="conversation-message"
+          data={{ "data-status": row.message.status, "data-turn": row.message.turn ?? "" }}
+        />
+      );
+    case "agent":
+      return (
+        <p className="agent-turn" data-testid="agent-turn" data-turn={row.turn} data-working={row.working}>
+          <span className="agent-turn-who">Agent</span> · turn {row.turn}
+          {row.working && <span className="agent-turn-working"> · working</span>}
+        </p>
+      );
+    case "item":
+      return <AgentItemView item={row.item} expanded={expanded} onToggle={onToggle} />;
+  }
+}

@@ -1,0 +1,40 @@
+import { useId } from "react";
+import type { ToolCall, ToolStatus } from "../_lib/agent-output";
+
+const STATUS: Record<ToolStatus, { icon: string; label: string }> = {
+  ok: { icon: "✓", label: "ok" },
+  failed: { icon: "✕", label: "failed" },
+  running: { icon: "•", label: "running" },
+};
+
+/** One tool call on one line (tool, what it acts on, status); pressed, it shows its input and result. */
+export function ToolCallView({ call, expanded, onToggle }: { call: ToolCall; expanded: boolean; onToggle: () => void }) {
+  const detailId = useId();
+  const { icon, label } = STATUS[call.status];
+  return (
+    <div className={`tool-call tool-${call.status}`} data-testid="tool-call" data-status={call.status}>
+      <button type="button" className="tool-call-line" aria-expanded={expanded} aria-controls={detailId} onClick={onToggle}>
+        <span className="tool-call-icon" aria-hidden="true">
+          {icon}
+        </span>
+        <span className="tool-call-name">{call.name}</span>
+        <span className="tool-call-subject" title={call.subject}>
+          {call.subject}
+        </span>
+        <span className="tool-call-status">{label}</span>
+      </button>
+      {expanded && (
+        <div id={detailId} className="tool-call-detail" data-testid="tool-call-detail">
+          {call.input && (
+            <>
+              <h4>Input</h4>
+              <pre>{call.input}</pre>
+            </>
+          )}
+          <h4>Result</h4>
+          <pre>{call.result ?? "No result yet."}</pre>
+        </div>
+      )}
+    </div>
+  );
+}

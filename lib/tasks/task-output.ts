@@ -1,0 +1,48 @@
+/** A task's whole agent output for its owner, one attempt at a time: a page of it, or all of it to download. */
+import { asc, eq } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { agentSessions, taskAttempts } from "@/db/schema";
+import type { TaskOutputPage, TaskOutputQuery } from "../contracts/api";
+import { currentOutputScope, outputLines, outputPage, type OutputScope } from "../sessions/output-reads";
+import { getTask } from "./queries";
+
+const EMPTY_PAGE = { batches: [], batchCount: 0, more: false };
+const DOWNLOADS = {
+  text: { extension: "txt", contentType: "text/plain; charset=utf-8" },
+  ndjson: { extension: "ndjson", contentType: "application/x-ndjson; charset=utf-8" },
+} as const;
+
+/** Which rows hold attempt `n` (1-based; the current one when unset); null: that attempt has no output. */
+async function attemptScope(db: Executor, taskId: string, workspaceId: string | null, n: number | undefined) {
+  const earlier = await db.select({ sessionId: taskAttempts.sessionId }).from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id));
+  const current = earlier.length + 1;
+  const attempt = n ?? current;
+  if (attempt > current) return { outcome: "no_attempt" as const, attempts: current };
+  if (attempt < current) {
+    const sessionId = earlier[attempt - 1]?.sessionId;
+    return { outcome: "found" as const, attempt, scope: sessionId ? { taskId, sessionId } : null };
+  }
+  const [session] = workspaceId ? await db.select({ id: agentSessions.id }).from(agentSessions).where(eq(agentSessions.workspaceId, workspaceId)).limit(1) : [];
+  return { outcome: "found" as const, attempt, scope: currentOutputScope(taskId, earlier.length > 0, session?.id) };
+}
+
+async function* downloadText(db: Executor, scope: OutputScope | null, format: "text" | "ndjson"): AsyncGenerator<string> {
+  if (!scope) return;
+  for await (const { turn, lines } of outputLines(db, scope)) {
+    yield format === "text" ? lines.map((line) => `${line}\n`).join("") : lines.map((line) => `${JSON.stringify({ turn, line })}\n`).join("");
+  }
+}
+
+export async function readTaskOutput(db: Executor, taskId: string, ownerId: string, query: TaskOutputQuery) {
+  const task = await getTask(db, taskId);
+  if (!task || task.userId !== ownerId) return { outcome: "not_found" as const };
+  const found = await attemptScope(db, taskId, task.workspaceId, query.attempt);
+  if (found.outcome === "no_attempt") return found;
+  const { attempt, scope } = found;
+  if (query.format === "json") {
+    const page: TaskOutputPage = scope ? { attempt, ...(await outputPage(db, scope, query.after, query.limit)) } : { attempt, ...EMPTY_PAGE, after: query.after };
+    return { outcome: "page" as const, page };
+  }
+  const { extension, contentType } = DOWNLOADS[query.format];
+  return { outcome: "download" as const, filename: `task-${taskId}-attempt-${attempt}-output.${extension}`, contentType, chunks: downloadText(db, scope, query.format) };
+}
