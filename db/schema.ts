@@ -246,6 +246,26 @@ export const taskMessages = pgTable(
 );
 
 /**
+ * A workspace's boot log as its node reported it: provisioning stages as they start and end, and
+ * the setup script's output lines. One row per report (`messageId` makes a resent one a no-op);
+ * `at` is the node's clock, which orders them.
+ */
+export const bootLog = pgTable(
+  "boot_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    messageId: text("message_id").notNull().unique(),
+    workspaceId: text("workspace_id").notNull(),
+    taskId: text("task_id").notNull(),
+    at: bigint("at", { mode: "number" }).notNull(),
+    stages: jsonb("stages").notNull(),
+    lines: jsonb("lines").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("boot_log_workspace_idx").on(t.workspaceId, t.at)],
+);
+
+/**
  * Each agent turn as it ended: its commit, whether it was pushed, and the branch's diff against its
  * base after it (the vm-agent's TurnDiff), kept after the workspace is gone so the review is never lost.
  */

@@ -20,6 +20,10 @@ test("a failed task is retried from its page, runs to completed on the same bran
   const status = page.getByTestId("task-status");
   await expect(status).toHaveAttribute("data-status", "failed", { timeout: 90_000 });
   await expect(page.getByTestId("task-error")).toContainText("setup is not ready yet");
+  // The boot log on the page: the stages before setup succeeded, setup failed, and its output.
+  await expect(page.getByTestId("boot-stage-clone")).toHaveAttribute("data-status", "succeeded");
+  await expect(page.getByTestId("boot-stage-setup")).toHaveAttribute("data-status", "failed");
+  await expect(page.getByTestId("setup-output")).toHaveText("setup is not ready yet");
   await expect(page.getByTestId("earlier-attempts")).toHaveCount(0);
   await expect(page.getByTestId("task-attempt")).toHaveCount(0);
   await expect(page.getByTestId("task-cancel")).toHaveCount(0);
@@ -59,6 +63,9 @@ test("a failed task is retried from its page, runs to completed on the same bran
   await expect(page.getByTestId("task-error")).toHaveCount(0);
   await expect(page.getByTestId("task-branch")).toHaveText(branch);
   await expect(page.getByTestId("step-workspace_ready")).toHaveAttribute("data-status", "succeeded");
+  // The new workspace's own boot log: its setup ran and passed.
+  await expect(page.getByTestId("boot-stage-setup")).toHaveAttribute("data-status", "succeeded");
+  await expect(page.getByTestId("boot-stage-ready")).toHaveAttribute("data-status", "succeeded");
   await expect(page.getByTestId("agent-output")).toContainText("script agent: wrote .agent/tasks/write-the-setup-notes.md");
 
   const earlier = page.getByTestId("earlier-attempts");

@@ -34,6 +34,8 @@ export type RunOptions = {
   signal?: AbortSignal;
   /** Run as this user and group (the workspace's own user); Node then drops supplementary groups. */
   user?: { uid: number; gid: number };
+  /** Called with each chunk of stdout and stderr as it comes (a setup script's live log). */
+  onOutput?: (text: string, stream: "stdout" | "stderr") => void;
   /** Keep the first `maxOutput` bytes of stdout (a diff is read from its start) instead of the last MAX_OUTPUT. */
   stdoutHead?: number;
 };
@@ -54,7 +56,11 @@ export function run(file: string, args: string[], options: RunOptions = {}): Pro
         headBytes += Math.min(d.length, options.stdoutHead - headBytes);
       }
     });
-    child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-MAX_OUTPUT)));
+    child.stderr.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-MAX_OUTPUT);
+      options.onOutput?.(d.toString(), "stderr");
+    });
+    if (options.onOutput) child.stdout.on("data", (d: Buffer) => options.onOutput!(d.toString(), "stdout"));
     const kill = () => {
       timedOut = true;
       try {

@@ -9,9 +9,17 @@ import type { VmAgentConfig } from "./config";
 import { run } from "./exec";
 import * as git from "./git";
 import { agentEnvironment } from "./agents/commands";
+import { setupCommand } from "./setup-command";
 import { userEnvironment, type WorkspaceUser } from "./users";
 
-export type ProvisionStage = "workspace-user" | "clone" | "branch" | "git-identity" | "git-credentials" | "setup";
+export type ProvisionStage = "workspace-user" | "clone" | "branch" | "git-identity" | "git-credentials" | "handover" | "setup";
+
+/** Where stages and the setup output are reported as they happen (boot-log.ts); by default nowhere. */
+export type StageReporter = {
+  stage<T>(name: string, work: () => Promise<T>, detail?: string): Promise<T>;
+  output(text: string, stream: "stdout" | "stderr"): void;
+};
+const UNREPORTED: StageReporter = { stage: (_name, work) => work(), output: () => {} };
 
 export class StageError extends Error {
   constructor(
@@ -26,13 +34,15 @@ export type ProvisionConfig = Pick<VmAgentConfig, "SETUP_SCRIPT" | "SETUP_TIMEOU
 
 export type Provisioned = { baseCommit: string; baseBranch?: string; setupScript: "ran" | "absent" };
 
-async function stage<T>(name: ProvisionStage, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw new StageError(name, error);
-  }
-}
+const staged =
+  (reporter: StageReporter) =>
+  async <T>(name: ProvisionStage, work: () => Promise<T>, detail?: string): Promise<T> => {
+    try {
+      return await reporter.stage(name, work, detail);
+    } catch (error) {
+      throw new StageError(name, error);
+    }
+  };
 
 /**
  * How the workspace's git gets credentials: `daemonGit` for the clone (the daemon's own call),
@@ -58,9 +68,11 @@ export async function provisionWorktree(
   config: ProvisionConfig,
   credentials: ProvisionCredentials,
   runAs: ProvisionUser,
-  control: { signal?: AbortSignal } = {},
+  control: { signal?: AbortSignal; reporter?: StageReporter } = {},
 ): Promise<Provisioned & { user?: WorkspaceUser }> {
   const worktree = path.join(dir, "repo");
+  const reporter = control.reporter ?? UNREPORTED;
+  const stage = staged(reporter);
   const user = await stage("workspace-user", runAs.user);
   await stage("clone", async () => {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -73,24 +85,42 @@ export async function provisionWorktree(
   const identity = workspace.gitIdentity ?? { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL };
   await stage("git-identity", () => git.setIdentity(worktree, identity.name, identity.email));
   await stage("git-credentials", () => git.setCredentialHelper(worktree, credentials.agentHelper));
-  await stage("workspace-user", async () => {
+  await stage("handover", async () => {
     fs.mkdirSync(path.join(runAs.home, "tmp"), { recursive: true, mode: 0o700 });
     if (user) for (const owned of [worktree, runAs.home]) await run("chown", ["-R", "--no-dereference", `${user.uid}:${user.gid}`, "--", owned], { timeoutMs: 10 * 60_000 });
   });
   // The script must be inside the worktree (SETUP_SCRIPT is relative to it). It runs with the
   // agents' allow-listed environment and no secret: no model key, and no ticket, so the worktree's
   // credential helper answers it nothing; git fails rather than waiting on a prompt.
-  const script = path.resolve(worktree, config.SETUP_SCRIPT);
-  const hasSetup = script.startsWith(worktree + path.sep) && fs.existsSync(script);
-  if (hasSetup) await stage("setup", () => run("bash", [script], {
-        cwd: worktree,
-        env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home) }),
-        user,
-        timeoutMs: config.SETUP_TIMEOUT,
-        group: true,
-        label: `setup script ${config.SETUP_SCRIPT}`,
-        signal: control.signal,
-      }));
-  const baseCommit = await stage("setup", () => git.headCommit(worktree, { user, home: runAs.home }));
-  return { baseCommit, setupScript: hasSetup ? "ran" : "absent", ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) };
+  const setup = (() => {
+    try {
+      return setupCommand(worktree, config.SETUP_SCRIPT);
+    } catch (error) {
+      throw new StageError("setup", error);
+    }
+  })();
+  if (setup) {
+    await stage(
+      "setup",
+      async () => {
+        for (const command of setup.commands) {
+          await run(command.file, command.args, {
+            cwd: worktree,
+            env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home) }),
+            user,
+            timeoutMs: config.SETUP_TIMEOUT,
+            group: true,
+            label: `setup (${setup.source})`,
+            signal: control.signal,
+            onOutput: (text, stream) => reporter.output(text, stream),
+          });
+        }
+      },
+      setup.detail,
+    );
+  }
+  const baseCommit = await git.headCommit(worktree, { user, home: runAs.home }).catch((error: unknown) => {
+    throw new StageError("setup", error);
+  });
+  return { baseCommit, setupScript: setup ? "ran" : "absent", ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) };
 }

@@ -30,7 +30,10 @@ describe("provisioning", () => {
     await receiver.next(/w_1\/ready$/);
     await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" });
     expect((await receiver.next(/s_1\/completed$/)).body.outcome).toBe("succeeded");
-    expect(receiver.attemptLog.filter((a) => a.path.startsWith("/api/workspaces/w_1/"))).toHaveLength(1);
+    expect(receiver.attemptLog.filter((a) => /^\/api\/workspaces\/w_1\/(ready|provisioning-failed)$/.test(a.path))).toHaveLength(1);
+    // One clone: its stage was reported once.
+    const clones = receiver.received.filter((r) => r.path.endsWith("/boot-log")).flatMap((r) => r.body.stages as { stage: string; status: string }[]).filter((s) => s.stage === "clone" && s.status === "succeeded");
+    expect(clones).toHaveLength(1);
   });
 
   it("reports a setup script that runs too long as failed at stage setup, and kills what it started", async () => {
@@ -40,10 +43,55 @@ describe("provisioning", () => {
     const failed = await receiver.next(/w_1\/provisioning-failed$/);
     expect(failed.body).toMatchObject({ stage: "setup", error: expect.stringContaining("timed out after 500ms") });
     expect(failed.body.error).toContain("installing dependencies");
+    // The boot log showed the output live and says the stage failed, with its duration.
+    await receiver.until((r) => r.path.endsWith("/boot-log") && (r.body.stages as { status: string }[]).some((s) => s.status === "failed"));
+    const boot = receiver.received.filter((r) => r.path.endsWith("/boot-log"));
+    expect(boot.flatMap((r) => r.body.setupOutput as string[])).toContain("installing dependencies");
+    expect(boot.flatMap((r) => r.body.stages as { stage: string; status: string; durationMs: number }[]).find((s) => s.status === "failed")).toMatchObject({ stage: "setup", durationMs: expect.any(Number) });
     const child = Number(fs.readFileSync(path.join(agent.workDir, "workspaces", "w_1", "repo", ".setup-child.pid"), "utf8"));
     expect(gone(child)).toBe(true);
     // A failed workspace takes no session.
     expect((await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" })).status).toBe(409);
+  });
+
+  it("reports each stage with its duration and the setup script's output while it runs, before the ready callback", async () => {
+    const { agent, receiver } = await setup();
+    const script = 'echo "installing dependencies"\necho "warning: peer dep" >&2\nprintf "no newline at the end"\n';
+    await agent.request("POST", "/workspaces", workspace(makeRepo({ ".agent/setup.sh": script })));
+    await receiver.next(/w_1\/ready$/);
+    // Each report is its own message: wait until the last stage's and every output line have come.
+    const boot = () => receiver.received.filter((r) => r.path === "/api/workspaces/w_1/boot-log");
+    const lines = () => boot().flatMap((r) => r.body.setupOutput as string[]);
+    const readyStage = () => boot().some((r) => (r.body.stages as { stage: string; status: string }[]).some((s) => s.stage === "ready" && s.status === "succeeded"));
+    await receiver.until(() => readyStage() && lines().length === 3);
+    const reports = boot();
+    for (const report of reports) expect(report.authorization).toBe("Bearer callback-token-w1");
+    // Reports may arrive in any order: the control plane orders stages by their sequence.
+    const ended = reports.flatMap((r) => r.body.stages as { stage: string; status: string; durationMs: number | null; detail?: string; seq: number }[]).filter((s) => s.status !== "running").sort((a, b) => a.seq - b.seq);
+    expect(ended.map((s) => s.stage)).toEqual(["workspace-user", "clone", "branch", "git-identity", "git-credentials", "handover", "setup", "ready"]);
+    for (const stage of ended) expect(stage).toMatchObject({ status: "succeeded", durationMs: expect.any(Number) });
+    expect(ended.find((s) => s.stage === "setup")?.detail).toBe(".agent/setup.sh");
+    expect(reports.flatMap((r) => r.body.setupOutput as string[]).sort()).toEqual(["installing dependencies", "no newline at the end", "warning: peer dep"]);
+  });
+
+  it("runs a dev container's postCreateCommand when the repository has no setup script, marked as a fallback", async () => {
+    const { agent, receiver } = await setup();
+    const devcontainer = `{
+      // JSON with comments, as VS Code writes it
+      "image": "mcr.microsoft.com/devcontainers/javascript-node:20",
+      "postCreateCommand": { "deps": "echo deps > .deps-ran", "tools": ["sh", "-c", "echo tools >> .deps-ran"] },
+    }`;
+    await agent.request("POST", "/workspaces", workspace(makeRepo({ ".devcontainer/devcontainer.json": devcontainer })));
+    expect((await receiver.next(/w_1\/ready$/)).body).toMatchObject({ setupScript: "ran" });
+    expect(fs.readFileSync(path.join(agent.workDir, "workspaces", "w_1", "repo", ".deps-ran"), "utf8")).toBe("deps\ntools\n");
+    const setupStage = receiver.received.flatMap((r) => (r.path.endsWith("/boot-log") ? (r.body.stages as { stage: string; status: string; detail?: string }[]) : [])).find((s) => s.stage === "setup" && s.status === "succeeded");
+    expect(setupStage?.detail).toMatch(/^\.devcontainer\/devcontainer\.json postCreateCommand \(fallback: this node runs no Docker engine/);
+  });
+
+  it("fails at stage setup naming a dev container file it cannot read", async () => {
+    const { agent, receiver } = await setup();
+    await agent.request("POST", "/workspaces", workspace(makeRepo({ ".devcontainer.json": '{ "postCreateCommand": 42 }' })));
+    expect((await receiver.next(/w_1\/provisioning-failed$/)).body).toMatchObject({ stage: "setup", error: expect.stringContaining(".devcontainer.json: postCreateCommand must be") });
   });
 
   it("starts the task's branch from the repository's branch it names, or its default branch, and reports which", async () => {

@@ -7,8 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
+import { BootLog } from "./boot-log";
 import { callbackPaths, type CreateWorkspaceRequest, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { clip } from "./completion";
+import { formatMs } from "./exec";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
 import * as git from "./git";
@@ -188,7 +190,10 @@ export class WorkspaceManager {
     try {
       const credentials = { daemonGit: { auth: this.credentials.daemonGit(workspace.id) }, agentHelper: this.credentials.agentHelper(workspace.id) };
       const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
-      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal });
+      const reporter = new BootLog(workspace.id, workspace.callbackToken, outbox, config.OUTPUT_FLUSH_INTERVAL);
+      const started = Date.now();
+      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal, reporter });
+      await reporter.stage("ready", async () => {}, `provisioned in ${formatMs(Date.now() - started)}`);
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit, ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) });
       log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });

@@ -34,13 +34,21 @@ function useFollowBottom(ref: RefObject<HTMLDivElement | null>, contentHeight: n
     observer.observe(element);
     return () => observer.disconnect();
   }, [ref]);
+  // A person's move up stops following at once: the scroll event comes a frame later, and output
+  // arriving in that frame would otherwise pull the pane back down.
+  const onIntentUp = useCallback((event: { deltaY?: number; key?: string }) => {
+    if ((event.deltaY ?? 0) < 0 || ["ArrowUp", "PageUp", "Home"].includes(event.key ?? "")) {
+      followingRef.current = false;
+      setFollowing(false);
+    }
+  }, []);
   const jumpToLatest = useCallback(() => {
     followingRef.current = true;
     setFollowing(true);
     const element = ref.current;
     if (element) element.scrollTop = element.scrollHeight;
   }, [ref]);
-  return { following, onScroll, jumpToLatest };
+  return { following, onScroll, onIntentUp, jumpToLatest };
 }
 
 /**
@@ -60,7 +68,7 @@ export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
     paddingStart: 6,
     paddingEnd: 6,
   });
-  const { following, onScroll, jumpToLatest } = useFollowBottom(scrollRef, virtualizer.getTotalSize());
+  const { following, onScroll, onIntentUp, jumpToLatest } = useFollowBottom(scrollRef, virtualizer.getTotalSize());
   // While following, the bottom is kept in view (above); the virtualiser's own shift (which keeps
   // rows above the view from moving what is read when they resize, as on a narrower window)
   // would scroll away from the bottom and be taken for the reader scrolling up.
@@ -74,7 +82,7 @@ export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
 
   return (
     <div className="conversation-pane">
-      <div className="conversation-scroll" ref={scrollRef} onScroll={onScroll} tabIndex={0} role="log" aria-label="Conversation" data-testid="conversation-scroll">
+      <div className="conversation-scroll" ref={scrollRef} onScroll={onScroll} onWheel={onIntentUp} onKeyDown={onIntentUp} tabIndex={0} role="log" aria-label="Conversation" data-testid="conversation-scroll">
         <ol className="conversation-rows" style={{ height: virtualizer.getTotalSize() }} data-testid="agent-output" data-rows={rows.length}>
           {virtualizer.getVirtualItems().map((item) => {
             const row = rows[item.index]!;

@@ -11,7 +11,7 @@ const STATUS_TEXT: Record<StepStatus, string> = {
   skipped: "skipped",
 };
 
-function StepIcon({ status }: { status: StepStatus }) {
+export function StepIcon({ status }: { status: StepStatus }) {
   const path: Record<StepStatus, string | null> = {
     running: null,
     succeeded: "M3.5 8.5l3 3 6-7",

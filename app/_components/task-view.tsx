@@ -5,6 +5,7 @@ import { isNotFound } from "../_lib/api";
 import { firstLine, isRetryable, isTerminal } from "../_lib/format";
 import { useLiveTask, type LiveConnection } from "../_lib/live";
 import { useTask } from "../_lib/queries";
+import { BootLog } from "./boot-log";
 import { CancelButton } from "./cancel-button";
 import { Conversation } from "./conversation";
 import { DiffCard } from "./diff-card";
@@ -55,6 +56,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Pipeline</h2>
           <StepTimeline steps={task.steps} waiting={!isTerminal(task.status)} />
+          <BootLog boot={task.bootLog} live={!isTerminal(task.status)} />
         </section>
         <section className="card" aria-labelledby="details-heading">
           <h2 id="details-heading">Details</h2>

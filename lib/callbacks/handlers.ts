@@ -4,7 +4,7 @@
  * commit and its wake, the retry is what delivers the wake. Wakes are cheap and idempotent: the
  * run reads the database to see what changed.
  */
-import type { AgentCompletedCallback, AgentOutputCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
+import type { AgentCompletedCallback, AgentOutputCallback, BootLogCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
 import { taskWake, type WakeReason } from "../contracts/events";
 import type { Runtime } from "../runtime";
 import { recordErrorOnce } from "../errors";
@@ -14,6 +14,7 @@ import { GONE_NODE_STATUSES, type NodeStatus } from "../nodes/statuses";
 import { getSession } from "../sessions/lifecycle";
 import { recordAgentOutput } from "../sessions/output";
 import { failTask } from "../tasks/fail-task";
+import { recordBootLog } from "../workspaces/boot-log";
 import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecycle";
 import { HttpError } from "../http/respond";
 import { applyAgentCompletion } from "./completion";
@@ -61,6 +62,13 @@ export async function workspaceReadyCallback(rt: Runtime, workspaceId: string, b
   const result = await markWorkspaceReady(rt.db, workspaceId, body);
   if (result.outcome !== "ignored") await wake(rt, result.taskId, "workspace-ready");
   return { outcome: result.outcome };
+}
+
+/** A boot-log report: stored for the task page (its run needs no wake: readiness comes by its own callback). */
+export async function bootLogCallback(rt: Runtime, workspaceId: string, body: BootLogCallback) {
+  const result = await recordBootLog(rt.db, workspaceId, body);
+  if (result.outcome === "ignored") throw new HttpError(404, `workspace ${workspaceId} not found`);
+  return result;
 }
 
 export async function provisioningFailedCallback(rt: Runtime, workspaceId: string, body: ProvisioningFailedCallback) {

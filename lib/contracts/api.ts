@@ -110,6 +110,22 @@ export const TaskMessageView = z.object({
 });
 export type TaskMessageView = z.infer<typeof TaskMessageView>;
 
+/** The current workspace's provisioning on its node: each stage with its duration, and the setup script's newest output lines. */
+export const BootLogView = z.object({
+  stages: z.array(
+    z.object({
+      stage: z.string(),
+      status: z.enum(["running", "succeeded", "failed"]),
+      startedAt: z.string(),
+      durationMs: z.number().int().nullable(),
+      detail: z.string().optional(),
+    }),
+  ),
+  setupOutput: z.array(z.string()),
+  setupOutputTruncated: z.boolean(),
+});
+export type BootLogView = z.infer<typeof BootLogView>;
+
 /** The branch's changes against its base after the newest turn that reported them (counts: null for a binary file). */
 export const TaskDiffSummary = z.object({
   turn: z.number().int(),
@@ -182,6 +198,8 @@ export const TaskDetail = TaskSummary.extend({
   idleUntil: z.string().nullable(),
   /** The person asked to finish instead of waiting for a follow-up. */
   finishRequested: z.boolean(),
+  /** How the current workspace was set up on its node (empty before it was requested). */
+  bootLog: BootLogView,
   /** What the agent changed against the base branch, as of its newest turn (kept after cleanup). */
   diff: TaskDiffSummary.nullable(),
   /** Its pull request (GitHub repositories only), once a turn pushed. */

@@ -217,6 +217,31 @@ export const WorkspaceReadyCallback = z.object({
 });
 export type WorkspaceReadyCallback = z.infer<typeof WorkspaceReadyCallback>;
 
+/** A provisioning stage on the node: what the boot log lists, with how long it took. */
+export const BootStage = z.object({
+  stage: z.string().regex(/^[a-z-]{1,64}$/, "must be a stage name"),
+  status: z.enum(["running", "succeeded", "failed"]),
+  startedAt: z.string().datetime(),
+  durationMs: z.number().int().nonnegative().nullable(),
+  detail: reportedText(2_000).optional(),
+  /** The stage's place among the provisioning's stages (two may start in the same millisecond). */
+  seq: z.number().int().nonnegative().default(0),
+});
+export type BootStage = z.infer<typeof BootStage>;
+
+/**
+ * `POST /api/workspaces/{id}/boot-log`: how the workspace's provisioning goes, while it goes: each
+ * stage as it starts and ends, and the setup script's new output lines. Reports may arrive in any
+ * order; `at` (milliseconds on the node) orders them.
+ */
+export const BootLogCallback = z.object({
+  messageId: MessageId,
+  at: z.number().int().nonnegative(),
+  stages: z.array(BootStage).max(50).default([]),
+  setupOutput: z.array(reportedText(10_000)).max(5_000).default([]),
+});
+export type BootLogCallback = z.infer<typeof BootLogCallback>;
+
 export const ProvisioningFailedCallback = z.object({
   messageId: MessageId,
   /** Which provisioning stage failed: clone, branch, git-identity, setup. */
@@ -289,6 +314,7 @@ export const callbackPaths = {
   nodeHeartbeat: (nodeId: string) => `/api/nodes/${nodeId}/heartbeat`,
   workspaceReady: (workspaceId: string) => `/api/workspaces/${workspaceId}/ready`,
   provisioningFailed: (workspaceId: string) => `/api/workspaces/${workspaceId}/provisioning-failed`,
+  bootLog: (workspaceId: string) => `/api/workspaces/${workspaceId}/boot-log`,
   agentCompleted: (sessionId: string) => `/api/agent-sessions/${sessionId}/completed`,
   agentOutput: (sessionId: string) => `/api/agent-sessions/${sessionId}/output`,
 } as const;

@@ -2,7 +2,8 @@
 import type { Executor } from "@/db/client";
 import { recordError } from "../errors";
 import { transitionTask, type Actor } from "./state-machine";
-import { failRunningSteps } from "./timeline";
+import { STEP_LABELS, type ExecutionStep } from "../contracts/api";
+import { failRunningSteps, failStepIfAbsent } from "./timeline";
 import { getTask } from "./queries";
 
 export async function failTask(
@@ -18,6 +19,7 @@ export async function failTask(
     const result = await transitionTask(tx, { taskId, to: "failed", actor, reason: message, set: { errorMessage: message } });
     if (result.outcome !== "moved") return result;
     await failRunningSteps(tx, taskId, "failed", message);
+    if (context.step && context.step in STEP_LABELS) await failStepIfAbsent(tx, taskId, context.step as ExecutionStep, message);
     await recordError(tx, {
       taskId,
       step: context.step ?? task.executionStep,

@@ -8,6 +8,7 @@ import { taskOutput } from "../sessions/output";
 import { taskDiff, taskDiffSummary } from "../sessions/turns";
 import { pullRequestView } from "../forge/pull-requests";
 import { countOutputBatches, currentOutputScope } from "../sessions/output-reads";
+import { bootLogView } from "../workspaces/boot-log";
 import { listMessages } from "./messages";
 
 type TaskRow = typeof tasks.$inferSelect;
@@ -64,7 +65,12 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest, diff] = await Promise.all([listMessages(executor, taskId), pullRequestView(executor, taskId), taskDiffSummary(executor, taskId)]);
+  const [messages, pullRequest, diff, boot] = await Promise.all([
+    listMessages(executor, taskId),
+    pullRequestView(executor, taskId),
+    taskDiffSummary(executor, taskId),
+    row.workspaceId ? bootLogView(executor, row.workspaceId) : { stages: [], setupOutput: [], setupOutputTruncated: false },
+  ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
   const output = scope
@@ -100,6 +106,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     messages,
     idleUntil: iso(row.idleUntil),
     finishRequested: row.finishRequestedAt !== null,
+    bootLog: boot,
     diff,
     pullRequest,
     attempts: attemptViews,

@@ -86,6 +86,19 @@ export async function skipStep(executor: Executor, taskId: string, step: Executi
   });
 }
 
+/**
+ * Records `step` as failed when the task has no row for it: a node's failure report can arrive
+ * before the run started waiting on that step, and the timeline must still show where it failed.
+ */
+export async function failStepIfAbsent(executor: Executor, taskId: string, step: ExecutionStep, detail: string) {
+  const inserted = await executor
+    .insert(taskSteps)
+    .values({ taskId, step, status: "failed", detail, endedAt: sql`now()` })
+    .onConflictDoNothing()
+    .returning({ id: taskSteps.id });
+  if (inserted.length) await publishTaskChange(executor, taskId, "step");
+}
+
 /** Fails whatever step is still running (used when the whole run fails or is cancelled). */
 export async function failRunningSteps(executor: Executor, taskId: string, outcome: "failed" | "skipped", detail: string) {
   await executor.transaction(async (tx) => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { errors, nodes, workspaces } from "@/db/schema";
 import { commitOnBranch, git, makeRepo } from "../harness/git";
-import { untilFinished } from "../harness/live-client";
+import { untilFinished, watchTask } from "../harness/live-client";
 import { sharedTempDir } from "../harness/shared-dir";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
@@ -145,6 +145,19 @@ describe("a submitted task", () => {
     const recorded = await system.database.db.select().from(errors).where(eq(errors.taskId, taskId));
     expect(recorded).toHaveLength(1);
     expect(recorded[0]).toMatchObject({ step: "workspace_ready", workspaceId: done.workspace!.id });
+
+    // The boot log: every stage with its duration, the failing one named, and the script's output.
+    const watch = await watchTask(system.appUrl, taskId);
+    try {
+      const logged = await watch.until((t) => t.bootLog.stages.some((s) => s.stage === "setup" && s.status === "failed") && t.bootLog.setupOutput.length === 2, 30_000, "the boot log");
+      const stages = logged.bootLog.stages;
+      expect(stages.map((s) => `${s.stage}:${s.status}`)).toEqual(["workspace-user:succeeded", "clone:succeeded", "branch:succeeded", "git-identity:succeeded", "git-credentials:succeeded", "handover:succeeded", "setup:failed"]);
+      for (const stage of stages) expect(stage.durationMs).toEqual(expect.any(Number));
+      expect(stages.at(-1)!.detail).toMatch(/^\.agent\/setup\.sh: setup \(\.agent\/setup\.sh\) failed \(exit 7\): npm ERR! missing lockfile/);
+      expect([...logged.bootLog.setupOutput].sort()).toEqual(["installing deps", "npm ERR! missing lockfile"]);
+    } finally {
+      watch.close();
+    }
   });
 
   it("fails within seconds with the node's message when a step fails for good", async () => {

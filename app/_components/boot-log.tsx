@@ -1,0 +1,49 @@
+import type { BootLogView } from "@/lib/contracts/api";
+import { formatDuration } from "../_lib/format";
+import { LiveDuration } from "./live-duration";
+import { StepIcon } from "./step-timeline";
+
+const STAGE_LABELS: Record<string, string> = {
+  "workspace-user": "Workspace user",
+  clone: "Clone",
+  branch: "Branch checkout",
+  "git-identity": "Git identity",
+  "git-credentials": "Git credentials",
+  handover: "Hand-over to the workspace user",
+  setup: "Setup",
+  ready: "Ready",
+};
+
+/** The workspace's provisioning on its node, stage by stage with durations, and the setup script's output, live. */
+export function BootLog({ boot, live }: { boot: BootLogView; live: boolean }) {
+  if (!boot.stages.length && !boot.setupOutput.length) return null;
+  const setup = boot.stages.findLast((s) => s.stage === "setup");
+  return (
+    <div className="boot-log" data-testid="boot-log">
+      <h3>On the node</h3>
+      <ol className="timeline boot-stages">
+        {boot.stages.map((stage) => (
+          <li key={`${stage.stage}@${stage.startedAt}`} className={`step step-${stage.status}`} data-testid={`boot-stage-${stage.stage}`} data-status={stage.status}>
+            <StepIcon status={stage.status} />
+            <div className="step-body">
+              <span className="step-label">{STAGE_LABELS[stage.stage] ?? stage.stage}</span>
+              {stage.detail && <span className="step-detail">{stage.detail}</span>}
+            </div>
+            <span className="step-duration">
+              {stage.durationMs !== null ? formatDuration(stage.durationMs) : live ? <LiveDuration startedAt={stage.startedAt} /> : null}
+            </span>
+          </li>
+        ))}
+      </ol>
+      {boot.setupOutput.length > 0 && (
+        <details className="setup-output" open={setup?.status !== "succeeded"}>
+          <summary>
+            Setup output · {boot.setupOutput.length} {boot.setupOutput.length === 1 ? "line" : "lines"}
+            {boot.setupOutputTruncated && " (the newest)"}
+          </summary>
+          <pre data-testid="setup-output">{boot.setupOutput.join("\n")}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
