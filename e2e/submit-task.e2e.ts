@@ -8,6 +8,11 @@ test("a task submitted in the browser runs to completed, live", async ({ page })
   await page.goto("/");
   await page.getByLabel("Repository").fill(repo);
   await page.getByLabel("Task", { exact: true }).fill("Add a contributing guide");
+  // The base-branch field offers the repository's branches and names its default.
+  await expect(page.getByTestId("base-branch-hint")).toHaveText("2 branches; empty: main.");
+  await expect(page.getByTestId("base-branch-options").locator("option")).toHaveCount(2);
+  expect(await page.getByTestId("base-branch-options").locator("option").evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(["develop", "main"]);
+  await expect(page.getByLabel("Base branch")).toHaveAttribute("placeholder", "main");
   await page.getByLabel("Base branch").fill("develop");
   await page.getByRole("button", { name: "Start task" }).click();
 

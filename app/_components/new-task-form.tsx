@@ -5,6 +5,7 @@ import { CreateTaskRequest } from "@/lib/contracts/api";
 import { AgentKind } from "@/lib/contracts/vm-agent";
 import { ApiRequestError } from "../_lib/api";
 import { useCreateTask } from "../_lib/queries";
+import { BaseBranchInput } from "./base-branch-field";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
@@ -176,8 +177,9 @@ export function NewTaskForm() {
           />
         </FormField>
       )}
-      <FormField field="baseBranch" error={error} hint="One of the repository's branches; empty: its default branch.">
-        <input
+      <FormField field="baseBranch" error={error}>
+        <BaseBranchInput
+          repository={repository}
           id={inputId("baseBranch")}
           name="baseBranch"
           value={baseBranch}
@@ -185,7 +187,6 @@ export function NewTaskForm() {
             setBaseBranch(e.target.value);
             edited("baseBranch");
           }}
-          placeholder="main"
           autoComplete="off"
           spellCheck={false}
           {...invalid("baseBranch")}

@@ -11,6 +11,7 @@ import {
   ErrorList,
   FinishTaskResponse,
   TaskDiffView,
+  RepositoryBranchesResponse,
   Me,
   NodeList,
   RetryTaskResponse,
@@ -89,6 +90,9 @@ const postJson = (body: unknown): RequestInit => ({
 export const fetchTasks = (signal?: AbortSignal) => request(TaskList, "/api/tasks", { signal });
 export const fetchTask = (id: string, signal?: AbortSignal) =>
   request(TaskDetail, `/api/tasks/${encodeURIComponent(id)}`, { signal });
+/** The branches the base-branch field offers for a repository. */
+export const fetchRepositoryBranches = (repository: string, signal?: AbortSignal) =>
+  request(RepositoryBranchesResponse, `/api/repositories/branches?repository=${encodeURIComponent(repository)}`, { signal });
 /** The branch's diff as of the newest turn (with its patch). */
 export const fetchTaskDiff = (id: string, signal?: AbortSignal) => request(TaskDiffView, `/api/tasks/${encodeURIComponent(id)}/diff`, { signal });
 /** A page of an attempt's whole agent output: the batches stored after `after`. */

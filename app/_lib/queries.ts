@@ -9,6 +9,7 @@ import {
   fetchApiTokens,
   fetchMe,
   fetchTaskDiff,
+  fetchRepositoryBranches,
   finishTask,
   isNotFound,
   retryTask,
@@ -47,6 +48,16 @@ export const useCancelTask = (id: string) => useTaskAction(id, () => cancelTask(
 export const useRetryTask = (id: string) => useTaskAction(id, () => retryTask(id));
 export const useSendMessage = (id: string) => useTaskAction(id, (input: SendMessageRequest) => sendTaskMessage(id, input));
 export const useFinishTask = (id: string) => useTaskAction(id, () => finishTask(id));
+
+/** A repository's branches for the submit form, once its name has stopped changing; kept a minute. */
+export const useRepositoryBranches = (repository: string) =>
+  useQuery({
+    queryKey: ["repository-branches", repository],
+    queryFn: ({ signal }) => fetchRepositoryBranches(repository, signal),
+    enabled: repository.length > 0,
+    staleTime: 60_000,
+    retry: false,
+  });
 
 /** A task's diff with its patch, read once per head commit (a turn's diff never changes). */
 export const useTaskDiff = (id: string, head: string) =>

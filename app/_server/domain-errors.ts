@@ -10,6 +10,7 @@ import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
 import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
 import { SecretNotFoundError } from "@/lib/secrets/store";
 import { MissingSecretError } from "@/lib/secrets/agent-keys";
+import { ForgeError } from "@/lib/forge/forge";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -26,6 +27,8 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
 
 /** The HttpError a domain error stands for; anything else is returned as it is. */
 export function toHttpError(error: unknown): unknown {
+  // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.
+  if (error instanceof ForgeError) return error.transient ? new HttpError(502, error.message) : new HttpError(422, error.message, "repository");
   if (error instanceof SubmissionLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });
   for (const [type, status, field] of STATUSES) {
     if (error instanceof type) return new HttpError(status, error.message, field);

@@ -238,6 +238,17 @@ export type SendMessageRequest = z.input<typeof SendMessageRequest>;
 export const SendMessageResponse = z.object({ message: TaskMessageView });
 export type SendMessageResponse = z.infer<typeof SendMessageResponse>;
 
+/** `GET /api/repositories/branches?repository=…`: what the submit form offers as base branches. */
+export const RepositoryBranchesQuery = z.object({ repository: Repository });
+/** `listed: false`: this host's branches are not known here (the node reads them after its clone). */
+export const RepositoryBranchesResponse = z.object({
+  listed: z.boolean(),
+  branches: z.array(z.string()),
+  defaultBranch: z.string().nullable(),
+  truncated: z.boolean(),
+});
+export type RepositoryBranchesResponse = z.infer<typeof RepositoryBranchesResponse>;
+
 /** `POST /api/tasks/{id}/finish`: complete when the current turn ends, without waiting for a follow-up. */
 export const FinishTaskResponse = z.object({ taskId: z.string(), finishing: z.literal(true) });
 export type FinishTaskResponse = z.infer<typeof FinishTaskResponse>;

@@ -15,7 +15,14 @@ export interface Forge {
   /** The newest pull request (of any state) whose head is `branch` in the same repository. */
   findByBranch(branch: string): Promise<PullRequestView | undefined>;
   update(number: number, change: { body: string }): Promise<PullRequestView>;
+  /** The repository's branches (the first MAX_LISTED_BRANCHES) and its default branch. */
+  listBranches(): Promise<RepositoryBranches>;
 }
+
+export type RepositoryBranches = { branches: string[]; defaultBranch: string | null; truncated: boolean };
+
+/** A submit form lists this many branches at most. */
+export const MAX_LISTED_BRANCHES = 300;
 
 /**
  * `exists`: a pull request for the branch is already open. `rate_limited` and `unavailable` (5xx,

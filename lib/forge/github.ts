@@ -7,7 +7,7 @@
  */
 import { Octokit } from "@octokit/rest";
 import { RequestError } from "@octokit/request-error";
-import { ForgeError, type Forge, type NewPullRequest, type PullRequestState, type PullRequestView } from "./forge";
+import { ForgeError, MAX_LISTED_BRANCHES, type Forge, type NewPullRequest, type PullRequestState, type PullRequestView } from "./forge";
 import type { ForgeRepository } from "./target";
 
 type GithubPull = { number: number; html_url: string; state: string; draft?: boolean; merged_at: string | null; head: { sha: string } };
@@ -52,9 +52,10 @@ export function classify(error: unknown, now = Date.now()): ForgeError {
   return new ForgeError("invalid", `GitHub answered ${status}: ${said}`, status);
 }
 
-export function githubForge(options: { apiUrl: string; token: string; repository: ForgeRepository; timeoutMs: number }): Forge {
+export function githubForge(options: { apiUrl: string; token: string | undefined; repository: ForgeRepository; timeoutMs: number }): Forge {
   const octokit = new Octokit({
-    auth: options.token,
+    // Without a token only public repositories answer (and GitHub's lower anonymous rate limit applies).
+    ...(options.token ? { auth: options.token } : {}),
     baseUrl: options.apiUrl.replace(/\/+$/, ""),
     userAgent: "agent-control-plane",
     // Errors are classified and reported by the caller; Octokit's own console warnings add nothing.
@@ -88,6 +89,20 @@ export function githubForge(options: { apiUrl: string; token: string; repository
         const { data } = await octokit.rest.pulls.list({ ...repo, head: `${repo.owner}:${branch}`, state: "all", sort: "created", direction: "desc", per_page: 1, request: request() });
         const [pull] = data as GithubPull[];
         return pull ? view(pull) : undefined;
+      }),
+    listBranches: () =>
+      call(async () => {
+        let listed = 0;
+        const [{ data: repository }, branches] = await Promise.all([
+          octokit.rest.repos.get({ ...repo, request: request() }),
+          octokit.paginate(octokit.rest.repos.listBranches, { ...repo, per_page: 100, request: request() }, (response, done) => {
+            listed += response.data.length;
+            // One page past the limit tells a list that was cut from one that was not.
+            if (listed > MAX_LISTED_BRANCHES) done();
+            return response.data.map((b) => b.name);
+          }),
+        ]);
+        return { branches: branches.slice(0, MAX_LISTED_BRANCHES), defaultBranch: repository.default_branch ?? null, truncated: branches.length > MAX_LISTED_BRANCHES };
       }),
     update: (number, change) => call(async () => view((await octokit.rest.pulls.update({ ...repo, pull_number: number, body: change.body, request: request() })).data as GithubPull)),
   };

@@ -9,6 +9,7 @@
  * Mounted under a path prefix (`/api/v3`, as GitHub Enterprise Server serves it) it shares a
  * server with the git double, so one host serves the repository and its API. Test tree only.
  */
+import { execFileSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { startHttpsGitServer } from "../../vm-agent/test-git-server";
@@ -39,6 +40,8 @@ export type GithubRestOptions = {
   prefix?: string;
   /** The commit a branch points at, or undefined when the repository has no such branch. */
   branchCommit?: (owner: string, repo: string, branch: string) => string | undefined;
+  /** The repository's branches, in GitHub's order (by name); its default branch is `main`. */
+  branches?: (owner: string, repo: string) => string[];
   /** Repositories whose plan has no draft pull requests. */
   noDrafts?: string[];
   /** The base of html_url (the web address); default the server's own. */
@@ -113,6 +116,19 @@ export function githubRestApi(options: GithubRestOptions) {
   }
 
   function route(method: string, url: URL, body: Record<string, unknown> | undefined, response: http.ServerResponse, web: string): void {
+    const repository = /^\/repos\/([^/]+)\/([^/]+)(\/branches)?$/.exec(url.pathname.slice(prefix.length));
+    if (repository && method === "GET") {
+      const [, owner = "", repo = "", branches] = repository;
+      if (!options.repositories.includes(`${owner}/${repo}`)) return notFound(response);
+      if (!branches) return json(response, 200, { name: repo, full_name: `${owner}/${repo}`, default_branch: "main", private: true });
+      // Paginated as GitHub does: per_page (at most 100) and page, with a Link header to the next page.
+      const names = [...(options.branches?.(owner, repo) ?? ["main"])].sort();
+      const perPage = Math.min(Number(url.searchParams.get("per_page") ?? 30), 100);
+      const page = Number(url.searchParams.get("page") ?? 1);
+      const slice = names.slice((page - 1) * perPage, page * perPage);
+      const next = page * perPage < names.length ? { link: `<${web}${prefix}/repos/${owner}/${repo}/branches?per_page=${perPage}&page=${page + 1}>; rel="next"` } : undefined;
+      return json(response, 200, slice.map((name) => ({ name, commit: { sha: options.branchCommit?.(owner, repo, name) ?? "0".repeat(40) }, protected: false })), next);
+    }
     const match = /^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/.exec(url.pathname.slice(prefix.length));
     if (!match || !options.repositories.includes(`${match[1]}/${match[2]}`)) return notFound(response);
     const [, owner = "", repo = "", number] = match;
@@ -208,7 +224,13 @@ export async function startGithubRestDouble(options: GithubRestOptions) {
  */
 export async function startGithubWithRepository(options: { token: string; files?: Record<string, string> }) {
   const served: { git?: Awaited<ReturnType<typeof startHttpsGitServer>> } = {};
-  const api = githubRestApi({ tokens: [options.token], repositories: ["org/repo"], prefix: "/api/v3", branchCommit: (_owner, _repo, branch) => served.git?.branch(branch) });
+  const api = githubRestApi({
+    tokens: [options.token],
+    repositories: ["org/repo"],
+    prefix: "/api/v3",
+    branchCommit: (_owner, _repo, branch) => served.git?.branch(branch),
+    branches: () => execFileSync("git", ["-C", served.git!.bare, "for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/"], { encoding: "utf8" }).split("\n").filter(Boolean),
+  });
   const git = await startHttpsGitServer({ token: options.token, files: options.files, routes: api.handle });
   served.git = git;
   return { ...api, git, repository: git.url, webUrl: `https://${git.host}`, apiUrl: `https://${git.host}/api/v3`, caFile: git.caFile, close: git.close };

@@ -105,6 +105,11 @@ describe("a task on a GitHub repository", () => {
     await github?.close();
   });
 
+  /** A branch made in the served repository itself (no network: the server lives in this process). */
+  function pushBranch(served: typeof github, name: string) {
+    git(served.git.bare, "branch", name, "main");
+  }
+
   /** Someone else pushes to the task's branch while the agent works on it (async: the server lives in this process). */
   async function pushForeignCommit(branch: string) {
     const clone = fs.mkdtempSync(path.join(os.tmpdir(), "acp-foreign-"));
@@ -121,6 +126,19 @@ describe("a task on a GitHub repository", () => {
       fs.rmSync(clone, { recursive: true, force: true });
     }
   }
+
+  it("lists a repository's branches for the submit form: a GitHub one through its API, a local one through git", async () => {
+    const branches = (repository: string) => system.api("GET", `/api/repositories/branches?repository=${encodeURIComponent(repository)}`);
+    pushBranch(github, "release/2.0");
+    expect(await branches(github.repository)).toEqual({ status: 200, body: { listed: true, branches: expect.arrayContaining(["main", "release/2.0"]), defaultBranch: "main", truncated: false } });
+    const local = makeRepo();
+    git(local, "branch", "develop");
+    expect(await branches(local)).toEqual({ status: 200, body: { listed: true, branches: ["develop", "main"], defaultBranch: "main", truncated: false } });
+    // Another host: not known here, the node checks the name after its clone.
+    expect(await branches("https://git.example.test/team/app.git")).toEqual({ status: 200, body: { listed: false, branches: [], defaultBranch: null, truncated: false } });
+    expect(await branches("/nonexistent/repo")).toMatchObject({ status: 422, body: { field: "repository", error: expect.stringContaining("is not a git repository") } });
+    expect(await system.api("GET", "/api/repositories/branches")).toMatchObject({ status: 422, body: { field: "repository" } });
+  });
 
   it("opens one draft pull request on the first turn, updates it on the next (rebased onto a moved branch), and links it", async () => {
     const { taskId, branch } = await submit(system, github.repository, "Write the release notes");
