@@ -35,6 +35,21 @@ async function until(system: TestSystem, taskId: string, predicate: (t: TaskDeta
   }
 }
 
+/** A test system whose repositories live on the GitHub double (its git and REST API on one HTTPS host), with the person's token stored. */
+async function startGithubSystem(token: string, env: Record<string, string>) {
+  const github = await startGithubWithRepository({ token });
+  const system = await startTestSystem({
+    ...env,
+    GITHUB_URL: github.webUrl,
+    GITHUB_API_URL: github.apiUrl,
+    // The double's certificate: the app's API calls and the node's git trust it, as with a private GitHub Enterprise CA.
+    NODE_EXTRA_CA_CERTS: github.caFile,
+    GIT_SSL_CAINFO: github.caFile,
+  });
+  expect((await system.api("PUT", "/api/secrets/GITHUB_TOKEN", { value: token })).status).toBe(200);
+  return { github, system };
+}
+
 const awaiting = (t: TaskDetail) => t.status === "in_progress" && t.executionStep === "awaiting_followup" && t.idleUntil !== null;
 
 describe("follow-ups", () => {
@@ -89,16 +104,7 @@ describe("a task on a GitHub repository", () => {
   let system: TestSystem;
   let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
   beforeAll(async () => {
-    github = await startGithubWithRepository({ token: TOKEN });
-    system = await startTestSystem({
-      SESSION_IDLE_TIMEOUT: "10m",
-      GITHUB_URL: github.webUrl,
-      GITHUB_API_URL: github.apiUrl,
-      // The double's certificate: the app's API calls and the node's git trust it, as with a private GitHub Enterprise CA.
-      NODE_EXTRA_CA_CERTS: github.caFile,
-      GIT_SSL_CAINFO: github.caFile,
-    });
-    expect((await system.api("PUT", "/api/secrets/GITHUB_TOKEN", { value: TOKEN })).status).toBe(200);
+    ({ github, system } = await startGithubSystem(TOKEN, { SESSION_IDLE_TIMEOUT: "10m" }));
   });
   afterAll(async () => {
     await system?.stop();
@@ -196,6 +202,7 @@ describe("an idle task", () => {
 
 describe("a follow-up to the real Claude Code CLI", () => {
   let system: TestSystem;
+  let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
   let model: Awaited<ReturnType<typeof startAnthropicDouble>>;
   beforeAll(async () => {
     model = await startAnthropicDouble([
@@ -204,25 +211,25 @@ describe("a follow-up to the real Claude Code CLI", () => {
       { kind: "tool_use", name: "Bash", input: { command: "printf 'second\\n' > DONE.md", description: "Do it" } },
       { kind: "text", text: "Wrote DONE.md." },
     ]);
-    system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" });
+    ({ github, system } = await startGithubSystem("ghp_claude_followup", { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" }));
   });
   afterAll(async () => {
     await system?.stop();
     await model?.close();
+    await github?.close();
   });
 
   it("resumes the same conversation as its second turn, on the same branch", async () => {
-    const repo = makeRepo();
-    const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Write the plan", agent: "claude-code" });
+    const { status, body } = await system.api("POST", "/api/tasks", { repository: github.repository, prompt: "Write the plan", agent: "claude-code" });
     expect(status, JSON.stringify(body)).toBe(202);
     const { taskId, branch } = body as { taskId: string; branch: string };
     const first = await until(system, taskId, awaiting, "waiting after turn 1");
-    expect(git(repo, "show", `${branch}:PLAN.md`)).toBe("first");
+    expect(git(github.git.bare, "show", `${branch}:PLAN.md`)).toBe("first");
 
     expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
     const second = await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
-    expect(git(repo, "show", `${branch}:DONE.md`)).toBe("second");
-    expect(git(repo, "rev-parse", `${branch}^`)).toBe(first.commit);
+    expect(git(github.git.bare, "show", `${branch}:DONE.md`)).toBe("second");
+    expect(git(github.git.bare, "rev-parse", `${branch}^`)).toBe(first.commit);
     // The follow-up's request to the model carries the first turn: the CLI resumed its conversation.
     const followUp = model.mainRequests().find((r) => JSON.stringify(r.messages).includes("Now do it"))!;
     const conversation = JSON.stringify(followUp.messages);
@@ -233,11 +240,17 @@ describe("a follow-up to the real Claude Code CLI", () => {
     expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
     const { done } = await untilFinished(system.appUrl, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
+    // Both turns on one branch, in one draft pull request whose body names the follow-up.
+    expect(github.pulls).toHaveLength(1);
+    expect(github.pulls[0]).toMatchObject({ head: branch, draft: true });
+    expect(github.pulls[0]!.body).toContain("turn 2: Now do it");
+    expect(done.pullRequest).toMatchObject({ number: github.pulls[0]!.number, state: "draft" });
   });
 });
 
 describe("a follow-up to the real Codex CLI", () => {
   let system: TestSystem;
+  let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
   let model: Awaited<ReturnType<typeof startResponsesDouble>>;
   beforeAll(async () => {
     model = await startResponsesDouble([
@@ -246,25 +259,25 @@ describe("a follow-up to the real Codex CLI", () => {
       { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'second\\n' > DONE.md" } },
       { kind: "text", text: "Wrote DONE.md." },
     ]);
-    system = await startTestSystem({ OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" });
+    ({ github, system } = await startGithubSystem("ghp_codex_followup", { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" }));
   });
   afterAll(async () => {
     await system?.stop();
     await model?.close();
+    await github?.close();
   });
 
   it("resumes the same thread as its second turn, on the same branch", async () => {
-    const repo = makeRepo();
-    const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Write the plan", agent: "codex" });
+    const { status, body } = await system.api("POST", "/api/tasks", { repository: github.repository, prompt: "Write the plan", agent: "codex" });
     expect(status, JSON.stringify(body)).toBe(202);
     const { taskId, branch } = body as { taskId: string; branch: string };
     const first = await until(system, taskId, awaiting, "waiting after turn 1");
-    expect(git(repo, "show", `${branch}:PLAN.md`)).toBe("first");
+    expect(git(github.git.bare, "show", `${branch}:PLAN.md`)).toBe("first");
 
     expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
     await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
-    expect(git(repo, "show", `${branch}:DONE.md`)).toBe("second");
-    expect(git(repo, "rev-parse", `${branch}^`)).toBe(first.commit);
+    expect(git(github.git.bare, "show", `${branch}:DONE.md`)).toBe("second");
+    expect(git(github.git.bare, "rev-parse", `${branch}^`)).toBe(first.commit);
     // `codex exec resume` sends the earlier turn with the follow-up.
     const followUp = model.requests.find((r) => JSON.stringify(r.input).includes("Now do it"))!;
     expect(JSON.stringify(followUp.input)).toContain("Write the plan");
@@ -272,5 +285,10 @@ describe("a follow-up to the real Codex CLI", () => {
     expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
     const { done } = await untilFinished(system.appUrl, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
+    // Both turns on one branch, in one draft pull request whose body names the follow-up.
+    expect(github.pulls).toHaveLength(1);
+    expect(github.pulls[0]).toMatchObject({ head: branch, draft: true });
+    expect(github.pulls[0]!.body).toContain("turn 2: Now do it");
+    expect(done.pullRequest).toMatchObject({ number: github.pulls[0]!.number, state: "draft" });
   });
 });
