@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, test, type Page } from "@playwright/test";
 import { makeRepo } from "../tests/harness/git";
-import { expectNoReload, markNoReload, startOwnSystem, type OwnSystem } from "./support";
+import { expectNoReload, markNoReload, type OwnSystem, screenshots, startOwnSystem } from "./support";
 
 const AGENT = fileURLToPath(new URL("./fixtures/conversation-agent.mjs", import.meta.url));
 /** Far fewer than the long output's rows: only those in view (and a few around them) are in the DOM. */
@@ -141,18 +141,6 @@ test("a 10,000-line output is read whole, virtualised, scrolled without lag to i
   expect(JSON.parse(lines[9_999]!)).toMatchObject({ type: "result", subtype: "success" });
 });
 
-/** Full-page shots from the top at 1440 and 375 px wide, kept in test-results/e2e. */
-async function screenshots(page: Page, name: string) {
-  for (const [width, height] of [
-    [1440, 900],
-    [375, 812],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: `test-results/e2e/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
 
 test("a conversation interleaves the person's follow-up with the agent's turns, live: Markdown, tool calls, errors marked", async ({ page }) => {
   test.setTimeout(240_000);

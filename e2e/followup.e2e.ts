@@ -6,11 +6,11 @@
  * grown), and "Finish now" completes the task. The shared system completes tasks when the turn
  * ends (SESSION_IDLE_TIMEOUT 0), so this test starts a system of its own that waits.
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import type { RunningSystem } from "../scripts/system";
 import { startGithubWithRepository } from "../tests/doubles/github-rest";
 import { git } from "../tests/harness/git";
-import { expectNoReload, markNoReload, startOwnSystem, type OwnSystem } from "./support";
+import { expectNoReload, markNoReload, type OwnSystem, screenshots, startOwnSystem } from "./support";
 
 const TOKEN = "ghp_e2e_followup";
 let system: RunningSystem;
@@ -18,18 +18,6 @@ let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
 const url = (pathname: string) => `${system.appUrl}${pathname}`;
 
 
-/** Full-page shots from the top (the sticky top bar where it belongs) at 1440 and 375 px wide. */
-async function screenshots(page: Page, name: string) {
-  for (const [width, height] of [
-    [1440, 900],
-    [375, 812],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: `test-results/e2e/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
 
 /** "10:00" down to "9:00": a wait of SESSION_IDLE_TIMEOUT=10m that began a moment ago. */
 const FRESH_COUNTDOWN = /^(10:00|9:[0-5]\d)$/;
