@@ -146,6 +146,8 @@ export const tasks = pgTable(
     baseBranch: text("base_branch"),
     commitSha: text("commit_sha"),
     pushed: boolean("pushed").notNull().default(false),
+    /** Why the last turn's push was refused (its commit is only on the node); null when it pushed. */
+    pushError: text("push_error"),
     errorMessage: text("error_message"),
     nodeId: text("node_id"),
     workspaceId: text("workspace_id"),
@@ -388,6 +390,11 @@ export const workspaces = pgTable(
     readyAt: ts("ready_at"),
     /** When its worktree was deleted from the node (at once for pushed work, else after WORKSPACE_RETENTION). */
     purgedAt: ts("purged_at"),
+    /**
+     * Kept for the person's decision: its task ended with work whose push was refused. Until they
+     * push it again or discard it, no retention deletes it and its node is not destroyed.
+     */
+    heldAt: ts("held_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

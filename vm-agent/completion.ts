@@ -17,7 +17,8 @@ export const clip = (text: string, max = 8_000) => (text.length > max ? `…${te
 /** Several problems as one message; undefined when there are none. */
 export const joinErrors = (...parts: (string | undefined)[]) => parts.filter(Boolean).join("; ") || undefined;
 
-export type Committed = { commit: string | null; pushed: boolean; error?: string };
+/** `pushFailed`: the commit is made but the push was refused (the error says why). */
+export type Committed = { commit: string | null; pushed: boolean; error?: string; pushFailed?: boolean };
 
 /** How many times a push that found the remote branch moved rebases and tries again (each time someone pushed in between). */
 const PUSH_ATTEMPTS = 3;
@@ -52,17 +53,17 @@ export async function commitAndPush(
       await git.pushCommit(options.remote, options.branch, commit);
       return { commit, pushed: true };
     } catch (error) {
-      if (!git.isBehindRemote(error) || attempt >= PUSH_ATTEMPTS) return { commit, pushed: false, error: `push failed: ${(error as Error).message}` };
+      if (!git.isBehindRemote(error) || attempt >= PUSH_ATTEMPTS) return { commit, pushed: false, pushFailed: true, error: `push failed: ${(error as Error).message}` };
     }
     try {
       const rebased = await git.rebaseOntoRemote(worktree, options.remote, options.branch, options.as ?? {});
       if ("conflict" in rebased) {
         const files = rebased.conflict.slice(0, 10).join(", ") + (rebased.conflict.length > 10 ? `, … (${rebased.conflict.length} files)` : "");
-        return { commit, pushed: false, error: `push failed: the remote branch ${options.branch} moved (now ${rebased.onto.slice(0, 12)}) and the agent's commits conflict with it in ${files}; nothing was force-pushed, the commits are kept on the node` };
+        return { commit, pushed: false, pushFailed: true, error: `push failed: the remote branch ${options.branch} moved (now ${rebased.onto.slice(0, 12)}) and the agent's commits conflict with it in ${files}; nothing was force-pushed, the commits are kept on the node` };
       }
       commit = rebased.head;
     } catch (error) {
-      return { commit, pushed: false, error: `push failed: the remote branch ${options.branch} moved, and rebasing onto it failed: ${(error as Error).message}` };
+      return { commit, pushed: false, pushFailed: true, error: `push failed: the remote branch ${options.branch} moved, and rebasing onto it failed: ${(error as Error).message}` };
     }
   }
 }
@@ -89,6 +90,7 @@ export function completionBody(session: SessionRecord, branch: string, messageId
     branch,
     commit: session.commit ?? null,
     pushed: session.pushed ?? false,
+    ...(session.pushFailed ? { pushFailed: true } : {}),
     ...(session.error ? { error: clip(session.error) } : {}),
     turn: session.turn,
     ...(diff ? { diff } : {}),

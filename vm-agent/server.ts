@@ -180,6 +180,9 @@ export function createVmAgent(options: VmAgentOptions) {
       await manager.stop(workspaceId);
       return [200, { workspaceId, status: "stopped" }];
     }
+    if (method === "POST" && parts.length === 3 && parts[2] === "push") {
+      return [200, await manager.pushAgain(workspaceId)];
+    }
     if (method === "DELETE" && parts.length === 2) {
       await manager.delete(workspaceId, url.searchParams.get("force") === "true");
       return [200, { workspaceId, status: "deleted" }];

@@ -289,6 +289,7 @@ export class SessionManager {
         exitCode: record.exitCode ?? null,
         commit: committed.commit,
         pushed: committed.pushed,
+        pushFailed: committed.pushFailed,
         error,
         generation: record.generation,
         conversationId: agentConversation(session.agent, log) ?? session.conversationId,

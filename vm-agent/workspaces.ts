@@ -8,8 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { BootLog } from "./boot-log";
-import { callbackPaths, type CreateWorkspaceRequest, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
-import { clip } from "./completion";
+import { callbackPaths, type CreateWorkspaceRequest, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { clip, commitAndPush } from "./completion";
 import { formatMs } from "./exec";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
@@ -244,6 +244,22 @@ export class WorkspaceManager {
       await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
     });
+  }
+
+  /**
+   * Pushes a workspace's work again, when the person asks (its last push was refused): only a
+   * stopped workspace (no agent is changing it), as the turn's own push does it.
+   */
+  async pushAgain(workspaceId: string): Promise<PushAgainResponse> {
+    const workspace = this.workspaces.get(workspaceId);
+    if (!workspace) throw new RequestError(404, `workspace ${workspaceId} not found`);
+    if (workspace.status !== "stopped") throw new RequestError(409, `workspace ${workspaceId} is ${workspace.status}: only a stopped workspace's work is pushed again`);
+    const worktree = this.paths.worktree(workspaceId);
+    if (!fs.existsSync(worktree)) throw new RequestError(409, `workspace ${workspaceId} has no worktree left on this node`);
+    const result = await commitAndPush(worktree, { subject: "Agent changes kept on the node", sessionId: "push-again", attribution: workspace.attribution, branch: workspace.branch, push: true, ...this.gitAs(workspace) });
+    const error = result.error && redactor(this.credentials.secrets(workspaceId))(result.error);
+    this.options.log(result.pushed ? "info" : "warn", "workspace pushed again", { workspaceId, pushed: result.pushed, error });
+    return { workspaceId, commit: result.commit, pushed: result.pushed, ...(error ? { error: clip(error) } : {}) };
   }
 
   /** A stop or delete during provisioning ends it: its setup script is killed, and it reports nothing. */

@@ -59,7 +59,7 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
         {!task.pushed && task.session?.error && (
           <span className="field-error" data-testid="task-push-error">
             {" "}
-            {task.session.error}; the commit stays on the node until its retention ends
+            {task.session.error}; {task.heldWork ? "the commit is kept on the node until you decide (above)" : "the commit stays on its node"}
           </span>
         )}
       </Row>

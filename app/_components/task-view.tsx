@@ -11,6 +11,7 @@ import { Conversation } from "./conversation";
 import { DiffCard } from "./diff-card";
 import { EarlierAttempts } from "./earlier-attempts";
 import { ErrorBanner } from "./error-banner";
+import { HeldWork } from "./held-work";
 import { LiveIndicator } from "./live-indicator";
 import { PullRequestPill } from "./pull-request-link";
 import { RetryButton } from "./retry-button";
@@ -50,6 +51,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
           {task.error}
         </ErrorBanner>
       )}
+      <HeldWork task={task} />
       <Conversation task={task} />
       <DiffCard task={task} />
       <div className="task-grid">

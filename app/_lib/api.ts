@@ -11,6 +11,8 @@ import {
   ErrorList,
   FinishTaskResponse,
   TaskDiffView,
+  PushAgainResult,
+  DiscardWorkResult,
   RepositoryBranchesResponse,
   Me,
   NodeList,
@@ -104,6 +106,10 @@ export const taskOutputDownloadUrl = (id: string, attempt: number, format: "text
 export const createTask = (input: CreateTaskRequest) => request(CreateTaskResponse, "/api/tasks", postJson(input));
 export const cancelTask = (id: string) =>
   request(CancelTaskResponse, `/api/tasks/${encodeURIComponent(id)}/cancel`, { method: "POST" });
+/** Pushes the task's held work again (`pushed: false` with why, if the remote still refuses). */
+export const pushHeldWork = (id: string) => request(PushAgainResult, `/api/tasks/${encodeURIComponent(id)}/push`, { method: "POST" });
+/** Deletes the task's held work from its node. */
+export const discardHeldWork = (id: string) => request(DiscardWorkResult, `/api/tasks/${encodeURIComponent(id)}/discard`, { method: "POST" });
 /** Runs a failed or cancelled task again, on its branch (409 for any other status). */
 export const retryTask = (id: string) =>
   request(RetryTaskResponse, `/api/tasks/${encodeURIComponent(id)}/retry`, { method: "POST" });

@@ -9,6 +9,8 @@ import {
   fetchApiTokens,
   fetchMe,
   fetchTaskDiff,
+  pushHeldWork,
+  discardHeldWork,
   fetchRepositoryBranches,
   finishTask,
   isNotFound,
@@ -36,7 +38,7 @@ export const useCreateTask = () => useMutation({ mutationFn: createTask });
  * A change to one task (cancel, retry, a follow-up, finish now). The live stream brings the task's
  * new state; one read after success covers a stream that is down.
  */
-function useTaskAction<I = void>(id: string, call: (input: I) => Promise<unknown>) {
+function useTaskAction<I = void, R = unknown>(id: string, call: (input: I) => Promise<R>) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: call,
@@ -48,6 +50,8 @@ export const useCancelTask = (id: string) => useTaskAction(id, () => cancelTask(
 export const useRetryTask = (id: string) => useTaskAction(id, () => retryTask(id));
 export const useSendMessage = (id: string) => useTaskAction(id, (input: SendMessageRequest) => sendTaskMessage(id, input));
 export const useFinishTask = (id: string) => useTaskAction(id, () => finishTask(id));
+export const usePushHeldWork = (id: string) => useTaskAction(id, () => pushHeldWork(id));
+export const useDiscardHeldWork = (id: string) => useTaskAction(id, () => discardHeldWork(id));
 
 /** A repository's branches for the submit form, once its name has stopped changing; kept a minute. */
 export const useRepositoryBranches = (repository: string) =>

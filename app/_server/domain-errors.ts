@@ -11,6 +11,7 @@ import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
 import { SecretNotFoundError } from "@/lib/secrets/store";
 import { MissingSecretError } from "@/lib/secrets/agent-keys";
 import { ForgeError } from "@/lib/forge/forge";
+import { NothingHeldError } from "@/lib/workspaces/held-work";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -23,6 +24,7 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [ApiTokenNotFoundError, 404, "id"],
   [SecretNotFoundError, 404, "name"],
   [MissingSecretError, 422, "agent"],
+  [NothingHeldError, 409],
 ];
 
 /** The HttpError a domain error stands for; anything else is returned as it is. */

@@ -144,6 +144,14 @@ export type TaskDiffSummary = z.infer<typeof TaskDiffSummary>;
 export const TaskDiffView = TaskDiffSummary.extend({ patch: z.string() });
 export type TaskDiffView = z.infer<typeof TaskDiffView>;
 
+/** Work whose push was refused, kept on its node until the person pushes it again or discards it. */
+export const HeldWorkView = z.object({ workspaceId: z.string(), nodeId: z.string(), since: z.string(), error: z.string().nullable() });
+export type HeldWorkView = z.infer<typeof HeldWorkView>;
+/** `POST /api/tasks/{id}/push`: whether the node pushed it this time (else why not; the work stays held). */
+export const PushAgainResult = z.object({ pushed: z.boolean(), commit: z.string().nullable(), error: z.string().nullable() });
+export type PushAgainResult = z.infer<typeof PushAgainResult>;
+export const DiscardWorkResult = z.object({ discarded: z.literal(true) });
+
 /** A task's one pull request: its link and state as the forge said last, or why there is none (`error`). */
 export const PullRequestView = z.object({
   forge: z.enum(["github"]),
@@ -198,6 +206,8 @@ export const TaskDetail = TaskSummary.extend({
   idleUntil: z.string().nullable(),
   /** The person asked to finish instead of waiting for a follow-up. */
   finishRequested: z.boolean(),
+  /** Its work whose push was refused, held on the node for the person's decision. */
+  heldWork: HeldWorkView.nullable(),
   /** How the current workspace was set up on its node (empty before it was requested). */
   bootLog: BootLogView,
   /** What the agent changed against the base branch, as of its newest turn (kept after cleanup). */

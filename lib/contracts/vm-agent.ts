@@ -289,6 +289,8 @@ export const AgentCompletedCallback = z.object({
     .nullable(),
   /** Whether the branch was pushed to the repository's remote. */
   pushed: z.boolean(),
+  /** The commit was made but its push was refused (`error` says why): the work is only on the node. */
+  pushFailed: z.boolean().optional(),
   error: reportedText(10_000).optional(),
   /** The turn this completes (the first prompt is turn 1). */
   turn: z.number().int().min(1).optional(),
@@ -308,6 +310,21 @@ export const AgentOutputCallback = z.object({
 });
 export type AgentOutputCallback = z.infer<typeof AgentOutputCallback>;
 
+/**
+ * `POST /workspaces/{id}/push`: the person asked to push a stopped workspace's work again (its
+ * last push was refused). The same push as after a turn: never forced, rebased when the branch moved.
+ */
+export const PushAgainResponse = z.object({
+  workspaceId: Id,
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .nullable(),
+  pushed: z.boolean(),
+  error: reportedText(10_000).optional(),
+});
+export type PushAgainResponse = z.infer<typeof PushAgainResponse>;
+
 /** Callback paths on the control plane, so neither side spells them twice. */
 export const callbackPaths = {
   nodeReady: (nodeId: string) => `/api/nodes/${nodeId}/ready`,
@@ -325,6 +342,7 @@ export const vmAgentPaths = {
   workspaces: () => `/workspaces`,
   stopWorkspace: (workspaceId: string) => `/workspaces/${workspaceId}/stop`,
   workspace: (workspaceId: string) => `/workspaces/${workspaceId}`,
+  pushWorkspace: (workspaceId: string) => `/workspaces/${workspaceId}/push`,
   startAgentSession: (workspaceId: string, sessionId: string) =>
     `/workspaces/${workspaceId}/agent-sessions/${sessionId}/start`,
   agentSession: (workspaceId: string, sessionId: string) => `/workspaces/${workspaceId}/agent-sessions/${sessionId}`,

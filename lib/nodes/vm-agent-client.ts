@@ -8,6 +8,7 @@ import type { z } from "zod";
 import {
   AgentSessionAccepted,
   AgentSessionState,
+  PushAgainResponse,
   HealthResponse,
   VmAgentError,
   WorkspaceAccepted,
@@ -99,6 +100,8 @@ export function vmAgentClient(options: VmAgentClientOptions) {
     /** Removes the worktree; without `force` the node refuses (409) while it holds work that is not pushed. */
     deleteWorkspace: (workspaceId: string, force: boolean) =>
       call("DELETE", `${vmAgentPaths.workspace(workspaceId)}${force ? "?force=true" : ""}`, undefined, undefined, { workspaceId }),
+    /** Pushes a stopped workspace's work again (its last push was refused). */
+    pushWorkspace: (workspaceId: string) => call("POST", vmAgentPaths.pushWorkspace(workspaceId), {}, PushAgainResponse, { workspaceId }),
     sessionState: (workspaceId: string, sessionId: string) =>
       call("GET", vmAgentPaths.agentSession(workspaceId, sessionId), undefined, AgentSessionState, { workspaceId }),
   };

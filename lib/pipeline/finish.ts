@@ -19,6 +19,7 @@ import { finishStep, startStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
 import { markWorkspaceStopped } from "../workspaces/lifecycle";
 import { purgeWorkspace } from "../retention/sweep";
+import { holdWorkspace } from "../workspaces/held";
 
 /** The agent finished well: the task is completed. */
 export async function completeTaskStage(rt: Runtime, taskId: string) {
@@ -75,9 +76,11 @@ async function stopWorkspaces(rt: Runtime, taskId: string) {
     await markWorkspaceStopped(rt.db, workspace.id);
   }
   // Pushed work needs no inspection copy: its worktree goes now (the node refuses if anything is not pushed).
-  const [task] = await rt.db.select({ status: tasks.status, pushed: tasks.pushed, workspaceId: tasks.workspaceId }).from(tasks).where(eq(tasks.id, taskId));
+  const [task] = await rt.db.select({ status: tasks.status, pushed: tasks.pushed, pushError: tasks.pushError, commitSha: tasks.commitSha, workspaceId: tasks.workspaceId }).from(tasks).where(eq(tasks.id, taskId));
   const current = held.find((w) => w.id === task?.workspaceId);
   if (task?.status === "completed" && task.pushed && current) await purgeWorkspace(rt, current, false);
+  // Work whose push was refused stays on its node until the person pushes it again or discards it.
+  else if (task?.pushError && task.commitSha && current) await holdWorkspace(rt.db, current.id);
   return held.length;
 }
 

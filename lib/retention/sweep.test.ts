@@ -11,6 +11,7 @@ import { parseConfig } from "../config";
 import { engineApi } from "../engine/api";
 import { localProvider } from "../nodes/providers/local";
 import type { Runtime } from "../runtime";
+import { nodeOccupancy, reapIfIdle } from "../nodes/pool";
 import { sweepRetention } from "./sweep";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -76,5 +77,16 @@ describe("the retention sweep", () => {
     // A second sweep finds nothing more to do.
     expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0 });
     expect((await database.db.select().from(nodes).where(eq(nodes.id, "n_old")))[0]?.purgedAt).not.toBeNull();
+  });
+
+  it("keeps a workspace held for its person's decision, however old, and its node keeps a slot for it", async () => {
+    await database.db.insert(nodes).values({ id: "n_held", userId: "u1", provider: "local", status: "running", updatedAt: ago(3 * DAY) });
+    await endedTask("held-long-ago", "completed", 3 * DAY, "n_held");
+    await database.db.update(workspaces).set({ heldAt: ago(3 * DAY) }).where(eq(workspaces.id, "w_held-long-ago"));
+    expect((await sweepRetention(rt)).workspaces).toBe(0);
+    expect((await database.db.select().from(workspaces).where(eq(workspaces.id, "w_held-long-ago")))[0]?.purgedAt).toBeNull();
+    // The held workspace takes a slot: an idle node is not reaped from under it.
+    expect(await nodeOccupancy(database.db, "n_held")).toBe(1);
+    expect(await reapIfIdle(rt, "n_held", 0)).toBe(false);
   });
 });

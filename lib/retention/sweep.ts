@@ -32,7 +32,8 @@ async function expiredWorkspaces(db: Executor, before: Date) {
     .select({ id: workspaces.id, nodeId: workspaces.nodeId })
     .from(workspaces)
     .innerJoin(tasks, eq(tasks.id, workspaces.taskId))
-    .where(and(isNull(workspaces.purgedAt), inArray(workspaces.status, ["stopped", "error"]), lt(tasks.completedAt, before)))
+    // A held workspace waits for its person's decision, however long (lib/workspaces/held-work.ts).
+    .where(and(isNull(workspaces.purgedAt), isNull(workspaces.heldAt), inArray(workspaces.status, ["stopped", "error"]), lt(tasks.completedAt, before)))
     .limit(200);
 }
 

@@ -69,7 +69,7 @@ export async function recordAgentCompletion(tx: Executor, sessionId: string, bod
     .returning({ taskId: agentSessions.taskId, turn: agentSessions.turn });
   if (!row) return { outcome: "ignored" as CallbackOutcome, message };
   await recordTurn(tx, { taskId: row.taskId, sessionId, turn: body.turn ?? row.turn, body });
-  await tx.update(tasks).set({ commitSha: body.commit, pushed: body.pushed, updatedAt: sql`now()` }).where(eq(tasks.id, row.taskId));
+  await tx.update(tasks).set({ commitSha: body.commit, pushed: body.pushed, pushError: body.pushFailed ? (body.error ?? "push failed") : null, updatedAt: sql`now()` }).where(eq(tasks.id, row.taskId));
   await publishTaskChange(tx, row.taskId, "result");
   return { outcome: "applied" as CallbackOutcome, taskId: row.taskId, message };
 }

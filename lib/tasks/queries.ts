@@ -9,6 +9,7 @@ import { taskDiff, taskDiffSummary } from "../sessions/turns";
 import { pullRequestView } from "../forge/pull-requests";
 import { countOutputBatches, currentOutputScope } from "../sessions/output-reads";
 import { bootLogView } from "../workspaces/boot-log";
+import { heldWorkView } from "../workspaces/held";
 import { listMessages } from "./messages";
 
 type TaskRow = typeof tasks.$inferSelect;
@@ -65,11 +66,12 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest, diff, boot] = await Promise.all([
+  const [messages, pullRequest, diff, boot, heldWork] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
     row.workspaceId ? bootLogView(executor, row.workspaceId) : { stages: [], setupOutput: [], setupOutputTruncated: false },
+    heldWorkView(executor, taskId),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -107,6 +109,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     idleUntil: iso(row.idleUntil),
     finishRequested: row.finishRequestedAt !== null,
     bootLog: boot,
+    heldWork,
     diff,
     pullRequest,
     attempts: attemptViews,

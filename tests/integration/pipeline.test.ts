@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { errors, nodes, workspaces } from "@/db/schema";
+import type { TaskDetail } from "@/lib/contracts/api";
 import { commitOnBranch, git, makeRepo } from "../harness/git";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { sharedTempDir } from "../harness/shared-dir";
@@ -128,9 +129,43 @@ describe("a submitted task", () => {
     expect(done.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(done.session?.error).toMatch(/^push failed: .*pushes are frozen today/s);
     expect(() => git(repo, "rev-parse", "--verify", "--quiet", branch)).toThrow();
-    // Cleanup did not delete the unpushed work: the node refused, and the workspace waits for its retention.
+    // Cleanup did not delete the unpushed work: it is held on its node for the person's decision,
+    // and the node (which it keeps a slot of) is not destroyed under it.
     const [workspace] = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, taskId));
     expect(workspace?.purgedAt).toBeNull();
+    expect(workspace?.heldAt).not.toBeNull();
+    expect(done.heldWork).toMatchObject({ workspaceId: workspace!.id, nodeId: done.node!.id, error: expect.stringContaining("pushes are frozen today") });
+    const [node] = await system.database.db.select().from(nodes).where(eq(nodes.id, done.node!.id));
+    expect(node?.status).toBe("running");
+
+    // Still refused: said so, and the work stays held.
+    expect(await system.api("POST", `/api/tasks/${taskId}/push`)).toMatchObject({ status: 200, body: { pushed: false, error: expect.stringContaining("pushes are frozen today") } });
+    expect((await system.api("GET", `/api/tasks/${taskId}`)).body.heldWork).not.toBeNull();
+
+    // The remote takes pushes again: "push again" lands the very commit, then lets the workspace go.
+    fs.rmSync(path.join(repo, ".git", "hooks", "pre-receive"));
+    expect(await system.api("POST", `/api/tasks/${taskId}/push`)).toEqual({ status: 200, body: { pushed: true, commit: done.commit, error: null } });
+    expect(git(repo, "rev-parse", branch)).toBe(done.commit);
+    const after = (await system.api("GET", `/api/tasks/${taskId}`)).body as TaskDetail;
+    expect(after).toMatchObject({ pushed: true, heldWork: null });
+    const [released] = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, taskId));
+    expect(released).toMatchObject({ heldAt: null, purgedAt: expect.any(Date) });
+    expect((await system.api("POST", `/api/tasks/${taskId}/push`)).status).toBe(409);
+    expect((await system.api("POST", "/api/tasks/00000000-0000-4000-8000-000000000000/push")).status).toBe(404);
+  });
+
+  it("discards held work only when the person says so", async () => {
+    const repo = makeRepo();
+    fs.writeFileSync(path.join(repo, ".git", "hooks", "pre-receive"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const { taskId, branch } = await submit(repo, "Work nobody wants");
+    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    expect(done.heldWork).not.toBeNull();
+    expect(await system.api("POST", `/api/tasks/${taskId}/discard`)).toEqual({ status: 200, body: { discarded: true } });
+    expect((await system.api("GET", `/api/tasks/${taskId}`)).body.heldWork).toBeNull();
+    const [workspace] = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, taskId));
+    expect(workspace?.purgedAt).not.toBeNull();
+    expect(() => git(repo, "rev-parse", "--verify", "--quiet", branch)).toThrow();
+    expect((await system.api("POST", `/api/tasks/${taskId}/discard`)).status).toBe(409);
   });
 
   it("fails at once with the setup script's message when provisioning fails", async () => {

@@ -31,6 +31,8 @@ export const SessionRecord = z.object({
   exitCode: z.number().int().nullable().optional(),
   commit: z.string().nullable().optional(),
   pushed: z.boolean().optional(),
+  /** The turn's commit was made but its push was refused. */
+  pushFailed: z.boolean().optional(),
   error: z.string().optional(),
   generation: z.number().int().optional(),
   /** Each prompt (the first and every follow-up) is one turn; a turn reports once. */
