@@ -109,6 +109,12 @@ describe("team mode", () => {
       ["GET", `/api/tasks/${aliceTask}/events`],
       ["POST", `/api/tasks/${aliceTask}/cancel`],
       ["POST", `/api/tasks/${aliceTask}/retry`],
+      ["POST", `/api/tasks/${aliceTask}/messages`, { body: "let me in" }],
+      ["POST", `/api/tasks/${aliceTask}/finish`],
+      ["GET", `/api/tasks/${aliceTask}/diff`],
+      ["GET", `/api/tasks/${aliceTask}/output`],
+      ["POST", `/api/tasks/${aliceTask}/push`],
+      ["POST", `/api/tasks/${aliceTask}/discard`],
       ["POST", `/api/nodes/${nodeId}/destroy`, { force: true }],
       ["DELETE", `/api/tokens/${token!.id}`],
     ] as const) {
