@@ -37,6 +37,8 @@ export const ConfigSchema = z.object({
   FORGE_RETRIES: int(5, 0),
   /** The first wait before such a retry; each next one doubles. */
   FORGE_RETRY_BACKOFF: durationField("5s"),
+  /** How often open pull requests' states are read again (merged or closed on GitHub); 0: never. */
+  PULL_REQUEST_REFRESH_INTERVAL: durationField("5m"),
   /** A rate limit that resets later than this is shown as the error instead of waited out. */
   FORGE_RATE_LIMIT_MAX_WAIT: durationField("30m"),
   /**

@@ -15,6 +15,7 @@ export interface Forge {
   /** The newest pull request (of any state) whose head is `branch` in the same repository. */
   findByBranch(branch: string): Promise<PullRequestView | undefined>;
   update(number: number, change: { body: string }): Promise<PullRequestView>;
+  get(number: number): Promise<PullRequestView>;
   /** The repository's branches (the first MAX_LISTED_BRANCHES) and its default branch. */
   listBranches(): Promise<RepositoryBranches>;
 }

@@ -104,6 +104,7 @@ export function githubForge(options: { apiUrl: string; token: string | undefined
         ]);
         return { branches: branches.slice(0, MAX_LISTED_BRANCHES), defaultBranch: repository.default_branch ?? null, truncated: branches.length > MAX_LISTED_BRANCHES };
       }),
+    get: (number) => call(async () => view((await octokit.rest.pulls.get({ ...repo, pull_number: number, request: request() })).data as GithubPull)),
     update: (number, change) => call(async () => view((await octokit.rest.pulls.update({ ...repo, pull_number: number, body: change.body, request: request() })).data as GithubPull)),
   };
 }

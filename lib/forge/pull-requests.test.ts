@@ -11,7 +11,7 @@ import { pullRequests, taskMessages, tasks, users } from "@/db/schema";
 import { parseConfig, type Config } from "../config";
 import { newKeyRingEntry, parseKeyRing } from "../secrets/envelope";
 import { putSecret } from "../secrets/store";
-import { pullRequestView, syncPullRequest } from "./pull-requests";
+import { pullRequestView, refreshPullRequests, syncPullRequest } from "./pull-requests";
 
 const TOKEN = "ghp_pull_requests_test";
 const SHA = "b".repeat(40);
@@ -75,10 +75,15 @@ describe("a task's pull request", () => {
     expect(github.pulls.filter((p) => p.head === `agents/${id}`)).toHaveLength(1);
     expect(pull.body).toContain("turn 2: Also document it");
 
-    // Merged on GitHub: the next sync shows it.
+    // Merged on GitHub after the task ended: the refresh pass reads it (and leaves the others).
     github.merge(pull.number);
-    await syncPullRequest(source(), id);
+    const later = { ...source(), now: () => Date.now() + 1_000 };
+    expect(await refreshPullRequests(later, 0)).toBe(1);
     expect((await pullRequestView(database.db, id))?.state).toBe("merged");
+    // A merged one is not read again.
+    const before = github.calls.length;
+    await refreshPullRequests(later, 0);
+    expect(github.calls.slice(before).filter((c) => c.path.endsWith(`/pulls/${pull.number}`))).toHaveLength(0);
   });
 
   it("adopts the pull request GitHub already has for the branch (422 'already exists')", async () => {

@@ -7,7 +7,7 @@
  * run to try again later (`retryAt`) up to FORGE_RETRIES times; every other failure, or one that
  * kept failing, is recorded on the task, whose work stays pushed either way.
  */
-import { and, asc, eq, isNotNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { pullRequests, taskMessages, tasks, users } from "@/db/schema";
 import type { Config } from "../config";
@@ -124,4 +124,38 @@ export async function syncPullRequest(source: Source, taskId: string, makeForge:
     await record(db, taskId, repository, { error: `${existing?.number ? "The pull request could not be updated" : "No pull request"}: ${failure.message}${gaveUp}`, retries: 0 });
     return { outcome: "failed" };
   }
+}
+
+/**
+ * Reads again the state of open pull requests last synced `olderThanMs` ago or more (a person may
+ * merge or close one on GitHub after the task ended), at most `limit` per pass; one that cannot be
+ * read now is left for the next pass. Returns how many changed state.
+ */
+export async function refreshPullRequests(source: Source, olderThanMs: number, limit = 20, makeForge: ForgeFactory = defaultForge(source.config)): Promise<number> {
+  const { db } = source;
+  const stale = await db
+    .select({ taskId: pullRequests.taskId, number: pullRequests.number, state: pullRequests.state, repository: pullRequests.repository, userId: tasks.userId, taskRepository: tasks.repository })
+    .from(pullRequests)
+    .innerJoin(tasks, eq(tasks.id, pullRequests.taskId))
+    .where(and(isNotNull(pullRequests.number), inArray(pullRequests.state, ["draft", "open"]), lte(pullRequests.updatedAt, new Date((source.now?.() ?? Date.now()) - olderThanMs))))
+    .orderBy(asc(pullRequests.updatedAt))
+    .limit(limit);
+  let changed = 0;
+  for (const row of stale) {
+    const repository = forgeRepositoryOf(row.taskRepository, source.config.GITHUB_URL);
+    const { GITHUB_TOKEN: token } = await secretValues(db, source.secrets, row.userId, ["GITHUB_TOKEN"]);
+    if (!repository || !token) continue;
+    try {
+      const pull = await makeForge(repository, token).get(row.number!);
+      // Touched either way, so the oldest go first on the next pass.
+      await db.update(pullRequests).set({ state: pull.state, headCommit: pull.headCommit, updatedAt: sql`now()` }).where(eq(pullRequests.taskId, row.taskId));
+      if (pull.state !== row.state) {
+        changed++;
+        await publishTaskChange(db, row.taskId, "result");
+      }
+    } catch (error) {
+      if (!(error instanceof ForgeError)) throw error;
+    }
+  }
+  return changed;
 }

@@ -8,6 +8,7 @@ import type { Runtime } from "../runtime";
 import { monitorNodes } from "../nodes/monitor";
 import { engineLostRuns, reconcile, type ReconcileReport } from "../recovery/reconcile";
 import { sweepRetention } from "../retention/sweep";
+import { refreshPullRequests } from "../forge/pull-requests";
 import { rewakeFinishedAgents } from "../recovery/rewake";
 
 export type SupervisorLog = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
@@ -24,6 +25,7 @@ export function startSupervisor(options: {
   let engineUp = false;
   let lastReconcile = 0;
   let lastSweep = 0;
+  let lastPullRequestRefresh = 0;
   let reconciling: Promise<ReconcileReport | undefined> | undefined;
   const timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -87,6 +89,16 @@ export function startSupervisor(options: {
         if (Object.values(swept).some((n) => n > 0)) options.log("info", "retention sweep", swept);
       } catch (error) {
         options.log("error", "retention sweep failed", { error: String((error as Error)?.stack ?? error) });
+      }
+    }
+    const refreshEvery = rt.config.PULL_REQUEST_REFRESH_INTERVAL;
+    if (refreshEvery > 0 && Date.now() - lastPullRequestRefresh >= refreshEvery) {
+      lastPullRequestRefresh = Date.now();
+      try {
+        const changed = await refreshPullRequests({ db: rt.db, secrets: rt.secrets, config: rt.config }, refreshEvery);
+        if (changed) options.log("info", "pull requests changed state on the forge", { changed });
+      } catch (error) {
+        options.log("error", "refreshing pull requests failed", { error: String((error as Error)?.stack ?? error) });
       }
     }
     if (!reachable && engineUp) options.log("warn", "the engine does not answer", { url: rt.engine.url });
