@@ -66,6 +66,7 @@ test("a failed task is retried from its page, runs to completed on the same bran
   // The new workspace's own boot log: its setup ran and passed.
   await expect(page.getByTestId("boot-stage-setup")).toHaveAttribute("data-status", "succeeded");
   await expect(page.getByTestId("boot-stage-ready")).toHaveAttribute("data-status", "succeeded");
+  await expect(page.getByTestId("boot-stage-environment")).toHaveAttribute("data-status", "succeeded");
   await expect(page.getByTestId("agent-output")).toContainText("script agent: wrote .agent/tasks/write-the-setup-notes.md");
 
   const earlier = page.getByTestId("earlier-attempts");

@@ -9,6 +9,7 @@ import path from "node:path";
 import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
+import { BootLog } from "./boot-log";
 import { turnDiff } from "./diff";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
@@ -205,7 +206,9 @@ export class SessionManager {
       const env = { ...resolved.env, ...userEnvironment(workspace.user, paths.home(workspaceId)), [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
       const envFile = paths.envFile(workspaceId, sessionId);
       const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile };
-      const record = await runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}) });
+      const start = () => runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}) });
+      // The first turn's start is the workspace's last boot stage: its environment file and the agent's session.
+      const record = session.turn === 1 ? await new BootLog(workspaceId, session.callbackToken, this.options.outbox, config.OUTPUT_FLUSH_INTERVAL).stage("environment", start, "the agent's environment file and its tmux session") : await start();
       const current = this.sessions.get(sessionId);
       if (current?.status === "running") this.sessions.put(sessionId, { ...current, generation: record.generation });
     } catch (error) {

@@ -12,6 +12,7 @@ const STAGE_LABELS: Record<string, string> = {
   handover: "Hand-over to the workspace user",
   setup: "Setup",
   ready: "Ready",
+  environment: "Agent environment and start",
 };
 
 /** The workspace's provisioning on its node, stage by stage with durations, and the setup script's output, live. */
