@@ -14,6 +14,7 @@ import type { Config } from "../config";
 import type { PullRequestView as PullRequestApiView } from "../contracts/api";
 import { publishTaskChange } from "../live/publish";
 import { briefTitle } from "../operations/titles";
+import { taskDiffSummary } from "../sessions/turns";
 import type { KeyRing } from "../secrets/envelope";
 import { secretValues } from "../secrets/store";
 import { ForgeError, type Forge } from "./forge";
@@ -51,6 +52,14 @@ async function pullRequestBody(db: Executor, config: Config, task: TaskRow) {
   if (followups.length) {
     lines.push("**Follow-ups**", "");
     for (const message of followups) lines.push(`- turn ${message.turn}: ${briefTitle(message.body, 200)}`);
+    lines.push("");
+  }
+  const diff = await taskDiffSummary(db, task.id);
+  if (diff) {
+    // The turn's summary: what the branch changes now, file by file (the first 20).
+    lines.push(`**After turn ${diff.turn}**: ${diff.files.length} ${diff.files.length === 1 ? "file" : "files"} changed, +${diff.added} −${diff.removed}`, "");
+    for (const file of diff.files.slice(0, 20)) lines.push(`- \`${file.path}\`${file.added === null ? " (binary)" : ` +${file.added} −${file.removed}`}`);
+    if (diff.files.length > 20) lines.push(`- … and ${diff.files.length - 20} more`);
     lines.push("");
   }
   if (task.commitSha) lines.push(`Latest commit: ${task.commitSha}`, "");

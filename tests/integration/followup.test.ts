@@ -104,7 +104,7 @@ describe("a task on a GitHub repository", () => {
   let system: TestSystem;
   let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
   beforeAll(async () => {
-    ({ github, system } = await startGithubSystem(TOKEN, { SESSION_IDLE_TIMEOUT: "10m" }));
+    ({ github, system } = await startGithubSystem(TOKEN, { SESSION_IDLE_TIMEOUT: "10m", FORGE_RETRY_BACKOFF: "1s" }));
   });
   afterAll(async () => {
     await system?.stop();
@@ -153,6 +153,9 @@ describe("a task on a GitHub repository", () => {
     const pull = github.pulls[0]!;
     expect(pull).toMatchObject({ owner: "org", repo: "repo", head: branch, base: "main", draft: true, title: "Write the release notes" });
     expect(pull.body).toContain(`${system.appUrl}/tasks/${taskId}`);
+    // The turn's summary: the files it changed.
+    expect(pull.body).toMatch(/\*\*After turn 1\*\*: 2 files changed, \+\d+ −0/);
+    expect(pull.body).toContain("`.agent/log.md` +1 −0");
     expect(first.pullRequest).toMatchObject({ repository: "org/repo", number: pull.number, url: `${github.webUrl}/org/repo/pull/${pull.number}`, error: null });
     expect(github.git.branch(branch)).toBe(first.commit);
     expect(git(github.git.bare, "log", "-1", "--format=%(trailers:key=Agent-Task,valueonly)", branch)).toBe(`${system.appUrl}/tasks/${taskId}`);
@@ -176,6 +179,23 @@ describe("a task on a GitHub repository", () => {
     const { done } = await untilFinished(system.appUrl, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.pullRequest).toMatchObject({ number: pull.number, url: pull && `${github.webUrl}/org/repo/pull/${pull.number}` });
+  });
+
+  it("opens the pull request after GitHub's 5xx, the run sleeping between tries", async () => {
+    github.failNext({ status: 502, body: { message: "Server Error" } }, { status: 503, body: { message: "Service Unavailable" } });
+    const { taskId, branch } = await submit(system, github.repository, "Survive a GitHub outage");
+    const watch = await watchTask(system.appUrl, taskId);
+    try {
+      // While GitHub fails, the task says so and when it tries again; then the pull request is there.
+      const failing = await watch.until((t) => /GitHub answered 50[23].*trying again at/.test(t.pullRequest?.error ?? ""), 60_000, "the retry noted");
+      expect(failing.pullRequest?.number).toBeNull();
+      const opened = await watch.until((t) => t.pullRequest?.state === "draft", 60_000, "the pull request opened");
+      expect(opened.pullRequest).toMatchObject({ error: null });
+    } finally {
+      watch.close();
+    }
+    expect(github.pulls.filter((p) => p.head === branch)).toHaveLength(1);
+    expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
   });
 });
 
