@@ -32,6 +32,6 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Static build output is the same for everyone; everything else is guarded.
-  matcher: ["/((?!_next/static|favicon.ico).*)"],
+  // Static build output and public/'s assets are the same for everyone; everything else is guarded.
+  matcher: ["/((?!_next/static|favicon.ico|icon.svg|manifest.webmanifest).*)"],
 };

@@ -9,14 +9,9 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Agent Control Plane", template: "%s · Agent Control Plane" },
   description: "Run AI coding agents on machines you manage",
-  // Inline, so the browser asks for no /favicon.ico.
-  icons: {
-    icon:
-      "data:image/svg+xml," +
-      encodeURIComponent(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#6366f1"/><stop offset="1" stop-color="#22d3ee"/></linearGradient></defs><rect width="16" height="16" rx="4" fill="url(#g)"/></svg>',
-      ),
-  },
+  // From public/: the icon also names the page's favicon, so the browser asks for no /favicon.ico.
+  icons: { icon: "/icon.svg" },
+  manifest: "/manifest.webmanifest",
 };
 
 export const viewport: Viewport = {

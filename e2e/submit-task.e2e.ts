@@ -6,6 +6,9 @@ test("a task submitted in the browser runs to completed, live", async ({ page })
   const repo = makeRepo();
   git(repo, "branch", "develop");
   await page.goto("/");
+  // The app's icon and web manifest come from public/.
+  await expect(page.locator('link[rel="manifest"]')).toHaveAttribute("href", "/manifest.webmanifest");
+  expect((await page.request.get("/icon.svg")).status()).toBe(200);
   await page.getByLabel("Repository").fill(repo);
   await page.getByLabel("Task", { exact: true }).fill("Add a contributing guide");
   // The base-branch field offers the repository's branches and names its default.

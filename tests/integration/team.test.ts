@@ -98,6 +98,18 @@ describe("team mode", () => {
     expect((await system.api("POST", "/api/tasks", { repository, prompt: "anonymous" })).status).toBe(401);
   });
 
+  it("serves public/'s icon and web manifest to anyone, signed in or not, while pages send a stranger to sign in", async () => {
+    const icon = await fetch(`${system.appUrl}/icon.svg`, { redirect: "manual" });
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toContain("image/svg+xml");
+    const manifest = await fetch(`${system.appUrl}/manifest.webmanifest`, { redirect: "manual" });
+    expect(manifest.status).toBe(200);
+    expect(await manifest.json()).toMatchObject({ name: "Agent Control Plane", start_url: "/", icons: [{ src: "/icon.svg" }] });
+    const page = await fetch(`${system.appUrl}/`, { redirect: "manual" });
+    expect(page.status).toBe(307);
+    expect(page.headers.get("location")).toContain("/sign-in");
+  });
+
   it("shows another person's ids as not found, on every route and stream", async () => {
     const task = (await system.api("GET", `/api/tasks/${aliceTask}`, undefined, bearer(alice.token))).body;
     const nodeId = task.node.id as string;
