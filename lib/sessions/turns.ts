@@ -27,11 +27,7 @@ async function latestWithDiff(executor: Executor, taskId: string) {
   return undefined;
 }
 
-/** The newest turn's changes without the patch: what the task page lists. */
-export async function taskDiffSummary(executor: Executor, taskId: string): Promise<TaskDiffSummary | null> {
-  const found = await latestWithDiff(executor, taskId);
-  if (!found) return null;
-  const { row, diff } = found;
+function summaryOf({ row, diff }: NonNullable<Awaited<ReturnType<typeof latestWithDiff>>>): TaskDiffSummary {
   return {
     turn: row.turn,
     base: diff.base,
@@ -44,10 +40,14 @@ export async function taskDiffSummary(executor: Executor, taskId: string): Promi
   };
 }
 
+/** The newest turn's changes without the patch: what the task page lists. */
+export async function taskDiffSummary(executor: Executor, taskId: string): Promise<TaskDiffSummary | null> {
+  const found = await latestWithDiff(executor, taskId);
+  return found ? summaryOf(found) : null;
+}
+
 /** The newest turn's whole diff, patch included. */
 export async function taskDiff(executor: Executor, taskId: string): Promise<TaskDiffView | null> {
-  const summary = await taskDiffSummary(executor, taskId);
-  if (!summary) return null;
   const found = await latestWithDiff(executor, taskId);
-  return { ...summary, patch: found!.diff.patch };
+  return found ? { ...summaryOf(found), patch: found.diff.patch } : null;
 }
