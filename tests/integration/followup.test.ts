@@ -220,6 +220,35 @@ describe("an idle task", () => {
   });
 });
 
+/**
+ * A real CLI's round trip on the GitHub double: turn 1 writes PLAN.md, the follow-up "Now do it"
+ * makes turn 2 write DONE.md on the same branch; the caller checks what the model saw.
+ */
+async function twoTurns(system: TestSystem, github: Awaited<ReturnType<typeof startGithubWithRepository>>, agent: "claude-code" | "codex") {
+  const { status, body } = await system.api("POST", "/api/tasks", { repository: github.repository, prompt: "Write the plan", agent });
+  expect(status, JSON.stringify(body)).toBe(202);
+  const { taskId, branch } = body as { taskId: string; branch: string };
+  const first = await until(system, taskId, awaiting, "waiting after turn 1");
+  expect(git(github.git.bare, "show", `${branch}:PLAN.md`)).toBe("first");
+
+  expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
+  const second = await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
+  expect(git(github.git.bare, "show", `${branch}:DONE.md`)).toBe("second");
+  expect(git(github.git.bare, "rev-parse", `${branch}^`)).toBe(first.commit);
+  return { taskId, branch, first, second };
+}
+
+/** Finish now, then: completed, both turns in one draft pull request whose body names the follow-up. */
+async function finishWithOnePullRequest(system: TestSystem, github: Awaited<ReturnType<typeof startGithubWithRepository>>, taskId: string, branch: string) {
+  expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
+  const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+  expect(done.status, done.error ?? "").toBe("completed");
+  expect(github.pulls).toHaveLength(1);
+  expect(github.pulls[0]).toMatchObject({ head: branch, draft: true });
+  expect(github.pulls[0]!.body).toContain("turn 2: Now do it");
+  expect(done.pullRequest).toMatchObject({ number: github.pulls[0]!.number, state: "draft" });
+}
+
 describe("a follow-up to the real Claude Code CLI", () => {
   let system: TestSystem;
   let github: Awaited<ReturnType<typeof startGithubWithRepository>>;
@@ -240,31 +269,14 @@ describe("a follow-up to the real Claude Code CLI", () => {
   });
 
   it("resumes the same conversation as its second turn, on the same branch", async () => {
-    const { status, body } = await system.api("POST", "/api/tasks", { repository: github.repository, prompt: "Write the plan", agent: "claude-code" });
-    expect(status, JSON.stringify(body)).toBe(202);
-    const { taskId, branch } = body as { taskId: string; branch: string };
-    const first = await until(system, taskId, awaiting, "waiting after turn 1");
-    expect(git(github.git.bare, "show", `${branch}:PLAN.md`)).toBe("first");
-
-    expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
-    const second = await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
-    expect(git(github.git.bare, "show", `${branch}:DONE.md`)).toBe("second");
-    expect(git(github.git.bare, "rev-parse", `${branch}^`)).toBe(first.commit);
+    const { taskId, branch, first, second } = await twoTurns(system, github, "claude-code");
     // The follow-up's request to the model carries the first turn: the CLI resumed its conversation.
     const followUp = model.mainRequests().find((r) => JSON.stringify(r.messages).includes("Now do it"))!;
     const conversation = JSON.stringify(followUp.messages);
     expect(conversation).toContain("Write the plan");
     expect(conversation).toContain("Wrote PLAN.md.");
     expect(second.session?.id).toBe(first.session?.id);
-
-    expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
-    expect(done.status, done.error ?? "").toBe("completed");
-    // Both turns on one branch, in one draft pull request whose body names the follow-up.
-    expect(github.pulls).toHaveLength(1);
-    expect(github.pulls[0]).toMatchObject({ head: branch, draft: true });
-    expect(github.pulls[0]!.body).toContain("turn 2: Now do it");
-    expect(done.pullRequest).toMatchObject({ number: github.pulls[0]!.number, state: "draft" });
+    await finishWithOnePullRequest(system, github, taskId, branch);
   });
 });
 
@@ -288,27 +300,10 @@ describe("a follow-up to the real Codex CLI", () => {
   });
 
   it("resumes the same thread as its second turn, on the same branch", async () => {
-    const { status, body } = await system.api("POST", "/api/tasks", { repository: github.repository, prompt: "Write the plan", agent: "codex" });
-    expect(status, JSON.stringify(body)).toBe(202);
-    const { taskId, branch } = body as { taskId: string; branch: string };
-    const first = await until(system, taskId, awaiting, "waiting after turn 1");
-    expect(git(github.git.bare, "show", `${branch}:PLAN.md`)).toBe("first");
-
-    expect((await system.api("POST", `/api/tasks/${taskId}/messages`, { body: "Now do it" })).status).toBe(202);
-    await until(system, taskId, (t) => awaiting(t) && t.commit !== first.commit && t.messages[0]?.status === "delivered", "waiting after turn 2");
-    expect(git(github.git.bare, "show", `${branch}:DONE.md`)).toBe("second");
-    expect(git(github.git.bare, "rev-parse", `${branch}^`)).toBe(first.commit);
+    const { taskId, branch } = await twoTurns(system, github, "codex");
     // `codex exec resume` sends the earlier turn with the follow-up.
     const followUp = model.requests.find((r) => JSON.stringify(r.input).includes("Now do it"))!;
     expect(JSON.stringify(followUp.input)).toContain("Write the plan");
-
-    expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
-    expect(done.status, done.error ?? "").toBe("completed");
-    // Both turns on one branch, in one draft pull request whose body names the follow-up.
-    expect(github.pulls).toHaveLength(1);
-    expect(github.pulls[0]).toMatchObject({ head: branch, draft: true });
-    expect(github.pulls[0]!.body).toContain("turn 2: Now do it");
-    expect(done.pullRequest).toMatchObject({ number: github.pulls[0]!.number, state: "draft" });
+    await finishWithOnePullRequest(system, github, taskId, branch);
   });
 });
