@@ -13,7 +13,7 @@ export default defineConfig({
           testTimeout: 30_000,
           // Opening an embedded PGlite database (migrations included) takes seconds on a busy machine.
           hookTimeout: 60_000,
-          include: ["{lib,db,inngest,vm-agent,app}/**/*.test.ts"],
+          include: ["{lib,db,inngest,vm-agent,app,scripts}/**/*.test.ts"],
           exclude: ["**/*.integration.test.ts", "node_modules/**"],
         },
       },

@@ -1,23 +1,24 @@
 /**
- * `npm run dev`: the whole system on the embedded defaults — PGlite under .data/, the Inngest
- * server on :8288 (its dashboard there too) and the app on :3000.
- *
- * NEXT_MODE=start serves a production build (`npm run build`) instead of `next dev`, with the
- * same supervision.
+ * The whole system on the embedded defaults — PGlite under .data/, the Inngest server on :8288
+ * (its dashboard there too) and the app on :3000. `npm start` (the README's first command) serves
+ * a production build, built on the first start and again when the sources changed
+ * (scripts/app-build.ts); `npm run dev` runs `next dev` instead, with hot reload, for working on
+ * the project. The mode is the first argument; NEXT_MODE overrides it.
  *
  * Ctrl+C (SIGINT, SIGTERM, SIGHUP) first stops the local nodes that have no work, then the app
  * and the Inngest server; nodes with work keep running and the next start adopts them. A second
  * Ctrl+C while stopping kills what is left at once.
  */
 import path from "node:path";
+import { ensureAppBuild } from "./app-build";
 import { stopIdleLocalNodes } from "./local-nodes";
 import { stopProcessGroup } from "./procfs";
 import { readRunState, releaseDataDir } from "./run-state";
 import { startSystem, type RunningSystem } from "./system";
 
 const dataDir = path.resolve(process.env.DATA_DIR ?? ".data");
-// `next dev` by default; NEXT_MODE=start serves the production build that `npm run build` left in NEXT_DIST_DIR (.next).
-const mode = process.env.NEXT_MODE ?? "dev";
+// `start` serves the production build in NEXT_DIST_DIR (.next); `dev` runs `next dev` (in .next/dev).
+const mode = process.env.NEXT_MODE || process.argv[2] || "dev";
 if (mode !== "dev" && mode !== "start") {
   console.error(`NEXT_MODE must be "dev" or "start", not "${mode}".`);
   process.exit(1);
@@ -65,8 +66,11 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 
 try {
+  const distDir = process.env.NEXT_DIST_DIR || ".next";
+  if (mode === "start") ensureAppBuild(distDir, log);
   system = await startSystem({
     mode,
+    distDir,
     appPort: Number(process.env.PORT ?? 3000),
     inngestPort: Number(process.env.INNGEST_PORT ?? 8288),
     dataDir,

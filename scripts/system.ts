@@ -7,9 +7,10 @@
  * `<dataDir>/run/system.json` records the runner and its children, so a start after the runner
  * was killed (`kill -9`) stops what it left, and a second runner on a live folder refuses.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { buildApp as buildProductionApp, staleBuildReason } from "./app-build";
 import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
@@ -59,14 +60,13 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 /** Where the tests and benchmarks keep their production build, apart from `next dev`'s `.next`. */
 export const TEST_DIST_DIR = ".next-test";
 
-/** Builds the app for `next start` into `distDir`, unless SKIP_NEXT_BUILD says a build is already there. */
+/**
+ * The build the tests and benchmarks serve: built again only when its sources changed
+ * (scripts/app-build.ts), and not even checked when SKIP_NEXT_BUILD says the caller just built it.
+ */
 export function buildApp(distDir = TEST_DIST_DIR) {
   if (process.env.SKIP_NEXT_BUILD) return;
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules/next/dist/bin/next"), "build"], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
-  });
+  if (staleBuildReason(distDir)) buildProductionApp(distDir);
 }
 
 /** Waits until `url` answers (any HTTP status counts), or the process exits, or the deadline passes. */

@@ -26,7 +26,7 @@ npx tsc --noEmit
 echo "== unit tests" >&2
 npx vitest run --project unit
 echo "== build (shared by the integration and browser tests)" >&2
-NEXT_DIST_DIR=.next-test npx next build >/dev/null
+node --import tsx scripts/app-build.ts .next-test
 export SKIP_NEXT_BUILD=1
 echo "== integration tests" >&2
 npx vitest run --project integration
