@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { assertMigrated, MIGRATIONS_FOLDER, pendingMigrations } from "./migrations";
 import * as schema from "./schema";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -29,17 +30,24 @@ export type Database = {
    */
   listen(channel: string, onPayload: (payload: string) => void, onResubscribed?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** The migrations this open applied (none when it only checked). */
+  applied: string[];
 };
 
 export type DatabaseOptions = {
   /** postgres:// URL; unset means embedded PGlite in `dataDir`. */
   url?: string;
+  /**
+   * `apply` runs the pending migrations (under a lock, so two processes never run them at once);
+   * `check` refuses a database that lacks one (MigrationsPendingError). Default: `apply` for the
+   * embedded PGlite, which only this process opens; `check` for a URL, which the deploy command
+   * (`npm run db:migrate`) migrates before any app instance starts.
+   */
+  migrations?: "apply" | "check";
   dataDir: string;
   /** For a plain PostgreSQL behind a WebSocket relay (tests, self-hosting): host:port/path of the relay. */
   wsProxy?: string;
 };
-
-const MIGRATIONS = path.join(process.cwd(), "db", "migrations");
 
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import("@electric-sql/pglite");
@@ -51,8 +59,10 @@ async function openPglite(dataDir: string): Promise<Database> {
   fs.chmodSync(folder, 0o700);
   const client = await PGlite.create(folder);
   const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder: MIGRATIONS });
+  const applied = await pendingMigrations(db as unknown as Db);
+  await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return {
+    applied,
     db: db as unknown as Db, // PgliteDatabase is a PgDatabase; the cast drops the driver-specific brand.
     listen: async (channel, onPayload) => {
       const unlisten = await client.listen(channel, onPayload);
@@ -62,7 +72,10 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-async function openNeon(url: string, wsProxy: string | undefined): Promise<Database> {
+/** An arbitrary constant: the advisory lock the migrations run under, the same in every process. */
+const MIGRATIONS_LOCK = 7_240_113;
+
+async function openNeon(url: string, wsProxy: string | undefined, migrations: "apply" | "check"): Promise<Database> {
   const { Pool, Client, neonConfig } = await import("@neondatabase/serverless");
   const { drizzle } = await import("drizzle-orm/neon-serverless");
   const { migrate } = await import("drizzle-orm/neon-serverless/migrator");
@@ -79,9 +92,30 @@ async function openNeon(url: string, wsProxy: string | undefined): Promise<Datab
   // An idle connection the server dropped (a restart) errors here; the pool replaces it. Unheard, it would end the process.
   pool.on("error", (error: Error) => console.error(JSON.stringify({ level: "warn", msg: "database connection dropped", error: error.message })));
   const db = drizzle(pool, { schema });
-  await migrate(db, { migrationsFolder: MIGRATIONS });
+  let applied: string[] = [];
+  if (migrations === "apply") {
+    // One session holds the lock for the whole run: a second deploy waits, then finds nothing to do.
+    const session = new Client({ connectionString: url });
+    await session.connect();
+    try {
+      await session.query(`select pg_advisory_lock(${MIGRATIONS_LOCK})`);
+      const locked = drizzle(session, { schema });
+      applied = await pendingMigrations(locked as unknown as Db);
+      await migrate(locked, { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await session.end().catch(() => undefined);
+    }
+  } else {
+    try {
+      await assertMigrated(db as unknown as Db);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
   const listeners = new Set<() => Promise<void>>();
   return {
+    applied,
     db: db as unknown as Db, // NeonDatabase is a PgDatabase; see above.
     listen: async (channel, onPayload, onResubscribed) => {
       // LISTEN needs one dedicated session (on Neon: a direct, non-pooled connection).
@@ -131,7 +165,7 @@ async function openNeon(url: string, wsProxy: string | undefined): Promise<Datab
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     if (!/^postgres(ql)?:\/\//.test(options.url)) throw new Error("DATABASE_URL must be a postgres:// URL");
-    return openNeon(options.url, options.wsProxy);
+    return openNeon(options.url, options.wsProxy, options.migrations ?? "check");
   }
   return openPglite(options.dataDir);
 }

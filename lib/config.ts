@@ -69,6 +69,15 @@ export const ConfigSchema = z.object({
   INNGEST_DEV: z.string().optional(),
   /** Self-hosted or cloud engines authenticate API calls with it. */
   INNGEST_SIGNING_KEY: z.string().optional(),
+  /** The key the app sends events with, to a self-hosted or cloud engine. */
+  INNGEST_EVENT_KEY: z.string().optional(),
+  /**
+   * Which engine the runner (`npm start`, `npm run dev`) starts: `dev`, the in-memory dev server of
+   * the embedded default; `self-hosted`, `inngest start`, which signs its calls to the app and
+   * checks the app's (INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY; made once and kept in DATA_DIR when
+   * unset) and keeps its state in DATA_DIR/inngest.
+   */
+  ENGINE_MODE: z.enum(["dev", "self-hosted"]).default("dev"),
   /** How long one call to the engine's API may take. */
   ENGINE_REQUEST_TIMEOUT: durationField("5s"),
 

@@ -261,6 +261,16 @@ export function inngestDevArgs({ port }) {
   return ["dev", "--no-discovery", "--no-poll", "--retry-interval", "1", "--tick", "20", "--port", String(port), "--host", "127.0.0.1"];
 }
 
+/**
+ * Arguments for the self-hosted mode (`inngest start`): the same tick and loopback address, its
+ * state in `sqliteDir`. The signing and event keys reach it through its environment
+ * (INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY, which it reads like its flags), never its argument
+ * list, which anyone on the machine can read.
+ */
+export function inngestStartArgs({ port, sqliteDir }) {
+  return ["start", "--retry-interval", "1", "--tick", "20", "--port", String(port), "--host", "127.0.0.1", "--sqlite-dir", sqliteDir];
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   ensureInngestBinary()
     .then(({ path: binary }) => console.log(binary))

@@ -11,7 +11,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { buildApp as buildProductionApp, staleBuildReason } from "./app-build";
-import { ensureInngestBinary, inngestDevArgs } from "./inngest-bin.mjs";
+import { engineDir, engineKeys } from "./engine-keys";
+import { migrateDatabase } from "./migrate";
+import { ensureInngestBinary, inngestDevArgs, inngestStartArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
 import { ensureDir, prepareDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
@@ -170,13 +172,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       { port: inngestPort, what: "the Inngest server", variable: "INNGEST_PORT" },
     ]);
     const binary = await ensureInngestBinary({ log });
+    const selfHosted = settings.ENGINE_MODE === "self-hosted";
+    const keys = selfHosted ? engineKeys(dataDir, settings) : undefined;
 
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
       NEXT_TELEMETRY_DISABLED: "1",
       APP_URL: appUrl,
       DATA_DIR: dataDir,
-      INNGEST_DEV: inngestUrl,
+      // The SDK signs and checks requests unless it is told the engine is a dev server.
+      ...(keys ? { INNGEST_DEV: "0", INNGEST_SIGNING_KEY: keys.signingKey, INNGEST_EVENT_KEY: keys.eventKey } : { INNGEST_DEV: inngestUrl }),
       INNGEST_BASE_URL: inngestUrl,
       INNGEST_LEGACY_SERVER: binary.legacy ? "1" : "0",
       ...(options.distDir ? { NEXT_DIST_DIR: options.distDir } : {}),
@@ -210,10 +215,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       onChange: recordChildren,
     });
     supervisors.push({ name: "app", supervisor: app, command: [process.execPath, ...nextArgs].join(" ") });
+    // A shared PostgreSQL is migrated by the deploy step, here before the app; the app only checks it.
+    if (settings.DATABASE_URL) await migrateDatabase({ ...env, DATA_DIR: dataDir }, log);
     log(`Starting the app on ${appUrl} (next ${options.mode})…`);
     await app.start();
 
-    const inngestArgs = inngestDevArgs({ port: inngestPort });
+    const engineState = path.join(engineDir(dataDir), "state");
+    if (selfHosted) ensureDir(engineState, PRIVATE_DIR_MODE);
+    const inngestArgs = selfHosted ? inngestStartArgs({ port: inngestPort, sqliteDir: engineState }) : inngestDevArgs({ port: inngestPort });
     const engine = new Supervisor({
       label: "Inngest server",
       spawn: launch("inngest", binary.path, inngestArgs),
@@ -226,7 +235,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       onChange: recordChildren,
     });
     supervisors.push({ name: "engine", supervisor: engine, command: [binary.path, ...inngestArgs].join(" ") });
-    log(`Starting the Inngest server on ${inngestUrl}…`);
+    log(`Starting the Inngest server on ${inngestUrl} (${selfHosted ? "inngest start: signed, state in DATA_DIR/engine" : "inngest dev"})…`);
     await engine.start();
 
     // Register the app's functions with the server now rather than on its first poll.

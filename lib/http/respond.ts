@@ -1,6 +1,7 @@
 /** How every route answers: JSON bodies, `{error, field}` for problems, zod issues named by field. */
 import type { z } from "zod";
 import type { ApiError } from "../contracts/api";
+import { MigrationsPendingError } from "@/db/migrations";
 import { config } from "../config";
 
 export const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -63,6 +64,8 @@ export async function parseBody<S extends z.ZodType>(request: Request, schema: S
 /** Maps anything a handler throws to a response: HttpError as itself, the rest as a logged 500. */
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) return problem(error.status, error.message, error.field, error.headers);
+  // A deploy that skipped its migration step: the operator's to fix, said plainly, until they do.
+  if (error instanceof MigrationsPendingError) return problem(503, error.message);
   // A value the database refuses (Postgres class 22, data exception: text it cannot store, a number out of range) is the request's fault.
   if (isDataException(error)) return problem(422, "the request holds a value the database cannot store");
   console.error(JSON.stringify({ level: "error", msg: "request failed", error: String((error as Error)?.stack ?? error) }));

@@ -26,7 +26,18 @@ export type SseSource = {
 const encoder = new TextEncoder();
 const frame = (id: number, message: LiveMessage) => encoder.encode(`id: ${id}\ndata: ${JSON.stringify(message)}\n\n`);
 
-export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal, keepAliveMs: number): Response {
+/** The event id a reconnecting browser says it has seen (its `Last-Event-ID` header), if any. */
+export function lastEventId(request: Request): number | undefined {
+  const value = Number(request.headers.get("last-event-id") ?? NaN);
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/**
+ * `resumeFrom`: the Last-Event-ID of a browser that reconnects. Its snapshot is sent only when a
+ * change happened after that id (nothing it saw is sent twice, nothing after it is missed); the
+ * changes after that come as on any stream.
+ */
+export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal, keepAliveMs: number, resumeFrom?: number): Response {
   let unsubscribe: (() => void) | undefined;
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   const close = () => {
@@ -49,8 +60,9 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
       // Changes are queued while the snapshot is read, then processed in order.
       let chain: Promise<void> = Promise.resolve();
       let snapshotAt = 0;
-      const resend = async () => {
+      const resend = async (seen = -1) => {
         snapshotAt = await source.snapshotEventId();
+        if (snapshotAt <= seen) return;
         for (const message of await source.snapshot()) write(frame(snapshotAt, message));
       };
       /** Ends the stream from our side (the client left, or may no longer read). */
@@ -73,7 +85,7 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
           return;
         }
         if (notice.resync) {
-          chain = chain.then(resend).catch(() => undefined);
+          chain = chain.then(() => resend()).catch(() => undefined);
           return;
         }
         if (!source.wants(notice)) return;
@@ -82,7 +94,7 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
           for (const message of await source.onChange(notice)) write(frame(notice.eventId, message));
         }).catch(() => undefined);
       });
-      chain = chain.then(resend);
+      chain = chain.then(() => resend(resumeFrom));
       await chain;
       keepAlive = setInterval(() => {
         write(encoder.encode(": keep-alive\n\n"));

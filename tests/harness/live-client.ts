@@ -7,8 +7,10 @@ export type TaskWatch = {
   until(predicate: (task: TaskDetail) => boolean, timeoutMs?: number, what?: string): Promise<TaskDetail>;
   /** Every distinct status seen, in order. */
   statuses: string[];
-  /** Every state seen, with the time it arrived. */
-  history: { at: number; task: TaskDetail }[];
+  /** Every state seen, with the time it arrived and its event id. */
+  history: { at: number; task: TaskDetail; eventId: number }[];
+  /** Resolves at the next keep-alive comment the server sends. */
+  nextKeepAlive(timeoutMs?: number): Promise<void>;
   close(): void;
 };
 
@@ -19,10 +21,11 @@ export async function watchTask(appUrl: string, taskId: string, headers: Record<
   const history: TaskWatch["history"] = [];
   const statuses: string[] = [];
   const waiters = new Set<{ predicate: (t: TaskDetail) => boolean; resolve: (t: TaskDetail) => void }>();
+  const keepAliveWaiters = new Set<() => void>();
   let ended: Error | undefined;
 
-  const accept = (task: TaskDetail) => {
-    history.push({ at: Date.now(), task });
+  const accept = (task: TaskDetail, eventId: number) => {
+    history.push({ at: Date.now(), task, eventId });
     if (statuses[statuses.length - 1] !== task.status) statuses.push(task.status);
     for (const w of waiters) {
       if (!w.predicate(task)) continue;
@@ -41,6 +44,12 @@ export async function watchTask(appUrl: string, taskId: string, headers: Record<
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
+          if (frame.startsWith(": keep-alive")) {
+            for (const wake of keepAliveWaiters) wake();
+            keepAliveWaiters.clear();
+            continue;
+          }
+          const eventId = Number(/^id: (\d+)$/m.exec(frame)?.[1] ?? NaN);
           const data = frame
             .split("\n")
             .filter((l) => l.startsWith("data: "))
@@ -48,7 +57,7 @@ export async function watchTask(appUrl: string, taskId: string, headers: Record<
             .join("\n");
           if (!data) continue;
           const message = LiveMessage.parse(JSON.parse(data));
-          if (message.type === "task") accept(message.task);
+          if (message.type === "task") accept(message.task, eventId);
         }
       }
       ended = new Error("live stream ended");
@@ -71,6 +80,12 @@ export async function watchTask(appUrl: string, taskId: string, headers: Record<
         }, timeoutMs);
         const waiter = { predicate, resolve: (t: TaskDetail) => (clearTimeout(timer), resolve(t)) };
         waiters.add(waiter);
+      });
+    },
+    nextKeepAlive(timeoutMs = 30_000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no keep-alive arrived")), timeoutMs);
+        keepAliveWaiters.add(() => (clearTimeout(timer), resolve()));
       });
     },
     close: () => controller.abort(),

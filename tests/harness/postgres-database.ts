@@ -12,6 +12,7 @@ export async function openPostgresDatabase(): Promise<Database & { url: string }
   execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-qc", `create database ${name}`]);
   const url = `postgres://postgres@127.0.0.1:${port}/${name}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-pg-db-"));
-  const database = await openDatabase({ url, dataDir, wsProxy: inject("wsProxy") });
+  // A fresh database: migrated here, as the deploy step does before the app starts.
+  const database = await openDatabase({ url, dataDir, wsProxy: inject("wsProxy"), migrations: "apply" });
   return { ...database, url };
 }

@@ -42,13 +42,23 @@ async function createDatabase(port: number): Promise<string> {
   return name;
 }
 
-export async function startTestSystem(env: Record<string, string> = {}, options_: { superviseApp?: boolean } = {}): Promise<TestSystem> {
-  const port = inject("postgresPort");
+export async function startTestSystem(
+  env: Record<string, string> = {},
+  options_: {
+    superviseApp?: boolean;
+    /** A PostgreSQL server of the test's own (one it restarts), instead of the shared one. */
+    postgresPort?: number;
+    /** The app's port, when the test must know it before the system starts (a balancer in front). */
+    appPort?: number;
+  } = {},
+): Promise<TestSystem> {
+  const port = options_.postgresPort ?? inject("postgresPort");
   const url = `postgres://postgres@127.0.0.1:${port}/${await createDatabase(port)}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-system-"));
   const options: Parameters<typeof startSystem>[0] = {
     mode: "start",
     superviseApp: options_.superviseApp,
+    appPort: options_.appPort,
     distDir: TEST_DIST_DIR,
     dataDir,
     logDir: path.join(dataDir, "logs"),

@@ -1,5 +1,5 @@
 import { liveHub } from "@/lib/live/hub";
-import { sseResponse } from "@/lib/live/sse";
+import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { ERRORS_STREAM, NODES_STREAM } from "@/lib/live/publish";
@@ -26,5 +26,6 @@ export const GET = userRoute(async ({ rt, request, userId, stillValid }) =>
     },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
+    lastEventId(request),
   ),
 );

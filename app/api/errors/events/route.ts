@@ -2,7 +2,7 @@ import { ErrorListQuery } from "@/lib/contracts/api";
 import { liveHub } from "@/lib/live/hub";
 import { ERRORS_STREAM } from "@/lib/live/publish";
 import { latestLiveEventId } from "@/lib/live/queries";
-import { sseResponse } from "@/lib/live/sse";
+import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { errorList } from "@/lib/operations/errors-view";
 import { userRoute } from "@/app/_server/routes";
@@ -19,5 +19,6 @@ export const GET = userRoute(async ({ rt, request, caller, userId, stillValid })
     { wants: (n) => n.taskId === ERRORS_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, ERRORS_STREAM), stillValid },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
+    lastEventId(request),
   );
 });

@@ -2,7 +2,7 @@ import { NodeListQuery } from "@/lib/contracts/api";
 import { liveHub } from "@/lib/live/hub";
 import { NODES_STREAM } from "@/lib/live/publish";
 import { latestLiveEventId } from "@/lib/live/queries";
-import { sseResponse } from "@/lib/live/sse";
+import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { listNodes } from "@/lib/operations/nodes-view";
 import { userRoute } from "@/app/_server/routes";
@@ -21,5 +21,6 @@ export const GET = userRoute(async ({ rt, request, userId, stillValid }) => {
     { wants: (n) => n.taskId === NODES_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, NODES_STREAM), stillValid },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
+    lastEventId(request),
   );
 });

@@ -1,5 +1,5 @@
 import { liveHub } from "@/lib/live/hub";
-import { sseResponse } from "@/lib/live/sse";
+import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { getTaskDetail } from "@/lib/tasks/queries";
@@ -20,5 +20,6 @@ export const GET = userRouteWithId(async ({ rt, id, request, userId, stillValid 
     { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id), stillValid },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
+    lastEventId(request),
   );
 });
