@@ -22,6 +22,7 @@ import { VmAgentDownloads } from "@/lib/contracts/vm-agent-downloads";
 import { INSTALL_PARAMS_PATH, INSTALLER_PATH, NODE_PACKAGES, renderCloudInit, type CloudInitInput } from "@/lib/nodes/cloud-init";
 import { freePort } from "@/lib/net";
 import {
+  childEnv,
   parseCloudConfig,
   readUnit,
   runCommandsUnder,
@@ -221,9 +222,9 @@ describe("the installer, run by cloud-init in a throwaway root", () => {
 
     // The helpers the daemon runs by path are where it looks for them, and run with its Node.
     const scratch = fs.mkdtempSync(path.join(installed.root, "scratch-"));
-    execFileSync(unit.execStart[0]!, [path.join(agentDir, "agents/script-agent.mjs")], { cwd: scratch, env: { PATH: process.env.PATH!, AGENT_PROMPT: "hello" } });
+    execFileSync(unit.execStart[0]!, [path.join(agentDir, "agents/script-agent.mjs")], { cwd: scratch, env: childEnv({ PATH: process.env.PATH!, AGENT_PROMPT: "hello" }) });
     expect(fs.readdirSync(path.join(scratch, ".agent/tasks"))).toEqual(["hello.md"]);
-    execFileSync(unit.execStart[0]!, [path.join(agentDir, "purge-node-users.mjs"), installed.nodeId], { env: { PATH: process.env.PATH! } });
+    execFileSync(unit.execStart[0]!, [path.join(agentDir, "purge-node-users.mjs"), installed.nodeId], { env: childEnv({ PATH: process.env.PATH! }) });
   });
 
   it("fetches the control plane's own Node where the machine's is too old, and the daemon runs on it", async () => {

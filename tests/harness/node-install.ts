@@ -37,11 +37,14 @@ export function writeFilesUnder(root: string, document: CloudConfig) {
   }
 }
 
+/** A child's whole environment, an allow-list: Next's typings want NODE_ENV in every ProcessEnv, and these have none. */
+export const childEnv = (env: Record<string, string>) => env as NodeJS.ProcessEnv;
+
 export type CommandResult = { code: number | null; stdout: string; stderr: string };
 
 function run(command: string[], env: Record<string, string>): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command[0]!, command.slice(1), { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -95,7 +98,7 @@ const SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 export function startUnit(unit: Unit, logFile: string): ChildProcess {
   const out = fs.openSync(logFile, "a");
   const child = spawn(unit.execStart[0]!, unit.execStart.slice(1), {
-    env: { PATH: SYSTEMD_PATH, ...readEnvironmentFile(unit.environmentFile) },
+    env: childEnv({ PATH: SYSTEMD_PATH, ...readEnvironmentFile(unit.environmentFile) }),
     cwd: unit.workingDirectory ?? "/",
     stdio: ["ignore", out, out],
     detached: true,
