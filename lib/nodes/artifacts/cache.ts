@@ -34,6 +34,17 @@ export function readJsonFile(file: string): unknown {
   }
 }
 
+/** A cached build: `file` with its record (`{sha256, bytes}`, written after it), when both are there and agree on the size. */
+export function readBuiltFile(file: string, recordFile: string): BuiltFile | undefined {
+  const record = readJsonFile(recordFile) as { sha256?: unknown; bytes?: unknown } | undefined;
+  if (typeof record?.sha256 !== "string" || typeof record.bytes !== "number") return undefined;
+  try {
+    return fs.statSync(file).size === record.bytes ? { file, sha256: record.sha256, bytes: record.bytes } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One build at a time per key in this process: concurrent callers share the pending promise,
  * and a failed build is not remembered.

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { RuntimeArch } from "../../contracts/vm-agent-downloads";
-import { publishFile, readJsonFile, singleFlight, temporaryBeside, type BuiltFile } from "./cache";
+import { publishFile, readBuiltFile, singleFlight, temporaryBeside, type BuiltFile } from "./cache";
 import { writeTarGz } from "./tar";
 
 export type NodeRuntimeFile = BuiltFile & { nodeVersion: string; arch: RuntimeArch };
@@ -31,10 +31,8 @@ async function pack(cacheDir: string, execPath: string, arch: RuntimeArch): Prom
   const file = path.join(dir, `${name}.tar.gz`);
   const recordFile = path.join(dir, `${name}.json`);
   const described = { nodeVersion: process.version, arch };
-  const record = readJsonFile(recordFile) as { sha256?: unknown; bytes?: unknown } | undefined;
-  if (typeof record?.sha256 === "string" && typeof record.bytes === "number" && fs.existsSync(file) && fs.statSync(file).size === record.bytes) {
-    return { file, sha256: record.sha256, bytes: record.bytes, ...described };
-  }
+  const cached = readBuiltFile(file, recordFile);
+  if (cached) return { ...cached, ...described };
   const temporary = temporaryBeside(file);
   try {
     const written = await writeTarGz(

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
-import { publishFile, readJsonFile, singleFlight, temporaryBeside, type BuiltFile } from "./cache";
+import { publishFile, readBuiltFile, readJsonFile, singleFlight, temporaryBeside, type BuiltFile } from "./cache";
 import { writeTarGz, type TarEntry } from "./tar";
 
 const ENTRY_POINTS = { "vm-agent": "vm-agent/main.ts", "purge-node-users": "vm-agent/purge-node-users.ts" };
@@ -49,21 +49,7 @@ function sourcesHash(rootDir: string, bundled: string[]): string | undefined {
   return hash.digest("hex");
 }
 
-const CachedBuild = (value: unknown): { sha256: string; bytes: number } | undefined => {
-  const record = value as { sha256?: unknown; bytes?: unknown } | undefined;
-  return typeof record?.sha256 === "string" && typeof record.bytes === "number" ? { sha256: record.sha256, bytes: record.bytes } : undefined;
-};
-
-function readCached(dir: string, hash: string): BuiltFile | undefined {
-  const file = path.join(dir, `${hash}.tar.gz`);
-  const record = CachedBuild(readJsonFile(path.join(dir, `${hash}.json`)));
-  if (!record) return undefined;
-  try {
-    return fs.statSync(file).size === record.bytes ? { file, ...record } : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readCached = (dir: string, hash: string) => readBuiltFile(path.join(dir, `${hash}.tar.gz`), path.join(dir, `${hash}.json`));
 
 async function bundle(rootDir: string) {
   const outdir = path.join(rootDir, ".vm-agent-bundle"); // names the outputs only: nothing is written
@@ -87,7 +73,8 @@ async function bundle(rootDir: string) {
   });
   const outputs = result.outputFiles
     .map((output) => ({ name: path.relative(outdir, output.path), content: Buffer.from(output.contents) }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    // By code point, not by locale: the order is part of the bytes.
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { outputs, inputs: Object.keys(result.metafile.inputs) };
 }
 
