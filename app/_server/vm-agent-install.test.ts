@@ -19,7 +19,7 @@ import { GET as getRuntime } from "@/app/api/vm-agent/runtime/route";
 import { bearerToken, signNodeCallbackToken, verifyNodeCallbackToken } from "@/lib/auth/tokens";
 import { CONTRACT_VERSION, VM_AGENT_CAPABILITIES, callbackPaths } from "@/lib/contracts/vm-agent";
 import { VmAgentDownloads } from "@/lib/contracts/vm-agent-downloads";
-import { INSTALL_PARAMS_PATH, INSTALLER_PATH, NODE_PACKAGES, renderCloudInit, type CloudInitInput } from "@/lib/nodes/cloud-init";
+import { INSTALL_PARAMS_PATH, INSTALLER_PATH, installParameters, NODE_PACKAGES, renderCloudInit, type CloudInitInput } from "@/lib/nodes/cloud-init";
 import { freePort } from "@/lib/net";
 import {
   childEnv,
@@ -235,6 +235,21 @@ describe("the installer, run by cloud-init in a throwaway root", () => {
     expect(unit.execStart[0]).toBe(path.join(installed.root, "opt/agent-control-plane/node", downloads.runtime!.sha256.slice(0, 16), "bin/node"));
     units.push(startUnit(unit, path.join(installed.root, "vm-agent.log")));
     expect((await readyFrom(installed.nodeId)).body).toMatchObject({ endpoint: `http://127.0.0.1:${installed.agentPort}` });
+  });
+
+  it("is the same script a machine someone owns runs by hand, with the parameters in its environment", async () => {
+    const root = throwawayRoot();
+    roots.push(root);
+    const nodeId = "by-hand";
+    const token = await signNodeCallbackToken(signingKey, { nodeId }, 600_000);
+    const parameters = installParameters({ nodeId, controlPlaneUrl: standIn.url, nodeCallbackToken: token, publicJwk, artifact: downloads.vmAgent, agentPort: 1 });
+    const script = path.join(root, "install.sh");
+    fs.writeFileSync(script, installer);
+    const result = await runCommandsUnder(root, { runcmd: [["sh", script]] }, { PATH: process.env.PATH!, ACP_SYSTEMCTL: "true", ...parameters });
+    expect(result.code, result.stderr).toBe(0);
+    const unit = readUnit(unitFile(root));
+    expect(unit.execStart[1]).toBe(path.join(root, "opt/agent-control-plane/vm-agent", downloads.vmAgent.sha256.slice(0, 16), "vm-agent.mjs"));
+    expect(fs.readFileSync(unit.environmentFile, "utf8")).toContain(`NODE_CALLBACK_TOKEN='${token}'`);
   });
 
   it("refuses an archive whose sha256 is not the expected one, and installs nothing", async () => {
