@@ -32,6 +32,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Static build output and public/'s assets are the same for everyone; everything else is guarded.
-  matcher: ["/((?!_next/static|favicon.ico|icon.svg|manifest.webmanifest).*)"],
+  // Static build output, public/'s assets and what nodes download to install the vm-agent
+  // (GET only, public code, app/api/vm-agent/) are the same for everyone; everything else is guarded.
+  matcher: ["/((?!_next/static|favicon.ico|icon.svg|manifest.webmanifest|api/vm-agent/).*)"],
 };

@@ -144,6 +144,8 @@ export const ConfigSchema = z.object({
   NODE_WARM_TIMEOUT: durationField("30m"),
   MAX_AUTO_NODE_LIFETIME: durationField("4h"),
   HEARTBEAT_STALE_AFTER: durationField("180s"),
+  /** Where the vm-agent archive and the packed Node that nodes download are built; unset: $XDG_CACHE_HOME (or ~/.cache)/agent-control-plane. */
+  VM_AGENT_CACHE_DIR: z.string().min(1).optional(),
   /** How long the control plane waits for one HTTP call to a vm-agent. */
   VM_AGENT_REQUEST_TIMEOUT: durationField("15s"),
 

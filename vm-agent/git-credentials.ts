@@ -11,12 +11,12 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { helperScriptPath } from "./helper-scripts";
 import { shellQuote } from "./runtime/env-file";
 import { RecordStore, writeFileAtomic } from "./state/records";
 
-const HELPER = fileURLToPath(new URL("./agents/git-credential.mjs", import.meta.url));
+const HELPER = helperScriptPath("git-credential.mjs");
 
 /** The user name GitHub takes with a token as the password. */
 export const GIT_USERNAME = "x-access-token";

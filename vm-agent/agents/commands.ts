@@ -8,10 +8,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import type { AgentKind, SessionSecrets } from "../../lib/contracts/vm-agent";
+import { helperScriptPath } from "../helper-scripts";
 
-const BUILT_IN_SCRIPT_AGENT = fileURLToPath(new URL("./script-agent.mjs", import.meta.url));
+const BUILT_IN_SCRIPT_AGENT = helperScriptPath("script-agent.mjs");
 
 export type AgentSettings = {
   SCRIPT_AGENT_COMMAND?: string;

@@ -1,0 +1,6 @@
+/** The download manifest: each download's URL, sha256 and size (GET, no session). */
+import { manifestResponse } from "@/app/_server/vm-agent-downloads";
+
+export const dynamic = "force-dynamic";
+
+export const GET = () => manifestResponse();

@@ -1,0 +1,230 @@
+#!/bin/sh
+# Installs the agent-control-plane node daemon (vm-agent) as the systemd service
+# agent-control-plane-vm-agent.service. Run as root, by cloud-init on a new cloud node, or by hand
+# on a machine you own. Everything it downloads comes from the control plane, checked against the
+# sha256 it was given; git and tmux come from the distribution's packages.
+#
+# Parameters, from the environment or from a parameters file of KEY='value' lines (ACP_PARAMS_FILE,
+# default $ACP_ROOT/etc/agent-control-plane/install.env, removed once installed: the token then lives
+# only in the daemon's environment file, root-only):
+#   ACP_CONTROL_PLANE_URL         where the daemon posts its callbacks (required)
+#   ACP_NODE_ID                   the node's id (required)
+#   ACP_NODE_CALLBACK_TOKEN       the node's callback token (required; never printed, never an argument)
+#   ACP_CONTROL_PLANE_PUBLIC_JWK  the control plane's public key, a JWK as JSON (required)
+#   ACP_ARTIFACT_URL              the vm-agent archive (default $ACP_CONTROL_PLANE_URL/api/vm-agent/artifact)
+#   ACP_ARTIFACT_SHA256           its sha256 (required: nothing unchecked is installed)
+#   ACP_RUNTIME_URL, ACP_RUNTIME_SHA256, ACP_RUNTIME_ARCH
+#                                 the control plane's own Node (x64 or arm64), used only when this
+#                                 machine has no Node $ACP_NODE_MIN_VERSION or later
+#   ACP_AGENT_HOST                the address the daemon listens on (default 0.0.0.0)
+#   ACP_AGENT_PORT                its port (required)
+#   ACP_NODE_MIN_VERSION          the oldest Node the daemon runs on (default 20.19)
+#   ACP_CONNECT_TIMEOUT           seconds to connect to the control plane (default 20)
+#   ACP_DOWNLOAD_TIMEOUT          seconds one download may take (default 600)
+#   ACP_ROOT                      install under this folder instead of / (tests; the unit then names
+#                                 the files there); no package is installed then
+#   ACP_SYSTEMCTL                 the systemctl to call (default systemctl)
+set -eu
+
+log() { printf 'agent-control-plane installer: %s\n' "$*" >&2; }
+fail() {
+  log "error: $*"
+  exit 1
+}
+
+ACP_ROOT=${ACP_ROOT:-}
+ACP_PARAMS_FILE=${ACP_PARAMS_FILE:-$ACP_ROOT/etc/agent-control-plane/install.env}
+if [ -f "$ACP_PARAMS_FILE" ]; then
+  set -a
+  # shellcheck disable=SC1090 # written by cloud-init (root, 0600) from values the control plane checked
+  . "$ACP_PARAMS_FILE"
+  set +a
+fi
+
+case $ACP_ROOT in
+  *[[:space:]]*) fail "ACP_ROOT may not contain white space (systemd splits ExecStart on it)" ;;
+esac
+if [ -z "$ACP_ROOT" ] && [ "$(id -u)" != 0 ]; then fail "run this as root: the daemon is a system service that creates a Unix user per workspace"; fi
+
+required() {
+  eval "value=\${$1:-}"
+  [ -n "$value" ] || fail "$1 is required${2:-}"
+}
+for name in ACP_CONTROL_PLANE_URL ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_ARTIFACT_SHA256 ACP_AGENT_PORT; do required "$name"; done
+ACP_CONTROL_PLANE_URL=${ACP_CONTROL_PLANE_URL%/}
+ACP_ARTIFACT_URL=${ACP_ARTIFACT_URL:-$ACP_CONTROL_PLANE_URL/api/vm-agent/artifact}
+ACP_AGENT_HOST=${ACP_AGENT_HOST:-0.0.0.0}
+ACP_NODE_MIN_VERSION=${ACP_NODE_MIN_VERSION:-20.19}
+ACP_CONNECT_TIMEOUT=${ACP_CONNECT_TIMEOUT:-20}
+ACP_DOWNLOAD_TIMEOUT=${ACP_DOWNLOAD_TIMEOUT:-600}
+ACP_SYSTEMCTL=${ACP_SYSTEMCTL:-systemctl}
+
+SERVICE=agent-control-plane-vm-agent.service
+OPT_DIR=$ACP_ROOT/opt/agent-control-plane
+ETC_DIR=$ACP_ROOT/etc/agent-control-plane
+STATE_DIR=$ACP_ROOT/var/lib/agent-control-plane
+ENV_FILE=$ETC_DIR/vm-agent.env
+UNIT_FILE=$ACP_ROOT/etc/systemd/system/$SERVICE
+# The daemon's own capabilities (VM_AGENT_CAPABILITIES in lib/contracts/vm-agent.ts).
+CAPABILITIES="CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE"
+
+is_sha256() {
+  case $1 in
+    *[!0-9a-f]*) return 1 ;;
+  esac
+  [ ${#1} -eq 64 ]
+}
+is_sha256 "$ACP_ARTIFACT_SHA256" || fail "ACP_ARTIFACT_SHA256 must be 64 lowercase hex digits"
+
+# A value goes into the daemon's environment file between single quotes, which both systemd and sh
+# read literally; one that could end the quotes or the line is refused.
+check_value() {
+  case $2 in
+    *"'"* | *\\* | *"
+"*) fail "$1 may not contain a single quote, a backslash or a line break" ;;
+  esac
+}
+
+# --- packages -------------------------------------------------------------------------------------
+missing=""
+for tool in git tmux curl tar; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+if [ -n "$missing" ]; then
+  if [ -z "$ACP_ROOT" ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing$missing from the distribution"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing ca-certificates >&2
+  else
+    fail "this machine lacks$missing; install them from your distribution and run this again"
+  fi
+fi
+
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d ' ' -f 1; else shasum -a 256 "$1" | cut -d ' ' -f 1; fi
+}
+
+# download URL SHA256 FILE: fetches from the control plane and refuses anything but the expected bytes.
+download() {
+  curl --fail --silent --show-error --location --proto '=http,https' \
+    --connect-timeout "$ACP_CONNECT_TIMEOUT" --max-time "$ACP_DOWNLOAD_TIMEOUT" \
+    --retry 5 --retry-delay 2 --retry-connrefused --output "$3" "$1" || fail "could not download $1"
+  actual=$(sha256_of "$3")
+  if [ "$actual" != "$2" ]; then
+    rm -f "$3"
+    fail "refusing $1: its sha256 is $actual, not the expected $2"
+  fi
+}
+
+mkdir -p "$OPT_DIR" "$ETC_DIR" "$STATE_DIR" "$(dirname "$UNIT_FILE")"
+# Workspace users run Node and the daemon's helpers: the installed code is readable by all, writable by root.
+chmod 0755 "$OPT_DIR"
+chmod 0700 "$ETC_DIR"
+WORK=$(mktemp -d "$OPT_DIR/.install.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+trap 'exit 1' INT TERM
+
+# unpack ARCHIVE DIR: a verified archive into DIR, all at once (a half-unpacked folder never has DIR's name).
+unpack() {
+  staging=$(mktemp -d "$WORK/unpack.XXXXXX")
+  tar -xzf "$1" -C "$staging" --no-same-owner
+  chmod 0755 "$staging"
+  mkdir -p "$(dirname "$2")"
+  rm -rf "$2"
+  mv "$staging" "$2"
+}
+
+# --- Node -----------------------------------------------------------------------------------------
+NODE_CHECK='const want = process.argv[1].split(".").map(Number), have = process.versions.node.split(".").map(Number);
+process.exit(have[0] > want[0] || (have[0] === want[0] && have[1] >= want[1]) ? 0 : 1);'
+new_enough() { "$1" -e "$NODE_CHECK" "$ACP_NODE_MIN_VERSION" >/dev/null 2>&1; }
+
+NODE=$(command -v node 2>/dev/null || true)
+if [ -n "$NODE" ] && new_enough "$NODE"; then
+  log "using this machine's Node at $NODE"
+else
+  [ -n "${ACP_RUNTIME_URL:-}" ] || fail "this machine has no Node.js $ACP_NODE_MIN_VERSION or later, and the control plane offers none; install one and run this again"
+  required ACP_RUNTIME_SHA256 " with ACP_RUNTIME_URL"
+  required ACP_RUNTIME_ARCH " with ACP_RUNTIME_URL"
+  is_sha256 "$ACP_RUNTIME_SHA256" || fail "ACP_RUNTIME_SHA256 must be 64 lowercase hex digits"
+  machine=$(uname -m)
+  case $machine in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) arch=$machine ;;
+  esac
+  if [ "$arch" != "$ACP_RUNTIME_ARCH" ]; then
+    fail "this machine has no Node.js $ACP_NODE_MIN_VERSION or later, and the control plane's Node is for $ACP_RUNTIME_ARCH, not this $machine CPU; install Node.js $ACP_NODE_MIN_VERSION or later for it and run this again"
+  fi
+  runtime_dir=$OPT_DIR/node/$(printf '%s' "$ACP_RUNTIME_SHA256" | cut -c 1-16)
+  if [ ! -x "$runtime_dir/bin/node" ]; then
+    log "fetching the control plane's Node ($ACP_RUNTIME_ARCH)"
+    download "$ACP_RUNTIME_URL" "$ACP_RUNTIME_SHA256" "$WORK/runtime.tar.gz"
+    unpack "$WORK/runtime.tar.gz" "$runtime_dir"
+  fi
+  NODE=$runtime_dir/bin/node
+  "$NODE" -e 0 >/dev/null 2>&1 || fail "the control plane's Node does not run on this machine: $("$NODE" --version 2>&1 | head -n 1)"
+fi
+
+# --- the daemon -----------------------------------------------------------------------------------
+AGENT_DIR=$OPT_DIR/vm-agent/$(printf '%s' "$ACP_ARTIFACT_SHA256" | cut -c 1-16)
+if [ ! -f "$AGENT_DIR/vm-agent.mjs" ]; then
+  log "fetching the vm-agent"
+  download "$ACP_ARTIFACT_URL" "$ACP_ARTIFACT_SHA256" "$WORK/vm-agent.tar.gz"
+  unpack "$WORK/vm-agent.tar.gz" "$AGENT_DIR"
+fi
+
+for name in ACP_CONTROL_PLANE_URL ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_AGENT_HOST ACP_AGENT_PORT; do
+  eval "check_value $name \"\$$name\""
+done
+WORK_DIR=$STATE_DIR/vm-agent
+mkdir -p "$WORK_DIR"
+(
+  umask 077
+  {
+    printf "NODE_ID='%s'\n" "$ACP_NODE_ID"
+    printf "CONTROL_PLANE_URL='%s'\n" "$ACP_CONTROL_PLANE_URL"
+    printf "NODE_CALLBACK_TOKEN='%s'\n" "$ACP_NODE_CALLBACK_TOKEN"
+    printf "CONTROL_PLANE_PUBLIC_JWK='%s'\n" "$ACP_CONTROL_PLANE_PUBLIC_JWK"
+    printf "VM_AGENT_HOST='%s'\n" "$ACP_AGENT_HOST"
+    printf "VM_AGENT_PORT='%s'\n" "$ACP_AGENT_PORT"
+    printf "VM_AGENT_WORK_DIR='%s'\n" "$WORK_DIR"
+    printf "HOME='%s'\n" "$STATE_DIR"
+    printf "LANG='C.UTF-8'\n"
+  } >"$WORK/vm-agent.env"
+)
+chmod 0600 "$WORK/vm-agent.env"
+mv "$WORK/vm-agent.env" "$ENV_FILE"
+
+{
+  printf '%s\n' \
+    "[Unit]" \
+    "Description=agent-control-plane node daemon (vm-agent)" \
+    "Wants=network-online.target" \
+    "After=network-online.target" \
+    "StartLimitIntervalSec=0" \
+    "" \
+    "[Service]" \
+    "Type=simple" \
+    "EnvironmentFile=$ENV_FILE" \
+    "ExecStart=$NODE $AGENT_DIR/vm-agent.mjs" \
+    "WorkingDirectory=$STATE_DIR" \
+    "Restart=always" \
+    "RestartSec=5" \
+    "# Agents run in tmux sessions that outlive a daemon restart (the next daemon adopts them):" \
+    "# stopping the service stops the daemon only." \
+    "KillMode=process" \
+    "# Root, for the Unix user it makes per workspace, but only these of root's capabilities." \
+    "CapabilityBoundingSet=$CAPABILITIES" \
+    "" \
+    "[Install]" \
+    "WantedBy=multi-user.target"
+} >"$WORK/unit"
+chmod 0644 "$WORK/unit"
+mv "$WORK/unit" "$UNIT_FILE"
+
+"$ACP_SYSTEMCTL" daemon-reload
+"$ACP_SYSTEMCTL" enable "$SERVICE"
+# restart, not start: a second run (a new vm-agent) replaces the running daemon.
+"$ACP_SYSTEMCTL" restart "$SERVICE"
+if [ -f "$ACP_PARAMS_FILE" ]; then rm -f "$ACP_PARAMS_FILE"; fi
+log "installed: $SERVICE runs $AGENT_DIR/vm-agent.mjs with $NODE"
