@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { signNodeCallbackToken, signNodeManagementToken } from "../lib/auth/tokens";
+import { pinnedFetch } from "../lib/nodes/pinned-tls";
 import { makeRepo } from "../tests/harness/git";
 import { Tmux } from "../vm-agent/runtime/tmux";
 import { addressedWorkspace, startReceiver, testKey, waitForFile } from "../vm-agent/test-support";
@@ -34,10 +35,13 @@ const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.me
   stdio: "ignore",
   env: daemonEnv as NodeJS.ProcessEnv, // the daemon's whole environment, NODE_ENV deliberately absent
 });
-const endpoint = String((await receiver.next(/\/api\/nodes\/.*\/ready$/)).body.endpoint);
+const ready = (await receiver.next(/\/api\/nodes\/.*\/ready$/)).body;
+const endpoint = String(ready.endpoint);
+// As the control plane calls it: over HTTPS, pinned to the certificate the ready callback reported.
+const node = { id: nodeId, certificateFingerprint: String(ready.certificateFingerprint) };
 const call = async (method: string, pathname: string, body?: unknown) => {
   const token = await signNodeManagementToken(key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
-  const response = await fetch(endpoint + pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await pinnedFetch(node, new URL(pathname, endpoint), { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${await response.text()}`);
 };
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);

@@ -342,6 +342,12 @@ export const nodes = pgTable(
     status: text("status").notNull(),
     health: text("health").notNull().default("unknown"),
     endpoint: text("endpoint"),
+    /**
+     * The SHA-256 fingerprint of the TLS certificate the node's daemon serves, from its authenticated
+     * ready callback; every call to the node refuses any other certificate (lib/nodes/pinned-tls.ts).
+     * Null until the daemon has reported: such a node is not called.
+     */
+    certificateFingerprint: text("certificate_fingerprint"),
     autoProvisioned: boolean("auto_provisioned").notNull().default(true),
     warmSince: ts("warm_since"),
     lastHeartbeatAt: ts("last_heartbeat_at"),

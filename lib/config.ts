@@ -53,7 +53,10 @@ export const ConfigSchema = z.object({
   SESSION_TTL: durationField("7d"),
   /** The address the app listens on. Local mode allows only a loopback address. */
   HOST: z.string().min(1).default("127.0.0.1"),
-  /** Where the vm-agent reaches this app (callbacks) and where Inngest reaches `/api/inngest`. */
+  /**
+   * Where the vm-agent reaches this app (callbacks) and where Inngest reaches `/api/inngest`. Must be
+   * https:// for nodes on other machines (lib/nodes/lifecycle.ts; their daemons refuse plain http too).
+   */
   APP_URL: z.string().url().default("http://127.0.0.1:3000"),
   /** Unset: embedded PGlite under DATA_DIR. A postgres:// URL: Neon's serverless driver. */
   DATABASE_URL: z.string().optional(),

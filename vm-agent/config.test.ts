@@ -36,6 +36,7 @@ describe("configuration", () => {
       HEARTBEAT_INTERVAL: 15_000,
       VM_AGENT_LOG_MAX_BYTES: 10 * 1024 * 1024,
       VM_AGENT_LOG_KEEP: 3,
+      TLS_CERTIFICATE_LIFETIME: 3650 * 86_400_000,
     });
     expect(config.SCRIPT_AGENT_COMMAND).toBeUndefined();
     expect(config.VM_AGENT_LOG_FILE).toBeUndefined();
@@ -54,12 +55,22 @@ describe("configuration", () => {
     expect(parseVmAgentConfig({ ...env, HEARTBEAT_INTERVAL: "30s" }).HEARTBEAT_INTERVAL).toBe(30_000);
   });
 
+  it.each(["https://control.example.com", "http://127.0.0.1:3000", "http://127.8.9.10:3000", "http://localhost:3000", "http://[::1]:3000"])(
+    "takes %s as the control plane's URL (https, or plain http on this machine only)",
+    async (url) => expect(parseVmAgentConfig({ ...(await baseEnv()), CONTROL_PLANE_URL: url }).CONTROL_PLANE_URL).toBe(url),
+  );
+
   it.each([
     [{ VM_AGENT_PORT: undefined }, /VM_AGENT_PORT: is required/],
     [{ VM_AGENT_PORT: "80a" }, /VM_AGENT_PORT: must be a whole number/],
     [{ VM_AGENT_PORT: "70000" }, /VM_AGENT_PORT/],
     [{ NODE_ID: "../node" }, /NODE_ID/],
     [{ CONTROL_PLANE_URL: "not a url" }, /CONTROL_PLANE_URL/],
+    [{ CONTROL_PLANE_URL: "http://control.example.com" }, /CONTROL_PLANE_URL: must be https:\/\/ for a control plane that is not on this machine \(control\.example\.com/],
+    [{ CONTROL_PLANE_URL: "http://10.0.0.7:3000" }, /CONTROL_PLANE_URL: must be https:\/\//],
+    [{ CONTROL_PLANE_URL: "http://0.0.0.0:3000" }, /CONTROL_PLANE_URL: must be https:\/\//],
+    [{ CONTROL_PLANE_URL: "ftp://127.0.0.1" }, /CONTROL_PLANE_URL: must be an https:\/\/ URL/],
+    [{ TLS_CERTIFICATE_LIFETIME: "forever" }, /TLS_CERTIFICATE_LIFETIME: not a duration/],
     [{ CONTROL_PLANE_PUBLIC_JWK: "{" }, /CONTROL_PLANE_PUBLIC_JWK: is not JSON/],
     [{ CONTROL_PLANE_PUBLIC_JWK: JSON.stringify({ kty: "EC", d: "secret" }) }, /CONTROL_PLANE_PUBLIC_JWK: must be a public JWK/],
     [{ GIT_PUSH: "always" }, /GIT_PUSH/],

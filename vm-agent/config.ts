@@ -1,5 +1,6 @@
 /** The vm-agent's settings, read once from its environment and validated. */
 import { z } from "zod";
+import { callbackUrlProblem } from "../lib/contracts/tls";
 import { Id } from "../lib/contracts/vm-agent";
 import { durationField } from "../lib/duration";
 
@@ -16,7 +17,14 @@ export const VmAgentConfigSchema = z.object({
   /** 0 picks a free port (the local provider and tests). */
   VM_AGENT_PORT: integer(0, 65535),
   NODE_ID: Id,
-  CONTROL_PLANE_URL: z.string().url(),
+  /** Where callbacks go: https://, or http:// to a control plane on this machine (loopback) only. */
+  CONTROL_PLANE_URL: z
+    .string()
+    .url()
+    .superRefine((url, ctx) => {
+      const problem = callbackUrlProblem(url);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   /** Token for the node's own callbacks (audience node-callback). */
   NODE_CALLBACK_TOKEN: z.string().min(1),
   /** The control plane's public key (a JWK as JSON): management calls are verified with it. */
@@ -55,6 +63,11 @@ export const VmAgentConfigSchema = z.object({
   CALLBACK_BASE_DELAY: durationField("1s"),
   CALLBACK_MAX_DELAY: durationField("30s"),
   CALLBACK_REQUEST_TIMEOUT: durationField("10s"),
+  /**
+   * How long the certificate the daemon makes at first start is valid (tls.ts). The control plane
+   * pins it rather than checking dates; an expired one is replaced at the next start.
+   */
+  TLS_CERTIFICATE_LIFETIME: durationField("3650d"),
   /** The vm-agent's own tmux socket (`tmux -L`); default `acp-<NODE_ID>`. */
   TMUX_SOCKET: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/).optional(),
   /** A turn's diff against the base branch is cut (at a file boundary) past this many bytes; every file's counts stay. */

@@ -66,8 +66,9 @@ function everyCommandLine(): string[] {
 
 const tmuxEnvironment = (socket: string, ...args: string[]) => spawnSync("tmux", ["-L", socket, "show-environment", ...args], { encoding: "utf8" }).stdout;
 
-async function askDaemon(endpoint: string, workspaceId: string, ticket: string | undefined, body: unknown) {
-  const response = await fetch(`${endpoint}/workspaces/${workspaceId}/git-credential`, {
+/** Asks as the agents' helper does (over the daemon's HTTPS, to the certificate it reported). */
+async function askDaemon(daemon: { fetch: Awaited<ReturnType<typeof daemonProcess>>["fetch"] }, endpoint: string, workspaceId: string, ticket: string | undefined, body: unknown) {
+  const response = await daemon.fetch(endpoint, `/workspaces/${workspaceId}/git-credential`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(ticket ? { authorization: `Bearer ${ticket}` } : {}) },
     body: JSON.stringify(body),
@@ -141,9 +142,9 @@ describe("a workspace's GitHub token", () => {
       expect(other.status).not.toBe(0);
     }
     // The daemon's route wants this workspace's ticket.
-    expect((await askDaemon(first.endpoint, "w_g", undefined, { protocol: "https", host: server.host })).status).toBe(401);
-    expect((await askDaemon(first.endpoint, "w_g", `${ticket}x`, { protocol: "https", host: server.host })).status).toBe(403);
-    expect((await askDaemon(first.endpoint, "w_other", ticket, { protocol: "https", host: server.host })).status).toBe(403);
+    expect((await askDaemon(daemon, first.endpoint, "w_g", undefined, { protocol: "https", host: server.host })).status).toBe(401);
+    expect((await askDaemon(daemon, first.endpoint, "w_g", `${ticket}x`, { protocol: "https", host: server.host })).status).toBe(403);
+    expect((await askDaemon(daemon, first.endpoint, "w_other", ticket, { protocol: "https", host: server.host })).status).toBe(403);
 
     // A restarted daemon (on another port) answers the adopted agent's helper and pushes itself.
     await daemon.killHard(first.child);
@@ -185,7 +186,7 @@ describe("a workspace's GitHub token", () => {
     expect(fs.readFileSync(path.join(agentHome, "push-result"), "utf8").trim()).toBe("failed");
     expect(refused.body).toMatchObject({ pushed: false, error: expect.stringContaining("push failed") });
     const ticket = fs.readFileSync(path.join(agentHome, "ticket"), "utf8");
-    expect(await askDaemon(first.endpoint, "w_n", ticket, { protocol: "https", host: server.host })).toEqual({ status: 200, body: {} });
+    expect(await askDaemon(daemon, first.endpoint, "w_n", ticket, { protocol: "https", host: server.host })).toEqual({ status: 200, body: {} });
 
     // The follow-up brings the owner's token: the agent's push and the daemon's now go through.
     const follow = `${commitAndPush("FOLLOW.md", "agent-try")}\necho pushed > "$HOME/push-result"`;
@@ -196,9 +197,9 @@ describe("a workspace's GitHub token", () => {
     expect(server.branch("agents/w_n")).toBe(second.body.commit);
 
     // The ticket is good for its own workspace's repository host over https, and nothing else.
-    expect(await askDaemon(first.endpoint, "w_n", ticket, { protocol: "https", host: server.host })).toEqual({ status: 200, body: { username: "x-access-token", password: TOKEN } });
-    expect((await askDaemon(first.endpoint, "w_n", ticket, { protocol: "https", host: "github.com" })).body).toEqual({});
-    expect((await askDaemon(first.endpoint, "w_n", ticket, { protocol: "http", host: server.host })).body).toEqual({});
-    expect((await askDaemon(first.endpoint, "w_o", ticket, { protocol: "https", host: server.host })).status).toBe(403);
+    expect(await askDaemon(daemon, first.endpoint, "w_n", ticket, { protocol: "https", host: server.host })).toEqual({ status: 200, body: { username: "x-access-token", password: TOKEN } });
+    expect((await askDaemon(daemon, first.endpoint, "w_n", ticket, { protocol: "https", host: "github.com" })).body).toEqual({});
+    expect((await askDaemon(daemon, first.endpoint, "w_n", ticket, { protocol: "http", host: server.host })).body).toEqual({});
+    expect((await askDaemon(daemon, first.endpoint, "w_o", ticket, { protocol: "https", host: server.host })).status).toBe(403);
   }, 120_000);
 });

@@ -60,10 +60,14 @@ export class GitCredentials {
     this.records = new RecordStore(path.join(stateDir, "credentials"), CredentialRecord, { ownerOnly: true });
   }
 
-  /** Once the daemon listens: its address for the agents' helper (loopback when it listens on every address). */
-  publishEndpoint(host: string, port: number) {
+  /**
+   * Once the daemon listens: its address for the agents' helper (loopback when it listens on every
+   * address) on the first line, then the certificate it serves, the one the helper trusts (it is
+   * public; the helper sends its ticket to nothing else).
+   */
+  publishEndpoint(host: string, port: number, certificate: string) {
     const reachable = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
-    writeFileAtomic(this.endpointFile, `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}\n`, 0o644);
+    writeFileAtomic(this.endpointFile, `https://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}\n${certificate.trim()}\n`, 0o644);
   }
 
   /** A new workspace: the host of its repository, the token of its create request, a fresh ticket. */

@@ -3,9 +3,8 @@
  * API, tell the control plane the node is ready, then send heartbeats. SIGTERM / SIGINT detach and exit; agents keep
  * running in tmux for the next start to adopt.
  */
-import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { CONTRACT_VERSION, callbackPaths } from "../lib/contracts/vm-agent";
+import { CONTRACT_VERSION, callbackPaths, type NodeReadyCallback } from "../lib/contracts/vm-agent";
 import { parseVmAgentConfig } from "./config";
 import { fileLog, jsonLog, RotatingFile, type Log } from "./log";
 import { Outbox } from "./outbox";
@@ -36,17 +35,23 @@ const outbox = new Outbox(
   },
   log,
 );
+// One ready report at a time, under one id: a previous run's that is still undelivered names a port
+// or a certificate this run may no longer serve, and arriving after this run's it would pin a stale
+// one. It is dropped before the outbox resumes the rest; this run's own is sent once it listens.
+const READY_MESSAGE_ID = "node-ready";
+outbox.discard(READY_MESSAGE_ID);
 let agent: ReturnType<typeof createVmAgent>;
 let port: number;
+let certificateFingerprint: string;
 try {
   agent = createVmAgent({ config, outbox, log });
-  ({ port } = await agent.listen());
+  ({ port, certificateFingerprint } = await agent.listen());
 } catch (error) {
   log("error", `vm-agent could not start: ${(error as Error).message}`);
   process.exit(1);
 }
 const isolation = agent.isolation();
-log(isolation.mode === "users" ? "info" : "warn", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port, workspaceUsers: isolation.mode, ...(isolation.reason ? { why: isolation.reason } : {}) });
+log(isolation.mode === "users" ? "info" : "warn", "vm-agent listening", { nodeId: config.NODE_ID, host: config.VM_AGENT_HOST, port, certificateFingerprint, workspaceUsers: isolation.mode, ...(isolation.reason ? { why: isolation.reason } : {}) });
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -58,12 +63,12 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-const messageId = randomUUID();
-outbox.enqueue(messageId, callbackPaths.nodeReady(config.NODE_ID), config.NODE_CALLBACK_TOKEN, {
-  endpoint: `http://${config.VM_AGENT_HOST}:${port}`,
+outbox.enqueue(READY_MESSAGE_ID, callbackPaths.nodeReady(config.NODE_ID), config.NODE_CALLBACK_TOKEN, {
+  endpoint: `https://${config.VM_AGENT_HOST}:${port}`,
+  certificateFingerprint,
   version: VM_AGENT_VERSION,
   contractVersion: CONTRACT_VERSION,
   isolation,
-});
+} satisfies NodeReadyCallback);
 // The first heartbeat follows the ready callback: the control plane learns the endpoint, then the load.
 agent.startHeartbeats();

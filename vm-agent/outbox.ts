@@ -52,6 +52,15 @@ export class Outbox {
     for (const { value } of this.pending.list()) this.schedule(value.messageId, Math.max(0, value.nextAttemptAt - Date.now()));
   }
 
+  /**
+   * Forgets a message, pending or spent, before start() would resume it: one that a newer message
+   * replaces (a previous run's ready report, whose port or certificate this run no longer serves).
+   */
+  discard(messageId: string) {
+    this.pending.delete(messageId);
+    this.dead.delete(messageId);
+  }
+
   /** Persists the message, then delivers it in the background. */
   enqueue(messageId: string, callbackPath: string, token: string, body: Record<string, unknown>) {
     const now = Date.now();

@@ -152,7 +152,7 @@ describe("provisioning", () => {
     ];
     expect(bad.map((b) => b.status)).toEqual([400, 400, 400, 422, 400]);
     expect(bad.map((b) => b.body.field)).toEqual(["workspaceId", "workspaceId", "sessionId", "gitIdentity.email", undefined]);
-    const raw = await fetch(`${agent.base}/workspaces`, { method: "POST", headers: { authorization: `Bearer ${await agent.token()}` }, body: "{not json" });
+    const raw = await agent.fetch("/workspaces", { method: "POST", headers: { authorization: `Bearer ${await agent.token()}` }, body: "{not json" });
     expect(raw.status).toBe(400);
   });
 });

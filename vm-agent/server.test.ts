@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backoffDelay, isPermanent } from "./callbacks";
 import { git, makeRepo } from "../tests/harness/git";
-import { HealthResponse, PublicHealthResponse } from "../lib/contracts/vm-agent";
+import { CONTRACT_VERSION, HealthResponse, PublicHealthResponse } from "../lib/contracts/vm-agent";
 import { startReceiver, startTestAgent, waitForFile } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -35,7 +35,7 @@ describe("authentication", () => {
 
     const nodeWide = await agent.request("GET", "/health", undefined, `Bearer ${await agent.token()}`);
     expect(nodeWide.status).toBe(200);
-    expect(HealthResponse.parse(nodeWide.body)).toEqual({ status: "ok", nodeId: agent.config.NODE_ID, version: expect.any(String), contractVersion: 1, workspaces: 0 });
+    expect(HealthResponse.parse(nodeWide.body)).toEqual({ status: "ok", nodeId: agent.config.NODE_ID, version: expect.any(String), contractVersion: CONTRACT_VERSION, workspaces: 0 });
     const forWorkspace = await agent.request("GET", "/health", undefined, `Bearer ${await agent.token({ workspaceId: "w_1" })}`);
     expect(forWorkspace.body).toMatchObject({ nodeId: agent.config.NODE_ID });
 

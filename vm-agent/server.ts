@@ -1,10 +1,11 @@
 /**
- * The vm-agent's HTTP API (node:http, no framework). Every workspace route needs a node-management
+ * The vm-agent's HTTP API (node:https, no framework; HTTPS only, with the certificate tls.ts keeps). Every workspace route needs a node-management
  * token minted by the control plane for this node and that workspace; `/health` answers anyone that
  * the daemon is up, and only a token for this node who it is and what it holds. Handlers validate
  * and call the workspace manager; nothing else.
  */
-import http from "node:http";
+import type http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
@@ -27,6 +28,7 @@ import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
 import { RequestError } from "./errors";
+import { loadOrCreateTlsIdentity } from "./tls";
 import { WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
 
 export const VM_AGENT_VERSION = "0.1.0";
@@ -43,6 +45,7 @@ export type VmAgentOptions = {
     | "NODE_CALLBACK_TOKEN"
     | "HEARTBEAT_INTERVAL"
     | "CALLBACK_REQUEST_TIMEOUT"
+    | "TLS_CERTIFICATE_LIFETIME"
   > &
     WorkspaceManagerOptions["config"];
   outbox: Outbox;
@@ -206,7 +209,8 @@ export function createVmAgent(options: VmAgentOptions) {
     throw new RequestError(404, "not found");
   }
 
-  const server = http.createServer((request, response) => {
+  // Its certificate is set in listen(), from the work folder, before it accepts a connection.
+  const server = https.createServer((request, response) => {
     route(request)
       .catch((error: unknown): [number, unknown] => {
         if (error instanceof RequestError) return [error.status, { error: error.message, ...(error.field ? { field: error.field } : {}) }];
@@ -221,8 +225,18 @@ export function createVmAgent(options: VmAgentOptions) {
 
   return {
     manager,
-    /** Adopts what a previous run left (records, tmux sessions, outbox), then serves. */
+    /**
+     * Adopts what a previous run left (records, tmux sessions, outbox), then serves HTTPS. Returns the
+     * port and the fingerprint of the certificate it serves, for the ready callback.
+     */
     async listen() {
+      const identity = await loadOrCreateTlsIdentity({
+        workDir: config.VM_AGENT_WORK_DIR,
+        nodeId: config.NODE_ID,
+        lifetimeMs: config.TLS_CERTIFICATE_LIFETIME,
+        onReplaced: (problem) => log("warn", "the stored TLS certificate cannot be used; serving a new one, whose fingerprint the ready callback reports", { problem }),
+      });
+      server.setSecureContext({ key: identity.key, cert: identity.certificate });
       // A bad key is a configuration error: it fails the start, not every request.
       key = await importPublicJwk(config.CONTROL_PLANE_PUBLIC_JWK).catch((error: unknown) => {
         throw new Error(`CONTROL_PLANE_PUBLIC_JWK is not a usable ES256 public key: ${(error as Error).message}`);
@@ -234,8 +248,8 @@ export function createVmAgent(options: VmAgentOptions) {
         server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve({ port: (server.address() as AddressInfo).port }));
       });
       // Agents' credential helpers find the daemon here, also agents adopted from a run on another port.
-      manager.credentials.publishEndpoint(config.VM_AGENT_HOST, port);
-      return { port };
+      manager.credentials.publishEndpoint(config.VM_AGENT_HOST, port, identity.certificate);
+      return { port, certificateFingerprint: identity.fingerprint };
     },
     /** Whether each workspace runs as its own user (for the ready callback). */
     isolation: () => manager.users.isolation(),

@@ -60,7 +60,7 @@ describe("starting a session", () => {
   it("honours Idempotency-Key: a repeat is accepted, the key on another session is refused", async () => {
     const { agent, receiver } = await readyWorkspace();
     const call = async (sessionId: string, key: string) => {
-      const response = await fetch(`${agent.base}/workspaces/w_1/agent-sessions/${sessionId}/start`, {
+      const response = await agent.fetch(`/workspaces/w_1/agent-sessions/${sessionId}/start`, {
         method: "POST",
         headers: { authorization: `Bearer ${await agent.token({ workspaceId: "w_1" })}`, "content-type": "application/json", "idempotency-key": key },
         body: JSON.stringify(start()),

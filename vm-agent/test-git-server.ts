@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { makeRepo } from "../tests/harness/git";
+import { loopbackCertificate } from "./test-support";
 
 export type GitRequest = { path: string; push: boolean; authorized: boolean; authorization: string | undefined };
 
@@ -22,10 +23,7 @@ export async function startHttpsGitServer(options: { token: string; publicRead?:
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-https-git-"));
   // The certificate is read by every workspace's user too (GIT_SSL_CAINFO); the key stays private.
   fs.chmodSync(root, 0o755);
-  const keyFile = path.join(root, "key.pem");
-  const caFile = path.join(root, "cert.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", caFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
-  fs.chmodSync(caFile, 0o644);
+  const { key, cert, certFile: caFile } = loopbackCertificate(root);
   const projects = path.join(root, "repos");
   const bare = path.join(projects, "org", "repo.git");
   execFileSync("git", ["clone", "--quiet", "--bare", makeRepo(options.files ?? {}), bare]);
@@ -33,7 +31,7 @@ export async function startHttpsGitServer(options: { token: string; publicRead?:
   const requests: GitRequest[] = [];
 
   let webUrl = "";
-  const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) }, (request, response) => {
+  const server = https.createServer({ key, cert }, (request, response) => {
     if (!options.routes) return serveGit(request, response);
     options.routes(request, response, webUrl).then(
       (answered) => answered || serveGit(request, response),

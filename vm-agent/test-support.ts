@@ -1,15 +1,18 @@
 /**
- * For the vm-agent's tests: a loopback HTTP receiver standing in for the control plane's callback
- * routes, and a daemon started in-process with a fresh key pair.
+ * For the vm-agent's tests: a loopback HTTP(S) receiver standing in for the control plane's callback
+ * routes, and a daemon started in-process with a fresh key pair. Calls to a daemon go as the control
+ * plane's do: over HTTPS, pinned to the certificate the daemon reported (lib/nodes/pinned-tls.ts).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
+import https from "node:https";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
 import { signNodeCallbackToken, signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
+import { pinnedFetch } from "../lib/nodes/pinned-tls";
 import type { RetryPolicy } from "./callbacks";
 import { silentLog } from "./log";
 import { alive } from "./runtime/processes";
@@ -22,14 +25,21 @@ import type { VmAgentConfig } from "./config";
 export type Received = { path: string; authorization: string | undefined; body: Record<string, unknown> };
 export type Attempt = Received & { status: number };
 
-/** Records callbacks; `answer` decides each response status (default 200), from the path, the attempt and the body. */
-export async function startReceiver(answer: (path: string, attempt: number, body: Record<string, unknown>) => number = () => 200) {
+/**
+ * Records callbacks; `answer` decides each response status (default 200), from the path, the attempt
+ * and the body. With `tls` it serves HTTPS with that key and certificate (as a control plane behind a
+ * TLS proxy does).
+ */
+export async function startReceiver(
+  answer: (path: string, attempt: number, body: Record<string, unknown>) => number = () => 200,
+  tls?: { key: string; cert: string },
+) {
   const received: Received[] = [];
   const attempts = new Map<string, number>();
   const waiters: { predicate: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
   const attemptLog: Attempt[] = [];
   const attemptWaiters: { pattern: RegExp; resolve: (a: Attempt) => void }[] = [];
-  const server = http.createServer(async (request, response) => {
+  const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
     let text = "";
     for await (const chunk of request) text += chunk;
     const url = request.url ?? "/";
@@ -54,11 +64,12 @@ export async function startReceiver(answer: (path: string, attempt: number, body
     }
     response.writeHead(status, { "content-type": "application/json" });
     response.end(JSON.stringify(status < 300 ? { outcome: "applied" } : { error: "test says no" }));
-  });
+  };
+  const server = tls ? https.createServer(tls, handle) : http.createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     received,
     attempts,
     /** Resolves once `count` callbacks whose path matches have arrived; with the last of them. */
@@ -149,6 +160,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     // Off unless a test asks for heartbeats: the others' receivers stay quiet.
     HEARTBEAT_INTERVAL: 0,
     CALLBACK_REQUEST_TIMEOUT: 5_000,
+    TLS_CERTIFICATE_LIFETIME: 86_400_000,
     CONTROL_PLANE_PUBLIC_JWK: publicJwk,
     TMUX_SOCKET: undefined,
     VM_AGENT_WORK_DIR: workDir,
@@ -176,14 +188,18 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
   );
   const agent = createVmAgent({ config, outbox, log: silentLog });
   const tmux = new Tmux(`acp-${config.NODE_ID}`);
-  const { port } = await agent.listen();
+  const { port, certificateFingerprint } = await agent.listen();
   // As main.ts does once the node-ready callback is enqueued (this in-process daemon sends none).
   agent.startHeartbeats();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `https://127.0.0.1:${port}`;
+  /** A call as the control plane makes it: pinned to the certificate this daemon serves. */
+  const fetchNode = (pathname: string, init?: Parameters<typeof pinnedFetch>[2]) => pinnedFetch({ id: config.NODE_ID, certificateFingerprint }, new URL(pathname, base), init);
   const token = (claims: { nodeId?: string; workspaceId?: string } = {}) =>
     signNodeManagementToken(key, { nodeId: claims.nodeId ?? config.NODE_ID, workspaceId: claims.workspaceId }, 60_000);
   return {
     base,
+    certificateFingerprint,
+    fetch: fetchNode,
     workDir,
     agent,
     config,
@@ -191,7 +207,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     tmux,
     async request(method: string, pathname: string, body?: unknown, auth: string | null = null) {
       const authorization = auth === null ? `Bearer ${await token({ workspaceId: addressedWorkspace(pathname, body) })}` : auth;
-      const response = await fetch(base + pathname, {
+      const response = await fetchNode(pathname, {
         method,
         headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -233,6 +249,10 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
   };
   const children: ChildProcess[] = [];
   let starts = 0;
+  /** What each start's ready callback reported: the certificate to pin at that endpoint. */
+  const pins = new Map<string, string>();
+  const fetchNode = (endpoint: string, pathname: string, init?: Parameters<typeof pinnedFetch>[2]) =>
+    pinnedFetch({ id: nodeId, certificateFingerprint: pins.get(endpoint) ?? "no ready callback named this endpoint" }, new URL(pathname, endpoint), init);
   return {
     nodeId,
     workDir,
@@ -241,7 +261,10 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
       const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
       children.push(child);
       const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
-      return { child, endpoint: String(ready.body.endpoint) };
+      const endpoint = String(ready.body.endpoint);
+      const certificateFingerprint = String(ready.body.certificateFingerprint);
+      pins.set(endpoint, certificateFingerprint);
+      return { child, endpoint, certificateFingerprint };
     },
     /** Runs the daemon to its exit (one that refuses to start): its exit code and standard output. */
     async run(): Promise<{ code: number | null; stdout: string }> {
@@ -254,9 +277,12 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     },
     async call(endpoint: string, method: string, pathname: string, body?: unknown) {
       const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
-      const response = await fetch(endpoint + pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      const response = await fetchNode(endpoint, pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      await response.body?.cancel();
       return response.status;
     },
+    /** A request to the daemon at `endpoint`, pinned to the certificate its ready callback reported. */
+    fetch: fetchNode,
     async killHard(child: ChildProcess) {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGKILL");
@@ -269,6 +295,19 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
       fs.rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A key and a self-signed certificate for 127.0.0.1 in `dir` (`key.pem`, `cert.pem`, readable by all
+ * so workspaces' users can trust it), made with openssl: a test's own HTTPS server, whose clients
+ * trust `certFile` as their certificate authority.
+ */
+export function loopbackCertificate(dir: string) {
+  const keyFile = path.join(dir, "key.pem");
+  const certFile = path.join(dir, "cert.pem");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  fs.chmodSync(certFile, 0o644);
+  return { keyFile, certFile, key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8") };
 }
 
 /** Resolves once `file` exists and is not empty (watching its folder; no fixed sleeps). */

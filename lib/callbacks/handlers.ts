@@ -7,7 +7,7 @@
 import type { AgentCompletedCallback, AgentOutputCallback, BootLogCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
 import { taskWake, type WakeReason } from "../contracts/events";
 import type { Runtime } from "../runtime";
-import { recordErrorOnce } from "../errors";
+import { recordError, recordErrorOnce } from "../errors";
 import { destroyNode, getNode, markNodeReady, wakeTasks } from "../nodes/lifecycle";
 import { recordHeartbeat } from "../nodes/health";
 import { GONE_NODE_STATUSES, type NodeStatus } from "../nodes/statuses";
@@ -43,6 +43,16 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
   }
   const ready = await markNodeReady(rt.db, nodeId, body, { kind: "report", authMode: rt.config.AUTH_MODE });
   if (!ready) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  if (node.certificateFingerprint && node.certificateFingerprint !== body.certificateFingerprint) {
+    // Accepted: this report is authenticated by the node's own token, the same proof that set the
+    // first pin, and a daemon that lost or outlived its certificate (an expired one, a wiped work
+    // folder) must be able to serve again. A stolen node token could move the pin, but it could as
+    // well have sent the first report, and the endpoint check above still holds it to the
+    // provider's machine. So it is not refused, only made visible to the operator.
+    const message = `node ${nodeId} reported a new TLS certificate ${body.certificateFingerprint} (pinned until now: ${node.certificateFingerprint}); calls now pin the new one`;
+    console.error(JSON.stringify({ level: "warn", msg: message, nodeId }));
+    await recordError(rt.db, { kind: "recovery", nodeId, step: "node_agent_ready", message });
+  }
   await wakeTasks(rt.send, ready.taskIds, "node-ready");
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.

@@ -43,7 +43,7 @@ describe("a heartbeat", () => {
     const agent = await startTestAgent(receiver.url, { key });
     closers.push(receiver.close, agent.close);
     const rt = await testRuntime(database, {}, { ...key.key, publicJwk: key.publicJwk as JWK, publicKey: await importJWK(key.publicJwk as JWK, "ES256") });
-    await database.db.insert(nodes).values({ id: agent.config.NODE_ID, userId: "u1", provider: "local", status: "running", endpoint: agent.base });
+    await database.db.insert(nodes).values({ id: agent.config.NODE_ID, userId: "u1", provider: "local", status: "running", endpoint: agent.base, certificateFingerprint: agent.certificateFingerprint });
     await database.db.insert(tasks).values({ id: "t_1", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", branch: "agents/test-1", nodeId: agent.config.NODE_ID, workspaceId: "w_1" });
     await database.db.insert(workspaces).values({ id: "w_1", taskId: "t_1", nodeId: agent.config.NODE_ID, branch: "agents/test-1", status: "running" });
     await database.db.insert(agentSessions).values({ id: "s_1", workspaceId: "w_1", taskId: "t_1", agent: "script", status: "running", startedAt: new Date(Date.now() - 60_000) });

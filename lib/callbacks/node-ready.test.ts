@@ -60,17 +60,18 @@ describe("the node-ready callback", () => {
     const { node, ready } = await startedNode("n_redirect");
     const port = Number(new URL(ready.endpoint).port);
     expect(ready.endpoint).toBe(node.endpoint);
+    expect(ready.endpoint).toBe(`https://127.0.0.1:${port}`);
     const elsewhere = [
-      `http://127.0.0.1:${port + 1}`,
-      `http://localhost:${port}`,
-      `http://10.0.0.7:${port}`,
-      `http://127x0x0x1:${port}`,
-      `https://127.0.0.1:${port}`,
-      `http://127.0.0.1:${port}/api`,
-      `http://127.0.0.1:${port}?x=1`,
-      `http://user@127.0.0.1:${port}`,
-      `http://127.0.0.1:0${port}`,
-      `http://127.0.0.1`,
+      `https://127.0.0.1:${port + 1}`,
+      `https://localhost:${port}`,
+      `https://10.0.0.7:${port}`,
+      `https://127x0x0x1:${port}`,
+      `http://127.0.0.1:${port}`,
+      `https://127.0.0.1:${port}/api`,
+      `https://127.0.0.1:${port}?x=1`,
+      `https://user@127.0.0.1:${port}`,
+      `https://127.0.0.1:0${port}`,
+      `https://127.0.0.1`,
     ];
     for (const endpoint of elsewhere) {
       const error = await refusal(nodeReadyCallback(rt, node.id, { ...ready, endpoint }));
@@ -82,16 +83,34 @@ describe("the node-ready callback", () => {
     const recorded = await database.db.select().from(errors).where(eq(errors.nodeId, node.id));
     expect(recorded).toHaveLength(elsewhere.length);
     expect(recorded[0]).toMatchObject({ kind: "failure", step: "node_agent_ready", message: expect.stringContaining(`was started on port ${port}, not ${port + 1}`) });
-    expect(recorded.map((e) => e.message).join("\n")).toContain(`not "http://localhost:${port}"`);
+    expect(recorded.map((e) => e.message).join("\n")).toContain(`not "https://localhost:${port}"`);
 
-    // What the node really reported is taken.
+    // What the node really reported is taken, its certificate pinned.
     expect(await nodeReadyCallback(rt, node.id, ready)).toEqual({ outcome: "applied" });
-    expect(await getNode(database.db, node.id)).toMatchObject({ status: "running", endpoint: ready.endpoint });
+    expect(await getNode(database.db, node.id)).toMatchObject({ status: "running", endpoint: ready.endpoint, certificateFingerprint: ready.certificateFingerprint });
+  });
+
+  it("pins the certificate the real node serves, and a later report of another one moves the pin, recorded with both fingerprints", async () => {
+    const { node, ready } = await startedNode("n_repin");
+    expect(ready.certificateFingerprint).toBe(await rt.provider.certificateFingerprint!(node));
+    expect(node.certificateFingerprint).toBeNull();
+    expect(await nodeReadyCallback(rt, node.id, ready)).toEqual({ outcome: "applied" });
+    // The same report again (the outbox retries until it hears a 2xx) is no news.
+    expect(await nodeReadyCallback(rt, node.id, ready)).toEqual({ outcome: "applied" });
+    expect(await database.db.select().from(errors).where(eq(errors.nodeId, node.id))).toEqual([]);
+
+    const renewed = Array.from({ length: 32 }, () => "0F").join(":");
+    expect(await nodeReadyCallback(rt, node.id, { ...ready, certificateFingerprint: renewed })).toEqual({ outcome: "applied" });
+    expect(await getNode(database.db, node.id)).toMatchObject({ status: "running", certificateFingerprint: renewed });
+    const [warning] = await database.db.select().from(errors).where(eq(errors.nodeId, node.id));
+    expect(warning).toMatchObject({ kind: "recovery", step: "node_agent_ready" });
+    expect(warning!.message).toContain(renewed);
+    expect(warning!.message).toContain(ready.certificateFingerprint);
   });
 
   it("refuses a loopback endpoint for a node the local provider never started", async () => {
     await database.db.insert(nodes).values({ id: "n_unknown", userId: "u1", provider: "local", status: "creating" });
-    const error = await refusal(nodeReadyCallback(rt, "n_unknown", { endpoint: "http://127.0.0.1:4000", version: "x", contractVersion: 1 }));
+    const error = await refusal(nodeReadyCallback(rt, "n_unknown", { endpoint: "https://127.0.0.1:4000", certificateFingerprint: Array.from({ length: 32 }, () => "AB").join(":"), version: "x", contractVersion: 2 }));
     expect(error).toMatchObject({ status: 422, field: "endpoint", message: expect.stringContaining("was not started by this local provider") });
     expect(await getNode(database.db, "n_unknown")).toMatchObject({ status: "creating", endpoint: null });
   });

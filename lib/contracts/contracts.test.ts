@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CreateTaskRequest, Repository } from "./api";
-import { AgentCompletedCallback, AgentOutputCallback, BranchName, Id, ProvisioningFailedCallback, callbackPaths, vmAgentPaths } from "./vm-agent";
+import { AgentCompletedCallback, AgentOutputCallback, BranchName, Id, NodeReadyCallback, ProvisioningFailedCallback, callbackPaths, vmAgentPaths } from "./vm-agent";
 
 describe("Repository", () => {
   it.each(["/srv/repos/app", "https://github.com/org/repo.git", "ssh://git@host/org/repo", "git@github.com:org/repo.git", "file:///tmp/repo"])(
@@ -58,5 +58,22 @@ describe("text Postgres cannot store", () => {
     const output = AgentOutputCallback.parse({ messageId: "s_1-out-0", workspaceId: "w_1", turn: 1, offset: 0, lines: ["a\u0000b"] });
     expect(output.lines).toEqual(["a\u2400b"]);
     expect(ProvisioningFailedCallback.safeParse({ messageId: "m\u00001", stage: "clone", error: "x" }).success).toBe(false);
+  });
+});
+
+describe("NodeReadyCallback", () => {
+  const ready = { endpoint: "https://203.0.113.7:8443", certificateFingerprint: Array.from({ length: 32 }, () => "A0").join(":"), version: "0.1.0", contractVersion: 2 };
+  it("takes an https endpoint with the fingerprint of the certificate it serves", () => {
+    expect(NodeReadyCallback.parse(ready)).toEqual(ready);
+  });
+  it.each([
+    [{ endpoint: "http://203.0.113.7:8443" }, "endpoint"],
+    [{ certificateFingerprint: undefined }, "certificateFingerprint"],
+    [{ certificateFingerprint: ready.certificateFingerprint.toLowerCase() }, "certificateFingerprint"],
+    [{ certificateFingerprint: ready.certificateFingerprint.replaceAll(":", "") }, "certificateFingerprint"],
+    [{ certificateFingerprint: ready.certificateFingerprint.slice(3) }, "certificateFingerprint"],
+  ])("refuses %j, naming the field", (change, field) => {
+    const result = NodeReadyCallback.safeParse({ ...ready, ...change });
+    expect(result.error?.issues[0]?.path).toEqual([field]);
   });
 });

@@ -15,7 +15,7 @@ import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
 import { destroyNode, publishForNode, wakeTasks } from "./lifecycle";
 import type { NodeProvider } from "./provider";
-import { vmAgentClient } from "./vm-agent-client";
+import { vmAgentClient, type CallableNode } from "./vm-agent-client";
 
 /** A heartbeat: metrics and last contact; a node that was stale or unhealthy is healthy again. */
 export async function recordHeartbeat(db: Executor, nodeId: string, body: NodeHeartbeatCallback) {
@@ -46,13 +46,15 @@ export type ProbeDeps = { keys: SigningKey; config: Pick<Config, "NODE_HEALTH_PR
 /**
  * GET /health with a short timeout and a token for the node: true when the node answers as itself.
  * Without the token a vm-agent only says it is up; with it, a daemon serving another node at that
- * address refuses (401) rather than passing for this one.
+ * address refuses (401) rather than passing for this one. Over the node's pinned certificate only: a
+ * node without a pin is not asked, and one presenting another certificate does not answer.
  */
-export async function probeNode(deps: ProbeDeps, node: { id: string; endpoint: string | null }): Promise<boolean> {
-  if (!node.endpoint) return false;
+export async function probeNode(deps: ProbeDeps, node: CallableNode): Promise<boolean> {
+  if (!node.endpoint || !node.certificateFingerprint) return false;
   const client = vmAgentClient({
     endpoint: node.endpoint,
     nodeId: node.id,
+    certificateFingerprint: node.certificateFingerprint,
     key: deps.keys,
     tokenTtlMs: deps.config.NODE_MANAGEMENT_TOKEN_TTL,
     timeoutMs: deps.config.NODE_HEALTH_PROBE_TIMEOUT,

@@ -17,7 +17,7 @@ import { placeTask, type SelectionLimits } from "./selection";
 
 const TEAM = { AUTH_MODE: "team", AUTH_SECRET: "s".repeat(32), GITHUB_CLIENT_ID: "Iv1.abc", GITHUB_CLIENT_SECRET: "secret", SECRETS_KEYS: newKeyRingEntry("k1") };
 const limits: SelectionLimits = { maxWorkspacesPerNode: 3, cpuThreshold: 80, memoryThreshold: 85, maxNodesPerUser: 10 };
-const READY = { endpoint: "http://127.0.0.1:4000", version: "test", contractVersion: 1 };
+const READY = { endpoint: "https://127.0.0.1:4000", certificateFingerprint: Array.from({ length: 32 }, () => "AB").join(":"), version: "test", contractVersion: 2 };
 const NOT_ROOT = { mode: "none" as const, reason: "the vm-agent runs as alice, not root" };
 const REFUSAL = (nodeId: string) => `node ${nodeId} cannot run each workspace as its own user (the vm-agent runs as alice, not root); team mode places no work on it`;
 

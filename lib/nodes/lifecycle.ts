@@ -24,8 +24,15 @@ export async function getNode(db: Executor, nodeId: string) {
   return row;
 }
 
-/** Starts the node's daemon through its provider (a local vm-agent process; a cloud machine). */
+/**
+ * Starts the node's daemon through its provider (a local vm-agent process; a cloud machine). A node
+ * on another machine sends its callbacks (its tokens, the agents' output) across the network, so the
+ * control plane's URL must then be HTTPS; the daemon would refuse to start otherwise anyway.
+ */
 export async function startNodeDaemon(deps: Omit<ProvisionDeps, "leaseMs">, nodeId: string) {
+  if (!deps.provider.sharedHost && new URL(deps.controlPlaneUrl).protocol !== "https:") {
+    throw new Error(`APP_URL must be https:// for ${deps.provider.name} nodes, which call back from other machines (it is ${deps.controlPlaneUrl})`);
+  }
   const nodeCallbackToken = await signNodeCallbackToken(deps.keys, { nodeId }, deps.callbackTtlMs);
   return deps.provider.create({ nodeId, controlPlaneUrl: deps.controlPlaneUrl, nodeCallbackToken, publicJwk: deps.keys.publicJwk });
 }
@@ -103,7 +110,7 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
     if (verdict?.kind === "refused") {
       const refused = await tx
         .update(nodes)
-        .set({ ...isolation, status: "error", health: "unhealthy", endpoint: body.endpoint, warmSince: null, errorMessage: verdict.message, updatedAt: sql`now()` })
+        .set({ ...isolation, status: "error", health: "unhealthy", endpoint: body.endpoint, certificateFingerprint: body.certificateFingerprint, warmSince: null, errorMessage: verdict.message, updatedAt: sql`now()` })
         .where(and(eq(nodes.id, nodeId), inArray(nodes.status, READY_FROM)))
         .returning({ id: nodes.id });
       if (!refused.length) return undefined;
@@ -121,6 +128,8 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
         status: "running",
         health: "healthy",
         endpoint: body.endpoint,
+        // Pinned from now on: every call to the node refuses another certificate (pinned-tls.ts).
+        certificateFingerprint: body.certificateFingerprint,
         lastHeartbeatAt: sql`now()`,
         healthCheckedAt: sql`now()`,
         errorMessage: null,

@@ -1,7 +1,8 @@
 /**
  * A node whose ready callback was lost (the app was down longer than the daemon retries it) is not
  * left `creating` until NODE_PROVISIONING_TIMEOUT: the monitor finds that it answers, marks it ready
- * and wakes the task waiting on it. A real local node whose callbacks go nowhere stands for the loss.
+ * and wakes the task waiting on it, pinned to the certificate its provider reads for it. A real local
+ * node whose callbacks go nowhere stands for the loss.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -44,6 +45,10 @@ describe("a node whose ready callback was lost", () => {
       }, { timeout: 30_000, interval: 500 })
       .toBe("running");
     expect((await getNode(database.db, "n_lostready"))!.health).toBe("healthy");
+    // Pinned to the certificate its daemon serves, which the local provider reads on this machine.
+    const adopted = (await getNode(database.db, "n_lostready"))!;
+    expect(adopted.certificateFingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(adopted.certificateFingerprint).toBe(await rt.provider.certificateFingerprint!(adopted));
     // What only its report says (how it keeps workspaces apart) stays unknown until the report comes.
     expect((await getNode(database.db, "n_lostready"))!.isolation).toBeNull();
     expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t1", reason: "node-ready" } });

@@ -87,19 +87,22 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
 /**
  * A `creating` node whose daemon answers for it is ready, whether or not its ready callback arrived
  * (the callback is retried for a while only). Probed once per NODE_READY_PROBE_AFTER, at the
- * endpoint its provider gave it when it was created.
+ * endpoint its provider gave it when it was created, over the certificate its provider reads for it.
+ * A provider that cannot read it (a cloud machine) leaves the node to its ready callback, the only
+ * other source of a pin: it is never called unpinned.
  */
 async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
   const every = deps.config.NODE_READY_PROBE_AFTER;
   if (!node.endpoint || now - node.createdAt.getTime() < every || now - (node.healthCheckedAt?.getTime() ?? 0) < every) return;
-  if (!(await probeNode(deps, node))) {
+  const certificateFingerprint = node.certificateFingerprint ?? (await deps.provider.certificateFingerprint?.(node));
+  if (!certificateFingerprint || !(await probeNode(deps, { ...node, certificateFingerprint }))) {
     await deps.db.update(nodes).set({ healthCheckedAt: sql`now()` }).where(and(eq(nodes.id, node.id), eq(nodes.status, "creating")));
     return;
   }
   const ready = await markNodeReady(
     deps.db,
     node.id,
-    { endpoint: node.endpoint, version: "unknown (ready callback lost)", contractVersion: CONTRACT_VERSION },
+    { endpoint: node.endpoint, certificateFingerprint, version: "unknown (ready callback lost)", contractVersion: CONTRACT_VERSION },
     { kind: "adopted" },
   );
   if (!ready) return;

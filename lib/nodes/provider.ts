@@ -33,6 +33,13 @@ export interface NodeProvider {
    * the machine's address from its API).
    */
   checkEndpoint(node: { id: string; providerServerId: string | null }, endpoint: string): Promise<string | undefined>;
+  /**
+   * The fingerprint of the TLS certificate the node's daemon serves, when the provider can read it
+   * over a channel of its own (the local provider: the daemon's folder on this machine); undefined
+   * when it cannot. Only the monitor uses it, to pin a node whose ready callback was lost; otherwise
+   * the pin comes from the ready callback alone.
+   */
+  certificateFingerprint?(node: { id: string; providerServerId: string | null }): Promise<string | undefined>;
   /** Idempotent: destroying a node that is already gone succeeds. */
   destroy(node: { id: string; providerServerId: string | null }): Promise<void>;
   /**

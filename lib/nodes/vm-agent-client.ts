@@ -1,7 +1,8 @@
 /**
  * The control plane's client for one vm-agent. Every call carries a short-lived node-management
  * token, with the claim of the workspace it addresses (the vm-agent refuses a workspace call
- * without it); only `health` goes out node-wide. Answers are validated with the shared contract;
+ * without it); only `health` goes out node-wide. Every call goes over HTTPS to the certificate the
+ * node's ready callback reported (pinned-tls.ts). Answers are validated with the shared contract;
  * failures say whether retrying can help.
  */
 import type { z } from "zod";
@@ -17,7 +18,9 @@ import {
   type FollowUpPromptRequest,
   type StartAgentSessionRequest,
 } from "../contracts/vm-agent";
+import type { CertificateFingerprint } from "../contracts/tls";
 import { signNodeManagementToken, type SigningKey } from "../auth/tokens";
+import { pinnedFetch, pinRefusal } from "./pinned-tls";
 
 export class VmAgentRequestError extends Error {
   constructor(
@@ -35,6 +38,8 @@ export class VmAgentRequestError extends Error {
 export type VmAgentClientOptions = {
   endpoint: string;
   nodeId: string;
+  /** The certificate the node reported at ready; the only one it may present. */
+  certificateFingerprint: CertificateFingerprint;
   key: SigningKey;
   tokenTtlMs: number;
   timeoutMs: number;
@@ -53,9 +58,9 @@ export function vmAgentClient(options: VmAgentClientOptions) {
       { nodeId: options.nodeId, workspaceId: extra.workspaceId },
       options.tokenTtlMs,
     );
-    let response: Response;
+    let response: Awaited<ReturnType<typeof pinnedFetch>>;
     try {
-      response = await fetch(new URL(path, options.endpoint), {
+      response = await pinnedFetch({ id: options.nodeId, certificateFingerprint: options.certificateFingerprint }, new URL(path, options.endpoint), {
         method,
         headers: {
           authorization: `Bearer ${token}`,
@@ -66,7 +71,11 @@ export function vmAgentClient(options: VmAgentClientOptions) {
         signal: AbortSignal.timeout(options.timeoutMs),
       });
     } catch (error) {
-      throw new VmAgentRequestError(`node ${options.nodeId} unreachable: ${(error as Error).message}`, undefined, false);
+      // Another certificate is not a network hiccup: the same machine answers the same way on every retry.
+      const refusal = pinRefusal(error);
+      if (refusal) throw new VmAgentRequestError(refusal.message, undefined, true);
+      const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : "";
+      throw new VmAgentRequestError(`node ${options.nodeId} unreachable: ${(error as Error).message}${cause}`, undefined, false);
     }
     const text = await response.text();
     if (!response.ok) {
@@ -109,15 +118,23 @@ export function vmAgentClient(options: VmAgentClientOptions) {
 
 export type VmAgentClient = ReturnType<typeof vmAgentClient>;
 
-/** A client for the node as the database records it; a node without an endpoint cannot be called yet. */
+/** What the database records of a node that calls need: where it serves, and the certificate pinned at its ready callback. */
+export type CallableNode = { id: string; endpoint: string | null; certificateFingerprint: string | null };
+
+/**
+ * A client for the node as the database records it. A node without an endpoint or a pinned
+ * certificate cannot be called yet: its ready callback has not come (or was refused).
+ */
 export function clientForNode(
   deps: { keys: SigningKey; config: { NODE_MANAGEMENT_TOKEN_TTL: number; VM_AGENT_REQUEST_TIMEOUT: number } },
-  node: { id: string; endpoint: string | null },
+  node: CallableNode,
 ): VmAgentClient {
   if (!node.endpoint) throw new VmAgentRequestError(`node ${node.id} has no endpoint yet`, undefined, false);
+  if (!node.certificateFingerprint) throw new VmAgentRequestError(`node ${node.id} has no pinned TLS certificate yet (its ready callback has not come)`, undefined, false);
   return vmAgentClient({
     endpoint: node.endpoint,
     nodeId: node.id,
+    certificateFingerprint: node.certificateFingerprint,
     key: deps.keys,
     tokenTtlMs: deps.config.NODE_MANAGEMENT_TOKEN_TTL,
     timeoutMs: deps.config.VM_AGENT_REQUEST_TIMEOUT,

@@ -20,7 +20,7 @@ afterAll(async () => database?.close());
 describe("the end of a run", () => {
   it("keeps a finished task completed when its cleanup fails, records why, and the safety net finishes it later", async () => {
     // A node that is running by the database but answers nothing (port 9 on loopback refuses).
-    await database.db.insert(nodes).values({ id: "n_dark", userId: "u1", provider: "local", status: "running", endpoint: "http://127.0.0.1:9" });
+    await database.db.insert(nodes).values({ id: "n_dark", userId: "u1", provider: "local", status: "running", endpoint: "https://127.0.0.1:9", certificateFingerprint: Array.from({ length: 32 }, () => "AB").join(":") });
     await database.db.insert(tasks).values({ id: "t_done", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", branch: "agents/t", nodeId: "n_dark", workspaceId: "w_t_done" });
     await database.db.insert(workspaces).values({ id: "w_t_done", taskId: "t_done", nodeId: "n_dark", branch: "agents/t", status: "running" });
 

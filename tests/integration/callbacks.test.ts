@@ -124,12 +124,12 @@ describe("node ready", () => {
     const nodeId = running.node!.id;
     const [before] = await system.database.db.select().from(nodes).where(eq(nodes.id, nodeId));
     const token = await signNodeCallbackToken(await signingKeyPair(system.database.db), { nodeId }, 60_000);
-    const body = { endpoint: "http://127.0.0.1:1", version: "0.1.0", contractVersion: 1 };
+    const body = { endpoint: "https://127.0.0.1:1", certificateFingerprint: before!.certificateFingerprint, version: "0.1.0", contractVersion: 2 };
 
     const refused = await system.api("POST", `/api/nodes/${nodeId}/ready`, body, { authorization: `Bearer ${token}` });
     expect(refused).toMatchObject({ status: 422, body: { field: "endpoint", error: expect.stringContaining(`endpoint is not where node ${nodeId} serves`) } });
     const [after] = await system.database.db.select().from(nodes).where(eq(nodes.id, nodeId));
-    expect(after).toMatchObject({ endpoint: before!.endpoint, status: "running" });
+    expect(after).toMatchObject({ endpoint: before!.endpoint, certificateFingerprint: before!.certificateFingerprint, status: "running" });
     const recorded = await system.database.db.select().from(errors).where(eq(errors.nodeId, nodeId));
     expect(recorded.map((e) => e.message)).toContainEqual(expect.stringContaining(`was started on port ${new URL(before!.endpoint!).port}, not 1`));
 

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { signNodeCallbackToken } from "@/lib/auth/tokens";
+import { pinnedFetch } from "@/lib/nodes/pinned-tls";
 import { localProvider, readLocalNodeRecord } from "@/lib/nodes/providers/local";
 import { stopIdleLocalNodes } from "@/scripts/local-nodes";
 import { groupMembers, running } from "@/scripts/procfs";
@@ -358,7 +359,7 @@ describe("Ctrl+C's stop of idle local nodes", () => {
       // node.json says where each serves; the vm-agent's log file is in its environment.
       const record = readLocalNodeRecord(path.join(dataDir, "nodes", idle[0]!))!;
       expect(record).toMatchObject({ pid: Number(created[0]!.providerServerId.slice(4)), endpoint: created[0]!.endpoint });
-      expect(record.endpoint).toBe(`http://127.0.0.1:${record.port}`);
+      expect(record.endpoint).toBe(`https://127.0.0.1:${record.port}`);
       expect(Number.isNaN(Date.parse(record.startedAt))).toBe(false);
       expect(fs.readFileSync(path.join(dataDir, "nodes", idle[0]!, "vm-agent.pid"), "utf8")).toBe(String(record.pid));
       const environ = fs.readFileSync(`/proc/${record.pid}/environ`, "utf8").split("\0");
@@ -403,7 +404,7 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
       fs.mkdirSync(path.join(dataDir, "nodes", busyId), { recursive: true });
       fs.writeFileSync(
         path.join(dataDir, "nodes", busyId, "node.json"),
-        JSON.stringify({ pid: busy.pid, port: busyPort, endpoint: `http://127.0.0.1:${busyPort}`, startedAt: new Date().toISOString() }),
+        JSON.stringify({ pid: busy.pid, port: busyPort, endpoint: `https://127.0.0.1:${busyPort}`, startedAt: new Date().toISOString() }),
       );
       fs.mkdirSync(path.join(dataDir, "nodes", busyId, "work", "state", "workspaces"), { recursive: true });
       fs.writeFileSync(
@@ -414,7 +415,7 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
       fs.mkdirSync(path.join(dataDir, "nodes", "stranger"), { recursive: true });
       fs.writeFileSync(
         path.join(dataDir, "nodes", "stranger", "node.json"),
-        JSON.stringify({ pid: process.pid, port: 1, endpoint: "http://127.0.0.1:1", startedAt: new Date().toISOString() }),
+        JSON.stringify({ pid: process.pid, port: 1, endpoint: "https://127.0.0.1:1", startedAt: new Date().toISOString() }),
       );
 
       const lines: string[] = [];
@@ -433,9 +434,12 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
       const again = await create(idle[0]!);
       groups.add(Number(again.providerServerId.slice(4)));
       expect(again.providerServerId).not.toBe(created[0]!.providerServerId);
-      await receiver.nth(new RegExp(`/api/nodes/${idle[0]}/ready$`), 2);
+      const readyAgain = await receiver.nth(new RegExp(`/api/nodes/${idle[0]}/ready$`), 2);
       expect(provider.isRunning!({ id: idle[0]!, providerServerId: again.providerServerId })).toBe(true);
-      expect((await fetch(`${again.endpoint}/health`)).status).toBe(200);
+      // Over the certificate it reported, which it kept across the restart.
+      const pin = String(readyAgain.body.certificateFingerprint);
+      expect(pin).toBe(String((await receiver.nth(new RegExp(`/api/nodes/${idle[0]}/ready$`), 1)).body.certificateFingerprint));
+      expect((await pinnedFetch({ id: idle[0]!, certificateFingerprint: pin }, new URL("/health", again.endpoint))).status).toBe(200);
       await provider.destroy({ id: idle[0]!, providerServerId: again.providerServerId });
       expect(provider.isRunning!({ id: idle[0]!, providerServerId: again.providerServerId })).toBe(false);
     } finally {

@@ -4,8 +4,10 @@
 // Otherwise it prints nothing, and git goes on as it would without credentials.
 //   file <record>                        the daemon's own git: reads the workspace's owner-only record
 //   ask <endpoint file> <workspace id>   an agent's git: asks the daemon with the ticket in $ACP_GIT_TICKET
+//                                        over HTTPS, trusting only the certificate the endpoint file names
 // Plain JavaScript without dependencies: git starts it with node from inside the worktree.
 import fs from "node:fs";
+import https from "node:https";
 
 const args = process.argv.slice(2);
 if (args.at(-1) !== "get") process.exit(0);
@@ -15,6 +17,38 @@ const request = {};
 for (const line of fs.readFileSync(0, "utf8").split("\n")) {
   const at = line.indexOf("=");
   if (at > 0) request[line.slice(0, at)] = line.slice(at + 1);
+}
+
+/**
+ * POSTs `body` to the daemon: over HTTPS to the certificate it published beside its address (the
+ * trust anchor is that very certificate, so its name and dates are not what is checked).
+ */
+function askDaemon(endpointFile, pathname, body) {
+  const [endpoint, ...certificateLines] = fs.readFileSync(endpointFile, "utf8").trim().split("\n");
+  const url = new URL(pathname, endpoint);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = https.request(
+      url,
+      {
+        method: "POST",
+        ca: certificateLines.join("\n"),
+        checkServerIdentity: () => undefined,
+        headers: { authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        timeout: 10_000,
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
+    request.on("error", reject);
+    request.end(payload);
+  });
 }
 
 /** Writes the answer; a value that would break the line protocol is no answer. */
@@ -33,14 +67,8 @@ try {
     const forRepository = typeof record.host === "string" && request.protocol === "https" && host === record.host;
     if (forRepository && record.token) answer({ username: "x-access-token", password: record.token });
   } else if (args[0] === "ask" && process.env.ACP_GIT_TICKET) {
-    const endpoint = fs.readFileSync(args[1], "utf8").trim();
-    const response = await fetch(`${endpoint}/workspaces/${encodeURIComponent(args[2] ?? "")}/git-credential`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json" },
-      body: JSON.stringify({ protocol: request.protocol ?? "", host: request.host ?? "" }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (response.ok) answer(await response.json());
+    const response = await askDaemon(args[1], `/workspaces/${encodeURIComponent(args[2] ?? "")}/git-credential`, { protocol: request.protocol ?? "", host: request.host ?? "" });
+    if (response.status >= 200 && response.status < 300) answer(JSON.parse(response.text));
     else process.stderr.write(`git credential helper: the vm-agent answered ${response.status}\n`);
   }
 } catch (error) {

@@ -2,8 +2,8 @@
  * The `local` provider: a vm-agent process on this machine, on a free loopback port. It runs
  * detached in its own process group, so it outlives a web process restart like a real node would.
  *
- * Each node keeps its folder at `<dataDir>/nodes/<nodeId>/`: `node.json` ({pid, port, endpoint,
- * startedAt}, written atomically) says which process serves it and where, `vm-agent.pid` the
+ * Each node keeps its folder at `<dataDir>/nodes/<nodeId>/`: `node.json` ({pid, port, endpoint
+ * (`https://127.0.0.1:<port>`), startedAt}, written atomically) says which process serves it and where, `vm-agent.pid` the
  * pid alone, `vm-agent.log` its output, `work/` its state. Creating a node whose vm-agent still
  * runs returns that one; creating it again after its vm-agent died starts a new one on the same
  * work folder, which adopts what the old one left.
@@ -12,11 +12,12 @@
  * the rest of the node's folder (its record, pid file and log) is owner-only (lib/data-dir.ts). A
  * node's folder goes with the Unix users its daemon made for its workspaces (`purge`).
  */
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureDir, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FILE_MODE } from "../../data-dir";
+import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
 import { isAlive } from "../../process";
@@ -37,6 +38,9 @@ const PASSED_THROUGH = [
   "GIT_AUTHOR_EMAIL",
   // A forge with a private certificate authority (GitHub Enterprise Server): git trusts this file.
   "GIT_SSL_CAINFO",
+  // A control plane behind HTTPS with a private certificate authority: the daemon's callbacks trust this file too.
+  "NODE_EXTRA_CA_CERTS",
+  "TLS_CERTIFICATE_LIFETIME",
   "CALLBACK_MAX_ATTEMPTS",
   "CALLBACK_MAX_ELAPSED",
   "CALLBACK_BASE_DELAY",
@@ -53,11 +57,11 @@ const PASSED_THROUGH = [
   "OPENAI_BASE_URL",
 ];
 
-/** Where every local node serves: this machine's loopback, plain http, the port the provider chose. */
+/** Where every local node serves: this machine's loopback, HTTPS (as every node), the port the provider chose. */
 const LOCAL_HOST = "127.0.0.1";
-const localEndpoint = (port: number) => `http://${LOCAL_HOST}:${port}`;
-/** Exactly `http://127.0.0.1:<port>`: no name to resolve, no path, no credentials, no leading zero. */
-const LOCAL_ENDPOINT = new RegExp(`^http://${LOCAL_HOST.replaceAll(".", "\\.")}:([1-9][0-9]{0,4})$`);
+const localEndpoint = (port: number) => `https://${LOCAL_HOST}:${port}`;
+/** Exactly `https://127.0.0.1:<port>`: no name to resolve, no path, no credentials, no leading zero. */
+const LOCAL_ENDPOINT = new RegExp(`^https://${LOCAL_HOST.replaceAll(".", "\\.")}:([1-9][0-9]{0,4})$`);
 
 /** What the command line of a local node's daemon contains. */
 const VM_AGENT_ENTRY = path.join("vm-agent", "main.ts");
@@ -222,10 +226,12 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     const existing = readLocalNodeRecord(nodeDir);
     if (existing && isVmAgentProcess(existing.pid, input.nodeId)) {
       const same =
+        // A daemon from before TLS serves plain http, which no call to a node may use.
+        LOCAL_ENDPOINT.test(existing.endpoint) &&
         (existing.controlPlaneUrl ?? input.controlPlaneUrl) === input.controlPlaneUrl &&
         (existing.keyFingerprint ?? keyFingerprint) === keyFingerprint;
       if (same) return { providerServerId: `pid:${existing.pid}`, endpoint: existing.endpoint };
-      // It would call back to another address or trust another key: replace it (its agents run on in tmux and are adopted).
+      // It would call back to another address, trust another key or serve plain http: replace it (its agents run on in tmux and are adopted).
       await stopGroup(existing.pid, graceMs);
     }
     const port = await freePort();
@@ -315,12 +321,21 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     },
     async checkEndpoint(node, endpoint) {
       const port = Number(LOCAL_ENDPOINT.exec(endpoint)?.[1]);
-      if (!(port <= 65_535)) return `a local node serves at http://${LOCAL_HOST}:<port>, not ${JSON.stringify(endpoint.slice(0, 200))}`;
+      if (!(port <= 65_535)) return `a local node serves at https://${LOCAL_HOST}:<port>, not ${JSON.stringify(endpoint.slice(0, 200))}`;
       // The record is written as the daemon is spawned, before it can listen, let alone call back.
       const record = readLocalNodeRecord(localNodeDir(options.dataDir, node.id));
       if (!record) return `node ${node.id} was not started by this local provider`;
       if (record.port !== port) return `node ${node.id} was started on port ${record.port}, not ${port}`;
       return undefined;
+    },
+    /** Read from the daemon's folder on this machine, which only this user and the daemon reach. */
+    async certificateFingerprint(node) {
+      const file = nodeTlsFiles(localNodeWorkDir(localNodeDir(options.dataDir, node.id))).certificate;
+      try {
+        return new X509Certificate(fs.readFileSync(file)).fingerprint256;
+      } catch {
+        return undefined; // not made yet (the daemon is starting) or unreadable: no pin from here
+      }
     },
     async destroy(node) {
       // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.
