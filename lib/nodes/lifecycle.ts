@@ -14,7 +14,7 @@ import { recordError } from "../errors";
 import { publishNodeChange, publishTaskChange } from "../live/publish";
 import { failTask } from "../tasks/fail-task";
 import { isolationVerdict, reportedIsolation } from "./isolation";
-import type { NodeProvider } from "./provider";
+import type { CreatedNode, NodeProvider } from "./provider";
 import type { NodeStatus } from "./statuses";
 
 export type ProvisionDeps = { db: Executor; provider: NodeProvider; keys: KeyPair; controlPlaneUrl: string; callbackTtlMs: number; leaseMs: number };
@@ -24,19 +24,28 @@ export async function getNode(db: Executor, nodeId: string) {
   return row;
 }
 
-/** Starts the node's daemon through its provider (a local vm-agent process; a cloud machine). */
-export async function startNodeDaemon(deps: Omit<ProvisionDeps, "leaseMs">, nodeId: string) {
-  const nodeCallbackToken = await signNodeCallbackToken(deps.keys, { nodeId }, deps.callbackTtlMs);
-  return deps.provider.create({ nodeId, controlPlaneUrl: deps.controlPlaneUrl, nodeCallbackToken, publicJwk: deps.keys.publicJwk });
+/** Starts the node's daemon through the provider its row names (a local vm-agent process; a cloud machine), for its owner. */
+export async function startNodeDaemon(deps: Omit<ProvisionDeps, "leaseMs">, node: { id: string; userId: string; provider: string }, taskId?: string) {
+  const nodeCallbackToken = await signNodeCallbackToken(deps.keys, { nodeId: node.id }, deps.callbackTtlMs);
+  return deps.provider.create({
+    nodeId: node.id,
+    userId: node.userId,
+    provider: node.provider,
+    ...(taskId ? { taskId } : {}),
+    controlPlaneUrl: deps.controlPlaneUrl,
+    nodeCallbackToken,
+    publicJwk: deps.keys.publicJwk,
+  });
 }
 
 /**
  * Creates the machine of a node row that selection inserted. Idempotent: a node that already has
  * its server is left alone, and a lease makes sure two tasks sharing a new node never both call
  * the provider. Returns false when someone else holds the lease (the caller waits for ready).
+ * A provider that fails gives the lease back, so the next try (after the provider's wait) may call it again.
  */
-export async function provisionNode(deps: ProvisionDeps, nodeId: string): Promise<boolean> {
-  const leased = await deps.db
+export async function provisionNode(deps: ProvisionDeps, nodeId: string, taskId?: string): Promise<boolean> {
+  const [node] = await deps.db
     .update(nodes)
     .set({ provisionLeaseUntil: sql`now() + ${`${deps.leaseMs} milliseconds`}::interval` })
     .where(
@@ -47,9 +56,15 @@ export async function provisionNode(deps: ProvisionDeps, nodeId: string): Promis
         or(isNull(nodes.provisionLeaseUntil), lt(nodes.provisionLeaseUntil, sql`now()`)),
       ),
     )
-    .returning({ id: nodes.id });
-  if (!leased.length) return false;
-  const created = await startNodeDaemon(deps, nodeId);
+    .returning({ id: nodes.id, userId: nodes.userId, provider: nodes.provider });
+  if (!node) return false;
+  let created: CreatedNode;
+  try {
+    created = await startNodeDaemon(deps, node, taskId);
+  } catch (error) {
+    await deps.db.update(nodes).set({ provisionLeaseUntil: null }).where(and(eq(nodes.id, nodeId), isNull(nodes.providerServerId)));
+    throw error;
+  }
   await deps.db
     .update(nodes)
     .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? null, provisionLeaseUntil: null, updatedAt: sql`now()` })
