@@ -11,8 +11,10 @@ import type { Database, Db } from "@/db/client";
 import { signingKeyPair, type KeyPair } from "./auth/keys";
 import type { SendEvents } from "./contracts/events";
 import { engineApi, type EngineApi } from "./engine/api";
-import type { NodeProvider } from "./nodes/provider";
+import type { NodeProvider, RenderUserData } from "./nodes/provider";
 import { localProvider } from "./nodes/providers/local";
+import { hetznerProvider } from "./nodes/providers/hetzner/provider";
+import { routedProvider } from "./nodes/providers/routed";
 import { ensureLocalUser } from "./users";
 import type { KeyRing } from "./secrets/envelope";
 import { loadKeyRing } from "./secrets/key-ring";
@@ -29,6 +31,14 @@ export type Runtime = {
   engine: EngineApi;
 };
 
+/**
+ * The cloud-init that installs a cloud node's vm-agent is issue 11 part 2's; until its renderer is
+ * wired here, creating a Hetzner node fails at once with this message (the provider makes it permanent).
+ */
+const cloudInitNotWired: RenderUserData = () => {
+  throw new Error("no cloud-init renderer is wired into lib/runtime.ts yet (issue 11 part 2)");
+};
+
 const globalForRuntime = globalThis as typeof globalThis & { __runtime?: Promise<Runtime> };
 
 async function build(send: SendEvents): Promise<Runtime> {
@@ -38,13 +48,19 @@ async function build(send: SendEvents): Promise<Runtime> {
   const opened = await database();
   // The local user exists in local mode only: in team mode nobody may act as it.
   const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
+  const secrets = loadKeyRing(c);
+  // Both are always there: a node is acted on by the provider that created it, whichever creates new ones now.
+  const providers = [
+    localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
+    hetznerProvider({ db: opened.db, secrets, config: c, userData: cloudInitNotWired }),
+  ];
   return {
     config: c,
     db: opened.db,
     database: opened,
-    provider: localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
+    provider: routedProvider(providers, c.NODE_PROVIDER),
     keys,
-    secrets: loadKeyRing(c),
+    secrets,
     send,
     engine: engineApi(c),
   };
