@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { errors, nodes, tasks, users } from "@/db/schema";
+import { rejectionOf } from "@/tests/harness/rejection";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { startHetznerCloudDouble, type HetznerCloudDouble } from "@/tests/doubles/hetzner-cloud";
@@ -34,14 +35,7 @@ async function taskOnNewNode() {
 }
 const nodeOf = async (nodeId: string) => (await database.db.select().from(nodes).where(eq(nodes.id, nodeId)))[0]!;
 
-async function failure(call: Promise<unknown>): Promise<NodeProviderError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NodeProviderError);
-  return error as NodeProviderError;
-}
+const failure = (call: Promise<unknown>) => rejectionOf(call, NodeProviderError);
 
 beforeAll(async () => {
   database = await openTestDatabase();

@@ -6,6 +6,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { rejectionOf } from "@/tests/harness/rejection";
 import { startHetznerCloudDouble, type HetznerCloudDouble } from "@/tests/doubles/hetzner-cloud";
 import { hetznerClient } from "./client";
 import { HetznerApiError } from "./errors";
@@ -34,15 +35,7 @@ const serverRequest = (overrides: Partial<CreateServerRequest> = {}): CreateServ
   ...overrides,
 });
 
-/** The error a call fails with (it must fail). */
-async function failure(call: Promise<unknown>): Promise<HetznerApiError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HetznerApiError);
-  return error as HetznerApiError;
-}
+const failure = (call: Promise<unknown>) => rejectionOf(call, HetznerApiError);
 
 beforeAll(async () => {
   double = await startHetznerCloudDouble({ tokens: [TOKEN], serverLimit: 3, initializingMs: 10_000, startingMs: 20_000, now });

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodes, users } from "@/db/schema";
+import { rejectionOf } from "@/tests/harness/rejection";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { startHetznerCloudDouble, type DoubleServer, type HetznerCloudDouble } from "@/tests/doubles/hetzner-cloud";
 import { parseConfig } from "../../../config";
@@ -44,14 +45,7 @@ const input = (nodeId: string, userId = "u1"): CreateNodeInput => ({
 });
 const ref = (id: string, providerServerId: string | null): ProviderNode => ({ id, provider: "hetzner", providerServerId });
 
-async function failure(call: Promise<unknown>): Promise<NodeProviderError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NodeProviderError);
-  return error as NodeProviderError;
-}
+const failure = (call: Promise<unknown>) => rejectionOf(call, NodeProviderError);
 
 beforeAll(async () => {
   database = await openTestDatabase();
