@@ -27,6 +27,14 @@ describe("parseConfig", () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it("hetzner: needs the control plane's source addresses for the nodes' firewall, read as CIDRs", () => {
+    expect(() => parseConfig({ NODE_PROVIDER: "hetzner" })).toThrow(/CONTROL_PLANE_SOURCE_IPS: is required with NODE_PROVIDER=hetzner/);
+    const c = parseConfig({ NODE_PROVIDER: "hetzner", CONTROL_PLANE_SOURCE_IPS: "203.0.113.7, 198.51.100.0/24 2001:DB8::/64" });
+    expect(c.CONTROL_PLANE_SOURCE_IPS).toEqual(["203.0.113.7/32", "198.51.100.0/24", "2001:db8::/64"]);
+    expect(c).toMatchObject({ HETZNER_API_URL: "https://api.hetzner.cloud/v1", HETZNER_SERVER_TYPE: "cx22", HETZNER_LOCATION: "fsn1", NODE_AGENT_PORT: 8443, NODE_PROVISIONING_RETRIES: 5 });
+    expect(() => parseConfig({ CONTROL_PLANE_SOURCE_IPS: "203.0.113.7/33,example.com" })).toThrow(/"203\.0\.113\.7\/33" is not an IPv4 or IPv6 address or CIDR.*"example\.com" is not/);
+  });
+
   it("reads durations, numbers and booleans from text", () => {
     const c = parseConfig({ READY_RECHECK_INTERVAL: "1s", MAX_WORKSPACES_PER_NODE: "5", INNGEST_LEGACY_SERVER: "0", NODE_WARM_TIMEOUT: "0" });
     expect(c.READY_RECHECK_INTERVAL).toBe(1000);

@@ -3,6 +3,7 @@ import { durationField } from "./duration";
 import { isLoopbackAddress } from "./http/request-guard";
 import { parseKeyRing } from "./secrets/envelope";
 import { ModelName } from "./contracts/vm-agent";
+import { cidrList } from "./net";
 
 const bool = (defaultValue: boolean) =>
   z
@@ -122,7 +123,29 @@ export const ConfigSchema = z.object({
   /** A cleanup that started this long ago and did not finish may be taken over. */
   CLEANUP_LEASE: durationField("2m"),
 
-  NODE_PROVIDER: z.enum(["local"]).default("local"),
+  /** Who creates new nodes: `local` (a vm-agent process on this machine) or `hetzner` (a Hetzner Cloud server per node, with each owner's HETZNER_TOKEN). */
+  NODE_PROVIDER: z.enum(["local", "hetzner"]).default("local"),
+  /** The port a cloud node's vm-agent serves HTTPS on; the node's firewall admits only CONTROL_PLANE_SOURCE_IPS to it. */
+  NODE_AGENT_PORT: z.coerce.number().int().min(1).max(65_535).default(8443),
+  /**
+   * The addresses cloud nodes see the control plane's calls come from, as CIDRs (`203.0.113.7/32,
+   * 2001:db8::/64`): their firewall admits only these to NODE_AGENT_PORT. Required with NODE_PROVIDER=hetzner.
+   */
+  CONTROL_PLANE_SOURCE_IPS: cidrList.optional(),
+  /** A provider that failed for a while (5xx, rate limit, no answer) while creating a node is tried this many more times before the task fails. */
+  NODE_PROVISIONING_RETRIES: int(5, 0),
+  /** The first wait before such a retry when the provider did not say how long; each next one doubles. */
+  NODE_PROVISIONING_RETRY_BACKOFF: durationField("10s"),
+  /** Hetzner Cloud's API (a local double in tests). */
+  HETZNER_API_URL: z.string().url().default("https://api.hetzner.cloud/v1"),
+  /** Where new Hetzner servers are created (fsn1, nbg1, hel1, ash, hil, sin). */
+  HETZNER_LOCATION: z.string().regex(/^[a-z0-9-]{2,32}$/, "must be a Hetzner location name such as fsn1").default("fsn1"),
+  /** The image new Hetzner servers boot; its cloud-init runs the node's user data. */
+  HETZNER_IMAGE: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be a Hetzner image name such as ubuntu-24.04").default("ubuntu-24.04"),
+  /** The server type of every new Hetzner node (nodes have one size). */
+  HETZNER_SERVER_TYPE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be a Hetzner server type such as cx22").default("cx22"),
+  /** How long one call to Hetzner's API may take. */
+  HETZNER_REQUEST_TIMEOUT: durationField("30s"),
   BRANCH_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._/-]*\/$/, "must end with / (e.g. agents/)").default("agents/"),
   BRANCH_NAME_MAX: int(60, 20),
 
@@ -193,6 +216,14 @@ function checkCombinations(config: Config): z.core.$ZodIssue[] {
     for (const name of ["AUTH_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "SECRETS_KEYS"] as const) {
       if (!config[name]) issues.push({ code: "custom", path: [name], message: "is required in team mode (sign-in with GitHub; see the README)", input: undefined });
     }
+  }
+  if (config.NODE_PROVIDER === "hetzner" && !config.CONTROL_PLANE_SOURCE_IPS?.length) {
+    issues.push({
+      code: "custom",
+      path: ["CONTROL_PLANE_SOURCE_IPS"],
+      message: "is required with NODE_PROVIDER=hetzner: the addresses (CIDRs) this control plane calls its nodes from, the only ones their firewall admits to NODE_AGENT_PORT",
+      input: undefined,
+    });
   }
   if (config.SECRETS_KEYS) {
     try {

@@ -12,7 +12,11 @@ import { signingKeyPair, type KeyPair } from "./auth/keys";
 import type { SendEvents } from "./contracts/events";
 import { engineApi, type EngineApi } from "./engine/api";
 import type { NodeProvider } from "./nodes/provider";
+import { defaultArtifactCacheDir } from "./nodes/artifacts/cache";
+import { cloudInitRenderer } from "./nodes/node-boot";
 import { localProvider } from "./nodes/providers/local";
+import { hetznerProvider } from "./nodes/providers/hetzner/provider";
+import { routedProvider } from "./nodes/providers/routed";
 import { ensureLocalUser } from "./users";
 import type { KeyRing } from "./secrets/envelope";
 import { loadKeyRing } from "./secrets/key-ring";
@@ -38,13 +42,25 @@ async function build(send: SendEvents): Promise<Runtime> {
   const opened = await database();
   // The local user exists in local mode only: in team mode nobody may act as it.
   const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
+  const secrets = loadKeyRing(c);
+  // Both are always there: a node is acted on by the provider that created it, whichever creates new ones now.
+  const providers = [
+    localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
+    hetznerProvider({
+      db: opened.db,
+      secrets,
+      config: c,
+      // The app serves the downloads from its own folder (the working directory of `next start`).
+      userData: cloudInitRenderer({ appUrl: c.APP_URL, rootDir: process.cwd(), cacheDir: c.VM_AGENT_CACHE_DIR ?? defaultArtifactCacheDir() }),
+    }),
+  ];
   return {
     config: c,
     db: opened.db,
     database: opened,
-    provider: localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
+    provider: routedProvider(providers, c.NODE_PROVIDER),
     keys,
-    secrets: loadKeyRing(c),
+    secrets,
     send,
     engine: engineApi(c),
   };

@@ -10,6 +10,7 @@ import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
 import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
 import { SecretNotFoundError } from "@/lib/secrets/store";
 import { MissingSecretError } from "@/lib/secrets/agent-keys";
+import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
 import { ForgeError } from "@/lib/forge/forge";
 import { NothingHeldError } from "@/lib/workspaces/held-work";
 
@@ -24,6 +25,7 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [ApiTokenNotFoundError, 404, "id"],
   [SecretNotFoundError, 404, "name"],
   [MissingSecretError, 422, "agent"],
+  [MissingProviderTokenError, 422],
   [NothingHeldError, 409],
 ];
 

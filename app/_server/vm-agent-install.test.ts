@@ -20,6 +20,7 @@ import { bearerToken, signNodeCallbackToken, verifyNodeCallbackToken } from "@/l
 import { CONTRACT_VERSION, VM_AGENT_CAPABILITIES, callbackPaths } from "@/lib/contracts/vm-agent";
 import { VmAgentDownloads } from "@/lib/contracts/vm-agent-downloads";
 import { INSTALL_PARAMS_PATH, INSTALLER_PATH, installParameters, NODE_PACKAGES, renderCloudInit, type CloudInitInput } from "@/lib/nodes/cloud-init";
+import { pinnedFetch } from "@/lib/nodes/pinned-tls";
 import { freePort } from "@/lib/net";
 import {
   childEnv,
@@ -214,9 +215,11 @@ describe("the installer, run by cloud-init in a throwaway root", () => {
     const daemon = startUnit(unit, path.join(installed.root, "vm-agent.log"));
     units.push(daemon);
     const ready = await readyFrom(installed.nodeId);
-    expect(ready.body).toMatchObject({ endpoint: `http://127.0.0.1:${installed.agentPort}`, contractVersion: CONTRACT_VERSION });
+    expect(ready.body).toMatchObject({ endpoint: `https://127.0.0.1:${installed.agentPort}`, contractVersion: CONTRACT_VERSION });
     expect(fs.readFileSync(`/proc/${daemon.pid}/cmdline`, "utf8")).not.toContain(installed.token);
-    const health = await fetch(`http://127.0.0.1:${installed.agentPort}/health`);
+    // It serves HTTPS with the certificate it reported.
+    const pin = { id: installed.nodeId, certificateFingerprint: String(ready.body.certificateFingerprint) };
+    const health = await pinnedFetch(pin, new URL(`https://127.0.0.1:${installed.agentPort}/health`));
     expect(await health.json()).toEqual({ status: "ok" });
     expect(callbackPaths.nodeReady(installed.nodeId)).toBe(`/api/nodes/${installed.nodeId}/ready`);
 
@@ -234,7 +237,7 @@ describe("the installer, run by cloud-init in a throwaway root", () => {
     const unit = readUnit(unitFile(installed.root));
     expect(unit.execStart[0]).toBe(path.join(installed.root, "opt/agent-control-plane/node", downloads.runtime!.sha256.slice(0, 16), "bin/node"));
     units.push(startUnit(unit, path.join(installed.root, "vm-agent.log")));
-    expect((await readyFrom(installed.nodeId)).body).toMatchObject({ endpoint: `http://127.0.0.1:${installed.agentPort}` });
+    expect((await readyFrom(installed.nodeId)).body).toMatchObject({ endpoint: `https://127.0.0.1:${installed.agentPort}` });
   });
 
   it("is the same script a machine someone owns runs by hand, with the parameters in its environment", async () => {

@@ -108,7 +108,13 @@ export const runTask = inngest.createFunction(
       }
       if (selected === ENDED) return finish("ended");
       const { nodeId, provision } = selected;
-      if (provision) await guarded(`node_provisioning${n}`, () => permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt)));
+      // A provider that failed for a while is tried again after a sleep (never a loop inside a step), a bounded number of times.
+      for (let retry = 0; provision; retry++) {
+        const r = retry ? `-retry-${retry}` : "";
+        const provisioned = await guarded(`node_provisioning${n}${r}`, () => permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry)));
+        if (!("retryAt" in provisioned)) break;
+        await step.sleepUntil(`node_provisioning${n}-wait-${retry}`, provisioned.retryAt);
+      }
 
       const nodeState = await waitFor(tools, { name: `node_agent_ready${n}`, taskId, check: () => nodeReadiness(rt, taskId, nodeId, attempt), totalMs: rt.config.NODE_AGENT_READY_TIMEOUT, ...slices });
       if (nodeState === ENDED) return finish("ended");

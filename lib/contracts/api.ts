@@ -1,7 +1,7 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
 import { userText } from "./text";
-import { AgentKind, BranchName, ModelName, SecretName } from "./vm-agent";
+import { AgentKind, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
 
 export const TaskStatus = z.enum(["draft", "ready", "queued", "delegated", "in_progress", "completed", "failed", "cancelled"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -427,10 +427,11 @@ export const SECRET_LABELS: Record<SecretName, string> = {
   ANTHROPIC_API_KEY: "Anthropic API key (Claude Code)",
   OPENAI_API_KEY: "OpenAI API key (Codex)",
   GITHUB_TOKEN: "GitHub token (push, pull requests)",
+  HETZNER_TOKEN: "Hetzner Cloud API token (read & write; creates your nodes when the control plane runs them on Hetzner)",
 };
 
 /** The model key each agent needs. */
-export const AGENT_SECRETS: Record<AgentKind, readonly SecretName[]> = {
+export const AGENT_SECRETS: Record<AgentKind, readonly NodeSecretName[]> = {
   script: [],
   "claude-code": ["ANTHROPIC_API_KEY"],
   codex: ["OPENAI_API_KEY"],

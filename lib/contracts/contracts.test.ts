@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CreateTaskRequest, Repository } from "./api";
-import { AgentCompletedCallback, AgentOutputCallback, BranchName, Id, NodeReadyCallback, ProvisioningFailedCallback, callbackPaths, vmAgentPaths } from "./vm-agent";
+import { AgentCompletedCallback, AgentOutputCallback, BranchName, Id, NodeReadyCallback, ProvisioningFailedCallback, SecretName, SessionSecrets, callbackPaths, vmAgentPaths } from "./vm-agent";
 
 describe("Repository", () => {
   it.each(["/srv/repos/app", "https://github.com/org/repo.git", "ssh://git@host/org/repo", "git@github.com:org/repo.git", "file:///tmp/repo"])(
@@ -30,6 +30,14 @@ describe("BranchName and Id", () => {
   );
   it.each(["w_3f9c2a7e-1b2c", "n_x", "abc"])("accepts the id %s", (id) => expect(Id.safeParse(id).success).toBe(true));
   it.each(["", "../x", "a/b", "a.b", "x".repeat(65)])("refuses the id %j", (id) => expect(Id.safeParse(id).success).toBe(false));
+});
+
+describe("secrets", () => {
+  it("a person stores a HETZNER_TOKEN, and it never travels to a node", () => {
+    expect(SecretName.safeParse("HETZNER_TOKEN").success).toBe(true);
+    expect(SessionSecrets.safeParse({ GITHUB_TOKEN: "ghp_x" }).success).toBe(true);
+    expect(SessionSecrets.safeParse({ HETZNER_TOKEN: "hz" }).success).toBe(false);
+  });
 });
 
 describe("paths and callbacks", () => {

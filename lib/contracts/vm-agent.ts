@@ -31,9 +31,12 @@ export const AgentKind = z.enum(["script", "claude-code", "codex"]);
 export const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, "must be a model name (letters, digits, . _ : / @ -)");
 export type AgentKind = z.infer<typeof AgentKind>;
 
-/** The secrets a person can store; each reaches only their own agents. */
-export const SecretName = z.enum(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN"]);
+/** The secrets a person can store; each serves only their own tasks. */
+export const SecretName = z.enum(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "HETZNER_TOKEN"]);
 export type SecretName = z.infer<typeof SecretName>;
+/** The secrets that may reach a node, for its agents and git; the control plane's own (HETZNER_TOKEN: it creates the nodes) never do. */
+export const NodeSecretName = SecretName.exclude(["HETZNER_TOKEN"]);
+export type NodeSecretName = z.infer<typeof NodeSecretName>;
 
 /**
  * The owner's secrets for one workspace's agent, handed over with the request that needs them
@@ -44,7 +47,7 @@ export type SecretName = z.infer<typeof SecretName>;
  * never in a URL, `.git/config` or any environment (vm-agent/git-credentials.ts).
  */
 export const SessionSecrets = z
-  .object(Object.fromEntries(SecretName.options.map((name) => [name, z.string().min(1).max(16_384).regex(/^[^\0]*$/, "must not contain NUL").optional()])) as Record<SecretName, z.ZodOptional<z.ZodString>>)
+  .object(Object.fromEntries(NodeSecretName.options.map((name) => [name, z.string().min(1).max(16_384).regex(/^[^\0]*$/, "must not contain NUL").optional()])) as Record<NodeSecretName, z.ZodOptional<z.ZodString>>)
   .strict();
 export type SessionSecrets = z.infer<typeof SessionSecrets>;
 

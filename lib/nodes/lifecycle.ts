@@ -14,7 +14,7 @@ import { recordError } from "../errors";
 import { publishNodeChange, publishTaskChange } from "../live/publish";
 import { failTask } from "../tasks/fail-task";
 import { isolationVerdict, reportedIsolation } from "./isolation";
-import type { NodeProvider } from "./provider";
+import type { CreatedNode, NodeProvider } from "./provider";
 import type { NodeStatus } from "./statuses";
 
 export type ProvisionDeps = { db: Executor; provider: NodeProvider; keys: KeyPair; controlPlaneUrl: string; callbackTtlMs: number; leaseMs: number };
@@ -25,25 +25,35 @@ export async function getNode(db: Executor, nodeId: string) {
 }
 
 /**
- * Starts the node's daemon through its provider (a local vm-agent process; a cloud machine). A node
- * on another machine sends its callbacks (its tokens, the agents' output) across the network, so the
- * control plane's URL must then be HTTPS; the daemon would refuse to start otherwise anyway.
+ * Starts the node's daemon through the provider its row names (a local vm-agent process; a cloud
+ * machine), for its owner. A node on another machine sends its callbacks (its tokens, the agents'
+ * output) across the network, so the control plane's URL must then be HTTPS; the daemon would
+ * refuse to start otherwise anyway.
  */
-export async function startNodeDaemon(deps: Omit<ProvisionDeps, "leaseMs">, nodeId: string) {
+export async function startNodeDaemon(deps: Omit<ProvisionDeps, "leaseMs">, node: { id: string; userId: string; provider: string }, taskId?: string) {
   if (!deps.provider.sharedHost && new URL(deps.controlPlaneUrl).protocol !== "https:") {
-    throw new Error(`APP_URL must be https:// for ${deps.provider.name} nodes, which call back from other machines (it is ${deps.controlPlaneUrl})`);
+    throw new Error(`APP_URL must be https:// for ${node.provider} nodes, which call back from other machines (it is ${deps.controlPlaneUrl})`);
   }
-  const nodeCallbackToken = await signNodeCallbackToken(deps.keys, { nodeId }, deps.callbackTtlMs);
-  return deps.provider.create({ nodeId, controlPlaneUrl: deps.controlPlaneUrl, nodeCallbackToken, publicJwk: deps.keys.publicJwk });
+  const nodeCallbackToken = await signNodeCallbackToken(deps.keys, { nodeId: node.id }, deps.callbackTtlMs);
+  return deps.provider.create({
+    nodeId: node.id,
+    userId: node.userId,
+    provider: node.provider,
+    ...(taskId ? { taskId } : {}),
+    controlPlaneUrl: deps.controlPlaneUrl,
+    nodeCallbackToken,
+    publicJwk: deps.keys.publicJwk,
+  });
 }
 
 /**
  * Creates the machine of a node row that selection inserted. Idempotent: a node that already has
  * its server is left alone, and a lease makes sure two tasks sharing a new node never both call
  * the provider. Returns false when someone else holds the lease (the caller waits for ready).
+ * A provider that fails gives the lease back, so the next try (after the provider's wait) may call it again.
  */
-export async function provisionNode(deps: ProvisionDeps, nodeId: string): Promise<boolean> {
-  const leased = await deps.db
+export async function provisionNode(deps: ProvisionDeps, nodeId: string, taskId?: string): Promise<boolean> {
+  const [node] = await deps.db
     .update(nodes)
     .set({ provisionLeaseUntil: sql`now() + ${`${deps.leaseMs} milliseconds`}::interval` })
     .where(
@@ -54,9 +64,15 @@ export async function provisionNode(deps: ProvisionDeps, nodeId: string): Promis
         or(isNull(nodes.provisionLeaseUntil), lt(nodes.provisionLeaseUntil, sql`now()`)),
       ),
     )
-    .returning({ id: nodes.id });
-  if (!leased.length) return false;
-  const created = await startNodeDaemon(deps, nodeId);
+    .returning({ id: nodes.id, userId: nodes.userId, provider: nodes.provider });
+  if (!node) return false;
+  let created: CreatedNode;
+  try {
+    created = await startNodeDaemon(deps, node, taskId);
+  } catch (error) {
+    await deps.db.update(nodes).set({ provisionLeaseUntil: null }).where(and(eq(nodes.id, nodeId), isNull(nodes.providerServerId)));
+    throw error;
+  }
   await deps.db
     .update(nodes)
     .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? null, provisionLeaseUntil: null, updatedAt: sql`now()` })

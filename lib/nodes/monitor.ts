@@ -72,7 +72,7 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
   if (!claimed.length) return;
   await recordError(deps.db, { nodeId: node.id, message: `node ${node.id}: its vm-agent process exited; restarting it (restart ${recent + 1})`, step: "node_health", kind: "recovery" });
   try {
-    const created = await startNodeDaemon({ ...deps, controlPlaneUrl: deps.config.APP_URL, callbackTtlMs: deps.config.CALLBACK_TOKEN_TTL }, node.id);
+    const created = await startNodeDaemon({ ...deps, controlPlaneUrl: deps.config.APP_URL, callbackTtlMs: deps.config.CALLBACK_TOKEN_TTL }, node);
     await deps.db
       .update(nodes)
       .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? node.endpoint, updatedAt: sql`now()` })

@@ -8,9 +8,10 @@ import { tasks, workspaces } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
-import { probeNode, recordProbe } from "../nodes/health";
+import { markNodeLost, probeNode, recordProbe } from "../nodes/health";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import { isolationVerdict } from "../nodes/isolation";
+import { NodeProviderError } from "../nodes/provider";
 import { leaveNode, placeTask } from "../nodes/selection";
 import { GONE_NODE_STATUSES } from "../nodes/statuses";
 import { failTask } from "../tasks/fail-task";
@@ -71,22 +72,76 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
   throw new Error(`no node of task ${taskId} answered its probe in 5 tries`);
 }
 
-/** Creates the node's machine when nobody has yet (selection inserted the row). */
-export async function provisionNodeStage(rt: Runtime, taskId: string, nodeId: string, attempt: number) {
+/** The node's machine was asked for (or someone else is asking), or the provider asks to be tried again at `retryAt` (ISO). */
+export type Provisioning = { started: boolean } | { retryAt: string };
+
+/**
+ * Creates the node's machine when nobody has yet (selection inserted the row). A provider that
+ * failed for a while (5xx, its rate limit, no answer) asks for another try at `retryAt`, and the run
+ * sleeps until then, up to NODE_PROVISIONING_RETRIES times. One that refused for good (a wrong
+ * token, a quota), or kept failing, loses the node (the tasks sharing it move on) and throws a
+ * permanent NodeProviderError whose message, the provider's, fails the task.
+ */
+export async function provisionNodeStage(rt: Runtime, taskId: string, nodeId: string, attempt: number, retry = 0): Promise<Provisioning> {
   await startStep(rt.db, taskId, "node_provisioning", { restart: attempt > 0 });
-  const started = await provisionNode(
-    {
-      db: rt.db,
-      provider: rt.provider,
-      keys: rt.keys,
-      controlPlaneUrl: rt.config.APP_URL,
-      callbackTtlMs: rt.config.CALLBACK_TOKEN_TTL,
-      leaseMs: rt.config.NODE_PROVISIONING_TIMEOUT,
-    },
-    nodeId,
-  );
+  let started: boolean;
+  try {
+    started = await provisionNode(
+      {
+        db: rt.db,
+        provider: rt.provider,
+        keys: rt.keys,
+        controlPlaneUrl: rt.config.APP_URL,
+        callbackTtlMs: rt.config.CALLBACK_TOKEN_TTL,
+        leaseMs: rt.config.NODE_PROVISIONING_TIMEOUT,
+      },
+      nodeId,
+      taskId,
+    );
+  } catch (error) {
+    if (!(error instanceof NodeProviderError)) throw error;
+    if (error.retriable && retry < rt.config.NODE_PROVISIONING_RETRIES) {
+      const retryAt = error.retryAt ?? new Date(Date.now() + rt.config.NODE_PROVISIONING_RETRY_BACKOFF * 2 ** retry);
+      const detail = `${error.message}; trying again at ${retryAt.toISOString()} (retry ${retry + 1} of NODE_PROVISIONING_RETRIES=${rt.config.NODE_PROVISIONING_RETRIES})`;
+      await setStepDetail(rt.db, taskId, "node_provisioning", detail);
+      await recordError(rt.db, { taskId, nodeId, step: "node_provisioning", kind: "recovery", message: detail });
+      return { retryAt: retryAt.toISOString() };
+    }
+    const message = error.retriable ? `${error.message} (still failing after ${retry + 1} tries; NODE_PROVISIONING_RETRIES=${rt.config.NODE_PROVISIONING_RETRIES})` : error.message;
+    await loseUnprovisionedNode(rt, nodeId, message);
+    throw new NodeProviderError(message, { provider: error.provider, code: error.code, status: error.status, retriable: false }, { cause: error });
+  }
   await finishStep(rt.db, taskId, "node_provisioning", "succeeded", started ? `${rt.provider.name} node ${nodeId}` : `${rt.provider.name} node ${nodeId}, created for another task`);
   return { started };
+}
+
+/** A node whose machine cannot be had is lost, so no task waits on it; what its destroy could not do is left to the safety net. */
+async function loseUnprovisionedNode(rt: Runtime, nodeId: string, why: string) {
+  try {
+    await markNodeLost(rt, nodeId, `its machine could not be created: ${why}`);
+  } catch (error) {
+    await recordError(rt.db, { nodeId, step: "node_provisioning", kind: "cleanup", message: `node ${nodeId} could not be destroyed after its creation failed: ${(error as Error).message}` });
+  }
+}
+
+/**
+ * A node still being created whose machine the provider reports off or gone will never call back:
+ * it is lost now rather than after NODE_AGENT_READY_TIMEOUT. One call to the provider per check
+ * (the wait's slices space them); a provider that cannot answer now leaves the wait as it was.
+ */
+async function machineLost(rt: Runtime, taskId: string, node: { id: string; provider: string; providerServerId: string | null }): Promise<boolean> {
+  if (!node.providerServerId || !rt.provider.status) return false;
+  let status;
+  try {
+    status = await rt.provider.status(node);
+  } catch (error) {
+    if (!(error instanceof NodeProviderError)) throw error;
+    await setStepDetail(rt.db, taskId, "node_agent_ready", `could not ask ${node.provider} about node ${node.id}'s machine: ${error.message}`);
+    return false;
+  }
+  if (status !== "off" && status !== "gone") return false;
+  await markNodeLost(rt, node.id, `its ${node.provider} machine ${node.providerServerId} is ${status === "off" ? "powered off" : "gone"}`);
+  return true;
 }
 
 export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string, attempt: number): Promise<"ready" | typeof PENDING | typeof ENDED | typeof LOST> {
@@ -95,6 +150,7 @@ export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string,
   await startStep(rt.db, taskId, "node_agent_ready", { restart: attempt > 0 });
   const node = await getNode(rt.db, nodeId);
   if (!node || GONE_NODE_STATUSES.includes(node.status as never) || task.nodeId !== nodeId) return LOST;
+  if (node.status === "creating" && (await machineLost(rt, taskId, node))) return LOST;
   if (node.status !== "running" || node.health === "restarting") return PENDING;
   // Ready is not enough in team mode: the node must run each workspace as its own user.
   const verdict = isolationVerdict(rt.config.AUTH_MODE, node);

@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime";
 import { recordError, recordErrorOnce } from "../errors";
 import { cleanupTask } from "../pipeline/finish";
 import { reapIfIdle } from "../nodes/pool";
+import { destroyNode } from "../nodes/lifecycle";
 import { failTask } from "../tasks/fail-task";
 import { taskWake } from "../contracts/events";
 import { redriveTask } from "./redrive";
@@ -80,6 +81,28 @@ export async function retireOldNodes(rt: Runtime, now = Date.now()) {
   const retired = [];
   for (const node of old) if (await reapIfIdle(rt, node.id, 0)) retired.push(node.id);
   return retired;
+}
+
+/**
+ * Lost nodes (`error`) whose machine could not be destroyed when they were lost (the provider failed
+ * then): destroyed again, since a cloud bills a machine until it is deleted. A failure is reported once and tried at the next pass.
+ */
+export async function destroyLostNodes(rt: Runtime, now = Date.now(), settleMs = 60_000) {
+  const lost = await rt.db
+    .select({ id: nodes.id })
+    .from(nodes)
+    .where(and(eq(nodes.status, "error"), lt(nodes.updatedAt, new Date(now - settleMs))))
+    .limit(50);
+  const destroyed: string[] = [];
+  for (const node of lost) {
+    try {
+      await destroyNode(rt, node.id);
+      destroyed.push(node.id);
+    } catch (error) {
+      await recordErrorOnce(rt.db, { kind: "cleanup", nodeId: node.id, step: "safety_net", message: `node ${node.id}'s machine could not be destroyed: ${(error as Error).message}` });
+    }
+  }
+  return destroyed;
 }
 
 const reportOrphan = (rt: Runtime, entry: { message: string; nodeId?: string | null; taskId?: string | null; workspaceId?: string | null }) =>

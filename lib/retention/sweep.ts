@@ -46,7 +46,7 @@ export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<Swe
   }
   if (rt.provider.purge) {
     const stale = await rt.db
-      .select({ id: nodes.id })
+      .select({ id: nodes.id, provider: nodes.provider })
       .from(nodes)
       .where(and(eq(nodes.status, "stopped"), isNull(nodes.purgedAt), lt(nodes.updatedAt, new Date(now - rt.config.WORKSPACE_RETENTION))))
       .limit(200);

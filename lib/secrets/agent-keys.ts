@@ -6,7 +6,7 @@
 import type { Executor } from "@/db/client";
 import type { Config } from "../config";
 import { AGENT_SECRETS, type SecretName } from "../contracts/api";
-import type { AgentKind, SessionSecrets } from "../contracts/vm-agent";
+import type { AgentKind, NodeSecretName, SessionSecrets } from "../contracts/vm-agent";
 import type { KeyRing } from "./envelope";
 import { listSecrets, secretValues } from "./store";
 
@@ -17,7 +17,7 @@ export class MissingSecretError extends Error {
   }
 }
 
-const fromEnvironment = (config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY">, name: SecretName) =>
+const fromEnvironment = (config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY">, name: NodeSecretName) =>
   config.AUTH_MODE === "local" && name !== "GITHUB_TOKEN" ? config[name] : undefined;
 
 export async function checkAgentSecrets(executor: Executor, config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY">, userId: string, agent: AgentKind) {
@@ -32,7 +32,7 @@ type KeySource = { executor: Executor; ring: KeyRing; config: Pick<Config, "AUTH
 
 /** What one agent session of `userId` is handed: the model key its agent needs and the GitHub token, when set. */
 export async function sessionSecrets(source: KeySource, userId: string, agent: AgentKind): Promise<SessionSecrets> {
-  const names = [...AGENT_SECRETS[agent], "GITHUB_TOKEN"] as const satisfies readonly SecretName[];
+  const names = [...AGENT_SECRETS[agent], "GITHUB_TOKEN"] as const satisfies readonly NodeSecretName[];
   const stored = await secretValues(source.executor, source.ring, userId, names);
   const secrets: SessionSecrets = {};
   for (const name of names) {

@@ -16,6 +16,7 @@ import { checkBaseBranch } from "./base-branch";
 import { checkRepository } from "./repository-policy";
 import { checkSubmissionLimits } from "./submission-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
+import { checkProviderToken } from "../secrets/provider-token";
 
 /** The agent's model when the submission names none (configuration; the script agent has none). */
 function defaultModel(config: Config, agent: AgentKind): string | undefined {
@@ -33,6 +34,7 @@ export async function createTask(
   // Limits keep people of a team from crowding each other out; the one local user is the operator.
   if (deps.config.AUTH_MODE === "team") await checkSubmissionLimits(deps.db, deps.config, deps.userId);
   await checkAgentSecrets(deps.db, deps.config, deps.userId, input.agent);
+  await checkProviderToken(deps.db, deps.config, deps.userId);
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {

@@ -344,6 +344,7 @@ describe("Ctrl+C's stop of idle local nodes", () => {
     const create = async (nodeId: string) =>
       provider.create({
         nodeId,
+        userId: "local",
         controlPlaneUrl: receiver.url,
         nodeCallbackToken: await signNodeCallbackToken(key, { nodeId }, 600_000),
         publicJwk,
@@ -366,11 +367,11 @@ describe("Ctrl+C's stop of idle local nodes", () => {
       expect(environ).toContain(`VM_AGENT_LOG_FILE=${path.join(dataDir, "nodes", idle[0]!, "vm-agent.log")}`);
       // Creating a node whose vm-agent runs returns that one rather than starting a second.
       expect(await create(idle[0]!)).toEqual(created[0]);
-      const node = { id: idle[0]!, providerServerId: created[0]!.providerServerId };
+      const node = { id: idle[0]!, provider: "local", providerServerId: created[0]!.providerServerId };
       expect(provider.isRunning!(node)).toBe(true);
       // A pid that is not (or no longer) a vm-agent of ours does not count.
-      expect(provider.isRunning!({ id: idle[0]!, providerServerId: `pid:${process.pid}` })).toBe(false);
-      expect(provider.isRunning!({ id: idle[1]!, providerServerId: created[0]!.providerServerId })).toBe(false);
+      expect(provider.isRunning!({ id: idle[0]!, provider: "local", providerServerId: `pid:${process.pid}` })).toBe(false);
+      expect(provider.isRunning!({ id: idle[1]!, provider: "local", providerServerId: created[0]!.providerServerId })).toBe(false);
 
       // A tmux server of an idle node (agents' sessions outlive the daemon) goes with it.
       spawnSync("tmux", ["-L", `acp-${idle[0]}`, "new-session", "-d", "-s", "left", "sleep 600"]);
@@ -435,13 +436,13 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
       groups.add(Number(again.providerServerId.slice(4)));
       expect(again.providerServerId).not.toBe(created[0]!.providerServerId);
       const readyAgain = await receiver.nth(new RegExp(`/api/nodes/${idle[0]}/ready$`), 2);
-      expect(provider.isRunning!({ id: idle[0]!, providerServerId: again.providerServerId })).toBe(true);
+      expect(provider.isRunning!({ id: idle[0]!, provider: "local", providerServerId: again.providerServerId })).toBe(true);
       // Over the certificate it reported, which it kept across the restart.
       const pin = String(readyAgain.body.certificateFingerprint);
       expect(pin).toBe(String((await receiver.nth(new RegExp(`/api/nodes/${idle[0]}/ready$`), 1)).body.certificateFingerprint));
       expect((await pinnedFetch({ id: idle[0]!, certificateFingerprint: pin }, new URL("/health", again.endpoint))).status).toBe(200);
-      await provider.destroy({ id: idle[0]!, providerServerId: again.providerServerId });
-      expect(provider.isRunning!({ id: idle[0]!, providerServerId: again.providerServerId })).toBe(false);
+      await provider.destroy({ id: idle[0]!, provider: "local", providerServerId: again.providerServerId });
+      expect(provider.isRunning!({ id: idle[0]!, provider: "local", providerServerId: again.providerServerId })).toBe(false);
     } finally {
       await receiver.close();
     }

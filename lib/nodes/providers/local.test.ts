@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { isAlive } from "../../process";
 import { localNodeDir, localProvider, readLocalNodeRecord } from "./local";
+import type { ProviderNode } from "../provider";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
@@ -30,7 +31,7 @@ else if (behaviour === "fail") {
 let root: string;
 let dataDir: string;
 const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
-const created: { id: string; providerServerId: string }[] = [];
+const created: ProviderNode[] = [];
 let provider: ReturnType<typeof localProvider>;
 
 beforeAll(() => {
@@ -56,7 +57,7 @@ afterAll(async () => {
 });
 
 async function createNode(nodeId: string) {
-  const node = { id: nodeId, ...(await provider.create({ nodeId, controlPlaneUrl: "http://127.0.0.1:1", nodeCallbackToken: "t", publicJwk: { kty: "EC" } })) };
+  const node = { id: nodeId, provider: "local", ...(await provider.create({ nodeId, userId: "u1", controlPlaneUrl: "http://127.0.0.1:1", nodeCallbackToken: "t", publicJwk: { kty: "EC" } })) };
   created.push(node);
   return node;
 }

@@ -316,7 +316,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
       return ids.flatMap((id) => {
         const record = readLocalNodeRecord(path.join(dir, id));
-        return record && isVmAgentProcess(record.pid, id) ? [{ id, providerServerId: `pid:${record.pid}` }] : [];
+        return record && isVmAgentProcess(record.pid, id) ? [{ id, provider: "local", providerServerId: `pid:${record.pid}` }] : [];
       });
     },
     async checkEndpoint(node, endpoint) {
