@@ -159,6 +159,8 @@ export const tasks = pgTable(
     runEventId: text("run_event_id"),
     /** When the current generation's trigger event was committed to be sent. */
     runDispatchedAt: ts("run_dispatched_at"),
+    /** When the run last saw its agent's session ended (lib/recovery/stalled.ts tells a stalled run by it). */
+    runSawAgentEndAt: ts("run_saw_agent_end_at"),
     /** How many times the reconciler or the stuck-task net started a new run for this task. */
     redriveCount: integer("redrive_count").notNull().default(0),
     /** Cleanup of the task's workspace and node slot: set when done, so the safety net retries the rest. */

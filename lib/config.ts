@@ -79,7 +79,7 @@ export const ConfigSchema = z.object({
    * Which engine the runner (`npm start`, `npm run dev`) starts: `dev`, the in-memory dev server of
    * the embedded default; `self-hosted`, `inngest start`, which signs its calls to the app and
    * checks the app's (INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY; made once and kept in DATA_DIR when
-   * unset) and keeps its state in DATA_DIR/inngest.
+   * unset) and keeps its state in DATA_DIR/engine.
    */
   ENGINE_MODE: z.enum(["dev", "self-hosted"]).default("dev"),
   /** How long one call to the engine's API may take. */
@@ -97,6 +97,12 @@ export const ConfigSchema = z.object({
   RECONCILE_GRACE: durationField("30s"),
   /** A task re-driven this many times without ending is failed with the reason. */
   MAX_REDRIVES: int(5, 1),
+  /**
+   * A run the engine calls alive but that has not looked at its agent's end this long after it
+   * (woken again and again meanwhile) is stalled: a restarted self-hosted engine restores runs it
+   * never resumes. It is re-driven like a lost one.
+   */
+  RUN_STALL_AFTER: durationField("2m"),
   /** How often the node monitor looks at nodes (local processes, heartbeat ages, probes). */
   NODE_MONITOR_INTERVAL: durationField("2s"),
   /** How long a health probe (GET /health) may take before the node counts as not answering. */

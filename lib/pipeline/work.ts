@@ -19,6 +19,7 @@ import { getTask } from "../tasks/queries";
 import { ensureWorkspaceRow, getWorkspace } from "../workspaces/lifecycle";
 import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
 import { ENDED, LOST, PENDING } from "./placement";
+import { recordRunSawAgentEnd } from "../recovery/stalled";
 
 const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
 
@@ -112,8 +113,11 @@ export async function agentReadiness(rt: Runtime, taskId: string, sessionId: str
   if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
   const session = await getSession(rt.db, sessionId);
   if (!session) return LOST;
-  if (session.status === "stopped") return "completed";
-  if (session.status === "error") return "failed";
+  if (session.status === "stopped" || session.status === "error") {
+    // The run is alive and has seen its agent end: no stall (lib/recovery/stalled.ts).
+    await recordRunSawAgentEnd(rt.db, taskId, session.endedAt);
+    return session.status === "stopped" ? "completed" : "failed";
+  }
   const workspace = await getWorkspace(rt.db, session.workspaceId);
   if (!workspace || gone(await getNode(rt.db, workspace.nodeId))) return LOST;
   return PENDING;

@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD COLUMN "run_saw_agent_end_at" timestamp with time zone;

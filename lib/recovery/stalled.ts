@@ -1,0 +1,45 @@
+/**
+ * A run the engine calls alive but never resumes: a self-hosted engine (`inngest start`) restarted
+ * from its snapshot restores runs without the waits they were parked on, so they answer "Running"
+ * forever while wakes go unheard. The reconciler cannot see it (the run is alive); its sign is in
+ * our database: the agent's session ended a while ago, the supervisor has woken the run since
+ * (lib/recovery/rewake.ts), and the run has not looked (`run_saw_agent_end_at`, written by the
+ * run's check when it sees the end). Such a run is re-driven: the next generation continues from
+ * what the database records, and the stalled one, should it ever move, finds itself superseded.
+ */
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import type { Executor } from "@/db/client";
+import { agentSessions, tasks } from "@/db/schema";
+import type { Runtime } from "../runtime";
+import { redriveTask, type Redriven } from "./redrive";
+
+/** Called by the run when it finds its agent's session ended (`endedAt`: when the session says it did). */
+export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt: Date | null) {
+  await db
+    .update(tasks)
+    .set({ runSawAgentEndAt: sql`now()` })
+    .where(and(eq(tasks.id, taskId), or(isNull(tasks.runSawAgentEndAt), endedAt ? lt(tasks.runSawAgentEndAt, endedAt) : sql`false`)));
+}
+
+export async function redriveStalledRuns(rt: Runtime, now = Date.now()): Promise<Redriven[]> {
+  const stallMs = rt.config.RUN_STALL_AFTER;
+  const stalled = await rt.db
+    .select({ id: tasks.id, userId: tasks.userId, runGeneration: tasks.runGeneration, redriveCount: tasks.redriveCount, runId: tasks.runId })
+    .from(tasks)
+    .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
+    .where(
+      and(
+        eq(tasks.status, "in_progress"),
+        inArray(agentSessions.status, ["stopped", "error"]),
+        lt(agentSessions.endedAt, new Date(now - stallMs)),
+        or(isNull(tasks.runSawAgentEndAt), lt(tasks.runSawAgentEndAt, agentSessions.endedAt)),
+      ),
+    )
+    .limit(100);
+  const redriven: Redriven[] = [];
+  for (const task of stalled) {
+    const why = `run ${task.runId ?? "(not recorded)"} has not resumed in ${Math.round(stallMs / 1000)} s since its agent ended, though woken: the engine keeps it without running it`;
+    redriven.push(await redriveTask(rt, task, why));
+  }
+  return redriven;
+}
