@@ -64,7 +64,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 
 outbox.enqueue(READY_MESSAGE_ID, callbackPaths.nodeReady(config.NODE_ID), config.NODE_CALLBACK_TOKEN, {
-  endpoint: `https://${config.VM_AGENT_HOST}:${port}`,
+  endpoint: `https://${config.VM_AGENT_PUBLIC_HOST ?? config.VM_AGENT_HOST}:${port}`,
   certificateFingerprint,
   version: VM_AGENT_VERSION,
   contractVersion: CONTRACT_VERSION,
