@@ -11,8 +11,8 @@ import type { AddressInfo } from "node:net";
 
 export type Balancer = {
   url: string;
-  /** Each request as it was served: the backend's index and the request's method and path. */
-  served: { backend: number; method: string; path: string }[];
+  /** Each request as it was served: the backend's index and the request's method, path and query. */
+  served: { backend: number; method: string; path: string; query: string }[];
   close(): Promise<void>;
 };
 
@@ -29,7 +29,7 @@ export async function startBalancer(backends: string[], tls?: { key: string; cer
       const backend = next++ % backends.length;
       const target = new URL(request.url ?? "/", backends[backend]);
       const upstream = http.request(target, { method: request.method, headers: { ...request.headers, host: target.host } }, (answer) => {
-        served.push({ backend, method: request.method ?? "GET", path: target.pathname });
+        served.push({ backend, method: request.method ?? "GET", path: target.pathname, query: target.search });
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
       });
