@@ -13,7 +13,7 @@ import type { RegisterMachineRequest } from "../contracts/api";
 import type { VmAgentDownloads } from "../contracts/vm-agent-downloads";
 import { installParameters, parametersFile } from "../nodes/cloud-init";
 import { machineHost } from "./machine-host";
-import { consumeMachineRegistration } from "./registrations";
+import { checkMachineRegistration, consumeMachineRegistration } from "./registrations";
 
 export type RegisterMachineDeps = {
   db: Executor;
@@ -26,6 +26,8 @@ export type RegisterMachineDeps = {
 export type MachineRegistrationAnswer = { nodeId: string; parameters: Record<string, string>; text: string };
 
 export async function registerMachine(deps: RegisterMachineDeps, request: RegisterMachineRequest & { forwardedFor: string | null }): Promise<MachineRegistrationAnswer> {
+  // The token first: a caller without one learns nothing else, and makes nothing be built.
+  await checkMachineRegistration(deps.db, request.token);
   const host = machineHost({ advertised: request.advertisedHost, forwardedFor: request.forwardedFor });
   const downloads = await deps.downloads();
   const machine = await consumeMachineRegistration(deps.db, { token: request.token, host, agentPort: deps.config.NODE_AGENT_PORT });

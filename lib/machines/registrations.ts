@@ -40,6 +40,24 @@ export async function createMachineRegistration(db: Executor, input: { userId: s
 
 export type RegisteredMachine = { nodeId: string; userId: string; registrationId: string; host: string; agentPort: number };
 
+/** The token's registration, when it may still be used; else throws MachineRegistrationError (unknown, used or expired). */
+function usable(registration: typeof machineRegistrations.$inferSelect | undefined) {
+  if (!registration) throw new MachineRegistrationError("unknown", "this registration token is not known here: copy the install command from the nodes page again");
+  if (registration.usedAt) {
+    throw new MachineRegistrationError("used", `this registration token was used at ${registration.usedAt.toISOString()}; each install command registers one machine: make a new one on the nodes page`);
+  }
+  if (registration.expiresAt.getTime() <= Date.now()) {
+    throw new MachineRegistrationError("expired", `this registration token expired at ${registration.expiresAt.toISOString()}: make a new install command on the nodes page`);
+  }
+  return registration;
+}
+
+/** Throws as consumeMachineRegistration would for a token that cannot be used, and writes nothing: a caller is known before anything is done for it. */
+export async function checkMachineRegistration(db: Executor, token: string): Promise<void> {
+  const [registration] = await db.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, registrationTokenHash(token)));
+  usable(registration);
+}
+
 /**
  * Spends the token and creates its owner's node for the machine, `creating` until its daemon
  * reports ready. The node's provider id is the registration's: the control plane has nothing to
@@ -47,14 +65,8 @@ export type RegisteredMachine = { nodeId: string; userId: string; registrationId
  */
 export async function consumeMachineRegistration(db: Executor, input: { token: string; host: string; agentPort: number }): Promise<RegisteredMachine> {
   return db.transaction(async (tx) => {
-    const [registration] = await tx.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, registrationTokenHash(input.token))).for("update");
-    if (!registration) throw new MachineRegistrationError("unknown", "this registration token is not known here: copy the install command from the nodes page again");
-    if (registration.usedAt) {
-      throw new MachineRegistrationError("used", `this registration token was used at ${registration.usedAt.toISOString()}; each install command registers one machine: make a new one on the nodes page`);
-    }
-    if (registration.expiresAt.getTime() <= Date.now()) {
-      throw new MachineRegistrationError("expired", `this registration token expired at ${registration.expiresAt.toISOString()}: make a new install command on the nodes page`);
-    }
+    const [locked] = await tx.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, registrationTokenHash(input.token))).for("update");
+    const registration = usable(locked);
     const nodeId = newNodeId();
     await tx.insert(nodes).values({ id: nodeId, userId: registration.userId, provider: MACHINE_PROVIDER, providerServerId: registration.id, status: "creating", autoProvisioned: false });
     const spent = await tx

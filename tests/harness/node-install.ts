@@ -131,6 +131,8 @@ export async function startControlPlaneStandIn(routes: { method: string; path: R
       }
       const headers = new Headers();
       for (const [name, value] of Object.entries(incoming.headers)) if (typeof value === "string") headers.set(name, value);
+      // What `next start` adds when no proxy did: the peer's address (machines register from it).
+      if (!headers.has("x-forwarded-for") && incoming.socket.remoteAddress) headers.set("x-forwarded-for", incoming.socket.remoteAddress);
       let body: Buffer | undefined;
       if (incoming.method !== "GET" && incoming.method !== "HEAD") {
         const chunks: Buffer[] = [];
