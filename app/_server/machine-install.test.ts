@@ -5,8 +5,6 @@
  * control plane whose routes are the app's real handlers over a real database; then the installed
  * unit starts as systemd would start it, and its node must become `running` with its certificate pinned.
  */
-import type { ChildProcess } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,7 +24,7 @@ import { createMachineRegistration } from "@/lib/machines/registrations";
 import { pinnedFetch } from "@/lib/nodes/pinned-tls";
 import { freePort } from "@/lib/net";
 import { LOCAL_USER } from "@/lib/users";
-import { readUnit, runCommandsUnder, startControlPlaneStandIn, startUnit, stopUnit, throwawayRoot } from "@/tests/harness/node-install";
+import { installLeftovers, readUnit, runCommandsUnder, startControlPlaneStandIn, startUnit, throwawayRoot, waitUntil } from "@/tests/harness/node-install";
 
 const SERVICE = "agent-control-plane-vm-agent.service";
 // Read when the routes first read the configuration: this file's own database and download cache.
@@ -42,9 +40,8 @@ const withNodeId = (route: NodeRoute) => (request: Request) => route(request, { 
 let standIn: Awaited<ReturnType<typeof startControlPlaneStandIn>>;
 let installer: string;
 let agentPort: number;
-const roots: string[] = [];
-const units: ChildProcess[] = [];
-const nodeIds: string[] = [];
+const leftovers = installLeftovers();
+const { roots, units, nodeIds } = leftovers;
 
 beforeAll(async () => {
   standIn = await startControlPlaneStandIn([
@@ -61,17 +58,7 @@ beforeAll(async () => {
   installer = await (await getInstaller(new Request(`${standIn.url}/api/vm-agent/install.sh`))).text();
 }, 120_000);
 
-afterEach(async () => {
-  await Promise.all(units.splice(0).map(stopUnit));
-  for (const nodeId of nodeIds.splice(0)) {
-    try {
-      execFileSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"], { stdio: "ignore" });
-    } catch {
-      // No tmux server was started for it.
-    }
-  }
-  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => leftovers.clean());
 
 afterAll(async () => {
   await standIn?.close();
@@ -117,16 +104,6 @@ function filesContaining(dir: string, text: string): string[] {
     .filter((file) => fs.lstatSync(file).isFile() && fs.readFileSync(file).includes(text));
 }
 
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("a machine registered with the install command", () => {
   it("joins as its owner's machine node, runs, and has its certificate pinned", async () => {
     const registration = await addMachine();
@@ -145,7 +122,7 @@ describe("a machine registered with the install command", () => {
 
     const unit = readUnit(path.join(installed.root, "etc/systemd/system", SERVICE));
     units.push(startUnit(unit, path.join(installed.root, "vm-agent.log")));
-    const running = await waitFor(`node ${nodeId} to run`, async () => {
+    const running = await waitUntil(`node ${nodeId} to run`, async () => {
       const [now] = await rt.db.select().from(nodes).where(eq(nodes.id, nodeId));
       return now?.status === "running" ? now : undefined;
     });

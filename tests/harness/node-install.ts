@@ -4,7 +4,7 @@
  * (ACP_ROOT, and the written files' paths moved under the root), and starts the installed systemd
  * unit the way systemd would: its `ExecStart` with its `EnvironmentFile`, nothing else of ours.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -154,4 +154,38 @@ export async function startControlPlaneStandIn(routes: { method: string; path: R
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** What install tests leave behind (started units, their nodes' tmux servers, throwaway roots), removed by `clean` after each test. */
+export function installLeftovers() {
+  const units: ChildProcess[] = [];
+  const nodeIds: string[] = [];
+  const roots: string[] = [];
+  return {
+    units,
+    nodeIds,
+    roots,
+    async clean() {
+      await Promise.all(units.splice(0).map(stopUnit));
+      for (const nodeId of nodeIds.splice(0)) {
+        try {
+          execFileSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"], { stdio: "ignore" });
+        } catch {
+          // No tmux server was started for it.
+        }
+      }
+      for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads until `read` gives a value (every `everyMs`), or fails naming `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }

@@ -13,7 +13,7 @@ import { CreatedMachineRegistration, NodeList, type NodeView } from "@/lib/contr
 import { freePort } from "@/lib/net";
 import { makeRepo } from "../harness/git";
 import { untilFinished } from "../harness/live-client";
-import { readUnit, runCommandsUnder, startUnit, stopUnit, throwawayRoot } from "../harness/node-install";
+import { readUnit, runCommandsUnder, startUnit, stopUnit, throwawayRoot, waitUntil } from "../harness/node-install";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 const SERVICE = "agent-control-plane-vm-agent.service";
@@ -46,16 +46,6 @@ async function machineNode(): Promise<NodeView | undefined> {
   return NodeList.parse(body).nodes.find((node) => node.id === nodeId);
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe("a machine registered with the install command", () => {
   it("runs its owner's task", async () => {
     const created = await system.api("POST", "/api/machines/registrations", {});
@@ -77,7 +67,7 @@ describe("a machine registered with the install command", () => {
     nodeId = /registered as node (n_[0-9a-f]+)/.exec(installed.stderr)![1]!;
 
     daemon = startUnit(readUnit(path.join(root, "etc/systemd/system", SERVICE)), path.join(root, "vm-agent.log"));
-    const running = await until("the machine to run", async () => {
+    const running = await waitUntil("the machine to run", async () => {
       const node = await machineNode();
       return node?.status === "running" && node.health === "healthy" ? node : undefined;
     });
