@@ -45,6 +45,11 @@ export type DatabaseOptions = {
    */
   migrations?: "apply" | "check";
   dataDir: string;
+  /**
+   * A direct (non-pooled) URL of the same database, for the sessions that must stay one session:
+   * LISTEN, and the migrations' advisory lock. On Neon: the URL without `-pooler`. Default: `url`.
+   */
+  directUrl?: string;
   /** For a plain PostgreSQL behind a WebSocket relay (tests, self-hosting): host:port/path of the relay. */
   wsProxy?: string;
 };
@@ -75,7 +80,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 /** An arbitrary constant: the advisory lock the migrations run under, the same in every process. */
 const MIGRATIONS_LOCK = 7_240_113;
 
-async function openNeon(url: string, wsProxy: string | undefined, migrations: "apply" | "check"): Promise<Database> {
+async function openNeon(url: string, directUrl: string, wsProxy: string | undefined, migrations: "apply" | "check"): Promise<Database> {
   const { Pool, Client, neonConfig } = await import("@neondatabase/serverless");
   const { drizzle } = await import("drizzle-orm/neon-serverless");
   const { migrate } = await import("drizzle-orm/neon-serverless/migrator");
@@ -95,7 +100,7 @@ async function openNeon(url: string, wsProxy: string | undefined, migrations: "a
   let applied: string[] = [];
   if (migrations === "apply") {
     // One session holds the lock for the whole run: a second deploy waits, then finds nothing to do.
-    const session = new Client({ connectionString: url });
+    const session = new Client({ connectionString: directUrl });
     await session.connect();
     try {
       await session.query(`select pg_advisory_lock(${MIGRATIONS_LOCK})`);
@@ -123,7 +128,7 @@ async function openNeon(url: string, wsProxy: string | undefined, migrations: "a
       let closed = false;
       let retryMs = 100;
       const subscribe = async () => {
-        const next = new Client({ connectionString: url });
+        const next = new Client({ connectionString: directUrl });
         next.on("error", () => undefined); // followed by "end", which reconnects
         next.on("notification", (msg) => {
           if (msg.channel === channel) onPayload(msg.payload ?? "");
@@ -165,7 +170,7 @@ async function openNeon(url: string, wsProxy: string | undefined, migrations: "a
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     if (!/^postgres(ql)?:\/\//.test(options.url)) throw new Error("DATABASE_URL must be a postgres:// URL");
-    return openNeon(options.url, options.wsProxy, options.migrations ?? "check");
+    return openNeon(options.url, options.directUrl ?? options.url, options.wsProxy, options.migrations ?? "check");
   }
   return openPglite(options.dataDir);
 }

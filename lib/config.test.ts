@@ -41,6 +41,10 @@ describe("parseConfig", () => {
     expect(c.MAX_WORKSPACES_PER_NODE).toBe(5);
     expect(c.INNGEST_LEGACY_SERVER).toBe(false);
     expect(c.NODE_WARM_TIMEOUT).toBe(0);
+    // Checkpointing follows the engine unless it is set: off for the legacy server, on for a current one.
+    expect(parseConfig({}).INNGEST_CHECKPOINTING).toBeUndefined();
+    expect(parseConfig({ INNGEST_CHECKPOINTING: "0" }).INNGEST_CHECKPOINTING).toBe(false);
+    expect(() => parseConfig({ INNGEST_CHECKPOINTING: "maybe" })).toThrow(/INNGEST_CHECKPOINTING/);
   });
 
   it("names every bad variable at once", () => {

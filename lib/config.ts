@@ -61,6 +61,8 @@ export const ConfigSchema = z.object({
   APP_URL: z.string().url().default("http://127.0.0.1:3000"),
   /** Unset: embedded PGlite under DATA_DIR. A postgres:// URL: Neon's serverless driver. */
   DATABASE_URL: z.string().optional(),
+  /** The same database without a connection pooler in between (Neon: the host without `-pooler`), for LISTEN and the migrations' lock; default DATABASE_URL. */
+  DATABASE_DIRECT_URL: z.string().optional(),
   /** Made 0711 at start, everything in it owner-only but the local nodes' work folders (lib/data-dir.ts). */
   DATA_DIR: z.string().default(".data"),
   /** Only for a plain PostgreSQL behind a WebSocket relay (tests, self-hosting without Neon). */
@@ -68,6 +70,11 @@ export const ConfigSchema = z.object({
 
   /** The pinned v1.1.0 server does not know the SDK's `StepFailed` opcode (see inngest/legacy-server.ts). */
   INNGEST_LEGACY_SERVER: bool(true),
+  /** The SDK's checkpointing; unset: on exactly when the engine is not the legacy one (see inngest/client.ts). */
+  INNGEST_CHECKPOINTING: z
+    .enum(["1", "0", "true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "1" || v === "true")),
   /** The engine's URL, as the SDK reads it; unset follows INNGEST_DEV (a URL, or :8288) or Inngest Cloud. */
   INNGEST_BASE_URL: z.string().url().optional(),
   INNGEST_DEV: z.string().optional(),
@@ -151,6 +158,8 @@ export const ConfigSchema = z.object({
   /** The server type of every new Hetzner node (nodes have one size). */
   HETZNER_SERVER_TYPE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be a Hetzner server type such as cx22").default("cx22"),
   /** How long one call to Hetzner's API may take. */
+  /** Where a Hetzner server reads its public IPv4 at boot (its metadata service), which its daemon reports. */
+  HETZNER_METADATA_URL: z.string().url().default("http://169.254.169.254/hetzner/v1/metadata/public-ipv4"),
   HETZNER_REQUEST_TIMEOUT: durationField("30s"),
   BRANCH_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._/-]*\/$/, "must end with / (e.g. agents/)").default("agents/"),
   BRANCH_NAME_MAX: int(60, 20),

@@ -10,7 +10,7 @@ const globalForDb = globalThis as typeof globalThis & { __database?: Promise<Dat
 export function database(): Promise<Database> {
   if (!globalForDb.__database) {
     const c = config();
-    globalForDb.__database = openDatabase({ url: c.DATABASE_URL, dataDir: c.DATA_DIR, wsProxy: c.DATABASE_WS_PROXY });
+    globalForDb.__database = openDatabase({ url: c.DATABASE_URL, directUrl: c.DATABASE_DIRECT_URL, dataDir: c.DATA_DIR, wsProxy: c.DATABASE_WS_PROXY });
     globalForDb.__database.catch(() => {
       globalForDb.__database = undefined;
     });

@@ -67,7 +67,9 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 
 try {
   const distDir = process.env.NEXT_DIST_DIR || ".next";
-  if (mode === "start") ensureAppBuild(distDir, log);
+  // SKIP_NEXT_BUILD: the caller built it (the test command builds once for every suite, and a
+  // runner started by a test must not rebuild a build other tests are serving).
+  if (mode === "start" && !process.env.SKIP_NEXT_BUILD) ensureAppBuild(distDir, log);
   system = await startSystem({
     mode,
     distDir,

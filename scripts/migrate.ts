@@ -11,7 +11,7 @@ import { parseConfig } from "../lib/config";
 
 export async function migrateDatabase(env: Record<string, string | undefined>, log: (line: string) => void) {
   const c = parseConfig(env);
-  const database = await openDatabase({ url: c.DATABASE_URL, dataDir: c.DATA_DIR, wsProxy: c.DATABASE_WS_PROXY, migrations: "apply" });
+  const database = await openDatabase({ url: c.DATABASE_URL, directUrl: c.DATABASE_DIRECT_URL, dataDir: c.DATA_DIR, wsProxy: c.DATABASE_WS_PROXY, migrations: "apply" });
   await database.close();
   const total = journal().length;
   log(

@@ -87,6 +87,8 @@ beforeAll(async () => {
     { method: "GET", path: /^\/tampered\/artifact$/, handle: tamperedArtifact },
     { method: "POST", path: /^\/api\/nodes\/[^/]+\/ready$/, handle: acceptReady },
     { method: "POST", path: /^\/api\/nodes\/[^/]+\/heartbeat$/, handle: () => Response.json({ outcome: "applied" }) },
+    // A cloud's metadata service, as Hetzner's answers a server its public IPv4.
+    { method: "GET", path: /^\/metadata\/public-ipv4$/, handle: () => new Response("127.0.0.1") },
   ]);
   // Where the manifest says nodes reach the control plane: the stand-in.
   process.env.APP_URL = standIn.url;
@@ -241,6 +243,16 @@ describe("the installer, run by cloud-init in a throwaway root", () => {
     const unit = readUnit(unitFile(root));
     expect(unit.execStart[1]).toBe(path.join(root, "opt/agent-control-plane/vm-agent", downloads.vmAgent.sha256.slice(0, 16), "vm-agent.mjs"));
     expect(fs.readFileSync(unit.environmentFile, "utf8")).toContain(`NODE_CALLBACK_TOKEN='${token}'`);
+  });
+
+  it("reads the address its daemon reports from the cloud's metadata service when it listens on every address", async () => {
+    const installed = await install({ env: { ACP_AGENT_HOST: "0.0.0.0", ACP_AGENT_PUBLIC_HOST_URL: `${standIn.url}/metadata/public-ipv4` } });
+    expect(installed.code, installed.stderr).toBe(0);
+    const unit = readUnit(unitFile(installed.root));
+    expect(fs.readFileSync(unit.environmentFile, "utf8")).toContain("VM_AGENT_PUBLIC_HOST='127.0.0.1'");
+    units.push(startUnit(unit, path.join(installed.root, "vm-agent.log")));
+    // It listens on 0.0.0.0 and reports the address the control plane can reach and check.
+    expect((await readyFrom(installed.nodeId)).body).toMatchObject({ endpoint: `https://127.0.0.1:${installed.agentPort}` });
   });
 
   it("refuses an archive whose sha256 is not the expected one, and installs nothing", async () => {

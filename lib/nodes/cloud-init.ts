@@ -36,6 +36,8 @@ export const CloudInitInput = z.object({
   agentHost: z.string().min(1).optional(),
   /** The host it reports as its endpoint's, when that is not the one it listens on (a machine someone registered: its address). */
   agentPublicHost: z.string().min(1).optional(),
+  /** Where the machine reads the public address its daemon reports (a cloud's metadata service). */
+  agentPublicHostUrl: z.string().url().optional(),
   /** The installer's text (lib/nodes/artifacts/installer.ts). */
   installer: z.string().min(1),
 });
@@ -54,6 +56,7 @@ export function installParameters(input: Omit<CloudInitInput, "installer">): Rec
     ACP_AGENT_PORT: String(input.agentPort),
     ...(input.agentHost ? { ACP_AGENT_HOST: input.agentHost } : {}),
     ...(input.agentPublicHost ? { ACP_AGENT_PUBLIC_HOST: input.agentPublicHost } : {}),
+    ...(input.agentPublicHostUrl ? { ACP_AGENT_PUBLIC_HOST_URL: input.agentPublicHostUrl } : {}),
   };
 }
 

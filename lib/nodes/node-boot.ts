@@ -19,6 +19,7 @@ export function cloudInitRenderer(settings: DownloadSettings): RenderUserData {
       artifact: { url: downloads.vmAgent.url, sha256: downloads.vmAgent.sha256 },
       ...(downloads.runtime ? { runtime: { url: downloads.runtime.url, sha256: downloads.runtime.sha256, arch: downloads.runtime.arch } } : {}),
       agentPort: input.agentPort,
+      ...(input.agentPublicHostUrl ? { agentPublicHostUrl: input.agentPublicHostUrl } : {}),
       installer: installerScript(settings.rootDir).content.toString("utf8"),
     });
   };

@@ -21,6 +21,8 @@ export type CreateNodeInput = {
 export type NodeBootInput = CreateNodeInput & {
   /** The port the vm-agent serves on (NODE_AGENT_PORT); the provider's firewall admits the control plane to it. */
   agentPort: number;
+  /** Where the machine reads its public address, which its daemon reports (the cloud's metadata service). */
+  agentPublicHostUrl?: string;
 };
 
 /** Renders a cloud machine's user data (its cloud-init) from what its boot needs (building the vm-agent's download if it must). */

@@ -94,11 +94,15 @@ export function readEnvironmentFile(file: string): Record<string, string> {
 /** The PATH systemd gives a system service. */
 const SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** Starts the unit's command as systemd would (in its own process group, so a test can stop all of it); its output goes to `logFile`. */
-export function startUnit(unit: Unit, logFile: string): ChildProcess {
+/**
+ * Starts the unit's command as systemd would (in its own process group, so a test can stop all of
+ * it); its output goes to `logFile`. `machineEnv`: what the machine itself gives every process (a
+ * certificate authority it trusts, as NODE_EXTRA_CA_CERTS), not the unit's.
+ */
+export function startUnit(unit: Unit, logFile: string, machineEnv: Record<string, string> = {}): ChildProcess {
   const out = fs.openSync(logFile, "a");
   const child = spawn(unit.execStart[0]!, unit.execStart.slice(1), {
-    env: childEnv({ PATH: SYSTEMD_PATH, ...readEnvironmentFile(unit.environmentFile) }),
+    env: childEnv({ PATH: SYSTEMD_PATH, ...machineEnv, ...readEnvironmentFile(unit.environmentFile) }),
     cwd: unit.workingDirectory ?? "/",
     stdio: ["ignore", out, out],
     detached: true,

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SOURCES_RECORD } from "@/scripts/app-build";
-import { runStateFile } from "@/scripts/run-state";
+import { readRunState, runStateFile } from "@/scripts/run-state";
 import { freePort } from "@/scripts/system";
 import { makeRepo } from "../harness/git";
 import { untilFinished, watchTask } from "../harness/live-client";
@@ -19,11 +19,21 @@ import { untilFinished, watchTask } from "../harness/live-client";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BUILD_MS = 600_000;
 
-type Runner = ChildProcess & { output: string };
+type Runner = ChildProcess & { output: string; dataDir: string };
 const runners: Runner[] = [];
 const folders: string[] = [];
 afterAll(() => {
-  for (const runner of runners) if (runner.exitCode === null && runner.signalCode === null) runner.kill("SIGKILL");
+  // A runner the test left running (it failed half-way): its app and engine lead process groups of their own.
+  for (const runner of runners) {
+    if (runner.exitCode !== null || runner.signalCode !== null) continue;
+    for (const pid of [...(readRunState(runner.dataDir)?.children.map((c) => c.pid) ?? []), runner.pid!]) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    }
+  }
   if (!process.env.KEEP_TEST_DATA) for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -46,6 +56,7 @@ function checkout(): string {
 function npmStart(cwd: string, env: Record<string, string>): Runner {
   const runner = spawn("npm", ["start"], { cwd, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true }) as Runner;
   runner.output = "";
+  runner.dataDir = path.join(cwd, ".data");
   for (const stream of [runner.stdout!, runner.stderr!]) stream.on("data", (d: Buffer) => (runner.output += d.toString()));
   runners.push(runner);
   return runner;

@@ -2,21 +2,23 @@
  * The self-hosted engine (`ENGINE_MODE=self-hosted`: `inngest start` with a signing key and an
  * event key, its state on disk, the app with INNGEST_DEV=0): a task runs through it; requests that
  * are not signed with the key are refused on both sides (the app refuses the engine's calls, the
- * engine refuses events without its event key); the keys stay out of every argument list.
+ * engine refuses events without its event key); the keys stay out of every argument list; and a
+ * task whose engine was killed mid-run finishes: the runner restarts the engine, which restores the
+ * run from its snapshot but never resumes it, and the supervisor re-drives it (RUN_STALL_AFTER).
  */
 import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeRepo } from "../harness/git";
-import { untilFinished } from "../harness/live-client";
+import { untilFinished, watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
 let keys: { signingKey: string; eventKey: string };
 
 beforeAll(async () => {
-  system = await startTestSystem({ ENGINE_MODE: "self-hosted" });
+  system = await startTestSystem({ ENGINE_MODE: "self-hosted", RUN_STALL_AFTER: "10s" });
   keys = JSON.parse(fs.readFileSync(path.join(system.dataDir, "engine", "keys.json"), "utf8")) as typeof keys;
 });
 afterAll(() => system?.stop());
@@ -69,4 +71,22 @@ describe("the self-hosted engine", () => {
     expect((await fetch(`${system.inngestUrl}/e/${keys.eventKey}`, { method: "POST", body: event })).status).toBe(200);
   });
 
+  it("is restarted after SIGKILL, and a task it was running when killed finishes", async () => {
+    const taskId = await runTask("Across an engine restart");
+    const watch = await watchTask(system.appUrl, taskId);
+    try {
+      await watch.until((t) => t.status === "in_progress", 60_000, "the task to start");
+    } finally {
+      watch.close();
+    }
+    const restarted = system.restarted("engine");
+    process.kill(system.pids().engine!, "SIGKILL");
+    const restart = await restarted;
+    expect(restart.error).toBeUndefined();
+    // The engine restores the run from its snapshot without what it waited on; the run is re-driven.
+    const { done } = await untilFinished(system.appUrl, taskId, 180_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    // Its state is on disk.
+    expect(fs.readdirSync(path.join(system.dataDir, "engine", "state")).length).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -23,10 +23,13 @@
 #                                 the control plane's own Node (x64 or arm64), used only when this
 #                                 machine has no Node $ACP_NODE_MIN_VERSION or later
 #   ACP_AGENT_HOST                the address the daemon listens on (default 0.0.0.0)
+#   ACP_AGENT_PUBLIC_HOST         the address the control plane reaches it at, which it reports
+#                                 (default: read from ACP_AGENT_PUBLIC_HOST_URL, else ACP_AGENT_HOST;
+#                                 with a registration token, sent along, and the default is the
+#                                 address the registration comes from)
+#   ACP_AGENT_PUBLIC_HOST_URL     where this machine's public address can be read (a cloud's
+#                                 metadata service, e.g. Hetzner's .../metadata/public-ipv4)
 #   ACP_AGENT_PORT                its port (required)
-#   ACP_AGENT_PUBLIC_HOST         the address (or name) the control plane reaches the daemon at, when it
-#                                 is not ACP_AGENT_HOST; with a registration token, sent along: the
-#                                 default is the address the registration comes from
 #   ACP_REGISTRATION_TOKEN        a one-time token from the nodes page: register this machine first
 #   ACP_NODE_MIN_VERSION          the oldest Node the daemon runs on (default 20.19)
 #   ACP_CONNECT_TIMEOUT           seconds to connect to the control plane (default 20)
@@ -253,8 +256,18 @@ if [ ! -f "$AGENT_DIR/vm-agent.mjs" ]; then
   unpack "$WORK/vm-agent.tar.gz" "$AGENT_DIR"
 fi
 
-for name in ACP_CONTROL_PLANE_URL ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_AGENT_HOST ACP_AGENT_PORT ACP_AGENT_PUBLIC_HOST; do
-  eval "check_value $name \"\${$name:-}\""
+# --- the address it reports -------------------------------------------------------------------------
+if [ -z "${ACP_AGENT_PUBLIC_HOST:-}" ] && [ -n "${ACP_AGENT_PUBLIC_HOST_URL:-}" ]; then
+  ACP_AGENT_PUBLIC_HOST=$(curl --fail --silent --show-error --max-time "$ACP_CONNECT_TIMEOUT" --retry 5 --retry-delay 2 "$ACP_AGENT_PUBLIC_HOST_URL") ||
+    fail "could not read this machine's public address from $ACP_AGENT_PUBLIC_HOST_URL"
+fi
+ACP_AGENT_PUBLIC_HOST=${ACP_AGENT_PUBLIC_HOST:-$ACP_AGENT_HOST}
+case $ACP_AGENT_PUBLIC_HOST in
+  "" | *[!A-Za-z0-9.:-]*) fail "the daemon's public address must be an IP address or a host name, not '$ACP_AGENT_PUBLIC_HOST'" ;;
+esac
+
+for name in ACP_CONTROL_PLANE_URL ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_AGENT_HOST ACP_AGENT_PUBLIC_HOST ACP_AGENT_PORT; do
+  eval "check_value $name \"\$$name\""
 done
 WORK_DIR=$STATE_DIR/vm-agent
 mkdir -p "$WORK_DIR"
@@ -266,8 +279,8 @@ mkdir -p "$WORK_DIR"
     printf "NODE_CALLBACK_TOKEN='%s'\n" "$ACP_NODE_CALLBACK_TOKEN"
     printf "CONTROL_PLANE_PUBLIC_JWK='%s'\n" "$ACP_CONTROL_PLANE_PUBLIC_JWK"
     printf "VM_AGENT_HOST='%s'\n" "$ACP_AGENT_HOST"
+    printf "VM_AGENT_PUBLIC_HOST='%s'\n" "$ACP_AGENT_PUBLIC_HOST"
     printf "VM_AGENT_PORT='%s'\n" "$ACP_AGENT_PORT"
-    if [ -n "${ACP_AGENT_PUBLIC_HOST:-}" ]; then printf "VM_AGENT_PUBLIC_HOST='%s'\n" "$ACP_AGENT_PUBLIC_HOST"; fi
     printf "VM_AGENT_WORK_DIR='%s'\n" "$WORK_DIR"
     printf "HOME='%s'\n" "$STATE_DIR"
     printf "LANG='C.UTF-8'\n"

@@ -23,7 +23,7 @@ import type { HetznerFirewall, HetznerServer } from "./schemas";
 
 export type HetznerSettings = Pick<
   Config,
-  "HETZNER_API_URL" | "HETZNER_LOCATION" | "HETZNER_IMAGE" | "HETZNER_SERVER_TYPE" | "HETZNER_REQUEST_TIMEOUT" | "NODE_AGENT_PORT" | "CONTROL_PLANE_SOURCE_IPS"
+  "HETZNER_API_URL" | "HETZNER_LOCATION" | "HETZNER_IMAGE" | "HETZNER_SERVER_TYPE" | "HETZNER_REQUEST_TIMEOUT" | "HETZNER_METADATA_URL" | "NODE_AGENT_PORT" | "CONTROL_PLANE_SOURCE_IPS"
 >;
 
 export type HetznerProviderOptions = {
@@ -123,7 +123,7 @@ export function hetznerProvider(options: HetznerProviderOptions): HetznerProvide
 
   async function renderUserData(input: CreateNodeInput) {
     try {
-      return await options.userData({ ...input, agentPort: config.NODE_AGENT_PORT });
+      return await options.userData({ ...input, agentPort: config.NODE_AGENT_PORT, agentPublicHostUrl: config.HETZNER_METADATA_URL });
     } catch (error) {
       throw new NodeProviderError(`could not render node ${input.nodeId}'s cloud-init: ${(error as Error).message}`, { provider: "hetzner", code: "user_data", retriable: false }, { cause: error });
     }
