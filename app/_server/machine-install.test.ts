@@ -6,10 +6,9 @@
  * unit starts as systemd would start it, and its node must become `running` with its certificate pinned.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as getArtifact } from "@/app/api/vm-agent/artifact/route";
 import { GET as getInstaller } from "@/app/api/vm-agent/install.sh/route";
 import { GET as getRuntime } from "@/app/api/vm-agent/runtime/route";
@@ -22,16 +21,38 @@ import { nodes } from "@/db/schema";
 import { CreatedMachineRegistration } from "@/lib/contracts/api";
 import { createMachineRegistration } from "@/lib/machines/registrations";
 import { pinnedFetch } from "@/lib/nodes/pinned-tls";
-import { freePort } from "@/lib/net";
 import { LOCAL_USER } from "@/lib/users";
 import { installLeftovers, readUnit, runCommandsUnder, startControlPlaneStandIn, startUnit, throwawayRoot, waitUntil } from "@/tests/harness/node-install";
 
 const SERVICE = "agent-control-plane-vm-agent.service";
-// Read when the routes first read the configuration: this file's own database and download cache.
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-machine-data-"));
-const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-artifact-cache-"));
-process.env.DATA_DIR = dataDir;
-process.env.VM_AGENT_CACHE_DIR = cacheDir;
+/**
+ * The configuration is read as the app's modules load (inngest/client.ts), so it is set before any
+ * import: this file's own database and download cache, where machines reach the control plane (the
+ * stand-in's port; a loopback http URL is one a daemon accepts) and the port they serve on.
+ */
+const { dataDir, cacheDir, appPort, agentPort } = await vi.hoisted(async () => {
+  const [{ mkdtempSync }, { tmpdir }, { join }, { createServer }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("node:net")]);
+  const freePortNow = () =>
+    new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+  const settings = {
+    dataDir: mkdtempSync(join(tmpdir(), "acp-machine-data-")),
+    cacheDir: mkdtempSync(join(tmpdir(), "acp-artifact-cache-")),
+    appPort: await freePortNow(),
+    agentPort: await freePortNow(),
+  };
+  Object.assign(process.env, {
+    DATA_DIR: settings.dataDir,
+    VM_AGENT_CACHE_DIR: settings.cacheDir,
+    APP_URL: `http://127.0.0.1:${settings.appPort}`,
+    NODE_AGENT_PORT: String(settings.agentPort),
+  });
+  return settings;
+});
 
 type NodeRoute = (request: Request, context: { params: Promise<{ id: string }> }) => Promise<Response>;
 /** A node callback route as Next calls it: with the id from its path. */
@@ -39,7 +60,6 @@ const withNodeId = (route: NodeRoute) => (request: Request) => route(request, { 
 
 let standIn: Awaited<ReturnType<typeof startControlPlaneStandIn>>;
 let installer: string;
-let agentPort: number;
 const leftovers = installLeftovers();
 const { roots, units, nodeIds } = leftovers;
 
@@ -50,11 +70,7 @@ beforeAll(async () => {
     { method: "POST", path: /^\/api\/machines\/register$/, handle: register },
     { method: "POST", path: /^\/api\/nodes\/[^/]+\/ready$/, handle: withNodeId(nodeReady) },
     { method: "POST", path: /^\/api\/nodes\/[^/]+\/heartbeat$/, handle: withNodeId(nodeHeartbeat) },
-  ]);
-  agentPort = await freePort();
-  // Where machines reach the control plane (a loopback http URL is one a daemon accepts), and the port they serve on.
-  process.env.APP_URL = standIn.url;
-  process.env.NODE_AGENT_PORT = String(agentPort);
+  ], appPort);
   installer = await (await getInstaller(new Request(`${standIn.url}/api/vm-agent/install.sh`))).text();
 }, 120_000);
 

@@ -124,7 +124,7 @@ export type StandInRoute = (request: Request) => Promise<Response> | Response;
  * An HTTP server standing in for the control plane: each request goes to the first route whose
  * pattern matches its method and path, as a Fetch API Request (how Next hands it to a route handler).
  */
-export async function startControlPlaneStandIn(routes: { method: string; path: RegExp; handle: StandInRoute }[]) {
+export async function startControlPlaneStandIn(routes: { method: string; path: RegExp; handle: StandInRoute }[], port = 0) {
   const server = http.createServer(async (incoming, outgoing) => {
     try {
       const url = new URL(incoming.url ?? "/", "http://127.0.0.1");
@@ -153,7 +153,7 @@ export async function startControlPlaneStandIn(routes: { method: string; path: R
       outgoing.end(String(error));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
