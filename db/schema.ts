@@ -381,6 +381,31 @@ export const nodes = pgTable(
   (t) => [index("nodes_user_status_idx").on(t.userId, t.status)],
 );
 
+/**
+ * One-time registration tokens for machines people own (lib/machines/registrations.ts): only the
+ * token's SHA-256 is kept. Used once: the registration that consumes it creates the node `node_id`
+ * and records where the node must serve (`address`, `agent_port`), which the `machine` provider
+ * holds its ready report to.
+ */
+export const machineRegistrations = pgTable(
+  "machine_registrations",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique(),
+    expiresAt: ts("expires_at").notNull(),
+    createdAt: createdAt(),
+    usedAt: ts("used_at"),
+    nodeId: text("node_id").references(() => nodes.id),
+    /** The host the machine's daemon serves on: the one it advertised, else the address its registration came from. */
+    address: text("address"),
+    agentPort: integer("agent_port"),
+  },
+  (t) => [index("machine_registrations_user_idx").on(t.userId), uniqueIndex("machine_registrations_node_idx").on(t.nodeId)],
+);
+
 export const workspaces = pgTable(
   "workspaces",
   {

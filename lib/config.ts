@@ -208,6 +208,14 @@ export const ConfigSchema = z.object({
   LIVE_KEEPALIVE_INTERVAL: durationField("15s"),
 
   CALLBACK_TOKEN_TTL: durationField("24h"),
+  /** How long the install command for a machine someone owns may be used (once) after it was made. */
+  MACHINE_REGISTRATION_TTL: durationField("1h"),
+  /**
+   * How long a registered machine's node token lasts: the machine is the person's, kept for as long
+   * as they like, not a node the control plane retires after MAX_AUTO_NODE_LIFETIME. Removing the
+   * machine ends it earlier (a removed node's callbacks are refused).
+   */
+  MACHINE_CALLBACK_TOKEN_TTL: durationField("365d"),
   NODE_MANAGEMENT_TOKEN_TTL: durationField("5m"),
 
   /** Retries Inngest gives each step before it fails for good. */

@@ -16,6 +16,7 @@ import { defaultArtifactCacheDir } from "./nodes/artifacts/cache";
 import { cloudInitRenderer } from "./nodes/node-boot";
 import { localProvider } from "./nodes/providers/local";
 import { hetznerProvider } from "./nodes/providers/hetzner/provider";
+import { machineProvider } from "./nodes/providers/machine";
 import { routedProvider } from "./nodes/providers/routed";
 import { ensureLocalUser } from "./users";
 import type { KeyRing } from "./secrets/envelope";
@@ -43,7 +44,7 @@ async function build(send: SendEvents): Promise<Runtime> {
   // The local user exists in local mode only: in team mode nobody may act as it.
   const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
   const secrets = loadKeyRing(c);
-  // Both are always there: a node is acted on by the provider that created it, whichever creates new ones now.
+  // All are always there: a node is acted on by the provider that made it, whichever creates new ones now.
   const providers = [
     localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
     hetznerProvider({
@@ -53,6 +54,8 @@ async function build(send: SendEvents): Promise<Runtime> {
       // The app serves the downloads from its own folder (the working directory of `next start`).
       userData: cloudInitRenderer({ appUrl: c.APP_URL, rootDir: process.cwd(), cacheDir: c.VM_AGENT_CACHE_DIR ?? defaultArtifactCacheDir() }),
     }),
+    // Machines people registered: never the provider that creates new nodes.
+    machineProvider({ db: opened.db }),
   ];
   return {
     config: c,

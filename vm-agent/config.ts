@@ -16,12 +16,12 @@ export const VmAgentConfigSchema = z.object({
   VM_AGENT_HOST: z.string().default("127.0.0.1"),
   /**
    * The address the control plane reaches this daemon at, reported in its ready callback: a cloud
-   * machine listens on every address (VM_AGENT_HOST 0.0.0.0) and names its public IP here. Default:
-   * VM_AGENT_HOST.
+   * machine listens on every address (VM_AGENT_HOST 0.0.0.0) and names its public IP here, a
+   * registered machine the address it registered with. Default: VM_AGENT_HOST.
    */
   VM_AGENT_PUBLIC_HOST: z
     .string()
-    .regex(/^[A-Za-z0-9.-]{1,253}$/, "must be an IPv4 address or a host name")
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, "must be an IP address or a host name")
     .optional(),
   /** 0 picks a free port (the local provider and tests). */
   VM_AGENT_PORT: integer(0, 65535),

@@ -4,7 +4,7 @@
  * running in tmux for the next start to adopt.
  */
 import path from "node:path";
-import { CONTRACT_VERSION, callbackPaths, type NodeReadyCallback } from "../lib/contracts/vm-agent";
+import { CONTRACT_VERSION, callbackPaths, nodeEndpoint, type NodeReadyCallback } from "../lib/contracts/vm-agent";
 import { parseVmAgentConfig } from "./config";
 import { fileLog, jsonLog, RotatingFile, type Log } from "./log";
 import { Outbox } from "./outbox";
@@ -64,7 +64,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 
 outbox.enqueue(READY_MESSAGE_ID, callbackPaths.nodeReady(config.NODE_ID), config.NODE_CALLBACK_TOKEN, {
-  endpoint: `https://${config.VM_AGENT_PUBLIC_HOST ?? config.VM_AGENT_HOST}:${port}`,
+  endpoint: nodeEndpoint(config.VM_AGENT_PUBLIC_HOST ?? config.VM_AGENT_HOST, port),
   certificateFingerprint,
   version: VM_AGENT_VERSION,
   contractVersion: CONTRACT_VERSION,

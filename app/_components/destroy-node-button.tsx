@@ -21,8 +21,33 @@ function HeldTasks({ tasks }: { tasks: NodeView["workspaces"]["tasks"] }) {
   );
 }
 
+/** A machine someone registered is removed, not destroyed: the control plane forgets it, the machine stays theirs. */
+function wordingFor(node: NodeView) {
+  return node.provider === "machine"
+    ? {
+        button: "Remove machine",
+        question: "Remove this machine?",
+        consequence: "The control plane forgets it and sends it no more tasks; the machine and its daemon stay yours (stop it there with systemctl disable --now agent-control-plane-vm-agent).",
+        verb: "Removing it",
+        confirm: "Remove machine",
+        anyway: "Remove anyway (its tasks move or fail)",
+        busy: "Removing…",
+        reason: "destroyed by the operator",
+      }
+    : {
+        button: "Destroy",
+        question: "Destroy this node?",
+        consequence: "Its machine is removed; the next task gets a new one.",
+        verb: "Destroying it",
+        confirm: "Destroy node",
+        anyway: "Destroy anyway (its tasks move or fail)",
+        busy: "Destroying…",
+        reason: "destroyed by the operator",
+      };
+}
+
 /**
- * Destroy, with a confirm step. A node holding work says so and asks for "destroy anyway" (its
+ * Destroy (for a registered machine: remove), with a confirm step. A node holding work says so and asks for "destroy anyway" (its
  * tasks are woken to move to another node or fail); a refusal from the server (a task landed on it
  * meanwhile) offers the same. Stays busy until the live stream shows the node stopped.
  */
@@ -32,6 +57,7 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
   const keep = useRef<HTMLButtonElement>(null);
   const busy = destroy.isPending || destroy.isSuccess;
   const holdsWork = node.workspaces.count > 0 || isConflict(destroy.error);
+  const words = wordingFor(node);
 
   useEffect(() => {
     if (confirming) keep.current?.focus();
@@ -40,7 +66,7 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
   if (!confirming) {
     return (
       <button type="button" className="button danger small" onClick={() => setConfirming(true)} data-testid="node-destroy">
-        Destroy
+        {words.button}
       </button>
     );
   }
@@ -69,7 +95,7 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
           </>
         ) : (
           <>
-            <strong>Destroy this node?</strong> Its machine is removed; the next task gets a new one.
+            <strong>{words.question}</strong> {words.consequence}
           </>
         )}
       </p>
@@ -77,8 +103,8 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
       {holdsWork && (
         <p className="confirm-note">
           {node.workspaces.count === 1
-            ? "Destroying it anyway wakes that task: it moves to another node, or fails with “destroyed by the operator”."
-            : "Destroying it anyway wakes those tasks: each moves to another node, or fails with “destroyed by the operator”."}
+            ? `${words.verb} anyway wakes that task: it moves to another node, or fails with “${words.reason}”.`
+            : `${words.verb} anyway wakes those tasks: each moves to another node, or fails with “${words.reason}”.`}
         </p>
       )}
       {destroy.error && !isConflict(destroy.error) && (
@@ -91,8 +117,8 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
         onKeep={cancel}
         onConfirm={() => destroy.mutate(holdsWork)}
         busy={busy}
-        label={holdsWork ? "Destroy anyway (its tasks move or fail)" : "Destroy node"}
-        busyLabel="Destroying…"
+        label={holdsWork ? words.anyway : words.confirm}
+        busyLabel={words.busy}
         testId="node-destroy-confirm-button"
       />
     </div>

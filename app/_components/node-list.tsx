@@ -1,9 +1,11 @@
 "use client";
 import Link from "next/link";
 import { useEffect, useState } from "react";
+import type { CreatedMachineRegistration } from "@/lib/contracts/api";
 import { useLiveNodes } from "../_lib/live";
 import { useNodes } from "../_lib/queries";
 import { useNow } from "../_lib/use-now";
+import { AddMachineButton, MachineCommand } from "./add-machine";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
 import { NodeCard } from "./node-card";
@@ -33,6 +35,7 @@ export function NodeList({ all }: { all: boolean }) {
   const target = useTargetedNode(data !== undefined);
   const nodes = data?.nodes ?? [];
   const working = nodes.filter((n) => n.status !== "stopped").length;
+  const [registration, setRegistration] = useState<CreatedMachineRegistration>();
 
   return (
     <section className="page" aria-labelledby="nodes-heading" aria-busy={isPending}>
@@ -45,8 +48,10 @@ export function NodeList({ all }: { all: boolean }) {
             {all ? "Hide nodes stopped over a day ago" : "Show older stopped nodes"}
           </Link>
           <LiveIndicator connection={connection} />
+          <AddMachineButton onCreated={setRegistration} />
         </div>
       </div>
+      {registration && <MachineCommand key={registration.id} registration={registration} now={now} onDone={() => setRegistration(undefined)} />}
       {error && !data && <ErrorBanner title="Could not load the nodes.">{error.message}</ErrorBanner>}
       {isPending && !error && <p className="muted placeholder">Loading nodes…</p>}
       {data && nodes.length === 0 && (
@@ -56,6 +61,8 @@ export function NodeList({ all }: { all: boolean }) {
             A node appears here when a task needs one: its status, health, load and the tasks on it, live.
             <br />
             After its last task it stays warm for the next one, then is destroyed. Stopped nodes stay listed for a day.
+            <br />
+            To run tasks on a machine of your own, add it: it gets your tasks first, and stays until you remove it.
           </p>
         </div>
       )}

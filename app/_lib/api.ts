@@ -6,6 +6,7 @@ import {
   ApiTokenView,
   CancelTaskResponse,
   CreatedApiToken,
+  CreatedMachineRegistration,
   CreateTaskResponse,
   DestroyNodeResponse,
   ErrorList,
@@ -136,6 +137,8 @@ const kindQuery = (kind: ErrorKind | null) => (kind ? `?kind=${encodeURIComponen
 const allQuery = (all: boolean) => (all ? "?all=1" : "");
 
 export const fetchNodes = (all: boolean, signal?: AbortSignal) => request(NodeList, `/api/nodes${allQuery(all)}`, { signal });
+/** "Add a machine": a one-time install command for a machine of the caller's own. */
+export const createMachineRegistration = () => request(CreatedMachineRegistration, "/api/machines/registrations", postJson({}));
 export const destroyNode = (id: string, force: boolean) =>
   request(DestroyNodeResponse, `/api/nodes/${encodeURIComponent(id)}/destroy`, postJson({ force }));
 export const fetchErrors = (kind: ErrorKind | null, signal?: AbortSignal) => request(ErrorList, `/api/errors${kindQuery(kind)}`, { signal });

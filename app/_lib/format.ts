@@ -41,6 +41,15 @@ export function relativeTime(iso: string, now: number): string {
   return new Date(iso).toLocaleDateString();
 }
 
+/** "in 45 s", "in 59 min", "in 3 h": how long until a time to come. */
+export function timeUntil(iso: string, now: number): string {
+  const seconds = Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
+  if (Number.isNaN(seconds)) return "";
+  if (seconds < 60) return `in ${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `in ${minutes} min` : `in ${Math.round(minutes / 60)} h`;
+}
+
 export const absoluteTime = (iso: string) => new Date(iso).toLocaleString();
 
 export const firstLine = (text: string) => text.trim().split("\n")[0]?.trim() ?? "";

@@ -4,6 +4,7 @@ import type { ErrorKind, SendMessageRequest } from "@/lib/contracts/api";
 import {
   cancelTask,
   createApiToken,
+  createMachineRegistration,
   createTask,
   destroyNode,
   fetchApiTokens,
@@ -81,6 +82,9 @@ export function useDestroyNode(id: string) {
     onSuccess: () => client.invalidateQueries({ queryKey: nodeKeys.all() }),
   });
 }
+
+/** Makes a machine's install command; the machine shows up in the node list (live) once it registers. */
+export const useCreateMachineRegistration = () => useMutation({ mutationFn: createMachineRegistration });
 
 export const accountKeys = {
   me: () => ["me"] as const,

@@ -13,6 +13,7 @@ import { MissingSecretError } from "@/lib/secrets/agent-keys";
 import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
 import { ForgeError } from "@/lib/forge/forge";
 import { NothingHeldError } from "@/lib/workspaces/held-work";
+import { MachineRegistrationError, type MachineRegistrationRefusal } from "@/lib/machines/errors";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -29,8 +30,21 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [NothingHeldError, 409],
 ];
 
+/** An unknown token is not a credential (401); a spent one was, and is gone for good (410). */
+const REGISTRATION_STATUSES: Record<MachineRegistrationRefusal, readonly [number, string?]> = {
+  unknown: [401, "token"],
+  used: [410, "token"],
+  expired: [410, "token"],
+  unreachable: [409],
+  address: [422, "advertisedHost"],
+};
+
 /** The HttpError a domain error stands for; anything else is returned as it is. */
 export function toHttpError(error: unknown): unknown {
+  if (error instanceof MachineRegistrationError) {
+    const [status, field] = REGISTRATION_STATUSES[error.refusal];
+    return new HttpError(status, error.message, field);
+  }
   // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.
   if (error instanceof ForgeError) return error.transient ? new HttpError(502, error.message) : new HttpError(422, error.message, "repository");
   if (error instanceof SubmissionLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });

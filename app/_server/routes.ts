@@ -18,3 +18,4 @@ function mapDomainErrors<A extends unknown[]>(handler: (...args: A) => Promise<R
 export const userRoute: typeof kit.userRoute = (handler) => kit.userRoute(mapDomainErrors(handler));
 export const userRouteWithId: typeof kit.userRouteWithId = (handler) => kit.userRouteWithId(mapDomainErrors(handler));
 export const { callbackRoute } = kit;
+export const registrationRoute: typeof kit.registrationRoute = (schema, handler) => kit.registrationRoute(schema, mapDomainErrors(handler));

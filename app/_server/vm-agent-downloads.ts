@@ -11,24 +11,24 @@ import { nodeRuntimeArtifact } from "@/lib/nodes/artifacts/node-runtime";
 import { vmAgentArtifact } from "@/lib/nodes/artifacts/vm-agent";
 import { errorResponse, HttpError, json } from "@/lib/http/respond";
 
-function settings(): DownloadSettings {
+export function downloadSettings(): DownloadSettings {
   const c = config();
   return { appUrl: c.APP_URL, rootDir: process.cwd(), cacheDir: c.VM_AGENT_CACHE_DIR ?? defaultArtifactCacheDir() };
 }
 
 const answer = (handler: () => Promise<Response>) => handler().catch(errorResponse);
 
-export const manifestResponse = () => answer(async () => json(await vmAgentDownloads(settings())));
+export const manifestResponse = () => answer(async () => json(await vmAgentDownloads(downloadSettings())));
 
 export const vmAgentArtifactResponse = (request: Request) =>
-  answer(async () => downloadResponse(request, await vmAgentArtifact(settings()), { contentType: "application/gzip", filename: "vm-agent.tar.gz" }));
+  answer(async () => downloadResponse(request, await vmAgentArtifact(downloadSettings()), { contentType: "application/gzip", filename: "vm-agent.tar.gz" }));
 
 export const nodeRuntimeResponse = (request: Request) =>
   answer(async () => {
-    const runtime = await nodeRuntimeArtifact(settings());
+    const runtime = await nodeRuntimeArtifact(downloadSettings());
     if (!runtime) throw new HttpError(404, `this control plane runs on ${process.platform}/${process.arch}: it has no Node for a Linux node to download`);
     return downloadResponse(request, runtime, { contentType: "application/gzip", filename: `node-${runtime.nodeVersion}-linux-${runtime.arch}.tar.gz` });
   });
 
 export const installerResponse = (request: Request) =>
-  answer(async () => downloadResponse(request, installerScript(settings().rootDir), { contentType: "text/x-shellscript; charset=utf-8", filename: "install.sh" }));
+  answer(async () => downloadResponse(request, installerScript(downloadSettings().rootDir), { contentType: "text/x-shellscript; charset=utf-8", filename: "install.sh" }));

@@ -6,7 +6,6 @@
  * /ready callback.
  */
 import { execFileSync } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,12 +23,12 @@ import { pinnedFetch } from "@/lib/nodes/pinned-tls";
 import { freePort } from "@/lib/net";
 import {
   childEnv,
+  installLeftovers,
   parseCloudConfig,
   readUnit,
   runCommandsUnder,
   startControlPlaneStandIn,
   startUnit,
-  stopUnit,
   throwawayRoot,
   writeFilesUnder,
 } from "@/tests/harness/node-install";
@@ -48,9 +47,8 @@ let publicJwk: CloudInitInput["publicJwk"];
 let standIn: Awaited<ReturnType<typeof startControlPlaneStandIn>>;
 let downloads: VmAgentDownloads;
 let installer: string;
-const roots: string[] = [];
-const units: ChildProcess[] = [];
-const nodeIds: string[] = [];
+const leftovers = installLeftovers();
+const { roots, units, nodeIds } = leftovers;
 
 /** What the node's /ready route checks: a node callback token for this very node. */
 async function acceptReady(request: Request): Promise<Response> {
@@ -98,17 +96,7 @@ beforeAll(async () => {
   installer = await (await getInstaller(new Request(`${standIn.url}/api/vm-agent/install.sh`))).text();
 }, 120_000);
 
-afterEach(async () => {
-  await Promise.all(units.splice(0).map(stopUnit));
-  for (const nodeId of nodeIds.splice(0)) {
-    try {
-      execFileSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"], { stdio: "ignore" });
-    } catch {
-      // No tmux server was started for it.
-    }
-  }
-  for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
-});
+afterEach(() => leftovers.clean());
 
 afterAll(async () => {
   await standIn?.close();

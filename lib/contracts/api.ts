@@ -470,6 +470,29 @@ export type ApiTokenView = z.infer<typeof ApiTokenView>;
 export const ApiTokenList = z.object({ tokens: z.array(ApiTokenView) });
 export const CreatedApiToken = ApiTokenView.extend({ token: z.string() });
 
+/** `POST /api/machines/registrations`: a machine's one-time install command, shown once. */
+export const CreatedMachineRegistration = z.object({
+  id: z.string(),
+  /** The one-time token (`acpm_…`), also inside `command`. */
+  token: z.string(),
+  /** The line to run on the machine, as root (it uses sudo). */
+  command: z.string(),
+  /** When the token stops working, if it was not used before. */
+  expiresAt: z.string(),
+});
+export type CreatedMachineRegistration = z.infer<typeof CreatedMachineRegistration>;
+
+/**
+ * `POST /api/machines/register`, sent by the installer with no session: the token is its only
+ * credential. `advertisedHost`: where the control plane reaches the machine, when not at the address
+ * its request comes from (a machine behind NAT, or reached by name).
+ */
+export const RegisterMachineRequest = z.object({
+  token: z.string().regex(/^acpm_[A-Za-z0-9_-]{43}$/, "must be a registration token (acpm_ and 43 letters, digits, _ or -)"),
+  advertisedHost: z.union([z.ipv4(), z.ipv6(), z.hostname()], { error: "must be an IP address or a host name" }).optional(),
+});
+export type RegisterMachineRequest = z.infer<typeof RegisterMachineRequest>;
+
 export const ApiError = z.object({
   error: z.string(),
   /** The request field that is wrong, dotted ("prompt", "agent"). */

@@ -184,6 +184,9 @@ export type WorkspaceIsolation = z.infer<typeof WorkspaceIsolation>;
  */
 export const VM_AGENT_CAPABILITIES = ["chown", "dac_override", "fowner", "setuid", "setgid", "kill", "audit_write"] as const;
 
+/** The endpoint a daemon serving on `host` (a name, an IPv4 or an IPv6 address) and `port` reports: `https://host:port`, an IPv6 address in brackets. */
+export const nodeEndpoint = (host: string, port: number) => `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
 export const NodeReadyCallback = z.object({
   /** Base URL where the control plane reaches this vm-agent: HTTPS, always. */
   endpoint: z.string().url().startsWith("https://", "must be an https:// URL"),

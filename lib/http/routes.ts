@@ -96,5 +96,22 @@ function callbackRoute<S extends z.ZodType>(
   };
 }
 
-return { userRoute, userRouteWithId, callbackRoute };
+/**
+ * Routes a machine calls before it is a node, with no session: its one credential is the one-time
+ * registration token in the body, which the handler's owner spends (lib/machines/registrations.ts),
+ * so the check and the use are one step and a token is never good twice.
+ */
+function registrationRoute<S extends z.ZodType>(schema: S, handler: (ctx: { rt: Runtime; request: Request; body: z.infer<S> }) => Promise<Response>) {
+  return async (request: Request) => {
+    try {
+      const rt = await runtime();
+      const body = await parseBody(request, schema);
+      return await handler({ rt, request, body });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+return { userRoute, userRouteWithId, callbackRoute, registrationRoute };
 }

@@ -34,6 +34,8 @@ export const CloudInitInput = z.object({
   agentPort: z.number().int().min(1).max(65_535),
   /** Where the daemon listens; the installer's default is every address (0.0.0.0). */
   agentHost: z.string().min(1).optional(),
+  /** The host it reports as its endpoint's, when that is not the one it listens on (a machine someone registered: its address). */
+  agentPublicHost: z.string().min(1).optional(),
   /** Where the machine reads the public address its daemon reports (a cloud's metadata service). */
   agentPublicHostUrl: z.string().url().optional(),
   /** The installer's text (lib/nodes/artifacts/installer.ts). */
@@ -53,6 +55,7 @@ export function installParameters(input: Omit<CloudInitInput, "installer">): Rec
     ...(input.runtime ? { ACP_RUNTIME_URL: input.runtime.url, ACP_RUNTIME_SHA256: input.runtime.sha256, ACP_RUNTIME_ARCH: input.runtime.arch } : {}),
     ACP_AGENT_PORT: String(input.agentPort),
     ...(input.agentHost ? { ACP_AGENT_HOST: input.agentHost } : {}),
+    ...(input.agentPublicHost ? { ACP_AGENT_PUBLIC_HOST: input.agentPublicHost } : {}),
     ...(input.agentPublicHostUrl ? { ACP_AGENT_PUBLIC_HOST_URL: input.agentPublicHostUrl } : {}),
   };
 }

@@ -2,7 +2,9 @@
  * The warm pool: a node whose last task was cleaned up stays warm for NODE_WARM_TIMEOUT (or is
  * destroyed at once when that is 0), and a freed slot wakes the user's queued tasks. The reaper
  * destroys only a node that is still warm and unclaimed, decided under the same per-user lock
- * that placement takes, so it never destroys a node a task just claimed.
+ * that placement takes, so it never destroys a node a task just claimed. A machine someone
+ * registered (not auto-provisioned) is theirs: it idles as warm for as long as they keep it, and
+ * only its owner removes it.
  */
 import { and, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
@@ -48,7 +50,7 @@ export async function settleNode(deps: PoolDeps, nodeId: string, warmTimeoutMs: 
     await publishNodeChange(deps.db); // a slot freed: the nodes page shows "1 of 3" now
     return "in_use";
   }
-  if (warmTimeoutMs > 0) {
+  if (warmTimeoutMs > 0 || !node.autoProvisioned) {
     await deps.db
       .update(nodes)
       .set({ warmSince: sql`coalesce(${nodes.warmSince}, now())`, updatedAt: sql`now()` })
@@ -87,5 +89,5 @@ export async function expiredWarmNodes(db: Executor, warmTimeoutMs: number) {
   return db
     .select({ id: nodes.id })
     .from(nodes)
-    .where(and(eq(nodes.status, "running"), isNotNull(nodes.warmSince), lt(nodes.warmSince, new Date(Date.now() - warmTimeoutMs))));
+    .where(and(eq(nodes.status, "running"), eq(nodes.autoProvisioned, true), isNotNull(nodes.warmSince), lt(nodes.warmSince, new Date(Date.now() - warmTimeoutMs))));
 }

@@ -4,10 +4,13 @@
  * never puts more than MAX_WORKSPACES_PER_NODE on a node, the node quota check is atomic, and a
  * repeated selection (a retried step, a re-driven run) finds the slot it already holds.
  *
- * Order: an idle running node (the warm pool), the least-loaded running node with room, a free
- * slot on a node that is still being created, a new node while the quota allows; else the task
- * waits in the queue until a slot frees. In team mode only nodes that run each workspace as its own
- * user count (isolation.ts).
+ * Order: a running machine of the person's own with room (registered with the install command:
+ * it costs nothing more), an idle running node (the warm pool), the least-loaded running node with
+ * room, a free slot on a node that is still being created, a new node while the quota allows; else
+ * the task waits in the queue until a slot frees. A machine is placed on only once it runs (one
+ * still installing may never finish), and is never created here. MAX_NODES_PER_USER counts only
+ * the nodes the control plane creates: machines are the person's own and cost it nothing. In team
+ * mode only nodes that run each workspace as its own user count (isolation.ts).
  */
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
@@ -23,6 +26,11 @@ export type SelectionLimits = {
   cpuThreshold: number;
   memoryThreshold: number;
   maxNodesPerUser: number;
+  /**
+   * Providers whose nodes all share one host (the local provider): that host's load is every such
+   * node's, and another node adds no room, so the thresholds do not steer placement among them.
+   */
+  loadExemptProviders?: readonly string[];
 };
 
 export type Placement =
@@ -34,23 +42,26 @@ export async function lockUserPool(executor: Executor, userId: string) {
   await executor.execute(sql`select pg_advisory_xact_lock(hashtext(${`node-pool:${userId}`}))`);
 }
 
-const newNodeId = () => `n_${randomBytes(6).toString("hex")}`;
+export const newNodeId = () => `n_${randomBytes(6).toString("hex")}`;
 
 type Candidate = { id: string; status: string; occupancy: number };
 
 async function candidates(executor: Executor, userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits, exclude: readonly string[]) {
   const excluded = exclude.length ? sql`and n.id not in (${inList(exclude)})` : sql``;
+  const exempt = limits.loadExemptProviders?.length ? sql`n.provider in (${inList(limits.loadExemptProviders)}) or` : sql``;
   return queryRows<Candidate>(executor, sql`
     select n.id, n.status, ${occupancySql(sql.raw("n.id"))} as occupancy from nodes n
     where n.user_id = ${userId} and n.status in (${inList(PLACEABLE_NODE_STATUSES)})
       and n.health in ('unknown', 'healthy') ${excluded}
+      and (n.auto_provisioned or n.status = 'running')
       and ${placeableIsolationSql(authMode, "n")}
       and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
-      and (n.status <> 'running' or (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
+      and (n.status <> 'running' or ${exempt} (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
                                      and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))
     order by
-      case when n.status = 'running' and ${occupancySql(sql.raw("n.id"))} = 0 then 0
-           when n.status = 'running' then 1 else 2 end,
+      case when n.status = 'running' and not n.auto_provisioned then 0
+           when n.status = 'running' and ${occupancySql(sql.raw("n.id"))} = 0 then 1
+           when n.status = 'running' then 2 else 3 end,
       0.4 * coalesce(n.cpu_percent, 0) + 0.6 * coalesce(n.memory_percent, 0),
       n.created_at
     limit 1`);
@@ -89,7 +100,7 @@ export async function placeTask(
     }
     const [{ live } = { live: 0 }] = await queryRows<{ live: number }>(
       tx,
-      sql`select count(*)::int as live from nodes where user_id = ${input.userId} and status in (${inList(LIVE_NODE_STATUSES)})`,
+      sql`select count(*)::int as live from nodes where user_id = ${input.userId} and auto_provisioned and status in (${inList(LIVE_NODE_STATUSES)})`,
     );
     if (live >= input.limits.maxNodesPerUser) {
       return {

@@ -44,9 +44,11 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
       limits: {
         maxWorkspacesPerNode: rt.config.MAX_WORKSPACES_PER_NODE,
         maxNodesPerUser: rt.config.MAX_NODES_PER_USER,
-        // Local nodes share this machine: a busy machine is busy for every node, and a new one adds no room.
-        cpuThreshold: rt.provider.sharedHost ? Number.MAX_SAFE_INTEGER : rt.config.NODE_CPU_THRESHOLD,
-        memoryThreshold: rt.provider.sharedHost ? Number.MAX_SAFE_INTEGER : rt.config.NODE_MEMORY_THRESHOLD,
+        cpuThreshold: rt.config.NODE_CPU_THRESHOLD,
+        memoryThreshold: rt.config.NODE_MEMORY_THRESHOLD,
+        // Local nodes share this machine: a busy machine is busy for every node, and a new one adds no
+        // room. A machine someone registered is its own host, held to the thresholds like a cloud node.
+        loadExemptProviders: rt.provider.sharedHost ? [rt.provider.name] : [],
       },
     });
     if (placed.kind === "queued") {

@@ -4,7 +4,7 @@
  * (ACP_ROOT, and the written files' paths moved under the root), and starts the installed systemd
  * unit the way systemd would: its `ExecStart` with its `EnvironmentFile`, nothing else of ours.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -124,7 +124,7 @@ export type StandInRoute = (request: Request) => Promise<Response> | Response;
  * An HTTP server standing in for the control plane: each request goes to the first route whose
  * pattern matches its method and path, as a Fetch API Request (how Next hands it to a route handler).
  */
-export async function startControlPlaneStandIn(routes: { method: string; path: RegExp; handle: StandInRoute }[]) {
+export async function startControlPlaneStandIn(routes: { method: string; path: RegExp; handle: StandInRoute }[], port = 0) {
   const server = http.createServer(async (incoming, outgoing) => {
     try {
       const url = new URL(incoming.url ?? "/", "http://127.0.0.1");
@@ -135,6 +135,8 @@ export async function startControlPlaneStandIn(routes: { method: string; path: R
       }
       const headers = new Headers();
       for (const [name, value] of Object.entries(incoming.headers)) if (typeof value === "string") headers.set(name, value);
+      // What `next start` adds when no proxy did: the peer's address (machines register from it).
+      if (!headers.has("x-forwarded-for") && incoming.socket.remoteAddress) headers.set("x-forwarded-for", incoming.socket.remoteAddress);
       let body: Buffer | undefined;
       if (incoming.method !== "GET" && incoming.method !== "HEAD") {
         const chunks: Buffer[] = [];
@@ -151,9 +153,43 @@ export async function startControlPlaneStandIn(routes: { method: string; path: R
       outgoing.end(String(error));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** What install tests leave behind (started units, their nodes' tmux servers, throwaway roots), removed by `clean` after each test. */
+export function installLeftovers() {
+  const units: ChildProcess[] = [];
+  const nodeIds: string[] = [];
+  const roots: string[] = [];
+  return {
+    units,
+    nodeIds,
+    roots,
+    async clean() {
+      await Promise.all(units.splice(0).map(stopUnit));
+      for (const nodeId of nodeIds.splice(0)) {
+        try {
+          execFileSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"], { stdio: "ignore" });
+        } catch {
+          // No tmux server was started for it.
+        }
+      }
+      for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads until `read` gives a value (every `everyMs`), or fails naming `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }

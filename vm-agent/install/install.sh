@@ -4,6 +4,12 @@
 # on a machine you own. Everything it downloads comes from the control plane, checked against the
 # sha256 it was given; git and tmux come from the distribution's packages.
 #
+# A machine you own joins with the one-line command the nodes page shows: given ACP_REGISTRATION_TOKEN
+# (one-time) and ACP_CONTROL_PLANE_URL instead of the node's parameters, the installer first registers
+# the machine (POST /api/machines/register), which answers the parameters below as KEY='value' lines,
+# then installs as with them. The answer is kept in the parameters file until the install succeeds, so
+# running the same command again after a failure goes on with it (the token works once).
+#
 # Parameters, from the environment or from a parameters file of KEY='value' lines (ACP_PARAMS_FILE,
 # default $ACP_ROOT/etc/agent-control-plane/install.env, removed once installed: the token then lives
 # only in the daemon's environment file, root-only):
@@ -18,10 +24,13 @@
 #                                 machine has no Node $ACP_NODE_MIN_VERSION or later
 #   ACP_AGENT_HOST                the address the daemon listens on (default 0.0.0.0)
 #   ACP_AGENT_PUBLIC_HOST         the address the control plane reaches it at, which it reports
-#                                 (default: read from ACP_AGENT_PUBLIC_HOST_URL, else ACP_AGENT_HOST)
+#                                 (default: read from ACP_AGENT_PUBLIC_HOST_URL, else ACP_AGENT_HOST;
+#                                 with a registration token, sent along, and the default is the
+#                                 address the registration comes from)
 #   ACP_AGENT_PUBLIC_HOST_URL     where this machine's public address can be read (a cloud's
 #                                 metadata service, e.g. Hetzner's .../metadata/public-ipv4)
 #   ACP_AGENT_PORT                its port (required)
+#   ACP_REGISTRATION_TOKEN        a one-time token from the nodes page: register this machine first
 #   ACP_NODE_MIN_VERSION          the oldest Node the daemon runs on (default 20.19)
 #   ACP_CONNECT_TIMEOUT           seconds to connect to the control plane (default 20)
 #   ACP_DOWNLOAD_TIMEOUT          seconds one download may take (default 600)
@@ -54,9 +63,42 @@ required() {
   eval "value=\${$1:-}"
   [ -n "$value" ] || fail "$1 is required${2:-}"
 }
-for name in ACP_CONTROL_PLANE_URL ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_ARTIFACT_SHA256 ACP_AGENT_PORT; do required "$name"; done
+
+is_sha256() {
+  case $1 in
+    *[!0-9a-f]*) return 1 ;;
+  esac
+  [ ${#1} -eq 64 ]
+}
+
+# A value goes into the daemon's environment file between single quotes, which both systemd and sh
+# read literally; one that could end the quotes or the line is refused.
+check_value() {
+  case $2 in
+    *"'"* | *\\* | *"
+"*) fail "$1 may not contain a single quote, a backslash or a line break" ;;
+  esac
+}
+
+NODE_PARAMETERS="ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_ARTIFACT_SHA256 ACP_AGENT_PORT"
+required ACP_CONTROL_PLANE_URL
+REGISTER=""
+if [ -n "${ACP_REGISTRATION_TOKEN:-}" ] && [ -z "${ACP_NODE_ID:-}" ]; then
+  REGISTER=1
+  case $ACP_REGISTRATION_TOKEN in
+    acpm_*[!A-Za-z0-9_-]* | acpm_) fail "ACP_REGISTRATION_TOKEN is not a registration token: copy the install command from the nodes page again" ;;
+    acpm_*) ;;
+    *) fail "ACP_REGISTRATION_TOKEN is not a registration token: copy the install command from the nodes page again" ;;
+  esac
+  case ${ACP_AGENT_PUBLIC_HOST:-} in
+    *[!A-Za-z0-9.:-]*) fail "ACP_AGENT_PUBLIC_HOST must be an IP address or a host name" ;;
+  esac
+elif [ -n "${ACP_REGISTRATION_TOKEN:-}" ]; then
+  log "going on with the registration saved in $ACP_PARAMS_FILE (node $ACP_NODE_ID): a registration token works once"
+else
+  for name in $NODE_PARAMETERS; do required "$name"; done
+fi
 ACP_CONTROL_PLANE_URL=${ACP_CONTROL_PLANE_URL%/}
-ACP_ARTIFACT_URL=${ACP_ARTIFACT_URL:-$ACP_CONTROL_PLANE_URL/api/vm-agent/artifact}
 ACP_AGENT_HOST=${ACP_AGENT_HOST:-0.0.0.0}
 ACP_NODE_MIN_VERSION=${ACP_NODE_MIN_VERSION:-20.19}
 ACP_CONNECT_TIMEOUT=${ACP_CONNECT_TIMEOUT:-20}
@@ -72,23 +114,6 @@ UNIT_FILE=$ACP_ROOT/etc/systemd/system/$SERVICE
 # The daemon's own capabilities (VM_AGENT_CAPABILITIES in lib/contracts/vm-agent.ts).
 CAPABILITIES="CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE"
 
-is_sha256() {
-  case $1 in
-    *[!0-9a-f]*) return 1 ;;
-  esac
-  [ ${#1} -eq 64 ]
-}
-is_sha256 "$ACP_ARTIFACT_SHA256" || fail "ACP_ARTIFACT_SHA256 must be 64 lowercase hex digits"
-
-# A value goes into the daemon's environment file between single quotes, which both systemd and sh
-# read literally; one that could end the quotes or the line is refused.
-check_value() {
-  case $2 in
-    *"'"* | *\\* | *"
-"*) fail "$1 may not contain a single quote, a backslash or a line break" ;;
-  esac
-}
-
 # --- packages -------------------------------------------------------------------------------------
 missing=""
 for tool in git tmux curl tar; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
@@ -102,6 +127,60 @@ if [ -n "$missing" ]; then
     fail "this machine lacks$missing; install them from your distribution and run this again"
   fi
 fi
+
+# --- registration (a machine someone owns) ---------------------------------------------------------
+# The answer's names: the node's parameters, nothing else.
+ANSWER_NAMES=" ACP_CONTROL_PLANE_URL $NODE_PARAMETERS ACP_ARTIFACT_URL ACP_RUNTIME_URL ACP_RUNTIME_SHA256 ACP_RUNTIME_ARCH ACP_AGENT_PUBLIC_HOST "
+
+register() {
+  log "registering this machine with $ACP_CONTROL_PLANE_URL"
+  params_dir=$(dirname "$ACP_PARAMS_FILE")
+  mkdir -p "$params_dir"
+  chmod 0700 "$params_dir"
+  answer=$(mktemp "$params_dir/.registration.XXXXXX")
+  body="{\"token\":\"$ACP_REGISTRATION_TOKEN\"${ACP_AGENT_PUBLIC_HOST:+,\"advertisedHost\":\"$ACP_AGENT_PUBLIC_HOST\"}}"
+  # The token goes in the body, from printf (a shell builtin): never in an argument list. Not
+  # retried: a registration whose answer was lost spent its token, and a retry would only say so.
+  status=$(printf '%s' "$body" | curl --silent --show-error --proto '=http,https' \
+    --connect-timeout "$ACP_CONNECT_TIMEOUT" --max-time "$ACP_DOWNLOAD_TIMEOUT" \
+    --header 'content-type: application/json' --header 'accept: text/plain' --data-binary @- \
+    --output "$answer" --write-out '%{http_code}' "$ACP_CONTROL_PLANE_URL/api/machines/register") || {
+    rm -f "$answer"
+    fail "could not reach $ACP_CONTROL_PLANE_URL to register this machine"
+  }
+  if [ "$status" != 201 ]; then
+    reason=$(sed -n 's/.*"error":"\([^"]*\)".*/\1/p' "$answer" | head -n 1)
+    rm -f "$answer"
+    fail "the control plane refused to register this machine (HTTP $status): ${reason:-no reason given}"
+  fi
+  # Only KEY='value' lines of the names above are taken; anything else refuses the whole answer.
+  while IFS= read -r line || [ -n "$line" ]; do
+    name=${line%%=*}
+    value=${line#*=}
+    case $name in
+      "" | *[!A-Z0-9_]*) rm -f "$answer"; fail "the registration answer has a line that is not KEY='value'" ;;
+    esac
+    case $ANSWER_NAMES in
+      *" $name "*) ;;
+      *) rm -f "$answer"; fail "the registration answer has an unexpected line ($(printf '%s' "$name" | cut -c 1-40))" ;;
+    esac
+    case $value in
+      \'*\') value=${value#\'}; value=${value%\'} ;;
+      *) rm -f "$answer"; fail "the registration answer's $name is not a quoted value" ;;
+    esac
+    check_value "$name" "$value"
+    eval "$name=\$value"
+  done <"$answer"
+  # Kept (root-only) until the install succeeds: the same command run again goes on with it.
+  mv "$answer" "$ACP_PARAMS_FILE"
+  log "registered as node $ACP_NODE_ID"
+}
+
+if [ -n "$REGISTER" ]; then register; fi
+for name in $NODE_PARAMETERS; do required "$name" " (the control plane's registration answer lacks it)"; done
+ACP_CONTROL_PLANE_URL=${ACP_CONTROL_PLANE_URL%/}
+ACP_ARTIFACT_URL=${ACP_ARTIFACT_URL:-$ACP_CONTROL_PLANE_URL/api/vm-agent/artifact}
+is_sha256 "$ACP_ARTIFACT_SHA256" || fail "ACP_ARTIFACT_SHA256 must be 64 lowercase hex digits"
 
 sha256_of() {
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d ' ' -f 1; else shasum -a 256 "$1" | cut -d ' ' -f 1; fi
@@ -184,7 +263,7 @@ if [ -z "${ACP_AGENT_PUBLIC_HOST:-}" ] && [ -n "${ACP_AGENT_PUBLIC_HOST_URL:-}" 
 fi
 ACP_AGENT_PUBLIC_HOST=${ACP_AGENT_PUBLIC_HOST:-$ACP_AGENT_HOST}
 case $ACP_AGENT_PUBLIC_HOST in
-  "" | *[!A-Za-z0-9.-]*) fail "the daemon's public address must be an IPv4 address or a host name, not '$ACP_AGENT_PUBLIC_HOST'" ;;
+  "" | *[!A-Za-z0-9.:-]*) fail "the daemon's public address must be an IP address or a host name, not '$ACP_AGENT_PUBLIC_HOST'" ;;
 esac
 
 for name in ACP_CONTROL_PLANE_URL ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_AGENT_HOST ACP_AGENT_PUBLIC_HOST ACP_AGENT_PORT; do

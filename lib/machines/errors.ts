@@ -1,0 +1,16 @@
+/**
+ * Why a machine's registration was refused. `unknown`: no such token; `used` / `expired`: the
+ * token is spent; `unreachable`: this control plane's APP_URL cannot take a remote daemon's
+ * callbacks; `address`: the machine's address cannot be told. app/_server/domain-errors.ts maps each to its status.
+ */
+export type MachineRegistrationRefusal = "unknown" | "used" | "expired" | "unreachable" | "address";
+
+export class MachineRegistrationError extends Error {
+  override readonly name = "MachineRegistrationError";
+  constructor(
+    readonly refusal: MachineRegistrationRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
