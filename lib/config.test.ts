@@ -29,9 +29,11 @@ describe("parseConfig", () => {
 
   it("hetzner: needs the control plane's source addresses for the nodes' firewall, read as CIDRs", () => {
     expect(() => parseConfig({ NODE_PROVIDER: "hetzner" })).toThrow(/CONTROL_PLANE_SOURCE_IPS: is required with NODE_PROVIDER=hetzner/);
-    const c = parseConfig({ NODE_PROVIDER: "hetzner", CONTROL_PLANE_SOURCE_IPS: "203.0.113.7, 198.51.100.0/24 2001:DB8::/64" });
+    const c = parseConfig({ NODE_PROVIDER: "hetzner", APP_URL: "https://agents.example.test", CONTROL_PLANE_SOURCE_IPS: "203.0.113.7, 198.51.100.0/24 2001:DB8::/64" });
     expect(c.CONTROL_PLANE_SOURCE_IPS).toEqual(["203.0.113.7/32", "198.51.100.0/24", "2001:db8::/64"]);
     expect(c).toMatchObject({ HETZNER_API_URL: "https://api.hetzner.cloud/v1", HETZNER_SERVER_TYPE: "cx22", HETZNER_LOCATION: "fsn1", NODE_AGENT_PORT: 8443, NODE_PROVISIONING_RETRIES: 5 });
+    // Its nodes call back across the network: over TLS only.
+    expect(() => parseConfig({ NODE_PROVIDER: "hetzner", CONTROL_PLANE_SOURCE_IPS: "203.0.113.7" })).toThrow(/APP_URL: must be https:\/\/ with NODE_PROVIDER=hetzner/);
     expect(() => parseConfig({ CONTROL_PLANE_SOURCE_IPS: "203.0.113.7/33,example.com" })).toThrow(/"203\.0\.113\.7\/33" is not an IPv4 or IPv6 address or CIDR.*"example\.com" is not/);
   });
 

@@ -248,6 +248,14 @@ function checkCombinations(config: Config): z.core.$ZodIssue[] {
       input: undefined,
     });
   }
+  if (config.NODE_PROVIDER === "hetzner" && !config.APP_URL.startsWith("https://")) {
+    issues.push({
+      code: "custom",
+      path: ["APP_URL"],
+      message: "must be https:// with NODE_PROVIDER=hetzner: cloud nodes send their callbacks and download the vm-agent across the network, over TLS only",
+      input: config.APP_URL,
+    });
+  }
   if (config.SECRETS_KEYS) {
     try {
       parseKeyRing(config.SECRETS_KEYS);

@@ -57,7 +57,7 @@ beforeAll(async () => {
     now: () => clock,
     onServerCreated: (server, userData) => void booted.push({ server, userData }),
   });
-  const config = parseConfig({ NODE_PROVIDER: "hetzner", CONTROL_PLANE_SOURCE_IPS: "203.0.113.7/32, 2001:db8::/64", HETZNER_API_URL: double.url, HETZNER_SERVER_TYPE: "cx32", HETZNER_LOCATION: "nbg1" });
+  const config = parseConfig({ NODE_PROVIDER: "hetzner", APP_URL: "https://control-plane.example.test", CONTROL_PLANE_SOURCE_IPS: "203.0.113.7/32, 2001:db8::/64", HETZNER_API_URL: double.url, HETZNER_SERVER_TYPE: "cx32", HETZNER_LOCATION: "nbg1" });
   provider = hetznerProvider({ db: database.db, secrets: ring, config, userData: renderUserData, now: () => clock });
   await database.db.insert(users).values([
     { id: "u1", email: "ada@example.test", name: "Ada" },
