@@ -50,6 +50,8 @@ const system = await startSystem({
   log: () => undefined,
   env: {
     APP_URL: front.url,
+    // The app trusts its own public address too (the supervisor registers through it).
+    NODE_EXTRA_CA_CERTS: certificate.certFile,
     INNGEST_SERVE_ORIGIN: engineFront.url,
     NODE_PROVIDER: "hetzner",
     HETZNER_API_URL: hetzner.url,

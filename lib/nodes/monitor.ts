@@ -27,6 +27,7 @@ export type MonitorDeps = {
   config: Pick<
     Config,
     | "APP_URL"
+    | "MAX_WORKSPACES_PER_NODE"
     | "CALLBACK_TOKEN_TTL"
     | "HEARTBEAT_STALE_AFTER"
     | "NODE_LOST_AFTER"

@@ -12,30 +12,37 @@ import { nodes, tasks } from "@/db/schema";
 import { taskWake, type SendEvents } from "../contracts/events";
 import { publishNodeChange } from "../live/publish";
 import { destroyNode, getNode } from "./lifecycle";
+import type { Config } from "../config";
 import type { NodeProvider } from "./provider";
 import { lockUserPool } from "./selection";
 import { occupancySql } from "./statuses";
 
-export type PoolDeps = { db: Executor; provider: NodeProvider; send: SendEvents };
+export type PoolDeps = { db: Executor; provider: NodeProvider; send: SendEvents; config: Pick<Config, "MAX_WORKSPACES_PER_NODE"> };
 
 export async function nodeOccupancy(executor: Executor, nodeId: string): Promise<number> {
   const [row] = await queryRows<{ occupancy: number }>(executor, sql`select ${occupancySql(sql`${nodeId}`)} as occupancy`);
   return row?.occupancy ?? 0;
 }
 
-/** Tasks of the user waiting in the queue for a slot (placed on no node yet). */
-async function queuedTasks(executor: Executor, userId: string) {
+/** The user's oldest `limit` tasks waiting in the queue for a slot (placed on no node yet). */
+async function queuedTasks(executor: Executor, userId: string, limit: number) {
   return executor
     .select({ id: tasks.id })
     .from(tasks)
     .where(and(eq(tasks.userId, userId), eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection")))
     .orderBy(tasks.createdAt)
-    .limit(100);
+    .limit(limit);
 }
 
-/** A slot freed (a task cleaned up, a node destroyed): wake the user's queued tasks to try again. */
-export async function wakeQueued(deps: { db: Executor; send: SendEvents }, userId: string) {
-  const waiting = await queuedTasks(deps.db, userId);
+/**
+ * A slot freed (a task cleaned up, a node destroyed): wake the user's oldest queued tasks, as many
+ * as one node holds, to try again, first come first served. Not all of them: with many queued, a
+ * burst of cleanups would send each queued task one wake per cleanup, thousands at once (measured:
+ * 2,100 for 70 queued tasks and 30 cleanups), and the engine wedged some of the waits they
+ * resumed. Those not woken find a slot at their wait's next re-check, or at a later wake.
+ */
+export async function wakeQueued(deps: { db: Executor; send: SendEvents; config: Pick<Config, "MAX_WORKSPACES_PER_NODE"> }, userId: string) {
+  const waiting = await queuedTasks(deps.db, userId, deps.config.MAX_WORKSPACES_PER_NODE);
   if (waiting.length) await deps.send(waiting.map((t) => taskWake.create({ taskId: t.id, reason: "capacity" })));
 }
 

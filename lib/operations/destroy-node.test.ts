@@ -22,7 +22,7 @@ describe("destroyNodeForOperator against Postgres", () => {
     sent.push(...(Array.isArray(events) ? events : [events]));
     return { ids: [] };
   };
-  const deps = () => ({ db: database.db, provider, send });
+  const deps = () => ({ db: database.db, provider, send, config: { MAX_WORKSPACES_PER_NODE: 3 } });
 
   beforeAll(async () => {
     database = await openTestDatabase();

@@ -7,11 +7,9 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
 import type { DestroyNodeResponse, NodeStatus } from "../contracts/api";
-import type { SendEvents } from "../contracts/events";
 import { markNodeLost } from "../nodes/health";
 import { destroyNode, getNode } from "../nodes/lifecycle";
-import { reapIfIdle } from "../nodes/pool";
-import type { NodeProvider } from "../nodes/provider";
+import { reapIfIdle, type PoolDeps } from "../nodes/pool";
 
 export const DESTROYED_BY_OPERATOR = "destroyed by the operator";
 
@@ -48,7 +46,7 @@ export class NodeAlreadyStoppedError extends Error {
   }
 }
 
-export type DestroyNodeDeps = { db: Executor; provider: NodeProvider; send: SendEvents };
+export type DestroyNodeDeps = PoolDeps;
 
 /** Tasks holding a slot on the node (placed on it, cleanup not done): what `nodeOccupancy` counts. */
 async function slotHolders(db: Executor, nodeId: string): Promise<string[]> {

@@ -43,6 +43,8 @@ beforeAll(async () => {
   system = await startTestSystem(
     {
       APP_URL: front.url,
+      // The app trusts its own public address too (the supervisor registers through it).
+      NODE_EXTRA_CA_CERTS: certificate.certFile,
       NODE_PROVIDER: "hetzner",
       HETZNER_API_URL: hetzner.url,
       CONTROL_PLANE_SOURCE_IPS: "127.0.0.1/32",

@@ -85,10 +85,11 @@ describe("placement", () => {
     const destroyed: string[] = [];
     const provider: NodeProvider = { name: "local", create: async () => ({ providerServerId: "x" }), destroy: async (n) => void destroyed.push(n.id), checkEndpoint: async () => undefined };
     const send = async () => ({ ids: [] });
-    expect(await settleNode({ db: database.db, provider, send }, placed.nodeId, 60_000)).toBe("warm");
+    const config = { MAX_WORKSPACES_PER_NODE: 3 };
+    expect(await settleNode({ db: database.db, provider, send, config }, placed.nodeId, 60_000)).toBe("warm");
     // The reaper and a new task race for the warm node: whichever goes first, the node is never
     // destroyed with a task on it.
-    const [reaped, claimed] = await Promise.all([reapIfIdle({ db: database.db, provider, send }, placed.nodeId, 0), place(second!)]);
+    const [reaped, claimed] = await Promise.all([reapIfIdle({ db: database.db, provider, send, config }, placed.nodeId, 0), place(second!)]);
     expect(claimed.kind).toBe("assigned");
     if (claimed.kind !== "assigned") return;
     if (reaped) {
