@@ -14,6 +14,7 @@ import { SOURCES_RECORD } from "@/scripts/app-build";
 import { readRunState, runStateFile } from "@/scripts/run-state";
 import { freePort } from "@/scripts/system";
 import { makeRepo } from "../harness/git";
+import { untilOutput } from "../harness/process-output";
 import { untilFinished, watchTask } from "../harness/live-client";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -63,31 +64,7 @@ function npmStart(cwd: string, env: Record<string, string>): Runner {
 }
 
 /** Resolves when the runner's output says it serves; fails with that output when it exits first or the time is up. */
-function serving(runner: Runner, timeoutMs: number) {
-  return new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (!runner.output.includes("Press Ctrl+C to stop.")) return;
-      done();
-      resolve();
-    };
-    const exited = () => {
-      done();
-      reject(new Error(`npm start exited before it served; its output:\n${runner.output.slice(-4_000)}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`npm start did not serve within ${timeoutMs} ms; its output:\n${runner.output.slice(-4_000)}`));
-    }, timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      for (const stream of [runner.stdout!, runner.stderr!]) stream.off("data", check);
-      runner.off("exit", exited);
-    };
-    for (const stream of [runner.stdout!, runner.stderr!]) stream.on("data", check);
-    runner.once("exit", exited);
-    check();
-  });
-}
+const serving = (runner: Runner, timeoutMs: number) => untilOutput(runner, (output) => output.includes("Press Ctrl+C to stop."), timeoutMs, "npm start to serve");
 
 /**
  * Ctrl+C: the terminal signals npm and the runner alike (one process group); npm exits by the same
