@@ -53,6 +53,19 @@ describe("waitFor", () => {
     expect(log[log.length - 1]).toBe("workspace_ready-check-final");
   });
 
+  it("promises in each check to look again within its slice, and takes the promise back when it has its answer", async () => {
+    const promises: (number | null)[] = [];
+    const checkIn = async (ms: number | null) => void promises.push(ms);
+    const woken = engine([PENDING, PENDING, "ready"], [false, true]);
+    expect(await waitFor(woken.tools, { ...base, check: woken.check, checkIn })).toBe("ready");
+    // Slice 0 (30 s) found nothing; slice 1 (60 s) was woken and found it.
+    expect(promises).toEqual([30_000, 60_000, null]);
+    promises.length = 0;
+    const timedOut = engine([]);
+    expect(await waitFor(timedOut.tools, { ...base, check: timedOut.check, checkIn })).toBe("timeout");
+    expect(promises).toEqual([30_000, 60_000, null]);
+  });
+
   it("waits only for its own task's wakes", async () => {
     const seen: string[] = [];
     const tools: WaitTools = { run: async (_id, fn) => fn(), waitForEvent: async (_id, opts) => (seen.push(`${opts.event} ${opts.if}`), null), race: (fn) => fn() };

@@ -49,27 +49,45 @@ export type WaitOptions<T> = {
   totalMs: number;
   firstSliceMs: number;
   maxSliceMs: number;
+  /**
+   * Called in each check step with how long until the run looks again (the slice's length), and
+   * with null once the wait has its answer: the run's own promise, so a run the engine keeps but
+   * never resumes can be told from one that waits (lib/recovery/stalled.ts).
+   */
+  checkIn?: (nextCheckWithinMs: number | null) => Promise<void>;
 };
 
 /** Waits until `check` gives a result, or answers "timeout" after `totalMs`. */
 export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promise<T | "timeout"> {
   const ifExpr = `async.data.taskId == "${opts.taskId}"`;
   const slices = sliceSchedule(opts.totalMs, opts.firstSliceMs, opts.maxSliceMs);
+  /** The check, with the run's promise to look again within `sliceMs` (or that it is done waiting). */
+  const checked = async (sliceMs: number | null) => {
+    if (sliceMs !== null) await opts.checkIn?.(sliceMs);
+    const result = await opts.check();
+    if (result !== PENDING) await opts.checkIn?.(null);
+    return result;
+  };
   for (const [i, sliceMs] of slices.entries()) {
     const outcome = await tools.race(() =>
       Promise.race([
         tools
           .waitForEvent(`${opts.name}-wait-${i}`, { event: taskWake.name, timeout: toInngestDuration(sliceMs), if: ifExpr })
           .then((event) => (event ? WOKE : TIMED_OUT)),
-        tools.run(`${opts.name}-check-${i}`, opts.check).then((result) => (result === PENDING ? never : result)),
+        tools.run(`${opts.name}-check-${i}`, () => checked(sliceMs)).then((result) => (result === PENDING ? never : result)),
       ]),
     );
     if (outcome === TIMED_OUT) continue;
     if (outcome !== WOKE) return outcome as T;
     // Woken: look now rather than one engine round trip later with the next slice's pair.
-    const woken = await tools.run(`${opts.name}-woken-${i}`, opts.check);
+    const woken = await tools.run(`${opts.name}-woken-${i}`, () => checked(null));
     if (woken !== PENDING) return woken;
   }
-  const last = await tools.run(`${opts.name}-check-final`, opts.check);
+  const last = await tools.run(`${opts.name}-check-final`, async () => {
+    const result = await opts.check();
+    // The wait is over either way (its answer, or a timeout the run acts on next).
+    await opts.checkIn?.(null);
+    return result;
+  });
   return last === PENDING ? "timeout" : last;
 }

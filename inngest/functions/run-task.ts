@@ -11,6 +11,7 @@ import { taskSubmitted } from "@/lib/contracts/events";
 import { toInngestDuration } from "@/lib/duration";
 import { runtime } from "../runtime";
 import { waitFor, type WaitTools } from "../wait-for";
+import { recordRunCheckIn } from "@/lib/recovery/stalled";
 import { permanentFailuresFail } from "../errors";
 import { assertCurrentRun, claimRun, isCurrentRun, SupersededRunError } from "@/lib/pipeline/run";
 import { ENDED, LOST, leaveLostNode, nodeReadiness, provisionNodeStage, selectNodeStage } from "@/lib/pipeline/placement";
@@ -72,7 +73,15 @@ export const runTask = inngest.createFunction(
       waitForEvent: (id, opts) => step.waitForEvent(id, opts),
       race: (fn) => group.parallel({ mode: "race" }, fn),
     };
-    const slices = { firstSliceMs: rt.config.READY_RECHECK_INTERVAL, maxSliceMs: rt.config.READY_RECHECK_MAX };
+    /** The run's promise to look again within `ms` (null: not waiting), which tells it from a run the engine no longer resumes. */
+    const checkIn = (ms: number | null) => recordRunCheckIn(rt.db, taskId, ms);
+    const slices = { firstSliceMs: rt.config.READY_RECHECK_INTERVAL, maxSliceMs: rt.config.READY_RECHECK_MAX, checkIn };
+    /** A step whose answer may be "try again at `retryAt`": the run promises to look again by then. */
+    const untilRetry = async <T extends object>(work: () => Promise<T>): Promise<T> => {
+      const result = await work();
+      if ("retryAt" in result && typeof result.retryAt === "string") await checkIn(Math.max(0, Date.parse(result.retryAt) - Date.now()));
+      return result;
+    };
     const fail = (message: string, at: string) => guarded(`fail-${at}`, () => failTaskStage(rt, taskId, message, at));
     const finish = async (outcome: string) => {
       const cleanup = await guarded("cleanup", () => cleanupTask(rt, taskId));
@@ -111,7 +120,7 @@ export const runTask = inngest.createFunction(
       // A provider that failed for a while is tried again after a sleep (never a loop inside a step), a bounded number of times.
       for (let retry = 0; provision; retry++) {
         const r = retry ? `-retry-${retry}` : "";
-        const provisioned = await guarded(`node_provisioning${n}${r}`, () => permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry)));
+        const provisioned = await guarded(`node_provisioning${n}${r}`, () => untilRetry(() => permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry))));
         if (!("retryAt" in provisioned)) break;
         await step.sleepUntil(`node_provisioning${n}-wait-${retry}`, provisioned.retryAt);
       }
@@ -158,7 +167,10 @@ export const runTask = inngest.createFunction(
     /** The turn's pull request: opened or updated; a forge that failed for a while is tried again after a sleep. */
     const pullRequest = async (turn: number) => {
       for (let i = 0; ; i++) {
-        const synced = await guarded(`pull_request-${turn}${i ? `-${i}` : ""}`, () => pullRequestStage(rt, taskId));
+        const synced = await guarded(`pull_request-${turn}${i ? `-${i}` : ""}`, async () => {
+          const result = await pullRequestStage(rt, taskId);
+          return result === ENDED ? result : untilRetry(async () => result);
+        });
         if (synced === ENDED || synced.outcome !== "retry") return;
         await step.sleepUntil(`pull_request-${turn}-wait-${i}`, synced.retryAt);
       }

@@ -32,7 +32,7 @@ export async function redriveTask(
   const bumped = await rt.db.transaction(async (tx) => {
     const rows = await tx
       .update(tasks)
-      .set({ runGeneration: generation, runId: null, runEventId: null, runDispatchedAt: sql`now()`, redriveCount: sql`${tasks.redriveCount} + 1`, updatedAt: sql`now()` })
+      .set({ runGeneration: generation, runId: null, runEventId: null, runNextCheckBy: null, runDispatchedAt: sql`now()`, redriveCount: sql`${tasks.redriveCount} + 1`, updatedAt: sql`now()` })
       .where(and(eq(tasks.id, task.id), eq(tasks.runGeneration, task.runGeneration), sql`${tasks.status} not in (${inList(TERMINAL_STATUSES)})`))
       .returning({ id: tasks.id });
     if (!rows.length) return false;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSessions, tasks, users, workspaces, nodes } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
-import { recordRunSawAgentEnd, redriveStalledRuns } from "./stalled";
+import { recordRunCheckIn, recordRunSawAgentEnd, redriveSilentRuns, redriveStalledRuns } from "./stalled";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let rt: Awaited<ReturnType<typeof testRuntime>>;
@@ -47,5 +47,29 @@ describe("runs the engine keeps without running them", () => {
     const before = (await database.db.select().from(tasks).where(eq(tasks.id, "seen")))[0]!.runSawAgentEndAt;
     await recordRunSawAgentEnd(database.db, "seen", seenEnd);
     expect((await database.db.select().from(tasks).where(eq(tasks.id, "seen")))[0]!.runSawAgentEndAt).toEqual(before);
+  });
+
+  it("are re-driven when RUN_STALL_AFTER past the time they promised to look again; a run within its promise, or not waiting, is not", async () => {
+    const queued = async (id: string) =>
+      database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: `agents/${id}`, runId: `run-${id}` });
+    await queued("silent");
+    await database.db.update(tasks).set({ runNextCheckBy: new Date(Date.now() - 3 * 60_000) }).where(eq(tasks.id, "silent"));
+    await queued("late-but-within");
+    await database.db.update(tasks).set({ runNextCheckBy: new Date(Date.now() - 30_000) }).where(eq(tasks.id, "late-but-within"));
+    await queued("checking");
+    await recordRunCheckIn(database.db, "checking", 30_000);
+    await queued("between-steps");
+    await recordRunCheckIn(database.db, "between-steps", 30_000);
+    await recordRunCheckIn(database.db, "between-steps", null);
+
+    const redriven = await redriveSilentRuns(rt);
+    expect(redriven.map((r) => r.taskId)).toEqual(["silent"]);
+    const [row] = await database.db.select().from(tasks).where(eq(tasks.id, "silent"));
+    // The new run has promised nothing yet: it is not taken for silent before its first check.
+    expect(row!.runNextCheckBy).toBeNull();
+    expect(row!.runGeneration).toBe(1);
+    expect((await redriveSilentRuns(rt)).map((r) => r.taskId)).toEqual([]);
+    const [checking] = await database.db.select().from(tasks).where(eq(tasks.id, "checking"));
+    expect(checking!.runNextCheckBy!.getTime()).toBeGreaterThan(Date.now());
   });
 });

@@ -10,7 +10,7 @@ import { engineLostRuns, reconcile, type ReconcileReport } from "../recovery/rec
 import { sweepRetention } from "../retention/sweep";
 import { refreshPullRequests } from "../forge/pull-requests";
 import { rewakeFinishedAgents } from "../recovery/rewake";
-import { redriveStalledRuns } from "../recovery/stalled";
+import { redriveSilentRuns, redriveStalledRuns } from "../recovery/stalled";
 
 export type SupervisorLog = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -61,7 +61,7 @@ export function startSupervisor(options: {
       try {
         const woken = await rewakeFinishedAgents(rt);
         if (woken.length) options.log("warn", "woke runs that missed their agent's completion", { tasks: woken });
-        const stalled = await redriveStalledRuns(rt);
+        const stalled = [...(await redriveStalledRuns(rt)), ...(await redriveSilentRuns(rt))];
         if (stalled.length) options.log("warn", "re-drove runs the engine keeps without running them", { redriven: stalled });
       } catch (error) {
         options.log("error", "re-waking finished agents failed", { error: String(error) });

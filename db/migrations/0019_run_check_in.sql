@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD COLUMN "run_next_check_by" timestamp with time zone;
