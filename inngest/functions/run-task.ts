@@ -76,10 +76,11 @@ export const runTask = inngest.createFunction(
     /** The run's promise to look again within `ms` (null: not waiting), which tells it from a run the engine no longer resumes. */
     const checkIn = (ms: number | null) => recordRunCheckIn(rt.db, taskId, ms);
     const slices = { firstSliceMs: rt.config.READY_RECHECK_INTERVAL, maxSliceMs: rt.config.READY_RECHECK_MAX, checkIn };
-    /** A step whose answer may be "try again at `retryAt`": the run promises to look again by then. */
+    /** A step whose answer may be "try again at `retryAt`": the run promises to look again by then, and takes the promise back otherwise. */
     const untilRetry = async <T extends object>(work: () => Promise<T>): Promise<T> => {
       const result = await work();
-      if ("retryAt" in result && typeof result.retryAt === "string") await checkIn(Math.max(0, Date.parse(result.retryAt) - Date.now()));
+      const retryAt = "retryAt" in result && typeof result.retryAt === "string" ? Date.parse(result.retryAt) : null;
+      await checkIn(retryAt === null ? null : Math.max(0, retryAt - Date.now()));
       return result;
     };
     const fail = (message: string, at: string) => guarded(`fail-${at}`, () => failTaskStage(rt, taskId, message, at));
