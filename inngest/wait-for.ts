@@ -51,8 +51,8 @@ export type WaitOptions<T> = {
   maxSliceMs: number;
   /**
    * Called in each check step with how long until the run looks again (the slice's length), and
-   * with null once the wait has its answer: the run's own promise, so a run the engine keeps but
-   * never resumes can be told from one that waits (lib/recovery/stalled.ts).
+   * with null once the wait is over (the run goes on to its next step): the run's own promise, so
+   * a run the engine keeps but never resumes can be told from one that waits (lib/recovery/stalled.ts).
    */
   checkIn?: (nextCheckWithinMs: number | null) => Promise<void>;
 };

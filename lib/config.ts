@@ -110,6 +110,11 @@ export const ConfigSchema = z.object({
    * never resumes. It is re-driven like a lost one.
    */
   RUN_STALL_AFTER: durationField("2m"),
+  /**
+   * The longest one step of a run may take. Each step promises the run calls again within it
+   * (a wait promises its slice instead); a run RUN_STALL_AFTER past its promise is re-driven.
+   */
+  RUN_STEP_MAX: durationField("2m"),
   /** How often the node monitor looks at nodes (local processes, heartbeat ages, probes). */
   NODE_MONITOR_INTERVAL: durationField("2s"),
   /** How long a health probe (GET /health) may take before the node counts as not answering. */

@@ -11,9 +11,8 @@ import { taskSubmitted } from "@/lib/contracts/events";
 import { toInngestDuration } from "@/lib/duration";
 import { runtime } from "../runtime";
 import { waitFor, type WaitTools } from "../wait-for";
-import { recordRunCheckIn } from "@/lib/recovery/stalled";
 import { permanentFailuresFail } from "../errors";
-import { assertCurrentRun, claimRun, isCurrentRun, SupersededRunError } from "@/lib/pipeline/run";
+import { claimRun, enterStep, isCurrentRun, recordRunCheckIn, SupersededRunError } from "@/lib/pipeline/run";
 import { ENDED, LOST, leaveLostNode, nodeReadiness, provisionNodeStage, selectNodeStage } from "@/lib/pipeline/placement";
 import { agentReadiness, createWorkspaceStage, startAgentStage, workspaceReadiness } from "@/lib/pipeline/work";
 import { cleanupTask, completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeline/finish";
@@ -57,11 +56,11 @@ export const runTask = inngest.createFunction(
   async ({ event, step, group, runId }) => {
     const { taskId, generation } = event.data;
     const rt = await runtime();
-    /** A step that first checks this run is still the task's current generation. */
+    /** A step that first checks this run is still the task's current generation (and promises to call again within RUN_STEP_MAX). */
     const guarded = <T>(id: string, work: () => Promise<T>) =>
       step.run(id, async () => {
         try {
-          await assertCurrentRun(rt.db, taskId, generation);
+          await enterStep(rt.db, taskId, generation, rt.config.RUN_STEP_MAX);
         } catch (error) {
           if (error instanceof SupersededRunError) throw new NonRetriableError(error.message, { cause: error });
           throw error;
@@ -73,10 +72,10 @@ export const runTask = inngest.createFunction(
       waitForEvent: (id, opts) => step.waitForEvent(id, opts),
       race: (fn) => group.parallel({ mode: "race" }, fn),
     };
-    /** The run's promise to look again within `ms` (null: not waiting), which tells it from a run the engine no longer resumes. */
-    const checkIn = (ms: number | null) => recordRunCheckIn(rt.db, taskId, ms);
+    /** The run's promise to call again within `ms` (null: it goes on to its next step now), which tells it from a run the engine no longer calls. */
+    const checkIn = (ms: number | null) => recordRunCheckIn(rt.db, taskId, generation, ms ?? rt.config.RUN_STEP_MAX);
     const slices = { firstSliceMs: rt.config.READY_RECHECK_INTERVAL, maxSliceMs: rt.config.READY_RECHECK_MAX, checkIn };
-    /** A step whose answer may be "try again at `retryAt`": the run promises to look again by then, and takes the promise back otherwise. */
+    /** A step whose answer may be "try again at `retryAt`": the run promises to call again by then. */
     const untilRetry = async <T extends object>(work: () => Promise<T>): Promise<T> => {
       const result = await work();
       const retryAt = "retryAt" in result && typeof result.retryAt === "string" ? Date.parse(result.retryAt) : null;
@@ -89,7 +88,7 @@ export const runTask = inngest.createFunction(
       return { outcome, cleanup };
     };
 
-    if (!(await step.run("claim-run", () => claimRun(rt.db, taskId, generation, runId)))) return { skipped: "the task no longer wants this run" };
+    if (!(await step.run("claim-run", () => claimRun(rt.db, taskId, generation, runId, rt.config.RUN_STEP_MAX)))) return { skipped: "the task no longer wants this run" };
 
     let sessionId: string | undefined;
     for (let attempt = 0; !sessionId; attempt++) {

@@ -16,23 +16,44 @@ export class SupersededRunError extends Error {
   }
 }
 
+/** `now() + ms`: when the run promises to call again (`run_next_check_by`, read by lib/recovery/stalled.ts). */
+const promiseIn = (ms: number) => sql`now() + ${`${Math.ceil(Math.max(0, ms))} milliseconds`}::interval`;
+
 /**
  * The run's first step: records its engine run id on the task when it is the task's current
  * generation and the task still wants work. False: nothing to do (ended, or superseded).
  */
-export async function claimRun(db: Executor, taskId: string, generation: number, runId: string): Promise<boolean> {
+export async function claimRun(db: Executor, taskId: string, generation: number, runId: string, stepMaxMs: number): Promise<boolean> {
   const claimed = await db
     .update(tasks)
-    .set({ runId, updatedAt: sql`now()` })
+    .set({ runId, runNextCheckBy: promiseIn(stepMaxMs), updatedAt: sql`now()` })
     .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation), sql`${tasks.status} not in (${inList(TERMINAL_STATUSES)})`))
     .returning({ id: tasks.id });
   return claimed.length > 0;
 }
 
-/** Throws SupersededRunError unless `generation` is the task's current one. Every step of a run checks it. */
-export async function assertCurrentRun(db: Executor, taskId: string, generation: number) {
+/**
+ * Every step of a run starts here: throws SupersededRunError unless `generation` is the task's
+ * current one, and records in the same statement that the run calls again within `stepMaxMs`
+ * (its next step, or its wait's promise), so a run the engine stops calling can be told.
+ */
+export async function enterStep(db: Executor, taskId: string, generation: number, stepMaxMs: number) {
+  const entered = await db
+    .update(tasks)
+    .set({ runNextCheckBy: promiseIn(stepMaxMs) })
+    .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation)))
+    .returning({ id: tasks.id });
+  if (entered.length) return;
   const [row] = await db.select({ generation: tasks.runGeneration }).from(tasks).where(eq(tasks.id, taskId));
-  if (row?.generation !== generation) throw new SupersededRunError(taskId, generation, row?.generation);
+  throw new SupersededRunError(taskId, generation, row?.generation);
+}
+
+/** The run's promise to call again within `ms`: a wait's slice, a retry's sleep. */
+export async function recordRunCheckIn(db: Executor, taskId: string, generation: number, ms: number) {
+  await db
+    .update(tasks)
+    .set({ runNextCheckBy: promiseIn(ms) })
+    .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation)));
 }
 
 export async function isCurrentRun(db: Executor, taskId: string, generation: number) {

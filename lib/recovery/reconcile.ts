@@ -10,9 +10,8 @@ import { tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { EngineAnswerError, EngineUnreachableError } from "../engine/api";
 import { redriveTask, type Redriven } from "./redrive";
+import { RUN_STATUSES } from "../tasks/state-machine";
 
-/** Statuses a run works on. */
-const RUN_STATUSES = ["queued", "delegated", "in_progress"];
 
 /** How long a submit may take between its commit and recording the engine's event id. */
 const SEND_WINDOW_MS = 10_000;

@@ -15,6 +15,7 @@ import { destroyNode } from "../nodes/lifecycle";
 import { failTask } from "../tasks/fail-task";
 import { taskWake } from "../contracts/events";
 import { redriveTask } from "./redrive";
+import { RUN_STATUSES } from "../tasks/state-machine";
 
 /** Ended tasks whose cleanup did not finish (it failed, or its run was lost): clean up again. */
 export async function retryCleanups(rt: Runtime, settleMs = 30_000) {
@@ -54,7 +55,7 @@ export async function rescueStuckTasks(rt: Runtime, now = Date.now()) {
     .select({ task: tasks, step: taskSteps.step, startedAt: taskSteps.startedAt })
     .from(tasks)
     .innerJoin(taskSteps, and(eq(taskSteps.taskId, tasks.id), eq(taskSteps.status, "running")))
-    .where(inArray(tasks.status, ["queued", "delegated", "in_progress"]));
+    .where(inArray(tasks.status, RUN_STATUSES));
   const rescued = [];
   for (const { task, step, startedAt } of running) {
     const limit = stepLimit(step as ExecutionStep, rt.config);
@@ -126,7 +127,7 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
     .select({ taskId: tasks.id, nodeId: tasks.nodeId, workspaceId: tasks.workspaceId, nodeStatus: nodes.status })
     .from(tasks)
     .innerJoin(nodes, eq(nodes.id, tasks.nodeId))
-    .where(and(inArray(tasks.status, ["queued", "delegated", "in_progress"]), inArray(nodes.status, ["stopped", "error"]), lt(nodes.updatedAt, new Date(now - 60_000))));
+    .where(and(inArray(tasks.status, RUN_STATUSES), inArray(nodes.status, ["stopped", "error"]), lt(nodes.updatedAt, new Date(now - 60_000))));
   for (const t of stranded) {
     await rt.send(taskWake.create({ taskId: t.taskId, reason: "node-lost" }));
     const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;

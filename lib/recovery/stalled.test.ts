@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSessions, tasks, users, workspaces, nodes } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
-import { recordRunCheckIn, recordRunSawAgentEnd, redriveSilentRuns, redriveStalledRuns } from "./stalled";
+import { enterStep, recordRunCheckIn, SupersededRunError } from "../pipeline/run";
+import { recordRunSawAgentEnd, redriveSilentRuns, redriveStalledRuns } from "./stalled";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let rt: Awaited<ReturnType<typeof testRuntime>>;
@@ -49,27 +50,38 @@ describe("runs the engine keeps without running them", () => {
     expect((await database.db.select().from(tasks).where(eq(tasks.id, "seen")))[0]!.runSawAgentEndAt).toEqual(before);
   });
 
-  it("are re-driven when RUN_STALL_AFTER past the time they promised to look again; a run within its promise, or not waiting, is not", async () => {
-    const queued = async (id: string) =>
-      database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: `agents/${id}`, runId: `run-${id}` });
-    await queued("silent");
-    await database.db.update(tasks).set({ runNextCheckBy: new Date(Date.now() - 3 * 60_000) }).where(eq(tasks.id, "silent"));
-    await queued("late-but-within");
-    await database.db.update(tasks).set({ runNextCheckBy: new Date(Date.now() - 30_000) }).where(eq(tasks.id, "late-but-within"));
-    await queued("checking");
-    await recordRunCheckIn(database.db, "checking", 30_000);
-    await queued("between-steps");
-    await recordRunCheckIn(database.db, "between-steps", 30_000);
-    await recordRunCheckIn(database.db, "between-steps", null);
+  it("are re-driven when RUN_STALL_AFTER past the time they promised to call again; a run within its promise, or one not working, is not", async () => {
+    const task = async (id: string, status = "queued") =>
+      database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}`, runId: `run-${id}` });
+    const promisedAgo = async (id: string, ms: number) => database.db.update(tasks).set({ runNextCheckBy: new Date(Date.now() - ms) }).where(eq(tasks.id, id));
+    await task("silent");
+    await promisedAgo("silent", 3 * 60_000);
+    await task("late-but-within");
+    await promisedAgo("late-but-within", 30_000);
+    await task("waiting");
+    await recordRunCheckIn(database.db, "waiting", 0, 10 * 60_000);
+    await task("in-a-step", "delegated");
+    await enterStep(database.db, "in-a-step", 0, 2 * 60_000);
+    // A finished task has no run.
+    await task("done", "completed");
+    await promisedAgo("done", 3 * 60_000);
+    // A new run has promised nothing until its first step.
+    await task("unclaimed");
 
     const redriven = await redriveSilentRuns(rt);
     expect(redriven.map((r) => r.taskId)).toEqual(["silent"]);
     const [row] = await database.db.select().from(tasks).where(eq(tasks.id, "silent"));
-    // The new run has promised nothing yet: it is not taken for silent before its first check.
     expect(row!.runNextCheckBy).toBeNull();
     expect(row!.runGeneration).toBe(1);
     expect((await redriveSilentRuns(rt)).map((r) => r.taskId)).toEqual([]);
-    const [checking] = await database.db.select().from(tasks).where(eq(tasks.id, "checking"));
-    expect(checking!.runNextCheckBy!.getTime()).toBeGreaterThan(Date.now());
+    const [waiting] = await database.db.select().from(tasks).where(eq(tasks.id, "waiting"));
+    expect(waiting!.runNextCheckBy!.getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
+
+    // The superseded generation neither enters a step nor makes a promise for the new one.
+    await expect(enterStep(database.db, "silent", 0, 60_000)).rejects.toBeInstanceOf(SupersededRunError);
+    await recordRunCheckIn(database.db, "silent", 0, 60_000);
+    expect((await database.db.select().from(tasks).where(eq(tasks.id, "silent")))[0]!.runNextCheckBy).toBeNull();
+    await enterStep(database.db, "silent", 1, 60_000);
+    expect((await database.db.select().from(tasks).where(eq(tasks.id, "silent")))[0]!.runNextCheckBy!.getTime()).toBeGreaterThan(Date.now());
   });
 });

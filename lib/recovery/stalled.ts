@@ -1,11 +1,12 @@
 /**
  * Runs the engine calls alive but never resumes, told two ways.
  *
- * Silent runs: every wait's check step records when the run will look again (the slice's end, a
- * retry's time: `run_next_check_by`), and clears it when the wait has its answer. A run
- * RUN_STALL_AFTER past its own promise is not waiting any more: the engine lost the pause it was
+ * Silent runs: every step records when the run will call again (`run_next_check_by`: within
+ * RUN_STEP_MAX for its next step, a wait's slice, a retry's time; lib/pipeline/run.ts). A run
+ * RUN_STALL_AFTER past its own promise is not running any more: the engine lost the pause it was
  * parked on (v1.1.0 under a burst of wakes logs "error dequeueing consumed pause job when
- * resuming" and the run never moves again). Measured: 13 of 100 queued tasks stuck that way.
+ * resuming" and the run never moves again; measured: 13 of 100 queued tasks stuck that way), or
+ * a restarted engine restored it between two steps and never calls it.
  *
  * A run the engine calls alive but never resumes: a self-hosted engine (`inngest start`) restarted
  * from its snapshot restores runs without the waits they were parked on, so they answer "Running"
@@ -20,6 +21,7 @@ import type { Executor } from "@/db/client";
 import { agentSessions, tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { redriveTask, type Redriven } from "./redrive";
+import { RUN_STATUSES } from "../tasks/state-machine";
 
 /** Called by the run when it finds its agent's session ended (`endedAt`: when the session says it did). */
 export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt: Date | null) {
@@ -29,18 +31,8 @@ export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt
     .where(and(eq(tasks.id, taskId), or(isNull(tasks.runSawAgentEndAt), endedAt ? lt(tasks.runSawAgentEndAt, endedAt) : sql`false`)));
 }
 
-/** The run's promise to look again within `ms`; null: it is not waiting (between steps, or done). */
-export async function recordRunCheckIn(db: Executor, taskId: string, ms: number | null) {
-  await db
-    .update(tasks)
-    .set({ runNextCheckBy: ms === null ? null : sql`now() + ${`${Math.ceil(ms)} milliseconds`}::interval` })
-    .where(eq(tasks.id, taskId));
-}
 
-/** Statuses a run works on (lib/recovery/reconcile.ts re-drives those whose run the engine lost). */
-const RUN_STATUSES = ["queued", "delegated", "in_progress"];
-
-/** Re-drives runs RUN_STALL_AFTER past the time they promised to look again. */
+/** Re-drives runs RUN_STALL_AFTER past the time they promised to call again. */
 export async function redriveSilentRuns(rt: Runtime, now = Date.now()): Promise<Redriven[]> {
   const stallMs = rt.config.RUN_STALL_AFTER;
   const silent = await rt.db
@@ -50,7 +42,7 @@ export async function redriveSilentRuns(rt: Runtime, now = Date.now()): Promise<
     .limit(100);
   const redriven: Redriven[] = [];
   for (const task of silent) {
-    const why = `run ${task.runId ?? "(not recorded)"} promised to look again by ${task.promised!.toISOString()} and has not in ${Math.round(stallMs / 1000)} s since: the engine keeps it without running it`;
+    const why = `run ${task.runId ?? "(not recorded)"} promised to call again by ${task.promised!.toISOString()} and has not in ${Math.round(stallMs / 1000)} s since: the engine keeps it without running it`;
     redriven.push(await redriveTask(rt, task, why));
   }
   return redriven;

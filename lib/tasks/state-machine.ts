@@ -22,6 +22,9 @@ export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = 
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
 
+/** The statuses in which a task's run works on it (the recovery nets look only at these). */
+export const RUN_STATUSES: readonly TaskStatus[] = ["queued", "delegated", "in_progress"];
+
 export const isTerminal = (status: TaskStatus) => TERMINAL_STATUSES.includes(status);
 
 /** Same status again is allowed (a no-op); otherwise only the listed moves. */

@@ -5,11 +5,14 @@
  * engine refuses events without its event key); the keys stay out of every argument list; and a
  * task whose engine was killed mid-run finishes: the runner restarts the engine, which restores the
  * run from its snapshot but never resumes it, and the supervisor re-drives it (RUN_STALL_AFTER).
+ * So does a task that was queued behind it: its run lost the wait it was parked on, and is
+ * re-driven once it is RUN_STALL_AFTER past the time it promised to look again.
  */
 import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { makeRepo } from "../harness/git";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
@@ -18,7 +21,20 @@ let system: TestSystem;
 let keys: { signingKey: string; eventKey: string };
 
 beforeAll(async () => {
-  system = await startTestSystem({ ENGINE_MODE: "self-hosted", RUN_STALL_AFTER: "10s" });
+  system = await startTestSystem({
+    ENGINE_MODE: "self-hosted",
+    RUN_STALL_AFTER: "10s",
+    // A run the engine stops calling between two steps shows RUN_STEP_MAX after the step started.
+    RUN_STEP_MAX: "15s",
+    SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND,
+    // One slot in all, so a second task queues behind the first.
+    MAX_NODES_PER_USER: "1",
+    MAX_WORKSPACES_PER_NODE: "1",
+    // Short wait slices (a queued task's is a hundredth of TASK_QUEUE_TIMEOUT), so a lost wait shows within seconds.
+    READY_RECHECK_INTERVAL: "2s",
+    READY_RECHECK_MAX: "5s",
+    TASK_QUEUE_TIMEOUT: "10m",
+  });
   keys = JSON.parse(fs.readFileSync(path.join(system.dataDir, "engine", "keys.json"), "utf8")) as typeof keys;
 });
 afterAll(() => system?.stop());
@@ -47,7 +63,7 @@ describe("the self-hosted engine", () => {
     }
     expect(fs.readFileSync(`/proc/${system.pids().engine}/cmdline`, "utf8").split("\0")).toContain("start");
 
-    const taskId = await runTask("Through the self-hosted engine");
+    const taskId = await runTask(newGate("Through the self-hosted engine", true).prompt);
     const { done } = await untilFinished(system.appUrl, taskId, 120_000);
     expect(done.status, done.error ?? "").toBe("completed");
   });
@@ -71,22 +87,29 @@ describe("the self-hosted engine", () => {
     expect((await fetch(`${system.inngestUrl}/e/${keys.eventKey}`, { method: "POST", body: event })).status).toBe(200);
   });
 
-  it("is restarted after SIGKILL, and a task it was running when killed finishes", async () => {
-    const taskId = await runTask("Across an engine restart");
-    const watch = await watchTask(system.appUrl, taskId);
+  it("is restarted after SIGKILL, and a task it was running when killed finishes, and so does one queued behind it", async () => {
+    const gate = newGate("Across an engine restart");
+    const running = await runTask(gate.prompt);
+    await untilAgentWaits(system.appUrl, running);
+    const queued = await runTask(newGate("Queued across an engine restart", true).prompt);
+    const watch = await watchTask(system.appUrl, queued);
     try {
-      await watch.until((t) => t.status === "in_progress", 60_000, "the task to start");
+      await watch.until((t) => t.status === "queued" && t.steps.some((s) => s.step === "node_selection" && /MAX_NODES_PER_USER/.test(s.detail ?? "")), 60_000, "the second task to queue");
     } finally {
       watch.close();
     }
+
     const restarted = system.restarted("engine");
     process.kill(system.pids().engine!, "SIGKILL");
     const restart = await restarted;
     expect(restart.error).toBeUndefined();
-    // The engine restores the run from its snapshot without what it waited on; the run is re-driven.
-    const { done } = await untilFinished(system.appUrl, taskId, 180_000);
-    expect(done.status, done.error ?? "").toBe("completed");
+    gate.open();
+    // The engine restores both runs from its snapshot without what they waited on: the running one
+    // is re-driven once its agent has ended, the queued one once it is past its promise to look again.
+    const [first, second] = await Promise.all([untilFinished(system.appUrl, running, 180_000), untilFinished(system.appUrl, queued, 240_000)]);
+    expect(first.done.status, first.done.error ?? "").toBe("completed");
+    expect(second.done.status, second.done.error ?? "").toBe("completed");
     // Its state is on disk.
     expect(fs.readdirSync(path.join(system.dataDir, "engine", "state")).length).toBeGreaterThan(0);
-  }, 300_000);
+  }, 360_000);
 });
