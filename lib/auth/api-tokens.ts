@@ -3,11 +3,12 @@
  * shown once, when it is made; only its SHA-256 is kept (32 random bytes need no slow hash). A
  * revoked token is refused from the next request on; `last_used_at` is written at most once a minute.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { apiTokens } from "@/db/schema";
 import { publishCredentialsChanged } from "../live/publish";
+import { newSecretToken, secretTokenHash } from "./secret-tokens";
 
 export const TOKEN_PREFIX = "acp_";
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -21,8 +22,6 @@ export class ApiTokenNotFoundError extends Error {
 
 export type ApiTokenView = { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
 
-const hash = (token: string) => createHash("sha256").update(token).digest("hex");
-
 const view = (row: typeof apiTokens.$inferSelect): ApiTokenView => ({
   id: row.id,
   name: row.name,
@@ -34,10 +33,10 @@ const view = (row: typeof apiTokens.$inferSelect): ApiTokenView => ({
 
 /** Makes a token; the answer is the only time its secret is seen. */
 export async function createApiToken(executor: Executor, userId: string, name: string): Promise<ApiTokenView & { token: string }> {
-  const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const token = newSecretToken(TOKEN_PREFIX);
   const [row] = await executor
     .insert(apiTokens)
-    .values({ id: `tok_${randomBytes(9).toString("base64url")}`, userId, name, tokenHash: hash(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) })
+    .values({ id: `tok_${randomBytes(9).toString("base64url")}`, userId, name, tokenHash: secretTokenHash(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) })
     .returning();
   return { ...view(row!), token };
 }
@@ -65,7 +64,7 @@ export async function authenticateApiToken(executor: Executor, token: string): P
   const [row] = await executor
     .select({ id: apiTokens.id, userId: apiTokens.userId })
     .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, hash(token)), isNull(apiTokens.revokedAt)));
+    .where(and(eq(apiTokens.tokenHash, secretTokenHash(token)), isNull(apiTokens.revokedAt)));
   if (!row) return undefined;
   await executor
     .update(apiTokens)

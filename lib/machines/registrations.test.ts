@@ -16,7 +16,8 @@ import { placeTask, type SelectionLimits } from "../nodes/selection";
 import type { Runtime } from "../runtime";
 import { MachineRegistrationError } from "./errors";
 import { forwardedPeer, machineHost } from "./machine-host";
-import { consumeMachineRegistration, createMachineRegistration, registrationTokenHash } from "./registrations";
+import { secretTokenHash } from "../auth/secret-tokens";
+import { consumeMachineRegistration, createMachineRegistration } from "./registrations";
 
 const APP_URL = "https://cp.example.com";
 const HOUR = 3_600_000;
@@ -73,7 +74,7 @@ describe("against the database", () => {
     );
     expect(Date.parse(made.expiresAt) - Date.now()).toBeGreaterThan(HOUR - 60_000);
     const [row] = await database.db.select().from(machineRegistrations).where(eq(machineRegistrations.id, made.id));
-    expect(row!.tokenHash).toBe(registrationTokenHash(made.token));
+    expect(row!.tokenHash).toBe(secretTokenHash(made.token));
     expect(JSON.stringify(row)).not.toContain(made.token.slice(5));
   });
 

@@ -6,10 +6,11 @@
  * where the node must serve (the host it advertised, else the address it came from, and the agent
  * port): the node's own token may never move its endpoint elsewhere (providers/machine.ts).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { machineRegistrations, nodes } from "@/db/schema";
+import { newSecretToken, secretTokenHash } from "../auth/secret-tokens";
 import { callbackUrlProblem } from "../contracts/tls";
 import { publishNodeChange } from "../live/publish";
 import { newNodeId } from "../nodes/selection";
@@ -18,8 +19,6 @@ import { installCommand } from "./install-command";
 
 export const REGISTRATION_TOKEN_PREFIX = "acpm_";
 export const MACHINE_PROVIDER = "machine";
-
-export const registrationTokenHash = (token: string) => createHash("sha256").update(token).digest("hex");
 
 export type CreatedRegistration = { id: string; token: string; command: string; expiresAt: string };
 
@@ -30,10 +29,10 @@ export type CreatedRegistration = { id: string; token: string; command: string; 
 export async function createMachineRegistration(db: Executor, input: { userId: string; appUrl: string; ttlMs: number }): Promise<CreatedRegistration> {
   const problem = callbackUrlProblem(input.appUrl);
   if (problem) throw new MachineRegistrationError("unreachable", `APP_URL ${problem}; a machine's daemon refuses to call back to it`);
-  const token = `${REGISTRATION_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const token = newSecretToken(REGISTRATION_TOKEN_PREFIX);
   const [row] = await db
     .insert(machineRegistrations)
-    .values({ id: `mreg_${randomBytes(9).toString("base64url")}`, userId: input.userId, tokenHash: registrationTokenHash(token), expiresAt: new Date(Date.now() + input.ttlMs) })
+    .values({ id: `mreg_${randomBytes(9).toString("base64url")}`, userId: input.userId, tokenHash: secretTokenHash(token), expiresAt: new Date(Date.now() + input.ttlMs) })
     .returning();
   return { id: row!.id, token, command: installCommand(input.appUrl, token), expiresAt: row!.expiresAt.toISOString() };
 }
@@ -54,7 +53,7 @@ function usable(registration: typeof machineRegistrations.$inferSelect | undefin
 
 /** Throws as consumeMachineRegistration would for a token that cannot be used, and writes nothing: a caller is known before anything is done for it. */
 export async function checkMachineRegistration(db: Executor, token: string): Promise<void> {
-  const [registration] = await db.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, registrationTokenHash(token)));
+  const [registration] = await db.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, secretTokenHash(token)));
   usable(registration);
 }
 
@@ -65,7 +64,7 @@ export async function checkMachineRegistration(db: Executor, token: string): Pro
  */
 export async function consumeMachineRegistration(db: Executor, input: { token: string; host: string; agentPort: number }): Promise<RegisteredMachine> {
   return db.transaction(async (tx) => {
-    const [locked] = await tx.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, registrationTokenHash(input.token))).for("update");
+    const [locked] = await tx.select().from(machineRegistrations).where(eq(machineRegistrations.tokenHash, secretTokenHash(input.token))).for("update");
     const registration = usable(locked);
     const nodeId = newNodeId();
     await tx.insert(nodes).values({ id: nodeId, userId: registration.userId, provider: MACHINE_PROVIDER, providerServerId: registration.id, status: "creating", autoProvisioned: false });
