@@ -376,11 +376,38 @@ export const nodes = pgTable(
     isolation: text("isolation"),
     /** Why a `none` node cannot (e.g. its daemon is not root), in its daemon's words. */
     isolationReason: text("isolation_reason"),
+    /**
+     * When the node's installer exchanged an enrollment token (node_enrollments) for its callback
+     * token: from then on every enrollment token of the node is spent. Null for a node not enrolled
+     * yet, and for one whose daemon was handed its callback token directly (local, machine).
+     */
+    enrolledAt: ts("enrolled_at"),
     errorMessage: text("error_message"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [index("nodes_user_status_idx").on(t.userId, t.status)],
+);
+
+/**
+ * One-time enrollment tokens of nodes whose machine boots from user data that any process on it can
+ * read for as long as it runs (a cloud's metadata service): the user data carries one of these, never
+ * the node's callback token, and the installer exchanges it once for that token
+ * (lib/nodes/enrollment.ts). Only the token's SHA-256 is kept. A node may have several (a provisioning
+ * step that ran again minted another, while the machine the first call created boots with the first);
+ * the node's first enrollment (`nodes.enrolled_at`) spends them all.
+ */
+export const nodeEnrollments = pgTable(
+  "node_enrollments",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => nodes.id, { onDelete: "cascade" }),
+    expiresAt: ts("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("node_enrollments_node_idx").on(t.nodeId)],
 );
 
 /**
