@@ -213,6 +213,13 @@ export const ConfigSchema = z.object({
   LIVE_KEEPALIVE_INTERVAL: durationField("15s"),
 
   CALLBACK_TOKEN_TTL: durationField("24h"),
+  /**
+   * How long a cloud node's one-time enrollment token may be exchanged for its callback token after
+   * its machine was asked for: the user data that carries it stays readable on the machine, so it
+   * must not work for ever. The default covers NODE_PROVISIONING_TIMEOUT and NODE_AGENT_READY_TIMEOUT
+   * (30m + 15m): a node whose installer has not enrolled by then is lost anyway.
+   */
+  NODE_ENROLLMENT_TTL: durationField("45m"),
   /** How long the install command for a machine someone owns may be used (once) after it was made. */
   MACHINE_REGISTRATION_TTL: durationField("1h"),
   /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { errorResponse, HttpError } from "@/lib/http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
+import { NodeEnrollmentError } from "@/lib/nodes/enrollment";
 import { toHttpError } from "./domain-errors";
 
 describe("toHttpError", () => {
@@ -14,6 +15,20 @@ describe("toHttpError", () => {
       const response = errorResponse(toHttpError(error));
       expect(response.status).toBe(status);
       expect(await response.json()).toEqual(body);
+    }
+  });
+
+  it("maps a refused enrollment: not a credential 401, spent 410, a gone node 404", async () => {
+    const cases: [NodeEnrollmentError, number, string][] = [
+      [new NodeEnrollmentError("unknown", "not n_1's"), 401, "token"],
+      [new NodeEnrollmentError("used", "enrolled at"), 410, "token"],
+      [new NodeEnrollmentError("expired", "expired at"), 410, "token"],
+      [new NodeEnrollmentError("gone", "n_1 is stopped"), 404, "id"],
+    ];
+    for (const [error, status, field] of cases) {
+      const response = errorResponse(toHttpError(error));
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual({ error: error.message, field });
     }
   });
 

@@ -14,6 +14,7 @@ import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
 import { ForgeError } from "@/lib/forge/forge";
 import { NothingHeldError } from "@/lib/workspaces/held-work";
 import { MachineRegistrationError, type MachineRegistrationRefusal } from "@/lib/machines/errors";
+import { NodeEnrollmentError, type NodeEnrollmentRefusal } from "@/lib/nodes/enrollment";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -39,10 +40,22 @@ const REGISTRATION_STATUSES: Record<MachineRegistrationRefusal, readonly [number
   address: [422, "advertisedHost"],
 };
 
+/** The same for a node's enrollment token; a node that is stopped or lost is not found for it. */
+const ENROLLMENT_STATUSES: Record<NodeEnrollmentRefusal, readonly [number, string?]> = {
+  unknown: [401, "token"],
+  used: [410, "token"],
+  expired: [410, "token"],
+  gone: [404, "id"],
+};
+
 /** The HttpError a domain error stands for; anything else is returned as it is. */
 export function toHttpError(error: unknown): unknown {
   if (error instanceof MachineRegistrationError) {
     const [status, field] = REGISTRATION_STATUSES[error.refusal];
+    return new HttpError(status, error.message, field);
+  }
+  if (error instanceof NodeEnrollmentError) {
+    const [status, field] = ENROLLMENT_STATUSES[error.refusal];
     return new HttpError(status, error.message, field);
   }
   // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.

@@ -19,3 +19,4 @@ export const userRoute: typeof kit.userRoute = (handler) => kit.userRoute(mapDom
 export const userRouteWithId: typeof kit.userRouteWithId = (handler) => kit.userRouteWithId(mapDomainErrors(handler));
 export const { callbackRoute } = kit;
 export const registrationRoute: typeof kit.registrationRoute = (schema, handler) => kit.registrationRoute(schema, mapDomainErrors(handler));
+export const registrationRouteWithId: typeof kit.registrationRouteWithId = (schema, handler) => kit.registrationRouteWithId(schema, mapDomainErrors(handler));

@@ -39,7 +39,7 @@ async function startedNode(nodeId: string) {
   const receiver = await startReceiver();
   closers.push(receiver.close);
   await database.db.insert(nodes).values({ id: nodeId, userId: "u1", provider: "local", status: "creating" });
-  const deps = { ...rt, controlPlaneUrl: receiver.url, callbackTtlMs: 600_000, leaseMs: 60_000 };
+  const deps = { ...rt, controlPlaneUrl: receiver.url, callbackTtlMs: 600_000, enrollmentTtlMs: 600_000, leaseMs: 60_000 };
   expect(await provisionNode(deps, nodeId)).toBe(true);
   closers.push(async () => rt.provider.destroy((await getNode(database.db, nodeId))!));
   const ready = await receiver.next(new RegExp(`/api/nodes/${nodeId}/ready$`));

@@ -493,6 +493,16 @@ export const RegisterMachineRequest = z.object({
 });
 export type RegisterMachineRequest = z.infer<typeof RegisterMachineRequest>;
 
+/** A node's one-time enrollment token (lib/nodes/enrollment.ts), as its cloud-init carries it. */
+export const EnrollmentToken = z.string().regex(/^acpe_[A-Za-z0-9_-]{43}$/, "must be an enrollment token (acpe_ and 43 letters, digits, _ or -)");
+
+/**
+ * `POST /api/nodes/{id}/enroll`, sent by a cloud node's installer at first boot with no session and
+ * no bearer token: the one-time token is its only credential, exchanged for the node's callback token.
+ */
+export const EnrollNodeRequest = z.object({ token: EnrollmentToken });
+export type EnrollNodeRequest = z.infer<typeof EnrollNodeRequest>;
+
 export const ApiError = z.object({
   error: z.string(),
   /** The request field that is wrong, dotted ("prompt", "agent"). */

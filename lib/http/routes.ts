@@ -113,5 +113,22 @@ function registrationRoute<S extends z.ZodType>(schema: S, handler: (ctx: { rt: 
   };
 }
 
-return { userRoute, userRouteWithId, callbackRoute, registrationRoute };
+/**
+ * The same for a node that is not running yet and has no callback token: its installer exchanges the
+ * one-time enrollment token in the body for one (lib/nodes/enrollment.ts), for the node in the path.
+ */
+function registrationRouteWithId<S extends z.ZodType>(schema: S, handler: (ctx: { rt: Runtime; id: string; body: z.infer<S> }) => Promise<Response>) {
+  return async (request: Request, context: Params) => {
+    try {
+      const rt = await runtime();
+      const id = await pathId(context);
+      const body = await parseBody(request, schema);
+      return await handler({ rt, id, body });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+return { userRoute, userRouteWithId, callbackRoute, registrationRoute, registrationRouteWithId };
 }

@@ -113,9 +113,9 @@ describe("against the database", () => {
     expect(await provider.checkEndpoint(node, "https://203.0.113.8:8443")).toMatch(/registered to serve at https:\/\/203\.0\.113\.7:8443/);
     expect(await provider.checkEndpoint(node, "https://203.0.113.7:9443")).toBeDefined();
     expect(await provider.checkEndpoint({ ...node, id: "n_other" }, "https://203.0.113.7:8443")).toMatch(/no machine registration/);
-    await expect(provider.create({ nodeId: machine.nodeId, userId, controlPlaneUrl: APP_URL, nodeCallbackToken: "t", publicJwk: rt.keys.publicJwk })).rejects.toBeInstanceOf(NodeProviderError);
+    await expect(provider.create({ nodeId: machine.nodeId, userId, controlPlaneUrl: APP_URL, credential: { kind: "callback", token: "t" }, publicJwk: rt.keys.publicJwk })).rejects.toBeInstanceOf(NodeProviderError);
     // Its row has its provider id (the registration's): provisioning leaves it to its own install.
-    expect(await provisionNode({ db: database.db, provider, keys: rt.keys, controlPlaneUrl: APP_URL, callbackTtlMs: HOUR, leaseMs: HOUR }, machine.nodeId)).toBe(false);
+    expect(await provisionNode({ db: database.db, provider, keys: rt.keys, controlPlaneUrl: APP_URL, callbackTtlMs: HOUR, enrollmentTtlMs: HOUR, leaseMs: HOUR }, machine.nodeId)).toBe(false);
   });
 
   const addTask = (id: string, owner = userId) =>

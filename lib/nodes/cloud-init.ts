@@ -1,16 +1,20 @@
 /**
  * The cloud-init user data that makes a new cloud machine a node: git, tmux, curl and
  * ca-certificates from the distribution; the installer (vm-agent/install/install.sh) and its
- * parameters as files (the parameters hold the node's callback token: root-only, 0600); then the
- * installer runs, fetches the vm-agent (and, where the image has no Node 20, the control plane's
- * Node) from the control plane, checks their sha256 and starts the systemd service. A machine
- * someone owns runs the same installer with the same parameters in its environment.
+ * parameters as files (root-only, 0600); then the installer runs, exchanges the node's one-time
+ * enrollment token for its callback token (lib/nodes/enrollment.ts), fetches the vm-agent (and, where
+ * the image has no Node 20, the control plane's Node) from the control plane, checks their sha256
+ * and starts the systemd service. The callback token itself is never in the user data: a cloud
+ * answers that to any process on the machine for as long as it runs, agents included. A machine
+ * someone owns runs the same installer with its parameters in its environment (its registration
+ * answers the callback token).
  *
  * Emitted with the `yaml` package, never by pasting values into text; YAML 1.1, as cloud-init reads it.
  */
 import type { JWK } from "jose";
 import { stringify } from "yaml";
 import { z } from "zod";
+import { EnrollmentToken } from "../contracts/api";
 import { Id } from "../contracts/vm-agent";
 import { RuntimeArch } from "../contracts/vm-agent-downloads";
 
@@ -22,11 +26,11 @@ export const NODE_PACKAGES = ["git", "tmux", "ca-certificates", "curl"] as const
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 in lowercase hex");
 const Fetched = z.object({ url: z.string().url(), sha256: Sha256 });
 
-export const CloudInitInput = z.object({
+/** What the installer is told of the node, whatever way its daemon comes by its callback token. */
+export const NodeParameters = z.object({
   nodeId: Id,
   /** Where the daemon posts its callbacks. */
   controlPlaneUrl: z.string().url(),
-  nodeCallbackToken: z.string().min(1),
   publicJwk: z.custom<JWK>((value) => typeof value === "object" && value !== null && "kty" in value && !("d" in value), "must be a public JWK"),
   artifact: Fetched,
   /** The control plane's own Node, for images without Node 20; only a machine of this CPU can use it. */
@@ -38,17 +42,29 @@ export const CloudInitInput = z.object({
   agentPublicHost: z.string().min(1).optional(),
   /** Where the machine reads the public address its daemon reports (a cloud's metadata service). */
   agentPublicHostUrl: z.string().url().optional(),
+});
+export type NodeParameters = z.infer<typeof NodeParameters>;
+
+export const CloudInitInput = NodeParameters.extend({
+  /** Exchanged once by the installer for the node's callback token, which the user data never holds. */
+  enrollmentToken: EnrollmentToken,
   /** The installer's text (lib/nodes/artifacts/installer.ts). */
   installer: z.string().min(1),
 });
 export type CloudInitInput = z.infer<typeof CloudInitInput>;
 
+/**
+ * How the installer's daemon comes by its callback token: given it (a machine's registration answers
+ * it), or given a one-time token to exchange for it (a cloud node's user data).
+ */
+export type InstallCredential = { nodeCallbackToken: string } | { enrollmentToken: string };
+
 /** The installer's parameters for a node, by the names vm-agent/install/install.sh reads. */
-export function installParameters(input: Omit<CloudInitInput, "installer">): Record<string, string> {
+export function installParameters(input: NodeParameters & InstallCredential): Record<string, string> {
   return {
     ACP_CONTROL_PLANE_URL: input.controlPlaneUrl,
     ACP_NODE_ID: input.nodeId,
-    ACP_NODE_CALLBACK_TOKEN: input.nodeCallbackToken,
+    ...("nodeCallbackToken" in input ? { ACP_NODE_CALLBACK_TOKEN: input.nodeCallbackToken } : { ACP_ENROLLMENT_TOKEN: input.enrollmentToken }),
     ACP_CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(input.publicJwk),
     ACP_ARTIFACT_URL: input.artifact.url,
     ACP_ARTIFACT_SHA256: input.artifact.sha256,

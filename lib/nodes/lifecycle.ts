@@ -14,10 +14,20 @@ import { recordError } from "../errors";
 import { publishNodeChange, publishTaskChange } from "../live/publish";
 import { failTask } from "../tasks/fail-task";
 import { isolationVerdict, reportedIsolation } from "./isolation";
-import type { CreatedNode, NodeProvider } from "./provider";
+import { createNodeEnrollment } from "./enrollment";
+import type { CreatedNode, NodeCredential, NodeProvider } from "./provider";
 import type { NodeStatus } from "./statuses";
 
-export type ProvisionDeps = { db: Executor; provider: NodeProvider; keys: KeyPair; controlPlaneUrl: string; callbackTtlMs: number; leaseMs: number };
+export type ProvisionDeps = {
+  db: Executor;
+  provider: NodeProvider;
+  keys: KeyPair;
+  controlPlaneUrl: string;
+  callbackTtlMs: number;
+  /** How long a node that boots from user data may take to exchange its enrollment token (NODE_ENROLLMENT_TTL). */
+  enrollmentTtlMs: number;
+  leaseMs: number;
+};
 
 export async function getNode(db: Executor, nodeId: string) {
   const [row] = await db.select().from(nodes).where(eq(nodes.id, nodeId));
@@ -28,20 +38,25 @@ export async function getNode(db: Executor, nodeId: string) {
  * Starts the node's daemon through the provider its row names (a local vm-agent process; a cloud
  * machine), for its owner. A node on another machine sends its callbacks (its tokens, the agents'
  * output) across the network, so the control plane's URL must then be HTTPS; the daemon would
- * refuse to start otherwise anyway.
+ * refuse to start otherwise anyway. A machine that boots from user data its processes can read
+ * later gets a one-time enrollment token in it, never the callback token (enrollment.ts); a step
+ * run again mints another, and whichever the machine booted with still works until one is used.
  */
 export async function startNodeDaemon(deps: Omit<ProvisionDeps, "leaseMs">, node: { id: string; userId: string; provider: string }, taskId?: string) {
-  if (!deps.provider.sharedHost && new URL(deps.controlPlaneUrl).protocol !== "https:") {
+  const provider = deps.provider.providerOf?.(node) ?? deps.provider;
+  if (!provider.sharedHost && new URL(deps.controlPlaneUrl).protocol !== "https:") {
     throw new Error(`APP_URL must be https:// for ${node.provider} nodes, which call back from other machines (it is ${deps.controlPlaneUrl})`);
   }
-  const nodeCallbackToken = await signNodeCallbackToken(deps.keys, { nodeId: node.id }, deps.callbackTtlMs);
+  const credential: NodeCredential = provider.bootsFromUserData
+    ? { kind: "enrollment", token: await createNodeEnrollment(deps.db, node.id, deps.enrollmentTtlMs) }
+    : { kind: "callback", token: await signNodeCallbackToken(deps.keys, { nodeId: node.id }, deps.callbackTtlMs) };
   return deps.provider.create({
     nodeId: node.id,
     userId: node.userId,
     provider: node.provider,
     ...(taskId ? { taskId } : {}),
     controlPlaneUrl: deps.controlPlaneUrl,
-    nodeCallbackToken,
+    credential,
     publicJwk: deps.keys.publicJwk,
   });
 }

@@ -33,7 +33,7 @@ describe("a node whose ready callback was lost", () => {
     await database.db.insert(tasks).values({ id: "t1", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: "agents/t1", nodeId: "n_lostready" });
     // Nothing listens where its callbacks go: the ready callback never arrives.
     const nowhere = `http://127.0.0.1:${await freePort()}`;
-    expect(await provisionNode({ ...rt, controlPlaneUrl: nowhere, callbackTtlMs: 600_000, leaseMs: 60_000 }, "n_lostready")).toBe(true);
+    expect(await provisionNode({ ...rt, controlPlaneUrl: nowhere, callbackTtlMs: 600_000, enrollmentTtlMs: 600_000, leaseMs: 60_000 }, "n_lostready")).toBe(true);
 
     // Before NODE_READY_PROBE_AFTER nothing is probed; after it, the node is adopted as soon as it answers.
     await monitorNodes(rt);

@@ -29,6 +29,7 @@ export type MonitorDeps = {
     | "APP_URL"
     | "MAX_WORKSPACES_PER_NODE"
     | "CALLBACK_TOKEN_TTL"
+    | "NODE_ENROLLMENT_TTL"
     | "HEARTBEAT_STALE_AFTER"
     | "NODE_LOST_AFTER"
     | "NODE_HEALTH_PROBE_TIMEOUT"
@@ -73,7 +74,7 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
   if (!claimed.length) return;
   await recordError(deps.db, { nodeId: node.id, message: `node ${node.id}: its vm-agent process exited; restarting it (restart ${recent + 1})`, step: "node_health", kind: "recovery" });
   try {
-    const created = await startNodeDaemon({ ...deps, controlPlaneUrl: deps.config.APP_URL, callbackTtlMs: deps.config.CALLBACK_TOKEN_TTL }, node);
+    const created = await startNodeDaemon({ ...deps, controlPlaneUrl: deps.config.APP_URL, callbackTtlMs: deps.config.CALLBACK_TOKEN_TTL, enrollmentTtlMs: deps.config.NODE_ENROLLMENT_TTL }, node);
     await deps.db
       .update(nodes)
       .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? node.endpoint, updatedAt: sql`now()` })

@@ -14,7 +14,7 @@ export function cloudInitRenderer(settings: DownloadSettings): RenderUserData {
     return renderCloudInit({
       nodeId: input.nodeId,
       controlPlaneUrl: input.controlPlaneUrl,
-      nodeCallbackToken: input.nodeCallbackToken,
+      enrollmentToken: input.enrollmentToken,
       publicJwk: input.publicJwk,
       artifact: { url: downloads.vmAgent.url, sha256: downloads.vmAgent.sha256 },
       ...(downloads.runtime ? { runtime: { url: downloads.runtime.url, sha256: downloads.runtime.sha256, arch: downloads.runtime.arch } } : {}),

@@ -1,6 +1,15 @@
 /** What a node provider does: create a machine that runs a vm-agent, and destroy it. */
 import type { JWK } from "jose";
 
+/**
+ * How a node's daemon comes by its callback token. `callback`: the token itself, for a provider that
+ * hands it straight to the daemon and leaves it nowhere else (the local provider: the process's environment).
+ * `enrollment`: a one-time token the node's installer exchanges for it at first boot
+ * (lib/nodes/enrollment.ts), for a provider whose machines boot from user data that any process on
+ * them can read later (`bootsFromUserData`), so the callback token itself is never in it.
+ */
+export type NodeCredential = { kind: "callback"; token: string } | { kind: "enrollment"; token: string };
+
 export type CreateNodeInput = {
   nodeId: string;
   /** The provider the node's row names, so the right one creates it (routed.ts); a provider itself ignores it. */
@@ -11,14 +20,16 @@ export type CreateNodeInput = {
   taskId?: string;
   /** Where the vm-agent posts its callbacks. */
   controlPlaneUrl: string;
-  /** Token for the node's own callbacks (ready, heartbeat). */
-  nodeCallbackToken: string;
+  /** What the node's daemon authenticates its own callbacks (ready, heartbeat) with, or exchanges for that. */
+  credential: NodeCredential;
   /** The control plane's public key, so the vm-agent can verify management calls. */
   publicJwk: JWK;
 };
 
 /** What a cloud machine's first boot needs to install and start its vm-agent. */
-export type NodeBootInput = CreateNodeInput & {
+export type NodeBootInput = Omit<CreateNodeInput, "credential"> & {
+  /** The one-time token the installer exchanges for the node's callback token, which the user data never holds. */
+  enrollmentToken: string;
   /** The port the vm-agent serves on (NODE_AGENT_PORT); the provider's firewall admits the control plane to it. */
   agentPort: number;
   /** Where the machine reads its public address, which its daemon reports (the cloud's metadata service). */
@@ -75,6 +86,14 @@ export interface NodeProvider {
    * memory are that machine's, so another node adds no room and load does not steer placement.
    */
   readonly sharedHost?: boolean;
+  /**
+   * True when this provider's machines boot from user data that any process on them can read for as
+   * long as they run (a cloud's metadata service, which answers the agents too): its nodes are created
+   * with an enrollment token, never their callback token (NodeCredential).
+   */
+  readonly bootsFromUserData?: boolean;
+  /** The provider that acts for `node`, when this one stands for several (routed.ts: the one the node's row names). */
+  providerOf?(node: { id: string; provider: string }): NodeProvider;
   /**
    * Creates the node's machine, or finds the one an earlier call created (a step may run again after
    * a crash): never two machines for one node. Throws NodeProviderError when the provider refuses.

@@ -95,6 +95,7 @@ export async function provisionNodeStage(rt: Runtime, taskId: string, nodeId: st
         keys: rt.keys,
         controlPlaneUrl: rt.config.APP_URL,
         callbackTtlMs: rt.config.CALLBACK_TOKEN_TTL,
+        enrollmentTtlMs: rt.config.NODE_ENROLLMENT_TTL,
         leaseMs: rt.config.NODE_PROVISIONING_TIMEOUT,
       },
       nodeId,

@@ -318,7 +318,7 @@ describe("Ctrl+C's stop of idle local nodes", () => {
         nodeId,
         userId: "local",
         controlPlaneUrl: receiver.url,
-        nodeCallbackToken: await signNodeCallbackToken(key, { nodeId }, 600_000),
+        credential: { kind: "callback", token: await signNodeCallbackToken(key, { nodeId }, 600_000) },
         publicJwk,
       });
     const suffix = `${process.pid}-${Date.now()}`;

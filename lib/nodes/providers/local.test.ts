@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 async function createNode(nodeId: string) {
-  const node = { id: nodeId, provider: "local", ...(await provider.create({ nodeId, userId: "u1", controlPlaneUrl: "http://127.0.0.1:1", nodeCallbackToken: "t", publicJwk: { kty: "EC" } })) };
+  const node = { id: nodeId, provider: "local", ...(await provider.create({ nodeId, userId: "u1", controlPlaneUrl: "http://127.0.0.1:1", credential: { kind: "callback", token: "t" }, publicJwk: { kty: "EC" } })) };
   created.push(node);
   return node;
 }

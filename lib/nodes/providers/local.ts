@@ -21,7 +21,7 @@ import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
 import { isAlive } from "../../process";
-import type { CreateNodeInput, CreatedNode, NodeProvider } from "../provider";
+import { NodeProviderError, type CreateNodeInput, type CreatedNode, type NodeProvider } from "../provider";
 
 /** Operator settings of the control plane that also configure its local nodes. */
 const PASSED_THROUGH = [
@@ -217,6 +217,11 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
   const creating = new Map<string, Promise<CreatedNode>>();
 
   async function start(input: CreateNodeInput): Promise<CreatedNode> {
+    if (input.credential.kind !== "callback") {
+      // The token is handed to the process directly, never left in user data: no installer exchanges anything here.
+      throw new NodeProviderError(`node ${input.nodeId}: a local node's daemon is given its callback token in its environment, not an enrollment token`, { provider: "local", code: "credential", retriable: false });
+    }
+    const nodeCallbackToken = input.credential.token;
     const nodeDir = localNodeDir(options.dataDir, input.nodeId);
     // The workspaces' users pass through these on the way to the node's work folder, and read nothing on it.
     ensureDir(path.resolve(options.dataDir), PASSABLE_DIR_MODE);
@@ -244,7 +249,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       VM_AGENT_PORT: String(port),
       NODE_ID: input.nodeId,
       CONTROL_PLANE_URL: input.controlPlaneUrl,
-      NODE_CALLBACK_TOKEN: input.nodeCallbackToken,
+      NODE_CALLBACK_TOKEN: nodeCallbackToken,
       CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(input.publicJwk),
       VM_AGENT_WORK_DIR: localNodeWorkDir(nodeDir),
       // The vm-agent rotates this file itself when it knows it; stdout and stderr still go there.

@@ -25,6 +25,8 @@ export function routedProvider(providers: readonly NodeProvider[], createWith: s
   return {
     name: creator.name,
     sharedHost: creator.sharedHost,
+    bootsFromUserData: creator.bootsFromUserData,
+    providerOf: of,
     // A node restarted or re-provisioned after the setting changed is still its own provider's.
     create: (input: CreateNodeInput) => (input.provider ? of({ id: input.nodeId, provider: input.provider }) : creator).create(input),
     checkEndpoint: (node, endpoint) => of(node).checkEndpoint(node, endpoint),

@@ -28,7 +28,8 @@ const booted: { server: DoubleServer; userData: string }[] = [];
 let n = 0;
 
 /** The user data a node gets: what the cloud-init renderer (another module) is handed, in a form the test can read back. */
-const renderUserData = async (input: NodeBootInput) => `#cloud-config\n# ${JSON.stringify({ nodeId: input.nodeId, userId: input.userId, agentPort: input.agentPort, controlPlaneUrl: input.controlPlaneUrl })}\n`;
+const renderUserData = async (input: NodeBootInput) =>
+  `#cloud-config\n# ${JSON.stringify({ nodeId: input.nodeId, userId: input.userId, agentPort: input.agentPort, controlPlaneUrl: input.controlPlaneUrl, enrollmentToken: input.enrollmentToken })}\n`;
 
 async function nodeRow(userId = "u1") {
   const id = `n_hz_${++n}`;
@@ -40,7 +41,7 @@ const input = (nodeId: string, userId = "u1"): CreateNodeInput => ({
   userId,
   taskId: `t_${nodeId}`,
   controlPlaneUrl: "https://agents.example.test",
-  nodeCallbackToken: "callback-token",
+  credential: { kind: "enrollment", token: "enrollment-token" },
   publicJwk: { kty: "EC" },
 });
 const ref = (id: string, providerServerId: string | null): ProviderNode => ({ id, provider: "hetzner", providerServerId });
@@ -82,6 +83,8 @@ describe("creating a node's server", () => {
 
     await expect.poll(() => booted.find((b) => b.server.id === server!.id)?.userData).toContain(`"nodeId":"${nodeId}"`);
     expect(booted.find((b) => b.server.id === server!.id)!.userData).toContain('"agentPort":8443');
+    // The user data stays readable on the server: it gets the one-time enrollment token, and nothing else of the input's credential.
+    expect(booted.find((b) => b.server.id === server!.id)!.userData).toContain('"enrollmentToken":"enrollment-token"');
 
     const [firewall] = double.firewalls();
     expect(firewall!.rules).toEqual([{ direction: "in", protocol: "tcp", port: "8443", source_ips: ["203.0.113.7/32", "2001:db8::/64"], description: "the control plane to the vm-agent" }]);
@@ -112,6 +115,14 @@ describe("creating a node's server", () => {
     // Every node shares the one firewall for these rules.
     expect(double.firewalls()).toHaveLength(1);
     for (const nodeId of [again, lost]) await provider.destroy(ref(nodeId, null));
+  });
+
+  it("refuses, before asking Hetzner, a node's callback token: the server's user data would hold it for its whole life", async () => {
+    const sent = double.requests.length;
+    const error = await failure(provider.create({ ...input(await nodeRow()), credential: { kind: "callback", token: "callback-token" } }));
+    expect(error).toMatchObject({ code: "credential", retriable: false });
+    expect(error.message).toMatch(/carries an enrollment token, never the node's callback token/);
+    expect(double.requests.length).toBe(sent);
   });
 
   it("adopts a firewall made by a concurrent create (409 on its name)", async () => {
@@ -206,6 +217,9 @@ describe("the providers as one (routed)", () => {
   it("acts on each node through the provider that created it, and creates new ones with the configured one", async () => {
     const routed = routedProvider([localProvider({ dataDir: database.dir }), provider], "hetzner");
     expect(routed.name).toBe("hetzner");
+    // Each node's own provider says how its daemon gets its token: a Hetzner server's from its user data, a local one's not.
+    expect(routed.providerOf!({ id: "n_a", provider: "hetzner" }).bootsFromUserData).toBe(true);
+    expect(routed.providerOf!({ id: "n_b", provider: "local" }).bootsFromUserData).toBeFalsy();
     const nodeId = await nodeRow();
     const { providerServerId } = await routed.create(input(nodeId));
     expect(double.servers().map((s) => String(s.id))).toContain(providerServerId);

@@ -3,7 +3,9 @@
  * HETZNER_TOKEN, one of their encrypted secrets). The server boots the user data it is given (the
  * cloud-init that installs and starts the vm-agent), carries the labels acp-owner, acp-node and
  * acp-task, and sits behind a firewall that admits only the control plane (CONTROL_PLANE_SOURCE_IPS)
- * to the vm-agent's port (NODE_AGENT_PORT). Creating is idempotent: a server the node already has
+ * to the vm-agent's port (NODE_AGENT_PORT). Any process on the server can read that user data for as
+ * long as it runs (the metadata service), so it carries a one-time enrollment token, never the node's
+ * callback token (lib/nodes/enrollment.ts). Creating is idempotent: a server the node already has
  * (found by its label, or named after it: 409 uniqueness_error) is adopted, never created twice.
  * Hetzner bills a server until it is deleted, powered off or not, so destroying deletes it.
  */
@@ -121,15 +123,25 @@ export function hetznerProvider(options: HetznerProviderOptions): HetznerProvide
     return { providerServerId: String(server.id) };
   }
 
-  async function renderUserData(input: CreateNodeInput) {
+  async function renderUserData(input: CreateNodeInput, enrollmentToken: string) {
+    const { credential: _credential, ...node } = input;
     try {
-      return await options.userData({ ...input, agentPort: config.NODE_AGENT_PORT, agentPublicHostUrl: config.HETZNER_METADATA_URL });
+      return await options.userData({ ...node, enrollmentToken, agentPort: config.NODE_AGENT_PORT, agentPublicHostUrl: config.HETZNER_METADATA_URL });
     } catch (error) {
       throw new NodeProviderError(`could not render node ${input.nodeId}'s cloud-init: ${(error as Error).message}`, { provider: "hetzner", code: "user_data", retriable: false }, { cause: error });
     }
   }
 
   async function create(input: CreateNodeInput): Promise<CreatedNode> {
+    const { credential } = input;
+    if (credential.kind !== "enrollment") {
+      // Hetzner answers a server's user data to every process on it for as long as it runs.
+      throw new NodeProviderError(`node ${input.nodeId}: a Hetzner server's user data stays readable on it, so it carries an enrollment token, never the node's callback token`, {
+        provider: "hetzner",
+        code: "credential",
+        retriable: false,
+      });
+    }
     const token = await tokenOf(input.userId);
     if (!token) throw missingToken(input.userId, `node ${input.nodeId} cannot be created`);
     const client = clientWith(token);
@@ -145,7 +157,7 @@ export function hetznerProvider(options: HetznerProviderOptions): HetznerProvide
         server_type: config.HETZNER_SERVER_TYPE,
         image: config.HETZNER_IMAGE,
         location: config.HETZNER_LOCATION,
-        user_data: await renderUserData(input),
+        user_data: await renderUserData(input, credential.token),
         labels,
         firewalls: [{ firewall: firewall.id }],
         public_net: { enable_ipv4: true, enable_ipv6: true },
@@ -170,6 +182,7 @@ export function hetznerProvider(options: HetznerProviderOptions): HetznerProvide
 
   return {
     name: "hetzner",
+    bootsFromUserData: true,
     create,
     async status(node) {
       const { userId, client } = await clientForNode(node.id);
