@@ -5,7 +5,8 @@
  * plane, checks its sha256 and installs the systemd unit, which starts on the server's own address);
  * the daemon reports ready over HTTPS with its certificate, which the control plane pins after
  * checking the endpoint against Hetzner's API; the task runs there; the node is then destroyed,
- * which deletes the server (Hetzner bills until then).
+ * which deletes the server (Hetzner bills until then). The user data holds a one-time enrollment token,
+ * which the installer exchanges through the public address for the node's callback token.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -81,6 +82,10 @@ describe("a task on a Hetzner node", () => {
     expect(sent.labels["acp-task"]).toBe(body.taskId);
     expect(sent.user_data).toMatch(/^#cloud-config\n/);
     expect(sent.user_data).toContain(`${front.url}/api/vm-agent/artifact`);
+    // The user data stays readable on the server: it holds a one-time enrollment token, never the node's callback token.
+    expect(sent.user_data).toMatch(/^\s*ACP_ENROLLMENT_TOKEN='acpe_[A-Za-z0-9_-]{43}'$/m);
+    expect(sent.user_data).not.toMatch(/ACP_NODE_CALLBACK_TOKEN='/);
+    expect(sent.user_data).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
     const [firewall] = hetzner.firewalls() as { rules: { port?: string; source_ips?: string[] }[] }[];
     expect(firewall!.rules).toEqual([expect.objectContaining({ port: String(agentPort), source_ips: ["127.0.0.1/32"] })]);
     expect(hetzner.servers()).toEqual([]);
@@ -91,7 +96,9 @@ describe("a task on a Hetzner node", () => {
     expect(node!.endpoint).toBe(`https://127.0.0.2:${agentPort}`);
     expect(node!.certificateFingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(node!.status).toBe("stopped");
-    // Its callbacks came to the public HTTPS address.
+    // Its installer enrolled, and its callbacks came, to the public HTTPS address.
+    expect(node!.enrolledAt).toBeInstanceOf(Date);
+    expect(front.served.some((r) => r.path === `/api/nodes/${node!.id}/enroll`)).toBe(true);
     expect(front.served.some((r) => r.path === `/api/nodes/${node!.id}/ready`)).toBe(true);
   });
 });

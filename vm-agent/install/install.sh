@@ -10,12 +10,21 @@
 # then installs as with them. The answer is kept in the parameters file until the install succeeds, so
 # running the same command again after a failure goes on with it (the token works once).
 #
+# A cloud node's cloud-init gives ACP_ENROLLMENT_TOKEN (one-time) instead of ACP_NODE_CALLBACK_TOKEN:
+# a cloud answers a server's user data to any process on it for as long as it runs, agents included,
+# so the node's own token is never in it. The installer exchanges the enrollment token first (POST
+# /api/nodes/$ACP_NODE_ID/enroll), which answers ACP_NODE_CALLBACK_TOKEN; the answer is appended to
+# the parameters file until the install succeeds, and the spent enrollment token is worthless.
+#
 # Parameters, from the environment or from a parameters file of KEY='value' lines (ACP_PARAMS_FILE,
 # default $ACP_ROOT/etc/agent-control-plane/install.env, removed once installed: the token then lives
 # only in the daemon's environment file, root-only):
 #   ACP_CONTROL_PLANE_URL         where the daemon posts its callbacks (required)
 #   ACP_NODE_ID                   the node's id (required)
-#   ACP_NODE_CALLBACK_TOKEN       the node's callback token (required; never printed, never an argument)
+#   ACP_NODE_CALLBACK_TOKEN       the node's callback token (required, unless ACP_ENROLLMENT_TOKEN is
+#                                 given; never printed, never an argument)
+#   ACP_ENROLLMENT_TOKEN          a cloud node's one-time token, exchanged for ACP_NODE_CALLBACK_TOKEN
+#                                 (never written to the daemon's environment)
 #   ACP_CONTROL_PLANE_PUBLIC_JWK  the control plane's public key, a JWK as JSON (required)
 #   ACP_ARTIFACT_URL              the vm-agent archive (default $ACP_CONTROL_PLANE_URL/api/vm-agent/artifact)
 #   ACP_ARTIFACT_SHA256           its sha256 (required: nothing unchecked is installed)
@@ -83,6 +92,7 @@ check_value() {
 NODE_PARAMETERS="ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_ARTIFACT_SHA256 ACP_AGENT_PORT"
 required ACP_CONTROL_PLANE_URL
 REGISTER=""
+ENROLL=""
 if [ -n "${ACP_REGISTRATION_TOKEN:-}" ] && [ -z "${ACP_NODE_ID:-}" ]; then
   REGISTER=1
   case $ACP_REGISTRATION_TOKEN in
@@ -95,6 +105,23 @@ if [ -n "${ACP_REGISTRATION_TOKEN:-}" ] && [ -z "${ACP_NODE_ID:-}" ]; then
   esac
 elif [ -n "${ACP_REGISTRATION_TOKEN:-}" ]; then
   log "going on with the registration saved in $ACP_PARAMS_FILE (node $ACP_NODE_ID): a registration token works once"
+elif [ -n "${ACP_ENROLLMENT_TOKEN:-}" ] && [ -z "${ACP_NODE_CALLBACK_TOKEN:-}" ]; then
+  ENROLL=1
+  case $ACP_ENROLLMENT_TOKEN in
+    acpe_*[!A-Za-z0-9_-]* | acpe_) fail "ACP_ENROLLMENT_TOKEN is not an enrollment token (acpe_…)" ;;
+    acpe_*) ;;
+    *) fail "ACP_ENROLLMENT_TOKEN is not an enrollment token (acpe_…)" ;;
+  esac
+  # Everything else first: a parameters file that lacks something must not spend the token.
+  for name in $NODE_PARAMETERS; do
+    if [ "$name" != ACP_NODE_CALLBACK_TOKEN ]; then required "$name"; fi
+  done
+  # It goes into the enrollment's URL.
+  case $ACP_NODE_ID in
+    *[!A-Za-z0-9_-]*) fail "ACP_NODE_ID may hold only letters, digits, _ and -" ;;
+  esac
+elif [ -n "${ACP_ENROLLMENT_TOKEN:-}" ]; then
+  log "going on with the enrollment saved in $ACP_PARAMS_FILE (node $ACP_NODE_ID): an enrollment token works once"
 else
   for name in $NODE_PARAMETERS; do required "$name"; done
 fi
@@ -128,56 +155,83 @@ if [ -n "$missing" ]; then
   fi
 fi
 
-# --- registration (a machine someone owns) ---------------------------------------------------------
-# The answer's names: the node's parameters, nothing else.
-ANSWER_NAMES=" ACP_CONTROL_PLANE_URL $NODE_PARAMETERS ACP_ARTIFACT_URL ACP_RUNTIME_URL ACP_RUNTIME_SHA256 ACP_RUNTIME_ARCH ACP_AGENT_PUBLIC_HOST "
-
-register() {
-  log "registering this machine with $ACP_CONTROL_PLANE_URL"
+# --- registration (a machine someone owns) or enrollment (a cloud node) -------------------------------
+# post_answer WHAT PATH BODY EXPECTED: posts BODY (JSON holding a one-time token) to the control plane
+# and leaves its answer in $answer, a root-only file beside the parameters file, or fails naming the
+# HTTP status and the control plane's reason. The token goes in the body, from printf (a shell
+# builtin): never in an argument list. Not retried once sent: an answer that was lost spent its
+# token, and a retry would only say so.
+post_answer() {
   params_dir=$(dirname "$ACP_PARAMS_FILE")
   mkdir -p "$params_dir"
   chmod 0700 "$params_dir"
-  answer=$(mktemp "$params_dir/.registration.XXXXXX")
-  body="{\"token\":\"$ACP_REGISTRATION_TOKEN\"${ACP_AGENT_PUBLIC_HOST:+,\"advertisedHost\":\"$ACP_AGENT_PUBLIC_HOST\"}}"
-  # The token goes in the body, from printf (a shell builtin): never in an argument list. Not
-  # retried: a registration whose answer was lost spent its token, and a retry would only say so.
-  status=$(printf '%s' "$body" | curl --silent --show-error --proto '=http,https' \
+  answer=$(mktemp "$params_dir/.answer.XXXXXX")
+  status=$(printf '%s' "$3" | curl --silent --show-error --proto '=http,https' \
     --connect-timeout "$ACP_CONNECT_TIMEOUT" --max-time "$ACP_DOWNLOAD_TIMEOUT" \
     --header 'content-type: application/json' --header 'accept: text/plain' --data-binary @- \
-    --output "$answer" --write-out '%{http_code}' "$ACP_CONTROL_PLANE_URL/api/machines/register") || {
+    --output "$answer" --write-out '%{http_code}' "$ACP_CONTROL_PLANE_URL$2") || {
     rm -f "$answer"
-    fail "could not reach $ACP_CONTROL_PLANE_URL to register this machine"
+    fail "could not reach $ACP_CONTROL_PLANE_URL to $1"
   }
-  if [ "$status" != 201 ]; then
+  if [ "$status" != "$4" ]; then
     reason=$(sed -n 's/.*"error":"\([^"]*\)".*/\1/p' "$answer" | head -n 1)
     rm -f "$answer"
-    fail "the control plane refused to register this machine (HTTP $status): ${reason:-no reason given}"
+    fail "the control plane refused to $1 (HTTP $status): ${reason:-no reason given}"
   fi
-  # Only KEY='value' lines of the names above are taken; anything else refuses the whole answer.
+}
+
+# take_answer WHAT NAMES: sets the parameters of $answer, whose lines must be KEY='value' of NAMES
+# (" A B "); anything else refuses the whole answer.
+take_answer() {
   while IFS= read -r line || [ -n "$line" ]; do
     name=${line%%=*}
     value=${line#*=}
     case $name in
-      "" | *[!A-Z0-9_]*) rm -f "$answer"; fail "the registration answer has a line that is not KEY='value'" ;;
+      "" | *[!A-Z0-9_]*) rm -f "$answer"; fail "the $1 answer has a line that is not KEY='value'" ;;
     esac
-    case $ANSWER_NAMES in
+    case $2 in
       *" $name "*) ;;
-      *) rm -f "$answer"; fail "the registration answer has an unexpected line ($(printf '%s' "$name" | cut -c 1-40))" ;;
+      *) rm -f "$answer"; fail "the $1 answer has an unexpected line ($(printf '%s' "$name" | cut -c 1-40))" ;;
     esac
     case $value in
       \'*\') value=${value#\'}; value=${value%\'} ;;
-      *) rm -f "$answer"; fail "the registration answer's $name is not a quoted value" ;;
+      *) rm -f "$answer"; fail "the $1 answer's $name is not a quoted value" ;;
     esac
     check_value "$name" "$value"
     eval "$name=\$value"
   done <"$answer"
+}
+
+register() {
+  log "registering this machine with $ACP_CONTROL_PLANE_URL"
+  post_answer "register this machine" /api/machines/register \
+    "{\"token\":\"$ACP_REGISTRATION_TOKEN\"${ACP_AGENT_PUBLIC_HOST:+,\"advertisedHost\":\"$ACP_AGENT_PUBLIC_HOST\"}}" 201
+  # The node's parameters, nothing else.
+  take_answer registration " ACP_CONTROL_PLANE_URL $NODE_PARAMETERS ACP_ARTIFACT_URL ACP_RUNTIME_URL ACP_RUNTIME_SHA256 ACP_RUNTIME_ARCH ACP_AGENT_PUBLIC_HOST "
   # Kept (root-only) until the install succeeds: the same command run again goes on with it.
   mv "$answer" "$ACP_PARAMS_FILE"
   log "registered as node $ACP_NODE_ID"
 }
 
+enroll() {
+  log "enrolling node $ACP_NODE_ID with $ACP_CONTROL_PLANE_URL"
+  post_answer "enroll node $ACP_NODE_ID" "/api/nodes/$ACP_NODE_ID/enroll" "{\"token\":\"$ACP_ENROLLMENT_TOKEN\"}" 200
+  # The node's callback token, nothing else.
+  take_answer enrollment " ACP_NODE_CALLBACK_TOKEN "
+  # Appended (root-only) to the parameters until the install succeeds: run again, it goes on with them.
+  (
+    umask 077
+    cat "$answer" >>"$ACP_PARAMS_FILE"
+  )
+  rm -f "$answer"
+  # Spent: nothing after this needs it, and nothing of it reaches the daemon.
+  unset ACP_ENROLLMENT_TOKEN
+  log "enrolled node $ACP_NODE_ID"
+}
+
 if [ -n "$REGISTER" ]; then register; fi
-for name in $NODE_PARAMETERS; do required "$name" " (the control plane's registration answer lacks it)"; done
+if [ -n "$ENROLL" ]; then enroll; fi
+for name in $NODE_PARAMETERS; do required "$name" " (the control plane's answer lacks it)"; done
 ACP_CONTROL_PLANE_URL=${ACP_CONTROL_PLANE_URL%/}
 ACP_ARTIFACT_URL=${ACP_ARTIFACT_URL:-$ACP_CONTROL_PLANE_URL/api/vm-agent/artifact}
 is_sha256 "$ACP_ARTIFACT_SHA256" || fail "ACP_ARTIFACT_SHA256 must be 64 lowercase hex digits"
