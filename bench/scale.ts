@@ -32,6 +32,18 @@ function peakOverlap(intervals: { from: number; to: number }[]) {
   return peak;
 }
 
+/** Runs the app's supervisor re-drove (its log): ones the engine kept without running, and ones it lost. */
+function supervisorRedrives(logFile: string) {
+  const counts = { keptWithoutRunning: 0, lostByEngine: 0 };
+  for (const line of fs.readFileSync(logFile, "utf8").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const entry = JSON.parse(line) as { msg?: string; redriven?: unknown[] };
+    if (entry.msg === "re-drove runs the engine keeps without running them") counts.keptWithoutRunning += entry.redriven?.length ?? 0;
+    else if (/^reconciler: task \S+ redriven$/.test(entry.msg ?? "")) counts.lostByEngine++;
+  }
+  return counts;
+}
+
 buildApp();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-scale-"));
 const certificate = loopbackCertificate(fs.mkdtempSync(path.join(os.tmpdir(), "acp-scale-ca-")));
@@ -108,6 +120,7 @@ try {
     tasksPerMinute: Number(((TASKS / elapsedMs) * 60_000).toFixed(1)),
     engineCallsPerTask: Number((engineCalls / TASKS).toFixed(1)),
     machineFailures: machines.failures.map(String),
+    redrives: supervisorRedrives(path.join(dataDir, "logs", "next.log")),
   };
   console.log(JSON.stringify(result, null, 2));
   const problems = [

@@ -163,6 +163,8 @@ export const tasks = pgTable(
     runSawAgentEndAt: ts("run_saw_agent_end_at"),
     /** When the run promised to look at the database again (its wait's slice, its retry's sleep); null while it is not waiting. */
     runNextCheckBy: ts("run_next_check_by"),
+    /** When a freed slot last woke the task in the queue; cleared when its selection looks again (lib/nodes/pool.ts). */
+    queueWokenAt: ts("queue_woken_at"),
     /** How many times the reconciler or the stuck-task net started a new run for this task. */
     redriveCount: integer("redrive_count").notNull().default(0),
     /** Cleanup of the task's workspace and node slot: set when done, so the safety net retries the rest. */

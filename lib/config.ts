@@ -197,6 +197,11 @@ export const ConfigSchema = z.object({
 
   MAX_WORKSPACES_PER_NODE: int(3, 1),
   MAX_NODES_PER_USER: int(10, 1),
+  /**
+   * A queued task woken for a free slot that has not looked again this long after is woken again
+   * (a wake the engine lost); the supervisor wakes queued tasks whenever slots are free.
+   */
+  QUEUE_WAKE_RETRY: durationField("15s"),
   /** Team mode: unfinished tasks one person may have at once; more are refused (429) at submit. */
   MAX_ACTIVE_TASKS_PER_USER: int(50, 1),
   /** Team mode: tasks one person may submit per minute; more are refused (429 with Retry-After). */

@@ -16,7 +16,7 @@ import { publishNodeChange } from "../live/publish";
 import { probeNode, recordProbe, markNodeLost } from "./health";
 import { markNodeReady, publishForNode, startNodeDaemon, wakeTasks } from "./lifecycle";
 import { CONTRACT_VERSION } from "../contracts/vm-agent";
-import { nodeOccupancy, reapIfIdle } from "./pool";
+import { nodeOccupancy, reapIfIdle, type PoolDeps } from "./pool";
 import type { NodeProvider } from "./provider";
 
 export type MonitorDeps = {
@@ -24,21 +24,21 @@ export type MonitorDeps = {
   provider: NodeProvider;
   send: SendEvents;
   keys: KeyPair;
-  config: Pick<
-    Config,
-    | "APP_URL"
-    | "MAX_WORKSPACES_PER_NODE"
-    | "CALLBACK_TOKEN_TTL"
-    | "NODE_ENROLLMENT_TTL"
-    | "HEARTBEAT_STALE_AFTER"
-    | "NODE_LOST_AFTER"
-    | "NODE_HEALTH_PROBE_TIMEOUT"
-    | "NODE_MANAGEMENT_TOKEN_TTL"
-    | "NODE_PROVISIONING_TIMEOUT"
-    | "NODE_READY_PROBE_AFTER"
-    | "NODE_RESTART_LIMIT"
-    | "NODE_RESTART_WINDOW"
-  >;
+  config: PoolDeps["config"] &
+    Pick<
+      Config,
+      | "APP_URL"
+      | "CALLBACK_TOKEN_TTL"
+      | "NODE_ENROLLMENT_TTL"
+      | "HEARTBEAT_STALE_AFTER"
+      | "NODE_LOST_AFTER"
+      | "NODE_HEALTH_PROBE_TIMEOUT"
+      | "NODE_MANAGEMENT_TOKEN_TTL"
+      | "NODE_PROVISIONING_TIMEOUT"
+      | "NODE_READY_PROBE_AFTER"
+      | "NODE_RESTART_LIMIT"
+      | "NODE_RESTART_WINDOW"
+    >;
 };
 
 type NodeRow = typeof nodes.$inferSelect;

@@ -1,6 +1,6 @@
 /**
  * The warm pool: a node whose last task was cleaned up stays warm for NODE_WARM_TIMEOUT (or is
- * destroyed at once when that is 0), and a freed slot wakes the user's queued tasks. The reaper
+ * destroyed at once when that is 0), and a freed slot wakes as many of the user's queued tasks as can be placed. The reaper
  * destroys only a node that is still warm and unclaimed, decided under the same per-user lock
  * that placement takes, so it never destroys a node a task just claimed. A machine someone
  * registered (not auto-provisioned) is theirs: it idles as warm for as long as they keep it, and
@@ -14,36 +14,67 @@ import { publishNodeChange } from "../live/publish";
 import { destroyNode, getNode } from "./lifecycle";
 import type { Config } from "../config";
 import type { NodeProvider } from "./provider";
-import { lockUserPool } from "./selection";
+import { freeSlots, lockUserPool, selectionLimits } from "./selection";
 import { occupancySql } from "./statuses";
 
-export type PoolDeps = { db: Executor; provider: NodeProvider; send: SendEvents; config: Pick<Config, "MAX_WORKSPACES_PER_NODE"> };
+type QueueConfig = Pick<
+  Config,
+  "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD" | "AUTH_MODE" | "QUEUE_WAKE_RETRY"
+>;
+
+export type PoolDeps = { db: Executor; provider: NodeProvider; send: SendEvents; config: QueueConfig };
 
 export async function nodeOccupancy(executor: Executor, nodeId: string): Promise<number> {
   const [row] = await queryRows<{ occupancy: number }>(executor, sql`select ${occupancySql(sql`${nodeId}`)} as occupancy`);
   return row?.occupancy ?? 0;
 }
 
-/** The user's oldest `limit` tasks waiting in the queue for a slot (placed on no node yet). */
-async function queuedTasks(executor: Executor, userId: string, limit: number) {
-  return executor
-    .select({ id: tasks.id })
-    .from(tasks)
-    .where(and(eq(tasks.userId, userId), eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection")))
-    .orderBy(tasks.createdAt)
-    .limit(limit);
-}
+/** A task waiting in the queue for a slot: placed on no node yet. */
+const inQueue = (userId: string) => and(eq(tasks.userId, userId), eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection"));
 
 /**
- * A slot freed (a task cleaned up, a node destroyed): wake the user's oldest queued tasks, as many
- * as one node holds, to try again, first come first served. Not all of them: with many queued, a
- * burst of cleanups would send each queued task one wake per cleanup, thousands at once (measured:
- * 2,100 for 70 queued tasks and 30 cleanups), and the engine wedged some of the waits they
- * resumed. Those not woken find a slot at their wait's next re-check, or at a later wake.
+ * Slots are free for the user (a task cleaned up, a node destroyed, or the supervisor found them):
+ * wake as many queued tasks as placement would take now, first come first served. Each woken task
+ * is marked (`queue_woken_at`) under the user's pool lock, so concurrent cleanups count each
+ * other's wakes, and a task already woken is not woken again until it has looked (its selection
+ * clears the mark) or QUEUE_WAKE_RETRY has passed (a wake the engine lost). Tasks woken before that
+ * did not move come after the others, so one whose run is stuck does not take every wake.
+ * Waking every queued task on every cleanup sent 2,100 wakes for 70 queued tasks, and the engine
+ * lost some of the waits they resumed; waking a fixed few stranded the rest behind them.
  */
-export async function wakeQueued(deps: { db: Executor; send: SendEvents; config: Pick<Config, "MAX_WORKSPACES_PER_NODE"> }, userId: string) {
-  const waiting = await queuedTasks(deps.db, userId, deps.config.MAX_WORKSPACES_PER_NODE);
-  if (waiting.length) await deps.send(waiting.map((t) => taskWake.create({ taskId: t.id, reason: "capacity" })));
+export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvider, "name" | "sharedHost">; send: SendEvents; config: QueueConfig }, userId: string) {
+  const retryBefore = sql`now() - ${`${deps.config.QUEUE_WAKE_RETRY} milliseconds`}::interval`;
+  // Under the user's pool lock (placement's too): concurrent wakers count each other's wakes.
+  const woken = await deps.db.transaction(async (tx) => {
+    await lockUserPool(tx, userId);
+    const free = await freeSlots(tx, userId, deps.config.AUTH_MODE, selectionLimits(deps.config, deps.provider));
+    if (free <= 0) return [];
+    const [{ inFlight } = { inFlight: 0 }] = await tx
+      .select({ inFlight: sql<number>`count(*)::int` })
+      .from(tasks)
+      .where(and(inQueue(userId), sql`${tasks.queueWokenAt} >= ${retryBefore}`));
+    if (free - inFlight <= 0) return [];
+    return queryRows<{ id: string }>(
+      tx,
+      sql`update tasks set queue_woken_at = now() where id in (
+        select id from tasks
+        where user_id = ${userId} and status = 'queued' and node_id is null and execution_step = 'node_selection'
+          and (queue_woken_at is null or queue_woken_at < ${retryBefore})
+        order by queue_woken_at nulls first, created_at
+        limit ${free - inFlight})
+      returning id`,
+    );
+  });
+  if (woken.length) await deps.send(woken.map((t) => taskWake.create({ taskId: t.id, reason: "capacity" })));
+  return woken.map((t) => t.id);
+}
+
+/** The supervisor's pass: every user with queued tasks and free slots has them woken (a wake lost, a slot freed without a cleanup). */
+export async function wakeQueues(deps: Parameters<typeof wakeQueued>[0]) {
+  const users = await deps.db.selectDistinct({ userId: tasks.userId }).from(tasks).where(and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection"))).limit(1000);
+  const woken: string[] = [];
+  for (const { userId } of users) woken.push(...(await wakeQueued(deps, userId)));
+  return woken;
 }
 
 /**

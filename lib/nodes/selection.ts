@@ -46,18 +46,23 @@ export const newNodeId = () => `n_${randomBytes(6).toString("hex")}`;
 
 type Candidate = { id: string; status: string; occupancy: number };
 
-async function candidates(executor: Executor, userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits, exclude: readonly string[]) {
-  const excluded = exclude.length ? sql`and n.id not in (${inList(exclude)})` : sql``;
+/** The user's nodes that can take one more task now: placeable, healthy, isolated as the mode needs, with a free slot and (unless exempt) under the load thresholds. */
+function placeableNodes(userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits) {
   const exempt = limits.loadExemptProviders?.length ? sql`n.provider in (${inList(limits.loadExemptProviders)}) or` : sql``;
-  return queryRows<Candidate>(executor, sql`
-    select n.id, n.status, ${occupancySql(sql.raw("n.id"))} as occupancy from nodes n
-    where n.user_id = ${userId} and n.status in (${inList(PLACEABLE_NODE_STATUSES)})
-      and n.health in ('unknown', 'healthy') ${excluded}
+  return sql`n.user_id = ${userId} and n.status in (${inList(PLACEABLE_NODE_STATUSES)})
+      and n.health in ('unknown', 'healthy')
       and (n.auto_provisioned or n.status = 'running')
       and ${placeableIsolationSql(authMode, "n")}
       and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
       and (n.status <> 'running' or ${exempt} (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
-                                     and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))
+                                     and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))`;
+}
+
+async function candidates(executor: Executor, userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits, exclude: readonly string[]) {
+  const excluded = exclude.length ? sql`and n.id not in (${inList(exclude)})` : sql``;
+  return queryRows<Candidate>(executor, sql`
+    select n.id, n.status, ${occupancySql(sql.raw("n.id"))} as occupancy from nodes n
+    where ${placeableNodes(userId, authMode, limits)} ${excluded}
     order by
       case when n.status = 'running' and not n.auto_provisioned then 0
            when n.status = 'running' and ${occupancySql(sql.raw("n.id"))} = 0 then 1
@@ -65,6 +70,44 @@ async function candidates(executor: Executor, userId: string, authMode: Config["
       0.4 * coalesce(n.cpu_percent, 0) + 0.6 * coalesce(n.memory_percent, 0),
       n.created_at
     limit 1`);
+}
+
+/** How many of the user's auto-provisioned nodes count toward MAX_NODES_PER_USER. */
+async function liveNodeCount(executor: Executor, userId: string) {
+  const [{ live } = { live: 0 }] = await queryRows<{ live: number }>(
+    executor,
+    sql`select count(*)::int as live from nodes where user_id = ${userId} and auto_provisioned and status in (${inList(LIVE_NODE_STATUSES)})`,
+  );
+  return live;
+}
+
+/**
+ * How many tasks placement would take for the user right now: the free slots of the nodes it
+ * would pick, and those of the nodes it may still create. The queue is woken for that many.
+ */
+export async function freeSlots(executor: Executor, userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits): Promise<number> {
+  const [{ free } = { free: 0 }] = await queryRows<{ free: number }>(
+    executor,
+    sql`select coalesce(sum(${limits.maxWorkspacesPerNode} - ${occupancySql(sql.raw("n.id"))}), 0)::int as free from nodes n where ${placeableNodes(userId, authMode, limits)}`,
+  );
+  const creatable = Math.max(0, limits.maxNodesPerUser - (await liveNodeCount(executor, userId)));
+  return free + creatable * limits.maxWorkspacesPerNode;
+}
+
+/** The limits placement holds a task to, from the configuration and the provider. */
+export function selectionLimits(
+  config: Pick<Config, "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD">,
+  provider: { name: string; sharedHost?: boolean },
+): SelectionLimits {
+  return {
+    maxWorkspacesPerNode: config.MAX_WORKSPACES_PER_NODE,
+    maxNodesPerUser: config.MAX_NODES_PER_USER,
+    cpuThreshold: config.NODE_CPU_THRESHOLD,
+    memoryThreshold: config.NODE_MEMORY_THRESHOLD,
+    // Local nodes share this machine: a busy machine is busy for every node, and a new one adds no
+    // room. A machine someone registered is its own host, held to the thresholds like a cloud node.
+    loadExemptProviders: provider.sharedHost ? [provider.name] : [],
+  };
 }
 
 /**
@@ -98,11 +141,10 @@ export async function placeTask(
       await publishNodeChange(tx);
       return { kind: "assigned", nodeId: pick.id, status: pick.status, created: false, wasIdle: pick.status === "running" && pick.occupancy === 0 };
     }
-    const [{ live } = { live: 0 }] = await queryRows<{ live: number }>(
-      tx,
-      sql`select count(*)::int as live from nodes where user_id = ${input.userId} and auto_provisioned and status in (${inList(LIVE_NODE_STATUSES)})`,
-    );
+    const live = await liveNodeCount(tx, input.userId);
     if (live >= input.limits.maxNodesPerUser) {
+      // It has looked: a wake that brought it here is used up (lib/nodes/pool.ts wakes it again for the next free slot).
+      await tx.update(tasks).set({ queueWokenAt: null }).where(eq(tasks.id, input.taskId));
       return {
         kind: "queued",
         reason: `every node is busy (${live} of MAX_NODES_PER_USER=${input.limits.maxNodesPerUser}, ${input.limits.maxWorkspacesPerNode} tasks each); waiting for a free slot`,

@@ -6,6 +6,7 @@ import type { SendEvents } from "../contracts/events";
 import { NODES_STREAM } from "../live/publish";
 import type { NodeProvider } from "../nodes/provider";
 import { DESTROYED_BY_OPERATOR, destroyNodeForOperator, NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "./destroy-node";
+import { parseConfig } from "../config";
 
 describe("destroyNodeForOperator against Postgres", () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -22,7 +23,7 @@ describe("destroyNodeForOperator against Postgres", () => {
     sent.push(...(Array.isArray(events) ? events : [events]));
     return { ids: [] };
   };
-  const deps = () => ({ db: database.db, provider, send, config: { MAX_WORKSPACES_PER_NODE: 3 } });
+  const deps = () => ({ db: database.db, provider, send, config: parseConfig({ MAX_WORKSPACES_PER_NODE: "3" }) });
 
   beforeAll(async () => {
     database = await openTestDatabase();

@@ -12,7 +12,7 @@ import { markNodeLost, probeNode, recordProbe } from "../nodes/health";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import { isolationVerdict } from "../nodes/isolation";
 import { NodeProviderError } from "../nodes/provider";
-import { leaveNode, placeTask } from "../nodes/selection";
+import { leaveNode, placeTask, selectionLimits } from "../nodes/selection";
 import { GONE_NODE_STATUSES } from "../nodes/statuses";
 import { failTask } from "../tasks/fail-task";
 import { isTerminal } from "../tasks/state-machine";
@@ -41,15 +41,7 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
       provider: rt.provider.name,
       authMode: rt.config.AUTH_MODE,
       exclude,
-      limits: {
-        maxWorkspacesPerNode: rt.config.MAX_WORKSPACES_PER_NODE,
-        maxNodesPerUser: rt.config.MAX_NODES_PER_USER,
-        cpuThreshold: rt.config.NODE_CPU_THRESHOLD,
-        memoryThreshold: rt.config.NODE_MEMORY_THRESHOLD,
-        // Local nodes share this machine: a busy machine is busy for every node, and a new one adds no
-        // room. A machine someone registered is its own host, held to the thresholds like a cloud node.
-        loadExemptProviders: rt.provider.sharedHost ? [rt.provider.name] : [],
-      },
+      limits: selectionLimits(rt.config, rt.provider),
     });
     if (placed.kind === "queued") {
       await setStepDetail(rt.db, taskId, "node_selection", placed.reason);

@@ -1,6 +1,6 @@
 /**
- * The app's own supervisor, started once per app process: the node monitor every
- * NODE_MONITOR_INTERVAL, the reconciler every RECONCILE_INTERVAL, and at once when the engine
+ * The app's own supervisor, started once per app process: the node monitor and the re-wakes
+ * (finished agents, queued tasks while slots are free) every NODE_MONITOR_INTERVAL, the reconciler every RECONCILE_INTERVAL, and at once when the engine
  * comes back after being unreachable or is found to have lost runs (it was restarted). Several app instances may each
  * run one: every action it takes is a conditional update, so they never double up.
  */
@@ -11,6 +11,7 @@ import { sweepRetention } from "../retention/sweep";
 import { refreshPullRequests } from "../forge/pull-requests";
 import { rewakeFinishedAgents } from "../recovery/rewake";
 import { redriveSilentRuns, redriveStalledRuns } from "../recovery/stalled";
+import { wakeQueues } from "../nodes/pool";
 
 export type SupervisorLog = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -61,6 +62,9 @@ export function startSupervisor(options: {
       try {
         const woken = await rewakeFinishedAgents(rt);
         if (woken.length) options.log("warn", "woke runs that missed their agent's completion", { tasks: woken });
+        // Level-triggered: queued tasks while slots are free (a wake lost, a slot freed without a cleanup).
+        const queued = await wakeQueues(rt);
+        if (queued.length) options.log("info", "woke queued tasks for free slots", { tasks: queued });
         const stalled = [...(await redriveStalledRuns(rt)), ...(await redriveSilentRuns(rt))];
         if (stalled.length) options.log("warn", "re-drove runs the engine keeps without running them", { redriven: stalled });
       } catch (error) {

@@ -7,7 +7,9 @@ import { eq, sql } from "drizzle-orm";
 import { nodes, tasks, users } from "@/db/schema";
 import { queryRows, type Database } from "@/db/client";
 import { placeTask, type SelectionLimits } from "@/lib/nodes/selection";
-import { reapIfIdle, settleNode } from "@/lib/nodes/pool";
+import { reapIfIdle, settleNode, wakeQueued } from "@/lib/nodes/pool";
+import { parseConfig } from "@/lib/config";
+import type { SendEvents } from "@/lib/contracts/events";
 import type { NodeProvider } from "@/lib/nodes/provider";
 import { openPostgresDatabase } from "../harness/postgres-database";
 
@@ -85,7 +87,7 @@ describe("placement", () => {
     const destroyed: string[] = [];
     const provider: NodeProvider = { name: "local", create: async () => ({ providerServerId: "x" }), destroy: async (n) => void destroyed.push(n.id), checkEndpoint: async () => undefined };
     const send = async () => ({ ids: [] });
-    const config = { MAX_WORKSPACES_PER_NODE: 3 };
+    const config = parseConfig({ MAX_WORKSPACES_PER_NODE: "3" });
     expect(await settleNode({ db: database.db, provider, send, config }, placed.nodeId, 60_000)).toBe("warm");
     // The reaper and a new task race for the warm node: whichever goes first, the node is never
     // destroyed with a task on it.
@@ -99,5 +101,46 @@ describe("placement", () => {
       expect(claimed).toMatchObject({ nodeId: placed.nodeId, wasIdle: true });
       expect(destroyed).toEqual([]);
     }
+  });
+
+  it("freed slots wake as many queued tasks as placement would take, each once, oldest first; a wake not taken is sent again, after tasks never woken", async () => {
+    const ids = await newTasks(12);
+    const placements: Awaited<ReturnType<typeof place>>[] = [];
+    for (const id of ids) placements.push(await place(id, { maxNodesPerUser: 2 }));
+    const queued = ids.filter((_, i) => placements[i]!.kind === "queued");
+    expect(queued).toHaveLength(6);
+    // Queued in submission order, as the run leaves them: waiting at node_selection.
+    for (const [i, id] of queued.entries()) {
+      await database.db.update(tasks).set({ executionStep: "node_selection", createdAt: new Date(Date.now() - 60_000 + i * 1000) }).where(eq(tasks.id, id));
+    }
+    await database.db.update(nodes).set({ status: "running", health: "healthy" }).where(eq(nodes.userId, userId));
+    const sent: string[] = [];
+    const deps = {
+      db: database.db,
+      provider: { name: "local" },
+      send: (async (events) => (sent.push(...[events].flat().map((e) => e.data.taskId)), { ids: [] })) satisfies SendEvents,
+      config: parseConfig({ MAX_WORKSPACES_PER_NODE: "3", MAX_NODES_PER_USER: "2", QUEUE_WAKE_RETRY: "15s" }),
+    };
+    expect(await wakeQueued(deps, userId)).toEqual([]); // every slot is taken
+
+    // Two tasks finish on the same node: two slots. Five wakers at once (cleanups, the supervisor) wake two tasks, the oldest, once each.
+    const finished = ids.filter((_, i) => placements[i]!.kind === "assigned").slice(0, 2);
+    await database.db.update(tasks).set({ status: "completed", cleanedUpAt: new Date() }).where(sql`${tasks.id} in (${sql.join(finished.map((id) => sql`${id}`), sql`, `)})`);
+    await Promise.all(Array.from({ length: 5 }, () => wakeQueued(deps, userId)));
+    expect(sent.sort()).toEqual(queued.slice(0, 2).sort());
+    // Woken and not yet looked: not woken again.
+    expect(await wakeQueued(deps, userId)).toEqual([]);
+
+    // The first looks and takes a slot; the second's wake was lost. Past QUEUE_WAKE_RETRY the free
+    // slot wakes the next task that was never woken, before the one that did not move.
+    expect(await place(queued[0]!, { maxNodesPerUser: 2 })).toMatchObject({ kind: "assigned" });
+    await database.db.update(tasks).set({ queueWokenAt: new Date(Date.now() - 20_000) }).where(eq(tasks.id, queued[1]!));
+    expect(await wakeQueued(deps, userId)).toEqual([queued[2]]);
+    // The next one that looks and finds no slot is back in line, unmarked.
+    await database.db.update(tasks).set({ status: "completed", cleanedUpAt: null, nodeId: null }).where(eq(tasks.id, finished[0]!));
+    expect(await place(queued[2]!, { maxNodesPerUser: 2 })).toMatchObject({ kind: "assigned" });
+    const [stale] = await database.db.select({ queueWokenAt: tasks.queueWokenAt }).from(tasks).where(eq(tasks.id, queued[3]!));
+    expect(stale!.queueWokenAt).toBeNull();
+    expect(await place(queued[3]!, { maxNodesPerUser: 2 })).toMatchObject({ kind: "queued" });
   });
 });
