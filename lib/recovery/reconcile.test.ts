@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => database?.close());
 
 /** The dev engine's answers about an event it does not (yet) have in its history. */
-const engineWithoutTheEvent: EngineApi = { url: "http://engine.test", reachable: async () => true, runState: async () => "unknown", eventKnown: async () => false };
+const engineWithoutTheEvent: EngineApi = { url: "http://engine.test", reachable: async () => true, runState: async () => "unknown", eventKnown: async () => false, eventRuns: async () => [] };
 
 describe("a trigger event the engine does not list", () => {
   it("is no evidence of a lost run in the seconds after it was sent, and is afterwards", async () => {

@@ -37,8 +37,14 @@ describe("runs the engine keeps without running them", () => {
     await taskWithSession("later-turn", "stopped", 3 * 60_000);
     await database.db.update(tasks).set({ runSawAgentEndAt: new Date(Date.now() - 10 * 60_000) }).where(eq(tasks.id, "later-turn"));
 
+    // Its run was re-driven a moment ago: the new one has not had its time to look yet.
+    await taskWithSession("just-redriven", "stopped", 3 * 60_000);
+    await database.db.update(tasks).set({ runDispatchedAt: new Date(Date.now() - 5_000) }).where(eq(tasks.id, "just-redriven"));
+
     const redriven = await redriveStalledRuns(rt);
     expect(redriven.map((r) => r.taskId).sort()).toEqual(["later-turn", "stalled", "stalled-failed"]);
+    // Nor is the re-driven run taken for stalled at the next pass (measured: one task re-driven 5 times in 13 s, then failed).
+    expect(await redriveStalledRuns(rt)).toEqual([]);
     expect(redriven.every((r) => r.outcome === "redriven")).toBe(true);
     const [row] = await database.db.select().from(tasks).where(eq(tasks.id, "stalled"));
     expect(row!.runGeneration).toBe(1);

@@ -60,6 +60,8 @@ export async function redriveStalledRuns(rt: Runtime, now = Date.now()): Promise
         inArray(agentSessions.status, ["stopped", "error"]),
         lt(agentSessions.endedAt, new Date(now - stallMs)),
         or(isNull(tasks.runSawAgentEndAt), lt(tasks.runSawAgentEndAt, agentSessions.endedAt)),
+        // The current run has had its time too: one re-driven a moment ago has not had its chance to look.
+        or(isNull(tasks.runDispatchedAt), lt(tasks.runDispatchedAt, new Date(now - stallMs))),
       ),
     )
     .limit(100);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => database?.close());
 
 /** An engine that answers and has lost every run (as a restarted dev server has). */
-const restartedEngine: EngineApi = { url: "http://engine.test", reachable: async () => true, runState: async () => "unknown", eventKnown: async () => false };
+const restartedEngine: EngineApi = { url: "http://engine.test", reachable: async () => true, runState: async () => "unknown", eventKnown: async () => false, eventRuns: async () => [] };
 
 describe("the supervisor after the engine comes back", () => {
   it("re-drives lost runs only once registering the app succeeded, and tries registering again on the next pass", async () => {

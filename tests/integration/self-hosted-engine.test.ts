@@ -11,7 +11,10 @@
 import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tasks } from "@/db/schema";
+import { engineApi } from "@/lib/engine/api";
 import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { makeRepo } from "../harness/git";
 import { untilFinished, watchTask } from "../harness/live-client";
@@ -66,6 +69,13 @@ describe("the self-hosted engine", () => {
     const taskId = await runTask(newGate("Through the self-hosted engine", true).prompt);
     const { done } = await untilFinished(system.appUrl, taskId, 120_000);
     expect(done.status, done.error ?? "").toBe("completed");
+
+    // The engine's API as the reconciler reads it, with the signing key: the trigger event lists the run it started.
+    const [row] = await system.database.db.select({ runId: tasks.runId, runEventId: tasks.runEventId }).from(tasks).where(eq(tasks.id, taskId));
+    const engine = engineApi({ INNGEST_BASE_URL: system.inngestUrl, INNGEST_DEV: undefined, INNGEST_SIGNING_KEY: keys.signingKey, ENGINE_REQUEST_TIMEOUT: 5_000 });
+    expect(row!.runEventId).toBeTruthy();
+    expect(await engine.eventRuns(row!.runEventId!)).toEqual([{ runId: row!.runId, state: "ended" }]);
+    expect(await engine.eventRuns("01J0000000000000000000000Z")).toEqual([]);
   });
 
   it("refuses what is not signed with its keys", async () => {
