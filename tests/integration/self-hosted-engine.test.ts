@@ -70,11 +70,14 @@ describe("the self-hosted engine", () => {
     const { done } = await untilFinished(system.appUrl, taskId, 120_000);
     expect(done.status, done.error ?? "").toBe("completed");
 
-    // The engine's API as the reconciler reads it, with the signing key: the trigger event lists the run it started.
+    // The engine's API as the reconciler reads it, with the signing key: the trigger event lists the
+    // run it started, which ends moments after the task completes (its last step returns first).
     const [row] = await system.database.db.select({ runId: tasks.runId, runEventId: tasks.runEventId }).from(tasks).where(eq(tasks.id, taskId));
     const engine = engineApi({ INNGEST_BASE_URL: system.inngestUrl, INNGEST_DEV: undefined, INNGEST_SIGNING_KEY: keys.signingKey, ENGINE_REQUEST_TIMEOUT: 5_000 });
     expect(row!.runEventId).toBeTruthy();
-    expect(await engine.eventRuns(row!.runEventId!)).toEqual([{ runId: row!.runId, state: "ended" }]);
+    const runs = await engine.eventRuns(row!.runEventId!);
+    expect(runs.map((run) => run.runId)).toEqual([row!.runId]);
+    await expect.poll(async () => (await engine.eventRuns(row!.runEventId!))[0]?.state, { timeout: 30_000 }).toBe("ended");
     expect(await engine.eventRuns("01J0000000000000000000000Z")).toEqual([]);
   });
 
