@@ -31,19 +31,13 @@ const SERVICE = "agent-control-plane-vm-agent.service";
  * stand-in's port; a loopback http URL is one a daemon accepts) and the port they serve on.
  */
 const { dataDir, cacheDir, appPort, agentPort } = await vi.hoisted(async () => {
-  const [{ mkdtempSync }, { tmpdir }, { join }, { createServer }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("node:net")]);
-  const freePortNow = () =>
-    new Promise<number>((resolve) => {
-      const server = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+  // lib/net.ts reads no configuration, so it may load this early.
+  const [{ mkdtempSync }, { tmpdir }, { join }, { freePort }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("@/lib/net")]);
   const settings = {
     dataDir: mkdtempSync(join(tmpdir(), "acp-machine-data-")),
     cacheDir: mkdtempSync(join(tmpdir(), "acp-artifact-cache-")),
-    appPort: await freePortNow(),
-    agentPort: await freePortNow(),
+    appPort: await freePort(),
+    agentPort: await freePort(),
   };
   Object.assign(process.env, {
     DATA_DIR: settings.dataDir,

@@ -48,15 +48,9 @@ const SERVICE = "agent-control-plane-vm-agent.service";
  * stand-in's port).
  */
 const { dataDir, cacheDir, appPort } = await vi.hoisted(async () => {
-  const [{ mkdtempSync }, { tmpdir }, { join }, { createServer }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("node:net")]);
-  const freePortNow = () =>
-    new Promise<number>((resolve) => {
-      const server = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-  const settings = { dataDir: mkdtempSync(join(tmpdir(), "acp-install-data-")), cacheDir: mkdtempSync(join(tmpdir(), "acp-artifact-cache-")), appPort: await freePortNow() };
+  // lib/net.ts reads no configuration, so it may load this early.
+  const [{ mkdtempSync }, { tmpdir }, { join }, { freePort }] = await Promise.all([import("node:fs"), import("node:os"), import("node:path"), import("@/lib/net")]);
+  const settings = { dataDir: mkdtempSync(join(tmpdir(), "acp-install-data-")), cacheDir: mkdtempSync(join(tmpdir(), "acp-artifact-cache-")), appPort: await freePort() };
   Object.assign(process.env, { DATA_DIR: settings.dataDir, VM_AGENT_CACHE_DIR: settings.cacheDir, APP_URL: `http://127.0.0.1:${settings.appPort}` });
   return settings;
 });
