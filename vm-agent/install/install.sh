@@ -89,17 +89,22 @@ check_value() {
   esac
 }
 
+# $1 is one of the control plane's one-time tokens: prefix $2, then base64url characters; else fail saying $3.
+one_time_token() {
+  case $1 in
+    "$2"*[!A-Za-z0-9_-]* | "$2") fail "$3" ;;
+    "$2"*) ;;
+    *) fail "$3" ;;
+  esac
+}
+
 NODE_PARAMETERS="ACP_NODE_ID ACP_NODE_CALLBACK_TOKEN ACP_CONTROL_PLANE_PUBLIC_JWK ACP_ARTIFACT_SHA256 ACP_AGENT_PORT"
 required ACP_CONTROL_PLANE_URL
 REGISTER=""
 ENROLL=""
 if [ -n "${ACP_REGISTRATION_TOKEN:-}" ] && [ -z "${ACP_NODE_ID:-}" ]; then
   REGISTER=1
-  case $ACP_REGISTRATION_TOKEN in
-    acpm_*[!A-Za-z0-9_-]* | acpm_) fail "ACP_REGISTRATION_TOKEN is not a registration token: copy the install command from the nodes page again" ;;
-    acpm_*) ;;
-    *) fail "ACP_REGISTRATION_TOKEN is not a registration token: copy the install command from the nodes page again" ;;
-  esac
+  one_time_token "$ACP_REGISTRATION_TOKEN" acpm_ "ACP_REGISTRATION_TOKEN is not a registration token: copy the install command from the nodes page again"
   case ${ACP_AGENT_PUBLIC_HOST:-} in
     *[!A-Za-z0-9.:-]*) fail "ACP_AGENT_PUBLIC_HOST must be an IP address or a host name" ;;
   esac
@@ -107,11 +112,7 @@ elif [ -n "${ACP_REGISTRATION_TOKEN:-}" ]; then
   log "going on with the registration saved in $ACP_PARAMS_FILE (node $ACP_NODE_ID): a registration token works once"
 elif [ -n "${ACP_ENROLLMENT_TOKEN:-}" ] && [ -z "${ACP_NODE_CALLBACK_TOKEN:-}" ]; then
   ENROLL=1
-  case $ACP_ENROLLMENT_TOKEN in
-    acpe_*[!A-Za-z0-9_-]* | acpe_) fail "ACP_ENROLLMENT_TOKEN is not an enrollment token (acpe_…)" ;;
-    acpe_*) ;;
-    *) fail "ACP_ENROLLMENT_TOKEN is not an enrollment token (acpe_…)" ;;
-  esac
+  one_time_token "$ACP_ENROLLMENT_TOKEN" acpe_ "ACP_ENROLLMENT_TOKEN is not an enrollment token (acpe_…)"
   # Everything else first: a parameters file that lacks something must not spend the token.
   for name in $NODE_PARAMETERS; do
     if [ "$name" != ACP_NODE_CALLBACK_TOKEN ]; then required "$name"; fi
