@@ -75,9 +75,8 @@ export const runTask = inngest.createFunction(
     /** The run's promise to call again within `ms` (null: it goes on to its next step now), which tells it from a run the engine no longer calls. */
     const checkIn = (ms: number | null) => recordRunCheckIn(rt.db, taskId, generation, ms ?? rt.config.RUN_STEP_MAX);
     const slices = { firstSliceMs: rt.config.READY_RECHECK_INTERVAL, maxSliceMs: rt.config.READY_RECHECK_MAX, checkIn };
-    /** A step whose answer may be "try again at `retryAt`": the run promises to call again by then. */
-    const untilRetry = async <T extends object>(work: () => Promise<T>): Promise<T> => {
-      const result = await work();
+    /** A step's answer that may be "try again at `retryAt`": the run promises to call again by then. */
+    const promiseRetry = async <T extends object>(result: T): Promise<T> => {
       const retryAt = "retryAt" in result && typeof result.retryAt === "string" ? Date.parse(result.retryAt) : null;
       await checkIn(retryAt === null ? null : Math.max(0, retryAt - Date.now()));
       return result;
@@ -120,7 +119,7 @@ export const runTask = inngest.createFunction(
       // A provider that failed for a while is tried again after a sleep (never a loop inside a step), a bounded number of times.
       for (let retry = 0; provision; retry++) {
         const r = retry ? `-retry-${retry}` : "";
-        const provisioned = await guarded(`node_provisioning${n}${r}`, () => untilRetry(() => permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry))));
+        const provisioned = await guarded(`node_provisioning${n}${r}`, async () => promiseRetry(await permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry))));
         if (!("retryAt" in provisioned)) break;
         await step.sleepUntil(`node_provisioning${n}-wait-${retry}`, provisioned.retryAt);
       }
@@ -169,7 +168,7 @@ export const runTask = inngest.createFunction(
       for (let i = 0; ; i++) {
         const synced = await guarded(`pull_request-${turn}${i ? `-${i}` : ""}`, async () => {
           const result = await pullRequestStage(rt, taskId);
-          return result === ENDED ? result : untilRetry(async () => result);
+          return result === ENDED ? result : promiseRetry(result);
         });
         if (synced === ENDED || synced.outcome !== "retry") return;
         await step.sleepUntil(`pull_request-${turn}-wait-${i}`, synced.retryAt);

@@ -6,7 +6,7 @@
  * registered (not auto-provisioned) is theirs: it idles as warm for as long as they keep it, and
  * only its owner removes it.
  */
-import { and, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
 import { taskWake, type SendEvents } from "../contracts/events";
@@ -30,7 +30,8 @@ export async function nodeOccupancy(executor: Executor, nodeId: string): Promise
 }
 
 /** A task waiting in the queue for a slot: placed on no node yet. */
-const inQueue = (userId: string) => and(eq(tasks.userId, userId), eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection"));
+const queued = and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection"));
+const inQueue = (userId: string) => and(eq(tasks.userId, userId), queued);
 
 /**
  * Slots are free for the user (a task cleaned up, a node destroyed, or the supervisor found them):
@@ -54,16 +55,13 @@ export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvid
       .from(tasks)
       .where(and(inQueue(userId), sql`${tasks.queueWokenAt} >= ${retryBefore}`));
     if (free - inFlight <= 0) return [];
-    return queryRows<{ id: string }>(
-      tx,
-      sql`update tasks set queue_woken_at = now() where id in (
-        select id from tasks
-        where user_id = ${userId} and status = 'queued' and node_id is null and execution_step = 'node_selection'
-          and (queue_woken_at is null or queue_woken_at < ${retryBefore})
-        order by queue_woken_at nulls first, created_at
-        limit ${free - inFlight})
-      returning id`,
-    );
+    const next = tx
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(and(inQueue(userId), or(isNull(tasks.queueWokenAt), sql`${tasks.queueWokenAt} < ${retryBefore}`)))
+      .orderBy(sql`${tasks.queueWokenAt} nulls first`, tasks.createdAt)
+      .limit(free - inFlight);
+    return tx.update(tasks).set({ queueWokenAt: sql`now()` }).where(inArray(tasks.id, next)).returning({ id: tasks.id });
   });
   if (woken.length) await deps.send(woken.map((t) => taskWake.create({ taskId: t.id, reason: "capacity" })));
   return woken.map((t) => t.id);
@@ -71,7 +69,7 @@ export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvid
 
 /** The supervisor's pass: every user with queued tasks and free slots has them woken (a wake lost, a slot freed without a cleanup). */
 export async function wakeQueues(deps: Parameters<typeof wakeQueued>[0]) {
-  const users = await deps.db.selectDistinct({ userId: tasks.userId }).from(tasks).where(and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection"))).limit(1000);
+  const users = await deps.db.selectDistinct({ userId: tasks.userId }).from(tasks).where(queued).limit(1000);
   const woken: string[] = [];
   for (const { userId } of users) woken.push(...(await wakeQueued(deps, userId)));
   return woken;

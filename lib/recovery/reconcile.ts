@@ -12,7 +12,6 @@ import { EngineAnswerError, EngineUnreachableError } from "../engine/api";
 import { redriveTask, type Redriven } from "./redrive";
 import { RUN_STATUSES } from "../tasks/state-machine";
 
-
 /** How long a submit may take between its commit and recording the engine's event id. */
 const SEND_WINDOW_MS = 10_000;
 /** How long after it was sent an event may still be missing from the engine's API. */

@@ -31,7 +31,6 @@ export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt
     .where(and(eq(tasks.id, taskId), or(isNull(tasks.runSawAgentEndAt), endedAt ? lt(tasks.runSawAgentEndAt, endedAt) : sql`false`)));
 }
 
-
 /** Re-drives runs RUN_STALL_AFTER past the time they promised to call again. */
 export async function redriveSilentRuns(rt: Runtime, now = Date.now()): Promise<Redriven[]> {
   const stallMs = rt.config.RUN_STALL_AFTER;
