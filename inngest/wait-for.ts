@@ -10,6 +10,9 @@
  * Slices only matter when a wake was lost (the engine was down when it was sent): they start at
  * `firstSliceMs` and double up to `maxSliceMs` (or a hundredth of the whole wait, if that is
  * longer), so a 4 h wait costs about a hundred steps, far below an engine's per-run step limit.
+ * Wakes never count against the deadline or the slices: a wake that finds nothing to do waits for
+ * the rest of its slice, and repeated wakes are coalesced before they reach the engine
+ * (lib/tasks/wake-run.ts), so each costs the run at most three steps.
  */
 import { toInngestDuration } from "@/lib/duration";
 import { taskWake } from "@/lib/contracts/events";
@@ -41,7 +44,7 @@ const TIMED_OUT = Symbol("timed out");
 const never = new Promise<never>(() => undefined);
 
 export type WaitOptions<T> = {
-  /** Step ids start with it: `<name>-wait-<i>`, `<name>-check-<i>`. */
+  /** Step ids start with it: `<name>-start`, `<name>-wait-<i>[-<k>]`, `<name>-check-<i>[-<k>]`, `<name>-woken-<i>[-<k>]`. */
   name: string;
   taskId: string;
   /** Reads the database: a result ends the wait, PENDING keeps waiting. */
@@ -50,44 +53,61 @@ export type WaitOptions<T> = {
   firstSliceMs: number;
   maxSliceMs: number;
   /**
-   * Called in each check step with how long until the run looks again (the slice's length), and
-   * with null once the wait is over (the run goes on to its next step): the run's own promise, so
-   * a run the engine keeps but never resumes can be told from one that waits (lib/recovery/stalled.ts).
+   * Called at the start of every look with how long until the run looks again (the rest of its
+   * slice; null when it goes on to its next step now), and with null once the wait has its answer:
+   * the run's own promise, so a run the engine keeps but never resumes can be told from one that
+   * waits (lib/recovery/stalled.ts). It also answers the wakes sent so far (lib/tasks/wake-run.ts).
    */
   checkIn?: (nextCheckWithinMs: number | null) => Promise<void>;
+  /** The clock, read only inside steps (so a replay decides from recorded times). */
+  now?: () => number;
 };
 
-/** Waits until `check` gives a result, or answers "timeout" after `totalMs`. */
+/**
+ * Waits until `check` gives a result, or answers "timeout" at the wait's deadline.
+ *
+ * The deadline is fixed when the wait starts (its first step records the time, so every replay
+ * computes the same slice ends and deadline), and time alone ends the wait: a wake whose look finds
+ * nothing goes on waiting for the rest of the same slice. Every decision is taken from values the
+ * steps recorded, never from the clock of a replay, so the run's steps are the same on every replay.
+ */
 export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promise<T | "timeout"> {
+  const now = opts.now ?? Date.now;
   const ifExpr = `async.data.taskId == "${opts.taskId}"`;
-  const slices = sliceSchedule(opts.totalMs, opts.firstSliceMs, opts.maxSliceMs);
-  /** The check, with the run's promise to look again within `sliceMs` (or that it is done waiting). */
-  const checked = async (sliceMs: number | null) => {
-    if (sliceMs !== null) await opts.checkIn?.(sliceMs);
+  const startedAt = await tools.run(`${opts.name}-start`, async () => now());
+  let sliceEnd = startedAt;
+  const sliceEnds = sliceSchedule(opts.totalMs, opts.firstSliceMs, opts.maxSliceMs).map((ms) => (sliceEnd += ms));
+  /** A look at the database, with when it looked. */
+  const look = async (nextCheckWithinMs: number | null) => {
+    await opts.checkIn?.(nextCheckWithinMs);
     const result = await opts.check();
     if (result !== PENDING) await opts.checkIn?.(null);
-    return result;
+    return { result, at: now() };
   };
-  for (const [i, sliceMs] of slices.entries()) {
-    const outcome = await tools.race(() =>
-      Promise.race([
-        tools
-          .waitForEvent(`${opts.name}-wait-${i}`, { event: taskWake.name, timeout: toInngestDuration(sliceMs), if: ifExpr })
-          .then((event) => (event ? WOKE : TIMED_OUT)),
-        tools.run(`${opts.name}-check-${i}`, () => checked(sliceMs)).then((result) => (result === PENDING ? never : result)),
-      ]),
-    );
-    if (outcome === TIMED_OUT) continue;
-    if (outcome !== WOKE) return outcome as T;
-    // Woken: look now rather than one engine round trip later with the next slice's pair.
-    const woken = await tools.run(`${opts.name}-woken-${i}`, () => checked(null));
-    if (woken !== PENDING) return woken;
+  let at = startedAt;
+  for (const [i, end] of sliceEnds.entries()) {
+    for (let k = 0; at < end; k++) {
+      const id = k ? `${i}-${k}` : `${i}`;
+      const left = end - at;
+      const outcome = await tools.race(() =>
+        Promise.race([
+          tools
+            .waitForEvent(`${opts.name}-wait-${id}`, { event: taskWake.name, timeout: toInngestDuration(left), if: ifExpr })
+            .then((event) => (event ? WOKE : TIMED_OUT)),
+          tools.run(`${opts.name}-check-${id}`, () => look(left)).then((looked) => (looked.result === PENDING ? never : looked)),
+        ]),
+      );
+      if (outcome === TIMED_OUT) break;
+      if (outcome !== WOKE) return outcome.result as T;
+      // Woken: look now rather than one engine round trip later with the next pair.
+      const woken = await tools.run(`${opts.name}-woken-${id}`, () => look(null));
+      if (woken.result !== PENDING) return woken.result as T;
+      // Nothing to do: the rest of this slice, not the next one (a stream of wakes must not eat the deadline).
+      at = woken.at;
+    }
+    at = Math.max(at, end);
   }
-  const last = await tools.run(`${opts.name}-check-final`, async () => {
-    const result = await opts.check();
-    // The wait is over either way (its answer, or a timeout the run acts on next).
-    await opts.checkIn?.(null);
-    return result;
-  });
-  return last === PENDING ? "timeout" : last;
+  // The wait is over either way (its answer, or a timeout the run acts on next): the look promises the next step.
+  const last = await tools.run(`${opts.name}-check-final`, () => look(null));
+  return last.result === PENDING ? "timeout" : (last.result as T);
 }

@@ -1,6 +1,6 @@
 /** Applying an agent turn's completion: from its callback, or read back from the node when the callback was lost. */
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
-import { taskWake } from "../contracts/events";
+import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordAgentCompletion } from "../sessions/lifecycle";
 import { failTask } from "../tasks/fail-task";
@@ -14,7 +14,7 @@ export async function applyAgentCompletion(rt: Runtime, sessionId: string, body:
     }
     return recorded;
   });
-  if (result.outcome !== "ignored" && result.taskId) await rt.send(taskWake.create({ taskId: result.taskId, reason: result.message ? "agent-failed" : "agent-completed" }));
+  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [result.taskId], result.message ? "agent-failed" : "agent-completed");
   return result;
 }
 

@@ -5,10 +5,11 @@
  * run reads the database to see what changed.
  */
 import type { AgentCompletedCallback, AgentOutputCallback, BootLogCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
-import { taskWake, type WakeReason } from "../contracts/events";
+import type { WakeReason } from "../contracts/events";
+import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordError, recordErrorOnce } from "../errors";
-import { destroyNode, getNode, markNodeReady, wakeTasks } from "../nodes/lifecycle";
+import { destroyNode, getNode, markNodeReady } from "../nodes/lifecycle";
 import { recordHeartbeat } from "../nodes/health";
 import { GONE_NODE_STATUSES, type NodeStatus } from "../nodes/statuses";
 import { getSession } from "../sessions/lifecycle";
@@ -21,7 +22,7 @@ import { applyAgentCompletion } from "./completion";
 import { auditHeartbeatSessions } from "./heartbeat-audit";
 
 async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason) {
-  if (taskId) await rt.send(taskWake.create({ taskId, reason }));
+  if (taskId) await wakeRuns(rt, [taskId], reason);
 }
 
 /**
@@ -53,7 +54,7 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
     console.error(JSON.stringify({ level: "warn", msg: message, nodeId }));
     await recordError(rt.db, { kind: "recovery", nodeId, step: "node_agent_ready", message });
   }
-  await wakeTasks(rt.send, ready.taskIds, "node-ready");
+  await wakeRuns(rt, ready.taskIds, "node-ready");
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.
     await destroyNode(rt, nodeId, ready.refused);

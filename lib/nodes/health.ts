@@ -10,10 +10,10 @@ import { nodes } from "@/db/schema";
 import type { SigningKey } from "../auth/tokens";
 import type { Config } from "../config";
 import type { NodeHeartbeatCallback } from "../contracts/vm-agent";
-import type { SendEvents } from "../contracts/events";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
-import { destroyNode, publishForNode, wakeTasks } from "./lifecycle";
+import { destroyNode, publishForNode } from "./lifecycle";
+import { wakeRuns, type WakeDeps } from "../tasks/wake-run";
 import type { NodeProvider } from "./provider";
 import { vmAgentClient, type CallableNode } from "./vm-agent-client";
 
@@ -79,7 +79,7 @@ export async function recordProbe(db: Executor, nodeId: string, answered: boolea
   await publishNodeChange(db);
 }
 
-export type LostNodeDeps = { db: Executor; provider: NodeProvider; send: SendEvents };
+export type LostNodeDeps = WakeDeps & { db: Executor; provider: NodeProvider };
 
 /**
  * The node is gone: it is marked `error` with why, its tasks' runs are woken (each decides: go on
@@ -99,7 +99,7 @@ export async function markNodeLost(deps: LostNodeDeps, nodeId: string, why: stri
     return publishForNode(tx, nodeId);
   });
   if (!taskIds) return false;
-  await wakeTasks(deps.send, taskIds, "node-lost");
+  await wakeRuns(deps, taskIds, "node-lost");
   await destroyNode(deps, nodeId, message);
   return true;
 }

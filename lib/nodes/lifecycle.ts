@@ -9,7 +9,6 @@ import { signNodeCallbackToken } from "../auth/tokens";
 import type { KeyPair } from "../auth/keys";
 import type { Config } from "../config";
 import type { NodeReadyCallback } from "../contracts/vm-agent";
-import { taskWake, type SendEvents, type WakeReason } from "../contracts/events";
 import { recordError } from "../errors";
 import { publishNodeChange, publishTaskChange } from "../live/publish";
 import { failTask } from "../tasks/fail-task";
@@ -109,11 +108,6 @@ export async function publishForNode(executor: Executor, nodeId: string) {
   const affected = await tasksOnNode(executor, nodeId);
   for (const task of affected) await publishTaskChange(executor, task.id, "node");
   return affected.map((t) => t.id);
-}
-
-/** Wakes the runs of tasks on a node (after the change was committed). */
-export async function wakeTasks(send: SendEvents, taskIds: readonly string[], reason: WakeReason) {
-  if (taskIds.length) await send(taskIds.map((taskId) => taskWake.create({ taskId, reason })));
 }
 
 /**

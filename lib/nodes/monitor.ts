@@ -14,7 +14,8 @@ import type { SendEvents } from "../contracts/events";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
 import { probeNode, recordProbe, markNodeLost } from "./health";
-import { markNodeReady, publishForNode, startNodeDaemon, wakeTasks } from "./lifecycle";
+import { markNodeReady, publishForNode, startNodeDaemon } from "./lifecycle";
+import { wakeRuns } from "../tasks/wake-run";
 import { CONTRACT_VERSION } from "../contracts/vm-agent";
 import { nodeOccupancy, reapIfIdle, type PoolDeps } from "./pool";
 import type { NodeProvider } from "./provider";
@@ -109,7 +110,7 @@ async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
   );
   if (!ready) return;
   await recordError(deps.db, { nodeId: node.id, step: "node_agent_ready", kind: "recovery", message: `node ${node.id} answers but its ready callback never arrived; marked ready` });
-  await wakeTasks(deps.send, ready.taskIds, "node-ready");
+  await wakeRuns(deps, ready.taskIds, "node-ready");
 }
 
 export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {

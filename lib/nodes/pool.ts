@@ -9,7 +9,9 @@
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
-import { taskWake, type SendEvents } from "../contracts/events";
+import type { SendEvents } from "../contracts/events";
+import { wakeRuns } from "../tasks/wake-run";
+import { RUN_STATES } from "../tasks/state-machine";
 import { publishNodeChange } from "../live/publish";
 import { destroyNode, getNode } from "./lifecycle";
 import type { Config } from "../config";
@@ -19,7 +21,7 @@ import { occupancySql } from "./statuses";
 
 type QueueConfig = Pick<
   Config,
-  "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD" | "AUTH_MODE" | "QUEUE_WAKE_RETRY"
+  "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD" | "AUTH_MODE" | "QUEUE_WAKE_RETRY" | "WAKE_RESEND_AFTER"
 >;
 
 export type PoolDeps = { db: Executor; provider: NodeProvider; send: SendEvents; config: QueueConfig };
@@ -30,7 +32,7 @@ export async function nodeOccupancy(executor: Executor, nodeId: string): Promise
 }
 
 /** A task waiting in the queue for a slot: placed on no node yet. */
-const queued = and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection"));
+const queued = RUN_STATES.queued;
 const inQueue = (userId: string) => and(eq(tasks.userId, userId), queued);
 
 /**
@@ -63,7 +65,7 @@ export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvid
       .limit(free - inFlight);
     return tx.update(tasks).set({ queueWokenAt: sql`now()` }).where(inArray(tasks.id, next)).returning({ id: tasks.id });
   });
-  if (woken.length) await deps.send(woken.map((t) => taskWake.create({ taskId: t.id, reason: "capacity" })));
+  await wakeRuns(deps, woken.map((t) => t.id), "capacity");
   return woken.map((t) => t.id);
 }
 

@@ -48,11 +48,14 @@ export async function enterStep(db: Executor, taskId: string, generation: number
   throw new SupersededRunError(taskId, generation, row?.generation);
 }
 
-/** The run's promise to call again within `ms`: a wait's slice, a retry's sleep. */
+/**
+ * The run's promise to call again within `ms` (a wait's slice, a retry's sleep), made as it looks at
+ * the database: the look answers every wake sent before it, so the next one is sent (lib/tasks/wake-run.ts).
+ */
 export async function recordRunCheckIn(db: Executor, taskId: string, generation: number, ms: number) {
   await db
     .update(tasks)
-    .set({ runNextCheckBy: promiseIn(ms) })
+    .set({ runNextCheckBy: promiseIn(ms), wakeSentAt: null })
     .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation)));
 }
 

@@ -1,21 +1,32 @@
 /**
  * A wake that was lost (sent while the engine was busy or down, or never sent because the app
  * died between its commit and its send) would leave a finished agent's run waiting until its
- * slice ends. The supervisor looks for exactly that, in the database: a task still in progress
- * whose agent session ended a few seconds ago. It wakes the run again; a wake is idempotent.
+ * slice ends. The supervisor looks for exactly that, in the database: a task whose agent turn is
+ * under way by its state (RUN_STATES.agentTurn) though its session ended a few seconds ago, and
+ * whose run has not seen that end. A task waiting for a follow-up is not one: its run saw the end
+ * and moved on, and waking it would only spend its steps.
  */
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import { agentSessions, tasks } from "@/db/schema";
-import { taskWake } from "../contracts/events";
 import type { Runtime } from "../runtime";
+import { RUN_STATES } from "../tasks/state-machine";
+import { wakeRuns } from "../tasks/wake-run";
 
-export async function rewakeFinishedAgents(rt: Runtime, settleMs = 5_000) {
+/** Runs whose agent's turn ended unseen: the end their run has not looked at. */
+export const missedAgentEnd = and(
+  RUN_STATES.agentTurn,
+  inArray(agentSessions.status, ["stopped", "error"]),
+  or(isNull(tasks.runSawAgentEndAt), lt(tasks.runSawAgentEndAt, agentSessions.endedAt)),
+);
+
+export async function rewakeFinishedAgents(rt: Runtime, settleMs = 5_000, now = Date.now()) {
   const stranded = await rt.db
     .select({ taskId: tasks.id })
     .from(tasks)
     .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
-    .where(and(eq(tasks.status, "in_progress"), inArray(agentSessions.status, ["stopped", "error"]), lt(agentSessions.endedAt, new Date(Date.now() - settleMs))))
+    .where(and(missedAgentEnd, lt(agentSessions.endedAt, new Date(now - settleMs))))
     .limit(100);
-  if (stranded.length) await rt.send(stranded.map((t) => taskWake.create({ taskId: t.taskId, reason: "agent-completed" })));
-  return stranded.map((t) => t.taskId);
+  const ids = stranded.map((t) => t.taskId);
+  await wakeRuns(rt, ids, "agent-completed");
+  return ids;
 }

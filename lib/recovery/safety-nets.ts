@@ -13,9 +13,9 @@ import { cleanupTask } from "../pipeline/finish";
 import { reapIfIdle } from "../nodes/pool";
 import { destroyNode } from "../nodes/lifecycle";
 import { failTask } from "../tasks/fail-task";
-import { taskWake } from "../contracts/events";
+import { wakeRuns } from "../tasks/wake-run";
 import { redriveTask } from "./redrive";
-import { RUN_STATUSES } from "../tasks/state-machine";
+import { RUN_STATES } from "../tasks/state-machine";
 
 /** Ended tasks whose cleanup did not finish (it failed, or its run was lost): clean up again. */
 export async function retryCleanups(rt: Runtime, settleMs = 30_000) {
@@ -55,7 +55,7 @@ export async function rescueStuckTasks(rt: Runtime, now = Date.now()) {
     .select({ task: tasks, step: taskSteps.step, startedAt: taskSteps.startedAt })
     .from(tasks)
     .innerJoin(taskSteps, and(eq(taskSteps.taskId, tasks.id), eq(taskSteps.status, "running")))
-    .where(inArray(tasks.status, RUN_STATUSES));
+    .where(RUN_STATES.active);
   const rescued = [];
   for (const { task, step, startedAt } of running) {
     const limit = stepLimit(step as ExecutionStep, rt.config);
@@ -127,9 +127,9 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
     .select({ taskId: tasks.id, nodeId: tasks.nodeId, workspaceId: tasks.workspaceId, nodeStatus: nodes.status })
     .from(tasks)
     .innerJoin(nodes, eq(nodes.id, tasks.nodeId))
-    .where(and(inArray(tasks.status, RUN_STATUSES), inArray(nodes.status, ["stopped", "error"]), lt(nodes.updatedAt, new Date(now - 60_000))));
+    .where(and(RUN_STATES.active, inArray(nodes.status, ["stopped", "error"]), lt(nodes.updatedAt, new Date(now - 60_000))));
   for (const t of stranded) {
-    await rt.send(taskWake.create({ taskId: t.taskId, reason: "node-lost" }));
+    await wakeRuns(rt, [t.taskId], "node-lost");
     const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;
     if (await reportOrphan(rt, { taskId: t.taskId, nodeId: t.nodeId, workspaceId: t.workspaceId, message })) reported.push(message);
   }

@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(async () => database?.close());
 
 async function taskWithSession(id: string, sessionStatus: string, endedAgoMs: number | null) {
-  await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", branch: `agents/${id}`, nodeId: "n1", workspaceId: `w_${id}`, runId: `run-${id}` });
+  await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", executionStep: "running", branch: `agents/${id}`, nodeId: "n1", workspaceId: `w_${id}`, runId: `run-${id}` });
   await database.db.insert(workspaces).values({ id: `w_${id}`, taskId: id, nodeId: "n1", branch: `agents/${id}`, status: "running" });
   const endedAt = endedAgoMs === null ? null : new Date(Date.now() - endedAgoMs);
   await database.db.insert(agentSessions).values({ id: `s_${id}`, workspaceId: `w_${id}`, taskId: id, agent: "script", status: sessionStatus, endedAt });

@@ -16,12 +16,13 @@
  * run's check when it sees the end). Such a run is re-driven: the next generation continues from
  * what the database records, and the stalled one, should it ever move, finds itself superseded.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { redriveTask, type Redriven } from "./redrive";
-import { RUN_STATUSES } from "../tasks/state-machine";
+import { RUN_STATES } from "../tasks/state-machine";
+import { missedAgentEnd } from "./rewake";
 
 /** Called by the run when it finds its agent's session ended (`endedAt`: when the session says it did). */
 export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt: Date | null) {
@@ -37,7 +38,7 @@ export async function redriveSilentRuns(rt: Runtime, now = Date.now()): Promise<
   const silent = await rt.db
     .select({ id: tasks.id, userId: tasks.userId, runGeneration: tasks.runGeneration, redriveCount: tasks.redriveCount, runId: tasks.runId, promised: tasks.runNextCheckBy })
     .from(tasks)
-    .where(and(inArray(tasks.status, RUN_STATUSES), lt(tasks.runNextCheckBy, new Date(now - stallMs))))
+    .where(and(RUN_STATES.active, lt(tasks.runNextCheckBy, new Date(now - stallMs))))
     .limit(100);
   const redriven: Redriven[] = [];
   for (const task of silent) {
@@ -55,10 +56,8 @@ export async function redriveStalledRuns(rt: Runtime, now = Date.now()): Promise
     .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
     .where(
       and(
-        eq(tasks.status, "in_progress"),
-        inArray(agentSessions.status, ["stopped", "error"]),
+        missedAgentEnd,
         lt(agentSessions.endedAt, new Date(now - stallMs)),
-        or(isNull(tasks.runSawAgentEndAt), lt(tasks.runSawAgentEndAt, agentSessions.endedAt)),
         // The current run has had its time too: one re-driven a moment ago has not had its chance to look.
         or(isNull(tasks.runDispatchedAt), lt(tasks.runDispatchedAt, new Date(now - stallMs))),
       ),

@@ -3,17 +3,16 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { tasks } from "@/db/schema";
 import { TaskStatus } from "../contracts/api";
-import type { SendEvents } from "../contracts/events";
 import { TERMINAL_STATUSES, transitionTask } from "./state-machine";
 import { failRunningSteps } from "./timeline";
-import { wakeRun } from "./wake-run";
+import { wakeRun, type WakeDeps } from "./wake-run";
 
 const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_STATUSES.includes(s));
 
 export type CancelResult = { outcome: "cancelled" } | { outcome: "not_found" } | { outcome: "terminal"; status: TaskStatus };
 
 /** Cancels `ownerId`'s task; another person's task is not found. */
-export async function cancelTask(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string, reason = "cancelled by the user"): Promise<CancelResult> {
+export async function cancelTask(deps: WakeDeps & { db: Db }, ownerId: string, taskId: string, reason = "cancelled by the user"): Promise<CancelResult> {
   const [owned] = await deps.db.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId)));
   if (!owned) return { outcome: "not_found" };
   const result = await deps.db.transaction(async (tx) => {
@@ -24,6 +23,6 @@ export async function cancelTask(deps: { db: Db; send: SendEvents }, ownerId: st
   if (result.outcome === "not_found") return result;
   if (result.outcome !== "moved") return { outcome: "terminal", status: result.status };
   // A run that is gone is cleaned up by the safety net.
-  await wakeRun(deps.send, taskId, "cancelled", "cancel recorded");
+  await wakeRun(deps, taskId, "cancelled", "cancel recorded");
   return { outcome: "cancelled" };
 }

@@ -8,10 +8,9 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { taskMessages, tasks } from "@/db/schema";
 import type { TaskMessageView, TaskStatus } from "../contracts/api";
-import type { SendEvents } from "../contracts/events";
 import { publishTaskChange } from "../live/publish";
 import { isTerminal } from "./state-machine";
-import { wakeRun } from "./wake-run";
+import { wakeRun, type WakeDeps } from "./wake-run";
 
 type MessageRow = typeof taskMessages.$inferSelect;
 
@@ -28,7 +27,7 @@ export const messageView = (row: MessageRow): TaskMessageView => ({
 export type SendMessageResult = { outcome: "queued"; message: TaskMessageView } | { outcome: "not_found" } | { outcome: "ended"; status: TaskStatus };
 
 /** Stores `ownerId`'s follow-up for the task and wakes its run; another person's task is not found. */
-export async function sendMessage(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string, input: { body: string; clientId?: string }): Promise<SendMessageResult> {
+export async function sendMessage(deps: WakeDeps & { db: Db }, ownerId: string, taskId: string, input: { body: string; clientId?: string }): Promise<SendMessageResult> {
   const clientId = input.clientId ?? randomUUID();
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select({ status: tasks.status }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
@@ -41,7 +40,7 @@ export async function sendMessage(deps: { db: Db; send: SendEvents }, ownerId: s
     return { outcome: "queued" as const, message: messageView(row!), fresh: true };
   });
   if (result.outcome !== "queued") return result;
-  if (result.fresh) await wakeRun(deps.send, taskId, "followup", "follow-up stored");
+  if (result.fresh) await wakeRun(deps, taskId, "followup", "follow-up stored");
   return { outcome: "queued", message: result.message };
 }
 
@@ -57,7 +56,7 @@ export type FinishResult = { outcome: "finishing" } | { outcome: "not_found" } |
  * "Finish now": the task completes when its agent's current turn has ended, instead of waiting
  * for a follow-up until SESSION_IDLE_TIMEOUT. Queued messages are still delivered first.
  */
-export async function finishTask(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string): Promise<FinishResult> {
+export async function finishTask(deps: WakeDeps & { db: Db }, ownerId: string, taskId: string): Promise<FinishResult> {
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select({ status: tasks.status }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
     if (!task) return { outcome: "not_found" as const };
@@ -66,6 +65,6 @@ export async function finishTask(deps: { db: Db; send: SendEvents }, ownerId: st
     await publishTaskChange(tx, taskId, "status");
     return { outcome: "finishing" as const };
   });
-  if (result.outcome === "finishing") await wakeRun(deps.send, taskId, "finish", "finish recorded");
+  if (result.outcome === "finishing") await wakeRun(deps, taskId, "finish", "finish recorded");
   return result;
 }

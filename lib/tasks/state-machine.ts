@@ -3,7 +3,7 @@
  * Every transition is a conditional UPDATE (`WHERE status = <expected>`) plus a status-event row in
  * the same transaction, so two writers racing on one task cannot both win.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, taskStatusEvents } from "@/db/schema";
 import type { TaskStatus } from "../contracts/api";
@@ -26,6 +26,23 @@ export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", 
 export const RUN_STATUSES: readonly TaskStatus[] = ["queued", "delegated", "in_progress"];
 
 export const isTerminal = (status: TaskStatus) => TERMINAL_STATUSES.includes(status);
+
+/**
+ * The named states of a task's run, as predicates over its row: what the safety nets and the queue
+ * select by, so each picks exactly the state it means (lib/recovery/selection.test.ts holds each
+ * net to every other state). The status says where the task is in its life; the execution step
+ * says what its run waits for.
+ */
+export const RUN_STATES = {
+  /** Its run works on it, in any step. */
+  active: inArray(tasks.status, RUN_STATUSES),
+  /** Waiting in the queue for a free slot: placed on no node yet. */
+  queued: and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection")),
+  /** An agent turn is under way (or has just ended and the run has not moved on yet). */
+  agentTurn: and(eq(tasks.status, "in_progress"), eq(tasks.executionStep, "running")),
+  /** The turn ended and the run waits for the person's follow-up (until `idle_until`): nothing is missing. */
+  awaitingFollowup: and(eq(tasks.status, "in_progress"), eq(tasks.executionStep, "awaiting_followup")),
+} as const;
 
 /** Same status again is allowed (a no-op); otherwise only the listed moves. */
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {

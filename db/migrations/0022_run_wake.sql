@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD COLUMN "wake_sent_at" timestamp with time zone;
