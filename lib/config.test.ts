@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "./config";
+import { ConfigError, ConfigSchema, parseConfig } from "./config";
 import { parseDuration, toInngestDuration } from "./duration";
 import { newKeyRingEntry } from "./secrets/envelope";
 
@@ -60,6 +60,11 @@ describe("parseConfig", () => {
     }
   });
 
+  it("reads an empty DATA_DIR as unset: the data folder is .data, not the current folder", () => {
+    expect(parseConfig({ DATA_DIR: "" }).DATA_DIR).toBe(".data");
+    expect(parseConfig({ DATA_DIR: "  " }).DATA_DIR).toBe(".data");
+  });
+
   it("refuses a branch prefix without a trailing slash", () => {
     expect(() => parseConfig({ BRANCH_PREFIX: "agents" })).toThrow(/BRANCH_PREFIX/);
   });
@@ -112,5 +117,26 @@ describe("durations", () => {
     expect(toInngestDuration(30_000)).toBe("30s");
     expect(toInngestDuration(1_500)).toBe("2s");
     expect(toInngestDuration(10)).toBe("1s");
+  });
+});
+
+describe("the settings table", () => {
+  // Every key of the schema, so a new setting is covered as soon as it is added.
+  const keys = Object.keys(ConfigSchema.shape);
+
+  it("reads an empty value as unset", () => {
+    const unset = parseConfig({});
+    const problems: string[] = [];
+    for (const key of keys) {
+      for (const empty of ["", " "]) {
+        try {
+          const parsed = parseConfig({ [key]: empty });
+          if (JSON.stringify(parsed) !== JSON.stringify(unset)) problems.push(`${key}=${JSON.stringify(empty)} is not the same as unset`);
+        } catch (error) {
+          problems.push(`${key}=${JSON.stringify(empty)} is refused: ${(error as Error).message}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -4,12 +4,13 @@ import { isLoopbackAddress } from "./http/request-guard";
 import { parseKeyRing } from "./secrets/envelope";
 import { ModelName } from "./contracts/vm-agent";
 import { cidrList } from "./net";
+import { givenSettings } from "./env";
 
 const bool = (defaultValue: boolean) =>
   z
-    .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", ""])])
+    .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no"])])
     .default(defaultValue)
-    .transform((v) => (typeof v === "boolean" ? v : v === "" ? defaultValue : ["1", "true", "yes"].includes(v)));
+    .transform((v) => (typeof v === "boolean" ? v : ["1", "true", "yes"].includes(v)));
 
 const int = (defaultValue: number, min = 0) => z.coerce.number().int().min(min).default(defaultValue);
 const percent = (defaultValue: number) => z.coerce.number().min(0).max(100).default(defaultValue);
@@ -298,9 +299,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates an environment; throws ConfigError naming every bad variable. */
+/** Validates an environment; throws ConfigError naming every bad variable. A blank variable counts as unset (lib/env.ts). */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = ConfigSchema.safeParse(env);
+  const result = ConfigSchema.safeParse(givenSettings(env));
   if (!result.success) throw new ConfigError(result.error.issues);
   const combined = checkCombinations(result.data);
   if (combined.length) throw new ConfigError(combined);
