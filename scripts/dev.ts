@@ -10,6 +10,7 @@
  * Ctrl+C while stopping kills what is left at once.
  */
 import path from "node:path";
+import { parseConfig, type Config } from "../lib/config";
 import { setting } from "../lib/env";
 import { ensureAppBuild } from "./app-build";
 import { stopIdleLocalNodes } from "./local-nodes";
@@ -17,15 +18,23 @@ import { stopProcessGroup } from "./procfs";
 import { readRunState, releaseDataDir } from "./run-state";
 import { startSystem, type RunningSystem } from "./system";
 
-// Empty is unset (lib/env.ts): `DATA_DIR=` is .data, not the current folder.
-const dataDir = path.resolve(setting("DATA_DIR") ?? ".data");
+const log = (line: string) => console.error(line);
+let settings: Config;
+try {
+  // A bad setting stops the start here, named with what it takes, before anything runs. Empty is
+  // unset (lib/env.ts): `DATA_DIR=` is .data, not the current folder.
+  settings = parseConfig(process.env);
+} catch (error) {
+  log(`\n  Could not start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+const dataDir = path.resolve(settings.DATA_DIR);
 // `start` serves the production build in NEXT_DIST_DIR (.next); `dev` runs `next dev` (in .next/dev).
 const mode = setting("NEXT_MODE") ?? process.argv[2] ?? "dev";
 if (mode !== "dev" && mode !== "start") {
   console.error(`NEXT_MODE must be "dev" or "start", not "${mode}".`);
   process.exit(1);
 }
-const log = (line: string) => console.error(line);
 
 let system: RunningSystem | undefined;
 
@@ -75,8 +84,8 @@ try {
   system = await startSystem({
     mode,
     distDir,
-    appPort: Number(process.env.PORT ?? 3000),
-    inngestPort: Number(process.env.INNGEST_PORT ?? 8288),
+    appPort: settings.PORT,
+    inngestPort: settings.INNGEST_PORT,
     dataDir,
     // The runner restarts the app too if it dies; the tests that call startSystem themselves decide.
     superviseApp: true,
@@ -87,12 +96,12 @@ try {
   process.exit(1);
 }
 
-const authMode = setting("AUTH_MODE") === "team" ? "team (sign-in required)" : "local (one user, no sign-in; answers only on this machine)";
+const authMode = settings.AUTH_MODE === "team" ? "team (sign-in required)" : "local (one user, no sign-in; answers only on this machine)";
 console.error(`
   Mode:              ${authMode}
   App:               ${system.appUrl}
   Inngest dashboard: ${system.inngestUrl}
-  Database:          ${setting("DATABASE_URL") ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}
+  Database:          ${settings.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}
 
   Press Ctrl+C to stop.
 `);
