@@ -96,7 +96,11 @@ export const ConfigSchema = z.object({
   DATABASE_URL: z.string().optional(),
   /** The same database without a connection pooler in between (Neon: the host without `-pooler`), for LISTEN and the migrations' lock; default DATABASE_URL. */
   DATABASE_DIRECT_URL: z.string().optional(),
-  /** Made 0711 at start, everything in it owner-only but the local nodes' work folders (lib/data-dir.ts). */
+  /**
+   * The control plane's own folder: missing, empty, or one it made (marked with .acp-data-dir); any
+   * other folder is refused at start, untouched. Made 0711, what it makes in it owner-only but the
+   * local nodes' work folders (lib/data-dir.ts).
+   */
   DATA_DIR: z.string().default(".data"),
   /** Only for a plain PostgreSQL behind a WebSocket relay (tests, self-hosting without Neon). */
   DATABASE_WS_PROXY: z.string().optional(),
