@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "./config";
+import { ConfigError, ConfigSchema, parseConfig } from "./config";
 import { parseDuration, toInngestDuration } from "./duration";
 import { newKeyRingEntry } from "./secrets/envelope";
 
@@ -49,6 +49,17 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ INNGEST_CHECKPOINTING: "maybe" })).toThrow(/INNGEST_CHECKPOINTING/);
   });
 
+  it("refuses what it cannot read as the setting's kind, saying what it takes, instead of reading something else", () => {
+    expect(() => parseConfig({ TASK_QUEUE_TIMEOUT: "abc" })).toThrow(/^invalid configuration: TASK_QUEUE_TIMEOUT: must be a duration such as 30s, 15m/);
+    // Read literally these were 1.5 (refused as not whole), 1000 and 16.
+    for (const text of ["1.5", "1e3", "0x10", "-1"]) expect(() => parseConfig({ MAX_WORKSPACES_PER_NODE: text }), text).toThrow(/MAX_WORKSPACES_PER_NODE: must be a whole number of at least 1/);
+    expect(() => parseConfig({ PORT: "70000" })).toThrow(/PORT: must be a port number from 1 to 65535/);
+    expect(() => parseConfig({ NODE_PROVIDER: "aws" })).toThrow(/NODE_PROVIDER: must be one of local, hetzner/);
+    expect(() => parseConfig({ INNGEST_LEGACY_SERVER: "maybe" })).toThrow(/INNGEST_LEGACY_SERVER: must be 1, 0, true, false, yes or no/);
+    expect(() => parseConfig({ GITHUB_URL: "github.com" })).toThrow(/GITHUB_URL: must be an http:\/\/ or https:\/\/ URL/);
+    expect(parseConfig({ PORT: "3001", INNGEST_PORT: "8289", INNGEST_LEGACY_SERVER: "No", NODE_CPU_THRESHOLD: "72.5" })).toMatchObject({ PORT: 3001, INNGEST_PORT: 8289, INNGEST_LEGACY_SERVER: false, NODE_CPU_THRESHOLD: 72.5 });
+  });
+
   it("names every bad variable at once", () => {
     try {
       parseConfig({ WORKSPACE_READY_TIMEOUT: "soon", MAX_NODES_PER_USER: "0", APP_URL: "not a url", NODE_CPU_THRESHOLD: "120" });
@@ -58,6 +69,11 @@ describe("parseConfig", () => {
       const message = (error as Error).message;
       for (const name of ["WORKSPACE_READY_TIMEOUT", "MAX_NODES_PER_USER", "APP_URL", "NODE_CPU_THRESHOLD"]) expect(message).toContain(name);
     }
+  });
+
+  it("reads an empty DATA_DIR as unset: the data folder is .data, not the current folder", () => {
+    expect(parseConfig({ DATA_DIR: "" }).DATA_DIR).toBe(".data");
+    expect(parseConfig({ DATA_DIR: "  " }).DATA_DIR).toBe(".data");
   });
 
   it("refuses a branch prefix without a trailing slash", () => {
@@ -112,5 +128,54 @@ describe("durations", () => {
     expect(toInngestDuration(30_000)).toBe("30s");
     expect(toInngestDuration(1_500)).toBe("2s");
     expect(toInngestDuration(10)).toBe("1s");
+  });
+});
+
+describe("the settings table", () => {
+  // Every key of the schema, so a new setting is covered as soon as it is added.
+  const keys = Object.keys(ConfigSchema.shape);
+  /** Settings that take any text (names, secrets, paths, connection strings): nothing to refuse. Checked below to accept anything. */
+  const freeText = new Set([
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "ANTHROPIC_API_KEY",
+    "OPENAI_API_KEY",
+    "DATABASE_URL",
+    "DATABASE_DIRECT_URL",
+    "DATA_DIR",
+    "DATABASE_WS_PROXY",
+    "INNGEST_DEV",
+    "INNGEST_SIGNING_KEY",
+    "INNGEST_EVENT_KEY",
+    "VM_AGENT_CACHE_DIR",
+  ]);
+  const garbage = "abc%";
+  /** zod's own messages say what failed, not what the setting takes. */
+  const zodDefault = /^(Invalid|Too (small|big)|Expected)/;
+
+  it("reads an empty value as unset, and refuses a value of the wrong kind naming the setting and what it takes", () => {
+    const unset = parseConfig({});
+    const problems: string[] = [];
+    for (const key of keys) {
+      for (const empty of ["", " "]) {
+        try {
+          const parsed = parseConfig({ [key]: empty });
+          if (JSON.stringify(parsed) !== JSON.stringify(unset)) problems.push(`${key}=${JSON.stringify(empty)} is not the same as unset`);
+        } catch (error) {
+          problems.push(`${key}=${JSON.stringify(empty)} is refused: ${(error as Error).message}`);
+        }
+      }
+      try {
+        parseConfig({ [key]: garbage });
+        if (!freeText.has(key)) problems.push(`${key}=${garbage} is accepted`);
+      } catch (error) {
+        if (freeText.has(key)) problems.push(`${key} is listed as free text but refuses ${garbage}`);
+        const issues = error instanceof ConfigError ? error.issues.filter((issue) => issue.path[0] === key) : [];
+        if (!issues.length) problems.push(`${key}=${garbage} is refused without naming it: ${(error as Error).message}`);
+        for (const issue of issues) if (zodDefault.test(issue.message)) problems.push(`${key}: "${issue.message}" does not say what it takes`);
+        if (!(error as Error).message.includes(`${key}: `)) problems.push(`${key}: the message does not name it: ${(error as Error).message}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -4,15 +4,42 @@ import { isLoopbackAddress } from "./http/request-guard";
 import { parseKeyRing } from "./secrets/envelope";
 import { ModelName } from "./contracts/vm-agent";
 import { cidrList } from "./net";
+import { givenSettings } from "./env";
 
-const bool = (defaultValue: boolean) =>
-  z
-    .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", ""])])
-    .default(defaultValue)
-    .transform((v) => (typeof v === "boolean" ? v : v === "" ? defaultValue : ["1", "true", "yes"].includes(v)));
+/*
+ * The kinds of value a setting takes. Each refuses what it cannot read with what it takes, so a bad
+ * value stops the start with e.g. "TASK_QUEUE_TIMEOUT: must be a duration such as 30s, 15m…"
+ * (durations: lib/duration.ts). Blank values never get here: they are unset (lib/env.ts).
+ */
 
-const int = (defaultValue: number, min = 0) => z.coerce.number().int().min(min).default(defaultValue);
-const percent = (defaultValue: number) => z.coerce.number().min(0).max(100).default(defaultValue);
+const TRUE_WORDS = ["1", "true", "yes"] as const;
+const FALSE_WORDS = ["0", "false", "no"] as const;
+/** 1, 0, true, false, yes or no, in any case. */
+const flag = z
+  .preprocess(
+    (value) => (typeof value === "string" ? value.trim().toLowerCase() : value),
+    z.enum([...TRUE_WORDS, ...FALSE_WORDS], { error: "must be 1, 0, true, false, yes or no" }),
+  )
+  .transform((word) => (TRUE_WORDS as readonly string[]).includes(word));
+const bool = (defaultValue: boolean) => flag.optional().transform((value) => value ?? defaultValue);
+
+/** A number given as digits only: "1.5" (for a whole number), "1e3", "0x10" and "-1" are refused rather than read as something else. */
+const numberFrom = (whole: boolean, takes: string, min: number, max: number) => {
+  const error = `must be ${takes}`;
+  const number = z.number({ error }).min(min, { error }).max(max, { error });
+  return z.preprocess(
+    (value) => (typeof value === "string" && (whole ? /^\d+$/ : /^\d+(\.\d+)?$/).test(value.trim()) ? Number(value) : value),
+    whole ? number.int({ error }) : number,
+  );
+};
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, what = "a whole number") =>
+  numberFrom(true, max === Number.MAX_SAFE_INTEGER ? `${what} of at least ${min}` : `${what} from ${min} to ${max}`, min, max);
+const int = (defaultValue: number, min = 0, max?: number) => wholeNumber(min, max).default(defaultValue);
+const port = (defaultValue: number) => wholeNumber(1, 65_535, "a port number").default(defaultValue);
+const percent = (defaultValue: number) => numberFrom(false, "a percentage from 0 to 100", 0, 100).default(defaultValue);
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(", ")}` });
+const url = () => z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
 /**
  * Every setting of the control plane, read once from the environment and validated.
@@ -23,15 +50,15 @@ export const ConfigSchema = z.object({
    * `local`: one user, no sign-in; the loopback address is the boundary (the app binds only to it
    * and answers only to localhost). `team`: accounts and sign-in, for a control plane on a network.
    */
-  AUTH_MODE: z.enum(["local", "team"]).default("local"),
+  AUTH_MODE: oneOf(["local", "team"]).default("local"),
   /** Team mode: signs sessions and encrypts stored OAuth tokens (at least 32 characters; keep it secret and stable). */
   AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Team mode: the GitHub OAuth app people sign in with (its callback URL is APP_URL/api/auth/callback/github). */
   GITHUB_CLIENT_ID: z.string().min(1).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
-  GITHUB_URL: z.string().url().default("https://github.com"),
-  GITHUB_API_URL: z.string().url().default("https://api.github.com"),
+  GITHUB_URL: url().default("https://github.com"),
+  GITHUB_API_URL: url().default("https://api.github.com"),
   /** How long one call to the forge's API (GitHub's) may take. */
   FORGE_REQUEST_TIMEOUT: durationField("20s"),
   /** A pull-request call that failed for a while (5xx, no answer, rate limit) is tried this many times before the error is shown. */
@@ -53,17 +80,27 @@ export const ConfigSchema = z.object({
   /** How long a browser stays signed in without coming back. */
   SESSION_TTL: durationField("7d"),
   /** The address the app listens on. Local mode allows only a loopback address. */
-  HOST: z.string().min(1).default("127.0.0.1"),
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, "must be an IP address or a host name (e.g. 127.0.0.1)")
+    .default("127.0.0.1"),
+  /** The runner's (`npm start`, `npm run dev`) port for the app and for the Inngest server. */
+  PORT: port(3000),
+  INNGEST_PORT: port(8288),
   /**
    * Where the vm-agent reaches this app (callbacks) and where Inngest reaches `/api/inngest`. Must be
    * https:// for nodes on other machines (lib/nodes/lifecycle.ts; their daemons refuse plain http too).
    */
-  APP_URL: z.string().url().default("http://127.0.0.1:3000"),
+  APP_URL: url().default("http://127.0.0.1:3000"),
   /** Unset: embedded PGlite under DATA_DIR. A postgres:// URL: Neon's serverless driver. */
   DATABASE_URL: z.string().optional(),
   /** The same database without a connection pooler in between (Neon: the host without `-pooler`), for LISTEN and the migrations' lock; default DATABASE_URL. */
   DATABASE_DIRECT_URL: z.string().optional(),
-  /** Made 0711 at start, everything in it owner-only but the local nodes' work folders (lib/data-dir.ts). */
+  /**
+   * The control plane's own folder: missing, empty, or one it made (marked with .acp-data-dir); any
+   * other folder is refused at start, untouched. Made 0711, what it makes in it owner-only but the
+   * local nodes' work folders (lib/data-dir.ts).
+   */
   DATA_DIR: z.string().default(".data"),
   /** Only for a plain PostgreSQL behind a WebSocket relay (tests, self-hosting without Neon). */
   DATABASE_WS_PROXY: z.string().optional(),
@@ -71,12 +108,9 @@ export const ConfigSchema = z.object({
   /** The pinned v1.1.0 server does not know the SDK's `StepFailed` opcode (see inngest/legacy-server.ts). */
   INNGEST_LEGACY_SERVER: bool(true),
   /** The SDK's checkpointing; unset: on exactly when the engine is not the legacy one (see inngest/client.ts). */
-  INNGEST_CHECKPOINTING: z
-    .enum(["1", "0", "true", "false"])
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === "1" || v === "true")),
+  INNGEST_CHECKPOINTING: flag.optional(),
   /** The engine's URL, as the SDK reads it; unset follows INNGEST_DEV (a URL, or :8288) or Inngest Cloud. */
-  INNGEST_BASE_URL: z.string().url().optional(),
+  INNGEST_BASE_URL: url().optional(),
   INNGEST_DEV: z.string().optional(),
   /** Self-hosted or cloud engines authenticate API calls with it. */
   INNGEST_SIGNING_KEY: z.string().optional(),
@@ -88,7 +122,7 @@ export const ConfigSchema = z.object({
    * checks the app's (INNGEST_SIGNING_KEY, INNGEST_EVENT_KEY; made once and kept in DATA_DIR when
    * unset) and keeps its state in DATA_DIR/engine.
    */
-  ENGINE_MODE: z.enum(["dev", "self-hosted"]).default("dev"),
+  ENGINE_MODE: oneOf(["dev", "self-hosted"]).default("dev"),
   /** How long one call to the engine's API may take. */
   ENGINE_REQUEST_TIMEOUT: durationField("5s"),
 
@@ -142,9 +176,9 @@ export const ConfigSchema = z.object({
   CLEANUP_LEASE: durationField("2m"),
 
   /** Who creates new nodes: `local` (a vm-agent process on this machine) or `hetzner` (a Hetzner Cloud server per node, with each owner's HETZNER_TOKEN). */
-  NODE_PROVIDER: z.enum(["local", "hetzner"]).default("local"),
+  NODE_PROVIDER: oneOf(["local", "hetzner"]).default("local"),
   /** The port a cloud node's vm-agent serves HTTPS on; the node's firewall admits only CONTROL_PLANE_SOURCE_IPS to it. */
-  NODE_AGENT_PORT: z.coerce.number().int().min(1).max(65_535).default(8443),
+  NODE_AGENT_PORT: port(8443),
   /**
    * The addresses cloud nodes see the control plane's calls come from, as CIDRs (`203.0.113.7/32,
    * 2001:db8::/64`): their firewall admits only these to NODE_AGENT_PORT. Required with NODE_PROVIDER=hetzner.
@@ -155,7 +189,7 @@ export const ConfigSchema = z.object({
   /** The first wait before such a retry when the provider did not say how long; each next one doubles. */
   NODE_PROVISIONING_RETRY_BACKOFF: durationField("10s"),
   /** Hetzner Cloud's API (a local double in tests). */
-  HETZNER_API_URL: z.string().url().default("https://api.hetzner.cloud/v1"),
+  HETZNER_API_URL: url().default("https://api.hetzner.cloud/v1"),
   /** Where new Hetzner servers are created (fsn1, nbg1, hel1, ash, hil, sin). */
   HETZNER_LOCATION: z.string().regex(/^[a-z0-9-]{2,32}$/, "must be a Hetzner location name such as fsn1").default("fsn1"),
   /** The image new Hetzner servers boot; its cloud-init runs the node's user data. */
@@ -164,7 +198,7 @@ export const ConfigSchema = z.object({
   HETZNER_SERVER_TYPE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be a Hetzner server type such as cx22").default("cx22"),
   /** How long one call to Hetzner's API may take. */
   /** Where a Hetzner server reads its public IPv4 at boot (its metadata service), which its daemon reports. */
-  HETZNER_METADATA_URL: z.string().url().default("http://169.254.169.254/hetzner/v1/metadata/public-ipv4"),
+  HETZNER_METADATA_URL: url().default("http://169.254.169.254/hetzner/v1/metadata/public-ipv4"),
   HETZNER_REQUEST_TIMEOUT: durationField("30s"),
   BRANCH_PREFIX: z.string().regex(/^[a-z0-9][a-z0-9._/-]*\/$/, "must end with / (e.g. agents/)").default("agents/"),
   BRANCH_NAME_MAX: int(60, 20),
@@ -242,7 +276,7 @@ export const ConfigSchema = z.object({
   NODE_MANAGEMENT_TOKEN_TTL: durationField("5m"),
 
   /** Retries Inngest gives each step before it fails for good. */
-  STEP_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  STEP_RETRIES: int(3, 0, 20),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -304,9 +338,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates an environment; throws ConfigError naming every bad variable. */
+/** Validates an environment; throws ConfigError naming every bad variable. A blank variable counts as unset (lib/env.ts). */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = ConfigSchema.safeParse(env);
+  const result = ConfigSchema.safeParse(givenSettings(env));
   if (!result.success) throw new ConfigError(result.error.issues);
   const combined = checkCombinations(result.data);
   if (combined.length) throw new ConfigError(combined);

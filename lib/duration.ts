@@ -26,7 +26,7 @@ export function durationField(defaultValue: string) {
       if (typeof value === "number") return value;
       const ms = parseDuration(value);
       if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: `not a duration: "${value}" (use e.g. 30s, 15m, 4h)` });
+        ctx.addIssue({ code: "custom", message: `must be a duration such as 30s, 15m, 4h or 1d (a bare number is milliseconds), not "${value}"` });
         return z.NEVER;
       }
       return ms;

@@ -12,6 +12,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { config } from "../lib/config";
+import { prepareDataDir } from "../lib/data-dir";
 import { database } from "../lib/db";
 import { createApiToken } from "../lib/auth/api-tokens";
 import { findOrCreateUser } from "../lib/users";
@@ -29,6 +30,8 @@ async function main() {
   const command = positionals[0];
   if (command !== "rewrap-secrets" && (command !== "create-user" || !values.email || !/^[^\s@]+@[^\s@]+$/.test(values.email))) throw new Error(usage);
   const settings = config();
+  // The embedded database and the key file of local mode are in the data folder: only in one that is the control plane's.
+  if (!settings.DATABASE_URL || !settings.SECRETS_KEYS) prepareDataDir(settings.DATA_DIR);
   const state = settings.DATABASE_URL ? undefined : readRunState(settings.DATA_DIR);
   if (state && stillOurs(state.runner)) {
     throw new Error(`the embedded database in ${path.resolve(settings.DATA_DIR)} is in use by the running system (pid ${state.runner.pid}); stop it first, or use DATABASE_URL`);

@@ -5,12 +5,13 @@
  * else $XDG_CACHE_HOME (or ~/.cache)/agent-control-plane.
  */
 import path from "node:path";
+import { setting } from "../lib/env";
 import { defaultArtifactCacheDir } from "../lib/nodes/artifacts/cache";
 import { nodeRuntimeArtifact } from "../lib/nodes/artifacts/node-runtime";
 import { vmAgentArtifact } from "../lib/nodes/artifacts/vm-agent";
 
 const rootDir = path.resolve(import.meta.dirname, "..");
-const cacheDir = process.env.VM_AGENT_CACHE_DIR || defaultArtifactCacheDir();
+const cacheDir = setting("VM_AGENT_CACHE_DIR") ?? defaultArtifactCacheDir();
 const vmAgent = await vmAgentArtifact({ rootDir, cacheDir });
 console.log(JSON.stringify({ vmAgent }));
 if (process.argv.includes("--runtime")) {

@@ -10,20 +10,31 @@
  * Ctrl+C while stopping kills what is left at once.
  */
 import path from "node:path";
+import { parseConfig, type Config } from "../lib/config";
+import { setting } from "../lib/env";
 import { ensureAppBuild } from "./app-build";
 import { stopIdleLocalNodes } from "./local-nodes";
 import { stopProcessGroup } from "./procfs";
 import { readRunState, releaseDataDir } from "./run-state";
 import { startSystem, type RunningSystem } from "./system";
 
-const dataDir = path.resolve(process.env.DATA_DIR ?? ".data");
+const log = (line: string) => console.error(line);
+let settings: Config;
+try {
+  // A bad setting stops the start here, named with what it takes, before anything runs. Empty is
+  // unset (lib/env.ts): `DATA_DIR=` is .data, not the current folder.
+  settings = parseConfig(process.env);
+} catch (error) {
+  log(`\n  Could not start: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+const dataDir = path.resolve(settings.DATA_DIR);
 // `start` serves the production build in NEXT_DIST_DIR (.next); `dev` runs `next dev` (in .next/dev).
-const mode = process.env.NEXT_MODE || process.argv[2] || "dev";
+const mode = setting("NEXT_MODE") ?? process.argv[2] ?? "dev";
 if (mode !== "dev" && mode !== "start") {
   console.error(`NEXT_MODE must be "dev" or "start", not "${mode}".`);
   process.exit(1);
 }
-const log = (line: string) => console.error(line);
 
 let system: RunningSystem | undefined;
 
@@ -66,15 +77,15 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 }
 
 try {
-  const distDir = process.env.NEXT_DIST_DIR || ".next";
+  const distDir = setting("NEXT_DIST_DIR") ?? ".next";
   // SKIP_NEXT_BUILD: the caller built it (the test command builds once for every suite, and a
   // runner started by a test must not rebuild a build other tests are serving).
-  if (mode === "start" && !process.env.SKIP_NEXT_BUILD) ensureAppBuild(distDir, log);
+  if (mode === "start" && !setting("SKIP_NEXT_BUILD")) ensureAppBuild(distDir, log);
   system = await startSystem({
     mode,
     distDir,
-    appPort: Number(process.env.PORT ?? 3000),
-    inngestPort: Number(process.env.INNGEST_PORT ?? 8288),
+    appPort: settings.PORT,
+    inngestPort: settings.INNGEST_PORT,
     dataDir,
     // The runner restarts the app too if it dies; the tests that call startSystem themselves decide.
     superviseApp: true,
@@ -85,12 +96,12 @@ try {
   process.exit(1);
 }
 
-const authMode = process.env.AUTH_MODE === "team" ? "team (sign-in required)" : "local (one user, no sign-in; answers only on this machine)";
+const authMode = settings.AUTH_MODE === "team" ? "team (sign-in required)" : "local (one user, no sign-in; answers only on this machine)";
 console.error(`
   Mode:              ${authMode}
   App:               ${system.appUrl}
   Inngest dashboard: ${system.inngestUrl}
-  Database:          ${process.env.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}
+  Database:          ${settings.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}
 
   Press Ctrl+C to stop.
 `);

@@ -8,9 +8,12 @@ import path from "node:path";
 import { openDatabase } from "../db/client";
 import { journal } from "../db/migrations";
 import { parseConfig } from "../lib/config";
+import { prepareDataDir } from "../lib/data-dir";
 
 export async function migrateDatabase(env: Record<string, string | undefined>, log: (line: string) => void) {
   const c = parseConfig(env);
+  // The embedded database is made in the data folder: only in one that is the control plane's.
+  if (!c.DATABASE_URL) prepareDataDir(c.DATA_DIR);
   const database = await openDatabase({ url: c.DATABASE_URL, directUrl: c.DATABASE_DIRECT_URL, dataDir: c.DATA_DIR, wsProxy: c.DATABASE_WS_PROXY, migrations: "apply" });
   await database.close();
   const total = journal().length;

@@ -16,6 +16,7 @@ import { migrateDatabase } from "./migrate";
 import { ensureInngestBinary, inngestDevArgs, inngestStartArgs } from "./inngest-bin.mjs";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
+import { setting } from "../lib/env";
 import { ensureDir, prepareDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
 import { isLoopbackAddress } from "../lib/http/request-guard";
 import { describePortHolder, portHolder, portIsFree } from "./procfs";
@@ -67,7 +68,7 @@ export const TEST_DIST_DIR = ".next-test";
  * (scripts/app-build.ts), and not even checked when SKIP_NEXT_BUILD says the caller just built it.
  */
 export function buildApp(distDir = TEST_DIST_DIR) {
-  if (process.env.SKIP_NEXT_BUILD) return;
+  if (setting("SKIP_NEXT_BUILD")) return;
   if (staleBuildReason(distDir)) buildProductionApp(distDir);
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { callbackUrlProblem } from "../lib/contracts/tls";
 import { Id } from "../lib/contracts/vm-agent";
 import { durationField } from "../lib/duration";
+import { givenSettings } from "../lib/env";
 
 /** An integer given as text (env) or a number; "" and "1.5" are refused rather than coerced. */
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -103,8 +104,8 @@ export const VmAgentConfigSchema = z.object({
 export type VmAgentConfig = z.infer<typeof VmAgentConfigSchema>;
 
 export function parseVmAgentConfig(env: Record<string, string | undefined>): VmAgentConfig {
-  // An empty variable counts as unset, so its default applies (or it is reported missing).
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  // A blank variable counts as unset, so its default applies (or it is reported missing).
+  const given = givenSettings(env);
   const result = VmAgentConfigSchema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
