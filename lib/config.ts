@@ -208,6 +208,13 @@ export const ConfigSchema = z.object({
   MAX_TASK_SUBMISSIONS_PER_MINUTE: int(60, 1),
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
+  /**
+   * Whether local nodes (daemons on this machine) are held to NODE_CPU_THRESHOLD and
+   * NODE_MEMORY_THRESHOLD too. They share this machine, so its load is every one's: while one is over
+   * a threshold none gets new work and no new one is started (it would add no room); tasks wait in
+   * the queue until the load drops. Off: this machine's load does not steer local placement.
+   */
+  LOCAL_NODE_LOAD_LIMITS: bool(true),
 
   /** The largest request body a person's request may have (bytes); larger ones are refused (413) unread. */
   MAX_REQUEST_BODY_BYTES: int(1024 * 1024, 1024),
