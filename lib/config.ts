@@ -136,6 +136,12 @@ export const ConfigSchema = z.object({
   WORKSPACE_RETENTION: durationField("24h"),
   /** Live events, callback receipts and agent output older than this are pruned. */
   EVENT_RETENTION: durationField("7d"),
+  /**
+   * A workspace folder or tmux session on a node that belongs to no task (lib/recovery/orphans.ts) is
+   * reported at once, and removed when it is still there this long after (never a held workspace,
+   * never work that is not pushed).
+   */
+  ORPHAN_GRACE: durationField("30m"),
   /** How often the supervisor removes what is past its retention. */
   RETENTION_SWEEP_INTERVAL: durationField("10m"),
   /** A cleanup that started this long ago and did not finish may be taken over. */
