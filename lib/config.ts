@@ -170,6 +170,12 @@ export const ConfigSchema = z.object({
   WORKSPACE_RETENTION: durationField("24h"),
   /** Live events, callback receipts and agent output older than this are pruned. */
   EVENT_RETENTION: durationField("7d"),
+  /**
+   * A workspace folder or tmux session on a node that belongs to no task (lib/recovery/orphans.ts) is
+   * reported at once, and removed when it is still there this long after (never a held workspace,
+   * never work that is not pushed).
+   */
+  ORPHAN_GRACE: durationField("30m"),
   /** How often the supervisor removes what is past its retention. */
   RETENTION_SWEEP_INTERVAL: durationField("10m"),
   /** A cleanup that started this long ago and did not finish may be taken over. */
@@ -248,6 +254,13 @@ export const ConfigSchema = z.object({
   MAX_TASK_SUBMISSIONS_PER_MINUTE: int(60, 1),
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
+  /**
+   * Whether local nodes (daemons on this machine) are held to NODE_CPU_THRESHOLD and
+   * NODE_MEMORY_THRESHOLD too. They share this machine, so its load is every one's: while one is over
+   * a threshold none gets new work and no new one is started (it would add no room); tasks wait in
+   * the queue until the load drops. Off: this machine's load does not steer local placement.
+   */
+  LOCAL_NODE_LOAD_LIMITS: bool(true),
 
   /** The largest request body a person's request may have (bytes); larger ones are refused (413) unread. */
   MAX_REQUEST_BODY_BYTES: int(1024 * 1024, 1024),

@@ -89,6 +89,15 @@ describe("authentication", () => {
         expect(answer, `${method} ${pathname} with ${JSON.stringify(claims)}`).toMatchObject({ status: 403, body: { error: expect.stringMatching(/^the token (names no workspace|is for another workspace)/) } });
       }
     }
+    // The node's inventory and its orphan tmux stop are for a node token that names no workspace.
+    const scoped = `Bearer ${await agent.token({ workspaceId: "w_1" })}`;
+    for (const [method, pathname] of [["GET", "/inventory"], ["DELETE", "/tmux-sessions/acp-s_1"]] as const) {
+      expect(await agent.request(method, pathname, undefined, scoped)).toMatchObject({ status: 403, body: { error: "this needs a token for the node that names no workspace" } });
+    }
+    const nodeWide = `Bearer ${await agent.token({})}`;
+    expect(await agent.request("GET", "/inventory", undefined, nodeWide)).toMatchObject({ status: 200, body: { tmuxSessions: [{ name: "acp-s_1", workspaceId: "w_1", sessionId: "s_1" }] } });
+    // A session an agent session owns is not an orphan's to stop.
+    expect((await agent.request("DELETE", "/tmux-sessions/acp-s_1", undefined, nodeWide)).status).toBe(409);
     // Nothing of that reached the workspace: its session runs on, the second was never started.
     expect(await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).toMatchObject({ status: 200, body: { status: "running", turn: 1 } });
     expect((await agent.request("GET", "/workspaces/w_1/agent-sessions/s_2")).status).toBe(404);

@@ -161,6 +161,20 @@ export function createVmAgent(options: VmAgentOptions) {
       await authenticate(request);
       return [200, health()];
     }
+    if ((method === "GET" && url.pathname === "/inventory") || (method === "DELETE" && parts[0] === "tmux-sessions" && parts.length === 2)) {
+      // The whole node's business: a token handed to whatever works on one workspace does not reach it.
+      const caller = await authenticate(request);
+      if (caller.workspaceId !== undefined) throw new RequestError(403, "this needs a token for the node that names no workspace");
+      if (method === "GET") return [200, await manager.inventory()];
+      let name: string;
+      try {
+        name = decodeURIComponent(parts[1]!);
+      } catch {
+        throw new RequestError(400, "the tmux session name is malformed", "name");
+      }
+      await manager.stopOrphanTmuxSession(name);
+      return [200, { name, status: "stopped" }];
+    }
     if (parts[0] !== "workspaces") throw new RequestError(404, "not found");
     if (method === "POST" && parts.length === 3 && parts[2] === "git-credential") {
       // The agent's credential helper: its workspace's ticket, not a management token, authenticates it.

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { BootLog } from "./boot-log";
-import { callbackPaths, type CreateWorkspaceRequest, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, Id, type CreateWorkspaceRequest, type NodeInventory, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { clip, commitAndPush } from "./completion";
 import { formatMs } from "./exec";
 import type { VmAgentConfig } from "./config";
@@ -22,7 +22,7 @@ import { WorkspacePaths } from "./paths";
 import { provisionWorktree, StageError, type ProvisionConfig } from "./provision";
 import { redactor } from "./redact";
 import { RuntimeCoordinator } from "./runtime/coordinator";
-import { killProcessesIn } from "./runtime/processes";
+import { killProcessesIn, RuntimeError } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
 import { WorkspaceUsers } from "./users";
 import { SessionManager, type SessionConfig } from "./sessions";
@@ -268,6 +268,52 @@ export class WorkspaceManager {
     await this.provisioning.get(workspaceId);
   }
 
+  /** What this node holds, for the control plane's orphan check (contract: NodeInventory). */
+  async inventory(): Promise<NodeInventory> {
+    const records = this.workspaces.list().map((r) => r.value);
+    const workspaces: NodeInventory["workspaces"] = records.map((w) => ({ workspaceId: w.id, taskId: w.taskId, recorded: true, status: w.status, path: this.paths.dir(w.id) }));
+    // Folders no record names (a crash between the folder and its record, or something else's).
+    for (const entry of fs.readdirSync(this.paths.root, { withFileTypes: true })) {
+      if (records.some((w) => w.id === entry.name) || !Id.safeParse(entry.name).success) continue;
+      workspaces.push({ workspaceId: entry.name, taskId: null, recorded: false, status: entry.isDirectory() ? "unrecorded" : "not-a-folder", path: path.join(this.paths.root, entry.name) });
+    }
+    const tmuxSessions = (await this.runtime.sessions()).map(({ name, record }) => ({ name, ...(record ? { workspaceId: record.workspaceId, sessionId: record.sessionId } : {}) }));
+    return { workspaces: workspaces.slice(0, 10_000), tmuxSessions: tmuxSessions.slice(0, 10_000) };
+  }
+
+  /** Stops a tmux session on the node's socket that no runtime record owns (404 none, 409 a recorded one's). */
+  async stopOrphanTmuxSession(name: string) {
+    let stopped: boolean;
+    try {
+      stopped = await this.runtime.stopUnowned(name);
+    } catch (error) {
+      if (error instanceof RuntimeError) throw new RequestError(error.status, error.message);
+      throw error;
+    }
+    if (!stopped) throw new RequestError(404, `no tmux session ${name}`);
+  }
+
+  /**
+   * A folder in the workspaces folder that no record names: what runs in it is stopped, and it is
+   * removed without following links (a link there is removed, never what it points at).
+   */
+  private async deleteUnrecorded(workspaceId: string) {
+    const dir = this.paths.dir(workspaceId);
+    let stat: fs.Stats;
+    try {
+      stat = fs.lstatSync(dir);
+    } catch {
+      throw new RequestError(404, `workspace ${workspaceId} not found`);
+    }
+    if (stat.isDirectory()) {
+      const stopped = killProcessesIn(dir);
+      if (stopped.length) this.options.log("warn", "stopped what ran in an unrecorded workspace folder", { workspaceId, pids: stopped });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    await this.users.remove(workspaceId);
+    this.options.log("warn", "removed an unrecorded workspace folder", { workspaceId });
+  }
+
   /**
    * Deletes a workspace: the dirty check (409, nothing stopped, unless forced), the intent (an
    * interrupted delete shows as deletion_failed after a restart), then stop everything, remove the
@@ -275,7 +321,7 @@ export class WorkspaceManager {
    */
   async delete(workspaceId: string, force: boolean): Promise<void> {
     const workspace = this.workspaces.get(workspaceId);
-    if (!workspace && this.runtime.forWorkspace(workspaceId).length === 0) throw new RequestError(404, `workspace ${workspaceId} not found`);
+    if (!workspace && this.runtime.forWorkspace(workspaceId).length === 0) return this.runtime.whileStopping(workspaceId, () => this.deleteUnrecorded(workspaceId));
     await this.runtime.whileStopping(workspaceId, async () => {
       const worktree = this.paths.worktree(workspaceId);
       const dirty = async (found: WorkspaceRecord) => {

@@ -155,6 +155,31 @@ export const AgentSessionState = z.object({
 });
 export type AgentSessionState = z.infer<typeof AgentSessionState>;
 
+/**
+ * `GET /inventory` (a management token for this node that names no workspace): what the node holds,
+ * for the control plane's orphan check (lib/recovery/orphans.ts). `workspaces`: every workspace it
+ * has a record of, and every folder in its workspaces folder it has none of (`recorded: false`,
+ * `taskId` null); `tmuxSessions`: every session on its tmux socket, with the workspace and agent
+ * session its runtime records give it (none: no record owns it).
+ */
+export const NodeInventory = z.object({
+  workspaces: z
+    .array(
+      z.object({
+        workspaceId: Id,
+        taskId: z.string().max(128).nullable(),
+        recorded: z.boolean(),
+        status: z.string().max(40),
+        path: z.string().max(4096),
+      }),
+    )
+    .max(10_000),
+  tmuxSessions: z
+    .array(z.object({ name: z.string().min(1).max(256), workspaceId: Id.optional(), sessionId: Id.optional() }))
+    .max(10_000),
+});
+export type NodeInventory = z.infer<typeof NodeInventory>;
+
 /** Every non-2xx answer from the vm-agent has this body. */
 export const VmAgentError = z.object({
   error: z.string(),
@@ -354,6 +379,9 @@ export const callbackPaths = {
 /** vm-agent paths, likewise. */
 export const vmAgentPaths = {
   health: () => `/health`,
+  inventory: () => `/inventory`,
+  /** `DELETE`: stops a tmux session on the node's socket that no runtime record owns (409 for one that a record owns). */
+  tmuxSession: (name: string) => `/tmux-sessions/${encodeURIComponent(name)}`,
   workspaces: () => `/workspaces`,
   stopWorkspace: (workspaceId: string) => `/workspaces/${workspaceId}/stop`,
   workspace: (workspaceId: string) => `/workspaces/${workspaceId}`,

@@ -66,13 +66,17 @@ export async function probeNode(deps: ProbeDeps, node: CallableNode): Promise<bo
   }
 }
 
-/** Records a probe's answer: contact on success; unhealthy on failure. */
-export async function recordProbe(db: Executor, nodeId: string, answered: boolean) {
+/**
+ * Records a probe's answer: contact on success; unhealthy on failure. A node probed because its
+ * heartbeats stopped (`heartbeatStale`) stays `stale` when it answers: it is up, but its load is not
+ * known, so it gets no new work until a heartbeat comes again.
+ */
+export async function recordProbe(db: Executor, nodeId: string, answered: boolean, options: { heartbeatStale?: boolean } = {}) {
   await db
     .update(nodes)
     .set(
       answered
-        ? { health: "healthy", lastHeartbeatAt: sql`now()`, healthCheckedAt: sql`now()`, updatedAt: sql`now()` }
+        ? { health: options.heartbeatStale ? "stale" : "healthy", lastHeartbeatAt: sql`now()`, healthCheckedAt: sql`now()`, updatedAt: sql`now()` }
         : { health: "unhealthy", healthCheckedAt: sql`now()`, updatedAt: sql`now()` },
     )
     .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["creating", "running"])));

@@ -132,7 +132,7 @@ export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
         await publishNodeChange(deps.db);
       }
       const answered = await probeNode(deps, node);
-      await recordProbe(deps.db, node.id, answered);
+      await recordProbe(deps.db, node.id, answered, { heartbeatStale: true });
       if (!answered && now - lastContact > deps.config.HEARTBEAT_STALE_AFTER + deps.config.NODE_LOST_AFTER) {
         await markNodeLost(deps, node.id, `no heartbeat for ${Math.round((now - lastContact) / 1000)} s and it does not answer`);
       }

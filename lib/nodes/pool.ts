@@ -21,7 +21,7 @@ import { occupancySql } from "./statuses";
 
 type QueueConfig = Pick<
   Config,
-  "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD" | "AUTH_MODE" | "QUEUE_WAKE_RETRY" | "WAKE_RESEND_AFTER"
+  "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD" | "LOCAL_NODE_LOAD_LIMITS" | "AUTH_MODE" | "QUEUE_WAKE_RETRY" | "WAKE_RESEND_AFTER"
 >;
 
 export type PoolDeps = { db: Executor; provider: NodeProvider; send: SendEvents; config: QueueConfig };

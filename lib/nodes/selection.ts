@@ -27,10 +27,15 @@ export type SelectionLimits = {
   memoryThreshold: number;
   maxNodesPerUser: number;
   /**
-   * Providers whose nodes all share one host (the local provider): that host's load is every such
-   * node's, and another node adds no room, so the thresholds do not steer placement among them.
+   * Providers whose nodes all share one host (the local provider) and are not held to the thresholds
+   * (LOCAL_NODE_LOAD_LIMITS off): that host's load does not steer placement among them.
    */
   loadExemptProviders?: readonly string[];
+  /**
+   * A provider whose nodes all share one host and are held to the thresholds: while any running node
+   * of it is over one, the host is, so no new node of it is created either (it would add no room).
+   */
+  sharedHostProvider?: string;
 };
 
 export type Placement =
@@ -56,6 +61,16 @@ function placeableNodes(userId: string, authMode: Config["AUTH_MODE"], limits: S
       and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
       and (n.status <> 'running' or ${exempt} (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
                                      and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))`;
+}
+
+/** The shared host is over a threshold: one of its running, reporting nodes (anyone's) says so. */
+async function sharedHostOverloaded(executor: Executor, limits: SelectionLimits): Promise<boolean> {
+  if (!limits.sharedHostProvider) return false;
+  const [row] = await queryRows<{ over: boolean }>(executor, sql`
+    select exists (select 1 from nodes h where h.provider = ${limits.sharedHostProvider} and h.status = 'running'
+      and h.health in ('unknown', 'healthy')
+      and (coalesce(h.cpu_percent, 0) >= ${limits.cpuThreshold} or coalesce(h.memory_percent, 0) >= ${limits.memoryThreshold})) as over`);
+  return row?.over ?? false;
 }
 
 async function candidates(executor: Executor, userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits, exclude: readonly string[]) {
@@ -90,13 +105,13 @@ export async function freeSlots(executor: Executor, userId: string, authMode: Co
     executor,
     sql`select coalesce(sum(${limits.maxWorkspacesPerNode} - ${occupancySql(sql.raw("n.id"))}), 0)::int as free from nodes n where ${placeableNodes(userId, authMode, limits)}`,
   );
-  const creatable = Math.max(0, limits.maxNodesPerUser - (await liveNodeCount(executor, userId)));
+  const creatable = (await sharedHostOverloaded(executor, limits)) ? 0 : Math.max(0, limits.maxNodesPerUser - (await liveNodeCount(executor, userId)));
   return free + creatable * limits.maxWorkspacesPerNode;
 }
 
 /** The limits placement holds a task to, from the configuration and the provider. */
 export function selectionLimits(
-  config: Pick<Config, "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD">,
+  config: Pick<Config, "MAX_WORKSPACES_PER_NODE" | "MAX_NODES_PER_USER" | "NODE_CPU_THRESHOLD" | "NODE_MEMORY_THRESHOLD" | "LOCAL_NODE_LOAD_LIMITS">,
   provider: { name: string; sharedHost?: boolean },
 ): SelectionLimits {
   return {
@@ -105,8 +120,10 @@ export function selectionLimits(
     cpuThreshold: config.NODE_CPU_THRESHOLD,
     memoryThreshold: config.NODE_MEMORY_THRESHOLD,
     // Local nodes share this machine: a busy machine is busy for every node, and a new one adds no
-    // room. A machine someone registered is its own host, held to the thresholds like a cloud node.
-    loadExemptProviders: provider.sharedHost ? [provider.name] : [],
+    // room (LOCAL_NODE_LOAD_LIMITS says whether its load steers them at all). A machine someone
+    // registered is its own host, held to the thresholds like a cloud node.
+    loadExemptProviders: provider.sharedHost && !config.LOCAL_NODE_LOAD_LIMITS ? [provider.name] : [],
+    ...(provider.sharedHost && config.LOCAL_NODE_LOAD_LIMITS ? { sharedHostProvider: provider.name } : {}),
   };
 }
 
@@ -140,6 +157,13 @@ export async function placeTask(
       await tx.update(nodes).set({ warmSince: null, updatedAt: sql`now()` }).where(eq(nodes.id, pick.id));
       await publishNodeChange(tx);
       return { kind: "assigned", nodeId: pick.id, status: pick.status, created: false, wasIdle: pick.status === "running" && pick.occupancy === 0 };
+    }
+    if (await sharedHostOverloaded(tx, input.limits)) {
+      await tx.update(tasks).set({ queueWokenAt: null }).where(eq(tasks.id, input.taskId));
+      return {
+        kind: "queued",
+        reason: `this machine is over its load thresholds (NODE_CPU_THRESHOLD=${input.limits.cpuThreshold}%, NODE_MEMORY_THRESHOLD=${input.limits.memoryThreshold}%); waiting until its load drops`,
+      };
     }
     const live = await liveNodeCount(tx, input.userId);
     if (live >= input.limits.maxNodesPerUser) {

@@ -11,6 +11,7 @@ import {
   AgentSessionState,
   PushAgainResponse,
   HealthResponse,
+  NodeInventory,
   VmAgentError,
   WorkspaceAccepted,
   vmAgentPaths,
@@ -94,6 +95,10 @@ export function vmAgentClient(options: VmAgentClientOptions) {
   return {
     /** Who the node is and what it holds (answered only to a token for this node). */
     health: () => call("GET", vmAgentPaths.health(), undefined, HealthResponse),
+    /** What the node holds: its workspaces (and unrecorded folders) and tmux sessions (a token naming no workspace). */
+    inventory: () => call("GET", vmAgentPaths.inventory(), undefined, NodeInventory),
+    /** Stops a tmux session that none of the node's runtime records owns. */
+    stopOrphanTmuxSession: (name: string) => call("DELETE", vmAgentPaths.tmuxSession(name), undefined, undefined),
     createWorkspace: (request: CreateWorkspaceRequest) =>
       call("POST", vmAgentPaths.workspaces(), request, WorkspaceAccepted, { workspaceId: request.workspaceId }),
     startAgentSession: (workspaceId: string, sessionId: string, request: StartAgentSessionRequest) =>

@@ -14,6 +14,7 @@ import { reapIfIdle } from "../nodes/pool";
 import { destroyNode } from "../nodes/lifecycle";
 import { failTask } from "../tasks/fail-task";
 import { wakeRuns } from "../tasks/wake-run";
+import { reportNodeOrphans } from "./orphans";
 import { redriveTask } from "./redrive";
 import { RUN_STATES } from "../tasks/state-machine";
 
@@ -112,7 +113,8 @@ const reportOrphan = (rt: Runtime, entry: { message: string; nodeId?: string | n
 /**
  * Orphans, reported with what was done about them: node daemons running without a live node row
  * (stopped, since they are ours and hold nothing), and unfinished tasks still pointing at a node
- * that is gone (their run is woken, or re-driven by the reconciler if it is lost).
+ * that is gone (their run is woken, or re-driven by the reconciler if it is lost), and workspace
+ * folders and tmux sessions on running nodes that belong to no task (orphans.ts).
  */
 export async function reportOrphans(rt: Runtime, now = Date.now()) {
   const reported: string[] = [];
@@ -133,5 +135,6 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
     const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;
     if (await reportOrphan(rt, { taskId: t.taskId, nodeId: t.nodeId, workspaceId: t.workspaceId, message })) reported.push(message);
   }
+  reported.push(...(await reportNodeOrphans(rt, now)));
   return reported;
 }

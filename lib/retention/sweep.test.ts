@@ -3,7 +3,7 @@ import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
-import { agentOutput, callbackReceipts, liveEvents, nodes, tasks, users, workspaces } from "@/db/schema";
+import { agentOutput, callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, users, workspaces } from "@/db/schema";
 import { queryRows } from "@/db/client";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { signingKeyPair } from "../auth/keys";
@@ -11,6 +11,7 @@ import { parseConfig } from "../config";
 import { engineApi } from "../engine/api";
 import { localProvider } from "../nodes/providers/local";
 import type { Runtime } from "../runtime";
+import { createNodeEnrollment } from "../nodes/enrollment";
 import { nodeOccupancy, reapIfIdle } from "../nodes/pool";
 import { sweepRetention } from "./sweep";
 
@@ -65,7 +66,7 @@ describe("the retention sweep", () => {
 
     const report = await sweepRetention(rt);
 
-    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 1 });
+    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 1, enrollments: 0 });
     const purged = await database.db.select({ id: workspaces.id, purgedAt: workspaces.purgedAt }).from(workspaces);
     expect(purged.find((w) => w.id === "w_failed-long-ago")?.purgedAt).not.toBeNull();
     expect(purged.find((w) => w.id === "w_cancelled-just-now")?.purgedAt).toBeNull();
@@ -75,7 +76,7 @@ describe("the retention sweep", () => {
     expect(row?.n).toBe(1);
 
     // A second sweep finds nothing more to do.
-    expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0 });
+    expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0 });
     expect((await database.db.select().from(nodes).where(eq(nodes.id, "n_old")))[0]?.purgedAt).not.toBeNull();
   });
 
@@ -88,5 +89,20 @@ describe("the retention sweep", () => {
     // The held workspace takes a slot: an idle node is not reaped from under it.
     expect(await nodeOccupancy(database.db, "n_held")).toBe(1);
     expect(await reapIfIdle(rt, "n_held", 0)).toBe(false);
+  });
+
+  it("deletes node enrollment tokens past their expiry and keeps those still good", async () => {
+    await database.db.insert(nodes).values({ id: "n_enrolling", userId: "u1", provider: "hetzner", status: "creating" });
+    await createNodeEnrollment(database.db, "n_enrolling", 60 * 60_000);
+    await createNodeEnrollment(database.db, "n_enrolling", 60 * 60_000);
+    // One of the two was minted NODE_ENROLLMENT_TTL and a minute ago (expiry is by the database's clock).
+    const [first] = await database.db.select().from(nodeEnrollments).where(eq(nodeEnrollments.nodeId, "n_enrolling")).limit(1);
+    await database.db.update(nodeEnrollments).set({ expiresAt: sql`now() - interval '1 minute'` }).where(eq(nodeEnrollments.tokenHash, first!.tokenHash));
+
+    expect((await sweepRetention(rt)).enrollments).toBe(1);
+    const left = await database.db.select({ tokenHash: nodeEnrollments.tokenHash }).from(nodeEnrollments).where(eq(nodeEnrollments.nodeId, "n_enrolling"));
+    expect(left).toHaveLength(1);
+    expect(left[0]!.tokenHash).not.toBe(first!.tokenHash);
+    expect((await sweepRetention(rt)).enrollments).toBe(0);
   });
 });

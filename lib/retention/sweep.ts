@@ -3,9 +3,10 @@
  * cleanup; failed and cancelled tasks keep theirs for inspection for WORKSPACE_RETENTION, then it
  * is deleted (forced: what was not pushed is the inspection copy). Stopped nodes' folders go after
  * the same retention. Live events, callback receipts and agent output go after EVENT_RETENTION.
+ * Node enrollment tokens go once expired (NODE_ENROLLMENT_TTL): an expired one enrolls nothing.
  */
 import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { agentOutput, callbackReceipts, liveEvents, nodes, tasks, workspaces } from "@/db/schema";
+import { agentOutput, callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, workspaces } from "@/db/schema";
 import type { Executor } from "@/db/client";
 import type { Runtime } from "../runtime";
 import { getNode } from "../nodes/lifecycle";
@@ -37,10 +38,10 @@ async function expiredWorkspaces(db: Executor, before: Date) {
     .limit(200);
 }
 
-export type SweepReport = { workspaces: number; nodeFolders: number; liveEvents: number; receipts: number; outputBatches: number };
+export type SweepReport = { workspaces: number; nodeFolders: number; liveEvents: number; receipts: number; outputBatches: number; enrollments: number };
 
 export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<SweepReport> {
-  const report: SweepReport = { workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0 };
+  const report: SweepReport = { workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0 };
   for (const workspace of await expiredWorkspaces(rt.db, new Date(now - rt.config.WORKSPACE_RETENTION))) {
     if ((await purgeWorkspace(rt, workspace, true)) === "purged") report.workspaces++;
   }
@@ -60,5 +61,7 @@ export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<Swe
   report.liveEvents = (await rt.db.delete(liveEvents).where(lt(liveEvents.createdAt, cutoff)).returning({ id: liveEvents.id })).length;
   report.receipts = (await rt.db.delete(callbackReceipts).where(lt(callbackReceipts.receivedAt, cutoff)).returning({ id: callbackReceipts.messageId })).length;
   report.outputBatches = (await rt.db.delete(agentOutput).where(lt(agentOutput.createdAt, cutoff)).returning({ id: agentOutput.id })).length;
+  // By the database's clock, which set their expiry (lib/nodes/enrollment.ts).
+  report.enrollments = (await rt.db.delete(nodeEnrollments).where(lt(nodeEnrollments.expiresAt, sql`now()`)).returning({ hash: nodeEnrollments.tokenHash })).length;
   return report;
 }

@@ -185,6 +185,35 @@ export class RuntimeCoordinator {
     if (record.envFile) fs.rmSync(record.envFile, { force: true });
   }
 
+  /** Every session on our tmux socket, with the runtime record that owns it (if one does). */
+  async sessions(): Promise<{ name: string; record?: RuntimeRecord }[]> {
+    const records = this.records.list().map((r) => r.value);
+    return (await this.options.tmux.list()).map(({ name }) => ({ name, record: records.find((r) => r.tmuxName === name) }));
+  }
+
+  /**
+   * Stops a session on our socket that no record owns (an orphan the control plane found), as a
+   * recorded one is stopped: interrupt, kill the session, kill its process group. A session a record
+   * owns is refused (409): it is stopped with its workspace. False when there is no such session.
+   */
+  async stopUnowned(name: string): Promise<boolean> {
+    return this.lock.run(`tmux:${name}`, async () => {
+      if (this.records.list().some((r) => r.value.tmuxName === name)) throw new RuntimeError(409, `tmux session ${name} belongs to an agent session of this node`);
+      const { tmux } = this.options;
+      if (!(await tmux.hasSession(name))) return false;
+      const pid = await tmux.panePid(name);
+      if (pid !== undefined) {
+        await tmux.interrupt(name);
+        const deadline = Date.now() + Math.min(this.options.stopGraceMs, 2_000);
+        while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      }
+      await tmux.killSession(name);
+      if (pid !== undefined) killGroup(pid);
+      this.options.log("warn", "stopped an orphan tmux session", { tmux: name });
+      return true;
+    });
+  }
+
   private async killTree(record: RuntimeRecord) {
     const pid = await this.options.tmux.panePid(record.tmuxName);
     await this.options.tmux.killSession(record.tmuxName);
