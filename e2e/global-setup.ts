@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
+import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { removeOrphanUsers } from "../vm-agent/users";
 
 export default async function globalSetup() {
@@ -15,7 +16,7 @@ export default async function globalSetup() {
     logDir: path.join(dataDir, "logs"),
     log: () => undefined,
     // Tasks complete when the agent's turn ends; e2e/followup.e2e.ts sends its follow-up meanwhile.
-    env: { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" },
+    env: { ...SHARED_MACHINE_ENV, NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" },
   });
   process.env.E2E_APP_URL = system.appUrl;
   return async () => {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { expect, request, test, type Browser, type Page } from "@playwright/test";
 import { newKeyRingEntry } from "../lib/secrets/envelope";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { startGithubDouble, type GithubDouble, type GithubUser } from "../tests/harness/github-double";
 
 const person = (id: number, login: string, name: string): GithubUser => {
@@ -46,6 +47,7 @@ test.beforeAll(async () => {
       GITHUB_API_URL: github.url,
       SECRETS_KEYS: newKeyRingEntry("k1"),
       NODE_WARM_TIMEOUT: "0",
+      ...SHARED_MACHINE_ENV,
     },
   });
 });

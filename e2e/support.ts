@@ -5,13 +5,14 @@ import os from "node:os";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
+import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 
 export type OwnSystem = { system: RunningSystem; dataDir: string; stop(): Promise<void> };
 
 /** A system of the test's own (its own data folder and ports; `env` over the defaults), for settings the shared one lacks. */
 export async function startOwnSystem(prefix: string, env: Record<string, string>): Promise<OwnSystem> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const system = await startSystem({ mode: "start", distDir: TEST_DIST_DIR, dataDir, logDir: path.join(dataDir, "logs"), log: () => undefined, env });
+  const system = await startSystem({ mode: "start", distDir: TEST_DIST_DIR, dataDir, logDir: path.join(dataDir, "logs"), log: () => undefined, env: { ...SHARED_MACHINE_ENV, ...env } });
   return {
     system,
     dataDir,

@@ -9,7 +9,11 @@ import type { TestSystem } from "../harness/test-system";
 
 export type RunResult = { completed: number; tasks: number; duplicated: number; problems: string[] };
 
-export async function verifyRun(system: TestSystem, taskIds: string[], options: { maxPerNode: number; expect?: "completed" | "failed" }): Promise<RunResult> {
+export async function verifyRun(
+  system: TestSystem,
+  taskIds: string[],
+  options: { maxPerNode: number; expect?: "completed" | "failed"; /** Agent turns per session (a follow-up launches the agent again). */ turns?: number },
+): Promise<RunResult> {
   const db = system.database.db;
   const problems: string[] = [];
   const rows = await db.select().from(tasks).where(inArray(tasks.id, taskIds));
@@ -31,8 +35,9 @@ export async function verifyRun(system: TestSystem, taskIds: string[], options: 
   }
   for (const s of sessions) {
     const launched = effects.launches.get(s.id) ?? 0;
-    if (launched > 1) duplicated += launched - 1;
-    if (launched > 1) problems.push(`agent ${s.id} was started ${launched} times`);
+    const turns = options.turns ?? 1;
+    if (launched > turns) duplicated += launched - turns;
+    if (launched > turns) problems.push(`agent ${s.id} was started ${launched} times for ${turns} turn${turns === 1 ? "" : "s"}`);
     if (["starting", "running"].includes(s.status)) problems.push(`session ${s.id} is still ${s.status}`);
   }
   // Capacity: a workspace holds its node's slot from its creation until its task was cleaned up.

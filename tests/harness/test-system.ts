@@ -11,6 +11,7 @@ import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
 import { removeNodeUsers } from "@/vm-agent/users";
+import { SHARED_MACHINE_ENV } from "./shared-machine";
 
 /** What the nodes' vm-agents did, read from their logs: each count should be one per task. */
 export type SideEffects = {
@@ -71,9 +72,7 @@ export async function startTestSystem(
       // A task completes when its first turn ends; the follow-up tests turn the wait on.
       SESSION_IDLE_TIMEOUT: "0",
       CALLBACK_BASE_DELAY: "200ms",
-      // This machine is shared with other test runs: its load must not hold these tests' tasks in the
-      // queue. Placement under load is tested on its own (lib/nodes/selection.test.ts).
-      LOCAL_NODE_LOAD_LIMITS: "false",
+      ...SHARED_MACHINE_ENV,
       ...env,
     },
   };

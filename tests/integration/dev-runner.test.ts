@@ -18,9 +18,11 @@ import { freePort, startSystem, TEST_DIST_DIR } from "@/scripts/system";
 import { Supervisor } from "@/scripts/supervisor";
 import { startReceiver, testKey } from "@/vm-agent/test-support";
 import { makeRepo } from "../harness/git";
+import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { untilOutput } from "../harness/process-output";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { startTestSystem } from "../harness/test-system";
+import { SHARED_MACHINE_ENV } from "../harness/shared-machine";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -193,6 +195,7 @@ describe("the runner (scripts/dev.ts)", () => {
       NEXT_MODE: "start",
       NEXT_DIST_DIR: TEST_DIST_DIR,
       NODE_WARM_TIMEOUT: "0",
+      ...SHARED_MACHINE_ENV,
     };
   }
 
@@ -264,6 +267,44 @@ describe("the runner (scripts/dev.ts)", () => {
     expect((await exitOf(second)).code).toBe(0);
     for (const pid of children) expect(groupMembers(pid), `group ${pid}`).toEqual([]);
     expect(fs.existsSync(runStateFile(env.DATA_DIR))).toBe(false);
+  });
+
+  it("leaves a node with a working agent running on Ctrl+C; the next start adopts it and the task completes there, its agent started once", async () => {
+    const env = { ...(await runnerEnv()), SCRIPT_AGENT_COMMAND: GATED_AGENT_COMMAND, SESSION_IDLE_TIMEOUT: "0" };
+    const appUrl = `http://127.0.0.1:${env.PORT}`;
+    const first = startRunner(env);
+    await serving(first);
+    for (const child of readRunState(env.DATA_DIR)!.children) groups.add(child.pid);
+    const gate = newGate("Survives Ctrl+C");
+    const submitted = await fetch(`${appUrl}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ repository: makeRepo(), prompt: gate.prompt }) });
+    expect(submitted.status).toBe(202);
+    const { taskId } = (await submitted.json()) as { taskId: string };
+    const working = await untilAgentWaits(appUrl, taskId);
+    const nodeId = working.node!.id;
+    const daemon = readLocalNodeRecord(path.join(env.DATA_DIR, "nodes", nodeId))!;
+    groups.add(daemon.pid);
+    tmuxSockets.add(`acp-${nodeId}`);
+
+    // Ctrl+C: the runner stops the app and the engine, and leaves the node with work running.
+    first.kill("SIGINT");
+    expect((await exitOf(first)).code).toBe(0);
+    expect(first.output).toContain("1 node with work keeps running");
+    expect(running(daemon.pid), "the busy node's daemon").toBe(true);
+
+    // The next start takes the node back: the agent finishes, the task completes on the same node.
+    const second = startRunner(env);
+    await serving(second);
+    for (const child of readRunState(env.DATA_DIR)!.children) groups.add(child.pid);
+    gate.open();
+    const { done } = await untilFinished(appUrl, taskId, 120_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    expect(done.node?.id).toBe(nodeId);
+    expect(done.session?.id).toBe(working.session!.id);
+    const output = await (await fetch(`${appUrl}/api/tasks/${taskId}/output?format=text`)).text();
+    expect(output.match(/agent waiting for/g), "agent launches").toHaveLength(1);
+    expect(output).toContain("agent done");
+    second.kill("SIGINT");
+    expect((await exitOf(second)).code).toBe(0);
   });
 
   it("fails at once naming the process that holds a port it needs, and how to choose another", async () => {

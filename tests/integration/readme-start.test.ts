@@ -16,6 +16,8 @@ import { freePort } from "@/scripts/system";
 import { makeRepo } from "../harness/git";
 import { untilOutput } from "../harness/process-output";
 import { untilFinished, watchTask } from "../harness/live-client";
+import type { TaskDetail } from "@/lib/contracts/api";
+import { SHARED_MACHINE_ENV } from "../harness/shared-machine";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BUILD_MS = 600_000;
@@ -79,13 +81,28 @@ async function stop(runner: Runner, dataDir: string) {
   expect(fs.existsSync(runStateFile(dataDir)), "the runner gave its data folder back").toBe(false);
 }
 
+/** How long the person takes to write a follow-up. */
+const PERSON_TYPES_MS = 45_000;
+/** The promise of ARCHITECTURE.md's race rule: a callback recorded, the run's next step started within a second. */
+const PROMISE_MS = 1_000;
+const between = (from: string | null | undefined, to: string | null | undefined) => (from && to ? Date.parse(to) - Date.parse(from) : Number.NaN);
+
+/** The workspace's /ready → the agent's start, and the turn's completion → the run's next step, each within the second. */
+function expectOneSecondPromise(task: TaskDetail) {
+  const step = (name: string) => task.steps.find((s) => s.step === name);
+  const ready = between(task.workspace?.readyAt, step("agent_session")?.startedAt);
+  const completion = between(task.session?.endedAt, step("running")?.endedAt);
+  expect(ready, "workspace /ready recorded → agent_session started (ms)").toBeLessThanOrEqual(PROMISE_MS);
+  expect(completion, "completion recorded → the run's next step (ms)").toBeLessThanOrEqual(PROMISE_MS);
+}
+
 describe("npm start (the README's first command)", () => {
   it("builds the app on the first start, serves it with a task running through, reuses the build, and builds again when a source changed", async () => {
     const dir = checkout();
     const env: Record<string, string> = { ...(process.env as Record<string, string>) };
     // A user's machine has none of the test suite's settings: the embedded defaults.
     for (const name of ["DATABASE_URL", "DATABASE_WS_PROXY", "NEXT_DIST_DIR", "NEXT_MODE", "SKIP_NEXT_BUILD", "DATA_DIR"]) delete env[name];
-    Object.assign(env, { PORT: String(await freePort()), INNGEST_PORT: String(await freePort()), NODE_WARM_TIMEOUT: "0" });
+    Object.assign(env, { PORT: String(await freePort()), INNGEST_PORT: String(await freePort()), NODE_WARM_TIMEOUT: "0", ...SHARED_MACHINE_ENV });
     const appUrl = `http://127.0.0.1:${env.PORT}`;
     // The embedded default: the checkout's own .data folder.
     const dataDir = path.join(dir, ".data");
@@ -109,7 +126,20 @@ describe("npm start (the README's first command)", () => {
     const { taskId } = (await submitted.json()) as { taskId: string };
     const watch = await watchTask(appUrl, taskId);
     try {
-      await watch.until((t) => t.executionStep === "awaiting_followup", 120_000, "the agent's turn to end");
+      const waiting = await watch.until((t) => t.executionStep === "awaiting_followup" && t.idleUntil !== null, 120_000, "the agent's turn to end");
+      expectOneSecondPromise(waiting);
+      // A slow person: longer than the wait's first slice (READY_RECHECK_INTERVAL, 30 s) and fifteen
+      // of the supervisor's passes, and the task still waits for them, with the same deadline (it
+      // completed after 14.8 s when the supervisor's re-wakes ate the wait's slices).
+      await new Promise((resolve) => setTimeout(resolve, PERSON_TYPES_MS));
+      const still = await (await fetch(`${appUrl}/api/tasks/${taskId}`)).json();
+      expect(still).toMatchObject({ status: "in_progress", executionStep: "awaiting_followup", idleUntil: waiting.idleUntil });
+      expect(first.output).not.toContain("woke runs that missed their agent's completion");
+      // Their follow-up runs as the next turn, and its end is taken up within the second too.
+      const sent = await fetch(`${appUrl}/api/tasks/${taskId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ body: "And a second turn" }) });
+      expect(sent.status).toBeLessThan(300);
+      const second = await watch.until((t) => t.executionStep === "awaiting_followup" && t.messages.some((m) => m.status === "delivered"), 120_000, "the second turn to end");
+      expectOneSecondPromise(second);
     } finally {
       watch.close();
     }
