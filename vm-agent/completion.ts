@@ -42,8 +42,8 @@ export async function commitAndPush(
 ): Promise<Committed> {
   let commit: string | null = null;
   try {
-    await git.commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as);
-    commit = await git.headCommit(worktree, options.as);
+    await git.commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as ?? {});
+    commit = await git.headCommit(worktree, options.as ?? {});
   } catch (error) {
     return { commit, pushed: false, error: `commit failed: ${(error as Error).message}` };
   }

@@ -99,6 +99,17 @@ export const VmAgentConfigSchema = z.object({
    * daemon can (it is root); `required`: refuse to start otherwise; `off`: never.
    */
   WORKSPACE_USERS: z.enum(["auto", "required", "off"]).default("auto"),
+  /**
+   * The first uid (and gid) given to workspace users: above the ranges useradd gives people
+   * (UID_MAX in /etc/login.defs) and their containers (SUB_UID_MAX), so no other account gets one.
+   */
+  WORKSPACE_UID_MIN: integer(1000, 2_000_000_000).default(700_000_000),
+  /**
+   * Where every uid ever given to a workspace user is claimed (one file each, for the whole
+   * machine, never removed): a uid is never given twice, so files a deleted user left anywhere on
+   * the node never pass to another workspace.
+   */
+  WORKSPACE_UID_CLAIMS: z.string().min(1).default("/var/lib/agent-control-plane/workspace-uids"),
 });
 
 export type VmAgentConfig = z.infer<typeof VmAgentConfigSchema>;

@@ -38,29 +38,31 @@ export type RunOptions = {
   onOutput?: (text: string, stream: "stdout" | "stderr") => void;
   /** Keep the first `maxOutput` bytes of stdout (a diff is read from its start) instead of the last MAX_OUTPUT. */
   stdoutHead?: number;
+  /** Stdout goes straight to this descriptor (opened by the daemon), whole and unread (a bundle made as a workspace's user). */
+  stdoutFd?: number;
 };
 
 export function run(file: string, args: string[], options: RunOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     // An explicit environment is the whole environment (NODE_ENV included only if the caller passes it).
-    const child = spawn(file, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv | undefined, stdio: ["ignore", "pipe", "pipe"], detached: options.group === true, ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}) });
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv | undefined, stdio: ["ignore", options.stdoutFd ?? "pipe", "pipe"], detached: options.group === true, ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}) });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
     const head: Buffer[] = [];
     let headBytes = 0;
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       if (options.stdoutHead === undefined) stdout = (stdout + d.toString()).slice(-MAX_OUTPUT);
       else if (headBytes < options.stdoutHead) {
         head.push(d.subarray(0, options.stdoutHead - headBytes));
         headBytes += Math.min(d.length, options.stdoutHead - headBytes);
       }
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr?.on("data", (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-MAX_OUTPUT);
       options.onOutput?.(d.toString(), "stderr");
     });
-    if (options.onOutput) child.stdout.on("data", (d: Buffer) => options.onOutput!(d.toString(), "stdout"));
+    if (options.onOutput) child.stdout?.on("data", (d: Buffer) => options.onOutput!(d.toString(), "stdout"));
     const kill = () => {
       timedOut = true;
       try {

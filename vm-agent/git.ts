@@ -1,17 +1,22 @@
 /** The git operations a workspace needs, each one program call with an argument array. */
 import fs from "node:fs";
 import path from "node:path";
-import { run } from "./exec";
+import { run, type RunOptions } from "./exec";
 
 /** What git may see of the daemon's environment: no tokens or keys, as a planted hook could read them. */
 const PASS_THROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
 
 /**
- * How the daemon's git runs. `auth`: `-c` arguments naming the credential helper
- * (git-credentials.ts; none: no credentials), for the clone; `user`: the workspace's own user,
- * with `home` as HOME, for every call in a worktree its agent can write (never with `auth`).
+ * How the daemon's git runs in a worktree. `user`: the workspace's own user, with `home` as HOME,
+ * for every call in a worktree its agent can write; `unisolated`: the node runs workspaces as the
+ * daemon itself (WORKSPACE_USERS=off, or a daemon that is not root), so git does too. A root
+ * daemon's git never runs in a worktree otherwise: a call with neither is refused.
  */
-export type GitAs = { auth?: string[]; user?: { uid: number; gid: number }; home?: string };
+export type GitAs = { user?: { uid: number; gid: number }; home?: string; unisolated?: true };
+
+/** Why git must not run in a worktree as asked (as root, for a workspace with no user), or undefined. */
+const refusal = (as: GitAs) =>
+  !as.user && !as.unisolated && process.getuid?.() === 0 ? "refusing to run git as root in a workspace's worktree (the workspace has no user of its own)" : undefined;
 
 /** Git must never stop to ask for credentials on a node nobody is watching. */
 const env = (as: GitAs) => {
@@ -30,25 +35,35 @@ const env = (as: GitAs) => {
  */
 const HARDENED = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "credential.helper="];
 
-const git = (cwd: string, args: string[], as: GitAs = {}, timeoutMs = 10 * 60_000) =>
-  run("git", [...HARDENED, ...(as.auth ?? []), ...args], { cwd, env: env(as), timeoutMs, label: `git ${args[0]}`, user: as.user });
+/** Git in a worktree, as its workspace's user (see GitAs). */
+const git = (cwd: string, args: string[], as: GitAs, timeoutMs = 10 * 60_000, options: Partial<RunOptions> = {}) => {
+  const refused = refusal(as);
+  if (refused) return Promise.reject(new Error(refused));
+  return run("git", [...HARDENED, ...args], { cwd, env: env(as), timeoutMs, label: `git ${args[0]}`, user: as.user, ...options });
+};
 
 /** A read-only git call in a worktree (as its user), keeping the first `stdoutHead` bytes of a long answer. */
-export const readGit = (dir: string, args: string[], as: GitAs, stdoutHead?: number) =>
-  run("git", [...HARDENED, ...args], { cwd: dir, env: env(as), timeoutMs: 5 * 60_000, label: `git ${args[0]}`, user: as.user, ...(stdoutHead ? { stdoutHead } : {}) });
+export const readGit = (dir: string, args: string[], as: GitAs, stdoutHead?: number) => git(dir, args, as, 5 * 60_000, stdoutHead ? { stdoutHead } : {});
 
-/** Clones as the daemon (the workspace's user may not reach a local source); the caller hands the clone over. */
-export async function clone(repository: string, dest: string, parentDir: string, as: GitAs = {}) {
-  await git(parentDir, ["clone", "--quiet", "--", repository, dest], as);
+/**
+ * Clones as the daemon, with its credentials (`auth`: `-c` arguments naming the credential helper,
+ * git-credentials.ts): the workspace's user may not reach a local source. Through git's transport
+ * even for a local path (`--no-local`), so the clone shares no file with its source (a hardlinked
+ * object handed to the workspace's user would be the source's), and without a checkout: the
+ * repository's files are written by the workspace's user (createBranch), never by root. The caller
+ * hands the fresh `.git` over.
+ */
+export async function clone(repository: string, dest: string, parentDir: string, auth: string[] = []) {
+  await run("git", [...HARDENED, ...auth, "clone", "--quiet", "--no-checkout", "--no-local", "--", repository, dest], { cwd: parentDir, env: env({}), timeoutMs: 10 * 60_000, label: "git clone" });
 }
 
 /**
  * The helper the agent's git uses in this worktree (the daemon's own calls clear it): first an empty
  * value, so no helper of the node's global config answers in its place.
  */
-export async function setCredentialHelper(dir: string, helper: string) {
-  await git(dir, ["config", "--replace-all", "credential.helper", ""]);
-  await git(dir, ["config", "--add", "credential.helper", helper]);
+export async function setCredentialHelper(dir: string, helper: string, as: GitAs) {
+  await git(dir, ["config", "--replace-all", "credential.helper", ""], as);
+  await git(dir, ["config", "--add", "credential.helper", helper], as);
 }
 
 /**
@@ -57,8 +72,8 @@ export async function setCredentialHelper(dir: string, helper: string) {
  * task's branch already (an earlier attempt pushed it), the work goes on from there. Returns the
  * base's name (undefined for a repository whose HEAD is detached).
  */
-export async function createBranch(dir: string, branch: string, base?: string): Promise<string | undefined> {
-  const listed = (await git(dir, ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"])).stdout.split("\n");
+export async function createBranch(dir: string, branch: string, base: string | undefined, as: GitAs): Promise<string | undefined> {
+  const listed = (await git(dir, ["for-each-ref", "--format=%(refname:lstrip=3)", "refs/remotes/origin/"], as)).stdout.split("\n");
   const branches = listed.filter((name) => name && name !== "HEAD");
   if (base) {
     if (!branches.includes(base)) {
@@ -66,24 +81,24 @@ export async function createBranch(dir: string, branch: string, base?: string): 
       throw new Error(`the repository has no branch ${base}; its branches: ${shown || "none"}`);
     }
   }
-  const current = base ?? (await git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"]).catch(() => undefined))?.stdout.trim();
+  const current = base ?? (await git(dir, ["symbolic-ref", "--quiet", "--short", "HEAD"], as).catch(() => undefined))?.stdout.trim();
   const from = branches.includes(branch) ? `refs/remotes/origin/${branch}` : base ? `refs/remotes/origin/${base}` : "HEAD";
   // `--` ends the revisions, so nothing after it is read as one.
-  await git(dir, ["checkout", "--quiet", "-b", branch, from, "--"]);
+  await git(dir, ["checkout", "--quiet", "-b", branch, from, "--"], as);
   return current || undefined;
 }
 
-export async function setIdentity(dir: string, name: string, email: string) {
-  await git(dir, ["config", "user.name", name]);
-  await git(dir, ["config", "user.email", email]);
+export async function setIdentity(dir: string, name: string, email: string, as: GitAs) {
+  await git(dir, ["config", "user.name", name], as);
+  await git(dir, ["config", "user.email", email], as);
 }
 
-export async function headCommit(dir: string, as: GitAs = {}): Promise<string> {
+export async function headCommit(dir: string, as: GitAs): Promise<string> {
   return (await git(dir, ["rev-parse", "HEAD"], as)).stdout.trim();
 }
 
 /** Stages everything and commits it; false when there was nothing to commit. */
-export async function commitAll(dir: string, message: string, as: GitAs = {}): Promise<boolean> {
+export async function commitAll(dir: string, message: string, as: GitAs): Promise<boolean> {
   await git(dir, ["add", "--all"], as);
   const status = await git(dir, ["status", "--porcelain"], as);
   if (status.stdout.trim() === "") return false;
@@ -91,32 +106,81 @@ export async function commitAll(dir: string, message: string, as: GitAs = {}): P
   return true;
 }
 
-export async function status(dir: string, as: GitAs = {}): Promise<string> {
+export async function status(dir: string, as: GitAs): Promise<string> {
   return (await git(dir, ["status", "--porcelain"], as)).stdout;
 }
 
 /**
- * Where the daemon's pushes come from: its own bare repository beside the worktree, borrowing the
- * worktree's objects (git alternates), pushing to the repository the workspace was created from.
- * The worktree's config is the agent's to write (a remote URL, an insteadOf, a receive-pack
- * program, an include of a file it cannot read itself), so no call that carries credentials or
- * runs as the daemon reads it.
+ * Where the daemon's pushes come from: its own bare repository beside the worktree (root's, in the
+ * workspace's root-owned folder), pushing to the repository the workspace was created from. The
+ * worktree's config and object store are the agent's to write (a remote URL, an insteadOf, a
+ * receive-pack program, a link from `objects/` to another repository's objects), so nothing that
+ * runs as root reads them: the commits to push are exported as a bundle by the workspace's user
+ * (`as`), written to a file of root's through a descriptor it opened, and fetched from that file.
  */
-export type PushSource = { shadow: string; objects: string; repository: string; auth?: string[] };
+export type PushSource = { shadow: string; worktree: string; as: GitAs; repository: string; auth?: string[] };
 
-const shadowGit = (source: PushSource, args: string[], timeoutMs: number) =>
+const shadowGit = (source: Pick<PushSource, "shadow" | "auth">, args: string[], timeoutMs: number) =>
   run("git", [...HARDENED, ...(source.auth ?? []), `--git-dir=${source.shadow}`, ...args], { cwd: path.dirname(source.shadow), env: env({}), timeoutMs, label: `git ${args[0]}` });
 
-async function ensureShadow(source: PushSource) {
-  // Nested alternates would let the worktree's object store name any other on the node.
-  if (fs.existsSync(path.join(source.objects, "info", "alternates"))) throw new Error("the worktree's object store names other object stores (objects/info/alternates); not pushing from it");
+async function ensureShadow(source: Pick<PushSource, "shadow">) {
+  // An older daemon's shadow borrowed the worktree's objects (alternates): start again without.
+  if (fs.existsSync(path.join(source.shadow, "objects", "info", "alternates"))) fs.rmSync(source.shadow, { recursive: true, force: true });
   if (!fs.existsSync(path.join(source.shadow, "HEAD"))) await run("git", ["init", "--bare", "--quiet", source.shadow], { env: env({}), label: "git init" });
-  fs.writeFileSync(path.join(source.shadow, "objects", "info", "alternates"), `${source.objects}\n`);
+}
+
+/**
+ * Made at provisioning from the fresh clone (root's own, before the workspace's user gets it): the
+ * shadow starts with the repository's branches, so later exports carry only the agent's commits.
+ */
+export async function seedShadow(source: Pick<PushSource, "shadow">, freshClone: string) {
+  await ensureShadow(source);
+  await shadowGit(source, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", freshClone, "+refs/remotes/origin/*:refs/acp/base/*"], 10 * 60_000);
+}
+
+const hasCommit = (source: PushSource, commit: string) =>
+  shadowGit(source, ["cat-file", "-e", `${commit}^{commit}`], 60_000).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Copies `commit` and its history into the shadow: the workspace's user writes a bundle of it
+ * (without what the shadow has, when its repository still has those commits) to a file root
+ * opened in root's folder, and root fetches from that file.
+ */
+async function importCommit(source: PushSource, commit: string) {
+  await ensureShadow(source);
+  if (await hasCommit(source, commit)) return;
+  if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a commit id: ${commit}`);
+  const bundle = path.join(path.dirname(source.shadow), "import.bundle");
+  const tips = (await shadowGit(source, ["for-each-ref", "--format=%(objectname)"], 60_000)).stdout.split("\n").filter(Boolean);
+  await git(source.worktree, ["update-ref", "refs/acp/export", commit], source.as);
+  const exportAs = async (exclude: string[]) => {
+    fs.rmSync(bundle, { force: true });
+    const fd = fs.openSync(bundle, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      return await git(source.worktree, ["bundle", "create", "--quiet", "-", "refs/acp/export", ...exclude.map((tip) => `^${tip}`)], source.as, 10 * 60_000, { stdoutFd: fd, check: false });
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  try {
+    // A commit of the shadow's the worktree no longer has makes that bundle fail: then all of it.
+    if (!tips.length || (await exportAs(tips)).code !== 0) {
+      const whole = await exportAs([]);
+      if (whole.code !== 0) throw new Error(`could not export the commits to push: ${whole.stderr.trim() || `exit ${whole.code}`}`);
+    }
+    await shadowGit(source, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", bundle, "+refs/acp/export:refs/acp/imported"], 10 * 60_000);
+  } finally {
+    fs.rmSync(bundle, { force: true });
+  }
+  if (!(await hasCommit(source, commit))) throw new Error(`the exported commits do not hold ${commit}`);
 }
 
 /** Pushes `commit` (made in the worktree) as the branch of the workspace's repository. */
 export async function pushCommit(source: PushSource, branch: string, commit: string) {
-  await ensureShadow(source);
+  await importCommit(source, commit);
   await shadowGit(source, ["update-ref", `refs/heads/${branch}`, commit], 60_000);
   await shadowGit(source, ["push", "--quiet", source.repository, `refs/heads/${branch}:refs/heads/${branch}`], 5 * 60_000);
 }
@@ -142,6 +206,7 @@ export async function rebaseOntoRemote(worktree: string, source: PushSource, bra
   await shadowGit(source, ["fetch", "--quiet", "--no-tags", source.repository, `+refs/heads/${branch}:refs/acp/remote`], 5 * 60_000);
   const onto = (await shadowGit(source, ["rev-parse", "refs/acp/remote"], 60_000)).stdout.trim();
   const local = await headCommit(worktree, as);
+  await importCommit(source, local);
   const behind = await shadowGit(source, ["merge-base", "--is-ancestor", onto, local], 60_000).then(() => false, () => true);
   if (!behind) return { head: local, onto };
   const bundle = path.join(path.dirname(source.shadow), "remote.bundle");
@@ -157,7 +222,7 @@ export async function rebaseOntoRemote(worktree: string, source: PushSource, bra
   } finally {
     fs.rmSync(bundle, { force: true });
   }
-  const rebase = await run("git", [...HARDENED, "-c", "rebase.autoStash=false", "-c", "rebase.autoSquash=false", "rebase", "--quiet", onto], { cwd: worktree, env: env(as), timeoutMs: 5 * 60_000, check: false, label: "git rebase", user: as.user });
+  const rebase = await git(worktree, ["-c", "rebase.autoStash=false", "-c", "rebase.autoSquash=false", "rebase", "--quiet", onto], as, 5 * 60_000, { check: false });
   if (rebase.code === 0) return { head: await headCommit(worktree, as), onto };
   const conflicted = (await git(worktree, ["diff", "--name-only", "--diff-filter=U"], as).catch(() => ({ stdout: "" }))).stdout.split("\n").filter(Boolean);
   await git(worktree, ["rebase", "--abort"], as);
@@ -165,7 +230,7 @@ export async function rebaseOntoRemote(worktree: string, source: PushSource, bra
 }
 
 /** The commit a branch points at in the workspace's repository, or undefined when it has no such branch. */
-export async function remoteBranchCommit(source: PushSource, branch: string): Promise<string | undefined> {
+export async function remoteBranchCommit(source: Pick<PushSource, "shadow" | "auth" | "repository">, branch: string): Promise<string | undefined> {
   await ensureShadow(source);
   const out = (await shadowGit(source, ["ls-remote", source.repository, `refs/heads/${branch}`], 60_000)).stdout.trim();
   return out ? out.split(/\s+/)[0] : undefined;

@@ -10,7 +10,8 @@ import { run } from "./exec";
 import * as git from "./git";
 import { agentEnvironment } from "./agents/commands";
 import { setupCommand } from "./setup-command";
-import { userEnvironment, type WorkspaceUser } from "./users";
+import { killUserProcesses, userEnvironment, type WorkspaceUser } from "./users";
+import { mkdirAs, removeWorkspaceFolder } from "./workspace-fs";
 
 export type ProvisionStage = "workspace-user" | "clone" | "branch" | "git-identity" | "git-credentials" | "handover" | "setup";
 
@@ -48,7 +49,7 @@ const staged =
  * How the workspace's git gets credentials: `daemonGit` for the clone (the daemon's own call),
  * `agentHelper` written to the worktree's config for the agent's git. Neither holds a secret.
  */
-export type ProvisionCredentials = { daemonGit: git.GitAs; agentHelper: string };
+export type ProvisionCredentials = { daemonGit: string[]; agentHelper: string };
 
 /**
  * Who the workspace runs as: `user()` gives (creating it) the workspace's own user, or undefined
@@ -59,8 +60,10 @@ export type ProvisionUser = { user: () => Promise<WorkspaceUser | undefined>; ho
 /**
  * Builds `<dir>/repo` and `<dir>/home` from nothing (a leftover of an interrupted attempt is
  * removed first). With a workspace user, the folder is the daemon's and that user's group's only
- * (0750): the worktree and home are the user's, the agent's logs and environment files the
- * daemon's; the clone is made as the daemon, then handed over, and the setup script runs as the user.
+ * (0750): the worktree and home are the user's, the agent's logs and environment files, and the
+ * push repository (`push`), the daemon's. Root only clones (without a checkout, sharing no file
+ * with a local source) into that folder, where nothing of the user's can be yet, and hands the
+ * fresh `.git` over; every later step in the worktree (checkout, config, setup) runs as the user.
  */
 export async function provisionWorktree(
   dir: string,
@@ -68,37 +71,41 @@ export async function provisionWorktree(
   config: ProvisionConfig,
   credentials: ProvisionCredentials,
   runAs: ProvisionUser,
-  control: { signal?: AbortSignal; reporter?: StageReporter } = {},
+  control: { signal?: AbortSignal; reporter?: StageReporter; push?: string } = {},
 ): Promise<Provisioned & { user?: WorkspaceUser }> {
   const worktree = path.join(dir, "repo");
   const reporter = control.reporter ?? UNREPORTED;
   const stage = staged(reporter);
   const user = await stage("workspace-user", runAs.user);
+  const as: git.GitAs = user ? { user, home: runAs.home } : { unisolated: true };
   await stage("clone", async () => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    // What an earlier attempt's user left running could swap a folder for a link while root removes it.
+    if (user) killUserProcesses(user.uid);
+    await removeWorkspaceFolder(dir, user);
     fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
     if (user) fs.chownSync(dir, 0, user.gid);
     fs.chmodSync(dir, user ? 0o750 : 0o700);
     await git.clone(workspace.repository, worktree, dir, credentials.daemonGit);
+    if (control.push) await git.seedShadow({ shadow: control.push }, worktree);
+    // Fresh files root just made in its own folder, none shared with the source (--no-local): no link to follow.
+    if (user) await run("chown", ["-R", "--no-dereference", `${user.uid}:${user.gid}`, "--", worktree], { timeoutMs: 10 * 60_000 });
   });
-  const baseBranch = await stage("branch", () => git.createBranch(worktree, workspace.branch, workspace.baseBranch));
+  const baseBranch = await stage("branch", () => git.createBranch(worktree, workspace.branch, workspace.baseBranch, as));
   const identity = workspace.gitIdentity ?? { name: config.GIT_AUTHOR_NAME, email: config.GIT_AUTHOR_EMAIL };
-  await stage("git-identity", () => git.setIdentity(worktree, identity.name, identity.email));
-  await stage("git-credentials", () => git.setCredentialHelper(worktree, credentials.agentHelper));
+  await stage("git-identity", () => git.setIdentity(worktree, identity.name, identity.email, as));
+  await stage("git-credentials", () => git.setCredentialHelper(worktree, credentials.agentHelper, as));
   await stage("handover", async () => {
-    fs.mkdirSync(path.join(runAs.home, "tmp"), { recursive: true, mode: 0o700 });
-    if (user) for (const owned of [worktree, runAs.home]) await run("chown", ["-R", "--no-dereference", `${user.uid}:${user.gid}`, "--", owned], { timeoutMs: 10 * 60_000 });
+    // The HOME is made by root in its own folder, given to the user, and filled by the user.
+    fs.mkdirSync(runAs.home, { mode: 0o700 });
+    if (user) fs.lchownSync(runAs.home, user.uid, user.gid);
+    await mkdirAs(user, path.join(runAs.home, "tmp"));
   });
   // The script must be inside the worktree (SETUP_SCRIPT is relative to it). It runs with the
   // agents' allow-listed environment and no secret: no model key, and no ticket, so the worktree's
   // credential helper answers it nothing; git fails rather than waiting on a prompt.
-  const setup = (() => {
-    try {
-      return setupCommand(worktree, config.SETUP_SCRIPT);
-    } catch (error) {
-      throw new StageError("setup", error);
-    }
-  })();
+  const setup = await setupCommand(worktree, config.SETUP_SCRIPT, user).catch((error: unknown) => {
+    throw new StageError("setup", error);
+  });
   if (setup) {
     await stage(
       "setup",
@@ -119,7 +126,7 @@ export async function provisionWorktree(
       setup.detail,
     );
   }
-  const baseCommit = await git.headCommit(worktree, { user, home: runAs.home }).catch((error: unknown) => {
+  const baseCommit = await git.headCommit(worktree, as).catch((error: unknown) => {
     throw new StageError("setup", error);
   });
   return { baseCommit, setupScript: setup ? "ran" : "absent", ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) };

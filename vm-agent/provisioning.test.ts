@@ -136,9 +136,21 @@ describe("provisioning", () => {
 
   it("refuses a local path that is not a git repository with 422 on repository", async () => {
     const { agent } = await setup();
-    const plain = fs.mkdtempSync(path.join(agent.workDir, "plain-"));
+    const plain = fs.mkdtempSync(path.join(os.tmpdir(), "plain-"));
+    cleanups.push(async () => fs.rmSync(plain, { recursive: true, force: true }));
     const answer = await agent.request("POST", "/workspaces", workspace(plain));
     expect(answer).toMatchObject({ status: 422, body: { field: "repository", error: expect.stringContaining("does not exist") } });
+  });
+
+  it("refuses a repository inside its own work folder (a workspace's worktree) with 422 on repository", async () => {
+    const { agent, receiver } = await setup();
+    await agent.request("POST", "/workspaces", workspace(makeRepo()));
+    await receiver.next(/w_1\/ready$/);
+    const worktree = path.join(agent.workDir, "workspaces", "w_1", "repo");
+    for (const repository of [worktree, path.join(agent.workDir, "workspaces", "w_1", "..", "w_1", "repo")]) {
+      const answer = await agent.request("POST", "/workspaces", workspace(repository, { workspaceId: "w_2" }));
+      expect(answer).toMatchObject({ status: 422, body: { field: "repository", error: expect.stringContaining("work folder") } });
+    }
   });
 
   it("answers bad input with 400 or 422, never 500", async () => {

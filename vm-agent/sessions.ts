@@ -25,6 +25,10 @@ import { RuntimeError } from "./runtime/processes";
 import { RecordStore } from "./state/records";
 import { SessionRecord, type WorkspaceRecord } from "./state/schemas";
 import { userEnvironment } from "./users";
+import { withHomeHeld } from "./workspace-fs";
+
+/** The folders agent CLIs keep in the agent's HOME, which their launch creates (agents/commands.ts). */
+const CLI_FOLDERS = [".codex", ".claude"];
 
 export type SessionConfig = Pick<
   VmAgentConfig,
@@ -192,7 +196,9 @@ export class SessionManager {
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
     const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN);
     this.redactors.set(sessionId, redactor([...Object.values(secrets), ...credentials.secrets(workspaceId)]));
-    const resolved = agentLaunch(session.agent, { prompt, sessionId, home: paths.home(workspaceId), settings: config, secrets, resume: session.conversationId, model: session.model });
+    // The launch prepares the CLI's folder in the HOME as root: only while the HOME is held (workspace-fs.ts).
+    const home = paths.home(workspaceId);
+    const resolved = withHomeHeld(home, workspace.user, CLI_FOLDERS, () => agentLaunch(session.agent, { prompt, sessionId, home, settings: config, secrets, resume: session.conversationId, model: session.model }));
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);

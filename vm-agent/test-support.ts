@@ -178,6 +178,8 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     OUTPUT_FLUSH_INTERVAL: 100,
     DIFF_MAX_BYTES: 1024 * 1024,
     WORKSPACE_USERS: "auto" as const,
+    WORKSPACE_UID_MIN: 700_000_000,
+    WORKSPACE_UID_CLAIMS: "/var/lib/agent-control-plane/workspace-uids",
     ...overrides,
   };
   const outbox = new Outbox(

@@ -9,6 +9,11 @@
  * shell or password, its comment `acp <node> <workspace>` so the node's users can be found again
  * (a restart, a purge). Users live in /etc/passwd, shared by every daemon on the machine: useradd
  * and userdel take its lock, and a call that finds it taken is retried.
+ *
+ * A user's uid (its group's gid is the same number) is claimed for good before the user is made
+ * (WORKSPACE_UID_CLAIMS, a file per uid created exclusively, shared by the machine's daemons) from
+ * a range no other account is given (WORKSPACE_UID_MIN): a uid is never given twice, so what a
+ * deleted user left anywhere on the machine (a file in /tmp, say) never belongs to a later workspace.
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -21,10 +26,10 @@ export type WorkspaceUser = { name: string; uid: number; gid: number };
 export type WorkspaceUsersMode = "auto" | "off" | "required";
 
 export const SETPRIV = "/usr/bin/setpriv";
-const TOOLS = ["/usr/sbin/useradd", "/usr/sbin/userdel", SETPRIV];
+const TOOLS = ["/usr/sbin/useradd", "/usr/sbin/userdel", "/usr/sbin/groupadd", "/usr/sbin/groupdel", SETPRIV];
 const PASSWD = "/etc/passwd";
 const LOCK_RETRIES = 20;
-/** useradd's exit code for a name that is taken. */
+/** useradd's and groupadd's exit code for a name that is taken. */
 const NAME_IN_USE = 9;
 
 export const userName = (nodeId: string, workspaceId: string) => `acp${createHash("sha256").update(`${nodeId}/${workspaceId}`).digest("hex").slice(0, 12)}`;
@@ -83,7 +88,7 @@ function unreachableByUsers(workDir: string): string | undefined {
 }
 
 /** Kills every process of the user (what is left after its agents were stopped), until none is left. */
-function killUserProcesses(uid: number) {
+export function killUserProcesses(uid: number) {
   for (let pass = 0; pass < 5; pass++) {
     let found = 0;
     for (const entry of fs.existsSync("/proc") ? fs.readdirSync("/proc") : []) {
@@ -120,6 +125,41 @@ export function userEnvironment(user: WorkspaceUser | undefined, home: string): 
   return user ? { ...tmp, HOME: home, USER: user.name, LOGNAME: user.name } : tmp;
 }
 
+/** useradd's and groupadd's exit code for a uid (or gid) that is taken. */
+const ID_IN_USE = 4;
+/** How many claimed uids one user's creation tries before giving up (each was taken by another account). */
+const UID_TRIES = 50;
+
+/** Where uids are claimed and from which one (vm-agent settings WORKSPACE_UID_CLAIMS, WORKSPACE_UID_MIN). */
+export type UidRange = { claims: string; min: number };
+
+/**
+ * Claims a uid never claimed before on this machine: one above the highest claimed (or taken in
+ * /etc/passwd or /etc/group) at or above `min`, by creating its file exclusively; a claim another
+ * daemon made first moves on to the next.
+ */
+export function claimUid(range: UidRange): number {
+  fs.mkdirSync(range.claims, { recursive: true, mode: 0o700 });
+  const taken = (file: string) =>
+    fs.existsSync(file)
+      ? fs
+          .readFileSync(file, "utf8")
+          .split("\n")
+          .map((line) => Number(line.split(":")[2]))
+      : [];
+  const claimed = fs.readdirSync(range.claims).map(Number);
+  let candidate = Math.max(range.min - 1, ...[...claimed, ...taken(PASSWD), ...taken("/etc/group")].filter((id) => Number.isInteger(id) && id >= range.min)) + 1;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(path.join(range.claims, String(candidate)), "wx", 0o600));
+      return candidate;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      candidate++;
+    }
+  }
+}
+
 export class WorkspaceUsers {
   private readonly unavailable: string | undefined;
 
@@ -127,6 +167,7 @@ export class WorkspaceUsers {
     private readonly nodeId: string,
     mode: WorkspaceUsersMode,
     workDir: string,
+    private readonly uids: UidRange,
   ) {
     this.unavailable = mode === "off" ? "WORKSPACE_USERS=off" : (cannotCreateUsers() ?? unreachableByUsers(workDir));
     if (mode === "required" && this.unavailable) throw new Error(`WORKSPACE_USERS=required, but the vm-agent cannot create users: ${this.unavailable}`);
@@ -146,16 +187,34 @@ export class WorkspaceUsers {
     const name = userName(this.nodeId, workspaceId);
     const existing = () => nodeUsers(this.nodeId).find((user) => user.name === name && user.workspaceId === workspaceId);
     let found = existing();
-    if (!found) {
-      const args = ["--user-group", "--no-create-home", "--no-log-init", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--comment", comment(this.nodeId, workspaceId), name];
-      const result = await passwdTool("/usr/sbin/useradd", args);
-      found = existing();
-      if (!found) {
-        const why = result.code === NAME_IN_USE ? `the name ${name} belongs to another user` : (result.stderr.trim() || `exit ${result.code}`);
-        throw new Error(`could not create the workspace's user: ${why}`);
+    for (let attempt = 1; !found; attempt++) {
+      // Its group first, with the claimed number as gid (a gid useradd picked could be a deleted workspace's).
+      const uid = claimUid(this.uids);
+      let result = await passwdTool("/usr/sbin/groupadd", ["--gid", String(uid), name]);
+      if (result.code === NAME_IN_USE && !existing()) {
+        // The group of a creation a crash interrupted (no user has it): made again.
+        await passwdTool("/usr/sbin/groupdel", [name]);
+        result = await passwdTool("/usr/sbin/groupadd", ["--gid", String(uid), name]);
       }
+      if (result.code === 0) {
+        const args = ["--uid", String(uid), "--gid", String(uid), "--no-user-group", "--no-create-home", "--no-log-init", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--comment", comment(this.nodeId, workspaceId), name];
+        result = await passwdTool("/usr/sbin/useradd", args);
+        if (result.code !== 0) await passwdTool("/usr/sbin/groupdel", [name]);
+      }
+      found = existing();
+      if (found) break;
+      if (result.code === ID_IN_USE && attempt < UID_TRIES) continue;
+      const why = result.code === NAME_IN_USE ? `the name ${name} belongs to another user` : (result.stderr.trim() || `exit ${result.code}`);
+      throw new Error(`could not create the workspace's user: ${why}`);
     }
     return { name: found.name, uid: found.uid, gid: found.gid };
+  }
+
+  /** The workspace's user, if it has one now (without creating it). */
+  find(workspaceId: string): WorkspaceUser | undefined {
+    if (this.unavailable) return undefined;
+    const user = nodeUsers(this.nodeId).find((entry) => entry.workspaceId === workspaceId);
+    return user && { name: user.name, uid: user.uid, gid: user.gid };
   }
 
   /** Kills what the user still runs and deletes it (nothing when it is already gone). */

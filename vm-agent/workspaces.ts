@@ -24,7 +24,8 @@ import { redactor } from "./redact";
 import { RuntimeCoordinator } from "./runtime/coordinator";
 import { killProcessesIn, RuntimeError } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
-import { WorkspaceUsers } from "./users";
+import { killUserProcesses, WorkspaceUsers } from "./users";
+import { removeWorkspaceFolder, resolvesInside } from "./workspace-fs";
 import { SessionManager, type SessionConfig } from "./sessions";
 import { isHeld, workspaceRecordsDir } from "./state/held";
 import { RecordStore } from "./state/records";
@@ -34,7 +35,7 @@ export { RequestError };
 
 
 export type WorkspaceManagerOptions = {
-  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS"> & ProvisionConfig & SessionConfig;
+  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS" | "WORKSPACE_UID_MIN" | "WORKSPACE_UID_CLAIMS"> & ProvisionConfig & SessionConfig;
   outbox: Outbox;
   tmux: Tmux;
   log: Log;
@@ -64,7 +65,7 @@ export class WorkspaceManager {
     }
     this.workspaces = new RecordStore(workspaceRecordsDir(workDir), WorkspaceRecord);
     this.credentials = new GitCredentials(stateDir, path.join(workDir, "daemon-endpoint"));
-    this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir);
+    this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir, { claims: config.WORKSPACE_UID_CLAIMS, min: config.WORKSPACE_UID_MIN });
     this.runtime = new RuntimeCoordinator({
       nodeId: config.NODE_ID,
       tmux: options.tmux,
@@ -87,12 +88,17 @@ export class WorkspaceManager {
     });
   }
 
-  /** How the daemon's own git runs in the workspace's worktree (as its user) and pushes from it (as the daemon). */
+  /**
+   * How the daemon's own git runs in the workspace's worktree (as its user) and pushes from it (as
+   * the daemon, from its own repository). A workspace without a recorded user on a node that
+   * isolates workspaces gets neither user nor `unisolated`: its git calls are refused, never run as root.
+   */
   private gitAs(workspace: Pick<WorkspaceRecord, "id" | "user" | "repository">): { as: GitAs; remote: PushSource } {
     const { id, user } = workspace;
+    const as: GitAs = user ? { user, home: this.paths.home(id) } : this.users.enabled ? {} : { unisolated: true };
     return {
-      as: user ? { user, home: this.paths.home(id) } : {},
-      remote: { shadow: this.paths.pushRepo(id), objects: path.join(this.paths.worktree(id), ".git", "objects"), repository: workspace.repository, auth: this.credentials.daemonGit(id) },
+      as,
+      remote: { shadow: this.paths.pushRepo(id), worktree: this.paths.worktree(id), as, repository: workspace.repository, auth: this.credentials.daemonGit(id) },
     };
   }
 
@@ -144,6 +150,10 @@ export class WorkspaceManager {
       throw new RequestError(409, `workspace ${request.workspaceId} is ${existing.status}`);
     }
     if (request.repository.startsWith("-")) throw new RequestError(422, "repository must not start with '-'", "repository");
+    // A folder of this node's (a workspace's worktree, say) is never a source: root would read it.
+    if (path.isAbsolute(request.repository) && resolvesInside(request.repository, this.options.config.VM_AGENT_WORK_DIR)) {
+      throw new RequestError(422, "repository must not be inside the vm-agent's work folder", "repository");
+    }
     if (path.isAbsolute(request.repository) && !(await git.isRepository(request.repository))) {
       throw new RequestError(422, `repository ${request.repository} does not exist on this node or is not a git repository`, "repository");
     }
@@ -188,11 +198,11 @@ export class WorkspaceManager {
     const { config, outbox, log } = this.options;
     const messageId = randomUUID();
     try {
-      const credentials = { daemonGit: { auth: this.credentials.daemonGit(workspace.id) }, agentHelper: this.credentials.agentHelper(workspace.id) };
+      const credentials = { daemonGit: this.credentials.daemonGit(workspace.id), agentHelper: this.credentials.agentHelper(workspace.id) };
       const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
       const reporter = new BootLog(workspace.id, workspace.callbackToken, outbox, config.OUTPUT_FLUSH_INTERVAL);
       const started = Date.now();
-      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal, reporter });
+      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal, reporter, push: this.paths.pushRepo(workspace.id) });
       await reporter.stage("ready", async () => {}, `provisioned in ${formatMs(Date.now() - started)}`);
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit, ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) });
@@ -309,9 +319,19 @@ export class WorkspaceManager {
       const stopped = killProcessesIn(dir);
       if (stopped.length) this.options.log("warn", "stopped what ran in an unrecorded workspace folder", { workspaceId, pids: stopped });
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await this.removeFolder(workspaceId);
     await this.users.remove(workspaceId);
     this.options.log("warn", "removed an unrecorded workspace folder", { workspaceId });
+  }
+
+  /**
+   * Removes the workspace's folder: every process of its user is stopped first (one could swap a
+   * folder for a link while root removes it), then what the user owns there is removed as the user.
+   */
+  private async removeFolder(workspaceId: string) {
+    const user = this.users.find(workspaceId);
+    if (user) killUserProcesses(user.uid);
+    await removeWorkspaceFolder(this.paths.dir(workspaceId), user);
   }
 
   /**
@@ -335,7 +355,7 @@ export class WorkspaceManager {
       this.sessions.markStopped(workspaceId, true);
       await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
-      fs.rmSync(this.paths.dir(workspaceId), { recursive: true, force: true });
+      await this.removeFolder(workspaceId);
       await this.users.remove(workspaceId);
       this.credentials.remove(workspaceId);
       this.sessions.forgetWorkspace(workspaceId);
