@@ -3,6 +3,8 @@
  * `Agent-Session` trailer), pushed when the clone has an `origin` and pushing is on, and reported in
  * one completion callback. A failed push does not fail the session; its message goes in `error`.
  */
+import fs from "node:fs";
+import path from "node:path";
 import type { AgentCompletedCallback, Attribution, TurnDiff } from "../lib/contracts/vm-agent";
 import { formatMs } from "./exec";
 import * as git from "./git";
@@ -32,6 +34,30 @@ export function commitMessage(subject: string, sessionId: string, attribution?: 
 }
 
 /**
+ * Stages everything and commits it (nothing when there is nothing to commit). The message (the
+ * prompt's first line, the requester's name) goes to git in a file, `git commit -F`, never as an
+ * argument, which every user of the node can read in /proc/<pid>/cmdline. The file waits beside the
+ * worktree, in the workspace's folder (the daemon's: the workspace's user cannot plant a link
+ * there), readable by that user, as whom git runs. The calls are git.ts's, hooks and helpers off.
+ */
+async function commitAll(worktree: string, message: string, as: git.GitAs = {}) {
+  await git.readGit(worktree, ["add", "--all"], as);
+  if ((await git.status(worktree, as)).trim() === "") return;
+  const file = path.join(path.dirname(worktree), `commit-message-${process.pid}-${Date.now()}`);
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, message, { mode: 0o600, flag: "wx" });
+  try {
+    if (as.user) {
+      fs.chownSync(file, process.getuid?.() ?? 0, as.user.gid);
+      fs.chmodSync(file, 0o640);
+    }
+    await git.readGit(worktree, ["commit", "--quiet", "--no-verify", "-F", file], as);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/**
  * Commits the worktree's changes (if any) and pushes the branch; `error` carries what went wrong.
  * A push is never forced: when the remote branch moved, the agent's commits are rebased onto it and
  * pushed again, or the conflict is reported (the commits stay on the node, unpushed).
@@ -42,7 +68,7 @@ export async function commitAndPush(
 ): Promise<Committed> {
   let commit: string | null = null;
   try {
-    await git.commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as);
+    await commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as);
     commit = await git.headCommit(worktree, options.as);
   } catch (error) {
     return { commit, pushed: false, error: `commit failed: ${(error as Error).message}` };

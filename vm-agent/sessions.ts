@@ -205,7 +205,9 @@ export class SessionManager {
       // Git never prompts on the agent's terminal: without credentials it fails, as anywhere unattended.
       const env = { ...resolved.env, ...userEnvironment(workspace.user, paths.home(workspaceId)), [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
       const envFile = paths.envFile(workspaceId, sessionId);
-      const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile };
+      // The prompt waits beside the environment file (the workspace's folder, the daemon's own) for the launcher.
+      const stdin = resolved.stdin === undefined ? {} : { stdin: { file: path.join(path.dirname(envFile), `agent-${sessionId}.prompt`), text: resolved.stdin } };
+      const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile, ...stdin };
       const start = () => runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}) });
       // The first turn's start is the workspace's last boot stage: its environment file and the agent's session.
       const record = session.turn === 1 ? await new BootLog(workspaceId, session.callbackToken, this.options.outbox, config.OUTPUT_FLUSH_INTERVAL).stage("environment", start, "the agent's environment file and its tmux session") : await start();
