@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
 import { git, makeRepo } from "../tests/harness/git";
 import { streamJsonError } from "./agents/commands";
-import { daemonProcess, startReceiver, startTestAgent } from "./test-support";
+import { daemonProcess, startReceiver, startTestAgent, testKey } from "./test-support";
 import { nodeUsers } from "./users";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -190,6 +190,36 @@ describe("prompts on a node with several workspaces", () => {
     expect((await receiver.next(/s_w_a\/completed$/)).body.outcome).toBe("succeeded");
     expect((await receiver.next(/s_w_b\/completed$/)).body.outcome).toBe("succeeded");
   }, 120_000);
+});
+
+describe("a session's model key across a daemon restart", () => {
+  it("is still redacted from the output a restarted daemon sends", async () => {
+    let answer!: () => void;
+    const model = await startAnthropicDouble([
+      { kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: { kind: "tool_use", name: "Bash", input: { command: 'echo "key=$ANTHROPIC_API_KEY"', description: "Print the key" } } },
+      { kind: "text", text: "Printed it." },
+    ]);
+    const receiver = await startReceiver();
+    const key = await testKey();
+    const first = await startTestAgent(receiver.url, { key, ANTHROPIC_BASE_URL: model.url });
+    cleanups.push(model.close, receiver.close, first.close);
+    await first.request("POST", "/workspaces", { workspaceId: "w_r", taskId: "t", repository: makeRepo(), branch: "agents/restart-1", callbackToken: "cb" });
+    await receiver.next(/w_r\/ready$/);
+    await first.request("POST", "/workspaces/w_r/agent-sessions/s_r/start", { agent: "claude-code", prompt: "Print your key", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    await model.heldReached; // the CLI runs, with the key in its environment
+
+    // The daemon restarts (what it held in memory is gone); the agent goes on in tmux and prints its key.
+    await first.detach();
+    const second = await startTestAgent(receiver.url, { key, workDir: first.workDir, NODE_ID: first.config.NODE_ID, ANTHROPIC_BASE_URL: model.url });
+    cleanups.push(second.detach);
+    answer();
+
+    const done = await receiver.next(/s_r\/completed$/);
+    expect(done.body.outcome).toBe("succeeded");
+    const shipped = JSON.stringify(receiver.received.filter((r) => r.path.includes("s_r")).map((r) => r.body));
+    expect(shipped).toContain("key=[redacted]");
+    expect(shipped).not.toContain(KEY);
+  }, 90_000);
 });
 
 describe("streamJsonError", () => {
