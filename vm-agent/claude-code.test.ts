@@ -6,11 +6,12 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
 import { git, makeRepo } from "../tests/harness/git";
 import { streamJsonError } from "./agents/commands";
-import { daemonProcess, startReceiver, startTestAgent } from "./test-support";
+import { daemonProcess, startReceiver, startTestAgent, testKey } from "./test-support";
+import { nodeUsers } from "./users";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -66,6 +67,18 @@ describe("claude-code agent", () => {
     expect(model.mainRequests().length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
+  it("takes a prompt that starts with -- as the prompt, not as an option", async () => {
+    const addSection: ScriptedTurn = { kind: "tool_use", name: "Bash", input: { command: "printf '## Usage\\n' >> README.md", description: "Add the section" } };
+    const { model, receiver, agent, repo } = await claudeWorkspace([addSection, { kind: "text", text: "Added the section." }]);
+    const prompt = "--help me add a section on usage to the README";
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_d/start", { agent: "claude-code", prompt, callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    const done = await receiver.next(/s_d\/completed$/);
+    expect(done.body, JSON.stringify(done.body)).toMatchObject({ outcome: "succeeded", exitCode: 0, pushed: true });
+    expect(git(repo, "show", `${String(done.body.commit)}:README.md`)).toContain("## Usage");
+    expect(git(repo, "log", "-1", "--format=%s", String(done.body.commit))).toBe(prompt);
+    expect(JSON.stringify(model.mainRequests()[0]!.messages[0])).toContain(prompt);
+  }, 90_000);
+
   it("fails at once with a clear error when its start request brings no model key", async () => {
     const { receiver, agent } = await claudeWorkspace([]);
     await agent.request("POST", "/workspaces/w_c/agent-sessions/s_k/start", { agent: "claude-code", prompt: "x", callbackToken: "cb" });
@@ -112,6 +125,100 @@ describe("a session's model key", () => {
     expect(shipped).not.toContain(KEY);
     expect(shipped).toContain("key=[redacted]");
     expect(JSON.stringify(done.body)).not.toContain(KEY);
+  }, 90_000);
+});
+
+/** Run as `user`: reads every /proc/<pid>/cmdline and environ it can; which of them hold the text it is given on stdin. */
+function scanProcesses(user: { uid: number; gid: number }, needle: string) {
+  const scanner = `
+    const fs = require("node:fs");
+    const needle = fs.readFileSync(0, "utf8");
+    const found = []; let cmdlines = 0, environs = 0, agents = 0;
+    for (const pid of fs.readdirSync("/proc")) {
+      if (!/^\\d+$/.test(pid) || Number(pid) === process.pid) continue;
+      for (const file of ["cmdline", "environ"]) {
+        let text;
+        try { text = fs.readFileSync("/proc/" + pid + "/" + file, "utf8"); } catch { continue; }
+        if (file === "cmdline") { cmdlines++; if (text.includes("claude")) agents++; } else environs++;
+        if (text.includes(needle)) found.push(pid + "/" + file);
+      }
+    }
+    console.log(JSON.stringify({ found, cmdlines, environs, agents }));`;
+  const result = spawnSync(process.execPath, ["-e", scanner], { uid: user.uid, gid: user.gid, input: needle, encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } as Record<string, string> as NodeJS.ProcessEnv });
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as { found: string[]; cmdlines: number; environs: number; agents: number };
+}
+
+describe("prompts on a node with several workspaces", () => {
+  it("are in no argument list or environment another workspace's user can read", async () => {
+    let answer!: () => void;
+    const until = new Promise<void>((resolve) => (answer = resolve));
+    const model = await startAnthropicDouble([
+      { kind: "held", until, then: { kind: "text", text: "Done." } },
+      { kind: "held", until, then: { kind: "text", text: "Done." } },
+    ]);
+    const receiver = await startReceiver();
+    const agent = await startTestAgent(receiver.url, { ANTHROPIC_BASE_URL: model.url });
+    cleanups.push(model.close, receiver.close, agent.close);
+    const repo = makeRepo();
+    const prompts = { w_a: "Workspace A asks: rename the widget factory", w_b: "Workspace B asks: rotate the payroll export keys" };
+    for (const workspaceId of ["w_a", "w_b"] as const) {
+      await agent.request("POST", "/workspaces", { workspaceId, taskId: `t_${workspaceId}`, repository: repo, branch: `agents/${workspaceId}`, callbackToken: "cb" });
+      await receiver.next(new RegExp(`${workspaceId}/ready$`));
+    }
+    for (const workspaceId of ["w_a", "w_b"] as const) {
+      const started = await agent.request("POST", `/workspaces/${workspaceId}/agent-sessions/s_${workspaceId}/start`, { agent: "claude-code", prompt: prompts[workspaceId], callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+      expect(started.status).toBe(202);
+    }
+    // Both CLIs are mid-conversation, each having sent its own prompt to the model.
+    await vi.waitFor(() => expect(model.held()).toBe(2), { timeout: 60_000, interval: 100 });
+    const sent = JSON.stringify(model.mainRequests().map((r) => r.messages));
+    expect(sent).toContain(prompts.w_a);
+    expect(sent).toContain(prompts.w_b);
+
+    const users = nodeUsers(agent.config.NODE_ID);
+    const userOf = (workspaceId: string) => users.find((u) => u.workspaceId === workspaceId)!;
+    expect(userOf("w_a").uid).not.toBe(userOf("w_b").uid);
+    const seenByA = scanProcesses(userOf("w_a"), prompts.w_b);
+    // A sees the node's processes (both agents' command lines among them), and nothing of B's prompt.
+    expect(seenByA.agents).toBeGreaterThanOrEqual(2);
+    expect(seenByA.found).toEqual([]);
+    const seenByB = scanProcesses(userOf("w_b"), prompts.w_a);
+    expect(seenByB.found).toEqual([]);
+
+    answer();
+    expect((await receiver.next(/s_w_a\/completed$/)).body.outcome).toBe("succeeded");
+    expect((await receiver.next(/s_w_b\/completed$/)).body.outcome).toBe("succeeded");
+  }, 120_000);
+});
+
+describe("a session's model key across a daemon restart", () => {
+  it("is still redacted from the output a restarted daemon sends", async () => {
+    let answer!: () => void;
+    const model = await startAnthropicDouble([
+      { kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: { kind: "tool_use", name: "Bash", input: { command: 'echo "key=$ANTHROPIC_API_KEY"', description: "Print the key" } } },
+      { kind: "text", text: "Printed it." },
+    ]);
+    const receiver = await startReceiver();
+    const key = await testKey();
+    const first = await startTestAgent(receiver.url, { key, ANTHROPIC_BASE_URL: model.url });
+    cleanups.push(model.close, receiver.close, first.close);
+    await first.request("POST", "/workspaces", { workspaceId: "w_r", taskId: "t", repository: makeRepo(), branch: "agents/restart-1", callbackToken: "cb" });
+    await receiver.next(/w_r\/ready$/);
+    await first.request("POST", "/workspaces/w_r/agent-sessions/s_r/start", { agent: "claude-code", prompt: "Print your key", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    await model.heldReached; // the CLI runs, with the key in its environment
+
+    // The daemon restarts (what it held in memory is gone); the agent goes on in tmux and prints its key.
+    await first.detach();
+    const second = await startTestAgent(receiver.url, { key, workDir: first.workDir, NODE_ID: first.config.NODE_ID, ANTHROPIC_BASE_URL: model.url });
+    cleanups.push(second.detach);
+    answer();
+
+    const done = await receiver.next(/s_r\/completed$/);
+    expect(done.body.outcome).toBe("succeeded");
+    const shipped = JSON.stringify(receiver.received.filter((r) => r.path.includes("s_r")).map((r) => r.body));
+    expect(shipped).toContain("key=[redacted]");
+    expect(shipped).not.toContain(KEY);
   }, 90_000);
 });
 

@@ -42,6 +42,26 @@ describe("codex agent", () => {
     expect(model.requests[1]!.input.some((i) => i.type === "function_call_output")).toBe(true);
   }, 90_000);
 
+  it("reads a follow-up's prompt from its standard input too, resuming the same conversation", async () => {
+    const { model, receiver, agent, repo } = await codexWorkspace([
+      { kind: "text", text: "First: the plan." },
+      { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'second turn\\n' > SECOND.md" } },
+      { kind: "text", text: "Done." },
+    ]);
+    await agent.request("POST", "/workspaces/w_x/agent-sessions/s_f/start", { agent: "codex", prompt: "Make a plan", callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" } });
+    expect((await receiver.nth(/s_f\/completed$/, 1)).body.outcome).toBe("succeeded");
+    const followUp = "--now do it, as planned";
+    expect((await agent.request("POST", "/workspaces/w_x/agent-sessions/s_f/prompt", { prompt: followUp, callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" } })).status).toBe(202);
+    const second = await receiver.nth(/s_f\/completed$/, 2);
+    expect(second.body, JSON.stringify(second.body)).toMatchObject({ outcome: "succeeded", exitCode: 0 });
+    expect(git(repo, "show", `${String(second.body.commit)}:SECOND.md`)).toBe("second turn");
+    // The follow-up's first request carries the first turn (resumed) and the new prompt as it was written.
+    const resumed = JSON.stringify(model.requests[1]!.input);
+    expect(resumed).toContain("Make a plan");
+    expect(resumed).toContain("First: the plan.");
+    expect(resumed).toContain(followUp);
+  }, 90_000);
+
   it("fails at once with a clear error when its start request brings no OpenAI key", async () => {
     const { receiver, agent } = await codexWorkspace([]);
     await agent.request("POST", "/workspaces/w_x/agent-sessions/s_n/start", { agent: "codex", prompt: "x", callbackToken: "cb" });

@@ -90,7 +90,7 @@ describe("a workspace's GitHub token", () => {
     const worktree = path.join(workspaceDir, "repo");
 
     // The clone: the server refuses anyone without the token, so the daemon's own git used it.
-    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_g", taskId: "t", repository: server.url, branch: "agents/g-1", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN } });
+    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_g", taskId: "t", repository: server.url, branch: "agents/g-1", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN }, forgeHosts: [server.host] });
     const ready = await receiver.next(/w_g\/(ready|provisioning-failed)$/);
     expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
     expect(spawnSync("git", ["-c", "safe.directory=*", "remote", "get-url", "origin"], { cwd: worktree, encoding: "utf8" }).stdout.trim()).toBe(server.url);
@@ -169,7 +169,7 @@ describe("a workspace's GitHub token", () => {
     const server = await startHttpsGitServer({ token: TOKEN, publicRead: true });
     cleanups.push(server.close);
     const { receiver, daemon, first } = await gitNode(server);
-    const workspace = (workspaceId: string, secrets = {}) => ({ workspaceId, taskId: "t", repository: server.url, branch: `agents/${workspaceId}`, callbackToken: "cb", secrets });
+    const workspace = (workspaceId: string, secrets = {}) => ({ workspaceId, taskId: "t", repository: server.url, branch: `agents/${workspaceId}`, callbackToken: "cb", secrets, forgeHosts: [server.host] });
     await daemon.call(first.endpoint, "POST", "/workspaces", workspace("w_n"));
     await daemon.call(first.endpoint, "POST", "/workspaces", workspace("w_o", { GITHUB_TOKEN: TOKEN }));
     await receiver.next(/w_n\/ready$/);
@@ -201,5 +201,36 @@ describe("a workspace's GitHub token", () => {
     expect((await askDaemon(daemon, first.endpoint, "w_n", ticket, { protocol: "https", host: "github.com" })).body).toEqual({});
     expect((await askDaemon(daemon, first.endpoint, "w_n", ticket, { protocol: "http", host: server.host })).body).toEqual({});
     expect((await askDaemon(daemon, first.endpoint, "w_o", ticket, { protocol: "https", host: server.host })).status).toBe(403);
+  }, 120_000);
+
+  it("is answered for the configured forge hosts only: a task on any other https host gets none, from the helper or the daemon's push", async () => {
+    const server = await startHttpsGitServer({ token: TOKEN, publicRead: true });
+    cleanups.push(server.close);
+    const { receiver, daemon, first } = await gitNode(server);
+    // The control plane's forge is elsewhere: this repository's host is just a host the task named.
+    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_e", taskId: "t", repository: server.url, branch: "agents/w_e", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN }, forgeHosts: ["github.example.test"] });
+    const ready = await receiver.next(/w_e\/(ready|provisioning-failed)$/);
+    expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
+    const home = path.join(daemon.workDir, "workspaces", "w_e", "home");
+
+    const ask = [
+      'printf %s "$ACP_GIT_TICKET" > "$HOME/ticket"',
+      `printf 'protocol=https\\nhost=%s\\n\\n' '${server.host}' | git credential fill > "$HOME/fill" 2>&1; echo "exit=$?" >> "$HOME/fill"`,
+      "echo change > CHANGE.md",
+    ].join("\n");
+    expect(await daemon.call(first.endpoint, "POST", "/workspaces/w_e/agent-sessions/s_e/start", { agent: "script", prompt: ask, callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN } })).toBe(202);
+    const done = await receiver.next(/s_e\/completed$/);
+
+    // The agent's helper got nothing; the daemon's own push went without the token, and was refused.
+    const fill = fs.readFileSync(path.join(home, "fill"), "utf8");
+    expect(fill).not.toContain("password=");
+    expect(fill).toMatch(/exit=[1-9]/);
+    expect(done.body).toMatchObject({ pushed: false, error: expect.stringContaining("push failed") });
+    expect(server.requests.filter((r) => r.authorized)).toEqual([]);
+    const ticket = fs.readFileSync(path.join(home, "ticket"), "utf8");
+    expect(await askDaemon(daemon, first.endpoint, "w_e", ticket, { protocol: "https", host: server.host })).toEqual({ status: 200, body: {} });
+    expect(JSON.stringify(receiver.received)).not.toContain(TOKEN);
+    // Nor is the token kept on the node for it.
+    expect(fs.readFileSync(path.join(daemon.workDir, "state", "credentials", "w_e.json"), "utf8")).not.toContain(TOKEN);
   }, 120_000);
 });

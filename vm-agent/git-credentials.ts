@@ -2,7 +2,9 @@
  * Each workspace's GitHub token, kept by the daemon and handed to git only by a credential helper
  * (agents/git-credential.mjs): never in a URL, an argument list, `.git/config` or a log. A
  * workspace's record (`state/credentials/<id>.json`, owner-only) holds the token, the host of its
- * https repository (the one host the token is given for) and the ticket its agents' helper presents
+ * https repository (the one host the token is given for, and only when it is one of the configured
+ * forge hosts the control plane names: a task cannot send the token to a host of its choosing;
+ * otherwise the record keeps no host and no token) and the ticket its agents' helper presents
  * to the daemon (`POST /workspaces/{id}/git-credential`); the ticket is only in the agent's
  * environment file. The record outlives a daemon restart, so an adopted agent and the daemon's own
  * push still get credentials; deleting the workspace removes it. The daemon's own git reads the
@@ -44,6 +46,15 @@ export function httpsHost(repository: string): string | undefined {
   }
 }
 
+/** The repository's https host when it is one of the forge hosts: the host its token may go to. */
+export function tokenHost(repository: string, forgeHosts: readonly string[] | undefined): string | undefined {
+  const host = httpsHost(repository);
+  return host && forgeHosts?.some((forge) => normalHost(forge) === host) ? host : undefined;
+}
+
+/** A record's host and token: the token only when there is a host to give it to. */
+const grant = (host: string | undefined, token: string | undefined) => (host ? { host, ...(token ? { token } : {}) } : {});
+
 const digest = (text: string) => createHash("sha256").update(text).digest();
 const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
@@ -70,20 +81,26 @@ export class GitCredentials {
     writeFileAtomic(this.endpointFile, `https://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}\n${certificate.trim()}\n`, 0o644);
   }
 
-  /** A new workspace: the host of its repository, the token of its create request, a fresh ticket. */
-  create(workspaceId: string, repository: string, token: string | undefined) {
-    this.records.put(workspaceId, { ticket: randomBytes(32).toString("base64url"), host: httpsHost(repository), ...(token ? { token } : {}) });
+  /** A new workspace: the host of its repository if it is a forge's, the token of its create request (for that host only), a fresh ticket. */
+  create(workspaceId: string, repository: string, token: string | undefined, forgeHosts: readonly string[] | undefined) {
+    this.records.put(workspaceId, { ticket: randomBytes(32).toString("base64url"), ...grant(tokenHost(repository, forgeHosts), token) });
   }
 
   /**
    * Before an agent's turn: a token the start or follow-up request brings replaces the stored one
-   * (a request without one keeps it). Returns the ticket for the agent's environment.
+   * (a request without one keeps it), and forge hosts it brings decide the host anew (a request
+   * without them keeps it). Returns the ticket for the agent's environment.
    */
-  forTurn(workspace: { id: string; repository: string }, token: string | undefined): string {
+  forTurn(workspace: { id: string; repository: string }, token: string | undefined, forgeHosts: readonly string[] | undefined): string {
     const current = this.records.get(workspace.id);
-    if (!current) this.create(workspace.id, workspace.repository, token); // a workspace older than its record
-    else if (token && token !== current.token) this.records.put(workspace.id, { ...current, token });
-    return this.records.get(workspace.id)!.ticket;
+    if (!current) {
+      this.create(workspace.id, workspace.repository, token, forgeHosts); // a workspace older than its record
+      return this.records.get(workspace.id)!.ticket;
+    }
+    const host = forgeHosts === undefined ? current.host : tokenHost(workspace.repository, forgeHosts);
+    const next: CredentialRecord = { ticket: current.ticket, ...grant(host, token ?? current.token) };
+    if (next.host !== current.host || next.token !== current.token) this.records.put(workspace.id, next);
+    return current.ticket;
   }
 
   /** The helper's question: "forbidden" for a wrong ticket, nothing unless it is https to the repository's host. */

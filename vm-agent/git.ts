@@ -97,12 +97,28 @@ export async function headCommit(dir: string, as: GitAs): Promise<string> {
   return (await git(dir, ["rev-parse", "HEAD"], as)).stdout.trim();
 }
 
-/** Stages everything and commits it; false when there was nothing to commit. */
+/**
+ * Stages everything and commits it; false when there was nothing to commit. The message goes to git
+ * in a file (`-F`), never in its argument list (`/proc/<pid>/cmdline` is readable by every user):
+ * made beside the worktree, in the workspace's root-owned folder, where its agent cannot plant a
+ * link (`wx` refuses an existing name too), readable by the workspace's group, removed afterwards.
+ */
 export async function commitAll(dir: string, message: string, as: GitAs): Promise<boolean> {
   await git(dir, ["add", "--all"], as);
   const status = await git(dir, ["status", "--porcelain"], as);
   if (status.stdout.trim() === "") return false;
-  await git(dir, ["commit", "--quiet", "--no-verify", "-m", message], as);
+  const file = path.join(path.dirname(dir), `commit-message-${process.pid}-${Date.now()}`);
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, message, { mode: 0o600, flag: "wx" });
+  try {
+    if (as.user) {
+      fs.chownSync(file, process.getuid?.() ?? 0, as.user.gid);
+      fs.chmodSync(file, 0o640);
+    }
+    await git(dir, ["commit", "--quiet", "--no-verify", "-F", file], as);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
   return true;
 }
 

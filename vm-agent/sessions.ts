@@ -18,7 +18,7 @@ import { TICKET_VARIABLE, type GitCredentials } from "./git-credentials";
 import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { OutputShipper } from "./output";
-import { redactor, type Redact } from "./redact";
+import { both, HashedSecrets, hashedRedactor, hashSecrets, redactor, type Redact } from "./redact";
 import type { WorkspacePaths } from "./paths";
 import type { RuntimeCoordinator, RuntimeRecord } from "./runtime/coordinator";
 import { RuntimeError } from "./runtime/processes";
@@ -53,15 +53,18 @@ export class SessionManager {
   private readonly completing = new Map<string, Promise<void>>();
   private readonly shippers = new Map<string, OutputShipper>();
   /**
-   * Per session, what hides its turn's secrets in what leaves the node (output, error text). The
-   * model keys are held in memory only: a restarted daemon hides the rest of a turn's GitHub token
-   * and ticket (kept on disk for the credential helper) but not its model key.
+   * Per session, what hides its secrets in what leaves the node (output, error text): the
+   * workspace's GitHub token and ticket (its credential record) and the keys its turns were handed,
+   * found by their hashes (`state/redactions/<session>.json`, owner-only), so a restarted daemon
+   * hides them too without keeping any key at rest. Built again from disk when not in memory.
    */
   private readonly redactors = new Map<string, Redact>();
+  private readonly redactions: RecordStore<typeof HashedSecrets>;
   private closed = false;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.sessions = new RecordStore(path.join(options.stateDir, "sessions"), SessionRecord);
+    this.redactions = new RecordStore(path.join(options.stateDir, "redactions"), HashedSecrets, { ownerOnly: true });
   }
 
   /** After a restart: interrupted reports go out again, running sessions ship their output again. */
@@ -116,7 +119,7 @@ export class SessionManager {
       outputOffset: 0,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
-    return this.launchTurn(session, workspace, request.prompt, request.secrets);
+    return this.launchTurn(session, workspace, request);
   }
 
   /**
@@ -142,7 +145,7 @@ export class SessionManager {
       pushed: undefined,
       error: undefined,
     };
-    return this.launchTurn(next, workspace, request.prompt, request.secrets);
+    return this.launchTurn(next, workspace, request);
   }
 
   /** Marks the workspace's sessions stopped (with `discard`, all of them and their pending output) and stops shipping. */
@@ -173,6 +176,7 @@ export class SessionManager {
     for (const { value } of this.sessions.list()) {
       if (value.workspaceId !== workspaceId) continue;
       this.sessions.delete(value.sessionId);
+      this.redactions.delete(value.sessionId);
       this.redactors.delete(value.sessionId);
     }
   }
@@ -180,13 +184,14 @@ export class SessionManager {
   private redact(session: Pick<SessionRecord, "sessionId" | "workspaceId">, text: string) {
     let redact = this.redactors.get(session.sessionId);
     if (!redact) {
-      redact = redactor(this.options.credentials.secrets(session.workspaceId));
+      redact = both(redactor(this.options.credentials.secrets(session.workspaceId)), hashedRedactor(this.redactions.get(session.sessionId)));
       this.redactors.set(session.sessionId, redact);
     }
     return redact(text);
   }
 
-  private async launchTurn(turn: SessionRecord, workspace: WorkspaceRecord, prompt: string, secrets: SessionSecrets): Promise<{ status: "running" }> {
+  private async launchTurn(turn: SessionRecord, workspace: WorkspaceRecord, request: { prompt: string; secrets: SessionSecrets; forgeHosts?: string[] }): Promise<{ status: "running" }> {
+    const { prompt, secrets } = request;
     const { paths, config, runtime, credentials } = this.options;
     const { workspaceId, sessionId } = turn;
     const logFile = paths.logFile(workspaceId, sessionId);
@@ -194,8 +199,10 @@ export class SessionManager {
     const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0, lastOutputOffset: undefined };
     this.sessions.put(sessionId, session);
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
-    const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN);
-    this.redactors.set(sessionId, redactor([...Object.values(secrets), ...credentials.secrets(workspaceId)]));
+    const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN, request.forgeHosts);
+    // Before the agent starts: what it is handed is hidden from here on, by this daemon and the next.
+    this.redactions.put(sessionId, hashSecrets(Object.values(secrets), this.redactions.get(sessionId)));
+    this.redactors.delete(sessionId);
     // The launch prepares the CLI's folder in the HOME as root: only while the HOME is held (workspace-fs.ts).
     const home = paths.home(workspaceId);
     const resolved = withHomeHeld(home, workspace.user, CLI_FOLDERS, () => agentLaunch(session.agent, { prompt, sessionId, home, settings: config, secrets, resume: session.conversationId, model: session.model }));
@@ -211,7 +218,9 @@ export class SessionManager {
       // Git never prompts on the agent's terminal: without credentials it fails, as anywhere unattended.
       const env = { ...resolved.env, ...userEnvironment(workspace.user, paths.home(workspaceId)), [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
       const envFile = paths.envFile(workspaceId, sessionId);
-      const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile };
+      // The prompt waits beside the environment file (the workspace's folder, the daemon's own) for the launcher.
+      const stdin = resolved.stdin === undefined ? {} : { stdin: { file: path.join(path.dirname(envFile), `agent-${sessionId}.prompt`), text: resolved.stdin } };
+      const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile, ...stdin };
       const start = () => runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}) });
       // The first turn's start is the workspace's last boot stage: its environment file and the agent's session.
       const record = session.turn === 1 ? await new BootLog(workspaceId, session.callbackToken, this.options.outbox, config.OUTPUT_FLUSH_INTERVAL).stage("environment", start, "the agent's environment file and its tmux session") : await start();

@@ -172,7 +172,7 @@ export class WorkspaceManager {
     const raced = this.workspaces.get(record.id);
     if (raced) return { status: raced.status === "running" ? "running" : "creating" };
     // Before the record: a provisioning restarted after a crash finds its credentials.
-    this.credentials.create(record.id, record.repository, request.secrets.GITHUB_TOKEN);
+    this.credentials.create(record.id, record.repository, request.secrets.GITHUB_TOKEN, request.forgeHosts);
     this.workspaces.put(record.id, record);
     // One line per workspace this node created: what the chaos suite counts as the side effect.
     this.options.log("info", "workspace accepted", { workspaceId: record.id, taskId: record.taskId });

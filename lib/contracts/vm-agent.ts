@@ -43,13 +43,25 @@ export type NodeSecretName = z.infer<typeof NodeSecretName>;
  * (over the authenticated management channel), never through the node's boot environment. The
  * vm-agent puts the model keys in that session's agent environment only. GITHUB_TOKEN becomes the
  * workspace's (the latest request that brings one replaces it): the daemon's own clone and push and
- * the agent's git get it from a credential helper, only for https to the repository's host; it is
- * never in a URL, `.git/config` or any environment (vm-agent/git-credentials.ts).
+ * the agent's git get it from a credential helper, only for https to the repository's host and only
+ * when that host is one of the request's `forgeHosts`; it is never in a URL, `.git/config` or any
+ * environment (vm-agent/git-credentials.ts).
  */
 export const SessionSecrets = z
   .object(Object.fromEntries(NodeSecretName.options.map((name) => [name, z.string().min(1).max(16_384).regex(/^[^\0]*$/, "must not contain NUL").optional()])) as Record<NodeSecretName, z.ZodOptional<z.ZodString>>)
   .strict();
 export type SessionSecrets = z.infer<typeof SessionSecrets>;
+
+/** A host as an https URL names it: a name or an address, with an optional port (`github.com`, `ghe.example:8443`). */
+export const ForgeHost = z.string().max(255).regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/, "must be a host, optionally with :port");
+
+/**
+ * The hosts of the forges the control plane is configured for (GITHUB_URL's): the only ones a
+ * workspace's GITHUB_TOKEN is answered for, and only when the repository is on one of them. A
+ * request without them gives the token to no host. Sent with the create request, and again with
+ * each start and follow-up (the latest replaces them).
+ */
+export const ForgeHosts = z.array(ForgeHost).max(16);
 
 // ── control plane → vm-agent (Authorization: Bearer <node-management JWT>) ──
 // Every `/workspaces…` call needs a token whose workspace claim is the workspace it addresses
@@ -99,6 +111,8 @@ export const CreateWorkspaceRequest = z.object({
   attribution: Attribution.optional(),
   /** GITHUB_TOKEN, when the owner stored one: for the clone and the workspace's credential helper. */
   secrets: SessionSecrets.default({}),
+  /** Where that token may go (ForgeHosts); unset: nowhere. */
+  forgeHosts: ForgeHosts.optional(),
 });
 export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
 
@@ -116,6 +130,8 @@ export const StartAgentSessionRequest = z.object({
   secrets: SessionSecrets.default({}),
   /** The model the agent's CLI uses (`--model`) for this session's turns; unset: the CLI's default. */
   model: ModelName.optional(),
+  /** Where the workspace's GitHub token may go from now on (ForgeHosts); unset: as before. */
+  forgeHosts: ForgeHosts.optional(),
 });
 export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;
 
@@ -130,6 +146,8 @@ export const FollowUpPromptRequest = z.object({
    * started already is accepted and starts nothing, so the control plane may resend it.
    */
   turn: z.number().int().min(2).optional(),
+  /** As for the start. */
+  forgeHosts: ForgeHosts.optional(),
 });
 export type FollowUpPromptRequest = z.infer<typeof FollowUpPromptRequest>;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { forgeRepositoryOf } from "./target";
+import { ForgeHost, ForgeHosts } from "../contracts/vm-agent";
+import { forgeHosts, forgeRepositoryOf } from "./target";
 
 describe("a task's repository on the forge", () => {
   it.each([
@@ -26,5 +27,15 @@ describe("a task's repository on the forge", () => {
     ["https://github.com/acme/..", "https://github.com"],
   ])("%s has no forge on %s", (repository, web) => {
     expect(forgeRepositoryOf(repository, web)).toBeUndefined();
+  });
+});
+
+describe("forgeHosts", () => {
+  it("names GITHUB_URL's host (and port), in the form the node contract takes", () => {
+    expect(forgeHosts("https://github.com")).toEqual(["github.com"]);
+    expect(forgeHosts("https://GHE.example.test:8443/prefix/")).toEqual(["ghe.example.test:8443"]);
+    expect(forgeHosts("https://127.0.0.1:40397")).toEqual(["127.0.0.1:40397"]);
+    for (const url of ["https://github.com", "https://ghe.example.test:8443/prefix/", "https://[::1]:8443"]) expect(ForgeHosts.parse(forgeHosts(url))).toEqual(forgeHosts(url));
+    for (const bad of ["evil.example/x", "a b", "", "host:port", "-lead.example"]) expect(ForgeHost.safeParse(bad).success, bad).toBe(false);
   });
 });

@@ -31,3 +31,9 @@ export function forgeRepositoryOf(repository: string, githubUrl: string): ForgeR
   if (!url.pathname.startsWith(`${prefix}/`)) return undefined;
   return fromPath(url.pathname.slice(prefix.length));
 }
+
+/**
+ * The hosts a person's GitHub token may be sent to: the configured forge's (GITHUB_URL's host, with
+ * its port when it has one). Nodes answer the token for a repository on these hosts only.
+ */
+export const forgeHosts = (githubUrl: string): string[] => [new URL(githubUrl).host];

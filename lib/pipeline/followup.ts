@@ -10,6 +10,7 @@ import { agentSessions, taskMessages, tasks } from "@/db/schema";
 import { signWorkspaceCallbackToken } from "../auth/tokens";
 import type { TaskStatus } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
+import { forgeHosts } from "../forge/target";
 import { publishTaskChange } from "../live/publish";
 import { getNode } from "../nodes/lifecycle";
 import { GONE_NODE_STATUSES } from "../nodes/statuses";
@@ -82,7 +83,7 @@ export async function deliverFollowupsStage(rt: Runtime, taskId: string, session
   const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId: workspace.id }, rt.config.CALLBACK_TOKEN_TTL);
   const secrets = await sessionSecrets({ executor: rt.db, ring: rt.secrets, config: rt.config }, task.userId, task.agent as AgentKind);
   const client = clientForNode(rt, node);
-  const sent = await onNode(rt, node.id, () => client.promptAgentSession(workspace.id, sessionId, { prompt, callbackToken, secrets, turn }));
+  const sent = await onNode(rt, node.id, () => client.promptAgentSession(workspace.id, sessionId, { prompt, callbackToken, secrets, turn, forgeHosts: forgeHosts(rt.config.GITHUB_URL) }));
   if (sent === LOST) return LOST;
   await finishStep(rt.db, taskId, "awaiting_followup", "succeeded", `turn ${turn}: ${messages.length} message${messages.length === 1 ? "" : "s"}`);
   await startStep(rt.db, taskId, "running", { restart: true, detail: `turn ${turn}` });

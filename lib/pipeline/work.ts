@@ -20,6 +20,7 @@ import { ensureWorkspaceRow, getWorkspace } from "../workspaces/lifecycle";
 import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
 import { ENDED, LOST, PENDING } from "./placement";
 import { recordRunSawAgentEnd } from "../recovery/stalled";
+import { forgeHosts } from "../forge/target";
 
 const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
 
@@ -51,7 +52,7 @@ export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: 
     const secrets = await workspaceSecrets(keySource(rt), task.userId);
     const attribution = await taskAttribution(rt.db, rt.config, task);
     const sent = await onNode(rt, nodeId, () =>
-      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets, attribution }),
+      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets, attribution, forgeHosts: forgeHosts(rt.config.GITHUB_URL) }),
     );
     if (sent === LOST) return LOST;
   }
@@ -92,7 +93,7 @@ export async function startAgentStage(rt: Runtime, taskId: string, workspaceId: 
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId }, rt.config.CALLBACK_TOKEN_TTL);
     const agent = task.agent as AgentKind;
     const secrets = await sessionSecrets(keySource(rt), task.userId, agent);
-    const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets, ...(task.model ? { model: task.model } : {}) }));
+    const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets, forgeHosts: forgeHosts(rt.config.GITHUB_URL), ...(task.model ? { model: task.model } : {}) }));
     if (started === LOST) return LOST;
     await markSessionStarted(rt.db, session.id);
   } else if (session.status === "running") {

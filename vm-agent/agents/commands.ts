@@ -2,8 +2,9 @@
  * How each agent kind is launched: its command line and the environment it may see. `script`
  * runs the operator's command (trusted configuration, prompt only in $AGENT_PROMPT) or the
  * built-in deterministic agent. `claude-code` runs the real Claude Code CLI non-interactively with
- * its stream-json event stream; the prompt is one argument, never parsed by a shell. Codex is not
- * wired yet: its sessions fail at once with a clear message.
+ * its stream-json event stream, `codex` the Codex CLI's `exec` with its JSON events. Their prompt is
+ * their standard input (a file the launcher opens), never an argument: every user of the node can
+ * read `/proc/<pid>/cmdline`, and a prompt starting with `-` would be taken for an option.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -22,7 +23,8 @@ export type AgentSettings = {
   OPENAI_BASE_URL?: string;
 };
 
-export type AgentLaunch = { command: string[]; env: Record<string, string> } | { unavailable: string };
+/** `stdin`: what the agent reads on its standard input (its prompt); unset, it gets the session's terminal. */
+export type AgentLaunch = { command: string[]; env: Record<string, string>; stdin?: string } | { unavailable: string };
 
 /** What an agent or setup script may see: no control-plane tokens, no node secrets. */
 export function agentEnvironment(extra: Record<string, string>): Record<string, string> {
@@ -73,10 +75,10 @@ export function agentLaunch(
     if (!secrets.ANTHROPIC_API_KEY) return { unavailable: "agent claude-code needs an ANTHROPIC_API_KEY, and the task's owner has none stored (Settings → Secrets)" };
     mkdirOwnedLikeHome(home, home);
     return {
+      // `-p` without a prompt argument: the CLI reads the prompt from its standard input.
       command: [
         binary,
         "-p",
-        prompt,
         ...(resume ? ["--resume", resume] : []),
         ...modelFlag,
         "--output-format",
@@ -93,6 +95,7 @@ export function agentLaunch(
         ...(settings.ANTHROPIC_BASE_URL ? { ANTHROPIC_BASE_URL: settings.ANTHROPIC_BASE_URL } : {}),
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       }),
+      stdin: prompt,
     };
   }
   if (kind === "codex") return codexLaunch({ prompt, home, settings, apiKey: secrets.OPENAI_API_KEY, resume, base, modelFlag });
@@ -132,10 +135,12 @@ function codexLaunch(context: { prompt: string; home: string; settings: AgentSet
   // The node is the isolation boundary (a machine per workspace owner), so Codex's own sandbox,
   // which needs user namespaces that many VMs lack, is bypassed rather than left to fail.
   const flags = ["--json", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", ...provider, ...modelFlag];
-  const command = resume ? [binary, "exec", "resume", ...flags, "--", resume, prompt] : [binary, "exec", ...flags, "--", prompt];
+  // `-` as the prompt: `codex exec` (and `exec resume`) read it from standard input.
+  const command = resume ? [binary, "exec", "resume", ...flags, "--", resume, "-"] : [binary, "exec", ...flags, "--", "-"];
   return {
     command,
     env: agentEnvironment({ ...base, HOME: home, CODEX_HOME: codexHome, OPENAI_API_KEY: apiKey }),
+    stdin: prompt,
   };
 }
 

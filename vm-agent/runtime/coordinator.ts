@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Log } from "../log";
 import { RecordStore } from "../state/records";
 import { Deadlines } from "./deadlines";
-import { writeEnvFile } from "./env-file";
+import { writeEnvFile, writePrivateFile } from "./env-file";
 import { ExitFiles } from "./exit-files";
 import { KeyedLock } from "./keyed-lock";
 import { alive, killGroup, resolveBinary, RuntimeError } from "./processes";
@@ -28,6 +28,8 @@ export const RuntimeRecord = z.object({
   timedOut: z.boolean().optional(),
   /** The launch's environment file, removed on stop in case the launcher never got to read it. */
   envFile: z.string().optional(),
+  /** Its standard-input file (the prompt), removed likewise. */
+  stdinFile: z.string().optional(),
 });
 export type RuntimeRecord = z.infer<typeof RuntimeRecord>;
 
@@ -41,6 +43,11 @@ export type LaunchSpec = {
   env: Record<string, string>;
   /** Where that environment waits for the launcher: owner-only, outside the worktree, deleted once loaded. */
   envFile: string;
+  /**
+   * What the agent reads on its standard input (its prompt) and the file it waits in for the
+   * launcher, as the environment does: never an argument, which every user of the node can read.
+   */
+  stdin?: { file: string; text: string };
   logFile: string;
   /** The workspace's own user: the launcher (the daemon's) drops to it for the agent. */
   user?: { uid: number; gid: number };
@@ -126,14 +133,18 @@ export class RuntimeCoordinator {
       state: "running",
       startedAt: Date.now(),
       envFile: spec.envFile,
+      ...(spec.stdin ? { stdinFile: spec.stdin.file } : {}),
     };
     this.exits.remove(record);
     await tmux.killSession(record.tmuxName); // a leftover of an earlier generation
     try {
-      writeEnvFile(spec.envFile, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record) });
+      if (spec.stdin) writePrivateFile(spec.stdin.file, spec.stdin.text);
+      writeEnvFile(spec.envFile, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record), ...(spec.stdin ? { ACP_STDIN: spec.stdin.file } : {}) });
       await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(spec.envFile, binary, spec.command.slice(1), spec.user) });
     } catch (error) {
-      fs.rmSync(spec.envFile, { force: true }); // no launcher will read it
+      // No launcher will read them.
+      fs.rmSync(spec.envFile, { force: true });
+      if (spec.stdin) fs.rmSync(spec.stdin.file, { force: true });
       this.exits.remove(record);
       throw new RuntimeError(500, `could not start the agent's tmux session: ${(error as Error).message}`);
     }
@@ -182,7 +193,7 @@ export class RuntimeCoordinator {
     this.deadlines.clear(recordKey(record.workspaceId, record.sessionId));
     this.records.delete(recordKey(record.workspaceId, record.sessionId));
     this.exits.remove(record);
-    if (record.envFile) fs.rmSync(record.envFile, { force: true });
+    for (const file of [record.envFile, record.stdinFile]) if (file) fs.rmSync(file, { force: true });
   }
 
   /** Every session on our tmux socket, with the runtime record that owns it (if one does). */

@@ -11,6 +11,16 @@ export const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * A fresh owner-only file (mode 0600) with `content`: whatever was at the path goes first, and the
+ * file is created exclusively, so a link left there is never followed.
+ */
+export function writePrivateFile(file: string, content: string): string {
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, content, { mode: 0o600, flag: "wx" });
+  return file;
+}
+
 /** Writes `NAME='value'` lines for the launcher's `.` (a fresh file, mode 0600); returns its path. */
 export function writeEnvFile(file: string, env: Record<string, string>): string {
   const lines = Object.entries(env).map(([name, value]) => {
@@ -19,7 +29,5 @@ export function writeEnvFile(file: string, env: Record<string, string>): string 
     if (value.includes("\0")) throw new Error(`environment variable ${name} contains NUL`);
     return `${name}=${shellQuote(value)}`;
   });
-  fs.rmSync(file, { force: true });
-  fs.writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600, flag: "wx" });
-  return file;
+  return writePrivateFile(file, `${lines.join("\n")}\n`);
 }

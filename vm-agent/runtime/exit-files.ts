@@ -5,7 +5,10 @@
  * `<dir>/<session>.<generation>`, which the coordinator reads. The environment (model keys
  * included) is thus in no argument list and not in the tmux server's or session's environment.
  * The wrapper stays the pane's process (no `exec`) because it must outlive the agent to record the
- * code; tmux makes it a process-group leader, so stopping kills the agent with it (killGroup).
+ * code; tmux makes it a process-group leader, so stopping kills the agent with it (killGroup). Its
+ * argument list (world-readable in /proc/<pid>/cmdline, as the agent's is) holds the environment
+ * file's path, the agent's binary and its fixed flags: never a prompt, a key or a token. A prompt
+ * reaches the agent as its standard input, from a file the launcher opens and deletes.
  */
 import fs from "node:fs";
 import { SETPRIV } from "../users";
@@ -39,12 +42,14 @@ export class ExitFiles {
   /**
    * The command tmux runs: a fixed script; the environment file, the agent's binary and its
    * arguments arrive as positional parameters, so nothing from the task is ever parsed by a shell
-   * (the file's values are quoted). The file must set ACP_LOG and ACP_EXIT. With a `user`, the
-   * launcher (the daemon's user: it reads the file, writes the log and the exit code) runs the
+   * (the file's values are quoted). The file must set ACP_LOG and ACP_EXIT; when it sets ACP_STDIN,
+   * that file becomes the agent's standard input and is deleted once open. With a `user`, the
+   * launcher (the daemon's user: it reads the files, writes the log and the exit code) runs the
    * agent through setpriv as that user, without other groups or any way to gain privileges.
    */
   static wrap(envFile: string, binary: string, args: string[], user?: { uid: number; gid: number }): string[] {
-    const load = 'set -a; . "$1" || exit 127; set +a; rm -f -- "$1"; shift';
+    const stdin = 'if [ -n "${ACP_STDIN:-}" ]; then exec <"$ACP_STDIN" || exit 127; rm -f -- "$ACP_STDIN"; fi; unset ACP_STDIN';
+    const load = `set -a; . "$1" || exit 127; set +a; rm -f -- "$1"; shift; ${stdin}`;
     const script = `${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
     const drop = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--no-new-privs", "--"] : [];
     return ["/bin/sh", "-c", script, "acp-agent", envFile, ...drop, binary, ...args];
