@@ -3,8 +3,6 @@
  * `Agent-Session` trailer), pushed when the clone has an `origin` and pushing is on, and reported in
  * one completion callback. A failed push does not fail the session; its message goes in `error`.
  */
-import fs from "node:fs";
-import path from "node:path";
 import type { AgentCompletedCallback, Attribution, TurnDiff } from "../lib/contracts/vm-agent";
 import { formatMs } from "./exec";
 import * as git from "./git";
