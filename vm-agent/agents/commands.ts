@@ -51,11 +51,23 @@ export function claudeCodeBinary(configured: string | undefined): string | undef
   }
 }
 
-/** A folder in the agent's HOME, owned like the HOME (the workspace's user: the daemon makes it, the agent writes it). */
+/**
+ * A folder in the agent's HOME, owned like the HOME (the workspace's user: the daemon makes it, the
+ * agent writes it). Never through a link: the HOME is the workspace's, so a link planted at `dir` is
+ * refused rather than followed (the caller holds the HOME meanwhile, sessions.ts `withHomeHeld`).
+ */
 function mkdirOwnedLikeHome(home: string, dir: string) {
-  fs.mkdirSync(dir, { recursive: true });
-  const owner = fs.statSync(home);
-  fs.chownSync(dir, owner.uid, owner.gid);
+  const owner = fs.lstatSync(home);
+  if (!owner.isDirectory()) throw new Error(`the agent's HOME ${home} is not a folder`);
+  if (dir !== home) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  if (!fs.lstatSync(dir).isDirectory()) throw new Error(`${dir} is not a folder (a link?): refusing to prepare it`);
+  fs.lchownSync(dir, owner.uid, owner.gid);
 }
 
 export function agentLaunch(
