@@ -44,7 +44,8 @@ describe("commitAndPush", () => {
 
     const subject = "--help me rotate the payroll export keys";
     const attribution = { taskUrl: "https://agents.example.test/tasks/t_1", requestedBy: { name: "Ada Lovelace", email: "ada@example.test" } };
-    const committed = await commitAndPush(worktree, { subject, sessionId: "s_1", attribution, push: false });
+    // The daemon's git as the daemon itself (a node without workspace users): as root it would refuse a worktree otherwise.
+    const committed = await commitAndPush(worktree, { subject, sessionId: "s_1", attribution, push: false, as: { unisolated: true } });
 
     expect(committed).toMatchObject({ pushed: false });
     expect(committed.error).toBeUndefined();
