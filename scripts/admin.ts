@@ -4,7 +4,7 @@
  *   headless way into a team control plane (no browser needed). Creates the person (the first one
  *   is the admin) and prints a personal API token for them, once.
  * - `npm run admin -- rewrap-secrets`: after a new key was put in front of SECRETS_KEYS (the old
- *   one kept behind it), re-wraps every stored secret with it; then the old key can go.
+ *   one kept behind it), re-wraps every stored secret and the signing key with it; then the old key can go.
  *
  * With the embedded database (no DATABASE_URL) only one process may open it, so this refuses to
  * run while `npm run dev` holds the data directory.
@@ -15,6 +15,7 @@ import { config } from "../lib/config";
 import { prepareDataDir } from "../lib/data-dir";
 import { database } from "../lib/db";
 import { createApiToken } from "../lib/auth/api-tokens";
+import { rewrapSigningKeys } from "../lib/auth/keys";
 import { findOrCreateUser } from "../lib/users";
 import { loadKeyRing } from "../lib/secrets/key-ring";
 import { rewrapSecrets } from "../lib/secrets/store";
@@ -41,6 +42,7 @@ async function main() {
     if (command === "rewrap-secrets") {
       const ring = loadKeyRing(settings);
       console.log(`Re-wrapped ${await rewrapSecrets(db, ring)} secrets with key ${ring.currentId}.`);
+      console.log(`Re-wrapped ${await rewrapSigningKeys(db, ring)} signing keys with key ${ring.currentId}.`);
       return;
     }
     const user = await findOrCreateUser(db, { email: values.email!, name: values.name ?? values.email! });

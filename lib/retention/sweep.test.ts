@@ -23,13 +23,14 @@ const ago = (ms: number) => new Date(Date.now() - ms);
 beforeAll(async () => {
   database = await openTestDatabase();
   const config = parseConfig({ DATA_DIR: database.dir, WORKSPACE_RETENTION: "1d", EVENT_RETENTION: "7d" });
+  const secrets = parseKeyRing(newKeyRingEntry("test"));
   rt = {
     config,
     db: database.db,
     database,
     provider: localProvider({ dataDir: database.dir }),
-    keys: await signingKeyPair(database.db),
-    secrets: parseKeyRing(newKeyRingEntry("test")),
+    keys: await signingKeyPair(database.db, secrets),
+    secrets,
     send: async () => ({ ids: [] }),
     engine: engineApi(config),
   };
