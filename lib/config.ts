@@ -267,6 +267,12 @@ export const ConfigSchema = z.object({
   /** The same for a vm-agent's callbacks, whose output batches are larger. */
   MAX_CALLBACK_BODY_BYTES: int(4 * 1024 * 1024, 1024),
 
+  /**
+   * Downloads of the vm-agent, its installer and Node (/api/vm-agent/*) one address may fetch a
+   * minute; more are refused (429 with Retry-After). An install fetches at most four.
+   */
+  VM_AGENT_DOWNLOADS_PER_MINUTE: int(60, 1),
+
   /** How often an idle live stream sends a comment, so proxies keep it open. */
   LIVE_KEEPALIVE_INTERVAL: durationField("15s"),
 
