@@ -250,8 +250,10 @@ export const ConfigSchema = z.object({
   QUEUE_WAKE_RETRY: durationField("15s"),
   /** Team mode: unfinished tasks one person may have at once; more are refused (429) at submit. */
   MAX_ACTIVE_TASKS_PER_USER: int(50, 1),
-  /** Team mode: tasks one person may submit per minute; more are refused (429 with Retry-After). */
+  /** Team mode: tasks one person may submit or retry per minute; more are refused (429 with Retry-After). */
   MAX_TASK_SUBMISSIONS_PER_MINUTE: int(60, 1),
+  /** Team mode: follow-up messages one person may send per minute, over all their tasks (429 with Retry-After past it). */
+  MAX_FOLLOWUPS_PER_MINUTE: int(30, 1),
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
   /**
