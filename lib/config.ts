@@ -275,6 +275,9 @@ export const ConfigSchema = z.object({
    */
   VM_AGENT_DOWNLOADS_PER_MINUTE: int(60, 1),
 
+  /** Live streams (server-sent events) one person may have open at once on an app instance; more are refused (429). */
+  MAX_LIVE_STREAMS_PER_USER: int(32, 1),
+
   /** How often an idle live stream sends a comment, so proxies keep it open. */
   LIVE_KEEPALIVE_INTERVAL: durationField("15s"),
 

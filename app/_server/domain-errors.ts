@@ -8,6 +8,7 @@ import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
 import { BaseBranchRefusedError } from "@/lib/tasks/base-branch";
 import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
 import { UserLimitError } from "@/lib/tasks/user-limits";
+import { StreamLimitError } from "@/lib/live/stream-slots";
 import { SecretNotFoundError } from "@/lib/secrets/store";
 import { MissingSecretError } from "@/lib/secrets/agent-keys";
 import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
@@ -60,7 +61,7 @@ export function toHttpError(error: unknown): unknown {
   }
   // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.
   if (error instanceof ForgeError) return error.transient ? new HttpError(502, error.message) : new HttpError(422, error.message, "repository");
-  if (error instanceof UserLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });
+  if (error instanceof UserLimitError || error instanceof StreamLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });
   for (const [type, status, field] of STATUSES) {
     if (error instanceof type) return new HttpError(status, error.message, field);
   }
