@@ -275,6 +275,8 @@ export const bootLog = pgTable(
     at: bigint("at", { mode: "number" }).notNull(),
     stages: jsonb("stages").notNull(),
     lines: jsonb("lines").notNull(),
+    /** The report's setup lines' size as stored (octet_length of their JSON text), for the byte cap on reads. */
+    bytes: integer("bytes").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [index("boot_log_workspace_idx").on(t.workspaceId, t.at)],

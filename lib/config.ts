@@ -275,6 +275,11 @@ export const ConfigSchema = z.object({
    */
   VM_AGENT_DOWNLOADS_PER_MINUTE: int(60, 1),
 
+  /**
+   * The agent output one task keeps (bytes as stored, every attempt together): past it the oldest
+   * batches are removed, and the page and the download say how many lines and bytes went.
+   */
+  TASK_OUTPUT_MAX_BYTES: int(64 * 1024 * 1024, 1024),
   /** Live streams (server-sent events) one person may have open at once on an app instance; more are refused (429). */
   MAX_LIVE_STREAMS_PER_USER: int(32, 1),
 

@@ -307,6 +307,8 @@ export const TaskOutputPage = z.object({
   after: z.number().int(),
   /** More batches are stored than this page holds. */
   more: z.boolean(),
+  /** The task's oldest output removed past TASK_OUTPUT_MAX_BYTES (lines and bytes); null when none was. */
+  dropped: z.object({ lines: z.number().int(), bytes: z.number().int() }).nullable().optional(),
 });
 export type TaskOutputPage = z.infer<typeof TaskOutputPage>;
 
