@@ -32,6 +32,14 @@ const numberFrom = (whole: boolean, takes: string, min: number, max: number) => 
     whole ? number.int({ error }) : number,
   );
 };
+/** A comma- or space-separated list (an environment setting), each entry matching `pattern`; the result is the list. */
+const listOf = (pattern: RegExp, what: string, normalise: (entry: string) => string = (entry) => entry) =>
+  z.string().transform((text, ctx) => {
+    const entries = text.split(/[\s,]+/).filter(Boolean);
+    for (const entry of entries) if (!pattern.test(entry)) ctx.addIssue({ code: "custom", message: `${JSON.stringify(entry)} is not ${what}` });
+    return entries.map(normalise);
+  });
+
 const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, what = "a whole number") =>
   numberFrom(true, max === Number.MAX_SAFE_INTEGER ? `${what} of at least ${min}` : `${what} from ${min} to ${max}`, min, max);
 const int = (defaultValue: number, min = 0, max?: number) => wholeNumber(min, max).default(defaultValue);
@@ -56,6 +64,16 @@ export const ConfigSchema = z.object({
   /** Team mode: the GitHub OAuth app people sign in with (its callback URL is APP_URL/api/auth/callback/github). */
   GITHUB_CLIENT_ID: z.string().min(1).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  /**
+   * Team mode: who may sign in with GitHub, besides people an admin invited (Settings, or `npm run
+   * admin -- invite --email …`). Comma- or space-separated: organisations (`acme`) or teams
+   * (`acme/platform`, the team's slug) whose members may (read from GitHub with the person's token,
+   * scope read:org), and email addresses (a verified address of the person's GitHub account). None
+   * of them, no invitation and no admin: every sign-in is refused, saying how to let people in.
+   */
+  AUTH_ALLOWED_ORGS: listOf(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]{1,100})?$/, "a GitHub organisation (acme) or team (acme/platform)").default([]),
+  AUTH_ALLOWED_TEAMS: listOf(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9_.-]{1,100}$/, "a GitHub team as org/team-slug (acme/platform)").default([]),
+  AUTH_ALLOWED_EMAILS: listOf(/^[^\s@,]+@[^\s@,]+$/, "an email address", (entry) => entry.toLowerCase()).default([]),
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
   GITHUB_URL: url().default("https://github.com"),
   GITHUB_API_URL: url().default("https://api.github.com"),

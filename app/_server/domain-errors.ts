@@ -9,6 +9,7 @@ import { BaseBranchRefusedError } from "@/lib/tasks/base-branch";
 import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
 import { UserLimitError } from "@/lib/tasks/user-limits";
 import { StreamLimitError } from "@/lib/live/stream-slots";
+import { InvitationNotFoundError, NotAdminError } from "@/lib/auth/invitations";
 import { SecretNotFoundError } from "@/lib/secrets/store";
 import { MissingSecretError } from "@/lib/secrets/agent-keys";
 import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
@@ -30,6 +31,8 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [MissingSecretError, 422, "agent"],
   [MissingProviderTokenError, 422],
   [NothingHeldError, 409],
+  [InvitationNotFoundError, 404, "email"],
+  [NotAdminError, 403],
 ];
 
 /** An unknown token is not a credential (401); a spent one was, and is gone for good (410). */
