@@ -74,6 +74,8 @@ export const ConfigSchema = z.object({
   AUTH_ALLOWED_ORGS: listOf(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]{1,100})?$/, "a GitHub organisation (acme) or team (acme/platform)").default([]),
   AUTH_ALLOWED_TEAMS: listOf(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9_.-]{1,100}$/, "a GitHub team as org/team-slug (acme/platform)").default([]),
   AUTH_ALLOWED_EMAILS: listOf(/^[^\s@,]+@[^\s@,]+$/, "an email address", (entry) => entry.toLowerCase()).default([]),
+  /** Team mode: sign-ins one address may start per 10 seconds (better-auth's limit; more are answered 429). */
+  SIGN_IN_RATE_LIMIT: int(3, 1),
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
   GITHUB_URL: url().default("https://github.com"),
   GITHUB_API_URL: url().default("https://api.github.com"),

@@ -108,6 +108,7 @@ export function createSignIn(db: Db, config: Config) {
     basePath: "/api/auth",
     secret: config.AUTH_SECRET,
     telemetry: { enabled: false },
+    rateLimit: { customRules: { "/sign-in/*": { window: 10, max: config.SIGN_IN_RATE_LIMIT } } },
     trustedOrigins: [new URL(config.APP_URL).origin],
     database: drizzleAdapter(db, {
       provider: "pg",
