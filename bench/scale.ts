@@ -73,6 +73,8 @@ const system = await startSystem({
     MAX_WORKSPACES_PER_NODE: String(PER_NODE),
     MAX_ACTIVE_TASKS_PER_USER: String(TASKS),
     MAX_TASK_SUBMISSIONS_PER_MINUTE: String(TASKS),
+    // Every node installs from this machine's one address.
+    VM_AGENT_DOWNLOADS_PER_MINUTE: String(Math.max(60, NODES * 4)),
     NODE_WARM_TIMEOUT: "10m",
     SESSION_IDLE_TIMEOUT: "0",
     // A burst on two cores delays heartbeats by seconds; a late one is not a lost node.

@@ -177,6 +177,11 @@ export const tasks = pgTable(
     finishRequestedAt: ts("finish_requested_at"),
     /** A lease, so one task's cleanup never runs twice at once. */
     cleanupLeaseUntil: ts("cleanup_lease_until"),
+    /** The bytes of agent output stored for the task (agent_output.bytes summed), held under TASK_OUTPUT_MAX_BYTES. */
+    outputBytes: bigint("output_bytes", { mode: "number" }).notNull().default(0),
+    /** The oldest output removed to stay under TASK_OUTPUT_MAX_BYTES: how many lines, and their bytes. */
+    outputDroppedLines: bigint("output_dropped_lines", { mode: "number" }).notNull().default(0),
+    outputDroppedBytes: bigint("output_dropped_bytes", { mode: "number" }).notNull().default(0),
     startedAt: ts("started_at"),
     completedAt: ts("completed_at"),
     createdAt: createdAt(),
@@ -270,6 +275,8 @@ export const bootLog = pgTable(
     at: bigint("at", { mode: "number" }).notNull(),
     stages: jsonb("stages").notNull(),
     lines: jsonb("lines").notNull(),
+    /** The report's setup lines' size as stored (octet_length of their JSON text), for the byte cap on reads. */
+    bytes: integer("bytes").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [index("boot_log_workspace_idx").on(t.workspaceId, t.at)],
@@ -501,6 +508,8 @@ export const agentOutput = pgTable(
     turn: integer("turn").notNull(),
     offset: bigint("offset", { mode: "number" }).notNull(),
     lines: jsonb("lines").$type<string[]>().notNull(),
+    /** The batch's size as stored (octet_length of its lines' JSON text), for the byte caps and the task's quota. */
+    bytes: integer("bytes").notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("agent_output_session_offset_idx").on(t.sessionId, t.offset), index("agent_output_task_idx").on(t.taskId, t.id)],
@@ -523,6 +532,35 @@ export const errors = pgTable(
   },
   (t) => [index("errors_task_idx").on(t.taskId), index("errors_created_idx").on(t.createdAt)],
 );
+
+/**
+ * What each person did that a per-minute limit counts, one row per act: `submission` (a task
+ * submitted or retried), `followup` (a message to a task's agent). Read and written under the
+ * person's advisory lock (lib/tasks/user-limits.ts), so concurrent requests never pass a limit.
+ */
+export const userActions = pgTable(
+  "user_actions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    userId: text("user_id").notNull(),
+    kind: text("kind").notNull(),
+    taskId: text("task_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("user_actions_user_kind_created_idx").on(t.userId, t.kind, t.createdAt)],
+);
+
+/**
+ * Team mode: who an admin let in by email (Settings, POST /api/invitations or `npm run admin --
+ * invite`). The person may sign in with GitHub under a verified address of theirs; removing the
+ * invitation closes the door again (an admin stays an admin).
+ */
+export const invitations = pgTable("invitations", {
+  email: text("email").primaryKey(),
+  invitedBy: text("invited_by"),
+  createdAt: createdAt(),
+  acceptedAt: ts("accepted_at"),
+});
 
 /** Callback deliveries already applied, so a retried callback is a no-op. */
 export const callbackReceipts = pgTable("callback_receipts", {

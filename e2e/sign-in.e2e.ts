@@ -1,8 +1,10 @@
 /**
- * Team mode in the browser: sign-in with GitHub (a local double of its OAuth flow), the account
- * menu, personal API tokens and sign-out. This file starts its own system in team mode; the
- * shared one from global-setup runs in local mode.
+ * Team mode in the browser: sign-in with GitHub (a local double of its OAuth flow), closed to
+ * anyone not let in (the admin the command made, an allowed organisation, an invitation), the
+ * account menu, personal API tokens, invitations and sign-out. This file starts its own system in
+ * team mode; the shared one from global-setup runs in local mode.
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -18,7 +20,10 @@ const person = (id: number, login: string, name: string): GithubUser => {
   return { id, login, name, email, emails: [{ email, primary: true, verified: true }] };
 };
 const ALICE = person(4101, "alice", "Alice Liddell");
-const BOB = person(4102, "bob", "Bob Builder");
+// Let in as a member of an organisation the control plane allows.
+const BOB = { ...person(4102, "bob", "Bob Builder"), orgs: [{ login: "wonderland" }] };
+const MALLORY = person(4103, "mallory", "Mallory Stranger");
+const CAROL = person(4104, "carol", "Carol Invited");
 
 let github: GithubDouble;
 let system: RunningSystem;
@@ -32,24 +37,26 @@ test.beforeAll(async () => {
   github = await startGithubDouble();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-team-"));
   logDir = path.join(dataDir, "logs");
-  system = await startSystem({
-    mode: "start",
-    distDir: TEST_DIST_DIR,
-    dataDir,
-    logDir,
-    log: () => undefined,
-    env: {
-      AUTH_MODE: "team",
-      AUTH_SECRET: randomBytes(32).toString("base64url"),
-      GITHUB_CLIENT_ID: github.clientId,
-      GITHUB_CLIENT_SECRET: github.clientSecret,
-      GITHUB_URL: github.url,
-      GITHUB_API_URL: github.url,
-      SECRETS_KEYS: newKeyRingEntry("k1"),
-      NODE_WARM_TIMEOUT: "0",
-      ...SHARED_MACHINE_ENV,
-    },
+  const env = {
+    AUTH_MODE: "team",
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    GITHUB_CLIENT_ID: github.clientId,
+    GITHUB_CLIENT_SECRET: github.clientSecret,
+    GITHUB_URL: github.url,
+    GITHUB_API_URL: github.url,
+    SECRETS_KEYS: newKeyRingEntry("k1"),
+    AUTH_ALLOWED_ORGS: "wonderland",
+    // Five people sign in within seconds from this one address.
+    SIGN_IN_RATE_LIMIT: "20",
+    NODE_WARM_TIMEOUT: "0",
+    ...SHARED_MACHINE_ENV,
+  };
+  // Signing in first makes nobody admin: the operator makes the first one, before the start.
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/admin.ts", "create-user", "--email", ALICE.email!, "--name", ALICE.name!, "--admin"], {
+    env: { ...process.env, ...env, DATA_DIR: dataDir },
+    stdio: "ignore",
   });
+  system = await startSystem({ mode: "start", distDir: TEST_DIST_DIR, dataDir, logDir, log: () => undefined, env });
 });
 
 test.afterEach(async () => {
@@ -90,13 +97,13 @@ async function meWithToken(token: string) {
   }
 }
 
-test("the first person signs in with GitHub, is the admin, makes and revokes a token, and signs out", async ({ browser }) => {
+test("the admin the command made signs in with GitHub, makes and revokes a token, and signs out", async ({ browser }) => {
   const page = await newPage(browser);
 
   await page.goto("/");
   await expect(page).toHaveURL(`${system.appUrl}/sign-in?next=%2F`);
   await expect(page.getByRole("heading", { name: "Agent Control Plane" })).toBeVisible();
-  await expect(page.getByText("The first person to sign in becomes the admin.")).toBeVisible();
+  await expect(page.getByText("Only people this control plane lets in may sign in")).toBeVisible();
 
   await signInWithGithub(page, ALICE);
   await page.waitForURL(`${system.appUrl}/`);
@@ -110,7 +117,8 @@ test("the first person signs in with GitHub, is the admin, makes and revokes a t
   await page.getByRole("link", { name: "Settings" }).click();
   await page.waitForURL(`${system.appUrl}/settings`);
   await expect(page.getByRole("heading", { name: "Personal API tokens" })).toBeVisible();
-  await expect(page.getByText("No tokens yet")).toBeVisible();
+  // The one the admin command printed for her.
+  await expect(page.getByTestId("token-list").getByRole("listitem").filter({ hasText: "created by npm run admin" })).toBeVisible();
 
   // Bad input is named beside the field.
   await page.getByRole("button", { name: "Create token" }).click();
@@ -159,6 +167,50 @@ test("the first person signs in with GitHub, is the admin, makes and revokes a t
   await page.goto("/");
   await expect(page).toHaveURL(`${system.appUrl}/sign-in?next=%2F`);
   await page.context().close();
+});
+
+test("a stranger is refused, told how people are let in, and no account is made for them", async ({ browser }) => {
+  const page = await newPage(browser);
+  await page.goto("/sign-in");
+  await signInWithGithub(page, MALLORY);
+  await page.waitForURL((url) => url.pathname === "/sign-in" && url.searchParams.getAll("error").includes("not_admitted"));
+  const refusal = page.getByTestId("sign-in-error");
+  await expect(refusal).toContainText("Your GitHub account is not let in here.");
+  await expect(refusal).toContainText("Ask an admin to invite an email address verified on your GitHub account");
+  expect((await page.request.get("/api/me")).status()).toBe(401);
+  await page.context().close();
+});
+
+test("the admin invites a person in Settings → People, and they can sign in", async ({ browser }) => {
+  const admin = await newPage(browser);
+  await admin.goto("/sign-in");
+  await signInWithGithub(admin, ALICE);
+  await admin.waitForURL(`${system.appUrl}/`);
+  await admin.goto("/settings");
+  await expect(admin.getByRole("heading", { name: "People" })).toBeVisible();
+  await admin.getByLabel("Email").fill("not an email");
+  await admin.getByRole("button", { name: "Invite" }).click();
+  await expect(admin.getByText("Email must be an email address")).toBeVisible();
+  await admin.getByLabel("Email").fill(CAROL.email!);
+  await admin.getByRole("button", { name: "Invite" }).click();
+  const invited = admin.getByTestId("invitation-list").getByRole("listitem").filter({ hasText: CAROL.email! });
+  await expect(invited).toContainText("not signed in yet");
+
+  const guest = await newPage(browser);
+  await guest.goto("/sign-in");
+  await signInWithGithub(guest, CAROL);
+  await guest.waitForURL(`${system.appUrl}/`);
+  await expect(guest.getByTestId("account-name")).toHaveText(CAROL.name!);
+  // A member sees no People section, and the invitations API refuses them.
+  await guest.goto("/settings");
+  await expect(guest.getByRole("heading", { name: "Personal API tokens" })).toBeVisible();
+  await expect(guest.getByRole("heading", { name: "People" })).toHaveCount(0);
+  expect((await guest.request.get("/api/invitations")).status()).toBe(403);
+
+  await admin.reload();
+  await expect(invited).toContainText("signed in");
+  await admin.context().close();
+  await guest.context().close();
 });
 
 test("a second person is a member and sees only their own tokens", async ({ browser }) => {

@@ -32,6 +32,14 @@ const numberFrom = (whole: boolean, takes: string, min: number, max: number) => 
     whole ? number.int({ error }) : number,
   );
 };
+/** A comma- or space-separated list (an environment setting), each entry matching `pattern`; the result is the list. */
+const listOf = (pattern: RegExp, what: string, normalise: (entry: string) => string = (entry) => entry) =>
+  z.string().transform((text, ctx) => {
+    const entries = text.split(/[\s,]+/).filter(Boolean);
+    for (const entry of entries) if (!pattern.test(entry)) ctx.addIssue({ code: "custom", message: `${JSON.stringify(entry)} is not ${what}` });
+    return entries.map(normalise);
+  });
+
 const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, what = "a whole number") =>
   numberFrom(true, max === Number.MAX_SAFE_INTEGER ? `${what} of at least ${min}` : `${what} from ${min} to ${max}`, min, max);
 const int = (defaultValue: number, min = 0, max?: number) => wholeNumber(min, max).default(defaultValue);
@@ -56,6 +64,18 @@ export const ConfigSchema = z.object({
   /** Team mode: the GitHub OAuth app people sign in with (its callback URL is APP_URL/api/auth/callback/github). */
   GITHUB_CLIENT_ID: z.string().min(1).optional(),
   GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  /**
+   * Team mode: who may sign in with GitHub, besides people an admin invited (Settings, or `npm run
+   * admin -- invite --email …`). Comma- or space-separated: organisations (`acme`) or teams
+   * (`acme/platform`, the team's slug) whose members may (read from GitHub with the person's token,
+   * scope read:org), and email addresses (a verified address of the person's GitHub account). None
+   * of them, no invitation and no admin: every sign-in is refused, saying how to let people in.
+   */
+  AUTH_ALLOWED_ORGS: listOf(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9_.-]{1,100})?$/, "a GitHub organisation (acme) or team (acme/platform)").default([]),
+  AUTH_ALLOWED_TEAMS: listOf(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9_.-]{1,100}$/, "a GitHub team as org/team-slug (acme/platform)").default([]),
+  AUTH_ALLOWED_EMAILS: listOf(/^[^\s@,]+@[^\s@,]+$/, "an email address", (entry) => entry.toLowerCase()).default([]),
+  /** Team mode: sign-ins one address may start per 10 seconds (better-auth's limit; more are answered 429). */
+  SIGN_IN_RATE_LIMIT: int(3, 1),
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
   GITHUB_URL: url().default("https://github.com"),
   GITHUB_API_URL: url().default("https://api.github.com"),
@@ -250,8 +270,10 @@ export const ConfigSchema = z.object({
   QUEUE_WAKE_RETRY: durationField("15s"),
   /** Team mode: unfinished tasks one person may have at once; more are refused (429) at submit. */
   MAX_ACTIVE_TASKS_PER_USER: int(50, 1),
-  /** Team mode: tasks one person may submit per minute; more are refused (429 with Retry-After). */
+  /** Team mode: tasks one person may submit or retry per minute; more are refused (429 with Retry-After). */
   MAX_TASK_SUBMISSIONS_PER_MINUTE: int(60, 1),
+  /** Team mode: follow-up messages one person may send per minute, over all their tasks (429 with Retry-After past it). */
+  MAX_FOLLOWUPS_PER_MINUTE: int(30, 1),
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
   /**
@@ -266,6 +288,20 @@ export const ConfigSchema = z.object({
   MAX_REQUEST_BODY_BYTES: int(1024 * 1024, 1024),
   /** The same for a vm-agent's callbacks, whose output batches are larger. */
   MAX_CALLBACK_BODY_BYTES: int(4 * 1024 * 1024, 1024),
+
+  /**
+   * Downloads of the vm-agent, its installer and Node (/api/vm-agent/*) one address may fetch a
+   * minute; more are refused (429 with Retry-After). An install fetches at most four.
+   */
+  VM_AGENT_DOWNLOADS_PER_MINUTE: int(60, 1),
+
+  /**
+   * The agent output one task keeps (bytes as stored, every attempt together): past it the oldest
+   * batches are removed, and the page and the download say how many lines and bytes went.
+   */
+  TASK_OUTPUT_MAX_BYTES: int(64 * 1024 * 1024, 1024),
+  /** Live streams (server-sent events) one person may have open at once on an app instance; more are refused (429). */
+  MAX_LIVE_STREAMS_PER_USER: int(32, 1),
 
   /** How often an idle live stream sends a comment, so proxies keep it open. */
   LIVE_KEEPALIVE_INTERVAL: durationField("15s"),

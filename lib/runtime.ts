@@ -42,8 +42,9 @@ async function build(send: SendEvents): Promise<Runtime> {
   prepareDataDir(c.DATA_DIR);
   const opened = await database();
   // The local user exists in local mode only: in team mode nobody may act as it.
-  const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
   const secrets = loadKeyRing(c);
+  // The signing key's private half is sealed with the secrets' key ring (a plain one is sealed now).
+  const [keys] = await Promise.all([signingKeyPair(opened.db, secrets), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
   // All are always there: a node is acted on by the provider that made it, whichever creates new ones now.
   const providers = [
     localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),

@@ -1,6 +1,7 @@
 /**
  * People. Local mode has exactly one, `local`, who owns everything. In team mode people join by
- * signing in (or by the headless `npm run admin -- create-user`); the first to join is the admin.
+ * signing in with GitHub when they are let in (lib/auth/admission.ts), or by the headless `npm run
+ * admin -- create-user`, which also makes admins: signing in makes nobody one.
  */
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
@@ -28,10 +29,14 @@ export async function promoteFirstAdmin(executor: Executor) {
       and not exists (select 1 from users where role = 'admin' and id <> ${LOCAL_USER.id})`);
 }
 
-/** Creates a person by email (or finds them), for the headless set-up path. */
-export async function findOrCreateUser(executor: Executor, input: { email: string; name: string }): Promise<UserView> {
+/**
+ * Creates a person by email (or finds them), for the headless set-up path of the operator at the
+ * machine: `admin` makes them an admin; so does being the first it creates while there is none.
+ */
+export async function findOrCreateUser(executor: Executor, input: { email: string; name: string; admin?: boolean }): Promise<UserView> {
   const email = input.email.trim().toLowerCase();
   await executor.insert(users).values({ id: `u_${randomBytes(9).toString("base64url")}`, email, name: input.name.trim() || email }).onConflictDoNothing();
+  if (input.admin) await executor.update(users).set({ role: "admin", updatedAt: new Date() }).where(eq(users.email, email));
   await promoteFirstAdmin(executor);
   return (await getUser(executor, { email }))!;
 }

@@ -1,10 +1,13 @@
 /**
  * Operator commands, run beside the system:
- * - `npm run admin -- create-user --email <email> --name <name> [--token-name <name>]`: the
- *   headless way into a team control plane (no browser needed). Creates the person (the first one
- *   is the admin) and prints a personal API token for them, once.
+ * - `npm run admin -- create-user --email <email> --name <name> [--admin] [--token-name <name>]`:
+ *   the headless way into a team control plane (no browser needed), and how its first admin is
+ *   made. Creates the person (an admin with --admin, and the first one the command creates while
+ *   there is no admin), invites their email (so they may also sign in with GitHub under it), and
+ *   prints a personal API token for them, once.
+ * - `npm run admin -- invite --email <email>`: lets that email's owner sign in with GitHub.
  * - `npm run admin -- rewrap-secrets`: after a new key was put in front of SECRETS_KEYS (the old
- *   one kept behind it), re-wraps every stored secret with it; then the old key can go.
+ *   one kept behind it), re-wraps every stored secret and the signing key with it; then the old key can go.
  *
  * With the embedded database (no DATABASE_URL) only one process may open it, so this refuses to
  * run while `npm run dev` holds the data directory.
@@ -15,20 +18,23 @@ import { config } from "../lib/config";
 import { prepareDataDir } from "../lib/data-dir";
 import { database } from "../lib/db";
 import { createApiToken } from "../lib/auth/api-tokens";
+import { rewrapSigningKeys } from "../lib/auth/keys";
+import { invite } from "../lib/auth/invitations";
 import { findOrCreateUser } from "../lib/users";
 import { loadKeyRing } from "../lib/secrets/key-ring";
 import { rewrapSecrets } from "../lib/secrets/store";
 import { readRunState, stillOurs } from "./run-state";
 
-const usage = "usage: npm run admin -- create-user --email <email> --name <name> [--token-name <name>] | rewrap-secrets";
+const usage = "usage: npm run admin -- create-user --email <email> --name <name> [--admin] [--token-name <name>] | invite --email <email> | rewrap-secrets";
+const isEmail = (value: string | undefined): value is string => !!value && /^[^\s@,]+@[^\s@,]+$/.test(value);
 
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { email: { type: "string" }, name: { type: "string" }, "token-name": { type: "string" } },
+    options: { email: { type: "string" }, name: { type: "string" }, "token-name": { type: "string" }, admin: { type: "boolean" } },
   });
   const command = positionals[0];
-  if (command !== "rewrap-secrets" && (command !== "create-user" || !values.email || !/^[^\s@]+@[^\s@]+$/.test(values.email))) throw new Error(usage);
+  if (command !== "rewrap-secrets" && ((command !== "create-user" && command !== "invite") || !isEmail(values.email))) throw new Error(usage);
   const settings = config();
   // The embedded database and the key file of local mode are in the data folder: only in one that is the control plane's.
   if (!settings.DATABASE_URL || !settings.SECRETS_KEYS) prepareDataDir(settings.DATA_DIR);
@@ -41,9 +47,16 @@ async function main() {
     if (command === "rewrap-secrets") {
       const ring = loadKeyRing(settings);
       console.log(`Re-wrapped ${await rewrapSecrets(db, ring)} secrets with key ${ring.currentId}.`);
+      console.log(`Re-wrapped ${await rewrapSigningKeys(db, ring)} signing keys with key ${ring.currentId}.`);
       return;
     }
-    const user = await findOrCreateUser(db, { email: values.email!, name: values.name ?? values.email! });
+    if (command === "invite") {
+      const invitation = await invite(db, values.email!, null);
+      console.log(`Invited ${invitation.email}: they may sign in with GitHub under that (verified) address.`);
+      return;
+    }
+    const user = await findOrCreateUser(db, { email: values.email!, name: values.name ?? values.email!, admin: values.admin === true });
+    await invite(db, user.email, null);
     const token = await createApiToken(db, user.id, values["token-name"] ?? "created by npm run admin");
     console.error(`${user.role === "admin" ? "Admin" : "Member"} ${user.name} <${user.email}> (${user.id}). Their API token, shown only now:`);
     console.log(token.token);

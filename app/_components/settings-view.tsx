@@ -3,6 +3,7 @@ import type { Me } from "@/lib/contracts/api";
 import { useMe } from "../_lib/queries";
 import { ApiTokens } from "./api-tokens";
 import { ErrorBanner } from "./error-banner";
+import { Invitations } from "./invitations";
 import { Secrets } from "./secrets";
 
 function Account({ user }: { user: Me["user"] }) {
@@ -18,7 +19,7 @@ function Account({ user }: { user: Me["user"] }) {
         <dd>
           {user.role === "admin" ? (
             <>
-              <span className="badge">admin</span> <span className="muted">the first person to sign in</span>
+              <span className="badge">admin</span> <span className="muted">invites people (below)</span>
             </>
           ) : (
             "member"
@@ -60,6 +61,7 @@ export function SettingsView() {
         <>
           <ApiTokens />
           <Account user={me.user} />
+          {me.user.role === "admin" && <Invitations />}
         </>
       )}
     </div>

@@ -12,6 +12,11 @@ const FAILURES: Record<string, string> = {
   unable_to_get_user_info: "GitHub did not share your profile. Please try again.",
   email_not_found: "Your GitHub account has no verified email address to sign in with.",
   email_not_verified: "Your GitHub email address is not verified.",
+  account_not_linked: "An account with your email exists, but GitHub did not confirm the address is yours.",
+  not_admitted:
+    "Your GitHub account is not let in here. Ask an admin to invite an email address verified on your GitHub account, or to let in an organisation or team you belong to.",
+  sign_in_closed:
+    "Nobody can sign in here yet: this control plane lets in only the people it is told about. Its operator makes the first admin with `npm run admin -- create-user --email <address> --admin`, invites people with `npm run admin -- invite --email <address>` (admins also in Settings → People), or names GitHub organisations, teams or emails in AUTH_ALLOWED_ORGS, AUTH_ALLOWED_TEAMS or AUTH_ALLOWED_EMAILS.",
 };
 
 function GithubMark() {
@@ -35,7 +40,7 @@ function SignInButton({ next }: { next: string }) {
         <GithubMark />
         {busy ? "Going to GitHub…" : "Sign in with GitHub"}
       </button>
-      <p className="sign-in-note">The first person to sign in becomes the admin.</p>
+      <p className="sign-in-note">Only people this control plane lets in may sign in: invited by an admin, or in a GitHub organisation or team it names.</p>
     </>
   );
 }

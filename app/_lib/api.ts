@@ -4,6 +4,9 @@ import {
   ApiError,
   ApiTokenList,
   ApiTokenView,
+  InvitationList,
+  InvitationView,
+  type CreateInvitationRequest,
   CancelTaskResponse,
   CreatedApiToken,
   CreatedMachineRegistration,
@@ -165,6 +168,13 @@ export const revokeApiToken = (id: string) =>
     method: "DELETE",
     headers: { "content-type": "application/json" },
   });
+
+/** Invitations (team mode, an admin's): emails whose owners may sign in with GitHub. */
+export const fetchInvitations = (signal?: AbortSignal) => request(InvitationList, "/api/invitations", { signal });
+export const createInvitation = (input: CreateInvitationRequest) => request(InvitationView, "/api/invitations", postJson(input));
+/** JSON though bodiless, for the same reason as revokeApiToken. */
+export const removeInvitation = (email: string) =>
+  request(z.object({ removed: z.literal(true) }), `/api/invitations?email=${encodeURIComponent(email)}`, { method: "DELETE", headers: { "content-type": "application/json" } });
 
 export const fetchSecrets = (signal?: AbortSignal) => request(SecretList, "/api/secrets", { signal });
 export const putSecret = ({ name, value }: { name: SecretName; value: string }) =>

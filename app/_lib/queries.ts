@@ -8,6 +8,9 @@ import {
   createTask,
   destroyNode,
   fetchApiTokens,
+  fetchInvitations,
+  createInvitation,
+  removeInvitation,
   fetchMe,
   fetchTaskDiff,
   pushHeldWork,
@@ -89,6 +92,7 @@ export const useCreateMachineRegistration = () => useMutation({ mutationFn: crea
 export const accountKeys = {
   me: () => ["me"] as const,
   tokens: () => ["api-tokens"] as const,
+  invitations: () => ["invitations"] as const,
   secrets: () => ["secrets"] as const,
 };
 
@@ -103,6 +107,19 @@ export function usePutSecret() {
 export function useDeleteSecret() {
   const client = useQueryClient();
   return useMutation({ mutationFn: deleteSecret, onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.secrets() }) });
+}
+
+/** The control plane's invitations (`GET /api/invitations`, an admin's). */
+export const useInvitations = () => useQuery({ queryKey: accountKeys.invitations(), queryFn: ({ signal }) => fetchInvitations(signal) });
+
+export function useCreateInvitation() {
+  const client = useQueryClient();
+  return useMutation({ mutationFn: createInvitation, onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.invitations() }) });
+}
+
+export function useRemoveInvitation() {
+  const client = useQueryClient();
+  return useMutation({ mutationFn: removeInvitation, onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.invitations() }) });
 }
 
 /** Who is signed in and the mode (`GET /api/me`); a 401 means nobody is (team mode). Sign-in and sign-out reload the page. */

@@ -7,7 +7,9 @@ import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/li
 import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
 import { BaseBranchRefusedError } from "@/lib/tasks/base-branch";
 import { ApiTokenNotFoundError } from "@/lib/auth/api-tokens";
-import { SubmissionLimitError } from "@/lib/tasks/submission-limits";
+import { UserLimitError } from "@/lib/tasks/user-limits";
+import { StreamLimitError } from "@/lib/live/stream-slots";
+import { InvitationNotFoundError, NotAdminError } from "@/lib/auth/invitations";
 import { SecretNotFoundError } from "@/lib/secrets/store";
 import { MissingSecretError } from "@/lib/secrets/agent-keys";
 import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
@@ -29,6 +31,8 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [MissingSecretError, 422, "agent"],
   [MissingProviderTokenError, 422],
   [NothingHeldError, 409],
+  [InvitationNotFoundError, 404, "email"],
+  [NotAdminError, 403],
 ];
 
 /** An unknown token is not a credential (401); a spent one was, and is gone for good (410). */
@@ -60,7 +64,7 @@ export function toHttpError(error: unknown): unknown {
   }
   // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.
   if (error instanceof ForgeError) return error.transient ? new HttpError(502, error.message) : new HttpError(422, error.message, "repository");
-  if (error instanceof SubmissionLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });
+  if (error instanceof UserLimitError || error instanceof StreamLimitError) return new HttpError(429, error.message, undefined, { "retry-after": String(error.retryAfterSeconds) });
   for (const [type, status, field] of STATUSES) {
     if (error instanceof type) return new HttpError(status, error.message, field);
   }

@@ -16,11 +16,12 @@ const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-downloads-cache-"));
 // Read when the routes first read the configuration.
 process.env.VM_AGENT_CACHE_DIR = cacheDir;
 process.env.APP_URL = APP_URL;
+process.env.VM_AGENT_DOWNLOADS_PER_MINUTE = "8";
 afterAll(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
 
 let manifest: VmAgentDownloads;
 beforeAll(async () => {
-  const response = await getManifest();
+  const response = await getManifest(request(vmAgentDownloadPaths.manifest));
   expect(response.status).toBe(200);
   manifest = VmAgentDownloads.parse(await response.json());
 }, 120_000);
@@ -73,6 +74,21 @@ describe("the vm-agent downloads", () => {
     expect(response.headers.get("etag")).toBe(`"${manifest.runtime!.sha256}"`);
     expect(response.headers.get("content-length")).toBe(String(manifest.runtime!.bytes));
     expect(sha256(await response.arrayBuffer())).toBe(manifest.runtime!.sha256);
+  });
+
+  it("are limited per address: past VM_AGENT_DOWNLOADS_PER_MINUTE a minute, 429 with Retry-After, and another address is not held back", async () => {
+    const from = (address: string) => ({ "x-forwarded-for": `10.9.8.7, ${address}` });
+    for (let i = 0; i < 8; i++) expect((await getInstaller(request(vmAgentDownloadPaths.installer, from("198.51.100.7")))).status, `download ${i + 1}`).toBe(200);
+    for (const get of [() => getInstaller(request(vmAgentDownloadPaths.installer, from("198.51.100.7"))), () => getArtifact(request(vmAgentDownloadPaths.vmAgent, from("198.51.100.7"))), () => getRuntime(request(vmAgentDownloadPaths.runtime, from("198.51.100.7"))), () => getManifest(request(vmAgentDownloadPaths.manifest, from("198.51.100.7")))]) {
+      const refused = await get();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+      expect(((await refused.json()) as { error: string }).error).toMatch(/VM_AGENT_DOWNLOADS_PER_MINUTE/);
+    }
+    // The first hop is the caller's own claim; the limit follows the last (the peer the server saw).
+    expect((await getInstaller(request(vmAgentDownloadPaths.installer, { "x-forwarded-for": "198.51.100.8, 198.51.100.9" }))).status).toBe(200);
+    expect((await getInstaller(request(vmAgentDownloadPaths.installer, from("198.51.100.8")))).status).toBe(200);
   });
 
   it("are outside the request guard, like public/'s files: a node has no session and may not use a loopback name", () => {

@@ -116,7 +116,7 @@ beforeAll(async () => {
     ],
     appPort,
   );
-  downloads = VmAgentDownloads.parse(await (await getManifest()).json());
+  downloads = VmAgentDownloads.parse(await (await getManifest(new Request(`${standIn.url}/api/vm-agent/manifest`))).json());
   installer = await (await getInstaller(new Request(`${standIn.url}/api/vm-agent/install.sh`))).text();
 }, 120_000);
 

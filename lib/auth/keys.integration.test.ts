@@ -10,6 +10,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { signingKeys } from "@/db/schema";
 import { openPostgresDatabase } from "@/tests/harness/postgres-database";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
 import { signingKeyPair } from "./keys";
 
 const opened: Database[] = [];
@@ -32,7 +33,8 @@ describe("the signing key", () => {
     const instances = [first, ...others];
     expect(await first.db.select().from(signingKeys)).toEqual([]);
 
-    const keys = await Promise.all(instances.map((database) => signingKeyPair(database.db)));
+    const ring = parseKeyRing(newKeyRingEntry("k1"));
+    const keys = await Promise.all(instances.map((database) => signingKeyPair(database.db, ring)));
 
     const rows = await first.db.select({ kid: signingKeys.kid }).from(signingKeys);
     expect(rows).toHaveLength(1);

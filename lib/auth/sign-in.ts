@@ -2,24 +2,33 @@
  * Browser sign-in for team mode: better-auth, with GitHub through its generic OAuth provider so the
  * endpoints come from configuration (GitHub Enterprise, or a local double of GitHub in tests).
  * Sessions, linked accounts and OAuth state live in our database (`auth_*` tables); GitHub's access
- * tokens are stored encrypted. The first person to join is made the admin.
+ * tokens are stored encrypted. Closed by default: GitHub's answer about the person (their verified
+ * emails, and with their token their organisations and teams) decides whether they may come in
+ * (./admission.ts); a refused sign-in creates no user and no session, and comes back to the sign-in
+ * page with the reason and how to let people in. Signing in first makes nobody an admin.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { and, eq, gt } from "drizzle-orm";
 import { betterAuth } from "better-auth";
+import { APIError } from "better-auth/api";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { nextCookies } from "better-auth/next-js";
 import { genericOAuth } from "better-auth/plugins";
 import type { Db } from "@/db/client";
 import { authAccounts, authSessions, authVerifications, users } from "@/db/schema";
 import type { Config } from "../config";
-import { promoteFirstAdmin } from "../users";
 import { publishCredentialsChanged } from "../live/publish";
+import { allowedGroups, decideAdmission, type Admission } from "./admission";
 
 type GithubProfile = { id: number; login: string; name: string | null; email: string | null; avatar_url?: string };
 type GithubEmail = { email: string; primary: boolean; verified: boolean };
 
-/** Reads the signed-in GitHub user as GitHub's REST API describes them (/user, /user/emails). */
-async function githubUser(apiUrl: string, accessToken: string) {
+/** What one sign-in request decided about its person, from GitHub's answer to the database hooks that follow it. */
+const admissions = new AsyncLocalStorage<{ admission?: Admission }>();
+
+/** Reads the signed-in GitHub user as GitHub's REST API describes them (/user, /user/emails), and decides whether they may come in. */
+async function githubUser(db: Db, config: Config, accessToken: string) {
+  const apiUrl = config.GITHUB_API_URL.replace(/\/$/, "");
   const get = async <T>(path: string): Promise<T | undefined> => {
     const response = await fetch(`${apiUrl}${path}`, {
       headers: { authorization: `Bearer ${accessToken}`, accept: "application/vnd.github+json", "user-agent": "agent-control-plane" },
@@ -32,6 +41,14 @@ async function githubUser(apiUrl: string, accessToken: string) {
   const emails = (await get<GithubEmail[]>("/user/emails")) ?? [];
   const primary = emails.find((e) => e.primary && e.verified) ?? emails.find((e) => e.verified);
   const email = primary?.email ?? profile.email;
+  const decided = await decideAdmission(db, config, {
+    githubId: String(profile.id),
+    login: profile.login,
+    verifiedEmails: emails.filter((e) => e.verified).map((e) => e.email),
+    accessToken,
+  });
+  const store = admissions.getStore();
+  if (store) store.admission = decided;
   return {
     id: String(profile.id),
     name: profile.name || profile.login,
@@ -41,16 +58,29 @@ async function githubUser(apiUrl: string, accessToken: string) {
   };
 }
 
+/** Stops a sign-in GitHub's answer did not admit: no user and no session is made, and the sign-in page says why. */
+async function refuseUnlessAdmitted(): Promise<void> {
+  const admission = admissions.getStore()?.admission;
+  if (admission && !admission.admitted) throw new APIError("FORBIDDEN", { code: admission.refusal, message: admission.message });
+}
+
 export type SignIn = ReturnType<typeof createSignIn>;
 
-const instances = new WeakMap<Db, SignIn>();
+/** Answers one request to better-auth's endpoints, with the sign-in's admission decision kept for its hooks. */
+export function handleSignIn(db: Db, config: Config, request: Request): Promise<Response> {
+  return admissions.run({}, () => signInFor(db, config).handler(request));
+}
 
-/** The process's sign-in, made on first use (team mode only). */
+const instances = new WeakMap<Db, WeakMap<Config, SignIn>>();
+
+/** The process's sign-in for its database and configuration, made on first use (team mode only). */
 export function signInFor(db: Db, config: Config): SignIn {
-  let instance = instances.get(db);
+  let byConfig = instances.get(db);
+  if (!byConfig) instances.set(db, (byConfig = new WeakMap()));
+  let instance = byConfig.get(config);
   if (!instance) {
     instance = createSignIn(db, config);
-    instances.set(db, instance);
+    byConfig.set(config, instance);
   }
   return instance;
 }
@@ -69,13 +99,16 @@ export async function sessionActive(db: Db, sessionId: string): Promise<boolean>
 
 export function createSignIn(db: Db, config: Config) {
   const github = new URL(config.GITHUB_URL).origin;
-  const api = config.GITHUB_API_URL.replace(/\/$/, "");
+  const groups = allowedGroups(config);
+  // Membership of organisations and teams is read with the person's token only when it decides anything.
+  const scopes = ["read:user", "user:email", ...(groups.orgs.size || groups.teams.size ? ["read:org"] : [])];
   return betterAuth({
     appName: "Agent control plane",
     baseURL: config.APP_URL,
     basePath: "/api/auth",
     secret: config.AUTH_SECRET,
     telemetry: { enabled: false },
+    rateLimit: { customRules: { "/sign-in/*": { window: 10, max: config.SIGN_IN_RATE_LIMIT } } },
     trustedOrigins: [new URL(config.APP_URL).origin],
     database: drizzleAdapter(db, {
       provider: "pg",
@@ -83,17 +116,19 @@ export function createSignIn(db: Db, config: Config) {
     }),
     user: { additionalFields: { role: { type: "string", defaultValue: "member", input: false } } },
     session: { expiresIn: Math.round(config.SESSION_TTL / 1000), updateAge: Math.round(Math.min(config.SESSION_TTL / 2, 86_400_000) / 1000) },
-    account: { encryptOAuthTokens: true },
+    account: {
+      encryptOAuthTokens: true,
+      // A person the admin command made (by an email the operator typed) signs in with the GitHub
+      // account whose verified address it is: linked by GitHub's verification, not ours.
+      accountLinking: { requireLocalEmailVerified: false },
+    },
     databaseHooks: {
-      // A signed-out session loses its live streams at once.
-      session: { delete: { after: async () => publishCredentialsChanged(db) } },
-      user: {
-        create: {
-          after: async () => {
-            await promoteFirstAdmin(db);
-          },
-        },
+      session: {
+        create: { before: refuseUnlessAdmitted },
+        // A signed-out session loses its live streams at once.
+        delete: { after: async () => publishCredentialsChanged(db) },
       },
+      user: { create: { before: refuseUnlessAdmitted } },
     },
     plugins: [
       genericOAuth({
@@ -105,8 +140,8 @@ export function createSignIn(db: Db, config: Config) {
             clientSecret: config.GITHUB_CLIENT_SECRET,
             authorizationUrl: `${github}/login/oauth/authorize`,
             tokenUrl: `${github}/login/oauth/access_token`,
-            scopes: ["read:user", "user:email"],
-            getUserInfo: (tokens) => githubUser(api, tokens.accessToken ?? ""),
+            scopes,
+            getUserInfo: (tokens) => githubUser(db, config, tokens.accessToken ?? ""),
           },
         ],
       }),

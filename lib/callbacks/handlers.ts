@@ -106,7 +106,7 @@ async function sessionOfWorkspace(rt: Runtime, sessionId: string, tokenWorkspace
 
 export async function agentOutputCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentOutputCallback) {
   await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
-  return recordAgentOutput(rt.db, sessionId, body);
+  return recordAgentOutput(rt.db, sessionId, body, rt.config.TASK_OUTPUT_MAX_BYTES);
 }
 
 export async function agentCompletedCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentCompletedCallback) {

@@ -307,6 +307,8 @@ export const TaskOutputPage = z.object({
   after: z.number().int(),
   /** More batches are stored than this page holds. */
   more: z.boolean(),
+  /** The task's oldest output removed past TASK_OUTPUT_MAX_BYTES (lines and bytes); null when none was. */
+  dropped: z.object({ lines: z.number().int(), bytes: z.number().int() }).nullable().optional(),
 });
 export type TaskOutputPage = z.infer<typeof TaskOutputPage>;
 
@@ -454,6 +456,27 @@ export const Me = z.object({
 export type Me = z.infer<typeof Me>;
 
 /** Personal API tokens (team mode): the secret is in the answer to POST only. */
+/** Team mode: an admin invites a person by email (POST /api/invitations); they may then sign in with GitHub under it. */
+export const CreateInvitationRequest = z.object({
+  email: z
+    .string()
+    .trim()
+    .max(254)
+    .regex(/^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/, "must be an email address"),
+});
+export type CreateInvitationRequest = z.input<typeof CreateInvitationRequest>;
+
+export const InvitationView = z.object({
+  email: z.string(),
+  /** The admin who invited (their user id); null for one carried over or made by the admin command. */
+  invitedBy: z.string().nullable(),
+  createdAt: z.string(),
+  /** When the invited person first signed in with it. */
+  acceptedAt: z.string().nullable(),
+});
+export type InvitationView = z.infer<typeof InvitationView>;
+export const InvitationList = z.object({ invitations: z.array(InvitationView) });
+
 export const CreateApiTokenRequest = z.object({ name: userText().trim().min(1, "is required").max(100) });
 export type CreateApiTokenRequest = z.input<typeof CreateApiTokenRequest>;
 

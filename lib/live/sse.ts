@@ -21,6 +21,8 @@ export type SseSource = {
    * whenever credentials change (an AUTH_STREAM notice); a no ends the stream.
    */
   stillValid?(): Promise<boolean>;
+  /** Called once when the stream ends, by either side (a live-stream slot is given back). */
+  release?(): void;
 };
 
 const encoder = new TextEncoder();
@@ -43,6 +45,7 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
   const close = () => {
     unsubscribe?.();
     if (keepAlive) clearInterval(keepAlive);
+    source.release?.();
   };
 
   const stream = new ReadableStream<Uint8Array>({
@@ -79,28 +82,35 @@ export function sseResponse(hub: LiveHub, source: SseSource, signal: AbortSignal
         if (closed || !source.stillValid || (await source.stillValid().catch(() => true))) return;
         end();
       };
-      unsubscribe = await hub.subscribe((notice) => {
-        if (notice.taskId === AUTH_STREAM) {
-          chain = chain.then(endIfRevoked).catch(() => undefined);
-          return;
-        }
-        if (notice.resync) {
-          chain = chain.then(() => resend()).catch(() => undefined);
-          return;
-        }
-        if (!source.wants(notice)) return;
-        chain = chain.then(async () => {
-          if (closed || notice.eventId <= snapshotAt) return;
-          for (const message of await source.onChange(notice)) write(frame(notice.eventId, message));
-        }).catch(() => undefined);
-      });
-      chain = chain.then(() => resend(resumeFrom));
-      await chain;
+      try {
+        unsubscribe = await hub.subscribe((notice) => {
+          if (notice.taskId === AUTH_STREAM) {
+            chain = chain.then(endIfRevoked).catch(() => undefined);
+            return;
+          }
+          if (notice.resync) {
+            chain = chain.then(() => resend()).catch(() => undefined);
+            return;
+          }
+          if (!source.wants(notice)) return;
+          chain = chain.then(async () => {
+            if (closed || notice.eventId <= snapshotAt) return;
+            for (const message of await source.onChange(notice)) write(frame(notice.eventId, message));
+          }).catch(() => undefined);
+        });
+        chain = chain.then(() => resend(resumeFrom));
+        await chain;
+      } catch (error) {
+        // A stream that never started gives its slot back.
+        close();
+        throw error;
+      }
       keepAlive = setInterval(() => {
         write(encoder.encode(": keep-alive\n\n"));
         chain = chain.then(endIfRevoked).catch(() => undefined);
       }, keepAliveMs);
       signal.addEventListener("abort", end);
+      if (signal.aborted) end();
     },
     cancel() {
       close();

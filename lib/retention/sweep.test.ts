@@ -23,13 +23,14 @@ const ago = (ms: number) => new Date(Date.now() - ms);
 beforeAll(async () => {
   database = await openTestDatabase();
   const config = parseConfig({ DATA_DIR: database.dir, WORKSPACE_RETENTION: "1d", EVENT_RETENTION: "7d" });
+  const secrets = parseKeyRing(newKeyRingEntry("test"));
   rt = {
     config,
     db: database.db,
     database,
     provider: localProvider({ dataDir: database.dir }),
-    keys: await signingKeyPair(database.db),
-    secrets: parseKeyRing(newKeyRingEntry("test")),
+    keys: await signingKeyPair(database.db, secrets),
+    secrets,
     send: async () => ({ ids: [] }),
     engine: engineApi(config),
   };
@@ -66,7 +67,7 @@ describe("the retention sweep", () => {
 
     const report = await sweepRetention(rt);
 
-    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 1, enrollments: 0 });
+    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 1, enrollments: 0, userActions: 0 });
     const purged = await database.db.select({ id: workspaces.id, purgedAt: workspaces.purgedAt }).from(workspaces);
     expect(purged.find((w) => w.id === "w_failed-long-ago")?.purgedAt).not.toBeNull();
     expect(purged.find((w) => w.id === "w_cancelled-just-now")?.purgedAt).toBeNull();
@@ -76,7 +77,7 @@ describe("the retention sweep", () => {
     expect(row?.n).toBe(1);
 
     // A second sweep finds nothing more to do.
-    expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0 });
+    expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0, userActions: 0 });
     expect((await database.db.select().from(nodes).where(eq(nodes.id, "n_old")))[0]?.purgedAt).not.toBeNull();
   });
 

@@ -4,10 +4,11 @@
  * is deleted (forced: what was not pushed is the inspection copy). Stopped nodes' folders go after
  * the same retention. Live events, callback receipts and agent output go after EVENT_RETENTION.
  * Node enrollment tokens go once expired (NODE_ENROLLMENT_TTL): an expired one enrolls nothing.
+ * What per-minute limits counted (user_actions) goes after an hour.
  */
 import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { agentOutput, callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, workspaces } from "@/db/schema";
-import type { Executor } from "@/db/client";
+import { callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, userActions, workspaces } from "@/db/schema";
+import { queryRows, type Executor } from "@/db/client";
 import type { Runtime } from "../runtime";
 import { getNode } from "../nodes/lifecycle";
 import { clientForNode, VmAgentRequestError } from "../nodes/vm-agent-client";
@@ -38,10 +39,10 @@ async function expiredWorkspaces(db: Executor, before: Date) {
     .limit(200);
 }
 
-export type SweepReport = { workspaces: number; nodeFolders: number; liveEvents: number; receipts: number; outputBatches: number; enrollments: number };
+export type SweepReport = { workspaces: number; nodeFolders: number; liveEvents: number; receipts: number; outputBatches: number; enrollments: number; userActions: number };
 
 export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<SweepReport> {
-  const report: SweepReport = { workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0 };
+  const report: SweepReport = { workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0, userActions: 0 };
   for (const workspace of await expiredWorkspaces(rt.db, new Date(now - rt.config.WORKSPACE_RETENTION))) {
     if ((await purgeWorkspace(rt, workspace, true)) === "purged") report.workspaces++;
   }
@@ -60,8 +61,18 @@ export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<Swe
   const cutoff = new Date(now - rt.config.EVENT_RETENTION);
   report.liveEvents = (await rt.db.delete(liveEvents).where(lt(liveEvents.createdAt, cutoff)).returning({ id: liveEvents.id })).length;
   report.receipts = (await rt.db.delete(callbackReceipts).where(lt(callbackReceipts.receivedAt, cutoff)).returning({ id: callbackReceipts.messageId })).length;
-  report.outputBatches = (await rt.db.delete(agentOutput).where(lt(agentOutput.createdAt, cutoff)).returning({ id: agentOutput.id })).length;
+  // What goes no longer counts against its task's output quota.
+  const [swept] = await queryRows<{ n: number }>(
+    rt.db,
+    sql`with gone as (delete from agent_output where created_at < ${cutoff.toISOString()}::timestamptz returning task_id, bytes),
+             per_task as (select task_id, sum(bytes) as bytes from gone group by task_id),
+             counted as (update tasks set output_bytes = greatest(0, output_bytes - per_task.bytes) from per_task where tasks.id = per_task.task_id)
+        select count(*)::int as n from gone`,
+  );
+  report.outputBatches = swept?.n ?? 0;
   // By the database's clock, which set their expiry (lib/nodes/enrollment.ts).
   report.enrollments = (await rt.db.delete(nodeEnrollments).where(lt(nodeEnrollments.expiresAt, sql`now()`)).returning({ hash: nodeEnrollments.tokenHash })).length;
+  // The limits look back a minute; an hour leaves room for any clock skew between instances.
+  report.userActions = (await rt.db.delete(userActions).where(lt(userActions.createdAt, sql`now() - interval '1 hour'`)).returning({ id: userActions.id })).length;
   return report;
 }

@@ -28,6 +28,18 @@ describe("envelope encryption", () => {
     expect(() => open(onlyNew, sealed, "u1|GITHUB_TOKEN")).toThrow(/no longer has/);
   });
 
+  it("refuses a value whose authentication tag is cut short (GCM checks only the bytes it is given)", () => {
+    const sealed = seal(first, "", "u1|GITHUB_TOKEN");
+    const raw = Buffer.from(sealed.ciphertext, "base64");
+    expect(raw).toHaveLength(12 + 16);
+    // iv and the first 4 bytes of the real tag: a 32-bit tag, which a forger can guess.
+    for (const tagBytes of [4, 8, 15]) {
+      const cut = { ...sealed, ciphertext: raw.subarray(0, 12 + tagBytes).toString("base64") };
+      expect(() => open(first, cut, "u1|GITHUB_TOKEN"), `${tagBytes}-byte tag`).toThrow(/tag/);
+    }
+    expect(open(first, sealed, "u1|GITHUB_TOKEN")).toBe("");
+  });
+
   it("refuses a malformed key ring, saying what is wrong", () => {
     expect(() => parseKeyRing("")).toThrow(/empty/);
     expect(() => parseKeyRing("k1:c2hvcnQ=")).toThrow(/32 bytes/);

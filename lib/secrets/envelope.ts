@@ -35,10 +35,14 @@ export function newKeyRingEntry(id = `k${Date.now().toString(36)}`): string {
   return `${id}:${randomBytes(32).toString("base64")}`;
 }
 
+const IV_BYTES = 12;
+/** GCM checks only as many tag bytes as it is given: a cut tag would be a guessable one, so its length is fixed. */
+const TAG_BYTES = 16;
+
 /** iv | tag | ciphertext, base64. */
 function encrypt(key: Buffer, plaintext: Buffer, aad: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(aad));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
@@ -46,10 +50,11 @@ function encrypt(key: Buffer, plaintext: Buffer, aad: string): string {
 
 function decrypt(key: Buffer, sealed: string, aad: string): Buffer {
   const raw = Buffer.from(sealed, "base64");
-  const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+  if (raw.length < IV_BYTES + TAG_BYTES) throw new KeyRingError(`a sealed value must carry a ${TAG_BYTES}-byte authentication tag; this one is cut short`);
+  const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
   decipher.setAAD(Buffer.from(aad));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]);
+  decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
 }
 
 export type Sealed = { keyId: string; wrappedKey: string; ciphertext: string };

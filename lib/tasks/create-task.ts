@@ -14,7 +14,7 @@ import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
 import { checkBaseBranch } from "./base-branch";
 import { checkRepository } from "./repository-policy";
-import { checkSubmissionLimits } from "./submission-limits";
+import { admitSubmission } from "./user-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
 import { checkProviderToken } from "../secrets/provider-token";
 
@@ -31,13 +31,14 @@ export async function createTask(
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
   await checkBaseBranch(input.repository, input.baseBranch);
-  // Limits keep people of a team from crowding each other out; the one local user is the operator.
-  if (deps.config.AUTH_MODE === "team") await checkSubmissionLimits(deps.db, deps.config, deps.userId);
   await checkAgentSecrets(deps.db, deps.config, deps.userId, input.agent);
   await checkProviderToken(deps.db, deps.config, deps.userId);
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {
+    // Limits keep people of a team from crowding each other out (checked with the insert, under the
+    // person's lock, so submissions at once cannot pass them); the one local user is the operator.
+    if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, deps.userId, taskId);
     const model = input.model ?? defaultModel(deps.config, input.agent) ?? null;
     await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, status: "queued", branch, runDispatchedAt: new Date() });
     await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });

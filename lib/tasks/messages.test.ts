@@ -26,7 +26,7 @@ afterAll(async () => database?.close());
 
 describe("a follow-up", () => {
   it("is stored in order, a resend with the same client id is the same message, and each new one wakes the run unless a wake is outstanding", async () => {
-    const deps = { db: database.db, send, config: { WAKE_RESEND_AFTER: 60_000 } };
+    const deps = { db: database.db, send, config: { WAKE_RESEND_AFTER: 60_000, AUTH_MODE: "local" as const, MAX_FOLLOWUPS_PER_MINUTE: 30 } };
     const first = await sendMessage(deps, "u1", "t_open", { body: "Also add tests", clientId: "c1" });
     const again = await sendMessage(deps, "u1", "t_open", { body: "Also add tests", clientId: "c1" });
     // The run has not looked since the first wake: its look will read this message too.
@@ -46,7 +46,7 @@ describe("a follow-up", () => {
   });
 
   it("is refused for an ended task, and another person's task is not found", async () => {
-    const deps = { db: database.db, send, config: { WAKE_RESEND_AFTER: 60_000 } };
+    const deps = { db: database.db, send, config: { WAKE_RESEND_AFTER: 60_000, AUTH_MODE: "local" as const, MAX_FOLLOWUPS_PER_MINUTE: 30 } };
     expect(await sendMessage(deps, "u1", "t_done", { body: "too late" })).toEqual({ outcome: "ended", status: "completed" });
     expect(await sendMessage(deps, "u2", "t_open", { body: "not mine" })).toEqual({ outcome: "not_found" });
     expect(await listMessages(database.db, "t_done")).toEqual([]);

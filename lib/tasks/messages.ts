@@ -11,6 +11,8 @@ import type { TaskMessageView, TaskStatus } from "../contracts/api";
 import { publishTaskChange } from "../live/publish";
 import { isTerminal } from "./state-machine";
 import { wakeRun, type WakeDeps } from "./wake-run";
+import type { Config } from "../config";
+import { admitFollowup } from "./user-limits";
 
 type MessageRow = typeof taskMessages.$inferSelect;
 
@@ -27,7 +29,7 @@ export const messageView = (row: MessageRow): TaskMessageView => ({
 export type SendMessageResult = { outcome: "queued"; message: TaskMessageView } | { outcome: "not_found" } | { outcome: "ended"; status: TaskStatus };
 
 /** Stores `ownerId`'s follow-up for the task and wakes its run; another person's task is not found. */
-export async function sendMessage(deps: WakeDeps & { db: Db }, ownerId: string, taskId: string, input: { body: string; clientId?: string }): Promise<SendMessageResult> {
+export async function sendMessage(deps: WakeDeps & { db: Db; config: Pick<Config, "WAKE_RESEND_AFTER" | "AUTH_MODE" | "MAX_FOLLOWUPS_PER_MINUTE"> }, ownerId: string, taskId: string, input: { body: string; clientId?: string }): Promise<SendMessageResult> {
   const clientId = input.clientId ?? randomUUID();
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select({ status: tasks.status }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
@@ -35,6 +37,8 @@ export async function sendMessage(deps: WakeDeps & { db: Db }, ownerId: string, 
     const [existing] = await tx.select().from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.clientId, clientId)));
     if (existing) return { outcome: "queued" as const, message: messageView(existing), fresh: false };
     if (isTerminal(task.status as TaskStatus)) return { outcome: "ended" as const, status: task.status as TaskStatus };
+    // A resend (same client id) was answered above and is not counted again.
+    if (deps.config.AUTH_MODE === "team") await admitFollowup(tx, deps.config, ownerId, taskId);
     const [row] = await tx.insert(taskMessages).values({ taskId, clientId, body: input.body }).returning();
     await publishTaskChange(tx, taskId, "message");
     return { outcome: "queued" as const, message: messageView(row!), fresh: true };

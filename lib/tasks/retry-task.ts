@@ -12,17 +12,21 @@ import { runKey, taskSubmitted, type SendEvents } from "../contracts/events";
 import { publishTaskChange } from "../live/publish";
 import { recordRunEvent } from "../pipeline/run";
 import { transitionTask } from "./state-machine";
+import type { Config } from "../config";
+import { admitSubmission } from "./user-limits";
 
 export type RetryResult = ({ outcome: "queued" } & RetryTaskResponse) | { outcome: "not_found" } | { outcome: "not_retryable"; status: string };
 
 const RETRYABLE = ["failed", "cancelled"] as const;
 
 /** Retries `ownerId`'s task; another person's task is not found. */
-export async function retryTask(deps: { db: Db; send: SendEvents }, ownerId: string, taskId: string): Promise<RetryResult> {
+export async function retryTask(deps: { db: Db; send: SendEvents; config: Config }, ownerId: string, taskId: string): Promise<RetryResult> {
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select().from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
     if (!task) return { outcome: "not_found" as const };
     if (!RETRYABLE.includes(task.status as (typeof RETRYABLE)[number])) return { outcome: "not_retryable" as const, status: task.status };
+    // A retry is a submission, and makes the task unfinished again: the same limits as a new task.
+    if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, ownerId, taskId);
     const steps = await tx.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id));
     const [session] = task.workspaceId ? await tx.select({ id: agentSessions.id }).from(agentSessions).where(eq(agentSessions.workspaceId, task.workspaceId)).limit(1) : [];
     await tx.insert(taskAttempts).values({

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { agentOutput, agentSessions, nodes, taskAttempts, tasks, users, workspaces } from "@/db/schema";
 import { TaskOutputQuery, type OutputBatch } from "../contracts/api";
 import { readTaskOutput } from "./task-output";
+import { recordAgentOutput } from "../sessions/output";
 
 describe("readTaskOutput against Postgres", () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -79,7 +81,7 @@ describe("readTaskOutput against Postgres", () => {
     expect(third.batches.map((b) => b.lines)).toEqual([["e", "f", "g"]]);
     expect(third.more).toBe(false);
     const after = await page(taskId, { after: String(third.after) });
-    expect(after).toEqual({ attempt: 1, batches: [], batchCount: 4, after: third.after, more: false });
+    expect(after).toEqual({ attempt: 1, batches: [], batchCount: 4, dropped: null, after: third.after, more: false });
   });
 
   it("downloads every line in order (by turn, then place in the turn) as text and as NDJSON", async () => {
@@ -129,6 +131,25 @@ describe("readTaskOutput against Postgres", () => {
     expect((await downloaded(taskId, { attempt: "1", format: "text" })).text).toBe("from attempt 1\n");
     expect(await readTaskOutput(database.db, taskId, "u1", query({ attempt: "3" }))).toEqual({ outcome: "no_attempt", attempts: 2 });
   });
+
+  it("says in the page and in the download how much of the oldest output the task's quota removed", async () => {
+    const { taskId, sessionId } = await task();
+    const [row] = await database.db.select({ workspaceId: tasks.workspaceId }).from(tasks).where(eq(tasks.id, taskId));
+    const lines = (n: number) => Array.from({ length: 4 }, (_, i) => `batch ${n} line ${i} ${"y".repeat(200)}`);
+    for (let n = 0; n < 6; n++) {
+      await recordAgentOutput(database.db, sessionId, { messageId: `q-${n}`, workspaceId: row!.workspaceId!, turn: 1, offset: n * 1000, lines: lines(n) }, 2_000);
+    }
+    const first = await page(taskId);
+    expect(first.dropped).toEqual({ lines: 16, bytes: expect.any(Number) });
+    expect(first.batches.map((b) => b.offset)).toEqual([4000, 5000]);
+
+    const text = await downloaded(taskId, { format: "text" });
+    const [notice, ...rest] = text.text.trimEnd().split("\n");
+    expect(notice).toBe(`[16 earlier lines (${first.dropped!.bytes} bytes) of this task's output were removed: it passed TASK_OUTPUT_MAX_BYTES]`);
+    expect(rest).toEqual([...lines(4), ...lines(5)]);
+    const ndjson = await downloaded(taskId, { format: "ndjson" });
+    expect(JSON.parse(ndjson.text.split("\n")[0]!)).toMatchObject({ turn: null, dropped: { lines: 16 } });
+  });
 });
 
 describe("TaskOutputQuery", () => {
@@ -148,4 +169,5 @@ describe("TaskOutputQuery", () => {
   it("defaults to the first JSON page of the current attempt", () => {
     expect(TaskOutputQuery.parse({})).toEqual({ after: 0, limit: 5_000, format: "json" });
   });
+
 });

@@ -3,7 +3,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, taskAttempts } from "@/db/schema";
 import type { TaskOutputPage, TaskOutputQuery } from "../contracts/api";
-import { currentOutputScope, outputLines, outputPage, type OutputScope } from "../sessions/output-reads";
+import { currentOutputScope, droppedNotice, droppedOutput, outputLines, outputPage, type OutputScope } from "../sessions/output-reads";
 import { getTask } from "./queries";
 
 const EMPTY_PAGE = { batches: [], batchCount: 0, more: false };
@@ -28,6 +28,9 @@ async function attemptScope(db: Executor, taskId: string, workspaceId: string | 
 
 async function* downloadText(db: Executor, scope: OutputScope | null, format: "text" | "ndjson"): AsyncGenerator<string> {
   if (!scope) return;
+  // Output past the task's quota lost its oldest lines: the file says so where they were.
+  const dropped = await droppedOutput(db, scope.taskId);
+  if (dropped) yield format === "text" ? `${droppedNotice(dropped)}\n` : `${JSON.stringify({ turn: null, line: droppedNotice(dropped), dropped })}\n`;
   for await (const { turn, lines } of outputLines(db, scope)) {
     yield format === "text" ? lines.map((line) => `${line}\n`).join("") : lines.map((line) => `${JSON.stringify({ turn, line })}\n`).join("");
   }
@@ -40,7 +43,9 @@ export async function readTaskOutput(db: Executor, taskId: string, ownerId: stri
   if (found.outcome === "no_attempt") return found;
   const { attempt, scope } = found;
   if (query.format === "json") {
-    const page: TaskOutputPage = scope ? { attempt, ...(await outputPage(db, scope, query.after, query.limit)) } : { attempt, ...EMPTY_PAGE, after: query.after };
+    const page: TaskOutputPage = scope
+      ? { attempt, ...(await outputPage(db, scope, query.after, query.limit)), dropped: await droppedOutput(db, taskId) }
+      : { attempt, ...EMPTY_PAGE, after: query.after, dropped: null };
     return { outcome: "page" as const, page };
   }
   const { extension, contentType } = DOWNLOADS[query.format];

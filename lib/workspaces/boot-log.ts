@@ -3,8 +3,8 @@
  * (stages with their durations, the setup script's output), stored as it comes and read back in
  * the node's order for the task page. Kept with the task, after the workspace is gone.
  */
-import { asc, eq } from "drizzle-orm";
-import type { Executor } from "@/db/client";
+import { sql } from "drizzle-orm";
+import { queryRows, type Executor } from "@/db/client";
 import { bootLog } from "@/db/schema";
 import type { BootLogView } from "../contracts/api";
 import type { BootLogCallback, BootStage } from "../contracts/vm-agent";
@@ -13,6 +13,9 @@ import { getWorkspace } from "./lifecycle";
 
 /** How many of the setup output's newest lines a task view carries. */
 const SETUP_LINES = 500;
+/** A task view reads at most this many of the newest reports, and their setup lines up to this many bytes as stored (counted in the query). */
+const BOOT_LOG_ROWS = 2000;
+export const BOOT_LOG_READ_MAX_BYTES = 512 * 1024;
 
 export async function recordBootLog(db: Executor, workspaceId: string, body: BootLogCallback) {
   const workspace = await getWorkspace(db, workspaceId);
@@ -20,7 +23,15 @@ export async function recordBootLog(db: Executor, workspaceId: string, body: Boo
   return db.transaction(async (tx) => {
     const inserted = await tx
       .insert(bootLog)
-      .values({ messageId: body.messageId, workspaceId, taskId: workspace.taskId, at: body.at, stages: body.stages, lines: body.setupOutput })
+      .values({
+        messageId: body.messageId,
+        workspaceId,
+        taskId: workspace.taskId,
+        at: body.at,
+        stages: body.stages,
+        lines: body.setupOutput,
+        bytes: sql`octet_length(${JSON.stringify(body.setupOutput)}::jsonb::text)`,
+      })
       .onConflictDoNothing()
       .returning({ id: bootLog.id });
     if (!inserted.length) return { outcome: "duplicate" as const };
@@ -31,10 +42,21 @@ export async function recordBootLog(db: Executor, workspaceId: string, body: Boo
 
 /** The workspace's stages (the newest report of each, in the order they started) and its setup output's last lines. */
 export async function bootLogView(db: Executor, workspaceId: string): Promise<BootLogView> {
-  const rows = await db.select({ stages: bootLog.stages, lines: bootLog.lines }).from(bootLog).where(eq(bootLog.workspaceId, workspaceId)).orderBy(asc(bootLog.at), asc(bootLog.id));
+  // The newest reports first, cut by count and by the bytes of their lines, then put back in order.
+  const rows = await queryRows<{ stages: unknown; lines: unknown; over: boolean }>(
+    db,
+    sql`select stages, running - bytes >= ${BOOT_LOG_READ_MAX_BYTES} as over,
+               case when running - bytes < ${BOOT_LOG_READ_MAX_BYTES} then lines else '[]'::jsonb end as lines from (
+          select at, id, stages, lines, bytes, sum(bytes) over (order by at desc, id desc) as running
+          from boot_log where workspace_id = ${workspaceId} order by at desc, id desc limit ${BOOT_LOG_ROWS + 1}
+        ) newest order by at, id`,
+  );
+  const cut = rows.length > BOOT_LOG_ROWS;
   const stages = new Map<string, BootStage>();
   const lines: string[] = [];
-  for (const row of rows) {
+  let linesCut = false;
+  for (const [index, row] of rows.entries()) {
+    if (cut && index === 0) continue;
     for (const stage of row.stages as BootStage[]) {
       // A stage may run twice (setup's command, then its commands): keyed by name and start.
       const key = `${stage.stage}@${stage.startedAt}`;
@@ -42,10 +64,11 @@ export async function bootLogView(db: Executor, workspaceId: string): Promise<Bo
       if (!seen || seen.status === "running") stages.set(key, stage);
     }
     lines.push(...(row.lines as string[]));
+    linesCut ||= row.over;
   }
   return {
     stages: [...stages.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.seq - b.seq),
     setupOutput: lines.slice(-SETUP_LINES),
-    setupOutputTruncated: lines.length > SETUP_LINES,
+    setupOutputTruncated: lines.length > SETUP_LINES || linesCut || cut,
   };
 }

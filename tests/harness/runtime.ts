@@ -18,13 +18,14 @@ export async function testRuntime(database: Database & { dir: string }, env: Rec
     for (const e of Array.isArray(events) ? events : [events]) sent.push({ name: e.name, data: e.data });
     return { ids: [] };
   };
+  const secrets = parseKeyRing(newKeyRingEntry("test"));
   return {
     config,
     db: database.db,
     database,
     provider: localProvider({ dataDir: database.dir }),
-    keys: keys ?? (await signingKeyPair(database.db)),
-    secrets: parseKeyRing(newKeyRingEntry("test")),
+    keys: keys ?? (await signingKeyPair(database.db, secrets)),
+    secrets,
     send,
     engine: engineApi(config),
     sent,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { agentSessions, errors, nodes } from "@/db/schema";
 import { signingKeyPair } from "@/lib/auth/keys";
+import { loadKeyRing } from "@/lib/secrets/key-ring";
 import { signNodeCallbackToken, signWorkspaceCallbackToken } from "@/lib/auth/tokens";
 import { recordAgentCompletion } from "@/lib/sessions/lifecycle";
 import { isTerminal } from "@/lib/tasks/state-machine";
@@ -47,7 +48,7 @@ async function holdingTask(name: string): Promise<{ taskId: string; watch: TaskW
 }
 
 async function workspaceToken(workspaceId: string) {
-  return signWorkspaceCallbackToken(await signingKeyPair(system.database.db), { workspaceId }, 60_000);
+  return signWorkspaceCallbackToken(await signingKeyPair(system.database.db, loadKeyRing({ DATA_DIR: system.dataDir })), { workspaceId }, 60_000);
 }
 
 describe("the race rule", () => {
@@ -94,7 +95,7 @@ describe("callbacks", () => {
   });
 
   it("refuses callbacks without a valid token for that resource", async () => {
-    const keys = await signingKeyPair(system.database.db);
+    const keys = await signingKeyPair(system.database.db, loadKeyRing({ DATA_DIR: system.dataDir }));
     const body = { messageId: "m1", branch: "agents/x-1", baseCommit: "b".repeat(40), setupScript: "absent" };
     const missing = await system.api("POST", "/api/workspaces/w_abc/ready", body);
     expect(missing.status).toBe(401);
@@ -123,7 +124,7 @@ describe("node ready", () => {
     const { taskId, watch, running, release } = await holdingTask("redirect");
     const nodeId = running.node!.id;
     const [before] = await system.database.db.select().from(nodes).where(eq(nodes.id, nodeId));
-    const token = await signNodeCallbackToken(await signingKeyPair(system.database.db), { nodeId }, 60_000);
+    const token = await signNodeCallbackToken(await signingKeyPair(system.database.db, loadKeyRing({ DATA_DIR: system.dataDir })), { nodeId }, 60_000);
     const body = { endpoint: "https://127.0.0.1:1", certificateFingerprint: before!.certificateFingerprint, version: "0.1.0", contractVersion: 2 };
 
     const refused = await system.api("POST", `/api/nodes/${nodeId}/ready`, body, { authorization: `Bearer ${token}` });

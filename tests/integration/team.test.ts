@@ -238,6 +238,29 @@ describe("team mode", () => {
     expect((await asAlice("GET", "/api/secrets")).body.secrets).toEqual([]);
   });
 
+  it("lets only an admin invite, list and remove invitations, and the admin command invite too", async () => {
+    const asAlice = (method: string, pathname: string, body?: unknown) => system.api(method, pathname, body, bearer(alice.token));
+    const asBob = (method: string, pathname: string, body?: unknown) => system.api(method, pathname, body, bearer(bob.token));
+    expect((await asBob("POST", "/api/invitations", { email: "dave@example.com" })).status).toBe(403);
+    expect((await asBob("GET", "/api/invitations")).status).toBe(403);
+    expect((await asAlice("POST", "/api/invitations", { email: "not-an-email" })).body).toMatchObject({ field: "email" });
+    const made = await asAlice("POST", "/api/invitations", { email: "Dave@Example.com" });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ email: "dave@example.com", invitedBy: alice.id, acceptedAt: null });
+    // People the command made were invited by it, so they may sign in with GitHub too.
+    const listed = (await asAlice("GET", "/api/invitations")).body.invitations.map((i: { email: string }) => i.email);
+    expect(listed).toEqual(expect.arrayContaining(["alice@example.com", "bob@example.com", "dave@example.com"]));
+    expect((await asBob("DELETE", "/api/invitations?email=dave%40example.com")).status).toBe(403);
+    expect((await asAlice("DELETE", "/api/invitations?email=dave%40example.com")).status).toBe(200);
+    expect((await asAlice("DELETE", "/api/invitations?email=dave%40example.com")).status).toBe(404);
+
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/admin.ts", "invite", "--email", "erin@example.com"], {
+      env: { ...process.env, ...system.databaseEnv, DATA_DIR: system.dataDir },
+    });
+    expect(stdout).toMatch(/Invited erin@example\.com/);
+    expect((await asAlice("GET", "/api/invitations")).body.invitations.map((i: { email: string }) => i.email)).toContain("erin@example.com");
+  });
+
   it("refuses a local path or file:// repository, naming the field", async () => {
     for (const local of ["/srv/repos/app", "file:///srv/repos/app", "git@github.com:acme/app.git"]) {
       const { status, body } = await system.api("POST", "/api/tasks", { repository: local, prompt: "p" }, bearer(bob.token));

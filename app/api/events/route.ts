@@ -1,5 +1,6 @@
 import { liveHub } from "@/lib/live/hub";
 import { lastEventId, sseResponse } from "@/lib/live/sse";
+import { takeStreamSlot } from "@/lib/live/stream-slots";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { ERRORS_STREAM, NODES_STREAM } from "@/lib/live/publish";
@@ -23,6 +24,7 @@ export const GET = userRoute(async ({ rt, request, userId, stillValid }) =>
       },
       snapshotEventId: () => latestLiveEventId(rt.db),
       stillValid,
+      release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER),
     },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,

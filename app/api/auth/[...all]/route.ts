@@ -1,7 +1,7 @@
 /** better-auth's endpoints (sign-in with GitHub, its callback, the session, sign-out): team mode only. */
 import { toNextJsHandler } from "better-auth/next-js";
 import { runtime } from "@/inngest/runtime";
-import { signInFor } from "@/lib/auth/sign-in";
+import { handleSignIn } from "@/lib/auth/sign-in";
 import { problem } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 async function handle(request: Request): Promise<Response> {
   const rt = await runtime();
   if (rt.config.AUTH_MODE !== "team") return problem(404, "local mode has no sign-in");
-  return signInFor(rt.db, rt.config).handler(request);
+  return handleSignIn(rt.db, rt.config, request);
 }
 
 export const { GET, POST } = toNextJsHandler(handle);

@@ -3,6 +3,7 @@ import { liveHub } from "@/lib/live/hub";
 import { NODES_STREAM } from "@/lib/live/publish";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { lastEventId, sseResponse } from "@/lib/live/sse";
+import { takeStreamSlot } from "@/lib/live/stream-slots";
 import { database } from "@/lib/db";
 import { listNodes } from "@/lib/operations/nodes-view";
 import { userRoute } from "@/app/_server/routes";
@@ -18,7 +19,7 @@ export const GET = userRoute(async ({ rt, request, userId, stillValid }) => {
   ];
   return sseResponse(
     liveHub(await database()),
-    { wants: (n) => n.taskId === NODES_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, NODES_STREAM), stillValid },
+    { wants: (n) => n.taskId === NODES_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, NODES_STREAM), stillValid, release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER) },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
     lastEventId(request),

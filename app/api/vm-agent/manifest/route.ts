@@ -3,4 +3,4 @@ import { manifestResponse } from "@/app/_server/vm-agent-downloads";
 
 export const dynamic = "force-dynamic";
 
-export const GET = () => manifestResponse();
+export const GET = (request: Request) => manifestResponse(request);

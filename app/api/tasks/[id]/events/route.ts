@@ -1,5 +1,6 @@
 import { liveHub } from "@/lib/live/hub";
 import { lastEventId, sseResponse } from "@/lib/live/sse";
+import { takeStreamSlot } from "@/lib/live/stream-slots";
 import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { getTaskDetail } from "@/lib/tasks/queries";
@@ -17,7 +18,7 @@ export const GET = userRouteWithId(async ({ rt, id, request, userId, stillValid 
   };
   return sseResponse(
     liveHub(await database()),
-    { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id), stillValid },
+    { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id), stillValid, release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER) },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
     lastEventId(request),
