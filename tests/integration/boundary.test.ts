@@ -137,6 +137,37 @@ describe.runIf(process.getuid?.() === 0)("a repository's setup script on a local
       "own-worktree": "ok",
     });
   }, 120_000);
+
+  it("cannot read the local token and gets 401 from every route it calls on loopback (the Tried line: 200s and a task started)", async () => {
+    const before = await taskCount();
+    const out = sharedTempDir("acp-api-probes-");
+    const app = system.appUrl;
+    const token = path.join(system.dataDir, "local-token");
+    // curl prints only the status; a stream that is let in is cut after two seconds (its status stays).
+    const call = (name: string, method: string, pathname: string, body?: string) =>
+      `echo ${name}:$(curl -s -o /dev/null -m 2 -w '%{http_code}' -X ${method} ${body === undefined ? "" : `-H 'content-type: application/json' --data '${body}' `}'${app}${pathname}')`;
+    const setup = [
+      "{",
+      `if cat '${token}' >/dev/null 2>&1; then echo token-file:ok; else echo token-file:denied; fi`,
+      call("tasks", "GET", "/api/tasks"),
+      call("nodes", "GET", "/api/nodes"),
+      call("submit", "POST", "/api/tasks", JSON.stringify({ repository: makeRepo(), prompt: "Sent from a workspace" })),
+      call("task-stream", "GET", "/api/events"),
+      call("secret", "PUT", "/api/secrets/ANTHROPIC_API_KEY", JSON.stringify({ value: "sk-from-a-workspace" })),
+      call("machine", "POST", "/api/machines/registrations", "{}"),
+      call("me", "GET", "/api/me"),
+      `} > '${out}/probes'`,
+    ].join("\n");
+    const repo = makeRepo({ ".agent/setup.sh": `${setup}\n` });
+    const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Reach the control plane" });
+    expect(status, JSON.stringify(body)).toBe(202);
+    const { done } = await untilFinished(system.appUrl, (body as { taskId: string }).taskId, 90_000);
+    expect(done.status, done.error ?? "").toBe("completed");
+    const probes = Object.fromEntries(fs.readFileSync(path.join(out, "probes"), "utf8").trim().split("\n").map((line) => line.split(":")));
+    expect(probes).toEqual({ "token-file": "denied", tasks: "401", nodes: "401", submit: "401", "task-stream": "401", secret: "401", machine: "401", me: "401" });
+    // Only this test's own task was made.
+    expect(await taskCount()).toBe(before + 1);
+  }, 120_000);
 });
 
 describe("bad input", () => {
