@@ -19,6 +19,7 @@ import { hetznerProvider } from "./nodes/providers/hetzner/provider";
 import { machineProvider } from "./nodes/providers/machine";
 import { routedProvider } from "./nodes/providers/routed";
 import { ensureLocalUser } from "./users";
+import { localTokenFor } from "./auth/local";
 import type { KeyRing } from "./secrets/envelope";
 import { loadKeyRing } from "./secrets/key-ring";
 
@@ -44,6 +45,8 @@ async function build(send: SendEvents): Promise<Runtime> {
   // The local user exists in local mode only: in team mode nobody may act as it.
   const [keys] = await Promise.all([signingKeyPair(opened.db), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
   const secrets = loadKeyRing(c);
+  // Local mode's credential for scripts and sign-in links: made now, so it is there before anyone asks.
+  if (c.AUTH_MODE === "local") localTokenFor(c.DATA_DIR);
   // All are always there: a node is acted on by the provider that made it, whichever creates new ones now.
   const providers = [
     localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),
