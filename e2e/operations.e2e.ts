@@ -20,7 +20,8 @@ let own: OwnSystem | undefined;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  own = await startOwnSystem("acp-e2e-ops-", { NODE_WARM_TIMEOUT: "10m" });
+  // A task completes when its turn ends (no wait for a follow-up), so its node goes warm.
+  own = await startOwnSystem("acp-e2e-ops-", { NODE_WARM_TIMEOUT: "10m", SESSION_IDLE_TIMEOUT: "0" });
   ({ system } = own);
 });
 
