@@ -43,7 +43,7 @@ const system = await startSystem({
 async function submit(prompt: string) {
   const response = await fetch(`${system.appUrl}/api/tasks`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...system.authHeaders, "content-type": "application/json" },
     body: JSON.stringify({ repository: makeRepo(), prompt }),
   });
   return ((await response.json()) as { taskId: string }).taskId;
@@ -59,7 +59,7 @@ try {
   for (let i = 0; i < RUNS + 1; i++) {
     const started = Date.now();
     const taskId = await submit(newGate(`Benchmark change ${i}`, true).prompt);
-    const { done, endedAt } = await untilFinished(system.appUrl, taskId, 120_000);
+    const { done, endedAt } = await untilFinished(system, taskId, 120_000);
     if (done.status !== "completed") throw new Error(`task ${taskId} ended ${done.status}: ${done.error}`);
     if (i === 0) {
       coldStart = endedAt - started; // includes starting a node
@@ -78,13 +78,13 @@ try {
   for (let i = 0; i < REDRIVES; i++) {
     const gate = newGate(`Re-driven ${i}`);
     const taskId = await submit(gate.prompt);
-    await untilAgentWaits(system.appUrl, taskId);
+    await untilAgentWaits(system, taskId);
     const restarted = system.restarted("engine");
     process.kill(system.pids().engine!, "SIGKILL");
     await restarted;
     const back = Date.now();
     gate.open();
-    const { done, endedAt } = await untilFinished(system.appUrl, taskId, 120_000);
+    const { done, endedAt } = await untilFinished(system, taskId, 120_000);
     if (done.status !== "completed") throw new Error(`re-driven task ${taskId} ended ${done.status}: ${done.error}`);
     redrive.push(endedAt - back);
   }

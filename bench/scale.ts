@@ -84,17 +84,17 @@ const system = await startSystem({
 });
 
 try {
-  const stored = await fetch(`${system.appUrl}/api/secrets/HETZNER_TOKEN`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: TOKEN }) });
+  const stored = await fetch(`${system.appUrl}/api/secrets/HETZNER_TOKEN`, { method: "PUT", headers: { ...system.authHeaders, "content-type": "application/json" }, body: JSON.stringify({ value: TOKEN }) });
   if (!stored.ok) throw new Error(`storing the Hetzner token answered ${stored.status}`);
   const started = Date.now();
   const taskIds = await Promise.all(
     Array.from({ length: TASKS }, async (_, i) => {
-      const response = await fetch(`${system.appUrl}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ repository: makeRepo(), prompt: `Scale task ${i}` }) });
+      const response = await fetch(`${system.appUrl}/api/tasks`, { method: "POST", headers: { ...system.authHeaders, "content-type": "application/json" }, body: JSON.stringify({ repository: makeRepo(), prompt: `Scale task ${i}` }) });
       if (response.status !== 202) throw new Error(`task ${i} was refused: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { taskId: string }).taskId;
     }),
   );
-  const finished = await Promise.all(taskIds.map((taskId) => untilFinished(system.appUrl, taskId, 1_800_000)));
+  const finished = await Promise.all(taskIds.map((taskId) => untilFinished(system, taskId, 1_800_000)));
   const elapsedMs = Math.max(...finished.map((f) => f.endedAt)) - started;
 
   const failed = finished.filter((f) => f.done.status !== "completed").map((f) => `${f.done.id}: ${f.done.status} ${f.done.error ?? ""}`);

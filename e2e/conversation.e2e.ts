@@ -24,6 +24,8 @@ test.beforeAll(async () => {
   own = await startOwnSystem("acp-e2e-conversation-", { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m", SCRIPT_AGENT_COMMAND: `node ${AGENT}` });
 });
 test.afterAll(async () => own?.stop());
+// Each test's browser signs in to this system as a person does, through a one-time link.
+test.beforeEach(async ({ context }) => own!.signIn(context));
 
 async function startTask(page: Page, prompt: string): Promise<string> {
   const response = await page.request.post(url("/api/tasks"), { data: { repository: makeRepo(), prompt } });

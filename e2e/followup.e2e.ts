@@ -36,7 +36,7 @@ test.beforeAll(async () => {
     GIT_SSL_CAINFO: github.caFile,
   });
   ({ system } = own);
-  const stored = await fetch(url("/api/secrets/GITHUB_TOKEN"), { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: TOKEN }) });
+  const stored = await fetch(url("/api/secrets/GITHUB_TOKEN"), { method: "PUT", headers: { ...system.authHeaders, "content-type": "application/json" }, body: JSON.stringify({ value: TOKEN }) });
   expect(stored.status).toBe(200);
 });
 
@@ -44,6 +44,8 @@ test.afterAll(async () => {
   await own?.stop();
   await github?.close();
 });
+// Each test's browser signs in to this system as a person does, through a one-time link.
+test.beforeEach(async ({ context }) => own!.signIn(context));
 
 test("a follow-up sent from the task page runs as the agent's next turn, with the diff and the one pull request on the page, and Finish now completes the task", async ({ page }) => {
   test.setTimeout(240_000);

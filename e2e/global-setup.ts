@@ -1,8 +1,14 @@
-/** Starts the whole system (PGlite, Inngest, the built app) for the browser tests. */
+/**
+ * Starts the whole system (PGlite, Inngest, the built app) for the browser tests, and signs the
+ * browser in the way a person does: through the one-time link `npm start` prints. The cookie it set
+ * is the state every test's browser context starts with (playwright.config.ts).
+ */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { request } from "@playwright/test";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
+import { AUTH_STATE } from "./auth-state";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { removeOrphanUsers } from "../vm-agent/users";
 
@@ -19,6 +25,13 @@ export default async function globalSetup() {
     env: { ...SHARED_MACHINE_ENV, NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" },
   });
   process.env.E2E_APP_URL = system.appUrl;
+  // The tests that sign in themselves, and scripts' calls, read the token from here.
+  process.env.E2E_DATA_DIR = dataDir;
+  const browser = await request.newContext();
+  const signedIn = await browser.get(system.signInUrl());
+  if (!signedIn.ok() || new URL(signedIn.url()).pathname !== "/") throw new Error(`the sign-in link answered ${signedIn.status()} at ${signedIn.url()}`);
+  await browser.storageState({ path: AUTH_STATE });
+  await browser.dispose();
   return async () => {
     await system.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -26,6 +26,8 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => own?.stop());
+// Each test's browser signs in to this system as a person does, through a one-time link.
+test.beforeEach(async ({ context }) => own!.signIn(context));
 
 test("the nodes page follows a node live through a task, and its destroy button stops it", async ({ page, context }) => {
   await page.goto(url("/nodes"));

@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { AUTH_STATE } from "./auth-state";
 
 /** Browser tests drive Debian's Chromium against the whole system on the embedded defaults. */
 export default defineConfig({
@@ -11,6 +12,8 @@ export default defineConfig({
   globalSetup: "./global-setup.ts",
   use: {
     baseURL: process.env.E2E_APP_URL,
+    // Signed in to the shared system (global-setup.ts); a test of a system of its own signs in to that one.
+    storageState: AUTH_STATE,
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

@@ -1,13 +1,19 @@
-/** What the browser tests share: stopping a test system's leftover nodes, and proving no reload happened. */
+/** What the browser tests share: systems of their own (signed in to), stopping their leftover nodes, and proving no reload happened. */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { expect, type Page } from "@playwright/test";
+import { expect, type BrowserContext, type Page } from "@playwright/test";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 
-export type OwnSystem = { system: RunningSystem; dataDir: string; stop(): Promise<void> };
+export type OwnSystem = {
+  system: RunningSystem;
+  dataDir: string;
+  /** Signs the browser context in to this system through a one-time link, as a person does with the one `npm start` prints. */
+  signIn(context: BrowserContext): Promise<void>;
+  stop(): Promise<void>;
+};
 
 /** A system of the test's own (its own data folder and ports; `env` over the defaults), for settings the shared one lacks. */
 export async function startOwnSystem(prefix: string, env: Record<string, string>): Promise<OwnSystem> {
@@ -16,6 +22,10 @@ export async function startOwnSystem(prefix: string, env: Record<string, string>
   return {
     system,
     dataDir,
+    async signIn(context) {
+      const signedIn = await context.request.get(system.signInUrl());
+      expect(new URL(signedIn.url()).pathname, "where the sign-in link led").toBe("/");
+    },
     async stop() {
       await system.stop();
       stopLeftoverNodes(dataDir);

@@ -88,7 +88,7 @@ describe("the mode", () => {
   });
 
   it("refuses a network address in local mode, saying how to turn sign-in on", () => {
-    expect(() => parseConfig({ HOST: "0.0.0.0" })).toThrow(/HOST: local mode has no sign-in.*AUTH_MODE=team/);
+    expect(() => parseConfig({ HOST: "0.0.0.0" })).toThrow(/HOST: local mode is for the one person on this machine.*AUTH_MODE=team/);
     expect(() => parseConfig({ HOST: "192.168.1.20" })).toThrow(ConfigError);
   });
 
@@ -104,8 +104,18 @@ describe("the mode", () => {
   it("lets team mode serve a network only with an engine that signs its calls", () => {
     expect(parseConfig({ ...team, HOST: "0.0.0.0", INNGEST_SIGNING_KEY: "signkey-prod-00" }).HOST).toBe("0.0.0.0");
     expect(() => parseConfig({ ...team, HOST: "0.0.0.0", INNGEST_DEV: "1" })).toThrow(/INNGEST_DEV: team mode on a network needs an engine that signs its calls/);
-    // Behind a reverse proxy on this machine, a dev engine is allowed (the guard keeps /api/inngest to loopback names).
+    // Behind a reverse proxy on this machine (APP_URL its public address), whatever Host it sends: a signing engine only.
+    expect(() => parseConfig({ ...team, APP_URL: "https://agents.example.com", INNGEST_DEV: "1" })).toThrow(/INNGEST_DEV: team mode on a network needs an engine that signs/);
+    expect(() => parseConfig({ ...team, APP_URL: "https://agents.example.com", INNGEST_DEV: "http://127.0.0.1:8288" })).toThrow(ConfigError);
+    expect(parseConfig({ ...team, APP_URL: "https://agents.example.com", INNGEST_DEV: "0", INNGEST_SIGNING_KEY: "signkey-prod-00" }).AUTH_MODE).toBe("team");
+    // Only on this machine (the tests' team systems), the dev engine is allowed.
     expect(parseConfig({ ...team, INNGEST_DEV: "1" }).AUTH_MODE).toBe("team");
+  });
+
+  it("gives local mode's one-time sign-in links a lifetime", () => {
+    expect(parseConfig({}).LOCAL_SIGN_IN_TTL).toBe(3_600_000);
+    expect(parseConfig({ LOCAL_SIGN_IN_TTL: "5m" }).LOCAL_SIGN_IN_TTL).toBe(300_000);
+    expect(() => parseConfig({ LOCAL_SIGN_IN_TTL: "soon" })).toThrow(/LOCAL_SIGN_IN_TTL: must be a duration/);
   });
 });
 

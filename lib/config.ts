@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { durationField } from "./duration";
-import { isLoopbackAddress } from "./http/request-guard";
+import { isLoopbackAddress, isLoopbackHost } from "./http/request-guard";
 import { parseKeyRing } from "./secrets/envelope";
 import { ModelName } from "./contracts/vm-agent";
 import { cidrList } from "./net";
@@ -99,6 +99,8 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   /** How long a browser stays signed in without coming back. */
   SESSION_TTL: durationField("7d"),
+  /** Local mode: how long a one-time sign-in link (`npm start` prints one) may be opened, once. */
+  LOCAL_SIGN_IN_TTL: durationField("1h"),
   /** The address the app listens on. Local mode allows only a loopback address. */
   HOST: z
     .string()
@@ -330,6 +332,10 @@ export const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Whether the app takes the engine's calls unsigned (the SDK's dev mode: INNGEST_DEV set to anything but a false word). */
+export const devEngine = (config: Pick<Config, "INNGEST_DEV">) =>
+  config.INNGEST_DEV !== undefined && !(FALSE_WORDS as readonly string[]).includes(config.INNGEST_DEV.trim().toLowerCase());
+
 /** Settings that are wrong only together. */
 function checkCombinations(config: Config): z.core.$ZodIssue[] {
   const issues: z.core.$ZodIssue[] = [];
@@ -337,7 +343,7 @@ function checkCombinations(config: Config): z.core.$ZodIssue[] {
     issues.push({
       code: "custom",
       path: ["HOST"],
-      message: `local mode has no sign-in, so it listens only on a loopback address, not ${config.HOST}; to serve a network, set AUTH_MODE=team (sign-in with GitHub, see the README)`,
+      message: `local mode is for the one person on this machine, so it listens only on a loopback address, not ${config.HOST}; to serve a network, set AUTH_MODE=team (sign-in with GitHub, see the README)`,
       input: config.HOST,
     });
   }
@@ -369,12 +375,14 @@ function checkCombinations(config: Config): z.core.$ZodIssue[] {
       issues.push({ code: "custom", path: ["SECRETS_KEYS"], message: (error as Error).message, input: "(hidden)" });
     }
   }
-  if (config.AUTH_MODE === "team" && config.INNGEST_DEV && !isLoopbackAddress(config.HOST)) {
-    // A dev engine does not sign its calls, so /api/inngest would run steps for anyone on the network.
+  if (config.AUTH_MODE === "team" && devEngine(config) && !(isLoopbackAddress(config.HOST) && isLoopbackHost(new URL(config.APP_URL).host))) {
+    // A dev engine does not sign its calls, so /api/inngest would run steps for anyone who reaches
+    // it; a reverse proxy in front may send any Host, so only a signing engine keeps it closed.
     issues.push({
       code: "custom",
       path: ["INNGEST_DEV"],
-      message: "team mode on a network needs an engine that signs its calls (INNGEST_SIGNING_KEY with `inngest start`, INNGEST_DEV unset); a dev engine's calls are unsigned",
+      message:
+        "team mode on a network needs an engine that signs its calls (INNGEST_SIGNING_KEY with `inngest start`, ENGINE_MODE=self-hosted, INNGEST_DEV unset); a dev engine's calls are unsigned",
       input: config.INNGEST_DEV,
     });
   }

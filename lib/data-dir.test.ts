@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { DATA_DIR_MARKER, prepareDataDir } from "./data-dir";
 import { keyRingFile, loadKeyRing } from "./secrets/key-ring";
+import { ensureLocalToken } from "./auth/local";
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 const temporary: string[] = [];
@@ -77,7 +78,7 @@ describe("prepareDataDir", () => {
 
   it("adopts the data folder of a version from before the mark, makes what it left owner-only, and keeps the way to each node's work folder open", () => {
     const root = path.join(tempDir(), ".data");
-    for (const file of ["secrets.keys", "pglite/PG_VERSION", "run/system.json", "logs/next.log", "engine/keys.json"]) write(root, file);
+    for (const file of ["secrets.keys", "local-token", "pglite/PG_VERSION", "run/system.json", "logs/next.log", "engine/keys.json"]) write(root, file);
     for (const file of ["node.json", "vm-agent.pid", "vm-agent.log", "vm-agent.log.1", "work/state/node.json"]) write(root, `nodes/n_1/${file}`);
     for (const dir of [root, path.join(root, "nodes"), path.join(root, "nodes", "n_1"), path.join(root, "pglite")]) fs.chmodSync(dir, 0o755);
 
@@ -86,6 +87,7 @@ describe("prepareDataDir", () => {
     expect(mode(root)).toBe(0o711);
     for (const dir of ["pglite", "run", "logs", "engine"]) expect(mode(path.join(root, dir)), dir).toBe(0o700);
     expect(mode(path.join(root, "secrets.keys"))).toBe(0o600);
+    expect(mode(path.join(root, "local-token"))).toBe(0o600);
     expect(mode(path.join(root, "nodes"))).toBe(0o711);
     expect(mode(path.join(root, "nodes", "n_1"))).toBe(0o711);
     for (const file of ["node.json", "vm-agent.pid", "vm-agent.log", "vm-agent.log.1"]) expect(mode(path.join(root, "nodes", "n_1", file)), file).toBe(0o600);
@@ -117,18 +119,20 @@ function asNobody(...command: string[]) {
 }
 
 describe.runIf(asRoot)("another user on this machine (as root: run as nobody)", () => {
-  it("reaches a node's work folder, but cannot list the data folder or read the database or key file", () => {
+  it("reaches a node's work folder, but cannot list the data folder or read the database, key file or local token", () => {
     const parent = tempDir();
     fs.chmodSync(parent, 0o711);
     const root = path.join(parent, ".data");
     for (const file of ["secrets.keys", "pglite/PG_VERSION", "nodes/n_1/vm-agent.log"]) write(root, file);
     write(root, "nodes/n_1/work/workspaces/w_1/README.md");
     prepareDataDir(root);
+    ensureLocalToken(root);
 
     expect(asNobody("cat", path.join(root, "nodes", "n_1", "work", "workspaces", "w_1", "README.md"))).toBe(true);
     expect(asNobody("ls", root)).toBe(false);
     expect(asNobody("ls", path.join(root, "nodes"))).toBe(false);
     expect(asNobody("cat", path.join(root, "secrets.keys"))).toBe(false);
+    expect(asNobody("cat", path.join(root, "local-token"))).toBe(false);
     expect(asNobody("cat", path.join(root, "pglite", "PG_VERSION"))).toBe(false);
     expect(asNobody("cat", path.join(root, "nodes", "n_1", "vm-agent.log"))).toBe(false);
   });

@@ -1,9 +1,10 @@
 /**
  * The modes of the control plane's data folder (DATA_DIR): the embedded database, the secrets key
- * file, the runner's state and logs, and the local nodes' folders. Local nodes' agents run on this
- * machine (as their own users when their daemon can create them), so none of it is for others: the
- * folder, `nodes/` and each node's folder are 0711, so others pass through them to a node's work
- * folder (whose daemon sets the modes inside) but cannot list them; everything else is owner-only.
+ * file, local mode's token, the runner's state and logs, and the local nodes' folders. Local nodes'
+ * agents run on this machine (as their own users when their daemon can create them), so none of it
+ * is for others: the folder, `nodes/` and each node's folder are 0711, so others pass through them
+ * to a node's work folder (whose daemon sets the modes inside) but cannot list them; everything else
+ * is owner-only.
  *
  * The folder is the control plane's only when it made it, or found it empty, or finds its mark
  * (DATA_DIR_MARKER) in it: any other folder DATA_DIR names (a home folder, a project, the checkout)
@@ -53,6 +54,8 @@ const OWN_ENTRIES: Record<string, { folder: boolean; mode: number }> = {
   [NODES_FOLDER]: { folder: true, mode: PASSABLE_DIR_MODE },
   /** The key file of local mode (lib/secrets/key-ring.ts). */
   "secrets.keys": { folder: false, mode: PRIVATE_FILE_MODE },
+  /** Local mode's token for scripts and sign-in links (lib/auth/local.ts). */
+  "local-token": { folder: false, mode: PRIVATE_FILE_MODE },
   /** The runner's state (scripts/run-state.ts). */
   run: { folder: true, mode: PRIVATE_DIR_MODE },
   /** The self-hosted engine's keys and state (scripts/engine-keys.ts). */

@@ -19,6 +19,7 @@ import { hetznerProvider } from "./nodes/providers/hetzner/provider";
 import { machineProvider } from "./nodes/providers/machine";
 import { routedProvider } from "./nodes/providers/routed";
 import { ensureLocalUser } from "./users";
+import { localTokenFor } from "./auth/local";
 import type { KeyRing } from "./secrets/envelope";
 import { loadKeyRing } from "./secrets/key-ring";
 
@@ -41,10 +42,12 @@ async function build(send: SendEvents): Promise<Runtime> {
   // Local nodes' agents run on this machine: the data folder is made theirs to pass through, not to read.
   prepareDataDir(c.DATA_DIR);
   const opened = await database();
-  // The local user exists in local mode only: in team mode nobody may act as it.
   const secrets = loadKeyRing(c);
   // The signing key's private half is sealed with the secrets' key ring (a plain one is sealed now).
+  // The local user exists in local mode only: in team mode nobody may act as it.
   const [keys] = await Promise.all([signingKeyPair(opened.db, secrets), c.AUTH_MODE === "local" ? ensureLocalUser(opened.db) : undefined]);
+  // Local mode's credential for scripts and sign-in links: made now, so it is there before anyone asks.
+  if (c.AUTH_MODE === "local") localTokenFor(c.DATA_DIR);
   // All are always there: a node is acted on by the provider that made it, whichever creates new ones now.
   const providers = [
     localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT }),

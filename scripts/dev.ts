@@ -12,6 +12,7 @@
 import path from "node:path";
 import { parseConfig, type Config } from "../lib/config";
 import { setting } from "../lib/env";
+import { toInngestDuration } from "../lib/duration";
 import { ensureAppBuild } from "./app-build";
 import { stopIdleLocalNodes } from "./local-nodes";
 import { stopProcessGroup } from "./procfs";
@@ -96,12 +97,23 @@ try {
   process.exit(1);
 }
 
-const authMode = settings.AUTH_MODE === "team" ? "team (sign-in required)" : "local (one user, no sign-in; answers only on this machine)";
+const authMode = settings.AUTH_MODE === "team" ? "team (sign-in required)" : "local (one person, on this machine only)";
+// Relative to here when it is below (the default .data), else in full.
+const dataFolder = path.relative(process.cwd(), dataDir).startsWith("..") ? dataDir : path.relative(process.cwd(), dataDir) || ".";
+// Local mode: the way in for the browser (once, for LOCAL_SIGN_IN_TTL) and for scripts.
+const signIn =
+  settings.AUTH_MODE === "local"
+    ? `
+  Sign in:           ${system.signInUrl()}
+                     (works once, for ${toInngestDuration(settings.LOCAL_SIGN_IN_TTL)}; a new one: npm run admin -- sign-in-url)
+  Scripts:           Authorization: Bearer $(cat ${path.join(dataFolder, "local-token")})
+`
+    : "";
 console.error(`
   Mode:              ${authMode}
   App:               ${system.appUrl}
   Inngest dashboard: ${system.inngestUrl}
-  Database:          ${settings.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(path.relative(process.cwd(), dataDir) || ".", "pglite")}`}
-
+  Database:          ${settings.DATABASE_URL ? "DATABASE_URL" : `embedded PGlite in ${path.join(dataFolder, "pglite")}`}
+${signIn}
   Press Ctrl+C to stop.
 `);

@@ -19,6 +19,7 @@ import { parseConfig } from "../lib/config";
 import { setting } from "../lib/env";
 import { ensureDir, prepareDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
 import { isLoopbackAddress } from "../lib/http/request-guard";
+import { ensureLocalToken, readLocalToken, signInUrl } from "../lib/auth/local";
 import { describePortHolder, portHolder, portIsFree } from "./procfs";
 
 const PORT_RELEASE_WAIT_MS = 5_000;
@@ -47,14 +48,32 @@ export type SystemOptions = {
 
 export type SystemProcess = "engine" | "app";
 
-export type RunningSystem = {
+/** Where a client reaches the app, and what it sends to be let in (local mode: the local token). */
+export type AppClient = {
   appUrl: string;
+  /** `Authorization: Bearer <DATA_DIR/local-token>` in local mode; nothing in team mode (each person has their own). */
+  authHeaders: Record<string, string>;
+};
+
+/**
+ * What a script on this machine sends to a local-mode control plane with this data folder: its
+ * local token, read from the owner-only file the control plane made there.
+ */
+export function localAuthHeaders(dataDir: string): Record<string, string> {
+  const token = readLocalToken(dataDir);
+  if (!token) throw new Error(`no local token in ${dataDir} yet: the control plane makes it when it starts`);
+  return { authorization: `Bearer ${token}` };
+}
+
+export type RunningSystem = AppClient & {
   inngestUrl: string;
   env: Record<string, string>;
   /** The pids of the processes serving now (each leads its own process group). */
   pids(): { app: number | undefined; engine: number | undefined };
   /** Resolves after the next restart of that process has completed (the engine: and the app is registered again). */
   restarted(which: SystemProcess): Promise<Restart>;
+  /** Local mode: a one-time link that signs a browser in (and goes on to `next`), as `npm start` prints. */
+  signInUrl(next?: string): string;
   stop(): Promise<void>;
 };
 
@@ -145,6 +164,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const inngestUrl = `http://127.0.0.1:${inngestPort}`;
   // Local nodes' agents run on this machine: the data folder is theirs to pass through, not to read.
   const dataDir = prepareDataDir(options.dataDir);
+  // Local mode's credential, made before the app starts so the runner can print a sign-in link.
+  const localToken = settings.AUTH_MODE === "local" ? ensureLocalToken(dataDir) : undefined;
 
   // Refuse a live runner's folder; stop what a killed one left (it holds the ports and the database).
   await claimDataDir(dataDir, { appUrl, inngestUrl }, log);
@@ -248,6 +269,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     recordChildren();
     return {
       appUrl,
+      authHeaders: localToken ? { authorization: `Bearer ${localToken}` } : {},
+      signInUrl: (next?: string) => {
+        if (!localToken) throw new Error("team mode signs in with GitHub, not with a one-time link");
+        return signInUrl(appUrl, localToken, settings.LOCAL_SIGN_IN_TTL, next);
+      },
       inngestUrl,
       env,
       pids: () => ({ app: app.pid, engine: engine.pid }),

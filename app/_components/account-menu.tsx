@@ -114,7 +114,7 @@ export function AccountMenu() {
   if (pathname === "/sign-in") return null;
   if (me?.mode === "local") {
     return (
-      <span className="account-local" title="One person on this machine, no sign-in (AUTH_MODE=local)" data-testid="local-mode">
+      <span className="account-local" title="One person on this machine, signed in with a one-time link (AUTH_MODE=local)" data-testid="local-mode">
         Local mode
       </span>
     );

@@ -35,8 +35,9 @@ function LocalModeTokens() {
     <section className="card" aria-labelledby="tokens-heading">
       <h2 id="tokens-heading">Personal API tokens</h2>
       <p className="section-lead">
-        API tokens are for team mode, where people sign in with GitHub. This control plane runs in local mode: there
-        is no sign-in, and scripts on this machine call the API as they are.
+        API tokens are for team mode, where people sign in with GitHub. This control plane runs in local mode, for
+        the one person on this machine: scripts send the local token, kept in <code>DATA_DIR/local-token</code>{" "}
+        (readable by you only), as <code>Authorization: Bearer …</code>.
       </p>
       <p className="muted section-lead">
         Start it with <code>AUTH_MODE=team</code> to give each person an account and their own tokens.

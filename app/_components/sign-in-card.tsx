@@ -45,8 +45,42 @@ function SignInButton({ next }: { next: string }) {
   );
 }
 
-/** The sign-in page's card. Local mode needs no sign-in; a signed-in person is offered the way on. */
-export function SignInCard({ next, failure }: { next: string; failure?: string }) {
+/** Why local mode's one-time link was refused (app/api/local-sign-in). */
+const LINK_FAILURES: Record<string, string> = {
+  used: "This sign-in link was used already: each link works once.",
+  expired: "This sign-in link has expired.",
+  invalid: "This sign-in link is not one this control plane made.",
+};
+
+/**
+ * Local mode, signed out: the way in is the one-time link the terminal shows, since only the
+ * person at this machine can read it (any process here can reach the page, not the link).
+ */
+function LocalSignIn({ failure }: { failure?: string }) {
+  return (
+    <>
+      {failure !== undefined && (
+        <ErrorBanner title="Sign-in did not complete." testId="sign-in-error">
+          {LINK_FAILURES[failure] ?? "Please try again."}
+        </ErrorBanner>
+      )}
+      <p className="sign-in-text" data-testid="local-sign-in">
+        This control plane runs in local mode, for you on this machine. To sign in, open the sign-in link that{" "}
+        <code>npm start</code> printed in its terminal. To print a new one, run:
+      </p>
+      <pre className="sign-in-command">
+        <code>npm run admin -- sign-in-url</code>
+      </pre>
+      <p className="sign-in-note">
+        Each link works once and expires. Scripts send the token in <code>DATA_DIR/local-token</code> as{" "}
+        <code>Authorization: Bearer …</code>.
+      </p>
+    </>
+  );
+}
+
+/** The sign-in page's card: how to sign in in this mode; a signed-in person is offered the way on. */
+export function SignInCard({ mode, next, failure }: { mode: "local" | "team"; next: string; failure?: string }) {
   const { data: me, isPending } = useMe();
   return (
     <section className="card sign-in" aria-labelledby="sign-in-heading">
@@ -57,24 +91,17 @@ export function SignInCard({ next, failure }: { next: string; failure?: string }
         <p className="muted sign-in-wait" aria-busy="true">
           One moment…
         </p>
-      ) : me?.mode === "local" ? (
-        <>
-          <p className="sign-in-text">
-            Sign-in is not needed: this control plane runs in local mode, for the one person on this machine.
-          </p>
-          <Link href="/" className="button primary sign-in-button">
-            Go to the tasks
-          </Link>
-        </>
       ) : me ? (
         <>
           <p className="sign-in-text">
-            You are signed in as <strong>{me.user.name}</strong>.
+            {me.mode === "local" ? "You are signed in." : <>You are signed in as <strong>{me.user.name}</strong>.</>}
           </p>
           <Link href={next} className="button primary sign-in-button">
             Continue
           </Link>
         </>
+      ) : mode === "local" ? (
+        <LocalSignIn failure={failure} />
       ) : (
         <>
           {failure !== undefined && (

@@ -20,6 +20,7 @@ import { runtime } from "@/inngest/runtime";
 import { nodes } from "@/db/schema";
 import { CreatedMachineRegistration } from "@/lib/contracts/api";
 import { createMachineRegistration } from "@/lib/machines/registrations";
+import { localTokenFor } from "@/lib/auth/local";
 import { pinnedFetch } from "@/lib/nodes/pinned-tls";
 import { LOCAL_USER } from "@/lib/users";
 import { installLeftovers, readUnit, runCommandsUnder, startControlPlaneStandIn, startUnit, throwawayRoot, waitUntil } from "@/tests/harness/node-install";
@@ -82,7 +83,10 @@ const post = (url: string, body: unknown) => new Request(url, { method: "POST", 
 
 /** "Add a machine" on the nodes page. */
 async function addMachine() {
-  const response = await createRegistration(post(`${standIn.url}/api/machines/registrations`, {}));
+  const request = post(`${standIn.url}/api/machines/registrations`, {});
+  // The person asks, with local mode's credential (a script's: the local token).
+  request.headers.set("authorization", `Bearer ${localTokenFor(dataDir)}`);
+  const response = await createRegistration(request);
   expect(response.status).toBe(201);
   return CreatedMachineRegistration.parse(await response.json());
 }

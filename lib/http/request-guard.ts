@@ -1,14 +1,16 @@
 /**
  * What every request must look like before any route sees it (`proxy.ts` applies it).
  *
- * Local mode has no sign-in, so the loopback address is the boundary and the browser must not be
- * turned against it: a page on another site can send "simple" cross-site requests to 127.0.0.1
- * (CSRF), and a name it controls can be re-pointed at 127.0.0.1 so its scripts read our answers
- * (DNS rebinding). Hence: only loopback `Host` names; a state change only as JSON (a browser sends
- * JSON cross-site only after a CORS preflight, which we never grant) and never from a foreign
- * `Origin` or a cross-site fetch. Scripts that send neither `Origin` nor `Sec-Fetch-Site` keep
- * working. Bearer-authenticated calls (vm-agent callbacks) carry no ambient credential, so a page
- * cannot forge them; they are held to the `Host` rule only.
+ * Local mode serves loopback only, and the signed-in browser (its session cookie, lib/auth/local.ts;
+ * every route checks a credential, lib/http/caller.ts) must not be turned against it: a page on
+ * another site, or on another port of this machine (the same site, so SameSite lets the cookie
+ * through), can send "simple" requests to 127.0.0.1 (CSRF), and a name it controls can be
+ * re-pointed at 127.0.0.1 so its scripts read our answers (DNS rebinding). Hence: only loopback
+ * `Host` names; a state change only as JSON (a browser sends JSON cross-origin only after a CORS
+ * preflight, which we never grant) and never from a foreign `Origin` or a cross-site fetch. Scripts
+ * that send neither `Origin` nor `Sec-Fetch-Site` keep working. Bearer-authenticated calls (the
+ * local token, vm-agent callbacks) carry no ambient credential, so a page cannot forge them; they
+ * are held to the `Host` rule only.
  */
 
 export type GuardedRequest = {

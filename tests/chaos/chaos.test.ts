@@ -65,7 +65,7 @@ function gatedTask(system: TestSystem, hold: "setup" | "agent" | "none") {
 }
 
 async function untilStage(system: TestSystem, taskId: string, stage: Stage): Promise<TaskDetail> {
-  const watch = await watchTask(system.appUrl, taskId);
+  const watch = await watchTask(system, taskId);
   try {
     return await watch.until(
       (t) => t.executionStep === stage && (stage !== "running" || t.output.lines.some((l) => l.includes("agent waiting"))),
@@ -89,7 +89,7 @@ async function chaosRun(
   const killedAt = Date.now();
   await options.kill(at);
   task.open();
-  const { endedAt } = await untilFinished(system.appUrl, taskId, 120_000);
+  const { endedAt } = await untilFinished(system, taskId, 120_000);
   const result = await verifyRun(system, [taskId], { maxPerNode: MAX_PER_NODE });
   record(scenario, { ...result, recoverMs: endedAt - killedAt });
   expect(result.problems).toEqual([]);
@@ -190,7 +190,7 @@ scenarios("with the warm pool", { NODE_WARM_TIMEOUT: "10m" }, (system) => {
       }
     });
     task.open();
-    const { endedAt } = await untilFinished(system().appUrl, taskId, 120_000);
+    const { endedAt } = await untilFinished(system(), taskId, 120_000);
     const [after] = await system().database.db.select().from(tasks).where(eq(tasks.id, taskId));
     expect(after!.runGeneration).toBeGreaterThan(before!.runGeneration);
     const result = await verifyRun(system(), [taskId], { maxPerNode: MAX_PER_NODE });
@@ -223,13 +223,13 @@ scenarios("with the warm pool", { NODE_WARM_TIMEOUT: "10m" }, (system) => {
   each("a warm node's daemon dead before selection (a reboot)", async () => {
     const first = gatedTask(system(), "none");
     const firstId = await first.submit();
-    const { done } = await untilFinished(system().appUrl, firstId, 90_000);
+    const { done } = await untilFinished(system(), firstId, 90_000);
     const killedAt = Date.now();
     process.kill(-daemonOf(system(), done.node!.id).pid, "SIGKILL");
     spawnSync("tmux", ["-L", `acp-${done.node!.id}`, "kill-server"]);
     const next = gatedTask(system(), "none");
     const nextId = await next.submit();
-    const { endedAt, done: after } = await untilFinished(system().appUrl, nextId, 90_000);
+    const { endedAt, done: after } = await untilFinished(system(), nextId, 90_000);
     expect(after.node?.id).not.toBe(done.node!.id);
     const result = await verifyRun(system(), [firstId, nextId], { maxPerNode: MAX_PER_NODE });
     record("warm node dead before selection", { ...result, recoverMs: endedAt - killedAt });
@@ -261,7 +261,7 @@ scenarios("bursts", { NODE_WARM_TIMEOUT: "10m", MAX_NODES_PER_USER: "10", HEARTB
       const started = Date.now();
       const tasks = Array.from({ length: BURST }, () => gatedTask(system(), "none"));
       const ids = await Promise.all(tasks.map((t) => t.submit()));
-      const finished = await Promise.all(ids.map((id) => untilFinished(system().appUrl, id, 300_000)));
+      const finished = await Promise.all(ids.map((id) => untilFinished(system(), id, 300_000)));
       const result = await verifyRun(system(), ids, { maxPerNode: MAX_PER_NODE });
       const created = (await system().database.db.select({ id: nodes.id }).from(nodes).where(gte(nodes.createdAt, new Date(started)))).length;
       if (label === "empty" ? created > expectedNew : created !== 0) result.problems.push(`${created} nodes were created for ${BURST} tasks on the ${label} pool (the fewest needed: ${expectedNew})`);
@@ -285,7 +285,7 @@ scenarios(
       for (let i = 0; i < FOOTPRINT_TASKS; i += 3) {
         const batch = Array.from({ length: Math.min(3, FOOTPRINT_TASKS - i) }, () => gatedTask(system(), "none"));
         const batchIds = await Promise.all(batch.map((t) => t.submit()));
-        await Promise.all(batchIds.map((id) => untilFinished(system().appUrl, id, 120_000)));
+        await Promise.all(batchIds.map((id) => untilFinished(system(), id, 120_000)));
         ids.push(...batchIds);
       }
       const result = await verifyRun(system(), ids, { maxPerNode: MAX_PER_NODE });
@@ -359,7 +359,7 @@ scenarios("long waits under wakes", { NODE_WARM_TIMEOUT: "10m", SESSION_IDLE_TIM
   each("a task awaiting a follow-up for longer than three slices while wakes arrive takes the follow-up as its second turn", async () => {
     const task = gatedTask(system(), "none");
     const taskId = await task.submit();
-    const watch = await watchTask(system().appUrl, taskId);
+    const watch = await watchTask(system(), taskId);
     try {
       const waiting = await watch.until((t) => t.executionStep === "awaiting_followup" && t.idleUntil !== null, 90_000, "the first turn to end");
       const started = Date.now();
@@ -370,7 +370,7 @@ scenarios("long waits under wakes", { NODE_WARM_TIMEOUT: "10m", SESSION_IDLE_TIM
       expect((await system().api("POST", `/api/tasks/${taskId}/messages`, { body: followUp.prompt })).status).toBe(202);
       await watch.until((t) => t.executionStep === "awaiting_followup" && t.messages.some((m) => m.status === "delivered"), 90_000, "the second turn to end");
       expect((await system().api("POST", `/api/tasks/${taskId}/finish`, {})).status).toBeLessThan(300);
-      const { endedAt } = await untilFinished(system().appUrl, taskId, 60_000);
+      const { endedAt } = await untilFinished(system(), taskId, 60_000);
       const result = await verifyRun(system(), [taskId], { maxPerNode: MAX_PER_NODE, turns: 2 });
       record("awaiting follow-up under wakes, then a second turn", { ...result, recoverMs: endedAt - started });
       expect(result.problems).toEqual([]);
@@ -390,7 +390,7 @@ scenarios(
       await untilStage(system(), holderId, "running");
       const queued = gatedTask(system(), "none");
       const queuedId = await queued.submit();
-      const watch = await watchTask(system().appUrl, queuedId);
+      const watch = await watchTask(system(), queuedId);
       try {
         await watch.until((t) => t.status === "queued", 30_000, "the task to queue");
       } finally {
@@ -401,7 +401,7 @@ scenarios(
       const { body: still } = await system().api("GET", `/api/tasks/${queuedId}`);
       expect(still, `after ${wakes} capacity wakes in ${HOLD_MS} ms`).toMatchObject({ status: "queued" });
       holder.open();
-      const [{ endedAt }] = await Promise.all([untilFinished(system().appUrl, queuedId, 120_000), untilFinished(system().appUrl, holderId, 60_000)]);
+      const [{ endedAt }] = await Promise.all([untilFinished(system(), queuedId, 120_000), untilFinished(system(), holderId, 60_000)]);
       const result = await verifyRun(system(), [holderId, queuedId], { maxPerNode: 1 });
       record("queued behind a full pool under wakes, then placed", { ...result, recoverMs: endedAt - started });
       expect(result.problems).toEqual([]);

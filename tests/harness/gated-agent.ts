@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { TaskDetail } from "@/lib/contracts/api";
+import type { AppClient } from "@/scripts/system";
 import { watchTask } from "./live-client";
 import { sharedTempDir } from "./shared-dir";
 
@@ -31,8 +32,8 @@ export function newGate(what: string, opened = false): Gate {
 }
 
 /** Resolves with the task once its gated agent is provably working on its node (it printed that it waits). */
-export async function untilAgentWaits(appUrl: string, taskId: string): Promise<TaskDetail> {
-  const watch = await watchTask(appUrl, taskId);
+export async function untilAgentWaits(app: AppClient, taskId: string): Promise<TaskDetail> {
+  const watch = await watchTask(app, taskId);
   try {
     return await watch.until((t) => t.status === "in_progress" && t.output.lines.some((l) => l.includes("agent waiting")), 60_000, "the agent working");
   } finally {

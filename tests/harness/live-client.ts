@@ -1,6 +1,7 @@
 /** Reads the app's live stream (SSE) the way a browser would, for tests and benchmarks. */
 import { LiveMessage, type TaskDetail } from "@/lib/contracts/api";
 import { isTerminal } from "@/lib/tasks/state-machine";
+import type { AppClient } from "@/scripts/system";
 
 export type TaskWatch = {
   /** Resolves with the first state matching `predicate` (checked against every state seen so far). */
@@ -14,9 +15,10 @@ export type TaskWatch = {
   close(): void;
 };
 
-export async function watchTask(appUrl: string, taskId: string, headers: Record<string, string> = {}): Promise<TaskWatch> {
+/** Watches a task's stream as the system's own client (local mode: its local token); `headers` go over that (a team person's token). */
+export async function watchTask(app: AppClient, taskId: string, headers: Record<string, string> = {}): Promise<TaskWatch> {
   const controller = new AbortController();
-  const response = await fetch(`${appUrl}/api/tasks/${taskId}/events`, { signal: controller.signal, headers });
+  const response = await fetch(`${app.appUrl}/api/tasks/${taskId}/events`, { signal: controller.signal, headers: { ...app.authHeaders, ...headers } });
   if (!response.ok || !response.body) throw new Error(`live stream answered ${response.status}`);
   const history: TaskWatch["history"] = [];
   const statuses: string[] = [];
@@ -100,8 +102,8 @@ export const isSettled = (t: TaskDetail) =>
  * Watches a task's live stream until it ended (completed, failed or cancelled) and was cleaned up.
  * `endedAt` is when the terminal status arrived, which may be before cleanup finished.
  */
-export async function untilFinished(appUrl: string, taskId: string, timeoutMs: number): Promise<{ done: TaskDetail; statuses: string[]; endedAt: number }> {
-  const watch = await watchTask(appUrl, taskId);
+export async function untilFinished(app: AppClient, taskId: string, timeoutMs: number): Promise<{ done: TaskDetail; statuses: string[]; endedAt: number }> {
+  const watch = await watchTask(app, taskId);
   try {
     const done = await watch.until(isSettled, timeoutMs, "a terminal status and its cleanup");
     const endedAt = watch.history.find((h) => isTerminal(h.task.status))!.at;

@@ -31,7 +31,7 @@ export type TestSystem = RunningSystem & {
   dataDir: string;
   /** The system's database (a real PostgreSQL server), for commands run beside it. */
   databaseEnv: { DATABASE_URL: string; DATABASE_WS_PROXY: string };
-  /** JSON request against the app. */
+  /** JSON request against the app, as its own client (local mode: with its local token); `headers` go over that. */
   api(method: string, pathname: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
   /** Every local node (vm-agent process) this system started. */
   nodePids(): number[];
@@ -123,7 +123,7 @@ export async function startTestSystem(
     async api(method, pathname, body, headers = {}) {
       const response = await fetch(`${system.appUrl}${pathname}`, {
         method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        headers: { ...system.authHeaders, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await response.text();

@@ -41,7 +41,7 @@ async function holdingTask(name: string): Promise<{ taskId: string; watch: TaskW
   const releaseFile = path.join(releaseDir, name);
   const { status, body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: `hold:${releaseFile}` });
   expect(status).toBe(202);
-  const watch = await watchTask(system.appUrl, body.taskId);
+  const watch = await watchTask(system, body.taskId);
   const running = await watch.until((t) => t.status === "in_progress" || terminal(t), 60_000, "in_progress");
   expect(running.status, running.error ?? "").toBe("in_progress");
   return { taskId: body.taskId, watch, running, release: () => fs.writeFileSync(releaseFile, "go") };

@@ -39,7 +39,7 @@ it("a claude-code task runs the real CLI on a node and completes with the model'
   const repo = makeRepo();
   const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a contributing guide", agent: "claude-code", model: "claude-sonnet-4-5" });
   expect(status).toBe(202);
-  const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
+  const { done } = await untilFinished(system, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   expect(done.model).toBe("claude-sonnet-4-5");
   expect(git(repo, "show", `${done.branch}:CONTRIBUTING.md`)).toBe("# Contributing");
@@ -56,7 +56,7 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
   const repo = makeRepo();
   const { status, body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: "Add a license", agent: "codex" });
   expect(status).toBe(202);
-  const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
+  const { done } = await untilFinished(system, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   expect(git(repo, "show", `${done.branch}:LICENSE`)).toBe("MIT");
   expect(done.model).toBe("gpt-5-codex-default");
@@ -69,7 +69,7 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
 
 it("a key the person stores after their node booted reaches their next claude-code agent, and never the node's own environment", async () => {
   const warm = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "Warm a node" });
-  const { done: first } = await untilFinished(system.appUrl, warm.body.taskId, 90_000);
+  const { done: first } = await untilFinished(system, warm.body.taskId, 90_000);
   expect(first.status).toBe("completed");
   const stored = "sk-ant-stored-after-the-node-booted";
   const storedAt = Date.now();
@@ -77,7 +77,7 @@ it("a key the person stores after their node booted reaches their next claude-co
 
   const before = model.mainRequests().length;
   const { body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "Say hello", agent: "claude-code" });
-  const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
+  const { done } = await untilFinished(system, body.taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   // It ran on a warm node that booted before the key existed.
   const { body: listed } = await system.api("GET", "/api/nodes");

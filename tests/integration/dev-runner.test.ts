@@ -14,7 +14,7 @@ import { localProvider, readLocalNodeRecord } from "@/lib/nodes/providers/local"
 import { stopIdleLocalNodes } from "@/scripts/local-nodes";
 import { groupMembers, running } from "@/scripts/procfs";
 import { readRunState, runStateFile } from "@/scripts/run-state";
-import { freePort, startSystem, TEST_DIST_DIR } from "@/scripts/system";
+import { freePort, localAuthHeaders, startSystem, TEST_DIST_DIR } from "@/scripts/system";
 import { Supervisor } from "@/scripts/supervisor";
 import { startReceiver, testKey } from "@/vm-agent/test-support";
 import { makeRepo } from "../harness/git";
@@ -75,7 +75,7 @@ describe("the Inngest server under a running system", () => {
       // The new engine knows the app: an event it receives starts a run of our function, which moves the task on.
       const { status, body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "After the engine came back" });
       expect(status, JSON.stringify(body)).toBe(202);
-      const watch = await watchTask(system.appUrl, body.taskId);
+      const watch = await watchTask(system, body.taskId);
       try {
         const moved = await watch.until((t) => t.status !== "queued", 60_000, "the task to leave queued");
         expect(["delegated", "in_progress", "completed"]).toContain(moved.status);
@@ -83,7 +83,7 @@ describe("the Inngest server under a running system", () => {
         watch.close();
       }
       // Let it finish, so the system stops with no work in flight.
-      const { done } = await untilFinished(system.appUrl, body.taskId, 90_000);
+      const { done } = await untilFinished(system, body.taskId, 90_000);
       expect(done.status, done.error ?? "").toBe("completed");
     } finally {
       await system.stop();
@@ -218,8 +218,23 @@ describe("the runner (scripts/dev.ts)", () => {
     const env = await runnerEnv();
     const first = startRunner(env);
     await serving(first);
-    // It says which mode it runs in, and what that means.
-    expect(first.output).toMatch(/Mode: +local \(one user, no sign-in; answers only on this machine\)/);
+    // It says which mode it runs in, and how the person and their scripts get in.
+    expect(first.output).toMatch(/Mode: +local \(one person, on this machine only\)/);
+    const printed = /Sign in: +(http:\/\/127\.0\.0\.1:(\d+)\/sign-in\?token=\S+)\n/.exec(first.output);
+    expect(printed?.[2], first.output).toBe(env.PORT);
+    expect(first.output).toContain(`Authorization: Bearer $(cat ${env.DATA_DIR}/local-token)`);
+    const signedIn = await fetch(printed![1]!, { redirect: "manual" });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.get("set-cookie")).toMatch(new RegExp(`^acp_session_${env.PORT}=acps_`));
+    // Used, the printed link is spent; the admin command prints a new one while the system runs.
+    expect((await fetch(printed![1]!, { redirect: "manual" })).headers.get("location")).toBe("/sign-in?error=used&next=%2F");
+    const admin = spawnSync(process.execPath, ["--import", "tsx", "scripts/admin.ts", "sign-in-url"], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+    expect(admin.status, admin.stderr).toBe(0);
+    expect(admin.stdout.trim()).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${env.PORT}/sign-in\\?token=`));
+    expect((await fetch(admin.stdout.trim(), { redirect: "manual" })).headers.get("set-cookie")).toMatch(/^acp_session_\d+=acps_/);
+    // Scripts: the token from the data folder, nothing without it.
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`)).status).toBe(401);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`, { headers: localAuthHeaders(env.DATA_DIR) })).status).toBe(200);
     const left = readRunState(env.DATA_DIR)!;
     expect(left.runner.pid).toBe(first.pid);
     const leftPids = left.children.map((c) => c.pid);
@@ -241,7 +256,7 @@ describe("the runner (scripts/dev.ts)", () => {
     const now = readRunState(env.DATA_DIR)!;
     expect(now.runner.pid).toBe(second.pid);
     for (const child of now.children) groups.add(child.pid);
-    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`, { headers: localAuthHeaders(env.DATA_DIR) })).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${env.INNGEST_PORT}/health`)).status).toBe(200);
 
     // A second runner on a folder whose runner is alive refuses, and leaves the live one alone.
@@ -250,7 +265,7 @@ describe("the runner (scripts/dev.ts)", () => {
     expect(refused.code).toBe(1);
     expect(third.output).toContain(`Another runner (pid ${second.pid}`);
     expect(third.output).toContain("DATA_DIR");
-    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`, { headers: localAuthHeaders(env.DATA_DIR) })).status).toBe(200);
 
     // The runner restarts the app too when it dies.
     const appPid = now.children.find((c) => c.name === "app")!.pid;
@@ -259,7 +274,7 @@ describe("the runner (scripts/dev.ts)", () => {
     const restartedApp = readRunState(env.DATA_DIR)!.children.find((c) => c.name === "app")!.pid;
     groups.add(restartedApp);
     expect(restartedApp).not.toBe(appPid);
-    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/api/tasks`, { headers: localAuthHeaders(env.DATA_DIR) })).status).toBe(200);
 
     // Ctrl+C stops everything it started and gives the folder back.
     const children = readRunState(env.DATA_DIR)!.children.map((c) => c.pid);
@@ -274,12 +289,17 @@ describe("the runner (scripts/dev.ts)", () => {
     const appUrl = `http://127.0.0.1:${env.PORT}`;
     const first = startRunner(env);
     await serving(first);
+    const app = { appUrl, authHeaders: localAuthHeaders(env.DATA_DIR) };
     for (const child of readRunState(env.DATA_DIR)!.children) groups.add(child.pid);
     const gate = newGate("Survives Ctrl+C");
-    const submitted = await fetch(`${appUrl}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ repository: makeRepo(), prompt: gate.prompt }) });
+    const submitted = await fetch(`${appUrl}/api/tasks`, {
+      method: "POST",
+      headers: { ...app.authHeaders, "content-type": "application/json" },
+      body: JSON.stringify({ repository: makeRepo(), prompt: gate.prompt }),
+    });
     expect(submitted.status).toBe(202);
     const { taskId } = (await submitted.json()) as { taskId: string };
-    const working = await untilAgentWaits(appUrl, taskId);
+    const working = await untilAgentWaits(app, taskId);
     const nodeId = working.node!.id;
     const daemon = readLocalNodeRecord(path.join(env.DATA_DIR, "nodes", nodeId))!;
     groups.add(daemon.pid);
@@ -296,11 +316,13 @@ describe("the runner (scripts/dev.ts)", () => {
     await serving(second);
     for (const child of readRunState(env.DATA_DIR)!.children) groups.add(child.pid);
     gate.open();
-    const { done } = await untilFinished(appUrl, taskId, 120_000);
+    // The token is made once: the next start keeps it.
+    expect(localAuthHeaders(env.DATA_DIR)).toEqual(app.authHeaders);
+    const { done } = await untilFinished(app, taskId, 120_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.node?.id).toBe(nodeId);
     expect(done.session?.id).toBe(working.session!.id);
-    const output = await (await fetch(`${appUrl}/api/tasks/${taskId}/output?format=text`)).text();
+    const output = await (await fetch(`${appUrl}/api/tasks/${taskId}/output?format=text`, { headers: app.authHeaders })).text();
     expect(output.match(/agent waiting for/g), "agent launches").toHaveLength(1);
     expect(output).toContain("agent done");
     second.kill("SIGINT");
@@ -343,7 +365,7 @@ describe("the runner (scripts/dev.ts)", () => {
     const env = { ...(await runnerEnv()), HOST: "0.0.0.0" };
     const runner = startRunner(env);
     expect((await exitOf(runner)).code).toBe(1);
-    expect(runner.output).toMatch(/Could not start: invalid configuration: HOST: local mode has no sign-in, so it listens only on a loopback address, not 0\.0\.0\.0; to serve a network, set AUTH_MODE=team/);
+    expect(runner.output).toMatch(/Could not start: invalid configuration: HOST: local mode is for the one person on this machine, so it listens only on a loopback address, not 0\.0\.0\.0; to serve a network, set AUTH_MODE=team/);
     expect(fs.existsSync(runStateFile(env.DATA_DIR))).toBe(false);
   });
 });

@@ -27,7 +27,7 @@ async function submit(system: TestSystem, repository: string, prompt: string) {
 }
 
 async function until(system: TestSystem, taskId: string, predicate: (t: TaskDetail) => boolean, what: string) {
-  const watch = await watchTask(system.appUrl, taskId);
+  const watch = await watchTask(system, taskId);
   try {
     return await watch.until(predicate, 60_000, what);
   } finally {
@@ -63,7 +63,7 @@ describe("follow-ups", () => {
     const repo = makeRepo();
     const first = newGate("first turn");
     const { taskId, branch } = await submit(system, repo, first.prompt);
-    await untilAgentWaits(system.appUrl, taskId);
+    await untilAgentWaits(system, taskId);
 
     // Sent while the first turn works: stored and queued; a resend with its client id is the same message.
     const second = newGate("second turn");
@@ -91,7 +91,7 @@ describe("follow-ups", () => {
     expect(idle.session?.id).toBe(delivered.session?.id);
 
     expect(await system.api("POST", `/api/tasks/${taskId}/finish`)).toEqual({ status: 202, body: { taskId, finishing: true } });
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.finishRequested).toBe(true);
     expect(done.steps.find((s) => s.step === "awaiting_followup")).toMatchObject({ status: "succeeded", detail: "finished by the person" });
@@ -176,7 +176,7 @@ describe("a task on a GitHub repository", () => {
     expect(second.pullRequest).toMatchObject({ number: pull.number, state: "draft" });
 
     expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.pullRequest).toMatchObject({ number: pull.number, url: pull && `${github.webUrl}/org/repo/pull/${pull.number}` });
   });
@@ -184,7 +184,7 @@ describe("a task on a GitHub repository", () => {
   it("opens the pull request after GitHub's 5xx, the run sleeping between tries", async () => {
     github.failNext({ status: 502, body: { message: "Server Error" } }, { status: 503, body: { message: "Service Unavailable" } });
     const { taskId, branch } = await submit(system, github.repository, "Survive a GitHub outage");
-    const watch = await watchTask(system.appUrl, taskId);
+    const watch = await watchTask(system, taskId);
     try {
       // While GitHub fails, the task says so and when it tries again; then the pull request is there.
       const failing = await watch.until((t) => /GitHub answered 50[23].*trying again at/.test(t.pullRequest?.error ?? ""), 60_000, "the retry noted");
@@ -210,7 +210,7 @@ describe("an idle task", () => {
     const repo = makeRepo();
     const { taskId, branch } = await submit(system, repo, "Write the notes");
     await until(system, taskId, awaiting, "waiting for a follow-up");
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.finishRequested).toBe(false);
     expect(done.idleUntil).toBeNull();
@@ -241,7 +241,7 @@ async function twoTurns(system: TestSystem, github: Awaited<ReturnType<typeof st
 /** Finish now, then: completed, both turns in one draft pull request whose body names the follow-up. */
 async function finishWithOnePullRequest(system: TestSystem, github: Awaited<ReturnType<typeof startGithubWithRepository>>, taskId: string, branch: string) {
   expect((await system.api("POST", `/api/tasks/${taskId}/finish`)).status).toBe(202);
-  const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+  const { done } = await untilFinished(system, taskId, 60_000);
   expect(done.status, done.error ?? "").toBe("completed");
   expect(github.pulls).toHaveLength(1);
   expect(github.pulls[0]).toMatchObject({ head: branch, draft: true });

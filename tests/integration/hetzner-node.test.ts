@@ -69,7 +69,7 @@ describe("a task on a Hetzner node", () => {
   it("creates the server with its cloud-init, runs the task on the daemon it installed, over pinned HTTPS, and deletes the server", async () => {
     const { status, body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "On a Hetzner server" });
     expect(status, JSON.stringify(body)).toBe(202);
-    const { done } = await untilFinished(system.appUrl, body.taskId, 180_000);
+    const { done } = await untilFinished(system, body.taskId, 180_000);
     expect(machines.failures).toEqual([]);
     expect(hetzner.hookFailures).toEqual([]);
     expect(done.status, done.error ?? "").toBe("completed");

@@ -70,10 +70,13 @@ afterAll(async () => {
   await balancer?.close();
 });
 
+/** Either instance, as the system's own client: both read the one token file of their shared data folder. */
+const instance = (appUrl: string) => ({ appUrl, authHeaders: system.authHeaders });
+
 async function submitOn(appUrl: string, prompt: string) {
   const response = await fetch(`${appUrl}/api/tasks`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...system.authHeaders, "content-type": "application/json" },
     body: JSON.stringify({ repository: makeRepo(), prompt }),
   });
   expect(response.status).toBe(202);
@@ -85,7 +88,7 @@ describe("two app instances", () => {
     const instances = [system.appUrl, secondUrl];
     const first = await submitOn(system.appUrl, "Submitted on the first instance");
     // Watched on the second instance from the start: every change, wherever it was made, is live there.
-    const watch = await watchTask(secondUrl, first);
+    const watch = await watchTask(instance(secondUrl), first);
     const rest = await Promise.all(Array.from({ length: TASKS - 1 }, (_, i) => submitOn(instances[(i + 1) % 2]!, `Task ${i + 2}`)));
     const taskIds = [first, ...rest];
     try {
@@ -96,7 +99,7 @@ describe("two app instances", () => {
       watch.close();
     }
     for (const taskId of taskIds) {
-      const { done } = await untilFinished(instances[taskIds.indexOf(taskId) % 2]!, taskId, 180_000);
+      const { done } = await untilFinished(instance(instances[taskIds.indexOf(taskId) % 2]!), taskId, 180_000);
       expect(done.status, done.error ?? "").toBe("completed");
     }
 

@@ -28,7 +28,7 @@ describe("the live channel", () => {
     const { status, body } = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "Across a database restart" });
     expect(status, JSON.stringify(body)).toBe(202);
     const taskId = body.taskId as string;
-    const page = await watchTask(system.appUrl, taskId);
+    const page = await watchTask(system, taskId);
     try {
       await page.until((t) => t.executionStep === "awaiting_followup", 120_000, "the first turn to end");
 
@@ -54,7 +54,7 @@ describe("the live channel", () => {
     expect((await system.api("POST", `/api/tasks/${taskId}/finish`, {})).status).toBeLessThan(300);
 
     // Reconnecting with the last id it saw, it gets the task as it is now, under a newer id.
-    const resumed = await watchTask(system.appUrl, taskId, { "last-event-id": String(seen) });
+    const resumed = await watchTask(system, taskId, { "last-event-id": String(seen) });
     try {
       const now = await resumed.until((t) => t.status === "completed" && t.cleanedUpAt !== null, 120_000, "the finished task");
       expect(now.messages.map((m) => m.status)).toEqual(["delivered"]);
@@ -67,7 +67,7 @@ describe("the live channel", () => {
     // message may only come for a change after that id; the server's keep-alive ends the look).
     const newest = await latestLiveEventId(system.database.db, taskId);
     expect(newest).toBeGreaterThanOrEqual(resumed.history.at(-1)!.eventId);
-    const current = await watchTask(system.appUrl, taskId, { "last-event-id": String(newest) });
+    const current = await watchTask(system, taskId, { "last-event-id": String(newest) });
     try {
       await current.nextKeepAlive();
       expect(current.history.filter((h) => h.eventId <= newest)).toEqual([]);

@@ -75,7 +75,7 @@ describe("a machine registered with the install command", () => {
 
     const submitted = await system.api("POST", "/api/tasks", { repository: makeRepo(), prompt: "Add a changelog" });
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
-    const { done } = await untilFinished(system.appUrl, submitted.body.taskId, 120_000);
+    const { done } = await untilFinished(system, submitted.body.taskId, 120_000);
     expect(done.status, JSON.stringify(done.error ?? null)).toBe("completed");
     expect(done.node).toMatchObject({ id: nodeId, provider: "machine" });
     // Its task done, the machine stays: warm, never reaped, never destroyed.

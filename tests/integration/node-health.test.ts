@@ -59,7 +59,7 @@ async function untilNode(nodeId: string, predicate: (row: Awaited<ReturnType<typ
 
 async function completedTask(what: string) {
   const taskId = await run(newGate(what, true).prompt);
-  const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+  const { done } = await untilFinished(system, taskId, 90_000);
   expect(done.status, done.error ?? "").toBe("completed");
   return done;
 }
@@ -94,12 +94,12 @@ describe("a node under a working agent", () => {
   it("whose vm-agent is killed gets it restarted; the agent keeps working and the task completes, started once", async () => {
     const gate = newGate("The daemon dies mid-run");
     const taskId = await run(gate.prompt);
-    const working = await untilAgentWaits(system.appUrl, taskId);
+    const working = await untilAgentWaits(system, taskId);
     const nodeId = working.node!.id;
     process.kill(daemon(nodeId).pid, "SIGKILL");
     await untilNode(nodeId, (n) => n.restartCount === 1 && n.health === "healthy", "restarted");
     gate.open();
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.pushed).toBe(true);
     const effects = system.sideEffects();
@@ -110,12 +110,12 @@ describe("a node under a working agent", () => {
   it("that is lost fails its task at once, naming the node and what was lost", async () => {
     const gate = newGate("The node is lost mid-run");
     const taskId = await run(gate.prompt);
-    const working = await untilAgentWaits(system.appUrl, taskId);
+    const working = await untilAgentWaits(system, taskId);
     const nodeId = working.node!.id;
     const { pid } = daemon(nodeId);
     process.kill(-pid, "SIGSTOP");
     stopped.add(pid);
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status).toBe("failed");
     expect(done.error).toContain(`node ${nodeId} lost`);
     expect(done.error).toMatch(/while its agent was working.*not pushed is gone/);

@@ -33,7 +33,7 @@ describe("a submitted task", () => {
     expect(status).toBe("queued");
     expect(branch).toMatch(/^agents\/add-a-greeting-to-the-readme-[0-9a-f]{8}$/);
 
-    const { done, statuses } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done, statuses } = await untilFinished(system, taskId, 90_000);
 
     expect(done.status, done.error ?? "").toBe("completed");
     expect(statuses.filter((s) => s !== "queued")).toEqual(["delegated", "in_progress", "completed"]);
@@ -76,13 +76,13 @@ describe("a submitted task", () => {
     expect(malformed).toMatchObject({ status: 422, body: { field: "baseBranch" } });
 
     const { taskId, branch } = await submit(repo, "Patch the release", { baseBranch: "release/2.0" });
-    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done } = await untilFinished(system, taskId, 90_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.baseBranch).toBe("release/2.0");
     expect(git(repo, "rev-parse", `${branch}^`)).toBe(releaseHead);
 
     const byDefault = await submit(repo, "Patch main");
-    const { done: fromMain } = await untilFinished(system.appUrl, byDefault.taskId, 90_000);
+    const { done: fromMain } = await untilFinished(system, byDefault.taskId, 90_000);
     expect(fromMain.baseBranch).toBe("main");
     expect(git(repo, "rev-parse", `${byDefault.branch}^`)).toBe(git(repo, "rev-parse", "main"));
   });
@@ -91,7 +91,7 @@ describe("a submitted task", () => {
     const gate = sharedTempDir("acp-retry-");
     const repo = makeRepo({ ".agent/setup.sh": `test -e '${gate}/go' || { echo "setup is not ready yet" >&2; exit 1; }\n` });
     const { taskId, branch } = await submit(repo, "Try until setup is ready");
-    const { done: failed } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done: failed } = await untilFinished(system, taskId, 90_000);
     expect(failed.status).toBe("failed");
     expect(failed.error).toContain("setup is not ready yet");
 
@@ -101,7 +101,7 @@ describe("a submitted task", () => {
     // A second retry while it runs is refused: only a failed or cancelled task is retried.
     expect((await system.api("POST", `/api/tasks/${taskId}/retry`)).status).toBe(409);
 
-    const { done, statuses } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done, statuses } = await untilFinished(system, taskId, 90_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(statuses).not.toContain("failed");
     expect(done.branch).toBe(branch);
@@ -123,7 +123,7 @@ describe("a submitted task", () => {
     const repo = makeRepo();
     fs.writeFileSync(path.join(repo, ".git", "hooks", "pre-receive"), "#!/bin/sh\necho 'pushes are frozen today' >&2\nexit 1\n", { mode: 0o755 });
     const { taskId, branch } = await submit(repo, "Work that cannot land");
-    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done } = await untilFinished(system, taskId, 90_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.pushed).toBe(false);
     expect(done.commit).toMatch(/^[0-9a-f]{40}$/);
@@ -158,7 +158,7 @@ describe("a submitted task", () => {
     const repo = makeRepo();
     fs.writeFileSync(path.join(repo, ".git", "hooks", "pre-receive"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
     const { taskId, branch } = await submit(repo, "Work nobody wants");
-    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done } = await untilFinished(system, taskId, 90_000);
     expect(done.heldWork).not.toBeNull();
     expect(await system.api("POST", `/api/tasks/${taskId}/discard`)).toEqual({ status: 200, body: { discarded: true } });
     expect((await system.api("GET", `/api/tasks/${taskId}`)).body.heldWork).toBeNull();
@@ -171,7 +171,7 @@ describe("a submitted task", () => {
   it("fails at once with the setup script's message when provisioning fails", async () => {
     const repo = makeRepo({ ".agent/setup.sh": "echo 'installing deps'\necho 'npm ERR! missing lockfile' >&2\nexit 7\n" });
     const { taskId } = await submit(repo, "Provisioning will fail");
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
 
     expect(done.status).toBe("failed");
     expect(done.error).toContain("workspace provisioning failed (setup)");
@@ -182,7 +182,7 @@ describe("a submitted task", () => {
     expect(recorded[0]).toMatchObject({ step: "workspace_ready", workspaceId: done.workspace!.id });
 
     // The boot log: every stage with its duration, the failing one named, and the script's output.
-    const watch = await watchTask(system.appUrl, taskId);
+    const watch = await watchTask(system, taskId);
     try {
       const logged = await watch.until((t) => t.bootLog.stages.some((s) => s.stage === "setup" && s.status === "failed") && t.bootLog.setupOutput.length === 2, 30_000, "the boot log");
       const stages = logged.bootLog.stages;
@@ -199,7 +199,7 @@ describe("a submitted task", () => {
     const missing = path.join(fs.mkdtempSync("/tmp/acp-missing-"), "no-such-repo");
     const started = Date.now();
     const { taskId } = await submit(missing, "The node refuses this workspace");
-    const { done } = await untilFinished(system.appUrl, taskId, 30_000);
+    const { done } = await untilFinished(system, taskId, 30_000);
 
     expect(done.status).toBe("failed");
     expect(done.error).toContain("does not exist");

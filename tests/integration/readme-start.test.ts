@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SOURCES_RECORD } from "@/scripts/app-build";
 import { readRunState, runStateFile } from "@/scripts/run-state";
-import { freePort } from "@/scripts/system";
+import { freePort, localAuthHeaders } from "@/scripts/system";
 import { makeRepo } from "../harness/git";
 import { untilOutput } from "../harness/process-output";
 import { untilFinished, watchTask } from "../harness/live-client";
@@ -116,15 +116,17 @@ describe("npm start (the README's first command)", () => {
     // It serves the build, not `next dev`: no development folder was made.
     expect(fs.existsSync(path.join(dir, ".next", "dev"))).toBe(false);
 
-    // A task as a user submits it runs through: its turn ends, the person finishes it.
+    // A task as a user's script submits it (with the token in the data folder) runs through: its turn ends, the person finishes it.
+    const app = { appUrl, authHeaders: localAuthHeaders(dataDir) };
+    const json = { ...app.authHeaders, "content-type": "application/json" };
     const submitted = await fetch(`${appUrl}/api/tasks`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: json,
       body: JSON.stringify({ repository: makeRepo(), prompt: "README's first command" }),
     });
     expect(submitted.status).toBe(202);
     const { taskId } = (await submitted.json()) as { taskId: string };
-    const watch = await watchTask(appUrl, taskId);
+    const watch = await watchTask(app, taskId);
     try {
       const waiting = await watch.until((t) => t.executionStep === "awaiting_followup" && t.idleUntil !== null, 120_000, "the agent's turn to end");
       expectOneSecondPromise(waiting);
@@ -132,20 +134,20 @@ describe("npm start (the README's first command)", () => {
       // of the supervisor's passes, and the task still waits for them, with the same deadline (it
       // completed after 14.8 s when the supervisor's re-wakes ate the wait's slices).
       await new Promise((resolve) => setTimeout(resolve, PERSON_TYPES_MS));
-      const still = await (await fetch(`${appUrl}/api/tasks/${taskId}`)).json();
+      const still = await (await fetch(`${appUrl}/api/tasks/${taskId}`, { headers: app.authHeaders })).json();
       expect(still).toMatchObject({ status: "in_progress", executionStep: "awaiting_followup", idleUntil: waiting.idleUntil });
       expect(first.output).not.toContain("woke runs that missed their agent's completion");
       // Their follow-up runs as the next turn, and its end is taken up within the second too.
-      const sent = await fetch(`${appUrl}/api/tasks/${taskId}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ body: "And a second turn" }) });
+      const sent = await fetch(`${appUrl}/api/tasks/${taskId}/messages`, { method: "POST", headers: json, body: JSON.stringify({ body: "And a second turn" }) });
       expect(sent.status).toBeLessThan(300);
       const second = await watch.until((t) => t.executionStep === "awaiting_followup" && t.messages.some((m) => m.status === "delivered"), 120_000, "the second turn to end");
       expectOneSecondPromise(second);
     } finally {
       watch.close();
     }
-    const finish = await fetch(`${appUrl}/api/tasks/${taskId}/finish`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const finish = await fetch(`${appUrl}/api/tasks/${taskId}/finish`, { method: "POST", headers: json, body: "{}" });
     expect(finish.status).toBeLessThan(300);
-    const { done } = await untilFinished(appUrl, taskId, 60_000);
+    const { done } = await untilFinished(app, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     await stop(first, dataDir);
 
@@ -155,7 +157,7 @@ describe("npm start (the README's first command)", () => {
     await serving(second, 120_000);
     expect(second.output).toContain("The production build in .next is up to date.");
     expect(second.output).not.toContain("Building the app");
-    expect((await fetch(`${appUrl}/api/tasks/${taskId}`)).status).toBe(200);
+    expect((await fetch(`${appUrl}/api/tasks/${taskId}`, { headers: app.authHeaders })).status).toBe(200);
     await stop(second, dataDir);
     expect(fs.readFileSync(path.join(dir, ".next", "BUILD_ID"), "utf8")).toBe(built);
 
@@ -166,7 +168,10 @@ describe("npm start (the README's first command)", () => {
     await serving(third, BUILD_MS);
     expect(third.output).toMatch(/Building the app for production \(1 source file changed since the build of .+ \(app\/layout\.tsx\)\)/);
     expect(fs.readFileSync(path.join(dir, ".next", "BUILD_ID"), "utf8")).not.toBe(built);
-    expect(await (await fetch(`${appUrl}/settings`)).text()).toContain("<title>Settings · Changed since the build</title>");
+    // The person opens the sign-in link it printed, then the page.
+    const link = /Sign in: +(\S+)/.exec(third.output)![1]!;
+    const cookie = (await fetch(link, { redirect: "manual" })).headers.get("set-cookie")!.split(";")[0]!;
+    expect(await (await fetch(`${appUrl}/settings`, { headers: { cookie } })).text()).toContain("<title>Settings · Changed since the build</title>");
     await stop(third, dataDir);
   }, 1_800_000);
 });

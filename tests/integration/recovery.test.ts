@@ -49,12 +49,12 @@ describe("a run the engine lost", () => {
   it("is re-driven when the engine is killed while the agent works, and the task completes with one workspace and one agent start", async () => {
     const gate = newGate("Engine dies mid-run");
     const taskId = await submit(gate.prompt);
-    await untilAgentWaits(system.appUrl, taskId);
+    await untilAgentWaits(system, taskId);
     const restarted = system.restarted("engine");
     process.kill(system.pids().engine!, "SIGKILL");
     await restarted;
     gate.open();
-    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done } = await untilFinished(system, taskId, 90_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expect(done.pushed).toBe(true);
     expectOnce(taskId, done.workspace?.id);
@@ -67,7 +67,7 @@ describe("a run the engine lost", () => {
     const restarted = system.restarted("engine");
     process.kill(system.pids().engine!, "SIGKILL");
     await restarted;
-    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done } = await untilFinished(system, taskId, 90_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expectOnce(taskId, done.workspace?.id);
     // Known lost at once (the new engine does not have its event or run), not after the grace period.
@@ -77,10 +77,10 @@ describe("a run the engine lost", () => {
   it("finishes a task whose whole system (app and engine) was stopped and started again mid-run", async () => {
     const gate = newGate("The whole system restarts");
     const taskId = await submit(gate.prompt);
-    await untilAgentWaits(system.appUrl, taskId);
+    await untilAgentWaits(system, taskId);
     await system.restart();
     gate.open();
-    const { done } = await untilFinished(system.appUrl, taskId, 90_000);
+    const { done } = await untilFinished(system, taskId, 90_000);
     expect(done.status, done.error ?? "").toBe("completed");
     expectOnce(taskId, done.workspace?.id);
   });
@@ -90,7 +90,7 @@ describe("waits", () => {
   it("see a completion that lands at once without waiting for a re-check slice (10 minutes here)", async () => {
     const gate = newGate("Finishes at once", true);
     const taskId = await submit(gate.prompt);
-    const { done } = await untilFinished(system.appUrl, taskId, 60_000);
+    const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status, done.error ?? "").toBe("completed");
     const running = done.steps.find((s) => s.step === "running");
     // The slice is 10 minutes: any wait on one would show here as minutes, not seconds.
@@ -101,7 +101,7 @@ describe("waits", () => {
 describe("agent output", () => {
   it("never breaks the pipeline: a 1 MiB line, NUL bytes, invalid UTF-8 and 20,000 lines are stored and the task completes", async () => {
     const taskId = await submit(newGate("NOISY output", true).prompt);
-    const { done } = await untilFinished(system.appUrl, taskId, 120_000);
+    const { done } = await untilFinished(system, taskId, 120_000);
     expect(done.status, done.error ?? "").toBe("completed");
     const rows = await system.database.db.select().from(agentOutput).where(eq(agentOutput.taskId, taskId));
     const lines = rows.sort((a, b) => a.offset - b.offset).flatMap((r) => r.lines);
@@ -129,11 +129,11 @@ describe("a cancel", () => {
     const gate = newGate("Cancelled while the workspace is made");
     const repo = makeRepo({ ".agent/setup.sh": `while [ ! -e '${gate.prompt.split(" ")[0]}' ]; do sleep 0.05; done\n` });
     const { body } = await system.api("POST", "/api/tasks", { repository: repo, prompt: gate.prompt });
-    const watch = await watchTask(system.appUrl, body.taskId);
+    const watch = await watchTask(system, body.taskId);
     await watch.until((t) => t.executionStep === stage, 60_000, stage);
     watch.close();
     expect((await system.api("POST", `/api/tasks/${body.taskId}/cancel`)).status).toBe(202);
-    const { done } = await untilFinished(system.appUrl, body.taskId, 60_000);
+    const { done } = await untilFinished(system, body.taskId, 60_000);
     expect(done.status).toBe("cancelled");
     expect(done.cleanedUpAt).not.toBeNull();
     const held = await system.database.db.select().from(workspaces).where(eq(workspaces.taskId, body.taskId));

@@ -67,7 +67,7 @@ describe("the self-hosted engine", () => {
     expect(fs.readFileSync(`/proc/${system.pids().engine}/cmdline`, "utf8").split("\0")).toContain("start");
 
     const taskId = await runTask(newGate("Through the self-hosted engine", true).prompt);
-    const { done } = await untilFinished(system.appUrl, taskId, 120_000);
+    const { done } = await untilFinished(system, taskId, 120_000);
     expect(done.status, done.error ?? "").toBe("completed");
 
     // The engine's API as the reconciler reads it, with the signing key: the trigger event lists the
@@ -103,9 +103,9 @@ describe("the self-hosted engine", () => {
   it("is restarted after SIGKILL, and a task it was running when killed finishes, and so does one queued behind it", async () => {
     const gate = newGate("Across an engine restart");
     const running = await runTask(gate.prompt);
-    await untilAgentWaits(system.appUrl, running);
+    await untilAgentWaits(system, running);
     const queued = await runTask(newGate("Queued across an engine restart", true).prompt);
-    const watch = await watchTask(system.appUrl, queued);
+    const watch = await watchTask(system, queued);
     try {
       await watch.until((t) => t.status === "queued" && t.steps.some((s) => s.step === "node_selection" && /MAX_NODES_PER_USER/.test(s.detail ?? "")), 60_000, "the second task to queue");
     } finally {
@@ -119,7 +119,7 @@ describe("the self-hosted engine", () => {
     gate.open();
     // The engine restores both runs from its snapshot without what they waited on: the running one
     // is re-driven once its agent has ended, the queued one once it is past its promise to look again.
-    const [first, second] = await Promise.all([untilFinished(system.appUrl, running, 180_000), untilFinished(system.appUrl, queued, 240_000)]);
+    const [first, second] = await Promise.all([untilFinished(system, running, 180_000), untilFinished(system, queued, 240_000)]);
     expect(first.done.status, first.done.error ?? "").toBe("completed");
     expect(second.done.status, second.done.error ?? "").toBe("completed");
     // Its state is on disk.

@@ -45,7 +45,7 @@ beforeAll(async () => {
   const submitted = await system.api("POST", "/api/tasks", { repository: "https://git.invalid/acme/app.git", prompt: "Alice's work" }, bearer(alice.token));
   expect(submitted.status).toBe(202);
   taskId = submitted.body.taskId;
-  const watch = await watchTask(system.appUrl, taskId, bearer(alice.token));
+  const watch = await watchTask(system, taskId, bearer(alice.token));
   await watch.until((t) => t.status === "failed", 60_000, "the task to fail at its clone").finally(() => watch.close());
   const order = [0, 1, 2, 3, 5, 4, 6, 7, 8, 10, 9, 11];
   for (const batch of order) {

@@ -76,7 +76,7 @@ describe("team mode", () => {
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(202);
     aliceTask = submitted.body.taskId;
     // Her task was placed on a node (the node routes have something to refuse) and failed at the clone.
-    const watch = await watchTask(system.appUrl, aliceTask, bearer(alice.token));
+    const watch = await watchTask(system, aliceTask, bearer(alice.token));
     await watch.until((t) => t.status === "failed" && t.node !== null, 60_000, "Alice's task to fail at the clone");
     watch.close();
   });

@@ -8,7 +8,7 @@ export const dynamic = "force-dynamic";
 
 async function handle(request: Request): Promise<Response> {
   const rt = await runtime();
-  if (rt.config.AUTH_MODE !== "team") return problem(404, "local mode has no sign-in");
+  if (rt.config.AUTH_MODE !== "team") return problem(404, "local mode signs in with a one-time link, not here (see /sign-in)");
   return handleSignIn(rt.db, rt.config, request);
 }
 
