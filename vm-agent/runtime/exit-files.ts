@@ -48,9 +48,11 @@ export class ExitFiles {
    * agent through setpriv as that user, without other groups or any way to gain privileges.
    */
   static wrap(envFile: string, binary: string, args: string[], user?: { uid: number; gid: number }): string[] {
-    const stdin = 'if [ -n "${ACP_STDIN:-}" ]; then exec <"$ACP_STDIN" || exit 127; rm -f -- "$ACP_STDIN"; fi; unset ACP_STDIN';
-    const load = `set -a; . "$1" || exit 127; set +a; rm -f -- "$1"; shift; ${stdin}`;
-    const script = `${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
+    // The launcher runs as the daemon's user (root) after it loaded the agent's environment, PATH
+    // included: the programs it runs itself are named by their full path, never looked up in it.
+    const stdin = 'if [ -n "${ACP_STDIN:-}" ]; then exec <"$ACP_STDIN" || exit 127; /bin/rm -f -- "$ACP_STDIN"; fi; unset ACP_STDIN';
+    const load = `set -a; . "$1" || exit 127; set +a; /bin/rm -f -- "$1"; shift; ${stdin}`;
+    const script = `${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && /bin/mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
     const drop = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--no-new-privs", "--"] : [];
     return ["/bin/sh", "-c", script, "acp-agent", envFile, ...drop, binary, ...args];
   }
