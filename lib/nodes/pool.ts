@@ -31,9 +31,7 @@ export async function nodeOccupancy(executor: Executor, nodeId: string): Promise
   return row?.occupancy ?? 0;
 }
 
-/** A task waiting in the queue for a slot: placed on no node yet. */
-const queued = RUN_STATES.queued;
-const inQueue = (userId: string) => and(eq(tasks.userId, userId), queued);
+const inQueue = (userId: string) => and(eq(tasks.userId, userId), RUN_STATES.queued);
 
 /**
  * Slots are free for the user (a task cleaned up, a node destroyed, or the supervisor found them):
@@ -71,7 +69,7 @@ export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvid
 
 /** The supervisor's pass: every user with queued tasks and free slots has them woken (a wake lost, a slot freed without a cleanup). */
 export async function wakeQueues(deps: Parameters<typeof wakeQueued>[0]) {
-  const users = await deps.db.selectDistinct({ userId: tasks.userId }).from(tasks).where(queued).limit(1000);
+  const users = await deps.db.selectDistinct({ userId: tasks.userId }).from(tasks).where(RUN_STATES.queued).limit(1000);
   const woken: string[] = [];
   for (const { userId } of users) woken.push(...(await wakeQueued(deps, userId)));
   return woken;

@@ -38,10 +38,11 @@ export const RUN_STATES = {
   active: inArray(tasks.status, RUN_STATUSES),
   /** Waiting in the queue for a free slot: placed on no node yet. */
   queued: and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection")),
-  /** An agent turn is under way (or has just ended and the run has not moved on yet). */
+  /**
+   * An agent turn is under way (or has just ended and the run has not moved on yet). Not a task
+   * awaiting its person's follow-up (step `awaiting_followup`): its run saw the turn end.
+   */
   agentTurn: and(eq(tasks.status, "in_progress"), eq(tasks.executionStep, "running")),
-  /** The turn ended and the run waits for the person's follow-up (until `idle_until`): nothing is missing. */
-  awaitingFollowup: and(eq(tasks.status, "in_progress"), eq(tasks.executionStep, "awaiting_followup")),
 } as const;
 
 /** Same status again is allowed (a no-op); otherwise only the listed moves. */
