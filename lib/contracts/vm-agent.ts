@@ -3,6 +3,7 @@
  * The control plane validates callbacks with these schemas; the vm-agent validates requests with them.
  */
 import { z } from "zod";
+import { EgressEnforcement, WorkspaceEgress } from "./egress";
 import { reportedText } from "./text";
 import { CertificateFingerprint } from "./tls";
 
@@ -113,6 +114,8 @@ export const CreateWorkspaceRequest = z.object({
   secrets: SessionSecrets.default({}),
   /** Where that token may go (ForgeHosts); unset: nowhere. */
   forgeHosts: ForgeHosts.optional(),
+  /** The workspace's way out (contracts/egress.ts); unset: the default policy with no hosts but the agent's model API. */
+  egress: WorkspaceEgress.optional(),
 });
 export type CreateWorkspaceRequest = z.infer<typeof CreateWorkspaceRequest>;
 
@@ -216,6 +219,8 @@ export type VmAgentError = z.infer<typeof VmAgentError>;
 export const WorkspaceIsolation = z.object({
   mode: z.enum(["users", "none"]),
   reason: z.string().max(500).optional(),
+  /** How the node holds workspaces to their egress policy; absent from a daemon older than this field (not enforced). */
+  egress: EgressEnforcement.optional(),
 });
 export type WorkspaceIsolation = z.infer<typeof WorkspaceIsolation>;
 
@@ -390,6 +395,7 @@ export const callbackPaths = {
   workspaceReady: (workspaceId: string) => `/api/workspaces/${workspaceId}/ready`,
   provisioningFailed: (workspaceId: string) => `/api/workspaces/${workspaceId}/provisioning-failed`,
   bootLog: (workspaceId: string) => `/api/workspaces/${workspaceId}/boot-log`,
+  egressRefusals: (workspaceId: string) => `/api/workspaces/${workspaceId}/egress-refusals`,
   agentCompleted: (sessionId: string) => `/api/agent-sessions/${sessionId}/completed`,
   agentOutput: (sessionId: string) => `/api/agent-sessions/${sessionId}/output`,
 } as const;
