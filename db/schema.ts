@@ -11,6 +11,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   real,
   text,
   timestamp,
@@ -33,6 +34,8 @@ export const users = pgTable("users", {
   image: text("image"),
   /** `admin` for the first person to join a team control plane, `member` for everyone after. */
   role: text("role").notNull().default("member"),
+  /** The person's network settings for their tasks' workspaces (lib/egress/settings.ts); null: the configured defaults. */
+  networkSettings: jsonb("network_settings").$type<{ defaultPolicy: "none" | "allow-list" | "full"; allowHosts: string[]; allowPrivate: string[] }>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -182,6 +185,8 @@ export const tasks = pgTable(
     /** The oldest output removed to stay under TASK_OUTPUT_MAX_BYTES: how many lines, and their bytes. */
     outputDroppedLines: bigint("output_dropped_lines", { mode: "number" }).notNull().default(0),
     outputDroppedBytes: bigint("output_dropped_bytes", { mode: "number" }).notNull().default(0),
+    /** The workspace's way out, fixed at submit (lib/egress/settings.ts): policy, allowed hosts and private ranges; null for tasks from before it. */
+    egress: jsonb("egress").$type<{ policy: "none" | "allow-list" | "full"; allowHosts: string[]; allowPrivate: string[] }>(),
     startedAt: ts("started_at"),
     completedAt: ts("completed_at"),
     createdAt: createdAt(),
@@ -387,6 +392,10 @@ export const nodes = pgTable(
     isolation: text("isolation"),
     /** Why a `none` node cannot (e.g. its daemon is not root), in its daemon's words. */
     isolationReason: text("isolation_reason"),
+    /** How the node holds workspaces to their egress policy, as its daemon said at ready: `namespaces` or `none` (contracts/egress.ts); null until it said. */
+    egress: text("egress"),
+    /** Why a `none` node cannot, in its daemon's words. */
+    egressReason: text("egress_reason"),
     /**
      * When the node's installer exchanged an enrollment token (node_enrollments) for its callback
      * token: from then on every enrollment token of the node is spent. Null for a node not enrolled
@@ -590,3 +599,19 @@ export const signingKeys = pgTable("signing_keys", {
 });
 
 export const now = sql`now()`;
+
+/** Connections a workspace's egress proxy refused, counted per host, port and reason (lib/egress/refusals.ts). */
+export const egressRefusals = pgTable(
+  "egress_refusals",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    taskId: text("task_id").notNull(),
+    host: text("host").notNull(),
+    port: integer("port").notNull(),
+    reason: text("reason").notNull(),
+    count: bigint("count", { mode: "number" }).notNull(),
+    firstAt: ts("first_at").notNull(),
+    lastAt: ts("last_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.host, t.port, t.reason] }), index("egress_refusals_task_idx").on(t.taskId)],
+);

@@ -3,6 +3,7 @@ import { durationField } from "./duration";
 import { isLoopbackAddress, isLoopbackHost } from "./http/request-guard";
 import { parseKeyRing } from "./secrets/envelope";
 import { ModelName } from "./contracts/vm-agent";
+import { DEFAULT_EGRESS_POLICY, EgressHost, EgressPolicy, EgressPrivateRange } from "./contracts/egress";
 import { cidrList } from "./net";
 import { givenSettings } from "./env";
 
@@ -32,6 +33,21 @@ const numberFrom = (whole: boolean, takes: string, min: number, max: number) => 
     whole ? number.int({ error }) : number,
   );
 };
+/** A comma- or space-separated list, each entry read by `entry` (a contract's schema), whose message names the entry it refuses. */
+const listParsed = <T>(entry: z.ZodType<T, string>) =>
+  z.string().transform((text, ctx) => {
+    const entries: T[] = [];
+    for (const word of text.split(/[\s,]+/).filter(Boolean)) {
+      const parsed = entry.safeParse(word);
+      if (parsed.success) entries.push(parsed.data);
+      else ctx.addIssue({ code: "custom", message: `${JSON.stringify(word)} ${parsed.error.issues[0]?.message ?? "is refused"}` });
+    }
+    return entries;
+  });
+
+/** The package registries a workspace's allow-list admits until its person lists their own hosts in settings. */
+export const DEFAULT_REGISTRY_HOSTS = ["registry.npmjs.org", "registry.yarnpkg.com", "pypi.org", "files.pythonhosted.org", "proxy.golang.org", "sum.golang.org", "index.crates.io", "static.crates.io", "rubygems.org", "repo.maven.apache.org"];
+
 /** A comma- or space-separated list (an environment setting), each entry matching `pattern`; the result is the list. */
 const listOf = (pattern: RegExp, what: string, normalise: (entry: string) => string = (entry) => entry) =>
   z.string().transform((text, ctx) => {
@@ -79,6 +95,12 @@ export const ConfigSchema = z.object({
   /** GitHub's web and API addresses (GitHub Enterprise Server: https://HOST and https://HOST/api/v3). */
   GITHUB_URL: url().default("https://github.com"),
   GITHUB_API_URL: url().default("https://api.github.com"),
+  /** A workspace's way out when its person has not chosen one (lib/contracts/egress.ts): none, allow-list or full. */
+  EGRESS_POLICY: oneOf(["none", "allow-list", "full"] as const satisfies readonly EgressPolicy[]).default(DEFAULT_EGRESS_POLICY),
+  /** The hosts an allow-list admits (besides the repository's forge and the agent's model API) until a person saves their own in settings. */
+  EGRESS_ALLOW_HOSTS: listParsed(EgressHost).default(DEFAULT_REGISTRY_HOSTS),
+  /** Private addresses or ranges (10.0.0.5, 10.1.0.0/16) workspaces may reach until a person saves their own; loopback and link-local never. */
+  EGRESS_ALLOW_PRIVATE: listParsed(EgressPrivateRange).default([]),
   /** How long one call to the forge's API (GitHub's) may take. */
   FORGE_REQUEST_TIMEOUT: durationField("20s"),
   /** A pull-request call that failed for a while (5xx, no answer, rate limit) is tried this many times before the error is shown. */

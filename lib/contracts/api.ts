@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { userText } from "./text";
 import { AgentKind, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
+import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
 
 export const TaskStatus = z.enum(["draft", "ready", "queued", "delegated", "in_progress", "completed", "failed", "cancelled"]);
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -54,6 +55,8 @@ export const CreateTaskRequest = z.object({
   model: z.preprocess((value) => (value === "" ? undefined : value), ModelName.optional()),
   /** One of the repository's branches; unset or empty: its default branch. */
   baseBranch: z.preprocess((value) => (value === "" ? undefined : value), BranchName.optional()),
+  /** Where its workspace may connect (contracts/egress.ts); unset or empty: the person's default policy (settings). */
+  egress: z.preprocess((value) => (value === "" ? undefined : value), EgressPolicy.optional()),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 
@@ -165,6 +168,33 @@ export const PullRequestView = z.object({
 });
 export type PullRequestView = z.infer<typeof PullRequestView>;
 
+/**
+ * A person's network settings for their tasks' workspaces (`GET` / `PUT /api/settings/network`):
+ * the policy a task gets when its submit names none, the hosts an allow-list admits besides the
+ * repository's forge and the agent's model API (the package registries), and the private addresses
+ * or ranges workspaces may reach. `saved` is false while the configured defaults apply.
+ */
+export const NetworkSettings = z.object({
+  defaultPolicy: EgressPolicy,
+  allowHosts: z.array(EgressHost).max(200),
+  allowPrivate: z.array(EgressPrivateRange).max(50),
+});
+export type NetworkSettings = z.infer<typeof NetworkSettings>;
+export const NetworkSettingsView = NetworkSettings.extend({ saved: z.boolean() });
+export type NetworkSettingsView = z.infer<typeof NetworkSettingsView>;
+
+/** What a task's workspace may reach and what its proxy refused, counted per host, port and reason. */
+export const TaskNetworkView = z.object({
+  /** Null for a task submitted before egress policies. */
+  policy: EgressPolicy.nullable(),
+  allowHosts: z.array(z.string()),
+  allowPrivate: z.array(z.string()),
+  /** Whether its node enforces the policy (null until the node said, or before a node was chosen). */
+  enforcement: z.object({ mode: z.enum(["namespaces", "none"]), reason: z.string().nullable() }).nullable(),
+  refusals: z.array(z.object({ host: z.string(), port: z.number().int(), reason: EgressRefusalReason, count: z.number().int(), lastAt: z.string() })),
+});
+export type TaskNetworkView = z.infer<typeof TaskNetworkView>;
+
 export const TaskDetail = TaskSummary.extend({
   error: z.string().nullable(),
   pushed: z.boolean(),
@@ -210,6 +240,8 @@ export const TaskDetail = TaskSummary.extend({
   heldWork: HeldWorkView.nullable(),
   /** How the current workspace was set up on its node (empty before it was requested). */
   bootLog: BootLogView,
+  /** Its workspace's egress policy and the connections it refused. */
+  network: TaskNetworkView,
   /** What the agent changed against the base branch, as of its newest turn (kept after cleanup). */
   diff: TaskDiffSummary.nullable(),
   /** Its pull request (GitHub repositories only), once a turn pushed. */
@@ -357,6 +389,8 @@ export const NodeView = z.object({
    * Unix user; `none`, they share the daemon's user, `reason` saying why; null, not said yet.
    */
   isolation: z.object({ mode: z.enum(["users", "none"]).nullable(), reason: z.string().nullable() }),
+  /** How it holds workspaces to their egress policy: `namespaces`, or `none` with why; null until its daemon said. */
+  egress: z.object({ mode: z.enum(["namespaces", "none"]).nullable(), reason: z.string().nullable() }),
 });
 export type NodeView = z.infer<typeof NodeView>;
 

@@ -21,10 +21,17 @@ export type NodeIsolation = { id: string; isolation: string | null; isolationRea
 /** Why a node says `none` when its daemon does not say (a vm-agent from before workspace users). */
 export const UNREPORTED_ISOLATION_REASON = "its vm-agent does not report how it keeps workspaces apart (an older version)";
 
-/** The columns a ready report sets. A report without the field is from a daemon that runs everything as itself. */
-export function reportedIsolation(report: WorkspaceIsolation | undefined): { isolation: IsolationMode; isolationReason: string | null } {
-  if (!report) return { isolation: "none", isolationReason: UNREPORTED_ISOLATION_REASON };
-  return { isolation: report.mode, isolationReason: report.mode === "none" ? (report.reason ?? null) : null };
+/** Why a node's egress counts as not enforced when its daemon does not say. */
+export const UNREPORTED_EGRESS_REASON = "its vm-agent does not report how it holds workspaces to their egress policy (an older version)";
+
+type ReportedColumns = { isolation: IsolationMode; isolationReason: string | null; egress: "namespaces" | "none"; egressReason: string | null };
+
+/** The columns a ready report sets. A report without a field is from a daemon older than it: it does not do what the field says. */
+export function reportedIsolation(report: WorkspaceIsolation | undefined): ReportedColumns {
+  const egress = report?.egress ?? { mode: "none" as const, reason: UNREPORTED_EGRESS_REASON };
+  const egressColumns = { egress: egress.mode, egressReason: egress.mode === "none" ? (egress.reason ?? null) : null };
+  if (!report) return { isolation: "none", isolationReason: UNREPORTED_ISOLATION_REASON, ...egressColumns };
+  return { isolation: report.mode, isolationReason: report.mode === "none" ? (report.reason ?? null) : null, ...egressColumns };
 }
 
 /** Whether work may only go to nodes whose workspaces run as their own users. */

@@ -2,6 +2,7 @@
  * The nodes page's read: the user's nodes, newest first, each with its load, health, isolation and
  * the tasks holding its slots. Stopped nodes drop out a day after they stopped unless asked for.
  */
+import type { EgressEnforcement } from "../contracts/egress";
 import { and, desc, eq, gt, inArray, isNull, ne, or } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
@@ -74,6 +75,7 @@ export async function listNodes(executor: Executor, userId: string, options: Lis
       workspaces: { count: held.length, capacity: options.capacity, tasks: held },
       autoProvisioned: node.autoProvisioned,
       isolation: { mode: node.isolation as IsolationMode | null, reason: node.isolationReason },
+      egress: { mode: node.egress as EgressEnforcement["mode"] | null, reason: node.egressReason },
     };
   });
 }

@@ -21,6 +21,7 @@ import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
 import { ENDED, LOST, PENDING } from "./placement";
 import { recordRunSawAgentEnd } from "../recovery/stalled";
 import { forgeHosts } from "../forge/target";
+import { workspaceEgress } from "../egress/settings";
 
 const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
 
@@ -52,7 +53,7 @@ export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: 
     const secrets = await workspaceSecrets(keySource(rt), task.userId);
     const attribution = await taskAttribution(rt.db, rt.config, task);
     const sent = await onNode(rt, nodeId, () =>
-      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets, attribution, forgeHosts: forgeHosts(rt.config.GITHUB_URL) }),
+      clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets, attribution, forgeHosts: forgeHosts(rt.config.GITHUB_URL), egress: workspaceEgress(task, rt.config) }),
     );
     if (sent === LOST) return LOST;
   }

@@ -9,6 +9,8 @@ import type { Config } from "../config";
 import type { CreateTaskResponse } from "../contracts/api";
 import { runKey, taskSubmitted, type SendEvents } from "../contracts/events";
 import type { AgentKind } from "../contracts/vm-agent";
+import type { EgressPolicy } from "../contracts/egress";
+import { egressForNewTask } from "../egress/settings";
 import { publishTaskChange } from "../live/publish";
 import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
@@ -27,12 +29,13 @@ function defaultModel(config: Config, agent: AgentKind): string | undefined {
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; send: SendEvents },
-  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string },
+  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
   await checkBaseBranch(input.repository, input.baseBranch);
   await checkAgentSecrets(deps.db, deps.config, deps.userId, input.agent);
   await checkProviderToken(deps.db, deps.config, deps.userId);
+  const egress = await egressForNewTask(deps.db, deps.config, deps.userId, input.repository, input.egress);
   const taskId = crypto.randomUUID();
   const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
   await deps.db.transaction(async (tx) => {
@@ -40,7 +43,7 @@ export async function createTask(
     // person's lock, so submissions at once cannot pass them); the one local user is the operator.
     if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, deps.userId, taskId);
     const model = input.model ?? defaultModel(deps.config, input.agent) ?? null;
-    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, status: "queued", branch, runDispatchedAt: new Date() });
+    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, egress, status: "queued", branch, runDispatchedAt: new Date() });
     await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });
     await publishTaskChange(tx, taskId, "created");
   });

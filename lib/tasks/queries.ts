@@ -11,6 +11,7 @@ import { countOutputBatches, currentOutputScope } from "../sessions/output-reads
 import { bootLogView } from "../workspaces/boot-log";
 import { heldWorkView } from "../workspaces/held";
 import { listMessages } from "./messages";
+import { taskRefusals } from "../egress/refusals";
 
 type TaskRow = typeof tasks.$inferSelect;
 
@@ -66,12 +67,13 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest, diff, boot, heldWork] = await Promise.all([
+  const [messages, pullRequest, diff, boot, heldWork, refusals] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
     row.workspaceId ? bootLogView(executor, row.workspaceId) : { stages: [], setupOutput: [], setupOutputTruncated: false },
     heldWorkView(executor, taskId),
+    taskRefusals(executor, taskId),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -109,6 +111,13 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     idleUntil: iso(row.idleUntil),
     finishRequested: row.finishRequestedAt !== null,
     bootLog: boot,
+    network: {
+      policy: row.egress?.policy ?? null,
+      allowHosts: row.egress?.allowHosts ?? [],
+      allowPrivate: row.egress?.allowPrivate ?? [],
+      enforcement: node?.egress ? { mode: node.egress as "namespaces" | "none", reason: node.egressReason } : null,
+      refusals,
+    },
     heldWork,
     diff,
     pullRequest,
