@@ -11,7 +11,7 @@ import { testRuntime } from "@/tests/harness/runtime";
 import { newKeyRingEntry } from "../secrets/envelope";
 import { ENDED, PENDING, nodeReadiness } from "../pipeline/placement";
 import type { Runtime } from "../runtime";
-import { isolationVerdict, reportedIsolation, UNREPORTED_ISOLATION_REASON } from "./isolation";
+import { isolationVerdict, reportedIsolation, UNREPORTED_EGRESS_REASON, UNREPORTED_ISOLATION_REASON } from "./isolation";
 import { getNode, markNodeReady } from "./lifecycle";
 import { placeTask, type SelectionLimits } from "./selection";
 
@@ -23,9 +23,12 @@ const REFUSAL = (nodeId: string) => `node ${nodeId} cannot run each workspace as
 
 describe("the rule", () => {
   it("counts a report without the field as none, and keeps a none node's reason only", () => {
-    expect(reportedIsolation(undefined)).toEqual({ isolation: "none", isolationReason: UNREPORTED_ISOLATION_REASON });
-    expect(reportedIsolation(NOT_ROOT)).toEqual({ isolation: "none", isolationReason: NOT_ROOT.reason });
-    expect(reportedIsolation({ mode: "users", reason: "ignored" })).toEqual({ isolation: "users", isolationReason: null });
+    const unreportedEgress = { egress: "none", egressReason: UNREPORTED_EGRESS_REASON };
+    expect(reportedIsolation(undefined)).toEqual({ isolation: "none", isolationReason: UNREPORTED_ISOLATION_REASON, ...unreportedEgress });
+    expect(reportedIsolation(NOT_ROOT)).toEqual({ isolation: "none", isolationReason: NOT_ROOT.reason, ...unreportedEgress });
+    expect(reportedIsolation({ mode: "users", reason: "ignored" })).toEqual({ isolation: "users", isolationReason: null, ...unreportedEgress });
+    expect(reportedIsolation({ mode: "users", egress: { mode: "namespaces", reason: "ignored" } })).toEqual({ isolation: "users", isolationReason: null, egress: "namespaces", egressReason: null });
+    expect(reportedIsolation({ mode: "users", egress: { mode: "none", reason: "socat is missing" } })).toMatchObject({ egress: "none", egressReason: "socat is missing" });
   });
 
   it("refuses only in team mode, and only what said it cannot", () => {

@@ -81,7 +81,7 @@ export async function deliverFollowupsStage(rt: Runtime, taskId: string, session
   const messages = await rt.db.select({ body: taskMessages.body }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.turn, turn))).orderBy(asc(taskMessages.id));
   const prompt = messages.map((m) => m.body).join("\n\n");
   const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId: workspace.id }, rt.config.CALLBACK_TOKEN_TTL);
-  const secrets = await sessionSecrets({ executor: rt.db, ring: rt.secrets, config: rt.config }, task.userId, task.agent as AgentKind);
+  const secrets = await sessionSecrets({ executor: rt.db, ring: rt.secrets, config: rt.config }, task.userId, task.agent as AgentKind, task.repository);
   const client = clientForNode(rt, node);
   const sent = await onNode(rt, node.id, () => client.promptAgentSession(workspace.id, sessionId, { prompt, callbackToken, secrets, turn, forgeHosts: forgeHosts(rt.config.GITHUB_URL) }));
   if (sent === LOST) return LOST;

@@ -50,7 +50,7 @@ export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: 
   if (workspace.status === "creating") {
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId: workspace.id }, rt.config.CALLBACK_TOKEN_TTL);
     // Read inside the step and sent, never returned: a step's result is stored by the engine.
-    const secrets = await workspaceSecrets(keySource(rt), task.userId);
+    const secrets = await workspaceSecrets(keySource(rt), task.userId, task.repository);
     const attribution = await taskAttribution(rt.db, rt.config, task);
     const sent = await onNode(rt, nodeId, () =>
       clientForNode(rt, node!).createWorkspace({ workspaceId: workspace.id, taskId, repository: task.repository, branch: task.branch, ...(task.baseBranch ? { baseBranch: task.baseBranch } : {}), callbackToken, secrets, attribution, forgeHosts: forgeHosts(rt.config.GITHUB_URL), egress: workspaceEgress(task, rt.config) }),
@@ -93,7 +93,7 @@ export async function startAgentStage(rt: Runtime, taskId: string, workspaceId: 
   if (session.status === "starting") {
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId }, rt.config.CALLBACK_TOKEN_TTL);
     const agent = task.agent as AgentKind;
-    const secrets = await sessionSecrets(keySource(rt), task.userId, agent);
+    const secrets = await sessionSecrets(keySource(rt), task.userId, agent, task.repository);
     const started = await onNode(rt, node.id, () => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets, forgeHosts: forgeHosts(rt.config.GITHUB_URL), ...(task.model ? { model: task.model } : {}) }));
     if (started === LOST) return LOST;
     await markSessionStarted(rt.db, session.id);

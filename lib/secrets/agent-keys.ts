@@ -9,6 +9,7 @@ import { AGENT_SECRETS, type SecretName } from "../contracts/api";
 import type { AgentKind, NodeSecretName, SessionSecrets } from "../contracts/vm-agent";
 import type { KeyRing } from "./envelope";
 import { listSecrets, secretValues } from "./store";
+import { forgeRepositoryOf } from "../forge/target";
 
 export class MissingSecretError extends Error {
   override readonly name = "MissingSecretError";
@@ -28,11 +29,18 @@ export async function checkAgentSecrets(executor: Executor, config: Pick<Config,
   if (missing) throw new MissingSecretError(agent, missing);
 }
 
-type KeySource = { executor: Executor; ring: KeyRing; config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY"> };
+type KeySource = { executor: Executor; ring: KeyRing; config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" | "GITHUB_URL"> };
 
-/** What one agent session of `userId` is handed: the model key its agent needs and the GitHub token, when set. */
-export async function sessionSecrets(source: KeySource, userId: string, agent: AgentKind): Promise<SessionSecrets> {
-  const names = [...AGENT_SECRETS[agent], "GITHUB_TOKEN"] as const satisfies readonly NodeSecretName[];
+/**
+ * Whether the person's GitHub token may leave the control plane for this repository: an https
+ * repository on the configured forge. For any other (a local path, another host) it stays here,
+ * whatever the node would do with it.
+ */
+const tokenGoesWith = (repository: string, githubUrl: string) => /^https:\/\//i.test(repository) && forgeRepositoryOf(repository, githubUrl) !== undefined;
+
+/** What one agent session of `userId` is handed: the model key its agent needs and the GitHub token, when set and its repository is on the forge. */
+export async function sessionSecrets(source: KeySource, userId: string, agent: AgentKind, repository: string): Promise<SessionSecrets> {
+  const names: NodeSecretName[] = [...AGENT_SECRETS[agent], ...(tokenGoesWith(repository, source.config.GITHUB_URL) ? (["GITHUB_TOKEN"] as const) : [])];
   const stored = await secretValues(source.executor, source.ring, userId, names);
   const secrets: SessionSecrets = {};
   for (const name of names) {
@@ -42,8 +50,9 @@ export async function sessionSecrets(source: KeySource, userId: string, agent: A
   return secrets;
 }
 
-/** What a workspace is handed at creation: the GitHub token for cloning and pushing, when set. */
-export async function workspaceSecrets(source: KeySource, userId: string): Promise<SessionSecrets> {
+/** What a workspace is handed at creation: the GitHub token for cloning and pushing, when set and its repository is on the forge. */
+export async function workspaceSecrets(source: KeySource, userId: string, repository: string): Promise<SessionSecrets> {
+  if (!tokenGoesWith(repository, source.config.GITHUB_URL)) return {};
   const { GITHUB_TOKEN } = await secretValues(source.executor, source.ring, userId, ["GITHUB_TOKEN"]);
   return GITHUB_TOKEN ? { GITHUB_TOKEN } : {};
 }
