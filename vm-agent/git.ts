@@ -25,7 +25,9 @@ const env = (as: GitAs) => {
   // As the workspace's user the daemon's HOME is out of reach (and its config is not the agent's to use).
   if (as.home) allowed.HOME = as.home;
   if (as.user) delete allowed.SSH_AUTH_SOCK;
-  return { ...allowed, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false" };
+  // Only the repository's own config and the -c options below: not the machine's (/etc/gitconfig)
+  // nor a user's (the operator's ~/.gitconfig with its url rewrites and helpers, or one the agent wrote).
+  return { ...allowed, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "/bin/false", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
 };
 /**
  * The agent can write the worktree's `.git/config` and hooks: the daemon's own git calls ignore

@@ -45,7 +45,10 @@ export const Repository = userText()
       /^(https?|ssh|git|file):\/\/[^\s]+$/.test(value) ||
       /^[\w.-]+@[\w.-]+:[\w./~-]+$/.test(value),
     "must be an absolute local path or a git URL (https://, ssh://, git://, file:// or user@host:path)",
-  );
+  )
+  // A password in the URL would travel to the node and stand in git's argument list and the clone's
+  // config, readable there: tokens go through secrets (GITHUB_TOKEN) and the node's credential helper.
+  .refine((value) => !/^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(value), "must not carry a password or token: store it as a secret (GITHUB_TOKEN) instead");
 
 export const CreateTaskRequest = z.object({
   repository: Repository,

@@ -3,11 +3,11 @@ import { CreateTaskRequest, Repository } from "./api";
 import { AgentCompletedCallback, AgentOutputCallback, BranchName, Id, NodeReadyCallback, ProvisioningFailedCallback, SecretName, SessionSecrets, callbackPaths, vmAgentPaths } from "./vm-agent";
 
 describe("Repository", () => {
-  it.each(["/srv/repos/app", "https://github.com/org/repo.git", "ssh://git@host/org/repo", "git@github.com:org/repo.git", "file:///tmp/repo"])(
+  it.each(["/srv/repos/app", "https://github.com/org/repo.git", "ssh://git@host/org/repo", "git@github.com:org/repo.git", "file:///tmp/repo", "https://x-access-token@github.com/org/repo.git"])(
     "accepts %s",
     (value) => expect(Repository.safeParse(value).success).toBe(true),
   );
-  it.each(["", "relative/path", "ftp://host/repo", "--upload-pack=evil", "https://host/has space"])("refuses %j", (value) =>
+  it.each(["", "relative/path", "ftp://host/repo", "--upload-pack=evil", "https://host/has space", "https://x-access-token:ghp_secret@github.com/org/repo.git", "https://:ghp_secret@github.com/o/r"])("refuses %j", (value) =>
     expect(Repository.safeParse(value).success).toBe(false),
   );
 });
