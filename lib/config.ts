@@ -324,6 +324,12 @@ export const ConfigSchema = z.object({
    * batches are removed, and the page and the download say how many lines and bytes went.
    */
   TASK_OUTPUT_MAX_BYTES: int(64 * 1024 * 1024, 1024),
+  /** The most bytes of agent output one task view (a page load, a live snapshot) reads: its newest lines up to this. */
+  TASK_VIEW_OUTPUT_MAX_BYTES: int(1024 * 1024, 1024),
+  /** The most bytes of agent output one page of `GET /api/tasks/{id}/output` (and of the download, per read) carries. */
+  OUTPUT_PAGE_MAX_BYTES: int(2 * 1024 * 1024, 1024),
+  /** The most bytes of setup output one task view reads from the boot log: its newest lines up to this. */
+  BOOT_LOG_VIEW_MAX_BYTES: int(512 * 1024, 1024),
   /** Live streams (server-sent events) one person may have open at once on an app instance; more are refused (429). */
   MAX_LIVE_STREAMS_PER_USER: int(32, 1),
 

@@ -1,4 +1,5 @@
 /** Reads of an attempt's whole agent output: pages for the task page, every line for a download. */
+import { config } from "../config";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { agentOutput, tasks } from "@/db/schema";
@@ -40,13 +41,13 @@ const PAGE_ROWS = 16;
  * A page, and each read of a download, stops adding batches past this many bytes of their stored
  * text, counted in the query (a batch may be as large as a callback body): it holds at least one.
  */
-export const OUTPUT_PAGE_MAX_BYTES = 2 * 1024 * 1024;
+export const outputPageMaxBytes = () => config().OUTPUT_PAGE_MAX_BYTES;
 
 type PageRow = { batch_count: number; id: string | number | null; turn: number; offset: string | number; lines: string[] | null };
 
 /** The rows of `from` in `order`, at most `rows` of them, with `lines` only while the bytes before each stay under the cap. */
 const capped = (from: SQL, order: SQL, rows: number) =>
-  sql`select id, turn, "offset", case when running - bytes < ${OUTPUT_PAGE_MAX_BYTES} then lines end as lines from (
+  sql`select id, turn, "offset", case when running - bytes < ${outputPageMaxBytes()} then lines end as lines from (
         select id, turn, "offset", lines, bytes, sum(bytes) over (order by ${order}) as running
         from agent_output where ${from} order by ${order} limit ${rows}
       ) w order by ${order}`;

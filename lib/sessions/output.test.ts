@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { eq } from "drizzle-orm";
 import { agentOutput, agentSessions, bootLog, nodes, tasks, users, workspaces } from "@/db/schema";
-import { recordBootLog, bootLogView, BOOT_LOG_READ_MAX_BYTES } from "../workspaces/boot-log";
-import { OUTPUT_VIEW_MAX_BYTES, recordAgentOutput, taskOutput } from "./output";
+import { recordBootLog, bootLogView, bootLogReadMaxBytes } from "../workspaces/boot-log";
+import { outputViewMaxBytes, recordAgentOutput, taskOutput } from "./output";
 
 describe("recordAgentOutput against Postgres", () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -71,7 +71,7 @@ describe("recordAgentOutput against Postgres", () => {
 
   it("reads a task view's newest output up to a byte cap in the query, however few lines that is", async () => {
     const { taskId, workspaceId, sessionId } = await session();
-    const big = (c: string) => [c.repeat(Math.ceil(OUTPUT_VIEW_MAX_BYTES * 0.6))];
+    const big = (c: string) => [c.repeat(Math.ceil(outputViewMaxBytes() * 0.6))];
     for (const [n, c] of ["a", "b", "c"].entries()) await recordAgentOutput(database.db, sessionId, batch(workspaceId, n * 1_000_000, big(c)), 64 * 1024 * 1024);
     const view = await taskOutput(database.db, taskId, 100);
     expect(view.lines.map((line) => line[0])).toEqual(["b", "c"]);
@@ -81,7 +81,7 @@ describe("recordAgentOutput against Postgres", () => {
   it("reads a boot log's newest setup lines up to a byte cap in the query, and says it was cut", async () => {
     const { workspaceId } = await session();
     const line = (c: string) => c.repeat(9_000);
-    const reports = Math.ceil(BOOT_LOG_READ_MAX_BYTES / 9_000) + 20;
+    const reports = Math.ceil(bootLogReadMaxBytes() / 9_000) + 20;
     for (let n = 0; n < reports; n++) {
       await recordBootLog(database.db, workspaceId, { messageId: `boot-${workspaceId}-${n}`, at: n, stages: [], setupOutput: [line(String(n % 10))] });
     }
@@ -90,7 +90,7 @@ describe("recordAgentOutput against Postgres", () => {
     const view = await bootLogView(database.db, workspaceId);
     expect(view.setupOutputTruncated).toBe(true);
     const kept = view.setupOutput.length;
-    expect(kept * 9_000).toBeLessThanOrEqual(BOOT_LOG_READ_MAX_BYTES + 9_100);
+    expect(kept * 9_000).toBeLessThanOrEqual(bootLogReadMaxBytes() + 9_100);
     expect(kept).toBeLessThan(reports - 10);
     // The newest are the ones kept, in order.
     expect(view.setupOutput.at(-1)).toBe(line(String((reports - 1) % 10)));

@@ -3,6 +3,7 @@
  * Each task holds at most TASK_OUTPUT_MAX_BYTES of it: past that its oldest batches are removed, and
  * the task keeps how many lines and bytes went (the page and the download say so in their place).
  */
+import { config } from "../config";
 import { eq, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { agentOutput, tasks } from "@/db/schema";
@@ -79,15 +80,15 @@ export async function recordAgentOutput(db: Executor, sessionId: string, body: A
 }
 
 /** A task view carries at most this much of the newest output (bytes as stored), however few lines that is. */
-export const OUTPUT_VIEW_MAX_BYTES = 1024 * 1024;
+export const outputViewMaxBytes = () => config().TASK_VIEW_OUTPUT_MAX_BYTES;
 
-/** The newest `maxLines` lines of a task's agent output, oldest first, read up to OUTPUT_VIEW_MAX_BYTES. */
+/** The newest `maxLines` lines of a task's agent output, oldest first, read up to TASK_VIEW_OUTPUT_MAX_BYTES. */
 export async function taskOutput(db: Executor, taskId: string, maxLines: number, sessionId?: string): Promise<{ lines: string[]; truncated: boolean }> {
   // One attempt's output: its session's (a retried task has one session per attempt).
   const session = sessionId ? sql` and session_id = ${sessionId}` : sql``;
   const rows = await queryRows<{ lines: string[] | null }>(
     db,
-    sql`select case when running - bytes < ${OUTPUT_VIEW_MAX_BYTES} then lines end as lines from (
+    sql`select case when running - bytes < ${outputViewMaxBytes()} then lines end as lines from (
           select lines, bytes, sum(bytes) over (order by turn desc, "offset" desc) as running
           from agent_output where task_id = ${taskId}${session} order by turn desc, "offset" desc limit ${maxLines}
         ) newest`,

@@ -3,6 +3,7 @@
  * (stages with their durations, the setup script's output), stored as it comes and read back in
  * the node's order for the task page. Kept with the task, after the workspace is gone.
  */
+import { config } from "../config";
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { bootLog } from "@/db/schema";
@@ -15,7 +16,8 @@ import { getWorkspace } from "./lifecycle";
 const SETUP_LINES = 500;
 /** A task view reads at most this many of the newest reports, and their setup lines up to this many bytes as stored (counted in the query). */
 const BOOT_LOG_ROWS = 2000;
-export const BOOT_LOG_READ_MAX_BYTES = 512 * 1024;
+/** BOOT_LOG_VIEW_MAX_BYTES: the setup output one view reads (a read cap, so a chatty setup cannot make every page load heavy). */
+export const bootLogReadMaxBytes = () => config().BOOT_LOG_VIEW_MAX_BYTES;
 
 export async function recordBootLog(db: Executor, workspaceId: string, body: BootLogCallback) {
   const workspace = await getWorkspace(db, workspaceId);
@@ -45,8 +47,8 @@ export async function bootLogView(db: Executor, workspaceId: string): Promise<Bo
   // The newest reports first, cut by count and by the bytes of their lines, then put back in order.
   const rows = await queryRows<{ stages: unknown; lines: unknown; over: boolean }>(
     db,
-    sql`select stages, running - bytes >= ${BOOT_LOG_READ_MAX_BYTES} as over,
-               case when running - bytes < ${BOOT_LOG_READ_MAX_BYTES} then lines else '[]'::jsonb end as lines from (
+    sql`select stages, running - bytes >= ${bootLogReadMaxBytes()} as over,
+               case when running - bytes < ${bootLogReadMaxBytes()} then lines else '[]'::jsonb end as lines from (
           select at, id, stages, lines, bytes, sum(bytes) over (order by at desc, id desc) as running
           from boot_log where workspace_id = ${workspaceId} order by at desc, id desc limit ${BOOT_LOG_ROWS + 1}
         ) newest order by at, id`,
