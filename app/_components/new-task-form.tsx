@@ -2,14 +2,17 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { CreateTaskRequest } from "@/lib/contracts/api";
+import type { EgressPolicy } from "@/lib/contracts/egress";
 import { AgentKind } from "@/lib/contracts/vm-agent";
 import { ApiRequestError } from "../_lib/api";
-import { useCreateTask } from "../_lib/queries";
+import { egressHint } from "../_lib/network";
+import { useCreateTask, useNetworkSettings } from "../_lib/queries";
 import { BaseBranchInput } from "./base-branch-field";
+import { EgressSelect } from "./egress-select";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -60,6 +63,8 @@ export function NewTaskForm() {
   const [agent, setAgent] = useState<AgentKind>("script");
   const [baseBranch, setBaseBranch] = useState("");
   const [model, setModel] = useState("");
+  const [egress, setEgress] = useState<EgressPolicy | "">("");
+  const network = useNetworkSettings();
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
 
@@ -81,7 +86,8 @@ export function NewTaskForm() {
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    const input = { repository, prompt, agent, model: agent === "script" ? "" : model.trim(), baseBranch: baseBranch.trim() };
+    // The default policy is the person's, decided on the control plane: the request names none.
+    const input = { repository, prompt, agent, model: agent === "script" ? "" : model.trim(), baseBranch: baseBranch.trim(), ...(egress ? { egress } : {}) };
     const problem = validate(input);
     setError(problem);
     if (problem) return;
@@ -141,25 +147,42 @@ export function NewTaskForm() {
           {...invalid("prompt")}
         />
       </FormField>
-      <FormField field="agent" error={error}>
-        <select
-          id={inputId("agent")}
-          name="agent"
-          value={agent}
-          onChange={(e) => {
-            const parsed = AgentKind.safeParse(e.target.value);
-            if (parsed.success) setAgent(parsed.data);
-            edited("agent");
-          }}
-          {...invalid("agent")}
-        >
-          {AgentKind.options.map((kind) => (
-            <option key={kind} value={kind}>
-              {kind}
-            </option>
-          ))}
-        </select>
-      </FormField>
+      <div className="field-row">
+        <FormField field="agent" error={error}>
+          <select
+            id={inputId("agent")}
+            name="agent"
+            value={agent}
+            onChange={(e) => {
+              const parsed = AgentKind.safeParse(e.target.value);
+              if (parsed.success) setAgent(parsed.data);
+              edited("agent");
+            }}
+            {...invalid("agent")}
+          >
+            {AgentKind.options.map((kind) => (
+              <option key={kind} value={kind}>
+                {kind}
+              </option>
+            ))}
+          </select>
+        </FormField>
+        <FormField field="egress" error={error}>
+          <EgressSelect
+            id={inputId("egress")}
+            name="egress"
+            value={egress}
+            onPolicy={(policy) => {
+              setEgress(policy);
+              edited("egress");
+            }}
+            {...invalid("egress")}
+          />
+        </FormField>
+        <p className="field-hint field-row-hint" data-testid="egress-hint">
+          {egressHint(egress, network.data?.defaultPolicy)}
+        </p>
+      </div>
       {agent !== "script" && (
         <FormField field="model" error={error} hint="Empty: the agent's default model.">
           <input
