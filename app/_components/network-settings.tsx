@@ -17,7 +17,7 @@ const errorId = (field: FieldName) => `network-${field}-error`;
 
 function PolicyChoice({ value, onChange, error }: { value: EgressPolicy; onChange: (policy: EgressPolicy) => void; error?: string }) {
   return (
-    <fieldset className="field policy-choice" {...(error ? { "aria-invalid": true, "aria-describedby": errorId("defaultPolicy") } : {})}>
+    <fieldset className="policy-choice" {...(error ? { "aria-invalid": true, "aria-describedby": errorId("defaultPolicy") } : {})}>
       <legend>Default policy</legend>
       {POLICY_ORDER.map((policy) => (
         <label key={policy} className={`choice${value === policy ? " choice-on" : ""}`}>
@@ -54,10 +54,10 @@ function ListField({ field, label, badge, value, onChange, placeholder, hint, er
   const id = `network-${field}`;
   return (
     <div className="field">
-      <label htmlFor={id}>
-        {label}
+      <div className="field-label-row">
+        <label htmlFor={id}>{label}</label>
         {badge && <span className="field-badge" data-testid={`${id}-badge`}>{badge}</span>}
-      </label>
+      </div>
       <textarea
         id={id}
         className="list-input"
