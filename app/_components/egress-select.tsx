@@ -3,7 +3,6 @@ import type { SelectHTMLAttributes } from "react";
 import { EgressPolicy } from "@/lib/contracts/egress";
 import { EGRESS_POLICIES, POLICY_ORDER } from "../_lib/network";
 import { useNetworkSettings } from "../_lib/queries";
-import "./network.css";
 
 /** The policy a new task asks for: "" for the person's default (named when known), or one of the policies. */
 export function EgressSelect({ value, onPolicy, ...select }: { value: EgressPolicy | ""; onPolicy: (policy: EgressPolicy | "") => void } & Omit<SelectHTMLAttributes<HTMLSelectElement>, "value" | "onChange">) {

@@ -37,7 +37,7 @@ function validate(input: CreateTaskRequest): FormError | undefined {
   return toFormError(field ? `${field} ${issue.message}` : issue.message, field);
 }
 
-function FormField({ field, error, hint, children }: { field: Field; error?: FormError; hint?: string; children: ReactNode }) {
+function FormField({ field, error, hint, hintTestId, children }: { field: Field; error?: FormError; hint?: string; hintTestId?: string; children: ReactNode }) {
   const message = error?.field === field ? error.message : undefined;
   return (
     <div className="field">
@@ -48,7 +48,7 @@ function FormField({ field, error, hint, children }: { field: Field; error?: For
           {message}
         </p>
       ) : (
-        hint && <p className="field-hint">{hint}</p>
+        hint && <p className="field-hint" data-testid={hintTestId}>{hint}</p>
       )}
     </div>
   );
@@ -147,42 +147,25 @@ export function NewTaskForm() {
           {...invalid("prompt")}
         />
       </FormField>
-      <div className="field-row">
-        <FormField field="agent" error={error}>
-          <select
-            id={inputId("agent")}
-            name="agent"
-            value={agent}
-            onChange={(e) => {
-              const parsed = AgentKind.safeParse(e.target.value);
-              if (parsed.success) setAgent(parsed.data);
-              edited("agent");
-            }}
-            {...invalid("agent")}
-          >
-            {AgentKind.options.map((kind) => (
-              <option key={kind} value={kind}>
-                {kind}
-              </option>
-            ))}
-          </select>
-        </FormField>
-        <FormField field="egress" error={error}>
-          <EgressSelect
-            id={inputId("egress")}
-            name="egress"
-            value={egress}
-            onPolicy={(policy) => {
-              setEgress(policy);
-              edited("egress");
-            }}
-            {...invalid("egress")}
-          />
-        </FormField>
-        <p className="field-hint field-row-hint" data-testid="egress-hint">
-          {egressHint(egress, network.data?.defaultPolicy)}
-        </p>
-      </div>
+      <FormField field="agent" error={error}>
+        <select
+          id={inputId("agent")}
+          name="agent"
+          value={agent}
+          onChange={(e) => {
+            const parsed = AgentKind.safeParse(e.target.value);
+            if (parsed.success) setAgent(parsed.data);
+            edited("agent");
+          }}
+          {...invalid("agent")}
+        >
+          {AgentKind.options.map((kind) => (
+            <option key={kind} value={kind}>
+              {kind}
+            </option>
+          ))}
+        </select>
+      </FormField>
       {agent !== "script" && (
         <FormField field="model" error={error} hint="Empty: the agent's default model.">
           <input
@@ -213,6 +196,18 @@ export function NewTaskForm() {
           autoComplete="off"
           spellCheck={false}
           {...invalid("baseBranch")}
+        />
+      </FormField>
+      <FormField field="egress" error={error} hint={egressHint(egress, network.data?.defaultPolicy)} hintTestId="egress-hint">
+        <EgressSelect
+          id={inputId("egress")}
+          name="egress"
+          value={egress}
+          onPolicy={(policy) => {
+            setEgress(policy);
+            edited("egress");
+          }}
+          {...invalid("egress")}
         />
       </FormField>
       {error && !error.field && <ErrorBanner title="The task was not started.">{error.message}</ErrorBanner>}
