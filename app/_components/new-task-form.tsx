@@ -2,14 +2,17 @@
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { CreateTaskRequest } from "@/lib/contracts/api";
+import type { EgressPolicy } from "@/lib/contracts/egress";
 import { AgentKind } from "@/lib/contracts/vm-agent";
 import { ApiRequestError } from "../_lib/api";
-import { useCreateTask } from "../_lib/queries";
+import { egressHint } from "../_lib/network";
+import { useCreateTask, useNetworkSettings } from "../_lib/queries";
 import { BaseBranchInput } from "./base-branch-field";
+import { EgressSelect } from "./egress-select";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -34,7 +37,7 @@ function validate(input: CreateTaskRequest): FormError | undefined {
   return toFormError(field ? `${field} ${issue.message}` : issue.message, field);
 }
 
-function FormField({ field, error, hint, children }: { field: Field; error?: FormError; hint?: string; children: ReactNode }) {
+function FormField({ field, error, hint, hintTestId, children }: { field: Field; error?: FormError; hint?: string; hintTestId?: string; children: ReactNode }) {
   const message = error?.field === field ? error.message : undefined;
   return (
     <div className="field">
@@ -45,7 +48,7 @@ function FormField({ field, error, hint, children }: { field: Field; error?: For
           {message}
         </p>
       ) : (
-        hint && <p className="field-hint">{hint}</p>
+        hint && <p className="field-hint" data-testid={hintTestId}>{hint}</p>
       )}
     </div>
   );
@@ -60,6 +63,8 @@ export function NewTaskForm() {
   const [agent, setAgent] = useState<AgentKind>("script");
   const [baseBranch, setBaseBranch] = useState("");
   const [model, setModel] = useState("");
+  const [egress, setEgress] = useState<EgressPolicy | "">("");
+  const network = useNetworkSettings();
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
 
@@ -81,7 +86,8 @@ export function NewTaskForm() {
   function onSubmit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    const input = { repository, prompt, agent, model: agent === "script" ? "" : model.trim(), baseBranch: baseBranch.trim() };
+    // The default policy is the person's, decided on the control plane: the request names none.
+    const input = { repository, prompt, agent, model: agent === "script" ? "" : model.trim(), baseBranch: baseBranch.trim(), ...(egress ? { egress } : {}) };
     const problem = validate(input);
     setError(problem);
     if (problem) return;
@@ -190,6 +196,18 @@ export function NewTaskForm() {
           autoComplete="off"
           spellCheck={false}
           {...invalid("baseBranch")}
+        />
+      </FormField>
+      <FormField field="egress" error={error} hint={egressHint(egress, network.data?.defaultPolicy)} hintTestId="egress-hint">
+        <EgressSelect
+          id={inputId("egress")}
+          name="egress"
+          value={egress}
+          onPolicy={(policy) => {
+            setEgress(policy);
+            edited("egress");
+          }}
+          {...invalid("egress")}
         />
       </FormField>
       {error && !error.field && <ErrorBanner title="The task was not started.">{error.message}</ErrorBanner>}

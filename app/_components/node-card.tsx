@@ -3,6 +3,7 @@ import type { NodeView } from "@/lib/contracts/api";
 import { absoluteTime, relativeTime, secondsAgo } from "../_lib/format";
 import { DestroyNodeButton } from "./destroy-node-button";
 import { HealthBadge } from "./health-badge";
+import { NodeEgress } from "./node-egress";
 import { NodeIsolation } from "./node-isolation";
 import { NodeSlots } from "./node-slots";
 import { NodeStatusPill } from "./node-status-pill";
@@ -40,7 +41,7 @@ function Heartbeat({ node, now }: { node: NodeView; now: number }) {
   );
 }
 
-/** One node: status, health, load, slots and its tasks, warm pool, isolation, and the destroy button. */
+/** One node: status, health, load, slots and its tasks, warm pool, isolation, egress enforcement, and the destroy button. */
 export function NodeCard({ node, now, targeted }: { node: NodeView; now: number; targeted: boolean }) {
   const gone = isGone(node);
   return (
@@ -93,6 +94,9 @@ export function NodeCard({ node, now, targeted }: { node: NodeView; now: number;
         </Fact>
         <Fact term="Workspaces">
           <NodeIsolation isolation={node.isolation} />
+        </Fact>
+        <Fact term="Network">
+          <NodeEgress egress={node.egress} />
         </Fact>
         {!gone && (
           <Fact term="Warm since">

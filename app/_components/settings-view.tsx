@@ -4,6 +4,7 @@ import { useMe } from "../_lib/queries";
 import { ApiTokens } from "./api-tokens";
 import { ErrorBanner } from "./error-banner";
 import { Invitations } from "./invitations";
+import { NetworkSettings } from "./network-settings";
 import { Secrets } from "./secrets";
 
 function Account({ user }: { user: Me["user"] }) {
@@ -46,7 +47,7 @@ function LocalModeTokens() {
   );
 }
 
-/** The settings page: the person's secrets, their account and personal API tokens (team mode). */
+/** The settings page: the person's secrets, their tasks' network, their account and personal API tokens (team mode). */
 export function SettingsView() {
   const { data: me, error, isPending } = useMe();
   return (
@@ -57,6 +58,7 @@ export function SettingsView() {
       {error && !me && <ErrorBanner title="Could not load your account.">{error.message}</ErrorBanner>}
       {isPending && <p className="muted placeholder">Loading…</p>}
       {me && <Secrets />}
+      {me && <NetworkSettings />}
       {me?.mode === "local" && <LocalModeTokens />}
       {me?.mode === "team" && (
         <>

@@ -18,6 +18,7 @@ import { RetryButton } from "./retry-button";
 import { StatusPill } from "./status-pill";
 import { StepTimeline } from "./step-timeline";
 import { TaskMeta } from "./task-meta";
+import { networkNeedsAttention, TaskNetwork } from "./task-network";
 
 function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
   return (
@@ -43,6 +44,8 @@ function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveCo
 }
 
 function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
+  // A failed task with refused connections shows its network up top: a refused install is a likely cause.
+  const networkFirst = networkNeedsAttention(task);
   return (
     <article className="task">
       <TaskHeader task={task} connection={connection} />
@@ -52,6 +55,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
         </ErrorBanner>
       )}
       <HeldWork task={task} />
+      {networkFirst && <TaskNetwork task={task} />}
       <Conversation task={task} />
       <DiffCard task={task} />
       <div className="task-grid">
@@ -60,14 +64,17 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
           <StepTimeline steps={task.steps} waiting={!isTerminal(task.status)} />
           <BootLog boot={task.bootLog} live={!isTerminal(task.status)} />
         </section>
-        <section className="card" aria-labelledby="details-heading">
-          <h2 id="details-heading">Details</h2>
-          <TaskMeta task={task} />
-          <details className="prompt">
-            <summary>Full task</summary>
-            <pre>{task.prompt}</pre>
-          </details>
-        </section>
+        <div className="task-side">
+          <section className="card" aria-labelledby="details-heading">
+            <h2 id="details-heading">Details</h2>
+            <TaskMeta task={task} />
+            <details className="prompt">
+              <summary>Full task</summary>
+              <pre>{task.prompt}</pre>
+            </details>
+          </section>
+          {!networkFirst && <TaskNetwork task={task} />}
+        </div>
       </div>
       <EarlierAttempts taskId={task.id} attempts={task.attempts} />
     </article>

@@ -19,6 +19,7 @@ import {
   DiscardWorkResult,
   RepositoryBranchesResponse,
   Me,
+  NetworkSettingsView,
   NodeList,
   RetryTaskResponse,
   SecretList,
@@ -30,6 +31,7 @@ import {
   type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
+  type NetworkSettings,
   type SecretName,
   type SendMessageRequest,
 } from "@/lib/contracts/api";
@@ -182,6 +184,11 @@ export const putSecret = ({ name, value }: { name: SecretName; value: string }) 
 /** JSON though bodiless, for the same reason as revokeApiToken. */
 export const deleteSecret = (name: SecretName) =>
   request(z.object({ name: z.string(), deleted: z.literal(true) }), `/api/secrets/${name}`, { method: "DELETE", headers: { "content-type": "application/json" } });
+
+/** The person's network settings for their tasks' workspaces (the configured defaults until they save). */
+export const fetchNetworkSettings = (signal?: AbortSignal) => request(NetworkSettingsView, "/api/settings/network", { signal });
+export const putNetworkSettings = (settings: NetworkSettings) =>
+  request(NetworkSettingsView, "/api/settings/network", { ...postJson(settings), method: "PUT" });
 
 /** better-auth's answer to starting an OAuth sign-in: where to send the browser. */
 const OAuthRedirect = z.object({ url: z.string().url(), redirect: z.boolean() });

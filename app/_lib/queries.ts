@@ -12,6 +12,8 @@ import {
   createInvitation,
   removeInvitation,
   fetchMe,
+  fetchNetworkSettings,
+  putNetworkSettings,
   fetchTaskDiff,
   pushHeldWork,
   discardHeldWork,
@@ -94,6 +96,7 @@ export const accountKeys = {
   tokens: () => ["api-tokens"] as const,
   invitations: () => ["invitations"] as const,
   secrets: () => ["secrets"] as const,
+  network: () => ["network-settings"] as const,
 };
 
 /** The signed-in person's secrets (`GET /api/secrets`): names and times, never values. */
@@ -107,6 +110,15 @@ export function usePutSecret() {
 export function useDeleteSecret() {
   const client = useQueryClient();
   return useMutation({ mutationFn: deleteSecret, onSuccess: () => client.invalidateQueries({ queryKey: accountKeys.secrets() }) });
+}
+
+/** The person's network settings (`GET /api/settings/network`): their default policy, allowed hosts and private ranges. */
+export const useNetworkSettings = () => useQuery({ queryKey: accountKeys.network(), queryFn: ({ signal }) => fetchNetworkSettings(signal) });
+
+/** Saves them; the answer (hosts as stored: lower-cased, de-duplicated) becomes the cached settings. */
+export function useSaveNetworkSettings() {
+  const client = useQueryClient();
+  return useMutation({ mutationFn: putNetworkSettings, onSuccess: (saved) => client.setQueryData(accountKeys.network(), saved) });
 }
 
 /** The control plane's invitations (`GET /api/invitations`, an admin's). */
