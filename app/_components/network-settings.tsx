@@ -128,7 +128,7 @@ function NetworkSettingsForm({ stored }: { stored: NetworkSettingsView }) {
         value={draft.privates}
         onChange={(value) => edit({ privates: value })}
         placeholder={"10.0.0.5\n10.1.0.0/16"}
-        hint={<>Addresses or ranges on your network that allow-list and full may reach, one per line (<code>10.1.0.0/16</code>, <code>fd00::/8</code>). This machine and cloud metadata never.</>}
+        hint={<>Addresses or ranges on your network that allow-list and full may reach, one per line (<code>10.1.0.0/16</code>, <code>fd00::/8</code>). Loopback and cloud metadata never; the control plane and the engine never.</>}
         error={errorFor("allowPrivate")}
       />
       {failure && !blamed && <ErrorBanner title="Not saved.">{failure.message}</ErrorBanner>}
