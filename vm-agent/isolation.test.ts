@@ -10,8 +10,9 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
+import { describeNeedingRoot } from "../tests/harness/needs-root";
 import { sharedTempDir } from "../tests/harness/shared-dir";
 import { daemonProcess, startReceiver } from "./test-support";
 import { nodeUsers, refusalMessage } from "./users";
@@ -21,12 +22,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const asRoot = process.getuid?.() === 0;
-
 /** A shell probe: prints `<name>:ok` when the command succeeds, `<name>:denied` when it fails. */
 const probe = (name: string, command: string) => `if ${command} >/dev/null 2>&1; then echo ${name}:ok; else echo ${name}:denied; fi`;
 
-describe.runIf(asRoot)("workspace users on a root node (needs root)", () => {
+describeNeedingRoot("workspace users on a root node", () => {
   it("run each workspace's setup and agent as its own user, who cannot reach another workspace or the daemon", async () => {
     const receiver = await startReceiver();
     const daemon = await daemonProcess(receiver, { SCRIPT_AGENT_COMMAND: 'eval "$AGENT_PROMPT"' });
@@ -124,7 +123,7 @@ describe.runIf(asRoot)("workspace users on a root node (needs root)", () => {
   }, 60_000);
 });
 
-describe.runIf(asRoot)("a node that cannot create users (needs root)", () => {
+describeNeedingRoot("a node that cannot create users", () => {
   /** A root daemon whose work folder is behind a folder others cannot enter; its setup script leaves its id and HOME in a shared folder. */
   async function closedRootNode(extraEnv: Record<string, string>) {
     const receiver = await startReceiver();
