@@ -199,6 +199,13 @@ export const ConfigSchema = z.object({
   NODE_HEALTH_PROBE_TIMEOUT: durationField("2s"),
   /** A node that has not answered for this long is lost: its tasks go on elsewhere or fail. */
   NODE_LOST_AFTER: durationField("60s"),
+  /**
+   * Where a root control plane installs the node runtime its local nodes run from (the packed Node,
+   * the bundled vm-agent, the agent CLIs), so each workspace's user can run them wherever the
+   * checkout is; unset: /opt/agent-control-plane/local (lib/nodes/artifacts/local-install.ts). Every
+   * folder on the way must let other users pass.
+   */
+  LOCAL_NODE_RUNTIME_DIR: z.string().min(1).optional(),
   /** How long deleting the Unix users of a local node whose folder is removed may take (the purge is tried again later). */
   NODE_USERS_PURGE_TIMEOUT: durationField("30s"),
   /** A local node's daemon is restarted at most this many times per NODE_RESTART_WINDOW. */

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeNeedingRoot } from "@/tests/harness/needs-root";
 import { openDatabase } from "@/db/client";
 import { DATA_DIR_MARKER, prepareDataDir } from "./data-dir";
 import { keyRingFile, loadKeyRing } from "./secrets/key-ring";
@@ -111,14 +112,13 @@ describe("prepareDataDir", () => {
 });
 
 const SETPRIV = "/usr/bin/setpriv";
-const asRoot = process.getuid?.() === 0 && fs.existsSync(SETPRIV);
 
 /** Runs a command as `nobody`, as an agent's own user would be: true when it succeeds. */
 function asNobody(...command: string[]) {
   return spawnSync(SETPRIV, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", ...command], { stdio: "ignore" }).status === 0;
 }
 
-describe.runIf(asRoot)("another user on this machine (as root: run as nobody)", () => {
+describeNeedingRoot("another user on this machine (run as nobody)", () => {
   it("reaches a node's work folder, but cannot list the data folder or read the database, key file or local token", () => {
     const parent = tempDir();
     fs.chmodSync(parent, 0o711);

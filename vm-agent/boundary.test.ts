@@ -6,8 +6,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
+import { describeNeedingRoot } from "../tests/harness/needs-root";
 import { headCommit } from "./git";
 import { startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
 import { removeNodeUsers, WorkspaceUsers } from "./users";
@@ -17,7 +18,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const asRoot = process.getuid?.() === 0;
 
 async function setup(overrides: TestAgentOptions = {}) {
   const receiver = await startReceiver();
@@ -64,7 +64,7 @@ function fakeCli() {
   return bin;
 }
 
-describe.runIf(asRoot)("the workspace boundary on a root node", () => {
+describeNeedingRoot("the workspace boundary on a root node", () => {
   // Tried: a setup script linked $HOME/.codex to a root-owned 0700 folder; the codex task's
   // preparations created the CLI's folder through the link and gave the folder to the workspace user.
   it("never changes the owner of a folder a link in the agent's HOME points at", async () => {

@@ -1,29 +1,31 @@
 /**
  * Workspaces kept apart on one node, for real: the daemon as its own root process creates a Unix
  * user per workspace; an agent tries to reach another workspace, the daemon's state, outbox,
- * environment and tmux, and fails; deleting the workspace deletes its user. As a non-root daemon
- * (a laptop) the node says it cannot isolate, and WORKSPACE_USERS=required refuses to start.
+ * environment and tmux, and fails; deleting the workspace deletes its user. A root daemon that
+ * cannot isolate runs no workspace unless WORKSPACE_USERS=off says it may. As a non-root daemon (a
+ * laptop) the node says it cannot isolate, and WORKSPACE_USERS=required refuses to start. A
+ * workspace's HOME is always its own folder. Every test here needs root: skipped, each says so.
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
+import { describeNeedingRoot } from "../tests/harness/needs-root";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 import { daemonProcess, startReceiver } from "./test-support";
-import { nodeUsers } from "./users";
+import { nodeUsers, refusalMessage } from "./users";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const asRoot = process.getuid?.() === 0;
-
 /** A shell probe: prints `<name>:ok` when the command succeeds, `<name>:denied` when it fails. */
 const probe = (name: string, command: string) => `if ${command} >/dev/null 2>&1; then echo ${name}:ok; else echo ${name}:denied; fi`;
 
-describe.runIf(asRoot)("workspace users on a root node", () => {
+describeNeedingRoot("workspace users on a root node", () => {
   it("run each workspace's setup and agent as its own user, who cannot reach another workspace or the daemon", async () => {
     const receiver = await startReceiver();
     const daemon = await daemonProcess(receiver, { SCRIPT_AGENT_COMMAND: 'eval "$AGENT_PROMPT"' });
@@ -121,16 +123,40 @@ describe.runIf(asRoot)("workspace users on a root node", () => {
   }, 60_000);
 });
 
-describe.runIf(asRoot)("a node that cannot create users", () => {
-  it("says so when its users could not reach its work folder, rather than failing every workspace", async () => {
+describeNeedingRoot("a node that cannot create users", () => {
+  /** A root daemon whose work folder is behind a folder others cannot enter; its setup script leaves its id and HOME in a shared folder. */
+  async function closedRootNode(extraEnv: Record<string, string>) {
     const receiver = await startReceiver();
     const closed = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-closed-")); // 0700
     cleanups.push(receiver.close, () => fs.rmSync(closed, { recursive: true, force: true }));
-    const daemon = await daemonProcess(receiver, { VM_AGENT_WORK_DIR: path.join(closed, "work") });
+    const daemon = await daemonProcess(receiver, { ...extraEnv, VM_AGENT_WORK_DIR: path.join(closed, "work") });
     cleanups.push(daemon.cleanup);
-    await daemon.start();
+    const { endpoint } = await daemon.start();
+    const out = sharedTempDir("vm-agent-setup-ran-");
+    cleanups.push(() => fs.rmSync(out, { recursive: true, force: true }));
+    const repo = makeRepo({ ".agent/setup.sh": `{ id -u; echo "$HOME"; } > '${out}/setup'\n` });
+    expect(await daemon.call(endpoint, "POST", "/workspaces", { workspaceId: "w_r", taskId: "t_r", repository: repo, branch: "agents/w_r", callbackToken: "cb" })).toBe(202);
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
-    expect(ready.body.isolation).toEqual({ mode: "none", reason: `its work folder is behind ${closed}, which other users cannot enter (mode 700)` });
+    const provisioned = await receiver.next(/w_r\/(ready|provisioning-failed)$/);
+    return { closed, ready, provisioned, setupFile: path.join(out, "setup"), workspaceDir: path.join(closed, "work", "workspaces", "w_r") };
+  }
+
+  it("refuses every workspace as root when its users could not reach its work folder, saying why and what would run it (the Tried line: its setup ran as root)", async () => {
+    const { closed, ready, provisioned, setupFile, workspaceDir } = await closedRootNode({});
+    const why = `its work folder is behind ${closed}, which other users cannot enter (mode 700)`;
+    expect(ready.body.isolation).toEqual({ mode: "none", reason: why });
+    expect(provisioned.path).toMatch(/provisioning-failed$/);
+    expect(provisioned.body).toMatchObject({ stage: "workspace-user", error: refusalMessage(why) });
+    expect(String(provisioned.body.error)).toContain("WORKSPACE_USERS=off");
+    expect(fs.existsSync(setupFile)).toBe(false);
+    expect(fs.existsSync(path.join(workspaceDir, "repo"))).toBe(false);
+  }, 60_000);
+
+  it("runs workspaces as root with WORKSPACE_USERS=off, saying so, each with its own HOME", async () => {
+    const { ready, provisioned, setupFile, workspaceDir } = await closedRootNode({ WORKSPACE_USERS: "off" });
+    expect(ready.body.isolation).toEqual({ mode: "none", reason: "WORKSPACE_USERS=off" });
+    expect(provisioned.path, JSON.stringify(provisioned.body)).toMatch(/ready$/);
+    expect(fs.readFileSync(setupFile, "utf8").trim().split("\n")).toEqual(["0", path.join(workspaceDir, "home")]);
   }, 60_000);
 
   /** The daemon as an unprivileged user (nobody), as on a laptop. */
@@ -146,17 +172,20 @@ describe.runIf(asRoot)("a node that cannot create users", () => {
     return { receiver, daemon, workDir };
   }
 
-  it("says so in its ready callback, and runs workspaces as its own user (with its HOME)", async () => {
+  it("says so in its ready callback, and runs workspaces as its own user, each with its own HOME (never the daemon's)", async () => {
     const { receiver, daemon, workDir } = await unprivileged({});
     const { endpoint } = await daemon.start();
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
     expect(ready.body.isolation).toEqual({ mode: "none", reason: "the vm-agent runs as nobody, not root" });
-    const repo = makeRepo({ ".agent/setup.sh": 'id -un > "$HOME/setup-id"\n' });
+    const repo = makeRepo({ ".agent/setup.sh": '{ id -un; echo "$HOME"; } > "$HOME/setup-id"\n' });
     spawnSync("chown", ["-R", "nobody:", repo]); // the laptop user's own repository
     expect(await daemon.call(endpoint, "POST", "/workspaces", { workspaceId: "w_n", taskId: "t_n", repository: repo, branch: "agents/w_n", callbackToken: "cb" })).toBe(202);
     const provisioned = await receiver.next(/w_n\/(ready|provisioning-failed)$/);
     expect(provisioned.path, JSON.stringify(provisioned.body)).toMatch(/ready$/);
-    expect(fs.readFileSync(path.join(workDir, "setup-id"), "utf8").trim()).toBe("nobody");
+    const home = path.join(workDir, "workspaces", "w_n", "home");
+    // The daemon's HOME is workDir: nothing of the workspace's lands there.
+    expect(fs.readFileSync(path.join(home, "setup-id"), "utf8").trim().split("\n")).toEqual(["nobody", home]);
+    expect(fs.existsSync(path.join(workDir, "setup-id"))).toBe(false);
     expect(nodeUsers(daemon.nodeId)).toEqual([]);
   }, 60_000);
 

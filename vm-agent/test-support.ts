@@ -12,6 +12,8 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
 import { signNodeCallbackToken, signNodeManagementToken, type SigningKey } from "../lib/auth/tokens";
+import { defaultArtifactCacheDir } from "../lib/nodes/artifacts/cache";
+import { DEFAULT_LOCAL_RUNTIME_DIR, installLocalRuntime } from "../lib/nodes/artifacts/local-install";
 import { pinnedFetch } from "../lib/nodes/pinned-tls";
 import type { RetryPolicy } from "./callbacks";
 import { silentLog } from "./log";
@@ -233,8 +235,25 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
  * The real daemon as its own process (for kill -9): `start()` launches one more `main.ts` on the
  * same work folder and node id and resolves with its endpoint once its node-ready callback arrived.
  */
+let installed: Promise<{ command: string[]; env: Record<string, string> }> | undefined;
+
+/**
+ * How a test runs the daemon as its own process: as root, from the node runtime the local provider
+ * installs (built from these sources), so its workspaces' users can run Node and its helpers
+ * wherever this checkout is; as another user, from the sources with tsx.
+ */
+export function daemonCommand(): Promise<{ command: string[]; env: Record<string, string> }> {
+  if (process.getuid?.() !== 0) return Promise.resolve({ command: [process.execPath, "--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], env: {} });
+  installed ??= installLocalRuntime({ rootDir: path.resolve(import.meta.dirname, ".."), cacheDir: defaultArtifactCacheDir(), installDir: DEFAULT_LOCAL_RUNTIME_DIR }).then((runtime) => ({
+    command: [runtime.node, runtime.vmAgent],
+    env: runtime.agentClis as Record<string, string>,
+  }));
+  return installed;
+}
+
 export async function daemonProcess(receiver: Awaited<ReturnType<typeof startReceiver>>, extraEnv: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}) {
   const key = await testKey();
+  const daemon = await daemonCommand();
   const nodeId = `node-proc-${process.pid}-${++counter}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-proc-"));
   const env: Record<string, string> = {
@@ -247,6 +266,7 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(key.publicJwk),
     VM_AGENT_WORK_DIR: workDir,
     CALLBACK_BASE_DELAY: "50ms",
+    ...daemon.env,
     ...extraEnv,
   };
   const children: ChildProcess[] = [];
@@ -260,7 +280,7 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     workDir,
     async start() {
       // The daemon's whole environment; NODE_ENV is deliberately not part of it.
-      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
+      const child = spawn(daemon.command[0]!, daemon.command.slice(1), { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
       children.push(child);
       const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
       const endpoint = String(ready.body.endpoint);
@@ -270,7 +290,7 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     },
     /** Runs the daemon to its exit (one that refuses to start): its exit code and standard output. */
     async run(): Promise<{ code: number | null; stdout: string }> {
-      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "inherit"], ...as });
+      const child = spawn(daemon.command[0]!, daemon.command.slice(1), { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "inherit"], ...as });
       children.push(child);
       let stdout = "";
       child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

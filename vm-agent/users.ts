@@ -5,6 +5,12 @@
  * a root daemon can create users; otherwise (a laptop in local mode, or WORKSPACE_USERS=off) the
  * node runs them as its own user and says so (`isolation()`, in its ready callback).
  *
+ * No silent fallback: a root daemon that cannot give workspaces their own users (its work folder,
+ * Node or its own folder behind a folder others cannot enter, a tool missing) says `none` with the
+ * reason and refuses every workspace, naming it and WORKSPACE_USERS=off, which is how an operator
+ * says that root may run them unisolated. Running a repository's setup script as root because a
+ * folder's mode was wrong is never what was meant.
+ *
  * Each user is `acp<12 hex>` (a hash of node and workspace), in its own group, without a login
  * shell or password, its comment `acp <node> <workspace>` so the node's users can be found again
  * (a restart, a purge). Users live in /etc/passwd, shared by every daemon on the machine: useradd
@@ -20,6 +26,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { WorkspaceIsolation } from "../lib/contracts/vm-agent";
+import { unreachableByOthers } from "../lib/passable";
 import { run } from "./exec";
 
 export type WorkspaceUser = { name: string; uid: number; gid: number };
@@ -62,27 +69,14 @@ export function cannotCreateUsers(): string | undefined {
   return missing.length ? `missing ${missing.join(", ")}` : undefined;
 }
 
-/** The first folder on the way to `target` that other users cannot pass through, if any. */
-function closedOnTheWay(target: string): string | undefined {
-  let dir = path.dirname(path.resolve(target));
-  const closed: string[] = [];
-  for (;;) {
-    if ((fs.statSync(dir).mode & 0o001) === 0) closed.push(dir);
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return closed.at(-1);
-}
-
 /**
  * Why workspace users could not work here: they must reach the work folder and run Node and the
  * vm-agent's own helpers (the credential helper, the agents' CLIs under its folder).
  */
 function unreachableByUsers(workDir: string): string | undefined {
   for (const [what, target] of [["its work folder", path.join(workDir, "x")], ["Node", process.execPath], ["the vm-agent", fileURLToPath(import.meta.url)]] as const) {
-    const closed = closedOnTheWay(target);
-    if (closed) return `${what} is behind ${closed}, which other users cannot enter (mode ${(fs.statSync(closed).mode & 0o777).toString(8)})`;
+    const why = unreachableByOthers(what, target);
+    if (why) return why;
   }
   return undefined;
 }
@@ -117,12 +111,13 @@ async function passwdTool(tool: string, args: string[]) {
 }
 
 /**
- * What a workspace's processes see of who they are; undefined `user` (no isolation) keeps the
- * daemon's own HOME and USER, as before, with the workspace's own temporary folder.
+ * What a workspace's processes see of who they are. The HOME is always the workspace's own folder,
+ * never the daemon's, also without isolation (whose setup scripts would otherwise write the
+ * daemon's dotfiles); without a user of its own, USER stays the daemon's.
  */
 export function userEnvironment(user: WorkspaceUser | undefined, home: string): Record<string, string> {
-  const tmp = { TMPDIR: `${home}/tmp` };
-  return user ? { ...tmp, HOME: home, USER: user.name, LOGNAME: user.name } : tmp;
+  const own = { HOME: home, TMPDIR: `${home}/tmp` };
+  return user ? { ...own, USER: user.name, LOGNAME: user.name } : own;
 }
 
 /** useradd's and groupadd's exit code for a uid (or gid) that is taken. */
@@ -139,6 +134,8 @@ export type UidRange = { claims: string; min: number };
  * daemon made first moves on to the next.
  */
 export function claimUid(range: UidRange): number {
+  // Its parent (/var/lib/agent-control-plane) made as any folder there is; the claims are root's alone.
+  fs.mkdirSync(path.dirname(range.claims), { recursive: true, mode: 0o755 });
   fs.mkdirSync(range.claims, { recursive: true, mode: 0o700 });
   const taken = (file: string) =>
     fs.existsSync(file)
@@ -160,8 +157,14 @@ export function claimUid(range: UidRange): number {
   }
 }
 
+/** Why a root daemon that cannot isolate runs no workspace, and what would make it. */
+export const refusalMessage = (why: string) =>
+  `this node runs no workspace: its vm-agent is root but cannot give each workspace its own user (${why}). Fix that, or set WORKSPACE_USERS=off on the node to run workspaces as root without isolation`;
+
 export class WorkspaceUsers {
   private readonly unavailable: string | undefined;
+  /** Set when the daemon is root and could not isolate: every workspace is refused with it. */
+  private readonly refusal: string | undefined;
 
   constructor(
     private readonly nodeId: string,
@@ -171,6 +174,7 @@ export class WorkspaceUsers {
   ) {
     this.unavailable = mode === "off" ? "WORKSPACE_USERS=off" : (cannotCreateUsers() ?? unreachableByUsers(workDir));
     if (mode === "required" && this.unavailable) throw new Error(`WORKSPACE_USERS=required, but the vm-agent cannot create users: ${this.unavailable}`);
+    this.refusal = mode !== "off" && process.getuid?.() === 0 && this.unavailable ? refusalMessage(this.unavailable) : undefined;
   }
 
   isolation(): WorkspaceIsolation {
@@ -183,6 +187,7 @@ export class WorkspaceUsers {
 
   /** The workspace's user, created now or found from an earlier attempt; undefined without isolation. */
   async ensure(workspaceId: string, home: string): Promise<WorkspaceUser | undefined> {
+    if (this.refusal) throw new Error(this.refusal);
     if (this.unavailable) return undefined;
     const name = userName(this.nodeId, workspaceId);
     const existing = () => nodeUsers(this.nodeId).find((user) => user.name === name && user.workspaceId === workspaceId);

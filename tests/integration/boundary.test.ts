@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tasks } from "@/db/schema";
 import { newSignInToken, readLocalToken } from "@/lib/auth/local";
 import { makeRepo } from "../harness/git";
+import { describeNeedingRoot } from "../harness/needs-root";
 import { untilFinished } from "../harness/live-client";
 import { sharedTempDir } from "../harness/shared-dir";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
@@ -269,7 +270,7 @@ describe("local mode's credentials", () => {
   });
 });
 
-describe.runIf(process.getuid?.() === 0)("a repository's setup script on a local node run as root", () => {
+describeNeedingRoot("a repository's setup script on a local node run as root", () => {
   it("runs as its workspace's own user, who cannot read the control plane's data (the Tried line: it was uid=0(root))", async () => {
     // A stored secret makes the key file the setup script will try to read.
     expect((await system.api("PUT", "/api/secrets/ANTHROPIC_API_KEY", { value: "sk-ant-boundary" })).status).toBe(200);

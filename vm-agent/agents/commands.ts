@@ -8,7 +8,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
+import { agentCliPackages, installedAgentCli } from "../../lib/agent-clis";
 import type { AgentKind, SessionSecrets } from "../../lib/contracts/vm-agent";
 import { helperScriptPath } from "../helper-scripts";
 
@@ -34,21 +34,10 @@ export function agentEnvironment(extra: Record<string, string>): Record<string, 
   return { ...env, ...extra };
 }
 
-/**
- * The Claude Code CLI: the configured binary, else the native one in its npm platform package
- * (`@anthropic-ai/claude-code-<os>-<cpu>`, an optional dependency; the wrapper package itself asks
- * for Node 22, so npm would skip it on Node 20, while the native binary needs no Node at all).
- */
+/** The Claude Code CLI: the configured binary, else the native one in its npm platform package (lib/agent-clis.ts). */
 export function claudeCodeBinary(configured: string | undefined): string | undefined {
   if (configured) return fs.existsSync(configured) ? configured : undefined;
-  try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve(`@anthropic-ai/claude-code-${process.platform}-${process.arch}/package.json`);
-    const binary = path.join(path.dirname(pkg), "claude");
-    return fs.existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
-  }
+  return installedAgentCli(agentCliPackages().CLAUDE_CODE_BIN, import.meta.url)?.binary;
 }
 
 /**
@@ -114,21 +103,10 @@ export function agentLaunch(
   return { unavailable: `agent ${kind} is not installed on this node yet` };
 }
 
-const CODEX_TRIPLES: Record<string, string> = { x64: "x86_64-unknown-linux-musl", arm64: "aarch64-unknown-linux-musl" };
-
-/** The Codex CLI: the configured binary, else the native one in its npm platform package. */
+/** The Codex CLI: the configured binary, else the native one in its npm platform package (lib/agent-clis.ts). */
 export function codexBinary(configured: string | undefined): string | undefined {
   if (configured) return fs.existsSync(configured) ? configured : undefined;
-  const triple = CODEX_TRIPLES[process.arch];
-  if (process.platform !== "linux" || !triple) return undefined;
-  try {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve(`@openai/codex-linux-${process.arch}/package.json`);
-    const binary = path.join(path.dirname(pkg), "vendor", triple, "bin", "codex");
-    return fs.existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
-  }
+  return installedAgentCli(agentCliPackages().CODEX_BIN, import.meta.url)?.binary;
 }
 
 function codexLaunch(context: { prompt: string; home: string; settings: AgentSettings; apiKey: string | undefined; resume?: string; base: Record<string, string>; modelFlag: string[] }): AgentLaunch {

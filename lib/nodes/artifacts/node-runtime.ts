@@ -4,12 +4,16 @@
  * binary's version, CPU and sha256. Only a Linux control plane has one to offer, and only to nodes
  * with its CPU (the installer checks). The binary is taken as it is: one that needs shared
  * libraries the node lacks fails the installer's version check, with its own message.
+ *
+ * Reading the 100 MB binary for its sha256 takes most of a second, which every local node's start
+ * would pay (local-install.ts): which pack a binary has is remembered in the cache by the binary's
+ * identity (device, inode, size, change times), which any change to it changes.
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { RuntimeArch } from "../../contracts/vm-agent-downloads";
-import { publishFile, readBuiltFile, singleFlight, temporaryBeside, type BuiltFile } from "./cache";
+import { publishFile, readBuiltFile, readJsonFile, singleFlight, temporaryBeside, type BuiltFile } from "./cache";
 import { writeTarGz } from "./tar";
 
 export type NodeRuntimeFile = BuiltFile & { nodeVersion: string; arch: RuntimeArch };
@@ -23,16 +27,33 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
+const builtPack = (dir: string, name: string) => readBuiltFile(path.join(dir, `${name}.tar.gz`), path.join(dir, `${name}.json`));
+
+/** The file that remembers which pack the binary with this identity has. */
+function identityFile(dir: string, execPath: string, stat: fs.Stats) {
+  const identity = [execPath, stat.dev, stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs].join("\0");
+  return path.join(dir, `binary-${createHash("sha256").update(identity).digest("hex").slice(0, 16)}.json`);
+}
+
 async function pack(cacheDir: string, execPath: string, arch: RuntimeArch): Promise<NodeRuntimeFile> {
   const dir = path.join(cacheDir, "node-runtime");
   fs.mkdirSync(dir, { recursive: true });
+  const described = { nodeVersion: process.version, arch };
+  const remembered = identityFile(dir, execPath, fs.statSync(execPath));
+  const rememberedName = (readJsonFile(remembered) as { name?: unknown } | undefined)?.name;
+  const known = typeof rememberedName === "string" ? builtPack(dir, rememberedName) : undefined;
+  if (known) return { ...known, ...described };
   const binarySha = await sha256File(execPath);
+  // A binary replaced while it was read is not remembered under its old identity.
+  const remember = identityFile(dir, execPath, fs.statSync(execPath)) === remembered ? (name: string) => publishFile(remembered, `${JSON.stringify({ name })}\n`) : () => undefined;
   const name = `node-${process.version}-linux-${arch}-${binarySha.slice(0, 16)}`;
   const file = path.join(dir, `${name}.tar.gz`);
   const recordFile = path.join(dir, `${name}.json`);
-  const described = { nodeVersion: process.version, arch };
-  const cached = readBuiltFile(file, recordFile);
-  if (cached) return { ...cached, ...described };
+  const cached = builtPack(dir, name);
+  if (cached) {
+    remember(name);
+    return { ...cached, ...described };
+  }
   const temporary = temporaryBeside(file);
   try {
     const written = await writeTarGz(
@@ -45,6 +66,7 @@ async function pack(cacheDir: string, execPath: string, arch: RuntimeArch): Prom
     );
     fs.renameSync(temporary, file);
     publishFile(recordFile, `${JSON.stringify(written)}\n`);
+    remember(name);
     return { file, ...written, ...described };
   } finally {
     fs.rmSync(temporary, { force: true });

@@ -2,12 +2,21 @@
  * The local provider keeps the data folder passable but not readable for the agents that run on
  * this machine, and a purged node's folder goes with the Unix users its daemon made. A stand-in
  * project root holds a daemon that only waits and a users purge whose behaviour each test picks.
+ * As root it runs the daemon from the installed node runtime, and a real one started from a
+ * checkout in a folder others cannot enter runs each workspace as its own user.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { signNodeCallbackToken, signNodeManagementToken } from "../../auth/tokens";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
+import { makeRepo } from "../../../tests/harness/git";
+import { describeNeedingRoot } from "../../../tests/harness/needs-root";
+import { sharedTempDir } from "../../../tests/harness/shared-dir";
+import { startReceiver, testKey } from "../../../vm-agent/test-support";
+import { removeNodeUsers } from "../../../vm-agent/users";
+import { pinnedFetch } from "../pinned-tls";
 import { isAlive } from "../../process";
 import { localNodeDir, localProvider, readLocalNodeRecord } from "./local";
 import type { ProviderNode } from "../provider";
@@ -30,13 +39,18 @@ else if (behaviour === "fail") {
 
 let root: string;
 let dataDir: string;
+/** The node runtime's folder (passable: under a sticky shared folder) and the archives' cache, this file's own. */
+let runtimeDir: string;
+let cacheDir: string;
 const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
 const created: ProviderNode[] = [];
 let provider: ReturnType<typeof localProvider>;
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-local-root-"));
-  fs.mkdirSync(path.join(root, "vm-agent"));
+  fs.mkdirSync(path.join(root, "vm-agent", "agents"), { recursive: true });
+  runtimeDir = path.join(sharedTempDir("acp-local-runtime-"), "runtime");
+  cacheDir = path.join(root, "cache");
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
   fs.writeFileSync(path.join(root, "vm-agent", "main.ts"), "setInterval(() => undefined, 1000);\n");
   fs.writeFileSync(path.join(root, "vm-agent", "purge-node-users.ts"), PURGE_SCRIPT);
@@ -44,6 +58,8 @@ beforeAll(() => {
   provider = localProvider({
     dataDir,
     rootDir: root,
+    runtimeDir,
+    cacheDir,
     env: { ...process.env, NODE_CALLBACK_TOKEN: "not for the purge", DATABASE_URL: "postgres://secret" },
     stopGraceMs: 1_000,
     purgeUsersTimeoutMs: 3_000,
@@ -54,6 +70,7 @@ afterAll(async () => {
   for (const node of created) await provider.destroy(node);
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
+  fs.rmSync(path.dirname(runtimeDir), { recursive: true, force: true });
 });
 
 async function createNode(nodeId: string) {
@@ -83,16 +100,17 @@ describe("a local node's folder", () => {
   });
 });
 
-describe.runIf(process.getuid?.() === 0)("a local node's daemon started by root", () => {
-  it("keeps only the capabilities it needs (VM_AGENT_CAPABILITIES), under the same pid", async () => {
+describeNeedingRoot("a local node's daemon started by root", () => {
+  it("runs from the installed node runtime and keeps only the capabilities it needs (VM_AGENT_CAPABILITIES), under the same pid", async () => {
     const node = await createNode("n_caps");
     const pid = Number(/^pid:(\d+)$/.exec(node.providerServerId)![1]);
-    // setpriv bounds itself, then execs the daemon in place (its own argument list names main.ts too).
+    // setpriv bounds itself, then execs the daemon in place: the installed Node running the installed bundle.
     await vi.waitFor(() => {
       const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      expect(args[0]).toBe(process.execPath);
-      expect(args).toContain(path.join(root, "vm-agent", "main.ts"));
+      expect(args[0]).toMatch(new RegExp(`^${runtimeDir}/node/[0-9a-f]{16}/bin/node$`));
+      expect(args[1]).toMatch(new RegExp(`^${runtimeDir}/vm-agent/[0-9a-f]{16}/vm-agent\\.mjs$`));
     });
+    for (const dir of [runtimeDir, path.join(runtimeDir, "node"), path.join(runtimeDir, "vm-agent")]) expect(mode(dir), dir).toBe(0o755);
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const capabilities = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, "m").exec(status)![1]}`);
     // Bit numbers from linux/capability.h.
@@ -144,4 +162,48 @@ describe("purging a local node", () => {
     expect(fs.existsSync(localNodeDir(dataDir, "n_older"))).toBe(false);
     expect(warnings).toEqual([{ msg: expect.stringContaining("no purge-node-users command"), fields: expect.objectContaining({ nodeId: "n_older" }) }]);
   });
+});
+
+describeNeedingRoot("a local node from a checkout in a folder others cannot enter", () => {
+  it("runs each workspace's setup script as its own user with its own HOME (the Tried line: isolation none, setup as root with HOME=/root)", async () => {
+    // A checkout of these sources inside a 0700 folder, as in /root or a home folder.
+    const closed = fs.mkdtempSync(path.join(os.tmpdir(), "acp-closed-"));
+    const checkout = path.join(closed, "checkout");
+    for (const dir of ["vm-agent", "lib"]) fs.cpSync(path.join(ROOT, dir), path.join(checkout, dir), { recursive: true, filter: (source) => !source.endsWith(".test.ts") });
+    for (const file of ["tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, file), path.join(checkout, file));
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(checkout, "node_modules"));
+    const nodeData = fs.mkdtempSync(path.join(os.tmpdir(), "acp-local-nodes-"));
+    const out = sharedTempDir("acp-local-setup-");
+    const receiver = await startReceiver();
+    const key = await testKey();
+    const nodeId = `n_closed_${process.pid}`;
+    const closedProvider = localProvider({ dataDir: nodeData, rootDir: checkout, runtimeDir, cacheDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" }, stopGraceMs: 1_000 });
+    const node = { id: nodeId, provider: "local" };
+    try {
+      const started = await closedProvider.create({ nodeId, userId: "u1", controlPlaneUrl: receiver.url, credential: { kind: "callback", token: await signNodeCallbackToken(key.key, { nodeId }, 600_000) }, publicJwk: key.publicJwk });
+      Object.assign(node, started);
+      const ready = await receiver.next(new RegExp(`/api/nodes/${nodeId}/ready$`));
+      expect(ready.body.isolation).toEqual({ mode: "users" });
+
+      const repo = makeRepo({ ".agent/setup.sh": `{ id -un; echo "$HOME"; } > '${out}/setup'\n` });
+      const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: "w_l" }, 60_000);
+      const response = await pinnedFetch({ id: nodeId, certificateFingerprint: String(ready.body.certificateFingerprint) }, new URL("/workspaces", String(ready.body.endpoint)), {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ workspaceId: "w_l", taskId: "t_l", repository: repo, branch: "agents/w_l", callbackToken: "cb" }),
+      });
+      await response.body?.cancel();
+      expect(response.status).toBe(202);
+      const provisioned = await receiver.next(/w_l\/(ready|provisioning-failed)$/);
+      expect(provisioned.path, JSON.stringify(provisioned.body)).toMatch(/ready$/);
+      const [user, home] = fs.readFileSync(path.join(out, "setup"), "utf8").trim().split("\n");
+      expect(user).toMatch(/^acp[0-9a-f]{12}$/);
+      expect(home).toBe(path.join(localNodeDir(nodeData, nodeId), "work", "workspaces", "w_l", "home"));
+    } finally {
+      if ("providerServerId" in node) await closedProvider.destroy(node as ProviderNode);
+      await removeNodeUsers(nodeId);
+      await receiver.close();
+      for (const dir of [closed, nodeData, out]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -11,11 +11,19 @@
  * Agents run on this machine, so the path to a node's work folder is passable but not listable and
  * the rest of the node's folder (its record, pid file and log) is owner-only (lib/data-dir.ts). A
  * node's folder goes with the Unix users its daemon made for its workspaces (`purge`).
+ *
+ * As root, the daemon runs from the node runtime a cloud node installs (the packed Node and the
+ * bundled vm-agent), installed where the workspaces' users can run it, with the agent CLIs found in
+ * the checkout (lib/nodes/artifacts/local-install.ts): from the checkout they could not, when it
+ * sits in a folder others cannot enter (`/root`, a home folder). As another user it cannot make
+ * workspace users anyway, and runs from the checkout with tsx, as in development.
  */
 import { createHash, X509Certificate } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { defaultArtifactCacheDir } from "../artifacts/cache";
+import { DEFAULT_LOCAL_RUNTIME_DIR, installLocalRuntime } from "../artifacts/local-install";
 import { ensureDir, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FILE_MODE } from "../../data-dir";
 import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
@@ -63,8 +71,9 @@ const localEndpoint = (port: number) => `https://${LOCAL_HOST}:${port}`;
 /** Exactly `https://127.0.0.1:<port>`: no name to resolve, no path, no credentials, no leading zero. */
 const LOCAL_ENDPOINT = new RegExp(`^https://${LOCAL_HOST.replaceAll(".", "\\.")}:([1-9][0-9]{0,4})$`);
 
-/** What the command line of a local node's daemon contains. */
+/** What the command line of a local node's daemon ends with: the checkout's entry, or the installed bundle's. */
 const VM_AGENT_ENTRY = path.join("vm-agent", "main.ts");
+const INSTALLED_VM_AGENT_ENTRY = "/vm-agent.mjs";
 /** The vm-agent's command that deletes the Unix users a node's daemon made (a no-op where it cannot). */
 const PURGE_USERS_ENTRY = path.join("vm-agent", "purge-node-users.ts");
 /** What the users purge gets of the environment: enough to run, nothing of the control plane's. */
@@ -109,7 +118,7 @@ function writeLocalNodeRecord(nodeDir: string, record: LocalNodeRecord) {
 const HAS_PROC = fs.existsSync("/proc/self/cmdline");
 
 /**
- * True while `pid` runs a vm-agent (its command line names vm-agent/main.ts), so a pid the system
+ * True while `pid` runs a vm-agent (its command line names vm-agent/main.ts or vm-agent.mjs), so a pid the system
  * gave to another process since does not count; with `nodeId`, also that it serves this node.
  * Without /proc (macOS) only whether the pid is alive can be told.
  */
@@ -118,7 +127,7 @@ export function isVmAgentProcess(pid: number, nodeId?: string): boolean {
   if (!HAS_PROC) return true;
   try {
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    if (!args.some((a) => a.endsWith(VM_AGENT_ENTRY))) return false;
+    if (!args.some((a) => a.endsWith(VM_AGENT_ENTRY) || a.endsWith(INSTALLED_VM_AGENT_ENTRY))) return false;
   } catch {
     return false; // Gone meanwhile.
   }
@@ -151,6 +160,10 @@ export type LocalProviderOptions = {
   dataDir: string;
   /** The project root, where `vm-agent/main.ts` and `node_modules/tsx` are. */
   rootDir?: string;
+  /** Where a root daemon's node runtime is installed (LOCAL_NODE_RUNTIME_DIR; default DEFAULT_LOCAL_RUNTIME_DIR). */
+  runtimeDir?: string;
+  /** Where its archives are built (VM_AGENT_CACHE_DIR; default defaultArtifactCacheDir()). */
+  cacheDir?: string;
   env?: Record<string, string | undefined>;
   /** How long a node gets to exit after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
@@ -213,6 +226,21 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
   const graceMs = options.stopGraceMs ?? 5_000;
   const purgeUsersTimeoutMs = options.purgeUsersTimeoutMs ?? 30_000;
   const log = options.log ?? warnOnStderr;
+  /** How this provider starts a daemon: from the installed node runtime as root, from the checkout otherwise. */
+  async function daemonCommand(given: Record<string, string | undefined>) {
+    if (process.getuid?.() !== 0) return { command: [process.execPath, "--import", "tsx", path.join(rootDir, VM_AGENT_ENTRY)], cwd: rootDir, agentClis: {} };
+    try {
+      const runtime = await installLocalRuntime({
+        rootDir,
+        cacheDir: options.cacheDir ?? defaultArtifactCacheDir(given),
+        installDir: options.runtimeDir ?? DEFAULT_LOCAL_RUNTIME_DIR,
+        configured: { CLAUDE_CODE_BIN: given.CLAUDE_CODE_BIN, CODEX_BIN: given.CODEX_BIN },
+      });
+      return { command: [runtime.node, runtime.vmAgent], cwd: path.dirname(runtime.vmAgent), agentClis: runtime.agentClis };
+    } catch (error) {
+      throw new NodeProviderError(`could not install the node runtime for a local node: ${(error as Error).message}`, { provider: "local", code: "runtime", retriable: false });
+    }
+  }
   // One create at a time per node, so two concurrent calls never start two daemons.
   const creating = new Map<string, Promise<CreatedNode>>();
 
@@ -229,16 +257,19 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     prepareNodeDir(nodeDir);
     const keyFingerprint = fingerprint(input.publicJwk);
     const existing = readLocalNodeRecord(nodeDir);
-    if (existing && isVmAgentProcess(existing.pid, input.nodeId)) {
+    const running = existing && isVmAgentProcess(existing.pid, input.nodeId) ? existing : undefined;
+    if (running) {
       const same =
         // A daemon from before TLS serves plain http, which no call to a node may use.
-        LOCAL_ENDPOINT.test(existing.endpoint) &&
-        (existing.controlPlaneUrl ?? input.controlPlaneUrl) === input.controlPlaneUrl &&
-        (existing.keyFingerprint ?? keyFingerprint) === keyFingerprint;
-      if (same) return { providerServerId: `pid:${existing.pid}`, endpoint: existing.endpoint };
-      // It would call back to another address, trust another key or serve plain http: replace it (its agents run on in tmux and are adopted).
-      await stopGroup(existing.pid, graceMs);
+        LOCAL_ENDPOINT.test(running.endpoint) &&
+        (running.controlPlaneUrl ?? input.controlPlaneUrl) === input.controlPlaneUrl &&
+        (running.keyFingerprint ?? keyFingerprint) === keyFingerprint;
+      if (same) return { providerServerId: `pid:${running.pid}`, endpoint: running.endpoint };
     }
+    // Installed before the old daemon is stopped: a runtime that cannot be installed leaves that one running.
+    const { command, cwd, agentClis } = await daemonCommand(env);
+    // It would call back to another address, trust another key or serve plain http: replace it (its agents run on in tmux and are adopted).
+    if (running) await stopGroup(running.pid, graceMs);
     const port = await freePort();
     const logFile = path.join(nodeDir, "vm-agent.log");
     const logFd = fs.openSync(logFile, "a", PRIVATE_FILE_MODE);
@@ -255,9 +286,10 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       // The vm-agent rotates this file itself when it knows it; stdout and stderr still go there.
       VM_AGENT_LOG_FILE: logFile,
     });
-    const [file, ...args] = boundedToVmAgentCapabilities([process.execPath, "--import", "tsx", path.join(rootDir, VM_AGENT_ENTRY)]);
+    for (const [setting, binary] of Object.entries(agentClis)) childEnv[setting] = binary;
+    const [file, ...args] = boundedToVmAgentCapabilities(command);
     const child = spawn(file!, args, {
-      cwd: rootDir,
+      cwd,
       env: childEnv as NodeJS.ProcessEnv, // an allow-list; NODE_ENV is deliberately not passed
       detached: true,
       stdio: ["ignore", logFd, logFd],
