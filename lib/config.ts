@@ -206,6 +206,12 @@ export const ConfigSchema = z.object({
    * folder on the way must let other users pass.
    */
   LOCAL_NODE_RUNTIME_DIR: z.string().min(1).optional(),
+  /**
+   * Where a root control plane puts its local nodes' work folders (their workspaces) when
+   * workspace users could not reach them in DATA_DIR (a checkout under /root or another closed
+   * folder); unset: /var/lib/agent-control-plane-work. Every folder on the way must let other users pass.
+   */
+  LOCAL_NODE_WORK_ROOT: z.string().min(1).optional(),
   /** How long deleting the Unix users of a local node whose folder is removed may take (the purge is tried again later). */
   NODE_USERS_PURGE_TIMEOUT: durationField("30s"),
   /** A local node's daemon is restarted at most this many times per NODE_RESTART_WINDOW. */

@@ -50,7 +50,7 @@ async function build(send: SendEvents): Promise<Runtime> {
   if (c.AUTH_MODE === "local") localTokenFor(c.DATA_DIR);
   // All are always there: a node is acted on by the provider that made it, whichever creates new ones now.
   const providers = [
-    localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT, runtimeDir: c.LOCAL_NODE_RUNTIME_DIR, cacheDir: c.VM_AGENT_CACHE_DIR }),
+    localProvider({ dataDir: c.DATA_DIR, purgeUsersTimeoutMs: c.NODE_USERS_PURGE_TIMEOUT, runtimeDir: c.LOCAL_NODE_RUNTIME_DIR, workRoot: c.LOCAL_NODE_WORK_ROOT, cacheDir: c.VM_AGENT_CACHE_DIR }),
     hetznerProvider({
       db: opened.db,
       secrets,

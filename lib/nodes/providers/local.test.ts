@@ -42,6 +42,8 @@ let dataDir: string;
 /** The node runtime's folder (passable: under a sticky shared folder) and the archives' cache, this file's own. */
 let runtimeDir: string;
 let cacheDir: string;
+/** Where work folders go that workspace users could not reach in the data folder (itself in a 0700 temporary folder). */
+let workRoot: string;
 const warnings: { msg: string; fields: Record<string, unknown> }[] = [];
 const created: ProviderNode[] = [];
 let provider: ReturnType<typeof localProvider>;
@@ -50,6 +52,7 @@ beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-local-root-"));
   fs.mkdirSync(path.join(root, "vm-agent", "agents"), { recursive: true });
   runtimeDir = path.join(sharedTempDir("acp-local-runtime-"), "runtime");
+  workRoot = path.join(sharedTempDir("acp-local-work-"), "work");
   cacheDir = path.join(root, "cache");
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
   fs.writeFileSync(path.join(root, "vm-agent", "main.ts"), "setInterval(() => undefined, 1000);\n");
@@ -60,6 +63,7 @@ beforeAll(() => {
     rootDir: root,
     runtimeDir,
     cacheDir,
+    workRoot,
     env: { ...process.env, NODE_CALLBACK_TOKEN: "not for the purge", DATABASE_URL: "postgres://secret" },
     stopGraceMs: 1_000,
     purgeUsersTimeoutMs: 3_000,
@@ -71,6 +75,7 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
   fs.rmSync(path.dirname(runtimeDir), { recursive: true, force: true });
+  fs.rmSync(path.dirname(workRoot), { recursive: true, force: true });
 });
 
 async function createNode(nodeId: string) {
@@ -165,19 +170,23 @@ describe("purging a local node", () => {
 });
 
 describeNeedingRoot("a local node from a checkout in a folder others cannot enter", () => {
-  it("runs each workspace's setup script as its own user with its own HOME (the Tried line: isolation none, setup as root with HOME=/root)", async () => {
+  it("runs each workspace's setup script as its own user with its own HOME, its work folder outside the closed data folder (the Tried line: isolation none, setup as root with HOME=/root)", async () => {
     // A checkout of these sources inside a 0700 folder, as in /root or a home folder.
     const closed = fs.mkdtempSync(path.join(os.tmpdir(), "acp-closed-"));
     const checkout = path.join(closed, "checkout");
     for (const dir of ["vm-agent", "lib"]) fs.cpSync(path.join(ROOT, dir), path.join(checkout, dir), { recursive: true, filter: (source) => !source.endsWith(".test.ts") });
     for (const file of ["tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, file), path.join(checkout, file));
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(checkout, "node_modules"));
-    const nodeData = fs.mkdtempSync(path.join(os.tmpdir(), "acp-local-nodes-"));
+    // Its data folder in the checkout too (`.data`, the default): the work folder goes where workspace users can reach it.
+    const nodeData = path.join(checkout, ".data");
+    const workParent = fs.mkdtempSync(path.join(os.tmpdir(), "acp-work-root-"));
+    fs.chmodSync(workParent, 0o711);
+    const workRoot = path.join(workParent, "work");
     const out = sharedTempDir("acp-local-setup-");
     const receiver = await startReceiver();
     const key = await testKey();
     const nodeId = `n_closed_${process.pid}`;
-    const closedProvider = localProvider({ dataDir: nodeData, rootDir: checkout, runtimeDir, cacheDir, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" }, stopGraceMs: 1_000 });
+    const closedProvider = localProvider({ dataDir: nodeData, rootDir: checkout, runtimeDir, cacheDir, workRoot, env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" }, stopGraceMs: 1_000 });
     const node = { id: nodeId, provider: "local" };
     try {
       const started = await closedProvider.create({ nodeId, userId: "u1", controlPlaneUrl: receiver.url, credential: { kind: "callback", token: await signNodeCallbackToken(key.key, { nodeId }, 600_000) }, publicJwk: key.publicJwk });
@@ -198,12 +207,18 @@ describeNeedingRoot("a local node from a checkout in a folder others cannot ente
       expect(provisioned.path, JSON.stringify(provisioned.body)).toMatch(/ready$/);
       const [user, home] = fs.readFileSync(path.join(out, "setup"), "utf8").trim().split("\n");
       expect(user).toMatch(/^acp[0-9a-f]{12}$/);
-      expect(home).toBe(path.join(localNodeDir(nodeData, nodeId), "work", "workspaces", "w_l", "home"));
+      const workDir = fs.readlinkSync(path.join(localNodeDir(nodeData, nodeId), "work"));
+      expect(path.dirname(workDir)).toBe(workRoot);
+      expect(home).toBe(path.join(workDir, "workspaces", "w_l", "home"));
+      await closedProvider.destroy(node as ProviderNode);
+      await closedProvider.purge!(node as ProviderNode);
+      expect(fs.existsSync(workDir)).toBe(false);
+      expect(fs.existsSync(localNodeDir(nodeData, nodeId))).toBe(false);
     } finally {
       if ("providerServerId" in node) await closedProvider.destroy(node as ProviderNode);
       await removeNodeUsers(nodeId);
       await receiver.close();
-      for (const dir of [closed, nodeData, out]) fs.rmSync(dir, { recursive: true, force: true });
+      for (const dir of [closed, workParent, out]) fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -29,6 +29,7 @@ import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
 import { isAlive } from "../../process";
+import { unreachableByOthers } from "../../passable";
 import { NodeProviderError, type CreateNodeInput, type CreatedNode, type NodeProvider } from "../provider";
 
 /** Operator settings of the control plane that also configure its local nodes. */
@@ -96,8 +97,40 @@ export type LocalNodeRecord = {
 };
 
 export const localNodeDir = (dataDir: string, nodeId: string) => path.resolve(dataDir, NODES_FOLDER, nodeId);
-/** The node's VM_AGENT_WORK_DIR: its workspaces and its state. */
+/** The node's work folder as its records are read: its workspaces and its daemon's state (a link to where it is when that is elsewhere, see placeWorkDir). */
 export const localNodeWorkDir = (nodeDir: string) => path.join(nodeDir, "work");
+
+/** Where a root provider puts work folders its workspace users could not reach in DATA_DIR (LOCAL_NODE_WORK_ROOT). */
+export const DEFAULT_LOCAL_WORK_ROOT = "/var/lib/agent-control-plane-work";
+
+/**
+ * The node's VM_AGENT_WORK_DIR. Its workspaces' users must pass through every folder on the way to
+ * it: `<nodeDir>/work` when they can; otherwise, for a root provider whose DATA_DIR is behind a
+ * closed folder (a checkout under /root or in a 0700 folder), a root-owned folder under `workRoot`
+ * named by the node folder's path, with `<nodeDir>/work` a link to it, so the records are read at
+ * the same place either way. A work folder already made inside stays (its daemon then says why its
+ * workspaces cannot be isolated).
+ */
+function placeWorkDir(nodeDir: string, workRoot: string): string {
+  const inside = localNodeWorkDir(nodeDir);
+  const existing = fs.lstatSync(inside, { throwIfNoEntry: false });
+  if (existing?.isSymbolicLink()) return fs.readlinkSync(inside);
+  if (existing || process.getuid?.() !== 0 || !unreachableByOthers("work", inside)) return inside;
+  const outside = path.join(path.resolve(workRoot), createHash("sha256").update(nodeDir).digest("hex").slice(0, 16));
+  fs.mkdirSync(outside, { recursive: true, mode: PASSABLE_DIR_MODE });
+  fs.chmodSync(outside, PASSABLE_DIR_MODE);
+  const closed = unreachableByOthers(`LOCAL_NODE_WORK_ROOT (${workRoot})`, path.join(outside, "workspaces"));
+  if (closed) throw new NodeProviderError(`the node's work folder cannot be inside DATA_DIR, which workspace users cannot reach, nor elsewhere: ${closed}`, { provider: "local", code: "work-dir", retriable: false });
+  fs.symlinkSync(outside, inside);
+  return outside;
+}
+
+/** Removes the node's folder and, when its work folder lives elsewhere, that too. */
+function removeNodeDir(nodeDir: string) {
+  const link = fs.lstatSync(localNodeWorkDir(nodeDir), { throwIfNoEntry: false });
+  if (link?.isSymbolicLink()) fs.rmSync(fs.readlinkSync(localNodeWorkDir(nodeDir)), { recursive: true, force: true });
+  fs.rmSync(nodeDir, { recursive: true, force: true });
+}
 
 export function readLocalNodeRecord(nodeDir: string): LocalNodeRecord | undefined {
   try {
@@ -162,6 +195,8 @@ export type LocalProviderOptions = {
   rootDir?: string;
   /** Where a root daemon's node runtime is installed (LOCAL_NODE_RUNTIME_DIR; default DEFAULT_LOCAL_RUNTIME_DIR). */
   runtimeDir?: string;
+  /** Where a root provider puts work folders its workspace users could not reach in the data folder (LOCAL_NODE_WORK_ROOT; default DEFAULT_LOCAL_WORK_ROOT). */
+  workRoot?: string;
   /** Where its archives are built (VM_AGENT_CACHE_DIR; default defaultArtifactCacheDir()). */
   cacheDir?: string;
   env?: Record<string, string | undefined>;
@@ -282,7 +317,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
       CONTROL_PLANE_URL: input.controlPlaneUrl,
       NODE_CALLBACK_TOKEN: nodeCallbackToken,
       CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(input.publicJwk),
-      VM_AGENT_WORK_DIR: localNodeWorkDir(nodeDir),
+      VM_AGENT_WORK_DIR: placeWorkDir(nodeDir, options.workRoot ?? DEFAULT_LOCAL_WORK_ROOT),
       // The vm-agent rotates this file itself when it knows it; stdout and stderr still go there.
       VM_AGENT_LOG_FILE: logFile,
     });
@@ -385,7 +420,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     async purge(node) {
       // The users first: what they may still run goes with them, and nothing of theirs is left behind in the folder.
       await purgeNodeUsers(node.id);
-      fs.rmSync(localNodeDir(options.dataDir, node.id), { recursive: true, force: true });
+      removeNodeDir(localNodeDir(options.dataDir, node.id));
     },
   };
 }
