@@ -3,7 +3,7 @@
  * from any page to the sign-in page, which says how to get in; the one-time link (as `npm run
  * admin -- sign-in-url` prints it, like `npm start`) signs it in with a cookie page scripts cannot
  * read and goes on; opened again, the link is refused, saying so. A page of another origin on this
- * machine cannot use the signed-in browser to change anything.
+ * machine cannot use the signed-in browser to change anything. Signing out ends the session.
  */
 import { spawnSync } from "node:child_process";
 import http from "node:http";
@@ -68,6 +68,16 @@ test.describe("signed out", () => {
     await expect(again.getByText("npm run admin -- sign-in-url")).toBeVisible();
     expect(await other.cookies()).toEqual([]);
     await other.close();
+
+    // Signing out ends the session: the cookie is cleared, and its value, replayed, is refused.
+    const [session] = (await page.context().cookies()).filter((cookie) => cookie.name.startsWith("acp_session_"));
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/sign-in/);
+    expect((await page.context().cookies()).filter((cookie) => cookie.name.startsWith("acp_session_"))).toEqual([]);
+    const replayed = await fetch(`${appUrl()}/api/me`, { headers: { cookie: `${session!.name}=${session!.value}` } });
+    expect(replayed.status).toBe(401);
+    await page.goto("/settings");
+    await expect(page).toHaveURL(/\/sign-in\?next=%2Fsettings$/);
   });
 });
 

@@ -11,12 +11,12 @@ const isSignedOut = (error: unknown) => error instanceof ApiRequestError && erro
 /** The first letter of the name, for the small round mark beside it. */
 const initial = (name: string) => (name.trim()[0] ?? "?").toUpperCase();
 
-function SignOutButton() {
-  const signOut = useSignOut();
+function SignOutButton({ mode = "team" }: { mode?: "local" | "team" }) {
+  const signOut = useSignOut(mode);
   const busy = signOut.isPending || signOut.isSuccess;
   return (
     <>
-      <button type="button" className="account-item" onClick={() => signOut.mutate()} disabled={busy} aria-busy={busy}>
+      <button type="button" className={mode === "local" ? "account-local-sign-out" : "account-item"} onClick={() => signOut.mutate()} disabled={busy} aria-busy={busy}>
         {busy ? "Signing out…" : "Sign out"}
       </button>
       {signOut.error && (
@@ -114,8 +114,11 @@ export function AccountMenu() {
   if (pathname === "/sign-in") return null;
   if (me?.mode === "local") {
     return (
-      <span className="account-local" title="One person on this machine, signed in with a one-time link (AUTH_MODE=local)" data-testid="local-mode">
-        Local mode
+      <span className="account-local-group">
+        <span className="account-local" title="One person on this machine, signed in with a one-time link (AUTH_MODE=local)" data-testid="local-mode">
+          Local mode
+        </span>
+        <SignOutButton mode="local" />
       </span>
     );
   }

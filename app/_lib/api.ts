@@ -203,3 +203,5 @@ export const startGithubSignIn = (urls: { callbackURL: string; errorCallbackURL:
 
 /** Ends this browser's session (its cookie is cleared by the answer). */
 export const signOut = () => request(z.unknown(), "/api/auth/sign-out", postJson({}));
+/** Local mode: ends this browser's session (DELETE /api/local-sign-in). */
+export const localSignOut = () => request(z.unknown(), "/api/local-sign-in", { method: "DELETE", headers: { "content-type": "application/json" }, body: "{}" });

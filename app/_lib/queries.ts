@@ -27,6 +27,7 @@ import {
   fetchSecrets,
   putSecret,
   signOut,
+  localSignOut,
   startGithubSignIn,
 } from "./api";
 import { errorsQuery, nodeKeys, nodesQuery, taskKeys, taskQuery, tasksQuery } from "./cache";
@@ -165,8 +166,8 @@ export const useGithubSignIn = () =>
   });
 
 /** Signs out, then loads the sign-in page afresh (so nothing of this person stays in the cache). */
-export const useSignOut = () =>
+export const useSignOut = (mode: "local" | "team" = "team") =>
   useMutation({
-    mutationFn: signOut,
+    mutationFn: mode === "local" ? localSignOut : signOut,
     onSuccess: () => window.location.assign("/sign-in"),
   });

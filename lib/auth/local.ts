@@ -145,6 +145,12 @@ export async function localSession(executor: Executor, secret: string): Promise<
   return row ? { sessionId: row.id } : undefined;
 }
 
+/** Ends the session a cookie's value stands for (signing out); a value that stands for none changes nothing. */
+export async function endLocalSession(executor: Executor, secret: string): Promise<void> {
+  if (!secret.startsWith(SESSION_PREFIX)) return;
+  await executor.delete(authSessions).where(and(eq(authSessions.token, secretTokenHash(secret)), eq(authSessions.userId, LOCAL_USER.id)));
+}
+
 /** What a caller without a credential is told. */
 export const LOCAL_SIGN_IN_HELP =
   "sign in: open the sign-in link `npm start` printed (a new one: `npm run admin -- sign-in-url`); " +

@@ -4,8 +4,8 @@
  * goes to the sign-in page, which says so and how to get a new link. Team mode signs in with GitHub.
  */
 import { runtime } from "@/inngest/runtime";
-import { localTokenFor, redeemSignInToken } from "@/lib/auth/local";
-import { localSessionCookie, localSessionCookieName } from "@/lib/auth/local-cookie";
+import { endLocalSession, localTokenFor, redeemSignInToken } from "@/lib/auth/local";
+import { localSessionCookie, localSessionCookieName, readCookie } from "@/lib/auth/local-cookie";
 import { errorResponse, problem } from "@/lib/http/respond";
 import { safeNextPath } from "@/app/_lib/next-path";
 
@@ -39,6 +39,23 @@ export async function GET(request: Request) {
     if ("refused" in result) return goTo(`/sign-in?error=${result.refused}&next=${encodeURIComponent(next)}`);
     const name = localSessionCookieName(request.headers.get("host") ?? "");
     return goTo(next, localSessionCookie(name, result.session.secret, rt.config.SESSION_TTL));
+  } catch (error) {
+    return errorResponse(error);
+  }
+}
+
+/**
+ * Signs the browser out: its session ends (a link must be opened again to sign in) and its cookie
+ * is cleared. The request guard has already refused other sites (JSON, no foreign Origin).
+ */
+export async function DELETE(request: Request) {
+  try {
+    const rt = await runtime();
+    if (rt.config.AUTH_MODE !== "local") return problem(404, "team mode signs out at /api/auth/sign-out");
+    const name = localSessionCookieName(request.headers.get("host") ?? "");
+    const secret = readCookie(request.headers.get("cookie"), name);
+    if (secret) await endLocalSession(rt.db, secret);
+    return new Response(JSON.stringify({ signedOut: true }), { status: 200, headers: { "content-type": "application/json", "cache-control": "no-store", "set-cookie": localSessionCookie(name, "", 0) } });
   } catch (error) {
     return errorResponse(error);
   }
