@@ -180,6 +180,11 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     WORKSPACE_USERS: "auto" as const,
     WORKSPACE_UID_MIN: 700_000_000,
     WORKSPACE_UID_CLAIMS: "/var/lib/agent-control-plane/workspace-uids",
+    WORKSPACE_EGRESS: "on" as const,
+    EGRESS_PROXY_PORT: 3128,
+    EGRESS_REPORT_INTERVAL: 200,
+    EGRESS_CONNECT_TIMEOUT: 5_000,
+    EGRESS_DNS_CACHE_TTL: 30_000,
     ...overrides,
   };
   const outbox = new Outbox(
