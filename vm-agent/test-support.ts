@@ -347,3 +347,13 @@ export const workspaceRequest = (repository: string, extra: Record<string, unkno
   callbackToken: "callback-token-w1",
   ...extra,
 });
+
+/**
+ * This machine's first non-loopback IPv4 address: where a test's double listens when a workspace
+ * must reach it through its egress proxy (loopback never is; the request's allowPrivate names it).
+ */
+export function nonLoopbackAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .find((entry) => entry.family === "IPv4" && !entry.internal)?.address;
+}

@@ -94,7 +94,7 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server {
       } catch (error) {
         return answer(502, `could not connect to ${shownTarget(decision.host, port)}: ${(error as Error).message}`);
       }
-      const upstream = http.request({ method: request.method, path: `${url.pathname}${url.search}`, headers: endToEnd(request.headers), createConnection: () => socket, agent: false });
+      const upstream = http.request({ method: request.method, path: `${url.pathname}${url.search}`, headers: endToEnd(request.headers), createConnection: () => socket });
       upstream.on("response", (answer) => {
         response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
         answer.pipe(response);
