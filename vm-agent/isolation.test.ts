@@ -30,7 +30,7 @@ describe.runIf(asRoot)("workspace users on a root node", () => {
     cleanups.push(receiver.close, daemon.cleanup);
     const { child, endpoint } = await daemon.start();
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
-    expect(ready.body.isolation).toEqual({ mode: "users" });
+    expect(ready.body.isolation).toEqual({ mode: "users", egress: { mode: "namespaces" } });
 
     // The "Tried" line: the setup script's `id` was uid=0(root). Now it is the workspace's user.
     const repo = makeRepo({ ".agent/setup.sh": 'id > "$HOME/setup-id"\n' });
@@ -130,7 +130,8 @@ describe.runIf(asRoot)("a node that cannot create users", () => {
     cleanups.push(daemon.cleanup);
     await daemon.start();
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
-    expect(ready.body.isolation).toEqual({ mode: "none", reason: `its work folder is behind ${closed}, which other users cannot enter (mode 700)` });
+    const reason = `its work folder is behind ${closed}, which other users cannot enter (mode 700)`;
+    expect(ready.body.isolation).toEqual({ mode: "none", reason, egress: { mode: "none", reason: `workspaces do not run as their own users (${reason})` } });
   }, 60_000);
 
   /** The daemon as an unprivileged user (nobody), as on a laptop. */
@@ -150,7 +151,7 @@ describe.runIf(asRoot)("a node that cannot create users", () => {
     const { receiver, daemon, workDir } = await unprivileged({});
     const { endpoint } = await daemon.start();
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
-    expect(ready.body.isolation).toEqual({ mode: "none", reason: "the vm-agent runs as nobody, not root" });
+    expect(ready.body.isolation).toEqual({ mode: "none", reason: "the vm-agent runs as nobody, not root", egress: { mode: "none", reason: "workspaces do not run as their own users (the vm-agent runs as nobody, not root)" } });
     const repo = makeRepo({ ".agent/setup.sh": 'id -un > "$HOME/setup-id"\n' });
     spawnSync("chown", ["-R", "nobody:", repo]); // the laptop user's own repository
     expect(await daemon.call(endpoint, "POST", "/workspaces", { workspaceId: "w_n", taskId: "t_n", repository: repo, branch: "agents/w_n", callbackToken: "cb" })).toBe(202);

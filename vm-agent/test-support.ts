@@ -238,7 +238,13 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
  * The real daemon as its own process (for kill -9): `start()` launches one more `main.ts` on the
  * same work folder and node id and resolves with its endpoint once its node-ready callback arrived.
  */
-export async function daemonProcess(receiver: Awaited<ReturnType<typeof startReceiver>>, extraEnv: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}) {
+export async function daemonProcess(
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+  extraEnv: Record<string, string> = {},
+  as: { uid?: number; gid?: number } = {},
+  /** A program (and its arguments) the daemon is started through, as the local provider's setpriv. */
+  launcher: string[] = [],
+) {
   const key = await testKey();
   const nodeId = `node-proc-${process.pid}-${++counter}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-proc-"));
@@ -265,7 +271,8 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     workDir,
     async start() {
       // The daemon's whole environment; NODE_ENV is deliberately not part of it.
-      const child = spawn(process.execPath, ["--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
+      const [file, ...args] = [...launcher, process.execPath, "--import", "tsx", path.resolve(import.meta.dirname, "main.ts")];
+      const child = spawn(file!, args, { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
       children.push(child);
       const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
       const endpoint = String(ready.body.endpoint);
@@ -287,6 +294,12 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
       const response = await fetchNode(endpoint, pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       await response.body?.cancel();
       return response.status;
+    },
+    /** As `call`, with the answer's body. */
+    async answer(endpoint: string, method: string, pathname: string, body?: unknown) {
+      const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
+      const response = await fetchNode(endpoint, pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
     /** A request to the daemon at `endpoint`, pinned to the certificate its ready callback reported. */
     fetch: fetchNode,

@@ -11,8 +11,8 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeRepo } from "../../tests/harness/git";
-import { nonLoopbackAddress, startReceiver, startTestAgent, testKey, type Received } from "../test-support";
-import { userName } from "../users";
+import { daemonProcess, nonLoopbackAddress, startReceiver, startTestAgent, testKey, type Received } from "../test-support";
+import { SETPRIV, userName } from "../users";
 import { namespacePath, socketPath } from "./netns";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -73,9 +73,15 @@ describe.runIf(asRoot && address)("a workspace's egress on a root node", () => {
     const allowed = `http://${address}:${double.port}/`;
 
     const egress = { policy: "allow-list", allowHosts: [`${address}:${double.port}`, `localhost:${daemonPort}`, "169.254.169.254", "10.255.255.1"], allowPrivate: [address] };
-    expect((await first.request("POST", "/workspaces", { workspaceId: "w_a", taskId: "t_a", repository: makeRepo(), branch: "agents/egress-a", callbackToken: "cb-a", egress })).status).toBe(202);
+    // The setup script runs in the namespace too, with the proxy.
+    const setup = `{\n${probe("netns", "readlink /proc/self/ns/net")}\n${probe("allowed", status(allowed))}\n${probe("direct", `${status(allowed, "--noproxy '*'")}; echo " exit=$?"`)}\n} > "$HOME/setup-probes"\n`;
+    const repository = makeRepo({ ".agent/setup.sh": setup });
+    expect((await first.request("POST", "/workspaces", { workspaceId: "w_a", taskId: "t_a", repository, branch: "agents/egress-a", callbackToken: "cb-a", egress })).status).toBe(202);
     const ready = await receiver.next(/w_a\/(ready|provisioning-failed)$/);
     expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
+    const setupSeen = results(first.workDir, "w_a", "setup-probes");
+    expect(setupSeen.netns).not.toBe(fs.readlinkSync("/proc/self/ns/net"));
+    expect(setupSeen).toMatchObject({ allowed: "200", direct: "000 exit=7" });
 
     const probes = [
       probe("proxy-env", 'echo "$https_proxy $HTTP_PROXY ${NO_PROXY:-none}"'),
@@ -158,4 +164,34 @@ describe.runIf(asRoot && address)("a workspace's egress on a root node", () => {
     expect(fs.existsSync(`/proc/${forwarder}`) && !fs.readFileSync(`/proc/${forwarder}/stat`, "utf8").includes(") Z")).toBe(false);
     expect(fs.existsSync(forwarderFile)).toBe(false);
   }, 180_000);
+});
+
+describe.runIf(asRoot)("a root node that cannot make network namespaces", () => {
+  /** The daemon as its own process, without CAP_SYS_ADMIN (as in a container that withholds it). */
+  async function withoutSysAdmin(env: Record<string, string>) {
+    const receiver = await startReceiver();
+    const daemon = await daemonProcess(receiver, env, {}, [SETPRIV, "--bounding-set=-sys_admin", "--"]);
+    cleanups.push(receiver.close, daemon.cleanup);
+    const { endpoint } = await daemon.start();
+    const ready = receiver.received.find((r) => r.path === `/api/nodes/${daemon.nodeId}/ready`)!;
+    return { receiver, daemon, endpoint, isolation: ready.body.isolation };
+  }
+  const create = (workspaceId: string, files: Record<string, string> = {}) => ({ workspaceId, taskId: "t", repository: makeRepo(files), branch: `agents/${workspaceId}`, callbackToken: "cb" });
+
+  it("says why and refuses workspaces with a message the control plane can show", async () => {
+    const { daemon, endpoint, isolation } = await withoutSysAdmin({});
+    expect(isolation).toMatchObject({ mode: "users", egress: { mode: "none", reason: expect.stringContaining("it could not make a network namespace") } });
+    const refused = await daemon.answer(endpoint, "POST", "/workspaces", create("w_n"));
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^this node cannot enforce egress: it could not make a network namespace: .+; set WORKSPACE_EGRESS=off to run without it$/);
+  }, 60_000);
+
+  it("runs workspaces on the node's network with WORKSPACE_EGRESS=off, and says so", async () => {
+    const { receiver, daemon, endpoint, isolation } = await withoutSysAdmin({ WORKSPACE_EGRESS: "off" });
+    expect(isolation).toEqual({ mode: "users", egress: { mode: "none", reason: "WORKSPACE_EGRESS=off" } });
+    expect(await daemon.call(endpoint, "POST", "/workspaces", create("w_o", { ".agent/setup.sh": 'readlink /proc/self/ns/net > "$HOME/netns"\n' }))).toBe(202);
+    const ready = await receiver.next(/w_o\/(ready|provisioning-failed)$/);
+    expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
+    expect(fs.readFileSync(path.join(daemon.workDir, "workspaces", "w_o", "home", "netns"), "utf8").trim()).toBe(fs.readlinkSync("/proc/self/ns/net"));
+  }, 60_000);
 });
