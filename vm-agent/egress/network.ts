@@ -139,8 +139,15 @@ export class EgressNetwork {
     this.options.workspaces.put(workspaceId, { ...workspace, egress: { ...workspace.egress, modelHosts: [...workspace.egress.modelHosts, host] } });
   }
 
-  /** After a restart: the running workspaces' proxies listen again and their forwarders are checked (started again when gone). */
+  /**
+   * After a restart: the running workspaces' proxies listen again and their forwarders are checked
+   * (started again when gone); what a workspace the node no longer holds left (a delete a crash
+   * interrupted) is removed.
+   */
   async adopt() {
+    for (const workspaceId of this.forwarders.keys()) {
+      if (!this.options.workspaces.get(workspaceId)) await this.remove(workspaceId);
+    }
     for (const { value } of this.options.workspaces.list()) {
       if (value.status !== "running" || !value.egress?.namespace || !value.user) continue;
       await this.ensure(value, value.user).catch((error: unknown) => this.options.log("error", "could not restore a workspace's egress proxy", { workspaceId: value.id, error: String(error) }));
