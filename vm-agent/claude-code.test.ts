@@ -220,6 +220,8 @@ describe("a session's model key across a daemon restart", () => {
     await first.detach();
     const second = await startTestAgent(receiver.url, { key, workDir: first.workDir, NODE_ID: first.config.NODE_ID, ANTHROPIC_BASE_URL: model.url });
     cleanups.push(second.detach);
+    // The CLI's request went through the daemon's proxy, which the restart cut: it asks again, through the new one.
+    await vi.waitFor(() => expect(model.held()).toBe(2), { timeout: 30_000, interval: 50 });
     answer();
 
     const done = await receiver.next(/s_r\/completed$/);
@@ -258,6 +260,8 @@ describe("claude-code through a vm-agent crash", () => {
 
     await daemon.killHard(first.child);
     await daemon.start();
+    // The CLI's request went through the killed daemon's proxy: it asks again, through the new one.
+    await vi.waitFor(() => expect(model.held()).toBe(2), { timeout: 30_000, interval: 50 });
     answer();
 
     const done = await receiver.next(/s_k\/completed$/);

@@ -318,14 +318,14 @@ export async function daemonProcess(
 }
 
 /**
- * A key and a self-signed certificate for 127.0.0.1 in `dir` (`key.pem`, `cert.pem`, readable by all
+ * A key and a self-signed certificate for 127.0.0.1 (or `address`) in `dir` (`key.pem`, `cert.pem`, readable by all
  * so workspaces' users can trust it), made with openssl: a test's own HTTPS server, whose clients
  * trust `certFile` as their certificate authority.
  */
-export function loopbackCertificate(dir: string) {
+export function loopbackCertificate(dir: string, address = "127.0.0.1") {
   const keyFile = path.join(dir, "key.pem");
   const certFile = path.join(dir, "cert.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", `/CN=${address}`, "-addext", `subjectAltName=IP:${address}`], { stdio: "ignore" });
   fs.chmodSync(certFile, 0o644);
   return { keyFile, certFile, key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8") };
 }

@@ -77,10 +77,21 @@ export async function startAnthropicDouble(script: ScriptedTurn[], host = "127.0
     const main = recorded.tools.length > 0;
     let turn: ScriptedTurn = main ? (turns.shift() ?? { kind: "text", text: "Nothing left to do." }) : { kind: "text", text: "Agent task" };
     if (turn.kind === "held") {
+      const held = turn;
       heldRequests++;
       onHeld?.();
-      await turn.until;
-      turn = turn.then;
+      // A client that leaves before the turn is answered (its connection cut, as a proxy's restart
+      // does) has not had it: the turn goes back for its retry.
+      let left = false;
+      const putBack = () => {
+        left = true;
+        turns.unshift(held);
+      };
+      request.socket.once("close", putBack);
+      await held.until;
+      if (left) return;
+      request.socket.removeListener("close", putBack);
+      turn = held.then;
     }
 
     if (turn.kind === "error") {

@@ -54,7 +54,7 @@ export type EgressNetworkOptions = {
 
 export class EgressNetwork {
   private unavailable: string | undefined = "not probed yet";
-  private readonly listeners = new Map<string, http.Server>();
+  private readonly listeners = new Map<string, ReturnType<typeof createEgressProxy>>();
   private readonly forwarders: RecordStore<typeof ForwarderRecord>;
   private readonly lock = new KeyedLock();
   private readonly reports: RefusalReports;
@@ -159,7 +159,10 @@ export class EgressNetwork {
     await this.lock.run(workspaceId, async () => {
       const listener = this.listeners.get(workspaceId);
       this.listeners.delete(workspaceId);
-      if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+      if (listener) {
+        listener.closeAll();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+      }
       this.reports.forget(workspaceId);
       const forwarder = this.forwarders.get(workspaceId);
       if (forwarder) {
@@ -181,7 +184,7 @@ export class EgressNetwork {
   close() {
     this.reports.flushAll();
     for (const listener of this.listeners.values()) {
-      listener.closeAllConnections();
+      listener.closeAll();
       listener.close();
     }
     this.listeners.clear();
@@ -200,7 +203,7 @@ export class EgressNetwork {
     return addresses;
   }
 
-  private async listen(workspaceId: string, socket: string, user: WorkspaceUser): Promise<http.Server> {
+  private async listen(workspaceId: string, socket: string, user: WorkspaceUser) {
     const { config, log } = this.options;
     const server = createEgressProxy({
       decide: (target) =>

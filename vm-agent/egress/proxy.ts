@@ -65,7 +65,9 @@ function rawAnswer(socket: Duplex, status: string, text: string) {
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-export function createEgressProxy(options: EgressProxyOptions): http.Server {
+/** The proxy's server; `closeAll` ends every connection through it, tunnels included (closeAllConnections does not see those). */
+export function createEgressProxy(options: EgressProxyOptions): http.Server & { closeAll: () => void } {
+  const tunnels = new Set<Duplex>();
   const refused = (decision: Extract<Decision, { allowed: false }>) => {
     options.onRefused(decision);
     return refusalLine(decision);
@@ -95,6 +97,10 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server {
         return answer(502, `could not connect to ${shownTarget(decision.host, port)}: ${(error as Error).message}`);
       }
       const upstream = http.request({ method: request.method, path: `${url.pathname}${url.search}`, headers: endToEnd(request.headers), createConnection: () => socket });
+      // A client that leaves (or a daemon that closes) ends the upstream request too.
+      response.on("close", () => {
+        if (!response.writableFinished) socket.destroy();
+      });
       upstream.on("response", (answer) => {
         response.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
         answer.pipe(response);
@@ -123,6 +129,8 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server {
       } catch (error) {
         return rawAnswer(client, "502 Bad Gateway", `could not connect to ${shownTarget(decision.host, target.port)}: ${(error as Error).message}`);
       }
+      tunnels.add(client);
+      client.on("close", () => tunnels.delete(client));
       upstream.on("error", () => client.destroy());
       client.on("close", () => upstream.destroy());
       upstream.on("close", () => client.destroy());
@@ -135,5 +143,10 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server {
       client.destroy();
     });
   });
-  return server;
+  return Object.assign(server, {
+    closeAll() {
+      server.closeAllConnections();
+      for (const tunnel of tunnels) tunnel.destroy();
+    },
+  });
 }
