@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v git >/dev/null || need+=(git)
+# The vm-agent's forwarder out of each workspace's network namespace (vm-agent/egress/).
+[ -x /usr/bin/socat ] || need+=(socat)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)

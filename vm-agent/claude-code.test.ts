@@ -10,7 +10,15 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
 import { git, makeRepo } from "../tests/harness/git";
 import { streamJsonError } from "./agents/commands";
-import { daemonProcess, startReceiver, startTestAgent, testKey } from "./test-support";
+import { daemonProcess, nonLoopbackAddress, startReceiver, startTestAgent, testKey } from "./test-support";
+
+/**
+ * The model double listens on this machine's non-loopback address, which the workspace's egress
+ * allows: the agent's CLI reaches it through its proxy (loopback is out of its namespace's reach),
+ * the default allow-list admitting the model API host the node is configured with.
+ */
+const MODEL_HOST = nonLoopbackAddress() ?? "127.0.0.1";
+const MODEL_EGRESS = { policy: "allow-list", allowPrivate: MODEL_HOST === "127.0.0.1" ? [] : [MODEL_HOST] };
 import { nodeUsers } from "./users";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -19,12 +27,12 @@ afterEach(async () => {
 });
 
 async function claudeWorkspace(script: ScriptedTurn[], overrides = {}) {
-  const model = await startAnthropicDouble(script);
+  const model = await startAnthropicDouble(script, MODEL_HOST);
   const receiver = await startReceiver();
   const agent = await startTestAgent(receiver.url, { ANTHROPIC_BASE_URL: model.url, ...overrides });
   cleanups.push(model.close, receiver.close, agent.close);
   const repo = makeRepo();
-  await agent.request("POST", "/workspaces", { workspaceId: "w_c", taskId: "t", repository: repo, branch: "agents/claude-1", callbackToken: "cb" });
+  await agent.request("POST", "/workspaces", { workspaceId: "w_c", taskId: "t", repository: repo, branch: "agents/claude-1", callbackToken: "cb", egress: MODEL_EGRESS });
   await receiver.next(/w_c\/ready$/);
   return { model, receiver, agent, repo };
 }
@@ -156,14 +164,14 @@ describe("prompts on a node with several workspaces", () => {
     const model = await startAnthropicDouble([
       { kind: "held", until, then: { kind: "text", text: "Done." } },
       { kind: "held", until, then: { kind: "text", text: "Done." } },
-    ]);
+    ], MODEL_HOST);
     const receiver = await startReceiver();
     const agent = await startTestAgent(receiver.url, { ANTHROPIC_BASE_URL: model.url });
     cleanups.push(model.close, receiver.close, agent.close);
     const repo = makeRepo();
     const prompts = { w_a: "Workspace A asks: rename the widget factory", w_b: "Workspace B asks: rotate the payroll export keys" };
     for (const workspaceId of ["w_a", "w_b"] as const) {
-      await agent.request("POST", "/workspaces", { workspaceId, taskId: `t_${workspaceId}`, repository: repo, branch: `agents/${workspaceId}`, callbackToken: "cb" });
+      await agent.request("POST", "/workspaces", { workspaceId, taskId: `t_${workspaceId}`, repository: repo, branch: `agents/${workspaceId}`, callbackToken: "cb", egress: MODEL_EGRESS });
       await receiver.next(new RegExp(`${workspaceId}/ready$`));
     }
     for (const workspaceId of ["w_a", "w_b"] as const) {
@@ -198,12 +206,12 @@ describe("a session's model key across a daemon restart", () => {
     const model = await startAnthropicDouble([
       { kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: { kind: "tool_use", name: "Bash", input: { command: 'echo "key=$ANTHROPIC_API_KEY"', description: "Print the key" } } },
       { kind: "text", text: "Printed it." },
-    ]);
+    ], MODEL_HOST);
     const receiver = await startReceiver();
     const key = await testKey();
     const first = await startTestAgent(receiver.url, { key, ANTHROPIC_BASE_URL: model.url });
     cleanups.push(model.close, receiver.close, first.close);
-    await first.request("POST", "/workspaces", { workspaceId: "w_r", taskId: "t", repository: makeRepo(), branch: "agents/restart-1", callbackToken: "cb" });
+    await first.request("POST", "/workspaces", { workspaceId: "w_r", taskId: "t", repository: makeRepo(), branch: "agents/restart-1", callbackToken: "cb", egress: MODEL_EGRESS });
     await receiver.next(/w_r\/ready$/);
     await first.request("POST", "/workspaces/w_r/agent-sessions/s_r/start", { agent: "claude-code", prompt: "Print your key", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     await model.heldReached; // the CLI runs, with the key in its environment
@@ -212,6 +220,8 @@ describe("a session's model key across a daemon restart", () => {
     await first.detach();
     const second = await startTestAgent(receiver.url, { key, workDir: first.workDir, NODE_ID: first.config.NODE_ID, ANTHROPIC_BASE_URL: model.url });
     cleanups.push(second.detach);
+    // The CLI's request went through the daemon's proxy, which the restart cut: it asks again, through the new one.
+    await vi.waitFor(() => expect(model.held()).toBe(2), { timeout: 30_000, interval: 50 });
     answer();
 
     const done = await receiver.next(/s_r\/completed$/);
@@ -236,20 +246,22 @@ describe("claude-code through a vm-agent crash", () => {
     const model = await startAnthropicDouble([
       { kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: writeFile },
       { kind: "text", text: "Done." },
-    ]);
+    ], MODEL_HOST);
     const receiver = await startReceiver();
     const daemon = await daemonProcess(receiver, { ANTHROPIC_BASE_URL: model.url });
     cleanups.push(model.close, receiver.close, daemon.cleanup);
 
     const first = await daemon.start();
     const repo = makeRepo();
-    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_k", taskId: "t", repository: repo, branch: "agents/kill-1", callbackToken: "cb" });
+    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_k", taskId: "t", repository: repo, branch: "agents/kill-1", callbackToken: "cb", egress: MODEL_EGRESS });
     await receiver.next(/w_k\/ready$/);
     await daemon.call(first.endpoint, "POST", "/workspaces/w_k/agent-sessions/s_k/start", { agent: "claude-code", prompt: "Add notes", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     await model.heldReached; // the CLI is mid-conversation, waiting on the model
 
     await daemon.killHard(first.child);
     await daemon.start();
+    // The CLI's request went through the killed daemon's proxy: it asks again, through the new one.
+    await vi.waitFor(() => expect(model.held()).toBe(2), { timeout: 30_000, interval: 50 });
     answer();
 
     const done = await receiver.next(/s_k\/completed$/);

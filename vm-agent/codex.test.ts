@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startResponsesDouble, type ResponsesTurn } from "../tests/doubles/openai-responses";
 import { git, makeRepo } from "../tests/harness/git";
 import { codexJsonError } from "./agents/commands";
-import { startReceiver, startTestAgent } from "./test-support";
+import { nonLoopbackAddress, startReceiver, startTestAgent } from "./test-support";
+
+/**
+ * The model double listens on this machine's non-loopback address, which the workspace's egress
+ * allows: the agent's CLI reaches it through its proxy (loopback is out of its namespace's reach),
+ * the default allow-list admitting the model API host the node is configured with.
+ */
+const MODEL_HOST = nonLoopbackAddress() ?? "127.0.0.1";
+const MODEL_EGRESS = { policy: "allow-list", allowPrivate: MODEL_HOST === "127.0.0.1" ? [] : [MODEL_HOST] };
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -14,12 +22,12 @@ afterEach(async () => {
 });
 
 async function codexWorkspace(script: ResponsesTurn[], overrides = {}) {
-  const model = await startResponsesDouble(script);
+  const model = await startResponsesDouble(script, MODEL_HOST);
   const receiver = await startReceiver();
   const agent = await startTestAgent(receiver.url, { OPENAI_BASE_URL: model.url, ...overrides });
   cleanups.push(model.close, receiver.close, agent.close);
   const repo = makeRepo();
-  await agent.request("POST", "/workspaces", { workspaceId: "w_x", taskId: "t", repository: repo, branch: "agents/codex-1", callbackToken: "cb" });
+  await agent.request("POST", "/workspaces", { workspaceId: "w_x", taskId: "t", repository: repo, branch: "agents/codex-1", callbackToken: "cb", egress: MODEL_EGRESS });
   await receiver.next(/w_x\/ready$/);
   return { model, receiver, agent, repo };
 }

@@ -110,6 +110,20 @@ export const VmAgentConfigSchema = z.object({
    * the node never pass to another workspace.
    */
   WORKSPACE_UID_CLAIMS: z.string().min(1).default("/var/lib/agent-control-plane/workspace-uids"),
+  /**
+   * Each workspace's processes in their own network namespace whose only way out is the daemon's
+   * egress proxy (egress/). `on`: a root daemon that cannot do it refuses workspaces, saying why;
+   * `off`: workspaces use the node's network as they are (the isolation report says so).
+   */
+  WORKSPACE_EGRESS: z.enum(["on", "off"]).default("on"),
+  /** The port the proxy listens on inside each workspace's namespace (127.0.0.1 there; HTTPS_PROXY names it). */
+  EGRESS_PROXY_PORT: integer(1, 65535).default(3128),
+  /** How long the proxy's refusals are gathered before they go to the control plane as one report. */
+  EGRESS_REPORT_INTERVAL: durationField("1s"),
+  /** How long the proxy waits for a connection to an allowed host. */
+  EGRESS_CONNECT_TIMEOUT: durationField("10s"),
+  /** How long a name the proxy resolved is trusted (the denied hosts are resolved for every decision). */
+  EGRESS_DNS_CACHE_TTL: durationField("30s"),
 });
 
 export type VmAgentConfig = z.infer<typeof VmAgentConfigSchema>;

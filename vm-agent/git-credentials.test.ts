@@ -8,10 +8,18 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sharedTempDir } from "../tests/harness/shared-dir";
-import { daemonProcess, startReceiver, waitForFile } from "./test-support";
+import { insideNamespace } from "./egress/forwarder";
+import { daemonProcess, nonLoopbackAddress, startReceiver, waitForFile } from "./test-support";
+import { nodeUsers } from "./users";
 import { homeTrusting, startHttpsGitServer } from "./test-git-server";
 
 const TOKEN = "ghp_OwnersToken0123456789abcdefABCDEF0123";
+/**
+ * The git server listens on this machine's non-loopback address, which each workspace's egress
+ * allows (its agent reaches it through its proxy; loopback is out of its namespace's reach).
+ */
+const SERVER_HOST = nonLoopbackAddress() ?? "127.0.0.1";
+const egressTo = (server: { host: string }) => ({ policy: "allow-list", allowHosts: [server.host], allowPrivate: SERVER_HOST === "127.0.0.1" ? [] : [SERVER_HOST] });
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
@@ -35,10 +43,12 @@ const held = (release: string, before: string, after: string) =>
 
 const commitAndPush = (file: string, ref: string) => `echo '${file}' > ${file}\ngit add ${file}\ngit commit -qm '${file} by the agent'\ngit push -q origin HEAD:refs/heads/${ref}`;
 
-/** What `git credential fill` answers in `cwd` as the agent (its user, its environment), for `protocol://host`. */
-function credentialFill(cwd: string, agent: { env: Record<string, string>; uid: number; gid: number }, protocol: string, host: string) {
+/** What `git credential fill` answers in `cwd` as the agent (its user, its environment, its network namespace when it has one), for `protocol://host`. */
+function credentialFill(cwd: string, agent: { env: Record<string, string>; uid: number; gid: number; namespace?: string }, protocol: string, host: string) {
   const env = { ...agent.env, GIT_TERMINAL_PROMPT: "0" } as Record<string, string> as NodeJS.ProcessEnv;
-  const result = spawnSync("git", ["credential", "fill"], { cwd, env, uid: agent.uid, gid: agent.gid, input: `protocol=${protocol}\nhost=${host}\n\n`, encoding: "utf8" });
+  const input = `protocol=${protocol}\nhost=${host}\n\n`;
+  const [file, ...args] = agent.namespace ? insideNamespace(agent.namespace, agent, ["git", "credential", "fill"]) : ["git", "credential", "fill"];
+  const result = spawnSync(file!, args, { cwd, env, input, encoding: "utf8", ...(agent.namespace ? {} : { uid: agent.uid, gid: agent.gid }) });
   return { status: result.status, out: result.stdout };
 }
 
@@ -83,20 +93,21 @@ describe("a workspace's GitHub token", () => {
       'env > "$HOME/setup-env"',
       "printf 'protocol=https\\nhost=%s\\n\\n' \"$host\" | git credential fill > \"$HOME/setup-fill\" 2>&1 || echo \"exit=$?\" >> \"$HOME/setup-fill\"",
     ].join("\n");
-    const server = await startHttpsGitServer({ token: TOKEN, files: { ".agent/setup.sh": `${setup}\n` } });
+    const server = await startHttpsGitServer({ token: TOKEN, files: { ".agent/setup.sh": `${setup}\n` }, host: SERVER_HOST });
     cleanups.push(server.close);
     const { receiver, daemon, logFile, first } = await gitNode(server);
     const workspaceDir = path.join(daemon.workDir, "workspaces", "w_g");
     const worktree = path.join(workspaceDir, "repo");
 
     // The clone: the server refuses anyone without the token, so the daemon's own git used it.
-    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_g", taskId: "t", repository: server.url, branch: "agents/g-1", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN }, forgeHosts: [server.host] });
+    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_g", taskId: "t", repository: server.url, branch: "agents/g-1", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN }, forgeHosts: [server.host], egress: egressTo(server) });
     const ready = await receiver.next(/w_g\/(ready|provisioning-failed)$/);
     expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
     expect(spawnSync("git", ["-c", "safe.directory=*", "remote", "get-url", "origin"], { cwd: worktree, encoding: "utf8" }).stdout.trim()).toBe(server.url);
     const gitConfig = fs.readFileSync(path.join(worktree, ".git", "config"), "utf8");
     expect(gitConfig).not.toContain(TOKEN);
-    expect(gitConfig).toMatch(/helper = .*git-credential\.mjs' ask /);
+    // In its network namespace the agent's helper asks the daemon through the workspace's proxy.
+    expect(gitConfig).toMatch(/helper = .*git-credential\.mjs' proxy 'http:\/\/127\.0\.0\.1:3128' 'http:\/\/acp-vm-agent\.internal\/workspaces\/w_g\/git-credential'/);
     const record = path.join(daemon.workDir, "state", "credentials", "w_g.json");
     expect(fs.statSync(record).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.dirname(record)).mode & 0o777).toBe(0o700);
@@ -120,7 +131,7 @@ describe("a workspace's GitHub token", () => {
     // Its environment has the ticket, never the token; no argument list, tmux or file has either.
     const agentPid = Number(fs.readFileSync(`${release}.pid`, "utf8"));
     const agentEnvironment = environOf(agentPid);
-    const agent = { env: agentEnvironment, ...idsOf(agentPid) };
+    const agent = { env: agentEnvironment, ...idsOf(agentPid), namespace: nodeUsers(daemon.nodeId).find((u) => u.workspaceId === "w_g")?.name };
     const ticket = agentEnvironment.ACP_GIT_TICKET!;
     expect(ticket).toMatch(/^[\w-]{40,}$/);
     expect(JSON.stringify(agentEnvironment)).not.toContain(TOKEN);
@@ -166,10 +177,10 @@ describe("a workspace's GitHub token", () => {
   }, 120_000);
 
   it("without one the helper answers nothing and pushes fail; a follow-up's token is used from then on, for its own workspace only", async () => {
-    const server = await startHttpsGitServer({ token: TOKEN, publicRead: true });
+    const server = await startHttpsGitServer({ token: TOKEN, publicRead: true, host: SERVER_HOST });
     cleanups.push(server.close);
     const { receiver, daemon, first } = await gitNode(server);
-    const workspace = (workspaceId: string, secrets = {}) => ({ workspaceId, taskId: "t", repository: server.url, branch: `agents/${workspaceId}`, callbackToken: "cb", secrets, forgeHosts: [server.host] });
+    const workspace = (workspaceId: string, secrets = {}) => ({ workspaceId, taskId: "t", repository: server.url, branch: `agents/${workspaceId}`, callbackToken: "cb", secrets, forgeHosts: [server.host], egress: egressTo(server) });
     await daemon.call(first.endpoint, "POST", "/workspaces", workspace("w_n"));
     await daemon.call(first.endpoint, "POST", "/workspaces", workspace("w_o", { GITHUB_TOKEN: TOKEN }));
     await receiver.next(/w_n\/ready$/);
@@ -204,11 +215,11 @@ describe("a workspace's GitHub token", () => {
   }, 120_000);
 
   it("is answered for the configured forge hosts only: a task on any other https host gets none, from the helper or the daemon's push", async () => {
-    const server = await startHttpsGitServer({ token: TOKEN, publicRead: true });
+    const server = await startHttpsGitServer({ token: TOKEN, publicRead: true, host: SERVER_HOST });
     cleanups.push(server.close);
     const { receiver, daemon, first } = await gitNode(server);
     // The control plane's forge is elsewhere: this repository's host is just a host the task named.
-    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_e", taskId: "t", repository: server.url, branch: "agents/w_e", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN }, forgeHosts: ["github.example.test"] });
+    await daemon.call(first.endpoint, "POST", "/workspaces", { workspaceId: "w_e", taskId: "t", repository: server.url, branch: "agents/w_e", callbackToken: "cb", secrets: { GITHUB_TOKEN: TOKEN }, forgeHosts: ["github.example.test"], egress: egressTo(server) });
     const ready = await receiver.next(/w_e\/(ready|provisioning-failed)$/);
     expect(ready.path, JSON.stringify(ready.body)).toMatch(/ready$/);
     const home = path.join(daemon.workDir, "workspaces", "w_e", "home");

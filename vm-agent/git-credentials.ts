@@ -14,6 +14,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
+import { INTERNAL_HOST } from "./egress/proxy";
 import { helperScriptPath } from "./helper-scripts";
 import { shellQuote } from "./runtime/env-file";
 import { RecordStore, writeFileAtomic } from "./state/records";
@@ -115,8 +116,13 @@ export class GitCredentials {
     return ["-c", `credential.helper=!${shellQuote(process.execPath)} ${shellQuote(HELPER)} file ${shellQuote(this.records.file(workspaceId))}`];
   }
 
-  /** The helper the worktree's git config names for the agent's git: it asks the daemon, and holds no secret. */
-  agentHelper(workspaceId: string): string {
+  /**
+   * The helper the worktree's git config names for the agent's git: it asks the daemon, and holds
+   * no secret. With `proxy` (the workspace's egress proxy inside its namespace, where the daemon's
+   * address is out of reach) it asks through the proxy, which hands the question to the daemon.
+   */
+  agentHelper(workspaceId: string, proxy?: string): string {
+    if (proxy) return `!${shellQuote(process.execPath)} ${shellQuote(HELPER)} proxy ${shellQuote(proxy)} ${shellQuote(`http://${INTERNAL_HOST}/workspaces/${encodeURIComponent(workspaceId)}/git-credential`)}`;
     return `!${shellQuote(process.execPath)} ${shellQuote(HELPER)} ask ${shellQuote(this.endpointFile)} ${shellQuote(workspaceId)}`;
   }
 

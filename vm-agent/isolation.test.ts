@@ -32,7 +32,7 @@ describeNeedingRoot("workspace users on a root node", () => {
     cleanups.push(receiver.close, daemon.cleanup);
     const { child, endpoint } = await daemon.start();
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
-    expect(ready.body.isolation).toEqual({ mode: "users" });
+    expect(ready.body.isolation).toEqual({ mode: "users", egress: { mode: "namespaces" } });
 
     // The "Tried" line: the setup script's `id` was uid=0(root). Now it is the workspace's user.
     const repo = makeRepo({ ".agent/setup.sh": 'id > "$HOME/setup-id"\n' });
@@ -144,7 +144,7 @@ describeNeedingRoot("a node that cannot create users", () => {
   it("refuses every workspace as root when its users could not reach its work folder, saying why and what would run it (the Tried line: its setup ran as root)", async () => {
     const { closed, ready, provisioned, setupFile, workspaceDir } = await closedRootNode({});
     const why = `its work folder is behind ${closed}, which other users cannot enter (mode 700)`;
-    expect(ready.body.isolation).toEqual({ mode: "none", reason: why });
+    expect(ready.body.isolation).toEqual({ mode: "none", reason: why, egress: { mode: "none", reason: `workspaces do not run as their own users (${why})` } });
     expect(provisioned.path).toMatch(/provisioning-failed$/);
     expect(provisioned.body).toMatchObject({ stage: "workspace-user", error: refusalMessage(why) });
     expect(String(provisioned.body.error)).toContain("WORKSPACE_USERS=off");
@@ -154,7 +154,7 @@ describeNeedingRoot("a node that cannot create users", () => {
 
   it("runs workspaces as root with WORKSPACE_USERS=off, saying so, each with its own HOME", async () => {
     const { ready, provisioned, setupFile, workspaceDir } = await closedRootNode({ WORKSPACE_USERS: "off" });
-    expect(ready.body.isolation).toEqual({ mode: "none", reason: "WORKSPACE_USERS=off" });
+    expect(ready.body.isolation).toMatchObject({ mode: "none", reason: "WORKSPACE_USERS=off", egress: { mode: "none" } });
     expect(provisioned.path, JSON.stringify(provisioned.body)).toMatch(/ready$/);
     expect(fs.readFileSync(setupFile, "utf8").trim().split("\n")).toEqual(["0", path.join(workspaceDir, "home")]);
   }, 60_000);
@@ -176,7 +176,7 @@ describeNeedingRoot("a node that cannot create users", () => {
     const { receiver, daemon, workDir } = await unprivileged({});
     const { endpoint } = await daemon.start();
     const ready = receiver.received.find((r) => r.path.endsWith("/ready"))!;
-    expect(ready.body.isolation).toEqual({ mode: "none", reason: "the vm-agent runs as nobody, not root" });
+    expect(ready.body.isolation).toEqual({ mode: "none", reason: "the vm-agent runs as nobody, not root", egress: { mode: "none", reason: "workspaces do not run as their own users (the vm-agent runs as nobody, not root)" } });
     const repo = makeRepo({ ".agent/setup.sh": '{ id -un; echo "$HOME"; } > "$HOME/setup-id"\n' });
     spawnSync("chown", ["-R", "nobody:", repo]); // the laptop user's own repository
     expect(await daemon.call(endpoint, "POST", "/workspaces", { workspaceId: "w_n", taskId: "t_n", repository: repo, branch: "agents/w_n", callbackToken: "cb" })).toBe(202);

@@ -9,11 +9,12 @@ import type { VmAgentConfig } from "./config";
 import { run } from "./exec";
 import * as git from "./git";
 import { agentEnvironment } from "./agents/commands";
+import type { EgressLaunch } from "./egress/network";
 import { setupCommand } from "./setup-command";
 import { killUserProcesses, userEnvironment, type WorkspaceUser } from "./users";
 import { mkdirAs, removeWorkspaceFolder } from "./workspace-fs";
 
-export type ProvisionStage = "workspace-user" | "clone" | "branch" | "git-identity" | "git-credentials" | "handover" | "setup";
+export type ProvisionStage = "workspace-user" | "clone" | "branch" | "git-identity" | "git-credentials" | "handover" | "network" | "setup";
 
 /** Where stages and the setup output are reported as they happen (boot-log.ts); by default nowhere. */
 export type StageReporter = {
@@ -71,7 +72,13 @@ export async function provisionWorktree(
   config: ProvisionConfig,
   credentials: ProvisionCredentials,
   runAs: ProvisionUser,
-  control: { signal?: AbortSignal; reporter?: StageReporter; push?: string } = {},
+  control: {
+    signal?: AbortSignal;
+    reporter?: StageReporter;
+    push?: string;
+    /** The workspace's network namespace and proxy, made before its setup script runs (egress/network.ts); none: the node's network. */
+    network?: (user: WorkspaceUser | undefined) => Promise<EgressLaunch | undefined>;
+  } = {},
 ): Promise<Provisioned & { user?: WorkspaceUser }> {
   const worktree = path.join(dir, "repo");
   const reporter = control.reporter ?? UNREPORTED;
@@ -106,15 +113,19 @@ export async function provisionWorktree(
   const setup = await setupCommand(worktree, config.SETUP_SCRIPT, user).catch((error: unknown) => {
     throw new StageError("setup", error);
   });
+  // After the clone stage, which stops whatever the user ran before (a previous attempt's forwarder too).
+  const network = control.network ? await stage("network", () => control.network!(user), "the workspace's network namespace and egress proxy") : undefined;
   if (setup) {
     await stage(
       "setup",
       async () => {
         for (const command of setup.commands) {
-          await run(command.file, command.args, {
+          // In the workspace's namespace, nsenter (root) joins it and setpriv drops to the user.
+          const [file, ...args] = network ? network.enter([command.file, ...command.args]) : [command.file, ...command.args];
+          await run(file!, args, {
             cwd: worktree,
-            env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home) }),
-            user,
+            env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home), ...network?.env }),
+            ...(network ? {} : { user }),
             timeoutMs: config.SETUP_TIMEOUT,
             group: true,
             label: `setup (${setup.source})`,

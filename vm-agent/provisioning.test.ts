@@ -68,7 +68,9 @@ describe("provisioning", () => {
     for (const report of reports) expect(report.authorization).toBe("Bearer callback-token-w1");
     // Reports may arrive in any order: the control plane orders stages by their sequence.
     const ended = reports.flatMap((r) => r.body.stages as { stage: string; status: string; durationMs: number | null; detail?: string; seq: number }[]).filter((s) => s.status !== "running").sort((a, b) => a.seq - b.seq);
-    expect(ended.map((s) => s.stage)).toEqual(["workspace-user", "clone", "branch", "git-identity", "git-credentials", "handover", "setup", "ready"]);
+    // A root node (as in CI) gives the workspace its own network before the setup script runs.
+    const network = agent.agent.isolation().egress?.mode === "namespaces" ? ["network"] : [];
+    expect(ended.map((s) => s.stage)).toEqual(["workspace-user", "clone", "branch", "git-identity", "git-credentials", "handover", ...network, "setup", "ready"]);
     for (const stage of ended) expect(stage).toMatchObject({ status: "succeeded", durationMs: expect.any(Number) });
     expect(ended.find((s) => s.stage === "setup")?.detail).toBe(".agent/setup.sh");
     expect(reports.flatMap((r) => r.body.setupOutput as string[]).sort()).toEqual(["installing dependencies", "no newline at the end", "warning: peer dep"]);

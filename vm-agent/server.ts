@@ -265,8 +265,8 @@ export function createVmAgent(options: VmAgentOptions) {
       manager.credentials.publishEndpoint(config.VM_AGENT_HOST, port, identity.certificate);
       return { port, certificateFingerprint: identity.fingerprint };
     },
-    /** Whether each workspace runs as its own user (for the ready callback). */
-    isolation: () => manager.users.isolation(),
+    /** Whether each workspace runs as its own user, in its own network (for the ready callback). */
+    isolation: () => manager.isolation(),
     /** Starts the heartbeats (the first one now): main.ts calls it once the node-ready callback is enqueued. */
     startHeartbeats() {
       heartbeat.start();

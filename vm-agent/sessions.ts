@@ -19,6 +19,7 @@ import type { Log } from "./log";
 import type { Outbox } from "./outbox";
 import { OutputShipper } from "./output";
 import { both, HashedSecrets, hashedRedactor, hashSecrets, redactor, type Redact } from "./redact";
+import type { EgressLaunch } from "./egress/network";
 import type { WorkspacePaths } from "./paths";
 import type { RuntimeCoordinator, RuntimeRecord } from "./runtime/coordinator";
 import { RuntimeError } from "./runtime/processes";
@@ -44,6 +45,11 @@ export type SessionManagerOptions = {
   credentials: GitCredentials;
   /** How the daemon's own git runs in a workspace's worktree (as its user) and pushes from it. */
   gitAs: (workspace: WorkspaceRecord) => { as: GitAs; remote: PushSource };
+  /**
+   * The workspace's way out for a session of `agent` (egress/network.ts): its model API admitted,
+   * its namespace and proxy made sure of; undefined for a workspace on the node's network.
+   */
+  network: (workspace: WorkspaceRecord, agent: SessionRecord["agent"]) => Promise<EgressLaunch | undefined>;
   outbox: Outbox;
   log: Log;
 };
@@ -215,13 +221,14 @@ export class SessionManager {
     // Shipping starts before the launch: a quick agent may exit (and complete) before launch returns.
     this.shipOutput(session);
     try {
+      const network = await this.options.network(workspace, session.agent);
       // Git never prompts on the agent's terminal: without credentials it fails, as anywhere unattended.
-      const env = { ...resolved.env, ...userEnvironment(workspace.user, paths.home(workspaceId)), [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
+      const env = { ...resolved.env, ...userEnvironment(workspace.user, paths.home(workspaceId)), ...network?.env, [TICKET_VARIABLE]: ticket, GIT_TERMINAL_PROMPT: "0" };
       const envFile = paths.envFile(workspaceId, sessionId);
       // The prompt waits beside the environment file (the workspace's folder, the daemon's own) for the launcher.
       const stdin = resolved.stdin === undefined ? {} : { stdin: { file: path.join(path.dirname(envFile), `agent-${sessionId}.prompt`), text: resolved.stdin } };
       const launch = { workspaceId, sessionId, cwd: paths.worktree(workspaceId), command: resolved.command, env, envFile, logFile, ...stdin };
-      const start = () => runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}) });
+      const start = () => runtime.launch({ ...launch, ...(workspace.user ? { user: workspace.user } : {}), ...(network ? { namespace: network.namespace } : {}) });
       // The first turn's start is the workspace's last boot stage: its environment file and the agent's session.
       const record = session.turn === 1 ? await new BootLog(workspaceId, session.callbackToken, this.options.outbox, config.OUTPUT_FLUSH_INTERVAL).stage("environment", start, "the agent's environment file and its tmux session") : await start();
       const current = this.sessions.get(sessionId);

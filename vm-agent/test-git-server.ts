@@ -19,11 +19,13 @@ export type GitRequest = { path: string; push: boolean; authorized: boolean; aut
 /** Other routes the same host serves (a forge's API beside its repositories); true when it answered. */
 export type ExtraRoutes = (request: http.IncomingMessage, response: http.ServerResponse, webUrl: string) => Promise<boolean>;
 
-export async function startHttpsGitServer(options: { token: string; publicRead?: boolean; files?: Record<string, string>; routes?: ExtraRoutes }) {
+/** `host`: the address it listens on and its certificate names (default loopback; a workspace behind its egress proxy needs another, allowed). */
+export async function startHttpsGitServer(options: { token: string; publicRead?: boolean; files?: Record<string, string>; routes?: ExtraRoutes; host?: string }) {
+  const host = options.host ?? "127.0.0.1";
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-https-git-"));
   // The certificate is read by every workspace's user too (GIT_SSL_CAINFO); the key stays private.
   fs.chmodSync(root, 0o755);
-  const { key, cert, certFile: caFile } = loopbackCertificate(root);
+  const { key, cert, certFile: caFile } = loopbackCertificate(root, host);
   const projects = path.join(root, "repos");
   const bare = path.join(projects, "org", "repo.git");
   execFileSync("git", ["clone", "--quiet", "--bare", makeRepo(options.files ?? {}), bare]);
@@ -85,12 +87,12 @@ export async function startHttpsGitServer(options: { token: string; publicRead?:
       response.end(whole.subarray(split + 4));
     });
   };
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const port = (server.address() as AddressInfo).port;
-  webUrl = `https://127.0.0.1:${port}`;
+  webUrl = `https://${host}:${port}`;
   return {
-    url: `https://127.0.0.1:${port}/org/repo.git`,
-    host: `127.0.0.1:${port}`,
+    url: `https://${host}:${port}/org/repo.git`,
+    host: `${host}:${port}`,
     caFile,
     bare,
     requests,

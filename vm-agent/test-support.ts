@@ -182,6 +182,11 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     WORKSPACE_USERS: "auto" as const,
     WORKSPACE_UID_MIN: 700_000_000,
     WORKSPACE_UID_CLAIMS: "/var/lib/agent-control-plane/workspace-uids",
+    WORKSPACE_EGRESS: "on" as const,
+    EGRESS_PROXY_PORT: 3128,
+    EGRESS_REPORT_INTERVAL: 200,
+    EGRESS_CONNECT_TIMEOUT: 5_000,
+    EGRESS_DNS_CACHE_TTL: 30_000,
     ...overrides,
   };
   const outbox = new Outbox(
@@ -251,7 +256,13 @@ export function daemonCommand(): Promise<{ command: string[]; env: Record<string
   return installed;
 }
 
-export async function daemonProcess(receiver: Awaited<ReturnType<typeof startReceiver>>, extraEnv: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}) {
+export async function daemonProcess(
+  receiver: Awaited<ReturnType<typeof startReceiver>>,
+  extraEnv: Record<string, string> = {},
+  as: { uid?: number; gid?: number } = {},
+  /** A program (and its arguments) the daemon is started through, as the local provider's setpriv. */
+  launcher: string[] = [],
+) {
   const key = await testKey();
   const daemon = await daemonCommand();
   const nodeId = `node-proc-${process.pid}-${++counter}`;
@@ -280,7 +291,8 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
     workDir,
     async start() {
       // The daemon's whole environment; NODE_ENV is deliberately not part of it.
-      const child = spawn(daemon.command[0]!, daemon.command.slice(1), { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
+      const [file, ...args] = [...launcher, ...daemon.command];
+      const child = spawn(file!, args, { env: env as NodeJS.ProcessEnv, stdio: "ignore", ...as });
       children.push(child);
       const ready = await receiver.nth(new RegExp(`/api/nodes/${nodeId}/ready$`), ++starts);
       const endpoint = String(ready.body.endpoint);
@@ -303,6 +315,12 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
       await response.body?.cancel();
       return response.status;
     },
+    /** As `call`, with the answer's body. */
+    async answer(endpoint: string, method: string, pathname: string, body?: unknown) {
+      const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: addressedWorkspace(pathname, body) }, 60_000);
+      const response = await fetchNode(endpoint, pathname, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
     /** A request to the daemon at `endpoint`, pinned to the certificate its ready callback reported. */
     fetch: fetchNode,
     async killHard(child: ChildProcess) {
@@ -320,14 +338,14 @@ export async function daemonProcess(receiver: Awaited<ReturnType<typeof startRec
 }
 
 /**
- * A key and a self-signed certificate for 127.0.0.1 in `dir` (`key.pem`, `cert.pem`, readable by all
+ * A key and a self-signed certificate for 127.0.0.1 (or `address`) in `dir` (`key.pem`, `cert.pem`, readable by all
  * so workspaces' users can trust it), made with openssl: a test's own HTTPS server, whose clients
  * trust `certFile` as their certificate authority.
  */
-export function loopbackCertificate(dir: string) {
+export function loopbackCertificate(dir: string, address = "127.0.0.1") {
   const keyFile = path.join(dir, "key.pem");
   const certFile = path.join(dir, "cert.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "1", "-subj", `/CN=${address}`, "-addext", `subjectAltName=IP:${address}`], { stdio: "ignore" });
   fs.chmodSync(certFile, 0o644);
   return { keyFile, certFile, key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8") };
 }
@@ -362,3 +380,13 @@ export const workspaceRequest = (repository: string, extra: Record<string, unkno
   callbackToken: "callback-token-w1",
   ...extra,
 });
+
+/**
+ * This machine's first non-loopback IPv4 address: where a test's double listens when a workspace
+ * must reach it through its egress proxy (loopback never is; the request's allowPrivate names it).
+ */
+export function nonLoopbackAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .find((entry) => entry.family === "IPv4" && !entry.internal)?.address;
+}

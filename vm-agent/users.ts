@@ -27,6 +27,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { WorkspaceIsolation } from "../lib/contracts/vm-agent";
 import { unreachableByOthers } from "../lib/passable";
+import { removeNamespace } from "./egress/netns";
 import { run } from "./exec";
 
 export type WorkspaceUser = { name: string; uid: number; gid: number };
@@ -238,6 +239,8 @@ export class WorkspaceUsers {
 
 export async function removeUser(user: WorkspaceUser) {
   killUserProcesses(user.uid);
+  // Its network namespace, named like it (egress/namespace.ts), goes first: one a crash left behind too.
+  await removeNamespace(user.name);
   const result = await passwdTool("/usr/sbin/userdel", [user.name]);
   // 6: no such user (removed meanwhile). 8: still logged in: its processes were just killed, once more.
   if (result.code === 8) {

@@ -8,8 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { BootLog } from "./boot-log";
-import { callbackPaths, Id, type CreateWorkspaceRequest, type NodeInventory, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, Id, type WorkspaceIsolation, type CreateWorkspaceRequest, type NodeInventory, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { modelApiHost } from "./agents/commands";
 import { clip, commitAndPush } from "./completion";
+import { EgressNetwork, type EgressConfig } from "./egress/network";
 import { formatMs } from "./exec";
 import type { VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
@@ -24,7 +26,7 @@ import { redactor } from "./redact";
 import { RuntimeCoordinator } from "./runtime/coordinator";
 import { killProcessesIn, RuntimeError } from "./runtime/processes";
 import type { Tmux } from "./runtime/tmux";
-import { killUserProcesses, WorkspaceUsers } from "./users";
+import { killUserProcesses, WorkspaceUsers, type WorkspaceUser } from "./users";
 import { removeWorkspaceFolder, resolvesInside } from "./workspace-fs";
 import { SessionManager, type SessionConfig } from "./sessions";
 import { isHeld, workspaceRecordsDir } from "./state/held";
@@ -35,7 +37,7 @@ export { RequestError };
 
 
 export type WorkspaceManagerOptions = {
-  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS" | "WORKSPACE_UID_MIN" | "WORKSPACE_UID_CLAIMS"> & ProvisionConfig & SessionConfig;
+  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS" | "WORKSPACE_UID_MIN" | "WORKSPACE_UID_CLAIMS"> & ProvisionConfig & SessionConfig & EgressConfig;
   outbox: Outbox;
   tmux: Tmux;
   log: Log;
@@ -48,6 +50,7 @@ export class WorkspaceManager {
   readonly sessions: SessionManager;
   readonly credentials: GitCredentials;
   readonly users: WorkspaceUsers;
+  readonly egress: EgressNetwork;
   private readonly provisioning = new Map<string, Promise<void>>();
   private readonly provisioningAborts = new Map<string, AbortController>();
   private closed = false;
@@ -66,6 +69,7 @@ export class WorkspaceManager {
     this.workspaces = new RecordStore(workspaceRecordsDir(workDir), WorkspaceRecord);
     this.credentials = new GitCredentials(stateDir, path.join(workDir, "daemon-endpoint"));
     this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir, { claims: config.WORKSPACE_UID_CLAIMS, min: config.WORKSPACE_UID_MIN });
+    this.egress = new EgressNetwork({ config, stateDir, workspaces: this.workspaces, outbox, log, credential: (workspaceId, ticket, request) => this.credentials.answer(workspaceId, ticket, request) });
     this.runtime = new RuntimeCoordinator({
       nodeId: config.NODE_ID,
       tmux: options.tmux,
@@ -83,6 +87,10 @@ export class WorkspaceManager {
       runtime: this.runtime,
       credentials: this.credentials,
       gitAs: (workspace) => this.gitAs(workspace),
+      network: async (workspace, agent) => {
+        this.egress.admitModelHost(workspace.id, modelApiHost(agent, config));
+        return this.egress.ensure(this.workspaces.get(workspace.id) ?? workspace, workspace.user);
+      },
       outbox,
       log,
     });
@@ -104,6 +112,8 @@ export class WorkspaceManager {
 
   /** Picks up after a restart: interrupted deletes show as failed, provisioning restarts, agents are adopted. */
   async startup() {
+    // Before anything is provisioned again: whether workspaces get their own network.
+    await this.egress.probe(this.users.enabled ? undefined : this.users.isolation().reason);
     for (const { value } of this.workspaces.list()) {
       if (value.status === "deleting") this.workspaces.put(value.id, { ...value, status: "deletion_failed", error: "the vm-agent restarted during delete" });
       if (value.status === "creating") {
@@ -115,6 +125,8 @@ export class WorkspaceManager {
     }
     // Users of workspaces a crash left half-deleted (their records are gone).
     await this.users.removeAllExcept((workspaceId) => this.workspaces.get(workspaceId) !== undefined);
+    // The adopted agents' way out: their proxies listen again, their forwarders are checked.
+    await this.egress.adopt();
     this.sessions.startup();
     return this.runtime.startup();
   }
@@ -124,6 +136,12 @@ export class WorkspaceManager {
     this.closed = true;
     this.sessions.shutdown();
     this.runtime.shutdown();
+    this.egress.close();
+  }
+
+  /** How the node keeps workspaces apart (users) and holds them to their egress (namespaces), for the ready callback. */
+  isolation(): WorkspaceIsolation {
+    return { ...this.users.isolation(), egress: this.egress.enforcement() };
   }
 
   get count() {
@@ -150,6 +168,8 @@ export class WorkspaceManager {
       throw new RequestError(409, `workspace ${request.workspaceId} is ${existing.status}`);
     }
     if (request.repository.startsWith("-")) throw new RequestError(422, "repository must not start with '-'", "repository");
+    const cannotEnforce = this.egress.creationRefusal(this.users.enabled);
+    if (cannotEnforce) throw new RequestError(409, cannotEnforce);
     // A folder of this node's (a workspace's worktree, say) is never a source: root would read it.
     if (path.isAbsolute(request.repository) && resolvesInside(request.repository, this.options.config.VM_AGENT_WORK_DIR)) {
       throw new RequestError(422, "repository must not be inside the vm-agent's work folder", "repository");
@@ -166,6 +186,7 @@ export class WorkspaceManager {
       callbackToken: request.callbackToken,
       gitIdentity: request.gitIdentity,
       ...(request.attribution ? { attribution: request.attribution } : {}),
+      egress: this.egress.plan(request.workspaceId, request.egress),
       status: "creating",
     };
     // A concurrent twin of this request may have won while the repository was checked.
@@ -198,11 +219,13 @@ export class WorkspaceManager {
     const { config, outbox, log } = this.options;
     const messageId = randomUUID();
     try {
-      const credentials = { daemonGit: this.credentials.daemonGit(workspace.id), agentHelper: this.credentials.agentHelper(workspace.id) };
+      // Inside its namespace the agent's credential helper reaches the daemon through the proxy only.
+      const viaProxy = workspace.egress?.namespace ? this.egress.proxyUrl : undefined;
+      const credentials = { daemonGit: this.credentials.daemonGit(workspace.id), agentHelper: this.credentials.agentHelper(workspace.id, viaProxy) };
       const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
       const reporter = new BootLog(workspace.id, workspace.callbackToken, outbox, config.OUTPUT_FLUSH_INTERVAL);
       const started = Date.now();
-      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal, reporter, push: this.paths.pushRepo(workspace.id) });
+      const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal, reporter, push: this.paths.pushRepo(workspace.id), ...(viaProxy ? { network: (user: WorkspaceUser | undefined) => this.egress.ensure(workspace, user) } : {}) });
       await reporter.stage("ready", async () => {}, `provisioned in ${formatMs(Date.now() - started)}`);
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit, ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) });
@@ -320,6 +343,7 @@ export class WorkspaceManager {
       if (stopped.length) this.options.log("warn", "stopped what ran in an unrecorded workspace folder", { workspaceId, pids: stopped });
     }
     await this.removeFolder(workspaceId);
+    await this.egress.remove(workspaceId);
     await this.users.remove(workspaceId);
     this.options.log("warn", "removed an unrecorded workspace folder", { workspaceId });
   }
@@ -356,6 +380,7 @@ export class WorkspaceManager {
       await this.stopProvisioning(workspaceId);
       await this.runtime.stop(workspaceId);
       await this.removeFolder(workspaceId);
+      await this.egress.remove(workspaceId);
       await this.users.remove(workspaceId);
       this.credentials.remove(workspaceId);
       this.sessions.forgetWorkspace(workspaceId);

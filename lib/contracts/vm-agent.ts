@@ -227,10 +227,12 @@ export type WorkspaceIsolation = z.infer<typeof WorkspaceIsolation>;
 /**
  * The Linux capabilities a root vm-agent keeps (its launcher bounds it to these): make and delete
  * workspace users and hand them their folders (chown, fowner, dac_override), start their
- * processes as them (setuid, setgid), stop them (kill), and let useradd log (audit_write). Nothing
- * else of root's: no ptrace, no mounts, no raw network, no module loading.
+ * processes as them (setuid, setgid), stop them (kill), and let useradd log (audit_write). Each
+ * workspace's network namespace (vm-agent/egress/) needs two more: sys_admin to make, enter
+ * (nsenter) and delete it (`ip netns` mounts it under /run/netns), net_admin to bring its `lo` up.
+ * Nothing else of root's: no ptrace, no raw network, no module loading.
  */
-export const VM_AGENT_CAPABILITIES = ["chown", "dac_override", "fowner", "setuid", "setgid", "kill", "audit_write"] as const;
+export const VM_AGENT_CAPABILITIES = ["chown", "dac_override", "fowner", "setuid", "setgid", "kill", "audit_write", "sys_admin", "net_admin"] as const;
 
 /** The endpoint a daemon serving on `host` (a name, an IPv4 or an IPv6 address) and `port` reports: `https://host:port`, an IPv6 address in brackets. */
 export const nodeEndpoint = (host: string, port: number) => `https://${host.includes(":") ? `[${host}]` : host}:${port}`;

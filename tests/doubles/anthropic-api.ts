@@ -48,7 +48,11 @@ const answersTool = (messages: MessageParam[]) => {
  * `script` holds the turns for the agent's main conversation (requests that offer tools), in order.
  * Side requests without tools (titles, summaries) get a short text answer and consume nothing.
  */
-export async function startAnthropicDouble(script: ScriptedTurn[]) {
+/**
+ * `host`: where it listens (default loopback); a workspace in its own network namespace reaches it
+ * only on an address its egress proxy lets through (this machine's non-loopback one, allowed).
+ */
+export async function startAnthropicDouble(script: ScriptedTurn[], host = "127.0.0.1") {
   const requests: RecordedRequest[] = [];
   const turns = [...script];
   let heldRequests = 0;
@@ -73,10 +77,21 @@ export async function startAnthropicDouble(script: ScriptedTurn[]) {
     const main = recorded.tools.length > 0;
     let turn: ScriptedTurn = main ? (turns.shift() ?? { kind: "text", text: "Nothing left to do." }) : { kind: "text", text: "Agent task" };
     if (turn.kind === "held") {
+      const held = turn;
       heldRequests++;
       onHeld?.();
-      await turn.until;
-      turn = turn.then;
+      // A client that leaves before the turn is answered (its connection cut, as a proxy's restart
+      // does) has not had it: the turn goes back for its retry.
+      let left = false;
+      const putBack = () => {
+        left = true;
+        turns.unshift(held);
+      };
+      request.socket.once("close", putBack);
+      await held.until;
+      if (left) return;
+      request.socket.removeListener("close", putBack);
+      turn = held.then;
     }
 
     if (turn.kind === "error") {
@@ -121,9 +136,9 @@ export async function startAnthropicDouble(script: ScriptedTurn[]) {
     sse(response, "message_stop", { type: "message_stop" });
     response.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
     requests,
     /** How many requests reached a held turn (the agent is waiting on the model). */
     held: () => heldRequests,

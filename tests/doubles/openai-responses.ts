@@ -15,7 +15,8 @@ export type ResponsesTurn =
 type InputItem = { type?: string; role?: string; content?: unknown; output?: unknown };
 export type RecordedResponsesRequest = { model: string; input: InputItem[]; tools: string[] };
 
-export async function startResponsesDouble(script: ResponsesTurn[]) {
+/** `host`: where it listens (default loopback; see startAnthropicDouble). */
+export async function startResponsesDouble(script: ResponsesTurn[], host = "127.0.0.1") {
   const requests: RecordedResponsesRequest[] = [];
   const turns = [...script];
   let n = 0;
@@ -48,9 +49,9 @@ export async function startResponsesDouble(script: ResponsesTurn[]) {
     send({ type: "response.completed", response: { id, object: "response", status: "completed", model: body.model, output: [item], usage } });
     response.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}/v1`,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -23,6 +23,21 @@ export type AgentSettings = {
   OPENAI_BASE_URL?: string;
 };
 
+/** Where each agent kind's CLI reaches its model when the node names no base URL. */
+const DEFAULT_MODEL_APIS: Partial<Record<AgentKind, string>> = { "claude-code": "https://api.anthropic.com", codex: "https://api.openai.com/v1" };
+
+/**
+ * The `host:port` of the model API an agent kind talks to (the node's ANTHROPIC_BASE_URL or
+ * OPENAI_BASE_URL, else the vendor's): its workspace's egress allow-list admits it. None for `script`.
+ */
+export function modelApiHost(kind: AgentKind, settings: Pick<AgentSettings, "ANTHROPIC_BASE_URL" | "OPENAI_BASE_URL">): string | undefined {
+  const configured = kind === "claude-code" ? settings.ANTHROPIC_BASE_URL : kind === "codex" ? settings.OPENAI_BASE_URL : undefined;
+  const base = configured ?? DEFAULT_MODEL_APIS[kind];
+  if (!base) return undefined;
+  const url = new URL(base);
+  return `${url.hostname}:${url.port || (url.protocol === "https:" ? 443 : 80)}`;
+}
+
 /** `stdin`: what the agent reads on its standard input (its prompt); unset, it gets the session's terminal. */
 export type AgentLaunch = { command: string[]; env: Record<string, string>; stdin?: string } | { unavailable: string };
 

@@ -5,8 +5,12 @@
 //   file <record>                        the daemon's own git: reads the workspace's owner-only record
 //   ask <endpoint file> <workspace id>   an agent's git: asks the daemon with the ticket in $ACP_GIT_TICKET
 //                                        over HTTPS, trusting only the certificate the endpoint file names
+//   proxy <proxy url> <question url>     an agent's git in its workspace's network namespace: asks the same
+//                                        through the workspace's egress proxy (plain HTTP to the proxy on
+//                                        the namespace's loopback; the proxy hands it to the daemon)
 // Plain JavaScript without dependencies: git starts it with node from inside the worktree.
 import fs from "node:fs";
+import http from "node:http";
 import https from "node:https";
 
 const args = process.argv.slice(2);
@@ -51,6 +55,34 @@ function askDaemon(endpointFile, pathname, body) {
   });
 }
 
+/** POSTs `body` to `questionUrl` through the HTTP proxy at `proxyUrl` (an absolute URI, as to any proxy). */
+function askThroughProxy(proxyUrl, questionUrl, body) {
+  const proxy = new URL(proxyUrl);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: proxy.hostname,
+        port: Number(proxy.port || 80),
+        method: "POST",
+        path: questionUrl,
+        headers: { host: new URL(questionUrl).host, authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        timeout: 10_000,
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("timeout", () => request.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
 /** Writes the answer; a value that would break the line protocol is no answer. */
 function answer(credential) {
   const { username, password } = credential ?? {};
@@ -70,6 +102,10 @@ try {
     const response = await askDaemon(args[1], `/workspaces/${encodeURIComponent(args[2] ?? "")}/git-credential`, { protocol: request.protocol ?? "", host: request.host ?? "" });
     if (response.status >= 200 && response.status < 300) answer(JSON.parse(response.text));
     else process.stderr.write(`git credential helper: the vm-agent answered ${response.status}\n`);
+  } else if (args[0] === "proxy" && process.env.ACP_GIT_TICKET) {
+    const response = await askThroughProxy(args[1], args[2], { protocol: request.protocol ?? "", host: request.host ?? "" });
+    if (response.status >= 200 && response.status < 300) answer(JSON.parse(response.text));
+    else process.stderr.write(`git credential helper: the vm-agent answered ${response.status} through the egress proxy\n`);
   }
 } catch (error) {
   // Only the kind of failure: a message could quote what it failed on.

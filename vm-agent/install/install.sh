@@ -2,7 +2,7 @@
 # Installs the agent-control-plane node daemon (vm-agent) as the systemd service
 # agent-control-plane-vm-agent.service. Run as root, by cloud-init on a new cloud node, or by hand
 # on a machine you own. Everything it downloads comes from the control plane, checked against the
-# sha256 it was given; git and tmux come from the distribution's packages.
+# sha256 it was given; git, tmux and socat come from the distribution's packages.
 #
 # A machine you own joins with the one-line command the nodes page shows: given ACP_REGISTRATION_TOKEN
 # (one-time) and ACP_CONTROL_PLANE_URL instead of the node's parameters, the installer first registers
@@ -140,11 +140,12 @@ STATE_DIR=$ACP_ROOT/var/lib/agent-control-plane
 ENV_FILE=$ETC_DIR/vm-agent.env
 UNIT_FILE=$ACP_ROOT/etc/systemd/system/$SERVICE
 # The daemon's own capabilities (VM_AGENT_CAPABILITIES in lib/contracts/vm-agent.ts).
-CAPABILITIES="CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE"
+CAPABILITIES="CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_SETUID CAP_SETGID CAP_KILL CAP_AUDIT_WRITE CAP_SYS_ADMIN CAP_NET_ADMIN"
 
 # --- packages -------------------------------------------------------------------------------------
 missing=""
-for tool in git tmux curl tar; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+# socat: the forwarder from each workspace's network namespace to its egress proxy (vm-agent/egress/).
+for tool in git tmux curl tar socat; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
 if [ -n "$missing" ]; then
   if [ -z "$ACP_ROOT" ] && command -v apt-get >/dev/null 2>&1; then
     log "installing$missing from the distribution"

@@ -51,6 +51,8 @@ export type LaunchSpec = {
   logFile: string;
   /** The workspace's own user: the launcher (the daemon's) drops to it for the agent. */
   user?: { uid: number; gid: number };
+  /** The workspace's network namespace (egress/namespace.ts), entered before dropping to the user. */
+  namespace?: string;
 };
 
 export type CoordinatorOptions = {
@@ -140,7 +142,7 @@ export class RuntimeCoordinator {
     try {
       if (spec.stdin) writePrivateFile(spec.stdin.file, spec.stdin.text);
       writeEnvFile(spec.envFile, { ...spec.env, ACP_LOG: spec.logFile, ACP_EXIT: this.exits.file(record), ...(spec.stdin ? { ACP_STDIN: spec.stdin.file } : {}) });
-      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(spec.envFile, binary, spec.command.slice(1), spec.user) });
+      await tmux.newSession({ name: record.tmuxName, cwd: spec.cwd, command: ExitFiles.wrap(spec.envFile, binary, spec.command.slice(1), spec.user, spec.namespace) });
     } catch (error) {
       // No launcher will read them.
       fs.rmSync(spec.envFile, { force: true });

@@ -11,6 +11,7 @@
  * reaches the agent as its standard input, from a file the launcher opens and deletes.
  */
 import fs from "node:fs";
+import { insideNamespace } from "../egress/forwarder";
 import { SETPRIV } from "../users";
 import path from "node:path";
 
@@ -45,14 +46,16 @@ export class ExitFiles {
    * (the file's values are quoted). The file must set ACP_LOG and ACP_EXIT; when it sets ACP_STDIN,
    * that file becomes the agent's standard input and is deleted once open. With a `user`, the
    * launcher (the daemon's user: it reads the files, writes the log and the exit code) runs the
-   * agent through setpriv as that user, without other groups or any way to gain privileges.
+   * agent through setpriv as that user, without other groups or any way to gain privileges; with a
+   * `namespace` as well, in the workspace's network namespace (nsenter, root, joins it first).
    */
-  static wrap(envFile: string, binary: string, args: string[], user?: { uid: number; gid: number }): string[] {
+  static wrap(envFile: string, binary: string, args: string[], user?: { uid: number; gid: number }, namespace?: string): string[] {
     // The launcher runs as the daemon's user (root) after it loaded the agent's environment, PATH
     // included: the programs it runs itself are named by their full path, never looked up in it.
     const stdin = 'if [ -n "${ACP_STDIN:-}" ]; then exec <"$ACP_STDIN" || exit 127; /bin/rm -f -- "$ACP_STDIN"; fi; unset ACP_STDIN';
     const load = `set -a; . "$1" || exit 127; set +a; /bin/rm -f -- "$1"; shift; ${stdin}`;
     const script = `${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && /bin/mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
+    if (user && namespace) return ["/bin/sh", "-c", script, "acp-agent", envFile, ...insideNamespace(namespace, user, [binary, ...args])];
     const drop = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--no-new-privs", "--"] : [];
     return ["/bin/sh", "-c", script, "acp-agent", envFile, ...drop, binary, ...args];
   }

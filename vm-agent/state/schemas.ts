@@ -1,6 +1,20 @@
 /** The durable records of workspaces and agent sessions (one JSON file each, see records.ts). */
 import { z } from "zod";
+import { EgressPolicy } from "../../lib/contracts/egress";
 import { AgentKind, Attribution } from "../../lib/contracts/vm-agent";
+
+/** What a workspace's record keeps of its egress (egress/network.ts): its rules and, when enforced, its namespace. */
+export const WorkspaceEgressRecord = z.object({
+  policy: EgressPolicy,
+  allowHosts: z.array(z.string()).default([]),
+  allowPrivate: z.array(z.string()).default([]),
+  denyHosts: z.array(z.string()).default([]),
+  /** `host:port` of the model API of each agent kind started in the workspace (allowed from then on). */
+  modelHosts: z.array(z.string()).default([]),
+  /** The workspace's network namespace (its user's name); absent: it runs on the node's network. */
+  namespace: z.string().optional(),
+});
+export type WorkspaceEgressRecord = z.infer<typeof WorkspaceEgressRecord>;
 
 export const WorkspaceRecord = z.object({
   id: z.string(),
@@ -16,6 +30,8 @@ export const WorkspaceRecord = z.object({
   error: z.string().optional(),
   /** The workspace's own Unix user (users.ts), once provisioning made it; absent without isolation. */
   user: z.object({ name: z.string(), uid: z.number().int(), gid: z.number().int() }).optional(),
+  /** Its egress rules (absent: a workspace from before egress, on the node's network). */
+  egress: WorkspaceEgressRecord.optional(),
 });
 export type WorkspaceRecord = z.infer<typeof WorkspaceRecord>;
 

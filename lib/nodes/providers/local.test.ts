@@ -119,7 +119,7 @@ describeNeedingRoot("a local node's daemon started by root", () => {
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const capabilities = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s+([0-9a-f]+)`, "m").exec(status)![1]}`);
     // Bit numbers from linux/capability.h.
-    const bits: Record<(typeof VM_AGENT_CAPABILITIES)[number], number> = { chown: 0, dac_override: 1, fowner: 3, kill: 5, setgid: 6, setuid: 7, audit_write: 29 };
+    const bits: Record<(typeof VM_AGENT_CAPABILITIES)[number], number> = { chown: 0, dac_override: 1, fowner: 3, kill: 5, setgid: 6, setuid: 7, net_admin: 12, sys_admin: 21, audit_write: 29 };
     const expected = VM_AGENT_CAPABILITIES.reduce((all, name) => all | (1n << BigInt(bits[name])), 0n);
     expect(capabilities("CapBnd").toString(16)).toBe(expected.toString(16));
     expect(capabilities("CapEff").toString(16)).toBe(expected.toString(16));
