@@ -14,6 +14,7 @@ import { buildApp as buildProductionApp, staleBuildReason } from "./app-build";
 import { engineDir, engineKeys } from "./engine-keys";
 import { migrateDatabase } from "./migrate";
 import { ensureInngestBinary, inngestDevArgs, inngestStartArgs } from "./inngest-bin.mjs";
+import { ensureNodePackages } from "./node-packages";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
 import { setting } from "../lib/env";
@@ -193,6 +194,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       { port: appPort, what: "the app", variable: "PORT" },
       { port: inngestPort, what: "the Inngest server", variable: "INNGEST_PORT" },
     ]);
+    if (settings.NODE_PROVIDER === "local") await ensureNodePackages(log);
     const binary = await ensureInngestBinary({ log });
     const selfHosted = settings.ENGINE_MODE === "self-hosted";
     const keys = selfHosted ? engineKeys(dataDir, settings) : undefined;
