@@ -1,5 +1,5 @@
 /**
- * The cloud-init user data that makes a new cloud machine a node: git, tmux, curl and
+ * The cloud-init user data that makes a new cloud machine a node: git, tmux, socat (the way out of each workspace's network namespace), curl and
  * ca-certificates from the distribution; the installer (vm-agent/install/install.sh) and its
  * parameters as files (root-only, 0600); then the installer runs, exchanges the node's one-time
  * enrollment token for its callback token (lib/nodes/enrollment.ts), fetches the vm-agent (and, where
@@ -21,7 +21,7 @@ import { RuntimeArch } from "../contracts/vm-agent-downloads";
 export const INSTALLER_PATH = "/opt/agent-control-plane/install.sh";
 /** The installer's default parameters file; it removes the file once the daemon's own is written. */
 export const INSTALL_PARAMS_PATH = "/etc/agent-control-plane/install.env";
-export const NODE_PACKAGES = ["git", "tmux", "ca-certificates", "curl"] as const;
+export const NODE_PACKAGES = ["git", "tmux", "socat", "ca-certificates", "curl"] as const;
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 in lowercase hex");
 const Fetched = z.object({ url: z.string().url(), sha256: Sha256 });
