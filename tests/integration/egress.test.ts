@@ -86,9 +86,10 @@ describe.runIf(root)("a workspace's egress on a local node run as root (needs ro
     const refusals = Object.fromEntries(done.network.refusals.map((r) => [`${r.host}:${r.port}`, { reason: r.reason, count: r.count }]));
     expect(refusals).toEqual({
       "blocked.example:443": { reason: "policy", count: 3 },
-      [`127.0.0.1:${app.port}`]: { reason: "local", count: 1 },
-      "127.0.0.1:8288": { reason: "local", count: 1 },
-      "169.254.169.254:80": { reason: "local", count: 1 },
+      // The control plane's host (APP_URL's) is never reachable, by name, whatever the policy.
+      [`127.0.0.1:${app.port}`]: { reason: "denied", count: 1 },
+      "127.0.0.1:8288": { reason: "denied", count: 1 },
+      "169.254.169.254:80": { reason: "policy", count: 1 },
     });
   }, 150_000);
 
@@ -97,8 +98,9 @@ describe.runIf(root)("a workspace's egress on a local node run as root (needs ro
     expect(none.probes).toEqual({ allowed: "403" });
     expect(none.done.network.refusals).toEqual([expect.objectContaining({ host: hostAddress(), reason: "policy", count: 1 })]);
     const app = new URL(system.appUrl);
-    const full = await taskWithSetup([curl("allowed", `http://${allowedHost}/under-full`), curl("control-plane", `http://127.0.0.1:${app.port}/api/tasks`)], "full");
-    expect(full.probes).toEqual({ allowed: "200", "control-plane": "403" });
+    const full = await taskWithSetup([curl("allowed", `http://${allowedHost}/under-full`), curl("control-plane", `http://127.0.0.1:${app.port}/api/tasks`), curl("metadata", "http://169.254.169.254/latest/meta-data/"), curl("loopback", "http://localhost:9/")], "full");
+    expect(full.probes).toEqual({ allowed: "200", "control-plane": "403", metadata: "403", loopback: "403" });
+    expect(Object.fromEntries(full.done.network.refusals.map((r) => [`${r.host}:${r.port}`, r.reason]))).toEqual({ [`127.0.0.1:${app.port}`]: "denied", "169.254.169.254:80": "local", "localhost:9": "local" });
     expect(allowedRequests).toContain("/under-full");
     expect(allowedRequests).not.toContain("/under-none");
   }, 200_000);
