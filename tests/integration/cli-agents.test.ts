@@ -10,6 +10,7 @@ import { startAnthropicDouble } from "../doubles/anthropic-api";
 import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
 import { untilFinished } from "../harness/live-client";
+import { hostAddress } from "../harness/host-address";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -20,14 +21,16 @@ beforeAll(async () => {
   model = await startAnthropicDouble([
     { kind: "tool_use", name: "Bash", input: { command: "printf '# Contributing\\n' > CONTRIBUTING.md", description: "Write the guide" } },
     { kind: "text", text: "Wrote CONTRIBUTING.md." },
-  ]);
+  ], hostAddress());
   openai = await startResponsesDouble([
     { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'MIT\\n' > LICENSE" } },
     { kind: "text", text: "Added LICENSE." },
-  ]);
+  ], hostAddress());
   // The warm pool is on, as users run it: a key stored later must still reach agents on nodes booted before.
   // Codex tasks default to CODEX_MODEL; a claude-code submission names its own model.
-  system = await startTestSystem({ ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m", CODEX_MODEL: "gpt-5-codex-default" });
+  // The model APIs' doubles listen on this machine's own address, which workspaces reach only
+  // through their egress proxy and only because it is allowed (loopback never is).
+  system = await startTestSystem({ EGRESS_ALLOW_PRIVATE: hostAddress(), ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m", CODEX_MODEL: "gpt-5-codex-default" });
 });
 afterAll(async () => {
   await system?.stop();

@@ -16,6 +16,7 @@ import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
 import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
 import { untilFinished, watchTask } from "../harness/live-client";
+import { hostAddress } from "../harness/host-address";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 const execFileAsync = promisify(execFile);
@@ -259,8 +260,8 @@ describe("a follow-up to the real Claude Code CLI", () => {
       { kind: "text", text: "Wrote PLAN.md." },
       { kind: "tool_use", name: "Bash", input: { command: "printf 'second\\n' > DONE.md", description: "Do it" } },
       { kind: "text", text: "Wrote DONE.md." },
-    ]);
-    ({ github, system } = await startGithubSystem("ghp_claude_followup", { ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" }));
+    ], hostAddress());
+    ({ github, system } = await startGithubSystem("ghp_claude_followup", { EGRESS_ALLOW_PRIVATE: hostAddress(), ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" }));
   });
   afterAll(async () => {
     await system?.stop();
@@ -290,8 +291,8 @@ describe("a follow-up to the real Codex CLI", () => {
       { kind: "text", text: "Wrote PLAN.md." },
       { kind: "function_call", name: "exec_command", arguments: { cmd: "printf 'second\\n' > DONE.md" } },
       { kind: "text", text: "Wrote DONE.md." },
-    ]);
-    ({ github, system } = await startGithubSystem("ghp_codex_followup", { OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" }));
+    ], hostAddress());
+    ({ github, system } = await startGithubSystem("ghp_codex_followup", { EGRESS_ALLOW_PRIVATE: hostAddress(), OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: model.url, SESSION_IDLE_TIMEOUT: "10m" }));
   });
   afterAll(async () => {
     await system?.stop();
