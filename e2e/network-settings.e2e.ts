@@ -1,7 +1,10 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { NetworkSettingsView } from "../lib/contracts/api";
 import { DEFAULT_REGISTRY_HOSTS } from "../lib/config";
 import { makeRepo } from "../tests/harness/git";
+import { hostAddress } from "../tests/harness/host-address";
 import { startOwnSystem, type OwnSystem } from "./support";
 
 // A system of its own: this file saves the person's settings, which every other file's tasks would take.
@@ -91,4 +94,35 @@ test("the new-task form names the person's default policy and a task started wit
   // A local repository and the script agent need no network: the task ends, nothing refused.
   await expect(page.getByTestId("task-status")).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
   await expect(page.getByTestId("network-no-refusals")).toBeVisible();
+});
+
+test("an allowed host answers a workspace and a refused one appears on its task page, live (needs root)", async ({ page }) => {
+  test.skip(process.getuid?.() !== 0, "needs root: workspaces get their own users and network namespaces only from a root node");
+  // A host the person allows, on this machine's own address (a workspace reaches it only through its proxy).
+  const seen: string[] = [];
+  const allowed = http.createServer((request, response) => {
+    seen.push(request.url ?? "");
+    response.end("ok");
+  });
+  await new Promise<void>((resolve) => allowed.listen(0, hostAddress(), resolve));
+  const allowedHost = `${hostAddress()}:${(allowed.address() as AddressInfo).port}`;
+  try {
+    expect((await page.request.put(url("/api/settings/network"), { data: { defaultPolicy: "allow-list", allowHosts: [allowedHost], allowPrivate: [hostAddress()] } })).ok()).toBe(true);
+    const curl = (target: string) => `curl -s -o /dev/null -m 5 '${target}' || true`;
+    const repo = makeRepo({ ".agent/setup.sh": [curl(`http://${allowedHost}/from-the-workspace`), curl("https://registry.blocked.example/pkg"), curl("https://registry.blocked.example/pkg"), curl("https://registry.blocked.example/pkg")].join("\n") + "\n" });
+    await page.goto(url("/"));
+    await page.getByLabel("Repository").fill(repo);
+    await page.getByLabel("Task", { exact: true }).fill("Install the dependencies");
+    await page.getByRole("button", { name: "Start task" }).click();
+    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+    await expect(page.getByTestId("network-policy")).toHaveText("allow-list");
+    // No reload: the refusals arrive through the task's live stream.
+    await expect(page.getByTestId("network-refusal")).toHaveCount(1, { timeout: 90_000 });
+    await expect(page.getByTestId("network-refusal")).toContainText("blocked: registry.blocked.example:443, 3 times");
+    await expect(page.getByTestId("task-status")).toHaveAttribute("data-status", "completed", { timeout: 90_000 });
+    expect(seen).toEqual(["/from-the-workspace"]);
+    await page.screenshot({ path: "test-results/e2e/task-network-refusals.png", fullPage: true });
+  } finally {
+    allowed.close();
+  }
 });
