@@ -10,6 +10,7 @@ const STAGE_LABELS: Record<string, string> = {
   "git-identity": "Git identity",
   "git-credentials": "Git credentials",
   handover: "Hand-over to the workspace user",
+  network: "Network",
   setup: "Setup",
   ready: "Ready",
   environment: "Agent environment and start",
