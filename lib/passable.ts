@@ -22,5 +22,6 @@ export function closedOnTheWay(target: string): string | undefined {
 /** Why other users cannot reach `target` (`what` names it), or undefined when they can. */
 export function unreachableByOthers(what: string, target: string): string | undefined {
   const closed = closedOnTheWay(target);
-  return closed && `${what} is behind ${closed}, which other users cannot enter (mode ${(fs.statSync(closed).mode & 0o777).toString(8)})`;
+  // The ignore comment: a path of this machine, not a file of the app for the build to trace (see lib/nodes/artifacts/local-install.ts).
+  return closed && `${what} is behind ${closed}, which other users cannot enter (mode ${(fs.statSync(/*turbopackIgnore: true*/ closed).mode & 0o777).toString(8)})`;
 }

@@ -16,6 +16,12 @@
  * made once in a temporary folder beside it and renamed into place (a half-made folder never has
  * the name; of two concurrent installs one rename wins), and reused by every later start. A start
  * touches what it uses; what no running process names and nothing used for PRUNE_AFTER_MS goes.
+ *
+ * The turbopackIgnore comments mark paths under the install folder that the app's build (Next's
+ * Turbopack, which traces the files a server module reads into its output) would otherwise take for
+ * the project's own files: a name beside an unknown folder (`<dir>/node/<sha>`, `<dir>/<name>`)
+ * matches thousands of them, so the build warned and traced the whole project. Turbopack reads the
+ * comment only as the first argument of the call it names (`path.join(<comment> dir, name)`).
  */
 import { createHash } from "node:crypto";
 import { execFile } from "node:child_process";
@@ -100,7 +106,7 @@ function walk(dir: string, relative = ""): { name: string; stat: fs.Stats }[] {
     .sort()
     .flatMap((entry) => {
       const name = path.join(relative, entry);
-      const stat = fs.lstatSync(path.join(dir, name));
+      const stat = fs.lstatSync(path.join(/*turbopackIgnore: true*/ dir, name));
       return [{ name, stat }, ...(stat.isDirectory() ? walk(dir, name) : [])];
     });
 }
@@ -160,9 +166,9 @@ function prune(installDir: string, used: string[]) {
   for (const dir of used) fs.utimesSync(dir, now, now);
   let commandLines: string[] | undefined;
   for (const kind of ["node", "vm-agent", "agents"]) {
-    const parent = path.join(installDir, kind);
-    for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
-      const dir = path.join(parent, name);
+    const parent = path.join(/*turbopackIgnore: true*/ installDir, kind);
+    for (const name of fs.existsSync(/*turbopackIgnore: true*/ parent) ? fs.readdirSync(/*turbopackIgnore: true*/ parent) : []) {
+      const dir = path.join(/*turbopackIgnore: true*/ parent, name);
       if (used.includes(dir) || now.getTime() - fs.lstatSync(dir).mtimeMs < PRUNE_AFTER_MS) continue;
       commandLines ??= runningCommandLines();
       if (!usedByAProcess(dir, commandLines)) fs.rmSync(dir, { recursive: true, force: true });
@@ -180,8 +186,8 @@ export async function installLocalRuntime(options: LocalRuntimeOptions): Promise
 
   const [vmAgent, runtime] = await Promise.all([vmAgentArtifact(options), nodeRuntimeArtifact(options)]);
   if (!runtime) throw new Error(`this control plane has no Node to install for its nodes (it runs on ${process.platform} ${process.arch})`);
-  const nodeDir = path.join(installDir, "node", sha16(runtime.sha256));
-  const vmAgentDir = path.join(installDir, "vm-agent", sha16(vmAgent.sha256));
+  const nodeDir = path.join(/*turbopackIgnore: true*/ installDir, "node", sha16(runtime.sha256));
+  const vmAgentDir = path.join(/*turbopackIgnore: true*/ installDir, "vm-agent", sha16(vmAgent.sha256));
   await Promise.all([unpack(runtime, nodeDir), unpack(vmAgent, vmAgentDir)]);
 
   const agentClis: LocalRuntime["agentClis"] = {};
