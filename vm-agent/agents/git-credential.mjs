@@ -29,54 +29,34 @@ for (const line of fs.readFileSync(0, "utf8").split("\n")) {
  */
 function askDaemon(endpointFile, pathname, body) {
   const [endpoint, ...certificateLines] = fs.readFileSync(endpointFile, "utf8").trim().split("\n");
-  const url = new URL(pathname, endpoint);
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      url,
-      {
-        method: "POST",
-        ca: certificateLines.join("\n"),
-        checkServerIdentity: () => undefined,
-        headers: { authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
-        timeout: 10_000,
-      },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-        response.on("error", reject);
-      },
-    );
-    request.on("timeout", () => request.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
-    request.on("error", reject);
-    request.end(payload);
-  });
+  return post(https, new URL(pathname, endpoint), { ca: certificateLines.join("\n"), checkServerIdentity: () => undefined }, {}, body);
 }
 
 /** POSTs `body` to `questionUrl` through the HTTP proxy at `proxyUrl` (an absolute URI, as to any proxy). */
 function askThroughProxy(proxyUrl, questionUrl, body) {
   const proxy = new URL(proxyUrl);
+  return post(http, { host: proxy.hostname, port: Number(proxy.port || 80), path: questionUrl }, {}, { host: new URL(questionUrl).host }, body);
+}
+
+/** One POST with the workspace's ticket: the status and the text of the answer. */
+function post(transport, target, options, headers, body) {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: proxy.hostname,
-        port: Number(proxy.port || 80),
-        method: "POST",
-        path: questionUrl,
-        headers: { host: new URL(questionUrl).host, authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
-        timeout: 10_000,
-      },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-        response.on("error", reject);
-      },
-    );
+    const settings = {
+      ...options,
+      method: "POST",
+      headers: { ...headers, authorization: `Bearer ${process.env.ACP_GIT_TICKET}`, "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      timeout: 10_000,
+    };
+    const onResponse = (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => (text += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+      response.on("error", reject);
+    };
+    // `request(url, options, …)` takes a URL first; a host, port and path go in the options.
+    const request = target instanceof URL ? transport.request(target, settings, onResponse) : transport.request({ ...target, ...settings }, onResponse);
     request.on("timeout", () => request.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
     request.on("error", reject);
     request.end(payload);

@@ -192,7 +192,7 @@ describeNeedingRoot("a local node from a checkout in a folder others cannot ente
       const started = await closedProvider.create({ nodeId, userId: "u1", controlPlaneUrl: receiver.url, credential: { kind: "callback", token: await signNodeCallbackToken(key.key, { nodeId }, 600_000) }, publicJwk: key.publicJwk });
       Object.assign(node, started);
       const ready = await receiver.next(new RegExp(`/api/nodes/${nodeId}/ready$`));
-      expect(ready.body.isolation).toEqual({ mode: "users" });
+      expect(ready.body.isolation).toEqual({ mode: "users", egress: { mode: "namespaces" } });
 
       const repo = makeRepo({ ".agent/setup.sh": `{ id -un; echo "$HOME"; } > '${out}/setup'\n` });
       const token = await signNodeManagementToken(key.key, { nodeId, workspaceId: "w_l" }, 60_000);
