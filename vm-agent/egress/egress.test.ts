@@ -27,7 +27,8 @@ else if (!address) console.log("egress.test.ts: skipped, this machine has no non
 
 /** An HTTP server on this machine's non-loopback address, standing in for an allowed host. */
 async function startDouble(host: string) {
-  const server = http.createServer((_request, response) => response.end("hello from the allowed host\n"));
+  // `/host` answers the Host it was asked for, so a test sees which site the proxy asked for.
+  const server = http.createServer((request, response) => response.end(request.url === "/host" ? `${request.headers.host}\n` : "hello from the allowed host\n"));
   await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
@@ -90,6 +91,7 @@ describe.runIf(asRoot && address)("a workspace's egress on a root node", () => {
       probe("allowed", status(allowed)),
       probe("allowed-connect", status(allowed, "--proxytunnel")),
       probe("allowed-body", `curl -s --max-time 10 '${allowed}'`),
+      probe("asked-host", `curl -s --max-time 10 -H 'Host: another-site.example' '${new URL("/host", allowed).href}'`),
       probe("unlisted", status("http://example.com/")),
       probe("unlisted-connect", "curl -s -o /dev/null --max-time 10 -w '%{http_connect}' https://example.com/"),
       probe("refusal-text", `curl -s --max-time 10 http://localhost:${daemonPort}/health`),
@@ -111,6 +113,8 @@ describe.runIf(asRoot && address)("a workspace's egress on a root node", () => {
       allowed: "200",
       "allowed-connect": "200",
       "allowed-body": "hello from the allowed host",
+      // The Host the policy decided on, not the one the client wrote beside it.
+      "asked-host": `${address}:${double.port}`,
       unlisted: "403",
       "unlisted-connect": "403",
       "refusal-text": `blocked by the workspace's egress policy: localhost:${daemonPort} (local)`,

@@ -96,7 +96,8 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server & { 
       } catch (error) {
         return answer(502, `could not connect to ${shownTarget(decision.host, port)}: ${(error as Error).message}`);
       }
-      const upstream = http.request({ method: request.method, path: `${url.pathname}${url.search}`, headers: endToEnd(request.headers), createConnection: () => socket });
+      // The Host the policy decided on, not one the client wrote beside it (another site on the same address).
+      const upstream = http.request({ method: request.method, path: `${url.pathname}${url.search}`, headers: { ...endToEnd(request.headers), host: url.host }, createConnection: () => socket });
       // A client that leaves (or a daemon that closes) ends the upstream request too.
       response.on("close", () => {
         if (!response.writableFinished) socket.destroy();
