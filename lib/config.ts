@@ -63,6 +63,8 @@ const port = (defaultValue: number) => wholeNumber(1, 65_535, "a port number").d
 const percent = (defaultValue: number) => numberFrom(false, "a percentage from 0 to 100", 0, 100).default(defaultValue);
 
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(", ")}` });
+/** A folder named from the root (`/opt/…`): a relative one would depend on where the system was started. */
+const absolutePath = () => z.string().regex(/^\/[^\0]*$/, "must be an absolute path, such as /opt/agent-control-plane/local");
 const url = () => z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
 /**
@@ -205,13 +207,13 @@ export const ConfigSchema = z.object({
    * checkout is; unset: /opt/agent-control-plane/local (lib/nodes/artifacts/local-install.ts). Every
    * folder on the way must let other users pass.
    */
-  LOCAL_NODE_RUNTIME_DIR: z.string().min(1).optional(),
+  LOCAL_NODE_RUNTIME_DIR: absolutePath().optional(),
   /**
    * Where a root control plane puts its local nodes' work folders (their workspaces) when
    * workspace users could not reach them in DATA_DIR (a checkout under /root or another closed
    * folder); unset: /var/lib/agent-control-plane-work. Every folder on the way must let other users pass.
    */
-  LOCAL_NODE_WORK_ROOT: z.string().min(1).optional(),
+  LOCAL_NODE_WORK_ROOT: absolutePath().optional(),
   /** How long deleting the Unix users of a local node whose folder is removed may take (the purge is tried again later). */
   NODE_USERS_PURGE_TIMEOUT: durationField("30s"),
   /** A local node's daemon is restarted at most this many times per NODE_RESTART_WINDOW. */
