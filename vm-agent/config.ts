@@ -50,6 +50,11 @@ export const VmAgentConfigSchema = z.object({
   }),
   /** Everything the daemon keeps: `workspaces/<id>/repo`, `state/`, `outbox/`. */
   VM_AGENT_WORK_DIR: z.string().min(1),
+  /**
+   * Where the helpers its workspaces' users run are (`script-agent.mjs`, `git-credential.mjs`);
+   * unset: beside the daemon's own code. Every folder on the way must let other users pass.
+   */
+  VM_AGENT_HELPERS_DIR: z.string().regex(/^\//, "must be an absolute path").optional(),
   /** The `script` agent's command, run by /bin/sh in the worktree with the prompt in $AGENT_PROMPT. */
   SCRIPT_AGENT_COMMAND: z.string().optional(),
   /** The Claude Code CLI; unset uses the native binary of the installed npm platform package. */

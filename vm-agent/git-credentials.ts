@@ -19,7 +19,6 @@ import { helperScriptPath } from "./helper-scripts";
 import { shellQuote } from "./runtime/env-file";
 import { RecordStore, writeFileAtomic } from "./state/records";
 
-const HELPER = helperScriptPath("git-credential.mjs");
 
 /** The user name GitHub takes with a token as the password. */
 export const GIT_USERNAME = "x-access-token";
@@ -65,10 +64,14 @@ export class GitCredentials {
    * `endpointFile`: where the daemon's current address is written for the agents' helper (the port
    * can change on restart); outside the daemon's state, since the agents' users must read it.
    */
+  private readonly helper: string;
+
   constructor(
     stateDir: string,
     private readonly endpointFile: string,
+    helpersDir?: string,
   ) {
+    this.helper = helperScriptPath("git-credential.mjs", helpersDir);
     this.records = new RecordStore(path.join(stateDir, "credentials"), CredentialRecord, { ownerOnly: true });
   }
 
@@ -113,7 +116,7 @@ export class GitCredentials {
 
   /** `-c` arguments for the daemon's own git (clone, push, ls-remote; never in a worktree): its helper reads the record. */
   daemonGit(workspaceId: string): string[] {
-    return ["-c", `credential.helper=!${shellQuote(process.execPath)} ${shellQuote(HELPER)} file ${shellQuote(this.records.file(workspaceId))}`];
+    return ["-c", `credential.helper=!${shellQuote(process.execPath)} ${shellQuote(this.helper)} file ${shellQuote(this.records.file(workspaceId))}`];
   }
 
   /**
@@ -122,8 +125,8 @@ export class GitCredentials {
    * address is out of reach) it asks through the proxy, which hands the question to the daemon.
    */
   agentHelper(workspaceId: string, proxy?: string): string {
-    if (proxy) return `!${shellQuote(process.execPath)} ${shellQuote(HELPER)} proxy ${shellQuote(proxy)} ${shellQuote(`http://${INTERNAL_HOST}/workspaces/${encodeURIComponent(workspaceId)}/git-credential`)}`;
-    return `!${shellQuote(process.execPath)} ${shellQuote(HELPER)} ask ${shellQuote(this.endpointFile)} ${shellQuote(workspaceId)}`;
+    if (proxy) return `!${shellQuote(process.execPath)} ${shellQuote(this.helper)} proxy ${shellQuote(proxy)} ${shellQuote(`http://${INTERNAL_HOST}/workspaces/${encodeURIComponent(workspaceId)}/git-credential`)}`;
+    return `!${shellQuote(process.execPath)} ${shellQuote(this.helper)} ask ${shellQuote(this.endpointFile)} ${shellQuote(workspaceId)}`;
   }
 
   /** The workspace's secret values, for redaction. */

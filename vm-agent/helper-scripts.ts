@@ -5,8 +5,13 @@
  * top of the unpacked folder and the `.mjs` files of `agents/` ship as they are
  * (lib/nodes/artifacts/vm-agent.ts).
  */
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export type HelperScript = "script-agent.mjs" | "git-credential.mjs";
 
-export const helperScriptPath = (name: HelperScript) => fileURLToPath(new URL(`./agents/${name}`, import.meta.url));
+/** The folder beside this module that holds them. */
+export const DEFAULT_HELPERS_DIR = fileURLToPath(new URL("./agents/", import.meta.url));
+
+/** A helper's path: in `dir` (VM_AGENT_HELPERS_DIR) when one is named, else beside this module. */
+export const helperScriptPath = (name: HelperScript, dir = DEFAULT_HELPERS_DIR) => path.join(dir, name);

@@ -153,6 +153,7 @@ export async function testKey() {
 export async function startTestAgent(receiverUrl: string, overrides: TestAgentOptions = {}) {
   const { key, publicJwk } = overrides.key ?? (await testKey());
   const workDir = overrides.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-test-"));
+  const runtime = await inProcessRuntime();
   const config = {
     VM_AGENT_HOST: "127.0.0.1",
     VM_AGENT_PORT: 0,
@@ -167,7 +168,9 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     TMUX_SOCKET: undefined,
     VM_AGENT_WORK_DIR: workDir,
     SCRIPT_AGENT_COMMAND: undefined,
-    CLAUDE_CODE_BIN: undefined,
+    VM_AGENT_HELPERS_DIR: runtime.VM_AGENT_HELPERS_DIR,
+    CLAUDE_CODE_BIN: runtime.CLAUDE_CODE_BIN,
+    CODEX_BIN: runtime.CODEX_BIN,
     ANTHROPIC_BASE_URL: undefined,
     CLAUDE_ALLOWED_TOOLS: "Bash,Edit,Write,Read",
     SETUP_SCRIPT: ".agent/setup.sh",
@@ -247,6 +250,17 @@ let installed: Promise<{ command: string[]; env: Record<string, string> }> | und
  * installs (built from these sources), so its workspaces' users can run Node and its helpers
  * wherever this checkout is; as another user, from the sources with tsx.
  */
+/**
+ * What an in-process daemon run as root takes from the installed runtime: its helpers and the
+ * agent CLIs, which its workspaces' users run (the checkout may sit where they cannot reach, as
+ * in a `mktemp -d` folder). A test's own settings go over these. As another user: nothing.
+ */
+async function inProcessRuntime(): Promise<{ VM_AGENT_HELPERS_DIR?: string; CLAUDE_CODE_BIN?: string; CODEX_BIN?: string }> {
+  if (process.getuid?.() !== 0) return {};
+  const { command, env } = await daemonCommand();
+  return { VM_AGENT_HELPERS_DIR: path.join(path.dirname(command[1]!), "agents"), ...env };
+}
+
 export function daemonCommand(): Promise<{ command: string[]; env: Record<string, string> }> {
   if (process.getuid?.() !== 0) return Promise.resolve({ command: [process.execPath, "--import", "tsx", path.resolve(import.meta.dirname, "main.ts")], env: {} });
   installed ??= installLocalRuntime({ rootDir: path.resolve(import.meta.dirname, ".."), cacheDir: defaultArtifactCacheDir(), installDir: DEFAULT_LOCAL_RUNTIME_DIR }).then((runtime) => ({

@@ -24,11 +24,11 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { WorkspaceIsolation } from "../lib/contracts/vm-agent";
 import { unreachableByOthers } from "../lib/passable";
 import { removeNamespace } from "./egress/netns";
 import { run } from "./exec";
+import { DEFAULT_HELPERS_DIR } from "./helper-scripts";
 
 export type WorkspaceUser = { name: string; uid: number; gid: number };
 export type WorkspaceUsersMode = "auto" | "off" | "required";
@@ -74,8 +74,8 @@ export function cannotCreateUsers(): string | undefined {
  * Why workspace users could not work here: they must reach the work folder and run Node and the
  * vm-agent's own helpers (the credential helper, the agents' CLIs under its folder).
  */
-function unreachableByUsers(workDir: string): string | undefined {
-  for (const [what, target] of [["its work folder", path.join(workDir, "x")], ["Node", process.execPath], ["the vm-agent", fileURLToPath(import.meta.url)]] as const) {
+function unreachableByUsers(workDir: string, helpersDir: string): string | undefined {
+  for (const [what, target] of [["its work folder", path.join(workDir, "x")], ["Node", process.execPath], ["the vm-agent's helpers", path.join(helpersDir, "x")]] as const) {
     const why = unreachableByOthers(what, target);
     if (why) return why;
   }
@@ -172,8 +172,9 @@ export class WorkspaceUsers {
     mode: WorkspaceUsersMode,
     workDir: string,
     private readonly uids: UidRange,
+    helpersDir = DEFAULT_HELPERS_DIR,
   ) {
-    this.unavailable = mode === "off" ? "WORKSPACE_USERS=off" : (cannotCreateUsers() ?? unreachableByUsers(workDir));
+    this.unavailable = mode === "off" ? "WORKSPACE_USERS=off" : (cannotCreateUsers() ?? unreachableByUsers(workDir, helpersDir));
     if (mode === "required" && this.unavailable) throw new Error(`WORKSPACE_USERS=required, but the vm-agent cannot create users: ${this.unavailable}`);
     this.refusal = mode !== "off" && process.getuid?.() === 0 && this.unavailable ? refusalMessage(this.unavailable) : undefined;
   }

@@ -37,7 +37,7 @@ export { RequestError };
 
 
 export type WorkspaceManagerOptions = {
-  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS" | "WORKSPACE_UID_MIN" | "WORKSPACE_UID_CLAIMS"> & ProvisionConfig & SessionConfig & EgressConfig;
+  config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS" | "WORKSPACE_UID_MIN" | "WORKSPACE_UID_CLAIMS" | "VM_AGENT_HELPERS_DIR"> & ProvisionConfig & SessionConfig & EgressConfig;
   outbox: Outbox;
   tmux: Tmux;
   log: Log;
@@ -67,8 +67,8 @@ export class WorkspaceManager {
       fs.chmodSync(dir, mode);
     }
     this.workspaces = new RecordStore(workspaceRecordsDir(workDir), WorkspaceRecord);
-    this.credentials = new GitCredentials(stateDir, path.join(workDir, "daemon-endpoint"));
-    this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir, { claims: config.WORKSPACE_UID_CLAIMS, min: config.WORKSPACE_UID_MIN });
+    this.credentials = new GitCredentials(stateDir, path.join(workDir, "daemon-endpoint"), config.VM_AGENT_HELPERS_DIR);
+    this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir, { claims: config.WORKSPACE_UID_CLAIMS, min: config.WORKSPACE_UID_MIN }, config.VM_AGENT_HELPERS_DIR);
     this.egress = new EgressNetwork({ config, stateDir, workspaces: this.workspaces, outbox, log, credential: (workspaceId, ticket, request) => this.credentials.answer(workspaceId, ticket, request) });
     this.runtime = new RuntimeCoordinator({
       nodeId: config.NODE_ID,

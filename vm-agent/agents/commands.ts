@@ -12,9 +12,9 @@ import { agentCliPackages, installedAgentCli } from "../../lib/agent-clis";
 import type { AgentKind, SessionSecrets } from "../../lib/contracts/vm-agent";
 import { helperScriptPath } from "../helper-scripts";
 
-const BUILT_IN_SCRIPT_AGENT = helperScriptPath("script-agent.mjs");
 
 export type AgentSettings = {
+  VM_AGENT_HELPERS_DIR?: string;
   SCRIPT_AGENT_COMMAND?: string;
   CLAUDE_CODE_BIN?: string;
   ANTHROPIC_BASE_URL?: string;
@@ -82,7 +82,7 @@ export function agentLaunch(
   const base = { AGENT_SESSION_ID: sessionId, ...(model ? { AGENT_MODEL: model } : {}) };
   const modelFlag = model ? ["--model", model] : [];
   if (kind === "script") {
-    const command = settings.SCRIPT_AGENT_COMMAND ? ["/bin/sh", "-c", settings.SCRIPT_AGENT_COMMAND] : [process.execPath, BUILT_IN_SCRIPT_AGENT];
+    const command = settings.SCRIPT_AGENT_COMMAND ? ["/bin/sh", "-c", settings.SCRIPT_AGENT_COMMAND] : [process.execPath, helperScriptPath("script-agent.mjs", settings.VM_AGENT_HELPERS_DIR)];
     return { command, env: agentEnvironment({ ...base, AGENT_PROMPT: prompt }) };
   }
   if (kind === "claude-code") {
