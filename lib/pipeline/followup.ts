@@ -16,7 +16,7 @@ import { GONE_NODE_STATUSES } from "../contracts/statuses";
 import { clientForNode } from "../nodes/vm-agent-client";
 import type { Runtime } from "../runtime";
 import { sessionSecrets } from "../secrets/agent-keys";
-import { getSession } from "../sessions/lifecycle";
+import { getSession, startNextTurn } from "../sessions/lifecycle";
 import { getTask } from "../tasks/queries";
 import { isTerminal } from "../tasks/state-machine";
 import { finishStep, startStep } from "../tasks/timeline";
@@ -68,7 +68,7 @@ export async function deliverFollowupsStage(rt: Runtime, taskId: string, session
     if (current!.status === "running") return current!.turn; // delivered already; this is a retry
     const queued = await tx.select({ id: taskMessages.id }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.status, "queued"))).orderBy(asc(taskMessages.id));
     const next = current!.turn + 1;
-    await tx.update(agentSessions).set({ status: "running", turn: next, exitCode: null, errorMessage: null, endedAt: null }).where(eq(agentSessions.id, sessionId));
+    await startNextTurn(tx, sessionId, next);
     await tx
       .update(taskMessages)
       .set({ status: "delivered", turn: next, deliveredAt: sql`now()` })

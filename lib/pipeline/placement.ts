@@ -4,7 +4,7 @@
  * the task nothing: the task leaves it and is placed again (the run counts the attempts).
  */
 import { and, eq, sql } from "drizzle-orm";
-import { tasks, workspaces } from "@/db/schema";
+import { tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
@@ -18,6 +18,7 @@ import { failTask } from "../tasks/fail-task";
 import { isTerminal } from "../tasks/state-machine";
 import { finishStep, setStepDetail, skipStep, startStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
+import { markWorkspacesLost } from "../workspaces/lifecycle";
 
 export const PENDING = "pending" as const;
 /** The task ended (cancelled, or failed by a callback): the run only cleans up. */
@@ -166,10 +167,7 @@ export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string,
  */
 export async function leaveLostNode(rt: Runtime, taskId: string, nodeId: string, why: string) {
   await rt.db.transaction(async (tx) => {
-    await tx
-      .update(workspaces)
-      .set({ status: "error", errorMessage: why, updatedAt: sql`now()` })
-      .where(and(eq(workspaces.taskId, taskId), eq(workspaces.nodeId, nodeId), sql`${workspaces.status} not in ('stopped', 'error')`));
+    await markWorkspacesLost(tx, taskId, nodeId, why);
     await tx.update(tasks).set({ workspaceId: null, updatedAt: sql`now()` }).where(and(eq(tasks.id, taskId), eq(tasks.nodeId, nodeId)));
     await leaveNode(tx, taskId, nodeId);
     await recordError(tx, { taskId, nodeId, kind: "recovery", step: "node_selection", message: `${why}; placing the task on another node` });

@@ -8,7 +8,7 @@ import { applyAgentCompletion } from "../callbacks/completion";
 import type { AgentKind } from "../contracts/vm-agent";
 import type { Runtime } from "../runtime";
 import { getNode } from "../nodes/lifecycle";
-import { GONE_NODE_STATUSES, type NodeStatus } from "../contracts/statuses";
+import { ENDED_SESSION_STATUSES, ENDED_WORKSPACE_STATUSES, GONE_NODE_STATUSES, type NodeStatus } from "../contracts/statuses";
 import { clientForNode, VmAgentRequestError } from "../nodes/vm-agent-client";
 import { ensureSessionRow, getSession, markSessionStarted } from "../sessions/lifecycle";
 import { isTerminal, transitionTask } from "../tasks/state-machine";
@@ -69,7 +69,7 @@ export async function workspaceReadiness(rt: Runtime, taskId: string, workspaceI
   await startStep(rt.db, taskId, "workspace_ready", { restart: attempt > 0 });
   const workspace = await getWorkspace(rt.db, workspaceId);
   if (!workspace || task.workspaceId !== workspaceId || gone(await getNode(rt.db, workspace.nodeId))) return LOST;
-  if (workspace.status === "error" || workspace.status === "stopped") return { failed: workspace.errorMessage ?? `workspace ${workspaceId} is ${workspace.status}` };
+  if (ENDED_WORKSPACE_STATUSES.includes(workspace.status)) return { failed: workspace.errorMessage ?? `workspace ${workspaceId} is ${workspace.status}` };
   if (workspace.status !== "running") return PENDING;
   await finishStep(rt.db, taskId, "workspace_ready", "succeeded", workspace.baseCommit ? `from ${workspace.baseCommit.slice(0, 12)}` : undefined);
   return "ready";
@@ -114,7 +114,7 @@ export async function agentReadiness(rt: Runtime, taskId: string, sessionId: str
   if (!task || isTerminal(task.status)) return ENDED;
   const session = await getSession(rt.db, sessionId);
   if (!session) return LOST;
-  if (session.status === "stopped" || session.status === "error") {
+  if (ENDED_SESSION_STATUSES.includes(session.status)) {
     // The run is alive and has seen its agent end: no stall (lib/recovery/stalled.ts).
     await recordRunSawAgentEnd(rt.db, taskId, session.endedAt);
     return session.status === "stopped" ? "completed" : "failed";
