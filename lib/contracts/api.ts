@@ -1,7 +1,7 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
 import { userText } from "./text";
-import { AgentKind, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
+import { AgentKind, BootStage, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
 import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
 import {
   NODE_HEALTH,
@@ -135,7 +135,7 @@ export const BootLogView = z.object({
   stages: z.array(
     z.object({
       stage: z.string(),
-      status: z.enum(["running", "succeeded", "failed"]),
+      status: BootStage.shape.status,
       startedAt: z.string(),
       durationMs: z.number().int().nullable(),
       detail: z.string().optional(),
