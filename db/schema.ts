@@ -17,6 +17,17 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import {
+  NODE_HEALTH,
+  NODE_STATUSES,
+  PULL_REQUEST_STATES,
+  SESSION_STATUSES,
+  TASK_MESSAGE_STATUSES,
+  TASK_STATUSES,
+  TASK_STEP_STATUSES,
+  WORKSPACE_STATUSES,
+  type TaskStepStatus,
+} from "./statuses";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
@@ -140,7 +151,7 @@ export const tasks = pgTable(
     repository: text("repository").notNull(),
     prompt: text("prompt").notNull(),
     agent: text("agent").notNull(),
-    status: text("status").notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
     executionStep: text("execution_step"),
     branch: text("branch").notNull(),
     /** The model its agent's CLI uses: as asked, else the agent's default from configuration; null: the CLI's own. */
@@ -206,8 +217,8 @@ export const taskStatusEvents = pgTable(
     taskId: text("task_id")
       .notNull()
       .references(() => tasks.id),
-    fromStatus: text("from_status"),
-    toStatus: text("to_status").notNull(),
+    fromStatus: text("from_status", { enum: TASK_STATUSES }),
+    toStatus: text("to_status", { enum: TASK_STATUSES }).notNull(),
     actor: text("actor").notNull(),
     reason: text("reason"),
     createdAt: createdAt(),
@@ -229,11 +240,11 @@ export const taskAttempts = pgTable(
       .references(() => tasks.id),
     /** The run generation the attempt was (the next attempt runs a later one). */
     generation: integer("generation").notNull(),
-    status: text("status").notNull(),
+    status: text("status", { enum: TASK_STATUSES }).notNull(),
     errorMessage: text("error_message"),
     commitSha: text("commit_sha"),
     pushed: boolean("pushed").notNull().default(false),
-    steps: jsonb("steps").$type<{ step: string; status: string; detail: string | null; startedAt: string; endedAt: string | null }[]>().notNull(),
+    steps: jsonb("steps").$type<{ step: string; status: TaskStepStatus; detail: string | null; startedAt: string; endedAt: string | null }[]>().notNull(),
     sessionId: text("session_id"),
     startedAt: ts("started_at"),
     endedAt: ts("ended_at"),
@@ -256,7 +267,7 @@ export const taskMessages = pgTable(
       .references(() => tasks.id),
     clientId: text("client_id").notNull(),
     body: text("body").notNull(),
-    status: text("status").notNull().default("queued"),
+    status: text("status", { enum: TASK_MESSAGE_STATUSES }).notNull().default("queued"),
     /** The agent turn that received it (the first prompt is turn 1). */
     turn: integer("turn"),
     deliveredAt: ts("delivered_at"),
@@ -324,7 +335,7 @@ export const pullRequests = pgTable("pull_requests", {
   number: integer("number"),
   url: text("url"),
   /** draft, open, merged or closed: as the forge said last. */
-  state: text("state"),
+  state: text("state", { enum: PULL_REQUEST_STATES }),
   /** The commit the pull request's branch was at when it was last synced. */
   headCommit: text("head_commit"),
   error: text("error"),
@@ -342,7 +353,7 @@ export const taskSteps = pgTable(
       .notNull()
       .references(() => tasks.id),
     step: text("step").notNull(),
-    status: text("status").notNull(),
+    status: text("status", { enum: TASK_STEP_STATUSES }).notNull(),
     detail: text("detail"),
     startedAt: ts("started_at").notNull().defaultNow(),
     endedAt: ts("ended_at"),
@@ -359,8 +370,8 @@ export const nodes = pgTable(
       .references(() => users.id),
     provider: text("provider").notNull(),
     providerServerId: text("provider_server_id"),
-    status: text("status").notNull(),
-    health: text("health").notNull().default("unknown"),
+    status: text("status", { enum: NODE_STATUSES }).notNull(),
+    health: text("health", { enum: NODE_HEALTH }).notNull().default("unknown"),
     endpoint: text("endpoint"),
     /**
      * The SHA-256 fingerprint of the TLS certificate the node's daemon serves, from its authenticated
@@ -465,7 +476,7 @@ export const workspaces = pgTable(
     nodeId: text("node_id")
       .notNull()
       .references(() => nodes.id),
-    status: text("status").notNull(),
+    status: text("status", { enum: WORKSPACE_STATUSES }).notNull(),
     branch: text("branch").notNull(),
     baseCommit: text("base_commit"),
     errorMessage: text("error_message"),
@@ -496,7 +507,7 @@ export const agentSessions = pgTable(
     agent: text("agent").notNull(),
     /** The agent turn the session is on: the prompt is 1, each delivered follow-up the next. */
     turn: integer("turn").notNull().default(1),
-    status: text("status").notNull(),
+    status: text("status", { enum: SESSION_STATUSES }).notNull(),
     exitCode: integer("exit_code"),
     commitSha: text("commit_sha"),
     errorMessage: text("error_message"),

@@ -1,10 +1,8 @@
 /** Small, pure formatting helpers for the pages. */
-import type { TaskStatus } from "@/lib/contracts/api";
+import { RETRYABLE_TASK_STATUSES, TERMINAL_TASK_STATUSES, type TaskStatus } from "@/lib/contracts/statuses";
 
-const TERMINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
-export const isTerminal = (status: TaskStatus) => TERMINAL.has(status);
-/** Only a failed or cancelled task can be run again. */
-export const isRetryable = (status: TaskStatus) => status === "failed" || status === "cancelled";
+export const isTerminal = (status: TaskStatus) => TERMINAL_TASK_STATUSES.includes(status);
+export const isRetryable = (status: TaskStatus) => RETRYABLE_TASK_STATUSES.includes(status);
 
 /** "340 ms", "1.2 s", "3 m 4 s", "1 h 2 m". */
 export function formatDuration(ms: number): string {

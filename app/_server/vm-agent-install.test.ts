@@ -19,6 +19,7 @@ import { GET as getRuntime } from "@/app/api/vm-agent/runtime/route";
 import { POST as enrollNode } from "@/app/api/nodes/[id]/enroll/route";
 import { runtime } from "@/inngest/runtime";
 import { nodes } from "@/db/schema";
+import type { NodeStatus } from "@/lib/contracts/statuses";
 import { bearerToken, signNodeCallbackToken, verifyNodeCallbackToken } from "@/lib/auth/tokens";
 import { CONTRACT_VERSION, VM_AGENT_CAPABILITIES, callbackPaths } from "@/lib/contracts/vm-agent";
 import { VmAgentDownloads } from "@/lib/contracts/vm-agent-downloads";
@@ -366,7 +367,7 @@ describe("POST /api/nodes/{id}/enroll", () => {
   const call = (nodeId: string, body: string) =>
     withNodeId(enrollNode)(new Request(`${standIn.url}/api/nodes/${nodeId}/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body }));
   const problem = async (response: Response) => ({ status: response.status, ...((await response.json()) as { error: string; field?: string }) });
-  const node = async (status = "creating", ttlMs = 600_000) => {
+  const node = async (status: NodeStatus = "creating", ttlMs = 600_000) => {
     const nodeId = `enroll-${nodeIds.length}-${Date.now()}`;
     nodeIds.push(nodeId);
     await rt.db.insert(nodes).values({ id: nodeId, userId: LOCAL_USER.id, provider: "hetzner", status });

@@ -23,7 +23,6 @@ import { failTask } from "@/lib/tasks/fail-task";
 import { getTask } from "@/lib/tasks/queries";
 import { isTerminal } from "@/lib/tasks/state-machine";
 import { redriveTask } from "@/lib/recovery/redrive";
-import type { TaskStatus } from "@/lib/contracts/api";
 
 const cfg = config();
 type Retries = NonNullable<Parameters<typeof inngest.createFunction>[0]["retries"]>;
@@ -46,7 +45,7 @@ export const runTask = inngest.createFunction(
         // database, up to MAX_REDRIVES times.
         if (error.name !== "NonRetriableError") {
           const task = await getTask(rt.db, taskId);
-          if (task && !isTerminal(task.status as TaskStatus)) return redriveTask(rt, task, `run generation ${generation} failed: ${error.message}`);
+          if (task && !isTerminal(task.status)) return redriveTask(rt, task, `run generation ${generation} failed: ${error.message}`);
         }
         await failTask(rt.db, taskId, error.message);
         return cleanupTask(rt, taskId);

@@ -11,7 +11,7 @@ import type { Runtime } from "../runtime";
 import { recordError, recordErrorOnce } from "../errors";
 import { destroyNode, getNode, markNodeReady } from "../nodes/lifecycle";
 import { recordHeartbeat } from "../nodes/health";
-import { GONE_NODE_STATUSES, type NodeStatus } from "../nodes/statuses";
+import { GONE_NODE_STATUSES } from "../contracts/statuses";
 import { getSession } from "../sessions/lifecycle";
 import { recordAgentOutput } from "../sessions/output";
 import { failTask } from "../tasks/fail-task";
@@ -35,7 +35,7 @@ async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason)
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
   const node = await getNode(rt.db, nodeId);
   // A node that is gone or going is not asked about its endpoint: there is nothing to redirect.
-  if (!node || GONE_NODE_STATUSES.includes(node.status as NodeStatus)) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  if (!node || GONE_NODE_STATUSES.includes(node.status)) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
   const refused = await rt.provider.checkEndpoint(node, body.endpoint);
   if (refused) {
     const message = `node ${nodeId} reported an endpoint its provider does not know: ${refused}`;

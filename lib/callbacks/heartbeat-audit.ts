@@ -6,6 +6,7 @@
  */
 import { and, eq, inArray, lt } from "drizzle-orm";
 import { agentSessions, workspaces } from "@/db/schema";
+import { LIVE_SESSION_STATUSES } from "../contracts/statuses";
 import type { NodeHeartbeatCallback } from "../contracts/vm-agent";
 import type { Runtime } from "../runtime";
 import { recordErrorOnce } from "../errors";
@@ -30,7 +31,7 @@ export async function auditHeartbeatSessions(rt: Runtime, nodeId: string, body: 
     if (state?.completion) await applyAgentCompletion(rt, session.id, state.completion);
   }
   const known = body.sessions.length
-    ? await rt.db.select({ id: agentSessions.id }).from(agentSessions).where(and(inArray(agentSessions.id, [...listed]), inArray(agentSessions.status, ["starting", "running"])))
+    ? await rt.db.select({ id: agentSessions.id }).from(agentSessions).where(and(inArray(agentSessions.id, [...listed]), inArray(agentSessions.status, LIVE_SESSION_STATUSES)))
     : [];
   for (const session of body.sessions.filter((s) => !known.some((k) => k.id === s.sessionId))) {
     const message = `node ${nodeId} runs agent session ${session.sessionId}, which no task is waiting for`;

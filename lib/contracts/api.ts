@@ -1,11 +1,25 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
 import { userText } from "./text";
-import { AgentKind, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
+import { AgentKind, BootStage, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
 import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
+import {
+  NODE_HEALTH,
+  NODE_STATUSES,
+  PULL_REQUEST_STATES,
+  SESSION_STATUSES,
+  TASK_MESSAGE_STATUSES,
+  TASK_STATUSES,
+  TASK_STEP_STATUSES,
+  WORKSPACE_STATUSES,
+} from "./statuses";
 
-export const TaskStatus = z.enum(["draft", "ready", "queued", "delegated", "in_progress", "completed", "failed", "cancelled"]);
+export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
+export const NodeStatus = z.enum(NODE_STATUSES);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+export const NodeHealth = z.enum(NODE_HEALTH);
+export type NodeHealth = z.infer<typeof NodeHealth>;
 
 /** Pipeline steps in the order they run; a task's executionStep only moves forward through this list. */
 export const EXECUTION_STEPS = [
@@ -76,7 +90,7 @@ export type CancelTaskResponse = z.infer<typeof CancelTaskResponse>;
 export const TaskStepView = z.object({
   step: ExecutionStep,
   label: z.string(),
-  status: z.enum(["running", "succeeded", "failed", "skipped"]),
+  status: z.enum(TASK_STEP_STATUSES),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
@@ -108,7 +122,7 @@ export const TaskMessageView = z.object({
   clientId: z.string(),
   body: z.string(),
   /** `queued` until an agent turn receives it. */
-  status: z.enum(["queued", "delivered"]),
+  status: z.enum(TASK_MESSAGE_STATUSES),
   /** The turn that received it (the prompt is turn 1). */
   turn: z.number().int().nullable(),
   createdAt: z.string(),
@@ -121,7 +135,7 @@ export const BootLogView = z.object({
   stages: z.array(
     z.object({
       stage: z.string(),
-      status: z.enum(["running", "succeeded", "failed"]),
+      status: BootStage.shape.status,
       startedAt: z.string(),
       durationMs: z.number().int().nullable(),
       detail: z.string().optional(),
@@ -165,7 +179,7 @@ export const PullRequestView = z.object({
   repository: z.string(),
   number: z.number().int().nullable(),
   url: z.string().nullable(),
-  state: z.enum(["draft", "open", "merged", "closed"]).nullable(),
+  state: z.enum(PULL_REQUEST_STATES).nullable(),
   error: z.string().nullable(),
   updatedAt: z.string(),
 });
@@ -209,19 +223,19 @@ export const TaskDetail = TaskSummary.extend({
   workspace: z
     .object({
       id: z.string(),
-      status: z.string(),
+      status: z.enum(WORKSPACE_STATUSES),
       nodeId: z.string(),
       error: z.string().nullable(),
       /** When the node reported the workspace ready. */
       readyAt: z.string().nullable(),
     })
     .nullable(),
-  node: z.object({ id: z.string(), provider: z.string(), status: z.string(), endpoint: z.string().nullable() }).nullable(),
+  node: z.object({ id: z.string(), provider: z.string(), status: NodeStatus, endpoint: z.string().nullable() }).nullable(),
   /** The agent session of the current workspace: `endedAt` is when its completion reached the control plane. */
   session: z
     .object({
       id: z.string(),
-      status: z.string(),
+      status: z.enum(SESSION_STATUSES),
       startedAt: z.string().nullable(),
       endedAt: z.string().nullable(),
       /** What went wrong in its last turn, also when the agent succeeded (a push that failed: the work is committed on the node). */
@@ -349,12 +363,6 @@ export type TaskOutputPage = z.infer<typeof TaskOutputPage>;
 
 export const TaskList = z.object({ tasks: z.array(TaskSummary) });
 export type TaskList = z.infer<typeof TaskList>;
-
-/** Node statuses and health as the API shows them (the same sets as lib/nodes/statuses.ts). */
-export const NodeStatus = z.enum(["pending", "creating", "running", "stopping", "stopped", "error"]);
-export type NodeStatus = z.infer<typeof NodeStatus>;
-export const NodeHealth = z.enum(["unknown", "healthy", "stale", "unhealthy", "restarting"]);
-export type NodeHealth = z.infer<typeof NodeHealth>;
 
 /** A task holding a slot on a node (placed on it, its cleanup not done). */
 export const NodeSlotTask = z.object({

@@ -3,7 +3,9 @@
  * as a draft, found again by its branch, updated, read. Errors are classified once here, so the
  * pull-request owner decides from a kind, never from one forge's status codes.
  */
-export type PullRequestState = "draft" | "open" | "merged" | "closed";
+import type { PullRequestState } from "../contracts/statuses";
+
+export type { PullRequestState };
 
 export type PullRequestView = { number: number; url: string; state: PullRequestState; headCommit: string };
 

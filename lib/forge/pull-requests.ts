@@ -12,6 +12,7 @@ import type { Executor } from "@/db/client";
 import { pullRequests, taskMessages, tasks, users } from "@/db/schema";
 import type { Config } from "../config";
 import type { PullRequestView as PullRequestApiView } from "../contracts/api";
+import { OPEN_PULL_REQUEST_STATES } from "../contracts/statuses";
 import { publishTaskChange } from "../live/publish";
 import { briefTitle } from "../operations/titles";
 import { taskDiffSummary } from "../sessions/turns";
@@ -84,7 +85,7 @@ export async function getPullRequest(db: Executor, taskId: string) {
 export async function pullRequestView(db: Executor, taskId: string): Promise<PullRequestApiView | null> {
   const row = await getPullRequest(db, taskId);
   if (!row) return null;
-  return { forge: row.forge as "github", repository: row.repository, number: row.number, url: row.url, state: row.state as PullRequestApiView["state"], error: row.error, updatedAt: row.updatedAt.toISOString() };
+  return { forge: row.forge as "github", repository: row.repository, number: row.number, url: row.url, state: row.state, error: row.error, updatedAt: row.updatedAt.toISOString() };
 }
 
 export async function syncPullRequest(source: Source, taskId: string, makeForge: ForgeFactory = defaultForge(source.config)): Promise<SyncOutcome> {
@@ -146,7 +147,7 @@ export async function refreshPullRequests(source: Source, olderThanMs: number, l
     .select({ taskId: pullRequests.taskId, number: pullRequests.number, state: pullRequests.state, repository: pullRequests.repository, userId: tasks.userId, taskRepository: tasks.repository })
     .from(pullRequests)
     .innerJoin(tasks, eq(tasks.id, pullRequests.taskId))
-    .where(and(isNotNull(pullRequests.number), inArray(pullRequests.state, ["draft", "open"]), lte(pullRequests.updatedAt, new Date((source.now?.() ?? Date.now()) - olderThanMs))))
+    .where(and(isNotNull(pullRequests.number), inArray(pullRequests.state, OPEN_PULL_REQUEST_STATES), lte(pullRequests.updatedAt, new Date((source.now?.() ?? Date.now()) - olderThanMs))))
     .orderBy(asc(pullRequests.updatedAt))
     .limit(limit);
   let changed = 0;

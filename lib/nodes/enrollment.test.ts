@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeEnrollments, nodes, users } from "@/db/schema";
+import type { NodeStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { rejectionOf } from "@/tests/harness/rejection";
@@ -33,7 +34,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => database?.close());
 
-async function nodeRow(status = "creating", provider = "hetzner") {
+async function nodeRow(status: NodeStatus = "creating", provider = "hetzner") {
   const id = `n_enroll_${++n}`;
   await database.db.insert(nodes).values({ id, userId: "u1", provider, status });
   return id;
@@ -112,7 +113,7 @@ describe("a node's enrollment token", () => {
   });
 
   it("is refused for a node that is stopped or lost (`gone`)", async () => {
-    for (const status of ["stopping", "stopped", "error"]) {
+    for (const status of ["stopping", "stopped", "error"] satisfies NodeStatus[]) {
       const nodeId = await nodeRow(status);
       const token = await createNodeEnrollment(database.db, nodeId, HOUR);
       expect(await refusal(enroll(nodeId, token))).toEqual({ refusal: "gone", message: `node ${nodeId} is ${status}: it may not enroll any more` });

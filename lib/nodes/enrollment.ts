@@ -17,7 +17,7 @@ import type { KeyPair } from "../auth/keys";
 import { newSecretToken, secretTokenHash } from "../auth/secret-tokens";
 import { signNodeCallbackToken } from "../auth/tokens";
 import { parametersFile } from "./cloud-init";
-import { GONE_NODE_STATUSES, type NodeStatus } from "./statuses";
+import { GONE_NODE_STATUSES } from "../contracts/statuses";
 
 export const ENROLLMENT_TOKEN_PREFIX = "acpe_";
 
@@ -86,7 +86,7 @@ async function refusal(db: Executor, nodeId: string, tokenHash: string): Promise
   // Before anything else: a caller without one of the node's tokens learns nothing of the node.
   if (!enrollment) return new NodeEnrollmentError("unknown", `this enrollment token is not node ${nodeId}'s: the installer sends the one in its node's cloud-init`);
   const [node] = await db.select({ status: nodes.status, enrolledAt: nodes.enrolledAt }).from(nodes).where(eq(nodes.id, nodeId));
-  if (!node || GONE_NODE_STATUSES.includes(node.status as NodeStatus)) {
+  if (!node || GONE_NODE_STATUSES.includes(node.status)) {
     return new NodeEnrollmentError("gone", `node ${nodeId} is ${node?.status ?? "gone"}: it may not enroll any more`);
   }
   if (node.enrolledAt) {

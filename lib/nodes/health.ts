@@ -9,6 +9,7 @@ import type { Executor } from "@/db/client";
 import { nodes } from "@/db/schema";
 import type { SigningKey } from "../auth/tokens";
 import type { Config } from "../config";
+import { MONITORED_NODE_STATUSES, WANTED_NODE_STATUSES } from "../contracts/statuses";
 import type { NodeHeartbeatCallback } from "../contracts/vm-agent";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
@@ -79,7 +80,7 @@ export async function recordProbe(db: Executor, nodeId: string, answered: boolea
         ? { health: options.heartbeatStale ? "stale" : "healthy", lastHeartbeatAt: sql`now()`, healthCheckedAt: sql`now()`, updatedAt: sql`now()` }
         : { health: "unhealthy", healthCheckedAt: sql`now()`, updatedAt: sql`now()` },
     )
-    .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["creating", "running"])));
+    .where(and(eq(nodes.id, nodeId), inArray(nodes.status, MONITORED_NODE_STATUSES)));
   await publishNodeChange(db);
 }
 
@@ -95,7 +96,7 @@ export async function markNodeLost(deps: LostNodeDeps, nodeId: string, why: stri
     const lost = await tx
       .update(nodes)
       .set({ status: "error", health: "unhealthy", warmSince: null, errorMessage: message, updatedAt: sql`now()` })
-      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, ["pending", "creating", "running"])))
+      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, WANTED_NODE_STATUSES)))
       .returning({ id: nodes.id });
     if (!lost.length) return undefined;
     await recordError(tx, { nodeId, message, step: "node_health" });

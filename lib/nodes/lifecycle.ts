@@ -2,7 +2,7 @@
  * The node lifecycle on the control plane side: provision (once, under a lease), ready, destroy.
  * Statuses and their sets live in statuses.ts; the warm pool in pool.ts; health in health.ts.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, notInArray, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
 import { signNodeCallbackToken } from "../auth/tokens";
@@ -15,7 +15,7 @@ import { failTask } from "../tasks/fail-task";
 import { isolationVerdict, reportedIsolation } from "./isolation";
 import { createNodeEnrollment } from "./enrollment";
 import type { CreatedNode, NodeCredential, NodeProvider } from "./provider";
-import type { NodeStatus } from "./statuses";
+import { PROVISIONING_NODE_STATUSES, TERMINAL_TASK_STATUSES, WANTED_NODE_STATUSES } from "../contracts/statuses";
 
 export type ProvisionDeps = {
   db: Executor;
@@ -74,7 +74,7 @@ export async function provisionNode(deps: ProvisionDeps, nodeId: string, taskId?
       and(
         eq(nodes.id, nodeId),
         isNull(nodes.providerServerId),
-        inArray(nodes.status, ["pending", "creating"]),
+        inArray(nodes.status, PROVISIONING_NODE_STATUSES),
         or(isNull(nodes.provisionLeaseUntil), lt(nodes.provisionLeaseUntil, sql`now()`)),
       ),
     )
@@ -100,7 +100,7 @@ export async function tasksOnNode(executor: Executor, nodeId: string) {
   return executor
     .select({ id: tasks.id })
     .from(tasks)
-    .where(and(eq(tasks.nodeId, nodeId), isNull(tasks.cleanedUpAt), sql`${tasks.status} not in ('completed', 'failed', 'cancelled')`));
+    .where(and(eq(tasks.nodeId, nodeId), isNull(tasks.cleanedUpAt), notInArray(tasks.status, [...TERMINAL_TASK_STATUSES])));
 }
 
 /** Publishes the node's change to its tasks' pages, and returns those tasks. */
@@ -120,8 +120,6 @@ export type ReadySource = { kind: "report"; authMode: Config["AUTH_MODE"] } | { 
 /** The tasks to wake; `refused`: the node may get no work (isolation.ts) and is to be destroyed. */
 export type ReadyOutcome = { taskIds: string[]; refused?: string };
 
-const READY_FROM: NodeStatus[] = ["pending", "creating", "running"];
-
 /**
  * The vm-agent's boot callback: the node is running, with the isolation it reported. A node team
  * mode refuses for its isolation is marked `error` with why instead, and the tasks waiting on it fail
@@ -136,7 +134,7 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
       const refused = await tx
         .update(nodes)
         .set({ ...isolation, status: "error", health: "unhealthy", endpoint: body.endpoint, certificateFingerprint: body.certificateFingerprint, warmSince: null, errorMessage: verdict.message, updatedAt: sql`now()` })
-        .where(and(eq(nodes.id, nodeId), inArray(nodes.status, READY_FROM)))
+        .where(and(eq(nodes.id, nodeId), inArray(nodes.status, WANTED_NODE_STATUSES)))
         .returning({ id: nodes.id });
       if (!refused.length) return undefined;
       await recordError(tx, { nodeId, step: "node_agent_ready", message: verdict.message });
@@ -160,7 +158,7 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
         errorMessage: null,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, READY_FROM)))
+      .where(and(eq(nodes.id, nodeId), inArray(nodes.status, WANTED_NODE_STATUSES)))
       .returning({ id: nodes.id });
     if (!updated.length) return undefined;
     await publishNodeChange(tx);

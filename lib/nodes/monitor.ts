@@ -11,6 +11,7 @@ import { nodes } from "@/db/schema";
 import type { Config } from "../config";
 import type { KeyPair } from "../auth/keys";
 import type { SendEvents } from "../contracts/events";
+import { MONITORED_NODE_STATUSES } from "../contracts/statuses";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
 import { probeNode, recordProbe, markNodeLost } from "./health";
@@ -67,7 +68,7 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
       and(
         eq(nodes.id, node.id),
         eq(nodes.providerServerId, node.providerServerId ?? ""),
-        inArray(nodes.status, ["creating", "running"]),
+        inArray(nodes.status, MONITORED_NODE_STATUSES),
         sql`(${nodes.health} <> 'restarting' or ${nodes.lastRestartAt} < now() - interval '30 seconds')`,
       ),
     )
@@ -114,7 +115,7 @@ async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
 }
 
 export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {
-  const watched = await deps.db.select().from(nodes).where(inArray(nodes.status, ["creating", "running"]));
+  const watched = await deps.db.select().from(nodes).where(inArray(nodes.status, MONITORED_NODE_STATUSES));
   await Promise.all(
     watched.map(async (node) => {
       if (node.providerServerId && deps.provider.isRunning?.(node) === false) return daemonGone(deps, node);

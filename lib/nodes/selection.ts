@@ -19,7 +19,8 @@ import { nodes, tasks } from "@/db/schema";
 import type { Config } from "../config";
 import { publishNodeChange } from "../live/publish";
 import { isolationVerdict, placeableIsolationSql } from "./isolation";
-import { inList, LIVE_NODE_STATUSES, occupancySql, PLACEABLE_NODE_STATUSES } from "./statuses";
+import { LIVE_NODE_STATUSES, PLACEABLE_NODE_HEALTH, WANTED_NODE_STATUSES } from "../contracts/statuses";
+import { inList, occupancySql } from "./statuses";
 
 export type SelectionLimits = {
   maxWorkspacesPerNode: number;
@@ -54,8 +55,8 @@ type Candidate = { id: string; status: string; occupancy: number };
 /** The user's nodes that can take one more task now: placeable, healthy, isolated as the mode needs, with a free slot and (unless exempt) under the load thresholds. */
 function placeableNodes(userId: string, authMode: Config["AUTH_MODE"], limits: SelectionLimits) {
   const exempt = limits.loadExemptProviders?.length ? sql`n.provider in (${inList(limits.loadExemptProviders)}) or` : sql``;
-  return sql`n.user_id = ${userId} and n.status in (${inList(PLACEABLE_NODE_STATUSES)})
-      and n.health in ('unknown', 'healthy')
+  return sql`n.user_id = ${userId} and n.status in (${inList(WANTED_NODE_STATUSES)})
+      and n.health in (${inList(PLACEABLE_NODE_HEALTH)})
       and (n.auto_provisioned or n.status = 'running')
       and ${placeableIsolationSql(authMode, "n")}
       and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
@@ -68,7 +69,7 @@ async function sharedHostOverloaded(executor: Executor, limits: SelectionLimits)
   if (!limits.sharedHostProvider) return false;
   const [row] = await queryRows<{ over: boolean }>(executor, sql`
     select exists (select 1 from nodes h where h.provider = ${limits.sharedHostProvider} and h.status = 'running'
-      and h.health in ('unknown', 'healthy')
+      and h.health in (${inList(PLACEABLE_NODE_HEALTH)})
       and (coalesce(h.cpu_percent, 0) >= ${limits.cpuThreshold} or coalesce(h.memory_percent, 0) >= ${limits.memoryThreshold})) as over`);
   return row?.over ?? false;
 }
@@ -146,7 +147,7 @@ export async function placeTask(
         .where(eq(nodes.id, task.nodeId));
       // A node refused for its isolation is not kept (one that has not said yet is: the wait for it decides).
       const refused = held && isolationVerdict(input.authMode, held).kind === "refused";
-      if (held && !refused && PLACEABLE_NODE_STATUSES.includes(held.status as never) && held.health !== "unhealthy") {
+      if (held && !refused && WANTED_NODE_STATUSES.includes(held.status) && held.health !== "unhealthy") {
         return { kind: "assigned", nodeId: held.id, status: held.status, created: false, wasIdle: false };
       }
       if (held && refused) await leaveNode(tx, input.taskId, held.id);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { errors, liveEvents, nodes, tasks, users } from "@/db/schema";
+import type { NodeStatus, TaskStatus } from "../contracts/statuses";
 import type { SendEvents } from "../contracts/events";
 import { NODES_STREAM } from "../live/publish";
 import type { NodeProvider } from "../nodes/provider";
@@ -38,12 +39,12 @@ describe("destroyNodeForOperator against Postgres", () => {
     sent = [];
   });
 
-  async function node(status: string, extra: Partial<typeof nodes.$inferInsert> = {}) {
+  async function node(status: NodeStatus, extra: Partial<typeof nodes.$inferInsert> = {}) {
     const id = `n_${++seq}`;
     await database.db.insert(nodes).values({ id, userId: "u1", provider: "local", providerServerId: `pid:${seq}`, status, health: "healthy", ...extra });
     return id;
   }
-  async function taskOn(nodeId: string, status = "in_progress", extra: Partial<typeof tasks.$inferInsert> = {}) {
+  async function taskOn(nodeId: string, status: TaskStatus = "in_progress", extra: Partial<typeof tasks.$inferInsert> = {}) {
     const id = `t_${++seq}`;
     await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}`, nodeId, executionStep: "running", ...extra });
     return id;

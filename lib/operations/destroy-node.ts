@@ -6,7 +6,8 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
-import type { DestroyNodeResponse, NodeStatus } from "../contracts/api";
+import type { DestroyNodeResponse } from "../contracts/api";
+import { STOPPED_NODE_STATUSES } from "../contracts/statuses";
 import { markNodeLost } from "../nodes/health";
 import { destroyNode, getNode } from "../nodes/lifecycle";
 import { reapIfIdle, type PoolDeps } from "../nodes/pool";
@@ -60,7 +61,7 @@ async function slotHolders(db: Executor, nodeId: string): Promise<string[]> {
 
 async function answer(db: Executor, nodeId: string, taskIds: string[]): Promise<DestroyNodeResponse> {
   const node = await getNode(db, nodeId);
-  return { nodeId, status: (node?.status ?? "stopped") as NodeStatus, tasks: taskIds };
+  return { nodeId, status: node?.status ?? "stopped", tasks: taskIds };
 }
 
 /**
@@ -75,7 +76,7 @@ export async function destroyNodeForOperator(
 ): Promise<DestroyNodeResponse> {
   const node = await getNode(deps.db, nodeId);
   if (!node || node.userId !== userId) throw new NodeNotFoundError(nodeId);
-  if (node.status === "stopped" || node.status === "stopping") throw new NodeAlreadyStoppedError(nodeId, node.status);
+  if (STOPPED_NODE_STATUSES.includes(node.status)) throw new NodeAlreadyStoppedError(nodeId, node.status);
 
   const holders = await slotHolders(deps.db, nodeId);
   if (holders.length && !options.force) throw new NodeInUseError(nodeId, holders);
@@ -89,7 +90,7 @@ export async function destroyNodeForOperator(
     if (await reapIfIdle(deps, nodeId, 0)) return answer(deps.db, nodeId, []);
     // A task claimed it between the check and the lock, or it stopped meanwhile: say which.
     const now = await getNode(deps.db, nodeId);
-    if (!now || now.status === "stopped" || now.status === "stopping") throw new NodeAlreadyStoppedError(nodeId, now?.status ?? "stopped");
+    if (!now || STOPPED_NODE_STATUSES.includes(now.status)) throw new NodeAlreadyStoppedError(nodeId, now?.status ?? "stopped");
     const claimed = await slotHolders(deps.db, nodeId);
     if (!options.force) throw new NodeInUseError(nodeId, claimed);
     return destroyAsLost(deps, nodeId, claimed);

@@ -24,7 +24,7 @@ describe("the errors page's read against Postgres", () => {
       { id: "n1", userId: "u1", provider: "local", status: "running" },
       { id: "n2", userId: "u2", provider: "local", status: "running" },
     ]);
-    const task = (id: string, userId: string, prompt: string) => ({ id, userId, repository: "/tmp/r", prompt, agent: "script", status: "failed", branch: `agents/${id}` });
+    const task = (id: string, userId: string, prompt: string): typeof tasks.$inferInsert => ({ id, userId, repository: "/tmp/r", prompt, agent: "script", status: "failed", branch: `agents/${id}` });
     await db.insert(tasks).values([task("t1", "u1", "\n  Fix the login bug  \nwith details"), task("t2", "u2", "Theirs"), task("t3", "u1", "x".repeat(300))]);
     await db.insert(workspaces).values({ id: "w3", taskId: "t3", nodeId: "n1", status: "error", branch: "agents/t3" });
     const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);

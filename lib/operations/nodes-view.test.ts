@@ -3,7 +3,7 @@ import { openTestDatabase } from "@/tests/harness/test-database";
 import { nodes, tasks, users } from "@/db/schema";
 import { NodeHealth, NodeList, NodeStatus } from "../contracts/api";
 import { nodeOccupancy } from "../nodes/pool";
-import { NODE_HEALTH, NODE_STATUSES } from "../nodes/statuses";
+import { NODE_HEALTH, NODE_STATUSES } from "../contracts/statuses";
 import { listNodes, STOPPED_NODE_SHOWN_FOR_MS } from "./nodes-view";
 
 const HOUR = 60 * 60 * 1000;
@@ -34,7 +34,7 @@ describe("listNodes against Postgres", () => {
       { id: "n_stopped_old", userId: "u1", provider: "local", status: "stopped", createdAt: ago(50 * HOUR), updatedAt: ago(STOPPED_NODE_SHOWN_FOR_MS + HOUR) },
       { id: "n_other", userId: "u2", provider: "local", status: "running", createdAt: ago(10 * 60_000) },
     ]);
-    const task = (id: string, extra: Partial<typeof tasks.$inferInsert>) => ({
+    const task = (id: string, extra: Partial<typeof tasks.$inferInsert>): typeof tasks.$inferInsert => ({
       id, userId: "u1", repository: "/tmp/r", prompt: `Do ${id}\nmore detail`, agent: "script", status: "in_progress", branch: `agents/${id}`, ...extra,
     });
     await db.insert(tasks).values([

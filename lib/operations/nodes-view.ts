@@ -6,7 +6,7 @@ import type { EgressEnforcement } from "../contracts/egress";
 import { and, desc, eq, gt, inArray, isNull, ne, or } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
-import type { NodeHealth, NodeSlotTask, NodeStatus, NodeView, TaskStatus } from "../contracts/api";
+import type { NodeSlotTask, NodeView } from "../contracts/api";
 import type { IsolationMode } from "../nodes/isolation";
 import { briefTitle } from "./titles";
 
@@ -38,7 +38,7 @@ async function slotHolders(executor: Executor, nodeIds: string[]) {
   for (const row of rows) {
     if (!row.nodeId) continue;
     const list = byNode.get(row.nodeId) ?? [];
-    list.push({ id: row.id, title: briefTitle(row.prompt), status: row.status as TaskStatus });
+    list.push({ id: row.id, title: briefTitle(row.prompt), status: row.status });
     byNode.set(row.nodeId, list);
   }
   return byNode;
@@ -61,8 +61,8 @@ export async function listNodes(executor: Executor, userId: string, options: Lis
     return {
       id: node.id,
       provider: node.provider,
-      status: node.status as NodeStatus,
-      health: node.health as NodeHealth,
+      status: node.status,
+      health: node.health,
       endpoint: node.endpoint,
       cpuPercent: node.cpuPercent,
       memoryPercent: node.memoryPercent,

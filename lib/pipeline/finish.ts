@@ -4,8 +4,9 @@
  * destroyed), wake the queue. Cleanup holds a lease, so it never runs twice at once; a cleanup that
  * fails is recorded and retried by the safety net, and never turns a finished task into `failed`.
  */
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { tasks, workspaces } from "@/db/schema";
+import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
 import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
@@ -52,7 +53,7 @@ async function takeCleanupLease(rt: Runtime, taskId: string) {
       and(
         eq(tasks.id, taskId),
         isNull(tasks.cleanedUpAt),
-        sql`${tasks.status} in ('completed', 'failed', 'cancelled')`,
+        inArray(tasks.status, TERMINAL_TASK_STATUSES),
         or(isNull(tasks.cleanupLeaseUntil), lt(tasks.cleanupLeaseUntil, sql`now()`)),
       ),
     )
@@ -62,7 +63,7 @@ async function takeCleanupLease(rt: Runtime, taskId: string) {
 
 /** Stops the task's workspaces that may still run on a node that is still there. */
 async function stopWorkspaces(rt: Runtime, taskId: string) {
-  const held = await rt.db.select().from(workspaces).where(and(eq(workspaces.taskId, taskId), sql`${workspaces.status} not in ('stopped')`));
+  const held = await rt.db.select().from(workspaces).where(and(eq(workspaces.taskId, taskId), ne(workspaces.status, "stopped")));
   for (const workspace of held) {
     const node = await getNode(rt.db, workspace.nodeId);
     if (node?.endpoint && node.status === "running" && workspace.status !== "error") {

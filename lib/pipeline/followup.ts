@@ -8,16 +8,15 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { agentSessions, taskMessages, tasks } from "@/db/schema";
 import { signWorkspaceCallbackToken } from "../auth/tokens";
-import type { TaskStatus } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
 import { forgeHosts } from "../forge/target";
 import { publishTaskChange } from "../live/publish";
 import { getNode } from "../nodes/lifecycle";
-import { GONE_NODE_STATUSES } from "../nodes/statuses";
+import { GONE_NODE_STATUSES } from "../contracts/statuses";
 import { clientForNode } from "../nodes/vm-agent-client";
 import type { Runtime } from "../runtime";
 import { sessionSecrets } from "../secrets/agent-keys";
-import { getSession } from "../sessions/lifecycle";
+import { getSession, startNextTurn } from "../sessions/lifecycle";
 import { getTask } from "../tasks/queries";
 import { isTerminal } from "../tasks/state-machine";
 import { finishStep, startStep } from "../tasks/timeline";
@@ -44,7 +43,7 @@ export type FollowupState = "deliver" | "finish" | typeof PENDING | typeof ENDED
 /** What the wait for a follow-up should do now: deliver queued messages, finish, or keep waiting. */
 export async function followupReadiness(rt: Runtime, taskId: string): Promise<FollowupState> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   const [queued] = await rt.db.select({ id: taskMessages.id }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.status, "queued"))).limit(1);
   if (queued) return "deliver";
   if (task.finishRequestedAt) return "finish";
@@ -58,18 +57,18 @@ export async function followupReadiness(rt: Runtime, taskId: string): Promise<Fo
  */
 export async function deliverFollowupsStage(rt: Runtime, taskId: string, sessionId: string): Promise<{ turn: number } | typeof ENDED | typeof LOST> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   const session = await getSession(rt.db, sessionId);
   const workspace = session && (await getWorkspace(rt.db, session.workspaceId));
   const node = workspace && (await getNode(rt.db, workspace.nodeId));
-  if (!session || !workspace || !node || GONE_NODE_STATUSES.includes(node.status as never)) return LOST;
+  if (!session || !workspace || !node || GONE_NODE_STATUSES.includes(node.status)) return LOST;
 
   const turn = await rt.db.transaction(async (tx) => {
     const [current] = await tx.select().from(agentSessions).where(eq(agentSessions.id, sessionId)).for("update");
     if (current!.status === "running") return current!.turn; // delivered already; this is a retry
     const queued = await tx.select({ id: taskMessages.id }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.status, "queued"))).orderBy(asc(taskMessages.id));
     const next = current!.turn + 1;
-    await tx.update(agentSessions).set({ status: "running", turn: next, exitCode: null, errorMessage: null, endedAt: null }).where(eq(agentSessions.id, sessionId));
+    await startNextTurn(tx, sessionId, next);
     await tx
       .update(taskMessages)
       .set({ status: "delivered", turn: next, deliveredAt: sql`now()` })

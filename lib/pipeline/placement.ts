@@ -4,7 +4,7 @@
  * the task nothing: the task leaves it and is placed again (the run counts the attempts).
  */
 import { and, eq, sql } from "drizzle-orm";
-import { tasks, workspaces } from "@/db/schema";
+import { tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
@@ -13,12 +13,12 @@ import { getNode, provisionNode } from "../nodes/lifecycle";
 import { isolationVerdict } from "../nodes/isolation";
 import { NodeProviderError } from "../nodes/provider";
 import { leaveNode, placeTask, selectionLimits } from "../nodes/selection";
-import { GONE_NODE_STATUSES } from "../nodes/statuses";
+import { GONE_NODE_STATUSES } from "../contracts/statuses";
 import { failTask } from "../tasks/fail-task";
 import { isTerminal } from "../tasks/state-machine";
 import { finishStep, setStepDetail, skipStep, startStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
-import type { TaskStatus } from "../contracts/api";
+import { markWorkspacesLost } from "../workspaces/lifecycle";
 
 export const PENDING = "pending" as const;
 /** The task ended (cancelled, or failed by a callback): the run only cleans up. */
@@ -31,7 +31,7 @@ export type Selection = { nodeId: string; provision: boolean } | { queued: strin
 /** The selection step: a slot on a node (probing an idle node before using it), or why the task waits. */
 export async function selectNodeStage(rt: Runtime, taskId: string, attempt: number): Promise<Selection> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   await startStep(rt.db, taskId, "node_selection", { restart: attempt > 0 });
   const exclude: string[] = [];
   for (let probe = 0; probe < 5; probe++) {
@@ -141,10 +141,10 @@ async function machineLost(rt: Runtime, taskId: string, node: { id: string; prov
 
 export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string, attempt: number): Promise<"ready" | typeof PENDING | typeof ENDED | typeof LOST> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   await startStep(rt.db, taskId, "node_agent_ready", { restart: attempt > 0 });
   const node = await getNode(rt.db, nodeId);
-  if (!node || GONE_NODE_STATUSES.includes(node.status as never) || task.nodeId !== nodeId) return LOST;
+  if (!node || GONE_NODE_STATUSES.includes(node.status) || task.nodeId !== nodeId) return LOST;
   if (node.status === "creating" && (await machineLost(rt, taskId, node))) return LOST;
   if (node.status !== "running" || node.health === "restarting") return PENDING;
   // Ready is not enough in team mode: the node must run each workspace as its own user.
@@ -167,10 +167,7 @@ export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string,
  */
 export async function leaveLostNode(rt: Runtime, taskId: string, nodeId: string, why: string) {
   await rt.db.transaction(async (tx) => {
-    await tx
-      .update(workspaces)
-      .set({ status: "error", errorMessage: why, updatedAt: sql`now()` })
-      .where(and(eq(workspaces.taskId, taskId), eq(workspaces.nodeId, nodeId), sql`${workspaces.status} not in ('stopped', 'error')`));
+    await markWorkspacesLost(tx, taskId, nodeId, why);
     await tx.update(tasks).set({ workspaceId: null, updatedAt: sql`now()` }).where(and(eq(tasks.id, taskId), eq(tasks.nodeId, nodeId)));
     await leaveNode(tx, taskId, nodeId);
     await recordError(tx, { taskId, nodeId, kind: "recovery", step: "node_selection", message: `${why}; placing the task on another node` });

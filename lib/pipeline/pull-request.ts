@@ -3,7 +3,6 @@
  * that failed for a while asks for another try later; the run sleeps until then (never a loop
  * inside a step), so a 5xx or a rate limit costs no worker while it waits.
  */
-import type { TaskStatus } from "../contracts/api";
 import { syncPullRequest, type SyncOutcome } from "../forge/pull-requests";
 import type { Runtime } from "../runtime";
 import { getTask } from "../tasks/queries";
@@ -12,6 +11,6 @@ import { ENDED } from "./placement";
 
 export async function pullRequestStage(rt: Runtime, taskId: string): Promise<SyncOutcome | typeof ENDED> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   return syncPullRequest({ db: rt.db, secrets: rt.secrets, config: rt.config }, taskId);
 }

@@ -6,7 +6,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
-import { TERMINAL_STATUSES } from "../tasks/state-machine";
+import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 import { inList } from "../nodes/statuses";
 
 export class SupersededRunError extends Error {
@@ -27,7 +27,7 @@ export async function claimRun(db: Executor, taskId: string, generation: number,
   const claimed = await db
     .update(tasks)
     .set({ runId, runNextCheckBy: promiseIn(stepMaxMs), updatedAt: sql`now()` })
-    .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation), sql`${tasks.status} not in (${inList(TERMINAL_STATUSES)})`))
+    .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation), sql`${tasks.status} not in (${inList(TERMINAL_TASK_STATUSES)})`))
     .returning({ id: tasks.id });
   return claimed.length > 0;
 }

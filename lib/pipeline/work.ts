@@ -6,10 +6,9 @@
 import { signWorkspaceCallbackToken } from "../auth/tokens";
 import { applyAgentCompletion } from "../callbacks/completion";
 import type { AgentKind } from "../contracts/vm-agent";
-import type { TaskStatus } from "../contracts/api";
 import type { Runtime } from "../runtime";
 import { getNode } from "../nodes/lifecycle";
-import { GONE_NODE_STATUSES } from "../nodes/statuses";
+import { ENDED_SESSION_STATUSES, ENDED_WORKSPACE_STATUSES, GONE_NODE_STATUSES, type NodeStatus } from "../contracts/statuses";
 import { clientForNode, VmAgentRequestError } from "../nodes/vm-agent-client";
 import { ensureSessionRow, getSession, markSessionStarted } from "../sessions/lifecycle";
 import { isTerminal, transitionTask } from "../tasks/state-machine";
@@ -25,7 +24,7 @@ import { workspaceEgress } from "../egress/settings";
 
 const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
 
-const gone = (node: { status: string } | undefined) => !node || GONE_NODE_STATUSES.includes(node.status as never);
+const gone = (node: { status: NodeStatus } | undefined) => !node || GONE_NODE_STATUSES.includes(node.status);
 
 /** Runs a call to the node; a node that cannot be reached and is gone (or going) means LOST, anything else throws for a retry. */
 export async function onNode<T>(rt: Runtime, nodeId: string, call: () => Promise<T>): Promise<T | typeof LOST> {
@@ -42,7 +41,7 @@ export async function onNode<T>(rt: Runtime, nodeId: string, call: () => Promise
 
 export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: string, attempt: number): Promise<{ workspaceId: string } | typeof ENDED | typeof LOST> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   const node = await getNode(rt.db, nodeId);
   if (gone(node) || task.nodeId !== nodeId) return LOST;
   await startStep(rt.db, taskId, "workspace_creation", { restart: attempt > 0 });
@@ -66,11 +65,11 @@ export type WorkspaceState = "ready" | { failed: string } | typeof PENDING | typ
 
 export async function workspaceReadiness(rt: Runtime, taskId: string, workspaceId: string, attempt: number): Promise<WorkspaceState> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   await startStep(rt.db, taskId, "workspace_ready", { restart: attempt > 0 });
   const workspace = await getWorkspace(rt.db, workspaceId);
   if (!workspace || task.workspaceId !== workspaceId || gone(await getNode(rt.db, workspace.nodeId))) return LOST;
-  if (workspace.status === "error" || workspace.status === "stopped") return { failed: workspace.errorMessage ?? `workspace ${workspaceId} is ${workspace.status}` };
+  if (ENDED_WORKSPACE_STATUSES.includes(workspace.status)) return { failed: workspace.errorMessage ?? `workspace ${workspaceId} is ${workspace.status}` };
   if (workspace.status !== "running") return PENDING;
   await finishStep(rt.db, taskId, "workspace_ready", "succeeded", workspace.baseCommit ? `from ${workspace.baseCommit.slice(0, 12)}` : undefined);
   return "ready";
@@ -83,7 +82,7 @@ export async function workspaceReadiness(rt: Runtime, taskId: string, workspaceI
  */
 export async function startAgentStage(rt: Runtime, taskId: string, workspaceId: string, attempt: number): Promise<{ sessionId: string } | typeof ENDED | typeof LOST> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   const workspace = await getWorkspace(rt.db, workspaceId);
   const node = workspace && (await getNode(rt.db, workspace.nodeId));
   if (!workspace || !node || gone(node) || task.workspaceId !== workspaceId) return LOST;
@@ -112,10 +111,10 @@ export type AgentState = "completed" | "failed" | typeof PENDING | typeof ENDED 
 
 export async function agentReadiness(rt: Runtime, taskId: string, sessionId: string): Promise<AgentState> {
   const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status as TaskStatus)) return ENDED;
+  if (!task || isTerminal(task.status)) return ENDED;
   const session = await getSession(rt.db, sessionId);
   if (!session) return LOST;
-  if (session.status === "stopped" || session.status === "error") {
+  if (ENDED_SESSION_STATUSES.includes(session.status)) {
     // The run is alive and has seen its agent end: no stall (lib/recovery/stalled.ts).
     await recordRunSawAgentEnd(rt.db, taskId, session.endedAt);
     return session.status === "stopped" ? "completed" : "failed";

@@ -10,7 +10,7 @@ import { tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { EngineAnswerError, EngineUnreachableError } from "../engine/api";
 import { redriveTask, type Redriven } from "./redrive";
-import { RUN_STATUSES } from "../tasks/state-machine";
+import { RUN_TASK_STATUSES } from "../contracts/statuses";
 
 /** How long a submit may take between its commit and recording the engine's event id. */
 const SEND_WINDOW_MS = 10_000;
@@ -23,7 +23,7 @@ export type ReconcileReport = { engine: "down" | "up"; checked: number; redriven
 export async function reconcile(rt: Runtime, options: { now?: number } = {}): Promise<ReconcileReport> {
   const now = options.now ?? Date.now();
   if (!(await rt.engine.reachable())) return { engine: "down", checked: 0, redriven: [] };
-  const wanting = await rt.db.select().from(tasks).where(inArray(tasks.status, RUN_STATUSES));
+  const wanting = await rt.db.select().from(tasks).where(inArray(tasks.status, RUN_TASK_STATUSES));
   const redriven: Redriven[] = [];
   const unreadable: { taskId: string; error: string }[] = [];
   for (const task of wanting) {
@@ -68,7 +68,7 @@ export async function engineLostRuns(rt: Runtime, now = Date.now()): Promise<str
   const [task] = await rt.db
     .select({ id: tasks.id, runId: tasks.runId, runEventId: tasks.runEventId, dispatchedAt: tasks.runDispatchedAt, createdAt: tasks.createdAt })
     .from(tasks)
-    .where(inArray(tasks.status, RUN_STATUSES))
+    .where(inArray(tasks.status, RUN_TASK_STATUSES))
     .orderBy(desc(tasks.updatedAt))
     .limit(1);
   // The dev engine answers "not found" for an event sent moments ago (it is not in its history

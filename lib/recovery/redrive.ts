@@ -13,7 +13,7 @@ import { cleanupTask } from "../pipeline/finish";
 import { recordRunEvent } from "../pipeline/run";
 import { inList } from "../nodes/statuses";
 import { failTask } from "../tasks/fail-task";
-import { TERMINAL_STATUSES } from "../tasks/state-machine";
+import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 
 export type Redriven = { taskId: string; outcome: "redriven" | "failed" | "raced"; generation?: number };
 
@@ -33,7 +33,7 @@ export async function redriveTask(
     const rows = await tx
       .update(tasks)
       .set({ runGeneration: generation, runId: null, runEventId: null, runNextCheckBy: null, runDispatchedAt: sql`now()`, redriveCount: sql`${tasks.redriveCount} + 1`, updatedAt: sql`now()` })
-      .where(and(eq(tasks.id, task.id), eq(tasks.runGeneration, task.runGeneration), sql`${tasks.status} not in (${inList(TERMINAL_STATUSES)})`))
+      .where(and(eq(tasks.id, task.id), eq(tasks.runGeneration, task.runGeneration), sql`${tasks.status} not in (${inList(TERMINAL_TASK_STATUSES)})`))
       .returning({ id: tasks.id });
     if (!rows.length) return false;
     await recordError(tx, { taskId: task.id, kind: "recovery", step: null, message: `${reason}; re-driven as run generation ${generation}` });

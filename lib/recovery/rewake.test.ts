@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSessions, tasks, users, workspaces, nodes } from "@/db/schema";
+import type { SessionStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { rewakeFinishedAgents } from "./rewake";
@@ -15,7 +16,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => database?.close());
 
-async function taskWithSession(id: string, sessionStatus: string, endedAgoMs: number | null) {
+async function taskWithSession(id: string, sessionStatus: SessionStatus, endedAgoMs: number | null) {
   await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", executionStep: "running", branch: `agents/${id}`, nodeId: "n1", workspaceId: `w_${id}` });
   await database.db.insert(workspaces).values({ id: `w_${id}`, taskId: id, nodeId: "n1", branch: `agents/${id}`, status: "running" });
   await database.db.insert(agentSessions).values({ id: `s_${id}`, workspaceId: `w_${id}`, taskId: id, agent: "script", status: sessionStatus, endedAt: endedAgoMs === null ? null : new Date(Date.now() - endedAgoMs) });

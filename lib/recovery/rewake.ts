@@ -8,6 +8,7 @@
  */
 import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import { agentSessions, tasks } from "@/db/schema";
+import { ENDED_SESSION_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
 import { RUN_STATES } from "../tasks/state-machine";
 import { wakeRuns } from "../tasks/wake-run";
@@ -15,7 +16,7 @@ import { wakeRuns } from "../tasks/wake-run";
 /** Runs whose agent's turn ended unseen: the end their run has not looked at. */
 export const missedAgentEnd = and(
   RUN_STATES.agentTurn,
-  inArray(agentSessions.status, ["stopped", "error"]),
+  inArray(agentSessions.status, ENDED_SESSION_STATUSES),
   or(isNull(tasks.runSawAgentEndAt), lt(tasks.runSawAgentEndAt, agentSessions.endedAt)),
 );
 

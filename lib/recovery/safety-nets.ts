@@ -6,6 +6,7 @@
 import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { errors, nodes, tasks, taskSteps } from "@/db/schema";
 import type { ExecutionStep } from "../contracts/api";
+import { ENDED_NODE_STATUSES, TERMINAL_TASK_STATUSES, WANTED_NODE_STATUSES } from "../contracts/statuses";
 import type { Config } from "../config";
 import type { Runtime } from "../runtime";
 import { recordError, recordErrorOnce } from "../errors";
@@ -25,7 +26,7 @@ export async function retryCleanups(rt: Runtime, settleMs = 30_000) {
     .from(tasks)
     .where(
       and(
-        inArray(tasks.status, ["completed", "failed", "cancelled"]),
+        inArray(tasks.status, TERMINAL_TASK_STATUSES),
         isNull(tasks.cleanedUpAt),
         or(isNull(tasks.cleanupLeaseUntil), lt(tasks.cleanupLeaseUntil, sql`now()`)),
         lt(tasks.updatedAt, new Date(Date.now() - settleMs)),
@@ -120,7 +121,7 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
   const reported: string[] = [];
   for (const running of rt.provider.listRunning?.() ?? []) {
     const [row] = await rt.db.select({ status: nodes.status }).from(nodes).where(eq(nodes.id, running.id));
-    if (row && ["pending", "creating", "running"].includes(row.status)) continue;
+    if (row && WANTED_NODE_STATUSES.includes(row.status)) continue;
     await rt.provider.destroy(running);
     const message = `node ${running.id}'s daemon was running without a live node (${row ? `its row says ${row.status}` : "no row"}); stopped`;
     if (await reportOrphan(rt, { nodeId: running.id, message })) reported.push(message);
@@ -129,7 +130,7 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
     .select({ taskId: tasks.id, nodeId: tasks.nodeId, workspaceId: tasks.workspaceId, nodeStatus: nodes.status })
     .from(tasks)
     .innerJoin(nodes, eq(nodes.id, tasks.nodeId))
-    .where(and(RUN_STATES.active, inArray(nodes.status, ["stopped", "error"]), lt(nodes.updatedAt, new Date(now - 60_000))));
+    .where(and(RUN_STATES.active, inArray(nodes.status, ENDED_NODE_STATUSES), lt(nodes.updatedAt, new Date(now - 60_000))));
   for (const t of stranded) {
     await wakeRuns(rt, [t.taskId], "node-lost");
     const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSessions, nodes, tasks, taskSteps, users, workspaces } from "@/db/schema";
+import type { SessionStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { wakeQueues } from "../nodes/pool";
@@ -32,7 +33,7 @@ const ahead = (ms: number) => new Date(Date.now() + ms);
 const MIN = 60_000;
 
 type TaskRow = typeof tasks.$inferInsert;
-type Plant = { task: Partial<TaskRow> & Pick<TaskRow, "status">; session?: { status: string; endedAt?: Date | null }; step?: { step: string; startedAt: Date }; heldAt?: Date };
+type Plant = { task: Partial<TaskRow> & Pick<TaskRow, "status">; session?: { status: SessionStatus; endedAt?: Date | null }; step?: { step: string; startedAt: Date }; heldAt?: Date };
 
 /** One task in a state, with its workspace, session and running step as the pipeline leaves them. */
 async function plant(id: string, { task, session, step, heldAt }: Plant) {

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentSessions, tasks, users, workspaces, nodes } from "@/db/schema";
+import type { SessionStatus, TaskStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { enterStep, recordRunCheckIn, SupersededRunError } from "../pipeline/run";
@@ -17,7 +18,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => database?.close());
 
-async function taskWithSession(id: string, sessionStatus: string, endedAgoMs: number | null) {
+async function taskWithSession(id: string, sessionStatus: SessionStatus, endedAgoMs: number | null) {
   await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", executionStep: "running", branch: `agents/${id}`, nodeId: "n1", workspaceId: `w_${id}`, runId: `run-${id}` });
   await database.db.insert(workspaces).values({ id: `w_${id}`, taskId: id, nodeId: "n1", branch: `agents/${id}`, status: "running" });
   const endedAt = endedAgoMs === null ? null : new Date(Date.now() - endedAgoMs);
@@ -57,7 +58,7 @@ describe("runs the engine keeps without running them", () => {
   });
 
   it("are re-driven when RUN_STALL_AFTER past the time they promised to call again; a run within its promise, or one not working, is not", async () => {
-    const task = async (id: string, status = "queued") =>
+    const task = async (id: string, status: TaskStatus = "queued") =>
       database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}`, runId: `run-${id}` });
     const promisedAgo = async (id: string, ms: number) => database.db.update(tasks).set({ runNextCheckBy: new Date(Date.now() - ms) }).where(eq(tasks.id, id));
     await task("silent");

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { agentOutput, callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, users, workspaces } from "@/db/schema";
+import type { TaskStatus } from "../contracts/statuses";
 import { queryRows } from "@/db/client";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { signingKeyPair } from "../auth/keys";
@@ -38,7 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => database?.close());
 
-async function endedTask(id: string, status: string, endedAgo: number, nodeId: string) {
+async function endedTask(id: string, status: TaskStatus, endedAgo: number, nodeId: string) {
   await database.db.insert(tasks).values({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}`, completedAt: ago(endedAgo), cleanedUpAt: ago(endedAgo), nodeId });
   await database.db.insert(workspaces).values({ id: `w_${id}`, taskId: id, nodeId, branch: `agents/${id}`, status: "stopped" });
 }

@@ -9,6 +9,7 @@
 import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, userActions, workspaces } from "@/db/schema";
 import { queryRows, type Executor } from "@/db/client";
+import { ENDED_WORKSPACE_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
 import { getNode } from "../nodes/lifecycle";
 import { clientForNode, VmAgentRequestError } from "../nodes/vm-agent-client";
@@ -35,7 +36,7 @@ async function expiredWorkspaces(db: Executor, before: Date) {
     .from(workspaces)
     .innerJoin(tasks, eq(tasks.id, workspaces.taskId))
     // A held workspace waits for its person's decision, however long (lib/workspaces/held-work.ts).
-    .where(and(isNull(workspaces.purgedAt), isNull(workspaces.heldAt), inArray(workspaces.status, ["stopped", "error"]), lt(tasks.completedAt, before)))
+    .where(and(isNull(workspaces.purgedAt), isNull(workspaces.heldAt), inArray(workspaces.status, ENDED_WORKSPACE_STATUSES), lt(tasks.completedAt, before)))
     .limit(200);
 }
 

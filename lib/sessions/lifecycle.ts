@@ -1,10 +1,12 @@
 /**
  * Agent sessions on the control plane side. Statuses: starting (the row exists; the node has not
- * accepted the start yet), running, suspended, stopped, error.
+ * accepted the start yet), running, suspended, stopped, error. Every change of a session's status
+ * is made here, each from the statuses the transition table lets move.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, tasks } from "@/db/schema";
+import { LIVE_SESSION_STATUSES, SESSION_STATUSES, type SessionStatus } from "../contracts/statuses";
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
 import { firstDelivery, type CallbackOutcome } from "../callbacks/receipts";
@@ -12,8 +14,30 @@ import { recordTurn } from "./turns";
 
 export const sessionIdFor = (workspaceId: string) => `s_${workspaceId.replace(/^w_/, "")}`;
 
-/** Sessions whose agent may still be working. */
-export const LIVE_SESSION_STATUSES = ["starting", "running"] as const;
+/** A new session row starts `starting`. */
+export const INITIAL_SESSION_STATUS = "starting" satisfies SessionStatus;
+
+/**
+ * What each status may become. A turn ends `stopped` (or `error`) and the next turn runs the same
+ * session again; the next turn's update moves any session not running (lib/pipeline/followup.ts
+ * reads it under its lock first), hence `suspended` and `error` may become `running`.
+ */
+export const SESSION_TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
+  starting: ["running", "stopped", "error"],
+  running: ["stopped", "error"],
+  suspended: ["running"],
+  stopped: ["running"],
+  error: ["running"],
+};
+
+export function canSessionTransition(from: SessionStatus, to: SessionStatus): boolean {
+  return SESSION_TRANSITIONS[from].includes(to);
+}
+
+/** The statuses (of `among`) the table lets become `to`: what an update to `to` moves from. */
+export function sessionStatusesBefore(to: SessionStatus, among: readonly SessionStatus[] = SESSION_STATUSES): SessionStatus[] {
+  return among.filter((from) => canSessionTransition(from, to));
+}
 
 export async function getSession(executor: Executor, sessionId: string) {
   const [row] = await executor.select().from(agentSessions).where(eq(agentSessions.id, sessionId));
@@ -25,7 +49,7 @@ export async function ensureSessionRow(executor: Executor, input: { workspaceId:
   const id = sessionIdFor(input.workspaceId);
   await executor
     .insert(agentSessions)
-    .values({ id, workspaceId: input.workspaceId, taskId: input.taskId, agent: input.agent, status: "starting" })
+    .values({ id, workspaceId: input.workspaceId, taskId: input.taskId, agent: input.agent, status: INITIAL_SESSION_STATUS })
     .onConflictDoNothing();
   return (await getSession(executor, id))!;
 }
@@ -35,7 +59,7 @@ export async function markSessionStarted(executor: Executor, sessionId: string) 
   await executor
     .update(agentSessions)
     .set({ status: "running", startedAt: sql`coalesce(${agentSessions.startedAt}, now())` })
-    .where(and(eq(agentSessions.id, sessionId), eq(agentSessions.status, "starting")));
+    .where(and(eq(agentSessions.id, sessionId), inArray(agentSessions.status, sessionStatusesBefore("running", [INITIAL_SESSION_STATUS]))));
 }
 
 /** Cleanup stopped the agents of the task's workspaces. */
@@ -43,7 +67,18 @@ export async function markSessionsStopped(executor: Executor, taskId: string, re
   await executor
     .update(agentSessions)
     .set({ status: "stopped", errorMessage: reason, endedAt: sql`now()` })
-    .where(and(eq(agentSessions.taskId, taskId), inArray(agentSessions.status, [...LIVE_SESSION_STATUSES])));
+    .where(and(eq(agentSessions.taskId, taskId), inArray(agentSessions.status, sessionStatusesBefore("stopped", LIVE_SESSION_STATUSES))));
+}
+
+/**
+ * The session's next turn starts: it is running again, on turn `turn`, its last turn's result
+ * cleared. The caller holds the row's lock and has seen it not running.
+ */
+export async function startNextTurn(executor: Executor, sessionId: string, turn: number) {
+  await executor
+    .update(agentSessions)
+    .set({ status: "running", turn, exitCode: null, errorMessage: null, endedAt: null })
+    .where(and(eq(agentSessions.id, sessionId), inArray(agentSessions.status, sessionStatusesBefore("running"))));
 }
 
 /**
@@ -56,16 +91,17 @@ export async function recordAgentCompletion(tx: Executor, sessionId: string, bod
   const succeeded = body.outcome === "succeeded";
   const message = succeeded ? undefined : `agent failed${body.exitCode === null ? "" : ` (exit ${body.exitCode})`}: ${body.error ?? "no error message"}`;
   if (!first) return { outcome: "duplicate" as CallbackOutcome, taskId: (await getSession(tx, sessionId))?.taskId, message };
+  const to = succeeded ? "stopped" : "error";
   const [row] = await tx
     .update(agentSessions)
     .set({
-      status: succeeded ? "stopped" : "error",
+      status: to,
       exitCode: body.exitCode,
       commitSha: body.commit,
       errorMessage: message ?? body.error ?? null,
       endedAt: sql`now()`,
     })
-    .where(and(eq(agentSessions.id, sessionId), inArray(agentSessions.status, [...LIVE_SESSION_STATUSES])))
+    .where(and(eq(agentSessions.id, sessionId), inArray(agentSessions.status, sessionStatusesBefore(to, LIVE_SESSION_STATUSES))))
     .returning({ taskId: agentSessions.taskId, turn: agentSessions.turn });
   if (!row) return { outcome: "ignored" as CallbackOutcome, message };
   await recordTurn(tx, { taskId: row.taskId, sessionId, turn: body.turn ?? row.turn, body });

@@ -3,11 +3,12 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { tasks } from "@/db/schema";
 import { TaskStatus } from "../contracts/api";
-import { TERMINAL_STATUSES, transitionTask } from "./state-machine";
+import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
+import { transitionTask } from "./state-machine";
 import { failRunningSteps } from "./timeline";
 import { wakeRun, type WakeDeps } from "./wake-run";
 
-const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_STATUSES.includes(s));
+const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_TASK_STATUSES.includes(s));
 
 export type CancelResult = { outcome: "cancelled" } | { outcome: "not_found" } | { outcome: "terminal"; status: TaskStatus };
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { tasks, users } from "@/db/schema";
+import type { TaskStatus } from "../contracts/statuses";
 import type { SendEvents } from "../contracts/events";
 import { recordRunCheckIn } from "../pipeline/run";
 import { listMessages, sendMessage } from "./messages";
@@ -19,7 +20,7 @@ beforeAll(async () => {
     { id: "u1", email: "u1@example.test", name: "U1" },
     { id: "u2", email: "u2@example.test", name: "U2" },
   ]);
-  const task = (id: string, status: string) => ({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}` });
+  const task = (id: string, status: TaskStatus): typeof tasks.$inferInsert => ({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status, branch: `agents/${id}` });
   await database.db.insert(tasks).values([task("t_open", "in_progress"), task("t_done", "completed")]);
 });
 afterAll(async () => database?.close());

@@ -20,7 +20,7 @@ export const messageView = (row: MessageRow): TaskMessageView => ({
   id: row.id,
   clientId: row.clientId,
   body: row.body,
-  status: row.status as TaskMessageView["status"],
+  status: row.status,
   turn: row.turn,
   createdAt: row.createdAt.toISOString(),
   deliveredAt: row.deliveredAt?.toISOString() ?? null,
@@ -36,7 +36,7 @@ export async function sendMessage(deps: WakeDeps & { db: Db; config: Pick<Config
     if (!task) return { outcome: "not_found" as const };
     const [existing] = await tx.select().from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.clientId, clientId)));
     if (existing) return { outcome: "queued" as const, message: messageView(existing), fresh: false };
-    if (isTerminal(task.status as TaskStatus)) return { outcome: "ended" as const, status: task.status as TaskStatus };
+    if (isTerminal(task.status)) return { outcome: "ended" as const, status: task.status };
     // A resend (same client id) was answered above and is not counted again.
     if (deps.config.AUTH_MODE === "team") await admitFollowup(tx, deps.config, ownerId, taskId);
     const [row] = await tx.insert(taskMessages).values({ taskId, clientId, body: input.body }).returning();
@@ -64,7 +64,7 @@ export async function finishTask(deps: WakeDeps & { db: Db }, ownerId: string, t
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select({ status: tasks.status }).from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
     if (!task) return { outcome: "not_found" as const };
-    if (isTerminal(task.status as TaskStatus)) return { outcome: "ended" as const, status: task.status as TaskStatus };
+    if (isTerminal(task.status)) return { outcome: "ended" as const, status: task.status };
     await tx.update(tasks).set({ finishRequestedAt: sql`coalesce(${tasks.finishRequestedAt}, now())`, updatedAt: sql`now()` }).where(eq(tasks.id, taskId));
     await publishTaskChange(tx, taskId, "status");
     return { outcome: "finishing" as const };

@@ -2,7 +2,8 @@
 import { asc, desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, nodes, taskAttempts, tasks, taskSteps, workspaces } from "@/db/schema";
-import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskDiffView, type TaskStatus, type TaskSummary, type TaskStepView } from "../contracts/api";
+import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskDiffView, type TaskSummary, type TaskStepView } from "../contracts/api";
+import type { TaskStepStatus } from "../contracts/statuses";
 import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
 import { taskDiff, taskDiffSummary } from "../sessions/turns";
@@ -28,7 +29,7 @@ function summary(row: TaskRow): TaskSummary {
     repository: row.repository,
     prompt: row.prompt,
     agent: row.agent as AgentKind,
-    status: row.status as TaskStatus,
+    status: row.status,
     executionStep: row.executionStep as ExecutionStep | null,
     branch: row.branch,
     model: row.model,
@@ -45,11 +46,11 @@ export async function getTask(executor: Executor, taskId: string) {
 }
 
 /** A task as its pages show it; with `ownerId`, only if it is that person's (another's is not found). */
-function stepView(s: { step: string; status: string; detail: string | null; startedAt: Date; endedAt: Date | null }): TaskStepView {
+function stepView(s: { step: string; status: TaskStepStatus; detail: string | null; startedAt: Date; endedAt: Date | null }): TaskStepView {
   return {
     step: s.step as ExecutionStep,
     label: STEP_LABELS[s.step as ExecutionStep] ?? s.step,
-    status: s.status as TaskStepView["status"],
+    status: s.status,
     startedAt: s.startedAt.toISOString(),
     endedAt: iso(s.endedAt),
     durationMs: s.endedAt ? s.endedAt.getTime() - s.startedAt.getTime() : null,
@@ -83,7 +84,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
   const attemptViews = await Promise.all(
     attempts.map(async (a, index): Promise<TaskAttemptView> => ({
       attempt: index + 1,
-      status: a.status as TaskStatus,
+      status: a.status,
       error: a.errorMessage,
       commit: a.commitSha,
       pushed: a.pushed,

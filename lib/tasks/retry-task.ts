@@ -12,19 +12,18 @@ import { runKey, taskSubmitted, type SendEvents } from "../contracts/events";
 import { publishTaskChange } from "../live/publish";
 import { recordRunEvent } from "../pipeline/run";
 import { transitionTask } from "./state-machine";
+import { RETRYABLE_TASK_STATUSES, type TaskStatus } from "../contracts/statuses";
 import type { Config } from "../config";
 import { admitSubmission } from "./user-limits";
 
-export type RetryResult = ({ outcome: "queued" } & RetryTaskResponse) | { outcome: "not_found" } | { outcome: "not_retryable"; status: string };
-
-const RETRYABLE = ["failed", "cancelled"] as const;
+export type RetryResult = ({ outcome: "queued" } & RetryTaskResponse) | { outcome: "not_found" } | { outcome: "not_retryable"; status: TaskStatus };
 
 /** Retries `ownerId`'s task; another person's task is not found. */
 export async function retryTask(deps: { db: Db; send: SendEvents; config: Config }, ownerId: string, taskId: string): Promise<RetryResult> {
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select().from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
     if (!task) return { outcome: "not_found" as const };
-    if (!RETRYABLE.includes(task.status as (typeof RETRYABLE)[number])) return { outcome: "not_retryable" as const, status: task.status };
+    if (!RETRYABLE_TASK_STATUSES.includes(task.status)) return { outcome: "not_retryable" as const, status: task.status };
     // A retry is a submission, and makes the task unfinished again: the same limits as a new task.
     if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, ownerId, taskId);
     const steps = await tx.select().from(taskSteps).where(eq(taskSteps.taskId, taskId)).orderBy(asc(taskSteps.id));
@@ -42,7 +41,7 @@ export async function retryTask(deps: { db: Db; send: SendEvents; config: Config
       endedAt: task.completedAt,
     });
     await tx.delete(taskSteps).where(eq(taskSteps.taskId, taskId));
-    await transitionTask(tx, { taskId, to: "ready", actor: "user", reason: "retry", from: RETRYABLE });
+    await transitionTask(tx, { taskId, to: "ready", actor: "user", reason: "retry", from: RETRYABLE_TASK_STATUSES });
     await transitionTask(tx, { taskId, to: "queued", actor: "user", reason: "retry", from: ["ready"] });
     const generation = task.runGeneration + 1;
     await tx

@@ -41,7 +41,7 @@ describe("transitionTask against Postgres", () => {
   }, 60_000);
   afterAll(async () => database?.close());
 
-  async function taskIn(status: string) {
+  async function taskIn(status: TaskStatus) {
     const id = `t${++seq}`;
     await database.db.insert(tasks).values({
       id,

@@ -6,7 +6,7 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, taskStatusEvents } from "@/db/schema";
-import type { TaskStatus } from "../contracts/api";
+import { RUN_TASK_STATUSES, TERMINAL_TASK_STATUSES, type TaskStatus } from "../contracts/statuses";
 import { publishTaskChange } from "../live/publish";
 
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
@@ -20,12 +20,7 @@ export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = 
   cancelled: ["ready"],
 };
 
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
-
-/** The statuses in which a task's run works on it (the recovery nets look only at these). */
-export const RUN_STATUSES: readonly TaskStatus[] = ["queued", "delegated", "in_progress"];
-
-export const isTerminal = (status: TaskStatus) => TERMINAL_STATUSES.includes(status);
+export const isTerminal = (status: TaskStatus) => TERMINAL_TASK_STATUSES.includes(status);
 
 /**
  * The named states of a task's run, as predicates over its row: what the safety nets and the queue
@@ -35,7 +30,7 @@ export const isTerminal = (status: TaskStatus) => TERMINAL_STATUSES.includes(sta
  */
 export const RUN_STATES = {
   /** Its run works on it, in any step. */
-  active: inArray(tasks.status, RUN_STATUSES),
+  active: inArray(tasks.status, RUN_TASK_STATUSES),
   /** Waiting in the queue for a free slot: placed on no node yet. */
   queued: and(eq(tasks.status, "queued"), isNull(tasks.nodeId), eq(tasks.executionStep, "node_selection")),
   /**
@@ -100,7 +95,7 @@ export async function transitionTask(executor: Executor, request: TransitionRequ
       .where(eq(tasks.id, request.taskId))
       .for("update");
     if (!current) return { outcome: "not_found" };
-    const from = current.status as TaskStatus;
+    const from = current.status;
     if (from === request.to) return { outcome: "unchanged", status: from };
     if (!canTransition(from, request.to) || (request.from && !request.from.includes(from))) {
       return { outcome: "refused", status: from };

@@ -5,11 +5,12 @@
 import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, taskSteps } from "@/db/schema";
-import { EXECUTION_STEPS, type ExecutionStep, type TaskStatus } from "../contracts/api";
+import { EXECUTION_STEPS, type ExecutionStep } from "../contracts/api";
+import type { TaskStepStatus } from "../contracts/statuses";
 import { isTerminal } from "./state-machine";
 import { publishTaskChange } from "../live/publish";
 
-export type StepOutcome = "succeeded" | "failed" | "skipped";
+export type StepOutcome = Exclude<TaskStepStatus, "running">;
 
 const earlierSteps = (step: ExecutionStep) => EXECUTION_STEPS.slice(0, EXECUTION_STEPS.indexOf(step));
 
@@ -28,7 +29,7 @@ export type StartStepOptions = {
 export async function startStep(executor: Executor, taskId: string, step: ExecutionStep, options: StartStepOptions = {}) {
   await executor.transaction(async (tx) => {
     const [task] = await tx.select({ status: tasks.status }).from(tasks).where(eq(tasks.id, taskId)).for("update");
-    if (!task || (isTerminal(task.status as TaskStatus) && !options.afterEnd)) return;
+    if (!task || (isTerminal(task.status) && !options.afterEnd)) return;
     const inserted = await tx
       .insert(taskSteps)
       .values({ taskId, step, status: "running", detail: options.detail ?? null })

@@ -11,7 +11,7 @@ import { queryRows, type Executor } from "@/db/client";
 import { userActions } from "@/db/schema";
 import type { Config } from "../config";
 import { inList } from "../nodes/statuses";
-import { TERMINAL_STATUSES } from "./state-machine";
+import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 
 const WINDOW_SECONDS = 60;
 
@@ -60,7 +60,7 @@ export async function admitSubmission(executor: Executor, limits: Pick<UserLimit
   );
   const [active] = await queryRows<{ n: number }>(
     executor,
-    sql`select count(*)::int as n from tasks where user_id = ${userId} and status not in (${inList(TERMINAL_STATUSES)})`,
+    sql`select count(*)::int as n from tasks where user_id = ${userId} and status not in (${inList(TERMINAL_TASK_STATUSES)})`,
   );
   if (active && active.n >= limits.MAX_ACTIVE_TASKS_PER_USER) {
     throw new UserLimitError(`${active.n} of your tasks are unfinished, the most allowed at once (MAX_ACTIVE_TASKS_PER_USER); cancel one or wait for one to end`, 30);

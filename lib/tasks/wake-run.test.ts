@@ -20,7 +20,7 @@ const deps = () => ({ db: database.db, send, config: { WAKE_RESEND_AFTER: 5_000 
 beforeAll(async () => {
   database = await openTestDatabase();
   await database.db.insert(users).values({ id: "u1", email: "u1@example.test", name: "U" });
-  const task = (id: string) => ({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", branch: `agents/${id}` });
+  const task = (id: string): typeof tasks.$inferInsert => ({ id, userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", branch: `agents/${id}` });
   await database.db.insert(tasks).values([task("t1"), task("t2"), task("t3")]);
 }, 60_000);
 afterAll(async () => database?.close());

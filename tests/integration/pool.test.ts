@@ -29,7 +29,7 @@ beforeEach(async () => {
 
 async function newTasks(count: number) {
   const ids = Array.from({ length: count }, (_, i) => `${userId}-task-${i}`);
-  await database.db.insert(tasks).values(ids.map((id) => ({ id, userId, repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: `agents/${id}` })));
+  await database.db.insert(tasks).values(ids.map((id): typeof tasks.$inferInsert => ({ id, userId, repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: `agents/${id}` })));
   return ids;
 }
 

@@ -109,7 +109,7 @@ describe("per-person limits under concurrency", () => {
   it("20 follow-ups at once over two tasks against MAX_FOLLOWUPS_PER_MINUTE=5 store exactly 5; a resend of a stored one is not counted", async () => {
     const config = teamConfig({ MAX_FOLLOWUPS_PER_MINUTE: "5" });
     const ids = [`${userId}-open-1`, `${userId}-open-2`];
-    await database.db.insert(tasks).values(ids.map((id) => ({ id, userId, repository, prompt: "p", agent: "script", status: "in_progress", branch: `agents/${id}` })));
+    await database.db.insert(tasks).values(ids.map((id): typeof tasks.$inferInsert => ({ id, userId, repository, prompt: "p", agent: "script", status: "in_progress", branch: `agents/${id}` })));
     const deps = { db: database.db, send, config };
     const { fulfilled, refusals } = await settle(Array.from({ length: 20 }, (_, i) => sendMessage(deps, userId, ids[i % 2]!, { body: `message ${i}`, clientId: `c${i}` })));
     expect(fulfilled).toBe(5);
