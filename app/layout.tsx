@@ -5,6 +5,7 @@ import { AccountMenu } from "./_components/account-menu";
 import { Nav } from "./_components/nav";
 import { Providers } from "./providers";
 import "./globals.css";
+import styles from "./_components/shell.module.css";
 
 export const metadata: Metadata = {
   title: { default: "Agent Control Plane", template: "%s · Agent Control Plane" },
@@ -25,19 +26,19 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <a className="skip-link" href="#main">
+        <a className={styles.skipLink} href="#main">
           Skip to content
         </a>
         <Providers>
-          <header className="topbar">
-            <Link href="/" className="brand">
-              <span className="brand-mark" aria-hidden="true" />
+          <header className={styles.topbar}>
+            <Link href="/" className={styles.brand}>
+              <span className={styles.brandMark} aria-hidden="true" />
               Agent Control Plane
             </Link>
             <Nav />
             <AccountMenu />
           </header>
-          <main id="main" className="container">
+          <main id="main" className={styles.container}>
             {children}
           </main>
         </Providers>

@@ -66,7 +66,7 @@ test("the nodes page follows a node live through a task, and its destroy button 
   // The task page names the node and links to it.
   await submit.getByRole("link", { name: nodeId }).click();
   await submit.waitForURL(new RegExp(`/nodes#node-${nodeId}$`));
-  await expect(submit.getByTestId(`node-${nodeId}`)).toHaveClass(/node-targeted/);
+  await expect(submit.getByTestId(`node-${nodeId}`)).toHaveAttribute("data-targeted", "true");
   await submit.close();
 
   // Destroy, with its confirm step: an idle node says so.
@@ -104,7 +104,7 @@ test("the errors page shows a permanent failure live, linked to its task", async
 
   const row = page.locator('[data-testid^="error-"][data-kind="failure"]').filter({ hasText: missing });
   await expect(row).toHaveCount(1, { timeout: 60_000 });
-  await expect(row.locator(".kind")).toHaveText("Failure");
+  await expect(row.getByTestId("kind-badge")).toHaveText("Failure");
   await expect(row).toContainText("Create workspace");
   const link = row.getByTestId("error-task-link");
   await expect(link).toHaveText("Task: Fix the flaky date test");

@@ -5,6 +5,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import type { Me } from "@/lib/contracts/api";
 import { ApiRequestError } from "../_lib/api";
 import { useMe, useSignOut } from "../_lib/queries";
+import styles from "./shell.module.css";
 
 const isSignedOut = (error: unknown) => error instanceof ApiRequestError && error.status === 401;
 
@@ -16,11 +17,11 @@ function SignOutButton({ mode = "team" }: { mode?: "local" | "team" }) {
   const busy = signOut.isPending || signOut.isSuccess;
   return (
     <>
-      <button type="button" className={mode === "local" ? "account-local-sign-out" : "account-item"} onClick={() => signOut.mutate()} disabled={busy} aria-busy={busy}>
+      <button type="button" className={mode === "local" ? styles.accountLocalSignOut : styles.accountItem} onClick={() => signOut.mutate()} disabled={busy} aria-busy={busy}>
         {busy ? "Signing out…" : "Sign out"}
       </button>
       {signOut.error && (
-        <p className="field-error account-error" role="alert">
+        <p className={`field-error ${styles.accountError}`} role="alert">
           {signOut.error.message}
         </p>
       )}
@@ -57,11 +58,11 @@ function PersonMenu({ user }: { user: Me["user"] }) {
 
   const admin = user.role === "admin";
   return (
-    <div className="account" ref={root} data-testid="account-menu">
+    <div className={styles.account} ref={root} data-testid="account-menu">
       <button
         ref={button}
         type="button"
-        className="account-button"
+        className={styles.accountButton}
         aria-expanded={open}
         aria-controls={panelId}
         onClick={() => setOpen((was) => !was)}
@@ -69,10 +70,10 @@ function PersonMenu({ user }: { user: Me["user"] }) {
         // The name is hidden on narrow screens; the button keeps it.
         aria-label={`${user.name}${admin ? " (admin)" : ""}: account menu`}
       >
-        <span className="avatar" aria-hidden="true">
+        <span className={styles.avatar} aria-hidden="true">
           {initial(user.name)}
         </span>
-        <span className="account-name" data-testid="account-name">
+        <span className={styles.accountName} data-testid="account-name">
           {user.name}
         </span>
         {admin && (
@@ -80,19 +81,19 @@ function PersonMenu({ user }: { user: Me["user"] }) {
             admin
           </span>
         )}
-        <svg className="caret" width="10" height="10" viewBox="0 0 10 10" aria-hidden="true">
+        <svg className={styles.caret} width="10" height="10" viewBox="0 0 10 10" aria-hidden="true">
           <path d="M2 3.5 5 6.5 8 3.5" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
         </svg>
       </button>
-      <div id={panelId} className="account-panel" hidden={!open}>
-        <div className="account-who">
+      <div id={panelId} className={styles.accountPanel} hidden={!open}>
+        <div className={styles.accountWho}>
           <strong className="break">{user.name}</strong>
           {user.email && <span className="muted break">{user.email}</span>}
           <span className="muted">{admin ? "Admin" : "Member"}</span>
         </div>
         <Link
           href="/settings"
-          className="account-item"
+          className={styles.accountItem}
           aria-current={pathname === "/settings" ? "page" : undefined}
           onClick={() => setOpen(false)}
         >
@@ -114,8 +115,8 @@ export function AccountMenu() {
   if (pathname === "/sign-in") return null;
   if (me?.mode === "local") {
     return (
-      <span className="account-local-group">
-        <span className="account-local" title="One person on this machine, signed in with a one-time link (AUTH_MODE=local)" data-testid="local-mode">
+      <span className={styles.accountLocalGroup}>
+        <span className={styles.accountLocal} title="One person on this machine, signed in with a one-time link (AUTH_MODE=local)" data-testid="local-mode">
           Local mode
         </span>
         <SignOutButton mode="local" />
@@ -125,7 +126,7 @@ export function AccountMenu() {
   if (me) return <PersonMenu user={me.user} />;
   if (isSignedOut(error)) {
     return (
-      <Link href={`/sign-in?next=${encodeURIComponent(pathname ?? "/")}`} className="button small account-sign-in">
+      <Link href={`/sign-in?next=${encodeURIComponent(pathname ?? "/")}`} className={`button small ${styles.accountSignIn}`}>
         Sign in
       </Link>
     );

@@ -4,6 +4,7 @@ import type { CreatedMachineRegistration } from "@/lib/contracts/api";
 import { useCreateMachineRegistration } from "../_lib/queries";
 import { absoluteTime, timeUntil } from "../_lib/format";
 import { useCopy } from "../_lib/use-copy";
+import styles from "./secret.module.css";
 
 /** "Add a machine": makes a one-time install command; `onCreated` shows it. */
 export function AddMachineButton({ onCreated }: { onCreated: (registration: CreatedMachineRegistration) => void }) {
@@ -39,19 +40,19 @@ export function MachineCommand({ registration, now, onDone }: { registration: Cr
   useEffect(() => box.current?.focus(), []);
 
   return (
-    <div className="secret machine-command" ref={box} tabIndex={-1} role="region" aria-labelledby="machine-command-title" data-testid="machine-command">
-      <p id="machine-command-title" className="secret-title">
+    <div className={`${styles.secret} ${styles.machineCommand}`} ref={box} tabIndex={-1} role="region" aria-labelledby="machine-command-title" data-testid="machine-command">
+      <p id="machine-command-title" className={styles.secretTitle}>
         <strong>Run this on your machine</strong> (Linux with systemd; it installs the node daemon as root and joins as one of your nodes).
       </p>
-      <div className="secret-box">
-        <code ref={value} className="secret-value" data-testid="machine-command-value">
+      <div className={styles.secretBox}>
+        <code ref={value} className={styles.secretValue} data-testid="machine-command-value">
           {registration.command}
         </code>
         <button type="button" className="button small" onClick={copy} disabled={expired}>
           {copied === "copied" ? "Copied" : "Copy"}
         </button>
       </div>
-      <div className="secret-foot">
+      <div className={styles.secretFoot}>
         <p className="muted" role="status">
           {copied === "refused" ? (
             "The browser did not allow copying: the command is selected, copy it with Ctrl+C (⌘C)."

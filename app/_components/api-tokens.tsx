@@ -8,7 +8,7 @@ import { TokenSecret } from "./token-secret";
 export function ApiTokens() {
   const [created, setCreated] = useState<NewApiToken | null>(null);
   return (
-    <section className="card tokens" aria-labelledby="tokens-heading">
+    <section className="card" aria-labelledby="tokens-heading">
       <h2 id="tokens-heading">Personal API tokens</h2>
       <p className="muted section-lead">
         Scripts and CI call the API as you with a token, sent as <code>Authorization: Bearer acp_…</code>. Make one per

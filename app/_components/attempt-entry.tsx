@@ -3,6 +3,7 @@ import { absoluteTime, formatDuration } from "../_lib/format";
 import { AttemptOutput } from "./attempt-output";
 import { StatusPill } from "./status-pill";
 import { StepTimeline } from "./step-timeline";
+import styles from "./attempts.module.css";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
@@ -10,7 +11,7 @@ function AttemptTime({ attempt }: { attempt: TaskAttemptView }) {
   if (!attempt.endedAt) return null;
   const ran = attempt.startedAt ? Date.parse(attempt.endedAt) - Date.parse(attempt.startedAt) : NaN;
   return (
-    <span className="attempt-time">
+    <span className={styles.attemptTime}>
       ended <time dateTime={attempt.endedAt}>{absoluteTime(attempt.endedAt)}</time>
       {Number.isFinite(ran) && <> · ran {formatDuration(ran)}</>}
     </span>
@@ -21,20 +22,20 @@ function AttemptTime({ attempt }: { attempt: TaskAttemptView }) {
 export function AttemptEntry({ taskId, attempt }: { taskId: string; attempt: TaskAttemptView }) {
   const n = attempt.attempt;
   return (
-    <li className="attempt" data-testid={`attempt-${n}`} data-status={attempt.status} aria-labelledby={`attempt-${n}-heading`}>
-      <div className="attempt-head">
+    <li className={styles.attempt} data-testid={`attempt-${n}`} data-status={attempt.status} aria-labelledby={`attempt-${n}-heading`}>
+      <div className={styles.attemptHead}>
         <h3 id={`attempt-${n}-heading`}>Attempt {n}</h3>
         <StatusPill status={attempt.status} />
         <AttemptTime attempt={attempt} />
       </div>
       {attempt.error && (
-        <p className="attempt-error" data-testid="attempt-error">
+        <p className={styles.attemptError} data-testid="attempt-error">
           <strong>{attempt.status === "cancelled" ? "Cancelled: " : "Error: "}</strong>
           {attempt.error}
         </p>
       )}
       {attempt.commit && (
-        <p className="attempt-commit">
+        <p className={styles.attemptCommit}>
           Commit{" "}
           <code className="sha" title={attempt.commit} data-testid="attempt-commit">
             {attempt.commit}
@@ -42,7 +43,7 @@ export function AttemptEntry({ taskId, attempt }: { taskId: string; attempt: Tas
           <span className="muted">· {attempt.pushed ? "pushed" : "not pushed"}</span>
         </p>
       )}
-      <details className="attempt-more" data-testid="attempt-steps">
+      <details className={styles.attemptMore} data-testid="attempt-steps">
         <summary>Pipeline · {plural(attempt.steps.length, "step")}</summary>
         <StepTimeline steps={attempt.steps} waiting={false} live={false} testIdPrefix={`attempt-${n}-step-`} />
       </details>

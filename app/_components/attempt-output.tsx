@@ -3,6 +3,8 @@ import type { TaskAttemptView } from "@/lib/contracts/api";
 import { readTurn } from "../_lib/agent-output";
 import { AgentItemView } from "./agent-item";
 import { OutputDownload } from "./output-download";
+import attemptsStyles from "./attempts.module.css";
+import conversationStyles from "./conversation.module.css";
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
 
@@ -17,14 +19,14 @@ export function AttemptOutput({ taskId, attempt }: { taskId: string; attempt: Ta
       if (!next.delete(index)) next.add(index);
       return next;
     });
-  if (items.length === 0) return <p className="attempt-none">No agent output.</p>;
+  if (items.length === 0) return <p className={attemptsStyles.attemptNone}>No agent output.</p>;
   return (
-    <details className="attempt-more">
+    <details className={attemptsStyles.attemptMore}>
       <summary>Agent output · {truncated ? `the newest ${plural(lines.length, "line")}` : plural(lines.length, "line")}</summary>
-      <ol className="attempt-output" data-testid={`attempt-${attempt.attempt}-output`}>
-        {truncated && <li className="agent-notice">… earlier output not shown here; the download has all of it</li>}
+      <ol className={attemptsStyles.attemptOutput} data-testid={`attempt-${attempt.attempt}-output`}>
+        {truncated && <li className={conversationStyles.agentNotice}>… earlier output not shown here; the download has all of it</li>}
         {items.map((item, index) => (
-          <li key={index} className={`conversation-row row-${item.kind}`}>
+          <li key={index} className={conversationStyles.conversationRow} data-kind={item.kind}>
             <AgentItemView item={item} expanded={open.has(index)} onToggle={() => toggle(index)} />
           </li>
         ))}

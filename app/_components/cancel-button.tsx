@@ -1,12 +1,13 @@
 "use client";
 import { useCancelTask } from "../_lib/queries";
+import styles from "./task-view.module.css";
 
 /** Cancels the task; stays busy until the live stream shows it terminal (then it unmounts). */
 export function CancelButton({ taskId }: { taskId: string }) {
   const cancel = useCancelTask(taskId);
   const busy = cancel.isPending || cancel.isSuccess;
   return (
-    <div className="cancel">
+    <div className={styles.cancel}>
       <button
         type="button"
         className="button danger"

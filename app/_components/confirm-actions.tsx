@@ -1,5 +1,6 @@
 "use client";
 import type { RefObject } from "react";
+import styles from "./confirm.module.css";
 
 /**
  * The two buttons of a destructive confirm step: "Keep it" (focused first, so Enter is safe) and
@@ -15,7 +16,7 @@ export function ConfirmActions(props: {
   testId?: string;
 }) {
   return (
-    <div className="confirm-actions">
+    <div className={styles.confirmActions}>
       <button type="button" ref={props.keepRef} className="button small" onClick={props.onKeep} disabled={props.busy}>
         Keep it
       </button>

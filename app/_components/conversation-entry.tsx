@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import styles from "./conversation.module.css";
 
 /** One message of the conversation: who sent it, where it stands, and its text as written. */
 export function ConversationEntry(props: {
@@ -10,12 +11,12 @@ export function ConversationEntry(props: {
   data?: Record<`data-${string}`, string | number>;
 }) {
   return (
-    <div className={`turn${props.queued ? " turn-queued" : ""}`} data-testid={props.testId} {...props.data}>
-      <div className="turn-head">
-        <span className="turn-who">{props.who}</span>
-        <span className="turn-state">{props.state}</span>
+    <div className={props.queued ? `${styles.turn} ${styles.turnQueued}` : styles.turn} data-testid={props.testId} {...props.data}>
+      <div className={styles.turnHead}>
+        <span className={styles.turnWho}>{props.who}</span>
+        <span className={styles.turnState}>{props.state}</span>
       </div>
-      <p className="turn-body">{props.body}</p>
+      <p className={styles.turnBody}>{props.body}</p>
     </div>
   );
 }

@@ -4,6 +4,7 @@ import { conversationRows } from "../_lib/conversation-rows";
 import { isTerminal } from "../_lib/format";
 import { useTaskOutput } from "../_lib/task-output";
 import { ConversationScroller } from "./conversation-scroller";
+import styles from "./conversation.module.css";
 
 /** The agent is at work on its newest turn: a tool call without its result may still get one. */
 const agentWorking = (task: TaskDetail) => !isTerminal(task.status) && (task.executionStep === "agent_session" || task.executionStep === "running");
@@ -24,9 +25,9 @@ export function ConversationLog({ task }: { task: TaskDetail }) {
   return (
     <>
       <ConversationScroller rows={rows} />
-      {output.isPending && task.output.batches > 0 && <p className="conversation-note">Loading the agent&apos;s output…</p>}
+      {output.isPending && task.output.batches > 0 && <p className={styles.conversationNote}>Loading the agent&apos;s output…</p>}
       {output.isError && (
-        <p className="conversation-note conversation-note-error" data-testid="output-error">
+        <p className={`${styles.conversationNote} ${styles.conversationNoteError}`} data-testid="output-error">
           Could not read the agent&apos;s output: {output.error.message}{" "}
           <button type="button" className="button small" onClick={() => void output.refetch()}>
             Try again

@@ -3,6 +3,7 @@ import type { ConversationRow } from "../_lib/conversation-rows";
 import { absoluteTime } from "../_lib/format";
 import { AgentItemView } from "./agent-item";
 import { ConversationEntry } from "./conversation-entry";
+import styles from "./conversation.module.css";
 
 function messageState(message: TaskMessageView, earlier: boolean) {
   if (message.status === "queued") return "queued — delivered when the agent's turn ends";
@@ -32,9 +33,9 @@ export function ConversationRowView({ row, expanded, onToggle }: { row: Conversa
       );
     case "agent":
       return (
-        <p className="agent-turn" data-testid="agent-turn" data-turn={row.turn} data-working={row.working}>
-          <span className="agent-turn-who">Agent</span> · turn {row.turn}
-          {row.working && <span className="agent-turn-working"> · working</span>}
+        <p className={styles.agentTurn} data-testid="agent-turn" data-turn={row.turn} data-working={row.working}>
+          <span className={styles.agentTurnWho}>Agent</span> · turn {row.turn}
+          {row.working && <span className={styles.agentTurnWorking}> · working</span>}
         </p>
       );
     case "item":

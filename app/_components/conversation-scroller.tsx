@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState, type RefObje
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ConversationRow } from "../_lib/conversation-rows";
 import { ConversationRowView } from "./conversation-row";
+import styles from "./conversation.module.css";
 
 /** First guesses of row heights (px) until a row is measured; close guesses keep the scrollbar steady. */
 const ESTIMATE = { prompt: 74, message: 74, agent: 30, text: 44, reasoning: 52, tool: 36, error: 42, notice: 26, line: 19 } as const;
@@ -81,9 +82,9 @@ export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
     });
 
   return (
-    <div className="conversation-pane">
-      <div className="conversation-scroll" ref={scrollRef} onScroll={onScroll} onWheel={onIntentUp} onKeyDown={onIntentUp} tabIndex={0} role="log" aria-label="Conversation" data-testid="conversation-scroll">
-        <ol className="conversation-rows" style={{ height: virtualizer.getTotalSize() }} data-testid="agent-output" data-rows={rows.length}>
+    <div className={styles.conversationPane}>
+      <div className={styles.conversationScroll} ref={scrollRef} onScroll={onScroll} onWheel={onIntentUp} onKeyDown={onIntentUp} tabIndex={0} role="log" aria-label="Conversation" data-testid="conversation-scroll">
+        <ol className={styles.conversationRows} style={{ height: virtualizer.getTotalSize() }} data-testid="agent-output" data-rows={rows.length}>
           {virtualizer.getVirtualItems().map((item) => {
             const row = rows[item.index]!;
             return (
@@ -91,7 +92,8 @@ export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
                 key={item.key}
                 data-index={item.index}
                 ref={virtualizer.measureElement}
-                className={`conversation-row row-${row.kind === "item" ? row.item.kind : row.kind}`}
+                className={styles.conversationRow}
+                data-kind={row.kind === "item" ? row.item.kind : row.kind}
                 style={{ transform: `translateY(${item.start}px)` }}
               >
                 <ConversationRowView row={row} expanded={expanded.has(row.key)} onToggle={() => toggle(row.key)} />
@@ -101,7 +103,7 @@ export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
         </ol>
       </div>
       {!following && (
-        <button type="button" className="button small jump-latest" onClick={jumpToLatest} data-testid="jump-latest">
+        <button type="button" className={`button small ${styles.jumpLatest}`} onClick={jumpToLatest} data-testid="jump-latest">
           ↓ Latest
         </button>
       )}

@@ -4,7 +4,8 @@ import { ConversationLog } from "./conversation-log";
 import { FollowupWait } from "./followup-wait";
 import { MessageForm } from "./message-form";
 import { OutputDownload } from "./output-download";
-import "./conversation.css";
+import conversationStyles from "./conversation.module.css";
+import followupStyles from "./followup.module.css";
 
 /**
  * The task as a conversation: its prompt (turn 1), each follow-up and each agent turn in order (the
@@ -19,15 +20,15 @@ export function Conversation({ task }: { task: TaskDetail }) {
       ? "Ctrl + Enter sends. While the agent works, a message waits for its turn to end."
       : "Ctrl + Enter sends.";
   return (
-    <section className="card conversation-card" aria-labelledby="conversation-heading" data-testid="conversation">
-      <div className="conversation-head">
+    <section className={`card ${conversationStyles.conversationCard}`} aria-labelledby="conversation-heading" data-testid="conversation">
+      <div className={conversationStyles.conversationHead}>
         <h2 id="conversation-heading">Conversation</h2>
         {task.output.batches > 0 && <OutputDownload taskId={task.id} attempt={task.attempts.length + 1} testId="output-download" />}
       </div>
       <ConversationLog task={task} />
       {waiting && task.idleUntil && <FollowupWait taskId={task.id} idleUntil={task.idleUntil} />}
       {open && task.finishRequested && (
-        <p className="followup-note" data-testid="followup-finishing">
+        <p className={followupStyles.followupNote} data-testid="followup-finishing">
           Finishing: the task completes once the agent&apos;s turn has ended.
         </p>
       )}

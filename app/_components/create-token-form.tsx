@@ -5,6 +5,7 @@ import { CreateApiTokenRequest, type CreatedApiToken } from "@/lib/contracts/api
 import { ApiRequestError } from "../_lib/api";
 import { useCreateApiToken } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
+import styles from "./settings.module.css";
 
 export type NewApiToken = z.infer<typeof CreatedApiToken>;
 type FormError = { message: string; onName: boolean };
@@ -63,7 +64,7 @@ export function CreateTokenForm({ onCreated }: { onCreated: (token: NewApiToken)
 
   const invalid = error?.onName ? { "aria-invalid": true, "aria-describedby": ERROR_ID } : {};
   return (
-    <form className="form token-form" onSubmit={onSubmit} noValidate aria-label="New API token">
+    <form className={`form ${styles.tokenForm}`} onSubmit={onSubmit} noValidate aria-label="New API token">
       <div className="field">
         <label htmlFor={INPUT_ID}>Name</label>
         <div className="inline-field">

@@ -6,12 +6,13 @@ import { ApiRequestError } from "../_lib/api";
 import { shortId } from "../_lib/format";
 import { useDestroyNode } from "../_lib/queries";
 import { ConfirmActions } from "./confirm-actions";
+import styles from "./confirm.module.css";
 
 const isConflict = (error: unknown) => error instanceof ApiRequestError && error.status === 409;
 
 function HeldTasks({ tasks }: { tasks: NodeView["workspaces"]["tasks"] }) {
   return (
-    <ul className="confirm-tasks">
+    <ul className={styles.confirmTasks}>
       {tasks.map((task) => (
         <li key={task.id}>
           <Link href={`/tasks/${task.id}`}>{task.title || shortId(task.id)}</Link>
@@ -77,7 +78,7 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
   };
   return (
     <div
-      className="confirm"
+      className={styles.confirm}
       role="alertdialog"
       aria-labelledby={`confirm-${node.id}`}
       onKeyDown={(e) => {
@@ -85,7 +86,7 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
       }}
       data-testid="node-destroy-confirm"
     >
-      <p id={`confirm-${node.id}`} className="confirm-text">
+      <p id={`confirm-${node.id}`}>
         {holdsWork ? (
           <>
             <strong>This node holds work.</strong>{" "}
@@ -101,7 +102,7 @@ export function DestroyNodeButton({ node }: { node: NodeView }) {
       </p>
       {holdsWork && node.workspaces.count > 0 && <HeldTasks tasks={node.workspaces.tasks} />}
       {holdsWork && (
-        <p className="confirm-note">
+        <p className={styles.confirmNote}>
           {node.workspaces.count === 1
             ? `${words.verb} anyway wakes that task: it moves to another node, or fails with “${words.reason}”.`
             : `${words.verb} anyway wakes those tasks: each moves to another node, or fails with “${words.reason}”.`}

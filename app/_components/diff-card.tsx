@@ -5,6 +5,7 @@ import { parseDiff, type FileData } from "react-diff-view";
 import type { TaskDetail, TaskDiffSummary } from "@/lib/contracts/api";
 import { useTaskDiff } from "../_lib/queries";
 import { DiffFile } from "./diff-file";
+import styles from "./diff.module.css";
 
 /** Files past this many are listed closed, so a large change does not render all at once. */
 const OPEN_FILES = 8;
@@ -20,7 +21,7 @@ function DiffFiles({ taskId, summary }: { taskId: string; summary: TaskDiffSumma
   const parsed = useMemo(() => (data ? byPath(parseDiff(data.patch)) : undefined), [data]);
   if (error) return <p className="field-error">Could not load the diff: {error.message}</p>;
   return (
-    <div className="diff-files" aria-busy={isPending}>
+    <div className={styles.diffFiles} aria-busy={isPending}>
       {summary.files.map((stat, index) => (
         <DiffFile key={stat.path} stat={stat} file={parsed?.get(stat.path)} open={index < OPEN_FILES && stat.added !== null} cut={summary.truncated && !!parsed && !parsed.has(stat.path)} />
       ))}
@@ -33,15 +34,15 @@ export function DiffCard({ task }: { task: TaskDetail }) {
   const summary = task.diff;
   if (!summary) return null;
   return (
-    <section className="card diff-card" aria-labelledby="diff-heading" data-testid="task-diff">
-      <div className="diff-head">
+    <section className={`card ${styles.diffCard}`} aria-labelledby="diff-heading" data-testid="task-diff">
+      <div className={styles.diffHead}>
         <h2 id="diff-heading">Changes</h2>
         <p className="muted" data-testid="diff-summary">
-          {summary.files.length} {summary.files.length === 1 ? "file" : "files"} changed, <span className="diff-added">+{summary.added}</span> <span className="diff-removed">−{summary.removed}</span> against{" "}
+          {summary.files.length} {summary.files.length === 1 ? "file" : "files"} changed, <span className={styles.diffAdded}>+{summary.added}</span> <span className={styles.diffRemoved}>−{summary.removed}</span> against{" "}
           <code>{task.baseBranch ?? summary.base.slice(0, 7)}</code> · after turn {summary.turn}
         </p>
       </div>
-      {summary.truncated && <p className="muted diff-note">The diff is larger than the node&apos;s limit (DIFF_MAX_BYTES): the files past it show their counts only.</p>}
+      {summary.truncated && <p className={`muted ${styles.diffNote}`}>The diff is larger than the node&apos;s limit (DIFF_MAX_BYTES): the files past it show their counts only.</p>}
       {summary.files.length === 0 ? <p className="muted">No changes against the base branch.</p> : <DiffFiles taskId={task.id} summary={summary} />}
     </section>
   );

@@ -4,6 +4,7 @@ import { Diff, Hunk, tokenize, type FileData, type HunkTokens, type TokenizeOpti
 import { refractor } from "refractor";
 import type { TaskDiffSummary } from "@/lib/contracts/api";
 import { languageOf } from "../_lib/diff-language";
+import styles from "./diff.module.css";
 
 type FileStat = TaskDiffSummary["files"][number];
 
@@ -30,10 +31,10 @@ function useTokens(file: FileData | undefined, path: string): HunkTokens | undef
 }
 
 function Counts({ stat }: { stat: FileStat }) {
-  if (stat.added === null) return <span className="diff-binary">binary</span>;
+  if (stat.added === null) return <span className={styles.diffBinary}>binary</span>;
   return (
-    <span className="diff-counts" aria-label={`${stat.added} added, ${stat.removed} removed`}>
-      <span className="diff-added">+{stat.added}</span> <span className="diff-removed">−{stat.removed}</span>
+    <span className={styles.diffCounts} aria-label={`${stat.added} added, ${stat.removed} removed`}>
+      <span className={styles.diffAdded}>+{stat.added}</span> <span className={styles.diffRemoved}>−{stat.removed}</span>
     </span>
   );
 }
@@ -42,21 +43,21 @@ function Counts({ stat }: { stat: FileStat }) {
 export function DiffFile({ stat, file, open, cut }: { stat: FileStat; file: FileData | undefined; open: boolean; cut: boolean }) {
   const tokens = useTokens(file, stat.path);
   return (
-    <details className="diff-file" open={open} data-testid="diff-file" data-path={stat.path}>
+    <details className={styles.diffFile} open={open} data-testid="diff-file" data-path={stat.path}>
       <summary>
-        <span className="diff-path mono">
+        <span className={`mono ${styles.diffPath}`}>
           {stat.oldPath && <span className="muted">{stat.oldPath} → </span>}
           {stat.path}
         </span>
         <Counts stat={stat} />
       </summary>
-      <div className="diff-file-body">
+      <div className={styles.diffFileBody}>
         {file && file.hunks.length > 0 ? (
-          <Diff viewType="unified" diffType={file.type} hunks={file.hunks} tokens={tokens} className="diff-table">
+          <Diff viewType="unified" diffType={file.type} hunks={file.hunks} tokens={tokens} className={styles.diffTable}>
             {(hunks) => hunks.map((hunk) => <Hunk key={hunk.content} hunk={hunk} />)}
           </Diff>
         ) : (
-          <p className="muted diff-note">
+          <p className={`muted ${styles.diffNote}`}>
             {stat.added === null ? "Binary file: not shown." : cut ? "Past the diff's size limit: only its counts are kept." : file ? "Renamed or mode change only." : "No changes shown."}
           </p>
         )}

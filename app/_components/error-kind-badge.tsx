@@ -1,4 +1,6 @@
 import type { ErrorKind } from "@/lib/contracts/api";
+import { ERROR_KIND_TONE } from "../_lib/status-tone";
+import styles from "./errors.module.css";
 
 export const KIND_LABELS: Record<ErrorKind, string> = {
   failure: "Failure",
@@ -19,7 +21,7 @@ export const KIND_DESCRIPTIONS: Record<ErrorKind, string> = {
 /** The kind of a recorded error, as a small coloured badge. */
 export function ErrorKindBadge({ kind }: { kind: ErrorKind }) {
   return (
-    <span className={`kind kind-${kind}`} title={KIND_DESCRIPTIONS[kind]} data-kind={kind}>
+    <span className={styles.kind} data-tone={ERROR_KIND_TONE[kind]} data-testid="kind-badge" title={KIND_DESCRIPTIONS[kind]} data-kind={kind}>
       {KIND_LABELS[kind]}
     </span>
   );

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { ErrorKind, type ErrorList } from "@/lib/contracts/api";
 import { KIND_DESCRIPTIONS, KIND_LABELS } from "./error-kind-badge";
+import styles from "./errors.module.css";
 
 const hrefFor = (kind: ErrorKind | null) => (kind ? `/errors?kind=${kind}` : "/errors");
 
@@ -12,20 +13,20 @@ export function ErrorKindFilter({ kind, counts }: { kind: ErrorKind | null; coun
     ...ErrorKind.options.map((value) => ({ value, label: KIND_LABELS[value], count: counts?.[value], title: KIND_DESCRIPTIONS[value] })),
   ];
   return (
-    <nav className="chips" aria-label="Filter by kind">
+    <nav className={styles.chips} aria-label="Filter by kind">
       {chips.map((chip) => (
         <Link
           key={chip.label}
           href={hrefFor(chip.value)}
           replace
           scroll={false}
-          className={`chip${chip.value ? ` chip-${chip.value}` : ""}`}
+          className={styles.chip}
           aria-current={chip.value === kind ? "true" : undefined}
           title={chip.title}
           data-testid={`kind-filter-${chip.value ?? "all"}`}
         >
           {chip.label}
-          {chip.count !== undefined && <span className="chip-count">{chip.count}</span>}
+          {chip.count !== undefined && <span className={styles.chipCount}>{chip.count}</span>}
         </Link>
       ))}
     </nav>

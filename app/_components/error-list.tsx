@@ -25,13 +25,13 @@ export function ErrorList({ kind }: { kind: ErrorKind | null }) {
   const errors = data?.errors ?? [];
 
   return (
-    <section className="page" aria-labelledby="errors-heading" aria-busy={isPending}>
+    <section aria-labelledby="errors-heading" aria-busy={isPending}>
       <div className="page-head">
         <h1 id="errors-heading">Errors</h1>
         <LiveIndicator connection={connection} />
       </div>
       <ErrorKindFilter kind={kind} counts={data?.counts} />
-      <div className="card list">
+      <div className="card">
         {error && !data && <ErrorBanner title="Could not load the errors.">{error.message}</ErrorBanner>}
         {isPending && !error && <p className="muted placeholder">Loading errors…</p>}
         {data && errors.length === 0 && (
@@ -45,7 +45,7 @@ export function ErrorList({ kind }: { kind: ErrorKind | null }) {
           </div>
         )}
         {kind && errors.length > 0 && <p className="muted list-note">{KIND_DESCRIPTIONS[kind]}.</p>}
-        <ul className="rows error-rows" data-testid="error-list">
+        <ul className="rows" data-testid="error-list">
           {errors.map((entry) => (
             <ErrorRow key={entry.id} error={entry} now={now} />
           ))}

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { STEP_LABELS, ExecutionStep, type ErrorView } from "@/lib/contracts/api";
 import { absoluteTime, relativeTime, shortId } from "../_lib/format";
 import { ErrorKindBadge } from "./error-kind-badge";
+import styles from "./errors.module.css";
 
 /** "workspace_ready" → "Workspace ready"; other steps ("node_health") spelled out the same way. */
 function stepLabel(step: string) {
@@ -14,19 +15,19 @@ function stepLabel(step: string) {
 /** One recorded error: its kind, message, step, and links to its task and node. */
 export function ErrorRow({ error, now }: { error: ErrorView; now: number }) {
   return (
-    <li className="error-row" data-testid={`error-${error.id}`} data-kind={error.kind}>
+    <li className={styles.errorRow} data-testid={`error-${error.id}`} data-kind={error.kind}>
       <ErrorKindBadge kind={error.kind} />
-      <div className="error-main">
-        <p className="error-message">{error.message}</p>
-        <p className="error-meta">
-          {error.step && <span className="error-step">{stepLabel(error.step)}</span>}
+      <div className={styles.errorMain}>
+        <p className={styles.errorMessage}>{error.message}</p>
+        <p className={styles.errorMeta}>
+          {error.step && <span className={styles.errorStep}>{stepLabel(error.step)}</span>}
           {error.taskId && (
-            <Link href={`/tasks/${error.taskId}`} className="error-link" title={error.taskId} data-testid="error-task-link">
+            <Link href={`/tasks/${error.taskId}`} className={styles.errorLink} title={error.taskId} data-testid="error-task-link">
               Task: {error.taskTitle || shortId(error.taskId)}
             </Link>
           )}
           {error.nodeId && (
-            <Link href={`/nodes#node-${error.nodeId}`} className="error-link" title={error.nodeId}>
+            <Link href={`/nodes#node-${error.nodeId}`} className={styles.errorLink} title={error.nodeId}>
               Node <code>{shortId(error.nodeId)}</code>
             </Link>
           )}

@@ -1,5 +1,6 @@
 "use client";
 import { useFinishTask } from "../_lib/queries";
+import styles from "./followup.module.css";
 
 /**
  * "Finish now": the task completes when the agent's turn ends instead of waiting for a follow-up.
@@ -9,7 +10,7 @@ export function FinishButton({ taskId }: { taskId: string }) {
   const finish = useFinishTask(taskId);
   const busy = finish.isPending || finish.isSuccess;
   return (
-    <div className="finish">
+    <div className={styles.finish}>
       <button
         type="button"
         className="button"

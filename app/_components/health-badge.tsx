@@ -1,4 +1,6 @@
 import type { NodeHealth } from "@/lib/contracts/api";
+import styles from "./nodes.module.css";
+import { NODE_HEALTH_TONE } from "../_lib/status-tone";
 
 const TEXT: Record<NodeHealth, string> = {
   unknown: "health unknown",
@@ -19,8 +21,8 @@ const TITLE: Record<NodeHealth, string> = {
 /** The node's health as a dot and a word. */
 export function HealthBadge({ health }: { health: NodeHealth }) {
   return (
-    <span className={`health health-${health}`} title={TITLE[health]} data-testid="node-health" data-health={health}>
-      <span className="health-dot" aria-hidden="true" />
+    <span className={styles.health} data-tone={NODE_HEALTH_TONE[health]} title={TITLE[health]} data-testid="node-health" data-health={health}>
+      <span className={styles.healthDot} aria-hidden="true" />
       {TEXT[health]}
     </span>
   );

@@ -5,6 +5,7 @@ import { absoluteTime, shortId } from "../_lib/format";
 import { useDiscardHeldWork, usePushHeldWork } from "../_lib/queries";
 import { ConfirmActions } from "./confirm-actions";
 import { ErrorBanner } from "./error-banner";
+import styles from "./held-work.module.css";
 
 /**
  * Work whose push was refused, kept on its node until the person decides: push it again (after
@@ -20,7 +21,7 @@ export function HeldWork({ task }: { task: TaskDetail }) {
   const refusedAgain = push.data && !push.data.pushed ? push.data.error : undefined;
   const busy = push.isPending || discard.isPending;
   return (
-    <section className="card held-work" aria-labelledby="held-heading" data-testid="held-work">
+    <section className={`card ${styles.heldWork}`} aria-labelledby="held-heading" data-testid="held-work">
       <h2 id="held-heading">Work not pushed</h2>
       <p>
         The last turn&apos;s commit <code className="sha">{task.commit ?? ""}</code> could not be pushed, so it is kept on node{" "}
@@ -34,12 +35,12 @@ export function HeldWork({ task }: { task: TaskDetail }) {
       {refusedAgain && <ErrorBanner title="Still refused" testId="held-work-refused">{refusedAgain}</ErrorBanner>}
       {(push.error ?? discard.error) && <ErrorBanner title="Could not do that">{(push.error ?? discard.error)!.message}</ErrorBanner>}
       {confirming ? (
-        <div className="held-confirm">
+        <div className={styles.heldConfirm}>
           <p>Discard it? This commit exists only on the node.</p>
           <ConfirmActions keepRef={keepRef} onKeep={() => setConfirming(false)} onConfirm={() => discard.mutate()} busy={busy} label="Discard the work" busyLabel="Discarding…" testId="held-work-discard-confirm" />
         </div>
       ) : (
-        <div className="held-actions">
+        <div className={styles.heldActions}>
           <button type="button" className="button primary" onClick={() => push.mutate()} disabled={busy} aria-busy={push.isPending} data-testid="held-work-push">
             {push.isPending ? "Pushing…" : "Push again"}
           </button>

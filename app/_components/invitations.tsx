@@ -4,6 +4,7 @@ import { CreateInvitationRequest } from "@/lib/contracts/api";
 import { ApiRequestError } from "../_lib/api";
 import { useCreateInvitation, useInvitations, useRemoveInvitation } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
+import styles from "./settings.module.css";
 
 /** An admin's list of who may sign in by invitation: invite an email, see who came, remove one. */
 export function Invitations() {
@@ -25,14 +26,14 @@ export function Invitations() {
   }
 
   return (
-    <section className="card invitations" aria-labelledby="people-heading">
+    <section className="card" aria-labelledby="people-heading">
       <h2 id="people-heading">People</h2>
       <p className="muted section-lead">
         Sign-in is closed to everyone this control plane does not name. Invite a person by an email address verified on
         their GitHub account; organisations, teams and emails in <code>AUTH_ALLOWED_ORGS</code>,{" "}
         <code>AUTH_ALLOWED_TEAMS</code> and <code>AUTH_ALLOWED_EMAILS</code> are let in too.
       </p>
-      <form className="form token-form" onSubmit={onSubmit} noValidate aria-label="Invite a person">
+      <form className={`form ${styles.tokenForm}`} onSubmit={onSubmit} noValidate aria-label="Invite a person">
         <div className="field">
           <label htmlFor="invite-email">Email</label>
           <div className="inline-field">
@@ -59,7 +60,7 @@ export function Invitations() {
       {isPending && <p className="muted">Loading…</p>}
       {data && data.invitations.length === 0 && <p className="muted">Nobody is invited yet.</p>}
       {data && data.invitations.length > 0 && (
-        <ul className="token-list" data-testid="invitation-list">
+        <ul className={styles.tokenList} data-testid="invitation-list">
           {data.invitations.map((invitation) => (
             <li key={invitation.email}>
               <span className="break">{invitation.email}</span>{" "}

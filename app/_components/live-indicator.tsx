@@ -1,4 +1,5 @@
 import type { LiveConnection } from "../_lib/live";
+import styles from "./live-indicator.module.css";
 
 const TEXT: Record<LiveConnection, string> = {
   connecting: "Connecting…",
@@ -17,8 +18,8 @@ const TITLE: Record<LiveConnection, string> = {
 /** A small dot and word for the state of the live stream. */
 export function LiveIndicator({ connection }: { connection: LiveConnection }) {
   return (
-    <span className={`live live-${connection}`} role="status" title={TITLE[connection]} data-testid="live-indicator" data-state={connection}>
-      <span className="live-dot" aria-hidden="true" />
+    <span className={styles.live} role="status" title={TITLE[connection]} data-testid="live-indicator" data-state={connection}>
+      <span className={styles.liveDot} aria-hidden="true" />
       {TEXT[connection]}
     </span>
   );

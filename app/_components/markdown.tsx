@@ -1,6 +1,7 @@
 import { memo } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import styles from "./markdown.module.css";
 
 /**
  * Agent output is untrusted: raw HTML in it is dropped (`skipHtml`, and no rehype-raw), react-markdown's
@@ -8,7 +9,7 @@ import remarkGfm from "remark-gfm";
  * are named rather than loaded (a page should not fetch from wherever an agent's text points).
  * The agent's headings are part of its message, not of the page's outline: shown bold, not as headings.
  */
-const heading: Components["h1"] = ({ children }) => <p className="md-heading">{children}</p>;
+const heading: Components["h1"] = ({ children }) => <p className={styles.mdHeading}>{children}</p>;
 
 const components: Components = {
   h1: heading,
@@ -22,7 +23,7 @@ const components: Components = {
       {children}
     </a>
   ),
-  img: ({ alt, src }) => <span className="md-image">[image: {alt || (typeof src === "string" ? src : "")}]</span>,
+  img: ({ alt, src }) => <span className={styles.mdImage}>[image: {alt || (typeof src === "string" ? src : "")}]</span>,
 };
 
 const plugins = [remarkGfm];
@@ -30,7 +31,7 @@ const plugins = [remarkGfm];
 /** An agent's text as Markdown (GitHub's flavour: tables, task lists, strikethrough). */
 export const Markdown = memo(function Markdown({ text }: { text: string }) {
   return (
-    <div className="markdown">
+    <div className={styles.markdown}>
       <ReactMarkdown remarkPlugins={plugins} skipHtml components={components}>
         {text}
       </ReactMarkdown>

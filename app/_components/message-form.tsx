@@ -4,6 +4,7 @@ import { SendMessageRequest } from "@/lib/contracts/api";
 import { ApiRequestError, newClientId } from "../_lib/api";
 import { useSendMessage } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
+import styles from "./followup.module.css";
 
 const LABEL = "Follow-up";
 const INPUT_ID = "followup-body";
@@ -69,7 +70,7 @@ export function MessageForm({ taskId, hint }: { taskId: string; hint: string }) 
 
   const fieldError = error?.onField ? error.message : undefined;
   return (
-    <form ref={form} className="message-form" onSubmit={onSubmit} noValidate data-testid="followup-form">
+    <form ref={form} className={styles.messageForm} onSubmit={onSubmit} noValidate data-testid="followup-form">
       <div className="field">
         <label htmlFor={INPUT_ID}>{LABEL}</label>
         <textarea
@@ -94,7 +95,7 @@ export function MessageForm({ taskId, hint }: { taskId: string; hint: string }) 
           {error.message}
         </ErrorBanner>
       )}
-      <div className="message-foot">
+      <div className={styles.messageFoot}>
         {fieldError ? (
           <p id={ERROR_ID} className="field-error">
             {fieldError}

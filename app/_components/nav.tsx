@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import styles from "./shell.module.css";
 
 const LINKS = [
   { href: "/", label: "Tasks", matches: (path: string) => path === "/" || path.startsWith("/tasks") },
@@ -13,11 +14,11 @@ export function Nav() {
   const pathname = usePathname() ?? "/";
   if (pathname === "/sign-in") return null;
   return (
-    <nav className="nav" aria-label="Sections">
+    <nav className={styles.nav} aria-label="Sections">
       {LINKS.map(({ href, label, matches }) => {
         const current = matches(pathname);
         return (
-          <Link key={href} href={href} className="nav-link" aria-current={current ? "page" : undefined}>
+          <Link key={href} href={href} className={styles.navLink} aria-current={current ? "page" : undefined}>
             {label}
           </Link>
         );

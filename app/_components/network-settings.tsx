@@ -6,7 +6,7 @@ import { ApiRequestError } from "../_lib/api";
 import { EGRESS_POLICIES, entryErrorText, lines, networkErrorField, POLICY_ORDER } from "../_lib/network";
 import { useNetworkSettings, useSaveNetworkSettings } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
-import "./network.css";
+import styles from "./network.module.css";
 
 type Draft = { policy: EgressPolicy; hosts: string; privates: string };
 type FieldName = "defaultPolicy" | "allowHosts" | "allowPrivate";
@@ -17,10 +17,10 @@ const errorId = (field: FieldName) => `network-${field}-error`;
 
 function PolicyChoice({ value, onChange, error }: { value: EgressPolicy; onChange: (policy: EgressPolicy) => void; error?: string }) {
   return (
-    <fieldset className="policy-choice" {...(error ? { "aria-invalid": true, "aria-describedby": errorId("defaultPolicy") } : {})}>
+    <fieldset className={styles.policyChoice} {...(error ? { "aria-invalid": true, "aria-describedby": errorId("defaultPolicy") } : {})}>
       <legend>Default policy</legend>
       {POLICY_ORDER.map((policy) => (
-        <label key={policy} className={`choice${value === policy ? " choice-on" : ""}`}>
+        <label key={policy} className={value === policy ? `${styles.choice} ${styles.choiceOn}` : styles.choice}>
           <input
             type="radio"
             name="network-default-policy"
@@ -30,9 +30,9 @@ function PolicyChoice({ value, onChange, error }: { value: EgressPolicy; onChang
             aria-labelledby={`network-policy-${policy}`}
             aria-describedby={`network-policy-${policy}-hint`}
           />
-          <span className="choice-text">
-            <span id={`network-policy-${policy}`} className="choice-name">{EGRESS_POLICIES[policy].label}</span>
-            <span id={`network-policy-${policy}-hint`} className="choice-hint">{EGRESS_POLICIES[policy].explanation}</span>
+          <span className={styles.choiceText}>
+            <span id={`network-policy-${policy}`} className={styles.choiceName}>{EGRESS_POLICIES[policy].label}</span>
+            <span id={`network-policy-${policy}-hint`} className={styles.choiceHint}>{EGRESS_POLICIES[policy].explanation}</span>
           </span>
         </label>
       ))}
@@ -54,13 +54,13 @@ function ListField({ field, label, badge, value, onChange, placeholder, hint, er
   const id = `network-${field}`;
   return (
     <div className="field">
-      <div className="field-label-row">
+      <div className={styles.fieldLabelRow}>
         <label htmlFor={id}>{label}</label>
-        {badge && <span className="field-badge" data-testid={`${id}-badge`}>{badge}</span>}
+        {badge && <span className={styles.fieldBadge} data-testid={`${id}-badge`}>{badge}</span>}
       </div>
       <textarea
         id={id}
-        className="list-input"
+        className={styles.listInput}
         value={value}
         onChange={(e) => onChange(e.target.value)}
         placeholder={placeholder}
@@ -105,7 +105,7 @@ function NetworkSettingsForm({ stored }: { stored: NetworkSettingsView }) {
   const state = save.isPending ? "saving" : dirty ? "changed" : stored.saved ? "saved" : "defaults";
   const stateText = { saving: "Saving…", changed: "Unsaved changes", saved: "Saved", defaults: "The defaults; not saved yet" }[state];
   return (
-    <form className="form network-form" onSubmit={onSubmit} noValidate aria-label="Network settings" data-testid="network-settings">
+    <form className="form" onSubmit={onSubmit} noValidate aria-label="Network settings" data-testid="network-settings">
       <PolicyChoice value={draft.policy} onChange={(policy) => edit({ policy })} error={errorFor("defaultPolicy")} />
       <ListField
         field="allowHosts"
@@ -132,11 +132,11 @@ function NetworkSettingsForm({ stored }: { stored: NetworkSettingsView }) {
         error={errorFor("allowPrivate")}
       />
       {failure && !blamed && <ErrorBanner title="Not saved.">{failure.message}</ErrorBanner>}
-      <div className="form-actions">
+      <div className={styles.formActions}>
         <button type="submit" className="button primary" disabled={save.isPending || (!dirty && stored.saved)} aria-busy={save.isPending}>
           {save.isPending ? "Saving…" : "Save"}
         </button>
-        <span className={`save-state save-state-${state}`} role="status" data-testid="network-save-state" data-state={state}>
+        <span className={styles.saveState} role="status" data-testid="network-save-state" data-state={state}>
           {stateText}
         </span>
       </div>

@@ -7,6 +7,7 @@ import { NodeEgress, NodeIsolation } from "./node-isolation";
 import { NodeSlots } from "./node-slots";
 import { NodeStatusPill } from "./node-status-pill";
 import { UsageBar } from "./usage-bar";
+import styles from "./nodes.module.css";
 
 /** A heartbeat older than three of the vm-agent's 15 s intervals is late. */
 const LATE_HEARTBEAT_MS = 45_000;
@@ -34,7 +35,7 @@ function Heartbeat({ node, now }: { node: NodeView; now: number }) {
   if (!node.lastHeartbeatAt) return <span className="muted">none yet</span>;
   const late = !isGone(node) && now - Date.parse(node.lastHeartbeatAt) > LATE_HEARTBEAT_MS;
   return (
-    <span className={late ? "late" : undefined} data-testid="node-heartbeat">
+    <span className={late ? styles.late : undefined} data-testid="node-heartbeat">
       <Time iso={node.lastHeartbeatAt} now={now} precise />
     </span>
   );
@@ -46,14 +47,15 @@ export function NodeCard({ node, now, targeted }: { node: NodeView; now: number;
   return (
     <li
       id={`node-${node.id}`}
-      className={`card node${gone ? " node-gone" : ""}${targeted ? " node-targeted" : ""}`}
+      className={`card ${styles.node}${gone ? ` ${styles.nodeGone}` : ""}`}
+      data-targeted={targeted || undefined}
       data-testid={`node-${node.id}`}
       data-status={node.status}
     >
-      <header className="node-head">
-        <div className="node-title">
-          <code className="node-id">{node.id}</code>
-          <span className="node-sub">
+      <header className={styles.nodeHead}>
+        <div className={styles.nodeTitle}>
+          <code className={styles.nodeId}>{node.id}</code>
+          <span className={styles.nodeSub}>
             {node.provider}
             {node.autoProvisioned ? " · auto-provisioned" : " · added by hand"}
             {node.endpoint && !gone && <> · <span className="mono">{node.endpoint.replace(/^https?:\/\//, "")}</span></>}
@@ -63,14 +65,14 @@ export function NodeCard({ node, now, targeted }: { node: NodeView; now: number;
       </header>
 
       {node.errorMessage && (
-        <p className="node-error" data-testid="node-error">
+        <p className={styles.nodeError} data-testid="node-error">
           {node.errorMessage}
         </p>
       )}
 
       {!gone && (
         <div
-          className={`usages${node.status === "error" ? " usages-stale" : ""}`}
+          className={node.status === "error" ? `${styles.usages} ${styles.usagesStale}` : styles.usages}
           title={node.status === "error" ? "As last reported, before the node was lost" : undefined}
         >
           <UsageBar label="CPU" value={node.cpuPercent} />
@@ -108,7 +110,7 @@ export function NodeCard({ node, now, targeted }: { node: NodeView; now: number;
       </dl>
 
       {!gone && (
-        <footer className="node-foot">
+        <footer className={styles.nodeFoot}>
           <DestroyNodeButton node={node} />
         </footer>
       )}

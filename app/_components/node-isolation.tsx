@@ -1,4 +1,5 @@
 import type { NodeView } from "@/lib/contracts/api";
+import styles from "./nodes.module.css";
 
 type Report = { mode: string | null; reason: string | null };
 /** What a node's daemon may say about one protection: the words and title for its good mode, and for `none`. */
@@ -23,7 +24,7 @@ function NodeProtection({ report, wording }: { report: Report; wording: Wording 
   }
   return (
     <span {...data} title={wording.noneTitle}>
-      <span className="isolation-shared">{wording.noneText}</span>
+      <span className={styles.isolationShared}>{wording.noneText}</span>
       {report.reason && <span className="muted"> ({report.reason})</span>}
     </span>
   );

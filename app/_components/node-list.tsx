@@ -9,6 +9,7 @@ import { AddMachineButton, MachineCommand } from "./add-machine";
 import { ErrorBanner } from "./error-banner";
 import { LiveIndicator } from "./live-indicator";
 import { NodeCard } from "./node-card";
+import styles from "./nodes.module.css";
 
 /** The node named by the URL's `#node-<id>` (a link from the errors or a task page), once it is shown. */
 function useTargetedNode(ready: boolean): string | null {
@@ -38,13 +39,13 @@ export function NodeList({ all }: { all: boolean }) {
   const [registration, setRegistration] = useState<CreatedMachineRegistration>();
 
   return (
-    <section className="page" aria-labelledby="nodes-heading" aria-busy={isPending}>
+    <section aria-labelledby="nodes-heading" aria-busy={isPending}>
       <div className="page-head">
         <h1 id="nodes-heading">
           Nodes {data && <span className="count" title={`${working} not stopped`}>{nodes.length}</span>}
         </h1>
-        <div className="page-tools">
-          <Link href={all ? "/nodes" : "/nodes?all=1"} className="toggle-link" replace>
+        <div className={styles.pageTools}>
+          <Link href={all ? "/nodes" : "/nodes?all=1"} className={styles.toggleLink} replace>
             {all ? "Hide nodes stopped over a day ago" : "Show older stopped nodes"}
           </Link>
           <LiveIndicator connection={connection} />
@@ -66,7 +67,7 @@ export function NodeList({ all }: { all: boolean }) {
           </p>
         </div>
       )}
-      <ul className="nodes" data-testid="node-list">
+      <ul className={styles.nodes} data-testid="node-list">
         {nodes.map((node) => (
           <NodeCard key={node.id} node={node} now={now} targeted={target === `node-${node.id}`} />
         ))}

@@ -2,17 +2,18 @@ import Link from "next/link";
 import type { NodeView } from "@/lib/contracts/api";
 import { shortId } from "../_lib/format";
 import { STATUS_LABELS } from "./status-pill";
+import styles from "./nodes.module.css";
 
 /** "2 of 3", and the tasks holding those slots, each a link to its page. */
 export function NodeSlots({ workspaces }: { workspaces: NodeView["workspaces"] }) {
   const full = workspaces.count >= workspaces.capacity;
   return (
-    <div className="slots" data-testid="node-slots" data-count={workspaces.count}>
-      <span className={`slots-count${full ? " slots-full" : ""}`}>
+    <div data-testid="node-slots" data-count={workspaces.count}>
+      <span className={full ? `${styles.slotsCount} ${styles.slotsFull}` : styles.slotsCount}>
         {workspaces.count} of {workspaces.capacity}
       </span>
       {workspaces.tasks.length > 0 ? (
-        <ul className="slot-tasks">
+        <ul className={styles.slotTasks}>
           {workspaces.tasks.map((task) => (
             <li key={task.id}>
               <Link href={`/tasks/${task.id}`} title={task.title} data-testid={`node-task-${task.id}`}>

@@ -1,23 +1,21 @@
 import type { NodeStatus, NodeView } from "@/lib/contracts/api";
+import { nodeStatusLook, pillAttributes } from "../_lib/status-tone";
 
-type Tone = "neutral" | "blue" | "amber" | "green" | "red" | "slate" | "teal";
-
-const LOOK: Record<NodeStatus, { label: string; tone: Tone }> = {
-  pending: { label: "Pending", tone: "blue" },
-  creating: { label: "Creating", tone: "blue" },
-  running: { label: "Running", tone: "green" },
-  stopping: { label: "Stopping", tone: "amber" },
-  stopped: { label: "Stopped", tone: "slate" },
-  error: { label: "Lost", tone: "red" },
+const LABELS: Record<NodeStatus, string> = {
+  pending: "Pending",
+  creating: "Creating",
+  running: "Running",
+  stopping: "Stopping",
+  stopped: "Stopped",
+  error: "Lost",
 };
 
 /** The node's status as a pill; a running node with no work shows as warm. `data-status` is the raw status. */
 export function NodeStatusPill({ node }: { node: Pick<NodeView, "status" | "warmSince"> }) {
   const warm = node.status === "running" && node.warmSince !== null;
-  const { label, tone } = warm ? { label: "Warm", tone: "teal" as const } : LOOK[node.status];
-  const moving = node.status === "creating" || node.status === "pending" || node.status === "stopping";
+  const label = warm ? "Warm" : LABELS[node.status];
   return (
-    <span className={`pill tone-${tone}${moving ? " pill-moving" : ""}`} data-status={node.status} data-warm={warm || undefined} data-testid="node-status">
+    <span className="pill" {...pillAttributes(nodeStatusLook(node.status, warm))} data-status={node.status} data-warm={warm || undefined} data-testid="node-status">
       <span className="pill-dot" aria-hidden="true" />
       <span className="sr-only">Status: </span>
       {label}

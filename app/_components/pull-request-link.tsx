@@ -1,4 +1,6 @@
 import type { PullRequestView } from "@/lib/contracts/api";
+import styles from "./task-view.module.css";
+import { PULL_REQUEST_TONE } from "../_lib/status-tone";
 
 const STATE_LABELS: Record<NonNullable<PullRequestView["state"]>, string> = { draft: "Draft", open: "Open", merged: "Merged", closed: "Closed" };
 
@@ -7,7 +9,8 @@ export function PullRequestPill({ pullRequest }: { pullRequest: PullRequestView 
   if (!pullRequest?.url || !pullRequest.state) return null;
   return (
     <a
-      className={`pill pr-pill pr-${pullRequest.state}`}
+      className={`pill ${styles.prPill}`}
+      data-tone={PULL_REQUEST_TONE[pullRequest.state]}
       href={pullRequest.url}
       target="_blank"
       rel="noreferrer"
@@ -15,7 +18,7 @@ export function PullRequestPill({ pullRequest }: { pullRequest: PullRequestView 
       data-state={pullRequest.state}
       title={`${pullRequest.repository}#${pullRequest.number} on GitHub`}
     >
-      <span className="pr-icon" aria-hidden="true">
+      <span className={styles.prIcon} aria-hidden="true">
         ⇄
       </span>
       {STATE_LABELS[pullRequest.state]} PR #{pullRequest.number}

@@ -1,6 +1,7 @@
 "use client";
 import { useRetryTask } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
+import styles from "./task-view.module.css";
 
 /**
  * Runs a failed or cancelled task again. It stays busy until the live stream shows the new attempt
@@ -11,7 +12,7 @@ export function RetryButton({ taskId }: { taskId: string }) {
   const retry = useRetryTask(taskId);
   const busy = retry.isPending || retry.isSuccess;
   return (
-    <div className="task-action">
+    <div className={styles.taskAction}>
       <button
         type="button"
         className="button primary"

@@ -4,6 +4,9 @@ import type { SecretName, SecretView } from "@/lib/contracts/api";
 import { absoluteTime, relativeTime } from "../_lib/format";
 import { useDeleteSecret, usePutSecret } from "../_lib/queries";
 import { ConfirmActions } from "./confirm-actions";
+import settingsStyles from "./settings.module.css";
+import confirmStyles from "./confirm.module.css";
+import { pillAttributes } from "../_lib/status-tone";
 
 /** A value typed once: sent, then dropped from the page (never shown back). */
 function SecretForm({ name, label, onDone }: { name: SecretName; label: string; onDone: () => void }) {
@@ -21,7 +24,7 @@ function SecretForm({ name, label, onDone }: { name: SecretName; label: string; 
   }
 
   return (
-    <form className="form secret-form" onSubmit={onSubmit} noValidate aria-label={`Set ${label}`} data-testid={`secret-form-${name}`}>
+    <form className={`form ${settingsStyles.secretForm}`} onSubmit={onSubmit} noValidate aria-label={`Set ${label}`} data-testid={`secret-form-${name}`}>
       <label htmlFor={inputId} className="sr-only">{label}</label>
       <div className="inline-field">
         <input
@@ -52,7 +55,7 @@ function DeleteConfirm({ name, label, onClose }: { name: SecretName; label: stri
   const keep = useRef<HTMLButtonElement>(null);
   useEffect(() => keep.current?.focus(), []);
   return (
-    <div className="confirm" role="alertdialog" aria-labelledby={`delete-${name}`} data-testid={`secret-delete-confirm-${name}`}
+    <div className={confirmStyles.confirm} role="alertdialog" aria-labelledby={`delete-${name}`} data-testid={`secret-delete-confirm-${name}`}
       onKeyDown={(e) => { if (e.key === "Escape" && !remove.isPending) onClose(); }}>
       <p id={`delete-${name}`}>
         <strong>Delete your {label}?</strong> Tasks that need it are refused until you add one again; agents already running keep theirs.
@@ -67,11 +70,11 @@ function DeleteConfirm({ name, label, onClose }: { name: SecretName; label: stri
 export function SecretRow({ name, label, stored, now }: { name: SecretName; label: string; stored: SecretView | undefined; now: number }) {
   const [mode, setMode] = useState<"idle" | "editing" | "deleting">("idle");
   return (
-    <li className="token" data-testid={`secret-${name}`} data-set={stored ? "true" : "false"}>
-      <div className="token-row secret-row">
-        <div className="token-main">
+    <li data-testid={`secret-${name}`} data-set={stored ? "true" : "false"}>
+      <div className={`${settingsStyles.tokenRow} ${settingsStyles.secretRow}`}>
+        <div className={settingsStyles.tokenMain}>
           <span className="row-title">{label}</span>
-          <span className="token-meta">
+          <span className={settingsStyles.tokenMeta}>
             <code>{name}</code>
             {stored ? (
               <span>
@@ -82,11 +85,11 @@ export function SecretRow({ name, label, stored, now }: { name: SecretName; labe
             )}
           </span>
         </div>
-        <span className={`pill${stored ? " tone-green" : " pill-hollow tone-slate"}`} data-testid="secret-state">
+        <span className="pill" {...pillAttributes(stored ? { tone: "good" } : { tone: "quiet", hollow: true })} data-testid="secret-state">
           <span className="pill-dot" aria-hidden="true" />
           {stored ? "Set" : "Not set"}
         </span>
-        <div className="token-action">
+        <div className={settingsStyles.tokenAction}>
           <button type="button" className="button small" onClick={() => setMode("editing")} disabled={mode !== "idle"} data-testid={`secret-edit-${name}`}>
             {stored ? "Replace" : "Add"}
           </button>

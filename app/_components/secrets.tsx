@@ -11,7 +11,7 @@ export function Secrets() {
   const now = useNow(30_000);
   const stored = new Map((data?.secrets ?? []).map((s) => [s.name, s]));
   return (
-    <section className="card tokens" id="secrets" aria-labelledby="secrets-heading" aria-busy={isPending}>
+    <section className="card" id="secrets" aria-labelledby="secrets-heading" aria-busy={isPending}>
       <h2 id="secrets-heading">Secrets</h2>
       <p className="muted section-lead">
         Your model keys and GitHub token, encrypted at rest. Each reaches only your own agents, handed to a session when it starts; a value is never shown again once saved.

@@ -6,6 +6,7 @@ import { ErrorBanner } from "./error-banner";
 import { Invitations } from "./invitations";
 import { NetworkSettings } from "./network-settings";
 import { Secrets } from "./secrets";
+import styles from "./settings.module.css";
 
 function Account({ user }: { user: Me["user"] }) {
   return (
@@ -51,7 +52,7 @@ function LocalModeTokens() {
 export function SettingsView() {
   const { data: me, error, isPending } = useMe();
   return (
-    <div className="settings" aria-busy={isPending}>
+    <div className={styles.settings} aria-busy={isPending}>
       <div className="page-head">
         <h1>Settings</h1>
       </div>

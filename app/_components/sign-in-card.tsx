@@ -2,6 +2,7 @@
 import Link from "next/link";
 import { useMe, useGithubSignIn } from "../_lib/queries";
 import { ErrorBanner } from "./error-banner";
+import styles from "./sign-in.module.css";
 
 /** What better-auth's `?error=` codes mean to the person; anything else reads as a plain failure. */
 const FAILURES: Record<string, string> = {
@@ -36,11 +37,11 @@ function SignInButton({ next }: { next: string }) {
   return (
     <>
       {signIn.error && <ErrorBanner title="Could not start the sign-in.">{signIn.error.message}</ErrorBanner>}
-      <button type="button" className="button primary sign-in-button" onClick={start} disabled={busy} aria-busy={busy}>
+      <button type="button" className={`button primary ${styles.signInButton}`} onClick={start} disabled={busy} aria-busy={busy}>
         <GithubMark />
         {busy ? "Going to GitHub…" : "Sign in with GitHub"}
       </button>
-      <p className="sign-in-note">Only people this control plane lets in may sign in: invited by an admin, or in a GitHub organisation or team it names.</p>
+      <p className={styles.signInNote}>Only people this control plane lets in may sign in: invited by an admin, or in a GitHub organisation or team it names.</p>
     </>
   );
 }
@@ -64,14 +65,14 @@ function LocalSignIn({ failure }: { failure?: string }) {
           {LINK_FAILURES[failure] ?? "Please try again."}
         </ErrorBanner>
       )}
-      <p className="sign-in-text" data-testid="local-sign-in">
+      <p className={styles.signInText} data-testid="local-sign-in">
         This control plane runs in local mode, for you on this machine. To sign in, open the sign-in link that{" "}
         <code>npm start</code> printed in its terminal. To print a new one, run:
       </p>
-      <pre className="sign-in-command">
+      <pre className={styles.signInCommand}>
         <code>npm run admin -- sign-in-url</code>
       </pre>
-      <p className="sign-in-note">
+      <p className={styles.signInNote}>
         Each link works once and expires. Scripts send the token in <code>DATA_DIR/local-token</code> as{" "}
         <code>Authorization: Bearer …</code>.
       </p>
@@ -83,20 +84,20 @@ function LocalSignIn({ failure }: { failure?: string }) {
 export function SignInCard({ mode, next, failure }: { mode: "local" | "team"; next: string; failure?: string }) {
   const { data: me, isPending } = useMe();
   return (
-    <section className="card sign-in" aria-labelledby="sign-in-heading">
-      <span className="sign-in-mark" aria-hidden="true" />
+    <section className={`card ${styles.signIn}`} aria-labelledby="sign-in-heading">
+      <span className={styles.signInMark} aria-hidden="true" />
       <h1 id="sign-in-heading">Agent Control Plane</h1>
-      <p className="muted sign-in-lead">Run AI coding agents on machines you manage.</p>
+      <p className={`muted ${styles.signInLead}`}>Run AI coding agents on machines you manage.</p>
       {isPending ? (
-        <p className="muted sign-in-wait" aria-busy="true">
+        <p className={`muted ${styles.signInWait}`} aria-busy="true">
           One moment…
         </p>
       ) : me ? (
         <>
-          <p className="sign-in-text">
+          <p className={styles.signInText}>
             {me.mode === "local" ? "You are signed in." : <>You are signed in as <strong>{me.user.name}</strong>.</>}
           </p>
-          <Link href={next} className="button primary sign-in-button">
+          <Link href={next} className={`button primary ${styles.signInButton}`}>
             Continue
           </Link>
         </>

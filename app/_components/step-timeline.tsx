@@ -1,6 +1,8 @@
 import type { TaskStepView } from "@/lib/contracts/api";
 import { formatDuration } from "../_lib/format";
 import { LiveDuration } from "./live-duration";
+import styles from "./timeline.module.css";
+import { STEP_STATUS_TONE } from "../_lib/status-tone";
 
 type StepStatus = TaskStepView["status"];
 
@@ -20,7 +22,7 @@ export function StepIcon({ status }: { status: StepStatus }) {
   };
   const d = path[status];
   return (
-    <span className="step-icon" aria-hidden="true">
+    <span className={styles.stepIcon} aria-hidden="true">
       {d && (
         <svg viewBox="0 0 16 16" width="12" height="12" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
           <path d={d} />
@@ -39,16 +41,16 @@ function StepDuration({ step, live }: { step: TaskStepView; live: boolean }) {
 
 function StepRow({ step, live, testIdPrefix }: { step: TaskStepView; live: boolean; testIdPrefix: string }) {
   return (
-    <li className={`step step-${step.status}`} data-testid={`${testIdPrefix}${step.step}`} data-status={step.status}>
+    <li className={styles.step} data-tone={STEP_STATUS_TONE[step.status]} data-testid={`${testIdPrefix}${step.step}`} data-status={step.status}>
       <StepIcon status={step.status} />
-      <div className="step-body">
-        <span className="step-label">
+      <div className={styles.stepBody}>
+        <span className={styles.stepLabel}>
           {step.label}
           <span className="sr-only">, {STATUS_TEXT[step.status]}</span>
         </span>
-        {step.detail && <span className="step-detail">{step.detail}</span>}
+        {step.detail && <span className={styles.stepDetail}>{step.detail}</span>}
       </div>
-      <span className="step-duration">
+      <span className={styles.stepDuration}>
         <StepDuration step={step} live={live} />
       </span>
     </li>
@@ -75,7 +77,7 @@ export function StepTimeline({
     return <p className="muted placeholder">{waiting ? "Waiting for the pipeline to start…" : "No steps ran."}</p>;
   }
   return (
-    <ol className="timeline">
+    <ol className={styles.timeline}>
       {steps.map((step) => (
         <StepRow key={step.step} step={step} live={live} testIdPrefix={testIdPrefix} />
       ))}

@@ -14,7 +14,7 @@ export function TaskList() {
   const tasks = data?.tasks ?? [];
 
   return (
-    <section className="card list" aria-labelledby="tasks-heading" aria-busy={isPending}>
+    <section className="card" aria-labelledby="tasks-heading" aria-busy={isPending}>
       <div className="list-head">
         <h2 id="tasks-heading">
           Tasks {data && <span className="count">{tasks.length}</span>}

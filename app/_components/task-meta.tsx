@@ -3,6 +3,7 @@ import type { ReactNode } from "react";
 import { STEP_LABELS, type TaskDetail } from "@/lib/contracts/api";
 import { absoluteTime, isTerminal, shortId } from "../_lib/format";
 import { PullRequestDetail } from "./pull-request-link";
+import styles from "./task-view.module.css";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -85,7 +86,7 @@ export function TaskMeta({ task }: { task: TaskDetail }) {
           <>
             <code title={task.workspace.id}>{shortId(task.workspace.id)}</code>{" "}
             <span className="muted">{task.workspace.status}</span>
-            {task.workspace.error && <span className="meta-error">{task.workspace.error}</span>}
+            {task.workspace.error && <span className={styles.metaError}>{task.workspace.error}</span>}
           </>
         ) : (
           <span className="muted">—</span>

@@ -4,7 +4,7 @@ import type { TaskDetail, TaskNetworkView } from "@/lib/contracts/api";
 import { absoluteTime, isTerminal, relativeTime } from "../_lib/format";
 import { EGRESS_POLICIES, refusalReasonText, refusalSummary, refusedConnections } from "../_lib/network";
 import { useNow } from "../_lib/use-now";
-import "./network.css";
+import styles from "./network.module.css";
 
 /** Hosts shown before the rest fold away. */
 const HOSTS_SHOWN = 5;
@@ -17,12 +17,12 @@ function Hosts({ hosts, testId }: { hosts: string[]; testId: string }) {
   const rest = hosts.slice(HOSTS_SHOWN);
   const list = (items: string[]) => items.map((host) => <li key={host}><code>{host}</code></li>);
   return (
-    <div className="network-hosts" data-testid={testId}>
-      <ul className="host-list">{list(shown)}</ul>
+    <div data-testid={testId}>
+      <ul className={styles.hostList}>{list(shown)}</ul>
       {rest.length > 0 && (
-        <details className="host-more">
+        <details className={styles.hostMore}>
           <summary>and {rest.length} more</summary>
-          <ul className="host-list">{list(rest)}</ul>
+          <ul className={styles.hostList}>{list(rest)}</ul>
         </details>
       )}
     </div>
@@ -32,10 +32,10 @@ function Hosts({ hosts, testId }: { hosts: string[]; testId: string }) {
 function Enforcement({ enforcement }: { enforcement: TaskNetworkView["enforcement"] }) {
   if (!enforcement) return null;
   if (enforcement.mode === "namespaces") {
-    return <p className="network-enforcement" data-testid="network-enforcement" data-mode="namespaces">Enforced on the node.</p>;
+    return <p className={styles.networkEnforcement} data-testid="network-enforcement" data-mode="namespaces">Enforced on the node.</p>;
   }
   return (
-    <p className="network-enforcement network-unenforced" data-testid="network-enforcement" data-mode="none">
+    <p className={`${styles.networkEnforcement} ${styles.networkUnenforced}`} data-testid="network-enforcement" data-mode="none">
       Not enforced{enforcement.reason ? `: ${enforcement.reason}` : ""}. This workspace can reach anything its node can.
     </p>
   );
@@ -43,11 +43,11 @@ function Enforcement({ enforcement }: { enforcement: TaskNetworkView["enforcemen
 
 function Refusals({ network, now }: { network: TaskNetworkView; now: number }) {
   return (
-    <ul className="refusals" data-testid="network-refusals">
+    <ul className={styles.refusals} data-testid="network-refusals">
       {network.refusals.map((refusal) => (
-        <li key={`${refusal.host}:${refusal.port}:${refusal.reason}`} className="refusal" data-testid="network-refusal" data-reason={refusal.reason}>
-          <span className="refusal-what mono">{refusalSummary(refusal)}</span>{" "}
-          <span className="refusal-why">
+        <li key={`${refusal.host}:${refusal.port}:${refusal.reason}`} className={styles.refusal} data-testid="network-refusal" data-reason={refusal.reason}>
+          <span className={`mono ${styles.refusalWhat}`}>{refusalSummary(refusal)}</span>{" "}
+          <span className={styles.refusalWhy}>
             {refusalReasonText(refusal.reason, network.policy)} · last{" "}
             <time dateTime={refusal.lastAt} title={absoluteTime(refusal.lastAt)}>{relativeTime(refusal.lastAt, now)}</time>
           </span>
@@ -68,18 +68,18 @@ export function TaskNetwork({ task }: { task: TaskDetail }) {
   const attention = networkNeedsAttention(task);
   const refused = refusedConnections(network.refusals);
   return (
-    <section className={`card task-network${attention ? " network-attention" : ""}`} aria-labelledby="network-heading" data-testid="task-network">
+    <section className={`card ${styles.taskNetwork}${attention ? ` ${styles.networkAttention}` : ""}`} aria-labelledby="network-heading" data-testid="task-network">
       <h2 id="network-heading">
         Network
         {refused > 0 && <span className="count" data-testid="network-refused-count">{refused} refused</span>}
       </h2>
       {attention && (
-        <p className="network-lead" data-testid="network-attention">
+        <p className={styles.networkLead} data-testid="network-attention">
           The workspace&apos;s network refused {refused} {refused === 1 ? "connection" : "connections"}; a failed install or fetch may be why. Allow what it
           needs in <Link href="/settings#network" className="link">Settings → Network</Link> (or start the task with another policy), then retry.
         </p>
       )}
-      <dl className="meta network-facts">
+      <dl className={`meta ${styles.networkFacts}`}>
         <dt>Policy</dt>
         <dd>
           {network.policy ? (
@@ -96,7 +96,7 @@ export function TaskNetwork({ task }: { task: TaskDetail }) {
             <dt>Allowed</dt>
             <dd>
               {network.allowHosts.length > 0 ? <Hosts hosts={network.allowHosts} testId="network-allow-hosts" /> : <span className="muted">no hosts</span>}
-              <span className="muted network-note">and the agent&apos;s model API</span>
+              <span className={`muted ${styles.networkNote}`}>and the agent&apos;s model API</span>
             </dd>
           </>
         )}
@@ -112,11 +112,11 @@ export function TaskNetwork({ task }: { task: TaskDetail }) {
       <Enforcement enforcement={network.enforcement} />
       {network.refusals.length > 0 ? (
         <>
-          <h3 className="refusals-head">Refused connections</h3>
+          <h3 className={styles.refusalsHead}>Refused connections</h3>
           <Refusals network={network} now={now} />
         </>
       ) : (
-        <p className="muted network-none" data-testid="network-no-refusals">No connection refused.</p>
+        <p className={`muted ${styles.networkNone}`} data-testid="network-no-refusals">No connection refused.</p>
       )}
     </section>
   );

@@ -2,20 +2,21 @@ import Link from "next/link";
 import type { TaskSummary } from "@/lib/contracts/api";
 import { absoluteTime, firstLine, relativeTime, repositoryName } from "../_lib/format";
 import { StatusPill } from "./status-pill";
+import styles from "./task-list.module.css";
 
 /** One task in the list: a link to its page. */
 export function TaskRow({ task, now }: { task: TaskSummary; now: number }) {
   return (
     <li data-testid={`task-row-${task.id}`} data-status={task.status}>
-      <Link href={`/tasks/${task.id}`} className="row">
+      <Link href={`/tasks/${task.id}`} className={styles.row}>
         <StatusPill status={task.status} />
-        <span className="row-main">
+        <span className={styles.rowMain}>
           <span className="row-title">{firstLine(task.prompt) || "(no description)"}</span>
-          <span className="row-meta">
-            <span className="row-repo" title={task.repository}>
+          <span className={styles.rowMeta}>
+            <span className={styles.rowRepo} title={task.repository}>
               {repositoryName(task.repository)}
             </span>
-            <code className="row-branch" title={task.branch}>
+            <code className={styles.rowBranch} title={task.branch}>
               {task.branch}
             </code>
           </span>

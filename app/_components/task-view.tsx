@@ -19,16 +19,17 @@ import { StatusPill } from "./status-pill";
 import { StepTimeline } from "./step-timeline";
 import { TaskMeta } from "./task-meta";
 import { networkNeedsAttention, TaskNetwork } from "./task-network";
+import styles from "./task-view.module.css";
 
 function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
   return (
-    <header className="task-head">
-      <div className="task-head-main">
+    <header className={styles.taskHead}>
+      <div className={styles.taskHeadMain}>
         <h1>{firstLine(task.prompt) || "Task"}</h1>
-        <div className="task-head-meta">
+        <div className={styles.taskHeadMeta}>
           <StatusPill status={task.status} />
           {task.attempts.length > 0 && (
-            <span className="attempt-tag" data-testid="task-attempt" title="This run; the earlier attempts are below">
+            <span className={styles.attemptTag} data-testid="task-attempt" title="This run; the earlier attempts are below">
               Attempt {task.attempts.length + 1}
             </span>
           )}
@@ -47,7 +48,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
   // A failed task with refused connections shows its network up top: a refused install is a likely cause.
   const networkFirst = networkNeedsAttention(task);
   return (
-    <article className="task">
+    <article>
       <TaskHeader task={task} connection={connection} />
       {task.error && (
         <ErrorBanner title={task.status === "cancelled" ? "Cancelled" : "The task failed"} testId="task-error">
@@ -58,17 +59,17 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
       {networkFirst && <TaskNetwork task={task} />}
       <Conversation task={task} />
       <DiffCard task={task} />
-      <div className="task-grid">
+      <div className={styles.taskGrid}>
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Pipeline</h2>
           <StepTimeline steps={task.steps} waiting={!isTerminal(task.status)} />
           <BootLog boot={task.bootLog} live={!isTerminal(task.status)} />
         </section>
-        <div className="task-side">
+        <div className={styles.taskSide}>
           <section className="card" aria-labelledby="details-heading">
             <h2 id="details-heading">Details</h2>
             <TaskMeta task={task} />
-            <details className="prompt">
+            <details className={styles.prompt}>
               <summary>Full task</summary>
               <pre>{task.prompt}</pre>
             </details>
@@ -90,7 +91,7 @@ export function TaskView({ id }: { id: string }) {
   if (task) return <TaskBody task={task} connection={connection} />;
   if (missing) {
     return (
-      <div className="card notice">
+      <div className={`card ${styles.notice}`}>
         <h1>Task not found</h1>
         <p className="muted">There is no task with the id <code>{id}</code>.</p>
         <Link href="/" className="button">

@@ -3,6 +3,7 @@ import { useApiTokens } from "../_lib/queries";
 import { useNow } from "../_lib/use-now";
 import { ErrorBanner } from "./error-banner";
 import { TokenRow } from "./token-row";
+import styles from "./settings.module.css";
 
 /** The signed-in person's tokens, newest first, revoked ones included (marked). Never a secret. */
 export function TokenList() {
@@ -12,7 +13,7 @@ export function TokenList() {
   const active = tokens.filter((token) => token.revokedAt === null).length;
 
   return (
-    <div className="token-list" aria-busy={isPending}>
+    <div className={styles.tokenList} aria-busy={isPending}>
       <div className="list-head">
         <h3 id="token-list-heading">
           Your tokens{" "}

@@ -4,6 +4,8 @@ import type { ApiTokenView } from "@/lib/contracts/api";
 import { absoluteTime, relativeTime } from "../_lib/format";
 import { useRevokeApiToken } from "../_lib/queries";
 import { ConfirmActions } from "./confirm-actions";
+import confirmStyles from "./confirm.module.css";
+import settingsStyles from "./settings.module.css";
 
 function When({ label, iso, now }: { label: string; iso: string | null; now: number }) {
   if (!iso) return <span>{label} never</span>;
@@ -27,7 +29,7 @@ function RevokeConfirm({ token, onClose }: { token: ApiTokenView; onClose: () =>
 
   return (
     <div
-      className="confirm token-confirm"
+      className={`${confirmStyles.confirm} ${settingsStyles.tokenConfirm}`}
       role="alertdialog"
       aria-labelledby={`revoke-${token.id}`}
       onKeyDown={(e) => {
@@ -53,11 +55,11 @@ export function TokenRow({ token, now }: { token: ApiTokenView; now: number }) {
   const [confirming, setConfirming] = useState(false);
   const revoked = token.revokedAt !== null;
   return (
-    <li className={`token${revoked ? " token-revoked" : ""}`} data-testid={`token-${token.id}`} data-revoked={revoked}>
-      <div className="token-row">
-        <div className="token-main">
+    <li className={revoked ? settingsStyles.tokenRevoked : undefined} data-testid={`token-${token.id}`} data-revoked={revoked}>
+      <div className={settingsStyles.tokenRow}>
+        <div className={settingsStyles.tokenMain}>
           <span className="row-title">{token.name}</span>
-          <span className="token-meta">
+          <span className={settingsStyles.tokenMeta}>
             <code title="The token's first characters">{token.prefix}…</code>
             <When label="Created" iso={token.createdAt} now={now} />
             <When label="Last used" iso={token.lastUsedAt} now={now} />
@@ -65,17 +67,17 @@ export function TokenRow({ token, now }: { token: ApiTokenView; now: number }) {
           </span>
         </div>
         {revoked ? (
-          <span className="pill pill-hollow tone-slate" data-testid="token-state" title={`Revoked ${absoluteTime(token.revokedAt ?? "")}`}>
+          <span className="pill" data-tone="quiet" data-hollow data-testid="token-state" title={`Revoked ${absoluteTime(token.revokedAt ?? "")}`}>
             <span className="pill-dot" aria-hidden="true" />
             Revoked
           </span>
         ) : (
-          <span className="pill tone-green" data-testid="token-state">
+          <span className="pill" data-tone="good" data-testid="token-state">
             <span className="pill-dot" aria-hidden="true" />
             Active
           </span>
         )}
-        <div className="token-action">
+        <div className={settingsStyles.tokenAction}>
           {!revoked && (
             <button
               type="button"

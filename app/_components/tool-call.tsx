@@ -1,5 +1,7 @@
 import { useId } from "react";
 import type { ToolCall, ToolStatus } from "../_lib/agent-output";
+import styles from "./tool-call.module.css";
+import { TOOL_STATUS_TONE } from "../_lib/status-tone";
 
 const STATUS: Record<ToolStatus, { icon: string; label: string }> = {
   ok: { icon: "✓", label: "ok" },
@@ -12,19 +14,19 @@ export function ToolCallView({ call, expanded, onToggle }: { call: ToolCall; exp
   const detailId = useId();
   const { icon, label } = STATUS[call.status];
   return (
-    <div className={`tool-call tool-${call.status}`} data-testid="tool-call" data-status={call.status}>
-      <button type="button" className="tool-call-line" aria-expanded={expanded} aria-controls={detailId} onClick={onToggle}>
-        <span className="tool-call-icon" aria-hidden="true">
+    <div className={styles.toolCall} data-tone={TOOL_STATUS_TONE[call.status]} data-testid="tool-call" data-status={call.status}>
+      <button type="button" className={styles.toolCallLine} aria-expanded={expanded} aria-controls={detailId} onClick={onToggle}>
+        <span className={styles.toolCallIcon} aria-hidden="true">
           {icon}
         </span>
-        <span className="tool-call-name">{call.name}</span>
-        <span className="tool-call-subject" title={call.subject}>
+        <span className={styles.toolCallName}>{call.name}</span>
+        <span className={styles.toolCallSubject} title={call.subject}>
           {call.subject}
         </span>
-        <span className="tool-call-status">{label}</span>
+        <span className={styles.toolCallStatus}>{label}</span>
       </button>
       {expanded && (
-        <div id={detailId} className="tool-call-detail" data-testid="tool-call-detail">
+        <div id={detailId} className={styles.toolCallDetail} data-testid="tool-call-detail">
           {call.input && (
             <>
               <h4>Input</h4>

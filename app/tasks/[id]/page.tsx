@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { TaskView } from "../../_components/task-view";
+import styles from "../../_components/task-view.module.css";
 
 export const metadata: Metadata = { title: "Task" };
 
@@ -8,7 +9,7 @@ export default async function TaskPage({ params }: { params: Promise<{ id: strin
   const { id } = await params;
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
+      <nav className={styles.crumbs} aria-label="Breadcrumb">
         <Link href="/">← All tasks</Link>
       </nav>
       <TaskView id={id} />

@@ -1,0 +1,54 @@
+/**
+ * Statuses map to tones here, never in class names: a pill or badge carries `data-tone` (and
+ * `data-pulse` while something is moving, `data-hollow` for an ended-without-result look), and
+ * globals.css colours a tone. No stylesheet names a task, node, step or tool status.
+ */
+import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskStatus, TaskStepView } from "@/lib/contracts/api";
+import type { ToolStatus } from "./agent-output";
+
+/** neutral grey, info blue, active and warn amber, good green, bad red, quiet slate, idle teal, notable violet. */
+export type Tone = "neutral" | "info" | "active" | "warn" | "good" | "bad" | "quiet" | "idle" | "notable";
+
+/** How a status pill looks: its tone, whether its dot pulses (work under way), whether the dot is hollow. */
+export type PillLook = { tone: Tone; pulse?: true; hollow?: true };
+
+export const TASK_STATUS_LOOK: Record<TaskStatus, PillLook> = {
+  draft: { tone: "neutral" },
+  ready: { tone: "neutral" },
+  queued: { tone: "neutral" },
+  delegated: { tone: "info" },
+  in_progress: { tone: "active", pulse: true },
+  completed: { tone: "good" },
+  failed: { tone: "bad" },
+  cancelled: { tone: "quiet", hollow: true },
+};
+
+/** A running node with no work is warm (idle), told apart from a busy one. */
+export function nodeStatusLook(status: NodeStatus, warm: boolean): PillLook {
+  if (status === "running" && warm) return { tone: "idle" };
+  return NODE_STATUS_LOOK[status];
+}
+
+const NODE_STATUS_LOOK: Record<NodeStatus, PillLook> = {
+  pending: { tone: "info", pulse: true },
+  creating: { tone: "info", pulse: true },
+  running: { tone: "good" },
+  stopping: { tone: "warn", pulse: true },
+  stopped: { tone: "quiet" },
+  error: { tone: "bad" },
+};
+
+export const STEP_STATUS_TONE: Record<TaskStepView["status"], Tone> = { running: "active", succeeded: "good", failed: "bad", skipped: "quiet" };
+
+export const TOOL_STATUS_TONE: Record<ToolStatus, Tone> = { running: "info", ok: "good", failed: "bad" };
+
+export const NODE_HEALTH_TONE: Record<NodeHealth, Tone> = { unknown: "neutral", healthy: "good", stale: "warn", restarting: "active", unhealthy: "bad" };
+
+export const ERROR_KIND_TONE: Record<ErrorKind, Tone> = { failure: "bad", recovery: "info", stuck: "warn", orphan: "notable", cleanup: "quiet" };
+
+export const PULL_REQUEST_TONE: Record<NonNullable<PullRequestView["state"]>, Tone> = { draft: "neutral", open: "good", merged: "notable", closed: "bad" };
+
+/** The attributes a pill's element takes for a look (`data-pulse` / `data-hollow` only when set). */
+export function pillAttributes(look: PillLook) {
+  return { "data-tone": look.tone, "data-pulse": look.pulse, "data-hollow": look.hollow };
+}
