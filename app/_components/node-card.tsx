@@ -1,3 +1,4 @@
+import { STOPPED_NODE_STATUSES } from "@/lib/contracts/statuses";
 import type { ReactNode } from "react";
 import type { NodeView } from "@/lib/contracts/api";
 import { absoluteTime, relativeTime, secondsAgo } from "../_lib/format";
@@ -12,7 +13,7 @@ import styles from "./nodes.module.css";
 /** A heartbeat older than three of the vm-agent's 15 s intervals is late. */
 const LATE_HEARTBEAT_MS = 45_000;
 
-const isGone = (node: NodeView) => node.status === "stopped" || node.status === "stopping";
+const isGone = (node: NodeView) => STOPPED_NODE_STATUSES.includes(node.status);
 
 function Fact({ term, children }: { term: string; children: ReactNode }) {
   return (
