@@ -10,7 +10,7 @@ import { afterEach, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
 import { describeNeedingRoot } from "../tests/harness/needs-root";
 import { headCommit } from "./git";
-import { startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
+import { inProcessRuntime, startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
 import { removeNodeUsers, WorkspaceUsers } from "./users";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -184,7 +184,7 @@ describeNeedingRoot("the workspace boundary on a root node", () => {
     cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
     const nodeId = `node-uids-${process.pid}`;
     cleanups.push(() => removeNodeUsers(nodeId));
-    const users = new WorkspaceUsers(nodeId, "required", workDir, { claims, min: 710_000_000 });
+    const users = new WorkspaceUsers(nodeId, "required", workDir, { claims, min: 710_000_000 }, (await inProcessRuntime()).VM_AGENT_HELPERS_DIR);
     const seen: number[] = [];
     for (const workspaceId of ["w_1", "w_2", "w_3"]) {
       const user = (await users.ensure(workspaceId, path.join(workDir, workspaceId)))!;

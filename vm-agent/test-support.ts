@@ -255,7 +255,7 @@ let installed: Promise<{ command: string[]; env: Record<string, string> }> | und
  * agent CLIs, which its workspaces' users run (the checkout may sit where they cannot reach, as
  * in a `mktemp -d` folder). A test's own settings go over these. As another user: nothing.
  */
-async function inProcessRuntime(): Promise<{ VM_AGENT_HELPERS_DIR?: string; CLAUDE_CODE_BIN?: string; CODEX_BIN?: string }> {
+export async function inProcessRuntime(): Promise<{ VM_AGENT_HELPERS_DIR?: string; CLAUDE_CODE_BIN?: string; CODEX_BIN?: string }> {
   if (process.getuid?.() !== 0) return {};
   const { command, env } = await daemonCommand();
   return { VM_AGENT_HELPERS_DIR: path.join(path.dirname(command[1]!), "agents"), ...env };

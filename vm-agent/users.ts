@@ -75,7 +75,7 @@ export function cannotCreateUsers(): string | undefined {
  * vm-agent's own helpers (the credential helper, the agents' CLIs under its folder).
  */
 function unreachableByUsers(workDir: string, helpersDir: string): string | undefined {
-  for (const [what, target] of [["its work folder", path.join(workDir, "x")], ["Node", process.execPath], ["the vm-agent's helpers", path.join(helpersDir, "x")]] as const) {
+  for (const [what, target] of [["its work folder", path.join(workDir, "x")], ["Node", process.execPath], ["the vm-agent's helper folder", path.join(helpersDir, "x")]] as const) {
     const why = unreachableByOthers(what, target);
     if (why) return why;
   }
