@@ -27,7 +27,12 @@ export function parseCloudConfig(text: string): CloudConfig {
   return parse(text, { version: "1.1" }) as CloudConfig;
 }
 
-export const throwawayRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), "acp-node-root-"));
+export function throwawayRoot() {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "acp-node-root-"));
+  // It stands for a machine's `/`, which every user passes through (mkdtemp makes it 0700).
+  fs.chmodSync(root, 0o755);
+  return root;
+}
 
 export function writeFilesUnder(root: string, document: CloudConfig) {
   for (const file of document.write_files ?? []) {

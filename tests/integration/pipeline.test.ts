@@ -186,7 +186,7 @@ describe("a submitted task", () => {
     try {
       const logged = await watch.until((t) => t.bootLog.stages.some((s) => s.stage === "setup" && s.status === "failed") && t.bootLog.setupOutput.length === 2, 30_000, "the boot log");
       const stages = logged.bootLog.stages;
-      expect(stages.map((s) => `${s.stage}:${s.status}`)).toEqual(["workspace-user:succeeded", "clone:succeeded", "branch:succeeded", "git-identity:succeeded", "git-credentials:succeeded", "handover:succeeded", "setup:failed"]);
+      expect(stages.map((s) => `${s.stage}:${s.status}`)).toEqual(["workspace-user:succeeded", "clone:succeeded", "branch:succeeded", "git-identity:succeeded", "git-credentials:succeeded", "handover:succeeded", "network:succeeded", "setup:failed"]);
       for (const stage of stages) expect(stage.durationMs).toEqual(expect.any(Number));
       expect(stages.at(-1)!.detail).toMatch(/^\.agent\/setup\.sh: setup \(\.agent\/setup\.sh\) failed \(exit 7\): npm ERR! missing lockfile/);
       expect([...logged.bootLog.setupOutput].sort()).toEqual(["installing deps", "npm ERR! missing lockfile"]);
