@@ -6,12 +6,24 @@
  * the agent's turns, live, with Markdown, tool calls and errors marked (shots at 1440 and 375 px).
  */
 import fs from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test, type Page } from "@playwright/test";
 import { makeRepo } from "../tests/harness/git";
+import { sharedTempDir } from "../tests/harness/shared-dir";
 import { expectNoReload, markNoReload, type OwnSystem, screenshots, startOwnSystem } from "./support";
 
-const AGENT = fileURLToPath(new URL("./fixtures/conversation-agent.mjs", import.meta.url));
+/**
+ * The agent, copied where its workspace's user can read it: the checkout may sit in a folder
+ * others cannot enter (a `mktemp -d` clone), and the agent runs as that user.
+ */
+function readableAgent(): string {
+  const copy = path.join(sharedTempDir("acp-e2e-agent-"), "conversation-agent.mjs");
+  fs.copyFileSync(fileURLToPath(new URL("./fixtures/conversation-agent.mjs", import.meta.url)), copy);
+  fs.chmodSync(copy, 0o644);
+  return copy;
+}
+const AGENT = readableAgent();
 /** Far fewer than the long output's rows: only those in view (and a few around them) are in the DOM. */
 const MAX_RENDERED_ROWS = 80;
 
