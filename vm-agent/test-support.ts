@@ -23,6 +23,8 @@ import { Tmux } from "./runtime/tmux";
 import { createVmAgent } from "./server";
 import { removeNodeUsers } from "./users";
 import type { VmAgentConfig } from "./config";
+/** Where a test's double listens when a workspace must reach it through its egress proxy (the request's allowPrivate names it). */
+export { nonLoopbackAddress } from "../tests/harness/host-address";
 
 export type Received = { path: string; authorization: string | undefined; body: Record<string, unknown> };
 export type Attempt = Received & { status: number };
@@ -395,12 +397,3 @@ export const workspaceRequest = (repository: string, extra: Record<string, unkno
   ...extra,
 });
 
-/**
- * This machine's first non-loopback IPv4 address: where a test's double listens when a workspace
- * must reach it through its egress proxy (loopback never is; the request's allowPrivate names it).
- */
-export function nonLoopbackAddress(): string | undefined {
-  return Object.values(os.networkInterfaces())
-    .flatMap((entries) => entries ?? [])
-    .find((entry) => entry.family === "IPv4" && !entry.internal)?.address;
-}
