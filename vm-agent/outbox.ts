@@ -4,6 +4,11 @@
  * key is its message id, so enqueueing the same message again (a crash between a step and its
  * bookkeeping) replaces it rather than sending it twice; the control plane ignores repeats of a
  * message id anyway. A 4xx other than 408/429 is permanent; spent entries move to `dead/`.
+ *
+ * Messages are sent independently, except those given a `lane`: one lane's messages go one at a
+ * time, in the order they were enqueued (a retried one holds back those after it), across restarts
+ * too. A session's output batches share a lane, so the control plane stores them in the order the
+ * agent wrote them and the last batch's delivery means every earlier one's.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,6 +26,10 @@ const Entry = z.object({
   createdAt: z.number(),
   nextAttemptAt: z.number(),
   lastError: z.string().optional(),
+  /** Messages of one lane are delivered one at a time, by `order`. */
+  lane: z.string().optional(),
+  /** Where the message stands among everything this outbox was given (grows across restarts). */
+  order: z.number().optional(),
   /** Set on spent entries: why delivery ended. */
   outcome: z.enum(["refused", "gave_up"]).optional(),
 });
@@ -34,6 +43,9 @@ export class Outbox {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly inFlight = new Set<string>();
   private readonly listeners = new Map<string, ((result: OutboxResult) => void)[]>();
+  /** Per lane, its pending messages in order: only the first is ever scheduled. */
+  private readonly lanes = new Map<string, Entry[]>();
+  private nextOrder = 0;
   private closed = false;
 
   constructor(
@@ -45,11 +57,18 @@ export class Outbox {
     // Entries carry callback tokens: the daemon's alone, not its workspaces' users'.
     this.pending = new RecordStore(dir, Entry, { ownerOnly: true });
     this.dead = new RecordStore(path.join(dir, "dead"), Entry, { ownerOnly: true });
+    const left = [...this.pending.list(), ...this.dead.list()].map(({ value }) => value.order ?? 0);
+    this.nextOrder = Math.max(0, ...left) + 1;
   }
 
-  /** Resumes every entry a previous run left behind. */
+  /** Resumes every entry a previous run left behind, each lane in its order. */
   start() {
-    for (const { value } of this.pending.list()) this.schedule(value.messageId, Math.max(0, value.nextAttemptAt - Date.now()));
+    const entries = this.pending.list().map(({ value }) => value);
+    for (const entry of entries.sort((a, b) => (a.order ?? 0) - (b.order ?? 0))) {
+      if (entry.lane) this.joinLane(entry);
+      else this.schedule(entry.messageId, Math.max(0, entry.nextAttemptAt - Date.now()));
+    }
+    for (const queue of this.lanes.values()) this.scheduleHead(queue);
   }
 
   /**
@@ -57,15 +76,22 @@ export class Outbox {
    * replaces (a previous run's ready report, whose port or certificate this run no longer serves).
    */
   discard(messageId: string) {
+    const entry = this.pending.get(messageId);
+    if (entry) this.leaveLane(entry);
     this.pending.delete(messageId);
     this.dead.delete(messageId);
   }
 
-  /** Persists the message, then delivers it in the background. */
-  enqueue(messageId: string, callbackPath: string, token: string, body: Record<string, unknown>) {
+  /** Persists the message, then delivers it in the background (after those before it in its `lane`). */
+  enqueue(messageId: string, callbackPath: string, token: string, body: Record<string, unknown>, options: { lane?: string } = {}) {
     const now = Date.now();
-    this.pending.put(messageId, { messageId, path: callbackPath, token, body, attempts: 0, createdAt: now, nextAttemptAt: now });
-    this.schedule(messageId, 0);
+    const { lane } = options;
+    // The same message enqueued again keeps its place in its lane.
+    const order = this.pending.get(messageId)?.order ?? this.nextOrder++;
+    const entry: Entry = { messageId, path: callbackPath, token, body, attempts: 0, createdAt: now, nextAttemptAt: now, order, ...(lane ? { lane } : {}) };
+    this.pending.put(messageId, entry);
+    if (!lane) return this.schedule(messageId, 0);
+    this.scheduleHead(this.joinLane(entry));
   }
 
   /** Resolves when the message is delivered, refused or given up (for tests and shutdown). */
@@ -91,10 +117,12 @@ export class Outbox {
     const revived = this.dead.list().filter(({ value }) => (value.outcome ?? "gave_up") === "gave_up");
     const now = Date.now();
     for (const { value } of revived) {
-      this.pending.put(value.messageId, { ...value, outcome: undefined, attempts: 0, createdAt: now, nextAttemptAt: now });
+      const entry: Entry = { ...value, outcome: undefined, attempts: 0, createdAt: now, nextAttemptAt: now };
+      this.pending.put(value.messageId, entry);
       this.dead.delete(value.messageId);
       this.log("info", "callback sent again: the control plane answers", { path: value.path, messageId: value.messageId });
-      this.schedule(value.messageId, 0);
+      if (entry.lane) this.scheduleHead(this.joinLane(entry));
+      else this.schedule(value.messageId, 0);
     }
     return revived.length;
   }
@@ -103,6 +131,35 @@ export class Outbox {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /** Puts the entry in its place in its lane's queue (once); returns the queue. */
+  private joinLane(entry: Entry): Entry[] {
+    const lane = entry.lane ?? "";
+    const queue = this.lanes.get(lane) ?? [];
+    this.lanes.set(lane, queue);
+    if (!queue.some((queued) => queued.messageId === entry.messageId)) {
+      queue.push(entry);
+      queue.sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+    }
+    return queue;
+  }
+
+  /** Schedules the lane's first message when it is due; the rest wait for it to settle. */
+  private scheduleHead(queue: Entry[]) {
+    const head = queue[0];
+    if (head) this.schedule(head.messageId, Math.max(0, (this.pending.get(head.messageId)?.nextAttemptAt ?? 0) - Date.now()));
+  }
+
+  /** The message left the pending set: the next one in its lane may go. */
+  private leaveLane(entry: Entry) {
+    if (!entry.lane) return;
+    const queue = this.lanes.get(entry.lane);
+    if (!queue) return;
+    const index = queue.findIndex((queued) => queued.messageId === entry.messageId);
+    if (index >= 0) queue.splice(index, 1);
+    if (queue.length === 0) this.lanes.delete(entry.lane);
+    else this.scheduleHead(queue);
   }
 
   private schedule(messageId: string, delayMs: number) {
@@ -147,7 +204,8 @@ export class Outbox {
     if (status !== undefined && status < 300) {
       this.pending.delete(messageId);
       this.log("info", "callback delivered", { path: entry.path, messageId, attempt });
-      return this.settle(messageId, "delivered");
+      this.settle(messageId, "delivered");
+      return this.leaveLane(entry);
     }
     if (this.closed) return; // the next start resumes this entry from disk
     const permanent = status !== undefined && isPermanent(status);
@@ -157,7 +215,8 @@ export class Outbox {
       this.dead.put(messageId, { ...entry, attempts: attempt, lastError: error, outcome: permanent ? "refused" : "gave_up" });
       this.pending.delete(messageId);
       this.log("error", permanent ? "callback refused" : "callback given up", { path: entry.path, messageId, attempt, error });
-      return this.settle(messageId, permanent ? "refused" : "gave_up");
+      this.settle(messageId, permanent ? "refused" : "gave_up");
+      return this.leaveLane(entry);
     }
     this.pending.put(messageId, { ...entry, attempts: attempt, nextAttemptAt: Date.now() + delay, lastError: error });
     this.log("warn", "callback failed, retrying", { path: entry.path, messageId, attempt, delayMs: delay, error });

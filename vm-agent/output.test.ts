@@ -231,6 +231,27 @@ describe("agent output through the real outbox", () => {
   });
 });
 
+describe("agent output in order", () => {
+  it("reaches the control plane in the order the agent wrote it, a retried batch holding back the rest, and the completion after all of it", async () => {
+    // The control plane's first answer to an output batch is 503 (a deploy, a lost connection).
+    const receiver = await startReceiver((url, attempt) => (url.endsWith("/output") && attempt === 1 ? 503 : 200));
+    const agent = await startTestAgent(receiver.url, { SCRIPT_AGENT_COMMAND: "seq 1 30000 | sed 's/^/line /'" });
+    cleanups.push(receiver.close, agent.close);
+    await agent.request("POST", "/workspaces", workspaceRequest(makeRepo()));
+    await receiver.next(/w_1\/ready$/);
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", { agent: "script", prompt: "x", callbackToken: "cb" });
+    await receiver.next(/s_1\/completed$/);
+
+    const session = receiver.received.filter((r) => r.path.includes("/s_1/"));
+    const offsets = session.filter((r) => r.path.endsWith("/output")).map((r) => AgentOutputCallback.parse(r.body).offset);
+    expect(offsets.length).toBeGreaterThan(2);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(session.at(-1)!.path).toMatch(/s_1\/completed$/);
+    const lines = session.filter((r) => r.path.endsWith("/output")).flatMap((r) => AgentOutputCallback.parse(r.body).lines);
+    expect(lines).toEqual(Array.from({ length: 30_000 }, (_, i) => `line ${i + 1}`));
+  });
+});
+
 describe("agent output across a vm-agent restart", () => {
   it("re-sends the last batch byte for byte, then goes on from where it stopped", async () => {
     const receiver = await startReceiver();

@@ -16,6 +16,9 @@ import { readBatch, type Batch, type Unfinished } from "./output-lines";
  */
 const BATCHES_PER_FLUSH = 4;
 
+/** The outbox lane of a session's output batches. */
+export const outputLane = (sessionId: string) => `output:${sessionId}`;
+
 export type OutputTarget = { workspaceId: string; sessionId: string; turn: number; callbackToken: string; logFile: string };
 
 export type OutputShipperOptions = {
@@ -103,7 +106,8 @@ export class OutputShipper {
     const redact = this.options.redact;
     const lines = redact ? batch.lines.map(redact) : batch.lines;
     const body: AgentOutputCallback = { messageId, workspaceId: target.workspaceId, turn: target.turn, offset, lines };
-    outbox.enqueue(messageId, callbackPaths.agentOutput(target.sessionId), target.callbackToken, body);
+    // One lane per session: its batches reach the control plane in the order they were written.
+    outbox.enqueue(messageId, callbackPaths.agentOutput(target.sessionId), target.callbackToken, body, { lane: outputLane(target.sessionId) });
     this.lastMessageId = messageId;
   }
 }

@@ -209,6 +209,47 @@ describe("callback delivery", () => {
     expect(fs.existsSync(path.join(dir, "dead", "m_1.json"))).toBe(true);
   });
 
+  it("delivers the messages of one lane in the order they were enqueued, one at a time, a retried one holding back those after it", async () => {
+    const receiver = await startReceiver((p, attempt) => (p === "/api/lane/1" && attempt === 1 ? 503 : 200));
+    cleanups.push(receiver.close);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    cleanups.push(async () => outbox.close());
+    for (const n of [1, 2, 3]) outbox.enqueue(`m_${n}`, `/api/lane/${n}`, "token", { messageId: `m_${n}` }, { lane: "session" });
+    outbox.enqueue("m_free", "/api/free", "token", { messageId: "m_free" });
+    expect(await outbox.settled("m_3")).toBe("delivered");
+    expect(await outbox.settled("m_free")).toBe("delivered");
+    // Every attempt of the lane, in order: the first one's retry comes before the second is tried.
+    expect(receiver.attemptLog.filter((a) => a.path.startsWith("/api/lane/")).map((a) => `${a.path}:${a.status}`)).toEqual([
+      "/api/lane/1:503",
+      "/api/lane/1:200",
+      "/api/lane/2:200",
+      "/api/lane/3:200",
+    ]);
+    // A message outside the lane is not held back by it.
+    expect(receiver.attemptLog.findIndex((a) => a.path === "/api/free")).toBeLessThan(receiver.attemptLog.findIndex((a) => a.path === "/api/lane/2"));
+  });
+
+  it("resumes a lane in its order after a restart", async () => {
+    const receiver = await startReceiver();
+    cleanups.push(receiver.close);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
+    cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const policy = { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 };
+    const before = new Outbox(dir, receiver.url, policy, silentLog);
+    // Closed first, as a daemon killed before it sent anything: every message stays on disk.
+    before.close();
+    // Ids that sort otherwise than they were enqueued, as output batches' byte offsets do.
+    const ids = ["m_5", "m_30", "m_100", "m_2", "m_4000", "m_1"];
+    ids.forEach((id, n) => before.enqueue(id, `/api/lane/${n + 1}`, "token", { messageId: id }, { lane: "session" }));
+    const after = new Outbox(dir, receiver.url, policy, silentLog);
+    cleanups.push(async () => after.close());
+    after.start();
+    expect(await after.settled("m_1")).toBe("delivered");
+    expect(receiver.attemptLog.map((a) => a.path)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `/api/lane/${n}`));
+  });
+
   it("sends what it gave up on again once the control plane answers, but not what it refused", async () => {
     let down = true;
     const receiver = await startReceiver((p) => (down ? 503 : p === "/api/refused" ? 409 : 200));

@@ -320,7 +320,8 @@ export class SessionManager {
         conversationId: agentConversation(session.agent, log) ?? session.conversationId,
       };
       this.sessions.put(session.sessionId, completing);
-      // The output's last batch lands before the completion (unless it is refused or given up).
+      // Every batch of the output lands before the completion: they share one outbox lane, so the
+      // last one settling means all have (delivered, unless one was refused or given up).
       if (lastOutput) await this.options.outbox.settled(lastOutput);
       await this.report(completing);
       runtime.forget(record);
