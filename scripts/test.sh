@@ -21,18 +21,31 @@ fi
 command -v go >/dev/null || { echo "Go is required to build the Inngest server (or set INNGEST_BIN)" >&2; [ -n "${INNGEST_BIN:-}" ]; }
 
 export NEXT_TELEMETRY_DISABLED=1
-echo "== lint" >&2
-npx eslint --max-warnings 0 .
-echo "== type-check" >&2
-npx tsc --noEmit
-echo "== unit tests" >&2
-npx vitest run --project unit
-echo "== build (shared by the integration and browser tests)" >&2
-node --import tsx scripts/app-build.ts .next-test
+
+# Each phase prints its time as it ends, and all of them once more at the end.
+started=$SECONDS
+timings=()
+phase() {
+  local name=$1 at=$SECONDS
+  shift
+  echo "== $name" >&2
+  "$@"
+  local took=$((SECONDS - at))
+  timings+=("$(printf '%-16s %4d s' "$name" "$took")")
+  echo "== $name: ${took} s" >&2
+}
+
+phase lint npx eslint --max-warnings 0 .
+phase type-check npx tsc --noEmit
+phase unit npx vitest run --project unit
+# One build, shared by the integration and browser tests.
+phase build node --import tsx scripts/app-build.ts .next-test
 export SKIP_NEXT_BUILD=1
-echo "== integration tests" >&2
-npx vitest run --project integration
-echo "== chaos suite, fast part (npm run chaos runs each scenario 5 times)" >&2
-npx vitest run --project chaos
-echo "== browser tests" >&2
-npx playwright test -c e2e/playwright.config.ts
+phase integration npx vitest run --project integration
+# The fast part: `npm run chaos` runs each scenario 5 times.
+phase chaos npx vitest run --project chaos
+phase browser npx playwright test -c e2e/playwright.config.ts
+
+echo "== phase times" >&2
+printf '%s\n' "${timings[@]}" >&2
+echo "$(printf '%-16s %4d s' total $((SECONDS - started)))" >&2
