@@ -9,6 +9,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // One migrated database that each test's database is copied from.
+          globalSetup: ["tests/harness/unit-setup.ts"],
           // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
           testTimeout: 30_000,
           // Opening an embedded PGlite database (migrations included) takes seconds on a busy machine.
