@@ -35,8 +35,20 @@ phase() {
   echo "== $name: ${took} s" >&2
 }
 
-phase lint npx eslint --max-warnings 0 .
-phase type-check npx tsc --noEmit
+# Lint and the type-check each keep one core busy: side by side, both fail the run.
+static_checks() {
+  local lint=0 types=0
+  npx eslint --max-warnings 0 . &
+  local lint_pid=$!
+  npx tsc --noEmit &
+  local types_pid=$!
+  wait "$lint_pid" || lint=$?
+  wait "$types_pid" || types=$?
+  [ "$lint" = 0 ] || echo "lint failed" >&2
+  [ "$types" = 0 ] || echo "type-check failed" >&2
+  [ "$lint" = 0 ] && [ "$types" = 0 ]
+}
+phase "lint + types" static_checks
 phase unit npx vitest run --project unit
 # One build, shared by the integration and browser tests.
 phase build node --import tsx scripts/app-build.ts .next-test
