@@ -23,6 +23,7 @@ command -v go >/dev/null || { echo "Go is required to build the Inngest server (
 export NEXT_TELEMETRY_DISABLED=1
 echo "== lint" >&2
 npx eslint --max-warnings 0 .
+node --import tsx scripts/check-lib-layers.ts
 echo "== type-check" >&2
 npx tsc --noEmit
 echo "== unit tests" >&2
