@@ -71,7 +71,7 @@ export const apiTokens = pgTable(
 );
 
 /**
- * People's secrets (model keys, a GitHub token), envelope-encrypted (lib/secrets/envelope.ts): the
+ * People's secrets (model keys, a GitHub token), envelope-encrypted (lib/envelope.ts): the
  * value under its own data key, the data key wrapped by the configured key `key_id`.
  */
 export const userSecrets = pgTable(

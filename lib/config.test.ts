@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, parseConfig } from "./config";
 import { parseDuration, toInngestDuration } from "./duration";
-import { newKeyRingEntry } from "./secrets/envelope";
+import { newKeyRingEntry } from "./envelope";
 
 describe("parseConfig", () => {
   it("fills every default from ARCHITECTURE.md on an empty environment", () => {

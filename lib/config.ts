@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { durationField } from "./duration";
-import { isLoopbackAddress, isLoopbackHost } from "./http/request-guard";
-import { parseKeyRing } from "./secrets/envelope";
+import { cidrList, isLoopbackAddress, isLoopbackHost } from "./net";
+import { parseKeyRing } from "./envelope";
 import { ModelName } from "./contracts/vm-agent";
 import { DEFAULT_EGRESS_POLICY, EgressHost, EgressPolicy, EgressPrivateRange } from "./contracts/egress";
-import { cidrList } from "./net";
 import { givenSettings } from "./env";
 
 /*

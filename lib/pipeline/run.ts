@@ -4,10 +4,9 @@
  * alive stops at its next step instead of working beside the new one.
  */
 import { and, eq, sql } from "drizzle-orm";
-import type { Executor } from "@/db/client";
+import { inList, type Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
 import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
-import { inList } from "../nodes/statuses";
 
 export class SupersededRunError extends Error {
   constructor(taskId: string, generation: number, current: number | undefined) {

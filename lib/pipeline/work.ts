@@ -19,7 +19,7 @@ import { ensureWorkspaceRow, getWorkspace } from "../workspaces/lifecycle";
 import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
 import { ENDED, LOST, PENDING } from "./placement";
 import { recordRunSawAgentEnd } from "../recovery/stalled";
-import { forgeHosts } from "../forge/target";
+import { forgeHosts } from "../forge-target";
 import { workspaceEgress } from "../egress/settings";
 
 const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });

@@ -11,7 +11,7 @@ import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
 import { cleanupTask } from "../pipeline/finish";
 import { recordRunEvent } from "../pipeline/run";
-import { inList } from "../nodes/statuses";
+import { inList } from "@/db/client";
 import { failTask } from "../tasks/fail-task";
 import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 
