@@ -158,6 +158,8 @@ describe("the settings table", () => {
     "INNGEST_SIGNING_KEY",
     "INNGEST_EVENT_KEY",
     "VM_AGENT_CACHE_DIR",
+    // Set by Vercel itself: any value means a Vercel host.
+    "VERCEL",
   ]);
   const garbage = "abc%";
   /** zod's own messages say what failed, not what the setting takes. */
