@@ -26,9 +26,13 @@ beforeAll(async () => {
   const first = await openPostgresDatabase();
   const second = await openDatabase({ url: first.url, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), "acp-jobs-race-")), wsProxy: inject("wsProxy") });
   opened.push(first, second);
-  instances = await Promise.all(
-    [first, second].map(async (database) => ({ ...(await testRuntime({ ...database, dir: fs.mkdtempSync(path.join(os.tmpdir(), "acp-jobs-rt-")) })), engine: restartedEngine })),
-  );
+  const runtimeOn = async (database: Database, keys?: Awaited<ReturnType<typeof testRuntime>>["keys"]) => ({
+    ...(await testRuntime({ ...database, dir: fs.mkdtempSync(path.join(os.tmpdir(), "acp-jobs-rt-")) }, {}, keys)),
+    engine: restartedEngine,
+  });
+  const one = await runtimeOn(first);
+  // The second instance signs with the same key, as every instance of one control plane does.
+  instances = [one, await runtimeOn(second, one.keys)];
   await first.db.insert(users).values({ id: "u1", email: "u1@example.test", name: "U" });
 });
 afterAll(async () => {
