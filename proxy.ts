@@ -9,7 +9,8 @@ import { getSessionCookie } from "better-auth/cookies";
 import { NextResponse, type NextRequest } from "next/server";
 import { config as appConfig } from "@/lib/config";
 import { localSessionCookieName } from "@/lib/auth/local-cookie";
-import { checkLocalRequest, checkTeamRequest, guardedRequest, isLoopbackHost } from "@/lib/http/request-guard";
+import { checkLocalRequest, checkTeamRequest, guardedRequest } from "@/lib/http/request-guard";
+import { isLoopbackHost } from "@/lib/net";
 
 const SIGN_IN_PAGE = "/sign-in";
 

@@ -71,7 +71,7 @@ export const apiTokens = pgTable(
 );
 
 /**
- * People's secrets (model keys, a GitHub token), envelope-encrypted (lib/secrets/envelope.ts): the
+ * People's secrets (model keys, a GitHub token), envelope-encrypted (lib/envelope.ts): the
  * value under its own data key, the data key wrapped by the configured key `key_id`.
  */
 export const userSecrets = pgTable(
@@ -173,7 +173,7 @@ export const tasks = pgTable(
     runEventId: text("run_event_id"),
     /** When the current generation's trigger event was committed to be sent. */
     runDispatchedAt: ts("run_dispatched_at"),
-    /** When the run last saw its agent's session ended (lib/recovery/stalled.ts tells a stalled run by it). */
+    /** When the run last saw its agent's session ended (lib/runs/stalled.ts tells a stalled run by it). */
     runSawAgentEndAt: ts("run_saw_agent_end_at"),
     /** When the run promised to look at the database again (its wait's slice, its retry's sleep); null while it is not waiting. */
     runNextCheckBy: ts("run_next_check_by"),

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { expect, request, test, type Browser, type Page } from "@playwright/test";
-import { newKeyRingEntry } from "../lib/secrets/envelope";
+import { newKeyRingEntry } from "../lib/envelope";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { startGithubDouble, type GithubDouble, type GithubUser } from "../tests/harness/github-double";

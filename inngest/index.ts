@@ -1,6 +1,5 @@
-import { reapWarmNodes } from "./functions/reap-warm-nodes";
+import { periodicJobs } from "./functions/periodic-jobs";
 import { runTask } from "./functions/run-task";
-import { safetyNet } from "./functions/safety-net";
 
 /** Every function this app serves at /api/inngest. */
-export const functions = [runTask, reapWarmNodes, safetyNet];
+export const functions = [runTask, periodicJobs];

@@ -1,5 +1,5 @@
 /** Starts the app's supervisor (node monitor, reconciler) with this app's runtime; once per process. */
-import { startSupervisor, type Supervisor } from "@/lib/supervisor/supervisor";
+import { startSupervisor, type Supervisor } from "@/lib/runs/supervisor";
 import { runtime } from "./runtime";
 
 const globalForSupervisor = globalThis as typeof globalThis & { __supervisor?: Supervisor };

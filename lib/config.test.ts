@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, parseConfig } from "./config";
 import { parseDuration, toInngestDuration } from "./duration";
-import { newKeyRingEntry } from "./secrets/envelope";
+import { newKeyRingEntry } from "./envelope";
 
 describe("parseConfig", () => {
   it("fills every default from ARCHITECTURE.md on an empty environment", () => {
@@ -158,6 +158,8 @@ describe("the settings table", () => {
     "INNGEST_SIGNING_KEY",
     "INNGEST_EVENT_KEY",
     "VM_AGENT_CACHE_DIR",
+    // Set by Vercel itself: any value means a Vercel host.
+    "VERCEL",
   ]);
   const garbage = "abc%";
   /** zod's own messages say what failed, not what the setting takes. */

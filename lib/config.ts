@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { durationField } from "./duration";
-import { isLoopbackAddress, isLoopbackHost } from "./http/request-guard";
-import { parseKeyRing } from "./secrets/envelope";
+import { cidrList, isLoopbackAddress, isLoopbackHost } from "./net";
+import { parseKeyRing } from "./envelope";
 import { ModelName } from "./contracts/vm-agent";
 import { DEFAULT_EGRESS_POLICY, EgressHost, EgressPolicy, EgressPrivateRange } from "./contracts/egress";
-import { cidrList } from "./net";
 import { givenSettings } from "./env";
 
 /*
@@ -178,6 +177,14 @@ export const ConfigSchema = z.object({
    */
   RESTART_BACKOFF_MAX: durationField("30s"),
   RESTART_STABLE_AFTER: durationField("60s"),
+  /**
+   * Whether the Inngest cron also runs the in-process supervisor's periodic jobs (lib/runs/jobs.ts),
+   * each at its interval: needed on a serverless host, where no process lives between requests to
+   * run the supervisor's loop. Unset: on exactly when VERCEL is set.
+   */
+  SUPERVISOR_CRON: flag.optional(),
+  /** Set by Vercel on its hosts (serverless): SUPERVISOR_CRON follows it. */
+  VERCEL: z.string().optional(),
   /** The reconciler's pass: tasks whose run the engine lost are re-driven. */
   RECONCILE_INTERVAL: durationField("30s"),
   /** A run that cannot be confirmed alive counts as lost this long after it was dispatched. */

@@ -40,3 +40,15 @@ export const cidrList = z
     }
     return parsed;
   });
+
+/** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  const lower = name.toLowerCase();
+  return lower === "localhost" || lower === "[::1]" || /^127(\.\d{1,3}){3}$/.test(lower);
+}
+
+/** Whether an address to bind to keeps the app on this machine. */
+export function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || isLoopbackHost(address);
+}

@@ -16,11 +16,11 @@ import { defaultArtifactCacheDir } from "./nodes/artifacts/cache";
 import { cloudInitRenderer } from "./nodes/node-boot";
 import { localProvider } from "./nodes/providers/local";
 import { hetznerProvider } from "./nodes/providers/hetzner/provider";
-import { machineProvider } from "./nodes/providers/machine";
+import { machineProvider } from "./machines/provider";
 import { routedProvider } from "./nodes/providers/routed";
 import { ensureLocalUser } from "./users";
 import { localTokenFor } from "./auth/local";
-import type { KeyRing } from "./secrets/envelope";
+import type { KeyRing } from "./envelope";
 import { loadKeyRing } from "./secrets/key-ring";
 
 export type Runtime = {

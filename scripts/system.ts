@@ -19,7 +19,7 @@ import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
 import { setting } from "../lib/env";
 import { ensureDir, prepareDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
-import { isLoopbackAddress } from "../lib/http/request-guard";
+import { isLoopbackAddress } from "../lib/net";
 import { ensureLocalToken, readLocalToken, signInUrl } from "../lib/auth/local";
 import { describePortHolder, portHolder, portIsFree } from "./procfs";
 

@@ -35,10 +35,11 @@ phase() {
   echo "== $name: ${took} s" >&2
 }
 
-# Lint and the type-check each keep one core busy: side by side, both fail the run.
+# Lint (with the check that no two lib/ units import each other) and the type-check each keep one
+# core busy: side by side, either failing fails the run.
 static_checks() {
   local lint=0 types=0
-  npx eslint --max-warnings 0 . &
+  { npx eslint --max-warnings 0 . && node --import tsx scripts/check-lib-layers.ts; } &
   local lint_pid=$!
   npx tsc --noEmit &
   local types_pid=$!

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { signingKeys } from "@/db/schema";
 import { openPostgresDatabase } from "@/tests/harness/postgres-database";
-import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import { signingKeyPair } from "./keys";
 
 const opened: Database[] = [];

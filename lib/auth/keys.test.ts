@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { exportJWK, generateKeyPair } from "jose";
 import { signingKeys } from "@/db/schema";
-import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { rewrapSigningKeys, signingKeyPair } from "./keys";
 import { ALG, signNodeManagementToken, verifyNodeManagementToken } from "./tokens";

@@ -9,7 +9,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Executor } from "@/db/client";
 import { signingKeys } from "@/db/schema";
-import { open, rewrap, seal, type KeyRing, type Sealed } from "../secrets/envelope";
+import { open, rewrap, seal, type KeyRing, type Sealed } from "../envelope";
 import { ALG, type SigningKey } from "./tokens";
 
 export type KeyPair = SigningKey & { publicKey: CryptoKey | Awaited<ReturnType<typeof importJWK>>; publicJwk: JWK };

@@ -14,7 +14,7 @@ import type { NodeReadyCallback } from "../contracts/vm-agent";
 import { HttpError } from "../http/respond";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import type { Runtime } from "../runtime";
-import { newKeyRingEntry } from "../secrets/envelope";
+import { newKeyRingEntry } from "../envelope";
 import { nodeReadyCallback } from "./handlers";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;

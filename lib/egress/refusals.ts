@@ -8,7 +8,7 @@ import type { Executor } from "@/db/client";
 import { egressRefusals } from "@/db/schema";
 import type { TaskNetworkView } from "../contracts/api";
 import type { EgressRefusalsCallback } from "../contracts/egress";
-import { firstDelivery, type CallbackOutcome } from "../callbacks/receipts";
+import { firstDelivery, type CallbackOutcome } from "../callback-receipts";
 import { publishTaskChange } from "../live/publish";
 import { getWorkspace } from "../workspaces/lifecycle";
 

@@ -8,7 +8,7 @@
 import { Octokit } from "@octokit/rest";
 import { RequestError } from "@octokit/request-error";
 import { ForgeError, MAX_LISTED_BRANCHES, type Forge, type NewPullRequest, type PullRequestState, type PullRequestView } from "./forge";
-import type { ForgeRepository } from "./target";
+import type { ForgeRepository } from "../forge-target";
 
 type GithubPull = { number: number; html_url: string; state: string; draft?: boolean; merged_at: string | null; head: { sha: string } };
 

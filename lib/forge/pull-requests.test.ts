@@ -9,7 +9,7 @@ import { openTestDatabase } from "@/tests/harness/test-database";
 import { startGithubRestDouble } from "@/tests/doubles/github-rest";
 import { pullRequests, taskMessages, tasks, users } from "@/db/schema";
 import { parseConfig, type Config } from "../config";
-import { newKeyRingEntry, parseKeyRing } from "../secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "../envelope";
 import { putSecret } from "../secrets/store";
 import { pullRequestView, refreshPullRequests, syncPullRequest } from "./pull-requests";
 

@@ -16,11 +16,11 @@ import { OPEN_PULL_REQUEST_STATES } from "../contracts/statuses";
 import { publishTaskChange } from "../live/publish";
 import { briefTitle } from "../operations/titles";
 import { taskDiffSummary } from "../sessions/turns";
-import type { KeyRing } from "../secrets/envelope";
+import type { KeyRing } from "../envelope";
 import { secretValues } from "../secrets/store";
 import { ForgeError, type Forge } from "./forge";
 import { githubForge } from "./github";
-import { forgeRepositoryOf, type ForgeRepository } from "./target";
+import { forgeRepositoryOf, type ForgeRepository } from "../forge-target";
 
 type TaskRow = typeof tasks.$inferSelect;
 type Source = { db: Executor; secrets: KeyRing; config: Config; now?: () => number };

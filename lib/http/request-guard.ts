@@ -12,6 +12,7 @@
  * local token, vm-agent callbacks) carry no ambient credential, so a page cannot forge them; they
  * are held to the `Host` rule only.
  */
+import { isLoopbackHost } from "../net";
 
 export type GuardedRequest = {
   method: string;
@@ -29,18 +30,6 @@ export type GuardedRequest = {
 export type GuardRefusal = { status: 403 | 415; error: string; field: "host" | "origin" | "sec-fetch-site" | "content-type" };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-
-/** `localhost`, `127.x.y.z` or `[::1]`, with or without a port. */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
-  const lower = name.toLowerCase();
-  return lower === "localhost" || lower === "[::1]" || /^127(\.\d{1,3}){3}$/.test(lower);
-}
-
-/** Whether an address to bind to keeps the app on this machine. */
-export function isLoopbackAddress(address: string): boolean {
-  return address === "::1" || isLoopbackHost(address);
-}
 
 function originHost(origin: string): string | undefined {
   try {

@@ -3,7 +3,7 @@
  * (ACP_AGENT_PUBLIC_HOST: a machine behind NAT, or one reached by name), else the address its
  * registration came from: the last X-Forwarded-For hop, which is the socket's peer as `next start`
  * records it, or what the reverse proxy in front of it saw. Either way the registration token's
- * holder declares it, once; the node's own token can never move it (providers/machine.ts).
+ * holder declares it, once; the node's own token can never move it (provider.ts).
  */
 import net from "node:net";
 import { MachineRegistrationError } from "./errors";

@@ -10,7 +10,7 @@ import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import { expiredWarmNodes, settleNode } from "../nodes/pool";
-import { machineProvider } from "../nodes/providers/machine";
+import { machineProvider } from "./provider";
 import { NodeProviderError } from "../nodes/provider";
 import { placeTask, type SelectionLimits } from "../nodes/selection";
 import type { Runtime } from "../runtime";

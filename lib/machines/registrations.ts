@@ -4,7 +4,7 @@
  * kept (32 random bytes need no slow hash); it expires after MACHINE_REGISTRATION_TTL and is spent by
  * the first registration, in the same transaction that creates the node. The registration records
  * where the node must serve (the host it advertised, else the address it came from, and the agent
- * port): the node's own token may never move its endpoint elsewhere (providers/machine.ts).
+ * port): the node's own token may never move its endpoint elsewhere (provider.ts).
  */
 import { randomBytes } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";

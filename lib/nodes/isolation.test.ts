@@ -8,7 +8,7 @@ import { eq } from "drizzle-orm";
 import { errors, nodes, tasks, taskSteps, users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
-import { newKeyRingEntry } from "../secrets/envelope";
+import { newKeyRingEntry } from "../envelope";
 import { ENDED, PENDING, nodeReadiness } from "../pipeline/placement";
 import type { Runtime } from "../runtime";
 import { isolationVerdict, reportedIsolation, UNREPORTED_EGRESS_REASON, UNREPORTED_ISOLATION_REASON } from "./isolation";

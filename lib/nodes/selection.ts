@@ -14,13 +14,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { inList, queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
 import type { Config } from "../config";
 import { publishNodeChange } from "../live/publish";
 import { isolationVerdict, placeableIsolationSql } from "./isolation";
 import { LIVE_NODE_STATUSES, PLACEABLE_NODE_HEALTH, WANTED_NODE_STATUSES } from "../contracts/statuses";
-import { inList, occupancySql } from "./statuses";
+import { occupancySql } from "./statuses";
 
 export type SelectionLimits = {
   maxWorkspacesPerNode: number;

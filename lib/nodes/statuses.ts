@@ -1,11 +1,5 @@
-/**
- * SQL over status sets (the sets themselves are lib/contracts/statuses.ts): a list for raw SQL, and
- * a node's occupancy.
- */
+/** A node's occupancy, in SQL (the status sets are lib/contracts/statuses.ts; a list for raw SQL is db/client.ts `inList`). */
 import { sql } from "drizzle-orm";
-
-/** Values quoted for an `in (…)` of raw SQL. */
-export const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(","));
 
 /**
  * How many slots of a node are taken: tasks placed on it whose cleanup is not done, and workspaces

@@ -9,7 +9,7 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { agentSessions, taskMessages, tasks } from "@/db/schema";
 import { signWorkspaceCallbackToken } from "../auth/tokens";
 import type { AgentKind } from "../contracts/vm-agent";
-import { forgeHosts } from "../forge/target";
+import { forgeHosts } from "../forge-target";
 import { publishTaskChange } from "../live/publish";
 import { getNode } from "../nodes/lifecycle";
 import { GONE_NODE_STATUSES } from "../contracts/statuses";

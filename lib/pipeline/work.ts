@@ -18,8 +18,8 @@ import { getTask } from "../tasks/queries";
 import { ensureWorkspaceRow, getWorkspace } from "../workspaces/lifecycle";
 import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
 import { ENDED, LOST, PENDING } from "./placement";
-import { recordRunSawAgentEnd } from "../recovery/stalled";
-import { forgeHosts } from "../forge/target";
+import { recordRunSawAgentEnd } from "../runs/steps";
+import { forgeHosts } from "../forge-target";
 import { workspaceEgress } from "../egress/settings";
 
 const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
@@ -115,7 +115,7 @@ export async function agentReadiness(rt: Runtime, taskId: string, sessionId: str
   const session = await getSession(rt.db, sessionId);
   if (!session) return LOST;
   if (ENDED_SESSION_STATUSES.includes(session.status)) {
-    // The run is alive and has seen its agent end: no stall (lib/recovery/stalled.ts).
+    // The run is alive and has seen its agent end: no stall (lib/runs/stalled.ts).
     await recordRunSawAgentEnd(rt.db, taskId, session.endedAt);
     return session.status === "stopped" ? "completed" : "failed";
   }

@@ -1,79 +1,19 @@
 /**
- * The safety nets the cron runs every minute. They are not how tasks normally finish (runs do
- * that, and the reconciler re-drives lost ones); they catch what slipped: a cleanup that failed, a
- * task with no step progress past its step's own limit, a node past its lifetime.
+ * The node safety nets the cron runs every minute (lib/runs/jobs.ts lists them). They are not how
+ * nodes normally end (cleanup and the warm pool do that); they catch what slipped: a node past its
+ * lifetime, a lost node whose machine could not be destroyed, orphans. The nets for runs (failed
+ * cleanups, stuck tasks) are lib/runs/cleanup.ts and lib/runs/stuck.ts.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import { errors, nodes, tasks, taskSteps } from "@/db/schema";
-import type { ExecutionStep } from "../contracts/api";
-import { ENDED_NODE_STATUSES, TERMINAL_TASK_STATUSES, WANTED_NODE_STATUSES } from "../contracts/statuses";
-import type { Config } from "../config";
+import { and, eq, inArray, lt } from "drizzle-orm";
+import { nodes, tasks } from "@/db/schema";
+import { ENDED_NODE_STATUSES, WANTED_NODE_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
-import { recordError, recordErrorOnce } from "../errors";
-import { cleanupTask } from "../pipeline/finish";
+import { recordErrorOnce } from "../errors";
 import { reapIfIdle } from "../nodes/pool";
 import { destroyNode } from "../nodes/lifecycle";
-import { failTask } from "../tasks/fail-task";
 import { wakeRuns } from "../tasks/wake-run";
 import { reportNodeOrphans } from "./orphans";
-import { redriveTask } from "./redrive";
 import { RUN_STATES } from "../tasks/state-machine";
-
-/** Ended tasks whose cleanup did not finish (it failed, or its run was lost): clean up again. */
-export async function retryCleanups(rt: Runtime, settleMs = 30_000) {
-  const pending = await rt.db
-    .select({ id: tasks.id })
-    .from(tasks)
-    .where(
-      and(
-        inArray(tasks.status, TERMINAL_TASK_STATUSES),
-        isNull(tasks.cleanedUpAt),
-        or(isNull(tasks.cleanupLeaseUntil), lt(tasks.cleanupLeaseUntil, sql`now()`)),
-        lt(tasks.updatedAt, new Date(Date.now() - settleMs)),
-      ),
-    )
-    .limit(50);
-  const results = [];
-  for (const task of pending) results.push({ taskId: task.id, ...(await cleanupTask(rt, task.id)) });
-  return results;
-}
-
-/** How long a step may run before its task counts as stuck: the step's own limit plus STUCK_MARGIN. */
-export function stepLimit(step: ExecutionStep, config: Config): number {
-  const limits: Partial<Record<ExecutionStep, number>> = {
-    node_selection: config.TASK_QUEUE_TIMEOUT,
-    node_provisioning: config.NODE_PROVISIONING_TIMEOUT,
-    node_agent_ready: config.NODE_AGENT_READY_TIMEOUT,
-    workspace_ready: config.WORKSPACE_READY_TIMEOUT,
-    running: config.AGENT_MAX_EXECUTION,
-    awaiting_followup: config.SESSION_IDLE_TIMEOUT,
-  };
-  return (limits[step] ?? 0) + config.STUCK_MARGIN;
-}
-
-/** Tasks with a step running past its limit: re-driven once, then failed with the reason. */
-export async function rescueStuckTasks(rt: Runtime, now = Date.now()) {
-  const running = await rt.db
-    .select({ task: tasks, step: taskSteps.step, startedAt: taskSteps.startedAt })
-    .from(tasks)
-    .innerJoin(taskSteps, and(eq(taskSteps.taskId, tasks.id), eq(taskSteps.status, "running")))
-    .where(RUN_STATES.active);
-  const rescued = [];
-  for (const { task, step, startedAt } of running) {
-    const limit = stepLimit(step as ExecutionStep, rt.config);
-    if (now - startedAt.getTime() <= limit) continue;
-    const reason = `no progress in step ${step} for ${Math.round((now - startedAt.getTime()) / 60_000)} min (its limit is ${Math.round(limit / 60_000)} min)`;
-    const [before] = await rt.db.select({ id: errors.id }).from(errors).where(and(eq(errors.taskId, task.id), eq(errors.kind, "stuck"))).limit(1);
-    await recordError(rt.db, { taskId: task.id, nodeId: task.nodeId, workspaceId: task.workspaceId, step, kind: "stuck", message: reason });
-    if (before) {
-      await failTask(rt.db, task.id, `stuck: ${reason}, again after it was re-driven`, "system", { step });
-      rescued.push({ taskId: task.id, outcome: "failed" as const, cleanup: await cleanupTask(rt, task.id) });
-    } else {
-      rescued.push(await redriveTask(rt, task, `stuck: ${reason}`, Number.MAX_SAFE_INTEGER));
-    }
-  }
-  return rescued;
-}
 
 /** Auto-provisioned nodes past MAX_AUTO_NODE_LIFETIME are destroyed once idle (never under a working agent). */
 export async function retireOldNodes(rt: Runtime, now = Date.now()) {

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";

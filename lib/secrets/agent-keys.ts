@@ -7,9 +7,9 @@ import type { Executor } from "@/db/client";
 import type { Config } from "../config";
 import { AGENT_SECRETS, type SecretName } from "../contracts/api";
 import type { AgentKind, NodeSecretName, SessionSecrets } from "../contracts/vm-agent";
-import type { KeyRing } from "./envelope";
+import type { KeyRing } from "../envelope";
 import { listSecrets, secretValues } from "./store";
-import { forgeRepositoryOf } from "../forge/target";
+import { forgeRepositoryOf } from "../forge-target";
 
 export class MissingSecretError extends Error {
   override readonly name = "MissingSecretError";

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config";
 import { PASSABLE_DIR_MODE, PRIVATE_FILE_MODE } from "../data-dir";
-import { newKeyRingEntry, parseKeyRing, type KeyRing } from "./envelope";
+import { newKeyRingEntry, parseKeyRing, type KeyRing } from "../envelope";
 
 export function keyRingFile(dataDir: string) {
   return path.join(path.resolve(dataDir), "secrets.keys");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
-import { newKeyRingEntry, parseKeyRing } from "./envelope";
+import { newKeyRingEntry, parseKeyRing } from "../envelope";
 import { putSecret } from "./store";
 import { checkProviderToken, MissingProviderTokenError } from "./provider-token";
 

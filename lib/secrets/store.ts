@@ -6,7 +6,7 @@ import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { userSecrets } from "@/db/schema";
 import { SECRET_LABELS, type SecretName, type SecretView } from "../contracts/api";
-import { open, rewrap, seal, type KeyRing } from "./envelope";
+import { open, rewrap, seal, type KeyRing } from "../envelope";
 
 export class SecretNotFoundError extends Error {
   override readonly name = "SecretNotFoundError";

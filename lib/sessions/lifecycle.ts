@@ -9,7 +9,7 @@ import { agentSessions, tasks } from "@/db/schema";
 import { LIVE_SESSION_STATUSES, SESSION_STATUSES, type SessionStatus } from "../contracts/statuses";
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
-import { firstDelivery, type CallbackOutcome } from "../callbacks/receipts";
+import { firstDelivery, type CallbackOutcome } from "../callback-receipts";
 import { recordTurn } from "./turns";
 
 export const sessionIdFor = (workspaceId: string) => `s_${workspaceId.replace(/^w_/, "")}`;

@@ -9,8 +9,8 @@ import type { Executor } from "@/db/client";
 import type { Config } from "../config";
 import { MAX_LISTED_BRANCHES, type RepositoryBranches } from "../forge/forge";
 import { githubForge } from "../forge/github";
-import { forgeRepositoryOf } from "../forge/target";
-import type { KeyRing } from "../secrets/envelope";
+import { forgeRepositoryOf } from "../forge-target";
+import type { KeyRing } from "../envelope";
 import { secretValues } from "../secrets/store";
 import { localPath, RepositoryRefusedError } from "./repository-policy";
 

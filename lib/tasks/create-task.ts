@@ -1,24 +1,28 @@
 /**
- * Submitting a task: the row is committed first, then the pipeline is started with an event. If
- * that send fails (the engine is down, or this process dies right after the commit), the task is
+ * Submitting a task: the row is committed first, then its first run is started (generation 0). If
+ * that start fails (the engine is down, or this process dies right after the commit), the task is
  * still accepted: the reconciler starts its run once the engine answers.
  */
 import { tasks, taskStatusEvents } from "@/db/schema";
 import type { Db } from "@/db/client";
 import type { Config } from "../config";
 import type { CreateTaskResponse } from "../contracts/api";
-import { runKey, taskSubmitted, type SendEvents } from "../contracts/events";
 import type { AgentKind } from "../contracts/vm-agent";
 import type { EgressPolicy } from "../contracts/egress";
 import { egressForNewTask } from "../egress/settings";
 import { publishTaskChange } from "../live/publish";
-import { recordRunEvent } from "../pipeline/run";
 import { branchName } from "./branch-name";
 import { checkBaseBranch } from "./base-branch";
 import { checkRepository } from "./repository-policy";
 import { admitSubmission } from "./user-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
 import { checkProviderToken } from "../secrets/provider-token";
+
+/**
+ * Starts a run of a task whose generation is committed: lib/runs/start.ts `startRun`, handed in by
+ * the caller (lib/runs/ builds on lib/tasks/, so tasks never import it).
+ */
+export type StartRun = (run: { taskId: string; userId: string; generation: number }) => Promise<void>;
 
 /** The agent's model when the submission names none (configuration; the script agent has none). */
 function defaultModel(config: Config, agent: AgentKind): string | undefined {
@@ -28,7 +32,7 @@ function defaultModel(config: Config, agent: AgentKind): string | undefined {
 }
 
 export async function createTask(
-  deps: { db: Db; config: Config; userId: string; send: SendEvents },
+  deps: { db: Db; config: Config; userId: string; startRun: StartRun },
   input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
@@ -48,8 +52,7 @@ export async function createTask(
     await publishTaskChange(tx, taskId, "created");
   });
   try {
-    const { ids } = await deps.send(taskSubmitted.create({ taskId, userId: deps.userId, generation: 0, runKey: runKey(taskId, 0) }));
-    await recordRunEvent(deps.db, taskId, 0, ids[0]);
+    await deps.startRun({ taskId, userId: deps.userId, generation: 0 });
   } catch (error) {
     console.error(JSON.stringify({ level: "warn", msg: "task accepted; its run starts when the engine answers", taskId, error: String(error) }));
   }

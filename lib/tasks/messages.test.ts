@@ -4,7 +4,7 @@ import { openTestDatabase } from "@/tests/harness/test-database";
 import { tasks, users } from "@/db/schema";
 import type { TaskStatus } from "../contracts/statuses";
 import type { SendEvents } from "../contracts/events";
-import { recordRunCheckIn } from "../pipeline/run";
+import { recordRunCheckIn } from "../runs/steps";
 import { listMessages, sendMessage } from "./messages";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;

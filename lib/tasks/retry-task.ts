@@ -8,9 +8,8 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { agentSessions, taskAttempts, tasks, taskSteps } from "@/db/schema";
 import type { RetryTaskResponse } from "../contracts/api";
-import { runKey, taskSubmitted, type SendEvents } from "../contracts/events";
 import { publishTaskChange } from "../live/publish";
-import { recordRunEvent } from "../pipeline/run";
+import type { StartRun } from "./create-task";
 import { transitionTask } from "./state-machine";
 import { RETRYABLE_TASK_STATUSES, type TaskStatus } from "../contracts/statuses";
 import type { Config } from "../config";
@@ -19,7 +18,7 @@ import { admitSubmission } from "./user-limits";
 export type RetryResult = ({ outcome: "queued" } & RetryTaskResponse) | { outcome: "not_found" } | { outcome: "not_retryable"; status: TaskStatus };
 
 /** Retries `ownerId`'s task; another person's task is not found. */
-export async function retryTask(deps: { db: Db; send: SendEvents; config: Config }, ownerId: string, taskId: string): Promise<RetryResult> {
+export async function retryTask(deps: { db: Db; startRun: StartRun; config: Config }, ownerId: string, taskId: string): Promise<RetryResult> {
   const result = await deps.db.transaction(async (tx) => {
     const [task] = await tx.select().from(tasks).where(and(eq(tasks.id, taskId), eq(tasks.userId, ownerId))).for("update");
     if (!task) return { outcome: "not_found" as const };
@@ -54,8 +53,7 @@ export async function retryTask(deps: { db: Db; send: SendEvents; config: Config
   });
   if (result.outcome !== "queued") return result;
   try {
-    const { ids } = await deps.send(taskSubmitted.create({ taskId, userId: result.userId, generation: result.generation, runKey: runKey(taskId, result.generation) }));
-    await recordRunEvent(deps.db, taskId, result.generation, ids[0]);
+    await deps.startRun({ taskId, userId: result.userId, generation: result.generation });
   } catch (error) {
     // Queued with no run yet: the reconciler starts it once the engine answers.
     console.error(JSON.stringify({ level: "warn", msg: "retry accepted; its run starts when the engine answers", taskId, error: String(error) }));

@@ -24,7 +24,7 @@ export const isTerminal = (status: TaskStatus) => TERMINAL_TASK_STATUSES.include
 
 /**
  * The named states of a task's run, as predicates over its row: what the safety nets and the queue
- * select by, so each picks exactly the state it means (lib/recovery/selection.test.ts holds each
+ * select by, so each picks exactly the state it means (lib/runs/selection.test.ts holds each
  * net to every other state). The status says where the task is in its life; the execution step
  * says what its run waits for.
  */

@@ -7,10 +7,9 @@
  * pass a limit, whichever app instance answers them.
  */
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { inList, queryRows, type Executor } from "@/db/client";
 import { userActions } from "@/db/schema";
 import type { Config } from "../config";
-import { inList } from "../nodes/statuses";
 import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 
 const WINDOW_SECONDS = 60;

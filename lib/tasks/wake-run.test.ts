@@ -4,7 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import { tasks, users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import type { SendEvents } from "../contracts/events";
-import { recordRunCheckIn } from "../pipeline/run";
+import { recordRunCheckIn } from "../runs/steps";
 import { wakeRuns } from "./wake-run";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;

@@ -10,7 +10,7 @@ import { tasks, workspaces } from "@/db/schema";
 import { ENDED_WORKSPACE_STATUSES, PROVISIONING_WORKSPACE_STATUSES, WORKSPACE_STATUSES, type WorkspaceStatus } from "../contracts/statuses";
 import type { ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
-import { firstDelivery, type CallbackOutcome } from "../callbacks/receipts";
+import { firstDelivery, type CallbackOutcome } from "../callback-receipts";
 
 /** A new workspace row starts `creating`. */
 export const INITIAL_WORKSPACE_STATUS = "creating" satisfies WorkspaceStatus;

@@ -1,6 +1,6 @@
 /** A control-plane Runtime over a test database, for domain tests that exercise real modules without the app. */
 import { signingKeyPair, type KeyPair } from "@/lib/auth/keys";
-import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import { parseConfig } from "@/lib/config";
 import type { SendEvents } from "@/lib/contracts/events";
 import { engineApi } from "@/lib/engine/api";

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { agentOutput, users } from "@/db/schema";
 import { TaskOutputPage, type TaskDetail } from "@/lib/contracts/api";
-import { newKeyRingEntry } from "@/lib/secrets/envelope";
+import { newKeyRingEntry } from "@/lib/envelope";
 import { watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 

@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 import { apiTokens, userSecrets, users } from "@/db/schema";
 import { createApiToken } from "@/lib/auth/api-tokens";
 import { findOrCreateUser } from "@/lib/users";
-import { newKeyRingEntry, parseKeyRing } from "@/lib/secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import { secretValues } from "@/lib/secrets/store";
 import { watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";

@@ -12,6 +12,7 @@ import { parseConfig } from "@/lib/config";
 import type { SendEvents } from "@/lib/contracts/events";
 import { createTask } from "@/lib/tasks/create-task";
 import { retryTask } from "@/lib/tasks/retry-task";
+import { runStarter } from "@/lib/runs/start";
 import { sendMessage } from "@/lib/tasks/messages";
 import { openPostgresDatabase } from "../harness/postgres-database";
 
@@ -51,7 +52,7 @@ async function settle<T>(work: Promise<T>[]) {
 }
 
 const submitMany = (n: number, config: ReturnType<typeof teamConfig>, owner = userId) =>
-  settle(Array.from({ length: n }, (_, i) => createTask({ db: database.db, config, userId: owner, send }, { repository, prompt: `task ${i}`, agent: "script" })));
+  settle(Array.from({ length: n }, (_, i) => createTask({ db: database.db, config, userId: owner, startRun: runStarter({ db: database.db, send }) }, { repository, prompt: `task ${i}`, agent: "script" })));
 
 const countTasks = async (owner = userId) => (await database.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.userId, owner))).length;
 
@@ -84,7 +85,7 @@ describe("per-person limits under concurrency", () => {
   it("a retry is a submission: 8 retries at once against MAX_TASK_SUBMISSIONS_PER_MINUTE=3 queue exactly 3", async () => {
     const config = teamConfig({ MAX_TASK_SUBMISSIONS_PER_MINUTE: "3", MAX_ACTIVE_TASKS_PER_USER: "100" });
     const ids = await endedTasks(8);
-    const { fulfilled, refusals } = await settle(ids.map((id) => retryTask({ db: database.db, send, config }, userId, id)));
+    const { fulfilled, refusals } = await settle(ids.map((id) => retryTask({ db: database.db, startRun: runStarter({ db: database.db, send }), config }, userId, id)));
     expect(fulfilled).toBe(3);
     for (const refusal of refusals) expect(refusal).toMatch(/MAX_TASK_SUBMISSIONS_PER_MINUTE/);
     const queued = await database.db.select({ id: tasks.id }).from(tasks).where(and(eq(tasks.userId, userId), eq(tasks.status, "queued")));
@@ -97,7 +98,7 @@ describe("per-person limits under concurrency", () => {
     const config = teamConfig({ MAX_TASK_SUBMISSIONS_PER_MINUTE: "100", MAX_ACTIVE_TASKS_PER_USER: "5" });
     await submitMany(3, config);
     const ids = await endedTasks(6, "cancelled");
-    const retries = settle(ids.map((id) => retryTask({ db: database.db, send, config }, userId, id)));
+    const retries = settle(ids.map((id) => retryTask({ db: database.db, startRun: runStarter({ db: database.db, send }), config }, userId, id)));
     const submissions = submitMany(6, config);
     const [retried, submitted] = await Promise.all([retries, submissions]);
     expect(retried.fulfilled + submitted.fulfilled).toBe(2);

@@ -11,7 +11,7 @@ import { rejectionOf } from "@/tests/harness/rejection";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { startHetznerCloudDouble, type DoubleServer, type HetznerCloudDouble } from "@/tests/doubles/hetzner-cloud";
 import { parseConfig } from "../../../config";
-import { newKeyRingEntry, parseKeyRing } from "../../../secrets/envelope";
+import { newKeyRingEntry, parseKeyRing } from "../../../envelope";
 import { putSecret } from "../../../secrets/store";
 import { NodeProviderError, type CreateNodeInput, type NodeBootInput, type ProviderNode } from "../../provider";
 import { localProvider } from "../local";

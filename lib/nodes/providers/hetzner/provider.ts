@@ -14,7 +14,7 @@ import { eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { nodes } from "@/db/schema";
 import type { Config } from "../../../config";
-import type { KeyRing } from "../../../secrets/envelope";
+import type { KeyRing } from "../../../envelope";
 import { secretValues } from "../../../secrets/store";
 import { NodeProviderError, type CreateNodeInput, type CreatedNode, type MachineStatus, type NodeProvider, type ProviderNode, type RenderUserData } from "../../provider";
 import { hetznerClient, type HetznerClient } from "./client";

@@ -2,7 +2,7 @@
  * Runs the engine calls alive but never resumes, told two ways.
  *
  * Silent runs: every step records when the run will call again (`run_next_check_by`: within
- * RUN_STEP_MAX for its next step, a wait's slice, a retry's time; lib/pipeline/run.ts). A run
+ * RUN_STEP_MAX for its next step, a wait's slice, a retry's time; steps.ts). A run
  * RUN_STALL_AFTER past its own promise is not running any more: the engine lost the pause it was
  * parked on (v1.1.0 under a burst of wakes logs "error dequeueing consumed pause job when
  * resuming" and the run never moves again; measured: 13 of 100 queued tasks stuck that way), or
@@ -12,25 +12,16 @@
  * from its snapshot restores runs without the waits they were parked on, so they answer "Running"
  * forever while wakes go unheard. The reconciler cannot see it (the run is alive); its sign is in
  * our database: the agent's session ended a while ago, the supervisor has woken the run since
- * (lib/recovery/rewake.ts), and the run has not looked (`run_saw_agent_end_at`, written by the
- * run's check when it sees the end). Such a run is re-driven: the next generation continues from
+ * (rewake.ts), and the run has not looked (`run_saw_agent_end_at`, written by the run's
+ * check when it sees the end: steps.ts `recordRunSawAgentEnd`). Such a run is re-driven: the next generation continues from
  * what the database records, and the stalled one, should it ever move, finds itself superseded.
  */
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import type { Executor } from "@/db/client";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { agentSessions, tasks } from "@/db/schema";
 import type { Runtime } from "../runtime";
 import { redriveTask, type Redriven } from "./redrive";
 import { RUN_STATES } from "../tasks/state-machine";
 import { missedAgentEnd } from "./rewake";
-
-/** Called by the run when it finds its agent's session ended (`endedAt`: when the session says it did). */
-export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt: Date | null) {
-  await db
-    .update(tasks)
-    .set({ runSawAgentEndAt: sql`now()` })
-    .where(and(eq(tasks.id, taskId), or(isNull(tasks.runSawAgentEndAt), endedAt ? lt(tasks.runSawAgentEndAt, endedAt) : sql`false`)));
-}
 
 /** Re-drives runs RUN_STALL_AFTER past the time they promised to call again. */
 export async function redriveSilentRuns(rt: Runtime, now = Date.now()): Promise<Redriven[]> {

@@ -1,3 +1,8 @@
+/**
+ * Which callback deliveries were applied (by the vm-agent's message id), so a retried one is a
+ * no-op. The owners of what a callback changes (sessions, workspaces, egress refusals) record the
+ * receipt in the transaction that applies it; lib/callbacks/ routes the callbacks to them.
+ */
 import type { Executor } from "@/db/client";
 import { callbackReceipts } from "@/db/schema";
 

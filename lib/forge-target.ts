@@ -1,7 +1,8 @@
 /**
  * Which forge repository a task's repository is: an https or ssh URL on the configured GitHub
  * (GITHUB_URL, GitHub Enterprise too). Anything else (a local path, another host) has no forge,
- * so its branch is pushed and no pull request is opened.
+ * so its branch is pushed and no pull request is opened. Below lib/forge/ and lib/secrets/: both
+ * ask it (a pull request is opened there; a person's GitHub token goes only there).
  */
 export type ForgeRepository = { forge: "github"; owner: string; name: string };
 

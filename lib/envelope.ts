@@ -3,7 +3,9 @@
  * and only that data key is encrypted ("wrapped") with a key-encryption key from configuration.
  * A key ring lists the key-encryption keys by id, newest first: new secrets are wrapped with the
  * first, older ones still open with theirs, and `rewrap` moves them to the first (key rotation
- * without losing a secret, and without ever decrypting a value to do it).
+ * without losing a secret, and without ever decrypting a value to do it). It sits below its
+ * users: the configuration checks SECRETS_KEYS with `parseKeyRing`; lib/secrets/ and
+ * lib/auth/keys.ts seal with it.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 

@@ -4,8 +4,8 @@ import { agentSessions, tasks, users, workspaces, nodes } from "@/db/schema";
 import type { SessionStatus, TaskStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
-import { enterStep, recordRunCheckIn, SupersededRunError } from "../pipeline/run";
-import { recordRunSawAgentEnd, redriveSilentRuns, redriveStalledRuns } from "./stalled";
+import { enterStep, recordRunCheckIn, recordRunSawAgentEnd, SupersededRunError } from "./steps";
+import { redriveSilentRuns, redriveStalledRuns } from "./stalled";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let rt: Awaited<ReturnType<typeof testRuntime>>;

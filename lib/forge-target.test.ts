@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ForgeHost, ForgeHosts } from "../contracts/vm-agent";
-import { forgeHosts, forgeRepositoryOf } from "./target";
+import { ForgeHost, ForgeHosts } from "./contracts/vm-agent";
+import { forgeHosts, forgeRepositoryOf } from "./forge-target";
 
 describe("a task's repository on the forge", () => {
   it.each([

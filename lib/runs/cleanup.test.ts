@@ -3,9 +3,8 @@ import { eq } from "drizzle-orm";
 import { errors, nodes, tasks, users, workspaces } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
-import { monitorNodes } from "../nodes/monitor";
-import { retryCleanups } from "../recovery/safety-nets";
-import { cleanupTask, completeTaskStage } from "./finish";
+import { completeTaskStage } from "../pipeline/finish";
+import { cleanupTask, retryCleanups } from "./cleanup";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let rt: Awaited<ReturnType<typeof testRuntime>>;
@@ -17,7 +16,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => database?.close());
 
-describe("the end of a run", () => {
+describe("the end of a run: cleanup", () => {
   it("keeps a finished task completed when its cleanup fails, records why, and the safety net finishes it later", async () => {
     // A node that is running by the database but answers nothing (port 9 on loopback refuses).
     await database.db.insert(nodes).values({ id: "n_dark", userId: "u1", provider: "local", status: "running", endpoint: "https://127.0.0.1:9", certificateFingerprint: Array.from({ length: 32 }, () => "AB").join(":") });
@@ -43,16 +42,5 @@ describe("the end of a run", () => {
     const [after] = await database.db.select().from(tasks).where(eq(tasks.id, "t_done"));
     expect(after?.status).toBe("completed");
     expect(after?.cleanedUpAt).not.toBeNull();
-  });
-
-  it("destroys a node stuck creating past NODE_PROVISIONING_TIMEOUT, so it no longer counts against the quota", async () => {
-    await database.db.insert(nodes).values({ id: "n_stuck", userId: "u1", provider: "local", status: "creating", createdAt: new Date(Date.now() - 120_000) });
-    await database.db.insert(tasks).values({ id: "t_waits", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: "agents/w", nodeId: "n_stuck" });
-    await monitorNodes(rt);
-    const [node] = await database.db.select().from(nodes).where(eq(nodes.id, "n_stuck"));
-    expect(node?.status).toBe("stopped");
-    expect(node?.errorMessage).toMatch(/did not report ready within NODE_PROVISIONING_TIMEOUT/);
-    // Its task's run is woken to go on elsewhere.
-    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_waits", reason: "node-lost" } });
   });
 });

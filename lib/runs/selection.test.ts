@@ -11,7 +11,8 @@ import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { wakeQueues } from "../nodes/pool";
 import { rewakeFinishedAgents } from "./rewake";
-import { reportOrphans, rescueStuckTasks } from "./safety-nets";
+import { reportOrphans } from "../recovery/safety-nets";
+import { rescueStuckTasks } from "./stuck";
 import { redriveSilentRuns, redriveStalledRuns } from "./stalled";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;

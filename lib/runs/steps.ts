@@ -1,13 +1,14 @@
 /**
- * A task's runs. Each run belongs to one generation of the task (`run_generation`); re-driving a
- * task bumps it and sends a new trigger, so a run of an older generation that is somehow still
- * alive stops at its next step instead of working beside the new one.
+ * A run's steps. Each run belongs to one generation of the task (`run_generation`); re-driving a
+ * task bumps it and sends a new trigger (start.ts), so a run of an older generation that is somehow
+ * still alive stops at its next step instead of working beside the new one. Every step records
+ * when the run will call again, and what it saw, so a run the engine stops calling can be told
+ * (stalled.ts).
  */
-import { and, eq, sql } from "drizzle-orm";
-import type { Executor } from "@/db/client";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { inList, type Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
 import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
-import { inList } from "../nodes/statuses";
 
 export class SupersededRunError extends Error {
   constructor(taskId: string, generation: number, current: number | undefined) {
@@ -16,7 +17,7 @@ export class SupersededRunError extends Error {
   }
 }
 
-/** `now() + ms`: when the run promises to call again (`run_next_check_by`, read by lib/recovery/stalled.ts). */
+/** `now() + ms`: when the run promises to call again (`run_next_check_by`, read by stalled.ts). */
 const promiseIn = (ms: number) => sql`now() + ${`${Math.ceil(Math.max(0, ms))} milliseconds`}::interval`;
 
 /**
@@ -64,11 +65,10 @@ export async function isCurrentRun(db: Executor, taskId: string, generation: num
   return row?.generation === generation;
 }
 
-/** Records the trigger event the engine accepted for a generation, so the reconciler can ask about it. */
-export async function recordRunEvent(db: Executor, taskId: string, generation: number, eventId: string | undefined) {
-  if (!eventId) return;
+/** Called by the run when it finds its agent's session ended (`endedAt`: when the session says it did). */
+export async function recordRunSawAgentEnd(db: Executor, taskId: string, endedAt: Date | null) {
   await db
     .update(tasks)
-    .set({ runEventId: eventId })
-    .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation)));
+    .set({ runSawAgentEndAt: sql`now()` })
+    .where(and(eq(tasks.id, taskId), or(isNull(tasks.runSawAgentEndAt), endedAt ? lt(tasks.runSawAgentEndAt, endedAt) : sql`false`)));
 }

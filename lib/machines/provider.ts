@@ -1,14 +1,14 @@
 /**
  * The `machine` provider: machines people own, registered with the one-line install command
- * (lib/machines/). The control plane never creates one (node selection never asks it to: a machine
+ * (this folder). The control plane never creates one (node selection never asks it to: a machine
  * node has its provider id from its registration) and never deletes one: destroying forgets it (the
  * node is marked stopped and its callbacks are refused from then on); the machine, its daemon and
  * its files stay its owner's. Its endpoint must be where its registration said it serves.
  */
 import type { Executor } from "@/db/client";
-import { nodeEndpoint } from "../../contracts/vm-agent";
-import { MACHINE_PROVIDER, registeredEndpoint } from "../../machines/registrations";
-import { NodeProviderError, type NodeProvider } from "../provider";
+import { nodeEndpoint } from "../contracts/vm-agent";
+import { MACHINE_PROVIDER, registeredEndpoint } from "./registrations";
+import { NodeProviderError, type NodeProvider } from "../nodes/provider";
 
 export function machineProvider(options: { db: Executor }): NodeProvider {
   return {

@@ -5,13 +5,12 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { tasks } from "@/db/schema";
-import { runKey, taskSubmitted } from "../contracts/events";
 import type { Runtime } from "../runtime";
 import { recordError } from "../errors";
 import { publishTaskChange } from "../live/publish";
-import { cleanupTask } from "../pipeline/finish";
-import { recordRunEvent } from "../pipeline/run";
-import { inList } from "../nodes/statuses";
+import { cleanupTask } from "./cleanup";
+import { startRun } from "./start";
+import { inList } from "@/db/client";
 import { failTask } from "../tasks/fail-task";
 import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 
@@ -42,7 +41,6 @@ export async function redriveTask(
   });
   if (!bumped) return { taskId: task.id, outcome: "raced" };
   // If this send is lost too, the task has no run id after the grace period and is re-driven again.
-  const { ids } = await rt.send(taskSubmitted.create({ taskId: task.id, userId: task.userId, generation, runKey: runKey(task.id, generation) }));
-  await recordRunEvent(rt.db, task.id, generation, ids[0]);
+  await startRun(rt, { taskId: task.id, userId: task.userId, generation });
   return { taskId: task.id, outcome: "redriven", generation };
 }
