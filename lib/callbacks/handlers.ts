@@ -30,7 +30,9 @@ async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason)
  * the task's secrets, so it must be where the provider says the node's machine serves: a node token
  * (leaked, or a compromised node) may not point those calls elsewhere. A refusal is recorded and
  * leaves the node as it was. In team mode a node that cannot run each workspace as its own user is
- * refused (lib/nodes/isolation.ts): its waiting tasks fail saying why, and it is destroyed.
+ * refused (lib/nodes/isolation.ts): its waiting tasks fail saying why, and it is destroyed. So is a
+ * node whose daemon speaks another contract version (lib/nodes/contract-version.ts), answered 409
+ * naming both versions: its report cannot be taken however often it is sent.
  */
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
   const node = await getNode(rt.db, nodeId);
@@ -58,6 +60,7 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.
     await destroyNode(rt, nodeId, ready.refused);
+    if (ready.refusedFor === "contractVersion") throw new HttpError(409, ready.refused, "contractVersion");
     return { outcome: "refused" as const, reason: ready.refused };
   }
   return { outcome: "applied" as const };
