@@ -2,8 +2,8 @@
 import { z } from "zod";
 import { callbackUrlProblem } from "../lib/contracts/tls";
 import { Id } from "../lib/contracts/vm-agent";
-import { durationField } from "../lib/duration";
-import { givenSettings } from "../lib/env";
+import { durationField } from "../lib/contracts/duration";
+import { givenSettings } from "../lib/contracts/settings";
 
 /** An integer given as text (env) or a number; "" and "1.5" are refused rather than coerced. */
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>

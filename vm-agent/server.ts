@@ -8,7 +8,7 @@ import type http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
-import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
+import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/contracts/tokens";
 import {
   callbackPaths,
   CONTRACT_VERSION,

@@ -25,7 +25,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { WorkspaceIsolation } from "../lib/contracts/vm-agent";
-import { unreachableByOthers } from "../lib/passable";
+import { unreachableByOthers } from "../lib/contracts/passable";
 import { removeNamespace } from "./egress/netns";
 import { run } from "./exec";
 import { DEFAULT_HELPERS_DIR } from "./helper-scripts";

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import type http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { bearerToken } from "../../lib/auth/tokens";
+import { bearerToken } from "../../lib/contracts/tokens";
 import { DEFAULT_EGRESS_POLICY, WorkspaceEgress, type EgressEnforcement } from "../../lib/contracts/egress";
 import { callbackPaths } from "../../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "../config";

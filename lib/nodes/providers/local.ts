@@ -28,8 +28,8 @@ import { ensureDir, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FIL
 import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
-import { isAlive } from "../../process";
-import { unreachableByOthers } from "../../passable";
+import { isAlive } from "../../contracts/process";
+import { unreachableByOthers } from "../../contracts/passable";
 import { NodeProviderError, type CreateNodeInput, type CreatedNode, type NodeProvider } from "../provider";
 
 /** Operator settings of the control plane that also configure its local nodes. */
