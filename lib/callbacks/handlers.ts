@@ -20,6 +20,7 @@ import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecy
 import { HttpError } from "../http/respond";
 import { applyAgentCompletion } from "./completion";
 import { auditHeartbeatSessions } from "./heartbeat-audit";
+import { log } from "../log";
 
 async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason) {
   if (taskId) await wakeRuns(rt, [taskId], reason);
@@ -53,7 +54,7 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
     // well have sent the first report, and the endpoint check above still holds it to the
     // provider's machine. So it is not refused, only made visible to the operator.
     const message = `node ${nodeId} reported a new TLS certificate ${body.certificateFingerprint} (pinned until now: ${node.certificateFingerprint}); calls now pin the new one`;
-    console.error(JSON.stringify({ level: "warn", msg: message, nodeId }));
+    log.warn(message, { nodeId });
     await recordError(rt.db, { kind: "recovery", nodeId, step: "node_agent_ready", message });
   }
   await wakeRuns(rt, ready.taskIds, "node-ready");

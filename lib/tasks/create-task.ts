@@ -19,6 +19,7 @@ import { checkRepository } from "./repository-policy";
 import { admitSubmission } from "./user-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
 import { checkProviderToken } from "../secrets/provider-token";
+import { log } from "../log";
 
 /** The agent's model when the submission names none (configuration; the script agent has none). */
 function defaultModel(config: Config, agent: AgentKind): string | undefined {
@@ -51,7 +52,7 @@ export async function createTask(
     const { ids } = await deps.send(taskSubmitted.create({ taskId, userId: deps.userId, generation: 0, runKey: runKey(taskId, 0) }));
     await recordRunEvent(deps.db, taskId, 0, ids[0]);
   } catch (error) {
-    console.error(JSON.stringify({ level: "warn", msg: "task accepted; its run starts when the engine answers", taskId, error: String(error) }));
+    log.warn("task accepted; its run starts when the engine answers", { taskId, error: String(error) });
   }
   return { taskId, branch, status: "queued" };
 }

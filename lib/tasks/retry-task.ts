@@ -15,6 +15,7 @@ import { transitionTask } from "./state-machine";
 import { RETRYABLE_TASK_STATUSES, type TaskStatus } from "../contracts/statuses";
 import type { Config } from "../config";
 import { admitSubmission } from "./user-limits";
+import { log } from "../log";
 
 export type RetryResult = ({ outcome: "queued" } & RetryTaskResponse) | { outcome: "not_found" } | { outcome: "not_retryable"; status: TaskStatus };
 
@@ -58,7 +59,7 @@ export async function retryTask(deps: { db: Db; send: SendEvents; config: Config
     await recordRunEvent(deps.db, taskId, result.generation, ids[0]);
   } catch (error) {
     // Queued with no run yet: the reconciler starts it once the engine answers.
-    console.error(JSON.stringify({ level: "warn", msg: "retry accepted; its run starts when the engine answers", taskId, error: String(error) }));
+    log.warn("retry accepted; its run starts when the engine answers", { taskId, error: String(error) });
   }
   return { outcome: "queued", taskId, status: "queued", attempt: result.attempt };
 }

@@ -31,6 +31,7 @@ import { freePort } from "../../net";
 import { isAlive } from "../../contracts/process";
 import { unreachableByOthers } from "../../contracts/passable";
 import { NodeProviderError, type CreateNodeInput, type CreatedNode, type NodeProvider } from "../provider";
+import { log as controlPlaneLog } from "../../log";
 
 /** Operator settings of the control plane that also configure its local nodes. */
 const PASSED_THROUGH = [
@@ -207,7 +208,7 @@ export type LocalProviderOptions = {
   log?: (level: "warn", msg: string, fields: Record<string, unknown>) => void;
 };
 
-const warnOnStderr: NonNullable<LocalProviderOptions["log"]> = (level, msg, fields) => console.error(JSON.stringify({ level, msg, ...fields }));
+const warnOnStderr: NonNullable<LocalProviderOptions["log"]> = (_level, msg, fields) => controlPlaneLog.warn(msg, fields);
 
 /**
  * Runs `node --import tsx <script> <args>` in `rootDir` (as the daemon is started) and waits at most
