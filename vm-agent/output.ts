@@ -54,7 +54,7 @@ export class OutputShipper {
       try {
         this.flush();
       } catch (error) {
-        this.options.log.error("shipping agent output failed", { sessionId: this.options.target.sessionId, error: String(error) });
+        this.options.log.error("shipping agent output failed", { workspaceId: this.options.target.workspaceId, sessionId: this.options.target.sessionId, error: String(error) });
       }
     }, this.options.flushIntervalMs);
   }

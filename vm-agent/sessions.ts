@@ -89,6 +89,12 @@ export class SessionManager {
     this.shippers.clear();
   }
 
+  /** The log for lines about one session: each carries its id, its workspace's and its task's. */
+  private logFor(session: Pick<SessionRecord, "workspaceId" | "sessionId">) {
+    const taskId = this.options.workspaces.get(session.workspaceId)?.taskId;
+    return this.options.log.child({ workspaceId: session.workspaceId, sessionId: session.sessionId, ...(taskId ? { taskId } : {}) });
+  }
+
   /** Work nobody awaits: a failure is logged (unless the daemon is shutting down), never unhandled. */
   private inBackground(what: string, work: Promise<unknown>) {
     work.catch((error: unknown) => {
@@ -340,7 +346,7 @@ export class SessionManager {
       const diff = await turnDiff(paths.worktree(workspace.id), { baseBranch: workspace.baseBranch, baseCommit: workspace.baseCommit, as: this.options.gitAs(workspace).as, maxBytes: config.DIFF_MAX_BYTES });
       fs.writeFileSync(paths.diffFile(workspace.id, session.sessionId, session.turn), JSON.stringify(diff), { mode: 0o600 });
     } catch (error) {
-      this.options.log.warn("could not read the turn's diff", { workspaceId: workspace.id, sessionId: session.sessionId, error: String(error) });
+      this.logFor(session).warn("could not read the turn's diff", { error: String(error) });
     }
   }
 
@@ -363,6 +369,6 @@ export class SessionManager {
     const body = this.completion(session);
     this.options.outbox.enqueue(body.messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, body);
     this.sessions.put(session.sessionId, { ...session, status: "completed" });
-    this.options.log.info("agent session finished", { workspaceId: session.workspaceId, sessionId: session.sessionId, outcome: body.outcome, commit: session.commit });
+    this.logFor(session).info("agent session finished", { outcome: body.outcome, commit: session.commit });
   }
 }

@@ -72,6 +72,11 @@ export class WorkspaceManager {
     ({ paths: this.paths, workspaces: this.workspaces, runtime: this.runtime, sessions: this.sessions, credentials: this.credentials, users: this.users, egress: this.egress, gitAs: this.gitAs } = options);
   }
 
+  /** The log for lines about one workspace: each carries its id and its task's. */
+  private logFor(workspace: Pick<WorkspaceRecord, "id" | "taskId">) {
+    return this.options.log.child({ workspaceId: workspace.id, taskId: workspace.taskId });
+  }
+
   /** Picks up after a restart: interrupted deletes show as failed, provisioning restarts, agents are adopted. */
   async startup() {
     // Before anything is provisioned again: whether workspaces get their own network.
@@ -81,7 +86,7 @@ export class WorkspaceManager {
       if (value.status === "creating") {
         // The setup script a killed daemon left runs on in its own group: stop it before provisioning again.
         const orphans = killProcessesIn(this.paths.dir(value.id));
-        if (orphans.length) this.options.log.warn("stopped what an earlier run left provisioning", { workspaceId: value.id, pids: orphans });
+        if (orphans.length) this.logFor(value).warn("stopped what an earlier run left provisioning", { pids: orphans });
         this.startProvisioning(value);
       }
     }
@@ -158,7 +163,7 @@ export class WorkspaceManager {
     this.credentials.create(record.id, record.repository, request.secrets.GITHUB_TOKEN, request.forgeHosts);
     this.workspaces.put(record.id, record);
     // One line per workspace this node created: what the chaos suite counts as the side effect.
-    this.options.log.info("workspace accepted", { workspaceId: record.id, taskId: record.taskId });
+    this.logFor(record).info("workspace accepted");
     this.startProvisioning(record);
     return { status: "creating" };
   }
@@ -168,7 +173,7 @@ export class WorkspaceManager {
     this.provisioningAborts.set(workspace.id, abort);
     const work = this.provision(workspace, abort.signal)
       .catch((error: unknown) => {
-        if (!this.closed) this.options.log.error("provisioning failed unexpectedly", { workspaceId: workspace.id, error: String(error) });
+        if (!this.closed) this.logFor(workspace).error("provisioning failed unexpectedly", { error: String(error) });
       })
       .finally(() => {
         this.provisioning.delete(workspace.id);
@@ -178,7 +183,8 @@ export class WorkspaceManager {
   }
 
   private async provision(workspace: WorkspaceRecord, signal: AbortSignal) {
-    const { config, outbox, log } = this.options;
+    const { config, outbox } = this.options;
+    const log = this.logFor(workspace);
     const messageId = randomUUID();
     try {
       // Inside its namespace the agent's credential helper reaches the daemon through the proxy only.
@@ -191,7 +197,7 @@ export class WorkspaceManager {
       await reporter.stage("ready", async () => {}, `provisioned in ${formatMs(Date.now() - started)}`);
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit, ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) });
-      log.info("workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
+      log.info("workspace ready", { branch: workspace.branch, setupScript });
       outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, { messageId, branch: workspace.branch, ...(baseBranch ? { baseBranch } : {}), baseCommit, setupScript });
     } catch (error) {
       if (this.workspaces.get(workspace.id)?.status !== "creating") return;
@@ -199,7 +205,7 @@ export class WorkspaceManager {
       // git's message never holds the token (it is in no URL or argument); this makes sure of it.
       const message = redactor(this.credentials.secrets(workspace.id))((error as Error).message);
       this.update(workspace.id, { status: "error", error: message });
-      log.error("workspace provisioning failed", { workspaceId: workspace.id, stage, error: message });
+      log.error("workspace provisioning failed", { stage, error: message });
       outbox.enqueue(messageId, callbackPaths.provisioningFailed(workspace.id), workspace.callbackToken, { messageId, stage, error: clip(message) });
     }
   }
@@ -253,7 +259,7 @@ export class WorkspaceManager {
     if (!fs.existsSync(worktree)) throw new RequestError(409, `workspace ${workspaceId} has no worktree left on this node`);
     const result = await commitAndPush(worktree, { subject: "Agent changes kept on the node", sessionId: "push-again", attribution: workspace.attribution, branch: workspace.branch, push: true, ...this.gitAs(workspace) });
     const error = result.error && redactor(this.credentials.secrets(workspaceId))(result.error);
-    this.options.log[result.pushed ? "info" : "warn"]("workspace pushed again", { workspaceId, pushed: result.pushed, error });
+    this.logFor(workspace)[result.pushed ? "info" : "warn"]("workspace pushed again", { pushed: result.pushed, error });
     return { workspaceId, commit: result.commit, pushed: result.pushed, ...(error ? { error: clip(error) } : {}) };
   }
 

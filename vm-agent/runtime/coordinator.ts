@@ -241,7 +241,7 @@ export class RuntimeCoordinator {
     if (agentTimeoutMs <= 0) return;
     this.deadlines.arm(recordKey(record.workspaceId, record.sessionId), record.startedAt + agentTimeoutMs, () => {
       this.expire(record).catch((error: unknown) => {
-        if (!this.closed) log.error("agent timeout failed", { sessionId: record.sessionId, error: String(error) });
+        if (!this.closed) log.error("agent timeout failed", { workspaceId: record.workspaceId, sessionId: record.sessionId, error: String(error) });
       });
     });
   }
