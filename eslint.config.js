@@ -51,6 +51,44 @@ export default tseslint.config(
     },
   },
   {
+    // The daemon shares only lib/contracts/ with the control plane (ARCHITECTURE.md): the bundle a
+    // node runs holds nothing else of lib/, and the control plane's domain never reaches a node.
+    files: ["vm-agent/**/*.ts"],
+    ignores: ["vm-agent/**/*.test.ts", "vm-agent/test-support.ts", "vm-agent/test-git-server.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@/*", "!@/lib", "@/lib/*", "!@/lib/contracts", "**/lib/*", "!**/lib/contracts"],
+              message: "vm-agent/ imports only lib/contracts/ from the control plane's code: move what both sides need there.",
+            },
+            { group: ["**/app/*", "**/inngest/*", "**/db/*", "**/tests/*"], message: "vm-agent/ imports only lib/contracts/ from the control plane's code." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Until the agent adapters' work (issue 21) moves it under lib/contracts/, the one other module
+    // the daemon shares: where npm puts the agent CLIs, which the local provider installs too.
+    files: ["vm-agent/agents/commands.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@/*", "!@/lib", "@/lib/*", "!@/lib/contracts", "**/lib/*", "!**/lib/contracts", "!**/lib/agent-clis"],
+              message: "vm-agent/ imports only lib/contracts/ from the control plane's code: move what both sides need there.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // No import cycles in the domain, the engine glue or the daemon.
     files: ["lib/**/*.ts", "db/**/*.ts", "inngest/**/*.ts", "vm-agent/**/*.ts"],
     plugins: { "import-x": importX },

@@ -5,7 +5,7 @@ const nextConfig: NextConfig = {
   // vm-agent's build, lib/nodes/artifacts) runs its native binary from its package.
   serverExternalPackages: ["@electric-sql/pglite", "@neondatabase/serverless", "ws", "esbuild"],
   // Each test run builds into its own folder so parallel servers never share `.next`. Empty is unset
-  // (lib/env.ts; not imported here, the config is loaded before the project's modules resolve).
+  // (lib/contracts/settings.ts; not imported here, the config is loaded before the project's modules resolve).
   distDir: process.env.NEXT_DIST_DIR || ".next",
 };
 

@@ -10,6 +10,8 @@ import path from "node:path";
 import { signNodeCallbackToken, signNodeManagementToken } from "../lib/auth/tokens";
 import { pinnedFetch } from "../lib/nodes/pinned-tls";
 import { makeRepo } from "../tests/harness/git";
+import { defaultTmuxSocket } from "../lib/contracts/node-layout";
+import { inheritedEnvironment } from "../vm-agent/config";
 import { Tmux } from "../vm-agent/runtime/tmux";
 import { addressedWorkspace, startReceiver, testKey, waitForFile } from "../vm-agent/test-support";
 
@@ -73,7 +75,7 @@ try {
   );
 } finally {
   child.kill("SIGTERM");
-  await new Tmux(`acp-${nodeId}`).killServer();
+  await new Tmux(defaultTmuxSocket(nodeId), inheritedEnvironment(process.env)).killServer();
   await receiver.close();
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.rmSync(pidDir, { recursive: true, force: true });

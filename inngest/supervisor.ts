@@ -1,11 +1,11 @@
 /** Starts the app's supervisor (node monitor, reconciler) with this app's runtime; once per process. */
-import { startSupervisor, type Supervisor } from "@/lib/runs/supervisor";
+import { startSupervisor, type Supervisor, type SupervisorLog } from "@/lib/runs/supervisor";
 import { runtime } from "./runtime";
+import { log as logger } from "@/lib/log";
 
 const globalForSupervisor = globalThis as typeof globalThis & { __supervisor?: Supervisor };
 
-const log = (level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}) =>
-  console.error(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+const log: SupervisorLog = (level, msg, fields) => logger[level](msg, fields);
 
 export function ensureSupervisor(): Supervisor {
   globalForSupervisor.__supervisor ??= startSupervisor({

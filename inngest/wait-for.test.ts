@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "@/lib/config";
-import { parseDuration } from "@/lib/duration";
+import { parseDuration } from "@/lib/contracts/duration";
 import { PENDING, sliceSchedule, waitFor, type WaitTools } from "./wait-for";
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, parseConfig } from "./config";
-import { parseDuration, toInngestDuration } from "./duration";
+import { parseDuration } from "./contracts/duration";
+import { toInngestDuration } from "./duration";
 import { newKeyRingEntry } from "./envelope";
 
 describe("parseConfig", () => {

@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { durationField } from "./duration";
+import { durationField } from "./contracts/duration";
 import { cidrList, isLoopbackAddress, isLoopbackHost } from "./net";
 import { parseKeyRing } from "./envelope";
 import { ModelName } from "./contracts/vm-agent";
 import { DEFAULT_EGRESS_POLICY, EgressHost, EgressPolicy, EgressPrivateRange } from "./contracts/egress";
-import { givenSettings } from "./env";
+import { givenSettings } from "./contracts/settings";
 
 /*
  * The kinds of value a setting takes. Each refuses what it cannot read with what it takes, so a bad
  * value stops the start with e.g. "TASK_QUEUE_TIMEOUT: must be a duration such as 30s, 15m…"
- * (durations: lib/duration.ts). Blank values never get here: they are unset (lib/env.ts).
+ * (durations: lib/contracts/duration.ts). Blank values never get here: they are unset (lib/contracts/settings.ts).
  */
 
 const TRUE_WORDS = ["1", "true", "yes"] as const;
@@ -445,7 +445,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates an environment; throws ConfigError naming every bad variable. A blank variable counts as unset (lib/env.ts). */
+/** Validates an environment; throws ConfigError naming every bad variable. A blank variable counts as unset (lib/contracts/settings.ts). */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(givenSettings(env));
   if (!result.success) throw new ConfigError(result.error.issues);

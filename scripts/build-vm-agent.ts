@@ -5,7 +5,7 @@
  * else $XDG_CACHE_HOME (or ~/.cache)/agent-control-plane.
  */
 import path from "node:path";
-import { setting } from "../lib/env";
+import { setting } from "../lib/contracts/settings";
 import { defaultArtifactCacheDir } from "../lib/nodes/artifacts/cache";
 import { nodeRuntimeArtifact } from "../lib/nodes/artifacts/node-runtime";
 import { vmAgentArtifact } from "../lib/nodes/artifacts/vm-agent";

@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { parseConfig, type Config } from "../lib/config";
-import { setting } from "../lib/env";
+import { setting } from "../lib/contracts/settings";
 import { toInngestDuration } from "../lib/duration";
 import { ensureAppBuild } from "./app-build";
 import { stopIdleLocalNodes } from "./local-nodes";
@@ -23,7 +23,7 @@ const log = (line: string) => console.error(line);
 let settings: Config;
 try {
   // A bad setting stops the start here, named with what it takes, before anything runs. Empty is
-  // unset (lib/env.ts): `DATA_DIR=` is .data, not the current folder.
+  // unset (lib/contracts/settings.ts): `DATA_DIR=` is .data, not the current folder.
   settings = parseConfig(process.env);
 } catch (error) {
   log(`\n  Could not start: ${(error as Error).message}\n`);

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import { isAlive } from "../lib/process";
+import { isAlive } from "../lib/contracts/process";
 
 const HAS_PROC = fs.existsSync("/proc/self/stat");
 

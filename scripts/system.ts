@@ -17,7 +17,7 @@ import { ensureInngestBinary, inngestDevArgs, inngestStartArgs } from "./inngest
 import { ensureNodePackages } from "./node-packages";
 import { freePort } from "../lib/net";
 import { parseConfig } from "../lib/config";
-import { setting } from "../lib/env";
+import { setting } from "../lib/contracts/settings";
 import { ensureDir, prepareDataDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/data-dir";
 import { isLoopbackAddress } from "../lib/net";
 import { ensureLocalToken, readLocalToken, signInUrl } from "../lib/auth/local";

@@ -9,9 +9,12 @@ import path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
 import { describeNeedingRoot } from "../tests/harness/needs-root";
+import { inheritedEnvironment } from "./config";
 import { headCommit } from "./git";
 import { inProcessRuntime, startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
 import { removeNodeUsers, WorkspaceUsers } from "./users";
+
+const inherited = inheritedEnvironment(process.env);
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -172,8 +175,8 @@ describeNeedingRoot("the workspace boundary on a root node", () => {
 
   it("never runs git in a worktree as root for a workspace without a user of its own", async () => {
     const repo = makeRepo();
-    await expect(headCommit(repo, {})).rejects.toThrow(/refusing to run git as root/);
-    expect(await headCommit(repo, { unisolated: true })).toBe(git(repo, "rev-parse", "HEAD"));
+    await expect(headCommit(repo, { inherited })).rejects.toThrow(/refusing to run git as root/);
+    expect(await headCommit(repo, { unisolated: true, inherited })).toBe(git(repo, "rev-parse", "HEAD"));
   });
 
   it("never gives a workspace user's uid to another, even once the first is deleted", async () => {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
 import { commitAndPush } from "./completion";
+import { inheritedEnvironment } from "./config";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -45,7 +46,7 @@ describe("commitAndPush", () => {
     const subject = "--help me rotate the payroll export keys";
     const attribution = { taskUrl: "https://agents.example.test/tasks/t_1", requestedBy: { name: "Ada Lovelace", email: "ada@example.test" } };
     // The daemon's git as the daemon itself (a node without workspace users): as root it would refuse a worktree otherwise.
-    const committed = await commitAndPush(worktree, { subject, sessionId: "s_1", attribution, push: false, as: { unisolated: true } });
+    const committed = await commitAndPush(worktree, { subject, sessionId: "s_1", attribution, push: false, as: { unisolated: true, inherited: inheritedEnvironment(process.env) } });
 
     expect(committed).toMatchObject({ pushed: false });
     expect(committed.error).toBeUndefined();

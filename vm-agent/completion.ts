@@ -38,12 +38,12 @@ export function commitMessage(subject: string, sessionId: string, attribution?: 
  */
 export async function commitAndPush(
   worktree: string,
-  options: { subject: string; sessionId: string; attribution?: Attribution; branch?: string; push: boolean; as?: git.GitAs; remote?: git.PushSource },
+  options: { subject: string; sessionId: string; attribution?: Attribution; branch?: string; push: boolean; as: git.GitAs; remote?: git.PushSource },
 ): Promise<Committed> {
   let commit: string | null = null;
   try {
-    await git.commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as ?? {});
-    commit = await git.headCommit(worktree, options.as ?? {});
+    await git.commitAll(worktree, commitMessage(options.subject, options.sessionId, options.attribution), options.as);
+    commit = await git.headCommit(worktree, options.as);
   } catch (error) {
     return { commit, pushed: false, error: `commit failed: ${(error as Error).message}` };
   }
@@ -56,7 +56,7 @@ export async function commitAndPush(
       if (!git.isBehindRemote(error) || attempt >= PUSH_ATTEMPTS) return { commit, pushed: false, pushFailed: true, error: `push failed: ${(error as Error).message}` };
     }
     try {
-      const rebased = await git.rebaseOntoRemote(worktree, options.remote, options.branch, options.as ?? {});
+      const rebased = await git.rebaseOntoRemote(worktree, options.remote, options.branch, options.as);
       if ("conflict" in rebased) {
         const files = rebased.conflict.slice(0, 10).join(", ") + (rebased.conflict.length > 10 ? `, … (${rebased.conflict.length} files)` : "");
         return { commit, pushed: false, pushFailed: true, error: `push failed: the remote branch ${options.branch} moved (now ${rebased.onto.slice(0, 12)}) and the agent's commits conflict with it in ${files}; nothing was force-pushed, the commits are kept on the node` };

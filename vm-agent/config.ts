@@ -1,9 +1,14 @@
-/** The vm-agent's settings, read once from its environment and validated. */
+/**
+ * The vm-agent's settings, read once from its environment and validated; and the part of that
+ * environment its children may inherit. The one module of the daemon that reads `process.env`
+ * (main.ts hands it here): everything else is handed what it needs.
+ */
 import { z } from "zod";
+import { LOG_LEVELS } from "../lib/contracts/log";
 import { callbackUrlProblem } from "../lib/contracts/tls";
 import { Id } from "../lib/contracts/vm-agent";
-import { durationField } from "../lib/duration";
-import { givenSettings } from "../lib/env";
+import { durationField } from "../lib/contracts/duration";
+import { givenSettings } from "../lib/contracts/settings";
 
 /** An integer given as text (env) or a number; "" and "1.5" are refused rather than coerced. */
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -93,6 +98,8 @@ export const VmAgentConfigSchema = z.object({
   STOP_GRACE: durationField("5s"),
   /** How often the node's health goes to the control plane (`0` sends none). */
   HEARTBEAT_INTERVAL: durationField("15s"),
+  /** The least severe lines the daemon's log keeps: `debug`, `info`, `warn` or `error`. */
+  VM_AGENT_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /** The daemon's own log; unset writes it to stdout. Rotated to `<file>.1` … `<file>.<KEEP>`. */
   VM_AGENT_LOG_FILE: z.string().min(1).optional(),
   /** The size at which the log file is rotated. */
@@ -145,4 +152,42 @@ export function parseVmAgentConfig(env: Record<string, string | undefined>): VmA
     throw new Error(`invalid vm-agent configuration: ${problems.join("; ")}`);
   }
   return result.data;
+}
+
+/**
+ * What the daemon's children (git, tmux, the tools it runs) may see of its own environment, by
+ * name: where programs and tmux's sockets are, the locale, how git reaches remotes. Never a token or
+ * key: those come with the requests that need them.
+ */
+export const INHERITED_VARIABLES = [
+  "PATH",
+  "HOME",
+  "LANG",
+  "LC_ALL",
+  "TMPDIR",
+  "USER",
+  "TMUX_TMPDIR",
+  "SSH_AUTH_SOCK",
+  "GIT_SSH_COMMAND",
+  "GIT_SSL_CAINFO",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+] as const;
+export type InheritedVariable = (typeof INHERITED_VARIABLES)[number];
+export type InheritedEnvironment = Readonly<Partial<Record<InheritedVariable, string>>>;
+
+/** The inherited variables `env` sets (main.ts: the daemon's own environment). */
+export function inheritedEnvironment(env: Record<string, string | undefined>): InheritedEnvironment {
+  const inherited: Partial<Record<InheritedVariable, string>> = {};
+  for (const name of INHERITED_VARIABLES) if (env[name] !== undefined) inherited[name] = env[name];
+  return inherited;
+}
+
+/** The daemon's environment, read once: its settings and what its children inherit. */
+export function readDaemonEnvironment(env: Record<string, string | undefined> = process.env) {
+  return { config: parseVmAgentConfig(env), inherited: inheritedEnvironment(env) };
 }

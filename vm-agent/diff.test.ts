@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { git, makeRepo } from "../tests/harness/git";
+import { inheritedEnvironment } from "./config";
 import { capPatch, parseNumstat, turnDiff } from "./diff";
 
 const dirs: string[] = [];
@@ -39,7 +40,7 @@ describe("a turn's diff", () => {
     commit(origin, "upstream");
     git(clone, "fetch", "-q", "origin");
 
-    const diff = await turnDiff(clone, { baseBranch: "main", as: { unisolated: true }, maxBytes: 1024 * 1024 });
+    const diff = await turnDiff(clone, { baseBranch: "main", as: { unisolated: true, inherited: inheritedEnvironment(process.env) }, maxBytes: 1024 * 1024 });
     expect(diff.head).toBe(git(clone, "rev-parse", "HEAD"));
     expect(diff.base).toBe(git(clone, "rev-parse", "HEAD~1"));
     expect(diff.files).toEqual(
@@ -67,7 +68,7 @@ describe("a turn's diff", () => {
     git(clone, "config", "diff.planted.textconv", `sh -c 'touch ${mark}; cat'`);
     fs.writeFileSync(path.join(clone, "a.txt"), "two\n");
     commit(clone, "change");
-    const diff = await turnDiff(clone, { baseBranch: "main", as: { unisolated: true }, maxBytes: 1024 * 1024 });
+    const diff = await turnDiff(clone, { baseBranch: "main", as: { unisolated: true, inherited: inheritedEnvironment(process.env) }, maxBytes: 1024 * 1024 });
     expect(diff.patch).toContain("+two");
     expect(fs.existsSync(mark)).toBe(false);
   });
@@ -76,7 +77,7 @@ describe("a turn's diff", () => {
     const { clone } = workspaceClone({});
     for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(clone, `file-${String(i).padStart(2, "0")}.txt`), `${"line\n".repeat(200)}`);
     commit(clone, "many files");
-    const diff = await turnDiff(clone, { baseBranch: "main", as: { unisolated: true }, maxBytes: 8_000 });
+    const diff = await turnDiff(clone, { baseBranch: "main", as: { unisolated: true, inherited: inheritedEnvironment(process.env) }, maxBytes: 8_000 });
     expect(diff.files).toHaveLength(20);
     expect(diff.truncated).toBe(true);
     expect(Buffer.byteLength(diff.patch)).toBeLessThanOrEqual(8_000);

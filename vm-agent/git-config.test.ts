@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { inheritedEnvironment } from "./config";
 import * as git from "./git";
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "acp-git-config-"));
@@ -33,7 +34,7 @@ describe("the daemon's git", () => {
     fs.writeFileSync(path.join(home, ".gitconfig"), `[url "${decoy}"]\n\tinsteadOf = ${source}\n`);
     process.env.HOME = home;
     const dest = path.join(scratch, "clone");
-    await git.clone(source, dest, scratch);
+    await git.clone(source, dest, scratch, inheritedEnvironment(process.env));
     const files = execFileSync("git", ["-C", dest, "ls-tree", "--name-only", "-r", "HEAD"], { encoding: "utf8" }).trim();
     expect(files).toBe("REAL");
   });

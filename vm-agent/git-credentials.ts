@@ -14,7 +14,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
-import { INTERNAL_HOST } from "./egress/proxy";
+import { DAEMON_INTERNAL_HOST } from "../lib/contracts/node-layout";
 import { helperScriptPath } from "./helper-scripts";
 import { shellQuote } from "./runtime/env-file";
 import { RecordStore, writeFileAtomic } from "./state/records";
@@ -125,7 +125,7 @@ export class GitCredentials {
    * address is out of reach) it asks through the proxy, which hands the question to the daemon.
    */
   agentHelper(workspaceId: string, proxy?: string): string {
-    if (proxy) return `!${shellQuote(process.execPath)} ${shellQuote(this.helper)} proxy ${shellQuote(proxy)} ${shellQuote(`http://${INTERNAL_HOST}/workspaces/${encodeURIComponent(workspaceId)}/git-credential`)}`;
+    if (proxy) return `!${shellQuote(process.execPath)} ${shellQuote(this.helper)} proxy ${shellQuote(proxy)} ${shellQuote(`http://${DAEMON_INTERNAL_HOST}/workspaces/${encodeURIComponent(workspaceId)}/git-credential`)}`;
     return `!${shellQuote(process.execPath)} ${shellQuote(this.helper)} ask ${shellQuote(this.endpointFile)} ${shellQuote(workspaceId)}`;
   }
 

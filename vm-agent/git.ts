@@ -1,18 +1,20 @@
 /** The git operations a workspace needs, each one program call with an argument array. */
 import fs from "node:fs";
 import path from "node:path";
+import type { InheritedEnvironment } from "./config";
 import { run, type RunOptions } from "./exec";
 
 /** What git may see of the daemon's environment: no tokens or keys, as a planted hook could read them. */
-const PASS_THROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
+const PASS_THROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"] as const;
 
 /**
  * How the daemon's git runs in a worktree. `user`: the workspace's own user, with `home` as HOME,
  * for every call in a worktree its agent can write; `unisolated`: the node runs workspaces as the
  * daemon itself (WORKSPACE_USERS=off, or a daemon that is not root), so git does too. A root
- * daemon's git never runs in a worktree otherwise: a call with neither is refused.
+ * daemon's git never runs in a worktree otherwise: a call with neither is refused. `inherited`: the
+ * daemon's environment (config.ts), which git's starts from.
  */
-export type GitAs = { user?: { uid: number; gid: number }; home?: string; unisolated?: true };
+export type GitAs = { inherited: InheritedEnvironment; user?: { uid: number; gid: number }; home?: string; unisolated?: true };
 
 /** Why git must not run in a worktree as asked (as root, for a workspace with no user), or undefined. */
 const refusal = (as: GitAs) =>
@@ -21,7 +23,7 @@ const refusal = (as: GitAs) =>
 /** Git must never stop to ask for credentials on a node nobody is watching. */
 const env = (as: GitAs) => {
   const allowed: Record<string, string> = {};
-  for (const key of PASS_THROUGH) if (process.env[key] !== undefined) allowed[key] = process.env[key]!;
+  for (const key of PASS_THROUGH) if (as.inherited[key] !== undefined) allowed[key] = as.inherited[key];
   // As the workspace's user the daemon's HOME is out of reach (and its config is not the agent's to use).
   if (as.home) allowed.HOME = as.home;
   if (as.user) delete allowed.SSH_AUTH_SOCK;
@@ -55,8 +57,8 @@ export const readGit = (dir: string, args: string[], as: GitAs, stdoutHead?: num
  * repository's files are written by the workspace's user (createBranch), never by root. The caller
  * hands the fresh `.git` over.
  */
-export async function clone(repository: string, dest: string, parentDir: string, auth: string[] = []) {
-  await run("git", [...HARDENED, ...auth, "clone", "--quiet", "--no-checkout", "--no-local", "--", repository, dest], { cwd: parentDir, env: env({}), timeoutMs: 10 * 60_000, label: "git clone" });
+export async function clone(repository: string, dest: string, parentDir: string, inherited: InheritedEnvironment, auth: string[] = []) {
+  await run("git", [...HARDENED, ...auth, "clone", "--quiet", "--no-checkout", "--no-local", "--", repository, dest], { cwd: parentDir, env: env({ inherited }), timeoutMs: 10 * 60_000, label: "git clone" });
 }
 
 /**
@@ -138,20 +140,21 @@ export async function status(dir: string, as: GitAs): Promise<string> {
  */
 export type PushSource = { shadow: string; worktree: string; as: GitAs; repository: string; auth?: string[] };
 
-const shadowGit = (source: Pick<PushSource, "shadow" | "auth">, args: string[], timeoutMs: number) =>
-  run("git", [...HARDENED, ...(source.auth ?? []), `--git-dir=${source.shadow}`, ...args], { cwd: path.dirname(source.shadow), env: env({}), timeoutMs, label: `git ${args[0]}` });
+/** Git in the daemon's own repository, as the daemon (with the environment the worktree's git starts from). */
+const shadowGit = (source: Pick<PushSource, "shadow" | "auth" | "as">, args: string[], timeoutMs: number) =>
+  run("git", [...HARDENED, ...(source.auth ?? []), `--git-dir=${source.shadow}`, ...args], { cwd: path.dirname(source.shadow), env: env({ inherited: source.as.inherited }), timeoutMs, label: `git ${args[0]}` });
 
-async function ensureShadow(source: Pick<PushSource, "shadow">) {
+async function ensureShadow(source: Pick<PushSource, "shadow" | "as">) {
   // An older daemon's shadow borrowed the worktree's objects (alternates): start again without.
   if (fs.existsSync(path.join(source.shadow, "objects", "info", "alternates"))) fs.rmSync(source.shadow, { recursive: true, force: true });
-  if (!fs.existsSync(path.join(source.shadow, "HEAD"))) await run("git", ["init", "--bare", "--quiet", source.shadow], { env: env({}), label: "git init" });
+  if (!fs.existsSync(path.join(source.shadow, "HEAD"))) await run("git", ["init", "--bare", "--quiet", source.shadow], { env: env({ inherited: source.as.inherited }), label: "git init" });
 }
 
 /**
  * Made at provisioning from the fresh clone (root's own, before the workspace's user gets it): the
  * shadow starts with the repository's branches, so later exports carry only the agent's commits.
  */
-export async function seedShadow(source: Pick<PushSource, "shadow">, freshClone: string) {
+export async function seedShadow(source: Pick<PushSource, "shadow" | "as">, freshClone: string) {
   await ensureShadow(source);
   await shadowGit(source, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", freshClone, "+refs/remotes/origin/*:refs/acp/base/*"], 10 * 60_000);
 }
@@ -248,15 +251,15 @@ export async function rebaseOntoRemote(worktree: string, source: PushSource, bra
 }
 
 /** The commit a branch points at in the workspace's repository, or undefined when it has no such branch. */
-export async function remoteBranchCommit(source: Pick<PushSource, "shadow" | "auth" | "repository">, branch: string): Promise<string | undefined> {
+export async function remoteBranchCommit(source: Pick<PushSource, "shadow" | "auth" | "repository" | "as">, branch: string): Promise<string | undefined> {
   await ensureShadow(source);
   const out = (await shadowGit(source, ["ls-remote", source.repository, `refs/heads/${branch}`], 60_000)).stdout.trim();
   return out ? out.split(/\s+/)[0] : undefined;
 }
 
 /** True when `path` is a git repository (a work tree or a bare one). */
-export async function isRepository(path: string): Promise<boolean> {
-  const result = await run("git", [...HARDENED, "-C", path, "rev-parse", "--git-dir"], { env: env({}), check: false }).catch(() => undefined);
+export async function isRepository(path: string, inherited: InheritedEnvironment): Promise<boolean> {
+  const result = await run("git", [...HARDENED, "-C", path, "rev-parse", "--git-dir"], { env: env({ inherited }), check: false }).catch(() => undefined);
   return result?.code === 0;
 }
 

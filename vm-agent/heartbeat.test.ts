@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeRepo } from "../tests/harness/git";
 import { CONTRACT_VERSION, NodeHeartbeatCallback } from "../lib/contracts/vm-agent";
 import { Heartbeat } from "./heartbeat";
-import type { Log } from "./log";
+import { createLogger } from "./log";
 import { daemonProcess, startReceiver, startTestAgent, waitForFile, workspaceRequest } from "./test-support";
 import { sharedTempDir } from "../tests/harness/shared-dir";
 
@@ -58,7 +58,7 @@ const body = async (): Promise<NodeHeartbeatCallback> => ({ cpuPercent: 1, memor
 
 function recordingLog() {
   const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
-  const log: Log = (level, msg, fields = {}) => lines.push({ level, msg, fields });
+  const log = createLogger((entry) => lines.push(entry));
   return { log, lines };
 }
 

@@ -7,7 +7,7 @@
  * down for an hour would otherwise fill the log with the same line.
  */
 import type { NodeHeartbeatCallback } from "../lib/contracts/vm-agent";
-import type { Log } from "./log";
+import type { Logger } from "./log";
 
 const WARN_EVERY_MS = 60_000;
 
@@ -19,7 +19,7 @@ export type HeartbeatOptions = {
   requestTimeoutMs: number;
   /** What to report, gathered afresh for each heartbeat. */
   body: () => Promise<NodeHeartbeatCallback>;
-  log: Log;
+  log: Logger;
   /** Called after each heartbeat the control plane took: it is reachable again. */
   onDelivered?: () => void;
   /** The clock of the warn rate limit (the tests move it); Date.now unless given. */
@@ -80,7 +80,7 @@ export class Heartbeat {
       const text = await response.text();
       if (!response.ok) throw new Error(`${response.status} ${text.slice(0, 300)}`);
       this.options.onDelivered?.();
-      if (this.failing) this.options.log("info", "heartbeat delivered again", { url: this.options.url.pathname });
+      if (this.failing) this.options.log.info("heartbeat delivered again", { url: this.options.url.pathname });
       this.failing = false;
     } catch (error) {
       if (this.running) this.failed(error);
@@ -91,7 +91,7 @@ export class Heartbeat {
     const now = (this.options.now ?? Date.now)();
     this.unreported++;
     if (this.lastWarnAt !== undefined && now - this.lastWarnAt < WARN_EVERY_MS) return;
-    this.options.log("warn", "heartbeat failed", {
+    this.options.log.warn("heartbeat failed", {
       url: this.options.url.pathname,
       error: (error as Error)?.message ?? String(error),
       failuresSinceLastWarning: this.unreported,

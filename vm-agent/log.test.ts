@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { fileLog, RotatingFile } from "./log";
+import { createLogger, daemonLogger, fileSink, RotatingFile } from "./log";
 import { daemonProcess, startReceiver } from "./test-support";
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -58,12 +58,29 @@ describe("the vm-agent's log file", () => {
     expect(logFiles(file).map((f) => f.text)).toEqual(["a".repeat(90), "twenty bytes long..\n"]);
   });
 
-  it("writes JSON lines through fileLog", () => {
+  it("writes JSON lines through fileSink", () => {
     const file = path.join(folder(), "vm-agent.log");
     const rotating = new RotatingFile(file, 1_000, 1);
-    fileLog(rotating)("warn", "heartbeat failed", { attempt: 2 });
+    createLogger(fileSink(rotating)).warn("heartbeat failed", { attempt: 2 });
     rotating.close();
     expect(JSON.parse(fs.readFileSync(file, "utf8"))).toMatchObject({ level: "warn", msg: "heartbeat failed", attempt: 2, time: expect.any(String) });
+  });
+
+  it("puts the node's id on every line, a child's bound ids on each of its lines, and drops what is below the configured level", () => {
+    const file = path.join(folder(), "vm-agent.log");
+    const log = daemonLogger({ NODE_ID: "n_1", VM_AGENT_LOG_LEVEL: "warn", VM_AGENT_LOG_FILE: file, VM_AGENT_LOG_MAX_BYTES: 10_000, VM_AGENT_LOG_KEEP: 1 });
+    const workspace = log.child({ workspaceId: "w_1", taskId: "t_1" });
+    log.info("below the level");
+    log.warn("node line");
+    workspace.child({ sessionId: "s_1" }).error("session line", { exitCode: 2 });
+    workspace.warn("a line's own field wins", { taskId: "t_other" });
+    workspace.debug("below the level too");
+    const entries = fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(entries).toEqual([
+      { time: expect.any(String), level: "warn", msg: "node line", nodeId: "n_1" },
+      { time: expect.any(String), level: "error", msg: "session line", nodeId: "n_1", workspaceId: "w_1", taskId: "t_1", sessionId: "s_1", exitCode: 2 },
+      { time: expect.any(String), level: "warn", msg: "a line's own field wins", nodeId: "n_1", workspaceId: "w_1", taskId: "t_other" },
+    ]);
   });
 
   it("is where main.ts logs when VM_AGENT_LOG_FILE is set, and stays within its bounds", async () => {

@@ -1,21 +1,16 @@
 /**
- * The daemon's own log: one JSON object per line, what an operator greps and a log shipper reads.
- * On stdout by default; with VM_AGENT_LOG_FILE in a file the daemon rotates itself, since nothing
- * else bounds it on a node (the local provider only opens it in append mode for the child).
+ * The daemon's own log: one JSON object per line (lib/contracts/log.ts: levels, child loggers whose
+ * lines carry the node, workspace, session and task ids), what an operator greps and a log shipper
+ * reads. On stdout by default; with VM_AGENT_LOG_FILE in a file the daemon rotates itself, since
+ * nothing else bounds it on a node (the local provider only opens it in append mode for the child).
  */
 import fs from "node:fs";
 import path from "node:path";
+import { createLogger, jsonLine, jsonLines, type Logger, type LogLevel, type LogSink } from "../lib/contracts/log";
 
-export type Log = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+export { createLogger, silentLogger, type Logger, type LogEntry, type LogFields, type LogLevel, type LogSink } from "../lib/contracts/log";
 
-const line = (level: string, msg: string, fields: Record<string, unknown>) =>
-  `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`;
-
-export const jsonLog: Log = (level, msg, fields = {}) => {
-  process.stdout.write(line(level, msg, fields));
-};
-
-export const silentLog: Log = () => undefined;
+export const stdoutSink: LogSink = jsonLines((text) => process.stdout.write(text));
 
 /**
  * An append-only file that becomes `<file>.1` when the next write would take it past `maxBytes`
@@ -65,14 +60,26 @@ export class RotatingFile {
   }
 }
 
-/** A log into a rotating file; a line the file refuses (disk full) goes to stderr rather than nowhere. */
-export function fileLog(file: RotatingFile): Log {
-  return (level, msg, fields = {}) => {
-    const text = line(level, msg, fields);
+/** Lines into a rotating file; a line the file refuses (disk full) goes to stderr rather than nowhere. */
+export function fileSink(file: RotatingFile): LogSink {
+  return (entry) => {
+    const text = jsonLine(entry);
     try {
       file.write(text);
     } catch {
       process.stderr.write(text);
     }
   };
+}
+
+/** The daemon's logger as configured: into VM_AGENT_LOG_FILE (rotated) or stdout, every line with the node's id. */
+export function daemonLogger(settings: {
+  NODE_ID: string;
+  VM_AGENT_LOG_LEVEL: LogLevel;
+  VM_AGENT_LOG_FILE?: string;
+  VM_AGENT_LOG_MAX_BYTES: number;
+  VM_AGENT_LOG_KEEP: number;
+}): Logger {
+  const sink = settings.VM_AGENT_LOG_FILE ? fileSink(new RotatingFile(settings.VM_AGENT_LOG_FILE, settings.VM_AGENT_LOG_MAX_BYTES, settings.VM_AGENT_LOG_KEEP)) : stdoutSink;
+  return createLogger(sink, { level: settings.VM_AGENT_LOG_LEVEL, fields: { nodeId: settings.NODE_ID } });
 }

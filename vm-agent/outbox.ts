@@ -14,7 +14,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { backoffDelay, isPermanent, type RetryPolicy } from "./callbacks";
-import type { Log } from "./log";
+import { nodeWorkDirLayout } from "../lib/contracts/node-layout";
+import type { Logger } from "./log";
 import { RecordStore } from "./state/records";
 
 const Entry = z.object({
@@ -52,7 +53,7 @@ export class Outbox {
     dir: string,
     private readonly baseUrl: string,
     private readonly policy: RetryPolicy,
-    private readonly log: Log,
+    private readonly log: Logger,
   ) {
     // Entries carry callback tokens: the daemon's alone, not its workspaces' users'.
     this.pending = new RecordStore(dir, Entry, { ownerOnly: true });
@@ -120,7 +121,7 @@ export class Outbox {
       const entry: Entry = { ...value, outcome: undefined, attempts: 0, createdAt: now, nextAttemptAt: now };
       this.pending.put(value.messageId, entry);
       this.dead.delete(value.messageId);
-      this.log("info", "callback sent again: the control plane answers", { path: value.path, messageId: value.messageId });
+      this.log.info("callback sent again: the control plane answers", { path: value.path, messageId: value.messageId });
       if (entry.lane) this.scheduleHead(this.joinLane(entry));
       else this.schedule(value.messageId, 0);
     }
@@ -169,7 +170,7 @@ export class Outbox {
       setTimeout(() => {
         this.timers.delete(messageId);
         this.attempt(messageId).catch((error: unknown) => {
-          if (!this.closed) this.log("error", "callback attempt failed", { messageId, error: String(error) });
+          if (!this.closed) this.log.error("callback attempt failed", { messageId, error: String(error) });
         });
       }, delayMs),
     );
@@ -203,7 +204,7 @@ export class Outbox {
     }
     if (status !== undefined && status < 300) {
       this.pending.delete(messageId);
-      this.log("info", "callback delivered", { path: entry.path, messageId, attempt });
+      this.log.info("callback delivered", { path: entry.path, messageId, attempt });
       this.settle(messageId, "delivered");
       return this.leaveLane(entry);
     }
@@ -214,19 +215,19 @@ export class Outbox {
     if (permanent || spent) {
       this.dead.put(messageId, { ...entry, attempts: attempt, lastError: error, outcome: permanent ? "refused" : "gave_up" });
       this.pending.delete(messageId);
-      this.log("error", permanent ? "callback refused" : "callback given up", { path: entry.path, messageId, attempt, error });
+      this.log.error(permanent ? "callback refused" : "callback given up", { path: entry.path, messageId, attempt, error });
       this.settle(messageId, permanent ? "refused" : "gave_up");
       return this.leaveLane(entry);
     }
     this.pending.put(messageId, { ...entry, attempts: attempt, nextAttemptAt: Date.now() + delay, lastError: error });
-    this.log("warn", "callback failed, retrying", { path: entry.path, messageId, attempt, delayMs: delay, error });
+    this.log.warn("callback failed, retrying", { path: entry.path, messageId, attempt, delayMs: delay, error });
     this.schedule(messageId, delay);
   }
 }
 
 /** The outbox's folder under the vm-agent's work folder. */
 export const outboxDir = (workDir: string) => {
-  const dir = path.join(workDir, "outbox");
+  const dir = nodeWorkDirLayout(workDir).outbox;
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 };

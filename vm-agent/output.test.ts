@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeRepo } from "../tests/harness/git";
 import { AgentOutputCallback } from "../lib/contracts/vm-agent";
-import { silentLog } from "./log";
+import { silentLogger } from "./log";
 import { OutputShipper } from "./output";
 import { lineText, MAX_BATCH_BYTES, MAX_LINE_BYTES } from "./output-lines";
 import { startReceiver, startTestAgent, workspaceRequest } from "./test-support";
@@ -32,7 +32,7 @@ function setup(initial: Buffer | string = "") {
   };
   const target = { workspaceId: "w_1", sessionId: "s_1", turn: 1, callbackToken: "cb", logFile };
   const shipper = (offset = 0, resendFrom?: number) => {
-    const made = new OutputShipper({ target, outbox, flushIntervalMs: 60_000, offset, resendFrom, onShipped: (start, end) => shipped.push({ start, end }), log: silentLog });
+    const made = new OutputShipper({ target, outbox, flushIntervalMs: 60_000, offset, resendFrom, onShipped: (start, end) => shipped.push({ start, end }), log: silentLogger });
     cleanups.push(() => made.stop(false));
     return made;
   };

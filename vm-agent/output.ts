@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import { callbackPaths, type AgentOutputCallback } from "../lib/contracts/vm-agent";
-import type { Log } from "./log";
+import type { Logger } from "./log";
 import type { Outbox } from "./outbox";
 import { readBatch, type Batch, type Unfinished } from "./output-lines";
 
@@ -33,7 +33,7 @@ export type OutputShipperOptions = {
   onShipped: (start: number, end: number) => void;
   /** Applied to every line before it leaves the node (the session's secrets become [redacted]). */
   redact?: (line: string) => string;
-  log: Log;
+  log: Logger;
 };
 
 export class OutputShipper {
@@ -54,7 +54,7 @@ export class OutputShipper {
       try {
         this.flush();
       } catch (error) {
-        this.options.log("error", "shipping agent output failed", { sessionId: this.options.target.sessionId, error: String(error) });
+        this.options.log.error("shipping agent output failed", { workspaceId: this.options.target.workspaceId, sessionId: this.options.target.sessionId, error: String(error) });
       }
     }, this.options.flushIntervalMs);
   }

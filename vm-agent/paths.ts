@@ -1,12 +1,13 @@
 /** Where a workspace's files live: `<work dir>/workspaces/<id>/`, never outside it. */
 import path from "node:path";
+import { nodeWorkDirLayout } from "../lib/contracts/node-layout";
 import { RequestError } from "./errors";
 
 export class WorkspacePaths {
   readonly root: string;
 
   constructor(workDir: string) {
-    this.root = path.join(path.resolve(workDir), "workspaces");
+    this.root = nodeWorkDirLayout(workDir).workspaces;
   }
 
   /** The workspace's folder; an id that would leave the work folder is refused (400). */

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { VmAgentConfig } from "./config";
+import type { InheritedEnvironment, VmAgentConfig } from "./config";
 import { run } from "./exec";
 import * as git from "./git";
 import { agentEnvironment } from "./agents/commands";
@@ -56,7 +56,7 @@ export type ProvisionCredentials = { daemonGit: string[]; agentHelper: string };
  * Who the workspace runs as: `user()` gives (creating it) the workspace's own user, or undefined
  * when the node cannot isolate workspaces and everything runs as the daemon.
  */
-export type ProvisionUser = { user: () => Promise<WorkspaceUser | undefined>; home: string };
+export type ProvisionUser = { user: () => Promise<WorkspaceUser | undefined>; home: string; inherited: InheritedEnvironment };
 
 /**
  * Builds `<dir>/repo` and `<dir>/home` from nothing (a leftover of an interrupted attempt is
@@ -84,7 +84,7 @@ export async function provisionWorktree(
   const reporter = control.reporter ?? UNREPORTED;
   const stage = staged(reporter);
   const user = await stage("workspace-user", runAs.user);
-  const as: git.GitAs = user ? { user, home: runAs.home } : { unisolated: true };
+  const as: git.GitAs = user ? { user, home: runAs.home, inherited: runAs.inherited } : { unisolated: true, inherited: runAs.inherited };
   await stage("clone", async () => {
     // What an earlier attempt's user left running could swap a folder for a link while root removes it.
     if (user) killUserProcesses(user.uid);
@@ -92,8 +92,8 @@ export async function provisionWorktree(
     fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
     if (user) fs.chownSync(dir, 0, user.gid);
     fs.chmodSync(dir, user ? 0o750 : 0o700);
-    await git.clone(workspace.repository, worktree, dir, credentials.daemonGit);
-    if (control.push) await git.seedShadow({ shadow: control.push }, worktree);
+    await git.clone(workspace.repository, worktree, dir, runAs.inherited, credentials.daemonGit);
+    if (control.push) await git.seedShadow({ shadow: control.push, as }, worktree);
     // Fresh files root just made in its own folder, none shared with the source (--no-local): no link to follow.
     if (user) await run("chown", ["-R", "--no-dereference", `${user.uid}:${user.gid}`, "--", worktree], { timeoutMs: 10 * 60_000 });
   });

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { commitOnBranch, git, makeRepo } from "../tests/harness/git";
-import { silentLog } from "./log";
+import { silentLogger } from "./log";
 import { Outbox } from "./outbox";
 import { gone, startReceiver, startTestAgent, type TestAgentOptions, workspaceRequest } from "./test-support";
 
@@ -188,7 +188,7 @@ describe("callback delivery", () => {
     cleanups.push(receiver.close);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLogger);
     cleanups.push(async () => outbox.close());
     outbox.enqueue("m_1", "/api/x", "token", { messageId: "m_1" });
     expect(await outbox.settled("m_1")).toBe("delivered");
@@ -201,7 +201,7 @@ describe("callback delivery", () => {
     cleanups.push(receiver.close);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 3, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 3, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLogger);
     cleanups.push(async () => outbox.close());
     outbox.enqueue("m_1", "/api/x", "token", { messageId: "m_1" });
     expect(await outbox.settled("m_1")).toBe("gave_up");
@@ -214,7 +214,7 @@ describe("callback delivery", () => {
     cleanups.push(receiver.close);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLogger);
     cleanups.push(async () => outbox.close());
     for (const n of [1, 2, 3]) outbox.enqueue(`m_${n}`, `/api/lane/${n}`, "token", { messageId: `m_${n}` }, { lane: "session" });
     outbox.enqueue("m_free", "/api/free", "token", { messageId: "m_free" });
@@ -237,13 +237,13 @@ describe("callback delivery", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     const policy = { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 };
-    const before = new Outbox(dir, receiver.url, policy, silentLog);
+    const before = new Outbox(dir, receiver.url, policy, silentLogger);
     // Closed first, as a daemon killed before it sent anything: every message stays on disk.
     before.close();
     // Ids that sort otherwise than they were enqueued, as output batches' byte offsets do.
     const ids = ["m_5", "m_30", "m_100", "m_2", "m_4000", "m_1"];
     ids.forEach((id, n) => before.enqueue(id, `/api/lane/${n + 1}`, "token", { messageId: id }, { lane: "session" }));
-    const after = new Outbox(dir, receiver.url, policy, silentLog);
+    const after = new Outbox(dir, receiver.url, policy, silentLogger);
     cleanups.push(async () => after.close());
     after.start();
     expect(await after.settled("m_1")).toBe("delivered");
@@ -256,7 +256,7 @@ describe("callback delivery", () => {
     cleanups.push(receiver.close);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-outbox-"));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 2, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLog);
+    const outbox = new Outbox(dir, receiver.url, { maxAttempts: 2, maxElapsedMs: 10_000, baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000 }, silentLogger);
     cleanups.push(async () => outbox.close());
     outbox.enqueue("m_ready", "/api/ready", "token", { messageId: "m_ready" });
     expect(await outbox.settled("m_ready")).toBe("gave_up");

@@ -162,7 +162,7 @@ describe("delete", () => {
 describe("outbox", () => {
   it("delivers a callback once the control plane comes back, across a vm-agent restart", async () => {
     let down = true;
-    const receiver = await startReceiver((p) => (down && p.endsWith("/ready") ? 503 : 200));
+    const receiver = await startReceiver((p) => (down && p.endsWith("/workspaces/w_1/ready") ? 503 : 200));
     cleanups.push(receiver.close);
     const first = await startTestAgent(receiver.url);
     cleanups.push(first.close);
@@ -180,7 +180,7 @@ describe("outbox", () => {
     cleanups.push(second.detach);
     const ready = await receiver.next(/w_1\/ready$/);
     expect(ready.body.branch).toBe("agents/rt-1");
-    expect(receiver.received.filter((r) => r.path.endsWith("/ready"))).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.path.endsWith("/workspaces/w_1/ready"))).toHaveLength(1);
   });
 });
 

@@ -120,7 +120,7 @@ describe("workspaces", () => {
 
     const repeat = await agent.request("POST", "/workspaces", workspace(repo));
     expect(repeat).toEqual({ status: 202, body: { workspaceId: "w_1", status: "running" } });
-    expect(receiver.received.filter((r) => r.path.endsWith("/ready"))).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.path.endsWith("/workspaces/w_1/ready"))).toHaveLength(1);
   });
 
   it("refuses a local repository that does not exist, naming the field", async () => {
@@ -237,7 +237,7 @@ describe("callback delivery", () => {
     await agent.request("POST", "/workspaces", workspace(makeRepo()));
     await receiver.next(/w_1\/ready$/);
     expect(receiver.attempts.get("/api/workspaces/w_1/ready")).toBe(3);
-    expect(receiver.received.filter((r) => r.path.endsWith("/ready"))).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.path.endsWith("/workspaces/w_1/ready"))).toHaveLength(1);
   });
 
   it("treats 4xx other than 408 and 429 as permanent", () => {

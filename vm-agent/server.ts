@@ -1,5 +1,6 @@
 /**
- * The vm-agent's HTTP API (node:https, no framework; HTTPS only, with the certificate tls.ts keeps). Every workspace route needs a node-management
+ * The vm-agent's HTTP API (node:https, no framework; HTTPS only, with the certificate tls.ts keeps);
+ * daemon.ts builds it with the rest of the daemon. Every workspace route needs a node-management
  * token minted by the control plane for this node and that workspace; `/health` answers anyone that
  * the daemon is up, and only a token for this node who it is and what it holds. Handlers validate
  * and call the workspace manager; nothing else.
@@ -8,48 +9,21 @@ import type http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
-import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/auth/tokens";
-import {
-  callbackPaths,
-  CONTRACT_VERSION,
-  CreateWorkspaceRequest,
-  FollowUpPromptRequest,
-  Id,
-  StartAgentSessionRequest,
-  type HealthResponse,
-  type NodeHeartbeatCallback,
-  type PublicHealthResponse,
-} from "../lib/contracts/vm-agent";
+import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/contracts/tokens";
+import { CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, StartAgentSessionRequest, type HealthResponse, type PublicHealthResponse } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import { CredentialRequest } from "./git-credentials";
-import { HealthSampler } from "./health";
-import { Heartbeat } from "./heartbeat";
-import type { Log } from "./log";
-import type { Outbox } from "./outbox";
-import { Tmux } from "./runtime/tmux";
+import type { Logger } from "./log";
 import { RequestError } from "./errors";
 import { loadOrCreateTlsIdentity } from "./tls";
-import { WorkspaceManager, type WorkspaceManagerOptions } from "./workspaces";
+import type { WorkspaceManager } from "./workspaces";
 
 export const VM_AGENT_VERSION = "0.1.0";
 
-export type VmAgentOptions = {
-  config: Pick<
-    VmAgentConfig,
-    | "VM_AGENT_HOST"
-    | "VM_AGENT_PORT"
-    | "NODE_ID"
-    | "CONTROL_PLANE_PUBLIC_JWK"
-    | "TMUX_SOCKET"
-    | "CONTROL_PLANE_URL"
-    | "NODE_CALLBACK_TOKEN"
-    | "HEARTBEAT_INTERVAL"
-    | "CALLBACK_REQUEST_TIMEOUT"
-    | "TLS_CERTIFICATE_LIFETIME"
-  > &
-    WorkspaceManagerOptions["config"];
-  outbox: Outbox;
-  log: Log;
+export type VmAgentServerOptions = {
+  config: Pick<VmAgentConfig, "VM_AGENT_HOST" | "VM_AGENT_PORT" | "NODE_ID" | "CONTROL_PLANE_PUBLIC_JWK" | "VM_AGENT_WORK_DIR" | "TLS_CERTIFICATE_LIFETIME">;
+  manager: WorkspaceManager;
+  log: Logger;
 };
 
 const MAX_BODY = 1024 * 1024;
@@ -110,28 +84,9 @@ function authorizeWorkspace(caller: Caller, workspaceId: string) {
   if (caller.workspaceId !== workspaceId) throw new RequestError(403, `the token is for another workspace than ${workspaceId}`);
 }
 
-export function createVmAgent(options: VmAgentOptions) {
-  const { config, log } = options;
-  const manager = new WorkspaceManager({ config, outbox: options.outbox, tmux: new Tmux(config.TMUX_SOCKET ?? `acp-${config.NODE_ID}`), log });
+export function createVmAgentServer(options: VmAgentServerOptions) {
+  const { config, manager, log } = options;
   let key: VerifyKey | undefined;
-  const sampler = new HealthSampler(config.VM_AGENT_WORK_DIR);
-  const heartbeat = new Heartbeat({
-    url: new URL(callbackPaths.nodeHeartbeat(config.NODE_ID), config.CONTROL_PLANE_URL),
-    token: config.NODE_CALLBACK_TOKEN,
-    intervalMs: config.HEARTBEAT_INTERVAL,
-    // The control plane answers again: what the outbox gave up on while it was away goes now.
-    onDelivered: () => options.outbox.retryGivenUp(),
-    requestTimeoutMs: config.CALLBACK_REQUEST_TIMEOUT,
-    log,
-    body: async (): Promise<NodeHeartbeatCallback> => ({
-      ...(await sampler.sample()),
-      workspaces: manager.count,
-      // The contract's bound; a node never holds that many, but a heartbeat must stay valid.
-      sessions: manager.sessions.active().slice(0, 1_000),
-      version: VM_AGENT_VERSION,
-      contractVersion: CONTRACT_VERSION,
-    }),
-  });
 
   /** The token's claims when it was minted for this node; 401 otherwise. */
   async function authenticate(request: http.IncomingMessage): Promise<Caller> {
@@ -228,7 +183,7 @@ export function createVmAgent(options: VmAgentOptions) {
     route(request)
       .catch((error: unknown): [number, unknown] => {
         if (error instanceof RequestError) return [error.status, { error: error.message, ...(error.field ? { field: error.field } : {}) }];
-        log("error", "request failed", { url: request.url, error: String((error as Error)?.stack ?? error) });
+        log.error("request failed", { url: request.url, error: String((error as Error)?.stack ?? error) });
         return [500, { error: "internal error" }];
       })
       .then(([status, body]) => {
@@ -238,44 +193,32 @@ export function createVmAgent(options: VmAgentOptions) {
   });
 
   return {
-    manager,
     /**
-     * Adopts what a previous run left (records, tmux sessions, outbox), then serves HTTPS. Returns the
-     * port and the fingerprint of the certificate it serves, for the ready callback.
+     * Loads (or makes) the certificate it serves and the control plane's key: before the daemon adopts
+     * anything, so a bad key fails the start. Returns the certificate, for the ready callback's fingerprint.
      */
-    async listen() {
+    async prepare() {
       const identity = await loadOrCreateTlsIdentity({
         workDir: config.VM_AGENT_WORK_DIR,
         nodeId: config.NODE_ID,
         lifetimeMs: config.TLS_CERTIFICATE_LIFETIME,
-        onReplaced: (problem) => log("warn", "the stored TLS certificate cannot be used; serving a new one, whose fingerprint the ready callback reports", { problem }),
+        onReplaced: (problem) => log.warn("the stored TLS certificate cannot be used; serving a new one, whose fingerprint the ready callback reports", { problem }),
       });
       server.setSecureContext({ key: identity.key, cert: identity.certificate });
       // A bad key is a configuration error: it fails the start, not every request.
       key = await importPublicJwk(config.CONTROL_PLANE_PUBLIC_JWK).catch((error: unknown) => {
         throw new Error(`CONTROL_PLANE_PUBLIC_JWK is not a usable ES256 public key: ${(error as Error).message}`);
       });
-      await manager.startup();
-      options.outbox.start();
-      const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+      return identity;
+    },
+    /** Serves HTTPS (after prepare()); resolves with the port. */
+    listen: () =>
+      new Promise<number>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve({ port: (server.address() as AddressInfo).port }));
-      });
-      // Agents' credential helpers find the daemon here, also agents adopted from a run on another port.
-      manager.credentials.publishEndpoint(config.VM_AGENT_HOST, port, identity.certificate);
-      return { port, certificateFingerprint: identity.fingerprint };
-    },
-    /** Whether each workspace runs as its own user, in its own network (for the ready callback). */
-    isolation: () => manager.isolation(),
-    /** Starts the heartbeats (the first one now): main.ts calls it once the node-ready callback is enqueued. */
-    startHeartbeats() {
-      heartbeat.start();
-    },
-    /** Stops serving and detaches; agents keep running in tmux. It is not an exit of the agents. */
-    async close() {
-      await heartbeat.stop();
-      manager.shutdown();
-      options.outbox.close();
+        server.listen(config.VM_AGENT_PORT, config.VM_AGENT_HOST, () => resolve((server.address() as AddressInfo).port));
+      }),
+    /** Stops serving; open connections are closed. */
+    close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

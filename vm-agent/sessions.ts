@@ -11,11 +11,11 @@ import { agentConversation, agentLaunch, agentReportedError } from "./agents/com
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import { BootLog } from "./boot-log";
 import { turnDiff } from "./diff";
-import type { VmAgentConfig } from "./config";
+import type { InheritedEnvironment, VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
-import type { GitAs, PushSource } from "./git";
+import type { WorkspaceGit } from "./workspace-git";
 import { TICKET_VARIABLE, type GitCredentials } from "./git-credentials";
-import type { Log } from "./log";
+import type { Logger } from "./log";
 import type { Outbox } from "./outbox";
 import { OutputShipper } from "./output";
 import { both, HashedSecrets, hashedRedactor, hashSecrets, redactor, type Redact } from "./redact";
@@ -44,14 +44,16 @@ export type SessionManagerOptions = {
   runtime: RuntimeCoordinator;
   credentials: GitCredentials;
   /** How the daemon's own git runs in a workspace's worktree (as its user) and pushes from it. */
-  gitAs: (workspace: WorkspaceRecord) => { as: GitAs; remote: PushSource };
+  gitAs: WorkspaceGit;
+  /** The daemon's environment its children inherit (config.ts). */
+  inherited: InheritedEnvironment;
   /**
    * The workspace's way out for a session of `agent` (egress/network.ts): its model API admitted,
    * its namespace and proxy made sure of; undefined for a workspace on the node's network.
    */
   network: (workspace: WorkspaceRecord, agent: SessionRecord["agent"]) => Promise<EgressLaunch | undefined>;
   outbox: Outbox;
-  log: Log;
+  log: Logger;
 };
 
 export class SessionManager {
@@ -87,10 +89,16 @@ export class SessionManager {
     this.shippers.clear();
   }
 
+  /** The log for lines about one session: each carries its id, its workspace's and its task's. */
+  private logFor(session: Pick<SessionRecord, "workspaceId" | "sessionId">) {
+    const taskId = this.options.workspaces.get(session.workspaceId)?.taskId;
+    return this.options.log.child({ workspaceId: session.workspaceId, sessionId: session.sessionId, ...(taskId ? { taskId } : {}) });
+  }
+
   /** Work nobody awaits: a failure is logged (unless the daemon is shutting down), never unhandled. */
   private inBackground(what: string, work: Promise<unknown>) {
     work.catch((error: unknown) => {
-      if (!this.closed) this.options.log("error", `${what} failed`, { error: String(error) });
+      if (!this.closed) this.options.log.error(`${what} failed`, { error: String(error) });
     });
   }
 
@@ -301,7 +309,8 @@ export class SessionManager {
         attribution: workspace?.attribution,
         branch: workspace?.branch,
         push: config.GIT_PUSH === "auto",
-        ...(workspace ? this.options.gitAs(workspace) : {}),
+        // A workspace whose record is gone has no user to run git as: refused as root, as before.
+        ...(workspace ? this.options.gitAs(workspace) : { as: { inherited: this.options.inherited } }),
       });
       if (workspace && committed.commit) await this.saveDiff(workspace, session);
       const found = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
@@ -337,7 +346,7 @@ export class SessionManager {
       const diff = await turnDiff(paths.worktree(workspace.id), { baseBranch: workspace.baseBranch, baseCommit: workspace.baseCommit, as: this.options.gitAs(workspace).as, maxBytes: config.DIFF_MAX_BYTES });
       fs.writeFileSync(paths.diffFile(workspace.id, session.sessionId, session.turn), JSON.stringify(diff), { mode: 0o600 });
     } catch (error) {
-      this.options.log("warn", "could not read the turn's diff", { workspaceId: workspace.id, sessionId: session.sessionId, error: String(error) });
+      this.logFor(session).warn("could not read the turn's diff", { error: String(error) });
     }
   }
 
@@ -360,6 +369,6 @@ export class SessionManager {
     const body = this.completion(session);
     this.options.outbox.enqueue(body.messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, body);
     this.sessions.put(session.sessionId, { ...session, status: "completed" });
-    this.options.log("info", "agent session finished", { workspaceId: session.workspaceId, sessionId: session.sessionId, outcome: body.outcome, commit: session.commit });
+    this.logFor(session).info("agent session finished", { outcome: body.outcome, commit: session.commit });
   }
 }

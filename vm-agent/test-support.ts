@@ -15,14 +15,14 @@ import { signNodeCallbackToken, signNodeManagementToken, type SigningKey } from 
 import { defaultArtifactCacheDir } from "../lib/nodes/artifacts/cache";
 import { DEFAULT_LOCAL_RUNTIME_DIR, installLocalRuntime } from "../lib/nodes/artifacts/local-install";
 import { pinnedFetch } from "../lib/nodes/pinned-tls";
+import { defaultTmuxSocket } from "../lib/contracts/node-layout";
 import type { RetryPolicy } from "./callbacks";
-import { silentLog } from "./log";
+import { inheritedEnvironment, VmAgentConfigSchema, type VmAgentConfig } from "./config";
+import { startDaemon } from "./daemon";
+import { silentLogger, type Logger } from "./log";
 import { alive } from "./runtime/processes";
-import { Outbox } from "./outbox";
 import { Tmux } from "./runtime/tmux";
-import { createVmAgent } from "./server";
 import { removeNodeUsers } from "./users";
-import type { VmAgentConfig } from "./config";
 /** Where a test's double listens when a workspace must reach it through its egress proxy (the request's allowPrivate names it). */
 export { nonLoopbackAddress } from "../tests/harness/host-address";
 
@@ -143,8 +143,10 @@ export type TestAgentOptions = Partial<VmAgentConfig> & {
   /** Reuse a work folder (a restarted vm-agent); a new one otherwise. */
   workDir?: string;
   key?: { key: SigningKey; publicJwk: Record<string, unknown> };
-  /** The outbox's retry policy; fast retries unless a test needs another. */
+  /** The outbox's retry policy (the CALLBACK_* settings); fast retries unless a test needs another. */
   retryPolicy?: RetryPolicy;
+  /** The daemon's log; silent unless a test looks at it. */
+  log?: Logger;
 };
 
 export async function testKey() {
@@ -156,55 +158,42 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
   const { key, publicJwk } = overrides.key ?? (await testKey());
   const workDir = overrides.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "vm-agent-test-"));
   const runtime = await inProcessRuntime();
-  const config = {
-    VM_AGENT_HOST: "127.0.0.1",
-    VM_AGENT_PORT: 0,
-    NODE_ID: `node-${process.pid}-${++counter}`,
-    CONTROL_PLANE_URL: receiverUrl,
-    NODE_CALLBACK_TOKEN: "node-callback-token",
+  const { workDir: _workDir, key: _key, retryPolicy, log = silentLogger, ...settings } = overrides;
+  const policy = retryPolicy ?? { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 };
+  // The production defaults (config.ts), then what the tests change, then the test's own settings.
+  const config: VmAgentConfig = {
+    ...VmAgentConfigSchema.parse({
+      VM_AGENT_PORT: 0,
+      NODE_ID: `node-${process.pid}-${++counter}`,
+      CONTROL_PLANE_URL: receiverUrl,
+      NODE_CALLBACK_TOKEN: "node-callback-token",
+      CONTROL_PLANE_PUBLIC_JWK: JSON.stringify(publicJwk),
+      VM_AGENT_WORK_DIR: workDir,
+    }),
     // Off unless a test asks for heartbeats: the others' receivers stay quiet.
     HEARTBEAT_INTERVAL: 0,
-    CALLBACK_REQUEST_TIMEOUT: 5_000,
+    // Fast retries unless a test needs another policy.
+    CALLBACK_MAX_ATTEMPTS: policy.maxAttempts,
+    CALLBACK_MAX_ELAPSED: policy.maxElapsedMs,
+    CALLBACK_BASE_DELAY: policy.baseDelayMs,
+    CALLBACK_MAX_DELAY: policy.maxDelayMs,
+    CALLBACK_REQUEST_TIMEOUT: policy.requestTimeoutMs,
     TLS_CERTIFICATE_LIFETIME: 86_400_000,
-    CONTROL_PLANE_PUBLIC_JWK: publicJwk,
-    TMUX_SOCKET: undefined,
-    VM_AGENT_WORK_DIR: workDir,
-    SCRIPT_AGENT_COMMAND: undefined,
     VM_AGENT_HELPERS_DIR: runtime.VM_AGENT_HELPERS_DIR,
     CLAUDE_CODE_BIN: runtime.CLAUDE_CODE_BIN,
     CODEX_BIN: runtime.CODEX_BIN,
-    ANTHROPIC_BASE_URL: undefined,
     CLAUDE_ALLOWED_TOOLS: "Bash,Edit,Write,Read",
-    SETUP_SCRIPT: ".agent/setup.sh",
     SETUP_TIMEOUT: 60_000,
     AGENT_TIMEOUT: 60_000,
-    GIT_PUSH: "auto" as const,
-    GIT_AUTHOR_NAME: "Coding Agent",
-    GIT_AUTHOR_EMAIL: "agent@localhost",
     STOP_GRACE: 2_000,
     OUTPUT_FLUSH_INTERVAL: 100,
-    DIFF_MAX_BYTES: 1024 * 1024,
-    WORKSPACE_USERS: "auto" as const,
-    WORKSPACE_UID_MIN: 700_000_000,
-    WORKSPACE_UID_CLAIMS: "/var/lib/agent-control-plane/workspace-uids",
-    WORKSPACE_EGRESS: "on" as const,
-    EGRESS_PROXY_PORT: 3128,
     EGRESS_REPORT_INTERVAL: 200,
     EGRESS_CONNECT_TIMEOUT: 5_000,
-    EGRESS_DNS_CACHE_TTL: 30_000,
-    ...overrides,
+    ...settings,
   };
-  const outbox = new Outbox(
-    path.join(workDir, "outbox"),
-    receiverUrl,
-    overrides.retryPolicy ?? { maxAttempts: 5, maxElapsedMs: 10_000, baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 5_000 },
-    silentLog,
-  );
-  const agent = createVmAgent({ config, outbox, log: silentLog });
-  const tmux = new Tmux(`acp-${config.NODE_ID}`);
-  const { port, certificateFingerprint } = await agent.listen();
-  // As main.ts does once the node-ready callback is enqueued (this in-process daemon sends none).
-  agent.startHeartbeats();
+  // The daemon main.ts starts, in this process: it reports ready to the receiver as a node does.
+  const agent = await startDaemon({ config, inherited: inheritedEnvironment(process.env), log });
+  const { port, certificateFingerprint, outbox, tmux } = agent;
   const base = `https://127.0.0.1:${port}`;
   /** A call as the control plane makes it: pinned to the certificate this daemon serves. */
   const fetchNode = (pathname: string, init?: Parameters<typeof pinnedFetch>[2]) => pinnedFetch({ id: config.NODE_ID, certificateFingerprint }, new URL(pathname, base), init);
@@ -346,7 +335,7 @@ export async function daemonProcess(
     },
     async cleanup() {
       for (const child of children) child.kill("SIGKILL");
-      await new Tmux(`acp-${nodeId}`).killServer();
+      await new Tmux(defaultTmuxSocket(nodeId), inheritedEnvironment(process.env)).killServer();
       await removeNodeUsers(nodeId);
       fs.rmSync(workDir, { recursive: true, force: true });
     },

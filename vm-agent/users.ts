@@ -23,9 +23,10 @@
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { WorkspaceIsolation } from "../lib/contracts/vm-agent";
-import { unreachableByOthers } from "../lib/passable";
+import { unreachableByOthers } from "../lib/contracts/passable";
 import { removeNamespace } from "./egress/netns";
 import { run } from "./exec";
 import { DEFAULT_HELPERS_DIR } from "./helper-scripts";
@@ -63,9 +64,23 @@ export function nodeUsers(nodeId?: string): (PasswdEntry & { nodeId: string; wor
   });
 }
 
+/** Why this daemon is not root, naming the user it runs as; undefined when it is root. */
+export function notRoot(): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === 0) return undefined;
+  let name: string;
+  try {
+    name = os.userInfo().username;
+  } catch {
+    name = `uid ${uid}`; // a uid without a passwd entry (a container's)
+  }
+  return `the vm-agent runs as ${name}, not root`;
+}
+
 /** Why this daemon cannot create users, or undefined when it can. */
 export function cannotCreateUsers(): string | undefined {
-  if (process.getuid?.() !== 0) return `the vm-agent runs as ${process.env.USER ?? `uid ${process.getuid?.()}`}, not root`;
+  const unprivileged = notRoot();
+  if (unprivileged) return unprivileged;
   const missing = TOOLS.filter((tool) => !fs.existsSync(tool));
   return missing.length ? `missing ${missing.join(", ")}` : undefined;
 }

@@ -9,38 +9,50 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { BootLog } from "./boot-log";
 import { callbackPaths, Id, type WorkspaceIsolation, type CreateWorkspaceRequest, type NodeInventory, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
-import { modelApiHost } from "./agents/commands";
 import { clip, commitAndPush } from "./completion";
-import { EgressNetwork, type EgressConfig } from "./egress/network";
+import type { EgressNetwork, EgressConfig } from "./egress/network";
 import { formatMs } from "./exec";
-import type { VmAgentConfig } from "./config";
+import type { InheritedEnvironment, VmAgentConfig } from "./config";
 import { RequestError } from "./errors";
 import * as git from "./git";
-import { GitCredentials, type CredentialRequest } from "./git-credentials";
-import type { GitAs, PushSource } from "./git";
-import type { Log } from "./log";
+import type { GitCredentials, CredentialRequest } from "./git-credentials";
+import type { Logger } from "./log";
 import type { Outbox } from "./outbox";
-import { WorkspacePaths } from "./paths";
+import type { WorkspacePaths } from "./paths";
 import { provisionWorktree, StageError, type ProvisionConfig } from "./provision";
 import { redactor } from "./redact";
-import { RuntimeCoordinator } from "./runtime/coordinator";
+import type { RuntimeCoordinator } from "./runtime/coordinator";
 import { killProcessesIn, RuntimeError } from "./runtime/processes";
-import type { Tmux } from "./runtime/tmux";
-import { killUserProcesses, WorkspaceUsers, type WorkspaceUser } from "./users";
+import { killUserProcesses, type WorkspaceUsers, type WorkspaceUser } from "./users";
 import { removeWorkspaceFolder, resolvesInside } from "./workspace-fs";
-import { SessionManager, type SessionConfig } from "./sessions";
-import { isHeld, workspaceRecordsDir } from "./state/held";
-import { RecordStore } from "./state/records";
-import { WorkspaceRecord } from "./state/schemas";
+import type { SessionManager, SessionConfig } from "./sessions";
+import { isHeld } from "./state/held";
+import type { RecordStore } from "./state/records";
+import type { WorkspaceRecord } from "./state/schemas";
+import type { WorkspaceGit } from "./workspace-git";
 
 export { RequestError };
 
 
+/**
+ * What the manager works with, built by daemon.ts (the one place the daemon is assembled): the
+ * workspaces' folders and records, their users, network, credentials, agents' runtime and sessions.
+ */
 export type WorkspaceManagerOptions = {
   config: Pick<VmAgentConfig, "NODE_ID" | "VM_AGENT_WORK_DIR" | "STOP_GRACE" | "WORKSPACE_USERS" | "WORKSPACE_UID_MIN" | "WORKSPACE_UID_CLAIMS" | "VM_AGENT_HELPERS_DIR"> & ProvisionConfig & SessionConfig & EgressConfig;
+  /** The daemon's environment its children inherit (config.ts). */
+  inherited: InheritedEnvironment;
+  paths: WorkspacePaths;
+  workspaces: RecordStore<typeof WorkspaceRecord>;
+  credentials: GitCredentials;
+  users: WorkspaceUsers;
+  egress: EgressNetwork;
+  runtime: RuntimeCoordinator;
+  sessions: SessionManager;
+  /** How the daemon's own git runs in a workspace (workspace-git.ts). */
+  gitAs: WorkspaceGit;
   outbox: Outbox;
-  tmux: Tmux;
-  log: Log;
+  log: Logger;
 };
 
 export class WorkspaceManager {
@@ -51,63 +63,18 @@ export class WorkspaceManager {
   readonly credentials: GitCredentials;
   readonly users: WorkspaceUsers;
   readonly egress: EgressNetwork;
+  private readonly gitAs: WorkspaceGit;
   private readonly provisioning = new Map<string, Promise<void>>();
   private readonly provisioningAborts = new Map<string, AbortController>();
   private closed = false;
 
   constructor(private readonly options: WorkspaceManagerOptions) {
-    const { config, outbox, log } = options;
-    const workDir = path.resolve(config.VM_AGENT_WORK_DIR);
-    const stateDir = path.join(workDir, "state");
-    this.paths = new WorkspacePaths(workDir);
-    // Workspace users pass through the work folder to their own (0750) folder, and see nothing else:
-    // the daemon's state and outbox are its own.
-    for (const [dir, mode] of [[workDir, 0o711], [this.paths.root, 0o711], [stateDir, 0o700]] as const) {
-      fs.mkdirSync(dir, { recursive: true });
-      fs.chmodSync(dir, mode);
-    }
-    this.workspaces = new RecordStore(workspaceRecordsDir(workDir), WorkspaceRecord);
-    this.credentials = new GitCredentials(stateDir, path.join(workDir, "daemon-endpoint"), config.VM_AGENT_HELPERS_DIR);
-    this.users = new WorkspaceUsers(config.NODE_ID, config.WORKSPACE_USERS, workDir, { claims: config.WORKSPACE_UID_CLAIMS, min: config.WORKSPACE_UID_MIN }, config.VM_AGENT_HELPERS_DIR);
-    this.egress = new EgressNetwork({ config, stateDir, workspaces: this.workspaces, outbox, log, credential: (workspaceId, ticket, request) => this.credentials.answer(workspaceId, ticket, request) });
-    this.runtime = new RuntimeCoordinator({
-      nodeId: config.NODE_ID,
-      tmux: options.tmux,
-      stateDir,
-      log,
-      stopGraceMs: config.STOP_GRACE,
-      agentTimeoutMs: config.AGENT_TIMEOUT,
-      onExit: (record) => this.sessions.onExit(record),
-    });
-    this.sessions = new SessionManager({
-      config,
-      stateDir,
-      paths: this.paths,
-      workspaces: this.workspaces,
-      runtime: this.runtime,
-      credentials: this.credentials,
-      gitAs: (workspace) => this.gitAs(workspace),
-      network: async (workspace, agent) => {
-        this.egress.admitModelHost(workspace.id, modelApiHost(agent, config));
-        return this.egress.ensure(this.workspaces.get(workspace.id) ?? workspace, workspace.user);
-      },
-      outbox,
-      log,
-    });
+    ({ paths: this.paths, workspaces: this.workspaces, runtime: this.runtime, sessions: this.sessions, credentials: this.credentials, users: this.users, egress: this.egress, gitAs: this.gitAs } = options);
   }
 
-  /**
-   * How the daemon's own git runs in the workspace's worktree (as its user) and pushes from it (as
-   * the daemon, from its own repository). A workspace without a recorded user on a node that
-   * isolates workspaces gets neither user nor `unisolated`: its git calls are refused, never run as root.
-   */
-  private gitAs(workspace: Pick<WorkspaceRecord, "id" | "user" | "repository">): { as: GitAs; remote: PushSource } {
-    const { id, user } = workspace;
-    const as: GitAs = user ? { user, home: this.paths.home(id) } : this.users.enabled ? {} : { unisolated: true };
-    return {
-      as,
-      remote: { shadow: this.paths.pushRepo(id), worktree: this.paths.worktree(id), as, repository: workspace.repository, auth: this.credentials.daemonGit(id) },
-    };
+  /** The log for lines about one workspace: each carries its id and its task's. */
+  private logFor(workspace: Pick<WorkspaceRecord, "id" | "taskId">) {
+    return this.options.log.child({ workspaceId: workspace.id, taskId: workspace.taskId });
   }
 
   /** Picks up after a restart: interrupted deletes show as failed, provisioning restarts, agents are adopted. */
@@ -119,7 +86,7 @@ export class WorkspaceManager {
       if (value.status === "creating") {
         // The setup script a killed daemon left runs on in its own group: stop it before provisioning again.
         const orphans = killProcessesIn(this.paths.dir(value.id));
-        if (orphans.length) this.options.log("warn", "stopped what an earlier run left provisioning", { workspaceId: value.id, pids: orphans });
+        if (orphans.length) this.logFor(value).warn("stopped what an earlier run left provisioning", { pids: orphans });
         this.startProvisioning(value);
       }
     }
@@ -174,7 +141,7 @@ export class WorkspaceManager {
     if (path.isAbsolute(request.repository) && resolvesInside(request.repository, this.options.config.VM_AGENT_WORK_DIR)) {
       throw new RequestError(422, "repository must not be inside the vm-agent's work folder", "repository");
     }
-    if (path.isAbsolute(request.repository) && !(await git.isRepository(request.repository))) {
+    if (path.isAbsolute(request.repository) && !(await git.isRepository(request.repository, this.options.inherited))) {
       throw new RequestError(422, `repository ${request.repository} does not exist on this node or is not a git repository`, "repository");
     }
     const record: WorkspaceRecord = {
@@ -196,7 +163,7 @@ export class WorkspaceManager {
     this.credentials.create(record.id, record.repository, request.secrets.GITHUB_TOKEN, request.forgeHosts);
     this.workspaces.put(record.id, record);
     // One line per workspace this node created: what the chaos suite counts as the side effect.
-    this.options.log("info", "workspace accepted", { workspaceId: record.id, taskId: record.taskId });
+    this.logFor(record).info("workspace accepted");
     this.startProvisioning(record);
     return { status: "creating" };
   }
@@ -206,7 +173,7 @@ export class WorkspaceManager {
     this.provisioningAborts.set(workspace.id, abort);
     const work = this.provision(workspace, abort.signal)
       .catch((error: unknown) => {
-        if (!this.closed) this.options.log("error", "provisioning failed unexpectedly", { workspaceId: workspace.id, error: String(error) });
+        if (!this.closed) this.logFor(workspace).error("provisioning failed unexpectedly", { error: String(error) });
       })
       .finally(() => {
         this.provisioning.delete(workspace.id);
@@ -216,20 +183,21 @@ export class WorkspaceManager {
   }
 
   private async provision(workspace: WorkspaceRecord, signal: AbortSignal) {
-    const { config, outbox, log } = this.options;
+    const { config, outbox } = this.options;
+    const log = this.logFor(workspace);
     const messageId = randomUUID();
     try {
       // Inside its namespace the agent's credential helper reaches the daemon through the proxy only.
       const viaProxy = workspace.egress?.namespace ? this.egress.proxyUrl : undefined;
       const credentials = { daemonGit: this.credentials.daemonGit(workspace.id), agentHelper: this.credentials.agentHelper(workspace.id, viaProxy) };
-      const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id) };
+      const runAs = { user: () => this.users.ensure(workspace.id, this.paths.home(workspace.id)), home: this.paths.home(workspace.id), inherited: this.options.inherited };
       const reporter = new BootLog(workspace.id, workspace.callbackToken, outbox, config.OUTPUT_FLUSH_INTERVAL);
       const started = Date.now();
       const { baseCommit, baseBranch, setupScript, user } = await provisionWorktree(this.paths.dir(workspace.id), workspace, config, credentials, runAs, { signal, reporter, push: this.paths.pushRepo(workspace.id), ...(viaProxy ? { network: (user: WorkspaceUser | undefined) => this.egress.ensure(workspace, user) } : {}) });
       await reporter.stage("ready", async () => {}, `provisioned in ${formatMs(Date.now() - started)}`);
       if (this.workspaces.get(workspace.id)?.status !== "creating") return; // stopped or deleted meanwhile
       this.update(workspace.id, { status: "running", baseCommit, ...(baseBranch ? { baseBranch } : {}), ...(user ? { user } : {}) });
-      log("info", "workspace ready", { workspaceId: workspace.id, branch: workspace.branch, setupScript });
+      log.info("workspace ready", { branch: workspace.branch, setupScript });
       outbox.enqueue(messageId, callbackPaths.workspaceReady(workspace.id), workspace.callbackToken, { messageId, branch: workspace.branch, ...(baseBranch ? { baseBranch } : {}), baseCommit, setupScript });
     } catch (error) {
       if (this.workspaces.get(workspace.id)?.status !== "creating") return;
@@ -237,7 +205,7 @@ export class WorkspaceManager {
       // git's message never holds the token (it is in no URL or argument); this makes sure of it.
       const message = redactor(this.credentials.secrets(workspace.id))((error as Error).message);
       this.update(workspace.id, { status: "error", error: message });
-      log("error", "workspace provisioning failed", { workspaceId: workspace.id, stage, error: message });
+      log.error("workspace provisioning failed", { stage, error: message });
       outbox.enqueue(messageId, callbackPaths.provisioningFailed(workspace.id), workspace.callbackToken, { messageId, stage, error: clip(message) });
     }
   }
@@ -291,7 +259,7 @@ export class WorkspaceManager {
     if (!fs.existsSync(worktree)) throw new RequestError(409, `workspace ${workspaceId} has no worktree left on this node`);
     const result = await commitAndPush(worktree, { subject: "Agent changes kept on the node", sessionId: "push-again", attribution: workspace.attribution, branch: workspace.branch, push: true, ...this.gitAs(workspace) });
     const error = result.error && redactor(this.credentials.secrets(workspaceId))(result.error);
-    this.options.log(result.pushed ? "info" : "warn", "workspace pushed again", { workspaceId, pushed: result.pushed, error });
+    this.logFor(workspace)[result.pushed ? "info" : "warn"]("workspace pushed again", { pushed: result.pushed, error });
     return { workspaceId, commit: result.commit, pushed: result.pushed, ...(error ? { error: clip(error) } : {}) };
   }
 
@@ -340,12 +308,12 @@ export class WorkspaceManager {
     }
     if (stat.isDirectory()) {
       const stopped = killProcessesIn(dir);
-      if (stopped.length) this.options.log("warn", "stopped what ran in an unrecorded workspace folder", { workspaceId, pids: stopped });
+      if (stopped.length) this.options.log.warn("stopped what ran in an unrecorded workspace folder", { workspaceId, pids: stopped });
     }
     await this.removeFolder(workspaceId);
     await this.egress.remove(workspaceId);
     await this.users.remove(workspaceId);
-    this.options.log("warn", "removed an unrecorded workspace folder", { workspaceId });
+    this.options.log.warn("removed an unrecorded workspace folder", { workspaceId });
   }
 
   /**

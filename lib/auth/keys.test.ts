@@ -6,7 +6,8 @@ import { signingKeys } from "@/db/schema";
 import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { rewrapSigningKeys, signingKeyPair } from "./keys";
-import { ALG, signNodeManagementToken, verifyNodeManagementToken } from "./tokens";
+import { ALG, verifyNodeManagementToken } from "../contracts/tokens";
+import { signNodeManagementToken } from "./tokens";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 beforeAll(async () => {

@@ -10,7 +10,8 @@ import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import type { Executor } from "@/db/client";
 import { signingKeys } from "@/db/schema";
 import { open, rewrap, seal, type KeyRing, type Sealed } from "../envelope";
-import { ALG, type SigningKey } from "./tokens";
+import { ALG } from "../contracts/tokens";
+import type { SigningKey } from "./tokens";
 
 export type KeyPair = SigningKey & { publicKey: CryptoKey | Awaited<ReturnType<typeof importJWK>>; publicJwk: JWK };
 

@@ -20,6 +20,7 @@ import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecy
 import { HttpError } from "../http/respond";
 import { applyAgentCompletion } from "./completion";
 import { auditHeartbeatSessions } from "./heartbeat-audit";
+import { log } from "../log";
 
 async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason) {
   if (taskId) await wakeRuns(rt, [taskId], reason);
@@ -30,7 +31,9 @@ async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason)
  * the task's secrets, so it must be where the provider says the node's machine serves: a node token
  * (leaked, or a compromised node) may not point those calls elsewhere. A refusal is recorded and
  * leaves the node as it was. In team mode a node that cannot run each workspace as its own user is
- * refused (lib/nodes/isolation.ts): its waiting tasks fail saying why, and it is destroyed.
+ * refused (lib/nodes/isolation.ts): its waiting tasks fail saying why, and it is destroyed. So is a
+ * node whose daemon speaks another contract version (lib/nodes/contract-version.ts), answered 409
+ * naming both versions: its report cannot be taken however often it is sent.
  */
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
   const node = await getNode(rt.db, nodeId);
@@ -51,13 +54,14 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
     // well have sent the first report, and the endpoint check above still holds it to the
     // provider's machine. So it is not refused, only made visible to the operator.
     const message = `node ${nodeId} reported a new TLS certificate ${body.certificateFingerprint} (pinned until now: ${node.certificateFingerprint}); calls now pin the new one`;
-    console.error(JSON.stringify({ level: "warn", msg: message, nodeId }));
+    log.warn(message, { nodeId });
     await recordError(rt.db, { kind: "recovery", nodeId, step: "node_agent_ready", message });
   }
   await wakeRuns(rt, ready.taskIds, "node-ready");
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.
     await destroyNode(rt, nodeId, ready.refused);
+    if (ready.refusedFor === "contractVersion") throw new HttpError(409, ready.refused, "contractVersion");
     return { outcome: "refused" as const, reason: ready.refused };
   }
   return { outcome: "applied" as const };

@@ -3,6 +3,7 @@
  * local node (the local provider starts a real vm-agent) reports ready, and the same callback with
  * another endpoint is refused, recorded, and changes nothing. It records how the node keeps
  * workspaces apart; in team mode a node that cannot run each as its own user is refused and destroyed.
+ * A node whose daemon speaks another contract version is refused (409) and destroyed, saying why.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -10,15 +11,16 @@ import { errors, nodes, tasks, users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { startReceiver } from "@/vm-agent/test-support";
-import type { NodeReadyCallback } from "../contracts/vm-agent";
+import { CONTRACT_VERSION, type NodeReadyCallback } from "../contracts/vm-agent";
 import { HttpError } from "../http/respond";
 import { getNode, provisionNode } from "../nodes/lifecycle";
+import { placeTask } from "../nodes/selection";
 import type { Runtime } from "../runtime";
 import { newKeyRingEntry } from "../envelope";
 import { nodeReadyCallback } from "./handlers";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
-let rt: Runtime;
+let rt: Runtime & { sent: { name: string; data: unknown }[] };
 let team: Runtime & { sent: { name: string; data: unknown }[] };
 const closers: (() => Promise<void>)[] = [];
 
@@ -136,5 +138,30 @@ describe("the node-ready callback", () => {
     expect(team.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_shared", reason: "node-ready" } });
     // Its report again is for a node that is gone.
     expect(await refusal(nodeReadyCallback(team, node.id, ready))).toMatchObject({ status: 404 });
+  });
+
+  it("refuses a daemon on another contract version with a 409 naming both, fails the task waiting on it saying why, destroys the node and places no task on it", async () => {
+    const { node, ready } = await startedNode("n_contract");
+    expect(ready.contractVersion).toBe(CONTRACT_VERSION);
+    await database.db.insert(tasks).values({ id: "t_contract", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "delegated", branch: "agents/c", nodeId: node.id });
+    const other = CONTRACT_VERSION + 1;
+    const message = `node ${node.id} speaks vm-agent contract version ${other}, this control plane version ${CONTRACT_VERSION}; it gets no work until its vm-agent is one of this control plane's`;
+
+    const error = await refusal(nodeReadyCallback(rt, node.id, { ...ready, contractVersion: other }));
+    expect(error).toMatchObject({ status: 409, field: "contractVersion", message });
+    const after = (await getNode(database.db, node.id))!;
+    expect(after).toMatchObject({ status: "stopped", errorMessage: message });
+    expect(rt.provider.isRunning!(after)).toBe(false);
+    const [task] = await database.db.select().from(tasks).where(eq(tasks.id, "t_contract"));
+    expect(task).toMatchObject({ status: "failed", errorMessage: message });
+    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_contract", reason: "node-ready" } });
+    expect(await database.db.select().from(errors).where(eq(errors.nodeId, node.id))).toContainEqual(expect.objectContaining({ taskId: null, step: "node_agent_ready", message }));
+
+    // A new task is not placed on it, and its report again is for a node that is gone.
+    await database.db.insert(tasks).values({ id: "t_after_contract", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "queued", branch: "agents/d" });
+    const limits = { maxWorkspacesPerNode: 3, cpuThreshold: 80, memoryThreshold: 85, maxNodesPerUser: 10 };
+    const placed = await placeTask(database.db, { taskId: "t_after_contract", userId: "u1", provider: "local", authMode: "local", limits });
+    expect(placed.kind === "assigned" && placed.nodeId).not.toBe(node.id);
+    expect(await refusal(nodeReadyCallback(rt, node.id, { ...ready, contractVersion: other }))).toMatchObject({ status: 404 });
   });
 });

@@ -6,7 +6,7 @@
  * `callerStillValid` again while it runs, so a revoked token or ended session loses its streams too.
  */
 import { apiTokenActive, authenticateApiToken } from "../auth/api-tokens";
-import { bearerToken } from "../auth/tokens";
+import { bearerToken } from "../contracts/tokens";
 import { LOCAL_SIGN_IN_HELP, localSession, localTokenFor, sameSecret } from "../auth/local";
 import { localSessionCookieName, readCookie } from "../auth/local-cookie";
 import { sessionActive, sessionUser } from "../auth/sign-in";

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { ApiError } from "../contracts/api";
 import { MigrationsPendingError } from "@/db/migrations";
 import { config } from "../config";
+import { log } from "../log";
 
 export const json = (body: unknown, status = 200) => Response.json(body, { status });
 
@@ -68,7 +69,7 @@ export function errorResponse(error: unknown): Response {
   if (error instanceof MigrationsPendingError) return problem(503, error.message);
   // A value the database refuses (Postgres class 22, data exception: text it cannot store, a number out of range) is the request's fault.
   if (isDataException(error)) return problem(422, "the request holds a value the database cannot store");
-  console.error(JSON.stringify({ level: "error", msg: "request failed", error: String((error as Error)?.stack ?? error) }));
+  log.error("request failed", { error: String((error as Error)?.stack ?? error) });
   return problem(500, "internal error");
 }
 

@@ -3,7 +3,8 @@
  * only validates, calls its owner and answers.
  */
 import type { z } from "zod";
-import { bearerToken, TokenError, verifyNodeCallbackToken, verifyWorkspaceCallbackToken } from "../auth/tokens";
+import { verifyNodeCallbackToken, verifyWorkspaceCallbackToken } from "../auth/tokens";
+import { bearerToken, TokenError } from "../contracts/tokens";
 import { Id } from "../contracts/vm-agent";
 import type { Runtime } from "../runtime";
 import { errorResponse, HttpError, parseBody } from "./respond";

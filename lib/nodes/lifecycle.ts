@@ -12,6 +12,7 @@ import type { NodeReadyCallback } from "../contracts/vm-agent";
 import { recordError } from "../errors";
 import { publishNodeChange, publishTaskChange } from "../live/publish";
 import { failTask } from "../tasks/fail-task";
+import { contractVersionRefusal } from "./contract-version";
 import { isolationVerdict, reportedIsolation } from "./isolation";
 import { createNodeEnrollment } from "./enrollment";
 import type { CreatedNode, NodeCredential, NodeProvider } from "./provider";
@@ -117,19 +118,28 @@ export async function publishForNode(executor: Executor, nodeId: string) {
  */
 export type ReadySource = { kind: "report"; authMode: Config["AUTH_MODE"] } | { kind: "adopted" };
 
-/** The tasks to wake; `refused`: the node may get no work (isolation.ts) and is to be destroyed. */
-export type ReadyOutcome = { taskIds: string[]; refused?: string };
+/**
+ * The tasks to wake; `refused`: the node may get no work (isolation.ts) and is to be destroyed;
+ * `contractVersion` when that is because its daemon speaks another contract version (contract-version.ts).
+ */
+export type ReadyOutcome = { taskIds: string[]; refused?: string; refusedFor?: "contractVersion" };
 
 /**
- * The vm-agent's boot callback: the node is running, with the isolation it reported. A node team
- * mode refuses for its isolation is marked `error` with why instead, and the tasks waiting on it fail
- * with that message (another node of the same provider would say the same); the caller wakes them
- * and destroys the node. Undefined when the node is unknown or no longer wanted.
+ * The vm-agent's boot callback: the node is running, with the isolation it reported. A node whose
+ * daemon speaks another contract version, or that team mode refuses for its isolation, is marked
+ * `error` with why instead, and the tasks waiting on it fail with that message (another node of the
+ * same provider would say the same); the caller wakes them and destroys the node. Undefined when the
+ * node is unknown or no longer wanted.
  */
 export async function markNodeReady(db: Executor, nodeId: string, body: NodeReadyCallback, source: ReadySource): Promise<ReadyOutcome | undefined> {
   return db.transaction(async (tx) => {
     const isolation = source.kind === "report" ? reportedIsolation(body.isolation) : undefined;
-    const verdict = source.kind === "report" && isolation ? isolationVerdict(source.authMode, { id: nodeId, ...isolation }) : undefined;
+    const contractRefusal = source.kind === "report" ? contractVersionRefusal(nodeId, body.contractVersion) : undefined;
+    const verdict = contractRefusal
+      ? ({ kind: "refused", message: contractRefusal } as const)
+      : source.kind === "report" && isolation
+        ? isolationVerdict(source.authMode, { id: nodeId, ...isolation })
+        : undefined;
     if (verdict?.kind === "refused") {
       const refused = await tx
         .update(nodes)
@@ -142,7 +152,7 @@ export async function markNodeReady(db: Executor, nodeId: string, body: NodeRead
       const waiting = await tasksOnNode(tx, nodeId);
       for (const task of waiting) await failTask(tx, task.id, verdict.message, "system", { step: "node_agent_ready", nodeId });
       await publishNodeChange(tx);
-      return { taskIds: waiting.map((t) => t.id), refused: verdict.message };
+      return { taskIds: waiting.map((t) => t.id), refused: verdict.message, ...(contractRefusal ? { refusedFor: "contractVersion" as const } : {}) };
     }
     const updated = await tx
       .update(nodes)

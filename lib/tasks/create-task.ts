@@ -17,6 +17,7 @@ import { checkRepository } from "./repository-policy";
 import { admitSubmission } from "./user-limits";
 import { checkAgentSecrets } from "../secrets/agent-keys";
 import { checkProviderToken } from "../secrets/provider-token";
+import { log } from "../log";
 
 /**
  * Starts a run of a task whose generation is committed: lib/runs/start.ts `startRun`, handed in by
@@ -54,7 +55,7 @@ export async function createTask(
   try {
     await deps.startRun({ taskId, userId: deps.userId, generation: 0 });
   } catch (error) {
-    console.error(JSON.stringify({ level: "warn", msg: "task accepted; its run starts when the engine answers", taskId, error: String(error) }));
+    log.warn("task accepted; its run starts when the engine answers", { taskId, error: String(error) });
   }
   return { taskId, branch, status: "queued" };
 }

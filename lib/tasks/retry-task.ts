@@ -14,6 +14,7 @@ import { transitionTask } from "./state-machine";
 import { RETRYABLE_TASK_STATUSES, type TaskStatus } from "../contracts/statuses";
 import type { Config } from "../config";
 import { admitSubmission } from "./user-limits";
+import { log } from "../log";
 
 export type RetryResult = ({ outcome: "queued" } & RetryTaskResponse) | { outcome: "not_found" } | { outcome: "not_retryable"; status: TaskStatus };
 
@@ -56,7 +57,7 @@ export async function retryTask(deps: { db: Db; startRun: StartRun; config: Conf
     await deps.startRun({ taskId, userId: result.userId, generation: result.generation });
   } catch (error) {
     // Queued with no run yet: the reconciler starts it once the engine answers.
-    console.error(JSON.stringify({ level: "warn", msg: "retry accepted; its run starts when the engine answers", taskId, error: String(error) }));
+    log.warn("retry accepted; its run starts when the engine answers", { taskId, error: String(error) });
   }
   return { outcome: "queued", taskId, status: "queued", attempt: result.attempt };
 }

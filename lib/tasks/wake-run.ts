@@ -16,6 +16,7 @@ import type { Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
 import type { Config } from "../config";
 import { taskWake, type SendEvents, type WakeReason } from "../contracts/events";
+import { log } from "../log";
 
 export type WakeDeps = { db: Executor; send: SendEvents; config: Pick<Config, "WAKE_RESEND_AFTER"> };
 
@@ -52,6 +53,6 @@ export async function wakeRun(deps: WakeDeps, taskId: string, reason: WakeReason
   try {
     await wakeRuns(deps, [taskId], reason);
   } catch (error) {
-    console.error(JSON.stringify({ level: "warn", msg: `${recorded}; the wake could not be sent`, taskId, error: String(error) }));
+    log.warn(`${recorded}; the wake could not be sent`, { taskId, error: String(error) });
   }
 }

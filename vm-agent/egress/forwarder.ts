@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { SETPRIV, type WorkspaceUser } from "../users";
+import { notRoot, SETPRIV, type WorkspaceUser } from "../users";
 import { ensureNamespace, ipTool, namespacePath, NSENTER, removeNamespace, TOOL_ENV } from "./netns";
 
 export const SOCAT = "/usr/bin/socat";
@@ -20,7 +20,8 @@ export function insideNamespace(name: string, user: { uid: number; gid: number }
 
 /** Why this daemon cannot give workspaces namespaces, or undefined when it can (a probe namespace is made and deleted). */
 export async function cannotMakeNamespaces(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return `the vm-agent runs as ${process.env.USER ?? `uid ${process.getuid?.()}`}, not root`;
+  const unprivileged = notRoot();
+  if (unprivileged) return unprivileged;
   const missing = [ipTool() ? undefined : "ip (Debian package iproute2)", ...[[NSENTER, "util-linux"], [SETPRIV, "util-linux"], [SOCAT, "socat"]].map(([tool, pkg]) => (fs.existsSync(tool!) ? undefined : `${tool} (Debian package ${pkg})`))].filter(Boolean);
   if (missing.length) return `missing ${missing.join(", ")}`;
   const probe = `acpprobe${process.pid}`;

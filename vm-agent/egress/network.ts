@@ -10,12 +10,12 @@ import fs from "node:fs";
 import type http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { bearerToken } from "../../lib/auth/tokens";
+import { bearerToken } from "../../lib/contracts/tokens";
 import { DEFAULT_EGRESS_POLICY, WorkspaceEgress, type EgressEnforcement } from "../../lib/contracts/egress";
 import { callbackPaths } from "../../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "../config";
 import { CredentialRequest, type CredentialAnswer } from "../git-credentials";
-import type { Log } from "../log";
+import type { Logger } from "../log";
 import type { Outbox } from "../outbox";
 import { KeyedLock } from "../runtime/keyed-lock";
 import { RecordStore } from "../state/records";
@@ -25,7 +25,8 @@ import { z } from "zod";
 import { cannotMakeNamespaces, insideNamespace, isForwarder, startForwarder } from "./forwarder";
 import { ensureNamespace, removeNamespace, SOCKET_DIR, socketPath } from "./netns";
 import { decide, type EgressRules } from "./policy";
-import { createEgressProxy, INTERNAL_HOST } from "./proxy";
+import { DAEMON_INTERNAL_HOST } from "../../lib/contracts/node-layout";
+import { createEgressProxy } from "./proxy";
 import { RefusalReports } from "./refusals";
 
 export type EgressConfig = Pick<
@@ -47,7 +48,7 @@ export type EgressNetworkOptions = {
   stateDir: string;
   workspaces: RecordStore<typeof WorkspaceRecordSchema>;
   outbox: Outbox;
-  log: Log;
+  log: Logger;
   /** The git credential helper's question, as the daemon's HTTPS route answers it (its ticket authenticates it). */
   credential: (workspaceId: string, ticket: string, request: CredentialRequest) => CredentialAnswer | "forbidden";
 };
@@ -150,7 +151,7 @@ export class EgressNetwork {
     }
     for (const { value } of this.options.workspaces.list()) {
       if (value.status !== "running" || !value.egress?.namespace || !value.user) continue;
-      await this.ensure(value, value.user).catch((error: unknown) => this.options.log("error", "could not restore a workspace's egress proxy", { workspaceId: value.id, error: String(error) }));
+      await this.ensure(value, value.user).catch((error: unknown) => this.options.log.error("could not restore a workspace's egress proxy", { workspaceId: value.id, error: String(error) }));
     }
   }
 
@@ -213,7 +214,7 @@ export class EgressNetwork {
           alwaysDenied: [config.CONTROL_PLANE_URL, ...(config.VM_AGENT_PUBLIC_HOST ? [config.VM_AGENT_PUBLIC_HOST] : [])],
         }),
       onRefused: (refusal) => {
-        log("info", "egress refused", { workspaceId, host: refusal.host, port: refusal.port, reason: refusal.reason });
+        log.info("egress refused", { workspaceId, host: refusal.host, port: refusal.port, reason: refusal.reason });
         this.reports.record(workspaceId, refusal);
       },
       internal: (request, response) => void this.internal(workspaceId, request, response),
@@ -241,7 +242,7 @@ export class EgressNetwork {
       response.writeHead(status, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
     };
-    const parts = new URL(request.url ?? "/", `http://${INTERNAL_HOST}`).pathname.split("/").filter(Boolean);
+    const parts = new URL(request.url ?? "/", `http://${DAEMON_INTERNAL_HOST}`).pathname.split("/").filter(Boolean);
     if (request.method !== "POST" || parts.length !== 3 || parts[0] !== "workspaces" || parts[2] !== "git-credential") return reply(404, { error: "not found" });
     if (parts[1] !== encodeURIComponent(workspaceId)) return reply(403, { error: "the credential helper asks for another workspace than its own" });
     const ticket = bearerToken(request.headers.authorization);

@@ -10,18 +10,16 @@
 import http from "node:http";
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import type { Log } from "../log";
+import { DAEMON_INTERNAL_HOST } from "../../lib/contracts/node-layout";
+import type { Logger } from "../log";
 import { parseAuthority, type Decision } from "./policy";
-
-/** The name a workspace's helpers use for the vm-agent itself through the proxy; never a real host (`.internal` is reserved for private use). */
-export const INTERNAL_HOST = "acp-vm-agent.internal";
 
 export type EgressProxyOptions = {
   decide: (target: { host: string; port: number }) => Promise<Decision>;
   onRefused: (refusal: Extract<Decision, { allowed: false }>) => void;
   internal: (request: http.IncomingMessage, response: http.ServerResponse) => void;
   connectTimeoutMs: number;
-  log: Log;
+  log: Logger;
 };
 
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"];
@@ -86,7 +84,7 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server & { 
     }
     const port = Number(url.port || 80);
     if (url.protocol !== "http:") return answer(400, refused({ allowed: false, host: url.hostname || "(none)", port, reason: "malformed" }));
-    if (url.hostname === INTERNAL_HOST) return options.internal(request, response);
+    if (url.hostname === DAEMON_INTERNAL_HOST) return options.internal(request, response);
     void (async () => {
       const decision = await options.decide({ host: url.hostname, port });
       if (!decision.allowed) return answer(403, refused(decision));
@@ -112,7 +110,7 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server & { 
       });
       request.pipe(upstream);
     })().catch((error: unknown) => {
-      options.log("error", "egress proxy request failed", { error: String(error) });
+      options.log.error("egress proxy request failed", { error: String(error) });
       if (!response.headersSent) answer(500, "the egress proxy failed");
     });
   });
@@ -140,7 +138,7 @@ export function createEgressProxy(options: EgressProxyOptions): http.Server & { 
       upstream.pipe(client);
       client.pipe(upstream);
     })().catch((error: unknown) => {
-      options.log("error", "egress proxy tunnel failed", { error: String(error) });
+      options.log.error("egress proxy tunnel failed", { error: String(error) });
       client.destroy();
     });
   });

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import type { Log } from "../log";
+import type { Logger } from "../log";
 import { RecordStore } from "../state/records";
 import { Deadlines } from "./deadlines";
 import { writeEnvFile, writePrivateFile } from "./env-file";
@@ -57,9 +57,11 @@ export type LaunchSpec = {
 
 export type CoordinatorOptions = {
   nodeId: string;
+  /** The daemon's PATH (config.ts INHERITED_VARIABLES): where a command is looked up when its own environment names none. */
+  daemonPath: string;
   tmux: Tmux;
   stateDir: string;
-  log: Log;
+  log: Logger;
   stopGraceMs: number;
   /** How long one launch may run before it is killed and reported as timed out; 0 means no limit. */
   agentTimeoutMs: number;
@@ -126,7 +128,7 @@ export class RuntimeCoordinator {
     if (existing?.state === "running" && (await tmux.hasSession(existing.tmuxName))) return existing;
     if (this.stopping.has(spec.workspaceId)) throw new RuntimeError(409, `workspace ${spec.workspaceId} is stopping`);
 
-    const binary = resolveBinary(spec.command[0]!, spec.env.PATH ?? process.env.PATH ?? "");
+    const binary = resolveBinary(spec.command[0]!, spec.env.PATH ?? this.options.daemonPath);
     const record: RuntimeRecord = {
       workspaceId: spec.workspaceId,
       sessionId: spec.sessionId,
@@ -167,7 +169,7 @@ export class RuntimeCoordinator {
       await this.killTree(record);
       throw new RuntimeError(500, `could not record the agent's session: ${(error as Error).message}`);
     }
-    log("info", "agent launched", { workspaceId: spec.workspaceId, sessionId: spec.sessionId, tmux: record.tmuxName, generation: record.generation });
+    log.info("agent launched", { workspaceId: spec.workspaceId, sessionId: spec.sessionId, tmux: record.tmuxName, generation: record.generation });
     this.armDeadline(record);
     this.collectExit(record); // it may already have exited
     return record;
@@ -222,7 +224,7 @@ export class RuntimeCoordinator {
       }
       await tmux.killSession(name);
       if (pid !== undefined) killGroup(pid);
-      this.options.log("warn", "stopped an orphan tmux session", { tmux: name });
+      this.options.log.warn("stopped an orphan tmux session", { tmux: name });
       return true;
     });
   }
@@ -239,7 +241,7 @@ export class RuntimeCoordinator {
     if (agentTimeoutMs <= 0) return;
     this.deadlines.arm(recordKey(record.workspaceId, record.sessionId), record.startedAt + agentTimeoutMs, () => {
       this.expire(record).catch((error: unknown) => {
-        if (!this.closed) log("error", "agent timeout failed", { sessionId: record.sessionId, error: String(error) });
+        if (!this.closed) log.error("agent timeout failed", { workspaceId: record.workspaceId, sessionId: record.sessionId, error: String(error) });
       });
     });
   }
@@ -254,7 +256,7 @@ export class RuntimeCoordinator {
       await this.killTree(current);
       const timedOut: RuntimeRecord = { ...current, state: "exited", exitCode: null, timedOut: true };
       this.records.put(key, timedOut);
-      this.options.log("warn", "agent timed out", { workspaceId: current.workspaceId, sessionId: current.sessionId, timeoutMs: this.options.agentTimeoutMs });
+      this.options.log.warn("agent timed out", { workspaceId: current.workspaceId, sessionId: current.sessionId, timeoutMs: this.options.agentTimeoutMs });
       this.options.onExit(timedOut);
     });
   }
@@ -296,7 +298,7 @@ export class RuntimeCoordinator {
         const vanished: RuntimeRecord = { ...current, state: "vanished", exitCode: null };
         this.deadlines.clear(recordKey(current.workspaceId, current.sessionId));
         this.records.put(recordKey(current.workspaceId, current.sessionId), vanished);
-        this.options.log("warn", "agent session vanished", { workspaceId: current.workspaceId, sessionId: current.sessionId });
+        this.options.log.warn("agent session vanished", { workspaceId: current.workspaceId, sessionId: current.sessionId });
         this.options.onExit(vanished);
       });
     }
@@ -312,7 +314,7 @@ export class RuntimeCoordinator {
       await tmux.killSession(session.name);
       if (session.panePid > 0) killGroup(session.panePid);
       reaped++;
-      log("warn", "reaped an unrecorded agent session", { tmux: session.name });
+      log.warn("reaped an unrecorded agent session", { tmux: session.name });
     }
     this.watcher = fs.watch(this.exits.dir, () => this.reconcileInBackground());
     // Exits recorded before a crash whose outcome was not handled yet are handled again (idempotently).
@@ -321,14 +323,14 @@ export class RuntimeCoordinator {
     const running = this.records.list().filter((r) => r.value.state === "running");
     for (const { value } of running) this.armDeadline(value);
     const adopted = running.length;
-    log("info", "runtime coordinator started", { adopted, reaped });
+    log.info("runtime coordinator started", { adopted, reaped });
     return { adopted, reaped };
   }
 
   /** A reconcile nobody awaits (an exit file appeared): its failure is logged, never unhandled. */
   private reconcileInBackground() {
     this.reconcile().catch((error: unknown) => {
-      if (!this.closed) this.options.log("error", "reconcile failed", { error: String(error) });
+      if (!this.closed) this.options.log.error("reconcile failed", { error: String(error) });
     });
   }
 

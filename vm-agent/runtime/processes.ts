@@ -11,7 +11,7 @@ export class RuntimeError extends Error {
   }
 }
 
-export { isAlive as alive } from "../../lib/process";
+export { isAlive as alive } from "../../lib/contracts/process";
 
 /** SIGKILL to the process group led by `pid`, then to `pid` itself. */
 export function killGroup(pid: number) {

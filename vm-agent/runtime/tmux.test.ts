@@ -1,8 +1,9 @@
 /** The tmux wrapper against a real tmux server on a private socket. */
 import { afterAll, describe, expect, it } from "vitest";
+import { inheritedEnvironment } from "../config";
 import { Tmux } from "./tmux";
 
-const tmux = new Tmux(`acp-tmux-test-${process.pid}`);
+const tmux = new Tmux(`acp-tmux-test-${process.pid}`, inheritedEnvironment(process.env));
 afterAll(() => tmux.killServer());
 
 describe("Tmux.newSession", () => {

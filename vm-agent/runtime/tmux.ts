@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { InheritedEnvironment } from "../config";
 import { ExecError, run } from "../exec";
 
 export const OWNER_OPTION = "@acp-owner";
@@ -14,19 +15,28 @@ const SERVER_EXIT_RETRIES = 5;
 
 export type TmuxSession = { name: string; owner: string; generation: string; panePid: number };
 
-const CLEAN_ENV = (): Record<string, string> => ({
-  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-  HOME: process.env.HOME ?? "/tmp",
-  LANG: process.env.LANG ?? "C.UTF-8",
+/** What tmux (and so its server and every session) sees: these few of the daemon's variables, nothing secret. */
+const cleanEnvironment = (inherited: InheritedEnvironment): Record<string, string> => ({
+  PATH: inherited.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+  HOME: inherited.HOME ?? "/tmp",
+  LANG: inherited.LANG ?? "C.UTF-8",
   TERM: "xterm-256color",
-  ...(process.env.TMUX_TMPDIR ? { TMUX_TMPDIR: process.env.TMUX_TMPDIR } : {}),
+  ...(inherited.TMUX_TMPDIR ? { TMUX_TMPDIR: inherited.TMUX_TMPDIR } : {}),
 });
 
 export class Tmux {
-  constructor(readonly socket: string) {}
+  private readonly env: Record<string, string>;
+
+  /** `inherited`: the daemon's environment (config.ts), of which tmux gets a clean part. */
+  constructor(
+    readonly socket: string,
+    private readonly inherited: InheritedEnvironment,
+  ) {
+    this.env = cleanEnvironment(inherited);
+  }
 
   private tmux(args: string[], check = true) {
-    return run("tmux", ["-L", this.socket, ...args], { env: CLEAN_ENV(), check, timeoutMs: 10_000 });
+    return run("tmux", ["-L", this.socket, ...args], { env: this.env, check, timeoutMs: 10_000 });
   }
 
   /**
@@ -91,7 +101,7 @@ export class Tmux {
   /** Ends the tmux server of this socket and every session on it (tests, node teardown). */
   async killServer() {
     await this.tmux(["kill-server"], false);
-    const dir = path.join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
+    const dir = path.join(this.inherited.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`);
     fs.rmSync(path.join(dir, this.socket), { force: true });
   }
 

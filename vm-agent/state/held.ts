@@ -5,9 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { nodeWorkDirLayout } from "../../lib/contracts/node-layout";
 import { WorkspaceRecord } from "./schemas";
 
-export const workspaceRecordsDir = (workDir: string) => path.join(path.resolve(workDir), "state", "workspaces");
+export const workspaceRecordsDir = (workDir: string) => nodeWorkDirLayout(workDir).workspaceRecords;
 
 export const isHeld = (workspace: Pick<WorkspaceRecord, "status">) => workspace.status === "creating" || workspace.status === "running";
 

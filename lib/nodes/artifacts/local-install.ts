@@ -29,7 +29,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { agentCliPackages, installedAgentCli, type AgentCliSetting } from "../../agent-clis";
-import { unreachableByOthers } from "../../passable";
+import { unreachableByOthers } from "../../contracts/passable";
 import { nodeRuntimeArtifact } from "./node-runtime";
 import { vmAgentArtifact } from "./vm-agent";
 

@@ -17,7 +17,7 @@ import { sharedTempDir } from "../../../tests/harness/shared-dir";
 import { startReceiver, testKey } from "../../../vm-agent/test-support";
 import { removeNodeUsers } from "../../../vm-agent/users";
 import { pinnedFetch } from "../pinned-tls";
-import { isAlive } from "../../process";
+import { isAlive } from "../../contracts/process";
 import { localNodeDir, localProvider, readLocalNodeRecord } from "./local";
 import type { ProviderNode } from "../provider";
 

@@ -24,13 +24,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { defaultArtifactCacheDir } from "../artifacts/cache";
 import { DEFAULT_LOCAL_RUNTIME_DIR, installLocalRuntime } from "../artifacts/local-install";
-import { ensureDir, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FILE_MODE } from "../../data-dir";
+import { ensureDir, NODE_WORK_FOLDER, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FILE_MODE } from "../../data-dir";
+import { defaultTmuxSocket, nodeWorkDirLayout } from "../../contracts/node-layout";
 import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
-import { isAlive } from "../../process";
-import { unreachableByOthers } from "../../passable";
+import { isAlive } from "../../contracts/process";
+import { unreachableByOthers } from "../../contracts/passable";
 import { NodeProviderError, type CreateNodeInput, type CreatedNode, type NodeProvider } from "../provider";
+import { log as controlPlaneLog } from "../../log";
 
 /** Operator settings of the control plane that also configure its local nodes. */
 const PASSED_THROUGH = [
@@ -98,7 +100,7 @@ export type LocalNodeRecord = {
 
 export const localNodeDir = (dataDir: string, nodeId: string) => path.resolve(dataDir, NODES_FOLDER, nodeId);
 /** The node's work folder as its records are read: its workspaces and its daemon's state (a link to where it is when that is elsewhere, see placeWorkDir). */
-export const localNodeWorkDir = (nodeDir: string) => path.join(nodeDir, "work");
+export const localNodeWorkDir = (nodeDir: string) => path.join(nodeDir, NODE_WORK_FOLDER);
 
 /** Where a root provider puts work folders its workspace users could not reach in DATA_DIR (LOCAL_NODE_WORK_ROOT). */
 export const DEFAULT_LOCAL_WORK_ROOT = "/var/lib/agent-control-plane-work";
@@ -119,7 +121,7 @@ function placeWorkDir(nodeDir: string, workRoot: string): string {
   const outside = path.join(path.resolve(workRoot), createHash("sha256").update(nodeDir).digest("hex").slice(0, 16));
   fs.mkdirSync(outside, { recursive: true, mode: PASSABLE_DIR_MODE });
   fs.chmodSync(outside, PASSABLE_DIR_MODE);
-  const closed = unreachableByOthers(`LOCAL_NODE_WORK_ROOT (${workRoot})`, path.join(outside, "workspaces"));
+  const closed = unreachableByOthers(`LOCAL_NODE_WORK_ROOT (${workRoot})`, nodeWorkDirLayout(outside).workspaces);
   if (closed) throw new NodeProviderError(`the node's work folder cannot be inside DATA_DIR, which workspace users cannot reach, nor elsewhere: ${closed}`, { provider: "local", code: "work-dir", retriable: false });
   fs.symlinkSync(outside, inside);
   return outside;
@@ -207,7 +209,7 @@ export type LocalProviderOptions = {
   log?: (level: "warn", msg: string, fields: Record<string, unknown>) => void;
 };
 
-const warnOnStderr: NonNullable<LocalProviderOptions["log"]> = (level, msg, fields) => console.error(JSON.stringify({ level, msg, ...fields }));
+const warnOnStderr: NonNullable<LocalProviderOptions["log"]> = (_level, msg, fields) => controlPlaneLog.warn(msg, fields);
 
 /**
  * Runs `node --import tsx <script> <args>` in `rootDir` (as the daemon is started) and waits at most
@@ -411,7 +413,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
     },
     async destroy(node) {
       // The node's agents run in tmux sessions that outlive its vm-agent; a destroyed machine takes them along.
-      await new Promise<void>((resolve) => execFile("tmux", ["-L", `acp-${node.id}`, "kill-server"], () => resolve()));
+      await new Promise<void>((resolve) => execFile("tmux", ["-L", defaultTmuxSocket(node.id), "kill-server"], () => resolve()));
       const pid = pidOf(node.providerServerId);
       // A pid the system has given to another process since is not ours to signal.
       if (pid === undefined || !isVmAgentProcess(pid, node.id)) return;
