@@ -11,6 +11,8 @@ export default defineConfig({
           name: "unit",
           // One migrated database that each test's database is copied from.
           globalSetup: ["tests/harness/unit-setup.ts"],
+          // Projects with their own maxWorkers run in groups of their own when several are picked at once.
+          sequence: { groupOrder: 0 },
           // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
           testTimeout: 30_000,
           // Opening an embedded PGlite database (migrations included) takes seconds on a busy machine.
@@ -29,6 +31,7 @@ export default defineConfig({
           hookTimeout: 600_000,
           // Each file starts its own system; two cores run two at a time.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -41,6 +44,7 @@ export default defineConfig({
           hookTimeout: 600_000,
           // It restarts the shared PostgreSQL server: nothing else may run beside it.
           maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
