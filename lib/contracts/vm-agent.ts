@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { EgressEnforcement, WorkspaceEgress } from "./egress";
 import { reportedText } from "./text";
-import { AgentKind, MODEL_KEYS } from "./agents";
+import { AgentKind, MODEL_KEY_NAMES } from "./agents";
 import { CertificateFingerprint } from "./tls";
 
 /** Unique per delivery attempt series of a callback; the control plane ignores repeats. */
@@ -34,7 +34,7 @@ export { AgentKind };
 export const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, "must be a model name (letters, digits, . _ : / @ -)");
 
 /** The secrets a person can store; each serves only their own tasks: the agents' model keys, and the forge's and the cloud's tokens. */
-export const SecretName = z.enum([...MODEL_KEYS.map((key) => key.name), "GITHUB_TOKEN", "HETZNER_TOKEN"]);
+export const SecretName = z.enum([...MODEL_KEY_NAMES, "GITHUB_TOKEN", "HETZNER_TOKEN"]);
 export type SecretName = z.infer<typeof SecretName>;
 /** The secrets that may reach a node, for its agents and git; the control plane's own (HETZNER_TOKEN: it creates the nodes) never do. */
 export const NodeSecretName = SecretName.exclude(["HETZNER_TOKEN"]);

@@ -10,8 +10,9 @@ import { script } from "./script";
 
 export type { AgentAdapter, CliPackage, OutputFormat } from "./adapter";
 
-/** The first is the default of a task that names none. */
 export const AGENTS = [script, claudeCode, codex] as const;
+/** The agent of a task that names none: the one that needs nothing installed and no key. */
+export const DEFAULT_AGENT = script.name;
 
 /** One of the registry's adapters, its names literal. */
 export type Agent = (typeof AGENTS)[number];
@@ -35,6 +36,11 @@ export const agentAdapter = (kind: AgentKind): Agent => byName.get(kind)!;
 
 /** Every model key, once, with what a person sees it as. */
 export const MODEL_KEYS: readonly ModelKey[] = [...new Map(AGENTS.flatMap((agent): readonly ModelKey[] => agent.keys).map((key) => [key.name, key])).values()];
+
+export const MODEL_KEY_NAMES: readonly ModelKeyName[] = MODEL_KEYS.map((key) => key.name);
+
+/** What a person sees each model key as (Settings → Secrets). */
+export const MODEL_KEY_LABELS = Object.fromEntries(MODEL_KEYS.map((key) => [key.name, key.label])) as Record<ModelKeyName, string>;
 
 /** The model keys a session of `kind` is handed. */
 export function modelKeysOf(kind: AgentKind): ModelKeyName[] {
