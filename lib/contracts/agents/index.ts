@@ -51,6 +51,10 @@ export function modelKeysOf(kind: AgentKind): ModelKeyName[] {
 /** Every agent's default-model setting. */
 export const MODEL_SETTINGS: readonly ModelSetting[] = AGENTS.flatMap((agent) => ("model" in agent ? [agent.model.setting] : []));
 
+/** The node's settings naming the CLIs' binaries, and their model APIs' base URLs. */
+export const CLI_SETTINGS: readonly CliSetting[] = AGENTS.flatMap((agent) => ("cli" in agent ? [agent.cli.binSetting] : []));
+export const MODEL_API_SETTINGS: readonly ModelApiSetting[] = AGENTS.flatMap((agent) => ("modelApi" in agent ? [agent.modelApi.baseUrlSetting] : []));
+
 /** The setting naming `kind`'s default model; none for an agent that takes no model. */
 export function modelSettingOf(kind: AgentKind): ModelSetting | undefined {
   const agent = agentAdapter(kind);
