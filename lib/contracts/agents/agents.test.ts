@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { NodeSecretName, AgentKind as WireAgentKind } from "../vm-agent";
+import { NodeSecretName, SecretName, AgentKind as WireAgentKind } from "../vm-agent";
 import { jsonLine } from "./adapter";
 import { AGENTS, MODEL_KEYS, modelKeysOf } from "./index";
 
@@ -20,9 +20,14 @@ describe("the agent registry", () => {
     expect([...names].sort()).toEqual([...WireAgentKind.options].sort());
   });
 
-  it("hands each agent's sessions only keys a person can store and a node may receive", () => {
+  it("keeps the names stored tasks and secrets already carry (an adapter renamed or dropped would orphan them)", () => {
+    expect(WireAgentKind.options).toEqual(expect.arrayContaining(["script", "claude-code", "codex"]));
+    expect(SecretName.options).toEqual(expect.arrayContaining(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "HETZNER_TOKEN"]));
+  });
+
+  it("hands each agent's sessions only keys a person can store and a node may receive, each with a label", () => {
     for (const agent of AGENTS) for (const name of modelKeysOf(agent.name)) expect(NodeSecretName.options).toContain(name);
-    expect(MODEL_KEYS.map((key) => key.name)).toEqual(["ANTHROPIC_API_KEY", "OPENAI_API_KEY"]);
+    for (const key of MODEL_KEYS) expect(key.label.trim()).not.toBe("");
   });
 });
 

@@ -39,7 +39,7 @@ export const MODEL_KEYS: readonly ModelKey[] = [...new Map(AGENTS.flatMap((agent
 
 export const MODEL_KEY_NAMES: readonly ModelKeyName[] = MODEL_KEYS.map((key) => key.name);
 
-/** What a person sees each model key as (Settings → Secrets). */
+/** What a person sees each model key as (Settings → Secrets). Every name is a key of MODEL_KEYS, which fromEntries cannot say. */
 export const MODEL_KEY_LABELS = Object.fromEntries(MODEL_KEYS.map((key) => [key.name, key.label])) as Record<ModelKeyName, string>;
 
 /** The model keys a session of `kind` is handed. */
@@ -61,7 +61,7 @@ export function modelSettingOf(kind: AgentKind): ModelSetting | undefined {
   return "model" in agent ? agent.model.setting : undefined;
 }
 
-/** One schema for each name (a config shape for every model key, say), keyed by those names. */
+/** One schema for each name (a config shape for every model key, say), keyed by those names (fromEntries cannot say which). */
 export function shapeOf<Name extends string, Schema extends z.ZodType>(names: readonly Name[], schema: Schema): Record<Name, Schema> {
   return Object.fromEntries(names.map((name) => [name, schema])) as Record<Name, Schema>;
 }
