@@ -3,6 +3,7 @@ import { durationField } from "./contracts/duration";
 import { cidrList, isLoopbackAddress, isLoopbackHost } from "./net";
 import { parseKeyRing } from "./envelope";
 import { ModelName } from "./contracts/vm-agent";
+import { MODEL_KEY_NAMES, MODEL_SETTINGS, shapeOf } from "./contracts/agents";
 import { DEFAULT_EGRESS_POLICY, EgressHost, EgressPolicy, EgressPrivateRange } from "./contracts/egress";
 import { givenSettings } from "./contracts/settings";
 
@@ -117,9 +118,8 @@ export const ConfigSchema = z.object({
    * secrets. Required in team mode; unset in local mode, a key file is made in DATA_DIR.
    */
   SECRETS_KEYS: z.string().min(1).optional(),
-  /** Local mode: the one user's model keys when they have stored none (team mode: each person stores their own). */
-  ANTHROPIC_API_KEY: z.string().min(1).optional(),
-  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** Local mode: the one user's model keys (ANTHROPIC_API_KEY, OPENAI_API_KEY: each agent's, lib/contracts/agents) when they have stored none (team mode: each person stores their own). */
+  ...shapeOf(MODEL_KEY_NAMES, z.string().min(1).optional()),
   /** How long a browser stays signed in without coming back. */
   SESSION_TTL: durationField("7d"),
   /** Local mode: how long a one-time sign-in link (`npm start` prints one) may be opened, once. */
@@ -281,10 +281,8 @@ export const ConfigSchema = z.object({
   NODE_AGENT_READY_TIMEOUT: durationField("15m"),
   WORKSPACE_READY_TIMEOUT: durationField("30m"),
   AGENT_MAX_EXECUTION: durationField("4h"),
-  /** The model a claude-code task uses when its submission names none; unset: the CLI's default. */
-  CLAUDE_CODE_MODEL: ModelName.optional(),
-  /** The model a codex task uses when its submission names none; unset: the CLI's default. */
-  CODEX_MODEL: ModelName.optional(),
+  /** The model each agent's task uses when its submission names none (CLAUDE_CODE_MODEL, CODEX_MODEL: each agent's, lib/contracts/agents); unset: the CLI's default. */
+  ...shapeOf(MODEL_SETTINGS, ModelName.optional()),
   SESSION_IDLE_TIMEOUT: durationField("15m"),
   /**
    * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL

@@ -9,7 +9,6 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
 import { git, makeRepo } from "../tests/harness/git";
-import { streamJsonError } from "./agents/commands";
 import { daemonProcess, nonLoopbackAddress, startReceiver, startTestAgent, testKey } from "./test-support";
 
 /**
@@ -230,14 +229,6 @@ describe("a session's model key across a daemon restart", () => {
     expect(shipped).toContain("key=[redacted]");
     expect(shipped).not.toContain(KEY);
   }, 90_000);
-});
-
-describe("streamJsonError", () => {
-  it("reads the CLI's own final result event", () => {
-    expect(streamJsonError('{"type":"system"}\n{"type":"result","subtype":"success","is_error":false,"result":"ok"}\n')).toBeUndefined();
-    expect(streamJsonError('{"type":"result","subtype":"error_max_turns","is_error":true,"result":"too many turns"}')).toBe("error_max_turns: too many turns");
-    expect(streamJsonError("not json\n")).toBeUndefined();
-  });
 });
 
 describe("claude-code through a vm-agent crash", () => {

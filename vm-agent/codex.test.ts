@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startResponsesDouble, type ResponsesTurn } from "../tests/doubles/openai-responses";
 import { git, makeRepo } from "../tests/harness/git";
-import { codexJsonError } from "./agents/commands";
 import { nonLoopbackAddress, startReceiver, startTestAgent } from "./test-support";
 
 /**
@@ -76,13 +75,5 @@ describe("codex agent", () => {
     const done = await receiver.next(/s_n\/completed$/);
     expect(done.body).toMatchObject({ outcome: "failed" });
     expect(done.body.error).toContain("OPENAI_API_KEY");
-  });
-});
-
-describe("codexJsonError", () => {
-  it("reads the CLI's own turn events", () => {
-    expect(codexJsonError('{"type":"turn.started"}\n{"type":"turn.completed","usage":{}}')).toBeUndefined();
-    expect(codexJsonError('{"type":"turn.failed","error":{"message":"quota exceeded"}}')).toBe("quota exceeded");
-    expect(codexJsonError('{"type":"error","message":"stream disconnected"}')).toBe("stream disconnected");
   });
 });

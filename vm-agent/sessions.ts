@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
-import { agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
+import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import { BootLog } from "./boot-log";
 import { turnDiff } from "./diff";
@@ -27,9 +27,6 @@ import { RecordStore } from "./state/records";
 import { SessionRecord, type WorkspaceRecord } from "./state/schemas";
 import { userEnvironment } from "./users";
 import { withHomeHeld } from "./workspace-fs";
-
-/** The folders agent CLIs keep in the agent's HOME, which their launch creates (agents/commands.ts). */
-const CLI_FOLDERS = [".codex", ".claude"];
 
 export type SessionConfig = Pick<
   VmAgentConfig,
@@ -219,7 +216,7 @@ export class SessionManager {
     this.redactors.delete(sessionId);
     // The launch prepares the CLI's folder in the HOME as root: only while the HOME is held (workspace-fs.ts).
     const home = paths.home(workspaceId);
-    const resolved = withHomeHeld(home, workspace.user, CLI_FOLDERS, () => agentLaunch(session.agent, { prompt, sessionId, home, settings: config, secrets, resume: session.conversationId, model: session.model }));
+    const resolved = withHomeHeld(home, workspace.user, AGENT_HOME_FOLDERS, () => agentLaunch(session.agent, { prompt, sessionId, home, settings: config, secrets, resume: session.conversationId, model: session.model }));
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);

@@ -3,7 +3,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { CreateTaskRequest } from "@/lib/contracts/api";
 import type { EgressPolicy } from "@/lib/contracts/egress";
-import { AgentKind } from "@/lib/contracts/vm-agent";
+import { AGENTS, DEFAULT_AGENT, agentAdapter, AgentKind } from "@/lib/contracts/agents";
 import { ApiRequestError } from "../_lib/api";
 import { egressHint } from "../_lib/network";
 import { useCreateTask, useNetworkSettings } from "../_lib/queries";
@@ -60,13 +60,16 @@ export function NewTaskForm() {
   const create = useCreateTask();
   const [repository, setRepository] = useState("");
   const [prompt, setPrompt] = useState("");
-  const [agent, setAgent] = useState<AgentKind>("script");
+  const [agent, setAgent] = useState<AgentKind>(DEFAULT_AGENT);
   const [baseBranch, setBaseBranch] = useState("");
   const [model, setModel] = useState("");
   const [egress, setEgress] = useState<EgressPolicy | "">("");
   const network = useNetworkSettings();
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
+  /** An agent that takes a model shows the field, with an example of its models; one that takes none, no field. */
+  const chosen = agentAdapter(agent);
+  const modelExample = "model" in chosen ? chosen.model.example : undefined;
 
   useEffect(() => {
     const saved = window.localStorage.getItem(LAST_REPOSITORY);
@@ -87,7 +90,7 @@ export function NewTaskForm() {
     event.preventDefault();
     if (busy) return;
     // The default policy is the person's, decided on the control plane: the request names none.
-    const input = { repository, prompt, agent, model: agent === "script" ? "" : model.trim(), baseBranch: baseBranch.trim(), ...(egress ? { egress } : {}) };
+    const input = { repository, prompt, agent, model: modelExample ? model.trim() : "", baseBranch: baseBranch.trim(), ...(egress ? { egress } : {}) };
     const problem = validate(input);
     setError(problem);
     if (problem) return;
@@ -159,14 +162,14 @@ export function NewTaskForm() {
           }}
           {...invalid("agent")}
         >
-          {AgentKind.options.map((kind) => (
-            <option key={kind} value={kind}>
-              {kind}
+          {AGENTS.map((option) => (
+            <option key={option.name} value={option.name}>
+              {option.label}
             </option>
           ))}
         </select>
       </FormField>
-      {agent !== "script" && (
+      {modelExample && (
         <FormField field="model" error={error} hint="Empty: the agent's default model.">
           <input
             id={inputId("model")}
@@ -176,7 +179,7 @@ export function NewTaskForm() {
               setModel(e.target.value);
               edited("model");
             }}
-            placeholder={agent === "codex" ? "gpt-5-codex" : "claude-sonnet-4-5"}
+            placeholder={modelExample}
             autoComplete="off"
             spellCheck={false}
             {...invalid("model")}

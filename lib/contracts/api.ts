@@ -1,7 +1,8 @@
 /** The public HTTP API of the control plane, shared by route handlers, the UI and the tests. */
 import { z } from "zod";
 import { userText } from "./text";
-import { AgentKind, BootStage, BranchName, ModelName, SecretName, type NodeSecretName } from "./vm-agent";
+import { DEFAULT_AGENT, MODEL_KEY_LABELS } from "./agents";
+import { AgentKind, BootStage, BranchName, ModelName, SecretName } from "./vm-agent";
 import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
 import {
   NODE_HEALTH,
@@ -67,7 +68,7 @@ export const Repository = userText()
 export const CreateTaskRequest = z.object({
   repository: Repository,
   prompt: userText().trim().min(1, "is required").max(20_000),
-  agent: AgentKind.default("script"),
+  agent: AgentKind.default(DEFAULT_AGENT),
   /** The model for the agent's CLI; unset or empty: the agent's default (CLAUDE_CODE_MODEL, CODEX_MODEL). */
   model: z.preprocess((value) => (value === "" ? undefined : value), ModelName.optional()),
   /** One of the repository's branches; unset or empty: its default branch. */
@@ -471,17 +472,9 @@ export type LiveMessage = z.infer<typeof LiveMessage>;
 export { SecretName };
 
 export const SECRET_LABELS: Record<SecretName, string> = {
-  ANTHROPIC_API_KEY: "Anthropic API key (Claude Code)",
-  OPENAI_API_KEY: "OpenAI API key (Codex)",
+  ...MODEL_KEY_LABELS,
   GITHUB_TOKEN: "GitHub token (push, pull requests)",
   HETZNER_TOKEN: "Hetzner Cloud API token (read & write; creates your nodes when the control plane runs them on Hetzner)",
-};
-
-/** The model key each agent needs. */
-export const AGENT_SECRETS: Record<AgentKind, readonly NodeSecretName[]> = {
-  script: [],
-  "claude-code": ["ANTHROPIC_API_KEY"],
-  codex: ["OPENAI_API_KEY"],
 };
 
 /** A stored secret as the API shows it: never its value. */

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { EgressEnforcement, WorkspaceEgress } from "./egress";
 import { reportedText } from "./text";
+import { AgentKind, MODEL_KEY_NAMES } from "./agents";
 import { CertificateFingerprint } from "./tls";
 
 /** Unique per delivery attempt series of a callback; the control plane ignores repeats. */
@@ -26,14 +27,14 @@ export const BranchName = z
   .max(200)
   .regex(/^(?!-)(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9._/-]+(?<![./])$/, "not a safe git branch name");
 
-export const AgentKind = z.enum(["script", "claude-code", "codex"]);
+/** The agent CLIs a session runs, one adapter each (lib/contracts/agents). */
+export { AgentKind };
 
 /** A model name as the agents' CLIs take it (`--model`): no spaces or shell characters. */
 export const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, "must be a model name (letters, digits, . _ : / @ -)");
-export type AgentKind = z.infer<typeof AgentKind>;
 
-/** The secrets a person can store; each serves only their own tasks. */
-export const SecretName = z.enum(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "HETZNER_TOKEN"]);
+/** The secrets a person can store; each serves only their own tasks: the agents' model keys, and the forge's and the cloud's tokens. */
+export const SecretName = z.enum([...MODEL_KEY_NAMES, "GITHUB_TOKEN", "HETZNER_TOKEN"]);
 export type SecretName = z.infer<typeof SecretName>;
 /** The secrets that may reach a node, for its agents and git; the control plane's own (HETZNER_TOKEN: it creates the nodes) never do. */
 export const NodeSecretName = SecretName.exclude(["HETZNER_TOKEN"]);

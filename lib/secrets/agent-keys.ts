@@ -1,12 +1,13 @@
 /**
  * Which of a person's secrets an agent needs, whether they have them (checked at submit, so a task
- * never fails later for a key nobody set), and the values its session is handed. In local mode the control plane's own environment
- * (ANTHROPIC_API_KEY, OPENAI_API_KEY) stands in for keys the one user has not stored.
+ * never fails later for a key nobody set), and the values its session is handed: the model keys its
+ * adapter names (lib/contracts/agents). In local mode the control plane's own environment
+ * (ANTHROPIC_API_KEY, OPENAI_API_KEY, …) stands in for keys the one user has not stored.
  */
 import type { Executor } from "@/db/client";
 import type { Config } from "../config";
-import { AGENT_SECRETS, type SecretName } from "../contracts/api";
-import type { AgentKind, NodeSecretName, SessionSecrets } from "../contracts/vm-agent";
+import { modelKeysOf, type ModelKeyName } from "../contracts/agents";
+import type { AgentKind, NodeSecretName, SecretName, SessionSecrets } from "../contracts/vm-agent";
 import type { KeyRing } from "../envelope";
 import { listSecrets, secretValues } from "./store";
 import { forgeRepositoryOf } from "../forge-target";
@@ -18,18 +19,19 @@ export class MissingSecretError extends Error {
   }
 }
 
-const fromEnvironment = (config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY">, name: NodeSecretName) =>
-  config.AUTH_MODE === "local" && name !== "GITHUB_TOKEN" ? config[name] : undefined;
+type ModelKeyConfig = Pick<Config, "AUTH_MODE" | ModelKeyName>;
 
-export async function checkAgentSecrets(executor: Executor, config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY">, userId: string, agent: AgentKind) {
-  const needed = AGENT_SECRETS[agent];
+const fromEnvironment = (config: ModelKeyConfig, name: NodeSecretName) => (config.AUTH_MODE === "local" && name !== "GITHUB_TOKEN" ? config[name] : undefined);
+
+export async function checkAgentSecrets(executor: Executor, config: ModelKeyConfig, userId: string, agent: AgentKind) {
+  const needed = modelKeysOf(agent);
   if (!needed.length) return;
   const stored = new Set((await listSecrets(executor, userId)).map((s) => s.name));
   const missing = needed.find((name) => !stored.has(name) && !fromEnvironment(config, name));
   if (missing) throw new MissingSecretError(agent, missing);
 }
 
-type KeySource = { executor: Executor; ring: KeyRing; config: Pick<Config, "AUTH_MODE" | "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" | "GITHUB_URL"> };
+type KeySource = { executor: Executor; ring: KeyRing; config: ModelKeyConfig & Pick<Config, "GITHUB_URL"> };
 
 /**
  * Whether the person's GitHub token may leave the control plane for this repository: an https
@@ -40,7 +42,7 @@ const tokenGoesWith = (repository: string, githubUrl: string) => /^https:\/\//i.
 
 /** What one agent session of `userId` is handed: the model key its agent needs and the GitHub token, when set and its repository is on the forge. */
 export async function sessionSecrets(source: KeySource, userId: string, agent: AgentKind, repository: string): Promise<SessionSecrets> {
-  const names: NodeSecretName[] = [...AGENT_SECRETS[agent], ...(tokenGoesWith(repository, source.config.GITHUB_URL) ? (["GITHUB_TOKEN"] as const) : [])];
+  const names: NodeSecretName[] = [...modelKeysOf(agent), ...(tokenGoesWith(repository, source.config.GITHUB_URL) ? (["GITHUB_TOKEN"] as const) : [])];
   const stored = await secretValues(source.executor, source.ring, userId, names);
   const secrets: SessionSecrets = {};
   for (const name of names) {

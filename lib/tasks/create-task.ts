@@ -8,6 +8,7 @@ import type { Db } from "@/db/client";
 import type { Config } from "../config";
 import type { CreateTaskResponse } from "../contracts/api";
 import type { AgentKind } from "../contracts/vm-agent";
+import { modelSettingOf } from "../contracts/agents";
 import type { EgressPolicy } from "../contracts/egress";
 import { egressForNewTask } from "../egress/settings";
 import { publishTaskChange } from "../live/publish";
@@ -25,11 +26,10 @@ import { log } from "../log";
  */
 export type StartRun = (run: { taskId: string; userId: string; generation: number }) => Promise<void>;
 
-/** The agent's model when the submission names none (configuration; the script agent has none). */
+/** The agent's model when the submission names none: the setting its adapter names (an agent without a model has none). */
 function defaultModel(config: Config, agent: AgentKind): string | undefined {
-  if (agent === "claude-code") return config.CLAUDE_CODE_MODEL;
-  if (agent === "codex") return config.CODEX_MODEL;
-  return undefined;
+  const setting = modelSettingOf(agent);
+  return setting && config[setting];
 }
 
 export async function createTask(

@@ -1,5 +1,5 @@
 /** One agent turn's events folded into what the page shows: each tool call once, with its result. */
-import type { AgentItem, LineEvent, ToolCall } from "./types";
+import type { AgentItem, LineEvent, ToolCall } from "@/lib/contracts/agents/conversation";
 
 const NO_RESULT = "No result: the run ended before this call finished.";
 

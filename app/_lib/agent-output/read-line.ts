@@ -1,22 +1,20 @@
-/** One line of agent output as events: a CLI event when it is one, else the line as it is. */
-import { fromClaudeEvent, isClaudeEvent } from "./claude-code";
-import { fromCodexEvent, isCodexEvent } from "./codex";
-import type { LineEvent } from "./types";
-import { clip } from "./text";
-
-function parseObject(line: string): { type?: unknown } | undefined {
-  if (!line.startsWith("{")) return undefined;
-  try {
-    const value: unknown = JSON.parse(line);
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as { type?: unknown }) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/**
+ * One line of agent output as events: read by the adapter whose events it is (their event types do
+ * not overlap, lib/contracts/agents/agents.test.ts, so the line says which stream it belongs to,
+ * whatever agent wrote it: an operator's script may speak Claude Code's), else the line as it is.
+ */
+import { AGENTS } from "@/lib/contracts/agents";
+import { jsonLine } from "@/lib/contracts/agents/adapter";
+import type { LineEvent } from "@/lib/contracts/agents/conversation";
+import { clip } from "@/lib/contracts/agents/text";
 
 export function readLine(line: string): LineEvent[] {
-  const event = parseObject(line);
-  // The two CLIs' event types do not overlap, so the line says which stream it belongs to.
-  const events = !event ? undefined : isClaudeEvent(event) ? fromClaudeEvent(event) : isCodexEvent(event) ? fromCodexEvent(event) : undefined;
-  return events ?? [{ kind: "line", text: clip(line) }];
+  const value = jsonLine(line);
+  if (value !== undefined) {
+    for (const agent of AGENTS) {
+      const events = agent.output.read(value);
+      if (events) return events;
+    }
+  }
+  return [{ kind: "line", text: clip(line) }];
 }

@@ -1,10 +1,9 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { readTurn } from ".";
-import { unwrapShell } from "./text";
 
-/** A stream the CLI really wrote (see fixtures/README.md), one event a line. */
-const captured = (name: string) => fs.readFileSync(new URL(`./fixtures/${name}.jsonl`, import.meta.url), "utf8").trimEnd().split("\n");
+/** A stream the CLI really wrote (see lib/contracts/agents/fixtures/README.md), one event a line. */
+const captured = (name: string) => fs.readFileSync(new URL(`../../../lib/contracts/agents/fixtures/${name}.jsonl`, import.meta.url), "utf8").trimEnd().split("\n");
 const json = (event: unknown) => JSON.stringify(event);
 
 describe("Claude Code stream-json", () => {
@@ -109,16 +108,4 @@ describe("lines that are no CLI event", () => {
     const lines = ["script agent: wrote .agent/tasks/notes.md", "{not json", '{"type":"something.else"}', '{"level":"info"}', "[1,2]"];
     expect(readTurn(lines, { ended: true })).toEqual(lines.map((text) => ({ kind: "line", text })));
   });
-});
-
-describe("unwrapShell", () => {
-  it.each([
-    ["/bin/bash -lc 'ls -la'", "ls -la"],
-    ["bash -lc 'echo '\\''hi'\\'''", "echo 'hi'"],
-    ['/bin/bash -lc "printf \'MIT\\\\n\' > LICENSE"', "printf 'MIT\\n' > LICENSE"],
-    ["/bin/zsh -lc 'git status'", "git status"],
-    // Not one quoted argument: left as it is.
-    ["bash -lc 'a' && echo 'b'", "bash -lc 'a' && echo 'b'"],
-    ["python -c 'print(1)'", "python -c 'print(1)'"],
-  ])("%s → %s", (command, shown) => expect(unwrapShell(command)).toBe(shown));
 });

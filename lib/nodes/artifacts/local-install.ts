@@ -28,7 +28,7 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { agentCliPackages, installedAgentCli, type AgentCliSetting } from "../../agent-clis";
+import { agentCliPackages, installedAgentCli, type AgentCliSetting } from "../../contracts/agents/installed-cli";
 import { unreachableByOthers } from "../../contracts/passable";
 import { nodeRuntimeArtifact } from "./node-runtime";
 import { vmAgentArtifact } from "./vm-agent";

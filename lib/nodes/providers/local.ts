@@ -26,6 +26,7 @@ import { defaultArtifactCacheDir } from "../artifacts/cache";
 import { DEFAULT_LOCAL_RUNTIME_DIR, installLocalRuntime } from "../artifacts/local-install";
 import { ensureDir, NODE_WORK_FOLDER, NODES_FOLDER, PASSABLE_DIR_MODE, prepareNodeDir, PRIVATE_FILE_MODE } from "../../data-dir";
 import { defaultTmuxSocket, nodeWorkDirLayout } from "../../contracts/node-layout";
+import { CLI_SETTINGS, MODEL_API_SETTINGS } from "../../contracts/agents";
 import { nodeTlsFiles } from "../../contracts/tls";
 import { VM_AGENT_CAPABILITIES } from "../../contracts/vm-agent";
 import { freePort } from "../../net";
@@ -59,13 +60,11 @@ const PASSED_THROUGH = [
   "HEARTBEAT_INTERVAL",
   "OUTPUT_FLUSH_INTERVAL",
   "DIFF_MAX_BYTES",
-  // The CLI agents' binaries and model endpoints. Their keys are never a node's configuration:
-  // each session is handed its owner's with its start request (lib/secrets/agent-keys.ts).
-  "CLAUDE_CODE_BIN",
+  // The CLI agents' binaries and model endpoints (as their adapters name them). Their keys are never
+  // a node's configuration: each session is handed its owner's with its start request (lib/secrets/agent-keys.ts).
+  ...CLI_SETTINGS,
+  ...MODEL_API_SETTINGS,
   "CLAUDE_ALLOWED_TOOLS",
-  "ANTHROPIC_BASE_URL",
-  "CODEX_BIN",
-  "OPENAI_BASE_URL",
 ];
 
 /** Where every local node serves: this machine's loopback, HTTPS (as every node), the port the provider chose. */
@@ -271,7 +270,7 @@ export function localProvider(options: LocalProviderOptions): NodeProvider {
         rootDir,
         cacheDir: options.cacheDir ?? defaultArtifactCacheDir(given),
         installDir: options.runtimeDir ?? DEFAULT_LOCAL_RUNTIME_DIR,
-        configured: { CLAUDE_CODE_BIN: given.CLAUDE_CODE_BIN, CODEX_BIN: given.CODEX_BIN },
+        configured: Object.fromEntries(CLI_SETTINGS.map((setting) => [setting, given[setting]])),
       });
       return { command: [runtime.node, runtime.vmAgent], cwd: path.dirname(runtime.vmAgent), agentClis: runtime.agentClis };
     } catch (error) {

@@ -1,42 +1,45 @@
 /**
- * Codex's `codex exec --json` events (codex-rs/exec/src/exec_events.rs): thread.started,
- * turn.started / turn.completed / turn.failed, error, and item.started / item.updated /
- * item.completed carrying a thread item (agent_message, reasoning, command_execution, file_change,
- * mcp_tool_call, web_search, todo_list, error, …). An item's events share its id, within one run.
+ * Codex: `codex exec --json` events (codex-rs/exec/src/exec_events.rs), one a line: thread.started
+ * (its `thread_id` is the conversation a follow-up resumes), turn.started / turn.completed /
+ * turn.failed, error, and item.started / item.updated / item.completed carrying a thread item
+ * (agent_message, reasoning, command_execution, file_change, mcp_tool_call, web_search, todo_list,
+ * error, …). An item's events share its id, within one run.
  */
-import type { LineEvent, ToolCall, ToolStatus } from "./types";
+import { z } from "zod";
+import { defineAgent, field, jsonEvents, type RunEnd } from "./adapter";
+import type { LineEvent, ToolCall, ToolStatus } from "./conversation";
 import { asText, clip, subjectOf, unwrapShell } from "./text";
 
-type Item = {
-  id?: string;
-  type?: string;
-  text?: string;
-  message?: string;
-  command?: string;
-  aggregated_output?: string;
-  exit_code?: number | null;
-  status?: string;
-  changes?: { path?: string; kind?: string }[];
-  server?: string;
-  tool?: string;
-  arguments?: unknown;
-  result?: { content?: unknown[]; structured_content?: unknown } | null;
-  error?: { message?: string } | null;
-  query?: string;
-  prompt?: string | null;
-  items?: { text?: string; completed?: boolean }[];
-};
+const Item = z.looseObject({
+  id: field(z.string()),
+  type: field(z.string()),
+  text: field(z.string()),
+  message: field(z.string()),
+  command: field(z.string()),
+  aggregated_output: field(z.string()),
+  exit_code: field(z.number().nullable()),
+  status: field(z.string()),
+  changes: field(z.array(z.looseObject({ path: field(z.string()), kind: field(z.string()) }))),
+  server: field(z.string()),
+  tool: field(z.string()),
+  arguments: z.unknown().optional(),
+  result: field(z.looseObject({ content: field(z.array(z.unknown())), structured_content: z.unknown().optional() }).nullable()),
+  error: field(z.looseObject({ message: field(z.string()) }).nullable()),
+  query: field(z.string()),
+  prompt: field(z.string().nullable()),
+  items: field(z.array(z.looseObject({ text: field(z.string()), completed: field(z.boolean()) }))),
+});
+type Item = z.infer<typeof Item>;
 
-export type CodexEvent = {
-  type?: string;
-  item?: Item;
-  error?: { message?: string };
-  message?: string;
-  usage?: { input_tokens?: number; output_tokens?: number };
-};
-
-export const isCodexEvent = (event: { type?: unknown }): event is CodexEvent =>
-  typeof event.type === "string" && (/^(thread|turn|item)\./.test(event.type) || event.type === "error" || event.type === "request_user_input");
+export const CodexEvent = z.looseObject({
+  type: z.union([z.string().regex(/^(thread|turn|item)\./), z.literal("error"), z.literal("request_user_input")]),
+  thread_id: field(z.string()),
+  item: field(Item),
+  error: field(z.looseObject({ message: field(z.string()) })),
+  message: field(z.string()),
+  usage: field(z.looseObject({ input_tokens: field(z.number()), output_tokens: field(z.number()) })),
+});
+export type CodexEvent = z.infer<typeof CodexEvent>;
 
 type Phase = "started" | "updated" | "completed";
 
@@ -135,3 +138,34 @@ export function fromCodexEvent(event: CodexEvent): LineEvent[] | undefined {
       return undefined;
   }
 }
+
+/** A failed run ends with `turn.failed` (or a bare `error` event); `turn.completed` is a success. */
+function runEnd(event: CodexEvent): RunEnd | undefined {
+  if (event.type === "turn.completed") return { failed: false };
+  if (event.type === "turn.failed") return { failed: true, error: event.error?.message ?? "turn failed" };
+  if (event.type === "error") return { failed: true, error: event.message ?? "error" };
+  return undefined;
+}
+
+/** Codex ships Linux builds only, one per CPU, each in its own platform package. */
+const LINUX_TRIPLES: Record<string, string> = { x64: "x86_64-unknown-linux-musl", arm64: "aarch64-unknown-linux-musl" };
+
+export const codex = defineAgent({
+  name: "codex",
+  label: "Codex",
+  output: jsonEvents(CodexEvent, {
+    read: fromCodexEvent,
+    conversationId: (event) => (event.type === "thread.started" ? event.thread_id : undefined),
+    runEnd,
+  }),
+  keys: [{ name: "OPENAI_API_KEY", label: "OpenAI API key (Codex)" }],
+  model: { setting: "CODEX_MODEL", example: "gpt-5-codex" },
+  modelApi: { baseUrlSetting: "OPENAI_BASE_URL", defaultUrl: "https://api.openai.com/v1" },
+  cli: {
+    binSetting: "CODEX_BIN",
+    npmPackage: (platform, arch) => {
+      const triple = LINUX_TRIPLES[arch];
+      return platform === "linux" && triple ? { packageName: `@openai/codex-linux-${arch}`, binary: `vendor/${triple}/bin/codex` } : undefined;
+    },
+  },
+});

@@ -1,6 +1,7 @@
 /**
- * What an agent's output says, as the task page shows it: read from the agent CLI's own event
- * stream (Claude Code's stream-json, Codex's `exec --json`), never from the model describing itself.
+ * What an agent's output says, as the task page shows it: each adapter reads its CLI's own event
+ * stream (Claude Code's stream-json, Codex's `exec --json`) into these, never the model describing
+ * itself; the page folds them into entries (app/_lib/agent-output).
  */
 
 /** Where a tool call stands: `running` until its result arrives. */

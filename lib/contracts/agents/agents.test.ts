@@ -1,0 +1,57 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { NodeSecretName, SecretName, AgentKind as WireAgentKind } from "../vm-agent";
+import { jsonLine } from "./adapter";
+import { AGENTS, MODEL_KEYS, modelKeysOf } from "./index";
+
+const FIXTURES = new URL("./fixtures/", import.meta.url);
+/** The output an agent's CLI really wrote (fixtures/README.md): its file is named by the agent. */
+function fixtureOf(name: string): string[] {
+  const file = fs.readdirSync(FIXTURES).find((entry) => path.parse(entry).name === name);
+  if (!file) throw new Error(`agent ${name} has no fixture in lib/contracts/agents/fixtures/`);
+  return fs.readFileSync(new URL(file, FIXTURES), "utf8").trimEnd().split("\n");
+}
+
+describe("the agent registry", () => {
+  it("names each agent once, and its names are the wire contract's agent kinds", () => {
+    const names = AGENTS.map((agent) => agent.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect([...names].sort()).toEqual([...WireAgentKind.options].sort());
+  });
+
+  it("keeps the names stored tasks and secrets already carry (an adapter renamed or dropped would orphan them)", () => {
+    expect(WireAgentKind.options).toEqual(expect.arrayContaining(["script", "claude-code", "codex"]));
+    expect(SecretName.options).toEqual(expect.arrayContaining(["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN", "HETZNER_TOKEN"]));
+  });
+
+  it("hands each agent's sessions only keys a person can store and a node may receive, each with a label", () => {
+    for (const agent of AGENTS) for (const name of modelKeysOf(agent.name)) expect(NodeSecretName.options).toContain(name);
+    for (const key of MODEL_KEYS) expect(key.label.trim()).not.toBe("");
+  });
+});
+
+describe.each(AGENTS.map((agent) => [agent.name, agent] as const))("the %s adapter", (name, agent) => {
+  const lines = fixtureOf(name);
+  const others = AGENTS.filter((other) => other !== agent);
+
+  it("reads every line of its own output, and no other adapter claims one (so a line says whose it is)", () => {
+    for (const line of lines) {
+      const value = jsonLine(line);
+      if (agent.output.event) {
+        expect(agent.output.event.safeParse(value).success, line).toBe(true);
+        expect(agent.output.read(value), line).toBeDefined();
+      } else {
+        // Plain text: no line is an event, of its own CLI or another's.
+        expect(agent.output.read(value), line).toBeUndefined();
+      }
+      for (const other of others) expect(other.output.event?.safeParse(value).success ?? false, `${other.name} claims ${line}`).toBe(false);
+    }
+  });
+
+  it("finds a conversation id in its output exactly when its CLI resumes one", () => {
+    const output = lines.join("\n");
+    if (agent.output.event) expect(agent.output.conversationId(output)).toMatch(/^[0-9a-f-]{36}$/);
+    else expect(agent.output.conversationId(output)).toBeUndefined();
+  });
+});

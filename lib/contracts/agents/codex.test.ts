@@ -1,0 +1,26 @@
+import fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { codex } from "./codex";
+
+describe("codex.output.runError", () => {
+  it("reads the CLI's own turn events", () => {
+    expect(codex.output.runError('{"type":"turn.started"}\n{"type":"turn.completed","usage":{}}')).toBeUndefined();
+    expect(codex.output.runError('{"type":"turn.failed","error":{"message":"quota exceeded"}}')).toBe("quota exceeded");
+    expect(codex.output.runError('{"type":"error","message":"stream disconnected"}')).toBe("stream disconnected");
+  });
+});
+
+describe("codex.output.conversationId", () => {
+  it("is the thread a real run started (the captured stream), for `exec resume`", () => {
+    const output = fs.readFileSync(new URL("./fixtures/codex.jsonl", import.meta.url), "utf8");
+    expect(codex.output.conversationId(output)).toBe("01a23262-4e24-7170-babf-8e9812d1672e");
+    expect(codex.output.conversationId('{"type":"turn.started"}')).toBeUndefined();
+  });
+});
+
+describe("codex.output.runError on a real failed run", () => {
+  it("is the captured stream's turn.failed message", () => {
+    const output = fs.readFileSync(new URL("./fixtures/codex-failed.jsonl", import.meta.url), "utf8");
+    expect(codex.output.runError(output)).toBe("exceeded retry limit, last status: 429 Too Many Requests");
+  });
+});
