@@ -282,7 +282,8 @@ export const ConfigSchema = z.object({
   /**
    * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL
    * and double up to READY_RECHECK_MAX (or a hundredth of the whole wait, if longer), so a 4 h
-   * wait takes about 100 steps. A slice only matters when a wake event was lost.
+   * wait has about 50 slices, each a step per event it listens for and one check (inngest/wait-for.ts).
+   * A slice only matters when a wake event was lost.
    */
   READY_RECHECK_INTERVAL: durationField("30s"),
   READY_RECHECK_MAX: durationField("5m"),

@@ -133,7 +133,7 @@ describe("the node-ready callback", () => {
     expect(team.provider.isRunning!(after)).toBe(false);
     const [task] = await database.db.select().from(tasks).where(eq(tasks.id, "t_shared"));
     expect(task).toMatchObject({ status: "failed", errorMessage: message });
-    expect(team.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_shared", reason: "node-ready" } });
+    expect(team.sent).toContainEqual({ name: "node/ready", data: { taskId: "t_shared", nodeId: node.id } });
     // Its report again is for a node that is gone.
     expect(await refusal(nodeReadyCallback(team, node.id, ready))).toMatchObject({ status: 404 });
   });

@@ -15,13 +15,13 @@ import { and, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks } from "@/db/schema";
 import type { Config } from "../config";
-import { taskWake, type SendEvents, type WakeReason } from "../contracts/events";
+import type { SendEvents, WakeEvent } from "../contracts/events";
 
 export type WakeDeps = { db: Executor; send: SendEvents; config: Pick<Config, "WAKE_RESEND_AFTER"> };
 
-/** Wakes the runs of `taskIds`; answers those whose wake went to the engine (the others have one outstanding). Throws when the engine refused it. */
-export async function wakeRuns(deps: WakeDeps, taskIds: readonly string[], reason: WakeReason): Promise<string[]> {
-  const ids = [...new Set(taskIds)];
+/** Sends the wake `events` (one per task); answers the tasks whose wake went to the engine (the others have one outstanding). Throws when the engine refused it. */
+export async function wakeRuns(deps: WakeDeps, events: readonly WakeEvent[]): Promise<string[]> {
+  const ids = [...new Set(events.map((e) => e.data.taskId))];
   if (!ids.length) return [];
   const resendBefore = sql`now() - ${`${deps.config.WAKE_RESEND_AFTER} milliseconds`}::interval`;
   const stamped = await deps.db
@@ -32,7 +32,7 @@ export async function wakeRuns(deps: WakeDeps, taskIds: readonly string[], reaso
   const sending = stamped.map((t) => t.id);
   if (!sending.length) return [];
   try {
-    await deps.send(sending.map((taskId) => taskWake.create({ taskId, reason })));
+    await deps.send(sending.map((taskId) => events.find((e) => e.data.taskId === taskId)!));
   } catch (error) {
     // Not sent: the stamp must not stand for a wake the run will never get.
     await deps.db
@@ -48,10 +48,10 @@ export async function wakeRuns(deps: WakeDeps, taskIds: readonly string[], reaso
  * For a person's change (a cancel, a follow-up, finish now): best effort. The change is in the
  * database, and the run sees it at its next look even when the engine cannot take the wake now.
  */
-export async function wakeRun(deps: WakeDeps, taskId: string, reason: WakeReason, recorded: string) {
+export async function wakeRun(deps: WakeDeps, event: WakeEvent, recorded: string) {
   try {
-    await wakeRuns(deps, [taskId], reason);
+    await wakeRuns(deps, [event]);
   } catch (error) {
-    console.error(JSON.stringify({ level: "warn", msg: `${recorded}; the wake could not be sent`, taskId, error: String(error) }));
+    console.error(JSON.stringify({ level: "warn", msg: `${recorded}; the wake could not be sent`, taskId: event.data.taskId, event: event.name, error: String(error) }));
   }
 }
