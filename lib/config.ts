@@ -288,9 +288,9 @@ export const ConfigSchema = z.object({
   READY_RECHECK_INTERVAL: durationField("30s"),
   READY_RECHECK_MAX: durationField("5m"),
   /**
-   * Wakes are coalesced: while one sent to a task's run has not been looked at, others for the same
-   * task are not sent (the run's look reads what they announce). A wake unanswered this long is taken
-   * for lost, and the next one is sent.
+   * Wakes are coalesced: while one sent to a task's run has not been looked at, others of the same
+   * event for the same task are not sent (the run's look reads what they announce). A wake
+   * unanswered this long is taken for lost, and the next one is sent.
    */
   WAKE_RESEND_AFTER: durationField("5s"),
   NODE_WARM_TIMEOUT: durationField("30m"),

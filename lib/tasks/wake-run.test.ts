@@ -1,6 +1,6 @@
 /** Wakes are coalesced per task and event until the run looks: a burst reaches the engine once, a lost one is sent again. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { tasks, users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { agentTurnEnded, nodeReady, taskSlotAvailable, workspaceReady, type SendEvents } from "../contracts/events";
@@ -51,7 +51,7 @@ describe("waking a task's run", () => {
   });
 
   it("takes a wake unanswered for WAKE_RESEND_AFTER for lost and sends the next", async () => {
-    await database.db.update(tasks).set({ wakeSentAt: sql`now() - interval '61 seconds'` }).where(eq(tasks.id, "t2"));
+    await database.db.update(tasks).set({ wakesSent: { [nodeReady.name]: new Date(Date.now() - 61_000).toISOString() } }).where(eq(tasks.id, "t2"));
     expect(await wakeRuns(deps(), [nodeUp("t2")])).toEqual(["t2"]);
     expect(sentFor("t2")).toBe(2);
   });
@@ -75,5 +75,10 @@ describe("waking a task's run", () => {
     // A repeat of either, before the run looks, is still coalesced.
     expect(await wakeRuns(deps(), [nodeUp("t4"), workspaceReady.create({ taskId: "t4", workspaceId: "w4" })])).toEqual([]);
     expect(sentFor("t4")).toBe(2);
+    // The run looks: that answers both, and what comes after needs wakes of its own, of either name.
+    await recordRunCheckIn(database.db, "t4", 0, 30_000);
+    expect(await wakeRuns(deps(), [nodeUp("t4")])).toEqual(["t4"]);
+    expect(await wakeRuns(deps(), [workspaceReady.create({ taskId: "t4", workspaceId: "w4" })])).toEqual(["t4"]);
+    expect(sentFor("t4")).toBe(4);
   });
 });
