@@ -14,10 +14,10 @@
  * timeout) and one for the check. At the defaults, the agent's 4 h wait (51 slices, three events)
  * costs about 200 steps and the 24 h queue (104 slices, two events) about 310, against an engine's
  * per-run limit of 1,000 (inngest/wait-for.test.ts counts them); so a wait listens for few events,
- * four at most. Wakes never count against the deadline or the slices: a
- * wake that finds nothing to do waits for the rest of its slice, and repeated wakes are coalesced
- * per task and event name before they reach the engine (lib/tasks/wake-run.ts), so each costs the
- * run one look and a new set of waits.
+ * four at most. Wakes never count against the deadline or the slices: a wake that finds nothing to
+ * do waits for the rest of its slice, and repeated wakes are coalesced per task and event name
+ * before they reach the engine (lib/tasks/wake-run.ts), so each costs the run one look and a new
+ * set of waits.
  */
 import { toInngestDuration } from "@/lib/duration";
 
