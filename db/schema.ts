@@ -179,8 +179,11 @@ export const tasks = pgTable(
     runNextCheckBy: ts("run_next_check_by"),
     /** When a freed slot last woke the task in the queue; cleared when its selection looks again (lib/nodes/pool.ts). */
     queueWokenAt: ts("queue_woken_at"),
-    /** When a wake was last sent to the run and the run has not looked since; cleared by the run's every look (lib/tasks/wake-run.ts coalesces on it). */
-    wakeSentAt: ts("wake_sent_at"),
+    /**
+     * The wake events sent to the run since it last looked, by name, with when each was sent
+     * (lib/tasks/wake-run.ts coalesces per task and event on it); emptied by the run's every look.
+     */
+    wakesSent: jsonb("wakes_sent").$type<Record<string, string>>().notNull().default({}),
     /** How many times the reconciler or the stuck-task net started a new run for this task. */
     redriveCount: integer("redrive_count").notNull().default(0),
     /** Cleanup of the task's workspace and node slot: set when done, so the safety net retries the rest. */

@@ -1,21 +1,25 @@
 /**
  * The race rule (ARCHITECTURE.md): `waitForEvent` only sees events sent after the wait is
- * registered, and writers commit before they send. So every slice of a wait registers the wait
- * for the task's wake event and, in parallel with it, checks the database in a step. The engine
- * saves a run's waits before it runs the steps planned beside them (v1.1.0's executor handles the
- * WaitForEvent group first), so that check always runs after the wait exists: a change committed
- * before the check is seen by it, and one committed after it sends a wake the wait catches. No
- * callback can fall between the two, whenever it lands.
+ * registered, and writers commit before they send. So every slice of a wait registers one wait per
+ * event it listens for (lib/pipeline/wait-events.ts: its stage's events, a cancel, a lost node)
+ * and, in the same parallel group, checks the database in a step. The engine saves all the waits
+ * of a response before it runs the steps planned beside them (v1.1.0's executor handles every
+ * WaitForEvent op first, `opGroups`), so that check always runs after each wait exists: a change
+ * committed before the check is seen by it, and one committed after it sends an event its wait
+ * catches. No callback can fall between the two, whenever it lands, whichever event it sends.
  *
  * Slices only matter when a wake was lost (the engine was down when it was sent): they start at
  * `firstSliceMs` and double up to `maxSliceMs` (or a hundredth of the whole wait, if that is
- * longer), so a 4 h wait costs about a hundred steps, far below an engine's per-run step limit.
- * Wakes never count against the deadline or the slices: a wake that finds nothing to do waits for
- * the rest of its slice, and repeated wakes are coalesced before they reach the engine
- * (lib/tasks/wake-run.ts), so each costs the run at most three steps.
+ * longer). Each slice costs one step per event listened for (every wait ends, by its event or its
+ * timeout) and one for the check. At the defaults, the agent's 4 h wait (51 slices, three events)
+ * costs about 200 steps and the 24 h queue (104 slices, two events) about 310, against an engine's
+ * per-run limit of 1,000 (inngest/wait-for.test.ts counts them); so a wait listens for few events,
+ * four at most. Wakes never count against the deadline or the slices: a wake that finds nothing to
+ * do waits for the rest of its slice, and repeated wakes are coalesced per task and event name
+ * before they reach the engine (lib/tasks/wake-run.ts), so each costs the run one look and a new
+ * set of waits.
  */
 import { toInngestDuration } from "@/lib/duration";
-import { taskWake } from "@/lib/contracts/events";
 
 export const PENDING = "pending" as const;
 
@@ -39,14 +43,19 @@ export function sliceSchedule(totalMs: number, firstMs: number, maxMs: number): 
   return slices.length ? slices : [1];
 }
 
-const WOKE = Symbol("woke");
 const TIMED_OUT = Symbol("timed out");
 const never = new Promise<never>(() => undefined);
 
 export type WaitOptions<T> = {
-  /** Step ids start with it: `<name>-start`, `<name>-wait-<i>[-<k>]`, `<name>-check-<i>[-<k>]`, `<name>-woken-<i>[-<k>]`. */
+  /**
+   * Step ids start with it: `<name>-start`, `<name>-wait-<i>[-<k>]-<event name>`, `<name>-check-<i>[-<k>]`,
+   * `<name>-woken-<i>[-<k>]` (whose answer names the event that woke it), so the engine's dashboard
+   * shows what the run waits for and what woke it.
+   */
   name: string;
   taskId: string;
+  /** The events that may mean the check's answer changed, each matched on the task id; at least one. */
+  listen: readonly { name: string }[];
   /** Reads the database: a result ends the wait, PENDING keeps waiting. */
   check: () => Promise<T | typeof PENDING>;
   totalMs: number;
@@ -72,6 +81,7 @@ export type WaitOptions<T> = {
  * steps recorded, never from the clock of a replay, so the run's steps are the same on every replay.
  */
 export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promise<T | "timeout"> {
+  if (!opts.listen.length) throw new Error(`wait ${opts.name} listens for no event`);
   const now = opts.now ?? Date.now;
   const ifExpr = `async.data.taskId == "${opts.taskId}"`;
   const startedAt = await tools.run(`${opts.name}-start`, async () => now());
@@ -89,18 +99,22 @@ export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promis
     for (let k = 0; at < end; k++) {
       const id = k ? `${i}-${k}` : `${i}`;
       const left = end - at;
+      const timeout = toInngestDuration(left);
       const outcome = await tools.race(() =>
         Promise.race([
-          tools
-            .waitForEvent(`${opts.name}-wait-${id}`, { event: taskWake.name, timeout: toInngestDuration(left), if: ifExpr })
-            .then((event) => (event ? WOKE : TIMED_OUT)),
+          ...opts.listen.map((event) =>
+            tools
+              .waitForEvent(`${opts.name}-wait-${id}-${event.name}`, { event: event.name, timeout, if: ifExpr })
+              .then((got) => (got ? { woke: event.name } : TIMED_OUT)),
+          ),
           tools.run(`${opts.name}-check-${id}`, () => look(left)).then((looked) => (looked.result === PENDING ? never : looked)),
         ]),
       );
       if (outcome === TIMED_OUT) break;
-      if (outcome !== WOKE) return outcome.result as T;
-      // Woken: look now rather than one engine round trip later with the next pair.
-      const woken = await tools.run(`${opts.name}-woken-${id}`, () => look(null));
+      if (!("woke" in outcome)) return outcome.result as T;
+      // Woken: look now rather than one engine round trip later with the next set of waits.
+      const wokenBy = outcome.woke;
+      const woken = await tools.run(`${opts.name}-woken-${id}`, async () => ({ ...(await look(null)), wokenBy }));
       if (woken.result !== PENDING) return woken.result as T;
       // Nothing to do: the rest of this slice, not the next one (a stream of wakes must not eat the deadline).
       at = woken.at;

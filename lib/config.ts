@@ -287,14 +287,15 @@ export const ConfigSchema = z.object({
   /**
    * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL
    * and double up to READY_RECHECK_MAX (or a hundredth of the whole wait, if longer), so a 4 h
-   * wait takes about 100 steps. A slice only matters when a wake event was lost.
+   * wait has about 50 slices, each a step per event it listens for and one check (inngest/wait-for.ts).
+   * A slice only matters when a wake event was lost.
    */
   READY_RECHECK_INTERVAL: durationField("30s"),
   READY_RECHECK_MAX: durationField("5m"),
   /**
-   * Wakes are coalesced: while one sent to a task's run has not been looked at, others for the same
-   * task are not sent (the run's look reads what they announce). A wake unanswered this long is taken
-   * for lost, and the next one is sent.
+   * Wakes are coalesced: while one sent to a task's run has not been looked at, others of the same
+   * event for the same task are not sent (the run's look reads what they announce). A wake
+   * unanswered this long is taken for lost, and the next one is sent.
    */
   WAKE_RESEND_AFTER: durationField("5s"),
   NODE_WARM_TIMEOUT: durationField("30m"),

@@ -19,6 +19,7 @@ import { completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeli
 import { cleanupTask } from "@/lib/runs/cleanup";
 import { awaitFollowupStage, deliverFollowupsStage, endFollowupsStage, followupReadiness } from "@/lib/pipeline/followup";
 import { pullRequestStage } from "@/lib/pipeline/pull-request";
+import { WAIT_EVENTS } from "@/lib/pipeline/wait-events";
 import { config } from "@/lib/config";
 import { failTask } from "@/lib/tasks/fail-task";
 import { getTask } from "@/lib/tasks/queries";
@@ -101,6 +102,7 @@ export const runTask = inngest.createFunction(
         const placed = await waitFor(tools, {
           name: `node_selection${n}-queue`,
           taskId,
+          listen: WAIT_EVENTS.queue,
           check: async () => {
             const again = await selectNodeStage(rt, taskId, attempt);
             return typeof again === "object" && "queued" in again ? ("pending" as const) : again;
@@ -124,7 +126,7 @@ export const runTask = inngest.createFunction(
         await step.sleepUntil(`node_provisioning${n}-wait-${retry}`, provisioned.retryAt);
       }
 
-      const nodeState = await waitFor(tools, { name: `node_agent_ready${n}`, taskId, check: () => nodeReadiness(rt, taskId, nodeId, attempt), totalMs: rt.config.NODE_AGENT_READY_TIMEOUT, ...slices });
+      const nodeState = await waitFor(tools, { name: `node_agent_ready${n}`, taskId, listen: WAIT_EVENTS.node_agent_ready, check: () => nodeReadiness(rt, taskId, nodeId, attempt), totalMs: rt.config.NODE_AGENT_READY_TIMEOUT, ...slices });
       if (nodeState === ENDED) return finish("ended");
       if (nodeState === LOST || nodeState === "timeout") {
         const why = nodeState === LOST ? `node ${nodeId} was lost before the agent started` : `node ${nodeId} did not report ready within ${toInngestDuration(rt.config.NODE_AGENT_READY_TIMEOUT)}`;
@@ -139,7 +141,7 @@ export const runTask = inngest.createFunction(
         continue;
       }
       const { workspaceId } = created;
-      const workspaceState = await waitFor(tools, { name: `workspace_ready${n}`, taskId, check: () => workspaceReadiness(rt, taskId, workspaceId, attempt), totalMs: rt.config.WORKSPACE_READY_TIMEOUT, ...slices });
+      const workspaceState = await waitFor(tools, { name: `workspace_ready${n}`, taskId, listen: WAIT_EVENTS.workspace_ready, check: () => workspaceReadiness(rt, taskId, workspaceId, attempt), totalMs: rt.config.WORKSPACE_READY_TIMEOUT, ...slices });
       if (workspaceState === ENDED) return finish("ended");
       if (workspaceState === "timeout") {
         await fail(`workspace ${workspaceId} did not report ready within ${toInngestDuration(rt.config.WORKSPACE_READY_TIMEOUT)}`, "workspace_ready");
@@ -176,7 +178,7 @@ export const runTask = inngest.createFunction(
     };
 
     const agentSession = sessionId;
-    let agentState = await waitFor(tools, { name: "running", taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    let agentState = await waitFor(tools, { name: "running", taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
     // After each turn: its pull request, then wait for a follow-up (SESSION_IDLE_TIMEOUT; 0 waits for
     // none), send it to the same session as the next turn and wait for that turn, until the idle
     // deadline or "finish now".
@@ -184,7 +186,7 @@ export const runTask = inngest.createFunction(
       await pullRequest(k);
       if (rt.config.SESSION_IDLE_TIMEOUT <= 0) break;
       await guarded(`awaiting_followup-${k}`, () => awaitFollowupStage(rt, taskId));
-      const next = await waitFor(tools, { name: `awaiting_followup-${k}-wait`, taskId, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
+      const next = await waitFor(tools, { name: `awaiting_followup-${k}-wait`, taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
       if (next === ENDED) return finish("ended");
       if (next === "timeout" || next === "finish") {
         await guarded(`awaiting_followup-${k}-end`, () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
@@ -196,7 +198,7 @@ export const runTask = inngest.createFunction(
         agentState = LOST;
         break;
       }
-      agentState = await waitFor(tools, { name: `running-${k}`, taskId, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+      agentState = await waitFor(tools, { name: `running-${k}`, taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
     }
     if (agentState === "completed") {
       await guarded("finish", () => completeTaskStage(rt, taskId));

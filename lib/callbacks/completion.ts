@@ -1,5 +1,6 @@
 /** Applying an agent turn's completion: from its callback, or read back from the node when the callback was lost. */
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
+import { agentTurnEnded } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordAgentCompletion } from "../sessions/lifecycle";
@@ -14,7 +15,9 @@ export async function applyAgentCompletion(rt: Runtime, sessionId: string, body:
     }
     return recorded;
   });
-  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [result.taskId], result.message ? "agent-failed" : "agent-completed");
+  if (result.outcome !== "ignored" && result.taskId) {
+    await wakeRuns(rt, [agentTurnEnded.create({ taskId: result.taskId, sessionId, outcome: result.message ? "failed" : "completed" })]);
+  }
   return result;
 }
 

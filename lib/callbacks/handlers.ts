@@ -5,7 +5,7 @@
  * run reads the database to see what changed.
  */
 import type { AgentCompletedCallback, AgentOutputCallback, BootLogCallback, NodeHeartbeatCallback, NodeReadyCallback, ProvisioningFailedCallback, WorkspaceReadyCallback } from "../contracts/vm-agent";
-import type { WakeReason } from "../contracts/events";
+import { nodeReady, workspaceProvisioningFailed, workspaceReady } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordError, recordErrorOnce } from "../errors";
@@ -21,10 +21,6 @@ import { HttpError } from "../http/respond";
 import { applyAgentCompletion } from "./completion";
 import { auditHeartbeatSessions } from "./heartbeat-audit";
 import { log } from "../log";
-
-async function wake(rt: Runtime, taskId: string | undefined, reason: WakeReason) {
-  if (taskId) await wakeRuns(rt, [taskId], reason);
-}
 
 /**
  * The node's boot callback. Its endpoint is where the control plane will send management tokens and
@@ -57,7 +53,7 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
     log.warn(message, { nodeId });
     await recordError(rt.db, { kind: "recovery", nodeId, step: "node_agent_ready", message });
   }
-  await wakeRuns(rt, ready.taskIds, "node-ready");
+  await wakeRuns(rt, ready.taskIds.map((taskId) => nodeReady.create({ taskId, nodeId })));
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.
     await destroyNode(rt, nodeId, ready.refused);
@@ -75,7 +71,7 @@ export async function nodeHeartbeatCallback(rt: Runtime, nodeId: string, body: N
 
 export async function workspaceReadyCallback(rt: Runtime, workspaceId: string, body: WorkspaceReadyCallback) {
   const result = await markWorkspaceReady(rt.db, workspaceId, body);
-  if (result.outcome !== "ignored") await wake(rt, result.taskId, "workspace-ready");
+  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [workspaceReady.create({ taskId: result.taskId, workspaceId })]);
   return { outcome: result.outcome };
 }
 
@@ -94,7 +90,7 @@ export async function provisioningFailedCallback(rt: Runtime, workspaceId: strin
     }
     return marked;
   });
-  if (result.outcome !== "ignored") await wake(rt, result.taskId, "workspace-failed");
+  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [workspaceProvisioningFailed.create({ taskId: result.taskId, workspaceId })]);
   return { outcome: result.outcome };
 }
 

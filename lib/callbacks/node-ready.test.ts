@@ -135,7 +135,7 @@ describe("the node-ready callback", () => {
     expect(team.provider.isRunning!(after)).toBe(false);
     const [task] = await database.db.select().from(tasks).where(eq(tasks.id, "t_shared"));
     expect(task).toMatchObject({ status: "failed", errorMessage: message });
-    expect(team.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_shared", reason: "node-ready" } });
+    expect(team.sent).toContainEqual({ name: "node/ready", data: { taskId: "t_shared", nodeId: node.id } });
     // Its report again is for a node that is gone.
     expect(await refusal(nodeReadyCallback(team, node.id, ready))).toMatchObject({ status: 404 });
   });
@@ -154,7 +154,7 @@ describe("the node-ready callback", () => {
     expect(rt.provider.isRunning!(after)).toBe(false);
     const [task] = await database.db.select().from(tasks).where(eq(tasks.id, "t_contract"));
     expect(task).toMatchObject({ status: "failed", errorMessage: message });
-    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_contract", reason: "node-ready" } });
+    expect(rt.sent).toContainEqual({ name: "node/ready", data: { taskId: "t_contract", nodeId: node.id } });
     expect(await database.db.select().from(errors).where(eq(errors.nodeId, node.id))).toContainEqual(expect.objectContaining({ taskId: null, step: "node_agent_ready", message }));
 
     // A new task is not placed on it, and its report again is for a node that is gone.

@@ -19,33 +19,61 @@ export const taskSubmitted = eventType("task/submitted", {
 
 export const runKey = (taskId: string, generation: number) => `${taskId}:${generation}`;
 
-/** Why a task's run was woken; the run reads the database to see what changed. */
-export const WakeReason = z.enum([
-  "node-ready",
-  "node-lost",
-  "workspace-ready",
-  "workspace-failed",
-  "agent-completed",
-  "agent-failed",
-  "cancelled",
-  "capacity",
-  /** The person sent a follow-up (a `task_messages` row is queued). */
-  "followup",
-  /** The person asked to finish instead of waiting for a follow-up. */
-  "finish",
-]);
-export type WakeReason = z.infer<typeof WakeReason>;
-
-/**
- * Something the task's run may be waiting for happened. Every wait of the run waits for this one
- * event, matched on the task id, then checks the database: the database decides, the event only
- * says "look now". Writers always commit before they send it.
+/*
+ * Wake events: each says one thing that happened to a task, after the writer committed it. A run's
+ * wait listens for the events of its stage (and the cross-cutting ones that matter to it, such as a
+ * cancel), matched on the task id, then checks the database: the database decides, the event only
+ * says "look now" (inngest/wait-for.ts). Sending one goes through lib/tasks/wake-run.ts, which
+ * coalesces them per task and event name until the run looks.
  */
-export const taskWake = eventType("task/wake", {
-  schema: z.object({ taskId: z.string(), reason: WakeReason }),
+
+/** The node's daemon reported ready (its `/ready` callback, or the monitor found it answering). */
+export const nodeReady = eventType("node/ready", { schema: z.object({ taskId: z.string(), nodeId: z.string() }) });
+
+/** The task's node is gone (declared lost, destroyed, or found ended by the safety net). */
+export const nodeLost = eventType("node/lost", { schema: z.object({ taskId: z.string(), nodeId: z.string() }) });
+
+/** POST /api/workspaces/{id}/ready: the workspace is set up. */
+export const workspaceReady = eventType("workspace/ready", { schema: z.object({ taskId: z.string(), workspaceId: z.string() }) });
+
+/** POST /api/workspaces/{id}/provisioning-failed: setting the workspace up failed (the task failed with it). */
+export const workspaceProvisioningFailed = eventType("workspace/provisioning-failed", {
+  schema: z.object({ taskId: z.string(), workspaceId: z.string() }),
 });
 
+/** A turn of the agent session ended: `completed` (its work was pushed as the callback says) or `failed` (the task failed with it). */
+export const agentTurnEnded = eventType("agent/turn-ended", {
+  schema: z.object({ taskId: z.string(), sessionId: z.string(), outcome: z.enum(["completed", "failed"]) }),
+});
+
+/** The person sent a follow-up (a `task_messages` row is queued). */
+export const taskFollowup = eventType("task/followup", { schema: z.object({ taskId: z.string() }) });
+
+/** The person asked to finish instead of waiting for a follow-up. */
+export const taskFinishRequested = eventType("task/finish-requested", { schema: z.object({ taskId: z.string() }) });
+
+/** The person cancelled the task. */
+export const taskCancelled = eventType("task/cancelled", { schema: z.object({ taskId: z.string() }) });
+
+/** A slot is free for this queued task (a task cleaned up, a node destroyed, or the supervisor found one). */
+export const taskSlotAvailable = eventType("task/slot-available", { schema: z.object({ taskId: z.string(), userId: z.string() }) });
+
+/** Every wake event, once. */
+export const WAKE_EVENTS = [
+  nodeReady,
+  nodeLost,
+  workspaceReady,
+  workspaceProvisioningFailed,
+  agentTurnEnded,
+  taskFollowup,
+  taskFinishRequested,
+  taskCancelled,
+  taskSlotAvailable,
+] as const;
+export type WakeEventType = (typeof WAKE_EVENTS)[number];
+/** A wake event ready to send (built with its type's `.create`). */
+export type WakeEvent = ReturnType<WakeEventType["create"]>;
+export type WakeEventName = WakeEventType["name"];
+
 /** What the domain is handed to emit events (the Inngest client's `send`, bound by the caller); it answers the engine's event ids. */
-export type SendEvents = (
-  events: ReturnType<typeof taskSubmitted.create> | ReturnType<typeof taskWake.create> | ReturnType<typeof taskWake.create>[],
-) => Promise<{ ids: string[] }>;
+export type SendEvents = (events: ReturnType<typeof taskSubmitted.create> | WakeEvent | WakeEvent[]) => Promise<{ ids: string[] }>;

@@ -14,6 +14,7 @@ import type { NodeHeartbeatCallback } from "../contracts/vm-agent";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
 import { destroyNode, publishForNode } from "./lifecycle";
+import { nodeLost } from "../contracts/events";
 import { wakeRuns, type WakeDeps } from "../tasks/wake-run";
 import type { NodeProvider } from "./provider";
 import { vmAgentClient, type CallableNode } from "./vm-agent-client";
@@ -104,7 +105,7 @@ export async function markNodeLost(deps: LostNodeDeps, nodeId: string, why: stri
     return publishForNode(tx, nodeId);
   });
   if (!taskIds) return false;
-  await wakeRuns(deps, taskIds, "node-lost");
+  await wakeRuns(deps, taskIds.map((taskId) => nodeLost.create({ taskId, nodeId })));
   await destroyNode(deps, nodeId, message);
   return true;
 }

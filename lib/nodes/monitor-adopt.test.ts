@@ -55,7 +55,7 @@ describe("a node whose ready callback was lost", () => {
     expect(adopted.certificateFingerprint).toBe(await rt.provider.certificateFingerprint!(adopted));
     // What only its report says (how it keeps workspaces apart) stays unknown until the report comes.
     expect((await getNode(database.db, "n_lostready"))!.isolation).toBeNull();
-    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t1", reason: "node-ready" } });
+    expect(rt.sent).toContainEqual({ name: "node/ready", data: { taskId: "t1", nodeId: "n_lostready" } });
     const [recovery] = await database.db.select().from(errors).where(eq(errors.nodeId, "n_lostready"));
     expect(recovery).toMatchObject({ kind: "recovery", message: expect.stringMatching(/ready callback never arrived; marked ready/) });
   }, 60_000);

@@ -24,6 +24,6 @@ describe("the node monitor", () => {
     expect(node?.status).toBe("stopped");
     expect(node?.errorMessage).toMatch(/did not report ready within NODE_PROVISIONING_TIMEOUT/);
     // Its task's run is woken to go on elsewhere.
-    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId: "t_waits", reason: "node-lost" } });
+    expect(rt.sent).toContainEqual({ name: "node/lost", data: { taskId: "t_waits", nodeId: "n_stuck" } });
   });
 });

@@ -10,7 +10,7 @@ import type { Executor } from "@/db/client";
 import { nodes } from "@/db/schema";
 import type { Config } from "../config";
 import type { KeyPair } from "../auth/keys";
-import type { SendEvents } from "../contracts/events";
+import { nodeReady, type SendEvents } from "../contracts/events";
 import { MONITORED_NODE_STATUSES } from "../contracts/statuses";
 import { recordError } from "../errors";
 import { publishNodeChange } from "../live/publish";
@@ -111,7 +111,7 @@ async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
   );
   if (!ready) return;
   await recordError(deps.db, { nodeId: node.id, step: "node_agent_ready", kind: "recovery", message: `node ${node.id} answers but its ready callback never arrived; marked ready` });
-  await wakeRuns(deps, ready.taskIds, "node-ready");
+  await wakeRuns(deps, ready.taskIds.map((taskId) => nodeReady.create({ taskId, nodeId: node.id })));
 }
 
 export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {

@@ -9,7 +9,7 @@
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
 import { nodes, tasks } from "@/db/schema";
-import type { SendEvents } from "../contracts/events";
+import { taskSlotAvailable, type SendEvents } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 import { RUN_STATES } from "../tasks/state-machine";
 import { publishNodeChange } from "../live/publish";
@@ -63,7 +63,7 @@ export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvid
       .limit(free - inFlight);
     return tx.update(tasks).set({ queueWokenAt: sql`now()` }).where(inArray(tasks.id, next)).returning({ id: tasks.id });
   });
-  await wakeRuns(deps, woken.map((t) => t.id), "capacity");
+  await wakeRuns(deps, woken.map((t) => taskSlotAvailable.create({ taskId: t.id, userId })));
   return woken.map((t) => t.id);
 }
 

@@ -89,7 +89,7 @@ describe("destroyNodeForOperator against Postgres", () => {
     expect(after.status).toBe("stopped");
     expect(after.errorMessage).toBe(`node ${id} lost: ${DESTROYED_BY_OPERATOR}`);
     expect(destroyed).toEqual([id]);
-    expect(sent).toEqual([expect.objectContaining({ name: "task/wake", data: { taskId: working, reason: "node-lost" } })]);
+    expect(sent).toEqual([expect.objectContaining({ name: "node/lost", data: { taskId: working, nodeId: id } })]);
     const recorded = await database.db.select().from(errors).where(eq(errors.nodeId, id));
     expect(recorded.map((e) => e.message)).toEqual([`node ${id} lost: ${DESTROYED_BY_OPERATOR}`]);
   });

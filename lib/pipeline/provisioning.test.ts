@@ -89,7 +89,7 @@ describe("provisioning a task's node on Hetzner", () => {
     const node = await nodeOf(nodeId);
     expect(node.status).toBe("stopped");
     expect(node.errorMessage).toContain("its machine could not be created");
-    expect(rt.sent).toContainEqual({ name: "task/wake", data: { taskId, reason: "node-lost" } });
+    expect(rt.sent).toContainEqual({ name: "node/lost", data: { taskId, nodeId } });
   });
 
   it("fails at once with the API's message when Hetzner refuses for good (the project's quota), and loses the node", async () => {

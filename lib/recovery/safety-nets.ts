@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime";
 import { recordErrorOnce } from "../errors";
 import { reapIfIdle } from "../nodes/pool";
 import { destroyNode } from "../nodes/lifecycle";
+import { nodeLost } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 import { reportNodeOrphans } from "./orphans";
 import { RUN_STATES } from "../tasks/state-machine";
@@ -67,12 +68,12 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
     if (await reportOrphan(rt, { nodeId: running.id, message })) reported.push(message);
   }
   const stranded = await rt.db
-    .select({ taskId: tasks.id, nodeId: tasks.nodeId, workspaceId: tasks.workspaceId, nodeStatus: nodes.status })
+    .select({ taskId: tasks.id, nodeId: nodes.id, workspaceId: tasks.workspaceId, nodeStatus: nodes.status })
     .from(tasks)
     .innerJoin(nodes, eq(nodes.id, tasks.nodeId))
     .where(and(RUN_STATES.active, inArray(nodes.status, ENDED_NODE_STATUSES), lt(nodes.updatedAt, new Date(now - 60_000))));
   for (const t of stranded) {
-    await wakeRuns(rt, [t.taskId], "node-lost");
+    await wakeRuns(rt, [nodeLost.create({ taskId: t.taskId, nodeId: t.nodeId })]);
     const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;
     if (await reportOrphan(rt, { taskId: t.taskId, nodeId: t.nodeId, workspaceId: t.workspaceId, message })) reported.push(message);
   }

@@ -11,6 +11,7 @@ import { agentSessions, tasks } from "@/db/schema";
 import { ENDED_SESSION_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
 import { RUN_STATES } from "../tasks/state-machine";
+import { agentTurnEnded } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 
 /** Runs whose agent's turn ended unseen: the end their run has not looked at. */
@@ -22,12 +23,11 @@ export const missedAgentEnd = and(
 
 export async function rewakeFinishedAgents(rt: Runtime, settleMs = 5_000, now = Date.now()) {
   const stranded = await rt.db
-    .select({ taskId: tasks.id })
+    .select({ taskId: tasks.id, sessionId: agentSessions.id, sessionStatus: agentSessions.status })
     .from(tasks)
     .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
     .where(and(missedAgentEnd, lt(agentSessions.endedAt, new Date(now - settleMs))))
     .limit(100);
-  const ids = stranded.map((t) => t.taskId);
-  await wakeRuns(rt, ids, "agent-completed");
-  return ids;
+  await wakeRuns(rt, stranded.map((t) => agentTurnEnded.create({ taskId: t.taskId, sessionId: t.sessionId, outcome: t.sessionStatus === "stopped" ? "completed" : "failed" })));
+  return stranded.map((t) => t.taskId);
 }

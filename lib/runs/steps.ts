@@ -56,7 +56,7 @@ export async function enterStep(db: Executor, taskId: string, generation: number
 export async function recordRunCheckIn(db: Executor, taskId: string, generation: number, ms: number) {
   await db
     .update(tasks)
-    .set({ runNextCheckBy: promiseIn(ms), wakeSentAt: null })
+    .set({ runNextCheckBy: promiseIn(ms), wakesSent: {} })
     .where(and(eq(tasks.id, taskId), eq(tasks.runGeneration, generation)));
 }
 

@@ -41,8 +41,8 @@ describe("a follow-up", () => {
     expect(second).toMatchObject({ outcome: "queued", message: { body: "And a changelog entry", status: "queued" } });
     expect((await listMessages(database.db, "t_open")).map((m) => m.body)).toEqual(["Also add tests", "Or maybe not", "And a changelog entry"]);
     expect(sent).toEqual([
-      { name: "task/wake", data: { taskId: "t_open", reason: "followup" } },
-      { name: "task/wake", data: { taskId: "t_open", reason: "followup" } },
+      { name: "task/followup", data: { taskId: "t_open" } },
+      { name: "task/followup", data: { taskId: "t_open" } },
     ].map((event) => expect.objectContaining(event)));
   });
 

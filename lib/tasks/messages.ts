@@ -10,6 +10,7 @@ import { taskMessages, tasks } from "@/db/schema";
 import type { TaskMessageView, TaskStatus } from "../contracts/api";
 import { publishTaskChange } from "../live/publish";
 import { isTerminal } from "./state-machine";
+import { taskFinishRequested, taskFollowup } from "../contracts/events";
 import { wakeRun, type WakeDeps } from "./wake-run";
 import type { Config } from "../config";
 import { admitFollowup } from "./user-limits";
@@ -44,7 +45,7 @@ export async function sendMessage(deps: WakeDeps & { db: Db; config: Pick<Config
     return { outcome: "queued" as const, message: messageView(row!), fresh: true };
   });
   if (result.outcome !== "queued") return result;
-  if (result.fresh) await wakeRun(deps, taskId, "followup", "follow-up stored");
+  if (result.fresh) await wakeRun(deps, taskFollowup.create({ taskId }), "follow-up stored");
   return { outcome: "queued", message: result.message };
 }
 
@@ -69,6 +70,6 @@ export async function finishTask(deps: WakeDeps & { db: Db }, ownerId: string, t
     await publishTaskChange(tx, taskId, "status");
     return { outcome: "finishing" as const };
   });
-  if (result.outcome === "finishing") await wakeRun(deps, taskId, "finish", "finish recorded");
+  if (result.outcome === "finishing") await wakeRun(deps, taskFinishRequested.create({ taskId }), "finish recorded");
   return result;
 }

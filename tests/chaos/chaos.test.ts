@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eq, gte, sql } from "drizzle-orm";
 import { nodes, tasks } from "@/db/schema";
 import type { TaskDetail } from "@/lib/contracts/api";
+import { taskFollowup, taskSlotAvailable, workspaceReady, type WakeEvent } from "@/lib/contracts/events";
 import { readLocalNodeRecord } from "@/lib/nodes/providers/local";
 import { makeRepo } from "../harness/git";
 import { GATED_AGENT_COMMAND, newGate } from "../harness/gated-agent";
@@ -181,7 +182,7 @@ scenarios("with the warm pool", { NODE_WARM_TIMEOUT: "10m" }, (system) => {
     const killedAt = Date.now();
     await holdAppDown(system(), async () => {
       // As if a callback was recorded just before the app died: its wake makes the engine call a step.
-      const wake = await fetch(`${system().inngestUrl}/e/chaos`, { method: "POST", body: JSON.stringify({ name: "task/wake", data: { taskId, reason: "chaos" } }) });
+      const wake = await fetch(`${system().inngestUrl}/e/chaos`, { method: "POST", body: JSON.stringify(workspaceReady.create({ taskId, workspaceId: before!.workspaceId! })) });
       expect(wake.ok).toBe(true);
       const deadline = Date.now() + 60_000;
       while ((await engineRunStatus(system(), before!.runId!)) !== "FAILED") {
@@ -339,12 +340,12 @@ async function untilSwept(system: TestSystem) {
  * Wakes that find nothing, straight to the engine (past the app's coalescing, as a storm of resent
  * or stray wakes would arrive), every WAKE_EVERY_MS for `forMs`. The run must keep its deadline.
  */
-async function strayWakes(system: TestSystem, taskId: string, reason: string, forMs: number) {
+async function strayWakes(system: TestSystem, wake: WakeEvent, forMs: number) {
   const WAKE_EVERY_MS = 500;
   let sent = 0;
   for (const until = Date.now() + forMs; Date.now() < until; sent++) {
-    const wake = await fetch(`${system.inngestUrl}/e/chaos`, { method: "POST", body: JSON.stringify({ name: "task/wake", data: { taskId, reason } }) });
-    expect(wake.ok).toBe(true);
+    const sent = await fetch(`${system.inngestUrl}/e/chaos`, { method: "POST", body: JSON.stringify(wake) });
+    expect(sent.ok).toBe(true);
     await new Promise((r) => setTimeout(r, WAKE_EVERY_MS)); // the storm's pace: what is tested is that time passes under it
   }
   return sent;
@@ -363,7 +364,7 @@ scenarios("long waits under wakes", { NODE_WARM_TIMEOUT: "10m", SESSION_IDLE_TIM
     try {
       const waiting = await watch.until((t) => t.executionStep === "awaiting_followup" && t.idleUntil !== null, 90_000, "the first turn to end");
       const started = Date.now();
-      const wakes = await strayWakes(system(), taskId, "chaos", HOLD_MS);
+      const wakes = await strayWakes(system(), taskFollowup.create({ taskId }), HOLD_MS);
       const { body: still } = await system().api("GET", `/api/tasks/${taskId}`);
       expect(still, `after ${wakes} wakes in ${HOLD_MS} ms`).toMatchObject({ status: "in_progress", executionStep: "awaiting_followup", idleUntil: waiting.idleUntil });
       const followUp = newGate("the second turn", true);
@@ -397,7 +398,7 @@ scenarios(
         watch.close();
       }
       const started = Date.now();
-      const wakes = await strayWakes(system(), queuedId, "capacity", HOLD_MS);
+      const wakes = await strayWakes(system(), taskSlotAvailable.create({ taskId: queuedId, userId: (await system().database.db.select().from(tasks).where(eq(tasks.id, queuedId)))[0]!.userId }), HOLD_MS);
       const { body: still } = await system().api("GET", `/api/tasks/${queuedId}`);
       expect(still, `after ${wakes} capacity wakes in ${HOLD_MS} ms`).toMatchObject({ status: "queued" });
       holder.open();

@@ -95,7 +95,7 @@ describe("the self-hosted engine", () => {
     expect(wrongKey.status).toBe(401);
 
     // … and the engine refuses an event without its event key.
-    const event = JSON.stringify({ name: "task/wake", data: { taskId: "none" } });
+    const event = JSON.stringify({ name: "task/followup", data: { taskId: "none" } });
     expect((await fetch(`${system.inngestUrl}/e/not-the-key`, { method: "POST", body: event })).status).toBe(401);
     expect((await fetch(`${system.inngestUrl}/e/${keys.eventKey}`, { method: "POST", body: event })).status).toBe(200);
   });
