@@ -29,6 +29,11 @@ describe("re-waking runs that missed their agent's completion", () => {
     await taskWithSession("just-ended", "stopped", 1_000);
     await taskWithSession("working", "running", null);
     expect((await rewakeFinishedAgents(rt)).sort()).toEqual(["failed-agent", "missed"]);
-    expect(rt.sent.map((e) => e.data)).toEqual(expect.arrayContaining([{ taskId: "missed", reason: "agent-completed" }, { taskId: "failed-agent", reason: "agent-completed" }]));
+    expect(rt.sent).toEqual(
+      expect.arrayContaining([
+        { name: "agent/turn-ended", data: { taskId: "missed", sessionId: "s_missed", outcome: "completed" } },
+        { name: "agent/turn-ended", data: { taskId: "failed-agent", sessionId: "s_failed-agent", outcome: "failed" } },
+      ]),
+    );
   });
 });
