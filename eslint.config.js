@@ -80,7 +80,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@/*", "!@/lib", "@/lib/*", "!@/lib/contracts", "**/lib/*", "!**/lib/contracts", "!**/lib/agent-clis"],
+              group: ["@/*", "!@/lib", "@/lib/*", "!@/lib/contracts", "**/lib/*", "!**/lib/contracts"],
               message: "vm-agent/ imports only lib/contracts/ from the control plane's code: move what both sides need there.",
             },
           ],
