@@ -62,17 +62,22 @@ function userRouteWithId(handler: (ctx: UserContext & { id: string }) => Promise
   };
 }
 
-type CallbackKind = "workspace" | "node";
+/**
+ * What a callback's path names: a node or a workspace, each called with its own token only, or an
+ * agent session, called with its workspace's token (the session's owner checks the two belong).
+ */
+type CallbackKind = "workspace" | "node" | "session";
+
+/** The context a callback handler gets: the path's id, which the token was checked to speak for. */
+type CallbackContext<S extends z.ZodType, K extends CallbackKind> = { rt: Runtime; id: string; body: z.infer<S>; workspaceId: K extends "node" ? null : string };
 
 /**
  * Callbacks from vm-agents. The bearer token must be signed by us, for this audience, and name the
- * resource it acts on: a workspace token only for its workspace, a node token only for its node.
+ * resource it acts on: a node token only for its node, a workspace token only for its workspace
+ * (403 otherwise, before the body is read). A session's path gets the token's workspace as
+ * `workspaceId`, for its owner to match against the session's.
  */
-function callbackRoute<S extends z.ZodType>(
-  kind: CallbackKind,
-  schema: S,
-  handler: (ctx: { rt: Runtime; id: string; body: z.infer<S>; claim: string }) => Promise<Response>,
-) {
+function callbackRoute<S extends z.ZodType, K extends CallbackKind>(kind: K, schema: S, handler: (ctx: CallbackContext<S, K>) => Promise<Response>) {
   return async (request: Request, context: Params) => {
     try {
       const rt = await runtime();
@@ -81,16 +86,19 @@ function callbackRoute<S extends z.ZodType>(
       let claim: string;
       try {
         claim =
-          kind === "workspace"
-            ? (await verifyWorkspaceCallbackToken(rt.keys.publicKey, token)).workspaceId
-            : (await verifyNodeCallbackToken(rt.keys.publicKey, token)).nodeId;
+          kind === "node"
+            ? (await verifyNodeCallbackToken(rt.keys.publicKey, token)).nodeId
+            : (await verifyWorkspaceCallbackToken(rt.keys.publicKey, token)).workspaceId;
       } catch (error) {
         if (error instanceof TokenError) throw new HttpError(401, error.message);
         throw error;
       }
       const id = await pathId(context);
+      if (kind !== "session" && claim !== id) throw new HttpError(403, `the token is for another ${kind}`);
       const body = await parseBody(request, schema, rt.config.MAX_CALLBACK_BODY_BYTES);
-      return await handler({ rt, id, body, claim });
+      // Typed by `kind`: null for a node's path, the token's workspace otherwise.
+      const workspaceId = (kind === "node" ? null : claim) as CallbackContext<S, K>["workspaceId"];
+      return await handler({ rt, id, body, workspaceId });
     } catch (error) {
       return errorResponse(error);
     }

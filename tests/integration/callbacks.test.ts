@@ -106,7 +106,12 @@ describe("callbacks", () => {
 
     const otherWorkspace = await workspaceToken("w_other");
     const forbidden = await system.api("POST", "/api/workspaces/w_abc/ready", body, { authorization: `Bearer ${otherWorkspace}` });
-    expect(forbidden.status).toBe(403);
+    expect(forbidden).toMatchObject({ status: 403, body: { error: "the token is for another workspace" } });
+    // A node's token likewise speaks only for its node, whatever the body says.
+    const otherNode = await signNodeCallbackToken(keys, { nodeId: "n_other" }, 60_000);
+    const heartbeat = { cpuPercent: 1, memoryPercent: 1, diskPercent: 1, workspaces: 0, sessions: [], version: "test", contractVersion: 1 };
+    const forbiddenNode = await system.api("POST", "/api/nodes/n_abc/heartbeat", heartbeat, { authorization: `Bearer ${otherNode}` });
+    expect(forbiddenNode).toMatchObject({ status: 403, body: { error: "the token is for another node" } });
 
     const badBody = await system.api("POST", "/api/workspaces/w_abc/ready", { ...body, baseCommit: "nope" }, {
       authorization: `Bearer ${await workspaceToken("w_abc")}`,

@@ -5,6 +5,6 @@ import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const POST = callbackRoute("workspace", AgentCompletedCallback, async ({ rt, id, body, claim }) =>
-  json(await agentCompletedCallback(rt, id, claim, body)),
+export const POST = callbackRoute("session", AgentCompletedCallback, async ({ rt, id, body, workspaceId }) =>
+  json(await agentCompletedCallback(rt, id, workspaceId, body)),
 );

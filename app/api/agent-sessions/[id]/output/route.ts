@@ -5,6 +5,6 @@ import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const POST = callbackRoute("workspace", AgentOutputCallback, async ({ rt, id, body, claim }) =>
-  json(await agentOutputCallback(rt, id, claim, body)),
+export const POST = callbackRoute("session", AgentOutputCallback, async ({ rt, id, body, workspaceId }) =>
+  json(await agentOutputCallback(rt, id, workspaceId, body)),
 );

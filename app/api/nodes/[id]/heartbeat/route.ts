@@ -1,11 +1,10 @@
 import { NodeHeartbeatCallback } from "@/lib/contracts/vm-agent";
 import { nodeHeartbeatCallback } from "@/lib/callbacks/handlers";
 import { callbackRoute } from "@/app/_server/routes";
-import { HttpError, json } from "@/lib/http/respond";
+import { json } from "@/lib/http/respond";
 
 export const dynamic = "force-dynamic";
 
-export const POST = callbackRoute("node", NodeHeartbeatCallback, async ({ rt, id, body, claim }) => {
-  if (claim !== id) throw new HttpError(403, "the token is for another node");
+export const POST = callbackRoute("node", NodeHeartbeatCallback, async ({ rt, id, body }) => {
   return json(await nodeHeartbeatCallback(rt, id, body));
 });
