@@ -124,7 +124,7 @@ export async function provisionWorktree(
           const [file, ...args] = network ? network.enter([command.file, ...command.args]) : [command.file, ...command.args];
           await run(file!, args, {
             cwd: worktree,
-            env: agentEnvironment({ GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home), ...network?.env }),
+            env: agentEnvironment(runAs.inherited, { GIT_TERMINAL_PROMPT: "0", ...userEnvironment(user, runAs.home), ...network?.env }),
             ...(network ? {} : { user }),
             timeoutMs: config.SETUP_TIMEOUT,
             group: true,

@@ -216,7 +216,7 @@ export class SessionManager {
     this.redactors.delete(sessionId);
     // The launch prepares the CLI's folder in the HOME as root: only while the HOME is held (workspace-fs.ts).
     const home = paths.home(workspaceId);
-    const resolved = withHomeHeld(home, workspace.user, AGENT_HOME_FOLDERS, () => agentLaunch(session.agent, { prompt, sessionId, home, settings: config, secrets, resume: session.conversationId, model: session.model }));
+    const resolved = withHomeHeld(home, workspace.user, AGENT_HOME_FOLDERS, () => agentLaunch(session.agent, { prompt, sessionId, home, settings: config, secrets, resume: session.conversationId, model: session.model, inherited: this.options.inherited }));
     if ("unavailable" in resolved) {
       const failed = { ...session, status: "completing" as const, exitCode: null, commit: null, pushed: false, error: resolved.unavailable };
       this.sessions.put(sessionId, failed);

@@ -6,7 +6,7 @@ import { agentEnvironment, mkdirOwnedLikeHome, type AgentLauncher } from "./laun
 
 export const claudeCodeLauncher: AgentLauncher = {
   homeFolders: [".claude"],
-  launch: ({ prompt, home, settings, keys, resume, model, binary, base }) => {
+  launch: ({ prompt, home, settings, keys, resume, model, binary, base, inherited }) => {
     mkdirOwnedLikeHome(home, home);
     return {
       command: [
@@ -20,7 +20,7 @@ export const claudeCodeLauncher: AgentLauncher = {
         "--allowedTools",
         settings.CLAUDE_ALLOWED_TOOLS,
       ],
-      env: agentEnvironment({
+      env: agentEnvironment(inherited, {
         ...base,
         // The CLI keeps its conversations under ~/.claude: one stable home per workspace.
         HOME: home,

@@ -4,7 +4,7 @@ import { agentEnvironment, mkdirOwnedLikeHome, type AgentLauncher } from "./laun
 
 export const codexLauncher: AgentLauncher = {
   homeFolders: [".codex"],
-  launch: ({ prompt, home, settings, keys, resume, model, binary, base }) => {
+  launch: ({ prompt, home, settings, keys, resume, model, binary, base, inherited }) => {
     const codexHome = path.join(home, ".codex");
     mkdirOwnedLikeHome(home, codexHome);
     // A custom base URL becomes a model provider speaking the Responses API. It is operator
@@ -20,7 +20,7 @@ export const codexLauncher: AgentLauncher = {
     const command = resume ? [binary, "exec", "resume", ...flags, "--", resume, "-"] : [binary, "exec", ...flags, "--", "-"];
     return {
       command,
-      env: agentEnvironment({ ...base, HOME: home, CODEX_HOME: codexHome, ...keys }),
+      env: agentEnvironment(inherited, { ...base, HOME: home, CODEX_HOME: codexHome, ...keys }),
       stdin: prompt,
     };
   },

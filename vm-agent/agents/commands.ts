@@ -7,6 +7,7 @@
  */
 import { agentAdapter, type AgentKind, type ModelApiSetting } from "../../lib/contracts/agents";
 import type { SessionSecrets } from "../../lib/contracts/vm-agent";
+import type { InheritedEnvironment } from "../config";
 import { claudeCodeLauncher } from "./claude-code";
 import { codexLauncher } from "./codex";
 import { cliBinary, notInstalled, type AgentLaunch, type AgentLauncher, type AgentSettings } from "./launch";
@@ -33,7 +34,7 @@ export function modelApiHost(kind: AgentKind, settings: Partial<Record<ModelApiS
 
 export function agentLaunch(
   kind: AgentKind,
-  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; secrets: SessionSecrets; resume?: string; model?: string },
+  context: { prompt: string; sessionId: string; home: string; settings: AgentSettings; secrets: SessionSecrets; resume?: string; model?: string; inherited: InheritedEnvironment },
 ): AgentLaunch {
   const { secrets, settings, model, ...rest } = context;
   const adapter = agentAdapter(kind);

@@ -3,6 +3,7 @@
  * its adapter's npm package when the node names none), and folders in its HOME made safely.
  */
 import fs from "node:fs";
+import type { InheritedEnvironment, InheritedVariable } from "../config";
 import type { AgentAdapter, CliSetting, ModelApiSetting } from "../../lib/contracts/agents";
 import { installedAgentCli } from "../../lib/contracts/agents/installed-cli";
 
@@ -30,6 +31,8 @@ export type LaunchContext = {
   binary: string;
   /** What every agent's environment carries: its session, and its model when one was chosen. */
   base: Record<string, string>;
+  /** The daemon's inherited variables (config.ts), of which agentEnvironment passes some on. */
+  inherited: InheritedEnvironment;
 };
 
 /** How the daemon starts one agent's CLI; its adapter (lib/contracts/agents) says the rest. */
@@ -39,11 +42,13 @@ export type AgentLauncher = {
   homeFolders: readonly string[];
 };
 
-/** What an agent or setup script may see: no control-plane tokens, no node secrets. */
-export function agentEnvironment(extra: Record<string, string>): Record<string, string> {
-  const allowed = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TMPDIR", "USER", "SHELL", "GIT_SSL_CAINFO", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"];
+/** What an agent or setup script may see of the daemon's environment: no control-plane tokens, no node secrets. */
+const AGENT_VARIABLES = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "TMPDIR", "USER", "SHELL", "GIT_SSL_CAINFO", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"] as const satisfies readonly InheritedVariable[];
+
+/** An agent's or setup script's environment: those of the daemon's inherited variables it may see, then `extra`. */
+export function agentEnvironment(inherited: InheritedEnvironment, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const key of allowed) if (process.env[key] !== undefined) env[key] = process.env[key]!;
+  for (const key of AGENT_VARIABLES) if (inherited[key] !== undefined) env[key] = inherited[key];
   return { ...env, ...extra };
 }
 
