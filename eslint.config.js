@@ -71,24 +71,6 @@ export default tseslint.config(
     },
   },
   {
-    // Until the agent adapters' work (issue 21) moves it under lib/contracts/, the one other module
-    // the daemon shares: where npm puts the agent CLIs, which the local provider installs too.
-    files: ["vm-agent/agents/commands.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            {
-              group: ["@/*", "!@/lib", "@/lib/*", "!@/lib/contracts", "**/lib/*", "!**/lib/contracts"],
-              message: "vm-agent/ imports only lib/contracts/ from the control plane's code: move what both sides need there.",
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
     // No import cycles in the domain, the engine glue or the daemon.
     files: ["lib/**/*.ts", "db/**/*.ts", "inngest/**/*.ts", "vm-agent/**/*.ts"],
     plugins: { "import-x": importX },

@@ -3,14 +3,13 @@
  * task (conversation, diff, pipeline, network), the same task's tool call opened, nodes with a warm
  * node, errors with a failure, settings, and sign-in signed out. Run by e2e/shots.config.ts only.
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test, type Page } from "@playwright/test";
 import { buildApp } from "../scripts/system";
 import { makeRepo } from "../tests/harness/git";
-import { type OwnSystem, startOwnSystem } from "./support";
+import { type OwnSystem, screenshots, startOwnSystem } from "./support";
 
 const AGENT = fileURLToPath(new URL("./fixtures/conversation-agent.mjs", import.meta.url));
 const SHOTS_DIR = process.env.SHOTS_DIR ?? "test-results/shots";
@@ -25,18 +24,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => own?.stop());
 
-async function shoot(page: Page, name: string) {
-  fs.mkdirSync(SHOTS_DIR, { recursive: true });
-  for (const [width, height] of [
-    [1440, 900],
-    [375, 812],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: path.join(SHOTS_DIR, `${name}-${width}.png`), fullPage: true, animations: "disabled" });
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
+const shoot = (page: Page, name: string) => screenshots(page, name, SHOTS_DIR);
 
 test("every page", async ({ page, browser }) => {
   const signedOut = await browser.newContext();

@@ -59,15 +59,16 @@ export async function expectNoReload(page: Page) {
   expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
 }
 
-/** Full-page shots from the top (the sticky top bar where it belongs) at 1440 and 375 px wide, kept in test-results/e2e. */
-export async function screenshots(page: Page, name: string) {
+/** Full-page shots from the top (the sticky top bar where it belongs) at 1440 and 375 px wide, kept in `dir`. */
+export async function screenshots(page: Page, name: string, dir = "test-results/e2e") {
+  fs.mkdirSync(dir, { recursive: true });
   for (const [width, height] of [
     [1440, 900],
     [375, 812],
   ] as const) {
     await page.setViewportSize({ width, height });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: `test-results/e2e/${name}-${width}.png`, fullPage: true });
+    await page.screenshot({ path: path.join(dir, `${name}-${width}.png`), fullPage: true, animations: "disabled" });
   }
   await page.setViewportSize({ width: 1440, height: 900 });
 }
