@@ -4,6 +4,7 @@ import { agentSessions, nodes, tasks, users, workspaces } from "@/db/schema";
 import { SESSION_STATUSES, type SessionStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { statusWritersOutside } from "@/tests/harness/status-writers";
+import { itMovesAsTheTableSays, type LifecycleMove } from "@/tests/harness/transition-moves";
 import {
   canSessionTransition,
   ensureSessionRow,
@@ -59,7 +60,7 @@ describe("every move the session lifecycle makes, against Postgres", () => {
     turn: 1,
   });
 
-  const moves: { name: string; to: SessionStatus; movesFrom: SessionStatus[]; run: (s: { taskId: string; workspaceId: string; sessionId: string }) => Promise<unknown> }[] = [
+  const moves: LifecycleMove<SessionStatus, { taskId: string; workspaceId: string; sessionId: string }>[] = [
     { name: "the node accepting the start", to: "running", movesFrom: ["starting"], run: (s) => markSessionStarted(database.db, s.sessionId) },
     { name: "cleanup", to: "stopped", movesFrom: ["starting", "running"], run: (s) => markSessionsStopped(database.db, s.taskId, "task ended") },
     { name: "a succeeded completion", to: "stopped", movesFrom: ["starting", "running"], run: (s) => recordAgentCompletion(database.db, s.sessionId, completion(s, "succeeded")) },
@@ -67,18 +68,7 @@ describe("every move the session lifecycle makes, against Postgres", () => {
     { name: "the next turn", to: "running", movesFrom: ["starting", "suspended", "stopped", "error"], run: (s) => startNextTurn(database.db, s.sessionId, 2) },
   ];
 
-  for (const move of moves) {
-    it(`${move.name} moves to ${move.to} from ${move.movesFrom.join(", ")} (each in the table), and leaves every other status`, async () => {
-      for (const from of SESSION_STATUSES) {
-        const s = await sessionIn(from);
-        await move.run(s);
-        const after = await statusOf(s.sessionId);
-        const moved = move.movesFrom.includes(from);
-        expect({ from, after }).toEqual({ from, after: moved ? move.to : from });
-        if (moved) expect(canSessionTransition(from, move.to)).toBe(true);
-      }
-    });
-  }
+  itMovesAsTheTableSays({ statuses: SESSION_STATUSES, moves, rowIn: sessionIn, statusOf: (s) => statusOf(s.sessionId), canTransition: canSessionTransition });
 
   it("a new row starts in the initial status, which the table lets move", async () => {
     const id = `t${++seq}`;

@@ -4,6 +4,7 @@ import { nodes, tasks, users, workspaces } from "@/db/schema";
 import { WORKSPACE_STATUSES, type WorkspaceStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { statusWritersOutside } from "@/tests/harness/status-writers";
+import { itMovesAsTheTableSays, type LifecycleMove } from "@/tests/harness/transition-moves";
 import {
   canWorkspaceTransition,
   ensureWorkspaceRow,
@@ -49,7 +50,7 @@ describe("every move the workspace lifecycle makes, against Postgres", () => {
   }
   const statusOf = async (workspaceId: string) => (await database.db.select({ status: workspaces.status }).from(workspaces).where(eq(workspaces.id, workspaceId)))[0]!.status;
 
-  const moves: { name: string; to: WorkspaceStatus; movesFrom: WorkspaceStatus[]; run: (w: { taskId: string; workspaceId: string }) => Promise<unknown> }[] = [
+  const moves: LifecycleMove<WorkspaceStatus, { taskId: string; workspaceId: string }>[] = [
     {
       name: "the ready report",
       to: "running",
@@ -66,18 +67,7 @@ describe("every move the workspace lifecycle makes, against Postgres", () => {
     { name: "losing its node", to: "error", movesFrom: ["pending", "creating", "running", "recovery", "stopping"], run: (w) => markWorkspacesLost(database.db, w.taskId, "n1", "node n1 lost") },
   ];
 
-  for (const move of moves) {
-    it(`${move.name} moves to ${move.to} from ${move.movesFrom.join(", ")} (each in the table), and leaves every other status`, async () => {
-      for (const from of WORKSPACE_STATUSES) {
-        const w = await workspaceIn(from);
-        await move.run(w);
-        const after = await statusOf(w.workspaceId);
-        const moved = move.movesFrom.includes(from);
-        expect({ from, after }).toEqual({ from, after: moved ? move.to : from });
-        if (moved) expect(canWorkspaceTransition(from, move.to)).toBe(true);
-      }
-    });
-  }
+  itMovesAsTheTableSays({ statuses: WORKSPACE_STATUSES, moves, rowIn: workspaceIn, statusOf: (w) => statusOf(w.workspaceId), canTransition: canWorkspaceTransition });
 
   it("a new row starts in the initial status, which the table lets move", async () => {
     const id = `t${++seq}`;
