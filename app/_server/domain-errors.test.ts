@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { errorResponse, HttpError } from "@/lib/http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
 import { NodeEnrollmentError } from "@/lib/nodes/enrollment";
+import { CallbackRefusedError } from "@/lib/callbacks/errors";
 import { toHttpError } from "./domain-errors";
 
 describe("toHttpError", () => {
@@ -29,6 +30,20 @@ describe("toHttpError", () => {
       const response = errorResponse(toHttpError(error));
       expect(response.status).toBe(status);
       expect(await response.json()).toEqual({ error: error.message, field });
+    }
+  });
+
+  it("maps a refused vm-agent callback: gone 404, a foreign endpoint 422, another contract version 409, another workspace's token 403", async () => {
+    const cases: [CallbackRefusedError, number, unknown][] = [
+      [new CallbackRefusedError("gone", "node n_1 is not running"), 404, { error: "node n_1 is not running" }],
+      [new CallbackRefusedError("endpoint", "endpoint is not where node n_1 serves: elsewhere"), 422, { error: "endpoint is not where node n_1 serves: elsewhere", field: "endpoint" }],
+      [new CallbackRefusedError("contractVersion", "node n_1 speaks vm-agent contract version 3"), 409, { error: "node n_1 speaks vm-agent contract version 3", field: "contractVersion" }],
+      [new CallbackRefusedError("otherWorkspace", "the token is for another workspace"), 403, { error: "the token is for another workspace" }],
+    ];
+    for (const [error, status, body] of cases) {
+      const response = errorResponse(toHttpError(error));
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual(body);
     }
   });
 

@@ -17,6 +17,7 @@ import { ForgeError } from "@/lib/forge/forge";
 import { NothingHeldError } from "@/lib/workspaces/held-work";
 import { MachineRegistrationError, type MachineRegistrationRefusal } from "@/lib/machines/errors";
 import { NodeEnrollmentError, type NodeEnrollmentRefusal } from "@/lib/nodes/enrollment";
+import { CallbackRefusedError, type CallbackRefusal } from "@/lib/callbacks/errors";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -52,6 +53,14 @@ const ENROLLMENT_STATUSES: Record<NodeEnrollmentRefusal, readonly [number, strin
   gone: [404, "id"],
 };
 
+/** A vm-agent callback's refusals; a node daemon on another contract version is a conflict it cannot retry away. */
+const CALLBACK_STATUSES: Record<CallbackRefusal, readonly [number, string?]> = {
+  gone: [404],
+  endpoint: [422, "endpoint"],
+  contractVersion: [409, "contractVersion"],
+  otherWorkspace: [403],
+};
+
 /** The HttpError a domain error stands for; anything else is returned as it is. */
 export function toHttpError(error: unknown): unknown {
   if (error instanceof MachineRegistrationError) {
@@ -60,6 +69,10 @@ export function toHttpError(error: unknown): unknown {
   }
   if (error instanceof NodeEnrollmentError) {
     const [status, field] = ENROLLMENT_STATUSES[error.refusal];
+    return new HttpError(status, error.message, field);
+  }
+  if (error instanceof CallbackRefusedError) {
+    const [status, field] = CALLBACK_STATUSES[error.refusal];
     return new HttpError(status, error.message, field);
   }
   // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.

@@ -17,6 +17,6 @@ function mapDomainErrors<A extends unknown[]>(handler: (...args: A) => Promise<R
 
 export const userRoute: typeof kit.userRoute = (handler) => kit.userRoute(mapDomainErrors(handler));
 export const userRouteWithId: typeof kit.userRouteWithId = (handler) => kit.userRouteWithId(mapDomainErrors(handler));
-export const { callbackRoute } = kit;
+export const callbackRoute: typeof kit.callbackRoute = (kind, schema, handler) => kit.callbackRoute(kind, schema, mapDomainErrors(handler));
 export const registrationRoute: typeof kit.registrationRoute = (schema, handler) => kit.registrationRoute(schema, mapDomainErrors(handler));
 export const registrationRouteWithId: typeof kit.registrationRouteWithId = (schema, handler) => kit.registrationRouteWithId(schema, mapDomainErrors(handler));

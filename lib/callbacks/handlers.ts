@@ -17,7 +17,7 @@ import { recordAgentOutput } from "../sessions/output";
 import { failTask } from "../tasks/fail-task";
 import { recordBootLog } from "../workspaces/boot-log";
 import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecycle";
-import { HttpError } from "../http/respond";
+import { CallbackRefusedError } from "./errors";
 import { applyAgentCompletion } from "./completion";
 import { auditHeartbeatSessions } from "./heartbeat-audit";
 import { log } from "../log";
@@ -28,21 +28,21 @@ import { log } from "../log";
  * (leaked, or a compromised node) may not point those calls elsewhere. A refusal is recorded and
  * leaves the node as it was. In team mode a node that cannot run each workspace as its own user is
  * refused (lib/nodes/isolation.ts): its waiting tasks fail saying why, and it is destroyed. So is a
- * node whose daemon speaks another contract version (lib/nodes/contract-version.ts), answered 409
- * naming both versions: its report cannot be taken however often it is sent.
+ * node whose daemon speaks another contract version (lib/nodes/contract-version.ts), refused as
+ * `contractVersion` (a 409) naming both versions: its report cannot be taken however often it is sent.
  */
 export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeReadyCallback) {
   const node = await getNode(rt.db, nodeId);
   // A node that is gone or going is not asked about its endpoint: there is nothing to redirect.
-  if (!node || GONE_NODE_STATUSES.includes(node.status)) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  if (!node || GONE_NODE_STATUSES.includes(node.status)) throw new CallbackRefusedError("gone", `node ${nodeId} is not expected to be running`);
   const refused = await rt.provider.checkEndpoint(node, body.endpoint);
   if (refused) {
     const message = `node ${nodeId} reported an endpoint its provider does not know: ${refused}`;
     await recordErrorOnce(rt.db, { kind: "failure", nodeId, step: "node_agent_ready", message });
-    throw new HttpError(422, `endpoint is not where node ${nodeId} serves: ${refused}`, "endpoint");
+    throw new CallbackRefusedError("endpoint", `endpoint is not where node ${nodeId} serves: ${refused}`);
   }
   const ready = await markNodeReady(rt.db, nodeId, body, { kind: "report", authMode: rt.config.AUTH_MODE });
-  if (!ready) throw new HttpError(404, `node ${nodeId} is not expected to be running`);
+  if (!ready) throw new CallbackRefusedError("gone", `node ${nodeId} is not expected to be running`);
   if (node.certificateFingerprint && node.certificateFingerprint !== body.certificateFingerprint) {
     // Accepted: this report is authenticated by the node's own token, the same proof that set the
     // first pin, and a daemon that lost or outlived its certificate (an expired one, a wiped work
@@ -57,14 +57,14 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.
     await destroyNode(rt, nodeId, ready.refused);
-    if (ready.refusedFor === "contractVersion") throw new HttpError(409, ready.refused, "contractVersion");
+    if (ready.refusedFor === "contractVersion") throw new CallbackRefusedError("contractVersion", ready.refused);
     return { outcome: "refused" as const, reason: ready.refused };
   }
   return { outcome: "applied" as const };
 }
 
 export async function nodeHeartbeatCallback(rt: Runtime, nodeId: string, body: NodeHeartbeatCallback) {
-  if (!(await recordHeartbeat(rt.db, nodeId, body))) throw new HttpError(404, `node ${nodeId} is not running`);
+  if (!(await recordHeartbeat(rt.db, nodeId, body))) throw new CallbackRefusedError("gone", `node ${nodeId} is not running`);
   await auditHeartbeatSessions(rt, nodeId, body);
   return { outcome: "applied" as const };
 }
@@ -78,7 +78,7 @@ export async function workspaceReadyCallback(rt: Runtime, workspaceId: string, b
 /** A boot-log report: stored for the task page (its run needs no wake: readiness comes by its own callback). */
 export async function bootLogCallback(rt: Runtime, workspaceId: string, body: BootLogCallback) {
   const result = await recordBootLog(rt.db, workspaceId, body);
-  if (result.outcome === "ignored") throw new HttpError(404, `workspace ${workspaceId} not found`);
+  if (result.outcome === "ignored") throw new CallbackRefusedError("gone", `workspace ${workspaceId} not found`);
   return result;
 }
 
@@ -97,9 +97,9 @@ export async function provisioningFailedCallback(rt: Runtime, workspaceId: strin
 /** The session, when both the token and the body speak for the workspace it belongs to. */
 async function sessionOfWorkspace(rt: Runtime, sessionId: string, tokenWorkspaceId: string, bodyWorkspaceId: string) {
   const session = await getSession(rt.db, sessionId);
-  if (!session) throw new HttpError(404, `agent session ${sessionId} not found`);
+  if (!session) throw new CallbackRefusedError("gone", `agent session ${sessionId} not found`);
   if (session.workspaceId !== tokenWorkspaceId || bodyWorkspaceId !== tokenWorkspaceId) {
-    throw new HttpError(403, "the token is for another workspace");
+    throw new CallbackRefusedError("otherWorkspace", "the token is for another workspace");
   }
   return session;
 }

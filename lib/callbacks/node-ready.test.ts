@@ -3,7 +3,8 @@
  * local node (the local provider starts a real vm-agent) reports ready, and the same callback with
  * another endpoint is refused, recorded, and changes nothing. It records how the node keeps
  * workspaces apart; in team mode a node that cannot run each as its own user is refused and destroyed.
- * A node whose daemon speaks another contract version is refused (409) and destroyed, saying why.
+ * A node whose daemon speaks another contract version is refused (`contractVersion`: a 409 at the
+ * route, app/_server/domain-errors.test.ts) and destroyed, saying why.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -12,12 +13,12 @@ import { openTestDatabase } from "@/tests/harness/test-database";
 import { testRuntime } from "@/tests/harness/runtime";
 import { startReceiver } from "@/vm-agent/test-support";
 import { CONTRACT_VERSION, type NodeReadyCallback } from "../contracts/vm-agent";
-import { HttpError } from "../http/respond";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import { placeTask } from "../nodes/selection";
 import type { Runtime } from "../runtime";
 import { newKeyRingEntry } from "../envelope";
 import { nodeReadyCallback } from "./handlers";
+import { CallbackRefusedError } from "./errors";
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let rt: Runtime & { sent: { name: string; data: unknown }[] };
@@ -53,8 +54,8 @@ async function refusal(promise: Promise<unknown>) {
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(HttpError);
-  return error as HttpError;
+  expect(error).toBeInstanceOf(CallbackRefusedError);
+  return error as CallbackRefusedError;
 }
 
 describe("the node-ready callback", () => {
@@ -77,7 +78,7 @@ describe("the node-ready callback", () => {
     ];
     for (const endpoint of elsewhere) {
       const error = await refusal(nodeReadyCallback(rt, node.id, { ...ready, endpoint }));
-      expect(error, endpoint).toMatchObject({ status: 422, field: "endpoint" });
+      expect(error, endpoint).toMatchObject({ refusal: "endpoint" });
       expect(error.message).toContain(`endpoint is not where node ${node.id} serves`);
     }
     const after = (await getNode(database.db, node.id))!;
@@ -113,7 +114,7 @@ describe("the node-ready callback", () => {
   it("refuses a loopback endpoint for a node the local provider never started", async () => {
     await database.db.insert(nodes).values({ id: "n_unknown", userId: "u1", provider: "local", status: "creating" });
     const error = await refusal(nodeReadyCallback(rt, "n_unknown", { endpoint: "https://127.0.0.1:4000", certificateFingerprint: Array.from({ length: 32 }, () => "AB").join(":"), version: "x", contractVersion: 2 }));
-    expect(error).toMatchObject({ status: 422, field: "endpoint", message: expect.stringContaining("was not started by this local provider") });
+    expect(error).toMatchObject({ refusal: "endpoint", message: expect.stringContaining("was not started by this local provider") });
     expect(await getNode(database.db, "n_unknown")).toMatchObject({ status: "creating", endpoint: null });
   });
 
@@ -137,7 +138,7 @@ describe("the node-ready callback", () => {
     expect(task).toMatchObject({ status: "failed", errorMessage: message });
     expect(team.sent).toContainEqual({ name: "node/ready", data: { taskId: "t_shared", nodeId: node.id } });
     // Its report again is for a node that is gone.
-    expect(await refusal(nodeReadyCallback(team, node.id, ready))).toMatchObject({ status: 404 });
+    expect(await refusal(nodeReadyCallback(team, node.id, ready))).toMatchObject({ refusal: "gone" });
   });
 
   it("refuses a daemon on another contract version with a 409 naming both, fails the task waiting on it saying why, destroys the node and places no task on it", async () => {
@@ -148,7 +149,7 @@ describe("the node-ready callback", () => {
     const message = `node ${node.id} speaks vm-agent contract version ${other}, this control plane version ${CONTRACT_VERSION}; it gets no work until its vm-agent is one of this control plane's`;
 
     const error = await refusal(nodeReadyCallback(rt, node.id, { ...ready, contractVersion: other }));
-    expect(error).toMatchObject({ status: 409, field: "contractVersion", message });
+    expect(error).toMatchObject({ refusal: "contractVersion", message });
     const after = (await getNode(database.db, node.id))!;
     expect(after).toMatchObject({ status: "stopped", errorMessage: message });
     expect(rt.provider.isRunning!(after)).toBe(false);
@@ -162,6 +163,6 @@ describe("the node-ready callback", () => {
     const limits = { maxWorkspacesPerNode: 3, cpuThreshold: 80, memoryThreshold: 85, maxNodesPerUser: 10 };
     const placed = await placeTask(database.db, { taskId: "t_after_contract", userId: "u1", provider: "local", authMode: "local", limits });
     expect(placed.kind === "assigned" && placed.nodeId).not.toBe(node.id);
-    expect(await refusal(nodeReadyCallback(rt, node.id, { ...ready, contractVersion: other }))).toMatchObject({ status: 404 });
+    expect(await refusal(nodeReadyCallback(rt, node.id, { ...ready, contractVersion: other }))).toMatchObject({ refusal: "gone" });
   });
 });
