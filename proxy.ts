@@ -1,15 +1,16 @@
 /**
- * Runs before every page and route. Both modes: other sites may not drive the browser (the request
- * guard, lib/http/request-guard.ts; local mode also answers only to localhost names), and pages
- * send a browser without a session to the sign-in page (the routes check the credential itself:
- * lib/http/caller.ts). Local mode: `/sign-in?token=…`, the one-time link `npm start` prints, is
- * spent by /api/local-sign-in. Team mode: a dev engine's unsigned endpoint stays on this machine.
+ * Runs before every page and route. Both modes: other sites may not drive the browser (the
+ * request guard, app/_server/http/request-guard.ts; local mode also answers only to localhost
+ * names), and pages send a browser without a session to the sign-in page (the routes check the
+ * credential itself: app/_server/http/caller.ts). Local mode: `/sign-in?token=…`, the one-time
+ * link `npm start` prints, is spent by /api/local-sign-in. Team mode: a dev engine's unsigned
+ * endpoint stays on this machine.
  */
 import { getSessionCookie } from "better-auth/cookies";
 import { NextResponse, type NextRequest } from "next/server";
 import { config as appConfig } from "@/lib/config";
 import { localSessionCookieName } from "@/lib/auth/local-cookie";
-import { checkLocalRequest, checkTeamRequest, guardedRequest } from "@/lib/http/request-guard";
+import { checkLocalRequest, checkTeamRequest, guardedRequest } from "@/app/_server/http/request-guard";
 import { isLoopbackHost } from "@/lib/net";
 
 const SIGN_IN_PAGE = "/sign-in";

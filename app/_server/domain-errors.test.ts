@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorResponse, HttpError } from "@/lib/http/respond";
+import { errorResponse, HttpError } from "./http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
 import { NodeEnrollmentError } from "@/lib/nodes/enrollment";
 import { CallbackRefusedError } from "@/lib/callbacks/errors";

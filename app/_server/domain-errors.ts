@@ -2,7 +2,7 @@
  * One table from the domain's named errors to HTTP answers: domain code throws them and never
  * knows a status code; the route wrappers (./routes) turn them into responses.
  */
-import { HttpError } from "@/lib/http/respond";
+import { HttpError } from "./http/respond";
 import { NodeAlreadyStoppedError, NodeInUseError, NodeNotFoundError } from "@/lib/operations/destroy-node";
 import { RepositoryRefusedError } from "@/lib/tasks/repository-policy";
 import { BaseBranchRefusedError } from "@/lib/tasks/base-branch";

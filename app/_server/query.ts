@@ -1,6 +1,6 @@
 /** Parses a request's query string with a contract schema; a bad value is a 422 naming the parameter. */
 import type { z } from "zod";
-import { HttpError } from "@/lib/http/respond";
+import { HttpError } from "./http/respond";
 
 export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {
   const params = Object.fromEntries(new URL(request.url).searchParams);

@@ -1,5 +1,5 @@
 /** The route wrappers every handler uses, bound to the app's runtime; domain errors map through one table. */
-import { routeKit } from "@/lib/http/routes";
+import { routeKit } from "./http/routes";
 import { runtime } from "@/inngest/runtime";
 import { toHttpError } from "./domain-errors";
 

@@ -11,8 +11,8 @@ import { downloadResponse, vmAgentDownloads, type DownloadSettings } from "@/lib
 import { installerScript } from "@/lib/nodes/artifacts/installer";
 import { nodeRuntimeArtifact } from "@/lib/nodes/artifacts/node-runtime";
 import { vmAgentArtifact } from "@/lib/nodes/artifacts/vm-agent";
-import { errorResponse, HttpError, json } from "@/lib/http/respond";
-import { rateLimiter } from "@/lib/http/rate-limit";
+import { errorResponse, HttpError, json } from "./http/respond";
+import { rateLimiter } from "./http/rate-limit";
 import { forwardedPeer } from "@/lib/machines/machine-host";
 
 export function downloadSettings(): DownloadSettings {

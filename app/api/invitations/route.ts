@@ -1,8 +1,8 @@
 import { CreateInvitationRequest } from "@/lib/contracts/api";
 import { invite, listInvitations, NotAdminError, removeInvitation } from "@/lib/auth/invitations";
 import { userRoute } from "@/app/_server/routes";
-import { HttpError, json, parseBody } from "@/lib/http/respond";
-import type { Caller } from "@/lib/http/caller";
+import { HttpError, json, parseBody } from "@/app/_server/http/respond";
+import type { Caller } from "@/app/_server/http/caller";
 import type { Runtime } from "@/lib/runtime";
 
 export const dynamic = "force-dynamic";

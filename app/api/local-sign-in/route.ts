@@ -6,7 +6,7 @@
 import { runtime } from "@/inngest/runtime";
 import { endLocalSession, localTokenFor, redeemSignInToken } from "@/lib/auth/local";
 import { localSessionCookie, localSessionCookieName, readCookie } from "@/lib/auth/local-cookie";
-import { errorResponse, problem } from "@/lib/http/respond";
+import { errorResponse, problem } from "@/app/_server/http/respond";
 import { safeNextPath } from "@/app/_lib/next-path";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import type { Me } from "@/lib/contracts/api";
 import { getUser } from "@/lib/users";
 import { userRoute } from "@/app/_server/routes";
-import { json, problem } from "@/lib/http/respond";
+import { json, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -2,7 +2,7 @@ import { NodeListQuery } from "@/lib/contracts/api";
 import { listNodes } from "@/lib/operations/nodes-view";
 import { userRoute } from "@/app/_server/routes";
 import { parseQuery } from "@/app/_server/query";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { listSecrets } from "@/lib/secrets/store";
 import { userRoute } from "@/app/_server/routes";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

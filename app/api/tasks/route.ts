@@ -3,7 +3,7 @@ import { createTask } from "@/lib/tasks/create-task";
 import { listTasks } from "@/lib/tasks/queries";
 import { userRoute } from "@/app/_server/routes";
 import { runStarter } from "@/lib/runs/start";
-import { json, parseBody } from "@/lib/http/respond";
+import { json, parseBody } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

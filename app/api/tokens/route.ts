@@ -1,7 +1,7 @@
 import { CreateApiTokenRequest } from "@/lib/contracts/api";
 import { createApiToken, listApiTokens } from "@/lib/auth/api-tokens";
 import { userRoute } from "@/app/_server/routes";
-import { HttpError, json, parseBody } from "@/lib/http/respond";
+import { HttpError, json, parseBody } from "@/app/_server/http/respond";
 import type { Runtime } from "@/lib/runtime";
 
 export const dynamic = "force-dynamic";

@@ -2,7 +2,7 @@
 import { toNextJsHandler } from "better-auth/next-js";
 import { runtime } from "@/inngest/runtime";
 import { handleSignIn } from "@/lib/auth/sign-in";
-import { problem } from "@/lib/http/respond";
+import { problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { createMachineRegistration } from "@/lib/machines/registrations";
 import { userRoute } from "@/app/_server/routes";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -3,7 +3,7 @@ import { repositoryBranches } from "@/lib/tasks/base-branch";
 import { checkRepository } from "@/lib/tasks/repository-policy";
 import { userRoute } from "@/app/_server/routes";
 import { parseQuery } from "@/app/_server/query";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

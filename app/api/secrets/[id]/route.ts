@@ -2,7 +2,7 @@
 import { PutSecretRequest, SecretName } from "@/lib/contracts/api";
 import { deleteSecret, putSecret } from "@/lib/secrets/store";
 import { userRouteWithId } from "@/app/_server/routes";
-import { HttpError, json, parseBody } from "@/lib/http/respond";
+import { HttpError, json, parseBody } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -2,7 +2,7 @@
 import { NetworkSettings } from "@/lib/contracts/api";
 import { networkSettings, saveNetworkSettings } from "@/lib/egress/settings";
 import { userRoute } from "@/app/_server/routes";
-import { json, parseBody } from "@/lib/http/respond";
+import { json, parseBody } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { getTaskDetail } from "@/lib/tasks/queries";
 import { userRouteWithId } from "@/app/_server/routes";
-import { json, problem } from "@/lib/http/respond";
+import { json, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { revokeApiToken } from "@/lib/auth/api-tokens";
 import { userRouteWithId } from "@/app/_server/routes";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

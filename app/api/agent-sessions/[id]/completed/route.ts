@@ -1,7 +1,7 @@
 import { AgentCompletedCallback } from "@/lib/contracts/vm-agent";
 import { agentCompletedCallback } from "@/lib/callbacks/handlers";
 import { callbackRoute } from "@/app/_server/routes";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { DestroyNodeRequest } from "@/lib/contracts/api";
 import { destroyNodeForOperator } from "@/lib/operations/destroy-node";
 import { userRouteWithId } from "@/app/_server/routes";
-import { json, parseBody } from "@/lib/http/respond";
+import { json, parseBody } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import type { CancelTaskResponse } from "@/lib/contracts/api";
 import { cancelTask } from "@/lib/tasks/cancel-task";
 import { userRouteWithId } from "@/app/_server/routes";
-import { json, problem } from "@/lib/http/respond";
+import { json, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

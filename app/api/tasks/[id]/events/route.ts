@@ -5,7 +5,7 @@ import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { getTaskDetail } from "@/lib/tasks/queries";
 import { userRouteWithId } from "@/app/_server/routes";
-import { problem } from "@/lib/http/respond";
+import { problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import type { FinishTaskResponse } from "@/lib/contracts/api";
 import { finishTask } from "@/lib/tasks/messages";
 import { userRouteWithId } from "@/app/_server/routes";
-import { json, problem } from "@/lib/http/respond";
+import { json, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

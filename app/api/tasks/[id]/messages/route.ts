@@ -1,7 +1,7 @@
 import { SendMessageRequest, type SendMessageResponse } from "@/lib/contracts/api";
 import { sendMessage } from "@/lib/tasks/messages";
 import { userRouteWithId } from "@/app/_server/routes";
-import { json, parseBody, problem } from "@/lib/http/respond";
+import { json, parseBody, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

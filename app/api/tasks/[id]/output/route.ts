@@ -2,8 +2,8 @@ import { TaskOutputQuery } from "@/lib/contracts/api";
 import { readTaskOutput } from "@/lib/tasks/task-output";
 import { userRouteWithId } from "@/app/_server/routes";
 import { parseQuery } from "@/app/_server/query";
-import { download } from "@/lib/http/download";
-import { json, problem } from "@/lib/http/respond";
+import { download } from "@/app/_server/http/download";
+import { json, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

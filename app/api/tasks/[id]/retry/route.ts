@@ -2,7 +2,7 @@ import type { RetryTaskResponse } from "@/lib/contracts/api";
 import { retryTask } from "@/lib/tasks/retry-task";
 import { userRouteWithId } from "@/app/_server/routes";
 import { runStarter } from "@/lib/runs/start";
-import { json, problem } from "@/lib/http/respond";
+import { json, problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { EgressRefusalsCallback } from "@/lib/contracts/egress";
 import { recordEgressRefusals } from "@/lib/egress/refusals";
 import { callbackRoute } from "@/app/_server/routes";
-import { HttpError, json } from "@/lib/http/respond";
+import { HttpError, json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { ProvisioningFailedCallback } from "@/lib/contracts/vm-agent";
 import { provisioningFailedCallback } from "@/lib/callbacks/handlers";
 import { callbackRoute } from "@/app/_server/routes";
-import { json } from "@/lib/http/respond";
+import { json } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 

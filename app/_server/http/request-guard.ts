@@ -2,7 +2,7 @@
  * What every request must look like before any route sees it (`proxy.ts` applies it).
  *
  * Local mode serves loopback only, and the signed-in browser (its session cookie, lib/auth/local.ts;
- * every route checks a credential, lib/http/caller.ts) must not be turned against it: a page on
+ * every route checks a credential, app/_server/http/caller.ts) must not be turned against it: a page on
  * another site, or on another port of this machine (the same site, so SameSite lets the cookie
  * through), can send "simple" requests to 127.0.0.1 (CSRF), and a name it controls can be
  * re-pointed at 127.0.0.1 so its scripts read our answers (DNS rebinding). Hence: only loopback
@@ -12,7 +12,7 @@
  * local token, vm-agent callbacks) carry no ambient credential, so a page cannot forge them; they
  * are held to the `Host` rule only.
  */
-import { isLoopbackHost } from "../net";
+import { isLoopbackHost } from "@/lib/net";
 
 export type GuardedRequest = {
   method: string;

@@ -3,10 +3,10 @@
  * only validates, calls its owner and answers.
  */
 import type { z } from "zod";
-import { verifyNodeCallbackToken, verifyWorkspaceCallbackToken } from "../auth/tokens";
-import { bearerToken, TokenError } from "../contracts/tokens";
-import { Id } from "../contracts/vm-agent";
-import type { Runtime } from "../runtime";
+import { verifyNodeCallbackToken, verifyWorkspaceCallbackToken } from "@/lib/auth/tokens";
+import { bearerToken, TokenError } from "@/lib/contracts/tokens";
+import { Id } from "@/lib/contracts/vm-agent";
+import type { Runtime } from "@/lib/runtime";
 import { errorResponse, HttpError, parseBody } from "./respond";
 import { callerStillValid, identifyCaller, type Caller } from "./caller";
 
@@ -34,8 +34,8 @@ async function userContext(rt: Runtime, request: Request): Promise<UserContext> 
 }
 
 /**
- * The wrappers, bound to the runtime the app builds (lib does not know the engine client).
- * `app/_server/routes.ts` makes the one set the route handlers use.
+ * The wrappers, bound to a runtime: `app/_server/routes.ts` makes the one set the route handlers
+ * use, bound to the app's runtime and mapping domain errors (./domain-errors.ts).
  */
 export function routeKit(runtime: () => Promise<Runtime>) {
 /** Routes a person calls: the caller is identified first (caller.ts); handlers act as `userId` only. */

@@ -5,13 +5,13 @@
  * else a signed-in browser's session cookie; anything else is 401. A live stream asks
  * `callerStillValid` again while it runs, so a revoked token or ended session loses its streams too.
  */
-import { apiTokenActive, authenticateApiToken } from "../auth/api-tokens";
-import { bearerToken } from "../contracts/tokens";
-import { LOCAL_SIGN_IN_HELP, localSession, localTokenFor, sameSecret } from "../auth/local";
-import { localSessionCookieName, readCookie } from "../auth/local-cookie";
-import { sessionActive, sessionUser } from "../auth/sign-in";
-import type { Runtime } from "../runtime";
-import { getUser, LOCAL_USER, type Role } from "../users";
+import { apiTokenActive, authenticateApiToken } from "@/lib/auth/api-tokens";
+import { bearerToken } from "@/lib/contracts/tokens";
+import { LOCAL_SIGN_IN_HELP, localSession, localTokenFor, sameSecret } from "@/lib/auth/local";
+import { localSessionCookieName, readCookie } from "@/lib/auth/local-cookie";
+import { sessionActive, sessionUser } from "@/lib/auth/sign-in";
+import type { Runtime } from "@/lib/runtime";
+import { getUser, LOCAL_USER, type Role } from "@/lib/users";
 import { HttpError } from "./respond";
 
 export type Caller = { userId: string; role: Role } & ({ via: "local" } | { via: "token"; tokenId: string } | { via: "session"; sessionId: string });

@@ -1,9 +1,9 @@
 /** How every route answers: JSON bodies, `{error, field}` for problems, zod issues named by field. */
 import type { z } from "zod";
-import type { ApiError } from "../contracts/api";
+import type { ApiError } from "@/lib/contracts/api";
 import { MigrationsPendingError } from "@/db/migrations";
-import { config } from "../config";
-import { log } from "../log";
+import { config } from "@/lib/config";
+import { log } from "@/lib/log";
 
 export const json = (body: unknown, status = 200) => Response.json(body, { status });
 
