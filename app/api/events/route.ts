@@ -1,7 +1,6 @@
 import { liveHub } from "@/lib/live/hub";
 import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { takeStreamSlot } from "@/lib/live/stream-slots";
-import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { ERRORS_STREAM, NODES_STREAM } from "@/lib/live/publish";
 import { getTaskDetail, listTasks } from "@/lib/tasks/queries";
@@ -12,7 +11,7 @@ export const dynamic = "force-dynamic";
 /** Every task's changes, for the task list: the list first, then each changed task. */
 export const GET = userRoute(async ({ rt, request, userId, stillValid }) =>
   sseResponse(
-    liveHub(await database()),
+    liveHub(rt.database),
     {
       // Every task; the nodes and errors pages' keys are not tasks.
       wants: ({ taskId }) => taskId !== NODES_STREAM && taskId !== ERRORS_STREAM,

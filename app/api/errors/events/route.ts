@@ -4,7 +4,6 @@ import { ERRORS_STREAM } from "@/lib/live/publish";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { takeStreamSlot } from "@/lib/live/stream-slots";
-import { database } from "@/lib/db";
 import { errorList } from "@/lib/operations/errors-view";
 import { userRoute } from "@/app/_server/routes";
 import { parseQuery } from "@/app/_server/query";
@@ -16,7 +15,7 @@ export const GET = userRoute(async ({ rt, request, caller, userId, stillValid })
   const { kind } = parseQuery(request, ErrorListQuery);
   const read = async () => [{ type: "errors" as const, ...(await errorList(rt.db, { userId, seesSystem: caller.role === "admin" }, kind)) }];
   return sseResponse(
-    liveHub(await database()),
+    liveHub(rt.database),
     { wants: (n) => n.taskId === ERRORS_STREAM, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, ERRORS_STREAM), stillValid, release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER) },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,

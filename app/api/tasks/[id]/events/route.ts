@@ -1,7 +1,6 @@
 import { liveHub } from "@/lib/live/hub";
 import { lastEventId, sseResponse } from "@/lib/live/sse";
 import { takeStreamSlot } from "@/lib/live/stream-slots";
-import { database } from "@/lib/db";
 import { latestLiveEventId } from "@/lib/live/queries";
 import { getTaskDetail } from "@/lib/tasks/queries";
 import { userRouteWithId } from "@/app/_server/routes";
@@ -17,7 +16,7 @@ export const GET = userRouteWithId(async ({ rt, id, request, userId, stillValid 
     return task ? [{ type: "task" as const, task }] : [];
   };
   return sseResponse(
-    liveHub(await database()),
+    liveHub(rt.database),
     { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id), stillValid, release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER) },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
