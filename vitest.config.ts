@@ -9,6 +9,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // Vitest's default in a run is one worker fewer than the cores: on CI's two, one at a time.
+          // The files are independent (each its own database, folders, daemon and tmux socket).
+          maxWorkers: "100%",
           // One migrated database that each test's database is copied from.
           globalSetup: ["tests/harness/unit-setup.ts"],
           // Projects with their own maxWorkers run in groups of their own when several are picked at once.
