@@ -31,6 +31,8 @@ export type DaemonOptions = {
   /** What its children may see of the daemon's own environment (config.ts inheritedEnvironment). */
   inherited: InheritedEnvironment;
   log: Logger;
+  /** The source of the callbacks' retry jitter, in [0, 1): Math.random unless a test pins it. */
+  retryRandom?: () => number;
 };
 
 /**
@@ -59,6 +61,7 @@ export function assembleDaemon(options: DaemonOptions) {
       baseDelayMs: config.CALLBACK_BASE_DELAY,
       maxDelayMs: config.CALLBACK_MAX_DELAY,
       requestTimeoutMs: config.CALLBACK_REQUEST_TIMEOUT,
+      ...(options.retryRandom ? { random: options.retryRandom } : {}),
     },
     log,
   );

@@ -192,7 +192,7 @@ export async function startTestAgent(receiverUrl: string, overrides: TestAgentOp
     ...settings,
   };
   // The daemon main.ts starts, in this process: it reports ready to the receiver as a node does.
-  const agent = await startDaemon({ config, inherited: inheritedEnvironment(process.env), log });
+  const agent = await startDaemon({ config, inherited: inheritedEnvironment(process.env), log, retryRandom: policy.random });
   const { port, certificateFingerprint, outbox, tmux } = agent;
   const base = `https://127.0.0.1:${port}`;
   /** A call as the control plane makes it: pinned to the certificate this daemon serves. */
