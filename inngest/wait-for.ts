@@ -20,8 +20,9 @@
  * set of waits.
  */
 import { toInngestDuration } from "@/lib/duration";
+import { PENDING } from "@/lib/pipeline/stage";
 
-export const PENDING = "pending" as const;
+export { PENDING };
 
 /** The step tools the rule needs (a subset of Inngest's `step` and `group`). */
 export type WaitTools = {

@@ -16,7 +16,7 @@ export async function applyAgentCompletion(rt: Runtime, sessionId: string, body:
     return recorded;
   });
   if (result.outcome !== "ignored" && result.taskId) {
-    await wakeRuns(rt, [agentTurnEnded.create({ taskId: result.taskId, sessionId, outcome: result.message ? "failed" : "completed" })]);
+    await wakeRuns(rt, [agentTurnEnded.create({ taskId: result.taskId, sessionId, outcome: result.message ? "failed" : "completed" })], "throw");
   }
   return result;
 }

@@ -53,7 +53,7 @@ export async function nodeReadyCallback(rt: Runtime, nodeId: string, body: NodeR
     log.warn(message, { nodeId });
     await recordError(rt.db, { kind: "recovery", nodeId, step: "node_agent_ready", message });
   }
-  await wakeRuns(rt, ready.taskIds.map((taskId) => nodeReady.create({ taskId, nodeId })));
+  await wakeRuns(rt, ready.taskIds.map((taskId) => nodeReady.create({ taskId, nodeId })), "throw");
   if (ready.refused) {
     // A 2xx all the same: the report was taken, and sending it again would change nothing.
     await destroyNode(rt, nodeId, ready.refused);
@@ -71,7 +71,7 @@ export async function nodeHeartbeatCallback(rt: Runtime, nodeId: string, body: N
 
 export async function workspaceReadyCallback(rt: Runtime, workspaceId: string, body: WorkspaceReadyCallback) {
   const result = await markWorkspaceReady(rt.db, workspaceId, body);
-  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [workspaceReady.create({ taskId: result.taskId, workspaceId })]);
+  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [workspaceReady.create({ taskId: result.taskId, workspaceId })], "throw");
   return { outcome: result.outcome };
 }
 
@@ -90,7 +90,7 @@ export async function provisioningFailedCallback(rt: Runtime, workspaceId: strin
     }
     return marked;
   });
-  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [workspaceProvisioningFailed.create({ taskId: result.taskId, workspaceId })]);
+  if (result.outcome !== "ignored" && result.taskId) await wakeRuns(rt, [workspaceProvisioningFailed.create({ taskId: result.taskId, workspaceId })], "throw");
   return { outcome: result.outcome };
 }
 

@@ -105,7 +105,7 @@ export async function markNodeLost(deps: LostNodeDeps, nodeId: string, why: stri
     return publishForNode(tx, nodeId);
   });
   if (!taskIds) return false;
-  await wakeRuns(deps, taskIds.map((taskId) => nodeLost.create({ taskId, nodeId })));
+  await wakeRuns(deps, taskIds.map((taskId) => nodeLost.create({ taskId, nodeId })), "throw");
   await destroyNode(deps, nodeId, message);
   return true;
 }

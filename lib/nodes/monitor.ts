@@ -111,7 +111,7 @@ async function adoptIfAnswering(deps: MonitorDeps, node: NodeRow, now: number) {
   );
   if (!ready) return;
   await recordError(deps.db, { nodeId: node.id, step: "node_agent_ready", kind: "recovery", message: `node ${node.id} answers but its ready callback never arrived; marked ready` });
-  await wakeRuns(deps, ready.taskIds.map((taskId) => nodeReady.create({ taskId, nodeId: node.id })));
+  await wakeRuns(deps, ready.taskIds.map((taskId) => nodeReady.create({ taskId, nodeId: node.id })), "throw");
 }
 
 export async function monitorNodes(deps: MonitorDeps, now = Date.now()) {

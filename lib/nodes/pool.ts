@@ -63,7 +63,7 @@ export async function wakeQueued(deps: { db: Executor; provider: Pick<NodeProvid
       .limit(free - inFlight);
     return tx.update(tasks).set({ queueWokenAt: sql`now()` }).where(inArray(tasks.id, next)).returning({ id: tasks.id });
   });
-  await wakeRuns(deps, woken.map((t) => taskSlotAvailable.create({ taskId: t.id, userId })));
+  await wakeRuns(deps, woken.map((t) => taskSlotAvailable.create({ taskId: t.id, userId })), "throw");
   return woken.map((t) => t.id);
 }
 

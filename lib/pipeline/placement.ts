@@ -13,25 +13,18 @@ import { getNode, provisionNode } from "../nodes/lifecycle";
 import { isolationVerdict } from "../nodes/isolation";
 import { NodeProviderError } from "../nodes/provider";
 import { leaveNode, placeTask, selectionLimits } from "../nodes/selection";
-import { GONE_NODE_STATUSES } from "../contracts/statuses";
 import { failTask } from "../tasks/fail-task";
-import { isTerminal } from "../tasks/state-machine";
 import { finishStep, setStepDetail, skipStep, startStep } from "../tasks/timeline";
-import { getTask } from "../tasks/queries";
 import { markWorkspacesLost } from "../workspaces/lifecycle";
-
-export const PENDING = "pending" as const;
-/** The task ended (cancelled, or failed by a callback): the run only cleans up. */
-export const ENDED = "ended" as const;
-/** The task's node is gone. */
-export const LOST = "lost" as const;
+import { ENDED, LOST, openStage, PENDING } from "./stage";
 
 export type Selection = { nodeId: string; provision: boolean } | { queued: string } | typeof ENDED;
 
 /** The selection step: a slot on a node (probing an idle node before using it), or why the task waits. */
 export async function selectNodeStage(rt: Runtime, taskId: string, attempt: number): Promise<Selection> {
-  const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status)) return ENDED;
+  const stage = await openStage(rt, taskId);
+  if (stage === ENDED) return ENDED;
+  const { task } = stage;
   await startStep(rt.db, taskId, "node_selection", { restart: attempt > 0 });
   const exclude: string[] = [];
   for (let probe = 0; probe < 5; probe++) {
@@ -140,11 +133,11 @@ async function machineLost(rt: Runtime, taskId: string, node: { id: string; prov
 }
 
 export async function nodeReadiness(rt: Runtime, taskId: string, nodeId: string, attempt: number): Promise<"ready" | typeof PENDING | typeof ENDED | typeof LOST> {
-  const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status)) return ENDED;
+  const stage = await openStage(rt, taskId, { node: nodeId });
+  if (stage === ENDED) return ENDED;
   await startStep(rt.db, taskId, "node_agent_ready", { restart: attempt > 0 });
-  const node = await getNode(rt.db, nodeId);
-  if (!node || GONE_NODE_STATUSES.includes(node.status) || task.nodeId !== nodeId) return LOST;
+  if (stage.lost) return LOST;
+  const { node } = stage;
   if (node.status === "creating" && (await machineLost(rt, taskId, node))) return LOST;
   if (node.status !== "running" || node.health === "restarting") return PENDING;
   // Ready is not enough in team mode: the node must run each workspace as its own user.

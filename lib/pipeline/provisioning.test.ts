@@ -18,7 +18,8 @@ import { routedProvider } from "../nodes/providers/routed";
 import { destroyLostNodes } from "../recovery/safety-nets";
 import { putSecret } from "../secrets/store";
 import type { Runtime } from "../runtime";
-import { LOST, nodeReadiness, PENDING, provisionNodeStage } from "./placement";
+import { nodeReadiness, provisionNodeStage } from "./placement";
+import { LOST, PENDING } from "./stage";
 
 const TOKEN = "provisioning-test-token";
 let database: Awaited<ReturnType<typeof openTestDatabase>>;

@@ -5,12 +5,9 @@
  */
 import { syncPullRequest, type SyncOutcome } from "../forge/pull-requests";
 import type { Runtime } from "../runtime";
-import { getTask } from "../tasks/queries";
-import { isTerminal } from "../tasks/state-machine";
-import { ENDED } from "./placement";
+import { ENDED, openStage } from "./stage";
 
 export async function pullRequestStage(rt: Runtime, taskId: string): Promise<SyncOutcome | typeof ENDED> {
-  const task = await getTask(rt.db, taskId);
-  if (!task || isTerminal(task.status)) return ENDED;
+  if ((await openStage(rt, taskId)) === ENDED) return ENDED;
   return syncPullRequest({ db: rt.db, secrets: rt.secrets, config: rt.config }, taskId);
 }

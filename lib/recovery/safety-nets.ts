@@ -73,7 +73,7 @@ export async function reportOrphans(rt: Runtime, now = Date.now()) {
     .innerJoin(nodes, eq(nodes.id, tasks.nodeId))
     .where(and(RUN_STATES.active, inArray(nodes.status, ENDED_NODE_STATUSES), lt(nodes.updatedAt, new Date(now - 60_000))));
   for (const t of stranded) {
-    await wakeRuns(rt, [nodeLost.create({ taskId: t.taskId, nodeId: t.nodeId })]);
+    await wakeRuns(rt, [nodeLost.create({ taskId: t.taskId, nodeId: t.nodeId })], "throw");
     const message = `task ${t.taskId} still points at node ${t.nodeId}, which is ${t.nodeStatus}; its run was woken to move on`;
     if (await reportOrphan(rt, { taskId: t.taskId, nodeId: t.nodeId, workspaceId: t.workspaceId, message })) reported.push(message);
   }

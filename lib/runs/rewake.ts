@@ -28,6 +28,6 @@ export async function rewakeFinishedAgents(rt: Runtime, settleMs = 5_000, now = 
     .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
     .where(and(missedAgentEnd, lt(agentSessions.endedAt, new Date(now - settleMs))))
     .limit(100);
-  await wakeRuns(rt, stranded.map((t) => agentTurnEnded.create({ taskId: t.taskId, sessionId: t.sessionId, outcome: t.sessionStatus === "stopped" ? "completed" : "failed" })));
+  await wakeRuns(rt, stranded.map((t) => agentTurnEnded.create({ taskId: t.taskId, sessionId: t.sessionId, outcome: t.sessionStatus === "stopped" ? "completed" : "failed" })), "throw");
   return stranded.map((t) => t.taskId);
 }

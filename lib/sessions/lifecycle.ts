@@ -82,6 +82,18 @@ export async function startNextTurn(executor: Executor, sessionId: string, turn:
 }
 
 /**
+ * Begins the session's next turn inside `tx` (which keeps the row locked until it commits), or,
+ * when the session already runs a turn (a retried delivery), answers that one: `begun` says which.
+ */
+export async function beginNextTurn(tx: Executor, sessionId: string): Promise<{ turn: number; begun: boolean }> {
+  const [current] = await tx.select({ status: agentSessions.status, turn: agentSessions.turn }).from(agentSessions).where(eq(agentSessions.id, sessionId)).for("update");
+  if (!current) throw new Error(`agent session ${sessionId} does not exist`);
+  if (current.status === "running") return { turn: current.turn, begun: false };
+  await startNextTurn(tx, sessionId, current.turn + 1);
+  return { turn: current.turn + 1, begun: true };
+}
+
+/**
  * The completion callback (or the same body read back from the node): records the result on the
  * session and the task. A failure comes back as `message` for the caller to fail the task with in
  * the same transaction. A repeat is a no-op.

@@ -7,7 +7,7 @@ import { TERMINAL_TASK_STATUSES } from "../contracts/statuses";
 import { transitionTask } from "./state-machine";
 import { failRunningSteps } from "./timeline";
 import { taskCancelled } from "../contracts/events";
-import { wakeRun, type WakeDeps } from "./wake-run";
+import { wakeRuns, type WakeDeps } from "./wake-run";
 
 const ACTIVE_STATUSES = TaskStatus.options.filter((s) => !TERMINAL_TASK_STATUSES.includes(s));
 
@@ -25,6 +25,6 @@ export async function cancelTask(deps: WakeDeps & { db: Db }, ownerId: string, t
   if (result.outcome === "not_found") return result;
   if (result.outcome !== "moved") return { outcome: "terminal", status: result.status };
   // A run that is gone is cleaned up by the safety net.
-  await wakeRun(deps, taskCancelled.create({ taskId }), "cancel recorded");
+  await wakeRuns(deps, [taskCancelled.create({ taskId })], "log");
   return { outcome: "cancelled" };
 }

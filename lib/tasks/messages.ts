@@ -4,14 +4,14 @@
  * the run delivers every queued message when the agent's turn has ended (lib/pipeline).
  */
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db/client";
 import { taskMessages, tasks } from "@/db/schema";
 import type { TaskMessageView, TaskStatus } from "../contracts/api";
 import { publishTaskChange } from "../live/publish";
 import { isTerminal } from "./state-machine";
 import { taskFinishRequested, taskFollowup } from "../contracts/events";
-import { wakeRun, type WakeDeps } from "./wake-run";
+import { wakeRuns, type WakeDeps } from "./wake-run";
 import type { Config } from "../config";
 import { admitFollowup } from "./user-limits";
 
@@ -45,7 +45,7 @@ export async function sendMessage(deps: WakeDeps & { db: Db; config: Pick<Config
     return { outcome: "queued" as const, message: messageView(row!), fresh: true };
   });
   if (result.outcome !== "queued") return result;
-  if (result.fresh) await wakeRun(deps, taskFollowup.create({ taskId }), "follow-up stored");
+  if (result.fresh) await wakeRuns(deps, [taskFollowup.create({ taskId })], "log");
   return { outcome: "queued", message: result.message };
 }
 
@@ -70,6 +70,28 @@ export async function finishTask(deps: WakeDeps & { db: Db }, ownerId: string, t
     await publishTaskChange(tx, taskId, "status");
     return { outcome: "finishing" as const };
   });
-  if (result.outcome === "finishing") await wakeRun(deps, taskFinishRequested.create({ taskId }), "finish recorded");
+  if (result.outcome === "finishing") await wakeRuns(deps, [taskFinishRequested.create({ taskId })], "log");
   return result;
+}
+
+/** Whether the task has a follow-up waiting for the agent's next turn. */
+export async function hasQueuedMessages(executor: Executor, taskId: string): Promise<boolean> {
+  const [queued] = await executor.select({ id: taskMessages.id }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.status, "queued"))).limit(1);
+  return !!queued;
+}
+
+/** Marks every queued message of the task as delivered in `turn`, in the order they were sent. */
+export async function deliverQueuedMessages(tx: Executor, taskId: string, turn: number) {
+  const queued = await tx.select({ id: taskMessages.id }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.status, "queued"))).orderBy(asc(taskMessages.id));
+  if (!queued.length) return;
+  await tx
+    .update(taskMessages)
+    .set({ status: "delivered", turn, deliveredAt: sql`now()` })
+    .where(inArray(taskMessages.id, queued.map((m) => m.id)));
+}
+
+/** The messages delivered in `turn`, in order: that turn's prompt is their bodies together. */
+export async function turnMessages(executor: Executor, taskId: string, turn: number): Promise<string[]> {
+  const rows = await executor.select({ body: taskMessages.body }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), eq(taskMessages.turn, turn))).orderBy(asc(taskMessages.id));
+  return rows.map((m) => m.body);
 }

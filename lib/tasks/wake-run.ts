@@ -24,9 +24,26 @@ import { log } from "../log";
 
 export type WakeDeps = { db: Executor; send: SendEvents; config: Pick<Config, "WAKE_RESEND_AFTER"> };
 
-/** Sends the wake `events`; answers the tasks whose wake went to the engine (the others have one of the same name outstanding). Throws when the engine refused it. */
-export async function wakeRuns(deps: WakeDeps, events: readonly WakeEvent[]): Promise<string[]> {
-  const byName = new Map<string, Map<string, WakeEvent>>();
+/**
+ * What the caller does when the engine cannot take a wake, said at every call:
+ * - "throw": the caller's own retry sends it again (a callback the node resends, a pass that runs again);
+ * - "log": the change stands on its own (a person's cancel, follow-up or finish), and the run sees it
+ *   at its next look anyway, so the writer answers as usual and the failure is logged.
+ */
+export type IfWakeRefused = "throw" | "log";
+
+/** Sends the wake `events`; answers the tasks whose wake went to the engine (the others have one of the same name outstanding). */
+export async function wakeRuns(deps: WakeDeps, events: readonly WakeEvent[], ifRefused: IfWakeRefused): Promise<string[]> {
+  try {
+    return await sendWakes(deps, events);
+  } catch (error) {
+    if (ifRefused === "throw") throw error;
+    log.warn("the change is recorded, but its wake could not be sent: the run sees it at its next look", { events: events.map((e) => `${e.name} ${e.data.taskId}`).join(", "), error: String(error) });
+    return [];
+  }
+}
+
+async function sendWakes(deps: WakeDeps, events: readonly WakeEvent[]): Promise<string[]> {  const byName = new Map<string, Map<string, WakeEvent>>();
   for (const event of events) {
     const forName = byName.get(event.name) ?? new Map<string, WakeEvent>();
     if (!forName.has(event.data.taskId)) forName.set(event.data.taskId, event);
@@ -56,16 +73,4 @@ export async function wakeRuns(deps: WakeDeps, events: readonly WakeEvent[]): Pr
     for (const taskId of sending) woken.add(taskId);
   }
   return [...woken];
-}
-
-/**
- * For a person's change (a cancel, a follow-up, finish now): best effort. The change is in the
- * database, and the run sees it at its next look even when the engine cannot take the wake now.
- */
-export async function wakeRun(deps: WakeDeps, event: WakeEvent, recorded: string) {
-  try {
-    await wakeRuns(deps, [event]);
-  } catch (error) {
-    log.warn(`${recorded}; the wake could not be sent`, { taskId: event.data.taskId, event: event.name, error: String(error) });
-  }
 }
