@@ -36,32 +36,32 @@ function engine(checks: string[], wakes: boolean[] = [], wokenBy: string = works
   return { log, tools, check };
 }
 
-const base = { name: "workspace_ready", taskId: "t1", listen: [workspaceReady], totalMs: 90_000, firstSliceMs: 30_000, maxSliceMs: 300_000 };
+const base = { name: "workspace_ready/wait", taskId: "t1", listen: [workspaceReady], totalMs: 90_000, firstSliceMs: 30_000, maxSliceMs: 300_000 };
 
 describe("waitFor", () => {
   it("registers the wait and checks beside it: a callback that landed before the wait is seen by that check", async () => {
     const { log, tools, check } = engine(["ready"]);
     expect(await waitFor(tools, { ...base, check })).toBe("ready");
-    expect(log).toEqual(["workspace_ready-start", "workspace_ready-wait-0-workspace/ready (30s)", "workspace_ready-check-0"]);
+    expect(log).toEqual(["workspace_ready/wait/start", "workspace_ready/wait/slice-0/event:workspace/ready (30s)", "workspace_ready/wait/slice-0/check"]);
   });
 
   it("looks at once when woken, without waiting for the next slice", async () => {
     const { log, tools, check } = engine([PENDING, "ready"], [true]);
     expect(await waitFor(tools, { ...base, check })).toBe("ready");
-    expect(log).toEqual(["workspace_ready-start", "workspace_ready-wait-0-workspace/ready (30s)", "workspace_ready-check-0", "workspace_ready-woken-0"]);
+    expect(log).toEqual(["workspace_ready/wait/start", "workspace_ready/wait/slice-0/event:workspace/ready (30s)", "workspace_ready/wait/slice-0/check", "workspace_ready/wait/slice-0/woken"]);
   });
 
   it("finds a change whose wake was lost at the next slice's check", async () => {
     const { log, tools, check } = engine([PENDING, "ready"], [false]);
     expect(await waitFor(tools, { ...base, check })).toBe("ready");
-    expect(log.filter((l) => l.includes("-wait-"))).toHaveLength(2);
+    expect(log.filter((l) => l.includes("/event:"))).toHaveLength(2);
   });
 
   it("answers timeout after the overall time, with a final check", async () => {
     const { log, tools, check } = engine([]);
     expect(await waitFor(tools, { ...base, check })).toBe("timeout");
-    expect(log.filter((l) => l.includes("-wait-"))).toEqual(["workspace_ready-wait-0-workspace/ready (30s)", "workspace_ready-wait-1-workspace/ready (1m)"]);
-    expect(log[log.length - 1]).toBe("workspace_ready-check-final");
+    expect(log.filter((l) => l.includes("/event:"))).toEqual(["workspace_ready/wait/slice-0/event:workspace/ready (30s)", "workspace_ready/wait/slice-1/event:workspace/ready (1m)"]);
+    expect(log[log.length - 1]).toBe("workspace_ready/wait/final-check");
   });
 
   it("promises in each check to look again within its slice, and takes the promise back when it has its answer", async () => {
@@ -88,12 +88,12 @@ describe("waitFor", () => {
     const { log, tools, check } = engine(["ready"]);
     expect(await waitFor(tools, { ...base, listen: WAIT_EVENTS.workspace_ready, check })).toBe("ready");
     expect(log).toEqual([
-      "workspace_ready-start",
-      "workspace_ready-wait-0-workspace/ready (30s)",
-      "workspace_ready-wait-0-workspace/provisioning-failed (30s)",
-      "workspace_ready-wait-0-node/lost (30s)",
-      "workspace_ready-wait-0-task/cancelled (30s)",
-      "workspace_ready-check-0",
+      "workspace_ready/wait/start",
+      "workspace_ready/wait/slice-0/event:workspace/ready (30s)",
+      "workspace_ready/wait/slice-0/event:workspace/provisioning-failed (30s)",
+      "workspace_ready/wait/slice-0/event:node/lost (30s)",
+      "workspace_ready/wait/slice-0/event:task/cancelled (30s)",
+      "workspace_ready/wait/slice-0/check",
     ]);
   });
 
@@ -109,13 +109,13 @@ describe("waitFor", () => {
       },
     };
     expect(await waitFor(recording, { ...base, listen: WAIT_EVENTS.workspace_ready, check })).toBe("ended");
-    expect(log.slice(-2)).toEqual(["workspace_ready-check-0", "workspace_ready-woken-0"]);
-    expect(looks.get("workspace_ready-woken-0")).toMatchObject({ result: "ended", wokenBy: "task/cancelled" });
+    expect(log.slice(-2)).toEqual(["workspace_ready/wait/slice-0/check", "workspace_ready/wait/slice-0/woken"]);
+    expect(looks.get("workspace_ready/wait/slice-0/woken")).toMatchObject({ result: "ended", wokenBy: "task/cancelled" });
   });
 
   it("refuses a wait that listens for nothing: nothing could wake it", async () => {
     const { tools, check } = engine([]);
-    await expect(waitFor(tools, { ...base, listen: [], check })).rejects.toThrow("wait workspace_ready listens for no event");
+    await expect(waitFor(tools, { ...base, listen: [], check })).rejects.toThrow("wait workspace_ready/wait listens for no event");
   });
 });
 
@@ -159,11 +159,11 @@ function clockedEngine(wakeTimes: number[]) {
 const defaults = ConfigSchema.parse({});
 /** Every wait of a task's run (inngest/functions/run-task.ts) and the setting that bounds it. */
 const RUN_WAITS = {
-  "node_selection-queue": { totalMs: defaults.TASK_QUEUE_TIMEOUT, listen: WAIT_EVENTS.queue },
-  node_agent_ready: { totalMs: defaults.NODE_AGENT_READY_TIMEOUT, listen: WAIT_EVENTS.node_agent_ready },
-  workspace_ready: { totalMs: defaults.WORKSPACE_READY_TIMEOUT, listen: WAIT_EVENTS.workspace_ready },
-  running: { totalMs: defaults.AGENT_MAX_EXECUTION, listen: WAIT_EVENTS.running },
-  "awaiting_followup-1-wait": { totalMs: defaults.SESSION_IDLE_TIMEOUT, listen: WAIT_EVENTS.awaiting_followup },
+  "node_selection/queue": { totalMs: defaults.TASK_QUEUE_TIMEOUT, listen: WAIT_EVENTS.queue },
+  "node_agent_ready/wait": { totalMs: defaults.NODE_AGENT_READY_TIMEOUT, listen: WAIT_EVENTS.node_agent_ready },
+  "workspace_ready/wait": { totalMs: defaults.WORKSPACE_READY_TIMEOUT, listen: WAIT_EVENTS.workspace_ready },
+  "running/turn-1/wait": { totalMs: defaults.AGENT_MAX_EXECUTION, listen: WAIT_EVENTS.running },
+  "awaiting_followup/turn-1/wait": { totalMs: defaults.SESSION_IDLE_TIMEOUT, listen: WAIT_EVENTS.awaiting_followup },
 };
 
 describe("a wait's deadline", () => {
@@ -194,7 +194,7 @@ describe("a wait's deadline", () => {
     const totalMs = defaults.SESSION_IDLE_TIMEOUT;
     const wakes = Array.from({ length: 100 }, (_, i) => (i + 1) * 2_000); // every 2 s, as the supervisor did
     const engine = clockedEngine([...wakes, 600_000]);
-    const answer = await waitFor(engine.tools, { name: "awaiting_followup-1-wait", taskId: "t1", listen: WAIT_EVENTS.awaiting_followup, check: async () => (engine.now() >= 600_000 ? "deliver" : PENDING), totalMs, ...slices, now: engine.now });
+    const answer = await waitFor(engine.tools, { name: "awaiting_followup/turn-1/wait", taskId: "t1", listen: WAIT_EVENTS.awaiting_followup, check: async () => (engine.now() >= 600_000 ? "deliver" : PENDING), totalMs, ...slices, now: engine.now });
     expect(answer).toBe("deliver");
     expect(engine.now()).toBe(600_000);
   });
@@ -230,7 +230,7 @@ describe("a wait's deadline", () => {
     }
     expect(ids[1]).toEqual(ids[0]);
     // Woken twice in slice 0, each time back to the rest of slice 0.
-    expect(ids[0]).toEqual(expect.arrayContaining(["workspace_ready-wait-0-1-workspace/ready", "workspace_ready-wait-0-2-workspace/ready", "workspace_ready-wait-1-workspace/ready"]));
+    expect(ids[0]).toEqual(expect.arrayContaining(["workspace_ready/wait/slice-0.1/event:workspace/ready", "workspace_ready/wait/slice-0.2/event:workspace/ready", "workspace_ready/wait/slice-1/event:workspace/ready"]));
   });
 });
 

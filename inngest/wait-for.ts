@@ -49,9 +49,9 @@ const never = new Promise<never>(() => undefined);
 
 export type WaitOptions<T> = {
   /**
-   * Step ids start with it: `<name>-start`, `<name>-wait-<i>[-<k>]-<event name>`, `<name>-check-<i>[-<k>]`,
-   * `<name>-woken-<i>[-<k>]` (whose answer names the event that woke it), so the engine's dashboard
-   * shows what the run waits for and what woke it.
+   * Its step ids go on below it (inngest/step-ids.ts): `<name>/start`, `<name>/slice-<i>[.<k>]/event:<event name>`,
+   * `<name>/slice-<i>[.<k>]/check`, `<name>/slice-<i>[.<k>]/woken` (whose answer names the event that woke
+   * it) and `<name>/final-check`, so the engine's dashboard shows what the run waits for and what woke it.
    */
   name: string;
   taskId: string;
@@ -85,7 +85,7 @@ export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promis
   if (!opts.listen.length) throw new Error(`wait ${opts.name} listens for no event`);
   const now = opts.now ?? Date.now;
   const ifExpr = `async.data.taskId == "${opts.taskId}"`;
-  const startedAt = await tools.run(`${opts.name}-start`, async () => now());
+  const startedAt = await tools.run(`${opts.name}/start`, async () => now());
   let sliceEnd = startedAt;
   const sliceEnds = sliceSchedule(opts.totalMs, opts.firstSliceMs, opts.maxSliceMs).map((ms) => (sliceEnd += ms));
   /** A look at the database, with when it looked. */
@@ -98,24 +98,24 @@ export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promis
   let at = startedAt;
   for (const [i, end] of sliceEnds.entries()) {
     for (let k = 0; at < end; k++) {
-      const id = k ? `${i}-${k}` : `${i}`;
+      const slice = `${opts.name}/slice-${k ? `${i}.${k}` : i}`;
       const left = end - at;
       const timeout = toInngestDuration(left);
       const outcome = await tools.race(() =>
         Promise.race([
           ...opts.listen.map((event) =>
             tools
-              .waitForEvent(`${opts.name}-wait-${id}-${event.name}`, { event: event.name, timeout, if: ifExpr })
+              .waitForEvent(`${slice}/event:${event.name}`, { event: event.name, timeout, if: ifExpr })
               .then((got) => (got ? { woke: event.name } : TIMED_OUT)),
           ),
-          tools.run(`${opts.name}-check-${id}`, () => look(left)).then((looked) => (looked.result === PENDING ? never : looked)),
+          tools.run(`${slice}/check`, () => look(left)).then((looked) => (looked.result === PENDING ? never : looked)),
         ]),
       );
       if (outcome === TIMED_OUT) break;
       if (!("woke" in outcome)) return outcome.result as T;
       // Woken: look now rather than one engine round trip later with the next set of waits.
       const wokenBy = outcome.woke;
-      const woken = await tools.run(`${opts.name}-woken-${id}`, async () => ({ ...(await look(null)), wokenBy }));
+      const woken = await tools.run(`${slice}/woken`, async () => ({ ...(await look(null)), wokenBy }));
       if (woken.result !== PENDING) return woken.result as T;
       // Nothing to do: the rest of this slice, not the next one (a stream of wakes must not eat the deadline).
       at = woken.at;
@@ -123,6 +123,6 @@ export async function waitFor<T>(tools: WaitTools, opts: WaitOptions<T>): Promis
     at = Math.max(at, end);
   }
   // The wait is over either way (its answer, or a timeout the run acts on next): the look promises the next step.
-  const last = await tools.run(`${opts.name}-check-final`, () => look(null));
+  const last = await tools.run(`${opts.name}/final-check`, () => look(null));
   return last.result === PENDING ? "timeout" : (last.result as T);
 }

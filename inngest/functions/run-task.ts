@@ -11,6 +11,8 @@ import { taskSubmitted } from "@/lib/contracts/events";
 import { toInngestDuration } from "@/lib/duration";
 import { runtime } from "../runtime";
 import { waitFor, type WaitTools } from "../wait-for";
+import { stepId } from "../step-ids";
+import type { ExecutionStep } from "@/lib/contracts/api";
 import { permanentFailuresFail } from "../errors";
 import { claimRun, enterStep, isCurrentRun, recordRunCheckIn, SupersededRunError } from "@/lib/runs/steps";
 import { leaveLostNode, nodeReadiness, provisionNodeStage, selectNodeStage } from "@/lib/pipeline/placement";
@@ -39,7 +41,7 @@ export const runTask = inngest.createFunction(
     retries: cfg.STEP_RETRIES as Retries, // the config schema keeps it within Inngest's 0-20
     onFailure: async ({ event, error, step }) => {
       const { taskId, generation } = event.data.event.data;
-      await step.run("record-failure", async () => {
+      await step.run(stepId("run", "record-failure"), async () => {
         const rt = await runtime();
         // A superseded run's failure is not the task's: the current run owns it.
         if (!(await isCurrentRun(rt.db, taskId, generation))) return { skipped: "superseded" };
@@ -83,13 +85,13 @@ export const runTask = inngest.createFunction(
       await checkIn(retryAt === null ? null : Math.max(0, retryAt - Date.now()));
       return result;
     };
-    const fail = (message: string, at: string) => guarded(`fail-${at}`, () => failTaskStage(rt, taskId, message, at));
+    const fail = (message: string, at: ExecutionStep) => guarded(stepId(at, "fail"), () => failTaskStage(rt, taskId, message, at));
     const finish = async (outcome: string) => {
-      const cleanup = await guarded("cleanup", () => cleanupTask(rt, taskId));
+      const cleanup = await guarded(stepId("cleanup", "clean-up"), () => cleanupTask(rt, taskId));
       return { outcome, cleanup };
     };
 
-    if (!(await step.run("claim-run", () => claimRun(rt.db, taskId, generation, runId, rt.config.RUN_STEP_MAX)))) return { skipped: "the task no longer wants this run" };
+    if (!(await step.run(stepId("run", "claim"), () => claimRun(rt.db, taskId, generation, runId, rt.config.RUN_STEP_MAX)))) return { skipped: "the task no longer wants this run" };
 
     let sessionId: string | undefined;
     for (let attempt = 0; !sessionId; attempt++) {
@@ -97,11 +99,11 @@ export const runTask = inngest.createFunction(
         await fail(`no node could take the task: ${attempt} nodes were lost before its agent started (MAX_PLACEMENT_ATTEMPTS)`, "node_selection");
         return finish("failed");
       }
-      const n = attempt ? `-${attempt}` : "";
-      let selected = await guarded(`node_selection${n}`, () => selectNodeStage(rt, taskId, attempt));
+      const at = { attempt };
+      let selected = await guarded(stepId("node_selection", "select", at), () => selectNodeStage(rt, taskId, attempt));
       if (typeof selected === "object" && "queued" in selected) {
         const placed = await waitFor(tools, {
-          name: `node_selection${n}-queue`,
+          name: stepId("node_selection", "queue", at),
           taskId,
           listen: WAIT_EVENTS.queue,
           check: async () => {
@@ -121,28 +123,27 @@ export const runTask = inngest.createFunction(
       const { nodeId, provision } = selected;
       // A provider that failed for a while is tried again after a sleep (never a loop inside a step), a bounded number of times.
       for (let retry = 0; provision; retry++) {
-        const r = retry ? `-retry-${retry}` : "";
-        const provisioned = await guarded(`node_provisioning${n}${r}`, async () => promiseRetry(await permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry))));
+        const provisioned = await guarded(stepId("node_provisioning", retry ? `provision-retry-${retry}` : "provision", at), async () => promiseRetry(await permanentFailuresFail(() => provisionNodeStage(rt, taskId, nodeId, attempt, retry))));
         if (!("retryAt" in provisioned)) break;
-        await step.sleepUntil(`node_provisioning${n}-wait-${retry}`, provisioned.retryAt);
+        await step.sleepUntil(stepId("node_provisioning", `back-off-${retry}`, at), provisioned.retryAt);
       }
 
-      const nodeState = await waitFor(tools, { name: `node_agent_ready${n}`, taskId, listen: WAIT_EVENTS.node_agent_ready, check: () => nodeReadiness(rt, taskId, nodeId, attempt), totalMs: rt.config.NODE_AGENT_READY_TIMEOUT, ...slices });
+      const nodeState = await waitFor(tools, { name: stepId("node_agent_ready", "wait", at), taskId, listen: WAIT_EVENTS.node_agent_ready, check: () => nodeReadiness(rt, taskId, nodeId, attempt), totalMs: rt.config.NODE_AGENT_READY_TIMEOUT, ...slices });
       if (nodeState === ENDED) return finish("ended");
       if (nodeState === LOST || nodeState === "timeout") {
         const why = nodeState === LOST ? `node ${nodeId} was lost before the agent started` : `node ${nodeId} did not report ready within ${toInngestDuration(rt.config.NODE_AGENT_READY_TIMEOUT)}`;
-        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, why));
+        await guarded(stepId("node_agent_ready", "leave-node", at), () => leaveLostNode(rt, taskId, nodeId, why));
         continue;
       }
 
-      const created = await guarded(`workspace_creation${n}`, () => permanentFailuresFail(() => createWorkspaceStage(rt, taskId, nodeId, attempt)));
+      const created = await guarded(stepId("workspace_creation", "create", at), () => permanentFailuresFail(() => createWorkspaceStage(rt, taskId, nodeId, attempt)));
       if (created === ENDED) return finish("ended");
       if (created === LOST) {
-        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost while the workspace was being created`));
+        await guarded(stepId("workspace_creation", "leave-node", at), () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost while the workspace was being created`));
         continue;
       }
       const { workspaceId } = created;
-      const workspaceState = await waitFor(tools, { name: `workspace_ready${n}`, taskId, listen: WAIT_EVENTS.workspace_ready, check: () => workspaceReadiness(rt, taskId, workspaceId, attempt), totalMs: rt.config.WORKSPACE_READY_TIMEOUT, ...slices });
+      const workspaceState = await waitFor(tools, { name: stepId("workspace_ready", "wait", at), taskId, listen: WAIT_EVENTS.workspace_ready, check: () => workspaceReadiness(rt, taskId, workspaceId, attempt), totalMs: rt.config.WORKSPACE_READY_TIMEOUT, ...slices });
       if (workspaceState === ENDED) return finish("ended");
       if (workspaceState === "timeout") {
         await fail(`workspace ${workspaceId} did not report ready within ${toInngestDuration(rt.config.WORKSPACE_READY_TIMEOUT)}`, "workspace_ready");
@@ -153,14 +154,14 @@ export const runTask = inngest.createFunction(
         return finish("failed");
       }
       if (workspaceState === LOST) {
-        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost while the workspace was being prepared`));
+        await guarded(stepId("workspace_ready", "leave-node", at), () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost while the workspace was being prepared`));
         continue;
       }
 
-      const started = await guarded(`agent_session${n}`, () => permanentFailuresFail(() => startAgentStage(rt, taskId, workspaceId, attempt)));
+      const started = await guarded(stepId("agent_session", "start", at), () => permanentFailuresFail(() => startAgentStage(rt, taskId, workspaceId, attempt)));
       if (started === ENDED) return finish("ended");
       if (started === LOST) {
-        await guarded(`leave-node${n}`, () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost before the agent started`));
+        await guarded(stepId("agent_session", "leave-node", at), () => leaveLostNode(rt, taskId, nodeId, `node ${nodeId} was lost before the agent started`));
         continue;
       }
       sessionId = started.sessionId;
@@ -169,43 +170,43 @@ export const runTask = inngest.createFunction(
     /** The turn's pull request: opened or updated; a forge that failed for a while is tried again after a sleep. */
     const pullRequest = async (turn: number) => {
       for (let i = 0; ; i++) {
-        const synced = await guarded(`pull_request-${turn}${i ? `-${i}` : ""}`, async () => {
+        const synced = await guarded(stepId("running", i ? `pull-request-retry-${i}` : "pull-request", { turn }), async () => {
           const result = await pullRequestStage(rt, taskId);
           return result === ENDED ? result : promiseRetry(result);
         });
         if (synced === ENDED || synced.outcome !== "retry") return;
-        await step.sleepUntil(`pull_request-${turn}-wait-${i}`, synced.retryAt);
+        await step.sleepUntil(stepId("running", `pull-request-back-off-${i}`, { turn }), synced.retryAt);
       }
     };
 
     const agentSession = sessionId;
-    let agentState = await waitFor(tools, { name: "running", taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    let agentState = await waitFor(tools, { name: stepId("running", "wait", { turn: 1 }), taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
     // After each turn: its pull request, then wait for a follow-up (SESSION_IDLE_TIMEOUT; 0 waits for
     // none), send it to the same session as the next turn and wait for that turn, until the idle
     // deadline or "finish now".
     for (let k = 1; agentState === "completed"; k++) {
       await pullRequest(k);
       if (rt.config.SESSION_IDLE_TIMEOUT <= 0) break;
-      await guarded(`awaiting_followup-${k}`, () => awaitFollowupStage(rt, taskId));
-      const next = await waitFor(tools, { name: `awaiting_followup-${k}-wait`, taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
+      await guarded(stepId("awaiting_followup", "begin", { turn: k }), () => awaitFollowupStage(rt, taskId));
+      const next = await waitFor(tools, { name: stepId("awaiting_followup", "wait", { turn: k }), taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
       if (next === ENDED) return finish("ended");
       if (next === "timeout" || next === "finish") {
-        await guarded(`awaiting_followup-${k}-end`, () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
+        await guarded(stepId("awaiting_followup", "end", { turn: k }), () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
         break;
       }
-      const delivered = await guarded(`followup-${k}`, () => permanentFailuresFail(() => deliverFollowupsStage(rt, taskId, agentSession)));
+      const delivered = await guarded(stepId("awaiting_followup", "deliver", { turn: k }), () => permanentFailuresFail(() => deliverFollowupsStage(rt, taskId, agentSession)));
       if (delivered === ENDED) return finish("ended");
       if (delivered === LOST) {
         agentState = LOST;
         break;
       }
-      agentState = await waitFor(tools, { name: `running-${k}`, taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+      agentState = await waitFor(tools, { name: stepId("running", "wait", { turn: k + 1 }), taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
     }
     if (agentState === "completed") {
-      await guarded("finish", () => completeTaskStage(rt, taskId));
+      await guarded(stepId("running", "complete"), () => completeTaskStage(rt, taskId));
       return finish("completed");
     }
-    if (agentState === LOST) await fail(await step.run("describe-loss", () => lostWhileWorking(rt, taskId)), "running");
+    if (agentState === LOST) await fail(await step.run(stepId("running", "describe-loss"), () => lostWhileWorking(rt, taskId)), "running");
     else if (agentState === "timeout") await fail(`agent session ${agentSession} did not finish within ${toInngestDuration(rt.config.AGENT_MAX_EXECUTION)}`, "running");
     else if (agentState === "failed") await fail(`agent session ${agentSession} failed`, "running");
     return finish(agentState === ENDED ? "ended" : "failed");
