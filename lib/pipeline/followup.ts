@@ -17,8 +17,7 @@ import { beginNextTurn } from "../sessions/lifecycle";
 import { deliverQueuedMessages, hasQueuedMessages, turnMessages } from "../tasks/messages";
 import { getTask } from "../tasks/queries";
 import { finishStep, startStep } from "../tasks/timeline";
-import { ENDED, LOST, openStage, PENDING } from "./stage";
-import { keySource } from "./work";
+import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 
 /** The turn has ended: the task waits for a follow-up until its idle deadline. */
 export async function awaitFollowupStage(rt: Runtime, taskId: string) {

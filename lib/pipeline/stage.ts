@@ -41,6 +41,9 @@ export type Stage<O extends StageOn> = { task: Task } & (Reached<O> | Unreached)
 /** What the implementation answers, whatever `on` names (each overload says which parts are there). */
 type AnyStage = { task: Task } | ({ task: Task } & Unreached) | { task: Task; lost: false; node: Node; call: NodeCall; workspace?: Workspace; session?: Session };
 
+/** Where a stage reads the person's secrets for the node (lib/secrets/agent-keys.ts). */
+export const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
+
 const isGone = (node: Node) => GONE_NODE_STATUSES.includes(node.status);
 
 /** Wraps calls to `node`'s daemon (see NodeCall). */

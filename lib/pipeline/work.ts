@@ -14,12 +14,10 @@ import { finishStep, startStep } from "../tasks/timeline";
 import { taskAttribution } from "../tasks/attribution";
 import { ensureWorkspaceRow } from "../workspaces/lifecycle";
 import { sessionSecrets, workspaceSecrets } from "../secrets/agent-keys";
-import { ENDED, LOST, openStage, PENDING } from "./stage";
+import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 import { recordRunSawAgentEnd } from "../runs/steps";
 import { forgeHosts } from "../forge-target";
 import { workspaceEgress } from "../egress/settings";
-
-export const keySource = (rt: Runtime) => ({ executor: rt.db, ring: rt.secrets, config: rt.config });
 
 export async function createWorkspaceStage(rt: Runtime, taskId: string, nodeId: string, attempt: number): Promise<{ workspaceId: string } | typeof ENDED | typeof LOST> {
   const stage = await openStage(rt, taskId, { node: nodeId });
