@@ -8,11 +8,15 @@ import { failTask } from "../tasks/fail-task";
 import { transitionTask } from "../tasks/state-machine";
 import { finishStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
+import { ENDED, openStage } from "./stage";
 
 /** The agent finished well: the task is completed. */
 export async function completeTaskStage(rt: Runtime, taskId: string) {
-  const task = await getTask(rt.db, taskId);
-  await finishStep(rt.db, taskId, "running", "succeeded", task?.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+  const stage = await openStage(rt, taskId);
+  // A task cancelled or failed meanwhile keeps that outcome.
+  if (stage === ENDED) return;
+  const { task } = stage;
+  await finishStep(rt.db, taskId, "running", "succeeded", task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
   await transitionTask(rt.db, { taskId, to: "completed", actor: "system", from: ["in_progress"], reason: "agent finished" });
 }
 

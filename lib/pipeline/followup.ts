@@ -15,14 +15,16 @@ import type { Runtime } from "../runtime";
 import { sessionSecrets } from "../secrets/agent-keys";
 import { beginNextTurn } from "../sessions/lifecycle";
 import { deliverQueuedMessages, hasQueuedMessages, turnMessages } from "../tasks/messages";
-import { getTask } from "../tasks/queries";
 import { finishStep, startStep } from "../tasks/timeline";
 import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 
 /** The turn has ended: the task waits for a follow-up until its idle deadline. */
 export async function awaitFollowupStage(rt: Runtime, taskId: string) {
-  const task = await getTask(rt.db, taskId);
-  await finishStep(rt.db, taskId, "running", "succeeded", task?.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+  const stage = await openStage(rt, taskId);
+  // Ended meanwhile (cancelled): nothing to wait for; the wait's first look says so.
+  if (stage === ENDED) return;
+  const { task } = stage;
+  await finishStep(rt.db, taskId, "running", "succeeded", task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
   await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: "waiting for a follow-up" });
   await rt.db.transaction(async (tx) => {
     await tx
