@@ -11,8 +11,8 @@
  * Slices only matter when a wake was lost (the engine was down when it was sent): they start at
  * `firstSliceMs` and double up to `maxSliceMs` (or a hundredth of the whole wait, if that is
  * longer). Each slice costs one step per event listened for (every wait ends, by its event or its
- * timeout) and one for the check. At the defaults, the agent's 4 h wait (51 slices, three events)
- * costs about 200 steps and the 24 h queue (104 slices, two events) about 310, against an engine's
+ * timeout) and one for the check. At the defaults, the agent's 4 h wait (51 slices, four events)
+ * costs about 260 steps and the 24 h queue (104 slices, two events) about 310, against an engine's
  * per-run limit of 1,000 (inngest/wait-for.test.ts counts them); so a wait listens for few events,
  * four at most. Wakes never count against the deadline or the slices: a wake that finds nothing to
  * do waits for the rest of its slice, and repeated wakes are coalesced per task and event name

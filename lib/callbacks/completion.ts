@@ -1,6 +1,6 @@
 /** Applying an agent turn's completion: from its callback, or read back from the node when the callback was lost. */
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
-import { agentTurnEnded } from "../contracts/events";
+import { agentCompleted, agentFailed } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordAgentCompletion } from "../sessions/lifecycle";
@@ -16,7 +16,11 @@ export async function applyAgentCompletion(rt: Runtime, sessionId: string, body:
     return recorded;
   });
   if (result.outcome !== "ignored" && result.taskId) {
-    await wakeRuns(rt, [agentTurnEnded.create({ taskId: result.taskId, sessionId, outcome: result.message ? "failed" : "completed" })], "throw");
+    const turn = result.turn ?? 1;
+    const ended = result.message
+      ? agentFailed.create({ taskId: result.taskId, sessionId, turn, error: body.error ?? null })
+      : agentCompleted.create({ taskId: result.taskId, sessionId, turn, branch: body.branch, commit: body.commit, pushed: body.pushed });
+    await wakeRuns(rt, [ended], "throw");
   }
   return result;
 }

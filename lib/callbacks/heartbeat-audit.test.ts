@@ -61,7 +61,7 @@ describe("a heartbeat", () => {
     const [session] = await database.db.select().from(agentSessions).where(eq(agentSessions.id, "s_1"));
     expect(session).toMatchObject({ status: "stopped", commitSha: lost.body.commit });
     expect((await database.db.select().from(tasks).where(eq(tasks.id, "t_1")))[0]?.commitSha).toBe(lost.body.commit);
-    expect(rt.sent).toContainEqual({ name: "agent/turn-ended", data: { taskId: "t_1", sessionId: "s_1", outcome: "completed" } });
+    expect(rt.sent).toContainEqual({ name: "agent/completed", data: { taskId: "t_1", sessionId: "s_1", turn: 1, branch: lost.body.branch, commit: lost.body.commit, pushed: lost.body.pushed } });
     const orphans = await database.db.select().from(errors).where(eq(errors.kind, "orphan"));
     expect(orphans.map((e) => e.message)).toEqual([`node ${agent.config.NODE_ID} runs agent session s_9, which no task is waiting for`]);
   });

@@ -41,9 +41,14 @@ export const workspaceProvisioningFailed = eventType("workspace/provisioning-fai
   schema: z.object({ taskId: z.string(), workspaceId: z.string() }),
 });
 
-/** A turn of the agent session ended: `completed` (its work was pushed as the callback says) or `failed` (the task failed with it). */
-export const agentTurnEnded = eventType("agent/turn-ended", {
-  schema: z.object({ taskId: z.string(), sessionId: z.string(), outcome: z.enum(["completed", "failed"]) }),
+/** A turn of the agent session ended well (its completion callback): its push result, as the callback reported it. */
+export const agentCompleted = eventType("agent/completed", {
+  schema: z.object({ taskId: z.string(), sessionId: z.string(), turn: z.number().int().min(1), branch: z.string(), commit: z.string().nullable(), pushed: z.boolean() }),
+});
+
+/** A turn of the agent session failed (the task failed with it): the agent's error. */
+export const agentFailed = eventType("agent/failed", {
+  schema: z.object({ taskId: z.string(), sessionId: z.string(), turn: z.number().int().min(1), error: z.string().nullable() }),
 });
 
 /** The person sent a follow-up (a `task_messages` row is queued). */
@@ -64,7 +69,8 @@ export const WAKE_EVENTS = [
   nodeLost,
   workspaceReady,
   workspaceProvisioningFailed,
-  agentTurnEnded,
+  agentCompleted,
+  agentFailed,
   taskFollowup,
   taskFinishRequested,
   taskCancelled,

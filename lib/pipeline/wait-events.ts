@@ -7,7 +7,8 @@
  * stay short.
  */
 import {
-  agentTurnEnded,
+  agentCompleted,
+  agentFailed,
   nodeLost,
   nodeReady,
   taskCancelled,
@@ -19,11 +20,11 @@ import {
 } from "../contracts/events";
 
 export const WAIT_EVENTS = {
-  /** `node_selection-queue`: every node is full; a freed slot places the task. */
+  /** `node_selection/queue`: every node is full; a freed slot places the task. */
   queue: [taskSlotAvailable, taskCancelled],
   node_agent_ready: [nodeReady, nodeLost, taskCancelled],
   workspace_ready: [workspaceReady, workspaceProvisioningFailed, nodeLost, taskCancelled],
   /** The agent's turn (the first, and each follow-up's). */
-  running: [agentTurnEnded, nodeLost, taskCancelled],
+  running: [agentCompleted, agentFailed, nodeLost, taskCancelled],
   awaiting_followup: [taskFollowup, taskFinishRequested, taskCancelled],
 } as const;

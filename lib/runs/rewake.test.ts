@@ -31,8 +31,8 @@ describe("re-waking runs that missed their agent's completion", () => {
     expect((await rewakeFinishedAgents(rt)).sort()).toEqual(["failed-agent", "missed"]);
     expect(rt.sent).toEqual(
       expect.arrayContaining([
-        { name: "agent/turn-ended", data: { taskId: "missed", sessionId: "s_missed", outcome: "completed" } },
-        { name: "agent/turn-ended", data: { taskId: "failed-agent", sessionId: "s_failed-agent", outcome: "failed" } },
+        { name: "agent/completed", data: { taskId: "missed", sessionId: "s_missed", turn: 1, branch: "agents/missed", commit: null, pushed: false } },
+        { name: "agent/failed", data: { taskId: "failed-agent", sessionId: "s_failed-agent", turn: 1, error: null } },
       ]),
     );
   });

@@ -11,7 +11,7 @@ import { agentSessions, tasks } from "@/db/schema";
 import { ENDED_SESSION_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
 import { RUN_STATES } from "../tasks/state-machine";
-import { agentTurnEnded } from "../contracts/events";
+import { agentCompleted, agentFailed } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 
 /** Runs whose agent's turn ended unseen: the end their run has not looked at. */
@@ -23,11 +23,16 @@ export const missedAgentEnd = and(
 
 export async function rewakeFinishedAgents(rt: Runtime, settleMs = 5_000, now = Date.now()) {
   const stranded = await rt.db
-    .select({ taskId: tasks.id, sessionId: agentSessions.id, sessionStatus: agentSessions.status })
+    .select({ taskId: tasks.id, sessionId: agentSessions.id, sessionStatus: agentSessions.status, turn: agentSessions.turn, error: agentSessions.errorMessage, branch: tasks.branch, commit: agentSessions.commitSha, pushed: tasks.pushed })
     .from(tasks)
     .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
     .where(and(missedAgentEnd, lt(agentSessions.endedAt, new Date(now - settleMs))))
     .limit(100);
-  await wakeRuns(rt, stranded.map((t) => agentTurnEnded.create({ taskId: t.taskId, sessionId: t.sessionId, outcome: t.sessionStatus === "stopped" ? "completed" : "failed" })), "throw");
+  const ended = stranded.map((t) =>
+    t.sessionStatus === "stopped"
+      ? agentCompleted.create({ taskId: t.taskId, sessionId: t.sessionId, turn: t.turn, branch: t.branch, commit: t.commit, pushed: t.pushed })
+      : agentFailed.create({ taskId: t.taskId, sessionId: t.sessionId, turn: t.turn, error: t.error }),
+  );
+  await wakeRuns(rt, ended, "throw");
   return stranded.map((t) => t.taskId);
 }

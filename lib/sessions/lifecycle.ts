@@ -102,7 +102,10 @@ export async function recordAgentCompletion(tx: Executor, sessionId: string, bod
   const first = await firstDelivery(tx, body.messageId, "agent-completed");
   const succeeded = body.outcome === "succeeded";
   const message = succeeded ? undefined : `agent failed${body.exitCode === null ? "" : ` (exit ${body.exitCode})`}: ${body.error ?? "no error message"}`;
-  if (!first) return { outcome: "duplicate" as CallbackOutcome, taskId: (await getSession(tx, sessionId))?.taskId, message };
+  if (!first) {
+    const session = await getSession(tx, sessionId);
+    return { outcome: "duplicate" as CallbackOutcome, taskId: session?.taskId, turn: body.turn ?? session?.turn, message };
+  }
   const to = succeeded ? "stopped" : "error";
   const [row] = await tx
     .update(agentSessions)
@@ -119,5 +122,5 @@ export async function recordAgentCompletion(tx: Executor, sessionId: string, bod
   await recordTurn(tx, { taskId: row.taskId, sessionId, turn: body.turn ?? row.turn, body });
   await tx.update(tasks).set({ commitSha: body.commit, pushed: body.pushed, pushError: body.pushFailed ? (body.error ?? "push failed") : null, updatedAt: sql`now()` }).where(eq(tasks.id, row.taskId));
   await publishTaskChange(tx, row.taskId, "result");
-  return { outcome: "applied" as CallbackOutcome, taskId: row.taskId, message };
+  return { outcome: "applied" as CallbackOutcome, taskId: row.taskId, turn: body.turn ?? row.turn, message };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { tasks, users } from "@/db/schema";
 import { openTestDatabase } from "@/tests/harness/test-database";
-import { agentTurnEnded, nodeReady, taskSlotAvailable, workspaceReady, type SendEvents } from "../contracts/events";
+import { agentCompleted, nodeReady, taskSlotAvailable, workspaceReady, type SendEvents } from "../contracts/events";
 import { recordRunCheckIn } from "../runs/steps";
 import { wakeRuns } from "./wake-run";
 
@@ -40,7 +40,7 @@ describe("waking a task's run", () => {
     expect(sentFor("t1")).toBe(1);
     // The run looks (every check of a wait does): what comes after needs a wake of its own.
     await recordRunCheckIn(database.db, "t1", 0, 30_000);
-    expect(await wakeRuns(deps(), [agentTurnEnded.create({ taskId: "t1", sessionId: "s1", outcome: "completed" })], "throw")).toEqual(["t1"]);
+    expect(await wakeRuns(deps(), [agentCompleted.create({ taskId: "t1", sessionId: "s1", turn: 1, branch: "agents/t1", commit: null, pushed: false })], "throw")).toEqual(["t1"]);
     expect(sentFor("t1")).toBe(2);
   });
 
