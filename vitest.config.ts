@@ -47,9 +47,10 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 600_000,
           // Each file starts its own systems (the one that restarts PostgreSQL on a server of its
-          // own): two run side by side.
+          // own): picked with the integration project (npm test), both share its group and its two
+          // workers, the chaos files first (Vitest orders a group's projects by name).
           maxWorkers: 2,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 1 },
         },
       },
     ],
