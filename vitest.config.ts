@@ -41,13 +41,16 @@ export default defineConfig({
         extends: true,
         test: {
           name: "chaos",
-          globalSetup: ["tests/harness/global-setup.ts"],
+          // The run's table of every chaos file (tests/chaos/report.ts).
+          globalSetup: ["tests/harness/global-setup.ts", "tests/chaos/summary.ts"],
           include: ["tests/chaos/**/*.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 600_000,
-          // It restarts the shared PostgreSQL server: nothing else may run beside it.
-          maxWorkers: 1,
-          sequence: { groupOrder: 2 },
+          // Each file starts its own systems (the one that restarts PostgreSQL on a server of its
+          // own): picked with the integration project (npm test), both share its group and its two
+          // workers, the chaos files first (Vitest orders a group's projects by name).
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -54,9 +54,9 @@ phase unit npx vitest run --project unit
 # One build, shared by the integration and browser tests.
 phase build node --import tsx scripts/app-build.ts .next-test
 export SKIP_NEXT_BUILD=1
-phase integration npx vitest run --project integration
-# The fast part: `npm run chaos` runs each scenario 5 times.
-phase chaos npx vitest run --project chaos
+# The integration and chaos files in one run: they share its two workers, so neither waits for the
+# other's last file (chaos is the fast part: `npm run chaos` runs each scenario 5 times).
+phase "integration + chaos" npx vitest run --project integration --project chaos
 phase browser npx playwright test -c e2e/playwright.config.ts
 
 echo "== phase times" >&2

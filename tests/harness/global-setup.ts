@@ -12,7 +12,6 @@ import { startWsRelay } from "./ws-relay";
 declare module "vitest" {
   export interface ProvidedContext {
     postgresPort: number;
-    postgresDataDir: string;
     wsProxy: string;
   }
 }
@@ -23,7 +22,6 @@ export default async function setup(project: TestProject) {
   const postgres = await startPostgres();
   const relay = await startWsRelay();
   project.provide("postgresPort", postgres.port);
-  project.provide("postgresDataDir", postgres.dataDir);
   project.provide("wsProxy", relay.proxy);
   return async () => {
     await relay.close();
