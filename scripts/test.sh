@@ -55,8 +55,10 @@ phase unit npx vitest run --project unit
 phase build node --import tsx scripts/app-build.ts .next-test
 export SKIP_NEXT_BUILD=1
 # The integration and chaos files in one run: they share its two workers, so neither waits for the
-# other's last file (chaos is the fast part: `npm run chaos` runs each scenario 5 times).
-phase "integration + chaos" npx vitest run --project integration --project chaos
+# other's last file (chaos is the fast part: `npm run chaos` runs each scenario 5 times). The bursts
+# of tasks at once (tests/chaos/load.test.ts) keep both cores to themselves, after the rest.
+phase "integration + chaos" npx vitest run --project integration --project chaos --exclude tests/chaos/load.test.ts
+phase "chaos under load" npx vitest run --project chaos tests/chaos/load.test.ts
 phase browser npx playwright test -c e2e/playwright.config.ts
 
 echo "== phase times" >&2
