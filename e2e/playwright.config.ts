@@ -1,5 +1,8 @@
 import { defineConfig } from "@playwright/test";
 import { AUTH_STATE } from "./auth-state";
+import { WHOLE_SHARED_SYSTEM } from "./tags";
+
+const wholeSharedSystem = new RegExp(WHOLE_SHARED_SYSTEM);
 
 /** Browser tests drive Debian's Chromium against the whole system on the embedded defaults. */
 export default defineConfig({
@@ -7,9 +10,16 @@ export default defineConfig({
   testMatch: "*.e2e.ts",
   outputDir: "../test-results/e2e",
   timeout: 120_000,
-  workers: 1,
+  // Two files at a time (CI has two cores; `--workers` overrides): the tests mostly wait on their
+  // tasks, and each works on repositories, tasks and settings of its own, or on a system of its own.
+  workers: 2,
   reporter: [["list"]],
   globalSetup: "./global-setup.ts",
+  projects: [
+    { name: "browser", grepInvert: wholeSharedSystem },
+    // A test that counts every task of the shared system runs once the others are done, alone.
+    { name: "shared system alone", grep: wholeSharedSystem, dependencies: ["browser"] },
+  ],
   use: {
     baseURL: process.env.E2E_APP_URL,
     // Signed in to the shared system (global-setup.ts); a test of a system of its own signs in to that one.
