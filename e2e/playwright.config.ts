@@ -3,6 +3,7 @@ import { AUTH_STATE } from "./auth-state";
 import { WHOLE_SHARED_SYSTEM } from "./tags";
 
 const wholeSharedSystem = new RegExp(WHOLE_SHARED_SYSTEM);
+const TEAM_MODE = "sign-in.e2e.ts";
 
 /** Browser tests drive Debian's Chromium against the whole system on the embedded defaults. */
 export default defineConfig({
@@ -16,9 +17,13 @@ export default defineConfig({
   reporter: [["list"]],
   globalSetup: "./global-setup.ts",
   projects: [
-    { name: "browser", grepInvert: wholeSharedSystem },
+    // A file's tests stay on one worker, and workers take files in this order: the longest file
+    // (it starts a team-mode system of its own) goes first, so the two workers end together
+    // rather than one running it alone at the end.
+    { name: "team mode", testMatch: TEAM_MODE },
+    { name: "browser", testIgnore: TEAM_MODE, grepInvert: wholeSharedSystem },
     // A test that counts every task of the shared system runs once the others are done, alone.
-    { name: "shared system alone", grep: wholeSharedSystem, dependencies: ["browser"] },
+    { name: "shared system alone", grep: wholeSharedSystem, dependencies: ["team mode", "browser"] },
   ],
   use: {
     baseURL: process.env.E2E_APP_URL,
