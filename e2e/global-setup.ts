@@ -1,7 +1,9 @@
 /**
  * Starts the whole system (PGlite, Inngest, the built app) for the browser tests, and signs the
  * browser in the way a person does: through the one-time link `npm start` prints. The cookie it set
- * is the state every test's browser context starts with (playwright.config.ts).
+ * is the state every test's browser context starts with (playwright.config.ts). Meanwhile it makes
+ * the migrated database the tests' own systems start from (database-template.ts); the shared
+ * system migrates its empty one, as a first `npm start` does.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -9,13 +11,14 @@ import path from "node:path";
 import { request } from "@playwright/test";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
 import { AUTH_STATE } from "./auth-state";
+import { makeDatabaseTemplate } from "./database-template";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { removeOrphanUsers } from "../vm-agent/users";
 
 export default async function globalSetup() {
   buildApp();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-"));
-  const system = await startSystem({
+  const starting = startSystem({
     mode: "start",
     distDir: TEST_DIST_DIR,
     dataDir,
@@ -24,6 +27,15 @@ export default async function globalSetup() {
     // Tasks complete when the agent's turn ends; e2e/followup.e2e.ts sends its follow-up meanwhile.
     env: { ...SHARED_MACHINE_ENV, NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" },
   });
+  // Side by side: the app's start waits mostly on its own processes.
+  const [template, started] = await Promise.allSettled([makeDatabaseTemplate(), starting]);
+  if (template.status === "rejected" || started.status === "rejected") {
+    if (template.status === "fulfilled") template.value();
+    if (started.status === "fulfilled") await started.value.stop();
+    throw template.status === "rejected" ? template.reason : (started as PromiseRejectedResult).reason;
+  }
+  const system = started.value;
+  const removeTemplate = template.value;
   process.env.E2E_APP_URL = system.appUrl;
   // The tests that sign in themselves, and scripts' calls, read the token from here.
   process.env.E2E_DATA_DIR = dataDir;
@@ -35,6 +47,7 @@ export default async function globalSetup() {
   return async () => {
     await system.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+    removeTemplate();
     // Workspace users whose node folder went with a test's data folder.
     await removeOrphanUsers();
   };

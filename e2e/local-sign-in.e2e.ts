@@ -13,6 +13,7 @@ import { expect, test } from "@playwright/test";
 import { localAuthHeaders } from "../scripts/system";
 import { makeRepo } from "../tests/harness/git";
 import { screenshots } from "./support";
+import { WHOLE_SHARED_SYSTEM } from "./tags";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const appUrl = () => process.env.E2E_APP_URL!;
@@ -81,7 +82,8 @@ test.describe("signed out", () => {
   });
 });
 
-test("a page of another origin on this machine cannot start a task through the signed-in browser", async ({ page }) => {
+// Counts every task of the shared system: the project "shared system alone" (playwright.config.ts) runs it once the rest is done.
+test("a page of another origin on this machine cannot start a task through the signed-in browser", { tag: WHOLE_SHARED_SYSTEM }, async ({ page }) => {
   const before = await taskCount();
   // Another port on 127.0.0.1 is the same site: the browser sends the session cookie along.
   const elsewhere = http.createServer((_request, response) => response.end("<!doctype html><title>Another site</title>"));

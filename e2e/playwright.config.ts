@@ -1,5 +1,9 @@
 import { defineConfig } from "@playwright/test";
 import { AUTH_STATE } from "./auth-state";
+import { WHOLE_SHARED_SYSTEM } from "./tags";
+
+const wholeSharedSystem = new RegExp(WHOLE_SHARED_SYSTEM);
+const TEAM_MODE = "sign-in.e2e.ts";
 
 /** Browser tests drive Debian's Chromium against the whole system on the embedded defaults. */
 export default defineConfig({
@@ -7,9 +11,20 @@ export default defineConfig({
   testMatch: "*.e2e.ts",
   outputDir: "../test-results/e2e",
   timeout: 120_000,
-  workers: 1,
+  // Two files at a time (CI has two cores; `--workers` overrides): the tests mostly wait on their
+  // tasks, and each works on repositories, tasks and settings of its own, or on a system of its own.
+  workers: 2,
   reporter: [["list"]],
   globalSetup: "./global-setup.ts",
+  projects: [
+    // A file's tests stay on one worker, and workers take files in this order: the longest file
+    // (it starts a team-mode system of its own) goes first, so the two workers end together
+    // rather than one running it alone at the end.
+    { name: "team mode", testMatch: TEAM_MODE },
+    { name: "browser", testIgnore: TEAM_MODE, grepInvert: wholeSharedSystem },
+    // A test that counts every task of the shared system runs once the others are done, alone.
+    { name: "shared system alone", grep: wholeSharedSystem, dependencies: ["team mode", "browser"] },
+  ],
   use: {
     baseURL: process.env.E2E_APP_URL,
     // Signed in to the shared system (global-setup.ts); a test of a system of its own signs in to that one.

@@ -14,6 +14,7 @@ import { newKeyRingEntry } from "../lib/envelope";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { startGithubDouble, type GithubDouble, type GithubUser } from "../tests/harness/github-double";
+import { seedDatabase } from "./database-template";
 
 const person = (id: number, login: string, name: string): GithubUser => {
   const email = `${login}@example.test`;
@@ -36,6 +37,7 @@ test.beforeAll(async () => {
   test.setTimeout(240_000);
   github = await startGithubDouble();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-e2e-team-"));
+  seedDatabase(dataDir);
   logDir = path.join(dataDir, "logs");
   const env = {
     AUTH_MODE: "team",

@@ -6,6 +6,7 @@ import path from "node:path";
 import { expect, type BrowserContext, type Page } from "@playwright/test";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
+import { seedDatabase } from "./database-template";
 
 export type OwnSystem = {
   system: RunningSystem;
@@ -15,9 +16,10 @@ export type OwnSystem = {
   stop(): Promise<void>;
 };
 
-/** A system of the test's own (its own data folder and ports; `env` over the defaults), for settings the shared one lacks. */
+/** A system of the test's own (its own data folder, a copy of the run's migrated database, its own ports; `env` over the defaults), for settings the shared one lacks. */
 export async function startOwnSystem(prefix: string, env: Record<string, string>): Promise<OwnSystem> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  seedDatabase(dataDir);
   const system = await startSystem({ mode: "start", distDir: TEST_DIST_DIR, dataDir, logDir: path.join(dataDir, "logs"), log: () => undefined, env: { ...SHARED_MACHINE_ENV, ...env } });
   return {
     system,
