@@ -31,7 +31,7 @@ phase() {
   echo "== $name" >&2
   "$@"
   local took=$((SECONDS - at))
-  timings+=("$(printf '%-16s %4d s' "$name" "$took")")
+  timings+=("$(printf '%-20s %4d s' "$name" "$took")")
   echo "== $name: ${took} s" >&2
 }
 
@@ -63,4 +63,4 @@ phase browser npx playwright test -c e2e/playwright.config.ts
 
 echo "== phase times" >&2
 printf '%s\n' "${timings[@]}" >&2
-echo "$(printf '%-16s %4d s' total $((SECONDS - started)))" >&2
+echo "$(printf '%-20s %4d s' total $((SECONDS - started)))" >&2
