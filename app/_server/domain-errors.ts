@@ -15,9 +15,10 @@ import { MissingSecretError } from "@/lib/secrets/agent-keys";
 import { MissingProviderTokenError } from "@/lib/secrets/provider-token";
 import { ForgeError } from "@/lib/forge/forge";
 import { NothingHeldError } from "@/lib/workspaces/held-work";
-import { MachineRegistrationError, type MachineRegistrationRefusal } from "@/lib/machines/errors";
-import { NodeEnrollmentError, type NodeEnrollmentRefusal } from "@/lib/nodes/enrollment";
-import { CallbackRefusedError, type CallbackRefusal } from "@/lib/callbacks/errors";
+import { MachineRegistrationError } from "@/lib/machines/errors";
+import { NodeEnrollmentError } from "@/lib/nodes/enrollment";
+import { CallbackRefusedError } from "@/lib/callbacks/errors";
+import type { RefusalError } from "@/lib/refusal";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -36,44 +37,46 @@ const STATUSES: readonly (readonly [ErrorClass, number, string?])[] = [
   [NotAdminError, 403],
 ];
 
-/** An unknown token is not a credential (401); a spent one was, and is gone for good (410). */
-const REGISTRATION_STATUSES: Record<MachineRegistrationRefusal, readonly [number, string?]> = {
-  unknown: [401, "token"],
-  used: [410, "token"],
-  expired: [410, "token"],
-  unreachable: [409],
-  address: [422, "advertisedHost"],
-};
+type Answer = readonly [number, string?];
+/** A refusal kind, answered by its reason: the HttpError for an error of that kind, else undefined. */
+const refusals =
+  <R extends string>(type: abstract new (...args: never[]) => RefusalError<R>, answers: Record<R, Answer>) =>
+  (error: unknown): HttpError | undefined => {
+    if (!(error instanceof type)) return undefined;
+    const [status, field] = answers[error.refusal];
+    return new HttpError(status, error.message, field);
+  };
 
-/** The same for a node's enrollment token; a node that is stopped or lost is not found for it. */
-const ENROLLMENT_STATUSES: Record<NodeEnrollmentRefusal, readonly [number, string?]> = {
-  unknown: [401, "token"],
-  used: [410, "token"],
-  expired: [410, "token"],
-  gone: [404, "id"],
-};
-
-/** A vm-agent callback's refusals; a node daemon on another contract version is a conflict it cannot retry away. */
-const CALLBACK_STATUSES: Record<CallbackRefusal, readonly [number, string?]> = {
-  gone: [404],
-  endpoint: [422, "endpoint"],
-  contractVersion: [409, "contractVersion"],
-  otherWorkspace: [403],
-};
+const REFUSALS = [
+  /** An unknown token is not a credential (401); a spent one was, and is gone for good (410). */
+  refusals(MachineRegistrationError, {
+    unknown: [401, "token"],
+    used: [410, "token"],
+    expired: [410, "token"],
+    unreachable: [409],
+    address: [422, "advertisedHost"],
+  }),
+  /** The same for a node's enrollment token; a node that is stopped or lost is not found for it. */
+  refusals(NodeEnrollmentError, {
+    unknown: [401, "token"],
+    used: [410, "token"],
+    expired: [410, "token"],
+    gone: [404, "id"],
+  }),
+  /** A vm-agent callback's refusals; a node daemon on another contract version is a conflict it cannot retry away. */
+  refusals(CallbackRefusedError, {
+    gone: [404],
+    endpoint: [422, "endpoint"],
+    contractVersion: [409, "contractVersion"],
+    otherWorkspace: [403],
+  }),
+];
 
 /** The HttpError a domain error stands for; anything else is returned as it is. */
 export function toHttpError(error: unknown): unknown {
-  if (error instanceof MachineRegistrationError) {
-    const [status, field] = REGISTRATION_STATUSES[error.refusal];
-    return new HttpError(status, error.message, field);
-  }
-  if (error instanceof NodeEnrollmentError) {
-    const [status, field] = ENROLLMENT_STATUSES[error.refusal];
-    return new HttpError(status, error.message, field);
-  }
-  if (error instanceof CallbackRefusedError) {
-    const [status, field] = CALLBACK_STATUSES[error.refusal];
-    return new HttpError(status, error.message, field);
+  for (const answer of REFUSALS) {
+    const refused = answer(error);
+    if (refused) return refused;
   }
   // The forge's refusal is about the repository; its outage is the forge's (a bad gateway), not the person's.
   if (error instanceof ForgeError) return error.transient ? new HttpError(502, error.message) : new HttpError(422, error.message, "repository");

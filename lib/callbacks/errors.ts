@@ -4,14 +4,10 @@
  * `contractVersion`: the node's daemon speaks another contract version; `otherWorkspace`: the token
  * speaks for another workspace than the session's. app/_server/domain-errors.ts maps each to its status.
  */
+import { RefusalError } from "../refusal";
+
 export type CallbackRefusal = "gone" | "endpoint" | "contractVersion" | "otherWorkspace";
 
-export class CallbackRefusedError extends Error {
+export class CallbackRefusedError extends RefusalError<CallbackRefusal> {
   override readonly name = "CallbackRefusedError";
-  constructor(
-    readonly refusal: CallbackRefusal,
-    message: string,
-  ) {
-    super(message);
-  }
 }

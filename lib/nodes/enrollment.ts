@@ -18,6 +18,7 @@ import { newSecretToken, secretTokenHash } from "../auth/secret-tokens";
 import { signNodeCallbackToken } from "../auth/tokens";
 import { parametersFile } from "./cloud-init";
 import { GONE_NODE_STATUSES } from "../contracts/statuses";
+import { RefusalError } from "../refusal";
 
 export const ENROLLMENT_TOKEN_PREFIX = "acpe_";
 
@@ -28,14 +29,8 @@ export const ENROLLMENT_TOKEN_PREFIX = "acpe_";
  */
 export type NodeEnrollmentRefusal = "unknown" | "used" | "expired" | "gone";
 
-export class NodeEnrollmentError extends Error {
+export class NodeEnrollmentError extends RefusalError<NodeEnrollmentRefusal> {
   override readonly name = "NodeEnrollmentError";
-  constructor(
-    readonly refusal: NodeEnrollmentRefusal,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Makes an enrollment token for the node, good for `ttlMs` (by the database's clock); the answer is the only time it is seen. */
