@@ -1,6 +1,6 @@
 /** Applying an agent turn's completion: from its callback, or read back from the node when the callback was lost. */
 import type { AgentCompletedCallback } from "../contracts/vm-agent";
-import { agentCompleted, agentFailed } from "../contracts/events";
+import { agentTurnEnd } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordAgentCompletion } from "../sessions/lifecycle";
@@ -16,11 +16,8 @@ export async function applyAgentCompletion(rt: Runtime, sessionId: string, body:
     return recorded;
   });
   if (result.outcome !== "ignored" && result.taskId) {
-    const turn = result.turn ?? 1;
-    const ended = result.message
-      ? agentFailed.create({ taskId: result.taskId, sessionId, turn, error: body.error ?? null })
-      : agentCompleted.create({ taskId: result.taskId, sessionId, turn, branch: body.branch, commit: body.commit, pushed: body.pushed });
-    await wakeRuns(rt, [ended], "throw");
+    const end = { taskId: result.taskId, sessionId, turn: result.turn ?? 1, succeeded: !result.message, branch: body.branch, commit: body.commit, pushed: body.pushed, error: body.error ?? null };
+    await wakeRuns(rt, [agentTurnEnd(end)], "throw");
   }
   return result;
 }

@@ -51,6 +51,12 @@ export const agentFailed = eventType("agent/failed", {
   schema: z.object({ taskId: z.string(), sessionId: z.string(), turn: z.number().int().min(1), error: z.string().nullable() }),
 });
 
+/** The event a turn's end sends: agent/completed when it succeeded, agent/failed otherwise (from its callback, or read back from the database). */
+export function agentTurnEnd(end: { taskId: string; sessionId: string; turn: number; succeeded: boolean; branch: string; commit: string | null; pushed: boolean; error: string | null }) {
+  const { taskId, sessionId, turn } = end;
+  return end.succeeded ? agentCompleted.create({ taskId, sessionId, turn, branch: end.branch, commit: end.commit, pushed: end.pushed }) : agentFailed.create({ taskId, sessionId, turn, error: end.error });
+}
+
 /** The person sent a follow-up (a `task_messages` row is queued). */
 export const taskFollowup = eventType("task/followup", { schema: z.object({ taskId: z.string() }) });
 

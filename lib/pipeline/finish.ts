@@ -10,13 +10,16 @@ import { finishStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
 import { ENDED, openStage } from "./stage";
 
+/** What the agent's last turn left, for the timeline: its commit, or "no changes". */
+export const turnResult = (task: { commitSha: string | null }) => (task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+
 /** The agent finished well: the task is completed. */
 export async function completeTaskStage(rt: Runtime, taskId: string) {
   const stage = await openStage(rt, taskId);
   // A task cancelled or failed meanwhile keeps that outcome.
   if (stage === ENDED) return;
   const { task } = stage;
-  await finishStep(rt.db, taskId, "running", "succeeded", task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+  await finishStep(rt.db, taskId, "running", "succeeded", turnResult(task));
   await transitionTask(rt.db, { taskId, to: "completed", actor: "system", from: ["in_progress"], reason: "agent finished" });
 }
 

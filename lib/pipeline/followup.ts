@@ -16,6 +16,7 @@ import { sessionSecrets } from "../secrets/agent-keys";
 import { beginNextTurn } from "../sessions/lifecycle";
 import { deliverQueuedMessages, hasQueuedMessages, turnMessages } from "../tasks/messages";
 import { finishStep, startStep } from "../tasks/timeline";
+import { turnResult } from "./finish";
 import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 
 /** The turn has ended: the task waits for a follow-up until its idle deadline. */
@@ -23,8 +24,7 @@ export async function awaitFollowupStage(rt: Runtime, taskId: string) {
   const stage = await openStage(rt, taskId);
   // Ended meanwhile (cancelled): nothing to wait for; the wait's first look says so.
   if (stage === ENDED) return;
-  const { task } = stage;
-  await finishStep(rt.db, taskId, "running", "succeeded", task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+  await finishStep(rt.db, taskId, "running", "succeeded", turnResult(stage.task));
   await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: "waiting for a follow-up" });
   await rt.db.transaction(async (tx) => {
     await tx

@@ -11,7 +11,7 @@ import { agentSessions, tasks } from "@/db/schema";
 import { ENDED_SESSION_STATUSES } from "../contracts/statuses";
 import type { Runtime } from "../runtime";
 import { RUN_STATES } from "../tasks/state-machine";
-import { agentCompleted, agentFailed } from "../contracts/events";
+import { agentTurnEnd } from "../contracts/events";
 import { wakeRuns } from "../tasks/wake-run";
 
 /** Runs whose agent's turn ended unseen: the end their run has not looked at. */
@@ -28,11 +28,6 @@ export async function rewakeFinishedAgents(rt: Runtime, settleMs = 5_000, now = 
     .innerJoin(agentSessions, and(eq(agentSessions.taskId, tasks.id), eq(agentSessions.workspaceId, tasks.workspaceId)))
     .where(and(missedAgentEnd, lt(agentSessions.endedAt, new Date(now - settleMs))))
     .limit(100);
-  const ended = stranded.map((t) =>
-    t.sessionStatus === "stopped"
-      ? agentCompleted.create({ taskId: t.taskId, sessionId: t.sessionId, turn: t.turn, branch: t.branch, commit: t.commit, pushed: t.pushed })
-      : agentFailed.create({ taskId: t.taskId, sessionId: t.sessionId, turn: t.turn, error: t.error }),
-  );
-  await wakeRuns(rt, ended, "throw");
+  await wakeRuns(rt, stranded.map((t) => agentTurnEnd({ ...t, succeeded: t.sessionStatus === "stopped" })), "throw");
   return stranded.map((t) => t.taskId);
 }

@@ -43,7 +43,8 @@ export async function wakeRuns(deps: WakeDeps, events: readonly WakeEvent[], ifR
   }
 }
 
-async function sendWakes(deps: WakeDeps, events: readonly WakeEvent[]): Promise<string[]> {  const byName = new Map<string, Map<string, WakeEvent>>();
+async function sendWakes(deps: WakeDeps, events: readonly WakeEvent[]): Promise<string[]> {
+  const byName = new Map<string, Map<string, WakeEvent>>();
   for (const event of events) {
     const forName = byName.get(event.name) ?? new Map<string, WakeEvent>();
     if (!forName.has(event.data.taskId)) forName.set(event.data.taskId, event);
