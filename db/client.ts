@@ -57,11 +57,14 @@ export type DatabaseOptions = {
   wsProxy?: string;
 };
 
+/** Where the embedded database lives in a data folder. */
+export const pgliteFolder = (dataDir: string) => path.resolve(dataDir, "pglite");
+
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const { migrate } = await import("drizzle-orm/pglite/migrator");
-  const folder = path.resolve(dataDir, "pglite");
+  const folder = pgliteFolder(dataDir);
   // Owner-only, also when an earlier version made it: agents on this machine (local nodes) must not read it.
   fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
   fs.chmodSync(folder, 0o700);

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
+import { copyPgliteTemplate } from "./pglite-template";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,7 +21,7 @@ declare module "vitest" {
 export async function openTestDatabase(): Promise<Database & { dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-db-"));
   const template = inject("pgliteTemplate");
-  if (template) fs.cpSync(path.join(template, "pglite"), path.join(dir, "pglite"), { recursive: true });
+  if (template) copyPgliteTemplate(template, dir);
   const database = await openDatabase({ dataDir: dir });
   return {
     ...database,
