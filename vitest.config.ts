@@ -1,6 +1,25 @@
 import { defineConfig } from "vitest/config";
 import path from "node:path";
 
+/** The unit files that need a module graph of their own (see the "unit:isolated" project). */
+const OWN_MODULE_GRAPH = ["app/_server/vm-agent-install.test.ts", "app/_server/machine-install.test.ts", "app/_server/vm-agent-downloads.test.ts"];
+
+const unitSettings = {
+  // Vitest's default in a run is one worker fewer than the cores: on CI's two, one at a time.
+  // The files are independent (each its own database, folders, daemon and tmux socket).
+  maxWorkers: "100%",
+  // One migrated database that each test's database is copied from.
+  globalSetup: ["tests/harness/unit-setup.ts"],
+  // Projects with their own maxWorkers run in groups of their own when several are picked at once.
+  sequence: { groupOrder: 0 },
+  // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
+  testTimeout: 30_000,
+  // Opening an embedded PGlite database (migrations included) takes seconds on a busy machine.
+  hookTimeout: 60_000,
+  include: ["{lib,db,inngest,vm-agent,app,scripts}/**/*.test.ts"],
+  exclude: ["**/*.integration.test.ts", "node_modules/**"],
+};
+
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
@@ -9,19 +28,26 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          // Vitest's default in a run is one worker fewer than the cores: on CI's two, one at a time.
-          // The files are independent (each its own database, folders, daemon and tmux socket).
-          maxWorkers: "100%",
-          // One migrated database that each test's database is copied from.
-          globalSetup: ["tests/harness/unit-setup.ts"],
-          // Projects with their own maxWorkers run in groups of their own when several are picked at once.
-          sequence: { groupOrder: 0 },
-          // The vm-agent's tests start real processes and tmux sessions; under load that takes seconds.
-          testTimeout: 30_000,
-          // Opening an embedded PGlite database (migrations included) takes seconds on a busy machine.
-          hookTimeout: 60_000,
-          include: ["{lib,db,inngest,vm-agent,app,scripts}/**/*.test.ts"],
-          exclude: ["**/*.integration.test.ts", "node_modules/**"],
+          ...unitSettings,
+          // A worker runs its files in one module graph: each file imports only what the files before
+          // it did not (the run's imports took 64 s of worker time isolated, 10 s so). What a file
+          // changes in the environment is put back after it (unit-file-env.ts).
+          isolate: false,
+          setupFiles: ["tests/harness/unit-file-env.ts", "tests/harness/file-cleanup.ts"],
+          exclude: [...unitSettings.exclude, ...OWN_MODULE_GRAPH],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "unit:isolated",
+          ...unitSettings,
+          // Their databases are the app's own (DATA_DIR), not copies of the template.
+          globalSetup: [],
+          setupFiles: ["tests/harness/file-cleanup.ts"],
+          // Files that set the configuration before the app's modules load, and use the app's own
+          // database and engine singletons: each in a fresh module graph.
+          include: OWN_MODULE_GRAPH,
         },
       },
       {
@@ -29,6 +55,7 @@ export default defineConfig({
         test: {
           name: "integration",
           globalSetup: ["tests/harness/global-setup.ts"],
+          setupFiles: ["tests/harness/file-cleanup.ts"],
           include: ["tests/integration/**/*.test.ts", "{lib,db,inngest,vm-agent}/**/*.integration.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 600_000,
@@ -43,6 +70,7 @@ export default defineConfig({
           name: "chaos",
           // The run's table of every chaos file (tests/chaos/report.ts).
           globalSetup: ["tests/harness/global-setup.ts", "tests/chaos/summary.ts"],
+          setupFiles: ["tests/harness/file-cleanup.ts"],
           include: ["tests/chaos/**/*.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 600_000,

