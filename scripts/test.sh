@@ -50,9 +50,31 @@ static_checks() {
   [ "$lint" = 0 ] && [ "$types" = 0 ]
 }
 phase "lint + types" static_checks
-phase unit npx vitest run --project unit
-# One build, shared by the integration and browser tests.
-phase build node --import tsx scripts/app-build.ts .next-test
+
+# One build, shared by the integration and browser tests. It runs beside the unit tests: neither
+# keeps both cores busy all the time (the unit tests wait on processes, the build on its workers).
+build_log=$(mktemp)
+# In a process group of its own (setsid), so a failed run stops the whole build with it.
+BUILD_LOG=$build_log setsid bash -c '
+  started=$SECONDS status=0
+  node --import tsx scripts/app-build.ts .next-test >"$BUILD_LOG" 2>&1 || status=$?
+  echo "(the build beside the unit tests took $((SECONDS - started)) s)" >>"$BUILD_LOG"
+  exit "$status"
+' &
+build_pid=$!
+trap 'kill -- -"$build_pid" 2>/dev/null || true; rm -f "$build_log"' EXIT
+phase unit npx vitest run --project unit --project unit:isolated
+wait_for_build() {
+  local status=0
+  wait "$build_pid" || status=$?
+  if [ "$status" != 0 ]; then
+    cat "$build_log" >&2
+    echo "the build failed" >&2
+    return "$status"
+  fi
+  tail -n 1 "$build_log" >&2
+}
+phase "build (rest)" wait_for_build
 export SKIP_NEXT_BUILD=1
 # The integration and chaos files in one run: they share its two workers, so neither waits for the
 # other's last file (chaos is the fast part: `npm run chaos` runs each scenario 5 times). The bursts
