@@ -11,6 +11,13 @@ import type { LineEvent } from "./conversation";
 /** How one event says the run ended. */
 export type RunEnd = { failed: false } | { failed: true; error: string };
 
+/**
+ * What one run of a CLI (a turn) used, as its own stream reports it. `inputTokens` are the input
+ * tokens not read from the prompt cache (each CLI's own total is split this way); `costUsd` is
+ * there only when the CLI prices the run itself (Claude Code does, Codex does not).
+ */
+export type TurnUsage = { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; costUsd?: number };
+
 /** What an agent's events mean, each read on its own. */
 export type EventReader<Event> = {
   /** The events the UI folds; undefined for an event this reader does not know (shown as the line it is). */
@@ -19,6 +26,8 @@ export type EventReader<Event> = {
   conversationId(event: Event): string | undefined;
   /** Whether this event ends the run, and how; undefined when it says nothing of that. */
   runEnd(event: Event): RunEnd | undefined;
+  /** What the run used, when this event reports it. */
+  usage(event: Event): TurnUsage | undefined;
 };
 
 /** How an agent's output reads: one line at a time for the UI, the whole run's for the daemon. */
@@ -31,6 +40,8 @@ export type OutputFormat = {
   conversationId(output: string): string | undefined;
   /** The error the run ended with, as the CLI's own newest run-ending event says (never the model describing itself); undefined on success or when none says. */
   runError(output: string): string | undefined;
+  /** What the run used, from the newest event that reports it; undefined when none does (or the CLI never says). */
+  usage(output: string): TurnUsage | undefined;
 };
 
 /** The CLI's binary as npm installs it: in its platform package, a path relative to the package's folder. */
@@ -98,6 +109,7 @@ export function jsonEvents<Event extends { type: string }>(event: z.ZodType<Even
       const end = newest(output, reader.runEnd);
       return end?.failed ? end.error : undefined;
     },
+    usage: (output) => newest(output, reader.usage),
   };
 }
 
@@ -107,6 +119,7 @@ export const plainLines: OutputFormat = {
   read: () => undefined,
   conversationId: () => undefined,
   runError: () => undefined,
+  usage: () => undefined,
 };
 
 /**

@@ -54,4 +54,10 @@ describe.each(AGENTS.map((agent) => [agent.name, agent] as const))("the %s adapt
     if (agent.output.event) expect(agent.output.conversationId(output)).toMatch(/^[0-9a-f-]{36}$/);
     else expect(agent.output.conversationId(output)).toBeUndefined();
   });
+
+  it("reports what the run used exactly when its CLI's stream says", () => {
+    const usage = agent.output.usage(lines.join("\n"));
+    if (agent.output.event) expect(usage?.outputTokens, "output tokens of a real run").toBeGreaterThan(0);
+    else expect(usage).toBeUndefined();
+  });
 });

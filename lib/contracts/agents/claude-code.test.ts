@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { claudeCode } from "./claude-code";
 
@@ -30,5 +31,18 @@ describe("claudeCode's event schema", () => {
   it("refuses an event of no type it knows", () => {
     expect(claudeCode.output.read({ type: "thread.started", thread_id: "t" })).toBeUndefined();
     expect(claudeCode.output.read({ subtype: "init" })).toBeUndefined();
+  });
+});
+
+describe("claudeCode.output.usage", () => {
+  it("is the captured run's result event: its tokens and the price the CLI put on them", () => {
+    const output = fs.readFileSync(new URL("./fixtures/claude-code.jsonl", import.meta.url), "utf8");
+    expect(claudeCode.output.usage(output)).toEqual({ inputTokens: 480, outputTokens: 96, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.00384 });
+  });
+
+  it("counts cache reads and writes as the result reports them, and is absent before the result", () => {
+    const result = '{"type":"result","subtype":"success","usage":{"input_tokens":12,"output_tokens":340,"cache_read_input_tokens":9000,"cache_creation_input_tokens":1500},"total_cost_usd":0.0421}';
+    expect(claudeCode.output.usage(result)).toEqual({ inputTokens: 12, outputTokens: 340, cacheReadTokens: 9000, cacheWriteTokens: 1500, costUsd: 0.0421 });
+    expect(claudeCode.output.usage('{"type":"system","subtype":"init","session_id":"s"}')).toBeUndefined();
   });
 });

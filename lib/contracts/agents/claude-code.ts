@@ -5,7 +5,7 @@
  * events carry the conversation's `session_id` (a follow-up runs `--resume <id>`).
  */
 import { z } from "zod";
-import { defineAgent, field, jsonEvents, type RunEnd } from "./adapter";
+import { defineAgent, field, jsonEvents, type RunEnd, type TurnUsage } from "./adapter";
 import type { LineEvent } from "./conversation";
 import { asText, clip, subjectOf } from "./text";
 
@@ -36,6 +36,16 @@ export const ClaudeEvent = z.looseObject({
   max_retries: field(z.number()),
   error_status: field(z.number().nullable()),
   error: field(z.string()),
+  /** The `result` event's figures for the whole run (Anthropic's usage fields), and its price. */
+  usage: field(
+    z.looseObject({
+      input_tokens: field(z.number()),
+      output_tokens: field(z.number()),
+      cache_read_input_tokens: field(z.number()),
+      cache_creation_input_tokens: field(z.number()),
+    }),
+  ),
+  total_cost_usd: field(z.number()),
 });
 export type ClaudeEvent = z.infer<typeof ClaudeEvent>;
 
@@ -91,6 +101,18 @@ function runEnd(event: ClaudeEvent): RunEnd | undefined {
   return event.is_error || event.subtype !== "success" ? { failed: true, error: `${event.subtype ?? "error"}: ${event.result ?? "no message"}` } : { failed: false };
 }
 
+/** The `result` event's usage: Anthropic counts cache reads and writes apart from `input_tokens` already. */
+function usage(event: ClaudeEvent): TurnUsage | undefined {
+  if (event.type !== "result" || !event.usage) return undefined;
+  return {
+    inputTokens: event.usage.input_tokens ?? 0,
+    outputTokens: event.usage.output_tokens ?? 0,
+    cacheReadTokens: event.usage.cache_read_input_tokens ?? 0,
+    cacheWriteTokens: event.usage.cache_creation_input_tokens ?? 0,
+    ...(event.total_cost_usd === undefined ? {} : { costUsd: event.total_cost_usd }),
+  };
+}
+
 function fromResult(event: ClaudeEvent): LineEvent[] {
   const end = runEnd(event);
   if (end?.failed) return [{ kind: "error", text: end.error }, { kind: "run-ended" }];
@@ -123,6 +145,7 @@ export const claudeCode = defineAgent({
     // The newest `system` event's session (init names it; a resumed run starts with its own init).
     conversationId: (event) => (event.type === "system" && event.session_id ? event.session_id : undefined),
     runEnd,
+    usage,
   }),
   keys: [{ name: "ANTHROPIC_API_KEY", label: "Anthropic API key (Claude Code)" }],
   model: { setting: "CLAUDE_CODE_MODEL", example: "claude-sonnet-4-5" },

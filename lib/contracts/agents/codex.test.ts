@@ -24,3 +24,18 @@ describe("codex.output.runError on a real failed run", () => {
     expect(codex.output.runError(output)).toBe("exceeded retry limit, last status: 429 Too Many Requests");
   });
 });
+
+describe("codex.output.usage", () => {
+  it("is the captured run's turn.completed usage, with the cached input counted apart", () => {
+    const output = fs.readFileSync(new URL("./fixtures/codex.jsonl", import.meta.url), "utf8");
+    expect(codex.output.usage(output)).toEqual({ inputTokens: 360, outputTokens: 72, cacheReadTokens: 0, cacheWriteTokens: 0 });
+    const cached = '{"type":"turn.completed","usage":{"input_tokens":1000,"cached_input_tokens":800,"output_tokens":50}}';
+    expect(codex.output.usage(cached)).toEqual({ inputTokens: 200, outputTokens: 50, cacheReadTokens: 800, cacheWriteTokens: 0 });
+  });
+
+  it("is absent from a run that reported none (a failed turn, or a stream cut short)", () => {
+    const failed = fs.readFileSync(new URL("./fixtures/codex-failed.jsonl", import.meta.url), "utf8");
+    expect(codex.output.usage(failed)).toBeUndefined();
+    expect(codex.output.usage('{"type":"turn.started"}')).toBeUndefined();
+  });
+});

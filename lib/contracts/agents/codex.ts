@@ -6,7 +6,7 @@
  * error, …). An item's events share its id, within one run.
  */
 import { z } from "zod";
-import { defineAgent, field, jsonEvents, type RunEnd } from "./adapter";
+import { defineAgent, field, jsonEvents, type RunEnd, type TurnUsage } from "./adapter";
 import type { LineEvent, ToolCall, ToolStatus } from "./conversation";
 import { asText, clip, subjectOf, unwrapShell } from "./text";
 
@@ -37,7 +37,14 @@ export const CodexEvent = z.looseObject({
   item: field(Item),
   error: field(z.looseObject({ message: field(z.string()) })),
   message: field(z.string()),
-  usage: field(z.looseObject({ input_tokens: field(z.number()), output_tokens: field(z.number()) })),
+  usage: field(
+    z.looseObject({
+      input_tokens: field(z.number()),
+      cached_input_tokens: field(z.number()),
+      cache_write_input_tokens: field(z.number()),
+      output_tokens: field(z.number()),
+    }),
+  ),
 });
 export type CodexEvent = z.infer<typeof CodexEvent>;
 
@@ -147,6 +154,14 @@ function runEnd(event: CodexEvent): RunEnd | undefined {
   return undefined;
 }
 
+/** `turn.completed`'s usage: OpenAI counts the cached input inside `input_tokens`; Codex does not price the run. */
+function usage(event: CodexEvent): TurnUsage | undefined {
+  if (event.type !== "turn.completed" || !event.usage) return undefined;
+  const input = event.usage.input_tokens ?? 0;
+  const cached = Math.min(event.usage.cached_input_tokens ?? 0, input);
+  return { inputTokens: input - cached, outputTokens: event.usage.output_tokens ?? 0, cacheReadTokens: cached, cacheWriteTokens: event.usage.cache_write_input_tokens ?? 0 };
+}
+
 /** Codex ships Linux builds only, one per CPU, each in its own platform package. */
 const LINUX_TRIPLES: Record<string, string> = { x64: "x86_64-unknown-linux-musl", arm64: "aarch64-unknown-linux-musl" };
 
@@ -157,6 +172,7 @@ export const codex = defineAgent({
     read: fromCodexEvent,
     conversationId: (event) => (event.type === "thread.started" ? event.thread_id : undefined),
     runEnd,
+    usage,
   }),
   keys: [{ name: "OPENAI_API_KEY", label: "OpenAI API key (Codex)" }],
   model: { setting: "CODEX_MODEL", example: "gpt-5-codex" },
