@@ -7,6 +7,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -18,6 +19,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import {
+  COST_SOURCES,
   NODE_HEALTH,
   NODE_STATUSES,
   PULL_REQUEST_STATES,
@@ -318,6 +320,14 @@ export const taskTurns = pgTable(
     pushed: boolean("pushed").notNull().default(false),
     error: text("error"),
     diff: jsonb("diff"),
+    /** What the turn used, as the agent CLI reported it; null when it reported nothing (the script agent, a crash). */
+    inputTokens: bigint("input_tokens", { mode: "number" }),
+    outputTokens: bigint("output_tokens", { mode: "number" }),
+    cacheReadTokens: bigint("cache_read_tokens", { mode: "number" }),
+    cacheWriteTokens: bigint("cache_write_tokens", { mode: "number" }),
+    /** Its price in US dollars, fixed when the turn was recorded; null when neither the CLI nor the price table knew it. */
+    costUsd: doublePrecision("cost_usd"),
+    costSource: text("cost_source", { enum: COST_SOURCES }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("task_turns_session_turn_idx").on(t.sessionId, t.turn), index("task_turns_task_idx").on(t.taskId, t.id)],
@@ -491,6 +501,8 @@ export const workspaces = pgTable(
      * push it again or discard it, no retention deletes it and its node is not destroyed.
      */
     heldAt: ts("held_at"),
+    /** When it stopped or errored: its node time is createdAt to this (to now while it lives). */
+    endedAt: ts("ended_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

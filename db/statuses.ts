@@ -71,3 +71,7 @@ export const PULL_REQUEST_STATES = ["draft", "open", "merged", "closed"] as cons
 export type PullRequestState = (typeof PULL_REQUEST_STATES)[number];
 /** Pull requests that may still change on the forge (the refresh looks at these). */
 export const OPEN_PULL_REQUEST_STATES: readonly PullRequestState[] = ["draft", "open"];
+
+/** Where a turn's cost came from: the agent CLI's own figure, or the control plane's price table (MODEL_PRICES). */
+export const COST_SOURCES = ["agent", "price-table"] as const;
+export type CostSource = (typeof COST_SOURCES)[number];

@@ -6,6 +6,7 @@ import { ModelName } from "./contracts/vm-agent";
 import { MODEL_KEY_NAMES, MODEL_SETTINGS, shapeOf } from "./contracts/agents";
 import { DEFAULT_EGRESS_POLICY, EgressHost, EgressPolicy, EgressPrivateRange } from "./contracts/egress";
 import { givenSettings } from "./contracts/settings";
+import { DEFAULT_PRICE_TABLE, ModelPriceEntry, priceTable } from "./usage/pricing";
 
 /*
  * The kinds of value a setting takes. Each refuses what it cannot read with what it takes, so a bad
@@ -283,6 +284,12 @@ export const ConfigSchema = z.object({
   AGENT_MAX_EXECUTION: durationField("4h"),
   /** The model each agent's task uses when its submission names none (CLAUDE_CODE_MODEL, CODEX_MODEL: each agent's, lib/contracts/agents); unset: the CLI's default. */
   ...shapeOf(MODEL_SETTINGS, ModelName.optional()),
+  /**
+   * Dollars per million tokens of each model, for agents whose CLI reports tokens but no price
+   * (Codex): `model=input/cachedInput/output[/cacheWrite]`, comma-separated; replaces the built-in
+   * list of OpenAI's published prices (lib/usage/pricing.ts). A model it does not know is unpriced.
+   */
+  MODEL_PRICES: listParsed(ModelPriceEntry).transform(priceTable).default(DEFAULT_PRICE_TABLE),
   SESSION_IDLE_TIMEOUT: durationField("15m"),
   /**
    * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL

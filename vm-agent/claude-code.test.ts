@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startAnthropicDouble, type ScriptedTurn } from "../tests/doubles/anthropic-api";
 import { git, makeRepo } from "../tests/harness/git";
+import { TurnUsage } from "../lib/contracts/usage";
 import { daemonProcess, nonLoopbackAddress, startReceiver, startTestAgent, testKey } from "./test-support";
 
 /**
@@ -42,6 +43,18 @@ const REPLACED_KEY = "sk-ant-api03-replaced-before-turn-two";
 
 const writeFile: ScriptedTurn = { kind: "tool_use", name: "Bash", input: { command: "printf 'limit: 10/min\\n' > RATE_LIMITS.md", description: "Write the notes" } };
 
+/** A `result` event's figures as the completion reports them (Anthropic's fields, read here from the raw line). */
+function resultUsage(line: string) {
+  const result = JSON.parse(line) as { usage: Record<string, number>; total_cost_usd: number };
+  return {
+    inputTokens: result.usage.input_tokens,
+    outputTokens: result.usage.output_tokens,
+    cacheReadTokens: result.usage.cache_read_input_tokens ?? 0,
+    cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0,
+    costUsd: result.total_cost_usd,
+  };
+}
+
 describe("claude-code agent", () => {
   it("runs the real CLI in tmux: the model's tool use changes the worktree, and the work is committed and pushed", async () => {
     const { model, receiver, agent, repo } = await claudeWorkspace([writeFile, { kind: "text", text: "Added RATE_LIMITS.md." }]);
@@ -64,6 +77,8 @@ describe("claude-code agent", () => {
     const types = log.split("\n").filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types[0]).toBe("system");
     expect(types[types.length - 1]).toBe("result");
+    // The completion carries the turn's usage and price as the CLI's own result event gives them.
+    expect(done.body.usage).toEqual(resultUsage(log.split("\n").filter((l) => l.includes('"type":"result"'))[0]!));
   }, 90_000);
 
   it("rides out a 429 with the documented body and still finishes", async () => {
@@ -291,6 +306,12 @@ describe("follow-up prompts", () => {
     expect(conversation).toContain("First answer: the plan.");
     // Both turns used the model the start asked for.
     expect(new Set(model.mainRequests().map((r) => r.model))).toEqual(new Set([chosen]));
+    // Each turn reports its own usage, its own result event's (the log holds both turns').
+    const results = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_c", "agent-s_f.log"), "utf8").split("\n").filter((l) => l.includes('"type":"result"'));
+    expect(results).toHaveLength(2);
+    expect(first.body.usage).toEqual(resultUsage(results[0]!));
+    expect(second.body.usage).toEqual(resultUsage(results[1]!));
+    expect(TurnUsage.parse(second.body.usage).outputTokens).toBeGreaterThan(TurnUsage.parse(first.body.usage).outputTokens);
   }, 90_000);
 
   it("are refused for an unknown session", async () => {

@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 /**
  * The codex agent for real: the Codex CLI from the npm registry in a tmux session on a real
  * workspace, against a double of OpenAI's published Responses API (tests/doubles).
@@ -47,6 +49,11 @@ describe("codex agent", () => {
     expect(model.requests.map((r) => r.model)).toEqual(["gpt-5-codex", "gpt-5-codex"]);
     // The second request carries the command's result back to the model.
     expect(model.requests[1]!.input.some((i) => i.type === "function_call_output")).toBe(true);
+    // The completion carries the turn's usage as Codex's turn.completed gives it (cached input apart; Codex prices nothing).
+    const completed = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_x", "agent-s_x.log"), "utf8").split("\n").find((l) => l.includes('"type":"turn.completed"'))!;
+    const usage = (JSON.parse(completed) as { usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number } }).usage;
+    expect(usage.output_tokens).toBeGreaterThan(0);
+    expect(done.body.usage).toEqual({ inputTokens: usage.input_tokens - usage.cached_input_tokens, outputTokens: usage.output_tokens, cacheReadTokens: usage.cached_input_tokens, cacheWriteTokens: 0 });
   }, 90_000);
 
   it("reads a follow-up's prompt from its standard input too, resuming the same conversation", async () => {

@@ -94,5 +94,6 @@ export function completionBody(session: SessionRecord, branch: string, messageId
     ...(session.error ? { error: clip(session.error) } : {}),
     turn: session.turn,
     ...(diff ? { diff } : {}),
+    ...(session.usage ? { usage: session.usage } : {}),
   };
 }

@@ -10,7 +10,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/contracts/tokens";
-import { CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, StartAgentSessionRequest, type HealthResponse, type PublicHealthResponse } from "../lib/contracts/vm-agent";
+import { CONNECTION_IDLE, CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, StartAgentSessionRequest, type HealthResponse, type PublicHealthResponse } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import { CredentialRequest } from "./git-credentials";
 import type { Logger } from "./log";
@@ -191,6 +191,8 @@ export function createVmAgentServer(options: VmAgentServerOptions) {
         response.end(JSON.stringify(body));
       });
   });
+  // Idle connections stay open far longer than the control plane keeps them (CONNECTION_IDLE), so it is always the one to close.
+  server.keepAliveTimeout = CONNECTION_IDLE.NODE_MS;
 
   return {
     /**

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
-import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError } from "./agents/commands";
+import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError, agentUsage } from "./agents/commands";
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import { BootLog } from "./boot-log";
 import { turnDiff } from "./diff";
@@ -128,6 +128,7 @@ export class SessionManager {
       turn: 1,
       promptFirstLine: firstLine(request.prompt),
       outputOffset: 0,
+      turnLogStart: 0,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
     return this.launchTurn(session, workspace, request);
@@ -207,7 +208,8 @@ export class SessionManager {
     const { workspaceId, sessionId } = turn;
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
-    const session: SessionRecord = { ...turn, outputOffset: fs.existsSync(logFile) ? fs.statSync(logFile).size : 0, lastOutputOffset: undefined };
+    const logEnd = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined };
     this.sessions.put(sessionId, session);
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
     const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN, request.forgeHosts);
@@ -277,9 +279,11 @@ export class SessionManager {
     return shipper?.lastMessageId;
   }
 
-  private readLog(record: RuntimeRecord) {
+  /** The session's log from `from` (the current turn's start): what this turn's agent wrote. */
+  private readLog(record: RuntimeRecord, from: number) {
     try {
-      return fs.readFileSync(this.options.paths.logFile(record.workspaceId, record.sessionId), "utf8");
+      const log = fs.readFileSync(this.options.paths.logFile(record.workspaceId, record.sessionId));
+      return log.subarray(Math.min(from, log.length)).toString("utf8");
     } catch {
       return "";
     }
@@ -296,7 +300,8 @@ export class SessionManager {
       if (session.status === "completing") return this.report(session).then(() => runtime.forget(record));
       const lastOutput = this.stopShipping(session.sessionId, true);
       const workspace = workspaces.get(record.workspaceId);
-      const log = this.readLog(record);
+      // Only this turn's part: an earlier turn's error, conversation or usage is not this one's.
+      const log = this.readLog(record, session.turnLogStart);
       const tail = log.trim().split("\n").slice(-10).join("\n");
       // A CLI with an event stream says itself how its run ended; that beats guessing from output.
       const reported = agentReportedError(session.agent, log);
@@ -324,6 +329,7 @@ export class SessionManager {
         error,
         generation: record.generation,
         conversationId: agentConversation(session.agent, log) ?? session.conversationId,
+        usage: agentUsage(session.agent, log),
       };
       this.sessions.put(session.sessionId, completing);
       // Every batch of the output lands before the completion: they share one outbox lane, so the

@@ -15,11 +15,11 @@ export class InvitationNotFoundError extends Error {
   }
 }
 
-/** Only an admin invites (and sees or removes invitations). */
+/** Only an admin invites (and sees or removes invitations), or sees the whole team's usage. */
 export class NotAdminError extends Error {
   override readonly name = "NotAdminError";
-  constructor() {
-    super("only an admin may invite people or see invitations");
+  constructor(what = "invite people or see invitations") {
+    super(`only an admin may ${what}`);
   }
 }
 

@@ -9,7 +9,7 @@ import { failTask } from "../tasks/fail-task";
 /** Records a turn's completion (from the callback, or read back from the node) and fails the task when the agent failed. */
 export async function applyAgentCompletion(rt: Runtime, sessionId: string, body: AgentCompletedCallback) {
   const result = await rt.db.transaction(async (tx) => {
-    const recorded = await recordAgentCompletion(tx, sessionId, body);
+    const recorded = await recordAgentCompletion(tx, sessionId, body, rt.config.MODEL_PRICES);
     if (recorded.outcome === "applied" && recorded.message) {
       await failTask(tx, recorded.taskId!, recorded.message, "workspace_callback", { step: "running", workspaceId: body.workspaceId });
     }

@@ -4,7 +4,9 @@ import { userText } from "./text";
 import { DEFAULT_AGENT, MODEL_KEY_LABELS } from "./agents";
 import { AgentKind, BootStage, BranchName, ModelName, SecretName } from "./vm-agent";
 import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
+import { TurnUsage, UsageTotals } from "./usage";
 import {
+  COST_SOURCES,
   NODE_HEALTH,
   NODE_STATUSES,
   PULL_REQUEST_STATES,
@@ -99,6 +101,50 @@ export const TaskStepView = z.object({
 });
 export type TaskStepView = z.infer<typeof TaskStepView>;
 
+/** A task's cost and tokens in a list; `unpricedTurns`: turns of a model without a price (their cost is missing from `costUsd`). */
+export const TaskUsageSummary = z.object({ costUsd: z.number(), tokens: z.number(), unpricedTurns: z.number().int() });
+export type TaskUsageSummary = z.infer<typeof TaskUsageSummary>;
+
+/** What each of a task's turns used (as its agent CLI reported it) and cost, its totals, and how long it held a node. */
+export const TaskUsageView = z.object({
+  turns: z.array(
+    TurnUsage.extend({
+      /** The attempt (a retry starts a new one) and the turn within it. */
+      attempt: z.number().int(),
+      turn: z.number().int(),
+      /** Null: the model has no price (MODEL_PRICES). */
+      costUsd: z.number().nullable(),
+      costSource: z.enum(COST_SOURCES).nullable(),
+      endedAt: z.string(),
+    }),
+  ),
+  total: UsageTotals,
+  /** Milliseconds its workspaces have held a node, from each one's creation to its end. */
+  nodeMs: z.number().int(),
+  /** A workspace of it is still on its node (nodeMs grows). */
+  onNode: z.boolean(),
+});
+export type TaskUsageView = z.infer<typeof TaskUsageView>;
+
+/** `GET /api/usage`: one person's figures on one UTC day. */
+export const UsageDay = UsageTotals.extend({ day: z.string(), userId: z.string(), tasks: z.number().int(), nodeMs: z.number().int() });
+export type UsageDay = z.infer<typeof UsageDay>;
+export const UsageReport = z.object({
+  /** The first and last UTC day covered (`YYYY-MM-DD`). */
+  from: z.string(),
+  to: z.string(),
+  /** Only days with usage, by day then person. */
+  days: z.array(UsageDay),
+  people: z.array(z.object({ id: z.string(), name: z.string(), email: z.string() })),
+  total: UsageTotals.extend({ nodeMs: z.number().int() }),
+});
+export type UsageReport = z.infer<typeof UsageReport>;
+/** `GET /api/usage?days=30`: how many UTC days up to today; `scope=team` (admins): every person's, not only the caller's. */
+export const UsageQuery = z.object({
+  days: z.coerce.number({ error: "must be a whole number of days from 1 to 366" }).int({ error: "must be a whole number of days from 1 to 366" }).min(1, { error: "must be a whole number of days from 1 to 366" }).max(366, { error: "must be a whole number of days from 1 to 366" }).default(30),
+  scope: z.enum(["mine", "team"], { error: "must be mine or team" }).default("mine"),
+});
+
 export const TaskSummary = z.object({
   id: z.string(),
   repository: z.string(),
@@ -112,6 +158,8 @@ export const TaskSummary = z.object({
   /** The repository's branch it starts from; null until the node has said which is the default. */
   baseBranch: z.string().nullable(),
   commit: z.string().nullable(),
+  /** What its turns cost; null until an agent reported usage. */
+  usage: TaskUsageSummary.nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -264,6 +312,8 @@ export const TaskDetail = TaskSummary.extend({
   diff: TaskDiffSummary.nullable(),
   /** Its pull request (GitHub repositories only), once a turn pushed. */
   pullRequest: PullRequestView.nullable(),
+  /** Tokens, cost and node time, per turn and in total, over every attempt. */
+  usageDetail: TaskUsageView,
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({

@@ -12,6 +12,7 @@
 import { TLSSocket } from "node:tls";
 import { Agent, buildConnector, fetch, type RequestInit, type Response } from "undici";
 import type { CertificateFingerprint } from "../contracts/tls";
+import { CONNECTION_IDLE } from "../contracts/vm-agent";
 
 /** The node presented a certificate other than its pinned one: refused, and retrying cannot help. */
 export class CertificatePinError extends Error {
@@ -33,6 +34,9 @@ export class CertificatePinError extends Error {
 function pinnedAgent(nodeId: string, pinned: CertificateFingerprint): Agent {
   const connectTls = buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
   return new Agent({
+    // Never past the node's own idle limit, whatever its Keep-Alive header says (CONNECTION_IDLE).
+    keepAliveTimeout: CONNECTION_IDLE.CLIENT_MS,
+    keepAliveMaxTimeout: CONNECTION_IDLE.CLIENT_MS,
     connect(options, callback) {
       connectTls(options, (error, socket) => {
         if (error) return callback(error, null);

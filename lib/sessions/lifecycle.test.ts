@@ -5,6 +5,7 @@ import { SESSION_STATUSES, type SessionStatus } from "../contracts/statuses";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { statusWritersOutside } from "@/tests/harness/status-writers";
 import { itMovesAsTheTableSays, type LifecycleMove } from "@/tests/harness/transition-moves";
+import { DEFAULT_PRICE_TABLE } from "@/lib/usage/pricing";
 import {
   canSessionTransition,
   ensureSessionRow,
@@ -63,8 +64,8 @@ describe("every move the session lifecycle makes, against Postgres", () => {
   const moves: LifecycleMove<SessionStatus, { taskId: string; workspaceId: string; sessionId: string }>[] = [
     { name: "the node accepting the start", to: "running", movesFrom: ["starting"], run: (s) => markSessionStarted(database.db, s.sessionId) },
     { name: "cleanup", to: "stopped", movesFrom: ["starting", "running"], run: (s) => markSessionsStopped(database.db, s.taskId, "task ended") },
-    { name: "a succeeded completion", to: "stopped", movesFrom: ["starting", "running"], run: (s) => recordAgentCompletion(database.db, s.sessionId, completion(s, "succeeded")) },
-    { name: "a failed completion", to: "error", movesFrom: ["starting", "running"], run: (s) => recordAgentCompletion(database.db, s.sessionId, completion(s, "failed")) },
+    { name: "a succeeded completion", to: "stopped", movesFrom: ["starting", "running"], run: (s) => recordAgentCompletion(database.db, s.sessionId, completion(s, "succeeded"), DEFAULT_PRICE_TABLE) },
+    { name: "a failed completion", to: "error", movesFrom: ["starting", "running"], run: (s) => recordAgentCompletion(database.db, s.sessionId, completion(s, "failed"), DEFAULT_PRICE_TABLE) },
     { name: "the next turn", to: "running", movesFrom: ["starting", "suspended", "stopped", "error"], run: (s) => startNextTurn(database.db, s.sessionId, 2) },
   ];
 

@@ -11,6 +11,7 @@ import type { AgentCompletedCallback } from "../contracts/vm-agent";
 import { publishTaskChange } from "../live/publish";
 import { firstDelivery, type CallbackOutcome } from "../callback-receipts";
 import { recordTurn } from "./turns";
+import type { PriceTable } from "../usage/pricing";
 
 export const sessionIdFor = (workspaceId: string) => `s_${workspaceId.replace(/^w_/, "")}`;
 
@@ -98,7 +99,7 @@ export async function beginNextTurn(tx: Executor, sessionId: string): Promise<{ 
  * session and the task. A failure comes back as `message` for the caller to fail the task with in
  * the same transaction. A repeat is a no-op.
  */
-export async function recordAgentCompletion(tx: Executor, sessionId: string, body: AgentCompletedCallback) {
+export async function recordAgentCompletion(tx: Executor, sessionId: string, body: AgentCompletedCallback, prices: PriceTable) {
   const first = await firstDelivery(tx, body.messageId, "agent-completed");
   const succeeded = body.outcome === "succeeded";
   const message = succeeded ? undefined : `agent failed${body.exitCode === null ? "" : ` (exit ${body.exitCode})`}: ${body.error ?? "no error message"}`;
@@ -119,7 +120,7 @@ export async function recordAgentCompletion(tx: Executor, sessionId: string, bod
     .where(and(eq(agentSessions.id, sessionId), inArray(agentSessions.status, sessionStatusesBefore(to, LIVE_SESSION_STATUSES))))
     .returning({ taskId: agentSessions.taskId, turn: agentSessions.turn });
   if (!row) return { outcome: "ignored" as CallbackOutcome, message };
-  await recordTurn(tx, { taskId: row.taskId, sessionId, turn: body.turn ?? row.turn, body });
+  await recordTurn(tx, { taskId: row.taskId, sessionId, turn: body.turn ?? row.turn, body, prices });
   await tx.update(tasks).set({ commitSha: body.commit, pushed: body.pushed, pushError: body.pushFailed ? (body.error ?? "push failed") : null, updatedAt: sql`now()` }).where(eq(tasks.id, row.taskId));
   await publishTaskChange(tx, row.taskId, "result");
   return { outcome: "applied" as CallbackOutcome, taskId: row.taskId, turn: body.turn ?? row.turn, message };

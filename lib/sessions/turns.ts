@@ -5,16 +5,32 @@
  */
 import { desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { taskTurns } from "@/db/schema";
+import { tasks, taskTurns } from "@/db/schema";
 import type { TaskDiffSummary, TaskDiffView } from "../contracts/api";
 import { TurnDiff, type AgentCompletedCallback } from "../contracts/vm-agent";
+import { priceTurn, type PriceTable } from "../usage/pricing";
 
-/** Records the turn a completion ended (a repeat of the same session turn is a no-op). */
-export async function recordTurn(executor: Executor, input: { taskId: string; sessionId: string; turn: number; body: AgentCompletedCallback }) {
+/**
+ * Records the turn a completion ended (a repeat of the same session turn is a no-op), with what it
+ * used and cost: priced now, at today's prices, so a later change of MODEL_PRICES rewrites no history.
+ */
+export async function recordTurn(executor: Executor, input: { taskId: string; sessionId: string; turn: number; body: AgentCompletedCallback; prices: PriceTable }) {
   const { body } = input;
+  const [task] = body.usage ? await executor.select({ model: tasks.model }).from(tasks).where(eq(tasks.id, input.taskId)) : [];
+  const price = body.usage && priceTurn(body.usage, task?.model, input.prices);
+  const usage = body.usage
+    ? {
+        inputTokens: body.usage.inputTokens,
+        outputTokens: body.usage.outputTokens,
+        cacheReadTokens: body.usage.cacheReadTokens,
+        cacheWriteTokens: body.usage.cacheWriteTokens,
+        costUsd: price?.costUsd ?? null,
+        costSource: price?.source ?? null,
+      }
+    : {};
   await executor
     .insert(taskTurns)
-    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null })
+    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null, ...usage })
     .onConflictDoNothing();
 }
 

@@ -2,7 +2,7 @@
 import { asc, desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, nodes, taskAttempts, tasks, taskSteps, workspaces } from "@/db/schema";
-import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskDiffView, type TaskSummary, type TaskStepView } from "../contracts/api";
+import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskDiffView, type TaskSummary, type TaskUsageSummary, type TaskStepView } from "../contracts/api";
 import type { TaskStepStatus } from "../contracts/statuses";
 import type { AgentKind } from "../contracts/vm-agent";
 import { taskOutput } from "../sessions/output";
@@ -13,6 +13,8 @@ import { bootLogView } from "../workspaces/boot-log";
 import { heldWorkView } from "../workspaces/held";
 import { listMessages } from "./messages";
 import { taskRefusals } from "../egress/refusals";
+import { totalTokens } from "../contracts/usage";
+import { taskUsage, usageOfTasks } from "../usage/reads";
 
 type TaskRow = typeof tasks.$inferSelect;
 
@@ -23,7 +25,7 @@ const ATTEMPT_OUTPUT_LINES = 100;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-function summary(row: TaskRow): TaskSummary {
+function summary(row: TaskRow, usage: TaskUsageSummary | undefined): TaskSummary {
   return {
     id: row.id,
     repository: row.repository,
@@ -35,6 +37,7 @@ function summary(row: TaskRow): TaskSummary {
     model: row.model,
     baseBranch: row.baseBranch,
     commit: row.commitSha,
+    usage: usage ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -68,13 +71,14 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest, diff, boot, heldWork, refusals] = await Promise.all([
+  const [messages, pullRequest, diff, boot, heldWork, refusals, usage] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
     row.workspaceId ? bootLogView(executor, row.workspaceId) : { stages: [], setupOutput: [], setupOutputTruncated: false },
     heldWorkView(executor, taskId),
     taskRefusals(executor, taskId),
+    taskUsage(executor, taskId),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -95,7 +99,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     })),
   );
   return {
-    ...summary(row),
+    ...summary(row, usage.total.turns > 0 ? { costUsd: usage.total.costUsd, tokens: totalTokens(usage.total), unpricedTurns: usage.total.unpricedTurns } : undefined),
     error: row.errorMessage,
     pushed: row.pushed,
     startedAt: iso(row.startedAt),
@@ -122,13 +126,15 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     heldWork,
     diff,
     pullRequest,
+    usageDetail: usage,
     attempts: attemptViews,
   };
 }
 
 export async function listTasks(executor: Executor, userId: string, limit = 100): Promise<TaskSummary[]> {
   const rows = await executor.select().from(tasks).where(eq(tasks.userId, userId)).orderBy(desc(tasks.createdAt)).limit(limit);
-  return rows.map(summary);
+  const usage = await usageOfTasks(executor, rows.map((row) => row.id));
+  return rows.map((row) => summary(row, usage.get(row.id)));
 }
 
 /** The task's diff (patch included) for `ownerId`: undefined when the task is not theirs, null when no turn reported one yet. */

@@ -91,7 +91,7 @@ export async function markProvisioningFailed(db: Executor, workspaceId: string, 
   }
   const [row] = await db
     .update(workspaces)
-    .set({ status: "error", errorMessage: message, updatedAt: sql`now()` })
+    .set({ status: "error", errorMessage: message, endedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(workspaces.id, workspaceId), inArray(workspaces.status, workspaceStatusesBefore("error", PROVISIONING_WORKSPACE_STATUSES))))
     .returning({ taskId: workspaces.taskId, nodeId: workspaces.nodeId });
   if (!row) return { outcome: "ignored" as const, message };
@@ -103,7 +103,7 @@ export async function markProvisioningFailed(db: Executor, workspaceId: string, 
 export async function markWorkspaceStopped(db: Executor, workspaceId: string) {
   const [row] = await db
     .update(workspaces)
-    .set({ status: "stopped", updatedAt: sql`now()` })
+    .set({ status: "stopped", endedAt: sql`coalesce(${workspaces.endedAt}, now())`, updatedAt: sql`now()` })
     .where(and(eq(workspaces.id, workspaceId), inArray(workspaces.status, workspaceStatusesBefore("stopped"))))
     .returning({ taskId: workspaces.taskId });
   if (row) await publishTaskChange(db, row.taskId, "workspace");
@@ -113,6 +113,6 @@ export async function markWorkspaceStopped(db: Executor, workspaceId: string) {
 export async function markWorkspacesLost(executor: Executor, taskId: string, nodeId: string, why: string) {
   await executor
     .update(workspaces)
-    .set({ status: "error", errorMessage: why, updatedAt: sql`now()` })
+    .set({ status: "error", errorMessage: why, endedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(workspaces.taskId, taskId), eq(workspaces.nodeId, nodeId), inArray(workspaces.status, workspaceStatusesBefore("error"))));
 }

@@ -17,6 +17,7 @@ import { makeRepo } from "../harness/git";
 import { watchTask, type TaskWatch } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 import { sharedTempDir } from "../harness/shared-dir";
+import { DEFAULT_PRICE_TABLE } from "@/lib/usage/pricing";
 
 const HOLDING_AGENT = [
   'case "$AGENT_PROMPT" in hold:*) f="${AGENT_PROMPT#hold:}"; while [ ! -e "$f" ]; do sleep 0.05; done;; esac',
@@ -65,7 +66,7 @@ describe("the race rule", () => {
       branch: running.branch,
       commit: null,
       pushed: false,
-    });
+    }, DEFAULT_PRICE_TABLE);
     expect(result.outcome).toBe("applied");
     const done = await watch.until(terminal, 30_000, "completion through the database check");
     expect(done.status, done.error ?? "").toBe("completed");

@@ -5,6 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { TaskDetail, TaskSummary, UsageReport } from "@/lib/contracts/api";
+import { totalTokens } from "@/lib/contracts/usage";
 import { readLocalNodeRecord } from "@/lib/nodes/providers/local";
 import { startAnthropicDouble } from "../doubles/anthropic-api";
 import { startResponsesDouble } from "../doubles/openai-responses";
@@ -12,6 +14,13 @@ import { git, makeRepo } from "../harness/git";
 import { untilFinished } from "../harness/live-client";
 import { hostAddress } from "../harness/host-address";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
+
+/** The first of the CLI's JSON events of `type` among a task's output lines (as the CLI wrote it). */
+function streamEvent<Event>(lines: string[], type: string): Event {
+  const found = lines.filter((l) => l.startsWith("{")).find((l) => (JSON.parse(l) as { type?: string }).type === type);
+  if (!found) throw new Error(`no ${type} event in the task's output`);
+  return JSON.parse(found) as Event;
+}
 
 let system: TestSystem;
 let model: Awaited<ReturnType<typeof startAnthropicDouble>>;
@@ -30,7 +39,7 @@ beforeAll(async () => {
   // Codex tasks default to CODEX_MODEL; a claude-code submission names its own model.
   // The model APIs' doubles listen on this machine's own address, which workspaces reach only
   // through their egress proxy and only because it is allowed (loopback never is).
-  system = await startTestSystem({ EGRESS_ALLOW_PRIVATE: hostAddress(), ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m", CODEX_MODEL: "gpt-5-codex-default" });
+  system = await startTestSystem({ EGRESS_ALLOW_PRIVATE: hostAddress(), ANTHROPIC_API_KEY: "sk-test", ANTHROPIC_BASE_URL: model.url, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: openai.url, NODE_WARM_TIMEOUT: "10m", CODEX_MODEL: "gpt-5-codex-default", MODEL_PRICES: "gpt-5-codex-default=2/0.5/8" });
 });
 afterAll(async () => {
   await system?.stop();
@@ -53,6 +62,16 @@ it("a claude-code task runs the real CLI on a node and completes with the model'
   expect(events[0]).toBe("system");
   expect(events).toContain("assistant");
   expect(events[events.length - 1]).toBe("result");
+  // The Tried line: the result event's usage and price are the task's, on its page's API and in the list.
+  const result = streamEvent<{ usage: Record<string, number>; total_cost_usd: number }>(done.output.lines, "result");
+  expect(result.total_cost_usd).toBeGreaterThan(0);
+  const fromStream = { inputTokens: result.usage.input_tokens!, outputTokens: result.usage.output_tokens!, cacheReadTokens: result.usage.cache_read_input_tokens ?? 0, cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0 };
+  const detail = (await system.api("GET", `/api/tasks/${body.taskId}`)).body as TaskDetail;
+  expect(detail.usageDetail.turns).toEqual([{ attempt: 1, turn: 1, ...fromStream, costUsd: result.total_cost_usd, costSource: "agent", endedAt: expect.any(String) }]);
+  expect(detail.usageDetail.total).toEqual({ ...fromStream, costUsd: result.total_cost_usd, turns: 1, unpricedTurns: 0 });
+  expect(detail.usageDetail.nodeMs).toBeGreaterThan(0);
+  const listed = ((await system.api("GET", "/api/tasks")).body as { tasks: TaskSummary[] }).tasks.find((t) => t.id === body.taskId)!;
+  expect(listed.usage).toEqual({ costUsd: result.total_cost_usd, tokens: totalTokens(fromStream), unpricedTurns: 0 });
 });
 
 it("a codex task runs the real Codex CLI on a node and completes with the model's change committed", async () => {
@@ -68,6 +87,16 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
   const events = done.output.lines.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
   expect(events).toContain("thread.started");
   expect(events[events.length - 1]).toBe("turn.completed");
+  // Codex reports tokens only: the task's cost is its model's price from MODEL_PRICES (set below for this model).
+  const completed = streamEvent<{ usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number } }>(done.output.lines, "turn.completed");
+  const { input_tokens: input, cached_input_tokens: cached, output_tokens: output } = completed.usage;
+  expect(output).toBeGreaterThan(0);
+  const detail = (await system.api("GET", `/api/tasks/${body.taskId}`)).body as TaskDetail;
+  expect(detail.usageDetail.turns).toEqual([
+    { attempt: 1, turn: 1, inputTokens: input - cached, outputTokens: output, cacheReadTokens: cached, cacheWriteTokens: 0, costUsd: expect.any(Number), costSource: "price-table", endedAt: expect.any(String) },
+  ]);
+  // gpt-5-codex-default: $2 per million fresh input tokens, $0.5 cached, $8 output.
+  expect(detail.usageDetail.total.costUsd).toBeCloseTo(((input - cached) * 2 + cached * 0.5 + output * 8) / 1e6, 12);
 });
 
 it("a key the person stores after their node booted reaches their next claude-code agent, and never the node's own environment", async () => {
@@ -94,4 +123,24 @@ it("a key the person stores after their node booted reaches their next claude-co
   const environ = fs.readFileSync(`/proc/${daemon.pid}/environ`, "utf8").split("\0");
   expect(environ.filter((entry) => /^(ANTHROPIC|OPENAI)_API_KEY=/.test(entry))).toEqual([]);
   expect((await system.api("DELETE", "/api/secrets/ANTHROPIC_API_KEY")).status).toBe(200);
+});
+
+it("GET /api/usage adds the person's tasks up per day, as the task pages show them, and names a bad parameter", async () => {
+  const { body } = await system.api("GET", "/api/tasks");
+  const tasks = (body.tasks as TaskSummary[]).filter((t) => t.usage);
+  expect(tasks.length).toBeGreaterThanOrEqual(2);
+  const report = (await system.api("GET", "/api/usage?days=7")).body as UsageReport;
+  // One day (two, if the run crossed midnight UTC), all the person's.
+  expect(report.days.length).toBeGreaterThanOrEqual(1);
+  expect(report.days.at(-1)!.day).toBe(new Date().toISOString().slice(0, 10));
+  expect(report.people.map((p) => p.id)).toEqual([report.days[0]!.userId]);
+  expect(report.total.costUsd).toBeCloseTo(tasks.reduce((sum, t) => sum + t.usage!.costUsd, 0), 12);
+  expect(totalTokens(report.total)).toBe(tasks.reduce((sum, t) => sum + t.usage!.tokens, 0));
+  expect(report.days.reduce((sum, d) => sum + d.tasks, 0)).toBe(tasks.length);
+  expect(report.total.nodeMs).toBeGreaterThan(0);
+
+  const bad = await system.api("GET", "/api/usage?days=0");
+  expect(bad.status).toBe(422);
+  expect(bad.body).toMatchObject({ field: "days" });
+  expect((await system.api("GET", "/api/usage?scope=everyone")).body).toMatchObject({ field: "scope" });
 });

@@ -7,6 +7,7 @@
  */
 import { agentAdapter, type AgentKind, type ModelApiSetting } from "../../lib/contracts/agents";
 import type { SessionSecrets } from "../../lib/contracts/vm-agent";
+import type { TurnUsage } from "../../lib/contracts/usage";
 import type { InheritedEnvironment } from "../config";
 import { claudeCodeLauncher } from "./claude-code";
 import { codexLauncher } from "./codex";
@@ -56,6 +57,9 @@ export function agentLaunch(
 
 /** How the agent's own event stream says its run ended: an error message, or undefined. */
 export const agentReportedError = (kind: AgentKind, log: string): string | undefined => agentAdapter(kind).output.runError(log);
+
+/** What the turn used, from the CLI's own event stream (undefined when it says nothing). */
+export const agentUsage = (kind: AgentKind, log: string): TurnUsage | undefined => agentAdapter(kind).output.usage(log);
 
 /** The agent CLI's conversation id from its event stream, for resuming on a follow-up. */
 export const agentConversation = (kind: AgentKind, log: string): string | undefined => agentAdapter(kind).output.conversationId(log);

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { EgressPolicy } from "../../lib/contracts/egress";
 import { AgentKind, Attribution } from "../../lib/contracts/vm-agent";
+import { TurnUsage } from "../../lib/contracts/usage";
 
 /** What a workspace's record keeps of its egress (egress/network.ts): its rules and, when enforced, its namespace. */
 export const WorkspaceEgressRecord = z.object({
@@ -55,6 +56,10 @@ export const SessionRecord = z.object({
   turn: z.number().int().default(1),
   /** The agent CLI's own conversation id, so a follow-up resumes the same conversation. */
   conversationId: z.string().optional(),
+  /** Where the current turn's output starts in the session's log (the log holds every turn's). */
+  turnLogStart: z.number().int().default(0),
+  /** What the turn used, from the CLI's stream, read when the turn completed. */
+  usage: TurnUsage.optional(),
   /** How much of the session's log has been handed to the outbox as output. */
   outputOffset: z.number().int().default(0),
   /** Where the newest of those batches starts: a restart sends that batch again, byte for byte. */

@@ -7,16 +7,12 @@
  */
 import { z } from "zod";
 import type { LineEvent } from "./conversation";
+import type { TurnUsage } from "../usage";
+
+export type { TurnUsage } from "../usage";
 
 /** How one event says the run ended. */
 export type RunEnd = { failed: false } | { failed: true; error: string };
-
-/**
- * What one run of a CLI (a turn) used, as its own stream reports it. `inputTokens` are the input
- * tokens not read from the prompt cache (each CLI's own total is split this way); `costUsd` is
- * there only when the CLI prices the run itself (Claude Code does, Codex does not).
- */
-export type TurnUsage = { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; costUsd?: number };
 
 /** What an agent's events mean, each read on its own. */
 export type EventReader<Event> = {
