@@ -24,6 +24,7 @@ import {
   NODE_STATUSES,
   PULL_REQUEST_STATES,
   SESSION_STATUSES,
+  TASK_MESSAGE_AUTHORS,
   TASK_MESSAGE_STATUSES,
   TASK_STATUSES,
   TASK_STEP_STATUSES,
@@ -203,6 +204,8 @@ export const tasks = pgTable(
     outputDroppedBytes: bigint("output_dropped_bytes", { mode: "number" }).notNull().default(0),
     /** The workspace's way out, fixed at submit (lib/egress/settings.ts): policy, allowed hosts and private ranges; null for tasks from before it. */
     egress: jsonb("egress").$type<{ policy: "none" | "allow-list" | "full"; allowHosts: string[]; allowPrivate: string[] }>(),
+    /** The checks its submit gave, run after each turn in place of the repository's; null: the repository's own. */
+    checks: jsonb("checks").$type<string[]>(),
     startedAt: ts("started_at"),
     completedAt: ts("completed_at"),
     createdAt: createdAt(),
@@ -272,6 +275,7 @@ export const taskMessages = pgTable(
       .references(() => tasks.id),
     clientId: text("client_id").notNull(),
     body: text("body").notNull(),
+    author: text("author", { enum: TASK_MESSAGE_AUTHORS }).notNull().default("person"),
     status: text("status", { enum: TASK_MESSAGE_STATUSES }).notNull().default("queued"),
     /** The agent turn that received it (the first prompt is turn 1). */
     turn: integer("turn"),
@@ -328,6 +332,8 @@ export const taskTurns = pgTable(
     /** Its price in US dollars, fixed when the turn was recorded; null when neither the CLI nor the price table knew it. */
     costUsd: doublePrecision("cost_usd"),
     costSource: text("cost_source", { enum: COST_SOURCES }),
+    /** The repository's checks after the turn's commit (lib/contracts/checks.ts TurnChecks); null when none ran. */
+    checks: jsonb("checks"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("task_turns_session_turn_idx").on(t.sessionId, t.turn), index("task_turns_task_idx").on(t.taskId, t.id)],

@@ -291,6 +291,8 @@ export const ConfigSchema = z.object({
    */
   MODEL_PRICES: listParsed(ModelPriceEntry).transform(priceTable).default(DEFAULT_PRICE_TABLE),
   SESSION_IDLE_TIMEOUT: durationField("15m"),
+  /** Turns in a row whose failing checks get a follow-up from the system asking the agent to fix them; then the task waits for the person (0: never). */
+  MAX_CHECK_ROUNDS: int(3, 0, 20),
   /**
    * The race rule: waits re-check the database after slices that start at READY_RECHECK_INTERVAL
    * and double up to READY_RECHECK_MAX (or a hundredth of the whole wait, if longer), so a 4 h

@@ -95,5 +95,6 @@ export function completionBody(session: SessionRecord, branch: string, messageId
     turn: session.turn,
     ...(diff ? { diff } : {}),
     ...(session.usage ? { usage: session.usage } : {}),
+    ...(session.checkResult ? { checks: session.checkResult } : {}),
   };
 }

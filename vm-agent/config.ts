@@ -75,6 +75,8 @@ export const VmAgentConfigSchema = z.object({
   SETUP_SCRIPT: z.string().min(1).default(".agent/setup.sh"),
   SETUP_TIMEOUT: durationField("10m"),
   AGENT_TIMEOUT: durationField("4h"),
+  /** How long a turn's checks (vm-agent/checks.ts) may run, all of them together; what is still running then is killed and fails. */
+  CHECK_TIMEOUT: durationField("15m"),
   GIT_PUSH: z.enum(["auto", "never"]).default("auto"),
   GIT_AUTHOR_NAME: z.string().min(1).default("Coding Agent"),
   GIT_AUTHOR_EMAIL: z.string().min(1).default("agent@localhost"),

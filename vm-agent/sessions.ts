@@ -8,6 +8,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError, agentUsage } from "./agents/commands";
+import { agentEnvironment } from "./agents/launch";
+import type { TurnChecks } from "../lib/contracts/checks";
+import { planChecks, runChecks } from "./checks";
 import { commitAndPush, completionBody, completionMessageId, firstLine, joinErrors, runError } from "./completion";
 import { BootLog } from "./boot-log";
 import { turnDiff } from "./diff";
@@ -30,7 +33,7 @@ import { withHomeHeld } from "./workspace-fs";
 
 export type SessionConfig = Pick<
   VmAgentConfig,
-  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT" | "DIFF_MAX_BYTES"
+  "SCRIPT_AGENT_COMMAND" | "CLAUDE_CODE_BIN" | "ANTHROPIC_BASE_URL" | "CLAUDE_ALLOWED_TOOLS" | "CODEX_BIN" | "OPENAI_BASE_URL" | "GIT_PUSH" | "OUTPUT_FLUSH_INTERVAL" | "AGENT_TIMEOUT" | "DIFF_MAX_BYTES" | "CHECK_TIMEOUT"
 >;
 
 export type SessionManagerOptions = {
@@ -129,6 +132,7 @@ export class SessionManager {
       promptFirstLine: firstLine(request.prompt),
       outputOffset: 0,
       turnLogStart: 0,
+      ...(request.checks ? { checks: request.checks } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     };
     return this.launchTurn(session, workspace, request);
@@ -209,7 +213,7 @@ export class SessionManager {
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
     const logEnd = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined };
+    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined, checkResult: undefined };
     this.sessions.put(sessionId, session);
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
     const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN, request.forgeHosts);
@@ -298,13 +302,13 @@ export class SessionManager {
       const session = this.sessions.get(record.sessionId);
       if (!session || session.status === "stopped" || session.status === "completed") return runtime.forget(record);
       if (session.status === "completing") return this.report(session).then(() => runtime.forget(record));
-      const lastOutput = this.stopShipping(session.sessionId, true);
       const workspace = workspaces.get(record.workspaceId);
       // Only this turn's part: an earlier turn's error, conversation or usage is not this one's.
       const log = this.readLog(record, session.turnLogStart);
       const tail = log.trim().split("\n").slice(-10).join("\n");
       // A CLI with an event stream says itself how its run ended; that beats guessing from output.
       const reported = agentReportedError(session.agent, log);
+      const agentError = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported);
       const committed = await commitAndPush(paths.worktree(record.workspaceId), {
         subject: session.promptFirstLine,
         sessionId: session.sessionId,
@@ -315,7 +319,11 @@ export class SessionManager {
         ...(workspace ? this.options.gitAs(workspace) : { as: { inherited: this.options.inherited } }),
       });
       if (workspace && committed.commit) await this.saveDiff(workspace, session);
-      const found = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported, committed.error);
+      // The checks run on what the turn committed; a failed agent's turn fails without them. Their
+      // lines go to the session's log while its output is still shipped, so the page shows them live.
+      const checkResult = workspace && committed.commit && !agentError ? await this.runTurnChecks(workspace, session) : undefined;
+      const lastOutput = this.stopShipping(session.sessionId, true);
+      const found = joinErrors(agentError, committed.error);
       const error = found && this.redact(session, found);
       const current = workspaces.get(record.workspaceId);
       if (record.state === "vanished" && current) workspaces.put(current.id, { ...current, status: "error", error });
@@ -330,6 +338,7 @@ export class SessionManager {
         generation: record.generation,
         conversationId: agentConversation(session.agent, log) ?? session.conversationId,
         usage: agentUsage(session.agent, log),
+        ...(checkResult ? { checkResult } : {}),
       };
       this.sessions.put(session.sessionId, completing);
       // Every batch of the output lands before the completion: they share one outbox lane, so the
@@ -340,6 +349,33 @@ export class SessionManager {
     })().finally(() => this.completing.delete(record.sessionId));
     this.completing.set(record.sessionId, work);
     return work;
+  }
+
+  /**
+   * The repository's checks on the turn's commit (checks.ts), as the workspace's user in its
+   * namespace, with the agent's environment but none of its secrets; their output is appended to
+   * the session's log (the daemon's file) between marker lines. A check that cannot be planned or
+   * run is a failed check, never a failed turn.
+   */
+  private async runTurnChecks(workspace: WorkspaceRecord, session: SessionRecord): Promise<TurnChecks> {
+    const { paths, config } = this.options;
+    const worktree = paths.worktree(workspace.id);
+    const logFile = paths.logFile(workspace.id, session.sessionId);
+    const writeLine = (line: string) => fs.appendFileSync(logFile, `${line}\n`);
+    try {
+      const plan = await planChecks(worktree, session.checks, workspace.user);
+      if (plan.commands.length === 0) return { source: plan.source, commands: [], passed: !plan.error, ...(plan.error ? { error: plan.error } : {}) };
+      const network = await this.options.network(workspace, session.agent);
+      const env = agentEnvironment(this.options.inherited, { GIT_TERMINAL_PROMPT: "0", ...userEnvironment(workspace.user, paths.home(workspace.id)), ...network?.env });
+      const checks = await runChecks(plan, { worktree, env, ...(workspace.user ? { user: workspace.user } : {}), ...(network ? { network } : {}), timeoutMs: config.CHECK_TIMEOUT, writeLine });
+      this.logFor(session).info("checks ran", { source: checks.source, passed: checks.passed, commands: checks.commands.length });
+      // What leaves the node is redacted like the agent's own output.
+      return { ...checks, commands: checks.commands.map((c) => ({ ...c, command: this.redact(session, c.command), outputTail: this.redact(session, c.outputTail) })) };
+    } catch (error) {
+      const message = this.redact(session, `the checks could not be run: ${(error as Error).message}`);
+      this.logFor(session).warn("checks could not be run", { error: message });
+      return { source: "none", commands: [], passed: false, error: message.slice(0, 2_000) };
+    }
   }
 
   /** Reads the branch's diff against its base and keeps it for the completion; a diff that cannot be read is logged, not fatal. */

@@ -19,7 +19,7 @@ const MAX_DEVCONTAINER_BYTES = 1024 * 1024;
  * A file inside the worktree the workspace's user can read, or undefined (a name that leaves the
  * worktree counts as absent). Checked as the user: a link there is followed with its rights only.
  */
-async function inside(worktree: string, relative: string, user: FsUser) {
+export async function inside(worktree: string, relative: string, user: FsUser) {
   const resolved = path.resolve(worktree, relative);
   return resolved.startsWith(worktree + path.sep) && (await readableFileAs(user, resolved)) ? resolved : undefined;
 }

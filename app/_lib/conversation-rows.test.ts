@@ -13,6 +13,7 @@ const message = (id: number, body: string, fields: Partial<TaskMessageView>): Ta
   id,
   clientId: `c${id}`,
   body,
+  author: "person",
   status: "delivered",
   turn: 2,
   createdAt: "2026-11-01T10:00:00.000Z",

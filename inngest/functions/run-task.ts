@@ -187,7 +187,7 @@ export const runTask = inngest.createFunction(
     for (let k = 1; agentState === "completed"; k++) {
       await pullRequest(k);
       if (rt.config.SESSION_IDLE_TIMEOUT <= 0) break;
-      await guarded(stepId("awaiting_followup", "begin", { turn: k }), () => awaitFollowupStage(rt, taskId));
+      await guarded(stepId("awaiting_followup", "begin", { turn: k }), () => awaitFollowupStage(rt, taskId, agentSession));
       const next = await waitFor(tools, { name: stepId("awaiting_followup", "wait", { turn: k }), taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
       if (next === ENDED) return finish("ended");
       if (next === "timeout" || next === "finish") {

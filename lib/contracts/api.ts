@@ -5,12 +5,14 @@ import { DEFAULT_AGENT, MODEL_KEY_LABELS } from "./agents";
 import { AgentKind, BootStage, BranchName, ModelName, SecretName } from "./vm-agent";
 import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
 import { TurnUsage, UsageTotals } from "./usage";
+import { CheckCommands, TurnChecks } from "./checks";
 import {
   COST_SOURCES,
   NODE_HEALTH,
   NODE_STATUSES,
   PULL_REQUEST_STATES,
   SESSION_STATUSES,
+  TASK_MESSAGE_AUTHORS,
   TASK_MESSAGE_STATUSES,
   TASK_STATUSES,
   TASK_STEP_STATUSES,
@@ -77,6 +79,8 @@ export const CreateTaskRequest = z.object({
   baseBranch: z.preprocess((value) => (value === "" ? undefined : value), BranchName.optional()),
   /** Where its workspace may connect (contracts/egress.ts); unset or empty: the person's default policy (settings). */
   egress: z.preprocess((value) => (value === "" ? undefined : value), EgressPolicy.optional()),
+  /** Shell commands run after each turn in place of the repository's own checks (`.agent/checks.sh`, package.json's test script). */
+  checks: CheckCommands.optional(),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 
@@ -100,6 +104,22 @@ export const TaskStepView = z.object({
   detail: z.string().nullable(),
 });
 export type TaskStepView = z.infer<typeof TaskStepView>;
+
+/**
+ * The task's checks as of its newest turn: what ran and how it went, which round of fixing it is
+ * (a round is a turn whose checks ran; a failing one gets a system follow-up, up to
+ * MAX_CHECK_ROUNDS), and the outcome in words ("checks passed (round 2)").
+ */
+export const TaskChecksView = z.object({
+  turn: z.number().int(),
+  round: z.number().int(),
+  maxRounds: z.number().int(),
+  /** `passed`; `fixing`: failed, the agent was asked to fix them; `failing`: failed after the last round, waiting for the person; `none`: nothing declared. */
+  state: z.enum(["passed", "fixing", "failing", "none"]),
+  summary: z.string(),
+  result: TurnChecks,
+});
+export type TaskChecksView = z.infer<typeof TaskChecksView>;
 
 /** A task's cost and tokens in a list; `unpricedTurns`: turns of a model without a price (their cost is missing from `costUsd`). */
 export const TaskUsageSummary = z.object({ costUsd: z.number(), tokens: z.number(), unpricedTurns: z.number().int() });
@@ -170,6 +190,8 @@ export const TaskMessageView = z.object({
   id: z.number().int(),
   clientId: z.string(),
   body: z.string(),
+  /** `checks`: written by the system after a turn's checks failed, asking the agent to fix them. */
+  author: z.enum(TASK_MESSAGE_AUTHORS),
   /** `queued` until an agent turn receives it. */
   status: z.enum(TASK_MESSAGE_STATUSES),
   /** The turn that received it (the prompt is turn 1). */
@@ -314,6 +336,8 @@ export const TaskDetail = TaskSummary.extend({
   pullRequest: PullRequestView.nullable(),
   /** Tokens, cost and node time, per turn and in total, over every attempt. */
   usageDetail: TaskUsageView,
+  /** Its repository's checks after the newest turn that ran them; null before any did. */
+  checks: TaskChecksView.nullable(),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({

@@ -8,6 +8,7 @@ import { reportedText } from "./text";
 import { AgentKind, MODEL_KEY_NAMES } from "./agents";
 import { CertificateFingerprint } from "./tls";
 import { TurnUsage } from "./usage";
+import { CheckCommands, TurnChecks } from "./checks";
 
 /** Unique per delivery attempt series of a callback; the control plane ignores repeats. */
 const MessageId = z.string().regex(/^[\w.:-]{1,128}$/, "must be 1-128 letters, digits, _ . : or -");
@@ -145,6 +146,8 @@ export const StartAgentSessionRequest = z.object({
   model: ModelName.optional(),
   /** Where the workspace's GitHub token may go from now on (ForgeHosts); unset: as before. */
   forgeHosts: ForgeHosts.optional(),
+  /** The task's own checks, run after each of the session's turns; unset: the repository's (lib/contracts/checks.ts). */
+  checks: CheckCommands.optional(),
 });
 export type StartAgentSessionRequest = z.infer<typeof StartAgentSessionRequest>;
 
@@ -373,6 +376,8 @@ export const AgentCompletedCallback = z.object({
   diff: TurnDiff.optional(),
   /** What the turn used, as the agent CLI's own stream reported it; absent when it reports nothing (the script agent, a crash). */
   usage: TurnUsage.optional(),
+  /** The repository's checks after the turn's commit; absent when none ran (the agent failed, nothing was committed). */
+  checks: TurnChecks.optional(),
 });
 export type AgentCompletedCallback = z.infer<typeof AgentCompletedCallback>;
 

@@ -17,15 +17,19 @@ import { beginNextTurn } from "../sessions/lifecycle";
 import { deliverQueuedMessages, hasQueuedMessages, turnMessages } from "../tasks/messages";
 import { finishStep, startStep } from "../tasks/timeline";
 import { turnResult } from "./finish";
+import { queueChecksFollowup } from "../checks/rounds";
 import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 
 /** The turn has ended: the task waits for a follow-up until its idle deadline. */
-export async function awaitFollowupStage(rt: Runtime, taskId: string) {
+export async function awaitFollowupStage(rt: Runtime, taskId: string, sessionId: string) {
   const stage = await openStage(rt, taskId);
   // Ended meanwhile (cancelled): nothing to wait for; the wait's first look says so.
   if (stage === ENDED) return;
-  await finishStep(rt.db, taskId, "running", "succeeded", turnResult(stage.task));
-  await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: "waiting for a follow-up" });
+  const { task } = stage;
+  // A failed round of checks queues the system's follow-up, which the wait then delivers at once.
+  const checks = await rt.db.transaction((tx) => queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }));
+  await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checks?.summary].filter(Boolean).join("; "));
+  await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: checks?.state === "fixing" ? "sending the failed checks to the agent" : "waiting for a follow-up" });
   await rt.db.transaction(async (tx) => {
     await tx
       .update(tasks)

@@ -71,7 +71,7 @@ export async function startAgentStage(rt: Runtime, taskId: string, workspaceId: 
     const callbackToken = await signWorkspaceCallbackToken(rt.keys, { workspaceId }, rt.config.CALLBACK_TOKEN_TTL);
     const agent = task.agent as AgentKind;
     const secrets = await sessionSecrets(keySource(rt), task.userId, agent, task.repository);
-    const started = await stage.call((client) => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets, forgeHosts: forgeHosts(rt.config.GITHUB_URL), ...(task.model ? { model: task.model } : {}) }));
+    const started = await stage.call((client) => client.startAgentSession(workspaceId, session.id, { agent, prompt: task.prompt, callbackToken, secrets, forgeHosts: forgeHosts(rt.config.GITHUB_URL), ...(task.model ? { model: task.model } : {}), ...(task.checks ? { checks: task.checks } : {}) }));
     if (started === LOST) return LOST;
     await markSessionStarted(rt.db, session.id);
   } else if (session.status === "running") {

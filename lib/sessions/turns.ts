@@ -30,7 +30,7 @@ export async function recordTurn(executor: Executor, input: { taskId: string; se
     : {};
   await executor
     .insert(taskTurns)
-    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null, ...usage })
+    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null, checks: body.checks ?? null, ...usage })
     .onConflictDoNothing();
 }
 

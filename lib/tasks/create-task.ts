@@ -34,7 +34,7 @@ function defaultModel(config: Config, agent: AgentKind): string | undefined {
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; startRun: StartRun },
-  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy },
+  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy; checks?: string[] },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
   await checkBaseBranch(input.repository, input.baseBranch);

@@ -21,6 +21,7 @@ export const messageView = (row: MessageRow): TaskMessageView => ({
   id: row.id,
   clientId: row.clientId,
   body: row.body,
+  author: row.author,
   status: row.status,
   turn: row.turn,
   createdAt: row.createdAt.toISOString(),

@@ -15,6 +15,8 @@ import { listMessages } from "./messages";
 import { taskRefusals } from "../egress/refusals";
 import { totalTokens } from "../contracts/usage";
 import { taskUsage, usageOfTasks } from "../usage/reads";
+import { taskChecks } from "../checks/rounds";
+import { config } from "../config";
 
 type TaskRow = typeof tasks.$inferSelect;
 
@@ -71,7 +73,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest, diff, boot, heldWork, refusals, usage] = await Promise.all([
+  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
@@ -79,6 +81,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     heldWorkView(executor, taskId),
     taskRefusals(executor, taskId),
     taskUsage(executor, taskId),
+    taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -127,6 +130,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     diff,
     pullRequest,
     usageDetail: usage,
+    checks: checks ?? null,
     attempts: attemptViews,
   };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { EgressPolicy } from "../../lib/contracts/egress";
 import { AgentKind, Attribution } from "../../lib/contracts/vm-agent";
 import { TurnUsage } from "../../lib/contracts/usage";
+import { CheckCommands, TurnChecks } from "../../lib/contracts/checks";
 
 /** What a workspace's record keeps of its egress (egress/network.ts): its rules and, when enforced, its namespace. */
 export const WorkspaceEgressRecord = z.object({
@@ -60,6 +61,10 @@ export const SessionRecord = z.object({
   turnLogStart: z.number().int().default(0),
   /** What the turn used, from the CLI's stream, read when the turn completed. */
   usage: TurnUsage.optional(),
+  /** The task's own checks (its start request's), run after each turn; unset: the repository's. */
+  checks: CheckCommands.optional(),
+  /** The turn's checks as they ran after its commit. */
+  checkResult: TurnChecks.optional(),
   /** How much of the session's log has been handed to the outbox as output. */
   outputOffset: z.number().int().default(0),
   /** Where the newest of those batches starts: a restart sends that batch again, byte for byte. */
