@@ -135,7 +135,8 @@ test("tokens, costs and an unpriced turn read right on the task page, the list a
   await expect(page.getByTestId("usage-total-cost")).toContainText("+ 1 unpriced turn");
   await expect(page.getByTestId("usage-chart").getByTestId(`usage-bar-${day(1)}`)).toHaveAttribute("title", /: \$1\.87$/);
   await expect(page.getByTestId("usage-chart").locator("li[data-empty]")).toHaveCount(27);
-  await expect(page.getByTestId(`usage-day-${day(1)}`)).toContainText("$1.87 + 1 unpriced turn");
+  await expect(page.getByTestId(`usage-day-${day(1)}`)).toContainText("$1.87 + 1 unpriced");
+  await expect(page.getByTestId(`usage-day-${day(1)}`).locator("td").first()).toHaveAttribute("title", /^1 turn's model has no price in MODEL_PRICES/);
   await expect(page.getByTestId("usage-people-table")).toHaveCount(0);
   await screenshots(page, "usage-page-mine");
 

@@ -7,13 +7,15 @@ import pageStyles from "./usage-page.module.css";
 import styles from "./usage.module.css";
 
 const FIGURE_HEADS = ["Cost", "Tokens", "Turns", "Tasks", "Node time"] as const;
+/** Left out on a phone so a row fits its width: the totals above have both. */
+const WIDE_ONLY: readonly string[] = ["Turns", "Tasks"];
 
 /** The cost, and under it how many turns it leaves out (their model has no price): never shown as complete. */
 function CostCell({ costUsd, unpricedTurns }: UsageFigures) {
   if (unpricedTurns === 0) return <td>{formatUsd(costUsd)}</td>;
   return (
-    <td data-tone="warn" className={pageStyles.costCell} title="Some turns' model has no price in MODEL_PRICES: the cost is incomplete">
-      {costUsd > 0 ? formatUsd(costUsd) : "No price"} <span className={pageStyles.unpriced}>+ {unpricedTurns} unpriced {unpricedTurns === 1 ? "turn" : "turns"}</span>
+    <td data-tone="warn" className={pageStyles.costCell} title={`${unpricedTurns} ${unpricedTurns === 1 ? "turn's model has" : "turns' models have"} no price in MODEL_PRICES: the cost is incomplete`}>
+      {costUsd > 0 ? formatUsd(costUsd) : "No price"} <span className={pageStyles.unpriced}>+ {unpricedTurns} unpriced</span>
     </td>
   );
 }
@@ -25,8 +27,8 @@ function FigureCells({ figures }: { figures: UsageFigures }) {
     <>
       <CostCell {...figures} />
       <td title={`${formatTokensExact(tokens)} tokens`}>{formatTokens(tokens)}</td>
-      <td className={pageStyles.turnsColumn}>{figures.turns}</td>
-      <td>{figures.tasks}</td>
+      <td className={pageStyles.wideOnly}>{figures.turns}</td>
+      <td className={pageStyles.wideOnly}>{figures.tasks}</td>
       <td>{formatNodeTime(figures.nodeMs)}</td>
     </>
   );
@@ -39,7 +41,7 @@ function Heads({ first, withPerson }: { first: string; withPerson?: boolean }) {
         <th scope="col">{first}</th>
         {withPerson && <th scope="col">Person</th>}
         {FIGURE_HEADS.map((head) => (
-          <th key={head} scope="col" className={head === "Turns" ? `${pageStyles.number} ${pageStyles.turnsColumn}` : pageStyles.number}>
+          <th key={head} scope="col" className={WIDE_ONLY.includes(head) ? `${pageStyles.number} ${pageStyles.wideOnly}` : pageStyles.number}>
             {head}
           </th>
         ))}
@@ -68,7 +70,7 @@ export function UsageDayTable({ report, team }: { report: UsageReport; team: boo
   return (
     <Scroller label="Usage per day">
       <table className={`${styles.table} ${pageStyles.table}`} data-testid="usage-day-table">
-        <Heads first="Day (UTC)" withPerson={team} />
+        <Heads first="Day" withPerson={team} />
         {days.map((day) => {
           const rows = byDay.get(day) ?? [];
           return (
