@@ -6,6 +6,7 @@ import styles from "./shell.module.css";
 const LINKS = [
   { href: "/", label: "Tasks", matches: (path: string) => path === "/" || path.startsWith("/tasks") },
   { href: "/nodes", label: "Nodes", matches: (path: string) => path.startsWith("/nodes") },
+  { href: "/usage", label: "Usage", matches: (path: string) => path.startsWith("/usage") },
   { href: "/errors", label: "Errors", matches: (path: string) => path.startsWith("/errors") },
 ] as const;
 

@@ -2,6 +2,7 @@ import Link from "next/link";
 import type { TaskSummary } from "@/lib/contracts/api";
 import { absoluteTime, firstLine, relativeTime, repositoryName } from "../_lib/format";
 import { StatusPill } from "./status-pill";
+import { TaskCost } from "./task-cost";
 import styles from "./task-list.module.css";
 
 /** One task in the list: a link to its page. */
@@ -21,9 +22,12 @@ export function TaskRow({ task, now }: { task: TaskSummary; now: number }) {
             </code>
           </span>
         </span>
-        <time className="row-time" dateTime={task.createdAt} title={absoluteTime(task.createdAt)}>
-          {relativeTime(task.createdAt, now)}
-        </time>
+        <span className={styles.rowEnd}>
+          <time className="row-time" dateTime={task.createdAt} title={absoluteTime(task.createdAt)}>
+            {relativeTime(task.createdAt, now)}
+          </time>
+          {task.usage && <TaskCost usage={task.usage} />}
+        </span>
       </Link>
     </li>
   );

@@ -19,6 +19,7 @@ import { StatusPill } from "./status-pill";
 import { StepTimeline } from "./step-timeline";
 import { TaskMeta } from "./task-meta";
 import { networkNeedsAttention, TaskNetwork } from "./task-network";
+import { UsageCard } from "./usage-card";
 import styles from "./task-view.module.css";
 
 function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
@@ -74,6 +75,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
               <pre>{task.prompt}</pre>
             </details>
           </section>
+          <UsageCard task={task} />
           {!networkFirst && <TaskNetwork task={task} />}
         </div>
       </div>

@@ -28,6 +28,8 @@ import {
   TaskDetail,
   TaskList,
   TaskOutputPage,
+  UsageReport,
+  type UsageQuery,
   type CreateApiTokenRequest,
   type CreateTaskRequest,
   type ErrorKind,
@@ -146,6 +148,9 @@ export const fetchNodes = (all: boolean, signal?: AbortSignal) => request(NodeLi
 export const createMachineRegistration = () => request(CreatedMachineRegistration, "/api/machines/registrations", postJson({}));
 export const destroyNode = (id: string, force: boolean) =>
   request(DestroyNodeResponse, `/api/nodes/${encodeURIComponent(id)}/destroy`, postJson({ force }));
+/** Usage per person per UTC day over the last `days` days: the caller's own, or (`team`, admins only) everyone's. */
+export const fetchUsage = (days: number, scope: UsageScope, signal?: AbortSignal) => request(UsageReport, `/api/usage?days=${days}&scope=${scope}`, { signal });
+export type UsageScope = z.output<typeof UsageQuery>["scope"];
 export const fetchErrors = (kind: ErrorKind | null, signal?: AbortSignal) => request(ErrorList, `/api/errors${kindQuery(kind)}`, { signal });
 
 export const liveUrls = {

@@ -29,6 +29,8 @@ import {
   signOut,
   localSignOut,
   startGithubSignIn,
+  fetchUsage,
+  type UsageScope,
 } from "./api";
 import { errorsQuery, nodeKeys, nodesQuery, taskKeys, taskQuery, tasksQuery } from "./cache";
 
@@ -79,6 +81,10 @@ export const useNodes = (all: boolean) => useQuery(nodesQuery(all));
 
 /** The newest errors of `kind` (`GET /api/errors`), fetched once; `useLiveErrors` keeps them current. */
 export const useErrors = (kind: ErrorKind | null) => useQuery(errorsQuery(kind));
+
+/** Usage over the last `days` days (`GET /api/usage`); no live stream, so it is read again every minute while shown. */
+export const useUsage = (days: number, scope: UsageScope, enabled = true) =>
+  useQuery({ queryKey: ["usage", { days, scope }], queryFn: ({ signal }) => fetchUsage(days, scope, signal), enabled, refetchInterval: 60_000 });
 
 export function useDestroyNode(id: string) {
   const client = useQueryClient();

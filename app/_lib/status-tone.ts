@@ -3,7 +3,7 @@
  * `data-pulse` while something is moving, `data-hollow` for an ended-without-result look), and
  * globals.css colours a tone. No stylesheet names a task, node, step or tool status.
  */
-import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskStatus, TaskStepView } from "@/lib/contracts/api";
+import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskStatus, TaskStepView, TaskUsageView } from "@/lib/contracts/api";
 import type { ToolStatus } from "./agent-output";
 
 /** neutral grey, info blue, active and warn amber, good green, bad red, quiet slate, idle teal, notable violet. */
@@ -47,6 +47,9 @@ export const NODE_HEALTH_TONE: Record<NodeHealth, Tone> = { unknown: "neutral", 
 export const ERROR_KIND_TONE: Record<ErrorKind, Tone> = { failure: "bad", recovery: "info", stuck: "warn", orphan: "notable", cleanup: "quiet" };
 
 export const PULL_REQUEST_TONE: Record<NonNullable<PullRequestView["state"]>, Tone> = { draft: "neutral", open: "good", merged: "notable", closed: "bad" };
+
+/** Where a turn's cost came from: the CLI's own figure, the price table, or nowhere (no price: the total is incomplete). */
+export const COST_SOURCE_TONE: Record<NonNullable<TaskUsageView["turns"][number]["costSource"]> | "none", Tone> = { agent: "neutral", "price-table": "info", none: "warn" };
 
 /** The attributes a pill's element takes for a look (`data-pulse` / `data-hollow` only when set). */
 export function pillAttributes(look: PillLook) {
