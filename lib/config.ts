@@ -110,6 +110,8 @@ export const ConfigSchema = z.object({
   FORGE_RETRIES: int(5, 0),
   /** The first wait before such a retry; each next one doubles. */
   FORGE_RETRY_BACKOFF: durationField("5s"),
+  /** A task's pull request stays a draft while its checks fail and is marked ready for review once they pass (no checks declared: it stays a draft). */
+  PR_READY_WHEN_GREEN: bool(true),
   /** How often open pull requests' states are read again (merged or closed on GitHub); 0: never. */
   PULL_REQUEST_REFRESH_INTERVAL: durationField("5m"),
   /** A rate limit that resets later than this is shown as the error instead of waited out. */

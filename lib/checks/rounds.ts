@@ -41,6 +41,13 @@ function describe(turn: { checks: TurnChecks; round: number }, maxRounds: number
   return { state: "fixing", summary: `checks failed (round ${round} of ${maxRounds}): the agent was asked to fix them` };
 }
 
+/** The task's newest turn's checks (any attempt), for its pull request; undefined before any ran. */
+export async function newestTaskChecks(executor: Executor, taskId: string): Promise<TurnChecks | undefined> {
+  const [row] = await executor.select({ checks: taskTurns.checks }).from(taskTurns).where(and(eq(taskTurns.taskId, taskId), isNotNull(taskTurns.checks))).orderBy(desc(taskTurns.id)).limit(1);
+  const parsed = row && TurnChecks.safeParse(row.checks);
+  return parsed?.success ? parsed.data : undefined;
+}
+
 /** The task's checks as of the session's newest turn that ran them; undefined before any did. */
 export async function taskChecks(executor: Executor, taskId: string, sessionId: string | undefined, maxRounds: number): Promise<TaskChecksView | undefined> {
   const newest = sessionId && (await newestCheckedTurn(executor, taskId, sessionId));

@@ -18,6 +18,8 @@ export interface Forge {
   findByBranch(branch: string): Promise<PullRequestView | undefined>;
   update(number: number, change: { body: string }): Promise<PullRequestView>;
   get(number: number): Promise<PullRequestView>;
+  /** Marks an open pull request a draft, or ready for review; a merged or closed one is answered as it is. */
+  setDraft(number: number, draft: boolean): Promise<PullRequestView>;
   /** The repository's branches (the first MAX_LISTED_BRANCHES) and its default branch. */
   listBranches(): Promise<RepositoryBranches>;
 }

@@ -10,7 +10,7 @@ import { RequestError } from "@octokit/request-error";
 import { ForgeError, MAX_LISTED_BRANCHES, type Forge, type NewPullRequest, type PullRequestState, type PullRequestView } from "./forge";
 import type { ForgeRepository } from "../forge-target";
 
-type GithubPull = { number: number; html_url: string; state: string; draft?: boolean; merged_at: string | null; head: { sha: string } };
+type GithubPull = { number: number; node_id: string; html_url: string; state: string; draft?: boolean; merged_at: string | null; head: { sha: string } };
 
 const view = (pull: GithubPull): PullRequestView => {
   const state: PullRequestState = pull.merged_at ? "merged" : pull.state === "closed" ? "closed" : pull.draft ? "draft" : "open";
@@ -27,6 +27,8 @@ function describe(body: ErrorBody | undefined, fallback: string) {
 
 export function classify(error: unknown, now = Date.now()): ForgeError {
   if (error instanceof ForgeError) return error;
+  // A GraphQL answer with errors comes as 200: GitHub understood and refused.
+  if (error instanceof Error && error.name === "GraphqlResponseError") return new ForgeError("invalid", `GitHub refused: ${error.message}`);
   if (!(error instanceof RequestError)) return new ForgeError("unavailable", `GitHub did not answer: ${(error as Error)?.message ?? String(error)}`);
   const status = error.status;
   const headers = (error.response?.headers ?? {}) as Record<string, string | undefined>;
@@ -106,5 +108,15 @@ export function githubForge(options: { apiUrl: string; token: string | undefined
       }),
     get: (number) => call(async () => view((await octokit.rest.pulls.get({ ...repo, pull_number: number, request: request() })).data as GithubPull)),
     update: (number, change) => call(async () => view((await octokit.rest.pulls.update({ ...repo, pull_number: number, body: change.body, request: request() })).data as GithubPull)),
+    // REST cannot change a draft: GitHub's GraphQL API does, by the pull request's node id.
+    setDraft: (number, draft) =>
+      call(async () => {
+        const pull = (await octokit.rest.pulls.get({ ...repo, pull_number: number, request: request() })).data as GithubPull;
+        const current = view(pull);
+        if ((current.state !== "draft" && current.state !== "open") || (current.state === "draft") === draft) return current;
+        const mutation = draft ? "convertPullRequestToDraft" : "markPullRequestReadyForReview";
+        await octokit.graphql(`mutation($id: ID!) { ${mutation}(input: { pullRequestId: $id }) { pullRequest { number isDraft } } }`, { id: pull.node_id, request: request() });
+        return { ...current, state: draft ? "draft" : "open" };
+      }),
   };
 }

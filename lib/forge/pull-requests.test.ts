@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { openTestDatabase } from "@/tests/harness/test-database";
 import { startGithubRestDouble } from "@/tests/doubles/github-rest";
-import { pullRequests, taskMessages, tasks, users } from "@/db/schema";
+import { pullRequests, taskMessages, tasks, taskTurns, users } from "@/db/schema";
 import { parseConfig, type Config } from "../config";
 import { newKeyRingEntry, parseKeyRing } from "../envelope";
 import { putSecret } from "../secrets/store";
@@ -84,6 +84,31 @@ describe("a task's pull request", () => {
     const before = github.calls.length;
     await refreshPullRequests(later, 0);
     expect(github.calls.slice(before).filter((c) => c.path.endsWith(`/pulls/${pull.number}`))).toHaveLength(0);
+  });
+
+  it("stays a draft while the newest checks fail, is marked ready for review once they pass (GitHub's GraphQL mutations), and carries them as evidence", async () => {
+    const id = await pushedTask();
+    const checks = (passed: boolean) => ({ source: "package.json", passed, commands: [{ command: "npm test", exitCode: passed ? 0 : 1, durationMs: 2300, timedOut: false, outputTail: "" }] });
+    await database.db.insert(taskTurns).values({ taskId: id, sessionId: `s_${id}`, turn: 1, commitSha: SHA, pushed: true, checks: checks(false) });
+    expect(await syncPullRequest(source(), id)).toEqual({ outcome: "synced", state: "draft" });
+    const pull = github.pulls.find((p) => p.head === `agents/${id}`)!;
+    expect(pull.draft).toBe(true);
+    expect(pull.body).toContain("**Checks** (package.json): failing");
+    expect(pull.body).toContain("- `npm test`: exit 1 in 2.3 s");
+
+    await database.db.insert(taskTurns).values({ taskId: id, sessionId: `s_${id}`, turn: 2, commitSha: SHA, pushed: true, checks: checks(true) });
+    const before = github.calls.length;
+    expect(await syncPullRequest(source(), id)).toEqual({ outcome: "synced", state: "open" });
+    expect(pull.draft).toBe(false);
+    expect(pull.body).toContain("**Checks** (package.json): passed");
+    expect(github.calls.slice(before).find((c) => c.path === "/api/graphql")?.body).toMatchObject({ query: expect.stringContaining("markPullRequestReadyForReview"), variables: { id: expect.stringMatching(/^PR_/) } });
+    expect(await pullRequestView(database.db, id)).toMatchObject({ state: "open" });
+
+    // A later turn breaks them again: back to a draft. With PR_READY_WHEN_GREEN off, nothing is changed.
+    await database.db.insert(taskTurns).values({ taskId: id, sessionId: `s_${id}`, turn: 3, commitSha: SHA, pushed: true, checks: checks(false) });
+    expect(await syncPullRequest({ ...source(), config: { ...config, PR_READY_WHEN_GREEN: false } }, id)).toEqual({ outcome: "synced", state: "open" });
+    expect(await syncPullRequest(source(), id)).toEqual({ outcome: "synced", state: "draft" });
+    expect(pull.draft).toBe(true);
   });
 
   it("adopts the pull request GitHub already has for the branch (422 'already exists')", async () => {

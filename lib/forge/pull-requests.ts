@@ -16,6 +16,7 @@ import { OPEN_PULL_REQUEST_STATES } from "../contracts/statuses";
 import { publishTaskChange } from "../live/publish";
 import { briefTitle } from "../operations/titles";
 import { taskDiffSummary } from "../sessions/turns";
+import { newestTaskChecks } from "../checks/rounds";
 import type { KeyRing } from "../envelope";
 import { secretValues } from "../secrets/store";
 import { ForgeError, type Forge } from "./forge";
@@ -61,6 +62,14 @@ async function pullRequestBody(db: Executor, config: Config, task: TaskRow) {
     lines.push(`**After turn ${diff.turn}**: ${diff.files.length} ${diff.files.length === 1 ? "file" : "files"} changed, +${diff.added} −${diff.removed}`, "");
     for (const file of diff.files.slice(0, 20)) lines.push(`- \`${file.path}\`${file.added === null ? " (binary)" : ` +${file.added} −${file.removed}`}`);
     if (diff.files.length > 20) lines.push(`- … and ${diff.files.length - 20} more`);
+    lines.push("");
+  }
+  const checks = await newestTaskChecks(db, task.id);
+  if (checks && checks.source !== "none") {
+    // The evidence: what the node ran after the newest turn, and how each command ended.
+    lines.push(`**Checks** (${checks.source}): ${checks.passed ? "passed" : "failing"}`, "");
+    if (checks.error) lines.push(`- ${checks.error}`);
+    for (const c of checks.commands) lines.push(`- \`${c.command}\`: ${c.timedOut ? "killed, out of time" : c.exitCode === null ? "not run" : `exit ${c.exitCode}`} in ${(c.durationMs / 1000).toFixed(1)} s`);
     lines.push("");
   }
   if (task.commitSha) lines.push(`Latest commit: ${task.commitSha}`, "");
@@ -116,6 +125,9 @@ export async function syncPullRequest(source: Source, taskId: string, makeForge:
         pull = await forge.update(found.number, { body });
       }
     }
+    // Ready for review only with evidence: a draft while the newest checks fail, ready once they pass.
+    const checks = config.PR_READY_WHEN_GREEN ? await newestTaskChecks(db, taskId) : undefined;
+    if (checks && checks.source !== "none" && (pull.state === "draft" || pull.state === "open") && (pull.state === "draft") === checks.passed) pull = await forge.setDraft(pull.number, !checks.passed);
     await record(db, taskId, repository, { number: pull.number, url: pull.url, state: pull.state, headCommit: pull.headCommit, error: null, retries: 0 });
     return { outcome: "synced", state: pull.state };
   } catch (error) {

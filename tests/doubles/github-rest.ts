@@ -6,6 +6,9 @@
  * branch that does not exist, "A pull request already exists for owner:branch."); 401 "Bad
  * credentials"; 404 "Not Found" for an unknown repository; x-ratelimit-* headers on every answer.
  * Failures can be queued (a 403 with x-ratelimit-remaining 0, a 429 with retry-after, a 502).
+ * A pull request's draft state changes through the GraphQL API as GitHub publishes it (REST has no
+ * endpoint for it): POST /graphql (GHES: /api/graphql) with the `markPullRequestReadyForReview` and
+ * `convertPullRequestToDraft` mutations on the pull request's `node_id`.
  * Mounted under a path prefix (`/api/v3`, as GitHub Enterprise Server serves it) it shares a
  * server with the git double, so one host serves the repository and its API. Test tree only.
  */
@@ -82,6 +85,7 @@ export function githubRestApi(options: GithubRestOptions) {
   const render = (pull: DoublePull, web: string) => ({
     url: `${web}${prefix}/repos/${pull.owner}/${pull.repo}/pulls/${pull.number}`,
     html_url: `${web}/${pull.owner}/${pull.repo}/pull/${pull.number}`,
+    node_id: nodeId(pull),
     number: pull.number,
     state: pull.state,
     draft: pull.draft,
@@ -93,9 +97,27 @@ export function githubRestApi(options: GithubRestOptions) {
     base: { ref: pull.base, label: `${pull.owner}:${pull.base}` },
   });
 
+  const nodeId = (pull: DoublePull) => `PR_kwDO${Buffer.from(`${pull.owner}/${pull.repo}#${pull.number}`).toString("base64url")}`;
+  // Octokit's GraphQL endpoint: /graphql, or /api/graphql beside a GHES REST API at /api/v3.
+  const graphqlPath = prefix.endsWith("/v3") ? `${prefix.slice(0, -3)}/graphql` : `${prefix}/graphql`;
+  const DRAFT_MUTATIONS = { markPullRequestReadyForReview: false, convertPullRequestToDraft: true } as const;
+
+  /** The two draft mutations, answered as GitHub's GraphQL API does (errors in a 200 body). */
+  function graphql(body: Record<string, unknown>, response: http.ServerResponse) {
+    const query = String(body.query ?? "");
+    const name = (Object.keys(DRAFT_MUTATIONS) as (keyof typeof DRAFT_MUTATIONS)[]).find((m) => new RegExp(`\\b${m}\\s*\\(`).test(query));
+    const id = (body.variables as { id?: string } | undefined)?.id;
+    const pull = pulls.find((p) => nodeId(p) === id);
+    if (!name) return json(response, 200, { errors: [{ message: "this double answers only the draft mutations" }] });
+    if (!pull) return json(response, 200, { data: { [name]: null }, errors: [{ type: "NOT_FOUND", path: [name], message: `Could not resolve to a node with the global id of '${id}'` }] });
+    pull.draft = DRAFT_MUTATIONS[name];
+    json(response, 200, { data: { [name]: { pullRequest: { number: pull.number, isDraft: pull.draft } } } });
+  }
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse, web: string): Promise<boolean> {
     const url = new URL(request.url ?? "/", "http://github.local");
-    if (!url.pathname.startsWith(`${prefix}/repos/`)) return false;
+    const isGraphql = url.pathname === graphqlPath && request.method === "POST";
+    if (!url.pathname.startsWith(`${prefix}/repos/`) && !isGraphql) return false;
     const method = request.method ?? "GET";
     const body = method === "POST" || method === "PATCH" ? await readJson(request) : undefined;
     const credential = /^(?:token|bearer) (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
@@ -111,7 +133,8 @@ export function githubRestApi(options: GithubRestOptions) {
       return true;
     }
     remaining--;
-    route(request.method ?? "GET", url, body, response, web);
+    if (isGraphql) graphql(body ?? {}, response);
+    else route(request.method ?? "GET", url, body, response, web);
     return true;
   }
 
