@@ -1,6 +1,6 @@
 /** The usage page's figures from a `UsageReport`: every day of the window (empty ones too), and each person's sums. */
 import type { UsageDay, UsageReport } from "@/lib/contracts/api";
-import { NO_USAGE, totalTokens } from "@/lib/contracts/usage";
+import { addTotals, NO_USAGE, totalTokens } from "@/lib/contracts/usage";
 import { formatNodeTime, formatTokens, formatUsd } from "./usage-format";
 
 /** One day's or one person's sums: what a row of the page shows. */
@@ -10,17 +10,7 @@ export type Person = UsageReport["people"][number];
 export const NO_FIGURES: UsageFigures = { ...NO_USAGE, tasks: 0, nodeMs: 0 };
 
 function add(sum: UsageFigures, day: UsageFigures): UsageFigures {
-  return {
-    inputTokens: sum.inputTokens + day.inputTokens,
-    outputTokens: sum.outputTokens + day.outputTokens,
-    cacheReadTokens: sum.cacheReadTokens + day.cacheReadTokens,
-    cacheWriteTokens: sum.cacheWriteTokens + day.cacheWriteTokens,
-    costUsd: sum.costUsd + day.costUsd,
-    turns: sum.turns + day.turns,
-    unpricedTurns: sum.unpricedTurns + day.unpricedTurns,
-    tasks: sum.tasks + day.tasks,
-    nodeMs: sum.nodeMs + day.nodeMs,
-  };
+  return { ...addTotals(sum, day), tasks: sum.tasks + day.tasks, nodeMs: sum.nodeMs + day.nodeMs };
 }
 
 const DAY_MS = 86_400_000;

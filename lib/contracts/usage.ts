@@ -40,15 +40,20 @@ export const NO_USAGE: UsageTotals = { inputTokens: 0, outputTokens: 0, cacheRea
 export const totalTokens = (usage: Pick<TurnUsage, "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheWriteTokens">) =>
   usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
 
+/** Two totals added up, field by field. */
+export function addTotals(a: UsageTotals, b: UsageTotals): UsageTotals {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    costUsd: a.costUsd + b.costUsd,
+    turns: a.turns + b.turns,
+    unpricedTurns: a.unpricedTurns + b.unpricedTurns,
+  };
+}
+
 /** Adds one turn to a total; a turn without a cost counts as unpriced. */
 export function addTurn(total: UsageTotals, turn: TurnUsage): UsageTotals {
-  return {
-    inputTokens: total.inputTokens + turn.inputTokens,
-    outputTokens: total.outputTokens + turn.outputTokens,
-    cacheReadTokens: total.cacheReadTokens + turn.cacheReadTokens,
-    cacheWriteTokens: total.cacheWriteTokens + turn.cacheWriteTokens,
-    costUsd: total.costUsd + (turn.costUsd ?? 0),
-    turns: total.turns + 1,
-    unpricedTurns: total.unpricedTurns + (turn.costUsd === undefined ? 1 : 0),
-  };
+  return addTotals(total, { ...turn, costUsd: turn.costUsd ?? 0, turns: 1, unpricedTurns: turn.costUsd === undefined ? 1 : 0 });
 }

@@ -7,7 +7,7 @@ import { and, asc, eq, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, taskTurns, users, workspaces } from "@/db/schema";
 import type { TaskUsageSummary, TaskUsageView, UsageDay, UsageReport } from "../contracts/api";
-import { addTurn, NO_USAGE, type TurnUsage, type UsageTotals } from "../contracts/usage";
+import { addTotals, addTurn, NO_USAGE, type TurnUsage, type UsageTotals } from "../contracts/usage";
 
 type TurnRow = Pick<typeof taskTurns.$inferSelect, "inputTokens" | "outputTokens" | "cacheReadTokens" | "cacheWriteTokens" | "costUsd">;
 
@@ -115,19 +115,6 @@ export async function usageByDay(executor: Executor, input: { userIds?: string[]
   const days = [...byKey.values()].sort((a, b) => a.day.localeCompare(b.day) || a.userId.localeCompare(b.userId));
   const ids = [...new Set(days.map((d) => d.userId))];
   const people = ids.length ? await executor.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, ids)) : [];
-  const total = days.reduce(
-    (sum, d) => ({
-      ...sum,
-      inputTokens: sum.inputTokens + d.inputTokens,
-      outputTokens: sum.outputTokens + d.outputTokens,
-      cacheReadTokens: sum.cacheReadTokens + d.cacheReadTokens,
-      cacheWriteTokens: sum.cacheWriteTokens + d.cacheWriteTokens,
-      costUsd: sum.costUsd + d.costUsd,
-      turns: sum.turns + d.turns,
-      unpricedTurns: sum.unpricedTurns + d.unpricedTurns,
-      nodeMs: sum.nodeMs + d.nodeMs,
-    }),
-    { ...NO_USAGE, nodeMs: 0 },
-  );
+  const total = days.reduce((sum, d) => ({ ...addTotals(sum, d), nodeMs: sum.nodeMs + d.nodeMs }), { ...NO_USAGE, nodeMs: 0 });
   return { from: from.toISOString().slice(0, 10), to: new Date(to.getTime() - 86_400_000).toISOString().slice(0, 10), days, people, total };
 }
