@@ -237,8 +237,13 @@ export const ConfigSchema = z.object({
   STUCK_MARGIN: durationField("5m"),
   /** Worktrees of failed and cancelled tasks (and stopped nodes' folders) are kept this long for inspection. */
   WORKSPACE_RETENTION: durationField("24h"),
-  /** Live events, callback receipts and agent output older than this are pruned. */
+  /** Live events and callback receipts older than this are pruned. */
   EVENT_RETENTION: durationField("7d"),
+  /**
+   * How long an ended task keeps its agent output (every attempt's, check lines included; the
+   * database compresses it, and TASK_OUTPUT_MAX_BYTES bounds it); 0: for the task's whole life.
+   */
+  OUTPUT_RETENTION: durationField("0"),
   /**
    * A workspace folder or tmux session on a node that belongs to no task (lib/recovery/orphans.ts) is
    * reported at once, and removed when it is still there this long after (never a held workspace,

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { newKeyRingEntry, parseKeyRing } from "@/lib/envelope";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { agentOutput, callbackReceipts, liveEvents, nodeEnrollments, nodes, tasks, users, workspaces } from "@/db/schema";
 import type { TaskStatus } from "../contracts/statuses";
 import { queryRows } from "@/db/client";
@@ -68,7 +68,8 @@ describe("the retention sweep", () => {
 
     const report = await sweepRetention(rt);
 
-    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 1, enrollments: 0, userActions: 0 });
+    // A task's output is its record: kept for its life, however old (OUTPUT_RETENTION is unset).
+    expect(report).toEqual({ workspaces: 1, nodeFolders: 1, liveEvents: 1, receipts: 1, outputBatches: 0, enrollments: 0, userActions: 0 });
     const purged = await database.db.select({ id: workspaces.id, purgedAt: workspaces.purgedAt }).from(workspaces);
     expect(purged.find((w) => w.id === "w_failed-long-ago")?.purgedAt).not.toBeNull();
     expect(purged.find((w) => w.id === "w_cancelled-just-now")?.purgedAt).toBeNull();
@@ -80,6 +81,23 @@ describe("the retention sweep", () => {
     // A second sweep finds nothing more to do.
     expect(await sweepRetention(rt)).toEqual({ workspaces: 0, nodeFolders: 0, liveEvents: 0, receipts: 0, outputBatches: 0, enrollments: 0, userActions: 0 });
     expect((await database.db.select().from(nodes).where(eq(nodes.id, "n_old")))[0]?.purgedAt).not.toBeNull();
+  });
+
+  it("keeps every task's output for its life unless OUTPUT_RETENTION is set, and then removes only ended tasks' past it, from its quota too", async () => {
+    await database.db.insert(nodes).values({ id: "n_out", userId: "u1", provider: "local", status: "running" });
+    await endedTask("ended-40-days-ago", "completed", 40 * DAY, "n_out");
+    await endedTask("ended-yesterday", "completed", DAY, "n_out");
+    await database.db.insert(tasks).values({ id: "still-running", userId: "u1", repository: "/tmp/r", prompt: "p", agent: "script", status: "in_progress", branch: "agents/still-running" });
+    for (const taskId of ["ended-40-days-ago", "ended-yesterday", "still-running"]) {
+      await database.db.insert(agentOutput).values({ sessionId: `s_${taskId}`, taskId, turn: 1, offset: 0, lines: ["a line"], bytes: 10, createdAt: ago(50 * DAY) });
+      await database.db.update(tasks).set({ outputBytes: 10 }).where(eq(tasks.id, taskId));
+    }
+    expect((await sweepRetention(rt)).outputBatches).toBe(0);
+    const kept = await sweepRetention({ ...rt, config: { ...rt.config, OUTPUT_RETENTION: 30 * DAY } });
+    expect(kept.outputBatches).toBe(1);
+    const left = await database.db.select({ taskId: agentOutput.taskId }).from(agentOutput).where(inArray(agentOutput.taskId, ["ended-40-days-ago", "ended-yesterday", "still-running"]));
+    expect(left.map((r) => r.taskId).sort()).toEqual(["ended-yesterday", "still-running"]);
+    expect((await database.db.select({ bytes: tasks.outputBytes }).from(tasks).where(eq(tasks.id, "ended-40-days-ago")))[0]?.bytes).toBe(0);
   });
 
   it("keeps a workspace held for its person's decision, however old, and its node keeps a slot for it", async () => {

@@ -2,7 +2,8 @@
  * Nothing grows without bound. A completed task whose work is pushed has its worktree deleted at
  * cleanup; failed and cancelled tasks keep theirs for inspection for WORKSPACE_RETENTION, then it
  * is deleted (forced: what was not pushed is the inspection copy). Stopped nodes' folders go after
- * the same retention. Live events, callback receipts and agent output go after EVENT_RETENTION.
+ * the same retention. Live events and callback receipts go after EVENT_RETENTION; a task's agent
+ * output is kept for its life (OUTPUT_RETENTION, unset), as its turns, checks and usage are.
  * Node enrollment tokens go once expired (NODE_ENROLLMENT_TTL): an expired one enrolls nothing.
  * What per-minute limits counted (user_actions) goes after an hour.
  */
@@ -62,14 +63,19 @@ export async function sweepRetention(rt: Runtime, now = Date.now()): Promise<Swe
   const cutoff = new Date(now - rt.config.EVENT_RETENTION);
   report.liveEvents = (await rt.db.delete(liveEvents).where(lt(liveEvents.createdAt, cutoff)).returning({ id: liveEvents.id })).length;
   report.receipts = (await rt.db.delete(callbackReceipts).where(lt(callbackReceipts.receivedAt, cutoff)).returning({ id: callbackReceipts.messageId })).length;
-  // What goes no longer counts against its task's output quota.
-  const [swept] = await queryRows<{ n: number }>(
-    rt.db,
-    sql`with gone as (delete from agent_output where created_at < ${cutoff.toISOString()}::timestamptz returning task_id, bytes),
-             per_task as (select task_id, sum(bytes) as bytes from gone group by task_id),
-             counted as (update tasks set output_bytes = greatest(0, output_bytes - per_task.bytes) from per_task where tasks.id = per_task.task_id)
-        select count(*)::int as n from gone`,
-  );
+  // A task's output is its record: kept for the task's life unless OUTPUT_RETENTION says otherwise,
+  // and then only an ended task's, counted from its end. What goes no longer counts against its quota.
+  const outputCutoff = new Date(now - rt.config.OUTPUT_RETENTION);
+  const [swept] =
+    rt.config.OUTPUT_RETENTION > 0
+      ? await queryRows<{ n: number }>(
+          rt.db,
+          sql`with gone as (delete from agent_output using tasks where tasks.id = agent_output.task_id and tasks.completed_at < ${outputCutoff.toISOString()}::timestamptz returning agent_output.task_id, agent_output.bytes),
+                   per_task as (select task_id, sum(bytes) as bytes from gone group by task_id),
+                   counted as (update tasks set output_bytes = greatest(0, output_bytes - per_task.bytes) from per_task where tasks.id = per_task.task_id)
+              select count(*)::int as n from gone`,
+        )
+      : [];
   report.outputBatches = swept?.n ?? 0;
   // By the database's clock, which set their expiry (lib/nodes/enrollment.ts).
   report.enrollments = (await rt.db.delete(nodeEnrollments).where(lt(nodeEnrollments.expiresAt, sql`now()`)).returning({ hash: nodeEnrollments.tokenHash })).length;
