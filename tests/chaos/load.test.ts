@@ -42,7 +42,7 @@ const FOOTPRINT_TASKS = Number(process.env.CHAOS_FOOTPRINT_TASKS ?? 12);
 
 scenarios(
   "footprint",
-  { NODE_WARM_TIMEOUT: "10m", EVENT_RETENTION: "2s", WORKSPACE_RETENTION: "2s", RETENTION_SWEEP_INTERVAL: "1s", HEARTBEAT_STALE_AFTER: "60s", NODE_LOST_AFTER: "60s" },
+  { NODE_WARM_TIMEOUT: "10m", EVENT_RETENTION: "2s", OUTPUT_RETENTION: "2s", WORKSPACE_RETENTION: "2s", RETENTION_SWEEP_INTERVAL: "1s", HEARTBEAT_STALE_AFTER: "60s", NODE_LOST_AFTER: "60s" },
   (system) => {
     it(`${FOOTPRINT_TASKS} tasks leave a bounded disk and table footprint`, async () => {
       const started = Date.now();
@@ -61,7 +61,7 @@ scenarios(
       process.stdout.write(`\nFootprint after ${FOOTPRINT_TASKS} tasks: ${JSON.stringify(footprint)}\n`);
       expect(result.problems).toEqual([]);
       // Bounded: no worktree left of a completed task, a few MiB of node folders whatever the count,
-      // and nothing in the prunable tables older than EVENT_RETENTION (heartbeats keep adding live
+      // and nothing in the prunable tables older than EVENT_RETENTION or OUTPUT_RETENTION (heartbeats keep adding live
       // events, so what remains is the last seconds' worth, not a share of every task).
       expect(footprint.worktrees).toBe(0);
       expect(footprint.nodeFolderBytes).toBeLessThan(64 * 1024 * 1024);
