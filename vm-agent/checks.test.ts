@@ -3,6 +3,7 @@
  * processes as the workspace's user, and the completion and output callbacks as the control plane
  * receives them.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -33,6 +34,18 @@ const shippedLines = (receiver: Awaited<ReturnType<typeof startReceiver>>, sessi
     .filter((r) => r.path.endsWith(`/${sessionId}/output`))
     .sort((a, b) => (a.body.offset as number) - (b.body.offset as number))
     .flatMap((r) => r.body.lines as string[]);
+
+/** Whether a process whose command line contains `text` is running on this machine. */
+const processesWith = (text: string) => spawnSync("pgrep", ["-f", text]).status === 0;
+
+/** Waits for a condition, looking every 50 ms, up to 20 s. */
+async function until(condition: () => boolean | Promise<boolean>, what: string) {
+  const deadline = Date.now() + 20_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 const FAILING_UNTIL_FIXED = JSON.stringify({ name: "demo", scripts: { test: "test -f FIXED || { echo 'FIXED is missing' >&2; exit 1; }" } });
 
@@ -97,6 +110,18 @@ describe("checks after each turn", () => {
     expect(TurnChecks.parse((await none.receiver.next(/s_1\/completed$/)).body.checks)).toEqual({ source: "none", commands: [], passed: true });
     expect(fs.existsSync(path.join(none.worktree, "A.md"))).toBe(true);
   }, 120_000);
+
+  it("stops the running checks when the workspace is stopped (a cancel), leaves nothing running and reports nothing", async () => {
+    const { agent, receiver } = await workspaceWith({});
+    const marker = `acp-check-${process.pid}-${Date.now()}`;
+    await agent.request("POST", "/workspaces/w_1/agent-sessions/s_1/start", startSession("echo a > A.md", { checks: [`echo ${marker}; exec sleep 120`, "echo never"] }));
+    // The check has started once its first line was shipped.
+    await until(() => shippedLines(receiver, "s_1").includes(marker), "the check's first line");
+    expect((await agent.request("POST", "/workspaces/w_1/stop")).status).toBe(200);
+    await until(() => !processesWith("sleep 120"), "the check's process gone");
+    await until(async () => (await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).body.status === "stopped", "the session stopped");
+    expect(receiver.received.filter((r) => r.path.endsWith("/s_1/completed"))).toEqual([]);
+  }, 60_000);
 
   it("runs no checks after a turn whose agent failed", async () => {
     const { agent, receiver } = await workspaceWith({ "package.json": FAILING_UNTIL_FIXED });

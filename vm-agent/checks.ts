@@ -43,6 +43,8 @@ export type CheckRunOptions = {
   timeoutMs: number;
   /** Where each line of output goes as it comes, between each command's start and end markers. */
   writeLine: (line: string) => void;
+  /** Stops the command running now (the workspace was stopped); the rest are not started. */
+  signal?: AbortSignal;
   now?: () => number;
 };
 
@@ -69,6 +71,10 @@ export async function runChecks(plan: CheckPlan, options: CheckRunOptions): Prom
   const results: CheckCommandResult[] = [];
   for (const [index, { command, file, args }] of plan.commands.entries()) {
     const left = deadline - now();
+    if (options.signal?.aborted) {
+      results.push({ command, exitCode: null, durationMs: 0, timedOut: false, outputTail: "not run: the workspace was stopped" });
+      continue;
+    }
     if (left <= 0) {
       results.push({ command, exitCode: null, durationMs: 0, timedOut: true, outputTail: `not run: the checks' time (CHECK_TIMEOUT, ${formatMs(options.timeoutMs)}) ran out before it` });
       continue;
@@ -88,6 +94,7 @@ export async function runChecks(plan: CheckPlan, options: CheckRunOptions): Prom
         timeoutMs: left,
         group: true,
         check: false,
+        ...(options.signal ? { signal: options.signal } : {}),
         onOutput: (text) => {
           tail = (tail + text).slice(-CHECK_OUTPUT_TAIL);
           lines.write(text);

@@ -60,6 +60,8 @@ export class SessionManager {
   private readonly sessions: RecordStore<typeof SessionRecord>;
   private readonly completing = new Map<string, Promise<void>>();
   private readonly shippers = new Map<string, OutputShipper>();
+  /** Per session, what stops its running checks when its workspace is stopped. */
+  private readonly checking = new Map<string, AbortController>();
   /**
    * Per session, what hides its secrets in what leaves the node (output, error text): the
    * workspace's GitHub token and ticket (its credential record) and the keys its turns were handed,
@@ -168,6 +170,7 @@ export class SessionManager {
   markStopped(workspaceId: string, discard: boolean) {
     for (const { value } of this.sessions.list()) {
       if (value.workspaceId !== workspaceId || (!discard && value.status !== "running")) continue;
+      this.checking.get(value.sessionId)?.abort();
       this.stopShipping(value.sessionId, !discard);
       this.sessions.put(value.sessionId, { ...value, status: "stopped" });
     }
@@ -323,6 +326,8 @@ export class SessionManager {
       // lines go to the session's log while its output is still shipped, so the page shows them live.
       const checkResult = workspace && committed.commit && !agentError ? await this.runTurnChecks(workspace, session) : undefined;
       const lastOutput = this.stopShipping(session.sessionId, true);
+      // Stopped while its checks ran (the task was cancelled): it stays stopped, and reports nothing.
+      if (this.sessions.get(session.sessionId)?.status === "stopped") return runtime.forget(record);
       const found = joinErrors(agentError, committed.error);
       const error = found && this.redact(session, found);
       const current = workspaces.get(record.workspaceId);
@@ -362,12 +367,14 @@ export class SessionManager {
     const worktree = paths.worktree(workspace.id);
     const logFile = paths.logFile(workspace.id, session.sessionId);
     const writeLine = (line: string) => fs.appendFileSync(logFile, `${line}\n`);
+    const stop = new AbortController();
+    this.checking.set(session.sessionId, stop);
     try {
       const plan = await planChecks(worktree, session.checks, workspace.user);
       if (plan.commands.length === 0) return { source: plan.source, commands: [], passed: !plan.error, ...(plan.error ? { error: plan.error } : {}) };
       const network = await this.options.network(workspace, session.agent);
       const env = agentEnvironment(this.options.inherited, { GIT_TERMINAL_PROMPT: "0", ...userEnvironment(workspace.user, paths.home(workspace.id)), ...network?.env });
-      const checks = await runChecks(plan, { worktree, env, ...(workspace.user ? { user: workspace.user } : {}), ...(network ? { network } : {}), timeoutMs: config.CHECK_TIMEOUT, writeLine });
+      const checks = await runChecks(plan, { worktree, env, ...(workspace.user ? { user: workspace.user } : {}), ...(network ? { network } : {}), timeoutMs: config.CHECK_TIMEOUT, writeLine, signal: stop.signal });
       this.logFor(session).info("checks ran", { source: checks.source, passed: checks.passed, commands: checks.commands.length });
       // What leaves the node is redacted like the agent's own output.
       return { ...checks, commands: checks.commands.map((c) => ({ ...c, command: this.redact(session, c.command), outputTail: this.redact(session, c.outputTail) })) };
@@ -375,6 +382,8 @@ export class SessionManager {
       const message = this.redact(session, `the checks could not be run: ${(error as Error).message}`);
       this.logFor(session).warn("checks could not be run", { error: message });
       return { source: "none", commands: [], passed: false, error: message.slice(0, 2_000) };
+    } finally {
+      this.checking.delete(session.sessionId);
     }
   }
 
