@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeRepo } from "../tests/harness/git";
 import { TurnChecks } from "../lib/contracts/checks";
 import { readCheckMarker } from "../lib/contracts/checks";
-import { startReceiver, startTestAgent, workspaceRequest, type TestAgentOptions } from "./test-support";
+import { sharedTempDir } from "../tests/harness/shared-dir";
+import { daemonProcess, startReceiver, startTestAgent, workspaceRequest, type TestAgentOptions } from "./test-support";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -122,6 +123,27 @@ describe("checks after each turn", () => {
     await until(async () => (await agent.request("GET", "/workspaces/w_1/agent-sessions/s_1")).body.status === "stopped", "the session stopped");
     expect(receiver.received.filter((r) => r.path.endsWith("/s_1/completed"))).toEqual([]);
   }, 60_000);
+
+  it("survives kill -9 of the daemon while the checks run: the restarted daemon runs them again and reports the turn once", async () => {
+    const gate = sharedTempDir("checks-gate-");
+    const receiver = await startReceiver();
+    const daemon = await daemonProcess(receiver, { SCRIPT_AGENT_COMMAND: 'eval "$AGENT_PROMPT"' });
+    cleanups.push(receiver.close, daemon.cleanup);
+    const first = await daemon.start();
+    await daemon.call(first.endpoint, "POST", "/workspaces", workspaceRequest(makeRepo()));
+    await receiver.next(/w_1\/ready$/);
+    // The first run of the check says it started and waits for the gate; the second passes through it.
+    const check = `echo run >> '${gate}/runs'; while [ ! -e '${gate}/open' ]; do sleep 0.05; done; echo checked`;
+    await daemon.call(first.endpoint, "POST", "/workspaces/w_1/agent-sessions/s_1/start", startSession("echo a > A.md", { checks: [check] }));
+    await until(() => fs.existsSync(path.join(gate, "runs")), "the check started");
+    await daemon.killHard(first.child);
+    fs.writeFileSync(path.join(gate, "open"), "");
+    await daemon.start();
+    const done = await receiver.next(/s_1\/completed$/);
+    expect(TurnChecks.parse(done.body.checks)).toMatchObject({ source: "task", passed: true, commands: [{ exitCode: 0, outputTail: "checked" }] });
+    expect(fs.readFileSync(path.join(gate, "runs"), "utf8").trim().split("\n").length).toBeGreaterThanOrEqual(2);
+    expect(receiver.received.filter((r) => r.path.endsWith("/s_1/completed"))).toHaveLength(1);
+  }, 90_000);
 
   it("runs no checks after a turn whose agent failed", async () => {
     const { agent, receiver } = await workspaceWith({ "package.json": FAILING_UNTIL_FIXED });
