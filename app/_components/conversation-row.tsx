@@ -24,12 +24,14 @@ export function ConversationRowView({ row, expanded, onToggle }: { row: Conversa
     case "message":
       return (
         <ConversationEntry
-          who="Follow-up"
+          // The system's follow-up after failed checks is told apart from the person's.
+          who={row.message.author === "checks" ? "Checks" : "Follow-up"}
+          fromSystem={row.message.author === "checks"}
           state={messageState(row.message, row.earlier)}
           body={row.message.body}
           queued={row.message.status === "queued"}
           testId="conversation-message"
-          data={{ "data-status": row.message.status, "data-turn": row.message.turn ?? "" }}
+          data={{ "data-status": row.message.status, "data-turn": row.message.turn ?? "", "data-author": row.message.author }}
         />
       );
     case "agent":
