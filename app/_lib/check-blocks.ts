@@ -72,10 +72,10 @@ export function turnSegments(pieces: Iterable<TurnPiece>): TurnSegment[] {
   return segments;
 }
 
-/** How a finished check went, in words: "exit 0", "exit 3", "killed: out of time", "did not run". */
+/** How a finished check went, in words: "exit 0", "exit 3", "killed: out of time", "not run" (it could not start). */
 export function checkOutcome(end: CheckEnd): string {
   if (end.timedOut) return "killed: out of time";
-  if (end.exitCode === null) return "did not run";
+  if (end.exitCode === null) return "not run";
   return `exit ${end.exitCode}`;
 }
 
