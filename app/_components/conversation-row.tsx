@@ -2,6 +2,7 @@ import type { TaskMessageView } from "@/lib/contracts/api";
 import type { ConversationRow } from "../_lib/conversation-rows";
 import { absoluteTime } from "../_lib/format";
 import { AgentItemView } from "./agent-item";
+import { CheckBlockView } from "./check-block";
 import { ConversationEntry } from "./conversation-entry";
 import styles from "./conversation.module.css";
 
@@ -15,7 +16,7 @@ function messageState(message: TaskMessageView, earlier: boolean) {
   );
 }
 
-/** One row of the conversation: a message of the person's, the start of an agent turn, or one of its entries. */
+/** One row of the conversation: a message, the start of an agent turn, one of its entries, or a check after it. */
 export function ConversationRowView({ row, expanded, onToggle }: { row: ConversationRow; expanded: boolean; onToggle: () => void }) {
   switch (row.kind) {
     case "prompt":
@@ -23,12 +24,14 @@ export function ConversationRowView({ row, expanded, onToggle }: { row: Conversa
     case "message":
       return (
         <ConversationEntry
-          who="Follow-up"
+          // The system's follow-up after failed checks is told apart from the person's.
+          who={row.message.author === "checks" ? "Checks" : "Follow-up"}
+          fromSystem={row.message.author === "checks"}
           state={messageState(row.message, row.earlier)}
           body={row.message.body}
           queued={row.message.status === "queued"}
           testId="conversation-message"
-          data={{ "data-status": row.message.status, "data-turn": row.message.turn ?? "" }}
+          data={{ "data-status": row.message.status, "data-turn": row.message.turn ?? "", "data-author": row.message.author }}
         />
       );
     case "agent":
@@ -40,5 +43,7 @@ export function ConversationRowView({ row, expanded, onToggle }: { row: Conversa
       );
     case "item":
       return <AgentItemView item={row.item} expanded={expanded} onToggle={onToggle} />;
+    case "check":
+      return <CheckBlockView check={row.check} running={row.running} toggled={expanded} onToggle={onToggle} />;
   }
 }

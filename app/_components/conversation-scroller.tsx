@@ -5,7 +5,7 @@ import { ConversationRowView } from "./conversation-row";
 import styles from "./conversation.module.css";
 
 /** First guesses of row heights (px) until a row is measured; close guesses keep the scrollbar steady. */
-const ESTIMATE = { prompt: 74, message: 74, agent: 30, text: 44, reasoning: 52, tool: 36, error: 42, notice: 26, line: 19 } as const;
+const ESTIMATE = { prompt: 74, message: 74, agent: 30, text: 44, reasoning: 52, tool: 36, error: 42, notice: 26, line: 19, check: 36 } as const;
 const estimate = (row: ConversationRow | undefined) => (!row ? 30 : row.kind === "item" ? ESTIMATE[row.item.kind] : ESTIMATE[row.kind]);
 
 /** Within this many pixels of the bottom counts as at the bottom. */
@@ -58,7 +58,8 @@ function useFollowBottom(ref: RefObject<HTMLDivElement | null>, contentHeight: n
  */
 export function ConversationScroller({ rows }: { rows: ConversationRow[] }) {
   const scrollRef = useRef<HTMLDivElement>(null);
-  // Which tool calls are open, by row key: a row scrolled out of view and back stays as it was.
+  // Which tool calls are open (and checks toggled from how they open), by row key: a row scrolled
+  // out of view and back stays as it was.
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const virtualizer = useVirtualizer({
     count: rows.length,

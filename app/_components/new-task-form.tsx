@@ -5,6 +5,7 @@ import { CreateTaskRequest } from "@/lib/contracts/api";
 import type { EgressPolicy } from "@/lib/contracts/egress";
 import { AGENTS, DEFAULT_AGENT, agentAdapter, AgentKind } from "@/lib/contracts/agents";
 import { ApiRequestError } from "../_lib/api";
+import { checkFieldMessage, readCheckLines } from "../_lib/check-commands";
 import { egressHint } from "../_lib/network";
 import { useCreateTask, useNetworkSettings } from "../_lib/queries";
 import { BaseBranchInput } from "./base-branch-field";
@@ -12,7 +13,7 @@ import { EgressSelect } from "./egress-select";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network", checks: "Checks" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -20,21 +21,23 @@ const isField = (name: string | undefined): name is Field => name !== undefined 
 const inputId = (field: Field) => `new-task-${field}`;
 const errorId = (field: Field) => `new-task-${field}-error`;
 
-/** "prompt is required" → "Task is required": the API names fields, the form names labels. */
-function toFormError(message: string, field: string | undefined): FormError {
+/** "prompt is required" → "Task is required": the API names fields, the form names labels; a command of the checks, its line (`checkLines`). */
+function toFormError(message: string, field: string | undefined, checkLines: readonly number[]): FormError {
+  const checks = field === undefined ? undefined : checkFieldMessage(field, message, checkLines);
+  if (checks) return { message: checks, field: "checks" };
   if (!isField(field)) return { message };
   const text = message.startsWith(`${field} `) ? `${FIELDS[field]} ${message.slice(field.length + 1)}` : message;
   return { message: text, field };
 }
 
 /** Checks the input with the contract's own schema before it goes out; the API checks it again. */
-function validate(input: CreateTaskRequest): FormError | undefined {
+function validate(input: CreateTaskRequest, checkLines: readonly number[]): FormError | undefined {
   const result = CreateTaskRequest.safeParse(input);
   if (result.success) return undefined;
   const issue = result.error.issues[0];
   if (!issue) return undefined;
   const field = issue.path.map(String).join(".");
-  return toFormError(field ? `${field} ${issue.message}` : issue.message, field);
+  return toFormError(field ? `${field} ${issue.message}` : issue.message, field, checkLines);
 }
 
 function FormField({ field, error, hint, hintTestId, children }: { field: Field; error?: FormError; hint?: string; hintTestId?: string; children: ReactNode }) {
@@ -64,6 +67,7 @@ export function NewTaskForm() {
   const [baseBranch, setBaseBranch] = useState("");
   const [model, setModel] = useState("");
   const [egress, setEgress] = useState<EgressPolicy | "">("");
+  const [checks, setChecks] = useState("");
   const network = useNetworkSettings();
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
@@ -90,8 +94,18 @@ export function NewTaskForm() {
     event.preventDefault();
     if (busy) return;
     // The default policy is the person's, decided on the control plane: the request names none.
-    const input = { repository, prompt, agent, model: modelExample ? model.trim() : "", baseBranch: baseBranch.trim(), ...(egress ? { egress } : {}) };
-    const problem = validate(input);
+    // No checks given: the repository's own run (none is sent, not an empty list).
+    const checkLines = readCheckLines(checks);
+    const input = {
+      repository,
+      prompt,
+      agent,
+      model: modelExample ? model.trim() : "",
+      baseBranch: baseBranch.trim(),
+      ...(egress ? { egress } : {}),
+      ...(checkLines.commands.length > 0 ? { checks: checkLines.commands } : {}),
+    };
+    const problem = validate(input, checkLines.lines);
     setError(problem);
     if (problem) return;
     create.mutate(input, {
@@ -102,7 +116,7 @@ export function NewTaskForm() {
       onError: (failure) =>
         setError(
           failure instanceof ApiRequestError
-            ? toFormError(failure.message, failure.field)
+            ? toFormError(failure.message, failure.field, checkLines.lines)
             : { message: "Something went wrong." },
         ),
     });
@@ -211,6 +225,22 @@ export function NewTaskForm() {
             edited("egress");
           }}
           {...invalid("egress")}
+        />
+      </FormField>
+      <FormField field="checks" error={error} hint="Optional. One shell command a line, run in the worktree after each turn in place of the repository's own (.agent/checks.sh, package.json's test script).">
+        <textarea
+          id={inputId("checks")}
+          name="checks"
+          className="mono"
+          value={checks}
+          onChange={(e) => {
+            setChecks(e.target.value);
+            edited("checks");
+          }}
+          placeholder={"npm test\nnpm run lint"}
+          rows={2}
+          spellCheck={false}
+          {...invalid("checks")}
         />
       </FormField>
       {error && !error.field && <ErrorBanner title="The task was not started.">{error.message}</ErrorBanner>}

@@ -7,6 +7,7 @@ import { useLiveTask, type LiveConnection } from "../_lib/live";
 import { useTask } from "../_lib/queries";
 import { BootLog } from "./boot-log";
 import { CancelButton } from "./cancel-button";
+import { ChecksCard } from "./checks-card";
 import { Conversation } from "./conversation";
 import { DiffCard } from "./diff-card";
 import { EarlierAttempts } from "./earlier-attempts";
@@ -75,6 +76,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
               <pre>{task.prompt}</pre>
             </details>
           </section>
+          <ChecksCard task={task} />
           <UsageCard task={task} />
           {!networkFirst && <TaskNetwork task={task} />}
         </div>

@@ -28,6 +28,11 @@ function describeRow(row: ConversationRow): string {
   if (row.kind === "prompt") return `prompt: ${row.text}`;
   if (row.kind === "message") return `message ${row.message.status}${row.earlier ? " (earlier attempt)" : ""}: ${row.message.body}`;
   if (row.kind === "agent") return `agent turn ${row.turn}${row.working ? " (working)" : ""}`;
+  if (row.kind === "check") {
+    const { command, lines, end } = row.check;
+    const how = row.running ? "running" : end ? `exit ${end.exitCode}` : "no result";
+    return `check ${command} ${how}: ${lines.join(" | ")}`;
+  }
   const { item } = row;
   if (item.kind === "tool") return `tool ${item.call.subject} ${item.call.status}`;
   return `${item.kind}: ${item.text}`;
@@ -85,5 +90,42 @@ describe("conversationRows", () => {
       "agent turn 2",
       "line: attempt 2, turn 2",
     ]);
+  });
+});
+
+const checkStart = (command: string, index = 0, of = 1) => json({ type: "acp.check", phase: "start", command, source: "task", index, of });
+const checkEnd = (command: string, exitCode: number | null, durationMs = 1200) => json({ type: "acp.check", phase: "end", command, exitCode, durationMs, timedOut: false });
+
+describe("conversationRows: the checks after a turn", () => {
+  it("folds each command's lines between its markers into one block, after the agent's entries; a JSON line a check printed stays its output", () => {
+    const rows = conversationRows({
+      ...base,
+      batches: [batch(1, 0, [text("Done."), checkStart("test -f README.md", 0, 2), checkEnd("test -f README.md", 0, 30), checkStart("npm test", 1, 2), "FAIL date.test.ts", text("not the agent's")]), batch(1, 90, ["1 failed", checkEnd("npm test", 1)])],
+    });
+    expect(rows.map(describeRow)).toEqual(["prompt: Add a license", "agent turn 1", "text: Done.", "check test -f README.md exit 0: ", `check npm test exit 1: FAIL date.test.ts | ${text("not the agent's")} | 1 failed`]);
+    const check = rows.find((row) => row.kind === "check" && row.check.command === "npm test");
+    expect(check).toMatchObject({ check: { source: "task", index: 1, of: 2, end: { exitCode: 1, durationMs: 1200, timedOut: false } } });
+    expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
+  });
+
+  it("shows a check running until its end marker comes, and without a result once the turn is over without one", () => {
+    const batches = [batch(1, 0, [toolUse("t1", "touch NOTES.md"), toolResult("t1", ""), checkStart("npm test"), "running 3 tests"])];
+    expect(conversationRows({ ...base, batches, working: true }).map(describeRow)).toEqual(["prompt: Add a license", "agent turn 1 (working)", "tool touch NOTES.md ok", "check npm test running: running 3 tests"]);
+    expect(conversationRows({ ...base, batches, working: false }).map(describeRow)).toEqual(["prompt: Add a license", "agent turn 1", "tool touch NOTES.md ok", "check npm test no result: running 3 tests"]);
+  });
+
+  it("closes the agent's calls left open once the checks start, as its turn is over", () => {
+    const batches = [batch(1, 0, [toolUse("t1", "sleep 100"), checkStart("npm test")])];
+    expect(conversationRows({ ...base, batches, working: true }).map(describeRow)).toEqual(["prompt: Add a license", "agent turn 1 (working)", "tool sleep 100 failed", "check npm test running: "]);
+  });
+
+  it("reads a batch stored late inside a check's output as its output, and a new turn's lines as the agent's again", () => {
+    const first = batch(1, 0, [checkStart("npm test"), "line 1"]);
+    const last = batch(1, 80, ["line 3", checkEnd("npm test", 0)]);
+    const late = batch(1, 40, ["line 2"]);
+    // The late batch read once on its own (outside a check), then again in place.
+    expect(conversationRows({ ...base, batches: [late] }).map(describeRow)).toEqual(["prompt: Add a license", "agent turn 1", "line: line 2"]);
+    const rows = conversationRows({ ...base, batches: [first, late, last, batch(2, 120, [checkStart("npm test"), "again"])] });
+    expect(rows.map(describeRow)).toEqual(["prompt: Add a license", "agent turn 1", "check npm test exit 0: line 1 | line 2 | line 3", "agent turn 2", "check npm test no result: again"]);
   });
 });

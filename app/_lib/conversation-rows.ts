@@ -4,14 +4,17 @@
  * virtualised list; keys stay the same as output arrives, so measured rows keep their sizes.
  */
 import type { OutputBatch, TaskMessageView } from "@/lib/contracts/api";
-import { foldTurn, readLine, type AgentItem, type LineEvent } from "./agent-output";
+import { foldTurn, type AgentItem } from "./agent-output";
+import { readBatchLines, turnSegments, type CheckBlock, type TurnPiece } from "./check-blocks";
 
 export type ConversationRow =
   | { key: string; kind: "prompt"; text: string }
   /** `earlier`: delivered to an earlier attempt of a retried task (its turns are that attempt's). */
   | { key: string; kind: "message"; message: TaskMessageView; earlier: boolean }
   | { key: string; kind: "agent"; turn: number; working: boolean }
-  | { key: string; kind: "item"; item: AgentItem };
+  | { key: string; kind: "item"; item: AgentItem }
+  /** One of the repository's checks the node ran after the turn; `running` until its end marker comes. */
+  | { key: string; kind: "check"; check: CheckBlock; running: boolean };
 
 export type ConversationInput = {
   prompt: string;
@@ -25,23 +28,46 @@ export type ConversationInput = {
   working: boolean;
 };
 
-// Batches never change once stored, so each is read once however often the rows are rebuilt.
-const eventsOfBatch = new WeakMap<OutputBatch, LineEvent[]>();
-function batchEvents(batch: OutputBatch): LineEvent[] {
-  let events = eventsOfBatch.get(batch);
-  if (!events) eventsOfBatch.set(batch, (events = batch.lines.flatMap(readLine)));
-  return events;
+// Batches never change once stored, so each is read once however often the rows are rebuilt (again
+// only if it turns out to start inside a check's output after all: a batch stored late, in between).
+const readBatches = new WeakMap<OutputBatch, { inCheck: boolean; read: ReturnType<typeof readBatchLines> }>();
+function readBatch(batch: OutputBatch, inCheck: boolean) {
+  const held = readBatches.get(batch);
+  if (held?.inCheck === inCheck) return held.read;
+  const read = readBatchLines(batch.lines, inCheck);
+  readBatches.set(batch, { inCheck, read });
+  return read;
 }
 
-function turnsOf(batches: OutputBatch[]): Map<number, LineEvent[]> {
-  const turns = new Map<number, LineEvent[]>();
+function turnsOf(batches: OutputBatch[]): Map<number, TurnPiece[]> {
+  const turns = new Map<number, { pieces: TurnPiece[]; inCheck: boolean }>();
   for (const batch of batches) {
-    const events = turns.get(batch.turn) ?? [];
+    const turn = turns.get(batch.turn) ?? { pieces: [], inCheck: false };
+    const read = readBatch(batch, turn.inCheck);
     // A loop, not spread: a batch holds up to 5,000 lines.
-    for (const event of batchEvents(batch)) events.push(event);
-    turns.set(batch.turn, events);
+    for (const piece of read.pieces) turn.pieces.push(piece);
+    turn.inCheck = read.inCheck;
+    turns.set(batch.turn, turn);
   }
-  return turns;
+  return new Map([...turns].map(([turn, { pieces }]) => [turn, pieces]));
+}
+
+/** A turn's rows after its heading: the agent's entries and the checks' blocks, in order. */
+function turnRows(turn: number, pieces: TurnPiece[], working: boolean): ConversationRow[] {
+  const rows: ConversationRow[] = [];
+  const segments = turnSegments(pieces);
+  let items = 0;
+  let checks = 0;
+  segments.forEach((segment, at) => {
+    const last = at === segments.length - 1;
+    if (segment.kind === "check") {
+      rows.push({ key: `c-${turn}-${checks++}`, kind: "check", check: segment.block, running: working && last && segment.block.end === null });
+      return;
+    }
+    // The agent's part is over once checks follow it (they run after its turn).
+    for (const item of foldTurn(segment.events, { ended: !working || !last })) rows.push({ key: `i-${turn}-${items++}`, kind: "item", item });
+  });
+  return rows;
 }
 
 export function conversationRows(input: ConversationInput): ConversationRow[] {
@@ -56,11 +82,11 @@ export function conversationRows(input: ConversationInput): ConversationRow[] {
   for (const message of delivered.filter((m) => !ofThisAttempt(m))) rows.push({ key: `m-${message.id}`, kind: "message", message, earlier: true });
   for (let turn = 1; turn <= lastTurn; turn++) {
     for (const message of current.filter((m) => m.turn === turn)) rows.push({ key: `m-${message.id}`, kind: "message", message, earlier: false });
-    const events = turns.get(turn);
+    const pieces = turns.get(turn);
     const working = input.working && turn === lastTurn;
-    if (!events && !working) continue;
+    if (!pieces && !working) continue;
     rows.push({ key: `a-${turn}`, kind: "agent", turn, working });
-    foldTurn(events ?? [], { ended: !working }).forEach((item, index) => rows.push({ key: `i-${turn}-${index}`, kind: "item", item }));
+    for (const row of turnRows(turn, pieces ?? [], working)) rows.push(row);
   }
   for (const message of input.messages.filter((m) => m.status === "queued")) rows.push({ key: `m-${message.id}`, kind: "message", message, earlier: false });
   return rows;

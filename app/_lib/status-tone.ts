@@ -3,8 +3,9 @@
  * `data-pulse` while something is moving, `data-hollow` for an ended-without-result look), and
  * globals.css colours a tone. No stylesheet names a task, node, step or tool status.
  */
-import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskStatus, TaskStepView, TaskUsageView } from "@/lib/contracts/api";
+import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskChecksView, TaskStatus, TaskStepView, TaskUsageView } from "@/lib/contracts/api";
 import type { ToolStatus } from "./agent-output";
+import type { CheckRunState } from "./check-blocks";
 
 /** neutral grey, info blue, active and warn amber, good green, bad red, quiet slate, idle teal, notable violet. */
 export type Tone = "neutral" | "info" | "active" | "warn" | "good" | "bad" | "quiet" | "idle" | "notable";
@@ -50,6 +51,12 @@ export const PULL_REQUEST_TONE: Record<NonNullable<PullRequestView["state"]>, To
 
 /** Where a turn's cost came from: the CLI's own figure, the price table, or nowhere (no price: the total is incomplete). */
 export const COST_SOURCE_TONE: Record<NonNullable<TaskUsageView["turns"][number]["costSource"]> | "none", Tone> = { agent: "neutral", "price-table": "info", none: "warn" };
+
+/** The task's checks: passed, being fixed by the agent, failing after the last round, or none declared. */
+export const CHECKS_STATE_TONE: Record<TaskChecksView["state"], Tone> = { passed: "good", fixing: "warn", failing: "bad", none: "quiet" };
+
+/** One check command: running (no end marker yet), passed (exit 0), failed, or ended without a result. */
+export const CHECK_RUN_TONE: Record<CheckRunState, Tone> = { running: "info", passed: "good", failed: "bad", unknown: "quiet" };
 
 /** The attributes a pill's element takes for a look (`data-pulse` / `data-hollow` only when set). */
 export function pillAttributes(look: PillLook) {
