@@ -24,6 +24,8 @@ import { ensureLocalToken, readLocalToken, signInUrl } from "../lib/auth/local";
 import { describePortHolder, portHolder, portIsFree } from "./procfs";
 
 const PORT_RELEASE_WAIT_MS = 5_000;
+/** How long `next start` keeps an idle connection open (see where the app is started). */
+const APP_IDLE_CONNECTION_MS = 65_000;
 import { claimDataDir, readRunState, recordProcess, releaseDataDir, writeRunState } from "./run-state";
 import { Supervisor, type Restart } from "./supervisor";
 
@@ -226,7 +228,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     };
 
     const backoff = { baseMs: 1_000, maxMs: settings.RESTART_BACKOFF_MAX, stableAfterMs: settings.RESTART_STABLE_AFTER };
-    const nextArgs = [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), options.mode, "-p", String(appPort), "-H", settings.HOST];
+    // The app keeps idle connections well past any client's own idle limit (Node's fetch: 4 s; browsers
+    // and proxies: up to 60 s), so a client never sends a request on a socket the app is closing that
+    // moment ("other side closed", seen on a busy machine with Node's default of 5 s).
+    const keepAlive = options.mode === "start" ? ["--keepAliveTimeout", String(APP_IDLE_CONNECTION_MS)] : [];
+    const nextArgs = [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), options.mode, "-p", String(appPort), "-H", settings.HOST, ...keepAlive];
     const app = new Supervisor({
       label: "The app",
       spawn: launch("next", process.execPath, nextArgs),

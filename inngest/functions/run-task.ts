@@ -20,7 +20,7 @@ import { ENDED, LOST } from "@/lib/pipeline/stage";
 import { agentReadiness, createWorkspaceStage, startAgentStage, workspaceReadiness } from "@/lib/pipeline/work";
 import { completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeline/finish";
 import { cleanupTask } from "@/lib/runs/cleanup";
-import { awaitFollowupStage, deliverFollowupsStage, endFollowupsStage, followupReadiness } from "@/lib/pipeline/followup";
+import { awaitFollowupStage, checksRoundStage, deliverFollowupsStage, endFollowupsStage, followupReadiness } from "@/lib/pipeline/followup";
 import { pullRequestStage } from "@/lib/pipeline/pull-request";
 import { WAIT_EVENTS } from "@/lib/pipeline/wait-events";
 import { config } from "@/lib/config";
@@ -186,13 +186,17 @@ export const runTask = inngest.createFunction(
     // deadline or "finish now".
     for (let k = 1; agentState === "completed"; k++) {
       await pullRequest(k);
-      if (rt.config.SESSION_IDLE_TIMEOUT <= 0) break;
-      await guarded(stepId("awaiting_followup", "begin", { turn: k }), () => awaitFollowupStage(rt, taskId, agentSession));
-      const next = await waitFor(tools, { name: stepId("awaiting_followup", "wait", { turn: k }), taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
-      if (next === ENDED) return finish("ended");
-      if (next === "timeout" || next === "finish") {
-        await guarded(stepId("awaiting_followup", "end", { turn: k }), () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
-        break;
+      if (rt.config.SESSION_IDLE_TIMEOUT <= 0) {
+        // Nobody is waited for, but a failed round of checks still goes back to the agent.
+        if (!(await guarded(stepId("awaiting_followup", "checks", { turn: k }), () => checksRoundStage(rt, taskId, agentSession)))) break;
+      } else {
+        await guarded(stepId("awaiting_followup", "begin", { turn: k }), () => awaitFollowupStage(rt, taskId, agentSession));
+        const next = await waitFor(tools, { name: stepId("awaiting_followup", "wait", { turn: k }), taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
+        if (next === ENDED) return finish("ended");
+        if (next === "timeout" || next === "finish") {
+          await guarded(stepId("awaiting_followup", "end", { turn: k }), () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
+          break;
+        }
       }
       const delivered = await guarded(stepId("awaiting_followup", "deliver", { turn: k }), () => permanentFailuresFail(() => deliverFollowupsStage(rt, taskId, agentSession)));
       if (delivered === ENDED) return finish("ended");

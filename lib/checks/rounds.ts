@@ -33,11 +33,12 @@ async function newestCheckedTurn(executor: Executor, taskId: string, sessionId: 
   return { turn: row.turn, checks: checks.data, round };
 }
 
-function describe(turn: { checks: TurnChecks; round: number }, maxRounds: number): Pick<TaskChecksView, "state" | "summary"> {
+/** `settled`: no more rounds come (the task ended, or the person asked to finish). */
+function describe(turn: { checks: TurnChecks; round: number }, maxRounds: number, settled: boolean): Pick<TaskChecksView, "state" | "summary"> {
   const { checks, round } = turn;
   if (checks.source === "none" && checks.commands.length === 0 && !checks.error) return { state: "none", summary: "no checks declared (add .agent/checks.sh or a test script)" };
   if (checks.passed) return { state: "passed", summary: `checks passed (round ${round})` };
-  if (round >= maxRounds) return { state: "failing", summary: `checks failing after ${round} round${round === 1 ? "" : "s"}` };
+  if (round >= maxRounds || settled) return { state: "failing", summary: `checks failing after ${round} round${round === 1 ? "" : "s"}` };
   return { state: "fixing", summary: `checks failed (round ${round} of ${maxRounds}): the agent was asked to fix them` };
 }
 
@@ -49,10 +50,10 @@ export async function newestTaskChecks(executor: Executor, taskId: string): Prom
 }
 
 /** The task's checks as of the session's newest turn that ran them; undefined before any did. */
-export async function taskChecks(executor: Executor, taskId: string, sessionId: string | undefined, maxRounds: number): Promise<TaskChecksView | undefined> {
+export async function taskChecks(executor: Executor, taskId: string, sessionId: string | undefined, maxRounds: number, settled = false): Promise<TaskChecksView | undefined> {
   const newest = sessionId && (await newestCheckedTurn(executor, taskId, sessionId));
   if (!newest) return undefined;
-  return { turn: newest.turn, round: newest.round, maxRounds, ...describe(newest, maxRounds), result: newest.checks };
+  return { turn: newest.turn, round: newest.round, maxRounds, ...describe(newest, maxRounds, settled), result: newest.checks };
 }
 
 const quote = (command: CheckCommandResult) => {
@@ -77,8 +78,8 @@ export function checksFollowup(checks: TurnChecks, round: number, maxRounds: num
  * turn: its client id is the turn's) unless the person asked to finish. Returns the view.
  */
 export async function queueChecksFollowup(tx: Executor, input: { taskId: string; sessionId: string; maxRounds: number; finishRequested: boolean }): Promise<TaskChecksView | undefined> {
-  const view = await taskChecks(tx, input.taskId, input.sessionId, input.maxRounds);
-  if (!view || view.state !== "fixing" || input.finishRequested) return view;
+  const view = await taskChecks(tx, input.taskId, input.sessionId, input.maxRounds, input.finishRequested);
+  if (!view || view.state !== "fixing") return view;
   const inserted = await tx
     .insert(taskMessages)
     .values({ taskId: input.taskId, clientId: `checks-${input.sessionId}-t${view.turn}`, author: "checks", body: checksFollowup(view.result, view.round, input.maxRounds) })

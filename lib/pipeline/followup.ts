@@ -39,6 +39,21 @@ export async function awaitFollowupStage(rt: Runtime, taskId: string, sessionId:
   });
 }
 
+/**
+ * With no wait for a person (SESSION_IDLE_TIMEOUT 0): a failed round of checks still goes back to
+ * the agent. Queues the system's follow-up when rounds are left; true when it is there to deliver.
+ */
+export async function checksRoundStage(rt: Runtime, taskId: string, sessionId: string): Promise<boolean> {
+  const stage = await openStage(rt, taskId);
+  if (stage === ENDED) return false;
+  const { task } = stage;
+  const checks = await rt.db.transaction((tx) => queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }));
+  if (checks?.state !== "fixing") return false;
+  await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checks.summary].join("; "));
+  await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: "sending the failed checks to the agent" });
+  return hasQueuedMessages(rt.db, taskId);
+}
+
 export type FollowupState = "deliver" | "finish" | typeof PENDING | typeof ENDED;
 
 /** What the wait for a follow-up should do now: deliver queued messages, finish, or keep waiting. */

@@ -17,6 +17,7 @@ import { totalTokens } from "../contracts/usage";
 import { taskUsage, usageOfTasks } from "../usage/reads";
 import { taskChecks } from "../checks/rounds";
 import { config } from "../config";
+import { isTerminal } from "./state-machine";
 
 type TaskRow = typeof tasks.$inferSelect;
 
@@ -81,7 +82,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     heldWorkView(executor, taskId),
     taskRefusals(executor, taskId),
     taskUsage(executor, taskId),
-    taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS),
+    taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS, isTerminal(row.status) || row.finishRequestedAt !== null),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);

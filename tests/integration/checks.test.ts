@@ -99,3 +99,23 @@ describe("checks after every turn", () => {
     await system.api("POST", `/api/tasks/${body.taskId}/cancel`);
   });
 });
+
+describe("with no wait for a follow-up (SESSION_IDLE_TIMEOUT 0)", () => {
+  let quick: TestSystem;
+  beforeAll(async () => {
+    quick = await startTestSystem({ SCRIPT_AGENT_COMMAND: AGENT, SESSION_IDLE_TIMEOUT: "0", MAX_CHECK_ROUNDS: "2" });
+  });
+  afterAll(async () => quick?.stop());
+
+  it("still sends a failed round back to the agent, then completes on its own, passed in round 2 or failing after the last", async () => {
+    const fixable = await quick.api("POST", "/api/tasks", { repository: makeRepo({ "package.json": FAILING_UNTIL_FIXED, FIX_ALLOWED: "" }), prompt: "run:echo notes > NOTES.md" });
+    const stuck = await quick.api("POST", "/api/tasks", { repository: makeRepo({ "package.json": FAILING_UNTIL_FIXED }), prompt: "run:echo notes > NOTES.md" });
+    const [{ done: passed }, { done: failing }] = await Promise.all([untilFinished(quick, fixable.body.taskId, 120_000), untilFinished(quick, stuck.body.taskId, 120_000)]);
+    expect(passed.status).toBe("completed");
+    expect(passed.checks).toMatchObject({ turn: 2, round: 2, state: "passed", summary: "checks passed (round 2)" });
+    expect(passed.messages.map((m) => [m.author, m.turn])).toEqual([["checks", 2]]);
+    expect(failing.status).toBe("completed");
+    expect(failing.checks).toMatchObject({ turn: 2, round: 2, state: "failing", summary: "checks failing after 2 rounds" });
+    expect(failing.messages).toHaveLength(1);
+  });
+});
