@@ -1,5 +1,6 @@
 import { useId } from "react";
-import { checkOutcome, checkRunState, type CheckBlock, type CheckRunState } from "../_lib/check-blocks";
+import { checkOutcome } from "@/lib/contracts/checks";
+import { checkRunState, type CheckBlock, type CheckRunState } from "../_lib/check-blocks";
 import { formatDuration } from "../_lib/format";
 import { CHECK_RUN_TONE } from "../_lib/status-tone";
 import styles from "./checks.module.css";

@@ -1,5 +1,5 @@
 import type { CheckCommandResult } from "@/lib/contracts/checks";
-import { checkOutcome } from "../_lib/check-blocks";
+import { checkOutcome } from "@/lib/contracts/checks";
 import { commandFailed } from "../_lib/checks-view";
 import { formatDuration } from "../_lib/format";
 import styles from "./checks.module.css";

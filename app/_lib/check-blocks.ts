@@ -72,12 +72,6 @@ export function turnSegments(pieces: Iterable<TurnPiece>): TurnSegment[] {
   return segments;
 }
 
-/** How a finished check went, in words: "exit 0", "exit 3", "killed: out of time", "not run" (it could not start). */
-export function checkOutcome(end: CheckEnd): string {
-  if (end.timedOut) return "killed: out of time";
-  if (end.exitCode === null) return "not run";
-  return `exit ${end.exitCode}`;
-}
 
 /** Where a command stands: running until it ends (while the turn goes on), then passed or failed; `unknown`: it never ended. */
 export type CheckRunState = "running" | "passed" | "failed" | "unknown";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkOutcome, checkRunState } from "./check-blocks";
+import { checkOutcome } from "@/lib/contracts/checks";
+import { checkRunState } from "./check-blocks";
 import { commandFailed, roundText, summarySentence } from "./checks-view";
 
 describe("the checks in words", () => {
@@ -11,9 +12,9 @@ describe("the checks in words", () => {
   });
 
   it("says how a command ended and whether that failed", () => {
-    expect(checkOutcome({ exitCode: 3, durationMs: 10, timedOut: false })).toBe("exit 3");
-    expect(checkOutcome({ exitCode: null, durationMs: 900_000, timedOut: true })).toBe("killed: out of time");
-    expect(checkOutcome({ exitCode: null, durationMs: 0, timedOut: false })).toBe("not run");
+    expect(checkOutcome({ exitCode: 3, timedOut: false })).toBe("exit 3");
+    expect(checkOutcome({ exitCode: null, timedOut: true })).toBe("killed: out of time");
+    expect(checkOutcome({ exitCode: null, timedOut: false })).toBe("not run");
     expect(commandFailed({ exitCode: 0, timedOut: false })).toBe(false);
     expect(commandFailed({ exitCode: null, timedOut: false })).toBe(true);
     expect(checkRunState(null, true)).toBe("running");

@@ -9,7 +9,7 @@ import { and, desc, eq, isNotNull } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { taskMessages, taskTurns } from "@/db/schema";
 import type { TaskChecksView } from "../contracts/api";
-import { TurnChecks, type CheckCommandResult } from "../contracts/checks";
+import { checkOutcome, TurnChecks, type CheckCommandResult } from "../contracts/checks";
 import { publishTaskChange } from "../live/publish";
 
 /** How much of each failing command's output a follow-up quotes. */
@@ -57,7 +57,7 @@ export async function taskChecks(executor: Executor, taskId: string, sessionId: 
 }
 
 const quote = (command: CheckCommandResult) => {
-  const how = command.timedOut ? "killed: out of time" : command.exitCode === null ? "did not run" : `exit ${command.exitCode}`;
+  const how = checkOutcome(command);
   const tail = command.outputTail.split("\n").slice(-QUOTED_LINES).join("\n");
   return `$ ${command.command}   (${how}, ${(command.durationMs / 1000).toFixed(1)} s)\n${tail}`;
 };

@@ -39,6 +39,13 @@ export const TurnChecks = z.object({
 });
 export type TurnChecks = z.infer<typeof TurnChecks>;
 
+/** How a finished command went, in words: "exit 0", "exit 3", "killed: out of time", "not run" (it could not start). */
+export function checkOutcome(end: Pick<CheckCommandResult, "exitCode" | "timedOut">): string {
+  if (end.timedOut) return "killed: out of time";
+  if (end.exitCode === null) return "not run";
+  return `exit ${end.exitCode}`;
+}
+
 /** How much of a command's output its result keeps. */
 export const CHECK_OUTPUT_TAIL = 4_000;
 

@@ -17,6 +17,7 @@ import { publishTaskChange } from "../live/publish";
 import { briefTitle } from "../operations/titles";
 import { taskDiffSummary } from "../sessions/turns";
 import { newestTaskChecks } from "../checks/rounds";
+import { checkOutcome } from "../contracts/checks";
 import type { KeyRing } from "../envelope";
 import { secretValues } from "../secrets/store";
 import { ForgeError, type Forge } from "./forge";
@@ -69,7 +70,7 @@ async function pullRequestBody(db: Executor, config: Config, task: TaskRow) {
     // The evidence: what the node ran after the newest turn, and how each command ended.
     lines.push(`**Checks** (${checks.source}): ${checks.passed ? "passed" : "failing"}`, "");
     if (checks.error) lines.push(`- ${checks.error}`);
-    for (const c of checks.commands) lines.push(`- \`${c.command}\`: ${c.timedOut ? "killed, out of time" : c.exitCode === null ? "not run" : `exit ${c.exitCode}`} in ${(c.durationMs / 1000).toFixed(1)} s`);
+    for (const c of checks.commands) lines.push(`- \`${c.command}\`: ${checkOutcome(c)} in ${(c.durationMs / 1000).toFixed(1)} s`);
     lines.push("");
   }
   if (task.commitSha) lines.push(`Latest commit: ${task.commitSha}`, "");
