@@ -335,6 +335,7 @@ export const ConfigSchema = z.object({
   MAX_TASK_SUBMISSIONS_PER_MINUTE: int(60, 1),
   /** Team mode: follow-up messages one person may send per minute, over all their tasks (429 with Retry-After past it). */
   MAX_FOLLOWUPS_PER_MINUTE: int(30, 1),
+  /** A running node whose CPU or memory reading is at or over its threshold gets no new work; 100 is no limit. */
   NODE_CPU_THRESHOLD: percent(80),
   NODE_MEMORY_THRESHOLD: percent(85),
   /**

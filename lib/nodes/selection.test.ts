@@ -70,4 +70,17 @@ describe("a node over its load thresholds", () => {
     const busy = await runningNode(userId, "local", { cpu: 92, memory: 95 });
     expect((await place(userId, LOCAL, { LOCAL_NODE_LOAD_LIMITS: "false" })).placement).toMatchObject({ kind: "assigned", nodeId: busy });
   });
+
+  it("still gets work at a threshold of 100, which is no limit: a saturated host reads exactly 100", async () => {
+    const userId = await person();
+    const saturated = await runningNode(userId, "hetzner", { cpu: 100, memory: 100 });
+    expect((await place(userId, HETZNER, { NODE_CPU_THRESHOLD: "100", NODE_MEMORY_THRESHOLD: "100" })).placement).toMatchObject({ kind: "assigned", nodeId: saturated });
+    const local = await person();
+    const busy = await runningNode(local, "local", { cpu: 100, memory: 40 });
+    expect((await place(local, LOCAL, { NODE_CPU_THRESHOLD: "100" })).placement).toMatchObject({ kind: "assigned", nodeId: busy });
+    // Just under 100 still counts: a host at 99.5 % is over a 99 % threshold.
+    const other = await person();
+    await runningNode(other, "local", { cpu: 99.5, memory: 40 });
+    expect((await place(other, LOCAL, { NODE_CPU_THRESHOLD: "99" })).placement).toMatchObject({ kind: "queued" });
+  });
 });

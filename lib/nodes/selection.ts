@@ -60,8 +60,13 @@ function placeableNodes(userId: string, authMode: Config["AUTH_MODE"], limits: S
       and (n.auto_provisioned or n.status = 'running')
       and ${placeableIsolationSql(authMode, "n")}
       and ${occupancySql(sql.raw("n.id"))} < ${limits.maxWorkspacesPerNode}
-      and (n.status <> 'running' or ${exempt} (coalesce(n.cpu_percent, 0) < ${limits.cpuThreshold}
-                                     and coalesce(n.memory_percent, 0) < ${limits.memoryThreshold}))`;
+      and (n.status <> 'running' or ${exempt} (${under("n.cpu_percent", limits.cpuThreshold)}
+                                     and ${under("n.memory_percent", limits.memoryThreshold)}))`;
+}
+
+/** A reading under its threshold; a threshold of 100 % is no limit (a reading never exceeds it, but a saturated host reads exactly 100). */
+function under(column: string, threshold: number) {
+  return threshold >= 100 ? sql`true` : sql`coalesce(${sql.raw(column)}, 0) < ${threshold}`;
 }
 
 /** The shared host is over a threshold: one of its running, reporting nodes (anyone's) says so. */
@@ -70,7 +75,7 @@ async function sharedHostOverloaded(executor: Executor, limits: SelectionLimits)
   const [row] = await queryRows<{ over: boolean }>(executor, sql`
     select exists (select 1 from nodes h where h.provider = ${limits.sharedHostProvider} and h.status = 'running'
       and h.health in (${inList(PLACEABLE_NODE_HEALTH)})
-      and (coalesce(h.cpu_percent, 0) >= ${limits.cpuThreshold} or coalesce(h.memory_percent, 0) >= ${limits.memoryThreshold})) as over`);
+      and not (${under("h.cpu_percent", limits.cpuThreshold)} and ${under("h.memory_percent", limits.memoryThreshold)})) as over`);
   return row?.over ?? false;
 }
 
