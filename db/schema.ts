@@ -334,6 +334,10 @@ export const taskTurns = pgTable(
     costSource: text("cost_source", { enum: COST_SOURCES }),
     /** The repository's checks after the turn's commit (lib/contracts/checks.ts TurnChecks); null when none ran. */
     checks: jsonb("checks"),
+    /** Its pull request's CI on the commit it pushed, as last looked at (lib/contracts/ci.ts TurnCi); null when not watched. */
+    ci: jsonb("ci"),
+    /** The agent's own closing words for the turn (its final message in its stream); null when it gave none. */
+    summary: text("summary"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("task_turns_session_turn_idx").on(t.sessionId, t.turn), index("task_turns_task_idx").on(t.taskId, t.id)],

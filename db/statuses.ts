@@ -20,8 +20,8 @@ export type TaskStepStatus = (typeof TASK_STEP_STATUSES)[number];
 
 /** A follow-up is `queued` until an agent turn receives it. */
 export const TASK_MESSAGE_STATUSES = ["queued", "delivered"] as const;
-/** Who wrote a follow-up: the person, or the system after a turn's checks failed (lib/tasks/check-rounds.ts). */
-export const TASK_MESSAGE_AUTHORS = ["person", "checks"] as const;
+/** Who wrote a follow-up: the person, or the system after a turn's checks failed (lib/checks/rounds.ts) or its pull request's CI failed (lib/ci/rounds.ts). */
+export const TASK_MESSAGE_AUTHORS = ["person", "checks", "ci"] as const;
 export type TaskMessageAuthor = (typeof TASK_MESSAGE_AUTHORS)[number];
 export type TaskMessageStatus = (typeof TASK_MESSAGE_STATUSES)[number];
 

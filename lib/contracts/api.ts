@@ -6,6 +6,7 @@ import { AgentKind, BootStage, BranchName, ModelName, SecretName } from "./vm-ag
 import { EgressHost, EgressPolicy, EgressPrivateRange, EgressRefusalReason } from "./egress";
 import { TurnUsage, UsageTotals } from "./usage";
 import { CheckCommands, TurnChecks } from "./checks";
+import { TurnCi } from "./ci";
 import {
   COST_SOURCES,
   NODE_HEALTH,
@@ -35,6 +36,7 @@ export const EXECUTION_STEPS = [
   "workspace_ready",
   "agent_session",
   "running",
+  "awaiting_ci",
   "awaiting_followup",
   "cleanup",
 ] as const;
@@ -49,6 +51,7 @@ export const STEP_LABELS: Record<ExecutionStep, string> = {
   workspace_ready: "Workspace ready",
   agent_session: "Start agent",
   running: "Agent working",
+  awaiting_ci: "Pull request CI",
   awaiting_followup: "Awaiting follow-up",
   cleanup: "Clean up",
 };
@@ -121,6 +124,21 @@ export const TaskChecksView = z.object({
 });
 export type TaskChecksView = z.infer<typeof TaskChecksView>;
 
+/**
+ * The task's pull request CI as of the newest turn it was watched for: its checks, the round of
+ * fixing (a failing one gets a system follow-up, up to MAX_CI_ROUNDS), and the outcome in words.
+ */
+export const TaskCiView = z.object({
+  turn: z.number().int(),
+  round: z.number().int(),
+  maxRounds: z.number().int(),
+  /** `pending`: checks still run; `fixing`: failed, the agent was asked to fix it; `failing`: failed after the last round (or with none left); `passed`; `none`: no CI on the commit; `timeout`: still pending at CI_WAIT_TIMEOUT. */
+  state: z.enum(["pending", "passed", "fixing", "failing", "none", "timeout"]),
+  summary: z.string(),
+  result: TurnCi,
+});
+export type TaskCiView = z.infer<typeof TaskCiView>;
+
 /** A task's cost and tokens in a list; `unpricedTurns`: turns of a model without a price (their cost is missing from `costUsd`). */
 export const TaskUsageSummary = z.object({ costUsd: z.number(), tokens: z.number(), unpricedTurns: z.number().int() });
 export type TaskUsageSummary = z.infer<typeof TaskUsageSummary>;
@@ -190,7 +208,7 @@ export const TaskMessageView = z.object({
   id: z.number().int(),
   clientId: z.string(),
   body: z.string(),
-  /** `checks`: written by the system after a turn's checks failed, asking the agent to fix them. */
+  /** `checks` / `ci`: written by the system after a turn's checks or its pull request's CI failed, asking the agent to fix them. */
   author: z.enum(TASK_MESSAGE_AUTHORS),
   /** `queued` until an agent turn receives it. */
   status: z.enum(TASK_MESSAGE_STATUSES),
@@ -338,6 +356,8 @@ export const TaskDetail = TaskSummary.extend({
   usageDetail: TaskUsageView,
   /** Its repository's checks after the newest turn that ran them; null before any did. */
   checks: TaskChecksView.nullable(),
+  /** Its pull request's CI on the newest pushed commit that was watched; null before any was. */
+  ci: TaskCiView.nullable(),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({

@@ -132,6 +132,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     pullRequest,
     usageDetail: usage,
     checks: checks ?? null,
+    ci: null,
     attempts: attemptViews,
   };
 }
