@@ -112,6 +112,24 @@ export const ConfigSchema = z.object({
   FORGE_RETRY_BACKOFF: durationField("5s"),
   /** A task's pull request stays a draft while its checks fail and is marked ready for review once they pass (no checks declared: it stays a draft). */
   PR_READY_WHEN_GREEN: bool(true),
+  /**
+   * After a turn pushes to an open pull request, the run watches the commit's CI (GitHub's check
+   * runs and statuses) before it waits for a follow-up: a failure goes back to the agent with its
+   * log's end (up to MAX_CI_ROUNDS), and the task is not completed while CI runs unless the person
+   * finishes it. Off: CI is not looked at.
+   */
+  CI_WATCH: bool(true),
+  /** How long a commit's CI is waited for; still pending then, the run goes on and the page says so. */
+  CI_WAIT_TIMEOUT: durationField("1h"),
+  /** The first look at CI after this long; the gap doubles up to CI_POLL_MAX. A webhook (GITHUB_WEBHOOK_SECRET) wakes the run at once. */
+  CI_POLL_INTERVAL: durationField("30s"),
+  CI_POLL_MAX: durationField("3m"),
+  /** A commit with no checks yet is not taken for one without CI until this long after its push: a forge queues its CI runs a little after the push. */
+  CI_START_GRACE: durationField("1m"),
+  /** Turns in a row whose failing CI gets a follow-up from the system asking the agent to fix it; then the task waits for the person (0: never). */
+  MAX_CI_ROUNDS: int(3, 0, 20),
+  /** The secret GitHub signs its webhooks with (X-Hub-Signature-256): set, POST /api/webhooks/github takes check_run, check_suite, workflow_run and status events. */
+  GITHUB_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   /** How often open pull requests' states are read again (merged or closed on GitHub); 0: never. */
   PULL_REQUEST_REFRESH_INTERVAL: durationField("5m"),
   /** A rate limit that resets later than this is shown as the error instead of waited out. */

@@ -22,6 +22,7 @@ import { completeTaskStage, failTaskStage, lostWhileWorking } from "@/lib/pipeli
 import { cleanupTask } from "@/lib/runs/cleanup";
 import { awaitFollowupStage, checksRoundStage, deliverFollowupsStage, endFollowupsStage, followupReadiness } from "@/lib/pipeline/followup";
 import { pullRequestStage } from "@/lib/pipeline/pull-request";
+import { ciEndStage, ciReadiness, ciWatchStage, type CiNext } from "@/lib/pipeline/ci";
 import { WAIT_EVENTS } from "@/lib/pipeline/wait-events";
 import { config } from "@/lib/config";
 import { failTask } from "@/lib/tasks/fail-task";
@@ -180,24 +181,55 @@ export const runTask = inngest.createFunction(
     };
 
     const agentSession = sessionId;
-    let agentState = await waitFor(tools, { name: stepId("running", "wait", { turn: 1 }), taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
-    // After each turn: its pull request, then wait for a follow-up (SESSION_IDLE_TIMEOUT; 0 waits for
-    // none), send it to the same session as the next turn and wait for that turn, until the idle
-    // deadline or "finish now".
-    for (let k = 1; agentState === "completed"; k++) {
-      await pullRequest(k);
+    /** After a turn (and its CI): a failed round of checks or the person's follow-up to deliver, or "end" when none comes (idle deadline, "finish now"). */
+    const nextPrompt = async (turn: number): Promise<"deliver" | "end" | typeof ENDED> => {
       if (rt.config.SESSION_IDLE_TIMEOUT <= 0) {
         // Nobody is waited for, but a failed round of checks still goes back to the agent.
-        if (!(await guarded(stepId("awaiting_followup", "checks", { turn: k }), () => checksRoundStage(rt, taskId, agentSession)))) break;
-      } else {
-        await guarded(stepId("awaiting_followup", "begin", { turn: k }), () => awaitFollowupStage(rt, taskId, agentSession));
-        const next = await waitFor(tools, { name: stepId("awaiting_followup", "wait", { turn: k }), taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
-        if (next === ENDED) return finish("ended");
-        if (next === "timeout" || next === "finish") {
-          await guarded(stepId("awaiting_followup", "end", { turn: k }), () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
-          break;
-        }
+        return (await guarded(stepId("awaiting_followup", "checks", { turn }), () => checksRoundStage(rt, taskId, agentSession))) ? "deliver" : "end";
       }
+      await guarded(stepId("awaiting_followup", "begin", { turn }), () => awaitFollowupStage(rt, taskId, agentSession));
+      const next = await waitFor(tools, { name: stepId("awaiting_followup", "wait", { turn }), taskId, listen: WAIT_EVENTS.awaiting_followup, check: () => followupReadiness(rt, taskId), totalMs: rt.config.SESSION_IDLE_TIMEOUT, ...slices });
+      if (next === ENDED) return ENDED;
+      if (next === "timeout" || next === "finish") {
+        await guarded(stepId("awaiting_followup", "end", { turn }), () => endFollowupsStage(rt, taskId, next === "timeout" ? "idle" : "finish"));
+        return "end";
+      }
+      return "deliver";
+    };
+    /** The turn's commit's CI on its pull request, watched until it has a verdict (or a follow-up, "finish", CI_WAIT_TIMEOUT). */
+    const watchCi = async (turn: number): Promise<CiNext | typeof ENDED> => {
+      const watch = await guarded(stepId("awaiting_ci", "begin", { turn }), () => ciWatchStage(rt, taskId, agentSession));
+      if (watch === ENDED) return ENDED;
+      if (!watch.watch) return "go-on";
+      const seen = await waitFor(tools, {
+        name: stepId("awaiting_ci", "wait", { turn }),
+        taskId,
+        listen: WAIT_EVENTS.awaiting_ci,
+        check: () => ciReadiness(rt, taskId, agentSession, watch),
+        totalMs: rt.config.CI_WAIT_TIMEOUT,
+        firstSliceMs: rt.config.CI_POLL_INTERVAL,
+        maxSliceMs: rt.config.CI_POLL_MAX,
+        checkIn,
+      });
+      if (seen === ENDED) return ENDED;
+      return guarded(stepId("awaiting_ci", "end", { turn }), () => ciEndStage(rt, taskId, agentSession, watch.turn, seen));
+    };
+    let agentState = await waitFor(tools, { name: stepId("running", "wait", { turn: 1 }), taskId, listen: WAIT_EVENTS.running, check: () => agentReadiness(rt, taskId, agentSession), totalMs: rt.config.AGENT_MAX_EXECUTION, ...slices });
+    // After each turn: its pull request and its CI (lib/pipeline/ci.ts), then wait for a follow-up
+    // (SESSION_IDLE_TIMEOUT; 0 waits for none), send it to the same session as the next turn and
+    // wait for that turn, until the idle deadline or "finish now".
+    for (let k = 1; agentState === "completed"; k++) {
+      await pullRequest(k);
+      const ci = await watchCi(k);
+      if (ci === ENDED) return finish("ended");
+      if (ci === "finish") {
+        await guarded(stepId("awaiting_followup", "end", { turn: k }), () => endFollowupsStage(rt, taskId, "finish"));
+        break;
+      }
+      // CI failed (or the person wrote while it ran): the queued follow-up goes to the agent now.
+      const next = ci === "deliver" ? ci : await nextPrompt(k);
+      if (next === ENDED) return finish("ended");
+      if (next === "end") break;
       const delivered = await guarded(stepId("awaiting_followup", "deliver", { turn: k }), () => permanentFailuresFail(() => deliverFollowupsStage(rt, taskId, agentSession)));
       if (delivered === ENDED) return finish("ended");
       if (delivered === LOST) {

@@ -11,9 +11,25 @@ import { taskMessages, taskTurns } from "@/db/schema";
 import type { TaskChecksView } from "../contracts/api";
 import { checkOutcome, TurnChecks, type CheckCommandResult } from "../contracts/checks";
 import { publishTaskChange } from "../live/publish";
+import type { TaskMessageAuthor } from "../contracts/statuses";
 
 /** How much of each failing command's output a follow-up quotes. */
 const QUOTED_LINES = 40;
+
+/**
+ * Which round of `author`'s fixing `turn` is: 1, plus one for each turn before it in the unbroken
+ * run of turns the system prompted (for failed checks or CI, no person's message among them) that
+ * `author` prompted. Counting over both kinds bounds the run: checks and CI cannot hand the agent
+ * back and forth for ever, each restarting the other's count.
+ */
+export async function systemRound(executor: Executor, taskId: string, turn: number, author: Exclude<TaskMessageAuthor, "person">): Promise<number> {
+  const messages = await executor.select({ turn: taskMessages.turn, author: taskMessages.author }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), isNotNull(taskMessages.turn)));
+  const byPerson = new Set(messages.filter((m) => m.author === "person").map((m) => m.turn));
+  const bySystem = new Map(messages.filter((m) => m.author !== "person").map((m) => [m.turn, m.author]));
+  let round = 1;
+  for (let t = turn; bySystem.has(t) && !byPerson.has(t); t--) if (bySystem.get(t) === author) round++;
+  return round;
+}
 
 /** The newest turn of the session whose checks ran, with its round: 1, plus one per turn before it in a row that the system prompted. */
 async function newestCheckedTurn(executor: Executor, taskId: string, sessionId: string) {
@@ -25,11 +41,7 @@ async function newestCheckedTurn(executor: Executor, taskId: string, sessionId: 
     .limit(1);
   const checks = row && TurnChecks.safeParse(row.checks);
   if (!row || !checks?.success) return undefined;
-  const messages = await executor.select({ turn: taskMessages.turn, author: taskMessages.author }).from(taskMessages).where(and(eq(taskMessages.taskId, taskId), isNotNull(taskMessages.turn)));
-  const byPerson = new Set(messages.filter((m) => m.author === "person").map((m) => m.turn));
-  const bySystem = new Set(messages.filter((m) => m.author === "checks").map((m) => m.turn));
-  let round = 1;
-  for (let turn = row.turn; bySystem.has(turn) && !byPerson.has(turn); turn--) round++;
+  const round = await systemRound(executor, taskId, row.turn, "checks");
   return { turn: row.turn, checks: checks.data, round };
 }
 

@@ -132,8 +132,8 @@ export const TaskCiView = z.object({
   turn: z.number().int(),
   round: z.number().int(),
   maxRounds: z.number().int(),
-  /** `pending`: checks still run; `fixing`: failed, the agent was asked to fix it; `failing`: failed after the last round (or with none left); `passed`; `none`: no CI on the commit; `timeout`: still pending at CI_WAIT_TIMEOUT. */
-  state: z.enum(["pending", "passed", "fixing", "failing", "none", "timeout"]),
+  /** `pending`: checks still run; `fixing`: failed, the agent was asked to fix it; `failing`: failed after the last round (or with none left); `passed`; `none`: no CI on the commit (or it could not be read); `unwatched`: still running when the run stopped looking. */
+  state: z.enum(["pending", "passed", "fixing", "failing", "none", "unwatched"]),
   summary: z.string(),
   result: TurnCi,
 });

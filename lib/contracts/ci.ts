@@ -35,8 +35,10 @@ export const TurnCi = z.object({
   checkedAt: z.string(),
   /** The end of each failing check's log (or its summary), as the agent was shown it. */
   excerpt: z.string().max(20_000).nullable(),
-  /** Looking stopped at CI_WAIT_TIMEOUT while checks were still pending. */
-  timedOut: z.boolean().default(false),
+  /** Why the run stopped looking while checks were still pending: CI_WAIT_TIMEOUT, a follow-up came first, or the person finished the task. */
+  unwatched: z.enum(["timeout", "followup", "finish"]).nullable().default(null),
+  /** Why the forge would not show the commit's CI (a token without the checks permission); then `state` is `none`. */
+  error: z.string().max(2_000).nullable().default(null),
 });
 export type TurnCi = z.infer<typeof TurnCi>;
 

@@ -69,6 +69,9 @@ export const taskCancelled = eventType("task/cancelled", { schema: z.object({ ta
 /** A slot is free for this queued task (a task cleaned up, a node destroyed, or the supervisor found one). */
 export const taskSlotAvailable = eventType("task/slot-available", { schema: z.object({ taskId: z.string(), userId: z.string() }) });
 
+/** The forge said a pull request commit's CI changed (its webhook: a check run, check suite, workflow run or status). */
+export const pullRequestCi = eventType("pull-request/ci", { schema: z.object({ taskId: z.string(), commit: z.string() }) });
+
 /** Every wake event, once. */
 export const WAKE_EVENTS = [
   nodeReady,
@@ -81,6 +84,7 @@ export const WAKE_EVENTS = [
   taskFinishRequested,
   taskCancelled,
   taskSlotAvailable,
+  pullRequestCi,
 ] as const;
 export type WakeEventType = (typeof WAKE_EVENTS)[number];
 /** A wake event ready to send (built with its type's `.create`). */

@@ -4,6 +4,7 @@
  * pull-request owner decides from a kind, never from one forge's status codes.
  */
 import type { PullRequestState } from "../contracts/statuses";
+import type { CiCheck } from "../contracts/ci";
 
 export type { PullRequestState };
 
@@ -20,6 +21,10 @@ export interface Forge {
   get(number: number): Promise<PullRequestView>;
   /** Marks an open pull request a draft, or ready for review; a merged or closed one is answered as it is. */
   setDraft(number: number, draft: boolean): Promise<PullRequestView>;
+  /** A commit's CI: its check runs (the latest of each name) and its commit statuses, each reduced to a verdict. */
+  commitChecks(sha: string): Promise<CiCheck[]>;
+  /** The log of a CI job (a GitHub Actions job), as plain text. */
+  jobLog(jobId: number): Promise<string>;
   /** The repository's branches (the first MAX_LISTED_BRANCHES) and its default branch. */
   listBranches(): Promise<RepositoryBranches>;
 }

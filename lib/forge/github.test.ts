@@ -1,12 +1,14 @@
 /** The GitHub forge (Octokit) against a local double of GitHub's REST API: each documented answer becomes the right kind. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGithubRestDouble } from "@/tests/doubles/github-rest";
+import { startGithubRestDouble, type DoubleCiJob } from "@/tests/doubles/github-rest";
 import { ForgeError } from "./forge";
 import { githubForge } from "./github";
 
 const TOKEN = "ghp_forge_test_token";
 const SHA = "a".repeat(40);
+const CI_SHA = "c".repeat(40);
 let github: Awaited<ReturnType<typeof startGithubRestDouble>>;
+let ciJobs: DoubleCiJob[] = [];
 const forge = (token = TOKEN, name = "widgets") => githubForge({ apiUrl: github.apiUrl, token, repository: { forge: "github", owner: "acme", name }, timeoutMs: 5_000 });
 const pr = (head: string) => ({ head, base: "main", title: "Add a widget", body: "body", draft: true });
 
@@ -23,6 +25,7 @@ beforeAll(async () => {
     noDrafts: ["acme/nodrafts"],
     prefix: "/api/v3",
     branchCommit: (_owner, _repo, branch) => (branch === "gone" ? undefined : SHA),
+    ci: (_owner, repo, sha) => (repo === "widgets" && sha === CI_SHA ? ciJobs : undefined),
   });
 });
 afterAll(async () => github?.close());
@@ -85,5 +88,26 @@ describe("the GitHub forge", () => {
     expect(await failure(forge().open(pr("agents/six")))).toMatchObject({ kind: "unavailable", status: 502, transient: true });
     const nowhere = githubForge({ apiUrl: "http://127.0.0.1:9/api/v3", token: TOKEN, repository: { forge: "github", owner: "acme", name: "widgets" }, timeoutMs: 2_000 });
     expect(await failure(nowhere.open(pr("agents/six")))).toMatchObject({ kind: "unavailable", transient: true });
+  });
+
+  it("reads a commit's CI: each check run and status as a verdict, the Actions job's id, and its log through the redirect", async () => {
+    ciJobs = [
+      { kind: "check_run", name: "test", status: "completed", conclusion: "failure", title: "1 failing", summary: "expected 2 to be 3", log: "2026-12-07T10:00:00.0000000Z npm test\n2026-12-07T10:00:01.0000000Z AssertionError: expected 2 to be 3\n" },
+      { kind: "check_run", name: "lint", status: "completed", conclusion: "skipped" },
+      { kind: "check_run", name: "e2e", status: "in_progress" },
+      { kind: "status", context: "ci/legacy", state: "error", description: "the build broke" },
+    ];
+    const checks = await forge().commitChecks(CI_SHA);
+    expect(checks).toEqual([
+      { kind: "check_run", name: "test", state: "failed", conclusion: "failure", url: expect.stringContaining("/acme/widgets/actions/runs/"), jobId: expect.any(Number), summary: "1 failing: expected 2 to be 3" },
+      { kind: "check_run", name: "lint", state: "passed", conclusion: "skipped", url: expect.any(String), jobId: expect.any(Number), summary: null },
+      { kind: "check_run", name: "e2e", state: "pending", conclusion: null, url: expect.any(String), jobId: expect.any(Number), summary: null },
+      { kind: "status", name: "ci/legacy", state: "failed", conclusion: "error", url: expect.any(String), jobId: null, summary: "the build broke" },
+    ]);
+    expect(github.calls.some((c) => c.path.startsWith(`/api/v3/repos/acme/widgets/commits/${CI_SHA}/check-runs?`) && c.path.includes("filter=latest"))).toBe(true);
+    expect(await forge().jobLog(checks[0]!.jobId!)).toMatch(/AssertionError: expected 2 to be 3/);
+    expect(await failure(forge().jobLog(99_999))).toMatchObject({ kind: "not_found" });
+    // A commit no CI ran on has nothing to say.
+    expect(await forge().commitChecks(SHA)).toEqual([]);
   });
 });

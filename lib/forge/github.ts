@@ -9,6 +9,50 @@ import { Octokit } from "@octokit/rest";
 import { RequestError } from "@octokit/request-error";
 import { ForgeError, MAX_LISTED_BRANCHES, type Forge, type NewPullRequest, type PullRequestState, type PullRequestView } from "./forge";
 import type { ForgeRepository } from "../forge-target";
+import type { CiCheck } from "../contracts/ci";
+
+type GithubCheckRun = {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  html_url: string | null;
+  details_url?: string | null;
+  output?: { title?: string | null; summary?: string | null };
+  app?: { slug?: string } | null;
+};
+type GithubStatus = { state: string; context: string; description: string | null; target_url: string | null };
+
+/** Conclusions that do not fail a commit (GitHub's own merge rules treat them as passing). */
+const PASSING_CONCLUSIONS = new Set(["success", "neutral", "skipped"]);
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function checkRunView(run: GithubCheckRun): CiCheck {
+  const ended = run.status === "completed";
+  const said = [run.output?.title, run.output?.summary].filter(Boolean).join(": ");
+  return {
+    kind: "check_run",
+    name: cut(run.name, 500),
+    state: !ended ? "pending" : PASSING_CONCLUSIONS.has(run.conclusion ?? "") ? "passed" : "failed",
+    conclusion: ended ? (run.conclusion ?? "unknown") : null,
+    url: run.html_url ?? run.details_url ?? null,
+    // An Actions check run's id is its job's id, which the job-logs API takes.
+    jobId: run.app?.slug === "github-actions" ? run.id : null,
+    summary: said ? cut(said, 2_000) : null,
+  };
+}
+
+export function statusView(status: GithubStatus): CiCheck {
+  return {
+    kind: "status",
+    name: cut(status.context, 500),
+    state: status.state === "pending" ? "pending" : status.state === "success" ? "passed" : "failed",
+    conclusion: status.state === "pending" ? null : status.state,
+    url: status.target_url,
+    jobId: null,
+    summary: status.description ? cut(status.description, 2_000) : null,
+  };
+}
 
 type GithubPull = { number: number; node_id: string; html_url: string; state: string; draft?: boolean; merged_at: string | null; head: { sha: string } };
 
@@ -53,6 +97,10 @@ export function classify(error: unknown, now = Date.now()): ForgeError {
   if (status >= 500 || !error.response) return new ForgeError("unavailable", `GitHub answered ${error.response ? status : "nothing"}: ${said}`, status);
   return new ForgeError("invalid", `GitHub answered ${status}: ${said}`, status);
 }
+
+/** The forge for a repository and token, as the configuration says where GitHub's API is. */
+export const githubForgeFactory = (config: { GITHUB_API_URL: string; FORGE_REQUEST_TIMEOUT: number }) => (repository: ForgeRepository, token: string) =>
+  githubForge({ apiUrl: config.GITHUB_API_URL, token, repository, timeoutMs: config.FORGE_REQUEST_TIMEOUT });
 
 export function githubForge(options: { apiUrl: string; token: string | undefined; repository: ForgeRepository; timeoutMs: number }): Forge {
   const octokit = new Octokit({
@@ -108,6 +156,20 @@ export function githubForge(options: { apiUrl: string; token: string | undefined
       }),
     get: (number) => call(async () => view((await octokit.rest.pulls.get({ ...repo, pull_number: number, request: request() })).data as GithubPull)),
     update: (number, change) => call(async () => view((await octokit.rest.pulls.update({ ...repo, pull_number: number, body: change.body, request: request() })).data as GithubPull)),
+    commitChecks: (sha) =>
+      call(async () => {
+        const [runs, combined] = await Promise.all([
+          octokit.paginate(octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: "latest", per_page: 100, request: request() }),
+          octokit.rest.repos.getCombinedStatusForRef({ ...repo, ref: sha, per_page: 100, request: request() }),
+        ]);
+        return [...(runs as GithubCheckRun[]).map(checkRunView), ...(combined.data.statuses as GithubStatus[]).map(statusView)];
+      }),
+    // GitHub answers with a redirect to a short-lived URL; Octokit follows it and hands back the text.
+    jobLog: (jobId) =>
+      call(async () => {
+        const { data } = await octokit.rest.actions.downloadJobLogsForWorkflowRun({ ...repo, job_id: jobId, request: request() });
+        return typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8");
+      }),
     // REST cannot change a draft: GitHub's GraphQL API does, by the pull request's node id.
     setDraft: (number, draft) =>
       call(async () => {

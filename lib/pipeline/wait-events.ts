@@ -11,6 +11,7 @@ import {
   agentFailed,
   nodeLost,
   nodeReady,
+  pullRequestCi,
   taskCancelled,
   taskFinishRequested,
   taskFollowup,
@@ -26,5 +27,7 @@ export const WAIT_EVENTS = {
   workspace_ready: [workspaceReady, workspaceProvisioningFailed, nodeLost, taskCancelled],
   /** The agent's turn (the first, and each follow-up's). */
   running: [agentCompleted, agentFailed, nodeLost, taskCancelled],
+  /** The pushed commit's CI: a webhook says it changed; a follow-up or "finish" stops the watch. */
+  awaiting_ci: [pullRequestCi, taskFollowup, taskFinishRequested, taskCancelled],
   awaiting_followup: [taskFollowup, taskFinishRequested, taskCancelled],
 } as const;

@@ -16,6 +16,7 @@ import { taskRefusals } from "../egress/refusals";
 import { totalTokens } from "../contracts/usage";
 import { taskUsage, usageOfTasks } from "../usage/reads";
 import { taskChecks } from "../checks/rounds";
+import { taskCi } from "../ci/rounds";
 import { config } from "../config";
 import { isTerminal } from "./state-machine";
 
@@ -74,7 +75,8 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     row.workspaceId ? executor.select().from(agentSessions).where(eq(agentSessions.workspaceId, row.workspaceId)).limit(1) : Promise.resolve([]),
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
-  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks] = await Promise.all([
+  const settled = isTerminal(row.status) || row.finishRequestedAt !== null;
+  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks, ci] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
@@ -82,7 +84,8 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     heldWorkView(executor, taskId),
     taskRefusals(executor, taskId),
     taskUsage(executor, taskId),
-    taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS, isTerminal(row.status) || row.finishRequestedAt !== null),
+    taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS, settled),
+    taskCi(executor, taskId, session?.id, config().MAX_CI_ROUNDS, settled),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -132,7 +135,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     pullRequest,
     usageDetail: usage,
     checks: checks ?? null,
-    ci: null,
+    ci: ci ?? null,
     attempts: attemptViews,
   };
 }

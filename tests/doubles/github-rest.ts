@@ -9,6 +9,13 @@
  * A pull request's draft state changes through the GraphQL API as GitHub publishes it (REST has no
  * endpoint for it): POST /graphql (GHES: /api/graphql) with the `markPullRequestReadyForReview` and
  * `convertPullRequestToDraft` mutations on the pull request's `node_id`.
+ * CI, as the checks and statuses APIs publish it ("REST API endpoints for check runs", "…for
+ * commit statuses", "…for workflow jobs"): GET /repos/{o}/{r}/commits/{ref}/check-runs (the latest
+ * run of each name, `{ total_count, check_runs }`), GET …/commits/{ref}/status (the combined
+ * status: `failure` when any is failure or error, `pending` when any is pending or there are none),
+ * and GET …/actions/jobs/{job_id}/logs, a 302 to a plain-text log that needs no token (GitHub
+ * redirects to a short-lived signed URL). What CI says for a commit is the test's `ci` function,
+ * asked anew at every request, so a run can go from queued to completed between two looks.
  * Mounted under a path prefix (`/api/v3`, as GitHub Enterprise Server serves it) it shares a
  * server with the git double, so one host serves the repository and its API. Test tree only.
  */
@@ -31,6 +38,11 @@ export type DoublePull = {
   createdAt: string;
 };
 
+/** One CI job on a commit, as the test scripts it: an Actions job (a check run with a log) or a commit status. */
+export type DoubleCiJob =
+  | { kind: "check_run"; name: string; status: "queued" | "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required"; log?: string; title?: string; summary?: string }
+  | { kind: "status"; context: string; state: "pending" | "success" | "failure" | "error"; description?: string };
+
 export type QueuedFailure = { status: number; headers?: Record<string, string>; body?: unknown };
 export type ApiCall = { method: string; path: string; authorized: boolean; body?: Record<string, unknown> };
 
@@ -47,6 +59,8 @@ export type GithubRestOptions = {
   branches?: (owner: string, repo: string) => string[];
   /** Repositories whose plan has no draft pull requests. */
   noDrafts?: string[];
+  /** The CI jobs of a commit (none when undefined): asked at every look, so their state may change. */
+  ci?: (owner: string, repo: string, sha: string) => DoubleCiJob[] | undefined;
   /** The base of html_url (the web address); default the server's own. */
   webUrl?: () => string;
 };
@@ -114,8 +128,58 @@ export function githubRestApi(options: GithubRestOptions) {
     json(response, 200, { data: { [name]: { pullRequest: { number: pull.number, isDraft: pull.draft } } } });
   }
 
+  /** Check runs keep one id per (commit, name): a job's id is its check run's, as with GitHub Actions. */
+  const checkRunIds = new Map<string, number>();
+  const checkRunId = (sha: string, name: string) => {
+    const key = `${sha}:${name}`;
+    if (!checkRunIds.has(key)) checkRunIds.set(key, 1000 + checkRunIds.size);
+    return checkRunIds.get(key)!;
+  };
+  const jobLogs = new Map<number, string>();
+
+  function checkRuns(owner: string, repo: string, sha: string, web: string) {
+    const runs = (options.ci?.(owner, repo, sha) ?? []).flatMap((job) => (job.kind === "check_run" ? [job] : []));
+    return runs.map((job) => {
+      const id = checkRunId(sha, job.name);
+      if (job.log !== undefined) jobLogs.set(id, job.log);
+      const completed = job.status === "completed";
+      return {
+        id,
+        head_sha: sha,
+        name: job.name,
+        status: job.status,
+        conclusion: completed ? (job.conclusion ?? "success") : null,
+        html_url: `${web}/${owner}/${repo}/actions/runs/1/job/${id}`,
+        details_url: `${web}/${owner}/${repo}/actions/runs/1/job/${id}`,
+        started_at: new Date().toISOString(),
+        completed_at: completed ? new Date().toISOString() : null,
+        output: { title: job.title ?? null, summary: job.summary ?? null, text: null, annotations_count: 0 },
+        app: { slug: "github-actions", name: "GitHub Actions" },
+      };
+    });
+  }
+
+  function combinedStatus(owner: string, repo: string, sha: string) {
+    const statuses = (options.ci?.(owner, repo, sha) ?? []).flatMap((job) => (job.kind === "status" ? [job] : []));
+    const state = statuses.some((x) => x.state === "failure" || x.state === "error") ? "failure" : statuses.length === 0 || statuses.some((x) => x.state === "pending") ? "pending" : "success";
+    return {
+      state,
+      sha,
+      total_count: statuses.length,
+      statuses: statuses.map((x, i) => ({ id: i + 1, state: x.state, context: x.context, description: x.description ?? null, target_url: `https://ci.example.test/${sha}/${encodeURIComponent(x.context)}` })),
+    };
+  }
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse, web: string): Promise<boolean> {
     const url = new URL(request.url ?? "/", "http://github.local");
+    // Where the job-logs API redirects: a signed, short-lived URL that needs no token.
+    const log = /^\/_job-logs\/(\d+)$/.exec(url.pathname);
+    if (log && request.method === "GET") {
+      const text = jobLogs.get(Number(log[1]));
+      response.writeHead(text === undefined ? 404 : 200, { "content-type": "text/plain; charset=utf-8" });
+      response.end(text ?? "Not Found");
+      return true;
+    }
     const isGraphql = url.pathname === graphqlPath && request.method === "POST";
     if (!url.pathname.startsWith(`${prefix}/repos/`) && !isGraphql) return false;
     const method = request.method ?? "GET";
@@ -151,6 +215,22 @@ export function githubRestApi(options: GithubRestOptions) {
       const slice = names.slice((page - 1) * perPage, page * perPage);
       const next = page * perPage < names.length ? { link: `<${web}${prefix}/repos/${owner}/${repo}/branches?per_page=${perPage}&page=${page + 1}>; rel="next"` } : undefined;
       return json(response, 200, slice.map((name) => ({ name, commit: { sha: options.branchCommit?.(owner, repo, name) ?? "0".repeat(40) }, protected: false })), next);
+    }
+    const ci = /^\/repos\/([^/]+)\/([^/]+)\/(?:commits\/([^/]+)\/(check-runs|status)|actions\/jobs\/(\d+)\/logs)$/.exec(url.pathname.slice(prefix.length));
+    if (ci && method === "GET") {
+      const [, owner = "", repo = "", ref = "", what, job] = ci;
+      if (!options.repositories.includes(`${owner}/${repo}`)) return notFound(response);
+      if (job !== undefined) {
+        if (!jobLogs.has(Number(job))) return notFound(response);
+        response.writeHead(302, { location: `${web}/_job-logs/${job}`, "x-ratelimit-remaining": String(remaining) });
+        return void response.end();
+      }
+      // A branch name resolves to its commit, as GitHub's `ref` does.
+      const sha = /^[0-9a-f]{40}$/.test(ref) ? ref : options.branchCommit?.(owner, repo, decodeURIComponent(ref));
+      if (!sha) return json(response, 422, { message: `No commit found for SHA: ${ref}`, documentation_url: docs, status: "422" });
+      if (what === "status") return json(response, 200, combinedStatus(owner, repo, sha));
+      const runs = checkRuns(owner, repo, sha, web);
+      return json(response, 200, { total_count: runs.length, check_runs: runs });
     }
     const match = /^\/repos\/([^/]+)\/([^/]+)\/pulls(?:\/(\d+))?$/.exec(url.pathname.slice(prefix.length));
     if (!match || !options.repositories.includes(`${match[1]}/${match[2]}`)) return notFound(response);
@@ -245,7 +325,7 @@ export async function startGithubRestDouble(options: GithubRestOptions) {
  * git's smart HTTP (a token as `x-access-token`) and the REST API under `/api/v3`. Clients trust
  * its certificate through `caFile` (NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO).
  */
-export async function startGithubWithRepository(options: { token: string; files?: Record<string, string> }) {
+export async function startGithubWithRepository(options: { token: string; files?: Record<string, string>; ci?: (git: { bare: string }, sha: string) => DoubleCiJob[] | undefined }) {
   const served: { git?: Awaited<ReturnType<typeof startHttpsGitServer>> } = {};
   const api = githubRestApi({
     tokens: [options.token],
@@ -253,6 +333,7 @@ export async function startGithubWithRepository(options: { token: string; files?
     prefix: "/api/v3",
     branchCommit: (_owner, _repo, branch) => served.git?.branch(branch),
     branches: () => execFileSync("git", ["-C", served.git!.bare, "for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/"], { encoding: "utf8" }).split("\n").filter(Boolean),
+    ...(options.ci ? { ci: (_owner: string, _repo: string, sha: string) => options.ci!(served.git!, sha) } : {}),
   });
   const git = await startHttpsGitServer({ token: options.token, files: options.files, routes: api.handle });
   served.git = git;
