@@ -55,6 +55,9 @@ function resultUsage(line: string) {
   };
 }
 
+/** A `result` event's final text, read from the raw line. */
+const resultText = (line: string) => (JSON.parse(line) as { result: string }).result;
+
 describe("claude-code agent", () => {
   it("runs the real CLI in tmux: the model's tool use changes the worktree, and the work is committed and pushed", async () => {
     const { model, receiver, agent, repo } = await claudeWorkspace([writeFile, { kind: "text", text: "Added RATE_LIMITS.md." }]);
@@ -77,8 +80,12 @@ describe("claude-code agent", () => {
     const types = log.split("\n").filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { type: string }).type);
     expect(types[0]).toBe("system");
     expect(types[types.length - 1]).toBe("result");
-    // The completion carries the turn's usage and price as the CLI's own result event gives them.
-    expect(done.body.usage).toEqual(resultUsage(log.split("\n").filter((l) => l.includes('"type":"result"'))[0]!));
+    // The completion carries the turn's usage and price as the CLI's own result event gives them,
+    // and its closing summary: the result's final text, which is the model's last answer.
+    const result = log.split("\n").filter((l) => l.includes('"type":"result"'))[0]!;
+    expect(done.body.usage).toEqual(resultUsage(result));
+    expect(done.body.summary).toBe(resultText(result));
+    expect(done.body.summary).toBe("Added RATE_LIMITS.md.");
   }, 90_000);
 
   it("rides out a 429 with the documented body and still finishes", async () => {
@@ -139,7 +146,8 @@ describe("a session's model key", () => {
   it("is redacted from the output and errors that leave the node when the agent prints it", async () => {
     const { receiver, agent } = await claudeWorkspace([
       { kind: "tool_use", name: "Bash", input: { command: 'echo "key=$ANTHROPIC_API_KEY"; echo "key=$ANTHROPIC_API_KEY" >&2; exit 3', description: "Print the key" } },
-      { kind: "text", text: "Printed it." },
+      // The model repeats it in its closing words, which become the completion's summary.
+      { kind: "text", text: `Printed it: key=${KEY}` },
     ]);
     await agent.request("POST", "/workspaces/w_c/agent-sessions/s_p/start", { agent: "claude-code", prompt: "Print your key", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
     const done = await receiver.next(/s_p\/completed$/);
@@ -147,6 +155,7 @@ describe("a session's model key", () => {
     expect(shipped).not.toContain(KEY);
     expect(shipped).toContain("key=[redacted]");
     expect(JSON.stringify(done.body)).not.toContain(KEY);
+    expect(done.body.summary).toBe("Printed it: key=[redacted]");
   }, 90_000);
 });
 
@@ -312,6 +321,9 @@ describe("follow-up prompts", () => {
     expect(first.body.usage).toEqual(resultUsage(results[0]!));
     expect(second.body.usage).toEqual(resultUsage(results[1]!));
     expect(TurnUsage.parse(second.body.usage).outputTokens).toBeGreaterThan(TurnUsage.parse(first.body.usage).outputTokens);
+    // And its own closing summary, its own result's text.
+    expect([first.body.summary, second.body.summary]).toEqual(results.map(resultText));
+    expect([first.body.summary, second.body.summary]).toEqual(["First answer: the plan.", "Second answer: done."]);
   }, 90_000);
 
   it("are refused for an unknown session", async () => {

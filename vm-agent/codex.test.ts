@@ -33,6 +33,14 @@ async function codexWorkspace(script: ResponsesTurn[], overrides = {}) {
   return { model, receiver, agent, repo };
 }
 
+/** The texts of a --json stream's completed agent_message items, in order. */
+const agentMessages = (lines: string[]) =>
+  lines
+    .filter((l) => l.includes('"type":"item.completed"'))
+    .map((l) => (JSON.parse(l) as { item: { type: string; text?: string } }).item)
+    .filter((item) => item.type === "agent_message")
+    .map((item) => item.text);
+
 describe("codex agent", () => {
   it("runs the real CLI in tmux: the model's exec_command changes the worktree, and the work is committed and pushed", async () => {
     const { model, receiver, agent, repo } = await codexWorkspace([
@@ -50,10 +58,14 @@ describe("codex agent", () => {
     // The second request carries the command's result back to the model.
     expect(model.requests[1]!.input.some((i) => i.type === "function_call_output")).toBe(true);
     // The completion carries the turn's usage as Codex's turn.completed gives it (cached input apart; Codex prices nothing).
-    const completed = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_x", "agent-s_x.log"), "utf8").split("\n").find((l) => l.includes('"type":"turn.completed"'))!;
+    const log = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_x", "agent-s_x.log"), "utf8").split("\n");
+    const completed = log.find((l) => l.includes('"type":"turn.completed"'))!;
     const usage = (JSON.parse(completed) as { usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number } }).usage;
     expect(usage.output_tokens).toBeGreaterThan(0);
     expect(done.body.usage).toEqual({ inputTokens: usage.input_tokens - usage.cached_input_tokens, outputTokens: usage.output_tokens, cacheReadTokens: usage.cached_input_tokens, cacheWriteTokens: 0 });
+    // And its closing summary: the stream's last completed agent_message, the model's final text.
+    expect(done.body.summary).toBe(agentMessages(log).at(-1));
+    expect(done.body.summary).toBe("Wrote CODEX.md.");
   }, 90_000);
 
   it("reads a follow-up's prompt from its standard input too, resuming the same conversation", async () => {
@@ -63,7 +75,8 @@ describe("codex agent", () => {
       { kind: "text", text: "Done." },
     ]);
     await agent.request("POST", "/workspaces/w_x/agent-sessions/s_f/start", { agent: "codex", prompt: "Make a plan", callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" } });
-    expect((await receiver.nth(/s_f\/completed$/, 1)).body.outcome).toBe("succeeded");
+    const first = await receiver.nth(/s_f\/completed$/, 1);
+    expect(first.body.outcome).toBe("succeeded");
     const followUp = "--now do it, as planned";
     expect((await agent.request("POST", "/workspaces/w_x/agent-sessions/s_f/prompt", { prompt: followUp, callbackToken: "cb", secrets: { OPENAI_API_KEY: "sk-test" } })).status).toBe(202);
     const second = await receiver.nth(/s_f\/completed$/, 2);
@@ -74,6 +87,10 @@ describe("codex agent", () => {
     expect(resumed).toContain("Make a plan");
     expect(resumed).toContain("First: the plan.");
     expect(resumed).toContain(followUp);
+    // Each turn's summary is its own last message (the log holds both turns').
+    const log = fs.readFileSync(path.join(agent.workDir, "workspaces", "w_x", "agent-s_f.log"), "utf8").split("\n");
+    expect(agentMessages(log)).toEqual(["First: the plan.", "Done."]);
+    expect([first.body.summary, second.body.summary]).toEqual(["First: the plan.", "Done."]);
   }, 90_000);
 
   it("fails at once with a clear error when its start request brings no OpenAI key", async () => {

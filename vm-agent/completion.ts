@@ -95,6 +95,7 @@ export function completionBody(session: SessionRecord, branch: string, messageId
     turn: session.turn,
     ...(diff ? { diff } : {}),
     ...(session.usage ? { usage: session.usage } : {}),
+    ...(session.summary ? { summary: session.summary } : {}),
     ...(session.checkResult ? { checks: session.checkResult } : {}),
   };
 }

@@ -98,6 +98,8 @@ describe("the agent's work", () => {
     expect(task).toHaveLength(1);
     expect(fs.readFileSync(path.join(worktree, ".agent", "tasks", task[0]!), "utf8")).toMatch(/sha256: [0-9a-f]{64}/);
     expect(fs.readFileSync(path.join(worktree, ".agent", "log.md"), "utf8").trim().split("\n")).toHaveLength(1);
+    // Its closing summary is the line it printed last.
+    expect(done.body.summary).toBe(`script agent: wrote .agent/tasks/${task[0]!}`);
   });
 
   it("cannot make the daemon's git run a program through a planted hook or fsmonitor", async () => {

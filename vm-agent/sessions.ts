@@ -7,7 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
-import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError, agentUsage } from "./agents/commands";
+import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError, agentSummary, agentUsage } from "./agents/commands";
+import { clipSummary } from "../lib/contracts/agents/adapter";
 import { agentEnvironment } from "./agents/launch";
 import type { TurnChecks } from "../lib/contracts/checks";
 import { planChecks, runChecks } from "./checks";
@@ -216,7 +217,7 @@ export class SessionManager {
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
     const logEnd = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined, checkResult: undefined };
+    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined, summary: undefined, checkResult: undefined };
     this.sessions.put(sessionId, session);
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
     const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN, request.forgeHosts);
@@ -306,7 +307,7 @@ export class SessionManager {
       if (!session || session.status === "stopped" || session.status === "completed") return runtime.forget(record);
       if (session.status === "completing") return this.report(session).then(() => runtime.forget(record));
       const workspace = workspaces.get(record.workspaceId);
-      // Only this turn's part: an earlier turn's error, conversation or usage is not this one's.
+      // Only this turn's part: an earlier turn's error, conversation, usage or summary is not this one's.
       const log = this.readLog(record, session.turnLogStart);
       const tail = log.trim().split("\n").slice(-10).join("\n");
       // A CLI with an event stream says itself how its run ended; that beats guessing from output.
@@ -343,6 +344,7 @@ export class SessionManager {
         generation: record.generation,
         conversationId: agentConversation(session.agent, log) ?? session.conversationId,
         usage: agentUsage(session.agent, log),
+        summary: this.summaryOf(session, log),
         ...(checkResult ? { checkResult } : {}),
       };
       this.sessions.put(session.sessionId, completing);
@@ -354,6 +356,12 @@ export class SessionManager {
     })().finally(() => this.completing.delete(record.sessionId));
     this.completing.set(record.sessionId, work);
     return work;
+  }
+
+  /** The agent's closing summary as it may leave the node: redacted whole first, so the clip cannot cut a secret out of the redactor's sight. */
+  private summaryOf(session: SessionRecord, log: string): string | undefined {
+    const summary = agentSummary(session.agent, log);
+    return summary === undefined ? undefined : clipSummary(this.redact(session, summary));
   }
 
   /**

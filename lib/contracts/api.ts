@@ -154,6 +154,8 @@ export const TaskUsageView = z.object({
       costUsd: z.number().nullable(),
       costSource: z.enum(COST_SOURCES).nullable(),
       endedAt: z.string(),
+      /** The agent's closing summary of the turn, from its stream; null (or absent) when it gave none. */
+      summary: z.string().nullable().optional(),
     }),
   ),
   total: UsageTotals,

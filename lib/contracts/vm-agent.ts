@@ -6,6 +6,7 @@ import { z } from "zod";
 import { EgressEnforcement, WorkspaceEgress } from "./egress";
 import { reportedText } from "./text";
 import { AgentKind, MODEL_KEY_NAMES } from "./agents";
+import { SUMMARY_MAX_CHARS } from "./agents/adapter";
 import { CertificateFingerprint } from "./tls";
 import { TurnUsage } from "./usage";
 import { CheckCommands, TurnChecks } from "./checks";
@@ -378,6 +379,8 @@ export const AgentCompletedCallback = z.object({
   usage: TurnUsage.optional(),
   /** The repository's checks after the turn's commit; absent when none ran (the agent failed, nothing was committed). */
   checks: TurnChecks.optional(),
+  /** The agent's own closing words for the turn, from its stream (its adapter's `summary`), redacted and clipped; absent when it gave none. */
+  summary: reportedText(SUMMARY_MAX_CHARS).optional(),
 });
 export type AgentCompletedCallback = z.infer<typeof AgentCompletedCallback>;
 

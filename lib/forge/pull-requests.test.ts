@@ -111,6 +111,31 @@ describe("a task's pull request", () => {
     expect(pull.draft).toBe(true);
   });
 
+  it("carries the agent's own closing summary, quoted, from the newest turn that gave one", async () => {
+    const id = await pushedTask();
+    const turn = (number: number, summary: string | null) => database.db.insert(taskTurns).values({ taskId: id, sessionId: `s_${id}`, turn: number, commitSha: SHA, pushed: true, summary });
+    // Before any turn said anything, there is no such section.
+    await turn(1, null);
+    expect(await syncPullRequest(source(), id)).toMatchObject({ outcome: "synced" });
+    const pull = github.pulls.find((p) => p.head === `agents/${id}`)!;
+    expect(pull.body).not.toContain("Agent's summary");
+
+    await turn(2, "Added the registry.\n\n- `registry.ts`\n- a test");
+    await syncPullRequest(source(), id);
+    expect(pull.body).toContain("**Agent's summary** (turn 2)\n\n> Added the registry.\n> \n> - `registry.ts`\n> - a test\n");
+
+    // A later turn that said nothing (it failed, say) leaves the newest summary there is; one that did replaces it.
+    await turn(3, null);
+    await syncPullRequest(source(), id);
+    expect(pull.body).toContain("**Agent's summary** (turn 2)");
+    await turn(4, "Documented it too.");
+    await syncPullRequest(source(), id);
+    expect(pull.body).toContain("**Agent's summary** (turn 4)\n\n> Documented it too.\n");
+    expect(pull.body).not.toContain("Added the registry.");
+    // Below the task and its follow-ups, above what the branch changes.
+    expect(pull.body.indexOf("> Add a widget registry")).toBeLessThan(pull.body.indexOf("**Agent's summary**"));
+  });
+
   it("adopts the pull request GitHub already has for the branch (422 'already exists')", async () => {
     const id = await pushedTask();
     await syncPullRequest(source(), id);

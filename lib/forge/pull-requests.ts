@@ -15,7 +15,7 @@ import type { PullRequestView as PullRequestApiView } from "../contracts/api";
 import { OPEN_PULL_REQUEST_STATES } from "../contracts/statuses";
 import { publishTaskChange } from "../live/publish";
 import { briefTitle } from "../operations/titles";
-import { taskDiffSummary } from "../sessions/turns";
+import { newestTurnSummary, taskDiffSummary } from "../sessions/turns";
 import { newestTaskChecks } from "../checks/rounds";
 import { checkOutcome } from "../contracts/checks";
 import type { KeyRing } from "../envelope";
@@ -43,7 +43,7 @@ const quote = (text: string, max = 4_000) =>
     .map((line) => `> ${line}`)
     .join("\n");
 
-/** The pull request's body: the task, each follow-up by turn, where the branch is, and the way back to the task. */
+/** The pull request's body: the task, each follow-up by turn, the agent's own account of its work, where the branch is, and the way back to the task. */
 async function pullRequestBody(db: Executor, config: Config, task: TaskRow) {
   const [owner] = await db.select({ name: users.name }).from(users).where(eq(users.id, task.userId));
   const followups = await db
@@ -56,6 +56,11 @@ async function pullRequestBody(db: Executor, config: Config, task: TaskRow) {
     lines.push("**Follow-ups**", "");
     for (const message of followups) lines.push(`- turn ${message.turn}: ${briefTitle(message.body, 200)}`);
     lines.push("");
+  }
+  const summary = await newestTurnSummary(db, task.id);
+  if (summary) {
+    // What the agent said it did, in its own closing words: quoted, as it is the agent's, not ours.
+    lines.push(`**Agent's summary** (turn ${summary.turn})`, "", quote(summary.summary), "");
   }
   const diff = await taskDiffSummary(db, task.id);
   if (diff) {

@@ -3,7 +3,7 @@
  * against its base (so the review outlives the workspace). The task page shows the newest turn's
  * file list; the patch itself is read on its own (GET /api/tasks/{id}/diff), as it can be large.
  */
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, taskTurns } from "@/db/schema";
 import type { TaskDiffSummary, TaskDiffView } from "../contracts/api";
@@ -30,8 +30,19 @@ export async function recordTurn(executor: Executor, input: { taskId: string; se
     : {};
   await executor
     .insert(taskTurns)
-    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null, checks: body.checks ?? null, ...usage })
+    .values({ taskId: input.taskId, sessionId: input.sessionId, turn: input.turn, commitSha: body.commit, pushed: body.pushed, error: body.error ?? null, diff: body.diff ?? null, checks: body.checks ?? null, summary: body.summary ?? null, ...usage })
     .onConflictDoNothing();
+}
+
+/** The agent's closing summary of the newest turn that gave one (a later turn may have said nothing, or failed before it could). */
+export async function newestTurnSummary(executor: Executor, taskId: string): Promise<{ turn: number; summary: string } | undefined> {
+  const [row] = await executor
+    .select({ turn: taskTurns.turn, summary: taskTurns.summary })
+    .from(taskTurns)
+    .where(and(eq(taskTurns.taskId, taskId), isNotNull(taskTurns.summary)))
+    .orderBy(desc(taskTurns.id))
+    .limit(1);
+  return row?.summary ? { turn: row.turn, summary: row.summary } : undefined;
 }
 
 async function latestWithDiff(executor: Executor, taskId: string) {

@@ -24,7 +24,7 @@ afterAll(async () => database?.close());
 async function task(id: string, userId: string, agent: string, model: string | null) {
   await database.db.insert(tasks).values({ id, userId, repository: "/tmp/r", prompt: "p", agent, model, status: "in_progress", branch: `agents/${id}` });
 }
-const body = (sessionId: string, turn: number, usage?: AgentCompletedCallback["usage"]): AgentCompletedCallback => ({
+const body = (sessionId: string, turn: number, usage?: AgentCompletedCallback["usage"], summary?: string): AgentCompletedCallback => ({
   messageId: `${sessionId}-t${turn}`,
   workspaceId: "w",
   outcome: "succeeded",
@@ -34,9 +34,10 @@ const body = (sessionId: string, turn: number, usage?: AgentCompletedCallback["u
   pushed: false,
   turn,
   ...(usage ? { usage } : {}),
+  ...(summary ? { summary } : {}),
 });
-const record = (taskId: string, sessionId: string, turn: number, usage?: AgentCompletedCallback["usage"]) =>
-  recordTurn(database.db, { taskId, sessionId, turn, body: body(sessionId, turn, usage), prices: DEFAULT_PRICE_TABLE });
+const record = (taskId: string, sessionId: string, turn: number, usage?: AgentCompletedCallback["usage"], summary?: string) =>
+  recordTurn(database.db, { taskId, sessionId, turn, body: body(sessionId, turn, usage, summary), prices: DEFAULT_PRICE_TABLE });
 
 describe("a task's usage", () => {
   it("adds its turns as the CLI reported them, prices Codex's from the table when recorded, and skips turns that reported nothing", async () => {
@@ -71,6 +72,17 @@ describe("a task's usage", () => {
     expect(list.get("t-claude")).toEqual({ costUsd: 0.00384, tokens: 576, unpricedTurns: 0 });
     expect(list.get("t-unknown")).toEqual({ costUsd: 0, tokens: 15, unpricedTurns: 1 });
     expect(list.has("t-none")).toBe(false);
+  });
+
+  it("lists each turn with the closing summary its completion carried, null for a turn that gave none", async () => {
+    await task("t-summary", "ann", "claude-code", "claude-sonnet-4-5");
+    const figures = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    await record("t-summary", "s-summary", 1, figures, "Wrote the plan.");
+    await record("t-summary", "s-summary", 2, figures);
+    expect((await taskUsage(database.db, "t-summary")).turns.map((t) => [t.turn, t.summary])).toEqual([
+      [1, "Wrote the plan."],
+      [2, null],
+    ]);
   });
 
   it("counts the time its workspaces held a node, to now while one lives", async () => {

@@ -43,7 +43,7 @@ export async function taskUsage(executor: Executor, taskId: string): Promise<Tas
     const usage = turnUsage(row);
     if (!usage) continue;
     total = addTurn(total, usage);
-    views.push({ attempt: sessions.indexOf(row.sessionId) + 1, turn: row.turn, ...usage, costUsd: row.costUsd, costSource: row.costSource, endedAt: row.createdAt.toISOString() });
+    views.push({ attempt: sessions.indexOf(row.sessionId) + 1, turn: row.turn, ...usage, costUsd: row.costUsd, costSource: row.costSource, endedAt: row.createdAt.toISOString(), summary: row.summary });
   }
   return { turns: views, total, nodeMs: Math.round(node?.nodeMs ?? 0), onNode: (node?.live ?? 0) > 0 };
 }

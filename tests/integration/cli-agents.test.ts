@@ -63,11 +63,13 @@ it("a claude-code task runs the real CLI on a node and completes with the model'
   expect(events).toContain("assistant");
   expect(events[events.length - 1]).toBe("result");
   // The Tried line: the result event's usage and price are the task's, on its page's API and in the list.
-  const result = streamEvent<{ usage: Record<string, number>; total_cost_usd: number }>(done.output.lines, "result");
+  const result = streamEvent<{ usage: Record<string, number>; total_cost_usd: number; result: string }>(done.output.lines, "result");
   expect(result.total_cost_usd).toBeGreaterThan(0);
   const fromStream = { inputTokens: result.usage.input_tokens!, outputTokens: result.usage.output_tokens!, cacheReadTokens: result.usage.cache_read_input_tokens ?? 0, cacheWriteTokens: result.usage.cache_creation_input_tokens ?? 0 };
   const detail = (await system.api("GET", `/api/tasks/${body.taskId}`)).body as TaskDetail;
-  expect(detail.usageDetail.turns).toEqual([{ attempt: 1, turn: 1, ...fromStream, costUsd: result.total_cost_usd, costSource: "agent", endedAt: expect.any(String) }]);
+  // The turn's summary is the result's final text, the model's closing answer.
+  expect(result.result).toBe("Wrote CONTRIBUTING.md.");
+  expect(detail.usageDetail.turns).toEqual([{ attempt: 1, turn: 1, ...fromStream, costUsd: result.total_cost_usd, costSource: "agent", endedAt: expect.any(String), summary: result.result }]);
   expect(detail.usageDetail.total).toEqual({ ...fromStream, costUsd: result.total_cost_usd, turns: 1, unpricedTurns: 0 });
   expect(detail.usageDetail.nodeMs).toBeGreaterThan(0);
   const listed = ((await system.api("GET", "/api/tasks")).body as { tasks: TaskSummary[] }).tasks.find((t) => t.id === body.taskId)!;
@@ -93,7 +95,8 @@ it("a codex task runs the real Codex CLI on a node and completes with the model'
   expect(output).toBeGreaterThan(0);
   const detail = (await system.api("GET", `/api/tasks/${body.taskId}`)).body as TaskDetail;
   expect(detail.usageDetail.turns).toEqual([
-    { attempt: 1, turn: 1, inputTokens: input - cached, outputTokens: output, cacheReadTokens: cached, cacheWriteTokens: 0, costUsd: expect.any(Number), costSource: "price-table", endedAt: expect.any(String) },
+    // Its summary: the stream's last agent message, the model's closing text.
+    { attempt: 1, turn: 1, inputTokens: input - cached, outputTokens: output, cacheReadTokens: cached, cacheWriteTokens: 0, costUsd: expect.any(Number), costSource: "price-table", endedAt: expect.any(String), summary: "Added LICENSE." },
   ]);
   // gpt-5-codex-default: $2 per million fresh input tokens, $0.5 cached, $8 output.
   expect(detail.usageDetail.total.costUsd).toBeCloseTo(((input - cached) * 2 + cached * 0.5 + output * 8) / 1e6, 12);

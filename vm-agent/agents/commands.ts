@@ -61,5 +61,8 @@ export const agentReportedError = (kind: AgentKind, log: string): string | undef
 /** What the turn used, from the CLI's own event stream (undefined when it says nothing). */
 export const agentUsage = (kind: AgentKind, log: string): TurnUsage | undefined => agentAdapter(kind).output.usage(log);
 
+/** The agent's closing summary of the run, whole (redact it, then clip it, before it leaves the node). */
+export const agentSummary = (kind: AgentKind, log: string): string | undefined => agentAdapter(kind).output.summary(log);
+
 /** The agent CLI's conversation id from its event stream, for resuming on a follow-up. */
 export const agentConversation = (kind: AgentKind, log: string): string | undefined => agentAdapter(kind).output.conversationId(log);

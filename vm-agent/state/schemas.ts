@@ -61,6 +61,8 @@ export const SessionRecord = z.object({
   turnLogStart: z.number().int().default(0),
   /** What the turn used, from the CLI's stream, read when the turn completed. */
   usage: TurnUsage.optional(),
+  /** The agent's closing summary of the turn, from its stream, redacted and clipped when the turn completed. */
+  summary: z.string().optional(),
   /** The task's own checks (its start request's), run after each turn; unset: the repository's. */
   checks: CheckCommands.optional(),
   /** The turn's checks as they ran after its commit. */

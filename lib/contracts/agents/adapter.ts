@@ -24,6 +24,8 @@ export type EventReader<Event> = {
   runEnd(event: Event): RunEnd | undefined;
   /** What the run used, when this event reports it. */
   usage(event: Event): TurnUsage | undefined;
+  /** The agent's closing words for the run, when this event carries them (its final answer). */
+  summary(event: Event): string | undefined;
 };
 
 /** How an agent's output reads: one line at a time for the UI, the whole run's for the daemon. */
@@ -38,6 +40,11 @@ export type OutputFormat = {
   runError(output: string): string | undefined;
   /** What the run used, from the newest event that reports it; undefined when none does (or the CLI never says). */
   usage(output: string): TurnUsage | undefined;
+  /**
+   * The agent's own closing summary of the run (its final message), trimmed, whole: the daemon
+   * redacts it before `clipSummary` cuts it, so no cut can leave part of a secret unrecognised.
+   */
+  summary(output: string): string | undefined;
 };
 
 /** The CLI's binary as npm installs it: in its platform package, a path relative to the package's folder. */
@@ -73,6 +80,9 @@ export function jsonLine(line: string): unknown {
   }
 }
 
+/** Words that say something, trimmed; undefined for none. */
+const said = (text: string | undefined) => text?.trim() || undefined;
+
 /**
  * A CLI that writes one JSON event a line, each with its `type`; lines its schema refuses are not
  * its events. The type is checked first: most lines a reader is offered are another CLI's.
@@ -106,17 +116,35 @@ export function jsonEvents<Event extends { type: string }>(event: z.ZodType<Even
       return end?.failed ? end.error : undefined;
     },
     usage: (output) => newest(output, reader.usage),
+    summary: (output) => newest(output, (found) => said(reader.summary(found))),
   };
 }
 
-/** A CLI that writes plain text: no line is an event, each is shown as it is, and nothing says how the run ended but its exit. */
+/**
+ * A CLI that writes plain text: no line is an event, each is shown as it is, and nothing says how
+ * the run ended but its exit. Its summary is its last line of text: what a script prints last is
+ * what it has to say (a JSON line is another CLI's event it passed on, not its own words).
+ */
 export const plainLines: OutputFormat = {
   event: undefined,
   read: () => undefined,
   conversationId: () => undefined,
   runError: () => undefined,
   usage: () => undefined,
+  summary: (output) => said(output.split("\n").findLast((line) => line.trim() !== "" && jsonLine(line.trim()) === undefined)),
 };
+
+/** How much of an agent's closing summary leaves the node (the completion callback's `summary`). */
+export const SUMMARY_MAX_CHARS = 4_000;
+
+/** A summary cut to SUMMARY_MAX_CHARS: its start kept (where an answer leads), the cut marked, no UTF-16 pair split. */
+export function clipSummary(text: string, max = SUMMARY_MAX_CHARS): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
 
 /**
  * A field of an event: absent, or read as absent when its shape is not the expected one, so a CLI

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { NodeSecretName, SecretName, AgentKind as WireAgentKind } from "../vm-agent";
-import { jsonLine } from "./adapter";
+import { clipSummary, jsonLine, SUMMARY_MAX_CHARS } from "./adapter";
 import { AGENTS, MODEL_KEYS, modelKeysOf } from "./index";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
@@ -59,5 +59,31 @@ describe.each(AGENTS.map((agent) => [agent.name, agent] as const))("the %s adapt
     const usage = agent.output.usage(lines.join("\n"));
     if (agent.output.event) expect(usage?.outputTokens, "output tokens of a real run").toBeGreaterThan(0);
     else expect(usage).toBeUndefined();
+  });
+
+  it("reads the closing summary its run ended with, trimmed", () => {
+    const summary = agent.output.summary(lines.join("\n"));
+    expect(summary?.length, "the summary of a real run").toBeGreaterThan(0);
+    expect(summary).toBe(summary?.trim());
+  });
+});
+
+describe("clipSummary", () => {
+  it("keeps a summary within the limit as it is", () => {
+    const text = "x".repeat(SUMMARY_MAX_CHARS);
+    expect(clipSummary(text)).toBe(text);
+  });
+
+  it("cuts a longer one to the limit, its start kept and the cut marked", () => {
+    const clipped = clipSummary(`Start. ${"y".repeat(SUMMARY_MAX_CHARS)}`);
+    expect(clipped).toHaveLength(SUMMARY_MAX_CHARS);
+    expect(clipped.startsWith("Start. y")).toBe(true);
+    expect(clipped.endsWith("…")).toBe(true);
+  });
+
+  it("never splits a character of two UTF-16 units", () => {
+    // "😀" is two units: a cut at 9 units would fall between the two of the one at 8.
+    expect(clipSummary("abcdefgh😀z", 10)).toBe("abcdefgh…");
+    expect(clipSummary("abcdefg😀😀z", 10)).toBe("abcdefg😀…");
   });
 });

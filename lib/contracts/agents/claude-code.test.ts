@@ -46,3 +46,22 @@ describe("claudeCode.output.usage", () => {
     expect(claudeCode.output.usage('{"type":"system","subtype":"init","session_id":"s"}')).toBeUndefined();
   });
 });
+
+describe("claudeCode.output.summary", () => {
+  it("is the captured run's final result text, the answer the model closed with", () => {
+    const output = fs.readFileSync(new URL("./fixtures/claude-code.jsonl", import.meta.url), "utf8");
+    expect(claudeCode.output.summary(output)).toBe("Done: wrote **NOTES.md**.\n\n- one\n- two");
+  });
+
+  it("is absent when the run failed (its result is the CLI's error, not the agent's words), said nothing, or has not ended", () => {
+    expect(claudeCode.output.summary('{"type":"result","subtype":"error_max_turns","is_error":true,"result":"too many turns"}')).toBeUndefined();
+    expect(claudeCode.output.summary('{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key"}')).toBeUndefined();
+    expect(claudeCode.output.summary('{"type":"result","subtype":"success","is_error":false,"result":"  \\n "}')).toBeUndefined();
+    expect(claudeCode.output.summary('{"type":"assistant","message":{"content":[{"type":"text","text":"halfway"}]}}')).toBeUndefined();
+  });
+
+  it("is trimmed, and the text of the newest result when the output holds several", () => {
+    const output = ['{"type":"result","subtype":"success","is_error":false,"result":"first"}', '{"type":"result","subtype":"success","is_error":false,"result":"\\n  second\\n"}'].join("\n");
+    expect(claudeCode.output.summary(output)).toBe("second");
+  });
+});

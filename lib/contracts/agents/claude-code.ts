@@ -113,6 +113,12 @@ function usage(event: ClaudeEvent): TurnUsage | undefined {
   };
 }
 
+/** A successful `result` event's text: the final answer. A failed one's `result` is the CLI's error (runError has it), not the agent's words. */
+function summary(event: ClaudeEvent): string | undefined {
+  if (event.type !== "result" || runEnd(event)?.failed !== false) return undefined;
+  return event.result;
+}
+
 function fromResult(event: ClaudeEvent): LineEvent[] {
   const end = runEnd(event);
   if (end?.failed) return [{ kind: "error", text: end.error }, { kind: "run-ended" }];
@@ -146,6 +152,7 @@ export const claudeCode = defineAgent({
     conversationId: (event) => (event.type === "system" && event.session_id ? event.session_id : undefined),
     runEnd,
     usage,
+    summary,
   }),
   keys: [{ name: "ANTHROPIC_API_KEY", label: "Anthropic API key (Claude Code)" }],
   model: { setting: "CLAUDE_CODE_MODEL", example: "claude-sonnet-4-5" },

@@ -39,3 +39,26 @@ describe("codex.output.usage", () => {
     expect(codex.output.usage('{"type":"turn.started"}')).toBeUndefined();
   });
 });
+
+describe("codex.output.summary", () => {
+  it("is the captured run's last completed agent message", () => {
+    const output = fs.readFileSync(new URL("./fixtures/codex.jsonl", import.meta.url), "utf8");
+    expect(codex.output.summary(output)).toBe("Added **LICENSE**.");
+  });
+
+  it("is the newest completed agent message, never a reasoning item or one still streaming", () => {
+    const output = [
+      '{"type":"item.completed","item":{"id":"item_0","type":"agent_message","text":"First, the plan."}}',
+      '{"type":"item.completed","item":{"id":"item_1","type":"reasoning","text":"thinking it over"}}',
+      '{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"Done: the plan is carried out."}}',
+      '{"type":"item.updated","item":{"id":"item_3","type":"agent_message","text":"partial"}}',
+      '{"type":"turn.completed","usage":{}}',
+    ].join("\n");
+    expect(codex.output.summary(output)).toBe("Done: the plan is carried out.");
+  });
+
+  it("is absent from a run whose agent said nothing (the captured failed run)", () => {
+    const failed = fs.readFileSync(new URL("./fixtures/codex-failed.jsonl", import.meta.url), "utf8");
+    expect(codex.output.summary(failed)).toBeUndefined();
+  });
+});

@@ -162,6 +162,9 @@ function usage(event: CodexEvent): TurnUsage | undefined {
   return { inputTokens: input - cached, outputTokens: event.usage.output_tokens ?? 0, cacheReadTokens: cached, cacheWriteTokens: event.usage.cache_write_input_tokens ?? 0 };
 }
 
+/** A completed `agent_message` item's text: the newest of a run is its closing answer. */
+const summary = (event: CodexEvent): string | undefined => (event.type === "item.completed" && event.item?.type === "agent_message" ? event.item.text : undefined);
+
 /** Codex ships Linux builds only, one per CPU, each in its own platform package. */
 const LINUX_TRIPLES: Record<string, string> = { x64: "x86_64-unknown-linux-musl", arm64: "aarch64-unknown-linux-musl" };
 
@@ -173,6 +176,7 @@ export const codex = defineAgent({
     conversationId: (event) => (event.type === "thread.started" ? event.thread_id : undefined),
     runEnd,
     usage,
+    summary,
   }),
   keys: [{ name: "OPENAI_API_KEY", label: "OpenAI API key (Codex)" }],
   model: { setting: "CODEX_MODEL", example: "gpt-5-codex" },
