@@ -4,7 +4,7 @@ import styles from "./conversation.module.css";
 
 /**
  * One message of the conversation: who sent it, where it stands, and its text. A person's text is
- * shown as written; the system's (`fromSystem`: the failed checks) is Markdown with code blocks.
+ * shown as written; the system's (`fromSystem`: failed checks or CI) is Markdown with code blocks.
  */
 export function ConversationEntry(props: {
   who: string;

@@ -6,6 +6,9 @@ import { CheckBlockView } from "./check-block";
 import { ConversationEntry } from "./conversation-entry";
 import styles from "./conversation.module.css";
 
+/** Who wrote a follow-up: the person, or the system after a turn's checks or its pull request's CI failed. */
+const AUTHOR_LABEL: Record<TaskMessageView["author"], string> = { person: "Follow-up", checks: "Checks", ci: "CI" };
+
 function messageState(message: TaskMessageView, earlier: boolean) {
   if (message.status === "queued") return "queued — delivered when the agent's turn ends";
   return (
@@ -24,9 +27,9 @@ export function ConversationRowView({ row, expanded, onToggle }: { row: Conversa
     case "message":
       return (
         <ConversationEntry
-          // The system's follow-up after failed checks is told apart from the person's.
-          who={row.message.author === "checks" ? "Checks" : "Follow-up"}
-          fromSystem={row.message.author === "checks"}
+          // The system's follow-up after failed checks or CI is told apart from the person's.
+          who={AUTHOR_LABEL[row.message.author]}
+          fromSystem={row.message.author !== "person"}
           state={messageState(row.message, row.earlier)}
           body={row.message.body}
           queued={row.message.status === "queued"}

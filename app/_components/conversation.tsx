@@ -1,11 +1,19 @@
 import type { TaskDetail } from "@/lib/contracts/api";
 import { isTerminal } from "../_lib/format";
 import { ConversationLog } from "./conversation-log";
+import { CiWait } from "./ci-wait";
 import { FollowupWait } from "./followup-wait";
 import { MessageForm } from "./message-form";
 import { OutputDownload } from "./output-download";
 import conversationStyles from "./conversation.module.css";
 import followupStyles from "./followup.module.css";
+
+/** What a message sent now does: waits for the agent's turn to end, or stops the wait for CI and goes to the agent. */
+function messageHint(step: TaskDetail["executionStep"]): string {
+  if (step === "awaiting_followup") return "Ctrl + Enter sends.";
+  if (step === "awaiting_ci") return "Ctrl + Enter sends. While CI runs, a message stops the wait for it and goes to the agent.";
+  return "Ctrl + Enter sends. While the agent works, a message waits for its turn to end.";
+}
 
 /**
  * The task as a conversation: its prompt (turn 1), each follow-up and each agent turn in order (the
@@ -15,10 +23,7 @@ import followupStyles from "./followup.module.css";
 export function Conversation({ task }: { task: TaskDetail }) {
   const open = !isTerminal(task.status);
   const waiting = open && task.executionStep === "awaiting_followup" && task.idleUntil !== null && !task.finishRequested;
-  const hint =
-    open && task.executionStep !== "awaiting_followup"
-      ? "Ctrl + Enter sends. While the agent works, a message waits for its turn to end."
-      : "Ctrl + Enter sends.";
+  const watchingCi = open && task.executionStep === "awaiting_ci" && !task.finishRequested;
   return (
     <section className={`card ${conversationStyles.conversationCard}`} aria-labelledby="conversation-heading" data-testid="conversation">
       <div className={conversationStyles.conversationHead}>
@@ -27,12 +32,13 @@ export function Conversation({ task }: { task: TaskDetail }) {
       </div>
       <ConversationLog task={task} />
       {waiting && task.idleUntil && <FollowupWait taskId={task.id} idleUntil={task.idleUntil} />}
+      {watchingCi && <CiWait taskId={task.id} />}
       {open && task.finishRequested && (
         <p className={followupStyles.followupNote} data-testid="followup-finishing">
           Finishing: the task completes once the agent&apos;s turn has ended.
         </p>
       )}
-      {open && <MessageForm taskId={task.id} hint={hint} />}
+      {open && <MessageForm taskId={task.id} hint={messageHint(task.executionStep)} />}
     </section>
   );
 }

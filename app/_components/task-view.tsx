@@ -8,6 +8,7 @@ import { useTask } from "../_lib/queries";
 import { BootLog } from "./boot-log";
 import { CancelButton } from "./cancel-button";
 import { ChecksCard } from "./checks-card";
+import { CiCard } from "./ci-card";
 import { Conversation } from "./conversation";
 import { DiffCard } from "./diff-card";
 import { EarlierAttempts } from "./earlier-attempts";
@@ -77,6 +78,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
             </details>
           </section>
           <ChecksCard task={task} />
+          <CiCard task={task} />
           <UsageCard task={task} />
           {!networkFirst && <TaskNetwork task={task} />}
         </div>

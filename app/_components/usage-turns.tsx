@@ -3,6 +3,7 @@ import type { TaskUsageView } from "@/lib/contracts/api";
 import { totalTokens } from "@/lib/contracts/usage";
 import { COST_SOURCE_TONE } from "../_lib/status-tone";
 import { formatTokens, formatTokensExact, formatUsd } from "../_lib/usage-format";
+import { TurnSummary } from "./turn-summary";
 import styles from "./usage.module.css";
 
 type Turn = TaskUsageView["turns"][number];
@@ -26,31 +27,41 @@ function TokenParts({ turn }: { turn: Turn }) {
   ));
 }
 
-function TurnRow({ turn, withAttempt }: { turn: Turn; withAttempt: boolean }) {
+/** A turn's figures, and under them the agent's closing summary when it gave one (a group of its own: the rule goes between turns). */
+function TurnRows({ turn, withAttempt }: { turn: Turn; withAttempt: boolean }) {
   const source: CostSource = turn.costSource ?? "none";
   const tokens = totalTokens(turn);
   return (
-    <tr data-testid={`usage-turn-${turn.attempt}-${turn.turn}`}>
-      <td className={styles.turnNumber}>{withAttempt ? `${turn.attempt} · ${turn.turn}` : turn.turn}</td>
-      <td>
-        <span className={styles.figure} title={`${formatTokensExact(tokens)} tokens`}>
-          {formatTokens(tokens)}
-        </span>
-        <span className={styles.cellNote}>
-          <TokenParts turn={turn} />
-        </span>
-      </td>
-      <td>
-        <span className={styles.figure}>{turn.costUsd === null ? "—" : formatUsd(turn.costUsd)}</span>
-        <span className={`${styles.cellNote} ${styles.source}`} data-tone={COST_SOURCE_TONE[source]} data-testid="usage-turn-source">
-          {SOURCE_LABELS[source]}
-        </span>
-      </td>
-    </tr>
+    <tbody>
+      <tr data-testid={`usage-turn-${turn.attempt}-${turn.turn}`}>
+        <td className={styles.turnNumber}>{withAttempt ? `${turn.attempt} · ${turn.turn}` : turn.turn}</td>
+        <td>
+          <span className={styles.figure} title={`${formatTokensExact(tokens)} tokens`}>
+            {formatTokens(tokens)}
+          </span>
+          <span className={styles.cellNote}>
+            <TokenParts turn={turn} />
+          </span>
+        </td>
+        <td>
+          <span className={styles.figure}>{turn.costUsd === null ? "—" : formatUsd(turn.costUsd)}</span>
+          <span className={`${styles.cellNote} ${styles.source}`} data-tone={COST_SOURCE_TONE[source]} data-testid="usage-turn-source">
+            {SOURCE_LABELS[source]}
+          </span>
+        </td>
+      </tr>
+      {turn.summary && (
+        <tr className={styles.summaryRow}>
+          <td colSpan={3}>
+            <TurnSummary summary={turn.summary} />
+          </td>
+        </tr>
+      )}
+    </tbody>
   );
 }
 
-/** Each turn that reported usage: its tokens and its cost, and where the cost came from. */
+/** Each turn that reported usage: its tokens and its cost, where the cost came from, and what the agent said it did. */
 export function UsageTurns({ turns }: { turns: Turn[] }) {
   // The attempt is worth a column only once the task was retried.
   const withAttempt = turns.some((turn) => turn.attempt > 1);
@@ -69,11 +80,9 @@ export function UsageTurns({ turns }: { turns: Turn[] }) {
             <th scope="col">Cost</th>
           </tr>
         </thead>
-        <tbody>
-          {turns.map((turn) => (
-            <TurnRow key={`${turn.attempt}-${turn.turn}-${turn.endedAt}`} turn={turn} withAttempt={withAttempt} />
-          ))}
-        </tbody>
+        {turns.map((turn) => (
+          <TurnRows key={`${turn.attempt}-${turn.turn}-${turn.endedAt}`} turn={turn} withAttempt={withAttempt} />
+        ))}
       </table>
     </details>
   );

@@ -3,7 +3,8 @@
  * `data-pulse` while something is moving, `data-hollow` for an ended-without-result look), and
  * globals.css colours a tone. No stylesheet names a task, node, step or tool status.
  */
-import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskChecksView, TaskStatus, TaskStepView, TaskUsageView } from "@/lib/contracts/api";
+import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskChecksView, TaskCiView, TaskStatus, TaskStepView, TaskUsageView } from "@/lib/contracts/api";
+import type { CiCheck } from "@/lib/contracts/ci";
 import type { ToolStatus } from "./agent-output";
 import type { CheckRunState } from "./check-blocks";
 
@@ -54,6 +55,19 @@ export const COST_SOURCE_TONE: Record<NonNullable<TaskUsageView["turns"][number]
 
 /** The task's checks: passed, being fixed by the agent, failing after the last round, or none declared. */
 export const CHECKS_STATE_TONE: Record<TaskChecksView["state"], Tone> = { passed: "good", fixing: "warn", failing: "bad", none: "quiet" };
+
+/** The pull request's CI: running (its dot pulses), passed, being fixed by the agent, failing after the last round, none on the commit, or no longer watched. */
+export const CI_STATE_LOOK: Record<TaskCiView["state"], PillLook> = {
+  pending: { tone: "info", pulse: true },
+  passed: { tone: "good" },
+  fixing: { tone: "warn" },
+  failing: { tone: "bad" },
+  none: { tone: "quiet" },
+  unwatched: { tone: "quiet", hollow: true },
+};
+
+/** One of its checks: still running, passed (success, neutral, skipped) or failed. */
+export const CI_CHECK_TONE: Record<CiCheck["state"], Tone> = { pending: "info", passed: "good", failed: "bad" };
 
 /** One check command: running (no end marker yet), passed (exit 0), failed, or ended without a result. */
 export const CHECK_RUN_TONE: Record<CheckRunState, Tone> = { running: "info", passed: "good", failed: "bad", unknown: "quiet" };

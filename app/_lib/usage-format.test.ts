@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCost, formatNodeTime, formatTokens, formatTokensExact, formatUsd } from "./usage-format";
+import { formatCost, formatNodeTime, formatTokens, formatTokensExact, formatUsd, summaryIsLong } from "./usage-format";
 
 describe("formatUsd", () => {
   it("shows fractions of a cent to four places, cents from a cent up", () => {
@@ -52,5 +52,15 @@ describe("formatCost", () => {
     expect(formatCost({ costUsd: 1.234, unpricedTurns: 2 })).toBe("$1.23 + 2 unpriced turns");
     expect(formatCost({ costUsd: 0.5, unpricedTurns: 1 })).toBe("$0.50 + 1 unpriced turn");
     expect(formatCost({ costUsd: 0, unpricedTurns: 3 })).toBe("3 unpriced turns");
+  });
+});
+
+describe("summaryIsLong", () => {
+  it("collapses a turn's summary past 320 characters or 5 lines, not before", () => {
+    expect(summaryIsLong("Fixed the parser; 3 tests added.")).toBe(false);
+    expect(summaryIsLong("x".repeat(320))).toBe(false);
+    expect(summaryIsLong("x".repeat(321))).toBe(true);
+    expect(summaryIsLong("- one\n- two\n- three\n- four\n- five\n")).toBe(false);
+    expect(summaryIsLong("- one\n- two\n- three\n- four\n- five\n- six")).toBe(true);
   });
 });

@@ -56,3 +56,10 @@ export function formatCost({ costUsd, unpricedTurns }: { costUsd: number; unpric
   if (costUsd === 0) return turnsText(unpricedTurns);
   return `${formatUsd(costUsd)} + ${turnsText(unpricedTurns)}`;
 }
+
+/** Past this many characters or lines a turn's closing summary starts collapsed (its first lines show). */
+const SUMMARY_SHORT_CHARS = 320;
+const SUMMARY_SHORT_LINES = 5;
+
+/** A turn's closing summary that would push the per-turn list down: shown collapsed until asked for. */
+export const summaryIsLong = (summary: string) => summary.length > SUMMARY_SHORT_CHARS || summary.trim().split("\n").length > SUMMARY_SHORT_LINES;
