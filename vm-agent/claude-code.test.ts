@@ -326,6 +326,49 @@ describe("follow-up prompts", () => {
     expect([first.body.summary, second.body.summary]).toEqual(["First answer: the plan.", "Second answer: done."]);
   }, 90_000);
 
+  it("resume the conversation of a turn that was interrupted mid-turn, whose work was kept", async () => {
+    let answer!: () => void;
+    const { model, receiver, agent, repo } = await claudeWorkspace([
+      writeFile,
+      // The model is still thinking when the turn is interrupted; it answers the next turn.
+      { kind: "held", until: new Promise<void>((resolve) => (answer = resolve)), then: { kind: "text", text: "Picked up where I was stopped." } },
+    ]);
+    await agent.request("POST", "/workspaces/w_c/agent-sessions/s_i/start", { agent: "claude-code", prompt: "Add rate limiting notes", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY } });
+    await model.heldReached; // the tool ran, and the CLI waits on the model
+
+    const reason = "the task's spend budget of $5.00 is spent";
+    expect(await agent.request("POST", "/workspaces/w_c/agent-sessions/s_i/interrupt", { turn: 1, reason })).toEqual({ status: 202, body: { sessionId: "s_i", status: "running" } });
+    const first = await receiver.nth(/s_i\/completed$/, 1);
+    // The CLI takes SIGINT as at a terminal: it notes "[Request interrupted by user]" and exits 0,
+    // mostly without its result event (at times with a failed one). Its work is kept.
+    expect(first.body).toMatchObject({ turn: 1, outcome: "succeeded", exitCode: 0, pushed: true, interrupted: { reason } });
+    expect(first.body.error).toBeUndefined();
+    expect(first.body.checks).toBeUndefined();
+    expect(git(repo, "show", `${String(first.body.commit)}:RATE_LIMITS.md`)).toBe("limit: 10/min");
+    const log = () => fs.readFileSync(path.join(agent.workDir, "workspaces", "w_c", "agent-s_i.log"), "utf8").split("\n");
+    const results = () => log().filter((l) => l.includes('"type":"result"'));
+    expect(log().join("\n")).toContain("[Request interrupted by user]");
+    // Its usage is what its stream reported: none without a result event, a failed result's figures
+    // with one. Neither has a summary (a failed result's text is the CLI's error, not the agent's words).
+    const interruptedResult = results()[0];
+    expect(first.body.usage).toEqual(interruptedResult ? resultUsage(interruptedResult) : undefined);
+    expect(first.body.summary).toBeUndefined();
+
+    answer();
+    expect((await agent.request("POST", "/workspaces/w_c/agent-sessions/s_i/prompt", { prompt: "Go on", callbackToken: "cb", secrets: { ANTHROPIC_API_KEY: KEY }, turn: 2 })).status).toBe(202);
+    const second = await receiver.nth(/s_i\/completed$/, 2);
+    expect(second.body).toMatchObject({ turn: 2, outcome: "succeeded", exitCode: 0, summary: "Picked up where I was stopped." });
+    expect(second.body.interrupted).toBeUndefined();
+    // The same conversation: both turns' CLIs name one session id, and the follow-up's request carries the interrupted turn.
+    const conversations = new Set(log().filter((l) => l.includes('"subtype":"init"')).map((l) => (JSON.parse(l) as { session_id: string }).session_id));
+    expect(conversations.size).toBe(1);
+    const followUp = model.mainRequests().find((r) => JSON.stringify(r.messages).includes("Go on"))!;
+    const conversation = JSON.stringify(followUp.messages);
+    expect(conversation).toContain("Add rate limiting notes");
+    expect(conversation).toContain("tool_result");
+    expect(conversation).toContain("[Request interrupted by user]");
+  }, 90_000);
+
   it("are refused for an unknown session", async () => {
     const { agent } = await claudeWorkspace([]);
     expect((await agent.request("POST", "/workspaces/w_c/agent-sessions/s_none/prompt", { prompt: "x", callbackToken: "cb" })).status).toBe(404);

@@ -79,9 +79,13 @@ export function runError(run: { state: string; exitCode?: number | null; timedOu
 /** The completion callback's message id: one per session turn, so a turn is reported once. */
 export const completionMessageId = (session: Pick<SessionRecord, "sessionId" | "turn">) => `${session.sessionId}-t${session.turn}-completed`;
 
-/** The completion callback's body; it succeeded iff the agent exited 0 and its work was committed. */
+/**
+ * The completion callback's body; it succeeded iff the agent exited 0 and its work was committed,
+ * or, for an interrupted turn (whose agent's exit is the interrupt's doing), iff its work was committed.
+ */
 export function completionBody(session: SessionRecord, branch: string, messageId: string, diff?: TurnDiff): AgentCompletedCallback {
-  const succeeded = session.exitCode === 0 && !!session.commit && !session.error?.includes("vanished");
+  const exitedWell = session.interrupt !== undefined || (session.exitCode === 0 && !session.error?.includes("vanished"));
+  const succeeded = exitedWell && !!session.commit;
   return {
     messageId,
     workspaceId: session.workspaceId,
@@ -97,5 +101,6 @@ export function completionBody(session: SessionRecord, branch: string, messageId
     ...(session.usage ? { usage: session.usage } : {}),
     ...(session.summary ? { summary: session.summary } : {}),
     ...(session.checkResult ? { checks: session.checkResult } : {}),
+    ...(session.interrupt ? { interrupted: { reason: session.interrupt.reason } } : {}),
   };
 }

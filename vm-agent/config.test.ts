@@ -34,6 +34,8 @@ describe("configuration", () => {
       GIT_AUTHOR_NAME: "Coding Agent",
       GIT_AUTHOR_EMAIL: "agent@localhost",
       HEARTBEAT_INTERVAL: 15_000,
+      STOP_GRACE: 5_000,
+      INTERRUPT_GRACE: 10_000,
       VM_AGENT_LOG_MAX_BYTES: 10 * 1024 * 1024,
       VM_AGENT_LOG_KEEP: 3,
       TLS_CERTIFICATE_LIFETIME: 3650 * 86_400_000,

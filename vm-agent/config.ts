@@ -98,6 +98,11 @@ export const VmAgentConfigSchema = z.object({
   OUTPUT_FLUSH_INTERVAL: durationField("500ms"),
   /** How long a stopped agent gets after its interrupt before it is killed. */
   STOP_GRACE: durationField("5s"),
+  /**
+   * How long an agent whose turn was interrupted (the control plane's interrupt: its task's spend
+   * budget ran out) gets after its SIGINT to end the turn itself before it is killed.
+   */
+  INTERRUPT_GRACE: durationField("10s"),
   /** How often the node's health goes to the control plane (`0` sends none). */
   HEARTBEAT_INTERVAL: durationField("15s"),
   /** The least severe lines the daemon's log keeps: `debug`, `info`, `warn` or `error`. */

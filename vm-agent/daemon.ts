@@ -80,6 +80,7 @@ export function assembleDaemon(options: DaemonOptions) {
     stateDir: layout.state,
     log,
     stopGraceMs: config.STOP_GRACE,
+    interruptGraceMs: config.INTERRUPT_GRACE,
     agentTimeoutMs: config.AGENT_TIMEOUT,
     onExit: (record) => sessions.onExit(record),
   });

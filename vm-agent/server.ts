@@ -10,7 +10,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { z } from "zod";
 import { bearerToken, importPublicJwk, TokenError, verifyNodeManagementToken, type VerifyKey } from "../lib/contracts/tokens";
-import { CONNECTION_IDLE, CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, StartAgentSessionRequest, type HealthResponse, type PublicHealthResponse } from "../lib/contracts/vm-agent";
+import { CONNECTION_IDLE, CONTRACT_VERSION, CreateWorkspaceRequest, FollowUpPromptRequest, Id, InterruptAgentSessionRequest, StartAgentSessionRequest, type HealthResponse, type InterruptAgentSessionAnswer, type PublicHealthResponse } from "../lib/contracts/vm-agent";
 import type { VmAgentConfig } from "./config";
 import { CredentialRequest } from "./git-credentials";
 import type { Logger } from "./log";
@@ -174,6 +174,13 @@ export function createVmAgentServer(options: VmAgentServerOptions) {
       const body = parse(FollowUpPromptRequest, await readJson(request));
       const { status } = await manager.prompt(workspaceId, sessionId, body);
       return [202, { sessionId, status }];
+    }
+    if (method === "POST" && parts.length === 5 && parts[2] === "agent-sessions" && parts[4] === "interrupt") {
+      const sessionId = pathId(parts[3], "sessionId");
+      const body = parse(InterruptAgentSessionRequest, await readJson(request));
+      const { interrupted, status } = await manager.interrupt(workspaceId, sessionId, body);
+      // 202: its turn is being interrupted; 200: nothing was to do (ended, interrupted already, another turn).
+      return [interrupted ? 202 : 200, { sessionId, status } satisfies InterruptAgentSessionAnswer];
     }
     throw new RequestError(404, "not found");
   }

@@ -1,12 +1,12 @@
 /**
  * Agent sessions in ready workspaces: start (idempotent per session id and per Idempotency-Key),
- * follow-up prompts, output shipping, and completion when the runtime coordinator reports an exit
- * (commit, push, one callback per turn). Every state change is a durable record first, so a
- * restarted vm-agent reports what the last one could not.
+ * follow-up prompts, interrupts, output shipping, and completion when the runtime coordinator
+ * reports an exit (commit, push, one callback per turn). Every state change is a durable record
+ * first, so a restarted vm-agent reports what the last one could not.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { callbackPaths, TurnDiff, type AgentSessionState, type FollowUpPromptRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, TurnDiff, type AgentSessionState, type AgentSessionStatus, type FollowUpPromptRequest, type InterruptAgentSessionRequest, type NodeHeartbeatCallback, type SessionSecrets, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { AGENT_HOME_FOLDERS, agentConversation, agentLaunch, agentReportedError, agentSummary, agentUsage } from "./agents/commands";
 import { clipSummary } from "../lib/contracts/agents/adapter";
 import { agentEnvironment } from "./agents/launch";
@@ -60,6 +60,8 @@ export type SessionManagerOptions = {
 export class SessionManager {
   private readonly sessions: RecordStore<typeof SessionRecord>;
   private readonly completing = new Map<string, Promise<void>>();
+  /** Per session, the launch of its turn while it is on its way (an interrupt waits for it: then there is an agent to signal). */
+  private readonly launching = new Map<string, Promise<unknown>>();
   private readonly shippers = new Map<string, OutputShipper>();
   /** Per session, what stops its running checks when its workspace is stopped. */
   private readonly checking = new Map<string, AbortController>();
@@ -167,6 +169,60 @@ export class SessionManager {
     return this.launchTurn(next, workspace, request);
   }
 
+  /**
+   * Interrupts the session's running turn `request.turn` (the control plane's, for a task whose
+   * spend budget ran out): the request is recorded on the session, then its agent gets SIGINT (and
+   * is killed INTERRUPT_GRACE later if it still runs); its turn then ends as any other, as
+   * interrupted (complete()). `interrupted` is false, and nothing is done, when that turn has
+   * ended, is ending, was interrupted already or is not the current one: the control plane may
+   * send it again. 404 when the session is not the workspace's.
+   */
+  async interrupt(workspace: WorkspaceRecord, sessionId: string, request: InterruptAgentSessionRequest): Promise<{ interrupted: boolean; status: AgentSessionStatus }> {
+    const known = () => {
+      const session = this.sessions.get(sessionId);
+      if (!session || session.workspaceId !== workspace.id) throw new RequestError(404, `session ${sessionId} not found`);
+      return session;
+    };
+    known();
+    // A turn whose agent is still being started: its launch settles first, so there is an agent to signal.
+    await this.launching.get(sessionId)?.catch(() => undefined);
+    const interrupted = await this.interruptTurn(known(), request.turn, request.reason);
+    if (interrupted) this.logFor(known()).info("turn interrupted", { turn: request.turn, reason: request.reason });
+    return { interrupted, status: known().status };
+  }
+
+  /**
+   * Has the runtime interrupt the session's agent when `turn` is its running turn (and not ending
+   * yet): the interrupt is recorded first, unless it was already (then the runtime signals only an
+   * agent that was not signalled yet, and arms its kill). True when it was recorded now.
+   */
+  private async interruptTurn(session: Pick<SessionRecord, "workspaceId" | "sessionId">, turn: number, reason: string): Promise<boolean> {
+    const { sessionId } = session;
+    let recorded = false;
+    await this.options.runtime.interrupt(session.workspaceId, sessionId, () => {
+      // Synchronous with the runtime's check that the agent still runs: no exit is collected between the two.
+      const current = this.sessions.get(sessionId);
+      if (!current || current.turn !== turn || current.status !== "running" || this.completing.has(sessionId)) return false;
+      if (current.interrupt) return true;
+      // Before the signal: a daemon restarted from here on still ends the turn as interrupted.
+      this.sessions.put(sessionId, { ...current, interrupt: { reason } });
+      recorded = true;
+      return true;
+    });
+    return recorded;
+  }
+
+  /**
+   * After a restart, once the runtime adopted its agents: a turn interrupted before it whose agent
+   * may not have been signalled (a crash between the record and the signal) is signalled now, and
+   * the kill of one that was is armed again.
+   */
+  async resumeInterrupts() {
+    for (const { value } of this.sessions.list()) {
+      if (value.status === "running" && value.interrupt) await this.interruptTurn(value, value.turn, value.interrupt.reason);
+    }
+  }
+
   /** Marks the workspace's sessions stopped (with `discard`, all of them and their pending output) and stops shipping. */
   markStopped(workspaceId: string, discard: boolean) {
     for (const { value } of this.sessions.list()) {
@@ -210,14 +266,25 @@ export class SessionManager {
     return redact(text);
   }
 
-  private async launchTurn(turn: SessionRecord, workspace: WorkspaceRecord, request: { prompt: string; secrets: SessionSecrets; forgeHosts?: string[] }): Promise<{ status: "running" }> {
+  /** Starts the turn's agent; while its launch is on its way, an interrupt of the session waits for it. */
+  private launchTurn(turn: SessionRecord, workspace: WorkspaceRecord, request: { prompt: string; secrets: SessionSecrets; forgeHosts?: string[] }): Promise<{ status: "running" }> {
+    const launch = this.launchTurnNow(turn, workspace, request);
+    this.launching.set(turn.sessionId, launch);
+    const settled = () => {
+      if (this.launching.get(turn.sessionId) === launch) this.launching.delete(turn.sessionId);
+    };
+    launch.then(settled, settled);
+    return launch;
+  }
+
+  private async launchTurnNow(turn: SessionRecord, workspace: WorkspaceRecord, request: { prompt: string; secrets: SessionSecrets; forgeHosts?: string[] }): Promise<{ status: "running" }> {
     const { prompt, secrets } = request;
     const { paths, config, runtime, credentials } = this.options;
     const { workspaceId, sessionId } = turn;
     const logFile = paths.logFile(workspaceId, sessionId);
     // A new turn's output starts where the log ends now.
     const logEnd = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
-    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined, summary: undefined, checkResult: undefined };
+    const session: SessionRecord = { ...turn, outputOffset: logEnd, lastOutputOffset: undefined, turnLogStart: logEnd, usage: undefined, summary: undefined, checkResult: undefined, interrupt: undefined };
     this.sessions.put(sessionId, session);
     // The request's GitHub token (if any) is the workspace's from now on; the agent's git asks for it with the ticket.
     const ticket = credentials.forTurn(workspace, secrets.GITHUB_TOKEN, request.forgeHosts);
@@ -307,12 +374,16 @@ export class SessionManager {
       if (!session || session.status === "stopped" || session.status === "completed") return runtime.forget(record);
       if (session.status === "completing") return this.report(session).then(() => runtime.forget(record));
       const workspace = workspaces.get(record.workspaceId);
+      // Interrupted at the control plane's request (recorded before its agent was signalled).
+      const interrupted = session.interrupt !== undefined;
       // Only this turn's part: an earlier turn's error, conversation, usage or summary is not this one's.
       const log = this.readLog(record, session.turnLogStart);
       const tail = log.trim().split("\n").slice(-10).join("\n");
       // A CLI with an event stream says itself how its run ended; that beats guessing from output.
       const reported = agentReportedError(session.agent, log);
-      const agentError = joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported);
+      // An interrupted agent's end is the interrupt's doing (SIGINT's exit code 130, its CLI's own
+      // "aborted" result, no code once killed after its grace): no error of the turn.
+      const agentError = interrupted ? undefined : joinErrors(runError(record, config.AGENT_TIMEOUT, tail ? `: ${tail}` : ""), reported);
       const committed = await commitAndPush(paths.worktree(record.workspaceId), {
         subject: session.promptFirstLine,
         sessionId: session.sessionId,
@@ -325,14 +396,18 @@ export class SessionManager {
       if (workspace && committed.commit) await this.saveDiff(workspace, session);
       // The checks run on what the turn committed; a failed agent's turn fails without them. Their
       // lines go to the session's log while its output is still shipped, so the page shows them live.
-      const checkResult = workspace && committed.commit && !agentError ? await this.runTurnChecks(workspace, session) : undefined;
+      // Nor after an interrupted turn: it was cut short because its task's spend budget is spent, and
+      // checks on its half-done work would fail, which the control plane hands back to the agent as
+      // another turn the budget no longer allows. The next turn, once the budget is raised, runs them.
+      const checkResult = workspace && committed.commit && !agentError && !interrupted ? await this.runTurnChecks(workspace, session) : undefined;
       const lastOutput = this.stopShipping(session.sessionId, true);
       // Stopped while its checks ran (the task was cancelled): it stays stopped, and reports nothing.
       if (this.sessions.get(session.sessionId)?.status === "stopped") return runtime.forget(record);
       const found = joinErrors(agentError, committed.error);
       const error = found && this.redact(session, found);
       const current = workspaces.get(record.workspaceId);
-      if (record.state === "vanished" && current) workspaces.put(current.id, { ...current, status: "error", error });
+      // An interrupted agent killed after its grace by a daemon that died before recording it left no exit code either: no fault of the node.
+      if (record.state === "vanished" && current && !interrupted) workspaces.put(current.id, { ...current, status: "error", error });
       const completing: SessionRecord = {
         ...(this.sessions.get(session.sessionId) ?? session),
         status: "completing",
@@ -425,6 +500,6 @@ export class SessionManager {
     const body = this.completion(session);
     this.options.outbox.enqueue(body.messageId, callbackPaths.agentCompleted(session.sessionId), session.callbackToken, body);
     this.sessions.put(session.sessionId, { ...session, status: "completed" });
-    this.logFor(session).info("agent session finished", { outcome: body.outcome, commit: session.commit });
+    this.logFor(session).info("agent session finished", { outcome: body.outcome, commit: session.commit, ...(body.interrupted ? { interrupted: true } : {}) });
   }
 }

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { BootLog } from "./boot-log";
-import { callbackPaths, Id, type WorkspaceIsolation, type CreateWorkspaceRequest, type NodeInventory, type PushAgainResponse, type FollowUpPromptRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
+import { callbackPaths, Id, type WorkspaceIsolation, type CreateWorkspaceRequest, type NodeInventory, type PushAgainResponse, type FollowUpPromptRequest, type InterruptAgentSessionRequest, type StartAgentSessionRequest } from "../lib/contracts/vm-agent";
 import { clip, commitAndPush } from "./completion";
 import type { EgressNetwork, EgressConfig } from "./egress/network";
 import { formatMs } from "./exec";
@@ -95,7 +95,10 @@ export class WorkspaceManager {
     // The adopted agents' way out: their proxies listen again, their forwarders are checked.
     await this.egress.adopt();
     this.sessions.startup();
-    return this.runtime.startup();
+    const adopted = await this.runtime.startup();
+    // Interrupts a crash may have cut short reach their (adopted) agents.
+    await this.sessions.resumeInterrupts();
+    return adopted;
   }
 
   /** Detaches without stopping agents: they keep working in tmux for the next vm-agent. */
@@ -223,6 +226,11 @@ export class WorkspaceManager {
   /** A follow-up prompt to an idle session of the workspace. */
   prompt(workspaceId: string, sessionId: string, request: FollowUpPromptRequest) {
     return this.sessions.prompt(this.known(workspaceId), sessionId, request);
+  }
+
+  /** Interrupts the running turn of one of the workspace's sessions (see SessionManager.interrupt). */
+  interrupt(workspaceId: string, sessionId: string, request: InterruptAgentSessionRequest) {
+    return this.sessions.interrupt(this.known(workspaceId), sessionId, request);
   }
 
   /**

@@ -1,8 +1,8 @@
 /**
- * The one owner of agent runtimes on this node: launch, stop, timeout, reconcile and adoption after a
- * restart (the design of seed 004). Agents run in tmux sessions on the vm-agent's own socket, so
- * they outlive the vm-agent; which session belongs to which workspace is recorded durably. HTTP
- * handlers and the workspace manager call this module and never touch tmux themselves.
+ * The one owner of agent runtimes on this node: launch, interrupt, stop, timeout, reconcile and
+ * adoption after a restart (the design of seed 004). Agents run in tmux sessions on the vm-agent's
+ * own socket, so they outlive the vm-agent; which session belongs to which workspace is recorded
+ * durably. HTTP handlers and the workspace manager call this module and never touch tmux themselves.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,6 +26,8 @@ export const RuntimeRecord = z.object({
   startedAt: z.number(),
   /** Killed because it ran past the agent timeout. */
   timedOut: z.boolean().optional(),
+  /** When it was interrupted (SIGINT, as C-c at its terminal): it is killed INTERRUPT_GRACE later unless it exited. */
+  interruptedAt: z.number().optional(),
   /** The launch's environment file, removed on stop in case the launcher never got to read it. */
   envFile: z.string().optional(),
   /** Its standard-input file (the prompt), removed likewise. */
@@ -63,6 +65,8 @@ export type CoordinatorOptions = {
   stateDir: string;
   log: Logger;
   stopGraceMs: number;
+  /** How long an interrupted agent gets to exit before it is killed. */
+  interruptGraceMs: number;
   /** How long one launch may run before it is killed and reported as timed out; 0 means no limit. */
   agentTimeoutMs: number;
   /** Called once per launch generation when its agent has exited (also for exits seen after a restart). */
@@ -70,6 +74,8 @@ export type CoordinatorOptions = {
 };
 
 const recordKey = (workspaceId: string, sessionId: string) => `${workspaceId}.${sessionId}`;
+/** The deadline of an interrupted run's kill, beside its agent timeout's (`recordKey`). */
+const interruptKey = (key: string) => `${key}:interrupt`;
 
 export class RuntimeCoordinator {
   private readonly records: RecordStore<typeof RuntimeRecord>;
@@ -194,10 +200,56 @@ export class RuntimeCoordinator {
     }
     await tmux.killSession(record.tmuxName);
     if (pid !== undefined) killGroup(pid);
-    this.deadlines.clear(recordKey(record.workspaceId, record.sessionId));
+    this.clearDeadlines(recordKey(record.workspaceId, record.sessionId));
     this.records.delete(recordKey(record.workspaceId, record.sessionId));
     this.exits.remove(record);
     for (const file of [record.envFile, record.stdinFile]) if (file) fs.rmSync(file, { force: true });
+  }
+
+  /**
+   * Interrupts the session's running agent as a person at its terminal would: C-c in its pane, so
+   * SIGINT to the pane's process group (the launcher outlives it to record the exit code, see
+   * exit-files.ts); if it has not exited INTERRUPT_GRACE later, it is killed as a timed-out one is.
+   * Either way its exit is reported through onExit, as any other. `accept` is called once the agent
+   * is known to be running, just before the signal and with nothing in between (the caller records
+   * the request there, so a daemon restarted from then on knows it); false from it sends nothing.
+   * An agent already interrupted is not signalled twice: only its kill is armed (after a restart).
+   * Resolves with whether the run was interrupted (false: no running agent, or not accepted).
+   */
+  interrupt(workspaceId: string, sessionId: string, accept: () => boolean): Promise<boolean> {
+    const key = recordKey(workspaceId, sessionId);
+    return this.lock.run(key, async () => {
+      const current = this.records.get(key);
+      if (this.closed || !current || current.state !== "running") return false;
+      if (this.collectExit(current)) return false; // it ended by itself
+      if (!accept()) return false;
+      if (current.interruptedAt !== undefined) {
+        this.armInterruptKill(current);
+        return true;
+      }
+      const interrupted: RuntimeRecord = { ...current, interruptedAt: Date.now() };
+      this.records.put(key, interrupted);
+      await this.options.tmux.interrupt(current.tmuxName);
+      this.options.log.info("agent interrupted", { workspaceId, sessionId, graceMs: this.options.interruptGraceMs });
+      this.armInterruptKill(interrupted);
+      return true;
+    });
+  }
+
+  /** Arms the kill of an interrupted run, INTERRUPT_GRACE after its interrupt (so an adopted one keeps its deadline). */
+  private armInterruptKill(record: RuntimeRecord) {
+    if (record.interruptedAt === undefined) return;
+    const at = record.interruptedAt + this.options.interruptGraceMs;
+    this.deadlines.arm(interruptKey(recordKey(record.workspaceId, record.sessionId)), at, () => {
+      this.killRun(record, "interrupt").catch((error: unknown) => {
+        if (!this.closed) this.options.log.error("killing an interrupted agent failed", { workspaceId: record.workspaceId, sessionId: record.sessionId, error: String(error) });
+      });
+    });
+  }
+
+  private clearDeadlines(key: string) {
+    this.deadlines.clear(key);
+    this.deadlines.clear(interruptKey(key));
   }
 
   /** Every session on our tmux socket, with the runtime record that owns it (if one does). */
@@ -240,24 +292,30 @@ export class RuntimeCoordinator {
     const { agentTimeoutMs, log } = this.options;
     if (agentTimeoutMs <= 0) return;
     this.deadlines.arm(recordKey(record.workspaceId, record.sessionId), record.startedAt + agentTimeoutMs, () => {
-      this.expire(record).catch((error: unknown) => {
+      this.killRun(record, "timeout").catch((error: unknown) => {
         if (!this.closed) log.error("agent timeout failed", { workspaceId: record.workspaceId, sessionId: record.sessionId, error: String(error) });
       });
     });
   }
 
-  /** The launch ran past the agent timeout: kill it and report it as exited without a code, timed out. */
-  private expire(record: RuntimeRecord) {
+  /**
+   * The launch ran past the agent timeout (`timeout`), or past its grace after an interrupt
+   * (`interrupt`): kill it and report it as exited without a code (timed out, for the first).
+   */
+  private killRun(record: RuntimeRecord, why: "timeout" | "interrupt") {
     const key = recordKey(record.workspaceId, record.sessionId);
     return this.lock.run(key, async () => {
       const current = this.records.get(key);
       if (this.closed || !current || current.generation !== record.generation || current.state !== "running") return;
       if (this.collectExit(current)) return; // it exited just in time
       await this.killTree(current);
-      const timedOut: RuntimeRecord = { ...current, state: "exited", exitCode: null, timedOut: true };
-      this.records.put(key, timedOut);
-      this.options.log.warn("agent timed out", { workspaceId: current.workspaceId, sessionId: current.sessionId, timeoutMs: this.options.agentTimeoutMs });
-      this.options.onExit(timedOut);
+      const killed: RuntimeRecord = { ...current, state: "exited", exitCode: null, ...(why === "timeout" ? { timedOut: true } : {}) };
+      this.clearDeadlines(key);
+      this.records.put(key, killed);
+      const { workspaceId, sessionId } = current;
+      if (why === "timeout") this.options.log.warn("agent timed out", { workspaceId, sessionId, timeoutMs: this.options.agentTimeoutMs });
+      else this.options.log.warn("interrupted agent killed: it outlived its grace", { workspaceId, sessionId, graceMs: this.options.interruptGraceMs });
+      this.options.onExit(killed);
     });
   }
 
@@ -270,7 +328,7 @@ export class RuntimeCoordinator {
     // Only the generation that is still recorded as running may report; a relaunch's record stays.
     if (!current || current.generation !== record.generation || current.state !== "running") return true;
     const exited: RuntimeRecord = { ...current, state: "exited", exitCode: code };
-    this.deadlines.clear(key);
+    this.clearDeadlines(key);
     this.records.put(key, exited);
     this.options.onExit(exited);
     return true;
@@ -296,7 +354,7 @@ export class RuntimeCoordinator {
         if (await this.options.tmux.hasSession(record.tmuxName)) return;
         if (this.collectExit(current)) return;
         const vanished: RuntimeRecord = { ...current, state: "vanished", exitCode: null };
-        this.deadlines.clear(recordKey(current.workspaceId, current.sessionId));
+        this.clearDeadlines(recordKey(current.workspaceId, current.sessionId));
         this.records.put(recordKey(current.workspaceId, current.sessionId), vanished);
         this.options.log.warn("agent session vanished", { workspaceId: current.workspaceId, sessionId: current.sessionId });
         this.options.onExit(vanished);
@@ -321,7 +379,10 @@ export class RuntimeCoordinator {
     for (const { value } of this.records.list()) if (value.state !== "running") this.options.onExit(value);
     await this.reconcile();
     const running = this.records.list().filter((r) => r.value.state === "running");
-    for (const { value } of running) this.armDeadline(value);
+    for (const { value } of running) {
+      this.armDeadline(value);
+      this.armInterruptKill(value);
+    }
     const adopted = running.length;
     log.info("runtime coordinator started", { adopted, reaped });
     return { adopted, reaped };

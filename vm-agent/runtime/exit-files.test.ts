@@ -1,5 +1,5 @@
 /** The launcher that tmux runs: it loads the agent's environment (PATH included) and never runs a program found through it. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -32,5 +32,25 @@ describe("the agent's launcher", () => {
     expect(exits.read(record)).toBe(3);
     expect(fs.existsSync(envFile), "the environment file is deleted").toBe(false);
     expect(fs.existsSync(marker), "a planted rm or mv ran").toBe(false);
+  });
+
+  it("outlives an interrupt of its process group and records the interrupted agent's exit code", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-launcher-"));
+    dirs.push(dir);
+    const exits = new ExitFiles(path.join(dir, "exits"));
+    const record = { sessionId: "s1", generation: 1 };
+    const envFile = path.join(dir, "agent.env");
+    const started = path.join(dir, "started");
+    fs.writeFileSync(envFile, [`ACP_LOG='${path.join(dir, "agent.log")}'`, `ACP_EXIT='${exits.file(record)}'`].join("\n") + "\n", { mode: 0o600 });
+
+    // The agent takes SIGINT as a program at a terminal does (default action: it ends); a group of its own, as tmux gives the pane.
+    const [shell, ...args] = ExitFiles.wrap(envFile, "/bin/sh", ["-c", `touch '${started}'; exec sleep 600`]);
+    const launcher = spawn(shell!, args, { detached: true, stdio: "ignore" });
+    const ended = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
+    while (!fs.existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 20));
+    process.kill(-launcher.pid!, "SIGINT");
+
+    expect(await ended).toBe(0);
+    expect(exits.read(record)).toBe(130);
   });
 });

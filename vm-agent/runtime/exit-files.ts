@@ -5,10 +5,11 @@
  * `<dir>/<session>.<generation>`, which the coordinator reads. The environment (model keys
  * included) is thus in no argument list and not in the tmux server's or session's environment.
  * The wrapper stays the pane's process (no `exec`) because it must outlive the agent to record the
- * code; tmux makes it a process-group leader, so stopping kills the agent with it (killGroup). Its
- * argument list (world-readable in /proc/<pid>/cmdline, as the agent's is) holds the environment
- * file's path, the agent's binary and its fixed flags: never a prompt, a key or a token. A prompt
- * reaches the agent as its standard input, from a file the launcher opens and deletes.
+ * code (an interrupt, SIGINT to the pane's group, does not end it); tmux makes it a process-group
+ * leader, so stopping kills the agent with it (killGroup). Its argument list (world-readable in
+ * /proc/<pid>/cmdline, as the agent's is) holds the environment file's path, the agent's binary
+ * and its fixed flags: never a prompt, a key or a token. A prompt reaches the agent as its
+ * standard input, from a file the launcher opens and deletes.
  */
 import fs from "node:fs";
 import { insideNamespace } from "../egress/forwarder";
@@ -54,7 +55,10 @@ export class ExitFiles {
     // included: the programs it runs itself are named by their full path, never looked up in it.
     const stdin = 'if [ -n "${ACP_STDIN:-}" ]; then exec <"$ACP_STDIN" || exit 127; /bin/rm -f -- "$ACP_STDIN"; fi; unset ACP_STDIN';
     const load = `set -a; . "$1" || exit 127; set +a; /bin/rm -f -- "$1"; shift; ${stdin}`;
-    const script = `${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && /bin/mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
+    // An interrupt (C-c in the pane) reaches its whole process group: the launcher outlives it to
+    // record the agent's exit code. A trapped signal, unlike an ignored one, is the default again
+    // in what the launcher execs, so the agent gets its SIGINT as it would at a terminal.
+    const script = `trap : INT; ${load}; "$@" >>"$ACP_LOG" 2>&1; code=$?; printf "%s" "$code" >"$ACP_EXIT.tmp" && /bin/mv "$ACP_EXIT.tmp" "$ACP_EXIT"`;
     if (user && namespace) return ["/bin/sh", "-c", script, "acp-agent", envFile, ...insideNamespace(namespace, user, [binary, ...args])];
     const drop = user ? [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--no-new-privs", "--"] : [];
     return ["/bin/sh", "-c", script, "acp-agent", envFile, ...drop, binary, ...args];

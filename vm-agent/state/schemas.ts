@@ -67,6 +67,11 @@ export const SessionRecord = z.object({
   checks: CheckCommands.optional(),
   /** The turn's checks as they ran after its commit. */
   checkResult: TurnChecks.optional(),
+  /**
+   * The control plane interrupted the current turn (its task's spend budget ran out), recorded
+   * before its agent is signalled: the turn ends as interrupted, also through a restart.
+   */
+  interrupt: z.object({ reason: z.string() }).optional(),
   /** How much of the session's log has been handed to the outbox as output. */
   outputOffset: z.number().int().default(0),
   /** Where the newest of those batches starts: a restart sends that batch again, byte for byte. */
