@@ -341,6 +341,8 @@ export const taskTurns = pgTable(
     /** Its price in US dollars, fixed when the turn was recorded; null when neither the CLI nor the price table knew it. */
     costUsd: doublePrecision("cost_usd"),
     costSource: text("cost_source", { enum: COST_SOURCES }),
+    /** The CLI's own cost figure as reported, which for some CLIs is the conversation's running total (the turn's cost is then its difference). */
+    reportedCostUsd: doublePrecision("reported_cost_usd"),
     /** The repository's checks after the turn's commit (lib/contracts/checks.ts TurnChecks); null when none ran. */
     checks: jsonb("checks"),
     /** Its pull request's CI on the commit it pushed, as last looked at (lib/contracts/ci.ts TurnCi); null when not watched. */

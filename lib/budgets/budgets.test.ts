@@ -67,6 +67,29 @@ describe("a running turn's spend", () => {
   });
 });
 
+describe("a resumed Claude Code conversation's turns", () => {
+  it("each cost their running total less the one before; after a turn cut short, their own tokens at the table's price", async () => {
+    const t = await runningTask(await person(), null);
+    const turn = (n: number, costUsd: number | undefined, input = 1000) =>
+      recordTurn(database.db, {
+        taskId: t.taskId,
+        sessionId: t.sessionId,
+        turn: n,
+        prices: config.MODEL_PRICES,
+        body: { messageId: `m${n}`, workspaceId: "w", outcome: "succeeded", exitCode: 0, branch: "agents/x", commit: null, pushed: false, turn: n, ...(costUsd === undefined ? {} : { usage: { inputTokens: input, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd } }) },
+      });
+    await turn(1, 0.05);
+    await turn(2, 0.08);
+    await spend(t, [assistant("msg_cut", 2000, 0)], 3);
+    await turn(3, undefined); // interrupted: no result, priced from what streamed
+    await turn(4, 0.2, 4000);
+    const rows = await database.db.select().from(taskTurns).where(eq(taskTurns.sessionId, t.sessionId));
+    const byTurn = Object.fromEntries(rows.map((r) => [r.turn, [r.costSource, Number(r.costUsd!.toFixed(6))]]));
+    expect(byTurn).toEqual({ 1: ["agent", 0.05], 2: ["agent", 0.03], 3: ["estimate", 0.006], 4: ["price-table", 0.012] });
+    expect(rows.find((r) => r.turn === 2)?.reportedCostUsd).toBe(0.08);
+  });
+});
+
 describe("the budget verdict", () => {
   it("holds a task at its own budget first, then its person's day, then month", async () => {
     const userId = await person({ dailyUsd: 1, monthlyUsd: 0.5 });

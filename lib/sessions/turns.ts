@@ -3,12 +3,14 @@
  * against its base (so the review outlives the workspace). The task page shows the newest turn's
  * file list; the patch itself is read on its own (GET /api/tasks/{id}/diff), as it can be large.
  */
-import { and, desc, eq, isNotNull } from "drizzle-orm";
+import { and, desc, eq, isNotNull, lt } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { tasks, taskTurns } from "@/db/schema";
 import type { TaskDiffSummary, TaskDiffView } from "../contracts/api";
 import { TurnDiff, type AgentCompletedCallback } from "../contracts/vm-agent";
 import { priceTurn, type PriceTable } from "../usage/pricing";
+import type { TurnUsage } from "../contracts/usage";
+import { agentAdapter, type AgentAdapter, type AgentKind } from "../contracts/agents";
 import { streamedTurnUsage } from "../budgets/spend";
 
 /**
@@ -17,8 +19,8 @@ import { streamedTurnUsage } from "../budgets/spend";
  */
 export async function recordTurn(executor: Executor, input: { taskId: string; sessionId: string; turn: number; body: AgentCompletedCallback; prices: PriceTable }) {
   const { body } = input;
-  const [task] = body.usage ? await executor.select({ model: tasks.model }).from(tasks).where(eq(tasks.id, input.taskId)) : [];
-  const price = body.usage && priceTurn(body.usage, task?.model, input.prices);
+  const [task] = body.usage ? await executor.select({ model: tasks.model, agent: tasks.agent }).from(tasks).where(eq(tasks.id, input.taskId)) : [];
+  const price = body.usage && (await turnPrice(executor, input, body.usage, task));
   // A turn cut short (interrupted at a budget, crashed) reports no total: what its responses cost as they streamed stands in.
   const streamed = body.usage ? undefined : await streamedTurnUsage(executor, input.sessionId, input.turn);
   const reported = body.usage ?? streamed;
@@ -30,6 +32,7 @@ export async function recordTurn(executor: Executor, input: { taskId: string; se
         cacheWriteTokens: reported.cacheWriteTokens,
         costUsd: streamed ? streamed.costUsd : (price?.costUsd ?? null),
         costSource: streamed ? ("estimate" as const) : (price?.source ?? null),
+        reportedCostUsd: body.usage?.costUsd ?? null,
       }
     : {};
   await executor
@@ -47,6 +50,27 @@ export async function newestTurnSummary(executor: Executor, taskId: string): Pro
     .orderBy(desc(taskTurns.id))
     .limit(1);
   return row?.summary ? { turn: row.turn, summary: row.summary } : undefined;
+}
+
+/**
+ * A turn's price. A CLI whose figure is the conversation's running total (`cumulativeCost`) costs
+ * its figure less the one it reported for the turn before; when an earlier turn reported none (it
+ * was cut short) the difference is unknown, and the turn is priced from its own tokens when the
+ * price table knows its model, else from the figure less what the earlier turns were recorded at.
+ */
+async function turnPrice(executor: Executor, input: { sessionId: string; turn: number; prices: PriceTable }, usage: TurnUsage, task: { model: string | null; agent: string } | undefined) {
+  const reported = usage.costUsd;
+  if (reported === undefined || input.turn <= 1 || !(agentAdapter(task?.agent as AgentKind) as AgentAdapter | undefined)?.cumulativeCost) return priceTurn(usage, task?.model, input.prices);
+  const earlier = await executor
+    .select({ turn: taskTurns.turn, reported: taskTurns.reportedCostUsd, cost: taskTurns.costUsd })
+    .from(taskTurns)
+    .where(and(eq(taskTurns.sessionId, input.sessionId), lt(taskTurns.turn, input.turn)))
+    .orderBy(desc(taskTurns.turn));
+  if (!earlier.length) return priceTurn(usage, task?.model, input.prices);
+  const [last] = earlier;
+  if (last!.reported !== null) return { costUsd: Math.max(0, reported - last!.reported), source: "agent" as const };
+  const { costUsd: _running, ...tokens } = usage;
+  return priceTurn(tokens, task?.model, input.prices) ?? { costUsd: Math.max(0, reported - earlier.reduce((sum, t) => sum + (t.cost ?? 0), 0)), source: "agent" as const };
 }
 
 async function latestWithDiff(executor: Executor, taskId: string) {

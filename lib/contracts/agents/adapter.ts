@@ -63,6 +63,12 @@ export type AgentAdapter = {
   /** What a person sees in the form. */
   label: string;
   output: OutputFormat;
+  /**
+   * Its reported cost (`TurnUsage.costUsd`) is the conversation's running total, not the run's: a
+   * resumed conversation starts from what the earlier runs cost (Claude Code restores its cost
+   * state on `--resume`), so a turn costs its figure less the one reported before it.
+   */
+  cumulativeCost?: boolean;
   /** The model keys its sessions are handed (a person stores them in Settings → Secrets). */
   keys: readonly { name: string; label: string }[];
   /** Its model: the control plane's setting naming the default (unset: the CLI's own), and an example name for the form. None: it takes no model. */

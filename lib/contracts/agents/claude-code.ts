@@ -179,6 +179,7 @@ export const claudeCode = defineAgent({
     summary,
     messageUsage,
   }),
+  cumulativeCost: true,
   keys: [{ name: "ANTHROPIC_API_KEY", label: "Anthropic API key (Claude Code)" }],
   model: { setting: "CLAUDE_CODE_MODEL", example: "claude-sonnet-4-5" },
   modelApi: { baseUrlSetting: "ANTHROPIC_BASE_URL", defaultUrl: "https://api.anthropic.com" },

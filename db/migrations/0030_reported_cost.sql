@@ -1,0 +1,1 @@
+ALTER TABLE "task_turns" ADD COLUMN "reported_cost_usd" double precision;
