@@ -465,8 +465,8 @@ const queryNumber = (min: number, max: number) =>
  * `text` (the lines as the agent wrote them) and `ndjson` (`{"turn","line"}` a line) download it all.
  */
 export const TaskOutputQuery = z.object({
-  /** 1 is the first run; unset: the current attempt. */
-  attempt: queryNumber(1, 1_000_000).optional(),
+  /** 1 is the first run; unset: the current attempt; `all`: every attempt in order (downloads only). */
+  attempt: z.union([z.literal("all"), queryNumber(1, 1_000_000)]).optional(),
   /** The `after` of the previous page; 0 for the first. */
   after: queryNumber(0, Number.MAX_SAFE_INTEGER).default(0),
   /** At most this many lines in a page (a page holds whole batches, at least one). */
@@ -474,6 +474,36 @@ export const TaskOutputQuery = z.object({
   format: z.enum(["json", "text", "ndjson"]).default("json"),
 });
 export type TaskOutputQuery = z.infer<typeof TaskOutputQuery>;
+
+/**
+ * `GET /api/tasks/{id}/record`: the task's whole record, every attempt: each turn as it ended (its
+ * commit, usage and cost, the checks the node ran with their output's end, its pull request's CI
+ * with the failing logs' ends, the agent's closing summary), every message (the person's and the
+ * system's), its pull request and its budget. The agent's output itself is the output download's
+ * (`attempt=all`).
+ */
+export const TaskRecordTurn = z.object({
+  turn: z.number().int(),
+  commit: z.string().nullable(),
+  pushed: z.boolean(),
+  error: z.string().nullable(),
+  usage: TurnUsage.nullable(),
+  costUsd: z.number().nullable(),
+  costSource: z.enum(COST_SOURCES).nullable(),
+  checks: TurnChecks.nullable(),
+  ci: TurnCi.nullable(),
+  summary: z.string().nullable(),
+  endedAt: z.string(),
+});
+export const TaskRecord = z.object({
+  task: TaskSummary.extend({ error: z.string().nullable(), completedAt: z.string().nullable(), checks: CheckCommands.nullable() }),
+  attempts: z.array(z.object({ attempt: z.number().int(), sessionId: z.string().nullable(), status: TaskStatus, error: z.string().nullable(), turns: z.array(TaskRecordTurn) })),
+  messages: z.array(TaskMessageView),
+  pullRequest: PullRequestView.nullable(),
+  budget: TaskBudgetView,
+  total: UsageTotals,
+});
+export type TaskRecord = z.infer<typeof TaskRecord>;
 
 /** Lines the agent's node shipped together, in one turn; `offset` orders them within the turn. */
 export const OutputBatch = z.object({ id: z.number().int(), turn: z.number().int(), offset: z.number().int(), lines: z.array(z.string()) });

@@ -8,7 +8,7 @@
 import { createHmac } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TaskDetail } from "@/lib/contracts/api";
+import type { TaskDetail, TaskRecord } from "@/lib/contracts/api";
 import { startGithubWithRepository, type DoubleCiJob } from "../doubles/github-rest";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
@@ -118,6 +118,22 @@ describe("the pull request's CI", () => {
     const { done } = await untilFinished(system, taskId, 60_000);
     expect(done.status).toBe("completed");
     expect(done.ci?.summary).toBe("CI passed (round 2)");
+
+    // The whole record keeps both rounds' CI, the failing log's end among them, and the system's follow-up.
+    const record = (await system.api("GET", `/api/tasks/${taskId}/record`)).body as TaskRecord;
+    expect(record.attempts).toHaveLength(1);
+    expect(record.attempts[0]!.turns.map((t) => [t.turn, t.ci?.state])).toEqual([
+      [1, "failed"],
+      [2, "passed"],
+    ]);
+    expect(record.attempts[0]!.turns[0]!.ci!.excerpt).toContain("Error: FIXED is missing");
+    expect(record.messages.map((m) => m.author)).toEqual(["ci"]);
+    expect(record.pullRequest).toMatchObject({ number: pulls[0]!.number });
+    const everything = await fetch(`${system.appUrl}/api/tasks/${taskId}/output?attempt=all&format=text`, { headers: system.authHeaders });
+    expect(everything.status).toBe(200);
+    expect(everything.headers.get("content-disposition")).toContain(`task-${taskId}-all-attempts-output.txt`);
+    expect(await everything.text()).toMatch(/^=== attempt 1 ===\n/);
+    expect(await system.api("GET", `/api/tasks/${taskId}/output?attempt=all`)).toMatchObject({ status: 422, body: { field: "attempt" } });
   });
 
   it("is not waited out: a task is not completed while CI runs, until the person finishes it; a signed webhook wakes the watch", async () => {
