@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { errors, nodes, workspaces } from "@/db/schema";
-import type { TaskDetail } from "@/lib/contracts/api";
+import type { TaskDetail, TaskRecord } from "@/lib/contracts/api";
 import { commitOnBranch, git, makeRepo } from "../harness/git";
 import { untilFinished, watchTask } from "../harness/live-client";
 import { sharedTempDir } from "../harness/shared-dir";
@@ -114,6 +114,13 @@ describe("a submitted task", () => {
     expect(first!.steps.map((s) => [s.step, s.status])).toContainEqual(["workspace_ready", "failed"]);
     // The current attempt's output is its own.
     expect(done.output.lines.join("\n")).toContain("script agent: wrote");
+    // The whole record covers both attempts: the first failed before any turn, the second's turn is there.
+    const record = (await system.api("GET", `/api/tasks/${taskId}/record`)).body as TaskRecord;
+    expect(record.attempts.map((a) => [a.attempt, a.status, a.turns.length])).toEqual([
+      [1, "failed", 0],
+      [2, "completed", 1],
+    ]);
+    expect(record.attempts[1]!.turns[0]).toMatchObject({ turn: 1, commit: done.commit, pushed: true });
 
     expect((await system.api("POST", `/api/tasks/${taskId}/retry`)).status).toBe(409);
     expect((await system.api("POST", "/api/tasks/00000000-0000-4000-8000-000000000000/retry")).status).toBe(404);
