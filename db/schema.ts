@@ -48,6 +48,8 @@ export const users = pgTable("users", {
   image: text("image"),
   /** `admin` for the first person to join a team control plane, `member` for everyone after. */
   role: text("role").notNull().default("member"),
+  /** The person's own spend limits per day and per month (US dollars; null: USER_DAILY_BUDGET_USD / USER_MONTHLY_BUDGET_USD; 0: none). */
+  budgets: jsonb("budgets").$type<{ dailyUsd: number | null; monthlyUsd: number | null }>(),
   /** The person's network settings for their tasks' workspaces (lib/egress/settings.ts); null: the configured defaults. */
   networkSettings: jsonb("network_settings").$type<{ defaultPolicy: "none" | "allow-list" | "full"; allowHosts: string[]; allowPrivate: string[] }>(),
   createdAt: createdAt(),
@@ -195,6 +197,13 @@ export const tasks = pgTable(
     idleUntil: ts("idle_until"),
     /** The person asked to finish now instead of waiting for a follow-up. */
     finishRequestedAt: ts("finish_requested_at"),
+    /** What the task may spend on its agent, in US dollars (TASK_BUDGET_USD unless set at submit or raised); null: no limit. */
+    budgetUsd: doublePrecision("budget_usd"),
+    /** While a budget (the task's, or its owner's day or month) holds it: since when, and which one in words. */
+    budgetPausedAt: ts("budget_paused_at"),
+    budgetReason: text("budget_reason"),
+    /** The turn the budget interrupted mid-way, so raising the budget resumes it; null when it paused between turns. */
+    budgetInterruptedTurn: integer("budget_interrupted_turn"),
     /** A lease, so one task's cleanup never runs twice at once. */
     cleanupLeaseUntil: ts("cleanup_lease_until"),
     /** The bytes of agent output stored for the task (agent_output.bytes summed), held under TASK_OUTPUT_MAX_BYTES. */
@@ -558,6 +567,30 @@ export const agentOutput = pgTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("agent_output_session_offset_idx").on(t.sessionId, t.offset), index("agent_output_task_idx").on(t.taskId, t.id)],
+);
+
+/**
+ * What a running turn has spent so far, message by message, as its agent's stream reported each
+ * model response (Claude Code's `assistant` events carry their usage): a message seen in several
+ * batches is counted once, at its highest figure. Budgets are held to it mid-turn; the turn's own
+ * total (task_turns) replaces it once the turn ends.
+ */
+export const turnSpend = pgTable(
+  "turn_spend",
+  {
+    sessionId: text("session_id").notNull(),
+    taskId: text("task_id").notNull(),
+    userId: text("user_id").notNull(),
+    turn: integer("turn").notNull(),
+    messageId: text("message_id").notNull(),
+    inputTokens: bigint("input_tokens", { mode: "number" }).notNull(),
+    outputTokens: bigint("output_tokens", { mode: "number" }).notNull(),
+    cacheReadTokens: bigint("cache_read_tokens", { mode: "number" }).notNull(),
+    cacheWriteTokens: bigint("cache_write_tokens", { mode: "number" }).notNull(),
+    costUsd: doublePrecision("cost_usd").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.turn, t.messageId] }), index("turn_spend_user_idx").on(t.userId, t.createdAt)],
 );
 
 /** Permanent failures, with what they touched, for operators and the UI. */

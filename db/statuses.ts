@@ -20,8 +20,11 @@ export type TaskStepStatus = (typeof TASK_STEP_STATUSES)[number];
 
 /** A follow-up is `queued` until an agent turn receives it. */
 export const TASK_MESSAGE_STATUSES = ["queued", "delivered"] as const;
-/** Who wrote a follow-up: the person, or the system after a turn's checks failed (lib/checks/rounds.ts) or its pull request's CI failed (lib/ci/rounds.ts). */
-export const TASK_MESSAGE_AUTHORS = ["person", "checks", "ci"] as const;
+/**
+ * Who wrote a follow-up: the person, or the system after a turn's checks failed (lib/checks/rounds.ts),
+ * its pull request's CI failed (lib/ci/rounds.ts), or a raised budget resumed an interrupted turn (lib/budgets/).
+ */
+export const TASK_MESSAGE_AUTHORS = ["person", "checks", "ci", "budget"] as const;
 export type TaskMessageAuthor = (typeof TASK_MESSAGE_AUTHORS)[number];
 export type TaskMessageStatus = (typeof TASK_MESSAGE_STATUSES)[number];
 
@@ -76,5 +79,6 @@ export type PullRequestState = (typeof PULL_REQUEST_STATES)[number];
 export const OPEN_PULL_REQUEST_STATES: readonly PullRequestState[] = ["draft", "open"];
 
 /** Where a turn's cost came from: the agent CLI's own figure, or the control plane's price table (MODEL_PRICES). */
-export const COST_SOURCES = ["agent", "price-table"] as const;
+/** `estimate`: a turn cut short before its CLI reported a total (an interrupt), priced from its messages' usage as they streamed. */
+export const COST_SOURCES = ["agent", "price-table", "estimate"] as const;
 export type CostSource = (typeof COST_SOURCES)[number];

@@ -63,6 +63,9 @@ const int = (defaultValue: number, min = 0, max?: number) => wholeNumber(min, ma
 const port = (defaultValue: number) => wholeNumber(1, 65_535, "a port number").default(defaultValue);
 const percent = (defaultValue: number) => numberFrom(false, "a percentage from 0 to 100", 0, 100).default(defaultValue);
 
+/** US dollars, such as 2 or 2.50; 0 is no limit. */
+const dollars = (defaultValue: number) => numberFrom(false, "an amount of US dollars, such as 2.50 (0: no limit)", 0, 1_000_000).default(defaultValue);
+
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(", ")}` });
 /** A folder named from the root (`/opt/…`): a relative one would depend on where the system was started. */
 const absolutePath = () => z.string().regex(/^\/[^\0]*$/, "must be an absolute path, such as /opt/agent-control-plane/local");
@@ -316,6 +319,15 @@ export const ConfigSchema = z.object({
    */
   MODEL_PRICES: listParsed(ModelPriceEntry).transform(priceTable).default(DEFAULT_PRICE_TABLE),
   SESSION_IDLE_TIMEOUT: durationField("15m"),
+  /**
+   * Spend limits (lib/budgets/): a task's budget unless one is given at submit, and each person's per
+   * day and per month (UTC; a person may set their own in settings). When a turn crosses one, the
+   * agent is interrupted as a person would, its work is committed and pushed, and the task waits for
+   * the person; no turn, check round or CI round starts past a budget. 0: no limit.
+   */
+  TASK_BUDGET_USD: dollars(10),
+  USER_DAILY_BUDGET_USD: dollars(0),
+  USER_MONTHLY_BUDGET_USD: dollars(0),
   /** Turns in a row whose failing checks get a follow-up from the system asking the agent to fix them; then the task waits for the person (0: never). */
   MAX_CHECK_ROUNDS: int(3, 0, 20),
   /**

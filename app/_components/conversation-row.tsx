@@ -6,8 +6,8 @@ import { CheckBlockView } from "./check-block";
 import { ConversationEntry } from "./conversation-entry";
 import styles from "./conversation.module.css";
 
-/** Who wrote a follow-up: the person, or the system after a turn's checks or its pull request's CI failed. */
-const AUTHOR_LABEL: Record<TaskMessageView["author"], string> = { person: "Follow-up", checks: "Checks", ci: "CI" };
+/** Who wrote a follow-up: the person, or the system after a turn's checks or its pull request's CI failed, or a raised budget resumed the agent. */
+const AUTHOR_LABEL: Record<TaskMessageView["author"], string> = { person: "Follow-up", checks: "Checks", ci: "CI", budget: "Budget" };
 
 function messageState(message: TaskMessageView, earlier: boolean) {
   if (message.status === "queued") return "queued — delivered when the agent's turn ends";

@@ -9,7 +9,7 @@ import styles from "./usage.module.css";
 type Turn = TaskUsageView["turns"][number];
 type CostSource = keyof typeof COST_SOURCE_TONE;
 
-const SOURCE_LABELS: Record<CostSource, string> = { agent: "reported by the CLI", "price-table": "priced from MODEL_PRICES", none: "no price" };
+const SOURCE_LABELS: Record<CostSource, string> = { agent: "reported by the CLI", "price-table": "priced from MODEL_PRICES", estimate: "estimated from its messages (cut short)", none: "no price" };
 
 /** Past this many turns the table starts closed, so a long conversation does not push the page down. */
 const OPEN_TURNS = 8;

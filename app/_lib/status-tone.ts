@@ -51,7 +51,7 @@ export const ERROR_KIND_TONE: Record<ErrorKind, Tone> = { failure: "bad", recove
 export const PULL_REQUEST_TONE: Record<NonNullable<PullRequestView["state"]>, Tone> = { draft: "neutral", open: "good", merged: "notable", closed: "bad" };
 
 /** Where a turn's cost came from: the CLI's own figure, the price table, or nowhere (no price: the total is incomplete). */
-export const COST_SOURCE_TONE: Record<NonNullable<TaskUsageView["turns"][number]["costSource"]> | "none", Tone> = { agent: "neutral", "price-table": "info", none: "warn" };
+export const COST_SOURCE_TONE: Record<NonNullable<TaskUsageView["turns"][number]["costSource"]> | "none", Tone> = { agent: "neutral", "price-table": "info", estimate: "warn", none: "warn" };
 
 /** The task's checks: passed, being fixed by the agent, failing after the last round, or none declared. */
 export const CHECKS_STATE_TONE: Record<TaskChecksView["state"], Tone> = { passed: "good", fixing: "warn", failing: "bad", none: "quiet" };

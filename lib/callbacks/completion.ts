@@ -5,6 +5,7 @@ import { wakeRuns } from "../tasks/wake-run";
 import type { Runtime } from "../runtime";
 import { recordAgentCompletion } from "../sessions/lifecycle";
 import { failTask } from "../tasks/fail-task";
+import { holdToBudgetAfterTurn } from "../budgets/enforce";
 
 /** Records a turn's completion (from the callback, or read back from the node) and fails the task when the agent failed. */
 export async function applyAgentCompletion(rt: Runtime, sessionId: string, body: AgentCompletedCallback) {
@@ -15,6 +16,8 @@ export async function applyAgentCompletion(rt: Runtime, sessionId: string, body:
     }
     return recorded;
   });
+  // The turn's total counts against the budgets before the run looks at what comes next.
+  if (result.outcome === "applied" && result.taskId) await holdToBudgetAfterTurn(rt, result.taskId);
   if (result.outcome !== "ignored" && result.taskId) {
     const end = { taskId: result.taskId, sessionId, turn: result.turn ?? 1, succeeded: !result.message, branch: body.branch, commit: body.commit, pushed: body.pushed, error: body.error ?? null };
     await wakeRuns(rt, [agentTurnEnd(end)], "throw");

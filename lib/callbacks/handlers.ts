@@ -14,6 +14,7 @@ import { recordHeartbeat } from "../nodes/health";
 import { GONE_NODE_STATUSES } from "../contracts/statuses";
 import { getSession } from "../sessions/lifecycle";
 import { recordAgentOutput } from "../sessions/output";
+import { holdToBudgetAfterOutput } from "../budgets/enforce";
 import { failTask } from "../tasks/fail-task";
 import { recordBootLog } from "../workspaces/boot-log";
 import { markProvisioningFailed, markWorkspaceReady } from "../workspaces/lifecycle";
@@ -105,8 +106,11 @@ async function sessionOfWorkspace(rt: Runtime, sessionId: string, tokenWorkspace
 }
 
 export async function agentOutputCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentOutputCallback) {
-  await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
-  return recordAgentOutput(rt.db, sessionId, body, rt.config.TASK_OUTPUT_MAX_BYTES);
+  const session = await sessionOfWorkspace(rt, sessionId, tokenWorkspaceId, body.workspaceId);
+  const recorded = await recordAgentOutput(rt.db, sessionId, body, rt.config.TASK_OUTPUT_MAX_BYTES);
+  // What the batch's responses cost counts against the budgets at once (a resent batch adds nothing).
+  if (recorded.outcome === "applied") await holdToBudgetAfterOutput(rt, session, body);
+  return recorded;
 }
 
 export async function agentCompletedCallback(rt: Runtime, sessionId: string, tokenWorkspaceId: string, body: AgentCompletedCallback) {

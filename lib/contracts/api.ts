@@ -72,6 +72,13 @@ export const Repository = userText()
   // config, readable there: tokens go through secrets (GITHUB_TOKEN) and the node's credential helper.
   .refine((value) => !/^[a-z]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(value), "must not carry a password or token: store it as a secret (GITHUB_TOKEN) instead");
 
+/** An amount of US dollars a budget allows (cents at most); 0 is no limit. */
+export const BudgetUsd = z
+  .number({ error: "must be an amount of US dollars, such as 2.5" })
+  .nonnegative("must not be negative")
+  .max(100_000, "must be at most 100000")
+  .refine((value) => Math.abs(Math.round(value * 100) - value * 100) < 1e-6, "must be in whole cents");
+
 export const CreateTaskRequest = z.object({
   repository: Repository,
   prompt: userText().trim().min(1, "is required").max(20_000),
@@ -84,6 +91,8 @@ export const CreateTaskRequest = z.object({
   egress: z.preprocess((value) => (value === "" ? undefined : value), EgressPolicy.optional()),
   /** Shell commands run after each turn in place of the repository's own checks (`.agent/checks.sh`, package.json's test script). */
   checks: CheckCommands.optional(),
+  /** What the task may spend on its agent, in US dollars; unset: TASK_BUDGET_USD; 0: no limit. */
+  budgetUsd: BudgetUsd.optional(),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 
@@ -138,6 +147,34 @@ export const TaskCiView = z.object({
   result: TurnCi,
 });
 export type TaskCiView = z.infer<typeof TaskCiView>;
+
+/** `PUT /api/tasks/{id}/budget`: the task's new budget; raising it past what was spent releases a task its own budget held. */
+export const SetTaskBudgetRequest = z.object({ budgetUsd: BudgetUsd });
+export type SetTaskBudgetRequest = z.infer<typeof SetTaskBudgetRequest>;
+
+/** A person's own limits (`PUT /api/settings/budgets`): null is the configured default, 0 no limit. */
+export const PersonBudgets = z.object({ dailyUsd: BudgetUsd.nullable(), monthlyUsd: BudgetUsd.nullable() });
+export type PersonBudgets = z.infer<typeof PersonBudgets>;
+
+/** A person's limits as they apply now (their own or the configured ones; 0: none) and what they spent today and this month (UTC). */
+export const PersonBudgetsView = z.object({
+  own: PersonBudgets,
+  dailyUsd: z.number(),
+  monthlyUsd: z.number(),
+  spentTodayUsd: z.number(),
+  spentThisMonthUsd: z.number(),
+});
+export type PersonBudgetsView = z.infer<typeof PersonBudgetsView>;
+
+/** The task's budget and spend (running turns included, as their responses streamed), and the budget that holds it, if one does. */
+export const TaskBudgetView = z.object({
+  /** Null: no limit of its own. */
+  limitUsd: z.number().nullable(),
+  spentUsd: z.number(),
+  /** Held by a budget: no turn, check round or CI round starts until it is raised (or the task finished). */
+  paused: z.object({ since: z.string(), reason: z.string(), kind: z.enum(["task", "day", "month"]).nullable(), interruptedTurn: z.number().int().nullable() }).nullable(),
+});
+export type TaskBudgetView = z.infer<typeof TaskBudgetView>;
 
 /** A task's cost and tokens in a list; `unpricedTurns`: turns of a model without a price (their cost is missing from `costUsd`). */
 export const TaskUsageSummary = z.object({ costUsd: z.number(), tokens: z.number(), unpricedTurns: z.number().int() });
@@ -360,6 +397,7 @@ export const TaskDetail = TaskSummary.extend({
   checks: TaskChecksView.nullable(),
   /** Its pull request's CI on the newest pushed commit that was watched; null before any was. */
   ci: TaskCiView.nullable(),
+  budget: TaskBudgetView,
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({

@@ -38,6 +38,7 @@ export async function ciWatchStage(rt: Runtime, taskId: string, sessionId: strin
   const stage = await openStage(rt, taskId);
   if (stage === ENDED) return ENDED;
   const { task } = stage;
+  if (task.budgetPausedAt) return { watch: false, why: "a budget holds the task: no CI round starts" };
   const [turn] = await rt.db.select().from(taskTurns).where(eq(taskTurns.sessionId, sessionId)).orderBy(desc(taskTurns.turn)).limit(1);
   if (!turn?.pushed || !turn.commitSha) return { watch: false, why: "the turn pushed nothing" };
   const checks = turn.checks ? TurnChecks.safeParse(turn.checks) : undefined;
@@ -84,7 +85,9 @@ export async function ciEndStage(rt: Runtime, taskId: string, sessionId: string,
     await recordCi(rt.db, taskId, sessionId, watchedTurn, { ...ci, unwatched: seen === "deliver" ? "followup" : seen === "finish" ? "finish" : "timeout" });
   }
   const view = await rt.db.transaction((tx) =>
-    seen === "failed" ? queueCiFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CI_ROUNDS, finishRequested }) : taskCi(tx, taskId, sessionId, rt.config.MAX_CI_ROUNDS, finishRequested),
+    seen === "failed" && !stage.task.budgetPausedAt
+      ? queueCiFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CI_ROUNDS, finishRequested })
+      : taskCi(tx, taskId, sessionId, rt.config.MAX_CI_ROUNDS, finishRequested),
   );
   await finishStep(rt.db, taskId, "awaiting_ci", "succeeded", view?.summary);
   if (seen === "finish") return "finish";

@@ -17,7 +17,7 @@ import { beginNextTurn } from "../sessions/lifecycle";
 import { deliverQueuedMessages, hasQueuedMessages, turnMessages } from "../tasks/messages";
 import { finishStep, startStep } from "../tasks/timeline";
 import { turnResult } from "./finish";
-import { queueChecksFollowup } from "../checks/rounds";
+import { queueChecksFollowup, taskChecks } from "../checks/rounds";
 import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 
 /** The turn has ended: the task waits for a follow-up until its idle deadline. */
@@ -26,10 +26,14 @@ export async function awaitFollowupStage(rt: Runtime, taskId: string, sessionId:
   // Ended meanwhile (cancelled): nothing to wait for; the wait's first look says so.
   if (stage === ENDED) return;
   const { task } = stage;
-  // A failed round of checks queues the system's follow-up, which the wait then delivers at once.
-  const checks = await rt.db.transaction((tx) => queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }));
+  // A failed round of checks queues the system's follow-up, which the wait then delivers at once; none starts past a budget.
+  const held = task.budgetPausedAt !== null;
+  const checks = await rt.db.transaction((tx) =>
+    held ? taskChecks(tx, taskId, sessionId, rt.config.MAX_CHECK_ROUNDS) : queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }),
+  );
   await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checks?.summary].filter(Boolean).join("; "));
-  await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: checks?.state === "fixing" ? "sending the failed checks to the agent" : "waiting for a follow-up" });
+  const detail = held ? (task.budgetReason ?? "a budget was reached") : checks?.state === "fixing" ? "sending the failed checks to the agent" : "waiting for a follow-up";
+  await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail });
   await rt.db.transaction(async (tx) => {
     await tx
       .update(tasks)
@@ -47,6 +51,7 @@ export async function checksRoundStage(rt: Runtime, taskId: string, sessionId: s
   const stage = await openStage(rt, taskId);
   if (stage === ENDED) return false;
   const { task } = stage;
+  if (task.budgetPausedAt) return false;
   const checks = await rt.db.transaction((tx) => queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }));
   if (checks?.state !== "fixing") return false;
   await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checks.summary].join("; "));
@@ -60,7 +65,8 @@ export type FollowupState = "deliver" | "finish" | typeof PENDING | typeof ENDED
 export async function followupReadiness(rt: Runtime, taskId: string): Promise<FollowupState> {
   const stage = await openStage(rt, taskId);
   if (stage === ENDED) return ENDED;
-  if (await hasQueuedMessages(rt.db, taskId)) return "deliver";
+  // Held by a budget: follow-ups wait for it to be raised (which wakes this wait), or the person finishes.
+  if (!stage.task.budgetPausedAt && (await hasQueuedMessages(rt.db, taskId))) return "deliver";
   if (stage.task.finishRequestedAt) return "finish";
   return PENDING;
 }

@@ -5,7 +5,7 @@ import { cronJobsDue, loopJobs, PERIODIC_JOBS } from "./jobs";
 
 const MINUTE = 60_000;
 const names = (jobs: readonly { name: string }[]) => jobs.map((j) => j.name);
-const LOOP = ["node-monitor", "rewake-finished-agents", "wake-queues", "redrive-stalled-runs", "reconcile", "retention-sweep", "refresh-pull-requests"];
+const LOOP = ["node-monitor", "rewake-finished-agents", "budget-interrupts", "wake-queues", "redrive-stalled-runs", "reconcile", "retention-sweep", "refresh-pull-requests"];
 const CRON = ["retry-cleanups", "rescue-stuck-tasks", "reap-warm-nodes", "retire-old-nodes", "destroy-lost-nodes", "report-orphans"];
 
 describe("the periodic jobs", () => {

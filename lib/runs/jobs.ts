@@ -12,6 +12,7 @@
 import type { Config } from "../config";
 import type { Runtime } from "../runtime";
 import { refreshPullRequests } from "../forge/pull-requests";
+import { interruptHeldTurns } from "../budgets/enforce";
 import { monitorNodes } from "../nodes/monitor";
 import { expiredWarmNodes, reapIfIdle, wakeQueues } from "../nodes/pool";
 import { destroyLostNodes, reportOrphans, retireOldNodes } from "../recovery/safety-nets";
@@ -73,6 +74,18 @@ export const PERIODIC_JOBS: readonly PeriodicJob[] = [
     run: async (rt) => {
       const woken = await rewakeFinishedAgents(rt);
       return found("warn", "woke runs that missed their agent's completion", { tasks: woken }, woken.length > 0);
+    },
+  },
+  {
+    name: "budget-interrupts",
+    guards: "an agent past its budget whose node missed the interrupt (lib/budgets/enforce.ts)",
+    interval: "NODE_MONITOR_INTERVAL",
+    runsIn: ["loop"],
+    needsEngine: false,
+    failure: "asking nodes to interrupt agents at their budgets failed",
+    run: async (rt) => {
+      const asked = await interruptHeldTurns(rt);
+      return found("info", "asked nodes to interrupt agents held by a budget", { tasks: asked }, asked.length > 0);
     },
   },
   {

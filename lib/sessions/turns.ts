@@ -9,6 +9,7 @@ import { tasks, taskTurns } from "@/db/schema";
 import type { TaskDiffSummary, TaskDiffView } from "../contracts/api";
 import { TurnDiff, type AgentCompletedCallback } from "../contracts/vm-agent";
 import { priceTurn, type PriceTable } from "../usage/pricing";
+import { streamedTurnUsage } from "../budgets/spend";
 
 /**
  * Records the turn a completion ended (a repeat of the same session turn is a no-op), with what it
@@ -18,14 +19,17 @@ export async function recordTurn(executor: Executor, input: { taskId: string; se
   const { body } = input;
   const [task] = body.usage ? await executor.select({ model: tasks.model }).from(tasks).where(eq(tasks.id, input.taskId)) : [];
   const price = body.usage && priceTurn(body.usage, task?.model, input.prices);
-  const usage = body.usage
+  // A turn cut short (interrupted at a budget, crashed) reports no total: what its responses cost as they streamed stands in.
+  const streamed = body.usage ? undefined : await streamedTurnUsage(executor, input.sessionId, input.turn);
+  const reported = body.usage ?? streamed;
+  const usage = reported
     ? {
-        inputTokens: body.usage.inputTokens,
-        outputTokens: body.usage.outputTokens,
-        cacheReadTokens: body.usage.cacheReadTokens,
-        cacheWriteTokens: body.usage.cacheWriteTokens,
-        costUsd: price?.costUsd ?? null,
-        costSource: price?.source ?? null,
+        inputTokens: reported.inputTokens,
+        outputTokens: reported.outputTokens,
+        cacheReadTokens: reported.cacheReadTokens,
+        cacheWriteTokens: reported.cacheWriteTokens,
+        costUsd: streamed ? streamed.costUsd : (price?.costUsd ?? null),
+        costSource: streamed ? ("estimate" as const) : (price?.source ?? null),
       }
     : {};
   await executor

@@ -34,7 +34,7 @@ function defaultModel(config: Config, agent: AgentKind): string | undefined {
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; startRun: StartRun },
-  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy; checks?: string[] },
+  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy; checks?: string[]; budgetUsd?: number },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
   await checkBaseBranch(input.repository, input.baseBranch);
@@ -48,7 +48,9 @@ export async function createTask(
     // person's lock, so submissions at once cannot pass them); the one local user is the operator.
     if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, deps.userId, taskId);
     const model = input.model ?? defaultModel(deps.config, input.agent) ?? null;
-    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, egress, status: "queued", branch, runDispatchedAt: new Date() });
+    // 0 is no limit: stored as none.
+    const budgetUsd = (input.budgetUsd ?? deps.config.TASK_BUDGET_USD) || null;
+    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, egress, budgetUsd, status: "queued", branch, runDispatchedAt: new Date() });
     await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });
     await publishTaskChange(tx, taskId, "created");
   });

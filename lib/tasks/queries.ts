@@ -17,6 +17,7 @@ import { totalTokens } from "../contracts/usage";
 import { taskUsage, usageOfTasks } from "../usage/reads";
 import { taskChecks } from "../checks/rounds";
 import { taskCi } from "../ci/rounds";
+import { taskBudgetView } from "../budgets/limits";
 import { config } from "../config";
 import { isTerminal } from "./state-machine";
 
@@ -76,7 +77,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
   const settled = isTerminal(row.status) || row.finishRequestedAt !== null;
-  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks, ci] = await Promise.all([
+  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks, ci, budget] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
@@ -86,6 +87,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     taskUsage(executor, taskId),
     taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS, settled),
     taskCi(executor, taskId, session?.id, config().MAX_CI_ROUNDS, settled),
+    taskBudgetView(executor, config(), taskId, row.budgetUsd),
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -136,6 +138,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     usageDetail: usage,
     checks: checks ?? null,
     ci: ci ?? null,
+    budget,
     attempts: attemptViews,
   };
 }

@@ -26,7 +26,12 @@ export const ModelPriceEntry = z.string().transform((text, ctx): [string, ModelP
   return [model!, { input: Number(input), cachedInput: Number(cachedInput), output: Number(output), cacheWrite: Number(cacheWrite ?? input) }];
 });
 
-/** OpenAI's published prices for the models Codex runs (per million tokens, standard tier); MODEL_PRICES replaces the whole list. */
+/**
+ * Published prices per million tokens (standard tier): OpenAI's for the models Codex runs, and
+ * Anthropic's for Claude Code's (cache writes at the 5-minute rate), which price a Claude turn's
+ * spend while it runs (its CLI prices the whole turn only at its end). MODEL_PRICES replaces the
+ * whole list.
+ */
 export const DEFAULT_MODEL_PRICES = [
   "gpt-5=1.25/0.125/10",
   "gpt-5-codex=1.25/0.125/10",
@@ -36,6 +41,13 @@ export const DEFAULT_MODEL_PRICES = [
   "gpt-5-mini=0.25/0.025/2",
   "gpt-5-nano=0.05/0.005/0.4",
   "codex-mini-latest=1.5/0.375/6",
+  "claude-opus-4-5=5/0.5/25/6.25",
+  "claude-opus-4-1=15/1.5/75/18.75",
+  "claude-opus-4=15/1.5/75/18.75",
+  "claude-sonnet-4-5=3/0.3/15/3.75",
+  "claude-sonnet-4=3/0.3/15/3.75",
+  "claude-haiku-4-5=1/0.1/5/1.25",
+  "claude-3-5-haiku=0.8/0.08/4/1",
 ].join(",");
 
 /** A price table from MODEL_PRICES's entries. */

@@ -8,9 +8,12 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** The tokens a response reports (the API's `usage`); default 120 in, 24 out. */
+export type ScriptedUsage = { input_tokens: number; output_tokens: number };
+
 export type ScriptedTurn =
-  | { kind: "tool_use"; name: string; input: Record<string, unknown> }
-  | { kind: "text"; text: string }
+  | { kind: "tool_use"; name: string; input: Record<string, unknown>; usage?: ScriptedUsage }
+  | { kind: "text"; text: string; usage?: ScriptedUsage }
   | { kind: "error"; status: 429 | 529 }
   /** Answers `then` only once `until` resolves: the model is "thinking" while a test acts. */
   | { kind: "held"; until: Promise<void>; then: Exclude<ScriptedTurn, { kind: "held" }> };
@@ -104,7 +107,7 @@ export async function startAnthropicDouble(script: ScriptedTurn[], host = "127.0
         ? { type: "tool_use", id: id("toolu"), name: turn.name, input: turn.input }
         : { type: "text", text: turn.text };
     const stopReason = turn.kind === "tool_use" ? "tool_use" : "end_turn";
-    const usage = { input_tokens: 120, output_tokens: 24 };
+    const usage = turn.usage ?? { input_tokens: 120, output_tokens: 24 };
 
     if (!body.stream) {
       response.writeHead(200, { "content-type": "application/json" });
@@ -115,7 +118,7 @@ export async function startAnthropicDouble(script: ScriptedTurn[], host = "127.0
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     sse(response, "message_start", {
       type: "message_start",
-      message: { id: messageId, type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 120, output_tokens: 1 } },
+      message: { id: messageId, type: "message", role: "assistant", model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input_tokens, output_tokens: 1 } },
     });
     if (block.type === "tool_use") {
       sse(response, "content_block_start", { type: "content_block_start", index: 0, content_block: { type: "tool_use", id: block.id, name: block.name, input: {} } });
@@ -132,7 +135,7 @@ export async function startAnthropicDouble(script: ScriptedTurn[], host = "127.0
       }
     }
     sse(response, "content_block_stop", { type: "content_block_stop", index: 0 });
-    sse(response, "message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: 24 } });
+    sse(response, "message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
     sse(response, "message_stop", { type: "message_stop" });
     response.end();
   });

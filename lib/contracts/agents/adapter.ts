@@ -26,7 +26,12 @@ export type EventReader<Event> = {
   usage(event: Event): TurnUsage | undefined;
   /** The agent's closing words for the run, when this event carries them (its final answer). */
   summary(event: Event): string | undefined;
+  /** One model response's usage as it streams, when this event reports it (for spend mid-run); CLIs that report only a total leave it out. */
+  messageUsage?(event: Event): MessageUsage | undefined;
 };
+
+/** One model response's tokens mid-run: `id` tells a response seen in several events apart, `model` prices it. */
+export type MessageUsage = { id: string; model: string | undefined; usage: TurnUsage };
 
 /** How an agent's output reads: one line at a time for the UI, the whole run's for the daemon. */
 export type OutputFormat = {
@@ -40,6 +45,8 @@ export type OutputFormat = {
   runError(output: string): string | undefined;
   /** What the run used, from the newest event that reports it; undefined when none does (or the CLI never says). */
   usage(output: string): TurnUsage | undefined;
+  /** One line's model-response usage (see EventReader.messageUsage); undefined for any other line. */
+  messageUsage(line: string): MessageUsage | undefined;
   /**
    * The agent's own closing summary of the run (its final message), trimmed, whole: the daemon
    * redacts it before `clipSummary` cuts it, so no cut can leave part of a secret unrecognised.
@@ -117,6 +124,11 @@ export function jsonEvents<Event extends { type: string }>(event: z.ZodType<Even
     },
     usage: (output) => newest(output, reader.usage),
     summary: (output) => newest(output, (found) => said(reader.summary(found))),
+    messageUsage: (line) => {
+      if (!reader.messageUsage) return undefined;
+      const found = parse(jsonLine(line));
+      return found === undefined ? undefined : reader.messageUsage(found);
+    },
   };
 }
 
@@ -131,6 +143,7 @@ export const plainLines: OutputFormat = {
   conversationId: () => undefined,
   runError: () => undefined,
   usage: () => undefined,
+  messageUsage: () => undefined,
   summary: (output) => said(output.split("\n").findLast((line) => line.trim() !== "" && jsonLine(line.trim()) === undefined)),
 };
 

@@ -5,7 +5,7 @@
  * events carry the conversation's `session_id` (a follow-up runs `--resume <id>`).
  */
 import { z } from "zod";
-import { defineAgent, field, jsonEvents, type RunEnd, type TurnUsage } from "./adapter";
+import { defineAgent, field, jsonEvents, type MessageUsage, type RunEnd, type TurnUsage } from "./adapter";
 import type { LineEvent } from "./conversation";
 import { asText, clip, subjectOf } from "./text";
 
@@ -28,7 +28,15 @@ export const ClaudeEvent = z.looseObject({
   session_id: field(z.string()),
   model: field(z.string()),
   cwd: field(z.string()),
-  message: field(z.looseObject({ content: field(z.union([z.string(), z.array(z.union([z.string(), ContentBlock]))])) })),
+  message: field(
+    z.looseObject({
+      id: field(z.string()),
+      model: field(z.string()),
+      content: field(z.union([z.string(), z.array(z.union([z.string(), ContentBlock]))])),
+      /** The response's own usage (Anthropic's fields), repeated on each of its content blocks' events. */
+      usage: field(z.looseObject({ input_tokens: field(z.number()), output_tokens: field(z.number()), cache_read_input_tokens: field(z.number()), cache_creation_input_tokens: field(z.number()) })),
+    }),
+  ),
   is_error: field(z.boolean()),
   result: field(z.string()),
   duration_ms: field(z.number()),
@@ -113,6 +121,22 @@ function usage(event: ClaudeEvent): TurnUsage | undefined {
   };
 }
 
+/** An `assistant` event's model response and its usage: what the run has spent so far, one response at a time. */
+function messageUsage(event: ClaudeEvent): MessageUsage | undefined {
+  const message = event.type === "assistant" ? event.message : undefined;
+  if (!message?.id || !message.usage) return undefined;
+  return {
+    id: message.id,
+    model: message.model,
+    usage: {
+      inputTokens: message.usage.input_tokens ?? 0,
+      outputTokens: message.usage.output_tokens ?? 0,
+      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+    },
+  };
+}
+
 /** A successful `result` event's text: the final answer. A failed one's `result` is the CLI's error (runError has it), not the agent's words. */
 function summary(event: ClaudeEvent): string | undefined {
   if (event.type !== "result" || runEnd(event)?.failed !== false) return undefined;
@@ -153,6 +177,7 @@ export const claudeCode = defineAgent({
     runEnd,
     usage,
     summary,
+    messageUsage,
   }),
   keys: [{ name: "ANTHROPIC_API_KEY", label: "Anthropic API key (Claude Code)" }],
   model: { setting: "CLAUDE_CODE_MODEL", example: "claude-sonnet-4-5" },
