@@ -168,6 +168,35 @@ export const FollowUpPromptRequest = z.object({
 });
 export type FollowUpPromptRequest = z.infer<typeof FollowUpPromptRequest>;
 
+/**
+ * `POST /workspaces/{id}/agent-sessions/{sid}/interrupt`: ends the session's running turn as a person
+ * at its terminal would (SIGINT to the agent, killed INTERRUPT_GRACE later if it is still running),
+ * for a task whose spend budget ran out mid-turn. The turn then ends as any other: its work is
+ * committed and pushed, the repository's checks are not run, and its completion (`outcome`
+ * succeeded when the work was committed) carries `interrupted`. The session stays resumable: the
+ * next `prompt` is its next turn in the same agent conversation. Answered 202 when it interrupts
+ * that turn; 200, doing nothing, when the turn has ended already, was interrupted already or is not
+ * the session's current one, so it is safe to send again. A daemon older than this route answers 404.
+ */
+export const InterruptAgentSessionRequest = z.object({
+  /** The turn to interrupt (the first prompt is turn 1): a request for another turn does nothing. */
+  turn: z.number().int().min(1),
+  /** Why, as the completion's `interrupted.reason` gives it back (the control plane's words, e.g. the budget that ran out). */
+  reason: reportedText(500).pipe(z.string().min(1)),
+});
+export type InterruptAgentSessionRequest = z.infer<typeof InterruptAgentSessionRequest>;
+
+/** Where a session is: working on a turn (`running`, then `completing` while its end is reported), between turns (`completed`), or `stopped`. */
+export const AgentSessionStatus = z.enum(["running", "completing", "completed", "stopped"]);
+export type AgentSessionStatus = z.infer<typeof AgentSessionStatus>;
+
+/** The answer to an interrupt: the session's status as the node saw it (202: `running`, its turn now ending). */
+export const InterruptAgentSessionAnswer = z.object({
+  sessionId: Id,
+  status: AgentSessionStatus,
+});
+export type InterruptAgentSessionAnswer = z.infer<typeof InterruptAgentSessionAnswer>;
+
 export const AgentSessionAccepted = z.object({
   sessionId: Id,
   status: z.enum(["running"]),
@@ -183,7 +212,7 @@ export type AgentSessionAccepted = z.infer<typeof AgentSessionAccepted>;
 export const AgentSessionState = z.object({
   sessionId: Id,
   workspaceId: Id,
-  status: z.enum(["running", "completing", "completed", "stopped"]),
+  status: AgentSessionStatus,
   turn: z.number().int().min(1),
   /** Present once the turn is completed: exactly what the completion callback sends. */
   completion: z.lazy(() => AgentCompletedCallback).optional(),
@@ -381,6 +410,12 @@ export const AgentCompletedCallback = z.object({
   checks: TurnChecks.optional(),
   /** The agent's own closing words for the turn, from its stream (its adapter's `summary`), redacted and clipped; absent when it gave none. */
   summary: reportedText(SUMMARY_MAX_CHARS).optional(),
+  /**
+   * Set only for a turn an interrupt request ended (InterruptAgentSessionRequest), with its reason:
+   * the agent's exit (SIGINT's, or none once killed after its grace) is then no failure, no checks
+   * ran, and `usage` and `summary` are what its stream reported before it stopped.
+   */
+  interrupted: z.object({ reason: reportedText(500) }).optional(),
 });
 export type AgentCompletedCallback = z.infer<typeof AgentCompletedCallback>;
 
@@ -437,4 +472,6 @@ export const vmAgentPaths = {
   agentSession: (workspaceId: string, sessionId: string) => `/workspaces/${workspaceId}/agent-sessions/${sessionId}`,
   promptAgentSession: (workspaceId: string, sessionId: string) =>
     `/workspaces/${workspaceId}/agent-sessions/${sessionId}/prompt`,
+  interruptAgentSession: (workspaceId: string, sessionId: string) =>
+    `/workspaces/${workspaceId}/agent-sessions/${sessionId}/interrupt`,
 } as const;

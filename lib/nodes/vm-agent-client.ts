@@ -11,12 +11,14 @@ import {
   AgentSessionState,
   PushAgainResponse,
   HealthResponse,
+  InterruptAgentSessionAnswer,
   NodeInventory,
   VmAgentError,
   WorkspaceAccepted,
   vmAgentPaths,
   type CreateWorkspaceRequest,
   type FollowUpPromptRequest,
+  type InterruptAgentSessionRequest,
   type StartAgentSessionRequest,
 } from "../contracts/vm-agent";
 import type { CertificateFingerprint } from "../contracts/tls";
@@ -109,6 +111,13 @@ export function vmAgentClient(options: VmAgentClientOptions) {
     /** A follow-up turn; its `turn` makes a resend start nothing new. */
     promptAgentSession: (workspaceId: string, sessionId: string, request: FollowUpPromptRequest) =>
       call("POST", vmAgentPaths.promptAgentSession(workspaceId, sessionId), request, AgentSessionAccepted, { workspaceId }),
+    /**
+     * Interrupts the session's running turn `request.turn` (its work is kept, its completion says
+     * `interrupted`); safe to resend: a turn that ended, was interrupted already or is not the
+     * current one is left as it is. The answer is the session's status.
+     */
+    interruptAgentSession: (workspaceId: string, sessionId: string, request: InterruptAgentSessionRequest) =>
+      call("POST", vmAgentPaths.interruptAgentSession(workspaceId, sessionId), request, InterruptAgentSessionAnswer, { workspaceId }),
     stopWorkspace: (workspaceId: string) =>
       call("POST", vmAgentPaths.stopWorkspace(workspaceId), {}, undefined, { workspaceId }),
     /** Removes the worktree; without `force` the node refuses (409) while it holds work that is not pushed. */
