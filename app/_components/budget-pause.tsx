@@ -11,7 +11,7 @@ import styles from "./budget.module.css";
 type Pause = NonNullable<TaskDetail["budget"]["paused"]>;
 
 /** How long the task still waits before it completes on its own (the idle timeout runs while it is paused too). */
-function IdleCountdown({ idleUntil }: { idleUntil: string }) {
+function IdleCountdown({ idleUntil, what }: { idleUntil: string; what: string }) {
   const left = useCountdown(idleUntil);
   if (left <= 0) return <>It is completing now.</>;
   return (
@@ -21,7 +21,7 @@ function IdleCountdown({ idleUntil }: { idleUntil: string }) {
       <time role="timer" className={styles.pauseCountdown} dateTime={idleUntil} data-testid="budget-pause-countdown">
         {formatCountdown(left)}
       </time>{" "}
-      unless the budget is raised.
+      unless {what} is raised.
     </>
   );
 }
@@ -49,7 +49,7 @@ export function BudgetPause({ task, pause }: { task: TaskDetail; pause: Pause })
   return (
     <div className={styles.pause} data-tone="warn" data-kind={pause.kind ?? "unknown"} data-testid="budget-pause">
       <div className={styles.pauseText}>
-        <p className={styles.pauseTitle}>
+        <p className={styles.pauseTitle} role="status">
           <span className={styles.pauseIcon} aria-hidden="true" />
           <strong data-testid="budget-pause-title">{pauseTitle(pause.kind)}</strong>
         </p>
@@ -59,7 +59,7 @@ export function BudgetPause({ task, pause }: { task: TaskDetail; pause: Pause })
         {(pause.interruptedTurn !== null || waiting) && (
           <p className={styles.pauseNote}>
             {pause.interruptedTurn !== null && <>Turn {pause.interruptedTurn} was stopped mid-way; its work is committed and pushed, and it goes on once the budget is raised. </>}
-            {waiting && task.idleUntil && <IdleCountdown idleUntil={task.idleUntil} />}
+            {waiting && task.idleUntil && <IdleCountdown idleUntil={task.idleUntil} what={pause.kind === "day" || pause.kind === "month" ? "your limit" : "the budget"} />}
           </p>
         )}
       </div>

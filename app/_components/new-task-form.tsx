@@ -60,7 +60,7 @@ function FormField({ field, error, hint, hintTestId, children }: { field: Field;
 
 /** The budget field's hint: what an empty field means (the configured default) and what 0 does. */
 const budgetHint = (defaultUsd: number) =>
-  `Optional. The task pauses there until you raise it or finish. Empty: ${defaultUsd ? `${limitText(defaultUsd)}, the default` : "no limit (the default)"}; 0: no limit.`;
+  `Optional. The task pauses at this amount until you raise it or finish it. Empty: ${defaultUsd ? `${limitText(defaultUsd)}, the default` : "no limit (the default)"}; 0: no limit.`;
 
 /** `defaultBudgetUsd`: TASK_BUDGET_USD, what a task gets when the field is left empty (0: no limit). */
 export function NewTaskForm({ defaultBudgetUsd }: { defaultBudgetUsd: number }) {
