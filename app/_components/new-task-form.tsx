@@ -5,6 +5,7 @@ import { CreateTaskRequest } from "@/lib/contracts/api";
 import type { EgressPolicy } from "@/lib/contracts/egress";
 import { AGENTS, DEFAULT_AGENT, agentAdapter, AgentKind } from "@/lib/contracts/agents";
 import { ApiRequestError } from "../_lib/api";
+import { limitText, parseUsd, usdInputText } from "../_lib/budget";
 import { checkFieldMessage, readCheckLines } from "../_lib/check-commands";
 import { egressHint } from "../_lib/network";
 import { useCreateTask, useNetworkSettings } from "../_lib/queries";
@@ -13,7 +14,7 @@ import { EgressSelect } from "./egress-select";
 import { ErrorBanner } from "./error-banner";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network", checks: "Checks" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network", budgetUsd: "Budget (USD)", checks: "Checks" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -57,7 +58,12 @@ function FormField({ field, error, hint, hintTestId, children }: { field: Field;
   );
 }
 
-export function NewTaskForm() {
+/** The budget field's hint: what an empty field means (the configured default) and what 0 does. */
+const budgetHint = (defaultUsd: number) =>
+  `Optional. The task pauses at this amount until you raise it or finish it. Empty: ${defaultUsd ? `${limitText(defaultUsd)}, the default` : "no limit (the default)"}; 0: no limit.`;
+
+/** `defaultBudgetUsd`: TASK_BUDGET_USD, what a task gets when the field is left empty (0: no limit). */
+export function NewTaskForm({ defaultBudgetUsd }: { defaultBudgetUsd: number }) {
   const router = useRouter();
   const form = useRef<HTMLFormElement>(null);
   const create = useCreateTask();
@@ -68,6 +74,7 @@ export function NewTaskForm() {
   const [model, setModel] = useState("");
   const [egress, setEgress] = useState<EgressPolicy | "">("");
   const [checks, setChecks] = useState("");
+  const [budget, setBudget] = useState("");
   const network = useNetworkSettings();
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
@@ -96,6 +103,8 @@ export function NewTaskForm() {
     // The default policy is the person's, decided on the control plane: the request names none.
     // No checks given: the repository's own run (none is sent, not an empty list).
     const checkLines = readCheckLines(checks);
+    // Empty: the configured budget (none is sent). Anything typed that is not an amount is NaN, which the schema names.
+    const budgetUsd = parseUsd(budget);
     const input = {
       repository,
       prompt,
@@ -104,6 +113,7 @@ export function NewTaskForm() {
       baseBranch: baseBranch.trim(),
       ...(egress ? { egress } : {}),
       ...(checkLines.commands.length > 0 ? { checks: checkLines.commands } : {}),
+      ...(budgetUsd === undefined ? {} : { budgetUsd }),
     };
     const problem = validate(input, checkLines.lines);
     setError(problem);
@@ -225,6 +235,22 @@ export function NewTaskForm() {
             edited("egress");
           }}
           {...invalid("egress")}
+        />
+      </FormField>
+      <FormField field="budgetUsd" error={error} hint={budgetHint(defaultBudgetUsd)}>
+        <input
+          id={inputId("budgetUsd")}
+          name="budgetUsd"
+          value={budget}
+          onChange={(e) => {
+            setBudget(e.target.value);
+            edited("budgetUsd");
+          }}
+          placeholder={defaultBudgetUsd ? usdInputText(defaultBudgetUsd) : "no limit"}
+          inputMode="decimal"
+          autoComplete="off"
+          spellCheck={false}
+          {...invalid("budgetUsd")}
         />
       </FormField>
       <FormField field="checks" error={error} hint="Optional. One shell command a line, run in the worktree after each turn in place of the repository's own (.agent/checks.sh, package.json's test script).">

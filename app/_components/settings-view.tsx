@@ -6,6 +6,7 @@ import { ErrorBanner } from "./error-banner";
 import { Invitations } from "./invitations";
 import { NetworkSettings } from "./network-settings";
 import { Secrets } from "./secrets";
+import { SpendLimits, type BudgetDefaults } from "./spend-limits";
 import styles from "./settings.module.css";
 
 function Account({ user }: { user: Me["user"] }) {
@@ -48,8 +49,11 @@ function LocalModeTokens() {
   );
 }
 
-/** The settings page: the person's secrets, their tasks' network, their account and personal API tokens (team mode). */
-export function SettingsView() {
+/**
+ * The settings page: the person's secrets, their tasks' network, their spend limits, their account
+ * and personal API tokens (team mode). `budgetDefaults`: the configured limits per day and month.
+ */
+export function SettingsView({ budgetDefaults }: { budgetDefaults: BudgetDefaults }) {
   const { data: me, error, isPending } = useMe();
   return (
     <div className={styles.settings} aria-busy={isPending}>
@@ -60,6 +64,7 @@ export function SettingsView() {
       {isPending && <p className="muted placeholder">Loading…</p>}
       {me && <Secrets />}
       {me && <NetworkSettings />}
+      {me && <SpendLimits defaults={budgetDefaults} />}
       {me?.mode === "local" && <LocalModeTokens />}
       {me?.mode === "team" && (
         <>

@@ -2,6 +2,7 @@ import type { TaskDetail, TaskUsageView } from "@/lib/contracts/api";
 import { totalTokens } from "@/lib/contracts/usage";
 import { isTerminal } from "../_lib/format";
 import { formatNodeTime, formatTokens, formatTokensExact, formatUsd } from "../_lib/usage-format";
+import { BudgetMeter } from "./budget-meter";
 import { UsageTurns } from "./usage-turns";
 import styles from "./usage.module.css";
 
@@ -41,14 +42,17 @@ function noTokensText(task: TaskDetail): string {
   return "Its agent reported no token usage.";
 }
 
-/** What the task used: its cost, tokens and node time in total, and per turn. Hidden until there is any. */
+/** What the task used: its cost against its budget, its tokens and node time in total, and per turn. */
 export function UsageCard({ task }: { task: TaskDetail }) {
   const { turns, total, nodeMs, onNode } = task.usageDetail;
-  if (turns.length === 0 && nodeMs === 0) return null;
+  const { budget } = task;
   return (
     <section className="card" aria-labelledby="usage-heading" data-testid="task-usage">
       <h2 id="usage-heading">Usage</h2>
       {turns.length > 0 && <TotalCost total={total} />}
+      <div className={styles.budget}>
+        <BudgetMeter label="Budget" spentUsd={budget.spentUsd} limitUsd={budget.limitUsd} paused={budget.paused !== null} testId="usage-budget" />
+      </div>
       <dl className={`facts ${styles.facts}`}>
         {turns.length > 0 && (
           <>

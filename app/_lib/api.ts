@@ -20,6 +20,8 @@ import {
   RepositoryBranchesResponse,
   Me,
   NetworkSettingsView,
+  PersonBudgetsView,
+  TaskBudgetView,
   NodeList,
   RetryTaskResponse,
   SecretList,
@@ -34,6 +36,7 @@ import {
   type CreateTaskRequest,
   type ErrorKind,
   type NetworkSettings,
+  type PersonBudgets,
   type SecretName,
   type SendMessageRequest,
 } from "@/lib/contracts/api";
@@ -127,6 +130,9 @@ export const sendTaskMessage = (id: string, input: SendMessageRequest) =>
 /** "Finish now": the task completes when the agent's current turn ends instead of waiting for a follow-up. */
 export const finishTask = (id: string) =>
   request(FinishTaskResponse, `/api/tasks/${encodeURIComponent(id)}/finish`, { method: "POST" });
+/** Sets the task's budget (0: no limit); raising it past the spend releases a task its budget held (422 at or under the spend). */
+export const setTaskBudget = (id: string, budgetUsd: number) =>
+  request(TaskBudgetView, `/api/tasks/${encodeURIComponent(id)}/budget`, { ...postJson({ budgetUsd }), method: "PUT" });
 
 /**
  * An id for one message, chosen here so a resend of it is the same message. `randomUUID` needs a
@@ -194,6 +200,11 @@ export const deleteSecret = (name: SecretName) =>
 export const fetchNetworkSettings = (signal?: AbortSignal) => request(NetworkSettingsView, "/api/settings/network", { signal });
 export const putNetworkSettings = (settings: NetworkSettings) =>
   request(NetworkSettingsView, "/api/settings/network", { ...postJson(settings), method: "PUT" });
+
+/** The person's spend limits per day and per month (their own or the configured ones) and what they spent. */
+export const fetchBudgetSettings = (signal?: AbortSignal) => request(PersonBudgetsView, "/api/settings/budgets", { signal });
+export const putBudgetSettings = (budgets: PersonBudgets) =>
+  request(PersonBudgetsView, "/api/settings/budgets", { ...postJson(budgets), method: "PUT" });
 
 /** better-auth's answer to starting an OAuth sign-in: where to send the browser. */
 const OAuthRedirect = z.object({ url: z.string().url(), redirect: z.boolean() });

@@ -1,6 +1,6 @@
 /** React Query hooks for reads and writes. Live streams (./live) keep the reads fresh. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ErrorKind, SendMessageRequest } from "@/lib/contracts/api";
+import type { ErrorKind, SendMessageRequest, TaskDetail } from "@/lib/contracts/api";
 import {
   cancelTask,
   createApiToken,
@@ -14,6 +14,9 @@ import {
   fetchMe,
   fetchNetworkSettings,
   putNetworkSettings,
+  fetchBudgetSettings,
+  putBudgetSettings,
+  setTaskBudget,
   fetchTaskDiff,
   pushHeldWork,
   discardHeldWork,
@@ -59,6 +62,20 @@ export const useCancelTask = (id: string) => useTaskAction(id, () => cancelTask(
 export const useRetryTask = (id: string) => useTaskAction(id, () => retryTask(id));
 export const useSendMessage = (id: string) => useTaskAction(id, (input: SendMessageRequest) => sendTaskMessage(id, input));
 export const useFinishTask = (id: string) => useTaskAction(id, () => finishTask(id));
+/**
+ * Sets the task's budget: its answer is the task's budget at once (the live stream then brings the
+ * task's release, and one read covers a stream that is down).
+ */
+export function useSetTaskBudget(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (budgetUsd: number) => setTaskBudget(id, budgetUsd),
+    onSuccess: (budget) => {
+      client.setQueryData<TaskDetail>(taskKeys.detail(id), (task) => (task ? { ...task, budget } : task));
+      return client.invalidateQueries({ queryKey: taskKeys.detail(id) });
+    },
+  });
+}
 export const usePushHeldWork = (id: string) => useTaskAction(id, () => pushHeldWork(id));
 export const useDiscardHeldWork = (id: string) => useTaskAction(id, () => discardHeldWork(id));
 
@@ -104,6 +121,7 @@ export const accountKeys = {
   invitations: () => ["invitations"] as const,
   secrets: () => ["secrets"] as const,
   network: () => ["network-settings"] as const,
+  budgets: () => ["budget-settings"] as const,
 };
 
 /** The signed-in person's secrets (`GET /api/secrets`): names and times, never values. */
@@ -126,6 +144,16 @@ export const useNetworkSettings = () => useQuery({ queryKey: accountKeys.network
 export function useSaveNetworkSettings() {
   const client = useQueryClient();
   return useMutation({ mutationFn: putNetworkSettings, onSuccess: (saved) => client.setQueryData(accountKeys.network(), saved) });
+}
+
+/** The person's spend limits and what they spent today and this month (`GET /api/settings/budgets`), read again each visit. */
+export const useBudgetSettings = () =>
+  useQuery({ queryKey: accountKeys.budgets(), queryFn: ({ signal }) => fetchBudgetSettings(signal), staleTime: 0 });
+
+/** Saves them; the answer (the limits now in force) becomes the cached view. Tasks they held are released on the server. */
+export function useSaveBudgetSettings() {
+  const client = useQueryClient();
+  return useMutation({ mutationFn: putBudgetSettings, onSuccess: (saved) => client.setQueryData(accountKeys.budgets(), saved) });
 }
 
 /** The control plane's invitations (`GET /api/invitations`, an admin's). */

@@ -6,6 +6,7 @@
 import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskChecksView, TaskCiView, TaskStatus, TaskStepView, TaskUsageView } from "@/lib/contracts/api";
 import type { CiCheck } from "@/lib/contracts/ci";
 import type { ToolStatus } from "./agent-output";
+import type { BudgetLevel } from "./budget";
 import type { CheckRunState } from "./check-blocks";
 
 /** neutral grey, info blue, active and warn amber, good green, bad red, quiet slate, idle teal, notable violet. */
@@ -71,6 +72,9 @@ export const CI_CHECK_TONE: Record<CiCheck["state"], Tone> = { pending: "info", 
 
 /** One check command: running (no end marker yet), passed (exit 0), failed, or ended without a result. */
 export const CHECK_RUN_TONE: Record<CheckRunState, Tone> = { running: "info", passed: "good", failed: "bad", unknown: "quiet" };
+
+/** Spend against a budget: no limit, under it, near it (from 80 %), at it or held by it. */
+export const BUDGET_LEVEL_TONE: Record<BudgetLevel, Tone> = { none: "quiet", ok: "info", near: "warn", reached: "bad" };
 
 /** The attributes a pill's element takes for a look (`data-pulse` / `data-hollow` only when set). */
 export function pillAttributes(look: PillLook) {
