@@ -197,6 +197,18 @@ export const tasks = pgTable(
     idleUntil: ts("idle_until"),
     /** The person asked to finish now instead of waiting for a follow-up. */
     finishRequestedAt: ts("finish_requested_at"),
+    /**
+     * Best of N: the candidates of one submission share `groupId` (the first candidate's id; a task
+     * submitted alone has none) and each has its number (1..N). They run side by side on their own
+     * branches from the same base; the person picks one, which alone gets the pull request.
+     */
+    groupId: text("group_id"),
+    candidate: integer("candidate"),
+    /** On the group's first candidate: the candidate the person picked, and when; null until then. */
+    pickedTaskId: text("picked_task_id"),
+    pickedAt: ts("picked_at"),
+    /** What became of the other candidates' branches at the pick: deleted or kept. */
+    otherBranches: text("other_branches", { enum: ["deleted", "kept"] }),
     /** What the task may spend on its agent, in US dollars (TASK_BUDGET_USD unless set at submit or raised); null: no limit. */
     budgetUsd: doublePrecision("budget_usd"),
     /** While a budget (the task's, or its owner's day or month) holds it: since when, and which one in words. */
@@ -224,6 +236,7 @@ export const tasks = pgTable(
     index("tasks_user_created_idx").on(t.userId, t.createdAt),
     index("tasks_status_idx").on(t.status),
     index("tasks_node_idx").on(t.nodeId),
+    index("tasks_group_idx").on(t.groupId),
   ],
 );
 

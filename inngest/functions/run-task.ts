@@ -181,9 +181,11 @@ export const runTask = inngest.createFunction(
     };
 
     const agentSession = sessionId;
+    // A best-of-N candidate works on its own: after its checks' rounds it ends, waiting for no follow-up (the person compares and picks).
+    const waitsForFollowups = rt.config.SESSION_IDLE_TIMEOUT > 0 && !(await step.run(stepId("run", "candidate"), async () => (await getTask(rt.db, taskId))?.groupId != null));
     /** After a turn (and its CI): a failed round of checks or the person's follow-up to deliver, or "end" when none comes (idle deadline, "finish now"). */
     const nextPrompt = async (turn: number): Promise<"deliver" | "end" | typeof ENDED> => {
-      if (rt.config.SESSION_IDLE_TIMEOUT <= 0) {
+      if (!waitsForFollowups) {
         // Nobody is waited for, but a failed round of checks still goes back to the agent.
         return (await guarded(stepId("awaiting_followup", "checks", { turn }), () => checksRoundStage(rt, taskId, agentSession))) ? "deliver" : "end";
       }

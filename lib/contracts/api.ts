@@ -93,6 +93,8 @@ export const CreateTaskRequest = z.object({
   checks: CheckCommands.optional(),
   /** What the task may spend on its agent, in US dollars; unset: TASK_BUDGET_USD; 0: no limit. */
   budgetUsd: BudgetUsd.optional(),
+  /** Best of N: this many agents (1-4) work on it side by side, each on its own branch; the person picks one for the pull request. */
+  attempts: z.number({ error: "must be a whole number from 1 to 4" }).int("must be a whole number from 1 to 4").min(1, "must be at least 1").max(4, "must be at most 4").default(1),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 
@@ -100,6 +102,8 @@ export const CreateTaskResponse = z.object({
   taskId: z.string(),
   branch: z.string(),
   status: z.literal("queued"),
+  /** Best of N: every candidate's task and branch (the first is `taskId`); absent for one attempt. */
+  candidates: z.array(z.object({ taskId: z.string(), branch: z.string() })).optional(),
 });
 export type CreateTaskResponse = z.infer<typeof CreateTaskResponse>;
 
@@ -176,6 +180,46 @@ export const TaskBudgetView = z.object({
 });
 export type TaskBudgetView = z.infer<typeof TaskBudgetView>;
 
+/**
+ * Best of N: one candidate as the comparison shows it, with the evidence it is ranked by: its
+ * checks (passed first), its pull request CI (after the pick only: candidates open none), the size
+ * of its diff (smaller first), then its cost (lower first).
+ */
+export const CandidateView = z.object({
+  taskId: z.string(),
+  candidate: z.number().int(),
+  rank: z.number().int(),
+  status: TaskStatus,
+  executionStep: ExecutionStep.nullable(),
+  branch: z.string(),
+  commit: z.string().nullable(),
+  checks: z.object({ state: TaskChecksView.shape.state, summary: z.string() }).nullable(),
+  ci: z.object({ state: TaskCiView.shape.state, summary: z.string() }).nullable(),
+  diff: z.object({ files: z.number().int(), added: z.number().int(), removed: z.number().int() }).nullable(),
+  costUsd: z.number().nullable(),
+  summary: z.string().nullable(),
+  error: z.string().nullable(),
+  picked: z.boolean(),
+});
+export type CandidateView = z.infer<typeof CandidateView>;
+
+export const TaskGroupView = z.object({
+  /** The group's id (its first candidate's task id). */
+  id: z.string(),
+  size: z.number().int(),
+  /** Ranked: the best by the evidence first. */
+  candidates: z.array(CandidateView),
+  pickedTaskId: z.string().nullable(),
+  pickedAt: z.string().nullable(),
+  /** What became of the others' branches when one was picked. */
+  otherBranches: z.enum(["deleted", "kept"]).nullable(),
+});
+export type TaskGroupView = z.infer<typeof TaskGroupView>;
+
+/** `POST /api/tasks/{id}/pick`: the candidate that gets the task's pull request; the others' branches are deleted or kept. */
+export const PickCandidateRequest = z.object({ taskId: z.string().min(1, "is required"), otherBranches: z.enum(["delete", "keep"]).default("keep") });
+export type PickCandidateRequest = z.input<typeof PickCandidateRequest>;
+
 /** A task's cost and tokens in a list; `unpricedTurns`: turns of a model without a price (their cost is missing from `costUsd`). */
 export const TaskUsageSummary = z.object({ costUsd: z.number(), tokens: z.number(), unpricedTurns: z.number().int() });
 export type TaskUsageSummary = z.infer<typeof TaskUsageSummary>;
@@ -237,6 +281,8 @@ export const TaskSummary = z.object({
   commit: z.string().nullable(),
   /** What its turns cost; null until an agent reported usage. */
   usage: TaskUsageSummary.nullable(),
+  /** Best of N: how many candidates its submission has (the list shows the first; absent for one). */
+  candidates: z.number().int().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -398,6 +444,8 @@ export const TaskDetail = TaskSummary.extend({
   /** Its pull request's CI on the newest pushed commit that was watched; null before any was. */
   ci: TaskCiView.nullable(),
   budget: TaskBudgetView,
+  /** Best of N: every candidate of its submission, ranked by evidence; null for a task submitted alone. */
+  group: TaskGroupView.nullable(),
   /** Earlier attempts (the task was retried), oldest first, each as it ended. */
   attempts: z.array(
     z.object({

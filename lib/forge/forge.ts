@@ -21,6 +21,8 @@ export interface Forge {
   get(number: number): Promise<PullRequestView>;
   /** Marks an open pull request a draft, or ready for review; a merged or closed one is answered as it is. */
   setDraft(number: number, draft: boolean): Promise<PullRequestView>;
+  /** Deletes a branch (the task's others, after best of N); one that is not there is no error. */
+  deleteBranch(branch: string): Promise<void>;
   /** A commit's CI: its check runs (the latest of each name) and its commit statuses, each reduced to a verdict. */
   commitChecks(sha: string): Promise<CiCheck[]>;
   /** The log of a CI job (a GitHub Actions job), as plain text. */

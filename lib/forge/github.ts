@@ -156,6 +156,16 @@ export function githubForge(options: { apiUrl: string; token: string | undefined
       }),
     get: (number) => call(async () => view((await octokit.rest.pulls.get({ ...repo, pull_number: number, request: request() })).data as GithubPull)),
     update: (number, change) => call(async () => view((await octokit.rest.pulls.update({ ...repo, pull_number: number, body: change.body, request: request() })).data as GithubPull)),
+    deleteBranch: (branch) =>
+      call(async () => {
+        try {
+          await octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}`, request: request() });
+        } catch (error) {
+          // GitHub answers 422 "Reference does not exist" for a branch already gone.
+          if (error instanceof RequestError && error.status === 422 && /reference does not exist/i.test(error.message)) return;
+          throw error;
+        }
+      }),
     commitChecks: (sha) =>
       call(async () => {
         const [runs, combined] = await Promise.all([

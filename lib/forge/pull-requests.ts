@@ -29,7 +29,8 @@ type Source = { db: Executor; secrets: KeyRing; config: Config; now?: () => numb
 export type ForgeFactory = (repository: ForgeRepository, token: string) => Forge;
 
 export type SyncOutcome =
-  | { outcome: "no-forge" | "not-pushed" | "synced" | "failed"; state?: string }
+  /** `held`: a best-of-N candidate not picked (yet) opens none. */
+  | { outcome: "no-forge" | "not-pushed" | "synced" | "failed" | "held"; state?: string }
   /** Worth trying again at this time (ISO): the run sleeps until then. */
   | { outcome: "retry"; retryAt: string };
 

@@ -6,8 +6,12 @@
 import { syncPullRequest, type SyncOutcome } from "../forge/pull-requests";
 import type { Runtime } from "../runtime";
 import { ENDED, openStage } from "./stage";
+import { isUnpickedCandidate } from "../groups/view";
 
 export async function pullRequestStage(rt: Runtime, taskId: string): Promise<SyncOutcome | typeof ENDED> {
-  if ((await openStage(rt, taskId)) === ENDED) return ENDED;
+  const stage = await openStage(rt, taskId);
+  if (stage === ENDED) return ENDED;
+  // Best of N: only the candidate the person picks gets the task's pull request (lib/tasks/pick.ts opens it).
+  if (await isUnpickedCandidate(rt.db, stage.task)) return { outcome: "held" };
   return syncPullRequest({ db: rt.db, secrets: rt.secrets, config: rt.config }, taskId);
 }

@@ -34,30 +34,41 @@ function defaultModel(config: Config, agent: AgentKind): string | undefined {
 
 export async function createTask(
   deps: { db: Db; config: Config; userId: string; startRun: StartRun },
-  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy; checks?: string[]; budgetUsd?: number },
+  input: { repository: string; prompt: string; agent: AgentKind; baseBranch?: string; model?: string; egress?: EgressPolicy; checks?: string[]; budgetUsd?: number; attempts?: number },
 ): Promise<CreateTaskResponse> {
   checkRepository(deps.config, input.repository);
   await checkBaseBranch(input.repository, input.baseBranch);
   await checkAgentSecrets(deps.db, deps.config, deps.userId, input.agent);
   await checkProviderToken(deps.db, deps.config, deps.userId);
   const egress = await egressForNewTask(deps.db, deps.config, deps.userId, input.repository, input.egress);
-  const taskId = crypto.randomUUID();
-  const branch = branchName(deps.config.BRANCH_PREFIX, input.prompt, taskId, deps.config.BRANCH_NAME_MAX);
-  await deps.db.transaction(async (tx) => {
-    // Limits keep people of a team from crowding each other out (checked with the insert, under the
-    // person's lock, so submissions at once cannot pass them); the one local user is the operator.
-    if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, deps.userId, taskId);
-    const model = input.model ?? defaultModel(deps.config, input.agent) ?? null;
-    // 0 is no limit: stored as none.
-    const budgetUsd = (input.budgetUsd ?? deps.config.TASK_BUDGET_USD) || null;
-    await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...input, model, egress, budgetUsd, status: "queued", branch, runDispatchedAt: new Date() });
-    await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });
-    await publishTaskChange(tx, taskId, "created");
+  // Best of N: N tasks, each its own branch and run from the same base, grouped under the first's id.
+  const count = input.attempts ?? 1;
+  const candidates = Array.from({ length: count }, () => {
+    const id = crypto.randomUUID();
+    return { taskId: id, branch: branchName(deps.config.BRANCH_PREFIX, input.prompt, id, deps.config.BRANCH_NAME_MAX) };
   });
-  try {
-    await deps.startRun({ taskId, userId: deps.userId, generation: 0 });
-  } catch (error) {
-    log.warn("task accepted; its run starts when the engine answers", { taskId, error: String(error) });
+  const groupId = count > 1 ? candidates[0]!.taskId : null;
+  const { attempts: _count, ...fields } = input;
+  await deps.db.transaction(async (tx) => {
+    const model = input.model ?? defaultModel(deps.config, input.agent) ?? null;
+    // 0 is no limit: stored as none. Each candidate has the whole budget: they are alternatives, and the person's day and month hold them together.
+    const budgetUsd = (input.budgetUsd ?? deps.config.TASK_BUDGET_USD) || null;
+    for (const [i, { taskId, branch }] of candidates.entries()) {
+      // Limits keep people of a team from crowding each other out (checked with the insert, under the
+      // person's lock, so submissions at once cannot pass them); the one local user is the operator.
+      if (deps.config.AUTH_MODE === "team") await admitSubmission(tx, deps.config, deps.userId, taskId);
+      await tx.insert(tasks).values({ id: taskId, userId: deps.userId, ...fields, model, egress, budgetUsd, status: "queued", branch, groupId, candidate: groupId ? i + 1 : null, runDispatchedAt: new Date() });
+      await tx.insert(taskStatusEvents).values({ taskId, fromStatus: null, toStatus: "queued", actor: "user", reason: "submitted" });
+      await publishTaskChange(tx, taskId, "created");
+    }
+  });
+  for (const { taskId } of candidates) {
+    try {
+      await deps.startRun({ taskId, userId: deps.userId, generation: 0 });
+    } catch (error) {
+      log.warn("task accepted; its run starts when the engine answers", { taskId, error: String(error) });
+    }
   }
-  return { taskId, branch, status: "queued" };
+  const [first] = candidates;
+  return { taskId: first!.taskId, branch: first!.branch, status: "queued", ...(groupId ? { candidates } : {}) };
 }

@@ -1,5 +1,5 @@
 /** Reads of tasks as the API and the live stream show them. */
-import { asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { agentSessions, nodes, taskAttempts, tasks, taskSteps, workspaces } from "@/db/schema";
 import { STEP_LABELS, type ExecutionStep, type TaskAttemptView, type TaskDetail, type TaskDiffView, type TaskSummary, type TaskUsageSummary, type TaskStepView } from "../contracts/api";
@@ -18,6 +18,7 @@ import { taskUsage, usageOfTasks } from "../usage/reads";
 import { taskChecks } from "../checks/rounds";
 import { taskCi } from "../ci/rounds";
 import { taskBudgetView } from "../budgets/limits";
+import { taskGroupView } from "../groups/view";
 import { config } from "../config";
 import { isTerminal } from "./state-machine";
 
@@ -77,7 +78,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     executor.select().from(taskAttempts).where(eq(taskAttempts.taskId, taskId)).orderBy(asc(taskAttempts.id)),
   ]);
   const settled = isTerminal(row.status) || row.finishRequestedAt !== null;
-  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks, ci, budget] = await Promise.all([
+  const [messages, pullRequest, diff, boot, heldWork, refusals, usage, checks, ci, budget, group] = await Promise.all([
     listMessages(executor, taskId),
     pullRequestView(executor, taskId),
     taskDiffSummary(executor, taskId),
@@ -88,6 +89,7 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     taskChecks(executor, taskId, session?.id, config().MAX_CHECK_ROUNDS, settled),
     taskCi(executor, taskId, session?.id, config().MAX_CI_ROUNDS, settled),
     taskBudgetView(executor, config(), taskId, row.budgetUsd),
+    row.groupId ? taskGroupView(executor, config(), row.groupId) : undefined,
   ]);
   // A retried task's output is its current attempt's; before its agent starts there is none.
   const scope = currentOutputScope(taskId, attempts.length > 0, session?.id);
@@ -139,14 +141,27 @@ export async function getTaskDetail(executor: Executor, taskId: string, ownerId?
     checks: checks ?? null,
     ci: ci ?? null,
     budget,
+    group: group ?? null,
     attempts: attemptViews,
   };
 }
 
 export async function listTasks(executor: Executor, userId: string, limit = 100): Promise<TaskSummary[]> {
-  const rows = await executor.select().from(tasks).where(eq(tasks.userId, userId)).orderBy(desc(tasks.createdAt)).limit(limit);
+  // Best of N lists once, as its first candidate (its page compares them all).
+  const rows = await executor
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.userId, userId), or(isNull(tasks.groupId), eq(tasks.groupId, tasks.id))))
+    .orderBy(desc(tasks.createdAt))
+    .limit(limit);
   const usage = await usageOfTasks(executor, rows.map((row) => row.id));
-  return rows.map((row) => summary(row, usage.get(row.id)));
+  const groups = rows.some((row) => row.groupId)
+    ? await executor.select({ groupId: tasks.groupId, size: sql<number>`count(*)::int` }).from(tasks).where(inArray(tasks.groupId, rows.flatMap((row) => (row.groupId ? [row.groupId] : [])))).groupBy(tasks.groupId)
+    : [];
+  return rows.map((row) => {
+    const size = groups.find((g) => g.groupId === row.groupId)?.size;
+    return { ...summary(row, usage.get(row.id)), ...(size ? { candidates: size } : {}) };
+  });
 }
 
 /** The task's diff (patch included) for `ownerId`: undefined when the task is not theirs, null when no turn reported one yet. */

@@ -59,6 +59,8 @@ export type GithubRestOptions = {
   branches?: (owner: string, repo: string) => string[];
   /** Repositories whose plan has no draft pull requests. */
   noDrafts?: string[];
+  /** Deletes a branch (DELETE …/git/refs/heads/{branch}); false when there is none. */
+  deleteBranch?: (owner: string, repo: string, branch: string) => boolean;
   /** The CI jobs of a commit (none when undefined): asked at every look, so their state may change. */
   ci?: (owner: string, repo: string, sha: string) => DoubleCiJob[] | undefined;
   /** The base of html_url (the web address); default the server's own. */
@@ -216,6 +218,14 @@ export function githubRestApi(options: GithubRestOptions) {
       const next = page * perPage < names.length ? { link: `<${web}${prefix}/repos/${owner}/${repo}/branches?per_page=${perPage}&page=${page + 1}>; rel="next"` } : undefined;
       return json(response, 200, slice.map((name) => ({ name, commit: { sha: options.branchCommit?.(owner, repo, name) ?? "0".repeat(40) }, protected: false })), next);
     }
+    const ref = /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/heads\/(.+)$/.exec(url.pathname.slice(prefix.length));
+    if (ref && method === "DELETE") {
+      const [, owner = "", repo = "", branch = ""] = ref;
+      if (!options.repositories.includes(`${owner}/${repo}`)) return notFound(response);
+      if (!options.deleteBranch?.(owner, repo, decodeURIComponent(branch))) return json(response, 422, { message: "Reference does not exist", documentation_url: docs, status: "422" });
+      response.writeHead(204, { "x-ratelimit-remaining": String(remaining) });
+      return void response.end();
+    }
     const ci = /^\/repos\/([^/]+)\/([^/]+)\/(?:commits\/([^/]+)\/(check-runs|status)|actions\/jobs\/(\d+)\/logs)$/.exec(url.pathname.slice(prefix.length));
     if (ci && method === "GET") {
       const [, owner = "", repo = "", ref = "", what, job] = ci;
@@ -334,6 +344,11 @@ export async function startGithubWithRepository(options: { token: string; files?
     branchCommit: (_owner, _repo, branch) => served.git?.branch(branch),
     branches: () => execFileSync("git", ["-C", served.git!.bare, "for-each-ref", "--format=%(refname:lstrip=2)", "refs/heads/"], { encoding: "utf8" }).split("\n").filter(Boolean),
     ...(options.ci ? { ci: (_owner: string, _repo: string, sha: string) => options.ci!(served.git!, sha) } : {}),
+    deleteBranch: (_owner, _repo, branch) => {
+      if (!served.git?.branch(branch)) return false;
+      execFileSync("git", ["-C", served.git.bare, "update-ref", "-d", `refs/heads/${branch}`]);
+      return true;
+    },
   });
   const git = await startHttpsGitServer({ token: options.token, files: options.files, routes: api.handle });
   served.git = git;
