@@ -68,7 +68,8 @@ async function turnPrice(executor: Executor, input: { sessionId: string; turn: n
     .orderBy(desc(taskTurns.turn));
   if (!earlier.length) return priceTurn(usage, task?.model, input.prices);
   const [last] = earlier;
-  if (last!.reported !== null) return { costUsd: Math.max(0, reported - last!.reported), source: "agent" as const };
+  // A figure below the one before cannot be a running total (a fresh conversation, or a CLI that stopped adding up): it is the run's own.
+  if (last!.reported !== null) return { costUsd: reported >= last!.reported ? reported - last!.reported : reported, source: "agent" as const };
   const { costUsd: _running, ...tokens } = usage;
   return priceTurn(tokens, task?.model, input.prices) ?? { costUsd: Math.max(0, reported - earlier.reduce((sum, t) => sum + (t.cost ?? 0), 0)), source: "agent" as const };
 }
