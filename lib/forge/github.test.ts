@@ -26,6 +26,7 @@ beforeAll(async () => {
     prefix: "/api/v3",
     branchCommit: (_owner, _repo, branch) => (branch === "gone" ? undefined : SHA),
     ci: (_owner, repo, sha) => (repo === "widgets" && sha === CI_SHA ? ciJobs : undefined),
+    deleteBranch: (_owner, _repo, branch) => branch === "agents/doomed",
   });
 });
 afterAll(async () => github?.close());
@@ -109,5 +110,13 @@ describe("the GitHub forge", () => {
     expect(await failure(forge().jobLog(99_999))).toMatchObject({ kind: "not_found" });
     // A commit no CI ran on has nothing to say.
     expect(await forge().commitChecks(SHA)).toEqual([]);
+  });
+
+  it("deletes a branch by its ref (slashes and all), takes one already gone as done, and reports a refusal", async () => {
+    await forge().deleteBranch("agents/doomed");
+    expect(github.calls.at(-1)).toMatchObject({ method: "DELETE", authorized: true, path: expect.stringMatching(/^\/api\/v3\/repos\/acme\/widgets\/git\/refs\/heads(\/|%2F)agents(\/|%2F)doomed$/) });
+    await forge().deleteBranch("agents/never-was");
+    github.failNext({ status: 403, body: { message: "Resource not accessible by personal access token" } });
+    expect(await failure(forge().deleteBranch("agents/doomed"))).toMatchObject({ kind: "forbidden" });
   });
 });

@@ -218,11 +218,13 @@ export function githubRestApi(options: GithubRestOptions) {
       const next = page * perPage < names.length ? { link: `<${web}${prefix}/repos/${owner}/${repo}/branches?per_page=${perPage}&page=${page + 1}>; rel="next"` } : undefined;
       return json(response, 200, slice.map((name) => ({ name, commit: { sha: options.branchCommit?.(owner, repo, name) ?? "0".repeat(40) }, protected: false })), next);
     }
-    const ref = /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/heads\/(.+)$/.exec(url.pathname.slice(prefix.length));
+    // The ref may come with its slashes encoded (Octokit sends heads%2Fagents%2F…), as GitHub takes it.
+    const ref = /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/(.+)$/.exec(url.pathname.slice(prefix.length));
     if (ref && method === "DELETE") {
-      const [, owner = "", repo = "", branch = ""] = ref;
+      const [, owner = "", repo = "", name = ""] = ref;
+      const branch = /^heads\/(.+)$/.exec(decodeURIComponent(name))?.[1];
       if (!options.repositories.includes(`${owner}/${repo}`)) return notFound(response);
-      if (!options.deleteBranch?.(owner, repo, decodeURIComponent(branch))) return json(response, 422, { message: "Reference does not exist", documentation_url: docs, status: "422" });
+      if (!branch || !options.deleteBranch?.(owner, repo, branch)) return json(response, 422, { message: "Reference does not exist", documentation_url: docs, status: "422" });
       response.writeHead(204, { "x-ratelimit-remaining": String(remaining) });
       return void response.end();
     }
