@@ -8,10 +8,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
 import { expect, test, type Page } from "@playwright/test";
 import type { TaskDetail } from "../lib/contracts/api";
-import { startGithubWithRepository, type DoubleCiJob } from "../tests/doubles/github-rest";
+import { failingUntilFixed, startGithubWithRepository, type DoubleCiJob } from "../tests/doubles/github-rest";
 import { sharedTempDir } from "../tests/harness/shared-dir";
 import { expectNoReload, markNoReload, type OwnSystem, screenshots, startOwnSystem } from "./support";
 
@@ -42,18 +41,7 @@ function repositoryCi(git: { bare: string }, sha: string): DoubleCiJob[] {
       { kind: "status", context: "ci/lint", state: "pending", description: "lint is running" },
     ];
   }
-  const fixed = spawnSync("git", ["-C", git.bare, "cat-file", "-e", `${sha}:FIXED`]).status === 0;
-  return [
-    {
-      kind: "check_run",
-      name: "test",
-      status: "completed",
-      conclusion: fixed ? "success" : "failure",
-      title: fixed ? "all tests passed" : "1 failing",
-      log: `2026-12-07T10:00:00.0000000Z Run npm test\n${fixed ? "" : "2026-12-07T10:00:01.0000000Z Error: FIXED is missing\n2026-12-07T10:00:01.1000000Z ##[error]Process completed with exit code 1.\n"}`,
-    },
-    { kind: "status", context: "ci/lint", state: "success", description: "lint passed" },
-  ];
+  return failingUntilFixed(git, sha);
 }
 
 test.beforeAll(async () => {

@@ -7,11 +7,12 @@
  */
 import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { taskMessages, tasks, users } from "@/db/schema";
+import { tasks, users } from "@/db/schema";
 import type { Config } from "../config";
 import type { TaskBudgetView } from "../contracts/api";
 import { publishTaskChange } from "../live/publish";
 import { personSpend, taskSpend } from "./spend";
+import { queueSystemFollowup } from "../checks/rounds";
 
 export type BudgetKind = "task" | "day" | "month";
 export type BudgetVerdict = { over: false } | { over: true; kind: BudgetKind; limitUsd: number; spentUsd: number; reason: string };
@@ -85,12 +86,9 @@ export async function releaseIfUnder(tx: Executor, config: Limits, taskId: strin
   }
   await tx.update(tasks).set({ budgetPausedAt: null, budgetReason: null, budgetInterruptedTurn: null }).where(eq(tasks.id, taskId));
   if (pause.interruptedTurn !== null && sessionId) {
-    await tx
-      .insert(taskMessages)
-      .values({ taskId, clientId: `budget-resume-${sessionId}-t${pause.interruptedTurn}`, author: "budget", body: resumeMessage(pause.interruptedTurn) })
-      .onConflictDoNothing();
+    await queueSystemFollowup(tx, { taskId, clientId: `budget-resume-${sessionId}-t${pause.interruptedTurn}`, author: "budget", body: resumeMessage(pause.interruptedTurn) });
   }
-  await publishTaskChange(tx, taskId, "message");
+  await publishTaskChange(tx, taskId, "status");
   return { released: true, verdict };
 }
 

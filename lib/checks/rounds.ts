@@ -92,11 +92,12 @@ export function checksFollowup(checks: TurnChecks, round: number, maxRounds: num
 export async function queueChecksFollowup(tx: Executor, input: { taskId: string; sessionId: string; maxRounds: number; finishRequested: boolean }): Promise<TaskChecksView | undefined> {
   const view = await taskChecks(tx, input.taskId, input.sessionId, input.maxRounds, input.finishRequested);
   if (!view || view.state !== "fixing") return view;
-  const inserted = await tx
-    .insert(taskMessages)
-    .values({ taskId: input.taskId, clientId: `checks-${input.sessionId}-t${view.turn}`, author: "checks", body: checksFollowup(view.result, view.round, input.maxRounds) })
-    .onConflictDoNothing()
-    .returning({ id: taskMessages.id });
-  if (inserted.length) await publishTaskChange(tx, input.taskId, "message");
+  await queueSystemFollowup(tx, { taskId: input.taskId, clientId: `checks-${input.sessionId}-t${view.turn}`, author: "checks", body: checksFollowup(view.result, view.round, input.maxRounds) });
   return view;
+}
+
+/** Queues a follow-up the system wrote, once: a second call with the same client id (a retried step) adds nothing. */
+export async function queueSystemFollowup(tx: Executor, message: { taskId: string; clientId: string; author: Exclude<TaskMessageAuthor, "person">; body: string }) {
+  const inserted = await tx.insert(taskMessages).values(message).onConflictDoNothing().returning({ id: taskMessages.id });
+  if (inserted.length) await publishTaskChange(tx, message.taskId, "message");
 }

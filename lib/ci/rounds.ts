@@ -6,11 +6,10 @@
  */
 import { and, desc, eq, isNotNull } from "drizzle-orm";
 import type { Executor } from "@/db/client";
-import { taskMessages, taskTurns } from "@/db/schema";
+import { taskTurns } from "@/db/schema";
 import type { TaskCiView } from "../contracts/api";
 import { TurnCi } from "../contracts/ci";
-import { publishTaskChange } from "../live/publish";
-import { systemRound } from "../checks/rounds";
+import { queueSystemFollowup, systemRound } from "../checks/rounds";
 
 const short = (sha: string) => sha.slice(0, 12);
 const UNWATCHED = { timeout: "still running at CI_WAIT_TIMEOUT", followup: "a follow-up came first", finish: "the task was finished" } as const;
@@ -66,11 +65,6 @@ export function ciFollowup(ci: TurnCi, round: number, maxRounds: number): string
 export async function queueCiFollowup(tx: Executor, input: { taskId: string; sessionId: string; maxRounds: number; finishRequested: boolean }): Promise<TaskCiView | undefined> {
   const view = await taskCi(tx, input.taskId, input.sessionId, input.maxRounds, input.finishRequested);
   if (!view || view.state !== "fixing") return view;
-  const inserted = await tx
-    .insert(taskMessages)
-    .values({ taskId: input.taskId, clientId: `ci-${input.sessionId}-t${view.turn}`, author: "ci", body: ciFollowup(view.result, view.round, input.maxRounds) })
-    .onConflictDoNothing()
-    .returning({ id: taskMessages.id });
-  if (inserted.length) await publishTaskChange(tx, input.taskId, "message");
+  await queueSystemFollowup(tx, { taskId: input.taskId, clientId: `ci-${input.sessionId}-t${view.turn}`, author: "ci", body: ciFollowup(view.result, view.round, input.maxRounds) });
   return view;
 }

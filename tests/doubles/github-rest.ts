@@ -19,7 +19,7 @@
  * Mounted under a path prefix (`/api/v3`, as GitHub Enterprise Server serves it) it shares a
  * server with the git double, so one host serves the repository and its API. Test tree only.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { startHttpsGitServer } from "../../vm-agent/test-git-server";
@@ -42,6 +42,29 @@ export type DoublePull = {
 export type DoubleCiJob =
   | { kind: "check_run"; name: string; status: "queued" | "in_progress" | "completed"; conclusion?: "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required"; log?: string; title?: string; summary?: string }
   | { kind: "status"; context: string; state: "pending" | "success" | "failure" | "error"; description?: string };
+
+/** Whether `sha` of the served repository has `file` (what a CI double decides from). */
+export const commitHas = (git: { bare: string }, sha: string, file: string) => spawnSync("git", ["-C", git.bare, "cat-file", "-e", `${sha}:${file}`]).status === 0;
+
+/**
+ * CI that has ended on a commit, as the tests script it: the Actions job "test", failing while
+ * the commit lacks FIXED (its log, stamped as GitHub stamps it, says so), and the status "ci/lint",
+ * passing.
+ */
+export function failingUntilFixed(git: { bare: string }, sha: string): DoubleCiJob[] {
+  const fixed = commitHas(git, sha, "FIXED");
+  return [
+    {
+      kind: "check_run",
+      name: "test",
+      status: "completed",
+      conclusion: fixed ? "success" : "failure",
+      title: fixed ? "all tests passed" : "1 failing",
+      log: `2026-12-07T10:00:00.0000000Z Run npm test\n${fixed ? "" : "2026-12-07T10:00:01.0000000Z Error: FIXED is missing\n2026-12-07T10:00:01.1000000Z ##[error]Process completed with exit code 1.\n"}`,
+    },
+    { kind: "status", context: "ci/lint", state: "success", description: "lint passed" },
+  ];
+}
 
 export type QueuedFailure = { status: number; headers?: Record<string, string>; body?: unknown };
 export type ApiCall = { method: string; path: string; authorized: boolean; body?: Record<string, unknown> };

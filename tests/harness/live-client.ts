@@ -112,3 +112,13 @@ export async function untilFinished(app: AppClient, taskId: string, timeoutMs: n
     watch.close();
   }
 }
+
+/** Watches a task's live stream until `predicate` holds for it (a wait on the condition, never a sleep); answers that view. */
+export async function untilTask(app: AppClient, taskId: string, predicate: (t: TaskDetail) => boolean, what: string, timeoutMs = 90_000): Promise<TaskDetail> {
+  const watch = await watchTask(app, taskId);
+  try {
+    return await watch.until(predicate, timeoutMs, what);
+  } finally {
+    watch.close();
+  }
+}

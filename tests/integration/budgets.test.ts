@@ -10,7 +10,7 @@ import type { TaskDetail } from "@/lib/contracts/api";
 import { startAnthropicDouble } from "../doubles/anthropic-api";
 import { git, makeRepo } from "../harness/git";
 import { hostAddress } from "../harness/host-address";
-import { untilFinished, watchTask } from "../harness/live-client";
+import { untilFinished, untilTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 let system: TestSystem;
@@ -33,14 +33,7 @@ afterAll(async () => {
   await model?.close();
 });
 
-async function until(taskId: string, predicate: (t: TaskDetail) => boolean, what: string) {
-  const watch = await watchTask(system, taskId);
-  try {
-    return await watch.until(predicate, 120_000, what);
-  } finally {
-    watch.close();
-  }
-}
+const until = (taskId: string, predicate: (t: TaskDetail) => boolean, what: string) => untilTask(system, taskId, predicate, what, 120_000);
 
 describe("a task's budget", () => {
   it("crossed mid-turn: the agent is interrupted, its work pushed, the task waits; raised, the same session goes on", async () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskDetail } from "@/lib/contracts/api";
 import { git, makeRepo } from "../harness/git";
-import { untilFinished, watchTask } from "../harness/live-client";
+import { untilFinished, untilTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 /** package.json's test script fails until a file named FIXED exists. */
@@ -31,14 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => system?.stop());
 
-async function until(taskId: string, predicate: (t: TaskDetail) => boolean, what: string) {
-  const watch = await watchTask(system, taskId);
-  try {
-    return await watch.until(predicate, 90_000, what);
-  } finally {
-    watch.close();
-  }
-}
+const until = (taskId: string, predicate: (t: TaskDetail) => boolean, what: string) => untilTask(system, taskId, predicate, what, 90_000);
 const waitingForThePerson = (t: TaskDetail) => t.executionStep === "awaiting_followup" && !t.messages.some((m) => m.status === "queued");
 
 describe("checks after every turn", () => {

@@ -6,11 +6,10 @@
  * between looks), and a signed webhook wakes it at once.
  */
 import { createHmac } from "node:crypto";
-import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskDetail, TaskRecord } from "@/lib/contracts/api";
-import { startGithubWithRepository, type DoubleCiJob } from "../doubles/github-rest";
-import { untilFinished, watchTask } from "../harness/live-client";
+import { commitHas, failingUntilFixed, startGithubWithRepository, type DoubleCiJob } from "../doubles/github-rest";
+import { untilFinished, untilTask } from "../harness/live-client";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
 const TOKEN = "ghp_ci_feedback";
@@ -24,21 +23,9 @@ const AGENT = ['case "$AGENT_PROMPT" in', '  run:*) eval "${AGENT_PROMPT#run:}" 
 /** The double's CI: one Actions job per commit, which fails while FIXED is missing; a commit with HOLD_CI never ends. */
 function repositoryCi(firstAsked: Map<string, number>) {
   return (git: { bare: string }, sha: string): DoubleCiJob[] => {
-    const has = (file: string) => spawnSync("git", ["-C", git.bare, "cat-file", "-e", `${sha}:${file}`]).status === 0;
     if (!firstAsked.has(sha)) firstAsked.set(sha, Date.now());
-    if (has("HOLD_CI") || Date.now() - firstAsked.get(sha)! < CI_RUNS_MS) return [{ kind: "check_run", name: "test", status: "in_progress" }];
-    const fixed = has("FIXED");
-    return [
-      {
-        kind: "check_run",
-        name: "test",
-        status: "completed",
-        conclusion: fixed ? "success" : "failure",
-        title: fixed ? "passed" : "1 failing",
-        log: `2026-12-07T10:00:00.0000000Z Run npm test\n${fixed ? "" : "2026-12-07T10:00:01.0000000Z Error: FIXED is missing\n2026-12-07T10:00:01.1000000Z ##[error]Process completed with exit code 1.\n"}`,
-      },
-      { kind: "status", context: "ci/lint", state: "success", description: "lint passed" },
-    ];
+    if (commitHas(git, sha, "HOLD_CI") || Date.now() - firstAsked.get(sha)! < CI_RUNS_MS) return [{ kind: "check_run", name: "test", status: "in_progress" }];
+    return failingUntilFixed(git, sha);
   };
 }
 
@@ -67,14 +54,7 @@ afterAll(async () => {
   await github?.close();
 });
 
-async function until(taskId: string, predicate: (t: TaskDetail) => boolean, what: string) {
-  const watch = await watchTask(system, taskId);
-  try {
-    return await watch.until(predicate, 90_000, what);
-  } finally {
-    watch.close();
-  }
-}
+const until = (taskId: string, predicate: (t: TaskDetail) => boolean, what: string) => untilTask(system, taskId, predicate, what, 90_000);
 const waitingForThePerson = (t: TaskDetail) => t.executionStep === "awaiting_followup" && !t.messages.some((m) => m.status === "queued");
 
 function webhook(event: string, payload: unknown, secret = WEBHOOK_SECRET) {

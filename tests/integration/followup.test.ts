@@ -15,7 +15,7 @@ import { startGithubWithRepository } from "../doubles/github-rest";
 import { startResponsesDouble } from "../doubles/openai-responses";
 import { git, makeRepo } from "../harness/git";
 import { GATED_AGENT_COMMAND, newGate, untilAgentWaits } from "../harness/gated-agent";
-import { untilFinished, watchTask } from "../harness/live-client";
+import { untilFinished, untilTask, watchTask } from "../harness/live-client";
 import { hostAddress } from "../harness/host-address";
 import { startTestSystem, type TestSystem } from "../harness/test-system";
 
@@ -27,14 +27,7 @@ async function submit(system: TestSystem, repository: string, prompt: string) {
   return body as { taskId: string; branch: string };
 }
 
-async function until(system: TestSystem, taskId: string, predicate: (t: TaskDetail) => boolean, what: string) {
-  const watch = await watchTask(system, taskId);
-  try {
-    return await watch.until(predicate, 60_000, what);
-  } finally {
-    watch.close();
-  }
-}
+const until = (system: TestSystem, taskId: string, predicate: (t: TaskDetail) => boolean, what: string) => untilTask(system, taskId, predicate, what, 60_000);
 
 /** A test system whose repositories live on the GitHub double (its git and REST API on one HTTPS host), with the person's token stored. */
 async function startGithubSystem(token: string, env: Record<string, string>) {
