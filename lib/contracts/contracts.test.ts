@@ -13,8 +13,22 @@ describe("Repository", () => {
 });
 
 describe("CreateTaskRequest", () => {
-  it("defaults the agent to script and trims the prompt", () => {
-    expect(CreateTaskRequest.parse({ repository: "/r", prompt: "  do it  " })).toEqual({ repository: "/r", prompt: "do it", agent: "script" });
+  it("defaults the agent to script and one attempt, and trims the prompt", () => {
+    expect(CreateTaskRequest.parse({ repository: "/r", prompt: "  do it  " })).toEqual({ repository: "/r", prompt: "do it", agent: "script", attempts: 1 });
+  });
+  it("takes 1 to 4 attempts and a budget in whole cents, naming the field that is wrong", () => {
+    expect(CreateTaskRequest.parse({ repository: "/r", prompt: "x", attempts: 4, budgetUsd: 2.5 })).toMatchObject({ attempts: 4, budgetUsd: 2.5 });
+    for (const [body, field] of [
+      [{ attempts: 0 }, "attempts"],
+      [{ attempts: 5 }, "attempts"],
+      [{ attempts: 1.5 }, "attempts"],
+      [{ budgetUsd: -1 }, "budgetUsd"],
+      [{ budgetUsd: 0.001 }, "budgetUsd"],
+      [{ budgetUsd: "2" }, "budgetUsd"],
+    ] as const) {
+      const result = CreateTaskRequest.safeParse({ repository: "/r", prompt: "x", ...body });
+      expect(result.error?.issues[0]?.path, JSON.stringify(body)).toEqual([field]);
+    }
   });
   it("names the field that is wrong", () => {
     const result = CreateTaskRequest.safeParse({ repository: "/r", prompt: "x", agent: "gpt-7" });
