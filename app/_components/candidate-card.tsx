@@ -53,10 +53,9 @@ export function CandidateCard(props: {
         <span className={styles.rank} data-testid="candidate-rank" title="Its rank by the evidence">
           #{c.rank}
         </span>
-        <div className={styles.cardName}>
-          <h3 id={headingId}>Candidate {c.candidate}</h3>
-          {current && <span className={styles.here}>this page</span>}
-        </div>
+        <h3 id={headingId} className={styles.cardName}>
+          Candidate {c.candidate}
+        </h3>
         {standing === "picked" ? (
           <span className="pill" data-tone={CANDIDATE_STANDING_TONE.picked} data-testid="candidate-picked">
             <span aria-hidden="true">✓</span> Picked

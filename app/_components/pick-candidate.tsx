@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { CandidateView, PickCandidateRequest, TaskGroupView } from "@/lib/contracts/api";
 import { canPick, pickBlocker } from "../_lib/candidates";
+import { summarySentence } from "../_lib/checks-view";
 import { SegmentedControl } from "./segmented-control";
 import styles from "./best-of-n.module.css";
 
@@ -38,7 +39,7 @@ export function PickCandidate(props: {
 
   const error = props.error && (
     <p className="field-error" role="alert" data-testid="candidate-pick-error">
-      {props.error}
+      {summarySentence(props.error)}
     </p>
   );
   if (group.pickedTaskId !== null) return error || null;
@@ -48,7 +49,7 @@ export function PickCandidate(props: {
       <div className={styles.pick}>
         <button
           type="button"
-          className="button primary small"
+          className={`button small${candidate.rank === 1 ? " primary" : ""}`}
           disabled={!enabled}
           aria-describedby={blocker ? noteId : undefined}
           onClick={() => setConfirming(true)}
