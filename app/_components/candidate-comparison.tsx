@@ -38,7 +38,7 @@ export function CandidateComparison({ task }: { task: TaskDetail }) {
         </p>
       ) : (
         <p className="section-lead muted">
-          {group.size} agents worked on this side by side, each on its own branch from the same base. Ranked by the evidence: checks passed first, then CI, then the smaller diff, then the lower cost. Pick one for the pull request.
+          {group.size} agents work on this side by side, each on its own branch from the same base. Ranked by the evidence: checks passed first, then CI, then the smaller diff, then the lower cost. Pick one for the pull request.
         </p>
       )}
       <ol className={styles.grid}>
