@@ -54,6 +54,8 @@ test("best of 3 with one passing attempt ranked first: the comparison, the pick 
   await expect(comparison.getByRole("heading", { name: "Best of 3" })).toBeVisible();
   const cards = comparison.getByTestId("candidate");
   await expect(cards).toHaveCount(3);
+  // A picture while they work (how far each got depends on the machine).
+  await screenshots(page, "best-of-n-running");
   await expect(comparison.locator('[data-testid="candidate"][data-status="completed"]')).toHaveCount(3, { timeout: 180_000 });
   await expect(comparison.locator('[data-testid="candidate-checks"][data-state]')).toHaveCount(3, { timeout: 30_000 });
 
@@ -86,7 +88,7 @@ test("best of 3 with one passing attempt ranked first: the comparison, the pick 
   // A refusal (here the API's 409, answered for it once) shows on the card, and nothing is picked.
   await page.route(`**/api/tasks/${firstId}/pick`, (route) => route.fulfill({ status: 409, json: { error: `candidate ${bestNumber} has no pushed work to pick (it is in_progress)`, field: "taskId" } }), { times: 1 });
   await confirm.getByTestId("candidate-pick-confirm-button").click();
-  await expect(best.getByTestId("candidate-pick-error")).toHaveText(`candidate ${bestNumber} has no pushed work to pick (it is in_progress)`);
+  await expect(best.getByTestId("candidate-pick-error")).toHaveText(`Candidate ${bestNumber} has no pushed work to pick (it is in_progress)`);
   await expect(comparison).not.toHaveAttribute("data-picked");
   await screenshots(page, "best-of-n-pick-confirm");
 
