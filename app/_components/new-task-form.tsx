@@ -6,15 +6,17 @@ import type { EgressPolicy } from "@/lib/contracts/egress";
 import { AGENTS, DEFAULT_AGENT, agentAdapter, AgentKind } from "@/lib/contracts/agents";
 import { ApiRequestError } from "../_lib/api";
 import { limitText, parseUsd, usdInputText } from "../_lib/budget";
+import { ATTEMPT_CHOICES, attemptsHint } from "../_lib/candidates";
 import { checkFieldMessage, readCheckLines } from "../_lib/check-commands";
 import { egressHint } from "../_lib/network";
 import { useCreateTask, useNetworkSettings } from "../_lib/queries";
 import { BaseBranchInput } from "./base-branch-field";
 import { EgressSelect } from "./egress-select";
 import { ErrorBanner } from "./error-banner";
+import { SegmentedControl } from "./segmented-control";
 
 const LAST_REPOSITORY = "acp:last-repository";
-const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network", budgetUsd: "Budget (USD)", checks: "Checks" } as const;
+const FIELDS = { repository: "Repository", prompt: "Task", agent: "Agent", model: "Model", baseBranch: "Base branch", egress: "Network", budgetUsd: "Budget (USD)", attempts: "Attempts", checks: "Checks" } as const;
 type Field = keyof typeof FIELDS;
 type FormError = { message: string; field?: Field };
 
@@ -62,6 +64,38 @@ function FormField({ field, error, hint, hintTestId, children }: { field: Field;
 const budgetHint = (defaultUsd: number) =>
   `Optional. The task pauses at this amount until you raise it or finish it. Empty: ${defaultUsd ? `${limitText(defaultUsd)}, the default` : "no limit (the default)"}; 0: no limit.`;
 
+const ATTEMPT_OPTIONS = ATTEMPT_CHOICES.map((n) => ({ value: String(n), label: n, title: n === 1 ? "One agent" : `Best of ${n}: ${n} agents side by side` }));
+
+/** Attempts: how many agents work on the task side by side (best of N), as a segmented control. */
+function AttemptsField({ value, onChange, error }: { value: number; onChange: (attempts: number) => void; error?: FormError }) {
+  const message = error?.field === "attempts" ? error.message : undefined;
+  const hintId = `${inputId("attempts")}-hint`;
+  return (
+    <div className="field">
+      <SegmentedControl
+        legend={FIELDS.attempts}
+        name="attempts"
+        id={inputId("attempts")}
+        options={ATTEMPT_OPTIONS}
+        value={String(value)}
+        onChange={(chosen) => onChange(Number(chosen))}
+        describedBy={message ? errorId("attempts") : hintId}
+        invalid={message !== undefined}
+        testId="new-task-attempts"
+      />
+      {message ? (
+        <p id={errorId("attempts")} className="field-error">
+          {message}
+        </p>
+      ) : (
+        <p id={hintId} className="field-hint" data-testid="new-task-attempts-hint">
+          {attemptsHint(value)}
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** `defaultBudgetUsd`: TASK_BUDGET_USD, what a task gets when the field is left empty (0: no limit). */
 export function NewTaskForm({ defaultBudgetUsd }: { defaultBudgetUsd: number }) {
   const router = useRouter();
@@ -75,6 +109,7 @@ export function NewTaskForm({ defaultBudgetUsd }: { defaultBudgetUsd: number }) 
   const [egress, setEgress] = useState<EgressPolicy | "">("");
   const [checks, setChecks] = useState("");
   const [budget, setBudget] = useState("");
+  const [attempts, setAttempts] = useState(1);
   const network = useNetworkSettings();
   const [error, setError] = useState<FormError>();
   const busy = create.isPending || create.isSuccess;
@@ -114,6 +149,8 @@ export function NewTaskForm({ defaultBudgetUsd }: { defaultBudgetUsd: number }) 
       ...(egress ? { egress } : {}),
       ...(checkLines.commands.length > 0 ? { checks: checkLines.commands } : {}),
       ...(budgetUsd === undefined ? {} : { budgetUsd }),
+      // One is the default: the request names attempts only for best of N.
+      ...(attempts > 1 ? { attempts } : {}),
     };
     const problem = validate(input, checkLines.lines);
     setError(problem);
@@ -210,6 +247,14 @@ export function NewTaskForm({ defaultBudgetUsd }: { defaultBudgetUsd: number }) 
           />
         </FormField>
       )}
+      <AttemptsField
+        value={attempts}
+        onChange={(chosen) => {
+          setAttempts(chosen);
+          edited("attempts");
+        }}
+        error={error}
+      />
       <FormField field="baseBranch" error={error}>
         <BaseBranchInput
           repository={repository}

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { TaskSummary } from "@/lib/contracts/api";
+import { bestOfText } from "../_lib/candidates";
 import { absoluteTime, firstLine, relativeTime, repositoryName } from "../_lib/format";
 import { StatusPill } from "./status-pill";
 import { TaskCost } from "./task-cost";
@@ -14,6 +15,11 @@ export function TaskRow({ task, now }: { task: TaskSummary; now: number }) {
         <span className={styles.rowMain}>
           <span className="row-title">{firstLine(task.prompt) || "(no description)"}</span>
           <span className={styles.rowMeta}>
+            {task.candidates !== undefined && task.candidates > 1 && (
+              <span className={styles.rowBestOf} title="Best of N: its agents worked side by side; its page compares them" data-testid="task-row-best-of">
+                {bestOfText(task.candidates)}
+              </span>
+            )}
             <span className={styles.rowRepo} title={task.repository}>
               {repositoryName(task.repository)}
             </span>

@@ -6,6 +6,7 @@ import { firstLine, isRetryable, isTerminal } from "../_lib/format";
 import { useLiveTask, type LiveConnection } from "../_lib/live";
 import { useTask } from "../_lib/queries";
 import { BootLog } from "./boot-log";
+import { CandidateComparison } from "./candidate-comparison";
 import { CancelButton } from "./cancel-button";
 import { ChecksCard } from "./checks-card";
 import { CiCard } from "./ci-card";
@@ -25,6 +26,7 @@ import { UsageCard } from "./usage-card";
 import styles from "./task-view.module.css";
 
 function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveConnection }) {
+  const candidate = task.group?.candidates.find((c) => c.taskId === task.id);
   return (
     <header className={styles.taskHead}>
       <div className={styles.taskHeadMain}>
@@ -34,6 +36,11 @@ function TaskHeader({ task, connection }: { task: TaskDetail; connection: LiveCo
           {task.attempts.length > 0 && (
             <span className={styles.attemptTag} data-testid="task-attempt" title="This run; the earlier attempts are below">
               Attempt {task.attempts.length + 1}
+            </span>
+          )}
+          {candidate && (
+            <span className={styles.attemptTag} data-testid="task-candidate" title="Best of N: this task is one of the candidates compared above">
+              Candidate {candidate.candidate} of {task.group?.size}
             </span>
           )}
           <PullRequestPill pullRequest={task.pullRequest} />
@@ -53,6 +60,7 @@ function TaskBody({ task, connection }: { task: TaskDetail; connection: LiveConn
   return (
     <article>
       <TaskHeader task={task} connection={connection} />
+      <CandidateComparison task={task} />
       {task.error && (
         <ErrorBanner title={task.status === "cancelled" ? "Cancelled" : "The task failed"} testId="task-error">
           {task.error}

@@ -28,6 +28,7 @@ import {
   SecretView,
   SendMessageResponse,
   TaskDetail,
+  TaskGroupView,
   TaskList,
   TaskOutputPage,
   UsageReport,
@@ -36,6 +37,7 @@ import {
   type CreateTaskRequest,
   type ErrorKind,
   type NetworkSettings,
+  type PickCandidateRequest,
   type PersonBudgets,
   type SecretName,
   type SendMessageRequest,
@@ -133,6 +135,10 @@ export const finishTask = (id: string) =>
 /** Sets the task's budget (0: no limit); raising it past the spend releases a task its budget held (422 at or under the spend). */
 export const setTaskBudget = (id: string, budgetUsd: number) =>
   request(TaskBudgetView, `/api/tasks/${encodeURIComponent(id)}/budget`, { ...postJson({ budgetUsd }), method: "PUT" });
+
+/** Best of N: the candidate that gets the task's pull request (any candidate's id names the group); its answer is the group after the pick. */
+export const pickCandidate = (id: string, input: PickCandidateRequest) =>
+  request(TaskGroupView, `/api/tasks/${encodeURIComponent(id)}/pick`, postJson(input));
 
 /**
  * An id for one message, chosen here so a resend of it is the same message. `randomUUID` needs a

@@ -4,8 +4,9 @@
  * `["errors", {kind}]` an `ErrorList`.
  */
 import { hashKey, queryOptions, type QueryClient, type QueryKey } from "@tanstack/react-query";
-import { TaskSummary, type ErrorKind, type ErrorList, type LiveMessage, type NodeList, type NodeView, type TaskDetail, type TaskList } from "@/lib/contracts/api";
+import type { ErrorKind, ErrorList, LiveMessage, NodeList, NodeView, TaskDetail, TaskList, TaskSummary } from "@/lib/contracts/api";
 import { fetchErrors, fetchNodes, fetchTask, fetchTasks } from "./api";
+import { listedSummary } from "./candidates";
 
 export const taskKeys = {
   list: () => ["tasks"] as const,
@@ -105,7 +106,9 @@ export function applyLiveMessage(client: QueryClient, message: LiveMessage) {
   if (message.type !== "task") return;
   const { task } = message;
   writeLive<TaskDetail>(client, taskKeys.detail(task.id), task);
-  // Only a list that was loaded is updated: a one-row list must not pass for the whole list.
+  // Only a list that was loaded is updated: a one-row list must not pass for the whole list. A
+  // candidate of best of N other than the first is not listed (the first stands for them all).
   const list = client.getQueryData<TaskList>(taskKeys.list());
-  if (list) writeLive<TaskList>(client, taskKeys.list(), upsertSummary(list, TaskSummary.parse(task)));
+  const summary = listedSummary(task);
+  if (list && summary) writeLive<TaskList>(client, taskKeys.list(), upsertSummary(list, summary));
 }

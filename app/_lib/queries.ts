@@ -1,6 +1,6 @@
 /** React Query hooks for reads and writes. Live streams (./live) keep the reads fresh. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ErrorKind, SendMessageRequest, TaskDetail } from "@/lib/contracts/api";
+import type { ErrorKind, PickCandidateRequest, SendMessageRequest, TaskDetail } from "@/lib/contracts/api";
 import {
   cancelTask,
   createApiToken,
@@ -23,6 +23,7 @@ import {
   fetchRepositoryBranches,
   finishTask,
   isNotFound,
+  pickCandidate,
   retryTask,
   revokeApiToken,
   sendTaskMessage,
@@ -72,6 +73,20 @@ export function useSetTaskBudget(id: string) {
     mutationFn: (budgetUsd: number) => setTaskBudget(id, budgetUsd),
     onSuccess: (budget) => {
       client.setQueryData<TaskDetail>(taskKeys.detail(id), (task) => (task ? { ...task, budget } : task));
+      return client.invalidateQueries({ queryKey: taskKeys.detail(id) });
+    },
+  });
+}
+/**
+ * Best of N: picks a candidate from the page of `id` (any of the group's). Its answer is the group at
+ * once; the live stream brings the candidates' new states, and one read covers a stream that is down.
+ */
+export function usePickCandidate(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: PickCandidateRequest) => pickCandidate(id, input),
+    onSuccess: (group) => {
+      client.setQueryData<TaskDetail>(taskKeys.detail(id), (task) => (task ? { ...task, group } : task));
       return client.invalidateQueries({ queryKey: taskKeys.detail(id) });
     },
   });

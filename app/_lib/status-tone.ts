@@ -7,6 +7,7 @@ import type { ErrorKind, NodeHealth, NodeStatus, PullRequestView, TaskChecksView
 import type { CiCheck } from "@/lib/contracts/ci";
 import type { ToolStatus } from "./agent-output";
 import type { BudgetLevel } from "./budget";
+import type { CandidateStanding } from "./candidates";
 import type { CheckRunState } from "./check-blocks";
 
 /** neutral grey, info blue, active and warn amber, good green, bad red, quiet slate, idle teal, notable violet. */
@@ -75,6 +76,12 @@ export const CHECK_RUN_TONE: Record<CheckRunState, Tone> = { running: "info", pa
 
 /** Spend against a budget: no limit, under it, near it (from 80 %), at it or held by it. */
 export const BUDGET_LEVEL_TONE: Record<BudgetLevel, Tone> = { none: "quiet", ok: "info", near: "warn", reached: "bad" };
+
+/** Best of N: the candidate picked, one passed over (dimmed), or one still open to the pick. */
+export const CANDIDATE_STANDING_TONE: Record<CandidateStanding, Tone> = { picked: "good", "passed-over": "quiet", open: "neutral" };
+
+/** A candidate's checks as the Checks card tones them; none yet is quiet. */
+export const candidateChecksTone = (checks: { state: TaskChecksView["state"] } | null): Tone => (checks ? CHECKS_STATE_TONE[checks.state] : "quiet");
 
 /** The attributes a pill's element takes for a look (`data-pulse` / `data-hollow` only when set). */
 export function pillAttributes(look: PillLook) {

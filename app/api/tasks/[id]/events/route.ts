@@ -8,16 +8,28 @@ import { problem } from "@/app/_server/http/respond";
 
 export const dynamic = "force-dynamic";
 
-/** The task's live stream: its snapshot, then its new state after every change. */
+/**
+ * The task's live stream: its snapshot, then its new state after every change. A candidate of best
+ * of N shows every candidate's state in its comparison, so a change to any of them is a change here.
+ */
 export const GET = userRouteWithId(async ({ rt, id, request, userId, stillValid }) => {
-  if (!(await getTaskDetail(rt.db, id, userId))) return problem(404, `task ${id} not found`, "id");
+  const first = await getTaskDetail(rt.db, id, userId);
+  if (!first) return problem(404, `task ${id} not found`, "id");
+  const watched = new Set([id, ...(first.group?.candidates.map((c) => c.taskId) ?? [])]);
   const read = async () => {
     const task = await getTaskDetail(rt.db, id, userId);
     return task ? [{ type: "task" as const, task }] : [];
   };
   return sseResponse(
     liveHub(rt.database),
-    { wants: (n) => n.taskId === id, snapshot: read, onChange: read, snapshotEventId: () => latestLiveEventId(rt.db, id), stillValid, release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER) },
+    {
+      wants: (n) => watched.has(n.taskId),
+      snapshot: read,
+      onChange: read,
+      snapshotEventId: async () => Math.max(...(await Promise.all([...watched].map((taskId) => latestLiveEventId(rt.db, taskId))))),
+      stillValid,
+      release: takeStreamSlot(userId, rt.config.MAX_LIVE_STREAMS_PER_USER),
+    },
     request.signal,
     rt.config.LIVE_KEEPALIVE_INTERVAL,
     lastEventId(request),
