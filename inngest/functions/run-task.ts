@@ -172,7 +172,7 @@ export const runTask = inngest.createFunction(
     const pullRequest = async (turn: number) => {
       for (let i = 0; ; i++) {
         const synced = await guarded(stepId("running", i ? `pull-request-retry-${i}` : "pull-request", { turn }), async () => {
-          const result = await pullRequestStage(rt, taskId);
+          const result = await pullRequestStage(rt, taskId, agentSession);
           return result === ENDED ? result : promiseRetry(result);
         });
         if (synced === ENDED || synced.outcome !== "retry") return;

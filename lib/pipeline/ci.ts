@@ -11,14 +11,12 @@ import { taskTurns } from "@/db/schema";
 import { TurnChecks } from "../contracts/checks";
 import type { CiState } from "../contracts/ci";
 import { OPEN_PULL_REQUEST_STATES } from "../contracts/statuses";
-import { taskChecks } from "../checks/rounds";
 import { queueCiFollowup, taskCi } from "../ci/rounds";
 import { lookAtCi, recordCi, turnCi } from "../ci/watch";
 import { getPullRequest } from "../forge/pull-requests";
 import type { Runtime } from "../runtime";
 import { hasQueuedMessages } from "../tasks/messages";
 import { finishStep, startStep } from "../tasks/timeline";
-import { turnResult } from "./finish";
 import { ENDED, openStage, PENDING } from "./stage";
 
 /** `since`: when the watch began (ISO), which CI_START_GRACE counts from. */
@@ -46,9 +44,6 @@ export async function ciWatchStage(rt: Runtime, taskId: string, sessionId: strin
   const pull = await getPullRequest(rt.db, taskId);
   if (!pull?.number || !pull.state || !OPEN_PULL_REQUEST_STATES.includes(pull.state)) return { watch: false, why: "no open pull request" };
 
-  // The turn's step ends here (the wait for a follow-up would end it otherwise), with its checks' outcome.
-  const checksView = await taskChecks(rt.db, taskId, sessionId, rt.config.MAX_CHECK_ROUNDS);
-  await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checksView?.summary].filter(Boolean).join("; "));
   // A re-driven run looks again at what an earlier one saw; a new commit starts from nothing.
   const seen = await turnCi(rt.db, sessionId, turn.turn);
   if (seen?.headCommit !== turn.commitSha) {

@@ -9,9 +9,16 @@ import { transitionTask } from "../tasks/state-machine";
 import { finishStep } from "../tasks/timeline";
 import { getTask } from "../tasks/queries";
 import { ENDED, openStage } from "./stage";
+import { taskChecks } from "../checks/rounds";
 
 /** What the agent's last turn left, for the timeline: its commit, or "no changes". */
 export const turnResult = (task: { commitSha: string | null }) => (task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+
+/** The turn's step ends: its commit, and its checks' outcome when they ran (a step that ended already keeps its first end). */
+export async function endTurnStep(rt: Runtime, task: { id: string; commitSha: string | null; finishRequestedAt: Date | null }, sessionId: string) {
+  const checks = await taskChecks(rt.db, task.id, sessionId, rt.config.MAX_CHECK_ROUNDS, task.finishRequestedAt !== null);
+  await finishStep(rt.db, task.id, "running", "succeeded", [turnResult(task), checks?.summary].filter(Boolean).join("; "));
+}
 
 /** The agent finished well: the task is completed. */
 export async function completeTaskStage(rt: Runtime, taskId: string) {
