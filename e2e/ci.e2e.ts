@@ -52,10 +52,7 @@ test.beforeAll(async () => {
     NODE_WARM_TIMEOUT: "0",
     SESSION_IDLE_TIMEOUT: "10m",
     SCRIPT_AGENT_COMMAND: agentCommand(fixGate),
-    GITHUB_URL: github.webUrl,
-    GITHUB_API_URL: github.apiUrl,
-    NODE_EXTRA_CA_CERTS: github.caFile,
-    GIT_SSL_CAINFO: github.caFile,
+    ...github.systemEnv,
     // Looks a second or two apart, so each change of CI shows soon.
     CI_POLL_INTERVAL: "1s",
     CI_POLL_MAX: "2s",

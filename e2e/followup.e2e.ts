@@ -30,10 +30,7 @@ test.beforeAll(async () => {
   own = await startOwnSystem("acp-e2e-followup-", {
     NODE_WARM_TIMEOUT: "0",
     SESSION_IDLE_TIMEOUT: "10m",
-    GITHUB_URL: github.webUrl,
-    GITHUB_API_URL: github.apiUrl,
-    NODE_EXTRA_CA_CERTS: github.caFile,
-    GIT_SSL_CAINFO: github.caFile,
+    ...github.systemEnv,
   });
   ({ system } = own);
   const stored = await fetch(url("/api/secrets/GITHUB_TOKEN"), { method: "PUT", headers: { ...system.authHeaders, "content-type": "application/json" }, body: JSON.stringify({ value: TOKEN }) });

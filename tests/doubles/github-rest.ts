@@ -377,5 +377,17 @@ export async function startGithubWithRepository(options: { token: string; files?
   });
   const git = await startHttpsGitServer({ token: options.token, files: options.files, routes: api.handle });
   served.git = git;
-  return { ...api, git, repository: git.url, webUrl: `https://${git.host}`, apiUrl: `https://${git.host}/api/v3`, caFile: git.caFile, close: git.close };
+  const webUrl = `https://${git.host}`;
+  const apiUrl = `${webUrl}/api/v3`;
+  return {
+    ...api,
+    git,
+    repository: git.url,
+    webUrl,
+    apiUrl,
+    caFile: git.caFile,
+    /** A system's settings for this host: its addresses, and its certificate trusted by the app's API calls and the node's git (as with a private GitHub Enterprise CA). */
+    systemEnv: { GITHUB_URL: webUrl, GITHUB_API_URL: apiUrl, NODE_EXTRA_CA_CERTS: git.caFile, GIT_SSL_CAINFO: git.caFile },
+    close: git.close,
+  };
 }

@@ -28,10 +28,7 @@ beforeAll(async () => {
     SESSION_IDLE_TIMEOUT: "10m",
     // One round: a failing candidate is not asked to fix its checks (the agent here would not).
     MAX_CHECK_ROUNDS: "1",
-    GITHUB_URL: github.webUrl,
-    GITHUB_API_URL: github.apiUrl,
-    NODE_EXTRA_CA_CERTS: github.caFile,
-    GIT_SSL_CAINFO: github.caFile,
+    ...github.systemEnv,
   });
   expect((await system.api("PUT", "/api/secrets/GITHUB_TOKEN", { value: TOKEN })).status).toBe(200);
 });

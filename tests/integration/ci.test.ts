@@ -38,10 +38,7 @@ beforeAll(async () => {
   system = await startTestSystem({
     SCRIPT_AGENT_COMMAND: AGENT,
     SESSION_IDLE_TIMEOUT: "10m",
-    GITHUB_URL: github.webUrl,
-    GITHUB_API_URL: github.apiUrl,
-    NODE_EXTRA_CA_CERTS: github.caFile,
-    GIT_SSL_CAINFO: github.caFile,
+    ...github.systemEnv,
     // Looks a second apart: the job runs 1.5 s, so the run sees it pending, sleeps, and looks again.
     CI_POLL_INTERVAL: "1s",
     CI_POLL_MAX: "2s",

@@ -34,11 +34,7 @@ async function startGithubSystem(token: string, env: Record<string, string>) {
   const github = await startGithubWithRepository({ token });
   const system = await startTestSystem({
     ...env,
-    GITHUB_URL: github.webUrl,
-    GITHUB_API_URL: github.apiUrl,
-    // The double's certificate: the app's API calls and the node's git trust it, as with a private GitHub Enterprise CA.
-    NODE_EXTRA_CA_CERTS: github.caFile,
-    GIT_SSL_CAINFO: github.caFile,
+    ...github.systemEnv,
   });
   expect((await system.api("PUT", "/api/secrets/GITHUB_TOKEN", { value: token })).status).toBe(200);
   return { github, system };
