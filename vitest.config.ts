@@ -1,5 +1,26 @@
 import { defineConfig } from "vitest/config";
 import path from "node:path";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/**
+ * Files known to take minutes, longest first (measured on 2 cores): they start first. On a fresh
+ * clone Vitest has no durations to order by, and a run whose longest file (readme-start: two
+ * production builds and a person who takes their time) started late would end on it alone.
+ */
+const LONGEST = ["tests/integration/readme-start.test.ts", "tests/integration/followup.test.ts", "tests/chaos/warm-pool.test.ts", "tests/chaos/wakes.test.ts", "tests/integration/dev-runner.test.ts", "vm-agent/runtime.test.ts", "vm-agent/claude-code.test.ts", "vm-agent/checks.test.ts"];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const at = LONGEST.findIndex((name) => file.moduleId.endsWith(`/${name}`));
+      return at < 0 ? LONGEST.length : at;
+    };
+    const group = (file: TestSpecification) => file.project.config.sequence.groupOrder;
+    // Stable: the rest keep Vitest's order (by group, then durations, or sizes).
+    const sorted = (await super.sort(files)).map((file, index) => ({ file, index }));
+    return sorted.sort((a, b) => group(a.file) - group(b.file) || rank(a.file) - rank(b.file) || a.index - b.index).map(({ file }) => file);
+  }
+}
 
 /** The unit files that need a module graph of their own (see the "unit:isolated" project). */
 const OWN_MODULE_GRAPH = ["app/_server/vm-agent-install.test.ts", "app/_server/machine-install.test.ts", "app/_server/vm-agent-downloads.test.ts"];
@@ -23,6 +44,8 @@ const unitSettings = {
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
+    // The files known to take minutes start first (Vitest has no durations on a fresh clone).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
