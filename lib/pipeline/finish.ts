@@ -12,7 +12,7 @@ import { ENDED, openStage } from "./stage";
 import { taskChecks } from "../checks/rounds";
 
 /** What the agent's last turn left, for the timeline: its commit, or "no changes". */
-export const turnResult = (task: { commitSha: string | null }) => (task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
+const turnResult = (task: { commitSha: string | null }) => (task.commitSha ? `commit ${task.commitSha.slice(0, 12)}` : "no changes");
 
 /** The turn's step ends: its commit, and its checks' outcome when they ran (a step that ended already keeps its first end). */
 export async function endTurnStep(rt: Runtime, task: { id: string; commitSha: string | null; finishRequestedAt: Date | null }, sessionId: string) {
@@ -20,13 +20,11 @@ export async function endTurnStep(rt: Runtime, task: { id: string; commitSha: st
   await finishStep(rt.db, task.id, "running", "succeeded", [turnResult(task), checks?.summary].filter(Boolean).join("; "));
 }
 
-/** The agent finished well: the task is completed. */
+/** The agent finished well: the task is completed (its last turn's step ended in the pull-request stage, endTurnStep). */
 export async function completeTaskStage(rt: Runtime, taskId: string) {
   const stage = await openStage(rt, taskId);
   // A task cancelled or failed meanwhile keeps that outcome.
   if (stage === ENDED) return;
-  const { task } = stage;
-  await finishStep(rt.db, taskId, "running", "succeeded", turnResult(task));
   await transitionTask(rt.db, { taskId, to: "completed", actor: "system", from: ["in_progress"], reason: "agent finished" });
 }
 

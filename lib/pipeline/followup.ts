@@ -16,7 +16,6 @@ import { sessionSecrets } from "../secrets/agent-keys";
 import { beginNextTurn } from "../sessions/lifecycle";
 import { deliverQueuedMessages, hasQueuedMessages, turnMessages } from "../tasks/messages";
 import { finishStep, startStep } from "../tasks/timeline";
-import { turnResult } from "./finish";
 import { queueChecksFollowup, taskChecks } from "../checks/rounds";
 import { ENDED, keySource, LOST, openStage, PENDING } from "./stage";
 
@@ -31,7 +30,7 @@ export async function awaitFollowupStage(rt: Runtime, taskId: string, sessionId:
   const checks = await rt.db.transaction((tx) =>
     held ? taskChecks(tx, taskId, sessionId, rt.config.MAX_CHECK_ROUNDS) : queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }),
   );
-  await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checks?.summary].filter(Boolean).join("; "));
+  // The turn's step ended already, in the pull-request stage (endTurnStep), the first step after every turn.
   const detail = held ? (task.budgetReason ?? "a budget was reached") : checks?.state === "fixing" ? "sending the failed checks to the agent" : "waiting for a follow-up";
   await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail });
   await rt.db.transaction(async (tx) => {
@@ -54,7 +53,6 @@ export async function checksRoundStage(rt: Runtime, taskId: string, sessionId: s
   if (task.budgetPausedAt) return false;
   const checks = await rt.db.transaction((tx) => queueChecksFollowup(tx, { taskId, sessionId, maxRounds: rt.config.MAX_CHECK_ROUNDS, finishRequested: task.finishRequestedAt !== null }));
   if (checks?.state !== "fixing") return false;
-  await finishStep(rt.db, taskId, "running", "succeeded", [turnResult(task), checks.summary].join("; "));
   await startStep(rt.db, taskId, "awaiting_followup", { restart: true, detail: "sending the failed checks to the agent" });
   return hasQueuedMessages(rt.db, taskId);
 }
