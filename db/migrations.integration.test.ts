@@ -3,22 +3,21 @@
  * instance opening a database that lacks one refuses it, naming what is missing and the command;
  * two deploys at once apply each migration once; a migrated database opens.
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
 import { migrateDatabase } from "@/scripts/migrate";
+import { createDatabase } from "@/tests/harness/postgres-database";
 import { openDatabase, queryRows } from "./client";
 import { journal, MigrationsPendingError } from "./migrations";
 
 function freshDatabase() {
-  const port = inject("postgresPort");
-  const name = `acp_migrate_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-qc", `create database ${name}`]);
+  // Empty, not a copy of the run's migrated template: these tests are about migrating it.
+  const { url } = createDatabase({ empty: true, prefix: "acp_migrate" });
   return {
-    DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/${name}`,
+    DATABASE_URL: url,
     DATABASE_WS_PROXY: inject("wsProxy"),
     DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "acp-migrate-")),
   };

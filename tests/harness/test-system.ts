@@ -3,7 +3,7 @@
  * once by the global setup, its own Inngest server and data folder. The test gets a database
  * handle of its own (the same database the app uses) to look at state and mint tokens.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +11,7 @@ import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
 import { removeNodeUsers } from "@/vm-agent/users";
+import { createDatabase } from "./postgres-database";
 import { SHARED_MACHINE_ENV } from "./shared-machine";
 
 /** What the nodes' vm-agents did, read from their logs: each count should be one per task. */
@@ -37,12 +38,6 @@ export type TestSystem = RunningSystem & {
   nodePids(): number[];
 };
 
-async function createDatabase(port: number): Promise<string> {
-  const name = `acp_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-qc", `create database ${name}`]);
-  return name;
-}
-
 export async function startTestSystem(
   env: Record<string, string> = {},
   options_: {
@@ -53,8 +48,8 @@ export async function startTestSystem(
     appPort?: number;
   } = {},
 ): Promise<TestSystem> {
-  const port = options_.postgresPort ?? inject("postgresPort");
-  const url = `postgres://postgres@127.0.0.1:${port}/${await createDatabase(port)}`;
+  // On the run's server, a copy of its migrated template; on a server of the test's own, migrated at the start.
+  const { url } = createDatabase({ port: options_.postgresPort });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-system-"));
   const options: Parameters<typeof startSystem>[0] = {
     mode: "start",
