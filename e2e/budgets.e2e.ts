@@ -19,7 +19,7 @@ const FRESH_COUNTDOWN = /^(10:00|9:[0-5]\d)$/;
 
 test.beforeAll(async () => {
   test.setTimeout(240_000);
-  own = await startOwnSystem("acp-e2e-budgets-", { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m", TASK_BUDGET_USD: "2", USER_DAILY_BUDGET_USD: "5" });
+  own = await startOwnSystem("acp-e2e-budgets-", { SESSION_IDLE_TIMEOUT: "10m", TASK_BUDGET_USD: "2", USER_DAILY_BUDGET_USD: "5" });
 });
 test.afterAll(async () => own?.stop());
 // Each test's browser signs in to this system as a person does, through a one-time link.

@@ -49,7 +49,6 @@ test.beforeAll(async () => {
   fixGate = path.join(sharedTempDir("acp-e2e-ci-gate-"), "fix");
   github = await startGithubWithRepository({ token: TOKEN, ci: repositoryCi });
   own = await startOwnSystem("acp-e2e-ci-", {
-    NODE_WARM_TIMEOUT: "0",
     SESSION_IDLE_TIMEOUT: "10m",
     SCRIPT_AGENT_COMMAND: agentCommand(fixGate),
     ...github.systemEnv,

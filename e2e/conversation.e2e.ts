@@ -33,7 +33,7 @@ const url = (pathname: string) => `${own!.system.appUrl}${pathname}`;
 test.beforeAll(async () => {
   test.setTimeout(240_000);
   // The conversation test sends a follow-up, so a finished turn waits for one.
-  own = await startOwnSystem("acp-e2e-conversation-", { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "10m", SCRIPT_AGENT_COMMAND: `node ${AGENT}` });
+  own = await startOwnSystem("acp-e2e-conversation-", { SESSION_IDLE_TIMEOUT: "10m", SCRIPT_AGENT_COMMAND: `node ${AGENT}` });
 });
 test.afterAll(async () => own?.stop());
 // Each test's browser signs in to this system as a person does, through a one-time link.

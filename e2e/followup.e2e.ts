@@ -28,7 +28,6 @@ test.beforeAll(async () => {
   test.setTimeout(240_000);
   github = await startGithubWithRepository({ token: TOKEN });
   own = await startOwnSystem("acp-e2e-followup-", {
-    NODE_WARM_TIMEOUT: "0",
     SESSION_IDLE_TIMEOUT: "10m",
     ...github.systemEnv,
   });

@@ -12,6 +12,7 @@ import { request } from "@playwright/test";
 import { buildApp, startSystem, TEST_DIST_DIR } from "../scripts/system";
 import { AUTH_STATE } from "./auth-state";
 import { makeDatabaseTemplate } from "./database-template";
+import { stopLeftoverNodes } from "./support";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { removeOrphanUsers } from "../vm-agent/users";
 
@@ -24,8 +25,9 @@ export default async function globalSetup() {
     dataDir,
     logDir: path.join(dataDir, "logs"),
     log: () => undefined,
-    // Tasks complete when the agent's turn ends; e2e/followup.e2e.ts sends its follow-up meanwhile.
-    env: { ...SHARED_MACHINE_ENV, NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" },
+    // Tasks complete when the agent's turn ends. Nodes stay warm for the next task, as the
+    // product's default has them (the teardown stops those still up).
+    env: { ...SHARED_MACHINE_ENV, SESSION_IDLE_TIMEOUT: "0" },
   });
   // Side by side: the app's start waits mostly on its own processes.
   const [template, started] = await Promise.allSettled([makeDatabaseTemplate(), starting]);
@@ -46,6 +48,7 @@ export default async function globalSetup() {
   await browser.dispose();
   return async () => {
     await system.stop();
+    stopLeftoverNodes(dataDir);
     fs.rmSync(dataDir, { recursive: true, force: true });
     removeTemplate();
     // Workspace users whose node folder went with a test's data folder.

@@ -13,7 +13,7 @@ const url = (pathname: string) => `${own!.system.appUrl}${pathname}`;
 const readSettings = async (request: APIRequestContext) => NetworkSettingsView.parse(await (await request.get(url("/api/settings/network"))).json());
 
 test.beforeAll(async () => {
-  own = await startOwnSystem("acp-e2e-network-", { NODE_WARM_TIMEOUT: "0", SESSION_IDLE_TIMEOUT: "0" });
+  own = await startOwnSystem("acp-e2e-network-", { SESSION_IDLE_TIMEOUT: "0" });
 });
 test.afterAll(async () => own?.stop());
 test.beforeEach(async ({ context }) => own!.signIn(context));

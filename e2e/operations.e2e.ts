@@ -1,7 +1,7 @@
 /**
  * The operator's pages, live: the nodes page follows a node through a task and the destroy button;
  * the errors page shows a permanent failure linked to its task. These tests start a system of their
- * own with a warm pool (the shared one destroys nodes as soon as their task ends).
+ * own, whose nodes page shows only the node its task made.
  */
 import os from "node:os";
 import path from "node:path";

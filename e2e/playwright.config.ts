@@ -30,6 +30,9 @@ export default defineConfig({
     // Signed in to the shared system (global-setup.ts); a test of a system of its own signs in to that one.
     storageState: AUTH_STATE,
     screenshot: "only-on-failure",
+    // The pages' pulses and spinners stop (app/globals.css honours the setting): an open live page
+    // no longer repaints sixty times a second while a test waits on its task.
+    reducedMotion: "reduce",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
