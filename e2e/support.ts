@@ -1,5 +1,4 @@
 /** What the browser tests share: systems of their own (signed in to), stopping their leftover nodes, and proving no reload happened. */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +6,9 @@ import { expect, type BrowserContext, type Page } from "@playwright/test";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "../scripts/system";
 import { SHARED_MACHINE_ENV } from "../tests/harness/shared-machine";
 import { seedDatabase } from "./database-template";
+import { stopLeftoverNodes } from "../tests/harness/leftover-nodes";
+
+export { stopLeftoverNodes };
 
 export type OwnSystem = {
   system: RunningSystem;
@@ -36,21 +38,6 @@ export async function startOwnSystem(prefix: string, env: Record<string, string>
   };
 }
 
-/** Stops every local node a test's own system started that is still up (a warm node, or a task a failed test left open). */
-export function stopLeftoverNodes(dataDir: string) {
-  const nodesDir = path.join(dataDir, "nodes");
-  for (const nodeId of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []) {
-    const pidFile = path.join(nodesDir, nodeId, "vm-agent.pid");
-    if (fs.existsSync(pidFile)) {
-      try {
-        process.kill(-Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL");
-      } catch {
-        // Already stopped (destroyed with its task).
-      }
-    }
-    spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
-  }
-}
 
 /** Marks the page; a reload would lose the mark, so its presence later proves none happened. */
 export async function markNoReload(page: Page) {

@@ -14,6 +14,7 @@ import { SOURCES_RECORD } from "@/scripts/app-build";
 import { readRunState, runStateFile } from "@/scripts/run-state";
 import { freePort, localAuthHeaders } from "@/scripts/system";
 import { makeRepo } from "../harness/git";
+import { stopLeftoverNodes } from "../harness/leftover-nodes";
 import { untilOutput } from "../harness/process-output";
 import { untilFinished, watchTask } from "../harness/live-client";
 import type { TaskDetail } from "@/lib/contracts/api";
@@ -37,6 +38,8 @@ afterAll(() => {
       }
     }
   }
+  // The nodes of a task the test left open (it failed half-way) lead process groups of their own too.
+  for (const runner of runners) stopLeftoverNodes(runner.dataDir);
   if (!process.env.KEEP_TEST_DATA) for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
 });
 
