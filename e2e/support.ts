@@ -38,7 +38,6 @@ export async function startOwnSystem(prefix: string, env: Record<string, string>
   };
 }
 
-
 /** Marks the page; a reload would lose the mark, so its presence later proves none happened. */
 export async function markNoReload(page: Page) {
   await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));

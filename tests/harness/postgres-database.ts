@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
+import { migrateDatabase } from "@/scripts/migrate";
 
 const psql = (port: number, command: string) => execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-qc", command]);
 
@@ -25,10 +26,14 @@ export function createDatabase(options: { port?: number; empty?: boolean; prefix
 }
 
 /**
- * Makes `name` the migrated template the tests' databases are copied from. PostgreSQL copies a
- * template only while no session is connected to it: its sessions are ended, and no more allowed.
+ * Makes the run's migrated template, `name`, on the server at `port`. PostgreSQL copies a template
+ * only while no session is connected to it: its sessions are ended, and no more allowed.
  */
-export function sealTemplate(port: number, name: string) {
+export async function makeTemplate(port: number, wsProxy: string, name: string) {
+  psql(port, `create database ${name}`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-template-"));
+  await migrateDatabase({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/${name}`, DATABASE_WS_PROXY: wsProxy, DATA_DIR: dataDir }, () => undefined);
+  fs.rmSync(dataDir, { recursive: true, force: true });
   psql(port, `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`);
   psql(port, `alter database ${name} with is_template true allow_connections false`);
 }

@@ -3,7 +3,6 @@
  * once by the global setup, its own Inngest server and data folder. The test gets a database
  * handle of its own (the same database the app uses) to look at state and mint tokens.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
 import { removeNodeUsers } from "@/vm-agent/users";
+import { stopLeftoverNodes } from "./leftover-nodes";
 import { createDatabase } from "./postgres-database";
 import { SHARED_MACHINE_ENV } from "./shared-machine";
 
@@ -132,14 +132,7 @@ export async function startTestSystem(
     },
     async stop() {
       await system.stop();
-      for (const pid of nodePids()) {
-        try {
-          process.kill(-pid, "SIGKILL");
-        } catch {
-          // Already stopped by its task's cleanup.
-        }
-      }
-      for (const nodeId of nodeIds()) spawnSync("tmux", ["-L", `acp-${nodeId}`, "kill-server"]);
+      stopLeftoverNodes(dataDir);
       // The workspaces' users of this system's nodes (a stopped node keeps them until it is purged).
       for (const nodeId of nodeIds()) await removeNodeUsers(nodeId);
       await database.close();
