@@ -77,10 +77,17 @@ async function daemonGone(deps: MonitorDeps, node: NodeRow) {
   await recordError(deps.db, { nodeId: node.id, message: `node ${node.id}: its vm-agent process exited; restarting it (restart ${recent + 1})`, step: "node_health", kind: "recovery" });
   try {
     const created = await startNodeDaemon({ ...deps, controlPlaneUrl: deps.config.APP_URL, callbackTtlMs: deps.config.CALLBACK_TOKEN_TTL, enrollmentTtlMs: deps.config.NODE_ENROLLMENT_TTL }, node);
-    await deps.db
+    const kept = await deps.db
       .update(nodes)
       .set({ providerServerId: created.providerServerId, endpoint: created.endpoint ?? node.endpoint, updatedAt: sql`now()` })
-      .where(eq(nodes.id, node.id));
+      .where(and(eq(nodes.id, node.id), inArray(nodes.status, MONITORED_NODE_STATUSES)))
+      .returning({ id: nodes.id });
+    // The node was destroyed while its daemon started (its task left it, or it was lost): the new
+    // daemon is nobody's, and goes too.
+    if (!kept.length) {
+      await deps.provider.destroy({ ...node, providerServerId: created.providerServerId });
+      return;
+    }
     await deps.db.transaction((tx) => publishForNode(tx, node.id));
     await publishNodeChange(deps.db);
   } catch (error) {

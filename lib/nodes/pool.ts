@@ -99,9 +99,9 @@ export async function settleNode(deps: PoolDeps, nodeId: string, warmTimeoutMs: 
 
 /**
  * Destroys the node when it is running, warm for at least `warmForMs` and holds no slot, decided
- * under the user's pool lock; returns whether it did.
+ * under the user's pool lock; returns whether it did. `reason` is kept on the node, for its page.
  */
-export async function reapIfIdle(deps: PoolDeps, nodeId: string, warmForMs: number): Promise<boolean> {
+export async function reapIfIdle(deps: PoolDeps, nodeId: string, warmForMs: number, reason?: string): Promise<boolean> {
   const node = await getNode(deps.db, nodeId);
   if (!node) return false;
   const claimed = await deps.db.transaction(async (tx) => {
@@ -115,7 +115,7 @@ export async function reapIfIdle(deps: PoolDeps, nodeId: string, warmForMs: numb
     return rows.length > 0;
   });
   if (!claimed) return false;
-  await destroyNode(deps, nodeId);
+  await destroyNode(deps, nodeId, reason);
   await wakeQueued(deps, node.userId);
   return true;
 }

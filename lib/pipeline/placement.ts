@@ -12,6 +12,7 @@ import { markNodeLost, probeNode, recordProbe } from "../nodes/health";
 import { getNode, provisionNode } from "../nodes/lifecycle";
 import { isolationVerdict } from "../nodes/isolation";
 import { NodeProviderError } from "../nodes/provider";
+import { reapIfIdle } from "../nodes/pool";
 import { leaveNode, placeTask, selectionLimits } from "../nodes/selection";
 import { failTask } from "../tasks/fail-task";
 import { finishStep, setStepDetail, skipStep, startStep } from "../tasks/timeline";
@@ -48,6 +49,7 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
         await recordProbe(rt.db, placed.nodeId, false);
         await leaveNode(rt.db, taskId, placed.nodeId);
         exclude.push(placed.nodeId);
+        await letUnansweringNodeGo(rt, taskId, placed.nodeId);
         continue;
       }
     }
@@ -57,6 +59,20 @@ export async function selectNodeStage(rt: Runtime, taskId: string, attempt: numb
     return { nodeId: placed.nodeId, provision: placed.status !== "running" };
   }
   throw new Error(`no node of task ${taskId} answered its probe in 5 tries`);
+}
+
+/**
+ * Selection took the node out of the warm pool to probe it. Left idle, it would be neither warm nor
+ * busy, and nothing reaps such a node (its daemon may even come back: the monitor restarts one that
+ * held a slot when it looked). Idle and not answering, it is destroyed; one that holds other work
+ * stays, for the monitor to judge. A failed destroy is recorded, not the task's failure.
+ */
+async function letUnansweringNodeGo(rt: Runtime, taskId: string, nodeId: string) {
+  try {
+    await reapIfIdle(rt, nodeId, 0, `it did not answer its probe when task ${taskId} was placed`);
+  } catch (error) {
+    await recordError(rt.db, { taskId, nodeId, step: "node_selection", kind: "cleanup", message: `node ${nodeId} did not answer and could not be destroyed: ${(error as Error).message}` });
+  }
 }
 
 /** The node's machine was asked for (or someone else is asking), or the provider asks to be tried again at `retryAt` (ISO). */
