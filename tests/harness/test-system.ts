@@ -62,8 +62,8 @@ export async function startTestSystem(
     env: {
       DATABASE_URL: url,
       DATABASE_WS_PROXY: inject("wsProxy"),
-      // Nodes are destroyed as soon as their task is done, so no vm-agent outlives a test.
-      NODE_WARM_TIMEOUT: "0",
+      // The warm pool is on, as users run it (the product's default): a file's next task reuses the
+      // last one's node. stop() ends the nodes still up, so no vm-agent outlives a test.
       // A task completes when its first turn ends; the follow-up tests turn the wait on.
       SESSION_IDLE_TIMEOUT: "0",
       CALLBACK_BASE_DELAY: "200ms",

@@ -28,7 +28,7 @@ let system: TestSystem;
 const releaseDir = sharedTempDir("acp-release-");
 
 beforeAll(async () => {
-  system = await startTestSystem({ SCRIPT_AGENT_COMMAND: HOLDING_AGENT, READY_RECHECK_INTERVAL: "1s" });
+  system = await startTestSystem({ SCRIPT_AGENT_COMMAND: HOLDING_AGENT, READY_RECHECK_INTERVAL: "1s", NODE_WARM_TIMEOUT: "0" });
 });
 afterAll(async () => {
   for (const f of fs.readdirSync(releaseDir)) fs.rmSync(path.join(releaseDir, f), { force: true });

@@ -50,6 +50,8 @@ beforeAll(async () => {
       HETZNER_API_URL: hetzner.url,
       CONTROL_PLANE_SOURCE_IPS: "127.0.0.1/32",
       NODE_AGENT_PORT: String(agentPort),
+      // The node is destroyed with its task (the provider's delete is part of the test).
+      NODE_WARM_TIMEOUT: "0",
     },
     { appPort },
   );
