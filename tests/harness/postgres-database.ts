@@ -12,6 +12,7 @@ import { openDatabase, type Database } from "@/db/client";
 import { migrateDatabase } from "@/scripts/migrate";
 
 const psql = (port: number, command: string) => execFileSync("psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-qc", command]);
+const databaseUrl = (port: number, name: string) => `postgres://postgres@127.0.0.1:${port}/${name}`;
 
 /**
  * A new database named after this process. On the run's shared server it starts as a copy of the
@@ -22,7 +23,7 @@ export function createDatabase(options: { port?: number; empty?: boolean; prefix
   const name = `${options.prefix ?? "acp"}_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const template = options.port === undefined && !options.empty ? inject("postgresTemplate") : undefined;
   psql(port, `create database ${name}${template ? ` template ${template}` : ""}`);
-  return { name, url: `postgres://postgres@127.0.0.1:${port}/${name}` };
+  return { name, url: databaseUrl(port, name) };
 }
 
 /**
@@ -32,7 +33,7 @@ export function createDatabase(options: { port?: number; empty?: boolean; prefix
 export async function makeTemplate(port: number, wsProxy: string, name: string) {
   psql(port, `create database ${name}`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "acp-template-"));
-  await migrateDatabase({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/${name}`, DATABASE_WS_PROXY: wsProxy, DATA_DIR: dataDir }, () => undefined);
+  await migrateDatabase({ DATABASE_URL: databaseUrl(port, name), DATABASE_WS_PROXY: wsProxy, DATA_DIR: dataDir }, () => undefined);
   fs.rmSync(dataDir, { recursive: true, force: true });
   psql(port, `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`);
   psql(port, `alter database ${name} with is_template true allow_connections false`);

@@ -10,7 +10,7 @@ import { inject } from "vitest";
 import { openDatabase, type Database } from "@/db/client";
 import { startSystem, TEST_DIST_DIR, type RunningSystem } from "@/scripts/system";
 import { removeNodeUsers } from "@/vm-agent/users";
-import { stopLeftoverNodes } from "./leftover-nodes";
+import { localNodes, stopLeftoverNodes } from "./leftover-nodes";
 import { createDatabase } from "./postgres-database";
 import { SHARED_MACHINE_ENV } from "./shared-machine";
 
@@ -34,8 +34,6 @@ export type TestSystem = RunningSystem & {
   databaseEnv: { DATABASE_URL: string; DATABASE_WS_PROXY: string };
   /** JSON request against the app, as its own client (local mode: with its local token); `headers` go over that. */
   api(method: string, pathname: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
-  /** Every local node (vm-agent process) this system started. */
-  nodePids(): number[];
 };
 
 export async function startTestSystem(
@@ -74,13 +72,7 @@ export async function startTestSystem(
   let system = await startSystem(options);
   const database = await openDatabase({ url, dataDir, wsProxy: inject("wsProxy") });
   const nodesDir = path.join(dataDir, "nodes");
-  const nodeIds = () => (fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir) : []);
-  const nodePids = () => {
-    return nodeIds()
-      .map((n) => path.join(nodesDir, n, "vm-agent.pid"))
-      .filter((f) => fs.existsSync(f))
-      .map((f) => Number(fs.readFileSync(f, "utf8")));
-  };
+  const nodeIds = () => localNodes(dataDir).map((node) => node.nodeId);
   const ports = { appPort: Number(new URL(system.appUrl).port), inngestPort: Number(new URL(system.inngestUrl).port) };
   return {
     ...system,
@@ -89,7 +81,6 @@ export async function startTestSystem(
     restarted: (which) => system.restarted(which),
     database,
     dataDir,
-    nodePids,
     async restart() {
       await system.stop();
       system = await startSystem({ ...options, ...ports });
